@@ -1,0 +1,10 @@
+//! Server functions, one file per area. Each is thin: authorize, call the `Backend`, map the error.
+
+pub mod auth;
+pub mod clusters;
+pub mod events;
+pub mod hosts;
+pub mod templates;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;

@@ -1,0 +1,45 @@
+use crate::error::AppError;
+use crate::models::{HostView, TopologyFile};
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+#[server(prefix = "/api", endpoint = "list_hosts", input = GetUrl)]
+pub async fn list_hosts() -> Result<Vec<HostView>, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    respond(backend()?.list_hosts().await)
+}
+
+#[server(prefix = "/api", endpoint = "topology_files", input = GetUrl)]
+pub async fn topology_files() -> Result<Vec<TopologyFile>, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    Ok(backend()?.topology_files())
+}
+
+/// Form fields arrive as strings so the same function serves the hydrated dialog and a plain form
+/// post with JavaScript off.
+#[server(prefix = "/api", endpoint = "add_host")]
+pub async fn add_host(
+    name: String,
+    cluster_id: String,
+    uri: String,
+    simulated_topology: Option<String>,
+) -> Result<HostView, AppError> {
+    use super::ssr::*;
+    use crate::models::AddHostRequest;
+    use uuid::Uuid;
+    let actor = authorize_write()?;
+    let cluster_id = Uuid::parse_str(cluster_id.trim())
+        .map_err(|_| with_status(AppError::validation("cluster_id", "Choose a cluster.")))?;
+    let request = AddHostRequest {
+        name,
+        cluster_id,
+        uri,
+        simulated_topology: simulated_topology.filter(|s| !s.is_empty()),
+    };
+    let host = respond(backend()?.add_host(&actor, request).await)?;
+    // Closes the dialog on the new host, for the hydrated page and for a plain form post alike.
+    leptos_axum::redirect(&format!("/hosts?selected={}", host.id));
+    Ok(host)
+}

@@ -1,0 +1,63 @@
+//! Server-side helpers every server function uses.
+
+use crate::backend::SharedBackend;
+use crate::error::AppError;
+use crate::models::CurrentUser;
+use leptos::prelude::*;
+
+/// The logged-in user, put into the request by the server's auth middleware. Missing means the
+/// caller is anonymous (the middleware already answered 401, so this is a second line of defence).
+pub fn current_user() -> Result<CurrentUser, AppError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+        .ok_or(AppError::Unauthorized)
+}
+
+/// Any logged-in user may read.
+pub fn authorize_read() -> Result<CurrentUser, AppError> {
+    current_user().map_err(with_status)
+}
+
+/// Writes need the admin role.
+pub fn authorize_write() -> Result<CurrentUser, AppError> {
+    let user = authorize_read()?;
+    if user.can_write() {
+        Ok(user)
+    } else {
+        Err(with_status(AppError::Forbidden))
+    }
+}
+
+pub fn backend() -> Result<SharedBackend, AppError> {
+    use_context::<SharedBackend>().ok_or_else(|| {
+        tracing::error!("Backend missing from the server function context");
+        with_status(AppError::Internal)
+    })
+}
+
+/// Sets the HTTP status that matches the error, so scripts and tests see 401/403/409 rather than 500.
+/// Not for plain form posts (JavaScript off): those are answered with a redirect back to the form
+/// carrying the error, and a 4xx/5xx status would stop the browser from following it.
+pub fn with_status(err: AppError) -> AppError {
+    let form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    });
+    if form_post {
+        return err;
+    }
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = http::StatusCode::from_u16(err.http_status()) {
+            options.set_status(status);
+        }
+    }
+    err
+}
+
+/// Maps a service result for the browser.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    result.map_err(with_status)
+}

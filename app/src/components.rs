@@ -1,0 +1,6 @@
+//! Reusable UI pieces, one component per file.
+
+pub mod app_shell;
+pub mod error_notice;
+pub mod host_topology_card;
+pub mod modal;

@@ -1,0 +1,55 @@
+use crate::api::auth::whoami;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+
+/// Top bar (product, user, "Log out") and the left navigation around every page but login.
+#[component]
+pub fn AppShell() -> impl IntoView {
+    let user = Resource::new(|| (), |_| whoami());
+    view! {
+        <div class="shell">
+            <header class="topbar">
+                <a class="brand" href="/vms">
+                    <img src="/icons/vireo.svg" alt="" width="24" height="24" />
+                    <span>"Vireo"</span>
+                </a>
+                <div class="topbar-user">
+                    <Suspense fallback=|| ()>
+                        {move || {
+                            user.get()
+                                .and_then(Result::ok)
+                                .map(|u| {
+                                    view! {
+                                        <span class="user" data-testid="current-user">
+                                            {u.username}
+                                            " "
+                                            <span class="role">{u.role.as_str()}</span>
+                                        </span>
+                                    }
+                                })
+                        }}
+                    </Suspense>
+                    <form method="post" action="/logout" class="logout">
+                        <button type="submit" class="btn btn-plain">"Log out"</button>
+                    </form>
+                </div>
+            </header>
+            <nav class="sidenav" aria-label="Main">
+                <div class="nav-group">"Compute"</div>
+                <ul>
+                    <li><A href="/vms">"Virtual Machines"</A></li>
+                    <li><A href="/templates">"Templates"</A></li>
+                    <li><A href="/pools">"Pools"</A></li>
+                    <li><A href="/hosts">"Hosts"</A></li>
+                    <li><A href="/clusters">"Clusters"</A></li>
+                </ul>
+                <ul class="nav-bottom">
+                    <li><A href="/events">"Events"</A></li>
+                </ul>
+            </nav>
+            <main class="content">
+                <Outlet />
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,396 @@
+//! `VmConfig`: the one configuration type shared by VMs, Templates and Pools. Every High Performance
+//! rule (profile defaults, gates, recommendations, validation, next-run diff) is a pure function over
+//! it, and the domain XML builder turns it into libvirt XML. Stored as JSONB; the columns the grids
+//! filter and sort on are generated from it in SQL.
+
+use super::cpu_set::CpuSet;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// "Optimized for" (oVirt's VM type).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizedFor {
+    #[default]
+    Server,
+    Desktop,
+    HighPerformance,
+}
+
+impl OptimizedFor {
+    pub const ALL: [OptimizedFor; 3] = [Self::Server, Self::Desktop, Self::HighPerformance];
+
+    /// The words oVirt's dialog uses (SPEC §9).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Server => "Server",
+            Self::Desktop => "Desktop",
+            Self::HighPerformance => "High Performance",
+        }
+    }
+
+    /// Wire and URL form: `server`, `desktop`, `high_performance` (oVirt's REST values).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Server => "server",
+            Self::Desktop => "desktop",
+            Self::HighPerformance => "high_performance",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+}
+
+impl fmt::Display for OptimizedFor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CpuTopology {
+    pub sockets: u32,
+    pub cores: u32,
+    pub threads: u32,
+}
+
+impl CpuTopology {
+    pub fn vcpus(&self) -> u32 {
+        self.sockets
+            .saturating_mul(self.cores)
+            .saturating_mul(self.threads)
+    }
+}
+
+impl Default for CpuTopology {
+    fn default() -> Self {
+        Self {
+            sockets: 1,
+            cores: 1,
+            threads: 1,
+        }
+    }
+}
+
+/// oVirt's migration modes; High Performance disables migration (A6) so the VM stays on its pinned host.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrationMode {
+    /// Automatic and manual migration.
+    #[default]
+    Migratable,
+    /// Manual migration only.
+    UserMigratable,
+    /// Never migrated.
+    Pinned,
+}
+
+impl MigrationMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Migratable => "Allow manual and automatic migration",
+            Self::UserMigratable => "Allow manual migration only",
+            Self::Pinned => "Do not allow migration",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumaTuneMode {
+    #[default]
+    Strict,
+    Interleave,
+    Preferred,
+}
+
+impl NumaTuneMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Interleave => "interleave",
+            Self::Preferred => "preferred",
+        }
+    }
+}
+
+/// One vCPU pinned to a set of host CPUs (`<vcpupin vcpu='0' cpuset='2'/>`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct VcpuPin {
+    pub vcpu: u32,
+    pub cpuset: CpuSet,
+}
+
+/// One IO thread (1-based, as libvirt numbers them) pinned to host CPUs (`<iothreadpin/>`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IoThreadPin {
+    pub iothread: u32,
+    pub cpuset: CpuSet,
+}
+
+/// One guest NUMA node: which vCPUs and how much memory it holds, and which host cells back it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct VNumaNode {
+    pub index: u32,
+    pub cpus: CpuSet,
+    pub memory_mib: u64,
+    /// Host NUMA cells this node is pinned to (`<memnode nodeset=...>`); empty = not pinned.
+    #[serde(default)]
+    pub host_nodes: Vec<u32>,
+}
+
+/// Memory backed by huge pages of one size (`<memoryBacking><hugepages><page size=...>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HugePages {
+    pub size_kib: u64,
+    /// Pages the VM needs: memory / size. Kept explicitly because the seed's dialog asks for it and
+    /// validation checks it against memory and the host's free pages.
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VmConfig {
+    // --- General
+    pub optimized_for: OptimizedFor,
+    /// An id from the OS type catalogue (`rhel_9x64`, `windows_2022`, ...).
+    pub os_type: String,
+    pub memory_mib: u64,
+    pub cpu: CpuTopology,
+    pub stateless: bool,
+
+    // --- Console (A1-A4)
+    /// No graphics and no video device.
+    pub headless: bool,
+    pub serial_console: bool,
+    pub usb_enabled: bool,
+    pub soundcard_enabled: bool,
+
+    // --- Host (A5-A7, placement)
+    /// Hosts the VM may start on; empty means any host of its cluster. High Performance VMs are
+    /// pinned to the first one.
+    pub placement_hosts: Vec<Uuid>,
+    pub migration: MigrationMode,
+    pub cpu_passthrough: bool,
+    pub invtsc: bool,
+
+    // --- High Availability (A10, A11)
+    pub high_availability: bool,
+    pub watchdog: bool,
+
+    // --- Resource Allocation (A8, A9, R1-R5)
+    /// Number of IO threads; 0 means IO threads are off.
+    pub io_threads: u32,
+    pub memory_balloon: bool,
+    pub cpu_pinning: Vec<VcpuPin>,
+    pub emulator_pin: Option<CpuSet>,
+    pub io_thread_pins: Vec<IoThreadPin>,
+    pub numa_nodes: Vec<VNumaNode>,
+    pub numa_tune_mode: NumaTuneMode,
+    /// KSM off for this VM (`<memoryBacking><nosharepages/>`).
+    pub ksm_disabled: bool,
+    pub huge_pages: Option<HugePages>,
+}
+
+impl Default for VmConfig {
+    /// A plain Server VM: 1 GiB, one vCPU, graphics, USB, balloon, migratable.
+    fn default() -> Self {
+        Self {
+            optimized_for: OptimizedFor::Server,
+            os_type: "other".into(),
+            memory_mib: 1024,
+            cpu: CpuTopology::default(),
+            stateless: false,
+            headless: false,
+            serial_console: false,
+            usb_enabled: true,
+            soundcard_enabled: false,
+            placement_hosts: Vec::new(),
+            migration: MigrationMode::Migratable,
+            cpu_passthrough: false,
+            invtsc: false,
+            high_availability: false,
+            watchdog: false,
+            io_threads: 0,
+            memory_balloon: true,
+            cpu_pinning: Vec::new(),
+            emulator_pin: None,
+            io_thread_pins: Vec::new(),
+            numa_nodes: Vec::new(),
+            numa_tune_mode: NumaTuneMode::Strict,
+            ksm_disabled: false,
+            huge_pages: None,
+        }
+    }
+}
+
+impl VmConfig {
+    pub fn vcpus(&self) -> u32 {
+        self.cpu.vcpus()
+    }
+
+    /// The host a pinned VM runs on: the first placement host.
+    pub fn pinned_host(&self) -> Option<Uuid> {
+        self.placement_hosts.first().copied()
+    }
+
+    /// All host CPUs the vCPU pinning uses.
+    pub fn pinned_cpus(&self) -> CpuSet {
+        let mut set = CpuSet::new();
+        for pin in &self.cpu_pinning {
+            set.extend(&pin.cpuset);
+        }
+        set
+    }
+}
+
+/// OS families decide what "Optimized for" may offer: High Performance is not for Windows (seed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OsFamily {
+    Linux,
+    Windows,
+    Other,
+}
+
+impl OsFamily {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "linux" => Some(Self::Linux),
+            "windows" => Some(Self::Windows),
+            "other" => Some(Self::Other),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsType {
+    pub id: String,
+    pub name: String,
+    pub family: OsFamily,
+}
+
+/// A cluster compatibility version, `4.1` ... `4.8`. Ordered, so gates compare versions directly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CompatVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl CompatVersion {
+    pub const SUPPORTED: [CompatVersion; 8] = [
+        Self::new(4, 1),
+        Self::new(4, 2),
+        Self::new(4, 3),
+        Self::new(4, 4),
+        Self::new(4, 5),
+        Self::new(4, 6),
+        Self::new(4, 7),
+        Self::new(4, 8),
+    ];
+    pub const LATEST: CompatVersion = Self::new(4, 8);
+    /// High Performance and huge pages need at least this level (seed: "not supported prior to 4.2").
+    pub const HIGH_PERFORMANCE: CompatVersion = Self::new(4, 2);
+
+    pub const fn new(major: u32, minor: u32) -> Self {
+        Self { major, minor }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let (a, b) = text.trim().split_once('.')?;
+        let v = Self::new(a.parse().ok()?, b.parse().ok()?);
+        Self::SUPPORTED.contains(&v).then_some(v)
+    }
+}
+
+impl fmt::Display for CompatVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optimized_for_round_trips_through_its_wire_form() {
+        for v in OptimizedFor::ALL {
+            assert_eq!(OptimizedFor::parse(v.as_str()), Some(v));
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(json, format!("\"{}\"", v.as_str()));
+        }
+        assert_eq!(OptimizedFor::parse("HighPerformance"), None);
+        assert_eq!(
+            OptimizedFor::HighPerformance.to_string(),
+            "High Performance"
+        );
+    }
+
+    #[test]
+    fn config_json_round_trips_and_tolerates_missing_fields() {
+        let mut cfg = VmConfig {
+            optimized_for: OptimizedFor::HighPerformance,
+            cpu: CpuTopology {
+                sockets: 2,
+                cores: 4,
+                threads: 2,
+            },
+            ..VmConfig::default()
+        };
+        cfg.cpu_pinning.push(VcpuPin {
+            vcpu: 0,
+            cpuset: CpuSet::parse("2").unwrap(),
+        });
+        cfg.huge_pages = Some(HugePages {
+            size_kib: 2048,
+            count: 512,
+        });
+        let json = serde_json::to_value(&cfg).unwrap();
+        assert_eq!(json["optimized_for"], "high_performance");
+        assert_eq!(json["cpu_pinning"][0]["cpuset"], "2");
+        assert_eq!(serde_json::from_value::<VmConfig>(json).unwrap(), cfg);
+
+        // Rows written by an older Vireo lack newer fields: they take the defaults.
+        let old: VmConfig = serde_json::from_str(r#"{"memory_mib": 2048}"#).unwrap();
+        assert_eq!(old.memory_mib, 2048);
+        assert_eq!(old.optimized_for, OptimizedFor::Server);
+        assert_eq!(cfg.vcpus(), 16);
+    }
+
+    #[test]
+    fn compat_versions_order_and_parse() {
+        assert!(CompatVersion::new(4, 1) < CompatVersion::HIGH_PERFORMANCE);
+        assert!(CompatVersion::LATEST >= CompatVersion::HIGH_PERFORMANCE);
+        assert_eq!(CompatVersion::parse("4.8"), Some(CompatVersion::LATEST));
+        assert_eq!(CompatVersion::parse("4.9"), None);
+        assert_eq!(CompatVersion::parse("x"), None);
+        assert_eq!(CompatVersion::new(4, 2).to_string(), "4.2");
+    }
+
+    #[test]
+    fn topology_counts_vcpus_without_overflow() {
+        assert_eq!(
+            CpuTopology {
+                sockets: 2,
+                cores: 8,
+                threads: 2
+            }
+            .vcpus(),
+            32
+        );
+        assert_eq!(
+            CpuTopology {
+                sockets: u32::MAX,
+                cores: 2,
+                threads: 2
+            }
+            .vcpus(),
+            u32::MAX
+        );
+    }
+}

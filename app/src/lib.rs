@@ -1,0 +1,75 @@
+#![recursion_limit = "512"]
+//! Vireo's web application: the pure domain rules (`domain`), the Leptos pages and components, and
+//! the server functions they call. Compiled twice: with `ssr` into the server, with `hydrate` into
+//! the browser's wasm bundle.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod models;
+pub mod pages;
+
+use components::app_shell::AppShell;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app; the server renders it for every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Browser tests wait for this attribute: effects run only in the browser, after hydration.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    // Every route renders fully on the server before it is sent (SsrMode::Async), so pages work
+    // with JavaScript off; hydration then takes over.
+    view! {
+        <Stylesheet id="vireo-css" href="/pkg/vireo.css" />
+        <Title formatter=|text| format!("{text} · Vireo") />
+        <div id="vireo-root" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+            <Router>
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
+                        <Route path=path!("/vms") view=pages::vms::VmsPage ssr=SsrMode::Async />
+                        <Route path=path!("/templates") view=pages::templates::TemplatesPage ssr=SsrMode::Async />
+                        <Route path=path!("/pools") view=pages::pools::PoolsPage ssr=SsrMode::Async />
+                        <Route path=path!("/hosts") view=pages::hosts::HostsPage ssr=SsrMode::Async />
+                        <Route path=path!("/clusters") view=pages::clusters::ClustersPage ssr=SsrMode::Async />
+                        <Route path=path!("/events") view=pages::events::EventsPage ssr=SsrMode::Async />
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

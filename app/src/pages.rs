@@ -1,0 +1,10 @@
+//! One file per page.
+
+pub mod clusters;
+pub mod events;
+pub mod hosts;
+pub mod login;
+pub mod not_found;
+pub mod pools;
+pub mod templates;
+pub mod vms;

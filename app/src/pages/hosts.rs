@@ -1,0 +1,122 @@
+mod add_host_dialog;
+
+use crate::api::hosts::list_hosts;
+use crate::components::error_notice::ErrorNotice;
+use crate::components::host_topology_card::HostTopologyCard;
+use crate::domain::host_topology::page_size_label;
+use crate::models::HostView;
+use add_host_dialog::AddHostDialog;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Hosts with their topology. The selected host and the open dialog live in the URL
+/// (`/hosts?selected=<id>`, `/hosts?dialog=add`), so links reproduce the view and Back works.
+#[component]
+pub fn HostsPage() -> impl IntoView {
+    let query = use_query_map();
+    let selected = move || query.with(|q| q.get("selected"));
+    let dialog_open = move || query.with(|q| q.get("dialog").as_deref() == Some("add"));
+    // Refetched after a host is added (the dialog bumps it).
+    let reload = RwSignal::new(0u32);
+    let hosts = Resource::new(move || reload.get(), |_| list_hosts());
+
+    view! {
+        <Title text="Hosts" />
+        <div class="page">
+            <div class="page-header">
+                <h1>"Hosts"</h1>
+                <div class="toolbar">
+                    <a class="btn btn-primary" href="/hosts?dialog=add" role="button">"Add host"</a>
+                </div>
+            </div>
+            <Suspense fallback=|| view! { <p class="loading">"Loading hosts…"</p> }>
+                {move || hosts.get().map(|result| match result {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(rows) => {
+                        let chosen = selected()
+                            .and_then(|id| rows.iter().find(|h| h.id.to_string() == id).cloned())
+                            .or_else(|| rows.first().cloned());
+                        let chosen_id = chosen.as_ref().map(|h| h.id);
+                        view! {
+                            <HostsGrid rows selected=chosen_id />
+                            {chosen.map(|host| view! { <HostDetail host /> })}
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+            <Show when=dialog_open>
+                <AddHostDialog on_added=move || reload.update(|n| *n += 1) />
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn HostsGrid(rows: Vec<HostView>, selected: Option<uuid::Uuid>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="empty">"No hosts yet. Add one to run virtual machines."</p> }
+            .into_any();
+    }
+    view! {
+        <table class="grid" id="hosts-grid">
+            <thead>
+                <tr>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"URI"</th>
+                    <th scope="col">"Cluster"</th>
+                    <th scope="col">"Sockets / Cores / Threads"</th>
+                    <th scope="col">"NUMA cells"</th>
+                    <th scope="col">"Free huge pages"</th>
+                    <th scope="col">"VMs"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|h| {
+                    let is_selected = Some(h.id) == selected;
+                    let t = &h.topology;
+                    let huge = t.huge_page_sizes().into_iter()
+                        .map(|s| format!("{}: {}", page_size_label(s), t.free_pages(s, &[])))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    view! {
+                        <tr data-id=h.id.to_string() data-status=h.status.as_str() aria-selected=is_selected.to_string()
+                            class:selected=is_selected>
+                            <td><span class=format!("status status-{}", h.status.as_str())>{h.status.label()}</span></td>
+                            <td><a href=format!("/hosts?selected={}", h.id)>{h.name.clone()}</a></td>
+                            <td class="mono">{h.uri.clone()}</td>
+                            <td>{h.cluster_name.clone()}</td>
+                            <td>{format!("{} / {} / {}", t.sockets, t.cores_per_socket, t.threads_per_core)}</td>
+                            <td>{t.cells.len()}</td>
+                            <td>{huge}</td>
+                            <td>{h.vm_count}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn HostDetail(host: HostView) -> impl IntoView {
+    let ksm = match host.ksm_running {
+        Some(true) => "running",
+        Some(false) => "stopped",
+        None => "unknown",
+    };
+    view! {
+        <section class="detail" aria-label=format!("Host {}", host.name)>
+            <h2>{host.name.clone()}</h2>
+            {host.last_error.clone().map(|e| view! { <div class="alert alert-warning" role="status">{e}</div> })}
+            <dl class="facts">
+                <div><dt>"URI"</dt><dd class="mono">{host.uri.clone()}</dd></div>
+                <div><dt>"Cluster"</dt><dd>{host.cluster_name.clone()}</dd></div>
+                <div><dt>"KSM"</dt><dd>{ksm}</dd></div>
+            </dl>
+            <HostTopologyCard topology=host.topology.clone() simulated=host.simulated_topology.clone() />
+        </section>
+    }
+}

@@ -1,0 +1,26 @@
+import { expect, Page, TestInfo } from "@playwright/test";
+
+export const adminPassword = process.env.VIREO_E2E_ADMIN_PASSWORD ?? "e2e-admin-password";
+
+export function jsEnabled(info: TestInfo): boolean {
+  return info.project.name !== "no-js";
+}
+
+/** Waits until the page is interactive: hydrated when JavaScript runs, loaded otherwise. */
+export async function ready(page: Page, info: TestInfo) {
+  if (jsEnabled(info)) {
+    await expect(page.locator("#vireo-root")).toHaveAttribute("data-hydrated", "true");
+  } else {
+    await page.waitForLoadState("load");
+  }
+}
+
+export async function login(page: Page, info: TestInfo, next = "/vms") {
+  await page.goto(`/login?next=${encodeURIComponent(next)}`);
+  await ready(page, info);
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill(adminPassword);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL((url) => url.pathname === next);
+  await ready(page, info);
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds Vireo with plain cargo (no cargo-leptos needed): the server binary, the browser bundle
+# (wasm + wasm-bindgen JS), CSS and static files, into target/site — the same layout cargo-leptos makes.
+# Usage: scripts/build.sh [debug|release]
+set -euo pipefail
+profile=${1:-debug}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+site=$root/target/site
+
+case "$profile" in
+  debug)
+    cargo build --locked -p vireo-server
+    cargo build --locked -p vireo-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
+    wasm_dir=debug
+    ;;
+  release)
+    cargo build --locked --release -p vireo-server
+    cargo build --locked -p vireo-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
+      --profile wasm-release
+    wasm_dir=wasm-release
+    ;;
+  *) echo "usage: $0 [debug|release]" >&2; exit 2 ;;
+esac
+
+mkdir -p "$site/pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name vireo \
+  "$target_dir/wasm32-unknown-unknown/$wasm_dir/vireo_app.wasm"
+# Leptos's hydration script loads <output-name>.wasm (cargo-leptos renames the same way).
+mv "$site/pkg/vireo_bg.wasm" "$site/pkg/vireo.wasm"
+if [ "$profile" = release ]; then
+  # npm's binaryen 132: Debian's wasm-opt 108 silently breaks hydration.
+  "$root/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types \
+    -o "$site/pkg/vireo.wasm" "$site/pkg/vireo.wasm"
+fi
+cp style/main.css "$site/pkg/vireo.css"
+cp -R public/. "$site/"
+# Where the binary is, for the run and test scripts.
+if [ "$profile" = release ]; then echo "$target_dir/release/vireo-server" > "$site/.server-bin"
+else echo "$target_dir/debug/vireo-server" > "$site/.server-bin"; fi

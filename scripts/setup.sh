@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs everything `make run` and `make test` need, idempotently: each step first checks whether its
+# tool is already there, so a warm machine passes through in a second or two. Every version is pinned here.
+set -euo pipefail
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
+BINARYEN_VERSION=132.0.0       # npm binaryen; Debian's binaryen 108 breaks hydration in release builds
+APT_PACKAGES=(postgresql libvirt-dev libvirt-clients libxml2-utils pkg-config chromium
+              gcc python3-dev libxml2-dev)
+
+root_dir=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root_dir"
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------------------------------
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "apt-get install ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- Rust: wasm target and wasm-bindgen-cli --------------------------------------------------------
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: the CLI's lockfile wants a webpki-roots version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# --- npm: Playwright and binaryen (wasm-opt) in end2end/ --------------------------------------------
+if [ ! -x end2end/node_modules/.bin/playwright ] || [ ! -x end2end/node_modules/.bin/wasm-opt ] \
+   || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  step "npm ci (end2end)"
+  (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+fi
+installed_binaryen=$(node -p "require('./end2end/node_modules/binaryen/package.json').version" 2>/dev/null || true)
+if [ "$installed_binaryen" != "$BINARYEN_VERSION" ]; then
+  echo "end2end/package.json must pin binaryen@$BINARYEN_VERSION (found '$installed_binaryen')" >&2
+  exit 1
+fi

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, then every test — formatting and lints, the Rust unit and
+# integration tests (real PostgreSQL, libvirt test driver), and the Playwright suite in Debian's
+# Chromium against a freshly started server (hydrated and with JavaScript off). Exits non-zero on
+# any failure and prints how long each phase took.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+start=$(date +%s)
+phase_start=$start
+timings=()
+phase() {
+  local now; now=$(date +%s)
+  timings+=("$(printf '%-28s %4ss' "$1" $((now - phase_start)))")
+  phase_start=$now
+}
+report() {
+  local status=$?
+  echo
+  echo "make test timings:"
+  for t in "${timings[@]}"; do echo "  $t"; done
+  echo "  $(printf '%-28s %4ss' total $(( $(date +%s) - start )))"
+  [ $status -eq 0 ] && echo "make test: all passed" || echo "make test: FAILED (exit $status)"
+}
+trap report EXIT
+
+scripts/setup.sh
+phase "setup"
+
+cargo fmt --all -- --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+phase "fmt + clippy"
+
+cargo test --locked --workspace
+phase "cargo test"
+
+scripts/build.sh debug
+phase "build site (debug)"
+
+e2e_data=$(mktemp -d /tmp/vireo-e2e.XXXXXX)
+# The e2e server's PostgreSQL runs as the postgres user when we are root: let it in.
+chmod 0711 "$e2e_data"
+export VIREO_E2E_DATA_DIR="$e2e_data"
+export VIREO_E2E_SERVER="$(cat target/site/.server-bin)"
+(cd end2end && npx playwright test) || { rm -rf "$e2e_data"; exit 1; }
+rm -rf "$e2e_data"
+phase "playwright"

@@ -1,0 +1,143 @@
+//! First run: the `admin` user, the "Default" cluster and a default host. Each step only happens
+//! when its table is empty, so restarts change nothing.
+
+use crate::auth::{hash_password, random_password};
+use crate::config::Config;
+use crate::repository::{NewEvent, NewHost};
+use crate::service::VireoService;
+use crate::topology_files;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use vireo_app::domain::host_topology::HostTopology;
+use vireo_app::domain::vm_config::CompatVersion;
+use vireo_app::error::AppError;
+use vireo_app::models::{HostStatus, Role};
+
+pub const DEFAULT_CLUSTER: &str = "Default";
+pub const DEFAULT_HOST: &str = "default-host";
+
+pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError> {
+    let repo = &service.repo;
+    if repo.count_users().await? == 0 {
+        let (password, generated) = match &config.admin_password {
+            Some(p) => (p.clone(), false),
+            None => (random_password(), true),
+        };
+        let hash =
+            tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
+                .await
+                .map_err(|_| AppError::Internal)??;
+        repo.insert_user("admin", &hash.0, Role::Admin).await?;
+        if generated {
+            let path = config.data_dir.join("admin-password");
+            let written = std::fs::create_dir_all(&config.data_dir).and_then(|_| {
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(&path)?;
+                writeln!(f, "{}", hash.1)
+            });
+            // Printed once, on purpose: this is the only way the operator learns it.
+            tracing::warn!(
+                "first run: created user 'admin' with password {} (also written to {}{})",
+                hash.1,
+                path.display(),
+                if written.is_err() {
+                    " — writing it failed"
+                } else {
+                    ""
+                }
+            );
+        } else {
+            tracing::info!(
+                "first run: created user 'admin' with the password from VIREO_ADMIN_PASSWORD"
+            );
+        }
+        system_event(
+            service,
+            "user.create",
+            "user",
+            "admin",
+            "First-run admin user created.",
+        )
+        .await;
+    }
+
+    if repo.count_clusters().await? == 0 {
+        repo.insert_cluster(
+            DEFAULT_CLUSTER,
+            "The default cluster",
+            CompatVersion::LATEST,
+            "x86_64",
+        )
+        .await?;
+        system_event(
+            service,
+            "cluster.create",
+            "cluster",
+            DEFAULT_CLUSTER,
+            "Default cluster created.",
+        )
+        .await;
+    }
+
+    if repo.count_hosts().await? == 0 {
+        let clusters = repo.list_clusters().await?;
+        let cluster = clusters
+            .iter()
+            .find(|c| c.name == DEFAULT_CLUSTER)
+            .or(clusters.first())
+            .ok_or(AppError::Internal)?;
+        let uri = config.default_host_uri.as_str();
+        let simulated = topology_files::is_test_driver(uri).then_some(topology_files::DEFAULT_ID);
+        // A default host that does not answer is still created, marked non-responsive: the operator
+        // sees it and its error instead of a server that refuses to start.
+        let (status, topology, error) = match service.read_topology(uri, simulated).await {
+            Ok(t) => (HostStatus::Up, t, None),
+            Err(e) => (
+                HostStatus::NonResponsive,
+                HostTopology::default(),
+                Some(e.to_string()),
+            ),
+        };
+        repo.insert_host(NewHost {
+            name: DEFAULT_HOST,
+            cluster_id: cluster.id,
+            uri,
+            status,
+            simulated_topology: simulated,
+            topology: &topology,
+            ksm_running: None,
+            last_error: error.as_deref(),
+        })
+        .await?;
+        system_event(
+            service,
+            "host.add",
+            "host",
+            DEFAULT_HOST,
+            &format!("Default host added ({uri})."),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+async fn system_event(service: &VireoService, action: &str, kind: &str, name: &str, message: &str) {
+    service
+        .repo
+        .record_event(NewEvent {
+            user: None,
+            username: None,
+            severity: "info",
+            action,
+            object_kind: kind,
+            object_id: None,
+            object_name: Some(name),
+            success: true,
+            message: message.to_string(),
+        })
+        .await;
+}

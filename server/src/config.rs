@@ -1,0 +1,107 @@
+//! Configuration from the environment (SPEC §9 names). Everything has a default so `make run` needs
+//! nothing set.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `VIREO_ADDR`, default 127.0.0.1:3000.
+    pub addr: SocketAddr,
+    /// `DATABASE_URL`; when absent Vireo runs its own PostgreSQL cluster under `data_dir`.
+    pub database_url: Option<String>,
+    /// `VIREO_DATA_DIR`, default `./data`.
+    pub data_dir: PathBuf,
+    /// `VIREO_ADMIN_PASSWORD`: the first-run password of `admin`; random when unset.
+    pub admin_password: Option<String>,
+    /// `VIREO_DEFAULT_HOST_URI`: the libvirt URI of the host created on first run.
+    pub default_host_uri: String,
+    /// `VIREO_SITE_ROOT`: the built site (wasm, js, css, icons), default `target/site`.
+    pub site_root: PathBuf,
+    /// `VIREO_SECURE_COOKIES=1` marks the session cookie Secure (set it behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("VIREO_ADDR '{0}' is not an address like 127.0.0.1:3000")]
+    BadAddr(String),
+    #[error("VIREO_ADMIN_PASSWORD must be at least 8 characters")]
+    WeakAdminPassword,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let addr_text = get("VIREO_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr = addr_text
+            .parse()
+            .map_err(|_| ConfigError::BadAddr(addr_text.clone()))?;
+        let admin_password = get("VIREO_ADMIN_PASSWORD");
+        if admin_password
+            .as_ref()
+            .is_some_and(|p| p.chars().count() < 8)
+        {
+            return Err(ConfigError::WeakAdminPassword);
+        }
+        Ok(Self {
+            addr,
+            database_url: get("DATABASE_URL"),
+            data_dir: PathBuf::from(get("VIREO_DATA_DIR").unwrap_or_else(|| "./data".into())),
+            admin_password,
+            default_host_uri: get("VIREO_DEFAULT_HOST_URI")
+                .unwrap_or_else(|| "test:///default".into()),
+            site_root: PathBuf::from(
+                get("VIREO_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            ),
+            secure_cookies: get("VIREO_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_need_nothing_set() {
+        let c = Config::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert!(c.database_url.is_none());
+        assert_eq!(c.default_host_uri, "test:///default");
+        assert!(!c.secure_cookies);
+    }
+
+    #[test]
+    fn overrides_and_errors() {
+        let c = Config::from_lookup(lookup(&[
+            ("VIREO_ADDR", "0.0.0.0:8080"),
+            ("DATABASE_URL", "postgres://x/y"),
+            ("VIREO_ADMIN_PASSWORD", "long-enough"),
+        ]))
+        .unwrap();
+        assert_eq!(c.addr.port(), 8080);
+        assert_eq!(c.database_url.as_deref(), Some("postgres://x/y"));
+        assert!(matches!(
+            Config::from_lookup(lookup(&[("VIREO_ADDR", "nope")])),
+            Err(ConfigError::BadAddr(_))
+        ));
+        assert!(matches!(
+            Config::from_lookup(lookup(&[("VIREO_ADMIN_PASSWORD", "short")])),
+            Err(ConfigError::WeakAdminPassword)
+        ));
+    }
+}

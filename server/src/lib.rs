@@ -1,0 +1,91 @@
+#![recursion_limit = "512"]
+//! Vireo's server: configuration, the embedded PostgreSQL cluster, the repository (all SQL), the
+//! libvirt pool, sessions and login, the service behind server functions, and the router.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod capabilities;
+pub mod config;
+pub mod embedded_pg;
+pub mod health;
+pub mod host_monitor;
+pub mod hypervisor;
+pub mod repository;
+pub mod routes;
+pub mod service;
+pub mod state;
+pub mod topology_files;
+
+use crate::auth::{hash_password, random_password, LoginThrottle};
+use crate::config::Config;
+use crate::hypervisor::Hypervisor;
+use crate::repository::Repository;
+use crate::service::VireoService;
+use crate::state::AppState;
+use leptos::config::{Env, LeptosOptions};
+use sqlx::PgPool;
+use std::sync::Arc;
+use tower_sessions_sqlx_store::PostgresStore;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("session store: {0}")]
+    Sessions(String),
+    #[error("first-run setup failed: {0}")]
+    Bootstrap(vireo_app::error::AppError),
+}
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("vireo")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .env(if cfg!(debug_assertions) {
+            Env::DEV
+        } else {
+            Env::PROD
+        })
+        .build()
+}
+
+/// Migrates, runs first-run setup and builds the router: everything between "have a database" and
+/// "serve", shared by `main` and the integration tests.
+pub async fn assemble(
+    config: &Config,
+    pool: PgPool,
+    hypervisor: Arc<dyn Hypervisor>,
+) -> Result<(AppState, axum::Router), StartupError> {
+    MIGRATOR.run(&pool).await?;
+    let store = PostgresStore::new(pool.clone());
+    store
+        .migrate()
+        .await
+        .map_err(|e| StartupError::Sessions(e.to_string()))?;
+
+    let repo = Repository::new(pool);
+    let service = Arc::new(VireoService::new(repo.clone(), hypervisor.clone()));
+    bootstrap::run(&service, config)
+        .await
+        .map_err(StartupError::Bootstrap)?;
+
+    let dummy_hash = tokio::task::spawn_blocking(|| hash_password(&random_password()))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let state = AppState {
+        leptos_options: leptos_options(config),
+        repo,
+        service,
+        hypervisor,
+        throttle: Arc::new(LoginThrottle::default()),
+        dummy_hash: dummy_hash.into(),
+    };
+    let router = routes::build_router(state.clone(), store, config.secure_cookies);
+    Ok((state, router))
+}

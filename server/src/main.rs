@@ -1,0 +1,113 @@
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_sessions::ExpiredDeletion;
+use tracing_subscriber::EnvFilter;
+use vireo_server::config::Config;
+use vireo_server::embedded_pg::{EmbeddedPostgres, PgSettings};
+use vireo_server::hypervisor::SharedLibvirtPool;
+use vireo_server::{assemble, host_monitor};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new("info,tower_http=info,sqlx=warn,tower_sessions=warn")
+        }))
+        .init();
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+
+    // With no DATABASE_URL, Vireo runs and owns its own cluster under the data folder.
+    let (pool, embedded) = match &config.database_url {
+        Some(url) => {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(32)
+                .connect(url)
+                .await
+                .map_err(|e| format!("cannot connect to DATABASE_URL: {e}"))?;
+            (pool, None)
+        }
+        None => {
+            let root = config.data_dir.join("postgres");
+            tracing::info!(
+                "starting the embedded PostgreSQL cluster in {}",
+                root.display()
+            );
+            let pg = EmbeddedPostgres::start(&root, PgSettings { durable: true })
+                .await
+                .map_err(|e| e.to_string())?;
+            pg.ensure_database("vireo", None)
+                .await
+                .map_err(|e| e.to_string())?;
+            let pool = pg.pool("vireo", 32).await.map_err(|e| e.to_string())?;
+            (pool, Some(pg))
+        }
+    };
+
+    let hypervisor = Arc::new(SharedLibvirtPool::new());
+    let result = serve(&config, pool.clone(), hypervisor).await;
+
+    pool.close().await;
+    if let Some(pg) = embedded {
+        tracing::info!("stopping the embedded PostgreSQL cluster");
+        let _ = tokio::task::spawn_blocking(move || pg.stop()).await;
+    }
+    result
+}
+
+async fn serve(
+    config: &Config,
+    pool: sqlx::PgPool,
+    hypervisor: Arc<SharedLibvirtPool>,
+) -> Result<(), String> {
+    let (state, router) = assemble(config, pool.clone(), hypervisor)
+        .await
+        .map_err(|e| e.to_string())?;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let monitor = tokio::spawn(host_monitor::run(state.clone(), stop_rx.clone()));
+    let session_cleanup = tokio::spawn(
+        tower_sessions_sqlx_store::PostgresStore::new(pool)
+            .continuously_delete_expired(Duration::from_secs(3600)),
+    );
+
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    tracing::info!("Vireo is serving at http://{}", config.addr);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| e.to_string())?;
+
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = monitor.await;
+    session_cleanup.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,59 @@
+//! All SQL lives here: one repository over the pool, split by table. Services call these methods and
+//! never write SQL themselves.
+
+mod clusters;
+mod events;
+mod hosts;
+mod templates;
+mod users;
+
+pub use events::NewEvent;
+pub use hosts::NewHost;
+pub use users::UserRecord;
+
+use sqlx::PgPool;
+use vireo_app::error::AppError;
+
+#[derive(Clone)]
+pub struct Repository {
+    pool: PgPool,
+}
+
+impl Repository {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Maps database failures to the app's error: unique violations become a conflict naming the
+/// object, everything else is logged and hidden.
+pub(crate) fn db_error<'a>(
+    kind: &'a str,
+    name: &'a str,
+) -> impl FnOnce(sqlx::Error) -> AppError + 'a {
+    let kind = kind.to_string();
+    move |e| {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return AppError::conflict(format!("A {kind} named '{name}' already exists."));
+            }
+        }
+        internal(e)
+    }
+}
+
+pub(crate) fn internal(e: sqlx::Error) -> AppError {
+    tracing::error!(error = %e, "database error");
+    AppError::Internal
+}

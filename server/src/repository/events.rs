@@ -1,0 +1,82 @@
+use super::{internal, Repository};
+use uuid::Uuid;
+use vireo_app::error::AppError;
+use vireo_app::models::{CurrentUser, EventView};
+
+/// One audit-log row. `user` is None for Vireo's own actions (start-up, monitors).
+pub struct NewEvent<'a> {
+    pub user: Option<&'a CurrentUser>,
+    /// For failed logins, the name that was tried (there is no user).
+    pub username: Option<&'a str>,
+    pub severity: &'a str,
+    pub action: &'a str,
+    pub object_kind: &'a str,
+    pub object_id: Option<Uuid>,
+    pub object_name: Option<&'a str>,
+    pub success: bool,
+    pub message: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    at: String,
+    username: Option<String>,
+    severity: String,
+    action: String,
+    object_kind: String,
+    object_name: Option<String>,
+    result: String,
+    message: String,
+}
+
+impl Repository {
+    /// Writes an audit row. A failure here is logged, never allowed to undo the action it records.
+    pub async fn record_event(&self, e: NewEvent<'_>) {
+        let username = e.user.map(|u| u.username.as_str()).or(e.username);
+        let result = sqlx::query(
+            "INSERT INTO events (user_id, username, severity, action, object_kind, object_id, object_name, result, message)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(e.user.map(|u| u.id))
+        .bind(username)
+        .bind(e.severity)
+        .bind(e.action)
+        .bind(e.object_kind)
+        .bind(e.object_id)
+        .bind(e.object_name)
+        .bind(if e.success { "success" } else { "failure" })
+        .bind(&e.message)
+        .execute(&self.pool)
+        .await;
+        if let Err(err) = result {
+            tracing::error!(error = %err, action = e.action, "could not write the audit event");
+        }
+    }
+
+    pub async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at, username, severity,
+                    action, object_kind, object_name, result, message
+             FROM events ORDER BY at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| EventView {
+                id: r.id,
+                at: r.at,
+                username: r.username,
+                severity: r.severity,
+                action: r.action,
+                object_kind: r.object_kind,
+                object_name: r.object_name,
+                result: r.result,
+                message: r.message,
+            })
+            .collect())
+    }
+}

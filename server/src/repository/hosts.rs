@@ -1,0 +1,144 @@
+use super::{internal, Repository};
+use sqlx::types::Json;
+use uuid::Uuid;
+use vireo_app::domain::host_topology::HostTopology;
+use vireo_app::error::AppError;
+use vireo_app::models::{HostStatus, HostView};
+
+#[derive(sqlx::FromRow)]
+struct HostRow {
+    id: Uuid,
+    name: String,
+    cluster_id: Uuid,
+    cluster_name: String,
+    uri: String,
+    status: String,
+    simulated_topology: Option<String>,
+    topology: Json<HostTopology>,
+    ksm_running: Option<bool>,
+    last_error: Option<String>,
+    vm_count: i64,
+    version: i32,
+}
+
+impl From<HostRow> for HostView {
+    fn from(r: HostRow) -> Self {
+        HostView {
+            id: r.id,
+            name: r.name,
+            cluster_id: r.cluster_id,
+            cluster_name: r.cluster_name,
+            uri: r.uri,
+            status: HostStatus::parse(&r.status).unwrap_or(HostStatus::NonResponsive),
+            simulated_topology: r.simulated_topology,
+            topology: r.topology.0,
+            ksm_running: r.ksm_running,
+            last_error: r.last_error,
+            vm_count: r.vm_count,
+            version: r.version,
+        }
+    }
+}
+
+const SELECT: &str = "SELECT h.id, h.name, h.cluster_id, c.name AS cluster_name, h.uri, h.status,
+        h.simulated_topology, h.topology, h.ksm_running, h.last_error, h.version,
+        (SELECT count(*) FROM vms v WHERE v.host_id = h.id) AS vm_count
+    FROM hosts h JOIN clusters c ON c.id = h.cluster_id";
+
+pub struct NewHost<'a> {
+    pub name: &'a str,
+    pub cluster_id: Uuid,
+    pub uri: &'a str,
+    pub status: HostStatus,
+    pub simulated_topology: Option<&'a str>,
+    pub topology: &'a HostTopology,
+    pub ksm_running: Option<bool>,
+    pub last_error: Option<&'a str>,
+}
+
+impl Repository {
+    pub async fn list_hosts(&self) -> Result<Vec<HostView>, AppError> {
+        let rows: Vec<HostRow> = sqlx::query_as(&format!("{SELECT} ORDER BY h.name"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn host(&self, id: Uuid) -> Result<Option<HostView>, AppError> {
+        let row: Option<HostRow> = sqlx::query_as(&format!("{SELECT} WHERE h.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(row.map(Into::into))
+    }
+
+    pub async fn count_hosts(&self) -> Result<i64, AppError> {
+        sqlx::query_scalar("SELECT count(*) FROM hosts")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(internal)
+    }
+
+    /// Which of name / URI is already taken, if any (checked before connecting to a new host).
+    pub async fn host_name_or_uri_taken(
+        &self,
+        name: &str,
+        uri: &str,
+    ) -> Result<Option<&'static str>, AppError> {
+        let row: Option<(bool,)> =
+            sqlx::query_as("SELECT name = $1 FROM hosts WHERE name = $1 OR uri = $2 LIMIT 1")
+                .bind(name)
+                .bind(uri)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(internal)?;
+        Ok(row.map(|(by_name,)| if by_name { "name" } else { "uri" }))
+    }
+
+    pub async fn insert_host(&self, host: NewHost<'_>) -> Result<Uuid, AppError> {
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO hosts (id, name, cluster_id, uri, status, simulated_topology, topology, ksm_running, last_error)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(id)
+        .bind(host.name)
+        .bind(host.cluster_id)
+        .bind(host.uri)
+        .bind(host.status.as_str())
+        .bind(host.simulated_topology)
+        .bind(Json(host.topology))
+        .bind(host.ksm_running)
+        .bind(host.last_error)
+        .execute(&self.pool)
+        .await
+        .map_err(super::db_error("host", host.name))?;
+        Ok(id)
+    }
+
+    /// Records the outcome of a liveness check; returns the previous status when it changed.
+    pub async fn set_host_status(
+        &self,
+        id: Uuid,
+        status: HostStatus,
+        last_error: Option<&str>,
+    ) -> Result<Option<HostStatus>, AppError> {
+        let previous: Option<(String,)> = sqlx::query_as(
+            "UPDATE hosts h SET status = $2, last_error = $3, updated_at = now()
+             FROM (SELECT id, status FROM hosts WHERE id = $1 FOR UPDATE) old
+             WHERE h.id = old.id AND (old.status <> $2 OR h.last_error IS DISTINCT FROM $3)
+             RETURNING old.status",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .bind(last_error)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
+        Ok(previous
+            .and_then(|(s,)| HostStatus::parse(&s))
+            .filter(|old| *old != status))
+    }
+}

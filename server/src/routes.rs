@@ -1,0 +1,80 @@
+//! Assembles the axum router: static assets, health, login/logout, the Leptos pages and server
+//! functions, all behind sessions and the auth gate, with request tracing.
+
+use crate::auth;
+use crate::health;
+use crate::state::AppState;
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::{time::Duration as CookieDuration, SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use vireo_app::backend::SharedBackend;
+use vireo_app::{shell, App};
+
+/// Sessions end after 8 hours without a request.
+const SESSION_IDLE: CookieDuration = CookieDuration::hours(8);
+
+pub fn build_router<S: SessionStore + Clone>(
+    state: AppState,
+    session_store: S,
+    secure_cookies: bool,
+) -> Router {
+    let options = state.leptos_options.clone();
+    let backend: SharedBackend = state.service.clone();
+    let routes = generate_route_list(App);
+    let context = {
+        let backend = backend.clone();
+        move || provide_context(backend.clone())
+    };
+
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("vireo_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+
+    // Built assets: content-hashed names are not used, so browsers revalidate (cheap 304s).
+    let pkg = ServeDir::new(format!("{}/pkg", options.site_root));
+    let icons = ServeDir::new(format!("{}/icons", options.site_root));
+
+    Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/vms") }))
+        .route("/healthz", get(health::healthz))
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .nest_service("/pkg", pkg)
+        .nest_service("/icons", icons)
+        .route_service(
+            "/favicon.svg",
+            tower_http::services::ServeFile::new(format!("{}/favicon.svg", options.site_root)),
+        )
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_user,
+        ))
+        .layer(sessions)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,182 @@
+//! `VireoService`: the `Backend` behind the server functions and the REST API. It validates, talks to
+//! libvirt through the `Hypervisor`, persists through the `Repository` and writes an audit event for
+//! every write, successful or not.
+
+use crate::hypervisor::{Hypervisor, HypervisorError};
+use crate::repository::{NewEvent, NewHost, Repository};
+use crate::topology_files;
+use std::sync::Arc;
+use vireo_app::backend::Backend;
+use vireo_app::domain::host_topology::HostTopology;
+use vireo_app::domain::naming::name_error;
+use vireo_app::error::{AppError, FieldError};
+use vireo_app::models::{
+    AddHostRequest, ClusterView, CurrentUser, EventView, HostStatus, HostView, TemplateView,
+    TopologyFile,
+};
+
+pub struct VireoService {
+    pub repo: Repository,
+    pub hypervisor: Arc<dyn Hypervisor>,
+}
+
+impl VireoService {
+    pub fn new(repo: Repository, hypervisor: Arc<dyn Hypervisor>) -> Self {
+        Self { repo, hypervisor }
+    }
+
+    /// Reads a host's topology: from libvirt for real hosts, from the shipped file for test-driver
+    /// hosts (after checking the test driver itself answers).
+    pub async fn read_topology(
+        &self,
+        uri: &str,
+        simulated: Option<&str>,
+    ) -> Result<HostTopology, HypervisorError> {
+        let probe = self.hypervisor.probe(uri).await?;
+        match simulated {
+            Some(id) => match topology_files::load(id) {
+                Some(Ok(t)) => Ok(t),
+                Some(Err(e)) => Err(HypervisorError::Capabilities(e.to_string())),
+                None => Err(HypervisorError::Capabilities(format!(
+                    "no shipped topology '{id}'"
+                ))),
+            },
+            None => Ok(probe.topology),
+        }
+    }
+
+    async fn validate_new_host(&self, req: &AddHostRequest) -> Result<Option<String>, AppError> {
+        let mut errors: Vec<FieldError> =
+            name_error("name", "host", &req.name).into_iter().collect();
+        let uri = req.uri.trim();
+        if uri.is_empty() {
+            errors.push(FieldError::new("uri", "Enter the host's libvirt URI."));
+        } else if !uri.contains(':') || uri.chars().any(char::is_whitespace) {
+            errors.push(FieldError::new(
+                "uri",
+                "That is not a libvirt URI; examples: qemu:///system, qemu+ssh://root@host/system, test:///default.",
+            ));
+        }
+        let simulated = if topology_files::is_test_driver(uri) {
+            let id = req
+                .simulated_topology
+                .clone()
+                .unwrap_or_else(|| topology_files::DEFAULT_ID.into());
+            if topology_files::find(&id).is_none() {
+                errors.push(FieldError::new(
+                    "simulated_topology",
+                    format!("There is no shipped topology '{id}'."),
+                ));
+            }
+            Some(id)
+        } else {
+            None
+        };
+        if self.repo.cluster(req.cluster_id).await?.is_none() {
+            errors.push(FieldError::new(
+                "cluster_id",
+                "That cluster does not exist.",
+            ));
+        }
+        if errors.is_empty() {
+            match self.repo.host_name_or_uri_taken(&req.name, uri).await? {
+                Some("name") => errors.push(FieldError::new(
+                    "name",
+                    format!("A host named '{}' already exists.", req.name),
+                )),
+                Some(_) => errors.push(FieldError::new(
+                    "uri",
+                    format!("Host {uri} is already added."),
+                )),
+                None => {}
+            }
+        }
+        if errors.is_empty() {
+            Ok(simulated)
+        } else {
+            Err(AppError::Validation { errors })
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for VireoService {
+    async fn list_hosts(&self) -> Result<Vec<HostView>, AppError> {
+        self.repo.list_hosts().await
+    }
+
+    async fn add_host(
+        &self,
+        actor: &CurrentUser,
+        req: AddHostRequest,
+    ) -> Result<HostView, AppError> {
+        let uri = req.uri.trim().to_string();
+        let event = |success: bool, message: String| NewEvent {
+            user: Some(actor),
+            username: None,
+            severity: if success { "info" } else { "error" },
+            action: "host.add",
+            object_kind: "host",
+            object_id: None,
+            object_name: Some(&req.name),
+            success,
+            message,
+        };
+        let simulated = match self.validate_new_host(&req).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.repo
+                    .record_event(event(false, format!("Adding host refused: {e}")))
+                    .await;
+                return Err(e);
+            }
+        };
+        let topology = match self.read_topology(&uri, simulated.as_deref()).await {
+            Ok(t) => t,
+            Err(e) => {
+                let message = format!("Could not connect to {uri}: {e}");
+                self.repo.record_event(event(false, message.clone())).await;
+                return Err(AppError::host(message));
+            }
+        };
+        let id = self
+            .repo
+            .insert_host(NewHost {
+                name: &req.name,
+                cluster_id: req.cluster_id,
+                uri: &uri,
+                status: HostStatus::Up,
+                simulated_topology: simulated.as_deref(),
+                topology: &topology,
+                ksm_running: None,
+                last_error: None,
+            })
+            .await?;
+        self.repo
+            .record_event(NewEvent {
+                object_id: Some(id),
+                ..event(true, format!("Host {} added ({uri}).", req.name))
+            })
+            .await;
+        self.repo
+            .host(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Host"))
+    }
+
+    fn topology_files(&self) -> Vec<TopologyFile> {
+        topology_files::list()
+    }
+
+    async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError> {
+        self.repo.list_clusters().await
+    }
+
+    async fn list_templates(&self) -> Result<Vec<TemplateView>, AppError> {
+        self.repo.list_templates().await
+    }
+
+    async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError> {
+        self.repo.list_events(limit).await
+    }
+}

@@ -1,0 +1,20 @@
+use crate::auth::LoginThrottle;
+use crate::hypervisor::Hypervisor;
+use crate::repository::Repository;
+use crate::service::VireoService;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+/// Everything a request handler may need, cloned cheaply per request.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub repo: Repository,
+    pub service: Arc<VireoService>,
+    pub hypervisor: Arc<dyn Hypervisor>,
+    pub throttle: Arc<LoginThrottle>,
+    /// An argon2 hash of a random password, verified against when a login names no existing user
+    /// so that "no such user" and "wrong password" take the same time.
+    pub dummy_hash: Arc<str>,
+}

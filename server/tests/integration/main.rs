@@ -1,0 +1,8 @@
+//! Integration tests against a real PostgreSQL (a throwaway cluster per test process, a fresh
+//! database per test) and libvirt's in-process test driver.
+
+mod auth_flow;
+mod hosts;
+mod schema;
+mod support;
+mod topology;

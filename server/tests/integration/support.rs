@@ -1,0 +1,183 @@
+//! Test harness: one embedded PostgreSQL cluster per test process (in the system temp folder, gone
+//! with the process), a migrated template database, and a fresh copy of it for every test.
+
+use axum::body::Body;
+use axum::http::{header, Request, Response, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+use vireo_server::config::Config;
+use vireo_server::embedded_pg::{EmbeddedPostgres, PgSettings};
+use vireo_server::hypervisor::SharedLibvirtPool;
+use vireo_server::state::AppState;
+use vireo_server::{assemble, MIGRATOR};
+
+pub const ADMIN_PASSWORD: &str = "integration-admin-pw";
+const TEMPLATE_DB: &str = "vireo_template";
+
+struct Cluster {
+    pg: EmbeddedPostgres,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn cluster() -> &'static EmbeddedPostgres {
+    &CLUSTER
+        .get_or_init(|| {
+            // Started on its own runtime and thread: every #[tokio::test] has a runtime of its own.
+            std::thread::spawn(|| {
+                let rt = tokio::runtime::Runtime::new().expect("runtime");
+                rt.block_on(async {
+                    remove_stale_clusters();
+                    let root =
+                        std::env::temp_dir().join(format!("vireo-test-pg-{}", std::process::id()));
+                    let _ = std::fs::remove_dir_all(&root);
+                    let pg = EmbeddedPostgres::start(&root, PgSettings { durable: false })
+                        .await
+                        .expect("start the test PostgreSQL cluster");
+                    pg.ensure_database(TEMPLATE_DB, None)
+                        .await
+                        .expect("template database");
+                    let pool = pg.pool(TEMPLATE_DB, 2).await.expect("template pool");
+                    MIGRATOR.run(&pool).await.expect("migrate the template");
+                    tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
+                        .migrate()
+                        .await
+                        .expect("session table");
+                    pool.close().await;
+                    Cluster { pg }
+                })
+            })
+            .join()
+            .expect("cluster thread")
+        })
+        .pg
+}
+
+/// Clusters of earlier test processes stop with them (parent-death signal); their folders stay.
+/// Remove those whose process is gone.
+fn remove_stale_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(pid) = name
+            .strip_prefix("vireo-test-pg-")
+            .and_then(|p| p.parse::<u32>().ok())
+        {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+/// A fresh, migrated, empty database.
+pub async fn fresh_db() -> (String, PgPool) {
+    let pg = cluster();
+    let name = format!(
+        "t{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    pg.ensure_database(&name, Some(TEMPLATE_DB))
+        .await
+        .expect("create test database");
+    let pool = pg.pool(&name, 8).await.expect("test pool");
+    (name, pool)
+}
+
+/// A database with no tables at all, for migration tests.
+pub async fn empty_db() -> PgPool {
+    let pg = cluster();
+    let name = format!(
+        "e{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    pg.ensure_database(&name, None)
+        .await
+        .expect("create empty database");
+    pg.pool(&name, 2).await.expect("pool")
+}
+
+pub fn config() -> Config {
+    let mut c = Config::from_lookup(|_| None).expect("default config");
+    c.admin_password = Some(ADMIN_PASSWORD.into());
+    c.data_dir = std::env::temp_dir().join("vireo-test-data");
+    c.site_root = PathBuf::from("../target/site");
+    c
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub pool: PgPool,
+}
+
+pub async fn app() -> TestApp {
+    let (_name, pool) = fresh_db().await;
+    let (state, router) = assemble(&config(), pool.clone(), Arc::new(SharedLibvirtPool::new()))
+        .await
+        .expect("assemble Vireo");
+    TestApp {
+        state,
+        router,
+        pool,
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(request).await.expect("request")
+    }
+
+    /// Logs in through the real form handler and returns the session cookie.
+    pub async fn login(&self, username: &str, password: &str) -> Option<String> {
+        let body = format!("username={username}&password={password}&next=%2Fhosts");
+        let response = self
+            .send(
+                Request::post("/login")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
+        if location.starts_with("/login") {
+            return None;
+        }
+        let cookie = response.headers().get(header::SET_COOKIE)?.to_str().ok()?;
+        Some(cookie.split(';').next()?.to_string())
+    }
+
+    pub async fn admin_cookie(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD)
+            .await
+            .expect("admin logs in")
+    }
+}
+
+pub async fn body_text(response: Response<Body>) -> String {
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    String::from_utf8_lossy(&bytes).to_string()
+}
+
+pub async fn event_messages(pool: &PgPool) -> Vec<(String, String, String)> {
+    sqlx::query_as("SELECT action, result, message FROM events ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .expect("events")
+}

@@ -1,0 +1,117 @@
+use vireo_app::domain::host_topology::{HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
+use vireo_server::hypervisor::{Hypervisor, SharedLibvirtPool};
+use vireo_server::topology_files;
+
+#[test]
+fn the_high_performance_host_file() {
+    let t = topology_files::load("hp-2s8c2t").unwrap().unwrap();
+    assert_eq!(t.arch, "x86_64");
+    assert_eq!(
+        (t.sockets, t.cores_per_socket, t.threads_per_core),
+        (2, 8, 2)
+    );
+    assert_eq!(t.total_cpus(), 32);
+    assert_eq!(t.cells.len(), 2);
+    assert_eq!(t.cells[0].cpu_ids().to_string(), "0-7,16-23");
+    assert_eq!(t.cells[1].cpu_ids().to_string(), "8-15,24-31");
+    // Linux numbering: the second thread of core n on socket 0 is CPU n + 16.
+    assert_eq!(t.cpu(0).unwrap().siblings.to_string(), "0,16");
+    assert_eq!(t.cpu(25).unwrap().siblings.to_string(), "9,25");
+    assert_eq!(t.cpu(25).unwrap().socket_id, 1);
+    assert!(t.has_invtsc());
+    assert_eq!(
+        t.huge_page_sizes(),
+        vec![HUGE_PAGE_2M_KIB, HUGE_PAGE_1G_KIB]
+    );
+    assert_eq!(t.cell(0).unwrap().free_pages(HUGE_PAGE_2M_KIB), 8192);
+    assert_eq!(t.cell(1).unwrap().free_pages(HUGE_PAGE_1G_KIB), 16);
+    assert_eq!(t.cells[0].memory_kib, 64 * 1024 * 1024);
+}
+
+#[test]
+fn the_small_host_file() {
+    let t = topology_files::load("small-1s4c").unwrap().unwrap();
+    assert_eq!(
+        (t.sockets, t.cores_per_socket, t.threads_per_core),
+        (1, 4, 1)
+    );
+    assert_eq!(t.cells.len(), 1);
+    assert_eq!(t.cpu(3).unwrap().siblings.to_string(), "3");
+    assert!(!t.has_invtsc());
+    assert_eq!(
+        t.huge_page_sizes(),
+        vec![HUGE_PAGE_2M_KIB],
+        "no 1 GiB pages"
+    );
+    assert_eq!(t.free_pages(HUGE_PAGE_2M_KIB, &[]), 2048);
+}
+
+#[test]
+fn every_shipped_file_parses_and_the_list_names_them() {
+    let listed: Vec<String> = topology_files::list().into_iter().map(|f| f.id).collect();
+    assert_eq!(listed, vec!["hp-2s8c2t", "small-1s4c"]);
+    assert_eq!(topology_files::DEFAULT_ID, listed[0]);
+    for id in listed {
+        topology_files::load(&id).unwrap().unwrap();
+    }
+    assert!(topology_files::load("missing").is_none());
+    assert!(topology_files::is_test_driver("test:///default"));
+    assert!(!topology_files::is_test_driver("qemu:///system"));
+}
+
+#[test]
+fn shipped_files_validate_against_libvirts_schema() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let out = std::process::Command::new("virt-xml-validate")
+            .arg(&path)
+            .arg("capability")
+            .output()
+            .expect("virt-xml-validate (libvirt-clients) is installed by scripts/setup.sh");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_test_drivers_own_topology_is_read_from_libvirt() {
+    let pool = SharedLibvirtPool::new();
+    let probe = pool
+        .probe("test:///default")
+        .await
+        .expect("the test driver answers");
+    let t = probe.topology;
+    assert_eq!(probe.driver, "TEST");
+    assert_eq!(t.arch, "i686");
+    assert_eq!(t.cells.len(), 2);
+    assert_eq!(t.total_cpus(), 16);
+    assert_eq!(
+        (t.sockets, t.cores_per_socket, t.threads_per_core),
+        (2, 8, 1)
+    );
+    // The toy reports no huge pages (and its virNodeGetFreePages answers "0 entries"), which is why
+    // test-driver hosts take their topology from a shipped file.
+    assert_eq!(t.total_pages(HUGE_PAGE_2M_KIB), 0);
+    assert_eq!(t.free_pages(HUGE_PAGE_2M_KIB, &[]), 0);
+    assert_eq!(t.cells[0].cpu_ids().to_string(), "0-7");
+}
+
+#[tokio::test]
+async fn an_unreachable_uri_is_an_error_not_a_hang() {
+    let pool = SharedLibvirtPool::new();
+    let err = pool
+        .probe("qemu+unix:///system?socket=/nonexistent/sock")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/sock"), "{err}");
+    assert!(pool
+        .ping("qemu+unix:///system?socket=/nonexistent/sock")
+        .await
+        .is_err());
+    assert!(pool.ping("test:///default").await.is_ok());
+}
