@@ -1,6 +1,20 @@
 //! Pure domain rules and types: no I/O, shared by the dialogs, the server functions and the REST API.
 
+pub mod capabilities;
 pub mod cpu_set;
+pub mod draft;
+pub mod fields;
+pub mod gates;
 pub mod host_topology;
+pub mod instance_type;
 pub mod naming;
+pub mod next_run;
+pub mod pinning;
+pub mod pinning_plan;
+pub mod profile;
+pub mod recommendations;
+pub mod rule_context;
+#[cfg(test)]
+pub(crate) mod test_hosts;
+pub mod validation;
 pub mod vm_config;

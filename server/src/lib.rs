@@ -3,8 +3,9 @@
 //! libvirt pool, sessions and login, the service behind server functions, and the router.
 
 pub mod auth;
+/// Capabilities parsing is pure and lives with the domain rules; re-exported for the server's callers.
+pub use vireo_app::domain::capabilities;
 pub mod bootstrap;
-pub mod capabilities;
 pub mod config;
 pub mod embedded_pg;
 pub mod health;

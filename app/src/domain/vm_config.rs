@@ -237,6 +237,18 @@ impl VmConfig {
         self.placement_hosts.first().copied()
     }
 
+    /// Every host CPU this VM's pins hold: vCPUs, emulator and IO threads.
+    pub fn claimed_cpus(&self) -> CpuSet {
+        let mut set = self.pinned_cpus();
+        if let Some(e) = &self.emulator_pin {
+            set.extend(e);
+        }
+        for p in &self.io_thread_pins {
+            set.extend(&p.cpuset);
+        }
+        set
+    }
+
     /// All host CPUs the vCPU pinning uses.
     pub fn pinned_cpus(&self) -> CpuSet {
         let mut set = CpuSet::new();

@@ -3,8 +3,8 @@
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use vireo_app::domain::cpu_set::CpuSet;
-use vireo_app::domain::host_topology::{HostCpu, HostTopology, NumaCell, PageCount};
+use super::cpu_set::CpuSet;
+use super::host_topology::{HostCpu, HostTopology, NumaCell, PageCount};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CapabilitiesError {

@@ -1,0 +1,444 @@
+//! A VM, Template or Pool as the New/Edit dialog holds it: identity fields plus the `VmConfig`. The
+//! same draft goes to `preview` and `save`, from the hydrated dialog (JSON) and from a plain form
+//! post (the flat field list below), so both paths parse and validate identically.
+
+use super::cpu_set::CpuSet;
+use super::naming::name_error;
+use super::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
+use super::vm_config::{CpuTopology, HugePages, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VmConfig};
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigKind {
+    Vm,
+    Template,
+    Pool,
+}
+
+impl ConfigKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Vm => "vm",
+            Self::Template => "template",
+            Self::Pool => "pool",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "vm" => Some(Self::Vm),
+            "template" => Some(Self::Template),
+            "pool" => Some(Self::Pool),
+            _ => None,
+        }
+    }
+
+    /// "VM", "Template", "Pool" — for messages and titles.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Vm => "VM",
+            Self::Template => "Template",
+            Self::Pool => "Pool",
+        }
+    }
+
+    /// The grid page the kind lives on.
+    pub fn page(self) -> &'static str {
+        match self {
+            Self::Vm => "/vms",
+            Self::Template => "/templates",
+            Self::Pool => "/pools",
+        }
+    }
+}
+
+pub const MAX_DESCRIPTION: usize = 4000;
+pub const MAX_POOL_SIZE: u32 = 1000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmDraft {
+    pub kind: ConfigKind,
+    /// Set when editing.
+    pub id: Option<Uuid>,
+    /// The version the edit started from (optimistic locking).
+    pub version: Option<i32>,
+    pub name: String,
+    pub description: String,
+    pub cluster_id: Option<Uuid>,
+    pub template_id: Option<Uuid>,
+    pub instance_type_id: Option<Uuid>,
+    /// Pools: how many VMs, and how many of them kept running.
+    pub pool_size: u32,
+    pub prestarted: u32,
+    /// The profile whose defaults the configuration last received: when `config.optimized_for`
+    /// differs (a plain form post changed the select), the profile is applied on the next round.
+    pub applied_profile: OptimizedFor,
+    pub config: VmConfig,
+}
+
+impl VmDraft {
+    pub fn new(kind: ConfigKind, config: VmConfig) -> Self {
+        Self {
+            kind,
+            id: None,
+            version: None,
+            name: String::new(),
+            description: String::new(),
+            cluster_id: None,
+            template_id: None,
+            instance_type_id: None,
+            pool_size: if kind == ConfigKind::Pool { 1 } else { 0 },
+            prestarted: 0,
+            applied_profile: config.optimized_for,
+            config,
+        }
+    }
+
+    /// Identity checks that need no database (name rules, lengths, pool sizes).
+    pub fn validate_identity(&self) -> Vec<FieldError> {
+        let mut errors: Vec<FieldError> = name_error("name", self.kind.noun(), &self.name).into_iter().collect();
+        if self.description.chars().count() > MAX_DESCRIPTION {
+            errors.push(FieldError::new("description", format!("The description can be at most {MAX_DESCRIPTION} characters.")));
+        }
+        if self.kind != ConfigKind::Template && self.cluster_id.is_none() {
+            errors.push(FieldError::new("cluster_id", "Choose a cluster."));
+        }
+        if self.kind == ConfigKind::Pool {
+            if self.template_id.is_none() {
+                errors.push(FieldError::new("template_id", "A pool's VMs are made from a template: choose one."));
+            }
+            if self.pool_size == 0 || self.pool_size > MAX_POOL_SIZE {
+                errors.push(FieldError::new("pool_size", format!("A pool holds 1 to {MAX_POOL_SIZE} VMs.")));
+            }
+            if self.prestarted > self.pool_size {
+                errors.push(FieldError::new("prestarted", "No more prestarted VMs than the pool holds."));
+            }
+        }
+        errors
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flat form encoding: the field names the dialog's inputs carry. Checkboxes are present when on.
+
+fn migration_str(m: MigrationMode) -> &'static str {
+    match m {
+        MigrationMode::Migratable => "migratable",
+        MigrationMode::UserMigratable => "user_migratable",
+        MigrationMode::Pinned => "pinned",
+    }
+}
+
+pub fn migration_from_str(s: &str) -> Option<MigrationMode> {
+    match s {
+        "migratable" => Some(MigrationMode::Migratable),
+        "user_migratable" => Some(MigrationMode::UserMigratable),
+        "pinned" => Some(MigrationMode::Pinned),
+        _ => None,
+    }
+}
+
+pub fn numa_mode_from_str(s: &str) -> Option<NumaTuneMode> {
+    match s {
+        "strict" => Some(NumaTuneMode::Strict),
+        "interleave" => Some(NumaTuneMode::Interleave),
+        "preferred" => Some(NumaTuneMode::Preferred),
+        _ => None,
+    }
+}
+
+pub fn migration_value(m: MigrationMode) -> &'static str {
+    migration_str(m)
+}
+
+/// The draft as form fields, in a stable order.
+pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
+    let c = &d.config;
+    let mut p: Vec<(String, String)> = Vec::new();
+    let mut put = |k: &str, v: String| p.push((k.to_string(), v));
+    put("draft", "1".into());
+    put("kind", d.kind.as_str().into());
+    if let Some(id) = d.id {
+        put("id", id.to_string());
+    }
+    if let Some(v) = d.version {
+        put("version", v.to_string());
+    }
+    put("name", d.name.clone());
+    put("description", d.description.clone());
+    put("cluster_id", d.cluster_id.map(|u| u.to_string()).unwrap_or_default());
+    put("template_id", d.template_id.map(|u| u.to_string()).unwrap_or_default());
+    put("instance_type_id", d.instance_type_id.map(|u| u.to_string()).unwrap_or_default());
+    put("pool_size", d.pool_size.to_string());
+    put("prestarted", d.prestarted.to_string());
+    put("applied_profile", d.applied_profile.as_str().into());
+    put("optimized_for", c.optimized_for.as_str().into());
+    put("os_type", c.os_type.clone());
+    put("memory_mib", c.memory_mib.to_string());
+    put("sockets", c.cpu.sockets.to_string());
+    put("cores", c.cpu.cores.to_string());
+    put("threads", c.cpu.threads.to_string());
+    let flags = [
+        ("stateless", c.stateless),
+        ("headless", c.headless),
+        ("serial_console", c.serial_console),
+        ("usb_enabled", c.usb_enabled),
+        ("soundcard_enabled", c.soundcard_enabled),
+        ("cpu_passthrough", c.cpu_passthrough),
+        ("invtsc", c.invtsc),
+        ("high_availability", c.high_availability),
+        ("watchdog", c.watchdog),
+        ("memory_balloon", c.memory_balloon),
+        ("ksm_disabled", c.ksm_disabled),
+    ];
+    for (k, on) in flags {
+        if on {
+            put(k, "on".into());
+        }
+    }
+    put("placement_host", c.placement_hosts.first().map(|u| u.to_string()).unwrap_or_default());
+    put("migration", migration_str(c.migration).into());
+    put("io_threads", c.io_threads.to_string());
+    put("cpu_pinning", format_vcpu_pins(&c.cpu_pinning));
+    put("emulator_pin", c.emulator_pin.as_ref().map(|s| s.to_string()).unwrap_or_default());
+    put("io_thread_pins", format_io_thread_pins(&c.io_thread_pins));
+    put("numa_tune_mode", c.numa_tune_mode.as_str().into());
+    put("numa_count", c.numa_nodes.len().to_string());
+    for n in &c.numa_nodes {
+        put(&format!("numa_{}_cpus", n.index), n.cpus.to_string());
+        put(&format!("numa_{}_memory", n.index), n.memory_mib.to_string());
+        put(
+            &format!("numa_{}_host", n.index),
+            n.host_nodes.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(","),
+        );
+    }
+    put("huge_page_size", c.huge_pages.map(|h| h.size_kib.to_string()).unwrap_or_else(|| "none".into()));
+    put("huge_page_count", c.huge_pages.map(|h| h.count.to_string()).unwrap_or_default());
+    p
+}
+
+/// Parses form fields back into a draft. Every unparsable value is a field error (the draft keeps
+/// the default for it), so the dialog can show the input again with its message.
+pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
+    let get = |k: &str| pairs.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_string());
+    let on = |k: &str| get(k).is_some_and(|v| v == "on" || v == "true" || v == "1");
+    let mut errors = Vec::new();
+    let kind = get("kind").and_then(|k| ConfigKind::parse(&k)).unwrap_or(ConfigKind::Vm);
+    let mut c = VmConfig::default();
+
+    fn num<T: std::str::FromStr>(get: &dyn Fn(&str) -> Option<String>, errors: &mut Vec<FieldError>, key: &str, field: &str, label: &str, default: T) -> T {
+        match get(key) {
+            None => default,
+            Some(v) if v.is_empty() => default,
+            Some(v) => v.parse().unwrap_or_else(|_| {
+                errors.push(FieldError::new(field, format!("{label} must be a whole number, not '{v}'.")));
+                default
+            }),
+        }
+    }
+    fn uuid(get: &dyn Fn(&str) -> Option<String>, errors: &mut Vec<FieldError>, key: &str) -> Option<Uuid> {
+        let v = get(key).filter(|v| !v.is_empty())?;
+        match Uuid::parse_str(&v) {
+            Ok(u) => Some(u),
+            Err(_) => {
+                errors.push(FieldError::new(key, "Choose an entry from the list."));
+                None
+            }
+        }
+    }
+    let getter: &dyn Fn(&str) -> Option<String> = &get;
+
+    let profile = |k: &str| get(k).and_then(|v| OptimizedFor::parse(&v));
+    c.optimized_for = profile("optimized_for").unwrap_or_default();
+    if let Some(os) = get("os_type").filter(|v| !v.is_empty()) {
+        c.os_type = os;
+    }
+    c.memory_mib = num(getter, &mut errors, "memory_mib", "memory_mib", "Memory Size", c.memory_mib);
+    c.cpu = CpuTopology {
+        sockets: num(getter, &mut errors, "sockets", "cpu.sockets", "Virtual sockets", 1),
+        cores: num(getter, &mut errors, "cores", "cpu.cores", "Cores per virtual socket", 1),
+        threads: num(getter, &mut errors, "threads", "cpu.threads", "Threads per core", 1),
+    };
+    c.stateless = on("stateless");
+    c.headless = on("headless");
+    c.serial_console = on("serial_console");
+    c.usb_enabled = on("usb_enabled");
+    c.soundcard_enabled = on("soundcard_enabled");
+    c.cpu_passthrough = on("cpu_passthrough");
+    c.invtsc = on("invtsc");
+    c.high_availability = on("high_availability");
+    c.watchdog = on("watchdog");
+    c.memory_balloon = on("memory_balloon");
+    c.ksm_disabled = on("ksm_disabled");
+    c.placement_hosts = uuid(getter, &mut errors, "placement_host").into_iter().collect();
+    if let Some(e) = errors.iter_mut().find(|e| e.field == "placement_host") {
+        e.field = "placement_hosts".into();
+    }
+    c.migration = get("migration").and_then(|m| migration_from_str(&m)).unwrap_or_default();
+    c.io_threads = num(getter, &mut errors, "io_threads", "io_threads", "IO Threads", 0);
+    match parse_vcpu_pins(&get("cpu_pinning").unwrap_or_default()) {
+        Ok(pins) => c.cpu_pinning = pins,
+        Err(e) => errors.push(FieldError::new("cpu_pinning", format!("CPU Pinning Topology: {e}"))),
+    }
+    match get("emulator_pin").filter(|v| !v.is_empty()).map(|v| CpuSet::parse(&v)) {
+        None => {}
+        Some(Ok(set)) => c.emulator_pin = Some(set),
+        Some(Err(e)) => errors.push(FieldError::new("emulator_pin", format!("Emulator Thread Pinning: {e}"))),
+    }
+    match parse_io_thread_pins(&get("io_thread_pins").unwrap_or_default()) {
+        Ok(pins) => c.io_thread_pins = pins,
+        Err(e) => errors.push(FieldError::new("io_thread_pins", format!("IO Thread Pinning: {e}"))),
+    }
+    c.numa_tune_mode = get("numa_tune_mode").and_then(|m| numa_mode_from_str(&m)).unwrap_or_default();
+    let numa_count: u32 = num(getter, &mut errors, "numa_count", "numa_nodes", "NUMA Node Count", 0);
+    if numa_count > 64 {
+        errors.push(FieldError::new("numa_nodes", "At most 64 NUMA nodes."));
+    } else {
+        for i in 0..numa_count {
+            let cpus = match get(&format!("numa_{i}_cpus")).filter(|v| !v.is_empty()).map(|v| CpuSet::parse(&v)) {
+                Some(Ok(set)) => set,
+                Some(Err(e)) => {
+                    errors.push(FieldError::new("numa_nodes", format!("NUMA node {i} vCPUs: {e}")));
+                    CpuSet::new()
+                }
+                None => CpuSet::new(),
+            };
+            let memory_mib = num(getter, &mut errors, &format!("numa_{i}_memory"), "numa_nodes", &format!("NUMA node {i} memory"), 0u64);
+            let mut host_nodes = Vec::new();
+            for part in get(&format!("numa_{i}_host")).unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match part.parse() {
+                    Ok(n) => host_nodes.push(n),
+                    Err(_) => errors.push(FieldError::new("numa_nodes", format!("NUMA node {i}: '{part}' is not a host NUMA cell number."))),
+                }
+            }
+            c.numa_nodes.push(VNumaNode { index: i, cpus, memory_mib, host_nodes });
+        }
+    }
+    match get("huge_page_size").as_deref() {
+        None | Some("") | Some("none") => c.huge_pages = None,
+        Some(size) => match size.parse::<u64>() {
+            Ok(size_kib) => {
+                let default_count = (c.memory_mib * 1024).checked_div(size_kib).unwrap_or(0);
+                let count = num(getter, &mut errors, "huge_page_count", "huge_pages", "Huge page count", default_count);
+                c.huge_pages = Some(HugePages { size_kib, count });
+            }
+            Err(_) => errors.push(FieldError::new("huge_pages", "Choose a huge page size from the list.")),
+        },
+    }
+
+    let mut d = VmDraft::new(kind, c);
+    d.id = uuid(getter, &mut errors, "id");
+    d.version = get("version").and_then(|v| v.parse().ok());
+    d.name = get("name").unwrap_or_default();
+    d.description = get("description").unwrap_or_default();
+    d.cluster_id = uuid(getter, &mut errors, "cluster_id");
+    d.template_id = uuid(getter, &mut errors, "template_id");
+    d.instance_type_id = uuid(getter, &mut errors, "instance_type_id");
+    d.pool_size = num(getter, &mut errors, "pool_size", "pool_size", "Number of VMs", if kind == ConfigKind::Pool { 1 } else { 0 });
+    d.prestarted = num(getter, &mut errors, "prestarted", "prestarted", "Prestarted VMs", 0);
+    d.applied_profile = profile("applied_profile").unwrap_or(d.config.optimized_for);
+    (d, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::recommendations::{apply_fixes, RecommendationId::*};
+    use crate::domain::test_hosts::hp_ctx;
+
+    fn full_draft() -> VmDraft {
+        let base = VmConfig {
+            optimized_for: OptimizedFor::HighPerformance,
+            cpu: CpuTopology { sockets: 2, cores: 2, threads: 2 },
+            memory_mib: 8192,
+            io_threads: 2,
+            stateless: true,
+            ..VmConfig::default()
+        };
+        let mut d = VmDraft::new(ConfigKind::Pool, apply_fixes(&base, &hp_ctx(), &[R1, R2, R3, R4, R5]));
+        d.id = Some(Uuid::from_u128(7));
+        d.version = Some(3);
+        d.name = "db-pool".into();
+        d.description = "with, commas & = signs".into();
+        d.cluster_id = Some(Uuid::from_u128(9));
+        d.template_id = Some(Uuid::nil());
+        d.pool_size = 4;
+        d.prestarted = 1;
+        d
+    }
+
+    #[test]
+    fn a_draft_survives_the_form_round_trip() {
+        let d = full_draft();
+        assert!(d.config.numa_nodes.len() == 2 && d.config.huge_pages.is_some());
+        let (back, errors) = from_pairs(&to_pairs(&d));
+        assert_eq!(errors, vec![]);
+        assert_eq!(back, d);
+        let plain = VmDraft::new(ConfigKind::Vm, VmConfig::default());
+        assert_eq!(from_pairs(&to_pairs(&plain)).0, plain);
+    }
+
+    #[test]
+    fn bad_values_become_field_errors() {
+        let pairs: Vec<(String, String)> = [
+            ("memory_mib", "lots"),
+            ("sockets", "-1"),
+            ("cpu_pinning", "0#x"),
+            ("emulator_pin", "9-1"),
+            ("io_thread_pins", "a#1"),
+            ("cluster_id", "not-a-uuid"),
+            ("placement_host", "nope"),
+            ("numa_count", "1"),
+            ("numa_0_cpus", "zz"),
+            ("numa_0_host", "x"),
+            ("huge_page_size", "big"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let (d, errors) = from_pairs(&pairs);
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["memory_mib", "cpu.sockets", "placement_hosts", "cpu_pinning", "emulator_pin", "io_thread_pins", "numa_nodes", "numa_nodes", "huge_pages", "cluster_id"]
+        );
+        assert_eq!(errors[0].message, "Memory Size must be a whole number, not 'lots'.");
+        assert_eq!(d.config.memory_mib, VmConfig::default().memory_mib);
+    }
+
+    #[test]
+    fn unchecked_boxes_are_off_and_the_profile_change_is_visible() {
+        let mut pairs = to_pairs(&VmDraft::new(ConfigKind::Vm, VmConfig::default()));
+        pairs.retain(|(k, _)| k != "usb_enabled" && k != "memory_balloon");
+        pairs.push(("optimized_for".into(), "high_performance".into()));
+        let (d, _) = from_pairs(&pairs);
+        assert!(!d.config.usb_enabled && !d.config.memory_balloon);
+        assert_eq!(d.config.optimized_for, OptimizedFor::HighPerformance);
+        assert_eq!(d.applied_profile, OptimizedFor::Server, "the profile is not applied yet");
+    }
+
+    #[test]
+    fn identity_rules() {
+        let mut d = VmDraft::new(ConfigKind::Pool, VmConfig::default());
+        d.name = "bad name".into();
+        d.pool_size = 0;
+        d.prestarted = 2;
+        d.description = "x".repeat(MAX_DESCRIPTION + 1);
+        let fields: Vec<String> = d.validate_identity().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, vec!["name", "description", "cluster_id", "template_id", "pool_size", "prestarted"]);
+        let mut t = VmDraft::new(ConfigKind::Template, VmConfig::default());
+        t.name = "tpl".into();
+        assert_eq!(t.validate_identity(), vec![], "templates need no cluster");
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in [ConfigKind::Vm, ConfigKind::Template, ConfigKind::Pool] {
+            assert_eq!(ConfigKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(ConfigKind::Pool.page(), "/pools");
+    }
+}

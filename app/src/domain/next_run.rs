@@ -1,0 +1,108 @@
+//! Editing a running VM: which changed fields apply at once and which wait for the next start
+//! (SPEC §4). The comparison walks the configuration's serialised fields, so a field added to
+//! `VmConfig` is covered without touching this file; `fields::FIELDS` says which ones are hot.
+
+use super::fields;
+use super::vm_config::VmConfig;
+use serde::{Deserialize, Serialize};
+
+/// Top-level configuration fields whose values differ.
+pub fn changed_fields(old: &VmConfig, new: &VmConfig) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(old), serde_json::to_value(new))
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
+    out.sort_by_key(|k| fields::FIELDS.iter().position(|m| m.key == k).unwrap_or(usize::MAX));
+    out
+}
+
+fn needs_restart(key: &str) -> bool {
+    fields::meta(key).is_none_or(|m| m.needs_restart)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningEdit {
+    /// The configuration in effect now: the old one with the hot fields taken from the edit.
+    pub now: VmConfig,
+    /// The edited configuration, to apply at the next start, when any changed field needs a restart.
+    pub next_run: Option<VmConfig>,
+    /// Labels of the fields waiting for the restart.
+    pub pending: Vec<String>,
+}
+
+/// Splits an edit of a running VM. When a next-run configuration is already pending, the caller
+/// passes it as `edited`'s base: the dialog edits the pending configuration, not the running one.
+pub fn split_running_edit(current: &VmConfig, edited: &VmConfig) -> RunningEdit {
+    let changed = changed_fields(current, edited);
+    let mut now = current.clone();
+    // Hot fields: copy them over through the same serialised view.
+    if let (Ok(serde_json::Value::Object(mut cur)), Ok(serde_json::Value::Object(new))) =
+        (serde_json::to_value(current), serde_json::to_value(edited))
+    {
+        for key in changed.iter().filter(|k| !needs_restart(k)) {
+            if let Some(v) = new.get(key) {
+                cur.insert(key.clone(), v.clone());
+            }
+        }
+        if let Ok(cfg) = serde_json::from_value(serde_json::Value::Object(cur)) {
+            now = cfg;
+        }
+    }
+    let pending: Vec<String> = changed
+        .iter()
+        .filter(|k| needs_restart(k))
+        .map(|k| fields::label(k).to_string())
+        .collect();
+    RunningEdit { next_run: (!pending.is_empty()).then(|| edited.clone()), now, pending }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::vm_config::{HugePages, OptimizedFor};
+
+    #[test]
+    fn lists_changed_fields_in_dialog_order() {
+        let a = VmConfig::default();
+        let b = VmConfig { memory_mib: 2048, high_availability: true, optimized_for: OptimizedFor::Desktop, ..a.clone() };
+        assert_eq!(changed_fields(&a, &b), vec!["optimized_for", "memory_mib", "high_availability"]);
+        assert!(changed_fields(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn hot_fields_apply_now_the_rest_waits_for_a_restart() {
+        let running = VmConfig::default();
+        let edited = VmConfig {
+            high_availability: true,
+            huge_pages: Some(HugePages { size_kib: 2048, count: 512 }),
+            ..running.clone()
+        };
+        let split = split_running_edit(&running, &edited);
+        assert!(split.now.high_availability, "HA is hot");
+        assert_eq!(split.now.huge_pages, None, "huge pages wait");
+        assert_eq!(split.next_run, Some(edited.clone()));
+        assert_eq!(split.pending, vec!["Huge Pages".to_string()]);
+    }
+
+    #[test]
+    fn an_edit_of_only_hot_fields_leaves_no_next_run() {
+        let running = VmConfig::default();
+        let edited = VmConfig { high_availability: true, ..running.clone() };
+        let split = split_running_edit(&running, &edited);
+        assert_eq!(split.now, edited);
+        assert_eq!(split.next_run, None);
+        assert!(split.pending.is_empty());
+    }
+
+    #[test]
+    fn every_restart_field_is_labelled() {
+        let a = VmConfig::default();
+        let b = VmConfig { usb_enabled: false, io_threads: 2, ksm_disabled: true, ..a.clone() };
+        assert_eq!(
+            split_running_edit(&a, &b).pending,
+            vec!["USB Support".to_string(), "IO Threads".to_string(), "Disable KSM for this VM".to_string()]
+        );
+    }
+}

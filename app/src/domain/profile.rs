@@ -1,0 +1,341 @@
+//! "Optimized for": Server, Desktop and High Performance as sets of defaults over `VmConfig`.
+//! Choosing one returns the new configuration and the list of every field it changed (old → new,
+//! with the reason), which the dialog shows and the API returns. High Performance sets the eleven
+//! automatic settings of SPEC §2 (A1–A11); switching back restores the other profile's defaults for
+//! the same fields, again as a list. The manual settings (pinning, vNUMA, huge pages, KSM) are left
+//! alone: they are recommendations, and a user who set them keeps them.
+
+use super::fields::{self, DialogTab};
+use super::vm_config::{MigrationMode, OptimizedFor, VmConfig};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub label: String,
+    pub tab: DialogTab,
+    pub old: String,
+    pub new: String,
+    pub reason: String,
+}
+
+impl Change {
+    pub fn new(field: &str, old: String, new: String, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.to_string(),
+            label: fields::label(field).to_string(),
+            tab: fields::tab_of(field),
+            old,
+            new,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What the profile needs to know beyond the configuration itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProfileContext {
+    /// The CPU of the host(s) the VM will run on has the invariant TSC flag (A7 sets invtsc only
+    /// then: requiring a flag the host lacks would stop the VM from starting).
+    pub invtsc_available: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileOutcome {
+    pub config: VmConfig,
+    pub changes: Vec<Change>,
+}
+
+pub fn on_off(v: bool) -> String {
+    if v { "on" } else { "off" }.to_string()
+}
+
+pub fn io_threads_text(n: u32) -> String {
+    if n == 0 {
+        "off".into()
+    } else {
+        n.to_string()
+    }
+}
+
+/// Applies `target`'s defaults to `config`. Fields already at the target value are not listed.
+pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileContext) -> ProfileOutcome {
+    let mut next = config.clone();
+    next.optimized_for = target;
+    let mut changes = Vec::new();
+    let hp = target == OptimizedFor::HighPerformance;
+    let who = target.label();
+
+    let mut set_bool = |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
+        let place = slot(&mut next);
+        if *place != value {
+            changes.push(Change::new(field, on_off(*place), on_off(value), reason));
+            *place = value;
+        }
+    };
+
+    // A1–A4: console devices.
+    set_bool(
+        "headless",
+        |c| &mut c.headless,
+        hp,
+        if hp {
+            "A1: High Performance runs headless — no graphics or video device to emulate.".into()
+        } else {
+            format!("{who} VMs get a graphical console.")
+        },
+    );
+    set_bool(
+        "serial_console",
+        |c| &mut c.serial_console,
+        hp,
+        if hp {
+            "A2: a headless VM is reached through its serial console.".into()
+        } else {
+            format!("{who} VMs use the graphical console.")
+        },
+    );
+    set_bool(
+        "usb_enabled",
+        |c| &mut c.usb_enabled,
+        !hp,
+        if hp {
+            "A3: no USB controller (model none): one device less to emulate.".into()
+        } else {
+            format!("{who} VMs get a USB controller (tablet input).")
+        },
+    );
+    let sound = target == OptimizedFor::Desktop;
+    set_bool(
+        "soundcard_enabled",
+        |c| &mut c.soundcard_enabled,
+        sound,
+        match target {
+            OptimizedFor::HighPerformance => "A4: no sound card.".into(),
+            OptimizedFor::Desktop => "Desktop VMs get a sound card.".into(),
+            OptimizedFor::Server => "Server VMs have no sound card.".into(),
+        },
+    );
+    // A5/A6: pass-through needs migration disabled, so they move together.
+    set_bool(
+        "cpu_passthrough",
+        |c| &mut c.cpu_passthrough,
+        hp,
+        if hp {
+            "A5: the guest sees the host CPU as it is (host-passthrough).".into()
+        } else {
+            format!("{who} VMs use the cluster CPU model so they can migrate.")
+        },
+    );
+    let migration = if hp { MigrationMode::Pinned } else { MigrationMode::Migratable };
+    if next.migration != migration {
+        changes.push(Change::new(
+            "migration",
+            next.migration.label().into(),
+            migration.label().into(),
+            if hp {
+                "A6: a High Performance VM stays on its pinned host (pass-through requires it)."
+            } else {
+                "Migration is allowed again."
+            },
+        ));
+        next.migration = migration;
+    }
+    // A7: only where the host CPU has it.
+    let invtsc = hp && ctx.invtsc_available;
+    let invtsc_reason = match (hp, ctx.invtsc_available) {
+        (true, true) => "A7: the host CPU has an invariant TSC; the guest may rely on it.",
+        (true, false) => "A7: not set — the host CPU does not report invtsc.",
+        (false, _) => "invtsc pins a VM to hosts with the flag; only High Performance sets it.",
+    };
+    let mut set_invtsc = |c: &mut VmConfig| {
+        if c.invtsc != invtsc {
+            changes.push(Change::new("invtsc", on_off(c.invtsc), on_off(invtsc), invtsc_reason));
+            c.invtsc = invtsc;
+        }
+    };
+    set_invtsc(&mut next);
+    // A8: at least one IO thread (a count the user raised is kept).
+    let io_threads = if hp { next.io_threads.max(1) } else { 0 };
+    if next.io_threads != io_threads {
+        changes.push(Change::new(
+            "io_threads",
+            io_threads_text(next.io_threads),
+            io_threads_text(io_threads),
+            if hp {
+                "A8: disk IO runs in its own thread, off the vCPUs."
+            } else {
+                "IO threads are a High Performance setting."
+            },
+        ));
+        next.io_threads = io_threads;
+    }
+    let mut set_bool = |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
+        let place = slot(&mut next);
+        if *place != value {
+            changes.push(Change::new(field, on_off(*place), on_off(value), reason));
+            *place = value;
+        }
+    };
+    // A9: no balloon.
+    set_bool(
+        "memory_balloon",
+        |c| &mut c.memory_balloon,
+        !hp,
+        if hp {
+            "A9: no memory balloon — the guest's memory is never taken back.".into()
+        } else {
+            format!("{who} VMs let the host reclaim memory through the balloon.")
+        },
+    );
+    // A10, A11.
+    set_bool(
+        "high_availability",
+        |c| &mut c.high_availability,
+        hp,
+        if hp {
+            "A10: restarted on its pinned host if it crashes.".into()
+        } else {
+            format!("{who} VMs are not highly available by default.")
+        },
+    );
+    set_bool(
+        "watchdog",
+        |c| &mut c.watchdog,
+        false,
+        if hp {
+            "A11: no watchdog device.".into()
+        } else {
+            format!("{who} VMs have no watchdog by default.")
+        },
+    );
+
+    ProfileOutcome { config: next, changes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hp_ctx() -> ProfileContext {
+        ProfileContext { invtsc_available: true }
+    }
+
+    fn field_set(changes: &[Change]) -> Vec<&str> {
+        changes.iter().map(|c| c.field.as_str()).collect()
+    }
+
+    #[test]
+    fn high_performance_applies_all_eleven_automatic_settings() {
+        let out = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx());
+        let c = &out.config;
+        assert_eq!(c.optimized_for, OptimizedFor::HighPerformance);
+        assert!(c.headless, "A1");
+        assert!(c.serial_console, "A2");
+        assert!(!c.usb_enabled, "A3");
+        assert!(!c.soundcard_enabled, "A4 (Blank has no sound card: unchanged, not listed)");
+        assert!(c.cpu_passthrough, "A5");
+        assert_eq!(c.migration, MigrationMode::Pinned, "A6");
+        assert!(c.invtsc, "A7");
+        assert_eq!(c.io_threads, 1, "A8");
+        assert!(!c.memory_balloon, "A9");
+        assert!(c.high_availability, "A10");
+        assert!(!c.watchdog, "A11");
+        assert_eq!(
+            field_set(&out.changes),
+            vec![
+                "headless",
+                "serial_console",
+                "usb_enabled",
+                "cpu_passthrough",
+                "migration",
+                "invtsc",
+                "io_threads",
+                "memory_balloon",
+                "high_availability"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_change_says_old_new_why_and_where() {
+        let out = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx());
+        let headless = &out.changes[0];
+        assert_eq!(headless.label, "Headless Mode");
+        assert_eq!(headless.tab, DialogTab::Console);
+        assert_eq!((headless.old.as_str(), headless.new.as_str()), ("off", "on"));
+        assert!(headless.reason.starts_with("A1"));
+        let migration = out.changes.iter().find(|c| c.field == "migration").unwrap();
+        assert_eq!(migration.new, "Do not allow migration");
+        assert_eq!(migration.tab, DialogTab::Host);
+        let io = out.changes.iter().find(|c| c.field == "io_threads").unwrap();
+        assert_eq!((io.old.as_str(), io.new.as_str(), io.tab), ("off", "1", DialogTab::ResourceAllocation));
+        assert!(out.changes.iter().all(|c| !c.reason.is_empty()));
+    }
+
+    #[test]
+    fn a4_and_a11_switch_off_what_a_desktop_had() {
+        let desktop = apply_profile(&VmConfig::default(), OptimizedFor::Desktop, &hp_ctx()).config;
+        assert!(desktop.soundcard_enabled);
+        let mut with_watchdog = desktop.clone();
+        with_watchdog.watchdog = true;
+        let out = apply_profile(&with_watchdog, OptimizedFor::HighPerformance, &hp_ctx());
+        assert!(!out.config.soundcard_enabled && !out.config.watchdog);
+        let fields = field_set(&out.changes);
+        assert!(fields.contains(&"soundcard_enabled") && fields.contains(&"watchdog"));
+        assert!(out.changes.iter().find(|c| c.field == "watchdog").unwrap().reason.starts_with("A11"));
+    }
+
+    #[test]
+    fn a7_needs_a_host_cpu_with_invtsc() {
+        let out = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &ProfileContext::default());
+        assert!(!out.config.invtsc);
+        assert!(!field_set(&out.changes).contains(&"invtsc"), "unchanged fields are not listed");
+    }
+
+    #[test]
+    fn a8_keeps_a_higher_io_thread_count() {
+        let cfg = VmConfig { io_threads: 4, ..VmConfig::default() };
+        let out = apply_profile(&cfg, OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(out.config.io_threads, 4);
+        assert!(!field_set(&out.changes).contains(&"io_threads"));
+    }
+
+    #[test]
+    fn switching_back_restores_the_other_profiles_defaults_and_lists_them() {
+        let hp = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
+        let back = apply_profile(&hp, OptimizedFor::Server, &hp_ctx());
+        let mut expected = VmConfig::default();
+        expected.optimized_for = OptimizedFor::Server;
+        assert_eq!(back.config, expected, "Server defaults are the Blank template's");
+        assert_eq!(back.changes.len(), 9);
+        assert!(back.changes.iter().all(|c| c.reason.len() > 10));
+
+        let desktop = apply_profile(&hp, OptimizedFor::Desktop, &hp_ctx());
+        assert!(desktop.config.soundcard_enabled && desktop.config.usb_enabled && !desktop.config.headless);
+        assert!(field_set(&desktop.changes).contains(&"soundcard_enabled"));
+    }
+
+    #[test]
+    fn manual_settings_survive_a_profile_switch() {
+        use crate::domain::cpu_set::CpuSet;
+        use crate::domain::vm_config::{HugePages, VcpuPin};
+        let mut cfg = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
+        cfg.cpu_pinning = vec![VcpuPin { vcpu: 0, cpuset: CpuSet::single(2) }];
+        cfg.huge_pages = Some(HugePages { size_kib: 2048, count: 512 });
+        cfg.ksm_disabled = true;
+        let back = apply_profile(&cfg, OptimizedFor::Server, &hp_ctx()).config;
+        assert_eq!(back.cpu_pinning, cfg.cpu_pinning);
+        assert_eq!(back.huge_pages, cfg.huge_pages);
+        assert!(back.ksm_disabled);
+    }
+
+    #[test]
+    fn choosing_the_current_profile_changes_nothing() {
+        let hp = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
+        let again = apply_profile(&hp, OptimizedFor::HighPerformance, &hp_ctx());
+        assert!(again.changes.is_empty());
+        assert_eq!(again.config, hp);
+        assert!(apply_profile(&VmConfig::default(), OptimizedFor::Server, &hp_ctx()).changes.is_empty());
+    }
+}

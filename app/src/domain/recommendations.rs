@@ -1,0 +1,624 @@
+//! The recommendations of SPEC §3 (R1–R5), evaluated when a High Performance configuration is saved.
+//! Every unmet one comes with a message and, where Vireo can compute one from the host topology, a
+//! fix: a patch of configuration fields (and, for huge pages, possibly a host action). Fixes are
+//! computed in order on the configuration as it would be after the earlier fixes, so applying all of
+//! them gives a consistent result; each patch only touches its own fields.
+
+use super::cpu_set::CpuSet;
+use super::fields::DialogTab;
+use super::host_topology::page_size_label;
+use super::pinning::{format_io_thread_pins, format_vcpu_pins};
+use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins};
+use super::profile::{on_off, Change};
+use super::rule_context::{HostFacts, RuleContext};
+use super::vm_config::{
+    CpuTopology, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VcpuPin, VmConfig,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RecommendationId {
+    R1,
+    R2,
+    R3,
+    R4,
+    R5,
+}
+
+impl RecommendationId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::R1 => "R1",
+            Self::R2 => "R2",
+            Self::R3 => "R3",
+            Self::R4 => "R4",
+            Self::R5 => "R5",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::R1, Self::R2, Self::R3, Self::R4, Self::R5]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+}
+
+/// Fields a fix sets. `None` = untouched.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigPatch {
+    pub placement_hosts: Option<Vec<Uuid>>,
+    pub migration: Option<MigrationMode>,
+    pub cpu: Option<CpuTopology>,
+    pub cpu_pinning: Option<Vec<VcpuPin>>,
+    pub emulator_pin: Option<CpuSet>,
+    pub io_threads: Option<u32>,
+    pub io_thread_pins: Option<Vec<IoThreadPin>>,
+    pub numa_nodes: Option<Vec<VNumaNode>>,
+    pub numa_tune_mode: Option<NumaTuneMode>,
+    pub ksm_disabled: Option<bool>,
+    pub huge_pages: Option<HugePages>,
+}
+
+impl ConfigPatch {
+    pub fn apply(&self, cfg: &mut VmConfig) {
+        if let Some(v) = &self.placement_hosts {
+            cfg.placement_hosts = v.clone();
+        }
+        if let Some(v) = self.migration {
+            cfg.migration = v;
+        }
+        if let Some(v) = self.cpu {
+            cfg.cpu = v;
+        }
+        if let Some(v) = &self.cpu_pinning {
+            cfg.cpu_pinning = v.clone();
+        }
+        if let Some(v) = &self.emulator_pin {
+            cfg.emulator_pin = Some(v.clone());
+        }
+        if let Some(v) = self.io_threads {
+            cfg.io_threads = v;
+        }
+        if let Some(v) = &self.io_thread_pins {
+            cfg.io_thread_pins = v.clone();
+        }
+        if let Some(v) = &self.numa_nodes {
+            cfg.numa_nodes = v.clone();
+        }
+        if let Some(v) = self.numa_tune_mode {
+            cfg.numa_tune_mode = v;
+        }
+        if let Some(v) = self.ksm_disabled {
+            cfg.ksm_disabled = v;
+        }
+        if let Some(v) = self.huge_pages {
+            cfg.huge_pages = Some(v);
+        }
+    }
+}
+
+/// A change on the host itself that a fix needs (kept in Vireo for simulated hosts).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HostAction {
+    /// Reserve more huge pages on the host (`virNodeAllocPages`), per NUMA cell.
+    AllocateHugePages {
+        host_id: Uuid,
+        host_name: String,
+        size_kib: u64,
+        /// (cell, pages to add)
+        per_cell: Vec<(u32, u64)>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// One line for the button's neighbourhood: what applying it does.
+    pub summary: String,
+    pub patch: ConfigPatch,
+    pub host_action: Option<HostAction>,
+    /// The field changes the patch makes, old → new, for the dialog.
+    pub changes: Vec<Change>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub id: RecommendationId,
+    pub title: String,
+    pub message: String,
+    pub tab: DialogTab,
+    pub fix: Option<Fix>,
+}
+
+/// Every unmet recommendation for `cfg` (empty unless it is High Performance).
+pub fn recommendations(cfg: &VmConfig, ctx: &RuleContext) -> Vec<Recommendation> {
+    if cfg.optimized_for != OptimizedFor::HighPerformance {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut projected = cfg.clone();
+    for check in [r1_cpu_pinning, r2_io_thread_pinning, r3_numa, r4_ksm, r5_huge_pages] {
+        if let Some(rec) = check(&projected, ctx) {
+            if let Some(fix) = &rec.fix {
+                fix.patch.apply(&mut projected);
+            }
+            out.push(rec);
+        }
+    }
+    out
+}
+
+/// Applies the fixes of the given recommendations (in R order), as the dialog's "Apply fix" does.
+pub fn apply_fixes(cfg: &VmConfig, ctx: &RuleContext, which: &[RecommendationId]) -> VmConfig {
+    let mut out = cfg.clone();
+    for rec in recommendations(cfg, ctx) {
+        if which.contains(&rec.id) {
+            if let Some(fix) = rec.fix {
+                fix.patch.apply(&mut out);
+            }
+        }
+    }
+    out
+}
+
+fn topo_text(t: CpuTopology) -> String {
+    format!("{} × {} × {}", t.sockets, t.cores, t.threads)
+}
+
+/// Hosts with the most free CPUs first (ties by name): where R1 pins a VM that has no host yet.
+fn best_host<'a>(cfg: &VmConfig, ctx: &'a RuleContext) -> Option<(&'a HostFacts, CpuTopology, Vec<VcpuPin>)> {
+    let mut candidates: Vec<(&HostFacts, CpuTopology, Vec<VcpuPin>, usize)> = ctx
+        .hosts
+        .iter()
+        .filter_map(|h| {
+            let topo = fitted_topology(cfg.cpu, &h.topology)?;
+            let pins = plan_vcpu_pins(topo, &h.topology, &h.claimed_cores()).ok()?;
+            let free = h.topology.total_cpus() - h.claimed_cores().len();
+            Some((h, topo, pins, free))
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.name.cmp(&b.0.name)));
+    candidates.into_iter().next().map(|(h, t, p, _)| (h, t, p))
+}
+
+fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
+    let title = "CPU pinning".to_string();
+    let vcpus = cfg.vcpus();
+    let rec = |message: String, fix: Option<Fix>| Recommendation {
+        id: RecommendationId::R1,
+        title: title.clone(),
+        message,
+        tab: DialogTab::ResourceAllocation,
+        fix,
+    };
+
+    let Some(host) = ctx.pinned_host(cfg) else {
+        // No host yet: pick the one with the most room and pin there.
+        let message = "The VM is not pinned to a specific host, so its vCPUs cannot be pinned to host CPUs.".to_string();
+        return Some(match best_host(cfg, ctx) {
+            Some((host, topo, pins)) => rec(message, Some(pinning_fix(cfg, host, topo, pins))),
+            None => rec(
+                format!(
+                    "{message} No host in cluster {} has {vcpus} free CPUs for it; free some, or lower the vCPU count.",
+                    ctx.cluster.name
+                ),
+                None,
+            ),
+        });
+    };
+
+    let t = &host.topology;
+    let fits = cfg.cpu.sockets <= t.sockets && cfg.cpu.cores <= t.cores_per_socket && cfg.cpu.threads <= t.threads_per_core;
+    let pinned: Vec<u32> = cfg.cpu_pinning.iter().map(|p| p.vcpu).collect();
+    let complete = (0..vcpus).all(|v| pinned.contains(&v)) && cfg.cpu_pinning.iter().all(|p| p.vcpu < vcpus);
+    let holders = host.holders_of(&cfg.pinned_cpus());
+    let mut problems = Vec::new();
+    if !fits {
+        problems.push(format!(
+            "the guest topology ({} sockets × cores × threads) does not fit host {} ({})",
+            topo_text(cfg.cpu),
+            host.name,
+            topo_text(CpuTopology { sockets: t.sockets, cores: t.cores_per_socket, threads: t.threads_per_core })
+        ));
+    }
+    if !complete {
+        problems.push(if cfg.cpu_pinning.is_empty() {
+            "no CPU pinning topology is set".to_string()
+        } else {
+            format!("the CPU pinning does not pin each of the {vcpus} vCPUs exactly once")
+        });
+    }
+    if !holders.is_empty() {
+        problems.push(format!("its pinned CPUs are also held by {}", holders.join(", ")));
+    }
+    if problems.is_empty() {
+        if cfg.emulator_pin.is_some() {
+            return None;
+        }
+        // Pinning is complete: only the emulator threads are missing.
+        let (hk, shared) = plan_housekeeping(t, &cfg.pinned_cpus(), &host.claimed_cores());
+        let patch = ConfigPatch { emulator_pin: Some(hk.clone()), ..ConfigPatch::default() };
+        let changes = vec![Change::new("emulator_pin", "—".into(), hk.to_string(), "Emulator threads off the vCPUs")];
+        return Some(rec(
+            "The vCPUs are pinned but the emulator threads are not (emulatorpin).".into(),
+            Some(Fix {
+                summary: format!(
+                    "Pin the emulator threads to host CPUs {hk}{}",
+                    if shared { " (shared with the host: no free core is left)" } else { "" }
+                ),
+                patch,
+                host_action: None,
+                changes,
+            }),
+        ));
+    }
+    let message = format!("On host {}: {}.", host.name, problems.join("; "));
+    let fix = fitted_topology(cfg.cpu, t)
+        .and_then(|topo| {
+            // Re-plan from scratch, keeping clear of other VMs (not of this VM's own old pins).
+            plan_vcpu_pins(topo, t, &host.claimed_cores()).ok().map(|pins| (topo, pins))
+        })
+        .map(|(topo, pins)| pinning_fix(cfg, host, topo, pins));
+    let message = match &fix {
+        Some(_) => message,
+        None => format!("{message} Vireo cannot fit {vcpus} vCPUs on {}'s free CPUs.", host.name),
+    };
+    Some(rec(message, fix))
+}
+
+fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<VcpuPin>) -> Fix {
+    let vcpu_cpus = CpuSet::from_ids(pins.iter().flat_map(|p| p.cpuset.ids().collect::<Vec<_>>()));
+    let (hk, shared) = plan_housekeeping(&host.topology, &vcpu_cpus, &host.claimed_cores());
+    let mut patch = ConfigPatch {
+        cpu_pinning: Some(pins.clone()),
+        emulator_pin: Some(hk.clone()),
+        ..ConfigPatch::default()
+    };
+    let mut changes = Vec::new();
+    if cfg.pinned_host() != Some(host.id) {
+        patch.placement_hosts = Some(vec![host.id]);
+        changes.push(Change::new(
+            "placement_hosts",
+            if cfg.placement_hosts.is_empty() { "Any host in cluster".into() } else { "other host".into() },
+            format!("Specific host: {}", host.name),
+            "Pinning needs one specific host",
+        ));
+    }
+    if cfg.migration != MigrationMode::Pinned {
+        patch.migration = Some(MigrationMode::Pinned);
+        changes.push(Change::new(
+            "migration",
+            cfg.migration.label().into(),
+            MigrationMode::Pinned.label().into(),
+            "A pinned VM stays on its host",
+        ));
+    }
+    if topo != cfg.cpu {
+        patch.cpu = Some(topo);
+        changes.push(Change::new(
+            "cpu",
+            topo_text(cfg.cpu),
+            topo_text(topo),
+            "Same vCPU count, shaped to fit the host's sockets, cores and threads",
+        ));
+    }
+    changes.push(Change::new(
+        "cpu_pinning",
+        if cfg.cpu_pinning.is_empty() { "—".into() } else { format_vcpu_pins(&cfg.cpu_pinning) },
+        format_vcpu_pins(&pins),
+        "Every vCPU on its own host CPU, guest threads on host sibling threads",
+    ));
+    changes.push(Change::new(
+        "emulator_pin",
+        cfg.emulator_pin.as_ref().map_or("—".into(), |e| e.to_string()),
+        hk.to_string(),
+        "Emulator threads off the vCPUs",
+    ));
+    Fix {
+        summary: format!(
+            "Pin {} vCPUs to host {} CPUs {} and the emulator threads to {}{}",
+            pins.len(),
+            host.name,
+            vcpu_cpus,
+            hk,
+            if shared { " (shared with the host: no free core is left)" } else { "" }
+        ),
+        patch,
+        host_action: None,
+        changes,
+    }
+}
+
+fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
+    let threads = cfg.io_threads.max(1);
+    let all_pinned = cfg.io_threads > 0 && (1..=cfg.io_threads).all(|i| cfg.io_thread_pins.iter().any(|p| p.iothread == i));
+    let host = ctx.pinned_host(cfg);
+    let outside = host.is_none_or(|_| cfg.io_thread_pins.iter().all(|p| !p.cpuset.intersects(&cfg.pinned_cpus())));
+    if all_pinned && outside {
+        return None;
+    }
+    let message = if cfg.io_threads == 0 {
+        "IO threads are off; High Performance VMs run disk IO in a pinned IO thread.".to_string()
+    } else if !all_pinned {
+        "The IO threads are not pinned to host CPUs (iothreadpin).".to_string()
+    } else {
+        "The IO threads are pinned onto the vCPUs' own CPUs.".to_string()
+    };
+    let fix = host.filter(|_| !cfg.cpu_pinning.is_empty()).map(|host| {
+        let (hk, shared) = plan_housekeeping(&host.topology, &cfg.pinned_cpus(), &host.claimed_cores());
+        let pins: Vec<IoThreadPin> = (1..=threads).map(|iothread| IoThreadPin { iothread, cpuset: hk.clone() }).collect();
+        let mut changes = Vec::new();
+        let mut patch = ConfigPatch { io_thread_pins: Some(pins.clone()), ..ConfigPatch::default() };
+        if cfg.io_threads == 0 {
+            patch.io_threads = Some(1);
+            changes.push(Change::new("io_threads", "off".into(), "1".into(), "One IO thread"));
+        }
+        changes.push(Change::new(
+            "io_thread_pins",
+            if cfg.io_thread_pins.is_empty() { "—".into() } else { format_io_thread_pins(&cfg.io_thread_pins) },
+            format_io_thread_pins(&pins),
+            "Outside the vCPU set, in the vCPUs' NUMA cell",
+        ));
+        Fix {
+            summary: format!(
+                "Pin {} IO thread{} to host CPUs {hk}{}",
+                threads,
+                if threads == 1 { "" } else { "s" },
+                if shared { " (shared with the host: no free core is left)" } else { "" }
+            ),
+            patch,
+            host_action: None,
+            changes,
+        }
+    });
+    let message = if fix.is_none() { format!("{message} Pin the vCPUs to a host first (CPU pinning).") } else { message };
+    Some(Recommendation { id: RecommendationId::R2, title: "IO thread pinning".into(), message, tab: DialogTab::ResourceAllocation, fix })
+}
+
+/// Splits `total` MiB over nodes in proportion to their vCPU counts, in whole GiB when that works
+/// (so 1 GiB pages can back every node), else in 2 MiB steps.
+pub fn split_memory(total_mib: u64, weights: &[u64]) -> Vec<u64> {
+    let sum: u64 = weights.iter().sum();
+    if weights.is_empty() || sum == 0 {
+        return Vec::new();
+    }
+    let unit = if total_mib % 1024 == 0 && total_mib / 1024 >= weights.len() as u64 {
+        1024
+    } else if total_mib % 2 == 0 && total_mib / 2 >= weights.len() as u64 {
+        2
+    } else {
+        1
+    };
+    let units = total_mib / unit;
+    let mut out: Vec<u64> = weights.iter().map(|w| (units * w / sum).max(1) * unit).collect();
+    // The last node takes what rounding left over (or gave too much).
+    let assigned: u64 = out[..out.len() - 1].iter().sum();
+    let last = out.len() - 1;
+    out[last] = total_mib.saturating_sub(assigned);
+    out
+}
+
+fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
+    let host = ctx.pinned_host(cfg);
+    let pinned_nodes = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| !n.host_nodes.is_empty());
+    let fits = host.is_some_and(|h| {
+        cfg.numa_nodes.iter().all(|n| {
+            let cells_kib: u64 = n.host_nodes.iter().filter_map(|c| h.topology.cell(*c)).map(|c| c.memory_kib).sum();
+            let cells_exist = n.host_nodes.iter().all(|c| h.topology.cell(*c).is_some());
+            // The node's vCPUs run on CPUs of its host cells.
+            let cpus_local = n.cpus.ids().all(|v| {
+                cfg.cpu_pinning
+                    .iter()
+                    .find(|p| p.vcpu == v)
+                    .is_none_or(|p| p.cpuset.ids().all(|cpu| h.topology.cell_of_cpu(cpu).is_some_and(|c| n.host_nodes.contains(&c))))
+            });
+            cells_exist && n.memory_mib * 1024 <= cells_kib && cpus_local
+        })
+    });
+    if pinned_nodes && fits {
+        return None;
+    }
+    let message = if cfg.numa_nodes.is_empty() {
+        "Virtual NUMA is not configured; the guest cannot see which memory is local to its vCPUs.".to_string()
+    } else if !pinned_nodes {
+        "The virtual NUMA nodes are not pinned to host NUMA cells.".to_string()
+    } else {
+        "The virtual NUMA nodes do not match the host cells their vCPUs run on.".to_string()
+    };
+    let fix = host.filter(|_| !cfg.cpu_pinning.is_empty()).and_then(|host| {
+        // One node per host cell the vCPUs use, in vCPU order.
+        let mut by_cell: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for pin in &cfg.cpu_pinning {
+            let cell = pin.cpuset.first().and_then(|cpu| host.topology.cell_of_cpu(cpu))?;
+            by_cell.entry(cell).or_default().push(pin.vcpu);
+        }
+        let mut groups: Vec<(u32, Vec<u32>)> = by_cell.into_iter().collect();
+        groups.sort_by_key(|(_, vcpus)| vcpus.iter().min().copied());
+        let weights: Vec<u64> = groups.iter().map(|(_, v)| v.len() as u64).collect();
+        let memory = split_memory(cfg.memory_mib, &weights);
+        let nodes: Vec<VNumaNode> = groups
+            .iter()
+            .zip(memory)
+            .enumerate()
+            .map(|(index, ((cell, vcpus), memory_mib))| VNumaNode {
+                index: index as u32,
+                cpus: CpuSet::from_ids(vcpus.iter().copied()),
+                memory_mib,
+                host_nodes: vec![*cell],
+            })
+            .collect();
+        let describe = nodes
+            .iter()
+            .map(|n| format!("node {} (vCPUs {}, {} MiB) → cell {}", n.index, n.cpus, n.memory_mib, n.host_nodes[0]))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Some(Fix {
+            summary: format!("Mirror the host cells the vCPUs use: {describe}; memory strictly local"),
+            changes: vec![
+                Change::new("numa_nodes", format!("{} nodes", cfg.numa_nodes.len()), format!("{} nodes: {describe}", nodes.len()), "vNUMA mirrors the host cells"),
+                Change::new("numa_tune_mode", cfg.numa_tune_mode.as_str().into(), "strict".into(), "Memory only from the pinned cells"),
+            ],
+            patch: ConfigPatch { numa_nodes: Some(nodes), numa_tune_mode: Some(NumaTuneMode::Strict), ..ConfigPatch::default() },
+            host_action: None,
+        })
+    });
+    let message = if fix.is_none() { format!("{message} Pin the vCPUs to a host first (CPU pinning).") } else { message };
+    Some(Recommendation { id: RecommendationId::R3, title: "Virtual NUMA".into(), message, tab: DialogTab::Host, fix })
+}
+
+fn r4_ksm(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
+    let host_off = ctx.pinned_host(cfg).is_some_and(|h| h.ksm_running == Some(false));
+    if cfg.ksm_disabled || !ctx.cluster.ksm_enabled || host_off {
+        return None;
+    }
+    Some(Recommendation {
+        id: RecommendationId::R4,
+        title: "Kernel same-page merging (KSM)".into(),
+        message: format!(
+            "KSM is enabled for cluster {}: the host may merge this VM's memory pages with others', which costs latency. \
+             Disable it for this VM, for the cluster (Optimization tab) or on the host.",
+            ctx.cluster.name
+        ),
+        tab: DialogTab::ResourceAllocation,
+        fix: Some(Fix {
+            summary: "Disable KSM for this VM (nosharepages)".into(),
+            patch: ConfigPatch { ksm_disabled: Some(true), ..ConfigPatch::default() },
+            host_action: None,
+            changes: vec![Change::new("ksm_disabled", on_off(false), on_off(true), "This VM's pages are never merged")],
+        }),
+    })
+}
+
+/// Pages of `size` needed per host cell: per vNUMA node when the nodes are pinned, else the whole
+/// memory from any cell (`None` key = anywhere).
+fn page_demand(cfg: &VmConfig, size_kib: u64) -> Option<BTreeMap<Option<u32>, u64>> {
+    let memory_kib = cfg.memory_mib * 1024;
+    if memory_kib == 0 || memory_kib % size_kib != 0 {
+        return None;
+    }
+    let mut demand = BTreeMap::new();
+    let pinned = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| n.host_nodes.len() == 1);
+    if pinned {
+        for n in &cfg.numa_nodes {
+            let kib = n.memory_mib * 1024;
+            if kib % size_kib != 0 {
+                return None;
+            }
+            *demand.entry(Some(n.host_nodes[0])).or_insert(0) += kib / size_kib;
+        }
+    } else {
+        demand.insert(None, memory_kib / size_kib);
+    }
+    Some(demand)
+}
+
+fn covered(host: &HostFacts, size_kib: u64, demand: &BTreeMap<Option<u32>, u64>) -> bool {
+    demand.iter().all(|(cell, pages)| match cell {
+        Some(c) => host.topology.cell(*c).is_some_and(|cell| cell.free_pages(size_kib) >= *pages),
+        None => host.topology.free_pages(size_kib, &[]) >= *pages,
+    })
+}
+
+fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
+    let host = ctx.pinned_host(cfg);
+    let title = "Huge pages".to_string();
+    if let (Some(hp), Some(h)) = (cfg.huge_pages, host) {
+        let ok = h.topology.huge_page_sizes().contains(&hp.size_kib)
+            && page_demand(cfg, hp.size_kib).is_some_and(|d| d.values().sum::<u64>() == hp.count && covered(h, hp.size_kib, &d));
+        if ok {
+            return None;
+        }
+    }
+    let message = match (cfg.huge_pages, host) {
+        (None, _) => "The VM's memory is not backed by huge pages; every TLB miss costs a longer page walk.".to_string(),
+        (Some(hp), Some(h)) => format!(
+            "{} huge pages do not fit host {}: it needs {} pages of {} but the host does not offer that many free (or that size).",
+            page_size_label(hp.size_kib),
+            h.name,
+            hp.count,
+            page_size_label(hp.size_kib)
+        ),
+        (Some(_), None) => "Huge pages are set but the VM is not pinned to a host whose free pages could be checked.".to_string(),
+    };
+    let Some(host) = host else {
+        return Some(Recommendation {
+            id: RecommendationId::R5,
+            title,
+            message: format!("{message} Pin the VM to a host first (CPU pinning)."),
+            tab: DialogTab::ResourceAllocation,
+            fix: None,
+        });
+    };
+    let mut sizes = host.topology.huge_page_sizes();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    // The largest size whose free pages cover the memory.
+    let from_free = sizes.iter().find_map(|size| {
+        let demand = page_demand(cfg, *size)?;
+        covered(host, *size, &demand).then(|| (*size, demand.values().sum::<u64>()))
+    });
+    let fix = match from_free {
+        Some((size_kib, count)) => Some(Fix {
+            summary: format!("Back the memory with {count} × {} pages (free on host {})", page_size_label(size_kib), host.name),
+            patch: ConfigPatch { huge_pages: Some(HugePages { size_kib, count }), ..ConfigPatch::default() },
+            host_action: None,
+            changes: vec![Change::new(
+                "huge_pages",
+                cfg.huge_pages.map_or("off".into(), |h| format!("{} × {}", h.count, page_size_label(h.size_kib))),
+                format!("{count} × {}", page_size_label(size_kib)),
+                "The largest page size the host's free pages cover",
+            )],
+        }),
+        None => {
+            // Not enough free pages of any size: offer to allocate the smallest size that fits the
+            // memory layout on the pinned host.
+            sizes.iter().rev().find_map(|size| {
+                let demand = page_demand(cfg, *size)?;
+                let mut per_cell = Vec::new();
+                for (cell, pages) in &demand {
+                    let cells: Vec<u32> = match cell {
+                        Some(c) => vec![*c],
+                        None => host.topology.cells.iter().map(|c| c.id).collect(),
+                    };
+                    let free: u64 = cells.iter().filter_map(|c| host.topology.cell(*c)).map(|c| c.free_pages(*size)).sum();
+                    if *pages > free {
+                        // Unpinned memory: ask the first cell for the shortfall.
+                        per_cell.push((cells[0], pages - free));
+                    }
+                }
+                let count: u64 = demand.values().sum();
+                let missing: u64 = per_cell.iter().map(|(_, n)| n).sum();
+                Some(Fix {
+                    summary: format!(
+                        "Allocate {missing} more {} pages on host {}{}, then back the memory with {count} of them",
+                        page_size_label(*size),
+                        host.name,
+                        if host.simulated { " (simulated: recorded in Vireo)" } else { "" }
+                    ),
+                    patch: ConfigPatch { huge_pages: Some(HugePages { size_kib: *size, count }), ..ConfigPatch::default() },
+                    host_action: Some(HostAction::AllocateHugePages {
+                        host_id: host.id,
+                        host_name: host.name.clone(),
+                        size_kib: *size,
+                        per_cell,
+                    }),
+                    changes: vec![Change::new(
+                        "huge_pages",
+                        cfg.huge_pages.map_or("off".into(), |h| format!("{} × {}", h.count, page_size_label(h.size_kib))),
+                        format!("{count} × {}", page_size_label(*size)),
+                        "After allocating the missing pages on the host",
+                    )],
+                })
+            })
+        }
+    };
+    let message = if fix.is_none() {
+        format!("{message} The memory size is not a multiple of any page size host {} offers.", host.name)
+    } else {
+        message
+    };
+    Some(Recommendation { id: RecommendationId::R5, title, message, tab: DialogTab::ResourceAllocation, fix })
+}
+
+#[cfg(test)]
+mod tests;

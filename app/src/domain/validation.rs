@@ -1,0 +1,376 @@
+//! Hard errors: a configuration that fails any of these is never saved. Every error names the field
+//! it belongs to, so the dialog marks the input and its tab and the API returns it as field data.
+
+use super::cpu_set::CpuSet;
+use super::gates::{huge_pages_blocked, profile_blocked, GateContext, PASSTHROUGH_NEEDS_PINNING};
+use super::host_topology::page_size_label;
+use super::rule_context::{HostFacts, RuleContext};
+use super::vm_config::{MigrationMode, VmConfig};
+use crate::error::FieldError;
+use std::collections::BTreeSet;
+
+pub const MAX_MEMORY_MIB: u64 = 4 * 1024 * 1024; // 4 TiB
+/// QEMU's q35 machine type limit.
+pub const MAX_VCPUS: u32 = 288;
+/// oVirt's MaxIoThreadsPerVm.
+pub const MAX_IO_THREADS: u32 = 127;
+
+pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut err = |field: &str, message: String| errors.push(FieldError::new(field, message));
+    let gate = GateContext {
+        os_family: ctx.os_family,
+        cluster_name: ctx.cluster.name.clone(),
+        cluster_version: ctx.cluster.version,
+    };
+
+    if let Some(reason) = profile_blocked(cfg.optimized_for, &gate) {
+        err("optimized_for", reason);
+    }
+    if cfg.memory_mib == 0 || cfg.memory_mib > MAX_MEMORY_MIB {
+        err("memory_mib", format!("Memory Size must be between 1 MiB and {} MiB (4 TiB).", MAX_MEMORY_MIB));
+    }
+    for (field, value, what) in [
+        ("cpu.sockets", cfg.cpu.sockets, "Virtual sockets"),
+        ("cpu.cores", cfg.cpu.cores, "Cores per virtual socket"),
+        ("cpu.threads", cfg.cpu.threads, "Threads per core"),
+    ] {
+        if value == 0 {
+            err(field, format!("{what} must be at least 1."));
+        }
+    }
+    let vcpus = cfg.vcpus();
+    if vcpus > MAX_VCPUS {
+        err("cpu", format!("A VM can have at most {MAX_VCPUS} vCPUs; this one has {vcpus}."));
+    }
+    if cfg.io_threads > MAX_IO_THREADS {
+        err("io_threads", format!("At most {MAX_IO_THREADS} IO threads."));
+    }
+    if cfg.cpu_passthrough && cfg.migration != MigrationMode::Pinned {
+        err("cpu_passthrough", PASSTHROUGH_NEEDS_PINNING.to_string());
+    }
+
+    // Placement: hosts of the VM's own cluster only.
+    let mut seen_hosts = BTreeSet::new();
+    for id in &cfg.placement_hosts {
+        if !seen_hosts.insert(*id) {
+            err("placement_hosts", "A host is listed twice.".into());
+        } else if ctx.host(*id).is_none() {
+            err("placement_hosts", format!("The chosen host is not in cluster {}.", ctx.cluster.name));
+        }
+    }
+    let host = ctx.pinned_host(cfg);
+    let host_name = host.map_or(String::new(), |h| h.name.clone());
+    let missing_cpus = |set: &CpuSet, h: &HostFacts| -> Option<String> {
+        let missing: Vec<u32> = set.ids().filter(|id| h.topology.cpu(*id).is_none()).collect();
+        (!missing.is_empty()).then(|| CpuSet::from_ids(missing).to_string())
+    };
+
+    // CPU pinning.
+    if !cfg.cpu_pinning.is_empty() {
+        if cfg.pinned_host().is_none() {
+            err("cpu_pinning", "CPU pinning needs the VM pinned to a specific host (Host tab: Start Running On).".into());
+        }
+        let mut seen = BTreeSet::new();
+        for pin in &cfg.cpu_pinning {
+            if pin.vcpu >= vcpus {
+                err("cpu_pinning", format!("vCPU {} is pinned but the VM has only {vcpus} vCPUs (0–{}).", pin.vcpu, vcpus.saturating_sub(1)));
+            }
+            if !seen.insert(pin.vcpu) {
+                err("cpu_pinning", format!("vCPU {} is pinned twice.", pin.vcpu));
+            }
+            if pin.cpuset.is_empty() {
+                err("cpu_pinning", format!("vCPU {} is pinned to no CPU.", pin.vcpu));
+            }
+            if let Some(missing) = host.and_then(|h| missing_cpus(&pin.cpuset, h)) {
+                err("cpu_pinning", format!("Host {host_name} has no CPU {missing} (vCPU {}).", pin.vcpu));
+            }
+        }
+    }
+    if let Some(emu) = &cfg.emulator_pin {
+        if cfg.pinned_host().is_none() {
+            err("emulator_pin", "Emulator pinning needs the VM pinned to a specific host.".into());
+        }
+        if let Some(missing) = host.and_then(|h| missing_cpus(emu, h)) {
+            err("emulator_pin", format!("Host {host_name} has no CPU {missing}."));
+        }
+    }
+    let mut seen_io = BTreeSet::new();
+    for pin in &cfg.io_thread_pins {
+        if pin.iothread == 0 || pin.iothread > cfg.io_threads {
+            err(
+                "io_thread_pins",
+                format!("IO thread {} is pinned but the VM has {} IO thread(s), numbered from 1.", pin.iothread, cfg.io_threads),
+            );
+        }
+        if !seen_io.insert(pin.iothread) {
+            err("io_thread_pins", format!("IO thread {} is pinned twice.", pin.iothread));
+        }
+        if cfg.pinned_host().is_none() {
+            err("io_thread_pins", "IO thread pinning needs the VM pinned to a specific host.".into());
+        }
+        if let Some(missing) = host.and_then(|h| missing_cpus(&pin.cpuset, h)) {
+            err("io_thread_pins", format!("Host {host_name} has no CPU {missing}."));
+        }
+    }
+
+    // Huge pages.
+    if let Some(hp) = cfg.huge_pages {
+        let memory_kib = cfg.memory_mib * 1024;
+        if let Some(reason) = huge_pages_blocked(&gate) {
+            err("huge_pages", reason);
+        } else if hp.size_kib <= 4 || !hp.size_kib.is_power_of_two() {
+            err("huge_pages", format!("{} KiB is not a huge page size.", hp.size_kib));
+        } else if memory_kib % hp.size_kib != 0 {
+            err(
+                "huge_pages",
+                format!("{} pages do not divide the memory ({} MiB).", page_size_label(hp.size_kib), cfg.memory_mib),
+            );
+        } else if hp.count != memory_kib / hp.size_kib {
+            err(
+                "huge_pages",
+                format!("The VM needs {} pages of {} for {} MiB, not {}.", memory_kib / hp.size_kib, page_size_label(hp.size_kib), cfg.memory_mib, hp.count),
+            );
+        } else if let Some(h) = host {
+            if !h.topology.huge_page_sizes().contains(&hp.size_kib) {
+                err("huge_pages", format!("Host {} offers no {} pages.", h.name, page_size_label(hp.size_kib)));
+            } else {
+                let free = h.topology.free_pages(hp.size_kib, &[]);
+                if hp.count > free {
+                    err(
+                        "huge_pages",
+                        format!("Host {} has {free} free {} pages; this VM needs {}.", h.name, page_size_label(hp.size_kib), hp.count),
+                    );
+                }
+            }
+        }
+    }
+
+    // Virtual NUMA.
+    if !cfg.numa_nodes.is_empty() {
+        let nodes = &cfg.numa_nodes;
+        if nodes.len() as u32 > vcpus.max(1) {
+            err("numa_nodes", format!("{} NUMA nodes for {vcpus} vCPUs: each node needs at least one vCPU.", nodes.len()));
+        }
+        let mut indexes: Vec<u32> = nodes.iter().map(|n| n.index).collect();
+        indexes.sort_unstable();
+        if indexes != (0..nodes.len() as u32).collect::<Vec<_>>() {
+            err("numa_nodes", "NUMA node numbers must run 0, 1, 2, … without gaps.".into());
+        }
+        let mut all = CpuSet::new();
+        let mut overlap = false;
+        for n in nodes {
+            if n.cpus.intersects(&all) {
+                overlap = true;
+            }
+            all.extend(&n.cpus);
+            if n.memory_mib == 0 {
+                err("numa_nodes", format!("NUMA node {} has no memory.", n.index));
+            }
+            if let Some(hp) = cfg.huge_pages {
+                if (n.memory_mib * 1024) % hp.size_kib != 0 {
+                    err(
+                        "numa_nodes",
+                        format!("NUMA node {}'s memory ({} MiB) is not a multiple of the {} huge page size.", n.index, n.memory_mib, page_size_label(hp.size_kib)),
+                    );
+                }
+            }
+            if !n.host_nodes.is_empty() && cfg.pinned_host().is_none() {
+                err("numa_nodes", "Pinning NUMA nodes needs the VM pinned to a specific host.".into());
+            }
+            if let Some(h) = host {
+                for cell in &n.host_nodes {
+                    if h.topology.cell(*cell).is_none() {
+                        err("numa_nodes", format!("Host {} has no NUMA cell {cell} (node {}).", h.name, n.index));
+                    }
+                }
+            }
+        }
+        let expected = CpuSet::from_ids(0..vcpus);
+        if overlap || all != expected {
+            err("numa_nodes", format!("The NUMA nodes must together hold each of the {vcpus} vCPUs exactly once."));
+        }
+        let total: u64 = nodes.iter().map(|n| n.memory_mib).sum();
+        if total != cfg.memory_mib {
+            err("numa_nodes", format!("The NUMA nodes' memory adds up to {total} MiB, not the VM's {} MiB.", cfg.memory_mib));
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::pinning::parse_vcpu_pins;
+    use crate::domain::recommendations::{apply_fixes, RecommendationId};
+    use crate::domain::test_hosts::*;
+    use crate::domain::vm_config::*;
+
+    fn fields(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    fn pinned_hp() -> VmConfig {
+        let cfg = VmConfig {
+            optimized_for: OptimizedFor::HighPerformance,
+            cpu: CpuTopology { sockets: 1, cores: 2, threads: 2 },
+            memory_mib: 4096,
+            io_threads: 1,
+            cpu_passthrough: true,
+            migration: MigrationMode::Pinned,
+            ..VmConfig::default()
+        };
+        use RecommendationId::*;
+        apply_fixes(&cfg, &hp_ctx(), &[R1, R2, R3, R4, R5])
+    }
+
+    fn first_message(errors: &[FieldError]) -> &str {
+        &errors[0].message
+    }
+
+    #[test]
+    fn defaults_and_a_fully_fixed_hp_vm_are_valid() {
+        assert_eq!(validate_config(&VmConfig::default(), &hp_ctx()), vec![]);
+        assert_eq!(validate_config(&pinned_hp(), &hp_ctx()), vec![]);
+    }
+
+    #[test]
+    fn the_gates_are_field_errors() {
+        let mut ctx = hp_ctx();
+        ctx.os_family = Some(OsFamily::Windows);
+        let e = validate_config(&pinned_hp(), &ctx);
+        assert_eq!(fields(&e), vec!["optimized_for"]);
+        assert!(first_message(&e).contains("Windows"));
+        let mut old = hp_ctx();
+        old.cluster.version = CompatVersion::new(4, 1);
+        let e = validate_config(&pinned_hp(), &old);
+        assert_eq!(fields(&e), vec!["optimized_for", "huge_pages"]);
+    }
+
+    #[test]
+    fn memory_and_cpu_bounds() {
+        let cfg = VmConfig { memory_mib: 0, cpu: CpuTopology { sockets: 0, cores: 1, threads: 1 }, ..VmConfig::default() };
+        assert_eq!(fields(&validate_config(&cfg, &hp_ctx())), vec!["memory_mib", "cpu.sockets"]);
+        let big = VmConfig { memory_mib: MAX_MEMORY_MIB + 1, cpu: CpuTopology { sockets: 2, cores: 100, threads: 2 }, ..VmConfig::default() };
+        assert_eq!(fields(&validate_config(&big, &hp_ctx())), vec!["memory_mib", "cpu"]);
+        let io = VmConfig { io_threads: 128, ..VmConfig::default() };
+        assert_eq!(fields(&validate_config(&io, &hp_ctx())), vec!["io_threads"]);
+    }
+
+    #[test]
+    fn pass_through_needs_migration_disabled() {
+        let cfg = VmConfig { cpu_passthrough: true, migration: MigrationMode::Migratable, ..VmConfig::default() };
+        let e = validate_config(&cfg, &hp_ctx());
+        assert_eq!(fields(&e), vec!["cpu_passthrough"]);
+        assert!(first_message(&e).contains("migration"));
+    }
+
+    #[test]
+    fn pinning_to_a_cpu_the_host_lacks() {
+        let mut cfg = pinned_hp();
+        cfg.cpu_pinning = parse_vcpu_pins("0#8_1#24_2#9_3#40").unwrap();
+        let e = validate_config(&cfg, &hp_ctx());
+        assert_eq!(fields(&e), vec!["cpu_pinning"]);
+        assert_eq!(first_message(&e), "Host hp1 has no CPU 40 (vCPU 3).");
+    }
+
+    #[test]
+    fn more_vcpus_pinned_than_defined() {
+        let mut cfg = pinned_hp();
+        cfg.cpu_pinning.push(VcpuPin { vcpu: 4, cpuset: CpuSet::single(12) });
+        let e = validate_config(&cfg, &hp_ctx());
+        assert_eq!(first_message(&e), "vCPU 4 is pinned but the VM has only 4 vCPUs (0–3).");
+        cfg.cpu_pinning.push(VcpuPin { vcpu: 0, cpuset: CpuSet::single(13) });
+        assert!(validate_config(&cfg, &hp_ctx()).iter().any(|e| e.message == "vCPU 0 is pinned twice."));
+    }
+
+    #[test]
+    fn pins_without_a_pinned_host() {
+        let mut cfg = pinned_hp();
+        cfg.placement_hosts.clear();
+        let f = fields(&validate_config(&cfg, &hp_ctx())).join(",");
+        assert!(f.contains("cpu_pinning") && f.contains("emulator_pin") && f.contains("io_thread_pins") && f.contains("numa_nodes"), "{f}");
+    }
+
+    #[test]
+    fn a_pinned_host_outside_the_cluster() {
+        let mut cfg = pinned_hp();
+        cfg.placement_hosts = vec![SMALL_HOST];
+        let e = validate_config(&cfg, &hp_ctx());
+        assert_eq!(e[0].field, "placement_hosts");
+        assert_eq!(e[0].message, "The chosen host is not in cluster Default.");
+    }
+
+    #[test]
+    fn io_thread_pins_must_name_existing_threads_and_cpus() {
+        let mut cfg = pinned_hp();
+        cfg.io_thread_pins = vec![IoThreadPin { iothread: 2, cpuset: CpuSet::single(99) }];
+        let e = validate_config(&cfg, &hp_ctx());
+        assert_eq!(fields(&e), vec!["io_thread_pins", "io_thread_pins"]);
+        cfg.emulator_pin = Some(CpuSet::single(64));
+        assert!(validate_config(&cfg, &hp_ctx()).iter().any(|e| e.field == "emulator_pin"));
+    }
+
+    #[test]
+    fn huge_pages_that_do_not_divide_memory_or_exceed_free_pages() {
+        let mut cfg = pinned_hp();
+        cfg.memory_mib = 4097;
+        cfg.numa_nodes[0].memory_mib = 4097;
+        let e = validate_config(&cfg, &hp_ctx());
+        assert!(e.iter().any(|e| e.field == "huge_pages" && e.message.contains("do not divide the memory")), "{e:?}");
+
+        let mut cfg = pinned_hp();
+        cfg.huge_pages = Some(HugePages { size_kib: 1_048_576, count: 5 });
+        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("needs 4 pages of 1 GiB"));
+
+        let mut cfg = pinned_hp();
+        cfg.memory_mib = 64 * 1024;
+        cfg.numa_nodes[0].memory_mib = 64 * 1024;
+        cfg.huge_pages = Some(HugePages { size_kib: 1_048_576, count: 64 });
+        let e = validate_config(&cfg, &hp_ctx());
+        assert_eq!(first_message(&e), "Host hp1 has 32 free 1 GiB pages; this VM needs 64.");
+
+        let mut small = pinned_hp();
+        small.huge_pages = Some(HugePages { size_kib: 3000, count: 1 });
+        assert!(validate_config(&small, &hp_ctx())[0].message.contains("not a huge page size"));
+    }
+
+    #[test]
+    fn a_size_the_host_does_not_offer() {
+        let cfg = VmConfig {
+            placement_hosts: vec![SMALL_HOST],
+            memory_mib: 2048,
+            huge_pages: Some(HugePages { size_kib: 1_048_576, count: 2 }),
+            ..VmConfig::default()
+        };
+        assert_eq!(first_message(&validate_config(&cfg, &small_ctx())), "Host small1 offers no 1 GiB pages.");
+    }
+
+    #[test]
+    fn numa_nodes_must_add_up() {
+        let mut cfg = pinned_hp();
+        cfg.numa_nodes[0].memory_mib = 2048;
+        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("adds up to 2048 MiB, not the VM's 4096 MiB"));
+        let mut cfg = pinned_hp();
+        cfg.numa_nodes[0].cpus = CpuSet::parse("0-2").unwrap();
+        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("each of the 4 vCPUs exactly once"));
+        let mut cfg = pinned_hp();
+        cfg.numa_nodes[0].index = 1;
+        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("without gaps"));
+        let mut cfg = pinned_hp();
+        cfg.numa_nodes[0].host_nodes = vec![7];
+        assert_eq!(first_message(&validate_config(&cfg, &hp_ctx())), "Host hp1 has no NUMA cell 7 (node 0).");
+        let mut cfg = pinned_hp();
+        cfg.numa_nodes = (0..5)
+            .map(|i| VNumaNode { index: i, cpus: CpuSet::single(i.min(3)), memory_mib: 1, host_nodes: vec![] })
+            .collect();
+        assert!(validate_config(&cfg, &hp_ctx()).iter().any(|e| e.message.contains("5 NUMA nodes for 4 vCPUs")));
+        let mut cfg = pinned_hp();
+        cfg.huge_pages = Some(HugePages { size_kib: 1_048_576, count: 4 });
+        cfg.numa_nodes = vec![
+            VNumaNode { index: 0, cpus: CpuSet::parse("0-1").unwrap(), memory_mib: 1536, host_nodes: vec![1] },
+            VNumaNode { index: 1, cpus: CpuSet::parse("2-3").unwrap(), memory_mib: 2560, host_nodes: vec![1] },
+        ];
+        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("not a multiple of the 1 GiB huge page size"));
+    }
+}
