@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod clusters;
+pub mod configs;
 pub mod events;
 pub mod hosts;
 pub mod templates;

@@ -2,14 +2,20 @@
 //! the libvirt pool and provides it as context; server functions only authorize, call it and map
 //! errors. The REST API calls the same implementation, so both front doors share one behaviour.
 
+use crate::domain::draft::{ConfigKind, VmDraft};
+use crate::domain::recommendations::HostAction;
+use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
 use crate::models::{
-    AddHostRequest, ClusterView, CurrentUser, EventView, HostView, TemplateView, TopologyFile,
+    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope,
+    EventView, HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile, VmRow,
 };
 use std::sync::Arc;
+use uuid::Uuid;
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
+    // --- hosts
     async fn list_hosts(&self) -> Result<Vec<HostView>, AppError>;
     /// Connects to the URI, reads its topology and stores the host; stores nothing when that fails.
     async fn add_host(
@@ -18,8 +24,59 @@ pub trait Backend: Send + Sync + 'static {
         request: AddHostRequest,
     ) -> Result<HostView, AppError>;
     fn topology_files(&self) -> Vec<TopologyFile>;
+    /// Starts or stops KSM on the host (through libvirt; kept in Vireo for simulated hosts).
+    async fn set_host_ksm(
+        &self,
+        actor: &CurrentUser,
+        host_id: Uuid,
+        running: bool,
+    ) -> Result<HostView, AppError>;
+    /// A host-level change a recommendation's fix needs (huge page allocation).
+    async fn apply_host_action(
+        &self,
+        actor: &CurrentUser,
+        action: HostAction,
+    ) -> Result<HostView, AppError>;
+
+    // --- clusters
     async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError>;
+    async fn save_cluster(
+        &self,
+        actor: &CurrentUser,
+        draft: ClusterDraft,
+    ) -> Result<ClusterView, AppError>;
+
+    // --- VMs, templates, pools
     async fn list_templates(&self) -> Result<Vec<TemplateView>, AppError>;
+    async fn list_vms(&self) -> Result<Vec<VmRow>, AppError>;
+    async fn list_pools(&self) -> Result<Vec<PoolRow>, AppError>;
+    async fn dialog_options(&self) -> Result<DialogOptions, AppError>;
+    /// What the rules see for a draft in `cluster_id` with `os_type` (`exclude`: the object edited).
+    async fn rule_context(
+        &self,
+        cluster_id: Option<Uuid>,
+        os_type: &str,
+        exclude: Option<Uuid>,
+    ) -> Result<RuleContext, AppError>;
+    /// A new VM/Template/Pool inheriting the template's configuration (Blank when `None`).
+    async fn new_draft(
+        &self,
+        kind: ConfigKind,
+        template_id: Option<Uuid>,
+    ) -> Result<VmDraft, AppError>;
+    async fn load_draft(&self, kind: ConfigKind, id: Uuid) -> Result<DraftEnvelope, AppError>;
+    /// Validation, recommendations and next-run fields; writes nothing.
+    async fn preview(&self, draft: &VmDraft) -> Result<Preview, AppError>;
+    /// Validates and saves in one transaction (version-checked); unmet recommendations stop it
+    /// unless `save_anyway`.
+    async fn save(
+        &self,
+        actor: &CurrentUser,
+        draft: VmDraft,
+        save_anyway: bool,
+    ) -> Result<SaveOutcome, AppError>;
+
+    // --- events
     async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError>;
 }
 

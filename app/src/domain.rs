@@ -2,6 +2,7 @@
 
 pub mod capabilities;
 pub mod cpu_set;
+pub mod dialog;
 pub mod draft;
 pub mod fields;
 pub mod gates;

@@ -152,3 +152,115 @@ pub struct EventView {
     pub result: String,
     pub message: String,
 }
+
+/// Everything the New/Edit dialog offers in its selects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialogOptions {
+    pub clusters: Vec<ClusterView>,
+    pub os_types: Vec<crate::domain::vm_config::OsType>,
+    pub templates: Vec<TemplateOption>,
+    pub instance_types: Vec<InstanceTypeOption>,
+    pub hosts: Vec<HostOption>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateOption {
+    pub id: Uuid,
+    pub name: String,
+    pub cluster_id: Option<Uuid>,
+    pub optimized_for: OptimizedFor,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceTypeOption {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub spec: crate::domain::instance_type::InstanceTypeSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostOption {
+    pub id: Uuid,
+    pub name: String,
+    pub cluster_id: Uuid,
+    pub invtsc: bool,
+    pub huge_page_sizes: Vec<u64>,
+}
+
+/// A draft opened for editing, with what the dialog must know about the object's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftEnvelope {
+    pub draft: crate::domain::draft::VmDraft,
+    /// The VM is running: restart-needing changes become next-run configuration.
+    pub running: bool,
+    /// Fields already waiting for the next start.
+    pub pending_next_run: Vec<String>,
+}
+
+/// The rules' verdict on a draft, without writing anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    pub errors: Vec<crate::error::FieldError>,
+    pub recommendations: Vec<crate::domain::recommendations::Recommendation>,
+    /// For a running VM: the fields that will wait for the next start.
+    pub pending_restart: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaveOutcome {
+    Saved {
+        id: Uuid,
+        kind: crate::domain::draft::ConfigKind,
+        /// Fields saved as next-run configuration (the VM is running).
+        pending_restart: Vec<String>,
+    },
+    /// High Performance recommendations are unmet; nothing was written. Apply fixes, or save anyway.
+    NeedsReview {
+        recommendations: Vec<crate::domain::recommendations::Recommendation>,
+    },
+}
+
+/// A VM row for the Virtual Machines page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmRow {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub status: String,
+    pub cluster_name: String,
+    pub host_name: Option<String>,
+    pub template_name: String,
+    pub pool_name: Option<String>,
+    pub optimized_for: OptimizedFor,
+    pub stateless: bool,
+    pub memory_mib: i64,
+    pub vcpus: i32,
+    pub next_run: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolRow {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub template_name: String,
+    pub cluster_name: String,
+    pub optimized_for: OptimizedFor,
+    pub size: i32,
+    pub vm_count: i64,
+    pub running: i64,
+}
+
+/// The cluster dialog's fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterDraft {
+    pub id: Option<Uuid>,
+    pub version: Option<i32>,
+    pub name: String,
+    pub description: String,
+    pub compat_version: String,
+    pub cpu_arch: String,
+    pub ksm_enabled: bool,
+    pub ballooning_enabled: bool,
+}

@@ -21,6 +21,6 @@ export async function login(page: Page, info: TestInfo, next = "/vms") {
   await page.getByLabel("Username").fill("admin");
   await page.getByLabel("Password").fill(adminPassword);
   await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL((url) => url.pathname === next);
+  await page.waitForURL((url) => url.pathname + url.search === next);
   await ready(page, info);
 }

@@ -34,6 +34,16 @@ pub trait Hypervisor: Send + Sync + 'static {
     async fn probe(&self, uri: &str) -> Result<HostProbe, HypervisorError>;
     /// A cheap liveness check.
     async fn ping(&self, uri: &str) -> Result<(), HypervisorError>;
+    /// Whether kernel same-page merging runs on the host (node memory parameter `shm_run`).
+    async fn ksm_running(&self, uri: &str) -> Result<bool, HypervisorError>;
+    async fn set_ksm(&self, uri: &str, running: bool) -> Result<(), HypervisorError>;
+    /// Reserves `count` more huge pages of `size_kib` in each given NUMA cell (`virNodeAllocPages`).
+    async fn allocate_pages(
+        &self,
+        uri: &str,
+        size_kib: u64,
+        per_cell: &[(u32, u64)],
+    ) -> Result<(), HypervisorError>;
 }
 
 /// How long one libvirt call may take before Vireo gives up on it (an ssh host that does not answer
@@ -138,6 +148,40 @@ impl Hypervisor for SharedLibvirtPool {
             })
             .await
     }
+
+    async fn ksm_running(&self, uri: &str) -> Result<bool, HypervisorError> {
+        self.0
+            .call(uri, |conn| node_ffi::shm_run(conn).map(|v| v == 1))
+            .await
+    }
+
+    async fn set_ksm(&self, uri: &str, running: bool) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |conn| {
+                node_ffi::set_shm_run(conn, u32::from(running))
+            })
+            .await
+    }
+
+    async fn allocate_pages(
+        &self,
+        uri: &str,
+        size_kib: u64,
+        per_cell: &[(u32, u64)],
+    ) -> Result<(), HypervisorError> {
+        let size = u32::try_from(size_kib).map_err(|_| {
+            HypervisorError::Libvirt(format!("page size {size_kib} KiB is too large"))
+        })?;
+        let per_cell = per_cell.to_vec();
+        self.0
+            .call(uri, move |conn| {
+                for (cell, count) in per_cell {
+                    node_ffi::alloc_pages(conn, size, count, cell)?;
+                }
+                Ok(())
+            })
+            .await
+    }
 }
 
 /// Replaces the capabilities' page totals' stand-in free counts with libvirt's real free counts.
@@ -159,4 +203,117 @@ fn fill_free_pages(conn: &Connect, topology: &mut HostTopology) -> Result<(), Hy
         }
     }
     Ok(())
+}
+
+/// Node calls the `virt` crate does not wrap, through `virt-sys`. Each function keeps its unsafe
+/// blocks to the FFI calls and frees what libvirt allocates.
+mod node_ffi {
+    use super::HypervisorError;
+    use std::ffi::CStr;
+    use std::os::raw::{c_int, c_uint, c_ulonglong};
+    use virt::connect::Connect;
+    use virt_sys as sys;
+
+    fn last_error() -> HypervisorError {
+        // SAFETY: returns a pointer to a thread-local string owned by libvirt, or null.
+        let msg = unsafe { sys::virGetLastErrorMessage() };
+        if msg.is_null() {
+            return HypervisorError::Libvirt("libvirt reported an unknown error".into());
+        }
+        // SAFETY: non-null and NUL-terminated, valid until the next libvirt call on this thread.
+        HypervisorError::Libvirt(
+            unsafe { CStr::from_ptr(msg) }
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+
+    const SHM_RUN: &CStr = c"shm_run";
+
+    pub fn shm_run(conn: &Connect) -> Result<u32, HypervisorError> {
+        let mut count: c_int = 0;
+        // SAFETY: a null params array asks libvirt for the parameter count only.
+        if unsafe {
+            sys::virNodeGetMemoryParameters(conn.as_ptr(), std::ptr::null_mut(), &mut count, 0)
+        } < 0
+        {
+            return Err(last_error());
+        }
+        if count <= 0 {
+            return Err(HypervisorError::Libvirt(
+                "the host reports no memory parameters".into(),
+            ));
+        }
+        // SAFETY: virTypedParameter is plain data; all-zero is its empty value.
+        let mut params: Vec<sys::virTypedParameter> =
+            vec![unsafe { std::mem::zeroed() }; count as usize];
+        // SAFETY: `params` holds `count` entries, as libvirt asked for.
+        if unsafe {
+            sys::virNodeGetMemoryParameters(conn.as_ptr(), params.as_mut_ptr(), &mut count, 0)
+        } < 0
+        {
+            return Err(last_error());
+        }
+        let mut value: c_uint = 0;
+        // SAFETY: `params` holds `count` initialised entries.
+        let found = unsafe {
+            sys::virTypedParamsGetUInt(params.as_mut_ptr(), count, SHM_RUN.as_ptr(), &mut value)
+        };
+        // SAFETY: frees the string values libvirt may have allocated inside the entries.
+        unsafe { sys::virTypedParamsClear(params.as_mut_ptr(), count) };
+        match found {
+            1 => Ok(value),
+            0 => Err(HypervisorError::Libvirt(
+                "the host does not report shm_run (no KSM)".into(),
+            )),
+            _ => Err(last_error()),
+        }
+    }
+
+    pub fn set_shm_run(conn: &Connect, value: u32) -> Result<(), HypervisorError> {
+        let mut params: sys::virTypedParameterPtr = std::ptr::null_mut();
+        let mut n: c_int = 0;
+        let mut max: c_int = 0;
+        // SAFETY: libvirt grows `params` and records its size in `n` and `max`.
+        if unsafe {
+            sys::virTypedParamsAddUInt(&mut params, &mut n, &mut max, SHM_RUN.as_ptr(), value)
+        } < 0
+        {
+            return Err(last_error());
+        }
+        // SAFETY: `params` holds the `n` entries built above.
+        let rc = unsafe { sys::virNodeSetMemoryParameters(conn.as_ptr(), params, n, 0) };
+        let err = (rc < 0).then(last_error);
+        // SAFETY: frees what virTypedParamsAddUInt allocated.
+        unsafe { sys::virTypedParamsFree(params, n) };
+        err.map_or(Ok(()), Err)
+    }
+
+    pub fn alloc_pages(
+        conn: &Connect,
+        size_kib: u32,
+        count: u64,
+        cell: u32,
+    ) -> Result<(), HypervisorError> {
+        let mut sizes = [size_kib as c_uint];
+        let mut counts = [count as c_ulonglong];
+        let cell = c_int::try_from(cell)
+            .map_err(|_| HypervisorError::Libvirt(format!("NUMA cell {cell} is out of range")))?;
+        // SAFETY: one page size and one count, for the single cell `cell`.
+        let rc = unsafe {
+            sys::virNodeAllocPages(
+                conn.as_ptr(),
+                1,
+                sizes.as_mut_ptr(),
+                counts.as_mut_ptr(),
+                cell,
+                1,
+                sys::VIR_NODE_ALLOC_PAGES_ADD,
+            )
+        };
+        if rc < 0 {
+            return Err(last_error());
+        }
+        Ok(())
+    }
 }

@@ -6,10 +6,14 @@ pub mod auth;
 /// Capabilities parsing is pure and lives with the domain rules; re-exported for the server's callers.
 pub use vireo_app::domain::capabilities;
 pub mod bootstrap;
+pub mod cluster_service;
 pub mod config;
+pub mod config_service;
+pub mod dialog_forms;
 pub mod embedded_pg;
 pub mod health;
 pub mod host_monitor;
+pub mod host_settings;
 pub mod hypervisor;
 pub mod repository;
 pub mod routes;

@@ -1,12 +1,15 @@
 //! All SQL lives here: one repository over the pool, split by table. Services call these methods and
 //! never write SQL themselves.
 
+mod catalog;
 mod clusters;
+mod configs;
 mod events;
 mod hosts;
 mod templates;
 mod users;
 
+pub use configs::{ConfigRecord, ConfigWrite};
 pub use events::NewEvent;
 pub use hosts::NewHost;
 pub use users::UserRecord;
@@ -54,6 +57,10 @@ pub(crate) fn db_error<'a>(
 }
 
 pub(crate) fn internal(e: sqlx::Error) -> AppError {
+    internal_error(e)
+}
+
+pub fn internal_error(e: sqlx::Error) -> AppError {
     tracing::error!(error = %e, "database error");
     AppError::Internal
 }

@@ -2,6 +2,7 @@
 //! functions, all behind sessions and the auth gate, with request tracing.
 
 use crate::auth;
+use crate::dialog_forms;
 use crate::health;
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
@@ -49,6 +50,8 @@ pub fn build_router<S: SessionStore + Clone>(
         .route("/healthz", get(health::healthz))
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/dialog/save", post(dialog_forms::save_form))
+        .route("/dialog/apply-fix", post(dialog_forms::apply_fix_form))
         .nest_service("/pkg", pkg)
         .nest_service("/icons", icons)
         .route_service(

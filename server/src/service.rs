@@ -6,13 +6,18 @@ use crate::hypervisor::{Hypervisor, HypervisorError};
 use crate::repository::{NewEvent, NewHost, Repository};
 use crate::topology_files;
 use std::sync::Arc;
+use uuid::Uuid;
 use vireo_app::backend::Backend;
+use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::domain::naming::name_error;
+use vireo_app::domain::recommendations::HostAction;
+use vireo_app::domain::rule_context::RuleContext;
 use vireo_app::error::{AppError, FieldError};
 use vireo_app::models::{
-    AddHostRequest, ClusterView, CurrentUser, EventView, HostStatus, HostView, TemplateView,
-    TopologyFile,
+    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope,
+    EventView, HostStatus, HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile,
+    VmRow,
 };
 
 pub struct VireoService {
@@ -178,5 +183,76 @@ impl Backend for VireoService {
 
     async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError> {
         self.repo.list_events(limit).await
+    }
+
+    async fn set_host_ksm(
+        &self,
+        actor: &CurrentUser,
+        host_id: Uuid,
+        running: bool,
+    ) -> Result<HostView, AppError> {
+        self.set_host_ksm_impl(actor, host_id, running).await
+    }
+
+    async fn apply_host_action(
+        &self,
+        actor: &CurrentUser,
+        action: HostAction,
+    ) -> Result<HostView, AppError> {
+        self.apply_host_action_impl(actor, action).await
+    }
+
+    async fn save_cluster(
+        &self,
+        actor: &CurrentUser,
+        draft: ClusterDraft,
+    ) -> Result<ClusterView, AppError> {
+        self.save_cluster_impl(actor, draft).await
+    }
+
+    async fn list_vms(&self) -> Result<Vec<VmRow>, AppError> {
+        self.repo.list_vm_rows().await
+    }
+
+    async fn list_pools(&self) -> Result<Vec<PoolRow>, AppError> {
+        self.repo.list_pool_rows().await
+    }
+
+    async fn dialog_options(&self) -> Result<DialogOptions, AppError> {
+        self.dialog_options_impl().await
+    }
+
+    async fn rule_context(
+        &self,
+        cluster_id: Option<Uuid>,
+        os_type: &str,
+        exclude: Option<Uuid>,
+    ) -> Result<RuleContext, AppError> {
+        self.rule_context_impl(cluster_id, os_type, exclude).await
+    }
+
+    async fn new_draft(
+        &self,
+        kind: ConfigKind,
+        template_id: Option<Uuid>,
+    ) -> Result<VmDraft, AppError> {
+        self.new_draft_impl(kind, template_id).await
+    }
+
+    async fn load_draft(&self, kind: ConfigKind, id: Uuid) -> Result<DraftEnvelope, AppError> {
+        self.load_draft_impl(kind, id).await
+    }
+
+    async fn preview(&self, draft: &VmDraft) -> Result<Preview, AppError> {
+        self.preview_impl(draft).await
+    }
+
+    async fn save(
+        &self,
+        actor: &CurrentUser,
+        draft: VmDraft,
+        save_anyway: bool,
+    ) -> Result<SaveOutcome, AppError> {
+        self.save_impl(actor, draft, save_anyway).await
     }
 }

@@ -9,3 +9,42 @@ pub async fn list_clusters() -> Result<Vec<ClusterView>, AppError> {
     authorize_read()?;
     respond(backend()?.list_clusters().await)
 }
+
+/// New/Edit Cluster. String fields so the same function serves the hydrated dialog and a plain
+/// form post; checkboxes arrive as "on" when ticked.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api", endpoint = "save_cluster")]
+pub async fn save_cluster(
+    id: Option<String>,
+    version: Option<String>,
+    name: String,
+    description: Option<String>,
+    compat_version: String,
+    cpu_arch: String,
+    ksm_enabled: Option<String>,
+    ballooning_enabled: Option<String>,
+) -> Result<ClusterView, AppError> {
+    use super::ssr::*;
+    use crate::models::ClusterDraft;
+    let actor = authorize_write()?;
+    let id = match id.filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            uuid::Uuid::parse_str(&s)
+                .map_err(|_| with_status(AppError::validation("id", "Not a valid id.")))?,
+        ),
+        None => None,
+    };
+    let draft = ClusterDraft {
+        id,
+        version: version.and_then(|v| v.parse().ok()),
+        name: name.trim().to_string(),
+        description: description.unwrap_or_default(),
+        compat_version,
+        cpu_arch,
+        ksm_enabled: ksm_enabled.is_some_and(|v| v == "on" || v == "true"),
+        ballooning_enabled: ballooning_enabled.is_some_and(|v| v == "on" || v == "true"),
+    };
+    let saved = respond(backend()?.save_cluster(&actor, draft).await)?;
+    leptos_axum::redirect(&format!("/clusters?selected={}", saved.id));
+    Ok(saved)
+}

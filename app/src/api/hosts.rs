@@ -43,3 +43,19 @@ pub async fn add_host(
     leptos_axum::redirect(&format!("/hosts?selected={}", host.id));
     Ok(host)
 }
+
+/// Starts or stops KSM on a host.
+#[server(prefix = "/api", endpoint = "set_host_ksm")]
+pub async fn set_host_ksm(host_id: String, running: String) -> Result<HostView, AppError> {
+    use super::ssr::*;
+    let actor = authorize_write()?;
+    let host_id = uuid::Uuid::parse_str(host_id.trim())
+        .map_err(|_| with_status(AppError::validation("host_id", "Not a valid id.")))?;
+    let host = respond(
+        backend()?
+            .set_host_ksm(&actor, host_id, running == "on" || running == "true")
+            .await,
+    )?;
+    leptos_axum::redirect(&format!("/hosts?selected={}", host.id));
+    Ok(host)
+}

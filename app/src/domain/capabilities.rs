@@ -1,10 +1,10 @@
 //! Parses libvirt's capabilities XML (`virConnectGetCapabilities`, `virsh capabilities`) into the
 //! `HostTopology` the High Performance rules work from.
 
-use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
 use super::cpu_set::CpuSet;
 use super::host_topology::{HostCpu, HostTopology, NumaCell, PageCount};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CapabilitiesError {

@@ -4,8 +4,12 @@
 
 use super::cpu_set::CpuSet;
 use super::naming::name_error;
-use super::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
-use super::vm_config::{CpuTopology, HugePages, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VmConfig};
+use super::pinning::{
+    format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins,
+};
+use super::vm_config::{
+    CpuTopology, HugePages, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VmConfig,
+};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -69,6 +73,10 @@ pub struct VmDraft {
     pub description: String,
     pub cluster_id: Option<Uuid>,
     pub template_id: Option<Uuid>,
+    /// The template the configuration was last inherited from: when `template_id` differs (a plain
+    /// form post changed the select), a new object inherits from the new template on the next round.
+    #[serde(default)]
+    pub applied_template: Option<Uuid>,
     pub instance_type_id: Option<Uuid>,
     /// Pools: how many VMs, and how many of them kept running.
     pub pool_size: u32,
@@ -89,6 +97,7 @@ impl VmDraft {
             description: String::new(),
             cluster_id: None,
             template_id: None,
+            applied_template: None,
             instance_type_id: None,
             pool_size: if kind == ConfigKind::Pool { 1 } else { 0 },
             prestarted: 0,
@@ -99,22 +108,36 @@ impl VmDraft {
 
     /// Identity checks that need no database (name rules, lengths, pool sizes).
     pub fn validate_identity(&self) -> Vec<FieldError> {
-        let mut errors: Vec<FieldError> = name_error("name", self.kind.noun(), &self.name).into_iter().collect();
+        let mut errors: Vec<FieldError> = name_error("name", self.kind.noun(), &self.name)
+            .into_iter()
+            .collect();
         if self.description.chars().count() > MAX_DESCRIPTION {
-            errors.push(FieldError::new("description", format!("The description can be at most {MAX_DESCRIPTION} characters.")));
+            errors.push(FieldError::new(
+                "description",
+                format!("The description can be at most {MAX_DESCRIPTION} characters."),
+            ));
         }
         if self.kind != ConfigKind::Template && self.cluster_id.is_none() {
             errors.push(FieldError::new("cluster_id", "Choose a cluster."));
         }
         if self.kind == ConfigKind::Pool {
             if self.template_id.is_none() {
-                errors.push(FieldError::new("template_id", "A pool's VMs are made from a template: choose one."));
+                errors.push(FieldError::new(
+                    "template_id",
+                    "A pool's VMs are made from a template: choose one.",
+                ));
             }
             if self.pool_size == 0 || self.pool_size > MAX_POOL_SIZE {
-                errors.push(FieldError::new("pool_size", format!("A pool holds 1 to {MAX_POOL_SIZE} VMs.")));
+                errors.push(FieldError::new(
+                    "pool_size",
+                    format!("A pool holds 1 to {MAX_POOL_SIZE} VMs."),
+                ));
             }
             if self.prestarted > self.pool_size {
-                errors.push(FieldError::new("prestarted", "No more prestarted VMs than the pool holds."));
+                errors.push(FieldError::new(
+                    "prestarted",
+                    "No more prestarted VMs than the pool holds.",
+                ));
             }
         }
         errors
@@ -154,6 +177,25 @@ pub fn migration_value(m: MigrationMode) -> &'static str {
     migration_str(m)
 }
 
+/// A topology with `total` vCPUs: keeps sockets and threads per core when they divide it, else one
+/// socket of `total` single-thread cores.
+pub fn reshape_to_total(cpu: CpuTopology, total: u32) -> CpuTopology {
+    let keep = cpu.sockets.saturating_mul(cpu.threads);
+    if total > 0 && keep > 0 && total.is_multiple_of(keep) {
+        CpuTopology {
+            sockets: cpu.sockets,
+            cores: total / keep,
+            threads: cpu.threads,
+        }
+    } else {
+        CpuTopology {
+            sockets: 1,
+            cores: total,
+            threads: 1,
+        }
+    }
+}
+
 /// The draft as form fields, in a stable order.
 pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
     let c = &d.config;
@@ -169,15 +211,34 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
     }
     put("name", d.name.clone());
     put("description", d.description.clone());
-    put("cluster_id", d.cluster_id.map(|u| u.to_string()).unwrap_or_default());
-    put("template_id", d.template_id.map(|u| u.to_string()).unwrap_or_default());
-    put("instance_type_id", d.instance_type_id.map(|u| u.to_string()).unwrap_or_default());
+    put(
+        "cluster_id",
+        d.cluster_id.map(|u| u.to_string()).unwrap_or_default(),
+    );
+    put(
+        "template_id",
+        d.template_id.map(|u| u.to_string()).unwrap_or_default(),
+    );
+    put(
+        "applied_template",
+        d.applied_template
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+    );
+    put(
+        "instance_type_id",
+        d.instance_type_id
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+    );
     put("pool_size", d.pool_size.to_string());
     put("prestarted", d.prestarted.to_string());
     put("applied_profile", d.applied_profile.as_str().into());
     put("optimized_for", c.optimized_for.as_str().into());
     put("os_type", c.os_type.clone());
     put("memory_mib", c.memory_mib.to_string());
+    put("vcpus", c.vcpus().to_string());
+    put("vcpus_was", c.vcpus().to_string());
     put("sockets", c.cpu.sockets.to_string());
     put("cores", c.cpu.cores.to_string());
     put("threads", c.cpu.threads.to_string());
@@ -199,47 +260,101 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
             put(k, "on".into());
         }
     }
-    put("placement_host", c.placement_hosts.first().map(|u| u.to_string()).unwrap_or_default());
+    put(
+        "placement_host",
+        c.placement_hosts
+            .first()
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+    );
     put("migration", migration_str(c.migration).into());
-    put("io_threads", c.io_threads.to_string());
+    if c.io_threads > 0 {
+        put("io_threads_enabled", "on".into());
+    }
+    put("io_threads", c.io_threads.max(1).to_string());
     put("cpu_pinning", format_vcpu_pins(&c.cpu_pinning));
-    put("emulator_pin", c.emulator_pin.as_ref().map(|s| s.to_string()).unwrap_or_default());
+    put(
+        "emulator_pin",
+        c.emulator_pin
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    );
     put("io_thread_pins", format_io_thread_pins(&c.io_thread_pins));
     put("numa_tune_mode", c.numa_tune_mode.as_str().into());
     put("numa_count", c.numa_nodes.len().to_string());
     for n in &c.numa_nodes {
         put(&format!("numa_{}_cpus", n.index), n.cpus.to_string());
-        put(&format!("numa_{}_memory", n.index), n.memory_mib.to_string());
+        put(
+            &format!("numa_{}_memory", n.index),
+            n.memory_mib.to_string(),
+        );
         put(
             &format!("numa_{}_host", n.index),
-            n.host_nodes.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(","),
+            n.host_nodes
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
         );
     }
-    put("huge_page_size", c.huge_pages.map(|h| h.size_kib.to_string()).unwrap_or_else(|| "none".into()));
-    put("huge_page_count", c.huge_pages.map(|h| h.count.to_string()).unwrap_or_default());
+    put(
+        "huge_page_size",
+        c.huge_pages
+            .map(|h| h.size_kib.to_string())
+            .unwrap_or_else(|| "none".into()),
+    );
+    put(
+        "huge_page_count",
+        c.huge_pages
+            .map(|h| h.count.to_string())
+            .unwrap_or_default(),
+    );
     p
 }
 
 /// Parses form fields back into a draft. Every unparsable value is a field error (the draft keeps
 /// the default for it), so the dialog can show the input again with its message.
 pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
-    let get = |k: &str| pairs.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_string());
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
     let on = |k: &str| get(k).is_some_and(|v| v == "on" || v == "true" || v == "1");
     let mut errors = Vec::new();
-    let kind = get("kind").and_then(|k| ConfigKind::parse(&k)).unwrap_or(ConfigKind::Vm);
+    let kind = get("kind")
+        .and_then(|k| ConfigKind::parse(&k))
+        .unwrap_or(ConfigKind::Vm);
     let mut c = VmConfig::default();
 
-    fn num<T: std::str::FromStr>(get: &dyn Fn(&str) -> Option<String>, errors: &mut Vec<FieldError>, key: &str, field: &str, label: &str, default: T) -> T {
+    fn num<T: std::str::FromStr>(
+        get: &dyn Fn(&str) -> Option<String>,
+        errors: &mut Vec<FieldError>,
+        key: &str,
+        field: &str,
+        label: &str,
+        default: T,
+    ) -> T {
         match get(key) {
             None => default,
             Some(v) if v.is_empty() => default,
             Some(v) => v.parse().unwrap_or_else(|_| {
-                errors.push(FieldError::new(field, format!("{label} must be a whole number, not '{v}'.")));
+                errors.push(FieldError::new(
+                    field,
+                    format!("{label} must be a whole number, not '{v}'."),
+                ));
                 default
             }),
         }
     }
-    fn uuid(get: &dyn Fn(&str) -> Option<String>, errors: &mut Vec<FieldError>, key: &str) -> Option<Uuid> {
+    fn uuid(
+        get: &dyn Fn(&str) -> Option<String>,
+        errors: &mut Vec<FieldError>,
+        key: &str,
+    ) -> Option<Uuid> {
         let v = get(key).filter(|v| !v.is_empty())?;
         match Uuid::parse_str(&v) {
             Ok(u) => Some(u),
@@ -256,12 +371,60 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
     if let Some(os) = get("os_type").filter(|v| !v.is_empty()) {
         c.os_type = os;
     }
-    c.memory_mib = num(getter, &mut errors, "memory_mib", "memory_mib", "Memory Size", c.memory_mib);
+    c.memory_mib = num(
+        getter,
+        &mut errors,
+        "memory_mib",
+        "memory_mib",
+        "Memory Size",
+        c.memory_mib,
+    );
     c.cpu = CpuTopology {
-        sockets: num(getter, &mut errors, "sockets", "cpu.sockets", "Virtual sockets", 1),
-        cores: num(getter, &mut errors, "cores", "cpu.cores", "Cores per virtual socket", 1),
-        threads: num(getter, &mut errors, "threads", "cpu.threads", "Threads per core", 1),
+        sockets: num(
+            getter,
+            &mut errors,
+            "sockets",
+            "cpu.sockets",
+            "Virtual sockets",
+            1,
+        ),
+        cores: num(
+            getter,
+            &mut errors,
+            "cores",
+            "cpu.cores",
+            "Cores per virtual socket",
+            1,
+        ),
+        threads: num(
+            getter,
+            &mut errors,
+            "threads",
+            "cpu.threads",
+            "Threads per core",
+            1,
+        ),
     };
+    // "Total Virtual CPUs" wins when the user changed it (it differs from the value it was sent with).
+    let total: u32 = num(
+        getter,
+        &mut errors,
+        "vcpus",
+        "cpu",
+        "Total Virtual CPUs",
+        c.vcpus(),
+    );
+    let total_was: u32 = num(
+        getter,
+        &mut errors,
+        "vcpus_was",
+        "cpu",
+        "Total Virtual CPUs",
+        total,
+    );
+    if total != total_was {
+        c.cpu = reshape_to_total(c.cpu, total);
+    }
     c.stateless = on("stateless");
     c.headless = on("headless");
     c.serial_console = on("serial_console");
@@ -273,48 +436,112 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
     c.watchdog = on("watchdog");
     c.memory_balloon = on("memory_balloon");
     c.ksm_disabled = on("ksm_disabled");
-    c.placement_hosts = uuid(getter, &mut errors, "placement_host").into_iter().collect();
+    c.placement_hosts = uuid(getter, &mut errors, "placement_host")
+        .into_iter()
+        .collect();
     if let Some(e) = errors.iter_mut().find(|e| e.field == "placement_host") {
         e.field = "placement_hosts".into();
     }
-    c.migration = get("migration").and_then(|m| migration_from_str(&m)).unwrap_or_default();
-    c.io_threads = num(getter, &mut errors, "io_threads", "io_threads", "IO Threads", 0);
+    c.migration = get("migration")
+        .and_then(|m| migration_from_str(&m))
+        .unwrap_or_default();
+    // "Enable IO Threads" plus a count; the count only matters while enabled.
+    let io_count = num(
+        getter,
+        &mut errors,
+        "io_threads",
+        "io_threads",
+        "Num Of IO Threads",
+        1u32,
+    );
+    c.io_threads = if on("io_threads_enabled") {
+        io_count.max(1)
+    } else {
+        0
+    };
     match parse_vcpu_pins(&get("cpu_pinning").unwrap_or_default()) {
         Ok(pins) => c.cpu_pinning = pins,
-        Err(e) => errors.push(FieldError::new("cpu_pinning", format!("CPU Pinning Topology: {e}"))),
+        Err(e) => errors.push(FieldError::new(
+            "cpu_pinning",
+            format!("CPU Pinning Topology: {e}"),
+        )),
     }
-    match get("emulator_pin").filter(|v| !v.is_empty()).map(|v| CpuSet::parse(&v)) {
+    match get("emulator_pin")
+        .filter(|v| !v.is_empty())
+        .map(|v| CpuSet::parse(&v))
+    {
         None => {}
         Some(Ok(set)) => c.emulator_pin = Some(set),
-        Some(Err(e)) => errors.push(FieldError::new("emulator_pin", format!("Emulator Thread Pinning: {e}"))),
+        Some(Err(e)) => errors.push(FieldError::new(
+            "emulator_pin",
+            format!("Emulator Thread Pinning: {e}"),
+        )),
     }
     match parse_io_thread_pins(&get("io_thread_pins").unwrap_or_default()) {
         Ok(pins) => c.io_thread_pins = pins,
-        Err(e) => errors.push(FieldError::new("io_thread_pins", format!("IO Thread Pinning: {e}"))),
+        Err(e) => errors.push(FieldError::new(
+            "io_thread_pins",
+            format!("IO Thread Pinning: {e}"),
+        )),
     }
-    c.numa_tune_mode = get("numa_tune_mode").and_then(|m| numa_mode_from_str(&m)).unwrap_or_default();
-    let numa_count: u32 = num(getter, &mut errors, "numa_count", "numa_nodes", "NUMA Node Count", 0);
+    c.numa_tune_mode = get("numa_tune_mode")
+        .and_then(|m| numa_mode_from_str(&m))
+        .unwrap_or_default();
+    let numa_count: u32 = num(
+        getter,
+        &mut errors,
+        "numa_count",
+        "numa_nodes",
+        "NUMA Node Count",
+        0,
+    );
     if numa_count > 64 {
         errors.push(FieldError::new("numa_nodes", "At most 64 NUMA nodes."));
     } else {
         for i in 0..numa_count {
-            let cpus = match get(&format!("numa_{i}_cpus")).filter(|v| !v.is_empty()).map(|v| CpuSet::parse(&v)) {
+            let cpus = match get(&format!("numa_{i}_cpus"))
+                .filter(|v| !v.is_empty())
+                .map(|v| CpuSet::parse(&v))
+            {
                 Some(Ok(set)) => set,
                 Some(Err(e)) => {
-                    errors.push(FieldError::new("numa_nodes", format!("NUMA node {i} vCPUs: {e}")));
+                    errors.push(FieldError::new(
+                        "numa_nodes",
+                        format!("NUMA node {i} vCPUs: {e}"),
+                    ));
                     CpuSet::new()
                 }
                 None => CpuSet::new(),
             };
-            let memory_mib = num(getter, &mut errors, &format!("numa_{i}_memory"), "numa_nodes", &format!("NUMA node {i} memory"), 0u64);
+            let memory_mib = num(
+                getter,
+                &mut errors,
+                &format!("numa_{i}_memory"),
+                "numa_nodes",
+                &format!("NUMA node {i} memory"),
+                0u64,
+            );
             let mut host_nodes = Vec::new();
-            for part in get(&format!("numa_{i}_host")).unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            for part in get(&format!("numa_{i}_host"))
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
                 match part.parse() {
                     Ok(n) => host_nodes.push(n),
-                    Err(_) => errors.push(FieldError::new("numa_nodes", format!("NUMA node {i}: '{part}' is not a host NUMA cell number."))),
+                    Err(_) => errors.push(FieldError::new(
+                        "numa_nodes",
+                        format!("NUMA node {i}: '{part}' is not a host NUMA cell number."),
+                    )),
                 }
             }
-            c.numa_nodes.push(VNumaNode { index: i, cpus, memory_mib, host_nodes });
+            c.numa_nodes.push(VNumaNode {
+                index: i,
+                cpus,
+                memory_mib,
+                host_nodes,
+            });
         }
     }
     match get("huge_page_size").as_deref() {
@@ -322,10 +549,20 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         Some(size) => match size.parse::<u64>() {
             Ok(size_kib) => {
                 let default_count = (c.memory_mib * 1024).checked_div(size_kib).unwrap_or(0);
-                let count = num(getter, &mut errors, "huge_page_count", "huge_pages", "Huge page count", default_count);
+                let count = num(
+                    getter,
+                    &mut errors,
+                    "huge_page_count",
+                    "huge_pages",
+                    "Huge page count",
+                    default_count,
+                );
                 c.huge_pages = Some(HugePages { size_kib, count });
             }
-            Err(_) => errors.push(FieldError::new("huge_pages", "Choose a huge page size from the list.")),
+            Err(_) => errors.push(FieldError::new(
+                "huge_pages",
+                "Choose a huge page size from the list.",
+            )),
         },
     }
 
@@ -336,9 +573,24 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
     d.description = get("description").unwrap_or_default();
     d.cluster_id = uuid(getter, &mut errors, "cluster_id");
     d.template_id = uuid(getter, &mut errors, "template_id");
+    d.applied_template = uuid(getter, &mut errors, "applied_template");
     d.instance_type_id = uuid(getter, &mut errors, "instance_type_id");
-    d.pool_size = num(getter, &mut errors, "pool_size", "pool_size", "Number of VMs", if kind == ConfigKind::Pool { 1 } else { 0 });
-    d.prestarted = num(getter, &mut errors, "prestarted", "prestarted", "Prestarted VMs", 0);
+    d.pool_size = num(
+        getter,
+        &mut errors,
+        "pool_size",
+        "pool_size",
+        "Number of VMs",
+        if kind == ConfigKind::Pool { 1 } else { 0 },
+    );
+    d.prestarted = num(
+        getter,
+        &mut errors,
+        "prestarted",
+        "prestarted",
+        "Prestarted VMs",
+        0,
+    );
     d.applied_profile = profile("applied_profile").unwrap_or(d.config.optimized_for);
     (d, errors)
 }
@@ -352,19 +604,27 @@ mod tests {
     fn full_draft() -> VmDraft {
         let base = VmConfig {
             optimized_for: OptimizedFor::HighPerformance,
-            cpu: CpuTopology { sockets: 2, cores: 2, threads: 2 },
+            cpu: CpuTopology {
+                sockets: 2,
+                cores: 2,
+                threads: 2,
+            },
             memory_mib: 8192,
             io_threads: 2,
             stateless: true,
             ..VmConfig::default()
         };
-        let mut d = VmDraft::new(ConfigKind::Pool, apply_fixes(&base, &hp_ctx(), &[R1, R2, R3, R4, R5]));
+        let mut d = VmDraft::new(
+            ConfigKind::Pool,
+            apply_fixes(&base, &hp_ctx(), &[R1, R2, R3, R4, R5]),
+        );
         d.id = Some(Uuid::from_u128(7));
         d.version = Some(3);
         d.name = "db-pool".into();
         d.description = "with, commas & = signs".into();
         d.cluster_id = Some(Uuid::from_u128(9));
         d.template_id = Some(Uuid::nil());
+        d.applied_template = Some(Uuid::nil());
         d.pool_size = 4;
         d.prestarted = 1;
         d
@@ -403,9 +663,23 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            vec!["memory_mib", "cpu.sockets", "placement_hosts", "cpu_pinning", "emulator_pin", "io_thread_pins", "numa_nodes", "numa_nodes", "huge_pages", "cluster_id"]
+            vec![
+                "memory_mib",
+                "cpu.sockets",
+                "placement_hosts",
+                "cpu_pinning",
+                "emulator_pin",
+                "io_thread_pins",
+                "numa_nodes",
+                "numa_nodes",
+                "huge_pages",
+                "cluster_id"
+            ]
         );
-        assert_eq!(errors[0].message, "Memory Size must be a whole number, not 'lots'.");
+        assert_eq!(
+            errors[0].message,
+            "Memory Size must be a whole number, not 'lots'."
+        );
         assert_eq!(d.config.memory_mib, VmConfig::default().memory_mib);
     }
 
@@ -417,7 +691,11 @@ mod tests {
         let (d, _) = from_pairs(&pairs);
         assert!(!d.config.usb_enabled && !d.config.memory_balloon);
         assert_eq!(d.config.optimized_for, OptimizedFor::HighPerformance);
-        assert_eq!(d.applied_profile, OptimizedFor::Server, "the profile is not applied yet");
+        assert_eq!(
+            d.applied_profile,
+            OptimizedFor::Server,
+            "the profile is not applied yet"
+        );
     }
 
     #[test]
@@ -428,10 +706,67 @@ mod tests {
         d.prestarted = 2;
         d.description = "x".repeat(MAX_DESCRIPTION + 1);
         let fields: Vec<String> = d.validate_identity().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, vec!["name", "description", "cluster_id", "template_id", "pool_size", "prestarted"]);
+        assert_eq!(
+            fields,
+            vec![
+                "name",
+                "description",
+                "cluster_id",
+                "template_id",
+                "pool_size",
+                "prestarted"
+            ]
+        );
         let mut t = VmDraft::new(ConfigKind::Template, VmConfig::default());
         t.name = "tpl".into();
         assert_eq!(t.validate_identity(), vec![], "templates need no cluster");
+    }
+
+    #[test]
+    fn a_changed_total_reshapes_the_topology() {
+        let mut pairs = to_pairs(&full_draft());
+        for (k, v) in pairs.iter_mut() {
+            if k == "vcpus" {
+                *v = "12".into();
+            }
+        }
+        let (d, errors) = from_pairs(&pairs);
+        assert_eq!(errors, vec![]);
+        assert_eq!(
+            d.config.cpu,
+            CpuTopology {
+                sockets: 2,
+                cores: 3,
+                threads: 2
+            }
+        );
+        assert_eq!(
+            reshape_to_total(
+                CpuTopology {
+                    sockets: 2,
+                    cores: 1,
+                    threads: 2
+                },
+                7
+            ),
+            CpuTopology {
+                sockets: 1,
+                cores: 7,
+                threads: 1
+            }
+        );
+    }
+
+    #[test]
+    fn io_threads_follow_their_checkbox() {
+        let mut pairs = to_pairs(&full_draft());
+        pairs.retain(|(k, _)| k != "io_threads_enabled");
+        assert_eq!(from_pairs(&pairs).0.config.io_threads, 0);
+        let plain = to_pairs(&VmDraft::new(ConfigKind::Vm, VmConfig::default()));
+        assert!(
+            plain.iter().any(|(k, v)| k == "io_threads" && v == "1"),
+            "the count shows 1 while off"
+        );
     }
 
     #[test]

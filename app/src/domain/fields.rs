@@ -61,8 +61,18 @@ pub struct FieldMeta {
     pub needs_restart: bool,
 }
 
-const fn f(key: &'static str, label: &'static str, tab: DialogTab, needs_restart: bool) -> FieldMeta {
-    FieldMeta { key, label, tab, needs_restart }
+const fn f(
+    key: &'static str,
+    label: &'static str,
+    tab: DialogTab,
+    needs_restart: bool,
+) -> FieldMeta {
+    FieldMeta {
+        key,
+        label,
+        tab,
+        needs_restart,
+    }
 }
 
 use DialogTab::*;
@@ -84,7 +94,12 @@ pub const FIELDS: &[FieldMeta] = &[
     f("pool_size", "Number of VMs", Pool, false),
     f("prestarted", "Prestarted VMs", Pool, false),
     f("headless", "Headless Mode", Console, true),
-    f("serial_console", "Enable VirtIO serial console", Console, true),
+    f(
+        "serial_console",
+        "Enable VirtIO serial console",
+        Console,
+        true,
+    ),
     f("usb_enabled", "USB Support", Console, true),
     f("soundcard_enabled", "Soundcard Enabled", Console, true),
     f("placement_hosts", "Start Running On", Host, true),
@@ -93,21 +108,54 @@ pub const FIELDS: &[FieldMeta] = &[
     f("invtsc", "Invariant TSC (invtsc)", Host, true),
     f("numa_nodes", "NUMA Nodes", Host, true),
     f("numa_tune_mode", "NUMA Tune Mode", Host, true),
-    f("high_availability", "Highly Available", HighAvailability, false),
+    f(
+        "high_availability",
+        "Highly Available",
+        HighAvailability,
+        false,
+    ),
     f("watchdog", "Watchdog", HighAvailability, true),
     f("io_threads", "IO Threads", ResourceAllocation, true),
-    f("memory_balloon", "Memory Balloon Device", ResourceAllocation, true),
-    f("cpu_pinning", "CPU Pinning Topology", ResourceAllocation, true),
-    f("emulator_pin", "Emulator Thread Pinning", ResourceAllocation, true),
-    f("io_thread_pins", "IO Thread Pinning", ResourceAllocation, true),
-    f("ksm_disabled", "Disable KSM for this VM", ResourceAllocation, true),
+    f(
+        "memory_balloon",
+        "Memory Balloon Device",
+        ResourceAllocation,
+        true,
+    ),
+    f(
+        "cpu_pinning",
+        "CPU Pinning Topology",
+        ResourceAllocation,
+        true,
+    ),
+    f(
+        "emulator_pin",
+        "Emulator Thread Pinning",
+        ResourceAllocation,
+        true,
+    ),
+    f(
+        "io_thread_pins",
+        "IO Thread Pinning",
+        ResourceAllocation,
+        true,
+    ),
+    f(
+        "ksm_disabled",
+        "Disable KSM for this VM",
+        ResourceAllocation,
+        true,
+    ),
     f("huge_pages", "Huge Pages", ResourceAllocation, true),
 ];
 
 pub fn meta(key: &str) -> Option<&'static FieldMeta> {
     // Nested keys (`numa_nodes[1].memory_mib`) belong to their top-level field.
     let top = key.split(['[', '.']).next().unwrap_or(key);
-    FIELDS.iter().find(|m| m.key == key).or_else(|| FIELDS.iter().find(|m| m.key == top))
+    FIELDS
+        .iter()
+        .find(|m| m.key == key)
+        .or_else(|| FIELDS.iter().find(|m| m.key == top))
 }
 
 pub fn label(key: &str) -> &'static str {
@@ -126,7 +174,11 @@ mod tests {
     #[test]
     fn every_key_is_unique_and_findable() {
         for (i, m) in FIELDS.iter().enumerate() {
-            assert!(FIELDS[i + 1..].iter().all(|o| o.key != m.key), "{} twice", m.key);
+            assert!(
+                FIELDS[i + 1..].iter().all(|o| o.key != m.key),
+                "{} twice",
+                m.key
+            );
             assert_eq!(meta(m.key).unwrap().key, m.key);
         }
     }

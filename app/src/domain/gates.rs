@@ -43,7 +43,10 @@ pub fn huge_pages_blocked(ctx: &GateContext) -> Option<String> {
 
 /// Every profile with the reason it is disabled, for the "Optimized for" select.
 pub fn profile_choices(ctx: &GateContext) -> Vec<(OptimizedFor, Option<String>)> {
-    OptimizedFor::ALL.into_iter().map(|p| (p, profile_blocked(p, ctx))).collect()
+    OptimizedFor::ALL
+        .into_iter()
+        .map(|p| (p, profile_blocked(p, ctx)))
+        .collect()
 }
 
 /// Pass-through exposes the host's exact CPU, so the VM cannot move to another host.
@@ -55,22 +58,39 @@ mod tests {
     use super::*;
 
     fn ctx(os: OsFamily, v: (u32, u32)) -> GateContext {
-        GateContext { os_family: Some(os), cluster_name: "c1".into(), cluster_version: CompatVersion::new(v.0, v.1) }
+        GateContext {
+            os_family: Some(os),
+            cluster_name: "c1".into(),
+            cluster_version: CompatVersion::new(v.0, v.1),
+        }
     }
 
     #[test]
     fn windows_guests_cannot_be_high_performance() {
-        let reason = profile_blocked(OptimizedFor::HighPerformance, &ctx(OsFamily::Windows, (4, 8))).unwrap();
+        let reason = profile_blocked(
+            OptimizedFor::HighPerformance,
+            &ctx(OsFamily::Windows, (4, 8)),
+        )
+        .unwrap();
         assert!(reason.contains("Windows"));
-        assert_eq!(profile_blocked(OptimizedFor::Server, &ctx(OsFamily::Windows, (4, 8))), None);
-        assert_eq!(profile_blocked(OptimizedFor::Desktop, &ctx(OsFamily::Windows, (4, 1))), None);
+        assert_eq!(
+            profile_blocked(OptimizedFor::Server, &ctx(OsFamily::Windows, (4, 8))),
+            None
+        );
+        assert_eq!(
+            profile_blocked(OptimizedFor::Desktop, &ctx(OsFamily::Windows, (4, 1))),
+            None
+        );
     }
 
     #[test]
     fn clusters_below_4_2_offer_neither_high_performance_nor_huge_pages() {
         let old = ctx(OsFamily::Linux, (4, 1));
         let reason = profile_blocked(OptimizedFor::HighPerformance, &old).unwrap();
-        assert!(reason.contains("4.2") && reason.contains("c1 is 4.1"), "{reason}");
+        assert!(
+            reason.contains("4.2") && reason.contains("c1 is 4.1"),
+            "{reason}"
+        );
         assert!(huge_pages_blocked(&old).unwrap().contains("Huge pages"));
         let ok = ctx(OsFamily::Linux, (4, 2));
         assert_eq!(profile_blocked(OptimizedFor::HighPerformance, &ok), None);
@@ -79,7 +99,11 @@ mod tests {
 
     #[test]
     fn unknown_os_family_is_not_blocked_and_choices_list_all_three() {
-        let c = GateContext { os_family: None, cluster_name: "c".into(), cluster_version: CompatVersion::LATEST };
+        let c = GateContext {
+            os_family: None,
+            cluster_name: "c".into(),
+            cluster_version: CompatVersion::LATEST,
+        };
         let choices = profile_choices(&c);
         assert_eq!(choices.len(), 3);
         assert!(choices.iter().all(|(_, r)| r.is_none()));

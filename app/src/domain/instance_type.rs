@@ -18,12 +18,27 @@ pub struct InstanceTypeSpec {
     pub headless: Option<bool>,
 }
 
-pub fn apply_instance_type(cfg: &VmConfig, name: &str, spec: &InstanceTypeSpec) -> (VmConfig, Vec<Change>) {
+/// Where a boolean setting lives in the configuration.
+type BoolSlot = fn(&mut VmConfig) -> &mut bool;
+
+pub fn apply_instance_type(
+    cfg: &VmConfig,
+    name: &str,
+    spec: &InstanceTypeSpec,
+) -> (VmConfig, Vec<Change>) {
     let mut out = cfg.clone();
     let mut changes = Vec::new();
-    let reason = format!("Instance type {name} sets it (over the {} profile)", cfg.optimized_for.label());
+    let reason = format!(
+        "Instance type {name} sets it (over the {} profile)",
+        cfg.optimized_for.label()
+    );
     if let Some(v) = spec.memory_mib.filter(|v| *v != out.memory_mib) {
-        changes.push(Change::new("memory_mib", format!("{} MiB", out.memory_mib), format!("{v} MiB"), reason.clone()));
+        changes.push(Change::new(
+            "memory_mib",
+            format!("{} MiB", out.memory_mib),
+            format!("{v} MiB"),
+            reason.clone(),
+        ));
         out.memory_mib = v;
     }
     if let Some(v) = spec.cpu.filter(|v| *v != out.cpu) {
@@ -32,20 +47,34 @@ pub fn apply_instance_type(cfg: &VmConfig, name: &str, spec: &InstanceTypeSpec) 
         out.cpu = v;
     }
     if let Some(v) = spec.io_threads.filter(|v| *v != out.io_threads) {
-        changes.push(Change::new("io_threads", io_threads_text(out.io_threads), io_threads_text(v), reason.clone()));
+        changes.push(Change::new(
+            "io_threads",
+            io_threads_text(out.io_threads),
+            io_threads_text(v),
+            reason.clone(),
+        ));
         out.io_threads = v;
     }
-    let bools: [(&str, Option<bool>, fn(&mut VmConfig) -> &mut bool); 4] = [
-        ("memory_balloon", spec.memory_balloon, |c| &mut c.memory_balloon),
+    let bools: [(&str, Option<bool>, BoolSlot); 4] = [
+        ("memory_balloon", spec.memory_balloon, |c| {
+            &mut c.memory_balloon
+        }),
         ("usb_enabled", spec.usb_enabled, |c| &mut c.usb_enabled),
-        ("soundcard_enabled", spec.soundcard_enabled, |c| &mut c.soundcard_enabled),
+        ("soundcard_enabled", spec.soundcard_enabled, |c| {
+            &mut c.soundcard_enabled
+        }),
         ("headless", spec.headless, |c| &mut c.headless),
     ];
     for (field, value, slot) in bools {
         if let Some(v) = value {
             let place = slot(&mut out);
             if *place != v {
-                changes.push(Change::new(field, on_off(*place), on_off(v), reason.clone()));
+                changes.push(Change::new(
+                    field,
+                    on_off(*place),
+                    on_off(v),
+                    reason.clone(),
+                ));
                 *place = v;
             }
         }
@@ -61,28 +90,49 @@ mod tests {
 
     #[test]
     fn overrides_after_the_profile_and_lists_each_override() {
-        let hp = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &ProfileContext::default()).config;
+        let hp = apply_profile(
+            &VmConfig::default(),
+            OptimizedFor::HighPerformance,
+            &ProfileContext::default(),
+        )
+        .config;
         let spec = InstanceTypeSpec {
             memory_mib: Some(8192),
-            cpu: Some(CpuTopology { sockets: 1, cores: 4, threads: 1 }),
+            cpu: Some(CpuTopology {
+                sockets: 1,
+                cores: 4,
+                threads: 1,
+            }),
             memory_balloon: Some(true),
             usb_enabled: Some(false),
             ..InstanceTypeSpec::default()
         };
         let (cfg, changes) = apply_instance_type(&hp, "Large", &spec);
-        assert_eq!(cfg.optimized_for, OptimizedFor::HighPerformance, "never the profile itself");
+        assert_eq!(
+            cfg.optimized_for,
+            OptimizedFor::HighPerformance,
+            "never the profile itself"
+        );
         assert_eq!(cfg.memory_mib, 8192);
         assert_eq!(cfg.vcpus(), 4);
         assert!(cfg.memory_balloon, "overrides A9");
         let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-        assert_eq!(fields, vec!["memory_mib", "cpu", "memory_balloon"], "USB already off: not an override");
-        assert!(changes[0].reason.contains("Instance type Large") && changes[0].reason.contains("High Performance"));
+        assert_eq!(
+            fields,
+            vec!["memory_mib", "cpu", "memory_balloon"],
+            "USB already off: not an override"
+        );
+        assert!(
+            changes[0].reason.contains("Instance type Large")
+                && changes[0].reason.contains("High Performance")
+        );
         assert_eq!(changes[1].new, "1 × 4 × 1");
     }
 
     #[test]
     fn an_empty_spec_changes_nothing() {
-        let (cfg, changes) = apply_instance_type(&VmConfig::default(), "None", &InstanceTypeSpec::default());
+        let (cfg, changes) =
+            apply_instance_type(&VmConfig::default(), "None", &InstanceTypeSpec::default());
         assert_eq!(cfg, VmConfig::default());
         assert!(changes.is_empty());
     }

@@ -13,8 +13,17 @@ pub fn changed_fields(old: &VmConfig, new: &VmConfig) -> Vec<String> {
     else {
         return Vec::new();
     };
-    let mut out: Vec<String> = a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
-    out.sort_by_key(|k| fields::FIELDS.iter().position(|m| m.key == k).unwrap_or(usize::MAX));
+    let mut out: Vec<String> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    out.sort_by_key(|k| {
+        fields::FIELDS
+            .iter()
+            .position(|m| m.key == k)
+            .unwrap_or(usize::MAX)
+    });
     out
 }
 
@@ -55,7 +64,11 @@ pub fn split_running_edit(current: &VmConfig, edited: &VmConfig) -> RunningEdit 
         .filter(|k| needs_restart(k))
         .map(|k| fields::label(k).to_string())
         .collect();
-    RunningEdit { next_run: (!pending.is_empty()).then(|| edited.clone()), now, pending }
+    RunningEdit {
+        next_run: (!pending.is_empty()).then(|| edited.clone()),
+        now,
+        pending,
+    }
 }
 
 #[cfg(test)]
@@ -66,8 +79,16 @@ mod tests {
     #[test]
     fn lists_changed_fields_in_dialog_order() {
         let a = VmConfig::default();
-        let b = VmConfig { memory_mib: 2048, high_availability: true, optimized_for: OptimizedFor::Desktop, ..a.clone() };
-        assert_eq!(changed_fields(&a, &b), vec!["optimized_for", "memory_mib", "high_availability"]);
+        let b = VmConfig {
+            memory_mib: 2048,
+            high_availability: true,
+            optimized_for: OptimizedFor::Desktop,
+            ..a.clone()
+        };
+        assert_eq!(
+            changed_fields(&a, &b),
+            vec!["optimized_for", "memory_mib", "high_availability"]
+        );
         assert!(changed_fields(&a, &a).is_empty());
     }
 
@@ -76,7 +97,10 @@ mod tests {
         let running = VmConfig::default();
         let edited = VmConfig {
             high_availability: true,
-            huge_pages: Some(HugePages { size_kib: 2048, count: 512 }),
+            huge_pages: Some(HugePages {
+                size_kib: 2048,
+                count: 512,
+            }),
             ..running.clone()
         };
         let split = split_running_edit(&running, &edited);
@@ -89,7 +113,10 @@ mod tests {
     #[test]
     fn an_edit_of_only_hot_fields_leaves_no_next_run() {
         let running = VmConfig::default();
-        let edited = VmConfig { high_availability: true, ..running.clone() };
+        let edited = VmConfig {
+            high_availability: true,
+            ..running.clone()
+        };
         let split = split_running_edit(&running, &edited);
         assert_eq!(split.now, edited);
         assert_eq!(split.next_run, None);
@@ -99,10 +126,19 @@ mod tests {
     #[test]
     fn every_restart_field_is_labelled() {
         let a = VmConfig::default();
-        let b = VmConfig { usb_enabled: false, io_threads: 2, ksm_disabled: true, ..a.clone() };
+        let b = VmConfig {
+            usb_enabled: false,
+            io_threads: 2,
+            ksm_disabled: true,
+            ..a.clone()
+        };
         assert_eq!(
             split_running_edit(&a, &b).pending,
-            vec!["USB Support".to_string(), "IO Threads".to_string(), "Disable KSM for this VM".to_string()]
+            vec![
+                "USB Support".to_string(),
+                "IO Threads".to_string(),
+                "Disable KSM for this VM".to_string()
+            ]
         );
     }
 }

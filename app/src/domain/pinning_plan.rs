@@ -28,7 +28,10 @@ fn free_cores(host: &HostTopology, unavailable: &CpuSet) -> Vec<Core> {
     let mut cores: BTreeMap<(u32, u32, u32), Vec<u32>> = BTreeMap::new();
     for cell in &host.cells {
         for cpu in &cell.cpus {
-            cores.entry((cell.id, cpu.socket_id, cpu.core_id)).or_default().push(cpu.id);
+            cores
+                .entry((cell.id, cpu.socket_id, cpu.core_id))
+                .or_default()
+                .push(cpu.id);
         }
     }
     let mut out: Vec<Core> = cores
@@ -60,27 +63,35 @@ pub fn host_housekeeping(host: &HostTopology) -> CpuSet {
 /// host's, cores per socket and sockets no more than the host's), or `None` when the count cannot fit.
 pub fn fitted_topology(topo: CpuTopology, host: &HostTopology) -> Option<CpuTopology> {
     let fits = |t: &CpuTopology| {
-        t.sockets <= host.sockets && t.cores <= host.cores_per_socket && t.threads <= host.threads_per_core
+        t.sockets <= host.sockets
+            && t.cores <= host.cores_per_socket
+            && t.threads <= host.threads_per_core
     };
     if fits(&topo) {
         return Some(topo);
     }
     let total = topo.vcpus();
     // Try the guest's own thread count first, then fewer threads; spread over as few sockets as fit.
-    let mut threads_options: Vec<u32> = (1..=topo.threads.min(host.threads_per_core)).rev().collect();
+    let mut threads_options: Vec<u32> = (1..=topo.threads.min(host.threads_per_core))
+        .rev()
+        .collect();
     if threads_options.is_empty() {
         threads_options.push(1);
     }
     for threads in threads_options {
-        if total % threads != 0 {
+        if !total.is_multiple_of(threads) {
             continue;
         }
         let cores_total = total / threads;
         for sockets in 1..=host.sockets.max(1) {
-            if cores_total % sockets != 0 {
+            if !cores_total.is_multiple_of(sockets) {
                 continue;
             }
-            let candidate = CpuTopology { sockets, cores: cores_total / sockets, threads };
+            let candidate = CpuTopology {
+                sockets,
+                cores: cores_total / sockets,
+                threads,
+            };
             if fits(&candidate) {
                 return Some(candidate);
             }
@@ -92,8 +103,14 @@ pub fn fitted_topology(topo: CpuTopology, host: &HostTopology) -> Option<CpuTopo
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PlanError {
     /// The guest topology needs more threads per core than the host has.
-    ThreadsPerCore { guest: u32, host: u32 },
-    NotEnoughCpus { needed: u32, free: u32 },
+    ThreadsPerCore {
+        guest: u32,
+        host: u32,
+    },
+    NotEnoughCpus {
+        needed: u32,
+        free: u32,
+    },
 }
 
 impl std::fmt::Display for PlanError {
@@ -112,9 +129,16 @@ impl std::fmt::Display for PlanError {
 
 /// Pins every vCPU of `topo` to one host CPU. vCPU numbering follows QEMU: threads innermost, then
 /// cores, then sockets (vCPU = (socket × cores + core) × threads + thread).
-pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuSet) -> Result<Vec<VcpuPin>, PlanError> {
+pub fn plan_vcpu_pins(
+    topo: CpuTopology,
+    host: &HostTopology,
+    unavailable: &CpuSet,
+) -> Result<Vec<VcpuPin>, PlanError> {
     if topo.threads > host.threads_per_core.max(1) {
-        return Err(PlanError::ThreadsPerCore { guest: topo.threads, host: host.threads_per_core });
+        return Err(PlanError::ThreadsPerCore {
+            guest: topo.threads,
+            host: host.threads_per_core,
+        });
     }
     let cores = free_cores(host, unavailable);
     let free_threads: u32 = cores.iter().map(|c| c.threads.len() as u32).sum();
@@ -138,7 +162,10 @@ pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuS
             .collect()
     };
     if (slots.len() as u32) < guest_cores {
-        return Err(PlanError::NotEnoughCpus { needed: topo.vcpus(), free: free_threads });
+        return Err(PlanError::NotEnoughCpus {
+            needed: topo.vcpus(),
+            free: free_threads,
+        });
     }
 
     // Free slots per cell, in order.
@@ -151,9 +178,13 @@ pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuS
         let mut needed = topo.cores as usize;
         let mut taken: Vec<Vec<u32>> = Vec::with_capacity(needed);
         // The cell with the most free slots that holds the whole socket; else spill in that order.
-        let mut order: Vec<(u32, usize)> = by_cell.iter().map(|(cell, q)| (*cell, q.len())).collect();
+        let mut order: Vec<(u32, usize)> =
+            by_cell.iter().map(|(cell, q)| (*cell, q.len())).collect();
         order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let whole_cell = order.iter().find(|(_, free)| *free >= needed).map(|(cell, _)| *cell);
+        let whole_cell = order
+            .iter()
+            .find(|(_, free)| *free >= needed)
+            .map(|(cell, _)| *cell);
         let cells: Vec<u32> = match whole_cell {
             Some(cell) => vec![cell],
             None => order.iter().map(|(cell, _)| *cell).collect(),
@@ -173,7 +204,10 @@ pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuS
         for (core, threads) in taken.into_iter().enumerate() {
             for (thread, cpu) in threads.into_iter().enumerate() {
                 let vcpu = (socket * topo.cores + core as u32) * topo.threads + thread as u32;
-                pins.push(VcpuPin { vcpu, cpuset: CpuSet::single(cpu) });
+                pins.push(VcpuPin {
+                    vcpu,
+                    cpuset: CpuSet::single(cpu),
+                });
             }
         }
     }
@@ -184,7 +218,11 @@ pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuS
 /// Where the emulator and IO threads go: a free physical core (all its threads) in the cell that
 /// holds most of the vCPUs, outside the vCPU set; else a free core in another cell; else the host's
 /// own CPU 0 core (shared with the host — the recommendation says so).
-pub fn plan_housekeeping(host: &HostTopology, vcpu_cpus: &CpuSet, unavailable: &CpuSet) -> (CpuSet, bool) {
+pub fn plan_housekeeping(
+    host: &HostTopology,
+    vcpu_cpus: &CpuSet,
+    unavailable: &CpuSet,
+) -> (CpuSet, bool) {
     let mut per_cell: BTreeMap<u32, usize> = BTreeMap::new();
     for id in vcpu_cpus.ids() {
         if let Some(cell) = host.cell_of_cpu(id) {
@@ -230,7 +268,12 @@ mod tests {
                     }
                 }
                 cpus.sort_by_key(|c| c.id);
-                NumaCell { id: s, memory_kib: 64 << 20, cpus, pages: vec![] }
+                NumaCell {
+                    id: s,
+                    memory_kib: 64 << 20,
+                    cpus,
+                    pages: vec![],
+                }
             })
             .collect();
         HostTopology {
@@ -245,7 +288,11 @@ mod tests {
     }
 
     fn topo(sockets: u32, cores: u32, threads: u32) -> CpuTopology {
-        CpuTopology { sockets, cores, threads }
+        CpuTopology {
+            sockets,
+            cores,
+            threads,
+        }
     }
 
     fn cpus(pins: &[VcpuPin]) -> Vec<u32> {
@@ -259,7 +306,9 @@ mod tests {
         // Cell 0 has 7 free cores (core 0 = CPUs 0,16 is the host's); cell 1 has 8, so the socket
         // goes to cell 1: cores 8 (8,24) and 9 (9,25).
         assert_eq!(cpus(&pins), vec![8, 24, 9, 25]);
-        assert!(pins.iter().all(|p| !p.cpuset.contains(0) && !p.cpuset.contains(16)));
+        assert!(pins
+            .iter()
+            .all(|p| !p.cpuset.contains(0) && !p.cpuset.contains(16)));
     }
 
     #[test]
@@ -267,17 +316,31 @@ mod tests {
         let h = host(2, 8, 2);
         let pins = plan_vcpu_pins(topo(2, 4, 2), &h, &CpuSet::new()).unwrap();
         let c = cpus(&pins);
-        assert_eq!(&c[..8], &[8, 24, 9, 25, 10, 26, 11, 27], "socket 0 → cell 1 (more free cores)");
-        assert_eq!(&c[8..], &[1, 17, 2, 18, 3, 19, 4, 20], "socket 1 → cell 0, skipping core 0");
+        assert_eq!(
+            &c[..8],
+            &[8, 24, 9, 25, 10, 26, 11, 27],
+            "socket 0 → cell 1 (more free cores)"
+        );
+        assert_eq!(
+            &c[8..],
+            &[1, 17, 2, 18, 3, 19, 4, 20],
+            "socket 1 → cell 0, skipping core 0"
+        );
     }
 
     #[test]
     fn single_thread_guests_get_whole_cores_while_they_last_then_pack() {
         let h = host(1, 4, 2);
         // 3 free cores (1,5), (2,6), (3,7): three vCPUs each get a core's first thread.
-        assert_eq!(cpus(&plan_vcpu_pins(topo(1, 3, 1), &h, &CpuSet::new()).unwrap()), vec![1, 2, 3]);
+        assert_eq!(
+            cpus(&plan_vcpu_pins(topo(1, 3, 1), &h, &CpuSet::new()).unwrap()),
+            vec![1, 2, 3]
+        );
         // Five need packing onto sibling threads.
-        assert_eq!(cpus(&plan_vcpu_pins(topo(1, 5, 1), &h, &CpuSet::new()).unwrap()), vec![1, 5, 2, 6, 3]);
+        assert_eq!(
+            cpus(&plan_vcpu_pins(topo(1, 5, 1), &h, &CpuSet::new()).unwrap()),
+            vec![1, 5, 2, 6, 3]
+        );
     }
 
     #[test]
@@ -338,9 +401,21 @@ mod tests {
     fn topologies_are_reshaped_to_fit_when_they_must() {
         let h = host(1, 4, 1);
         assert_eq!(fitted_topology(topo(1, 2, 1), &h), Some(topo(1, 2, 1)));
-        assert_eq!(fitted_topology(topo(2, 1, 1), &h), Some(topo(1, 2, 1)), "one socket on a one-socket host");
-        assert_eq!(fitted_topology(topo(1, 1, 2), &h), Some(topo(1, 2, 1)), "no SMT on the host");
-        assert_eq!(fitted_topology(topo(1, 8, 1), &h), None, "8 vCPUs cannot fit 4 cores");
+        assert_eq!(
+            fitted_topology(topo(2, 1, 1), &h),
+            Some(topo(1, 2, 1)),
+            "one socket on a one-socket host"
+        );
+        assert_eq!(
+            fitted_topology(topo(1, 1, 2), &h),
+            Some(topo(1, 2, 1)),
+            "no SMT on the host"
+        );
+        assert_eq!(
+            fitted_topology(topo(1, 8, 1), &h),
+            None,
+            "8 vCPUs cannot fit 4 cores"
+        );
         let big = host(2, 8, 2);
         assert_eq!(fitted_topology(topo(4, 2, 2), &big), Some(topo(1, 8, 2)));
     }

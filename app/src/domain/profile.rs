@@ -59,20 +59,25 @@ pub fn io_threads_text(n: u32) -> String {
 }
 
 /// Applies `target`'s defaults to `config`. Fields already at the target value are not listed.
-pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileContext) -> ProfileOutcome {
+pub fn apply_profile(
+    config: &VmConfig,
+    target: OptimizedFor,
+    ctx: &ProfileContext,
+) -> ProfileOutcome {
     let mut next = config.clone();
     next.optimized_for = target;
     let mut changes = Vec::new();
     let hp = target == OptimizedFor::HighPerformance;
     let who = target.label();
 
-    let mut set_bool = |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
-        let place = slot(&mut next);
-        if *place != value {
-            changes.push(Change::new(field, on_off(*place), on_off(value), reason));
-            *place = value;
-        }
-    };
+    let mut set_bool =
+        |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
+            let place = slot(&mut next);
+            if *place != value {
+                changes.push(Change::new(field, on_off(*place), on_off(value), reason));
+                *place = value;
+            }
+        };
 
     // A1–A4: console devices.
     set_bool(
@@ -127,7 +132,11 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
             format!("{who} VMs use the cluster CPU model so they can migrate.")
         },
     );
-    let migration = if hp { MigrationMode::Pinned } else { MigrationMode::Migratable };
+    let migration = if hp {
+        MigrationMode::Pinned
+    } else {
+        MigrationMode::Migratable
+    };
     if next.migration != migration {
         changes.push(Change::new(
             "migration",
@@ -150,7 +159,12 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
     };
     let mut set_invtsc = |c: &mut VmConfig| {
         if c.invtsc != invtsc {
-            changes.push(Change::new("invtsc", on_off(c.invtsc), on_off(invtsc), invtsc_reason));
+            changes.push(Change::new(
+                "invtsc",
+                on_off(c.invtsc),
+                on_off(invtsc),
+                invtsc_reason,
+            ));
             c.invtsc = invtsc;
         }
     };
@@ -170,13 +184,14 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
         ));
         next.io_threads = io_threads;
     }
-    let mut set_bool = |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
-        let place = slot(&mut next);
-        if *place != value {
-            changes.push(Change::new(field, on_off(*place), on_off(value), reason));
-            *place = value;
-        }
-    };
+    let mut set_bool =
+        |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
+            let place = slot(&mut next);
+            if *place != value {
+                changes.push(Change::new(field, on_off(*place), on_off(value), reason));
+                *place = value;
+            }
+        };
     // A9: no balloon.
     set_bool(
         "memory_balloon",
@@ -210,7 +225,10 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
         },
     );
 
-    ProfileOutcome { config: next, changes }
+    ProfileOutcome {
+        config: next,
+        changes,
+    }
 }
 
 #[cfg(test)]
@@ -218,7 +236,9 @@ mod tests {
     use super::*;
 
     fn hp_ctx() -> ProfileContext {
-        ProfileContext { invtsc_available: true }
+        ProfileContext {
+            invtsc_available: true,
+        }
     }
 
     fn field_set(changes: &[Change]) -> Vec<&str> {
@@ -227,13 +247,20 @@ mod tests {
 
     #[test]
     fn high_performance_applies_all_eleven_automatic_settings() {
-        let out = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx());
+        let out = apply_profile(
+            &VmConfig::default(),
+            OptimizedFor::HighPerformance,
+            &hp_ctx(),
+        );
         let c = &out.config;
         assert_eq!(c.optimized_for, OptimizedFor::HighPerformance);
         assert!(c.headless, "A1");
         assert!(c.serial_console, "A2");
         assert!(!c.usb_enabled, "A3");
-        assert!(!c.soundcard_enabled, "A4 (Blank has no sound card: unchanged, not listed)");
+        assert!(
+            !c.soundcard_enabled,
+            "A4 (Blank has no sound card: unchanged, not listed)"
+        );
         assert!(c.cpu_passthrough, "A5");
         assert_eq!(c.migration, MigrationMode::Pinned, "A6");
         assert!(c.invtsc, "A7");
@@ -259,17 +286,31 @@ mod tests {
 
     #[test]
     fn every_change_says_old_new_why_and_where() {
-        let out = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx());
+        let out = apply_profile(
+            &VmConfig::default(),
+            OptimizedFor::HighPerformance,
+            &hp_ctx(),
+        );
         let headless = &out.changes[0];
         assert_eq!(headless.label, "Headless Mode");
         assert_eq!(headless.tab, DialogTab::Console);
-        assert_eq!((headless.old.as_str(), headless.new.as_str()), ("off", "on"));
+        assert_eq!(
+            (headless.old.as_str(), headless.new.as_str()),
+            ("off", "on")
+        );
         assert!(headless.reason.starts_with("A1"));
         let migration = out.changes.iter().find(|c| c.field == "migration").unwrap();
         assert_eq!(migration.new, "Do not allow migration");
         assert_eq!(migration.tab, DialogTab::Host);
-        let io = out.changes.iter().find(|c| c.field == "io_threads").unwrap();
-        assert_eq!((io.old.as_str(), io.new.as_str(), io.tab), ("off", "1", DialogTab::ResourceAllocation));
+        let io = out
+            .changes
+            .iter()
+            .find(|c| c.field == "io_threads")
+            .unwrap();
+        assert_eq!(
+            (io.old.as_str(), io.new.as_str(), io.tab),
+            ("off", "1", DialogTab::ResourceAllocation)
+        );
         assert!(out.changes.iter().all(|c| !c.reason.is_empty()));
     }
 
@@ -283,19 +324,35 @@ mod tests {
         assert!(!out.config.soundcard_enabled && !out.config.watchdog);
         let fields = field_set(&out.changes);
         assert!(fields.contains(&"soundcard_enabled") && fields.contains(&"watchdog"));
-        assert!(out.changes.iter().find(|c| c.field == "watchdog").unwrap().reason.starts_with("A11"));
+        assert!(out
+            .changes
+            .iter()
+            .find(|c| c.field == "watchdog")
+            .unwrap()
+            .reason
+            .starts_with("A11"));
     }
 
     #[test]
     fn a7_needs_a_host_cpu_with_invtsc() {
-        let out = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &ProfileContext::default());
+        let out = apply_profile(
+            &VmConfig::default(),
+            OptimizedFor::HighPerformance,
+            &ProfileContext::default(),
+        );
         assert!(!out.config.invtsc);
-        assert!(!field_set(&out.changes).contains(&"invtsc"), "unchanged fields are not listed");
+        assert!(
+            !field_set(&out.changes).contains(&"invtsc"),
+            "unchanged fields are not listed"
+        );
     }
 
     #[test]
     fn a8_keeps_a_higher_io_thread_count() {
-        let cfg = VmConfig { io_threads: 4, ..VmConfig::default() };
+        let cfg = VmConfig {
+            io_threads: 4,
+            ..VmConfig::default()
+        };
         let out = apply_profile(&cfg, OptimizedFor::HighPerformance, &hp_ctx());
         assert_eq!(out.config.io_threads, 4);
         assert!(!field_set(&out.changes).contains(&"io_threads"));
@@ -303,16 +360,30 @@ mod tests {
 
     #[test]
     fn switching_back_restores_the_other_profiles_defaults_and_lists_them() {
-        let hp = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
+        let hp = apply_profile(
+            &VmConfig::default(),
+            OptimizedFor::HighPerformance,
+            &hp_ctx(),
+        )
+        .config;
         let back = apply_profile(&hp, OptimizedFor::Server, &hp_ctx());
-        let mut expected = VmConfig::default();
-        expected.optimized_for = OptimizedFor::Server;
-        assert_eq!(back.config, expected, "Server defaults are the Blank template's");
+        let expected = VmConfig {
+            optimized_for: OptimizedFor::Server,
+            ..VmConfig::default()
+        };
+        assert_eq!(
+            back.config, expected,
+            "Server defaults are the Blank template's"
+        );
         assert_eq!(back.changes.len(), 9);
         assert!(back.changes.iter().all(|c| c.reason.len() > 10));
 
         let desktop = apply_profile(&hp, OptimizedFor::Desktop, &hp_ctx());
-        assert!(desktop.config.soundcard_enabled && desktop.config.usb_enabled && !desktop.config.headless);
+        assert!(
+            desktop.config.soundcard_enabled
+                && desktop.config.usb_enabled
+                && !desktop.config.headless
+        );
         assert!(field_set(&desktop.changes).contains(&"soundcard_enabled"));
     }
 
@@ -320,9 +391,20 @@ mod tests {
     fn manual_settings_survive_a_profile_switch() {
         use crate::domain::cpu_set::CpuSet;
         use crate::domain::vm_config::{HugePages, VcpuPin};
-        let mut cfg = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
-        cfg.cpu_pinning = vec![VcpuPin { vcpu: 0, cpuset: CpuSet::single(2) }];
-        cfg.huge_pages = Some(HugePages { size_kib: 2048, count: 512 });
+        let mut cfg = apply_profile(
+            &VmConfig::default(),
+            OptimizedFor::HighPerformance,
+            &hp_ctx(),
+        )
+        .config;
+        cfg.cpu_pinning = vec![VcpuPin {
+            vcpu: 0,
+            cpuset: CpuSet::single(2),
+        }];
+        cfg.huge_pages = Some(HugePages {
+            size_kib: 2048,
+            count: 512,
+        });
         cfg.ksm_disabled = true;
         let back = apply_profile(&cfg, OptimizedFor::Server, &hp_ctx()).config;
         assert_eq!(back.cpu_pinning, cfg.cpu_pinning);
@@ -332,10 +414,19 @@ mod tests {
 
     #[test]
     fn choosing_the_current_profile_changes_nothing() {
-        let hp = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
+        let hp = apply_profile(
+            &VmConfig::default(),
+            OptimizedFor::HighPerformance,
+            &hp_ctx(),
+        )
+        .config;
         let again = apply_profile(&hp, OptimizedFor::HighPerformance, &hp_ctx());
         assert!(again.changes.is_empty());
         assert_eq!(again.config, hp);
-        assert!(apply_profile(&VmConfig::default(), OptimizedFor::Server, &hp_ctx()).changes.is_empty());
+        assert!(
+            apply_profile(&VmConfig::default(), OptimizedFor::Server, &hp_ctx())
+                .changes
+                .is_empty()
+        );
     }
 }

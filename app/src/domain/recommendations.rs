@@ -12,7 +12,8 @@ use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins};
 use super::profile::{on_off, Change};
 use super::rule_context::{HostFacts, RuleContext};
 use super::vm_config::{
-    CpuTopology, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VcpuPin, VmConfig,
+    CpuTopology, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode,
+    VcpuPin, VmConfig,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -138,7 +139,13 @@ pub fn recommendations(cfg: &VmConfig, ctx: &RuleContext) -> Vec<Recommendation>
     }
     let mut out = Vec::new();
     let mut projected = cfg.clone();
-    for check in [r1_cpu_pinning, r2_io_thread_pinning, r3_numa, r4_ksm, r5_huge_pages] {
+    for check in [
+        r1_cpu_pinning,
+        r2_io_thread_pinning,
+        r3_numa,
+        r4_ksm,
+        r5_huge_pages,
+    ] {
         if let Some(rec) = check(&projected, ctx) {
             if let Some(fix) = &rec.fix {
                 fix.patch.apply(&mut projected);
@@ -167,7 +174,10 @@ fn topo_text(t: CpuTopology) -> String {
 }
 
 /// Hosts with the most free CPUs first (ties by name): where R1 pins a VM that has no host yet.
-fn best_host<'a>(cfg: &VmConfig, ctx: &'a RuleContext) -> Option<(&'a HostFacts, CpuTopology, Vec<VcpuPin>)> {
+fn best_host<'a>(
+    cfg: &VmConfig,
+    ctx: &'a RuleContext,
+) -> Option<(&'a HostFacts, CpuTopology, Vec<VcpuPin>)> {
     let mut candidates: Vec<(&HostFacts, CpuTopology, Vec<VcpuPin>, usize)> = ctx
         .hosts
         .iter()
@@ -195,7 +205,9 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
 
     let Some(host) = ctx.pinned_host(cfg) else {
         // No host yet: pick the one with the most room and pin there.
-        let message = "The VM is not pinned to a specific host, so its vCPUs cannot be pinned to host CPUs.".to_string();
+        let message =
+            "The VM is not pinned to a specific host, so its vCPUs cannot be pinned to host CPUs."
+                .to_string();
         return Some(match best_host(cfg, ctx) {
             Some((host, topo, pins)) => rec(message, Some(pinning_fix(cfg, host, topo, pins))),
             None => rec(
@@ -209,9 +221,12 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     };
 
     let t = &host.topology;
-    let fits = cfg.cpu.sockets <= t.sockets && cfg.cpu.cores <= t.cores_per_socket && cfg.cpu.threads <= t.threads_per_core;
+    let fits = cfg.cpu.sockets <= t.sockets
+        && cfg.cpu.cores <= t.cores_per_socket
+        && cfg.cpu.threads <= t.threads_per_core;
     let pinned: Vec<u32> = cfg.cpu_pinning.iter().map(|p| p.vcpu).collect();
-    let complete = (0..vcpus).all(|v| pinned.contains(&v)) && cfg.cpu_pinning.iter().all(|p| p.vcpu < vcpus);
+    let complete =
+        (0..vcpus).all(|v| pinned.contains(&v)) && cfg.cpu_pinning.iter().all(|p| p.vcpu < vcpus);
     let holders = host.holders_of(&cfg.pinned_cpus());
     let mut problems = Vec::new();
     if !fits {
@@ -219,7 +234,11 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
             "the guest topology ({} sockets × cores × threads) does not fit host {} ({})",
             topo_text(cfg.cpu),
             host.name,
-            topo_text(CpuTopology { sockets: t.sockets, cores: t.cores_per_socket, threads: t.threads_per_core })
+            topo_text(CpuTopology {
+                sockets: t.sockets,
+                cores: t.cores_per_socket,
+                threads: t.threads_per_core
+            })
         ));
     }
     if !complete {
@@ -230,7 +249,10 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         });
     }
     if !holders.is_empty() {
-        problems.push(format!("its pinned CPUs are also held by {}", holders.join(", ")));
+        problems.push(format!(
+            "its pinned CPUs are also held by {}",
+            holders.join(", ")
+        ));
     }
     if problems.is_empty() {
         if cfg.emulator_pin.is_some() {
@@ -238,14 +260,26 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         }
         // Pinning is complete: only the emulator threads are missing.
         let (hk, shared) = plan_housekeeping(t, &cfg.pinned_cpus(), &host.claimed_cores());
-        let patch = ConfigPatch { emulator_pin: Some(hk.clone()), ..ConfigPatch::default() };
-        let changes = vec![Change::new("emulator_pin", "—".into(), hk.to_string(), "Emulator threads off the vCPUs")];
+        let patch = ConfigPatch {
+            emulator_pin: Some(hk.clone()),
+            ..ConfigPatch::default()
+        };
+        let changes = vec![Change::new(
+            "emulator_pin",
+            "—".into(),
+            hk.to_string(),
+            "Emulator threads off the vCPUs",
+        )];
         return Some(rec(
             "The vCPUs are pinned but the emulator threads are not (emulatorpin).".into(),
             Some(Fix {
                 summary: format!(
                     "Pin the emulator threads to host CPUs {hk}{}",
-                    if shared { " (shared with the host: no free core is left)" } else { "" }
+                    if shared {
+                        " (shared with the host: no free core is left)"
+                    } else {
+                        ""
+                    }
                 ),
                 patch,
                 host_action: None,
@@ -257,12 +291,17 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let fix = fitted_topology(cfg.cpu, t)
         .and_then(|topo| {
             // Re-plan from scratch, keeping clear of other VMs (not of this VM's own old pins).
-            plan_vcpu_pins(topo, t, &host.claimed_cores()).ok().map(|pins| (topo, pins))
+            plan_vcpu_pins(topo, t, &host.claimed_cores())
+                .ok()
+                .map(|pins| (topo, pins))
         })
         .map(|(topo, pins)| pinning_fix(cfg, host, topo, pins));
     let message = match &fix {
         Some(_) => message,
-        None => format!("{message} Vireo cannot fit {vcpus} vCPUs on {}'s free CPUs.", host.name),
+        None => format!(
+            "{message} Vireo cannot fit {vcpus} vCPUs on {}'s free CPUs.",
+            host.name
+        ),
     };
     Some(rec(message, fix))
 }
@@ -280,7 +319,11 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
         patch.placement_hosts = Some(vec![host.id]);
         changes.push(Change::new(
             "placement_hosts",
-            if cfg.placement_hosts.is_empty() { "Any host in cluster".into() } else { "other host".into() },
+            if cfg.placement_hosts.is_empty() {
+                "Any host in cluster".into()
+            } else {
+                "other host".into()
+            },
             format!("Specific host: {}", host.name),
             "Pinning needs one specific host",
         ));
@@ -305,13 +348,19 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
     }
     changes.push(Change::new(
         "cpu_pinning",
-        if cfg.cpu_pinning.is_empty() { "—".into() } else { format_vcpu_pins(&cfg.cpu_pinning) },
+        if cfg.cpu_pinning.is_empty() {
+            "—".into()
+        } else {
+            format_vcpu_pins(&cfg.cpu_pinning)
+        },
         format_vcpu_pins(&pins),
         "Every vCPU on its own host CPU, guest threads on host sibling threads",
     ));
     changes.push(Change::new(
         "emulator_pin",
-        cfg.emulator_pin.as_ref().map_or("—".into(), |e| e.to_string()),
+        cfg.emulator_pin
+            .as_ref()
+            .map_or("—".into(), |e| e.to_string()),
         hk.to_string(),
         "Emulator threads off the vCPUs",
     ));
@@ -322,7 +371,11 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
             host.name,
             vcpu_cpus,
             hk,
-            if shared { " (shared with the host: no free core is left)" } else { "" }
+            if shared {
+                " (shared with the host: no free core is left)"
+            } else {
+                ""
+            }
         ),
         patch,
         host_action: None,
@@ -332,9 +385,14 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
 
 fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let threads = cfg.io_threads.max(1);
-    let all_pinned = cfg.io_threads > 0 && (1..=cfg.io_threads).all(|i| cfg.io_thread_pins.iter().any(|p| p.iothread == i));
+    let all_pinned = cfg.io_threads > 0
+        && (1..=cfg.io_threads).all(|i| cfg.io_thread_pins.iter().any(|p| p.iothread == i));
     let host = ctx.pinned_host(cfg);
-    let outside = host.is_none_or(|_| cfg.io_thread_pins.iter().all(|p| !p.cpuset.intersects(&cfg.pinned_cpus())));
+    let outside = host.is_none_or(|_| {
+        cfg.io_thread_pins
+            .iter()
+            .all(|p| !p.cpuset.intersects(&cfg.pinned_cpus()))
+    });
     if all_pinned && outside {
         return None;
     }
@@ -346,17 +404,35 @@ fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendat
         "The IO threads are pinned onto the vCPUs' own CPUs.".to_string()
     };
     let fix = host.filter(|_| !cfg.cpu_pinning.is_empty()).map(|host| {
-        let (hk, shared) = plan_housekeeping(&host.topology, &cfg.pinned_cpus(), &host.claimed_cores());
-        let pins: Vec<IoThreadPin> = (1..=threads).map(|iothread| IoThreadPin { iothread, cpuset: hk.clone() }).collect();
+        let (hk, shared) =
+            plan_housekeeping(&host.topology, &cfg.pinned_cpus(), &host.claimed_cores());
+        let pins: Vec<IoThreadPin> = (1..=threads)
+            .map(|iothread| IoThreadPin {
+                iothread,
+                cpuset: hk.clone(),
+            })
+            .collect();
         let mut changes = Vec::new();
-        let mut patch = ConfigPatch { io_thread_pins: Some(pins.clone()), ..ConfigPatch::default() };
+        let mut patch = ConfigPatch {
+            io_thread_pins: Some(pins.clone()),
+            ..ConfigPatch::default()
+        };
         if cfg.io_threads == 0 {
             patch.io_threads = Some(1);
-            changes.push(Change::new("io_threads", "off".into(), "1".into(), "One IO thread"));
+            changes.push(Change::new(
+                "io_threads",
+                "off".into(),
+                "1".into(),
+                "One IO thread",
+            ));
         }
         changes.push(Change::new(
             "io_thread_pins",
-            if cfg.io_thread_pins.is_empty() { "—".into() } else { format_io_thread_pins(&cfg.io_thread_pins) },
+            if cfg.io_thread_pins.is_empty() {
+                "—".into()
+            } else {
+                format_io_thread_pins(&cfg.io_thread_pins)
+            },
             format_io_thread_pins(&pins),
             "Outside the vCPU set, in the vCPUs' NUMA cell",
         ));
@@ -365,15 +441,29 @@ fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendat
                 "Pin {} IO thread{} to host CPUs {hk}{}",
                 threads,
                 if threads == 1 { "" } else { "s" },
-                if shared { " (shared with the host: no free core is left)" } else { "" }
+                if shared {
+                    " (shared with the host: no free core is left)"
+                } else {
+                    ""
+                }
             ),
             patch,
             host_action: None,
             changes,
         }
     });
-    let message = if fix.is_none() { format!("{message} Pin the vCPUs to a host first (CPU pinning).") } else { message };
-    Some(Recommendation { id: RecommendationId::R2, title: "IO thread pinning".into(), message, tab: DialogTab::ResourceAllocation, fix })
+    let message = if fix.is_none() {
+        format!("{message} Pin the vCPUs to a host first (CPU pinning).")
+    } else {
+        message
+    };
+    Some(Recommendation {
+        id: RecommendationId::R2,
+        title: "IO thread pinning".into(),
+        message,
+        tab: DialogTab::ResourceAllocation,
+        fix,
+    })
 }
 
 /// Splits `total` MiB over nodes in proportion to their vCPU counts, in whole GiB when that works
@@ -383,15 +473,18 @@ pub fn split_memory(total_mib: u64, weights: &[u64]) -> Vec<u64> {
     if weights.is_empty() || sum == 0 {
         return Vec::new();
     }
-    let unit = if total_mib % 1024 == 0 && total_mib / 1024 >= weights.len() as u64 {
+    let unit = if total_mib.is_multiple_of(1024) && total_mib / 1024 >= weights.len() as u64 {
         1024
-    } else if total_mib % 2 == 0 && total_mib / 2 >= weights.len() as u64 {
+    } else if total_mib.is_multiple_of(2) && total_mib / 2 >= weights.len() as u64 {
         2
     } else {
         1
     };
     let units = total_mib / unit;
-    let mut out: Vec<u64> = weights.iter().map(|w| (units * w / sum).max(1) * unit).collect();
+    let mut out: Vec<u64> = weights
+        .iter()
+        .map(|w| (units * w / sum).max(1) * unit)
+        .collect();
     // The last node takes what rounding left over (or gave too much).
     let assigned: u64 = out[..out.len() - 1].iter().sum();
     let last = out.len() - 1;
@@ -401,17 +494,29 @@ pub fn split_memory(total_mib: u64, weights: &[u64]) -> Vec<u64> {
 
 fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let host = ctx.pinned_host(cfg);
-    let pinned_nodes = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| !n.host_nodes.is_empty());
+    let pinned_nodes =
+        !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| !n.host_nodes.is_empty());
     let fits = host.is_some_and(|h| {
         cfg.numa_nodes.iter().all(|n| {
-            let cells_kib: u64 = n.host_nodes.iter().filter_map(|c| h.topology.cell(*c)).map(|c| c.memory_kib).sum();
+            let cells_kib: u64 = n
+                .host_nodes
+                .iter()
+                .filter_map(|c| h.topology.cell(*c))
+                .map(|c| c.memory_kib)
+                .sum();
             let cells_exist = n.host_nodes.iter().all(|c| h.topology.cell(*c).is_some());
             // The node's vCPUs run on CPUs of its host cells.
             let cpus_local = n.cpus.ids().all(|v| {
                 cfg.cpu_pinning
                     .iter()
                     .find(|p| p.vcpu == v)
-                    .is_none_or(|p| p.cpuset.ids().all(|cpu| h.topology.cell_of_cpu(cpu).is_some_and(|c| n.host_nodes.contains(&c))))
+                    .is_none_or(|p| {
+                        p.cpuset.ids().all(|cpu| {
+                            h.topology
+                                .cell_of_cpu(cpu)
+                                .is_some_and(|c| n.host_nodes.contains(&c))
+                        })
+                    })
             });
             cells_exist && n.memory_mib * 1024 <= cells_kib && cpus_local
         })
@@ -420,55 +525,94 @@ fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         return None;
     }
     let message = if cfg.numa_nodes.is_empty() {
-        "Virtual NUMA is not configured; the guest cannot see which memory is local to its vCPUs.".to_string()
+        "Virtual NUMA is not configured; the guest cannot see which memory is local to its vCPUs."
+            .to_string()
     } else if !pinned_nodes {
         "The virtual NUMA nodes are not pinned to host NUMA cells.".to_string()
     } else {
         "The virtual NUMA nodes do not match the host cells their vCPUs run on.".to_string()
     };
-    let fix = host.filter(|_| !cfg.cpu_pinning.is_empty()).and_then(|host| {
-        // One node per host cell the vCPUs use, in vCPU order.
-        let mut by_cell: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-        for pin in &cfg.cpu_pinning {
-            let cell = pin.cpuset.first().and_then(|cpu| host.topology.cell_of_cpu(cpu))?;
-            by_cell.entry(cell).or_default().push(pin.vcpu);
-        }
-        let mut groups: Vec<(u32, Vec<u32>)> = by_cell.into_iter().collect();
-        groups.sort_by_key(|(_, vcpus)| vcpus.iter().min().copied());
-        let weights: Vec<u64> = groups.iter().map(|(_, v)| v.len() as u64).collect();
-        let memory = split_memory(cfg.memory_mib, &weights);
-        let nodes: Vec<VNumaNode> = groups
-            .iter()
-            .zip(memory)
-            .enumerate()
-            .map(|(index, ((cell, vcpus), memory_mib))| VNumaNode {
-                index: index as u32,
-                cpus: CpuSet::from_ids(vcpus.iter().copied()),
-                memory_mib,
-                host_nodes: vec![*cell],
+    let fix = host
+        .filter(|_| !cfg.cpu_pinning.is_empty())
+        .and_then(|host| {
+            // One node per host cell the vCPUs use, in vCPU order.
+            let mut by_cell: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+            for pin in &cfg.cpu_pinning {
+                let cell = pin
+                    .cpuset
+                    .first()
+                    .and_then(|cpu| host.topology.cell_of_cpu(cpu))?;
+                by_cell.entry(cell).or_default().push(pin.vcpu);
+            }
+            let mut groups: Vec<(u32, Vec<u32>)> = by_cell.into_iter().collect();
+            groups.sort_by_key(|(_, vcpus)| vcpus.iter().min().copied());
+            let weights: Vec<u64> = groups.iter().map(|(_, v)| v.len() as u64).collect();
+            let memory = split_memory(cfg.memory_mib, &weights);
+            let nodes: Vec<VNumaNode> = groups
+                .iter()
+                .zip(memory)
+                .enumerate()
+                .map(|(index, ((cell, vcpus), memory_mib))| VNumaNode {
+                    index: index as u32,
+                    cpus: CpuSet::from_ids(vcpus.iter().copied()),
+                    memory_mib,
+                    host_nodes: vec![*cell],
+                })
+                .collect();
+            let describe = nodes
+                .iter()
+                .map(|n| {
+                    format!(
+                        "node {} (vCPUs {}, {} MiB) → cell {}",
+                        n.index, n.cpus, n.memory_mib, n.host_nodes[0]
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            Some(Fix {
+                summary: format!(
+                    "Mirror the host cells the vCPUs use: {describe}; memory strictly local"
+                ),
+                changes: vec![
+                    Change::new(
+                        "numa_nodes",
+                        format!("{} nodes", cfg.numa_nodes.len()),
+                        format!("{} nodes: {describe}", nodes.len()),
+                        "vNUMA mirrors the host cells",
+                    ),
+                    Change::new(
+                        "numa_tune_mode",
+                        cfg.numa_tune_mode.as_str().into(),
+                        "strict".into(),
+                        "Memory only from the pinned cells",
+                    ),
+                ],
+                patch: ConfigPatch {
+                    numa_nodes: Some(nodes),
+                    numa_tune_mode: Some(NumaTuneMode::Strict),
+                    ..ConfigPatch::default()
+                },
+                host_action: None,
             })
-            .collect();
-        let describe = nodes
-            .iter()
-            .map(|n| format!("node {} (vCPUs {}, {} MiB) → cell {}", n.index, n.cpus, n.memory_mib, n.host_nodes[0]))
-            .collect::<Vec<_>>()
-            .join("; ");
-        Some(Fix {
-            summary: format!("Mirror the host cells the vCPUs use: {describe}; memory strictly local"),
-            changes: vec![
-                Change::new("numa_nodes", format!("{} nodes", cfg.numa_nodes.len()), format!("{} nodes: {describe}", nodes.len()), "vNUMA mirrors the host cells"),
-                Change::new("numa_tune_mode", cfg.numa_tune_mode.as_str().into(), "strict".into(), "Memory only from the pinned cells"),
-            ],
-            patch: ConfigPatch { numa_nodes: Some(nodes), numa_tune_mode: Some(NumaTuneMode::Strict), ..ConfigPatch::default() },
-            host_action: None,
-        })
-    });
-    let message = if fix.is_none() { format!("{message} Pin the vCPUs to a host first (CPU pinning).") } else { message };
-    Some(Recommendation { id: RecommendationId::R3, title: "Virtual NUMA".into(), message, tab: DialogTab::Host, fix })
+        });
+    let message = if fix.is_none() {
+        format!("{message} Pin the vCPUs to a host first (CPU pinning).")
+    } else {
+        message
+    };
+    Some(Recommendation {
+        id: RecommendationId::R3,
+        title: "Virtual NUMA".into(),
+        message,
+        tab: DialogTab::Host,
+        fix,
+    })
 }
 
 fn r4_ksm(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
-    let host_off = ctx.pinned_host(cfg).is_some_and(|h| h.ksm_running == Some(false));
+    let host_off = ctx
+        .pinned_host(cfg)
+        .is_some_and(|h| h.ksm_running == Some(false));
     if cfg.ksm_disabled || !ctx.cluster.ksm_enabled || host_off {
         return None;
     }
@@ -494,11 +638,12 @@ fn r4_ksm(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
 /// memory from any cell (`None` key = anywhere).
 fn page_demand(cfg: &VmConfig, size_kib: u64) -> Option<BTreeMap<Option<u32>, u64>> {
     let memory_kib = cfg.memory_mib * 1024;
-    if memory_kib == 0 || memory_kib % size_kib != 0 {
+    if memory_kib == 0 || !memory_kib.is_multiple_of(size_kib) {
         return None;
     }
     let mut demand = BTreeMap::new();
-    let pinned = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| n.host_nodes.len() == 1);
+    let pinned =
+        !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| n.host_nodes.len() == 1);
     if pinned {
         for n in &cfg.numa_nodes {
             let kib = n.memory_mib * 1024;
@@ -515,7 +660,10 @@ fn page_demand(cfg: &VmConfig, size_kib: u64) -> Option<BTreeMap<Option<u32>, u6
 
 fn covered(host: &HostFacts, size_kib: u64, demand: &BTreeMap<Option<u32>, u64>) -> bool {
     demand.iter().all(|(cell, pages)| match cell {
-        Some(c) => host.topology.cell(*c).is_some_and(|cell| cell.free_pages(size_kib) >= *pages),
+        Some(c) => host
+            .topology
+            .cell(*c)
+            .is_some_and(|cell| cell.free_pages(size_kib) >= *pages),
         None => host.topology.free_pages(size_kib, &[]) >= *pages,
     })
 }
@@ -525,7 +673,9 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let title = "Huge pages".to_string();
     if let (Some(hp), Some(h)) = (cfg.huge_pages, host) {
         let ok = h.topology.huge_page_sizes().contains(&hp.size_kib)
-            && page_demand(cfg, hp.size_kib).is_some_and(|d| d.values().sum::<u64>() == hp.count && covered(h, hp.size_kib, &d));
+            && page_demand(cfg, hp.size_kib).is_some_and(|d| {
+                d.values().sum::<u64>() == hp.count && covered(h, hp.size_kib, &d)
+            });
         if ok {
             return None;
         }
@@ -559,12 +709,21 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     });
     let fix = match from_free {
         Some((size_kib, count)) => Some(Fix {
-            summary: format!("Back the memory with {count} × {} pages (free on host {})", page_size_label(size_kib), host.name),
-            patch: ConfigPatch { huge_pages: Some(HugePages { size_kib, count }), ..ConfigPatch::default() },
+            summary: format!(
+                "Back the memory with {count} × {} pages (free on host {})",
+                page_size_label(size_kib),
+                host.name
+            ),
+            patch: ConfigPatch {
+                huge_pages: Some(HugePages { size_kib, count }),
+                ..ConfigPatch::default()
+            },
             host_action: None,
             changes: vec![Change::new(
                 "huge_pages",
-                cfg.huge_pages.map_or("off".into(), |h| format!("{} × {}", h.count, page_size_label(h.size_kib))),
+                cfg.huge_pages.map_or("off".into(), |h| {
+                    format!("{} × {}", h.count, page_size_label(h.size_kib))
+                }),
                 format!("{count} × {}", page_size_label(size_kib)),
                 "The largest page size the host's free pages cover",
             )],
@@ -613,11 +772,20 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         }
     };
     let message = if fix.is_none() {
-        format!("{message} The memory size is not a multiple of any page size host {} offers.", host.name)
+        format!(
+            "{message} The memory size is not a multiple of any page size host {} offers.",
+            host.name
+        )
     } else {
         message
     };
-    Some(Recommendation { id: RecommendationId::R5, title, message, tab: DialogTab::ResourceAllocation, fix })
+    Some(Recommendation {
+        id: RecommendationId::R5,
+        title,
+        message,
+        tab: DialogTab::ResourceAllocation,
+        fix,
+    })
 }
 
 #[cfg(test)]

@@ -28,7 +28,13 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
         err("optimized_for", reason);
     }
     if cfg.memory_mib == 0 || cfg.memory_mib > MAX_MEMORY_MIB {
-        err("memory_mib", format!("Memory Size must be between 1 MiB and {} MiB (4 TiB).", MAX_MEMORY_MIB));
+        err(
+            "memory_mib",
+            format!(
+                "Memory Size must be between 1 MiB and {} MiB (4 TiB).",
+                MAX_MEMORY_MIB
+            ),
+        );
     }
     for (field, value, what) in [
         ("cpu.sockets", cfg.cpu.sockets, "Virtual sockets"),
@@ -41,10 +47,16 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
     }
     let vcpus = cfg.vcpus();
     if vcpus > MAX_VCPUS {
-        err("cpu", format!("A VM can have at most {MAX_VCPUS} vCPUs; this one has {vcpus}."));
+        err(
+            "cpu",
+            format!("A VM can have at most {MAX_VCPUS} vCPUs; this one has {vcpus}."),
+        );
     }
     if cfg.io_threads > MAX_IO_THREADS {
-        err("io_threads", format!("At most {MAX_IO_THREADS} IO threads."));
+        err(
+            "io_threads",
+            format!("At most {MAX_IO_THREADS} IO threads."),
+        );
     }
     if cfg.cpu_passthrough && cfg.migration != MigrationMode::Pinned {
         err("cpu_passthrough", PASSTHROUGH_NEEDS_PINNING.to_string());
@@ -56,43 +68,72 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
         if !seen_hosts.insert(*id) {
             err("placement_hosts", "A host is listed twice.".into());
         } else if ctx.host(*id).is_none() {
-            err("placement_hosts", format!("The chosen host is not in cluster {}.", ctx.cluster.name));
+            err(
+                "placement_hosts",
+                format!("The chosen host is not in cluster {}.", ctx.cluster.name),
+            );
         }
     }
     let host = ctx.pinned_host(cfg);
     let host_name = host.map_or(String::new(), |h| h.name.clone());
     let missing_cpus = |set: &CpuSet, h: &HostFacts| -> Option<String> {
-        let missing: Vec<u32> = set.ids().filter(|id| h.topology.cpu(*id).is_none()).collect();
+        let missing: Vec<u32> = set
+            .ids()
+            .filter(|id| h.topology.cpu(*id).is_none())
+            .collect();
         (!missing.is_empty()).then(|| CpuSet::from_ids(missing).to_string())
     };
 
     // CPU pinning.
     if !cfg.cpu_pinning.is_empty() {
         if cfg.pinned_host().is_none() {
-            err("cpu_pinning", "CPU pinning needs the VM pinned to a specific host (Host tab: Start Running On).".into());
+            err(
+                "cpu_pinning",
+                "CPU pinning needs the VM pinned to a specific host (Host tab: Start Running On)."
+                    .into(),
+            );
         }
         let mut seen = BTreeSet::new();
         for pin in &cfg.cpu_pinning {
             if pin.vcpu >= vcpus {
-                err("cpu_pinning", format!("vCPU {} is pinned but the VM has only {vcpus} vCPUs (0–{}).", pin.vcpu, vcpus.saturating_sub(1)));
+                err(
+                    "cpu_pinning",
+                    format!(
+                        "vCPU {} is pinned but the VM has only {vcpus} vCPUs (0–{}).",
+                        pin.vcpu,
+                        vcpus.saturating_sub(1)
+                    ),
+                );
             }
             if !seen.insert(pin.vcpu) {
                 err("cpu_pinning", format!("vCPU {} is pinned twice.", pin.vcpu));
             }
             if pin.cpuset.is_empty() {
-                err("cpu_pinning", format!("vCPU {} is pinned to no CPU.", pin.vcpu));
+                err(
+                    "cpu_pinning",
+                    format!("vCPU {} is pinned to no CPU.", pin.vcpu),
+                );
             }
             if let Some(missing) = host.and_then(|h| missing_cpus(&pin.cpuset, h)) {
-                err("cpu_pinning", format!("Host {host_name} has no CPU {missing} (vCPU {}).", pin.vcpu));
+                err(
+                    "cpu_pinning",
+                    format!("Host {host_name} has no CPU {missing} (vCPU {}).", pin.vcpu),
+                );
             }
         }
     }
     if let Some(emu) = &cfg.emulator_pin {
         if cfg.pinned_host().is_none() {
-            err("emulator_pin", "Emulator pinning needs the VM pinned to a specific host.".into());
+            err(
+                "emulator_pin",
+                "Emulator pinning needs the VM pinned to a specific host.".into(),
+            );
         }
         if let Some(missing) = host.and_then(|h| missing_cpus(emu, h)) {
-            err("emulator_pin", format!("Host {host_name} has no CPU {missing}."));
+            err(
+                "emulator_pin",
+                format!("Host {host_name} has no CPU {missing}."),
+            );
         }
     }
     let mut seen_io = BTreeSet::new();
@@ -100,17 +141,29 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
         if pin.iothread == 0 || pin.iothread > cfg.io_threads {
             err(
                 "io_thread_pins",
-                format!("IO thread {} is pinned but the VM has {} IO thread(s), numbered from 1.", pin.iothread, cfg.io_threads),
+                format!(
+                    "IO thread {} is pinned but the VM has {} IO thread(s), numbered from 1.",
+                    pin.iothread, cfg.io_threads
+                ),
             );
         }
         if !seen_io.insert(pin.iothread) {
-            err("io_thread_pins", format!("IO thread {} is pinned twice.", pin.iothread));
+            err(
+                "io_thread_pins",
+                format!("IO thread {} is pinned twice.", pin.iothread),
+            );
         }
         if cfg.pinned_host().is_none() {
-            err("io_thread_pins", "IO thread pinning needs the VM pinned to a specific host.".into());
+            err(
+                "io_thread_pins",
+                "IO thread pinning needs the VM pinned to a specific host.".into(),
+            );
         }
         if let Some(missing) = host.and_then(|h| missing_cpus(&pin.cpuset, h)) {
-            err("io_thread_pins", format!("Host {host_name} has no CPU {missing}."));
+            err(
+                "io_thread_pins",
+                format!("Host {host_name} has no CPU {missing}."),
+            );
         }
     }
 
@@ -120,26 +173,51 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
         if let Some(reason) = huge_pages_blocked(&gate) {
             err("huge_pages", reason);
         } else if hp.size_kib <= 4 || !hp.size_kib.is_power_of_two() {
-            err("huge_pages", format!("{} KiB is not a huge page size.", hp.size_kib));
-        } else if memory_kib % hp.size_kib != 0 {
             err(
                 "huge_pages",
-                format!("{} pages do not divide the memory ({} MiB).", page_size_label(hp.size_kib), cfg.memory_mib),
+                format!("{} KiB is not a huge page size.", hp.size_kib),
+            );
+        } else if !memory_kib.is_multiple_of(hp.size_kib) {
+            err(
+                "huge_pages",
+                format!(
+                    "{} pages do not divide the memory ({} MiB).",
+                    page_size_label(hp.size_kib),
+                    cfg.memory_mib
+                ),
             );
         } else if hp.count != memory_kib / hp.size_kib {
             err(
                 "huge_pages",
-                format!("The VM needs {} pages of {} for {} MiB, not {}.", memory_kib / hp.size_kib, page_size_label(hp.size_kib), cfg.memory_mib, hp.count),
+                format!(
+                    "The VM needs {} pages of {} for {} MiB, not {}.",
+                    memory_kib / hp.size_kib,
+                    page_size_label(hp.size_kib),
+                    cfg.memory_mib,
+                    hp.count
+                ),
             );
         } else if let Some(h) = host {
             if !h.topology.huge_page_sizes().contains(&hp.size_kib) {
-                err("huge_pages", format!("Host {} offers no {} pages.", h.name, page_size_label(hp.size_kib)));
+                err(
+                    "huge_pages",
+                    format!(
+                        "Host {} offers no {} pages.",
+                        h.name,
+                        page_size_label(hp.size_kib)
+                    ),
+                );
             } else {
                 let free = h.topology.free_pages(hp.size_kib, &[]);
                 if hp.count > free {
                     err(
                         "huge_pages",
-                        format!("Host {} has {free} free {} pages; this VM needs {}.", h.name, page_size_label(hp.size_kib), hp.count),
+                        format!(
+                            "Host {} has {free} free {} pages; this VM needs {}.",
+                            h.name,
+                            page_size_label(hp.size_kib),
+                            hp.count
+                        ),
                     );
                 }
             }
@@ -150,12 +228,21 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
     if !cfg.numa_nodes.is_empty() {
         let nodes = &cfg.numa_nodes;
         if nodes.len() as u32 > vcpus.max(1) {
-            err("numa_nodes", format!("{} NUMA nodes for {vcpus} vCPUs: each node needs at least one vCPU.", nodes.len()));
+            err(
+                "numa_nodes",
+                format!(
+                    "{} NUMA nodes for {vcpus} vCPUs: each node needs at least one vCPU.",
+                    nodes.len()
+                ),
+            );
         }
         let mut indexes: Vec<u32> = nodes.iter().map(|n| n.index).collect();
         indexes.sort_unstable();
         if indexes != (0..nodes.len() as u32).collect::<Vec<_>>() {
-            err("numa_nodes", "NUMA node numbers must run 0, 1, 2, … without gaps.".into());
+            err(
+                "numa_nodes",
+                "NUMA node numbers must run 0, 1, 2, … without gaps.".into(),
+            );
         }
         let mut all = CpuSet::new();
         let mut overlap = false;
@@ -165,7 +252,10 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
             }
             all.extend(&n.cpus);
             if n.memory_mib == 0 {
-                err("numa_nodes", format!("NUMA node {} has no memory.", n.index));
+                err(
+                    "numa_nodes",
+                    format!("NUMA node {} has no memory.", n.index),
+                );
             }
             if let Some(hp) = cfg.huge_pages {
                 if (n.memory_mib * 1024) % hp.size_kib != 0 {
@@ -176,23 +266,43 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
                 }
             }
             if !n.host_nodes.is_empty() && cfg.pinned_host().is_none() {
-                err("numa_nodes", "Pinning NUMA nodes needs the VM pinned to a specific host.".into());
+                err(
+                    "numa_nodes",
+                    "Pinning NUMA nodes needs the VM pinned to a specific host.".into(),
+                );
             }
             if let Some(h) = host {
                 for cell in &n.host_nodes {
                     if h.topology.cell(*cell).is_none() {
-                        err("numa_nodes", format!("Host {} has no NUMA cell {cell} (node {}).", h.name, n.index));
+                        err(
+                            "numa_nodes",
+                            format!(
+                                "Host {} has no NUMA cell {cell} (node {}).",
+                                h.name, n.index
+                            ),
+                        );
                     }
                 }
             }
         }
         let expected = CpuSet::from_ids(0..vcpus);
         if overlap || all != expected {
-            err("numa_nodes", format!("The NUMA nodes must together hold each of the {vcpus} vCPUs exactly once."));
+            err(
+                "numa_nodes",
+                format!(
+                    "The NUMA nodes must together hold each of the {vcpus} vCPUs exactly once."
+                ),
+            );
         }
         let total: u64 = nodes.iter().map(|n| n.memory_mib).sum();
         if total != cfg.memory_mib {
-            err("numa_nodes", format!("The NUMA nodes' memory adds up to {total} MiB, not the VM's {} MiB.", cfg.memory_mib));
+            err(
+                "numa_nodes",
+                format!(
+                    "The NUMA nodes' memory adds up to {total} MiB, not the VM's {} MiB.",
+                    cfg.memory_mib
+                ),
+            );
         }
     }
     errors
@@ -213,7 +323,11 @@ mod tests {
     fn pinned_hp() -> VmConfig {
         let cfg = VmConfig {
             optimized_for: OptimizedFor::HighPerformance,
-            cpu: CpuTopology { sockets: 1, cores: 2, threads: 2 },
+            cpu: CpuTopology {
+                sockets: 1,
+                cores: 2,
+                threads: 2,
+            },
             memory_mib: 4096,
             io_threads: 1,
             cpu_passthrough: true,
@@ -249,17 +363,46 @@ mod tests {
 
     #[test]
     fn memory_and_cpu_bounds() {
-        let cfg = VmConfig { memory_mib: 0, cpu: CpuTopology { sockets: 0, cores: 1, threads: 1 }, ..VmConfig::default() };
-        assert_eq!(fields(&validate_config(&cfg, &hp_ctx())), vec!["memory_mib", "cpu.sockets"]);
-        let big = VmConfig { memory_mib: MAX_MEMORY_MIB + 1, cpu: CpuTopology { sockets: 2, cores: 100, threads: 2 }, ..VmConfig::default() };
-        assert_eq!(fields(&validate_config(&big, &hp_ctx())), vec!["memory_mib", "cpu"]);
-        let io = VmConfig { io_threads: 128, ..VmConfig::default() };
+        let cfg = VmConfig {
+            memory_mib: 0,
+            cpu: CpuTopology {
+                sockets: 0,
+                cores: 1,
+                threads: 1,
+            },
+            ..VmConfig::default()
+        };
+        assert_eq!(
+            fields(&validate_config(&cfg, &hp_ctx())),
+            vec!["memory_mib", "cpu.sockets"]
+        );
+        let big = VmConfig {
+            memory_mib: MAX_MEMORY_MIB + 1,
+            cpu: CpuTopology {
+                sockets: 2,
+                cores: 100,
+                threads: 2,
+            },
+            ..VmConfig::default()
+        };
+        assert_eq!(
+            fields(&validate_config(&big, &hp_ctx())),
+            vec!["memory_mib", "cpu"]
+        );
+        let io = VmConfig {
+            io_threads: 128,
+            ..VmConfig::default()
+        };
         assert_eq!(fields(&validate_config(&io, &hp_ctx())), vec!["io_threads"]);
     }
 
     #[test]
     fn pass_through_needs_migration_disabled() {
-        let cfg = VmConfig { cpu_passthrough: true, migration: MigrationMode::Migratable, ..VmConfig::default() };
+        let cfg = VmConfig {
+            cpu_passthrough: true,
+            migration: MigrationMode::Migratable,
+            ..VmConfig::default()
+        };
         let e = validate_config(&cfg, &hp_ctx());
         assert_eq!(fields(&e), vec!["cpu_passthrough"]);
         assert!(first_message(&e).contains("migration"));
@@ -277,11 +420,22 @@ mod tests {
     #[test]
     fn more_vcpus_pinned_than_defined() {
         let mut cfg = pinned_hp();
-        cfg.cpu_pinning.push(VcpuPin { vcpu: 4, cpuset: CpuSet::single(12) });
+        cfg.cpu_pinning.push(VcpuPin {
+            vcpu: 4,
+            cpuset: CpuSet::single(12),
+        });
         let e = validate_config(&cfg, &hp_ctx());
-        assert_eq!(first_message(&e), "vCPU 4 is pinned but the VM has only 4 vCPUs (0–3).");
-        cfg.cpu_pinning.push(VcpuPin { vcpu: 0, cpuset: CpuSet::single(13) });
-        assert!(validate_config(&cfg, &hp_ctx()).iter().any(|e| e.message == "vCPU 0 is pinned twice."));
+        assert_eq!(
+            first_message(&e),
+            "vCPU 4 is pinned but the VM has only 4 vCPUs (0–3)."
+        );
+        cfg.cpu_pinning.push(VcpuPin {
+            vcpu: 0,
+            cpuset: CpuSet::single(13),
+        });
+        assert!(validate_config(&cfg, &hp_ctx())
+            .iter()
+            .any(|e| e.message == "vCPU 0 is pinned twice."));
     }
 
     #[test]
@@ -289,7 +443,13 @@ mod tests {
         let mut cfg = pinned_hp();
         cfg.placement_hosts.clear();
         let f = fields(&validate_config(&cfg, &hp_ctx())).join(",");
-        assert!(f.contains("cpu_pinning") && f.contains("emulator_pin") && f.contains("io_thread_pins") && f.contains("numa_nodes"), "{f}");
+        assert!(
+            f.contains("cpu_pinning")
+                && f.contains("emulator_pin")
+                && f.contains("io_thread_pins")
+                && f.contains("numa_nodes"),
+            "{f}"
+        );
     }
 
     #[test]
@@ -304,11 +464,16 @@ mod tests {
     #[test]
     fn io_thread_pins_must_name_existing_threads_and_cpus() {
         let mut cfg = pinned_hp();
-        cfg.io_thread_pins = vec![IoThreadPin { iothread: 2, cpuset: CpuSet::single(99) }];
+        cfg.io_thread_pins = vec![IoThreadPin {
+            iothread: 2,
+            cpuset: CpuSet::single(99),
+        }];
         let e = validate_config(&cfg, &hp_ctx());
         assert_eq!(fields(&e), vec!["io_thread_pins", "io_thread_pins"]);
         cfg.emulator_pin = Some(CpuSet::single(64));
-        assert!(validate_config(&cfg, &hp_ctx()).iter().any(|e| e.field == "emulator_pin"));
+        assert!(validate_config(&cfg, &hp_ctx())
+            .iter()
+            .any(|e| e.field == "emulator_pin"));
     }
 
     #[test]
@@ -317,22 +482,42 @@ mod tests {
         cfg.memory_mib = 4097;
         cfg.numa_nodes[0].memory_mib = 4097;
         let e = validate_config(&cfg, &hp_ctx());
-        assert!(e.iter().any(|e| e.field == "huge_pages" && e.message.contains("do not divide the memory")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|e| e.field == "huge_pages" && e.message.contains("do not divide the memory")),
+            "{e:?}"
+        );
 
         let mut cfg = pinned_hp();
-        cfg.huge_pages = Some(HugePages { size_kib: 1_048_576, count: 5 });
-        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("needs 4 pages of 1 GiB"));
+        cfg.huge_pages = Some(HugePages {
+            size_kib: 1_048_576,
+            count: 5,
+        });
+        assert!(validate_config(&cfg, &hp_ctx())[0]
+            .message
+            .contains("needs 4 pages of 1 GiB"));
 
         let mut cfg = pinned_hp();
         cfg.memory_mib = 64 * 1024;
         cfg.numa_nodes[0].memory_mib = 64 * 1024;
-        cfg.huge_pages = Some(HugePages { size_kib: 1_048_576, count: 64 });
+        cfg.huge_pages = Some(HugePages {
+            size_kib: 1_048_576,
+            count: 64,
+        });
         let e = validate_config(&cfg, &hp_ctx());
-        assert_eq!(first_message(&e), "Host hp1 has 32 free 1 GiB pages; this VM needs 64.");
+        assert_eq!(
+            first_message(&e),
+            "Host hp1 has 32 free 1 GiB pages; this VM needs 64."
+        );
 
         let mut small = pinned_hp();
-        small.huge_pages = Some(HugePages { size_kib: 3000, count: 1 });
-        assert!(validate_config(&small, &hp_ctx())[0].message.contains("not a huge page size"));
+        small.huge_pages = Some(HugePages {
+            size_kib: 3000,
+            count: 1,
+        });
+        assert!(validate_config(&small, &hp_ctx())[0]
+            .message
+            .contains("not a huge page size"));
     }
 
     #[test]
@@ -340,37 +525,74 @@ mod tests {
         let cfg = VmConfig {
             placement_hosts: vec![SMALL_HOST],
             memory_mib: 2048,
-            huge_pages: Some(HugePages { size_kib: 1_048_576, count: 2 }),
+            huge_pages: Some(HugePages {
+                size_kib: 1_048_576,
+                count: 2,
+            }),
             ..VmConfig::default()
         };
-        assert_eq!(first_message(&validate_config(&cfg, &small_ctx())), "Host small1 offers no 1 GiB pages.");
+        assert_eq!(
+            first_message(&validate_config(&cfg, &small_ctx())),
+            "Host small1 offers no 1 GiB pages."
+        );
     }
 
     #[test]
     fn numa_nodes_must_add_up() {
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].memory_mib = 2048;
-        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("adds up to 2048 MiB, not the VM's 4096 MiB"));
+        assert!(validate_config(&cfg, &hp_ctx())[0]
+            .message
+            .contains("adds up to 2048 MiB, not the VM's 4096 MiB"));
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].cpus = CpuSet::parse("0-2").unwrap();
-        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("each of the 4 vCPUs exactly once"));
+        assert!(validate_config(&cfg, &hp_ctx())[0]
+            .message
+            .contains("each of the 4 vCPUs exactly once"));
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].index = 1;
-        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("without gaps"));
+        assert!(validate_config(&cfg, &hp_ctx())[0]
+            .message
+            .contains("without gaps"));
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].host_nodes = vec![7];
-        assert_eq!(first_message(&validate_config(&cfg, &hp_ctx())), "Host hp1 has no NUMA cell 7 (node 0).");
+        assert_eq!(
+            first_message(&validate_config(&cfg, &hp_ctx())),
+            "Host hp1 has no NUMA cell 7 (node 0)."
+        );
         let mut cfg = pinned_hp();
         cfg.numa_nodes = (0..5)
-            .map(|i| VNumaNode { index: i, cpus: CpuSet::single(i.min(3)), memory_mib: 1, host_nodes: vec![] })
+            .map(|i| VNumaNode {
+                index: i,
+                cpus: CpuSet::single(i.min(3)),
+                memory_mib: 1,
+                host_nodes: vec![],
+            })
             .collect();
-        assert!(validate_config(&cfg, &hp_ctx()).iter().any(|e| e.message.contains("5 NUMA nodes for 4 vCPUs")));
+        assert!(validate_config(&cfg, &hp_ctx())
+            .iter()
+            .any(|e| e.message.contains("5 NUMA nodes for 4 vCPUs")));
         let mut cfg = pinned_hp();
-        cfg.huge_pages = Some(HugePages { size_kib: 1_048_576, count: 4 });
+        cfg.huge_pages = Some(HugePages {
+            size_kib: 1_048_576,
+            count: 4,
+        });
         cfg.numa_nodes = vec![
-            VNumaNode { index: 0, cpus: CpuSet::parse("0-1").unwrap(), memory_mib: 1536, host_nodes: vec![1] },
-            VNumaNode { index: 1, cpus: CpuSet::parse("2-3").unwrap(), memory_mib: 2560, host_nodes: vec![1] },
+            VNumaNode {
+                index: 0,
+                cpus: CpuSet::parse("0-1").unwrap(),
+                memory_mib: 1536,
+                host_nodes: vec![1],
+            },
+            VNumaNode {
+                index: 1,
+                cpus: CpuSet::parse("2-3").unwrap(),
+                memory_mib: 2560,
+                host_nodes: vec![1],
+            },
         ];
-        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("not a multiple of the 1 GiB huge page size"));
+        assert!(validate_config(&cfg, &hp_ctx())[0]
+            .message
+            .contains("not a multiple of the 1 GiB huge page size"));
     }
 }

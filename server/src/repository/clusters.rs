@@ -91,3 +91,56 @@ impl Repository {
         Ok(id)
     }
 }
+
+impl Repository {
+    /// Version-checked update; `Conflict` when someone else saved first.
+    pub async fn update_cluster(
+        &self,
+        id: Uuid,
+        expected_version: i32,
+        name: &str,
+        description: &str,
+        compat_version: CompatVersion,
+        cpu_arch: &str,
+    ) -> Result<(), AppError> {
+        let updated = sqlx::query(
+            "UPDATE clusters SET name = $3, description = $4, compat_version = $5, cpu_arch = $6,
+                    version = version + 1, updated_at = now()
+             WHERE id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(expected_version)
+        .bind(name)
+        .bind(description)
+        .bind(compat_version.to_string())
+        .bind(cpu_arch)
+        .execute(&self.pool)
+        .await
+        .map_err(super::db_error("cluster", name))?;
+        if updated.rows_affected() == 0 {
+            return Err(match self.cluster(id).await? {
+                None => AppError::not_found("Cluster"),
+                Some(_) => AppError::conflict(format!(
+                    "Cluster {name} was changed by someone else after you opened it. Nothing was saved: open it again to see their changes."
+                )),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn set_cluster_optimization(
+        &self,
+        id: Uuid,
+        ksm_enabled: bool,
+        ballooning_enabled: bool,
+    ) -> Result<(), AppError> {
+        sqlx::query("UPDATE clusters SET ksm_enabled = $2, ballooning_enabled = $3 WHERE id = $1")
+            .bind(id)
+            .bind(ksm_enabled)
+            .bind(ballooning_enabled)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)
+            .map(|_| ())
+    }
+}

@@ -142,3 +142,29 @@ impl Repository {
             .filter(|old| *old != status))
     }
 }
+
+impl Repository {
+    pub async fn set_host_ksm(&self, id: Uuid, running: Option<bool>) -> Result<(), AppError> {
+        sqlx::query("UPDATE hosts SET ksm_running = $2, version = version + 1, updated_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(running)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)
+            .map(|_| ())
+    }
+
+    pub async fn set_host_topology(
+        &self,
+        id: Uuid,
+        topology: &HostTopology,
+    ) -> Result<(), AppError> {
+        sqlx::query("UPDATE hosts SET topology = $2, version = version + 1, updated_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(Json(topology))
+            .execute(&self.pool)
+            .await
+            .map_err(internal)
+            .map(|_| ())
+    }
+}

@@ -5,8 +5,23 @@ use crate::domain::test_hosts::*;
 use crate::domain::vm_config::CpuTopology;
 
 fn hp_vm(sockets: u32, cores: u32, threads: u32, memory_mib: u64) -> VmConfig {
-    let base = VmConfig { cpu: CpuTopology { sockets, cores, threads }, memory_mib, ..VmConfig::default() };
-    apply_profile(&base, OptimizedFor::HighPerformance, &ProfileContext { invtsc_available: true }).config
+    let base = VmConfig {
+        cpu: CpuTopology {
+            sockets,
+            cores,
+            threads,
+        },
+        memory_mib,
+        ..VmConfig::default()
+    };
+    apply_profile(
+        &base,
+        OptimizedFor::HighPerformance,
+        &ProfileContext {
+            invtsc_available: true,
+        },
+    )
+    .config
 }
 
 fn ids(recs: &[Recommendation]) -> Vec<RecommendationId> {
@@ -14,11 +29,20 @@ fn ids(recs: &[Recommendation]) -> Vec<RecommendationId> {
 }
 
 fn fix(recs: &[Recommendation], id: RecommendationId) -> &Fix {
-    recs.iter().find(|r| r.id == id).and_then(|r| r.fix.as_ref()).expect("fix")
+    recs.iter()
+        .find(|r| r.id == id)
+        .and_then(|r| r.fix.as_ref())
+        .expect("fix")
 }
 
 fn all() -> Vec<RecommendationId> {
-    vec![RecommendationId::R1, RecommendationId::R2, RecommendationId::R3, RecommendationId::R4, RecommendationId::R5]
+    vec![
+        RecommendationId::R1,
+        RecommendationId::R2,
+        RecommendationId::R3,
+        RecommendationId::R4,
+        RecommendationId::R5,
+    ]
 }
 
 #[test]
@@ -33,34 +57,66 @@ fn a_fresh_hp_vm_on_the_hp_host_gets_all_five_with_fixes() {
     let cfg = hp_vm(1, 2, 2, 8192);
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(ids(&recs), all());
-    assert!(recs.iter().all(|r| r.fix.is_some() && !r.message.is_empty()));
+    assert!(recs
+        .iter()
+        .all(|r| r.fix.is_some() && !r.message.is_empty()));
 
     // R1: pinned to the host; cell 1 has the most free cores (cell 0 gives core 0 to the host).
     let r1 = fix(&recs, RecommendationId::R1);
     assert_eq!(r1.patch.placement_hosts, Some(vec![HP_HOST]));
-    assert_eq!(format_vcpu_pins(r1.patch.cpu_pinning.as_ref().unwrap()), "0#8_1#24_2#9_3#25");
+    assert_eq!(
+        format_vcpu_pins(r1.patch.cpu_pinning.as_ref().unwrap()),
+        "0#8_1#24_2#9_3#25"
+    );
     assert_eq!(r1.patch.emulator_pin.as_ref().unwrap().to_string(), "10,26");
     assert_eq!(r1.patch.cpu, None, "1×2×2 fits the host as it is");
-    assert!(r1.summary.contains("Pin 4 vCPUs to host hp1"), "{}", r1.summary);
+    assert!(
+        r1.summary.contains("Pin 4 vCPUs to host hp1"),
+        "{}",
+        r1.summary
+    );
     // R2: IO thread next to the emulator, same cell, outside the vCPUs.
     let r2 = fix(&recs, RecommendationId::R2);
-    assert_eq!(format_io_thread_pins(r2.patch.io_thread_pins.as_ref().unwrap()), "1#10,26");
+    assert_eq!(
+        format_io_thread_pins(r2.patch.io_thread_pins.as_ref().unwrap()),
+        "1#10,26"
+    );
     // R3: one node on cell 1 with all the memory, strict.
     let r3 = fix(&recs, RecommendationId::R3);
     let nodes = r3.patch.numa_nodes.as_ref().unwrap();
     assert_eq!(nodes.len(), 1);
-    assert_eq!((nodes[0].cpus.to_string(), nodes[0].memory_mib, nodes[0].host_nodes.clone()), ("0-3".into(), 8192, vec![1]));
+    assert_eq!(
+        (
+            nodes[0].cpus.to_string(),
+            nodes[0].memory_mib,
+            nodes[0].host_nodes.clone()
+        ),
+        ("0-3".into(), 8192, vec![1])
+    );
     assert_eq!(r3.patch.numa_tune_mode, Some(NumaTuneMode::Strict));
     // R4: KSM is on in the cluster.
-    assert_eq!(fix(&recs, RecommendationId::R4).patch.ksm_disabled, Some(true));
+    assert_eq!(
+        fix(&recs, RecommendationId::R4).patch.ksm_disabled,
+        Some(true)
+    );
     // R5: the largest size the free pages cover: 8 × 1 GiB from cell 1's 16.
     let r5 = fix(&recs, RecommendationId::R5);
-    assert_eq!(r5.patch.huge_pages, Some(HugePages { size_kib: 1_048_576, count: 8 }));
+    assert_eq!(
+        r5.patch.huge_pages,
+        Some(HugePages {
+            size_kib: 1_048_576,
+            count: 8
+        })
+    );
     assert!(r5.host_action.is_none());
 
     // Every fix applied: nothing left to recommend.
     let fixed = apply_fixes(&cfg, &ctx, &all());
-    assert!(recommendations(&fixed, &ctx).is_empty(), "{:#?}", recommendations(&fixed, &ctx));
+    assert!(
+        recommendations(&fixed, &ctx).is_empty(),
+        "{:#?}",
+        recommendations(&fixed, &ctx)
+    );
 }
 
 #[test]
@@ -70,10 +126,30 @@ fn two_guest_sockets_mirror_two_host_cells() {
     let fixed = apply_fixes(&cfg, &ctx, &all());
     let nodes = &fixed.numa_nodes;
     assert_eq!(nodes.len(), 2);
-    assert_eq!((nodes[0].cpus.to_string(), nodes[0].host_nodes.clone(), nodes[0].memory_mib), ("0-7".into(), vec![1], 8192));
-    assert_eq!((nodes[1].cpus.to_string(), nodes[1].host_nodes.clone(), nodes[1].memory_mib), ("8-15".into(), vec![0], 8192));
+    assert_eq!(
+        (
+            nodes[0].cpus.to_string(),
+            nodes[0].host_nodes.clone(),
+            nodes[0].memory_mib
+        ),
+        ("0-7".into(), vec![1], 8192)
+    );
+    assert_eq!(
+        (
+            nodes[1].cpus.to_string(),
+            nodes[1].host_nodes.clone(),
+            nodes[1].memory_mib
+        ),
+        ("8-15".into(), vec![0], 8192)
+    );
     // 8 GiB per cell in 1 GiB pages: 8 of each cell's 16.
-    assert_eq!(fixed.huge_pages, Some(HugePages { size_kib: 1_048_576, count: 16 }));
+    assert_eq!(
+        fixed.huge_pages,
+        Some(HugePages {
+            size_kib: 1_048_576,
+            count: 16
+        })
+    );
     assert!(recommendations(&fixed, &ctx).is_empty());
 }
 
@@ -84,13 +160,35 @@ fn the_small_host_gets_its_own_fixes() {
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(ids(&recs), all());
     let r1 = fix(&recs, RecommendationId::R1);
-    assert_eq!(format_vcpu_pins(r1.patch.cpu_pinning.as_ref().unwrap()), "0#1_1#2");
+    assert_eq!(
+        format_vcpu_pins(r1.patch.cpu_pinning.as_ref().unwrap()),
+        "0#1_1#2"
+    );
     assert_eq!(r1.patch.emulator_pin.as_ref().unwrap().to_string(), "3");
-    assert_eq!(format_io_thread_pins(fix(&recs, RecommendationId::R2).patch.io_thread_pins.as_ref().unwrap()), "1#3");
-    let nodes = fix(&recs, RecommendationId::R3).patch.numa_nodes.clone().unwrap();
+    assert_eq!(
+        format_io_thread_pins(
+            fix(&recs, RecommendationId::R2)
+                .patch
+                .io_thread_pins
+                .as_ref()
+                .unwrap()
+        ),
+        "1#3"
+    );
+    let nodes = fix(&recs, RecommendationId::R3)
+        .patch
+        .numa_nodes
+        .clone()
+        .unwrap();
     assert_eq!(nodes[0].host_nodes, vec![0]);
     // No 1 GiB pages on this host: 2 MiB ones.
-    assert_eq!(fix(&recs, RecommendationId::R5).patch.huge_pages, Some(HugePages { size_kib: 2048, count: 1024 }));
+    assert_eq!(
+        fix(&recs, RecommendationId::R5).patch.huge_pages,
+        Some(HugePages {
+            size_kib: 2048,
+            count: 1024
+        })
+    );
     let fixed = apply_fixes(&cfg, &ctx, &all());
     assert!(recommendations(&fixed, &ctx).is_empty());
 }
@@ -102,10 +200,24 @@ fn a_guest_topology_that_does_not_fit_is_reshaped_by_the_fix() {
     cfg.placement_hosts = vec![SMALL_HOST];
     let recs = recommendations(&cfg, &ctx);
     let r1 = &recs[0];
-    assert!(r1.message.contains("does not fit host small1"), "{}", r1.message);
+    assert!(
+        r1.message.contains("does not fit host small1"),
+        "{}",
+        r1.message
+    );
     let f = r1.fix.as_ref().unwrap();
-    assert_eq!(f.patch.cpu, Some(CpuTopology { sockets: 1, cores: 2, threads: 1 }));
-    assert!(f.changes.iter().any(|c| c.field == "cpu" && c.new == "1 × 2 × 1"));
+    assert_eq!(
+        f.patch.cpu,
+        Some(CpuTopology {
+            sockets: 1,
+            cores: 2,
+            threads: 1
+        })
+    );
+    assert!(f
+        .changes
+        .iter()
+        .any(|c| c.field == "cpu" && c.new == "1 × 2 × 1"));
 }
 
 #[test]
@@ -115,7 +227,11 @@ fn when_the_vcpus_cannot_fit_there_is_no_fix_and_the_message_says_why() {
     cfg.placement_hosts = vec![SMALL_HOST];
     let recs = recommendations(&cfg, &ctx);
     assert!(recs[0].fix.is_none());
-    assert!(recs[0].message.contains("cannot fit 4 vCPUs"), "{}", recs[0].message);
+    assert!(
+        recs[0].message.contains("cannot fit 4 vCPUs"),
+        "{}",
+        recs[0].message
+    );
     // With no pinning to build on, R2 and R3 cannot be computed either.
     let r2 = recs.iter().find(|r| r.id == RecommendationId::R2).unwrap();
     assert!(r2.fix.is_none() && r2.message.contains("Pin the vCPUs"));
@@ -123,17 +239,28 @@ fn when_the_vcpus_cannot_fit_there_is_no_fix_and_the_message_says_why() {
     let unpinned = hp_vm(1, 4, 1, 1024);
     let r1 = &recommendations(&unpinned, &ctx)[0];
     assert!(r1.fix.is_none());
-    assert!(r1.message.contains("No host in cluster Default has 4 free CPUs"), "{}", r1.message);
+    assert!(
+        r1.message
+            .contains("No host in cluster Default has 4 free CPUs"),
+        "{}",
+        r1.message
+    );
 }
 
 #[test]
 fn fixes_never_reuse_cpus_other_hp_vms_hold() {
     let mut ctx = hp_ctx();
     // Another VM holds cell 1's cores 8-11 (and their siblings through whole-core claims).
-    ctx.hosts[0].claims.push(CpuClaim { vm_name: "db1".into(), cpus: CpuSet::parse("8-11").unwrap() });
+    ctx.hosts[0].claims.push(CpuClaim {
+        vm_name: "db1".into(),
+        cpus: CpuSet::parse("8-11").unwrap(),
+    });
     let fixed = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &all());
     let used = fixed.claimed_cpus();
-    assert!(!used.intersects(&CpuSet::parse("8-11,24-27").unwrap()), "used {used}");
+    assert!(
+        !used.intersects(&CpuSet::parse("8-11,24-27").unwrap()),
+        "used {used}"
+    );
     // Cell 0 now has more free cores (7 vs 4).
     assert_eq!(format_vcpu_pins(&fixed.cpu_pinning), "0#1_1#17_2#2_3#18");
     assert!(recommendations(&fixed, &ctx).is_empty());
@@ -142,13 +269,32 @@ fn fixes_never_reuse_cpus_other_hp_vms_hold() {
 #[test]
 fn manual_pins_on_someone_elses_cpus_are_flagged() {
     let mut ctx = hp_ctx();
-    ctx.hosts[0].claims.push(CpuClaim { vm_name: "db1".into(), cpus: CpuSet::parse("2").unwrap() });
+    ctx.hosts[0].claims.push(CpuClaim {
+        vm_name: "db1".into(),
+        cpus: CpuSet::parse("2").unwrap(),
+    });
     let mut cfg = apply_fixes(&hp_vm(1, 1, 1, 1024), &hp_ctx(), &all());
-    cfg.cpu_pinning = vec![VcpuPin { vcpu: 0, cpuset: CpuSet::single(2) }];
+    cfg.cpu_pinning = vec![VcpuPin {
+        vcpu: 0,
+        cpuset: CpuSet::single(2),
+    }];
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(recs[0].id, RecommendationId::R1);
-    assert!(recs[0].message.contains("also held by db1"), "{}", recs[0].message);
-    assert!(!recs[0].fix.as_ref().unwrap().patch.cpu_pinning.as_ref().unwrap()[0].cpuset.contains(2));
+    assert!(
+        recs[0].message.contains("also held by db1"),
+        "{}",
+        recs[0].message
+    );
+    assert!(!recs[0]
+        .fix
+        .as_ref()
+        .unwrap()
+        .patch
+        .cpu_pinning
+        .as_ref()
+        .unwrap()[0]
+        .cpuset
+        .contains(2));
 }
 
 #[test]
@@ -159,7 +305,13 @@ fn complete_pinning_without_emulator_pin_only_adds_the_emulator_pin() {
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(ids(&recs), vec![RecommendationId::R1]);
     let f = recs[0].fix.as_ref().unwrap();
-    assert_eq!(f.patch, ConfigPatch { emulator_pin: Some(CpuSet::parse("10,26").unwrap()), ..ConfigPatch::default() });
+    assert_eq!(
+        f.patch,
+        ConfigPatch {
+            emulator_pin: Some(CpuSet::parse("10,26").unwrap()),
+            ..ConfigPatch::default()
+        }
+    );
 }
 
 #[test]
@@ -174,8 +326,13 @@ fn r2_turns_io_threads_on_when_they_are_off() {
     assert_eq!(recs[0].fix.as_ref().unwrap().patch.io_threads, Some(1));
     // IO threads pinned onto the vCPUs' CPUs are flagged too.
     let mut onto = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &all());
-    onto.io_thread_pins = vec![IoThreadPin { iothread: 1, cpuset: CpuSet::single(8) }];
-    assert!(recommendations(&onto, &ctx)[0].message.contains("onto the vCPUs"));
+    onto.io_thread_pins = vec![IoThreadPin {
+        iothread: 1,
+        cpuset: CpuSet::single(8),
+    }];
+    assert!(recommendations(&onto, &ctx)[0]
+        .message
+        .contains("onto the vCPUs"));
 }
 
 #[test]
@@ -188,13 +345,17 @@ fn r3_flags_nodes_that_do_not_match_the_pinning() {
     assert_eq!(ids(&recs), vec![RecommendationId::R3]);
     assert!(recs[0].message.contains("do not match"));
     cfg.numa_nodes[0].host_nodes.clear();
-    assert!(recommendations(&cfg, &ctx)[0].message.contains("not pinned"));
+    assert!(recommendations(&cfg, &ctx)[0]
+        .message
+        .contains("not pinned"));
 }
 
 #[test]
 fn r4_is_met_by_the_vm_the_cluster_or_the_host() {
     let cfg = apply_fixes(&hp_vm(1, 2, 2, 4096), &hp_ctx(), &[RecommendationId::R1]);
-    let has_r4 = |ctx: &RuleContext, cfg: &VmConfig| ids(&recommendations(cfg, ctx)).contains(&RecommendationId::R4);
+    let has_r4 = |ctx: &RuleContext, cfg: &VmConfig| {
+        ids(&recommendations(cfg, ctx)).contains(&RecommendationId::R4)
+    };
     assert!(has_r4(&hp_ctx(), &cfg));
     let mut cluster_off = hp_ctx();
     cluster_off.cluster.ksm_enabled = false;
@@ -202,20 +363,43 @@ fn r4_is_met_by_the_vm_the_cluster_or_the_host() {
     let mut host_off = hp_ctx();
     host_off.hosts[0].ksm_running = Some(false);
     assert!(!has_r4(&host_off, &cfg));
-    let vm_off = VmConfig { ksm_disabled: true, ..cfg.clone() };
+    let vm_off = VmConfig {
+        ksm_disabled: true,
+        ..cfg.clone()
+    };
     assert!(!has_r4(&hp_ctx(), &vm_off));
-    assert!(recommendations(&cfg, &hp_ctx()).iter().find(|r| r.id == RecommendationId::R4).unwrap().message.contains("cluster Default"));
+    assert!(recommendations(&cfg, &hp_ctx())
+        .iter()
+        .find(|r| r.id == RecommendationId::R4)
+        .unwrap()
+        .message
+        .contains("cluster Default"));
 }
 
 #[test]
 fn r5_rejects_a_size_the_host_lacks_and_offers_one_it_has() {
     let ctx = small_ctx();
     let mut cfg = apply_fixes(&hp_vm(1, 2, 1, 2048), &ctx, &all());
-    cfg.huge_pages = Some(HugePages { size_kib: 1_048_576, count: 2 });
+    cfg.huge_pages = Some(HugePages {
+        size_kib: 1_048_576,
+        count: 2,
+    });
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(ids(&recs), vec![RecommendationId::R5]);
-    assert!(recs[0].message.contains("1 GiB huge pages do not fit host small1"), "{}", recs[0].message);
-    assert_eq!(recs[0].fix.as_ref().unwrap().patch.huge_pages, Some(HugePages { size_kib: 2048, count: 1024 }));
+    assert!(
+        recs[0]
+            .message
+            .contains("1 GiB huge pages do not fit host small1"),
+        "{}",
+        recs[0].message
+    );
+    assert_eq!(
+        recs[0].fix.as_ref().unwrap().patch.huge_pages,
+        Some(HugePages {
+            size_kib: 2048,
+            count: 1024
+        })
+    );
 }
 
 #[test]
@@ -225,12 +409,28 @@ fn r5_offers_to_allocate_pages_when_free_ones_do_not_cover() {
     let cfg = hp_vm(1, 2, 1, 6144);
     let recs = recommendations(&cfg, &ctx);
     let f = fix(&recs, RecommendationId::R5);
-    assert_eq!(f.patch.huge_pages, Some(HugePages { size_kib: 2048, count: 3072 }));
+    assert_eq!(
+        f.patch.huge_pages,
+        Some(HugePages {
+            size_kib: 2048,
+            count: 3072
+        })
+    );
     assert_eq!(
         f.host_action,
-        Some(HostAction::AllocateHugePages { host_id: SMALL_HOST, host_name: "small1".into(), size_kib: 2048, per_cell: vec![(0, 1024)] })
+        Some(HostAction::AllocateHugePages {
+            host_id: SMALL_HOST,
+            host_name: "small1".into(),
+            size_kib: 2048,
+            per_cell: vec![(0, 1024)]
+        })
     );
-    assert!(f.summary.contains("Allocate 1024 more 2 MiB pages on host small1 (simulated"), "{}", f.summary);
+    assert!(
+        f.summary
+            .contains("Allocate 1024 more 2 MiB pages on host small1 (simulated"),
+        "{}",
+        f.summary
+    );
 }
 
 #[test]
@@ -246,10 +446,25 @@ fn r5_without_a_host_has_no_fix() {
 #[test]
 fn odd_memory_sizes_have_no_huge_page_fix() {
     let ctx = hp_ctx();
-    let cfg = apply_fixes(&hp_vm(1, 1, 1, 1025), &ctx, &[RecommendationId::R1, RecommendationId::R2, RecommendationId::R3]);
-    let r5 = recommendations(&cfg, &ctx).into_iter().find(|r| r.id == RecommendationId::R5).unwrap();
+    let cfg = apply_fixes(
+        &hp_vm(1, 1, 1, 1025),
+        &ctx,
+        &[
+            RecommendationId::R1,
+            RecommendationId::R2,
+            RecommendationId::R3,
+        ],
+    );
+    let r5 = recommendations(&cfg, &ctx)
+        .into_iter()
+        .find(|r| r.id == RecommendationId::R5)
+        .unwrap();
     assert!(r5.fix.is_none());
-    assert!(r5.message.contains("not a multiple of any page size"), "{}", r5.message);
+    assert!(
+        r5.message.contains("not a multiple of any page size"),
+        "{}",
+        r5.message
+    );
 }
 
 #[test]
@@ -269,7 +484,11 @@ fn recommendations_are_deterministic_and_fixes_compose() {
 fn memory_splits_in_whole_gib_when_possible() {
     assert_eq!(split_memory(16384, &[8, 8]), vec![8192, 8192]);
     assert_eq!(split_memory(12288, &[2, 1]), vec![8192, 4096]);
-    assert_eq!(split_memory(3072, &[1, 1]), vec![1024, 2048], "the last node takes the remainder");
+    assert_eq!(
+        split_memory(3072, &[1, 1]),
+        vec![1024, 2048],
+        "the last node takes the remainder"
+    );
     assert_eq!(split_memory(1000, &[1, 1]), vec![500, 500], "2 MiB steps");
     assert_eq!(split_memory(3, &[1, 1]), vec![1, 2]);
     assert_eq!(split_memory(1024, &[]), Vec::<u64>::new());

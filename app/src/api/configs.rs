@@ -1,0 +1,108 @@
+//! Server functions of the VM, Template and Pool dialogs and pages.
+
+use crate::domain::draft::VmDraft;
+use crate::domain::recommendations::HostAction;
+use crate::domain::rule_context::RuleContext;
+use crate::error::AppError;
+use crate::models::{DialogOptions, DraftEnvelope, HostView, PoolRow, Preview, SaveOutcome, VmRow};
+use leptos::prelude::*;
+use leptos::server_fn::codec::{GetUrl, Json};
+
+#[cfg(feature = "ssr")]
+fn parse_kind(kind: &str) -> Result<crate::domain::draft::ConfigKind, AppError> {
+    crate::domain::draft::ConfigKind::parse(kind)
+        .ok_or_else(|| AppError::validation("kind", "Unknown object kind."))
+}
+
+#[cfg(feature = "ssr")]
+fn parse_id(field: &str, id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::validation(field, "Not a valid id."))
+}
+
+#[server(prefix = "/api", endpoint = "list_vms", input = GetUrl)]
+pub async fn list_vms() -> Result<Vec<VmRow>, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    respond(backend()?.list_vms().await)
+}
+
+#[server(prefix = "/api", endpoint = "list_pools", input = GetUrl)]
+pub async fn list_pools() -> Result<Vec<PoolRow>, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    respond(backend()?.list_pools().await)
+}
+
+#[server(prefix = "/api", endpoint = "dialog_options", input = GetUrl)]
+pub async fn get_dialog_options() -> Result<DialogOptions, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    respond(backend()?.dialog_options().await)
+}
+
+#[server(prefix = "/api", endpoint = "rule_context", input = GetUrl)]
+pub async fn get_rule_context(
+    cluster_id: Option<String>,
+    os_type: String,
+    exclude: Option<String>,
+) -> Result<RuleContext, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    let cluster_id = cluster_id
+        .filter(|c| !c.is_empty())
+        .map(|c| parse_id("cluster_id", &c))
+        .transpose()
+        .map_err(with_status)?;
+    let exclude = exclude
+        .filter(|c| !c.is_empty())
+        .map(|c| parse_id("id", &c))
+        .transpose()
+        .map_err(with_status)?;
+    respond(backend()?.rule_context(cluster_id, &os_type, exclude).await)
+}
+
+#[server(prefix = "/api", endpoint = "new_draft", input = GetUrl)]
+pub async fn new_draft(kind: String, template_id: Option<String>) -> Result<VmDraft, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    let kind = parse_kind(&kind).map_err(with_status)?;
+    let template = template_id
+        .filter(|t| !t.is_empty())
+        .map(|t| parse_id("template_id", &t))
+        .transpose()
+        .map_err(with_status)?;
+    respond(backend()?.new_draft(kind, template).await)
+}
+
+#[server(prefix = "/api", endpoint = "load_draft", input = GetUrl)]
+pub async fn load_draft(kind: String, id: String) -> Result<DraftEnvelope, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    let kind = parse_kind(&kind).map_err(with_status)?;
+    let id = parse_id("id", &id).map_err(with_status)?;
+    respond(backend()?.load_draft(kind, id).await)
+}
+
+/// The rules' verdict on a draft: field errors, unmet recommendations with fixes, next-run fields.
+/// Writes nothing.
+#[server(prefix = "/api", endpoint = "preview", input = Json)]
+pub async fn preview_draft(draft: VmDraft) -> Result<Preview, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    respond(backend()?.preview(&draft).await)
+}
+
+#[server(prefix = "/api", endpoint = "save", input = Json)]
+pub async fn save_draft(draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome, AppError> {
+    use super::ssr::*;
+    let actor = authorize_write()?;
+    respond(backend()?.save(&actor, draft, save_anyway).await)
+}
+
+/// Runs a fix's host-level part (allocating huge pages on the pinned host).
+#[server(prefix = "/api", endpoint = "apply_host_action", input = Json)]
+pub async fn apply_host_action(action: HostAction) -> Result<HostView, AppError> {
+    use super::ssr::*;
+    let actor = authorize_write()?;
+    respond(backend()?.apply_host_action(&actor, action).await)
+}

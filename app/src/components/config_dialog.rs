@@ -1,0 +1,309 @@
+//! The New/Edit dialog for VMs, Templates and Pools: side tabs General, (Pool,) Console, Host, High
+//! Availability, Resource Allocation; the change list; the recommendations review.
+//!
+//! Works hydrated and with JavaScript off. Its state lives in the URL when it must survive a round
+//! trip: `?dialog=new|edit&id=…` opens it; a plain form post sends the whole draft, and the server
+//! answers by redirecting back with the draft's fields in the query (`draft=1&…`), plus `err=` or
+//! `review=1`. Hydrated, the same form is driven in the browser (rules run in wasm) and talks to the
+//! `preview` / `save` server functions.
+
+mod actions;
+mod change_list;
+mod inputs;
+mod review;
+mod state;
+mod tabs {
+    pub mod console;
+    pub mod general;
+    pub mod high_availability;
+    pub mod host;
+    pub mod pool;
+    pub mod resource_allocation;
+}
+
+use crate::api::configs::{
+    get_dialog_options, get_rule_context, load_draft, new_draft, preview_draft,
+};
+use crate::components::error_notice::ErrorNotice;
+use crate::components::modal::Modal;
+use crate::domain::dialog::refresh;
+use crate::domain::draft::{from_pairs, ConfigKind, VmDraft};
+use crate::domain::fields::DialogTab;
+use crate::domain::profile::Change;
+use crate::domain::recommendations::Recommendation;
+use crate::domain::rule_context::RuleContext;
+use crate::error::{AppError, FieldError};
+use crate::models::DialogOptions;
+use change_list::ChangeList;
+use leptos::ev::MouseEvent;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use review::Review;
+use state::DialogState;
+use tabs::{
+    console::ConsoleTab, general::GeneralTab, high_availability::HighAvailabilityTab,
+    host::HostTab, pool::PoolTab, resource_allocation::ResourceAllocationTab,
+};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct DialogInit {
+    options: DialogOptions,
+    draft: VmDraft,
+    ctx: RuleContext,
+    changes: Vec<Change>,
+    errors: Vec<FieldError>,
+    notice: Option<AppError>,
+    review: Option<Vec<Recommendation>>,
+    running: bool,
+    pending_next_run: Vec<String>,
+}
+
+async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
+    let options = get_dialog_options().await?;
+    let mut errors = Vec::new();
+    let mut running = false;
+    let mut pending_next_run = Vec::new();
+    let mut inherited = None;
+    let draft = if q.get("draft").as_deref() == Some("1") {
+        // A round trip of the plain form: the draft is in the query.
+        let pairs: Vec<(String, String)> = q
+            .clone()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let (mut draft, parse_errors) = from_pairs(&pairs);
+        errors.extend(parse_errors);
+        // A new object whose template select changed inherits from the new template.
+        if draft.id.is_none()
+            && draft.template_id.is_some()
+            && draft.template_id != draft.applied_template
+        {
+            let fresh = new_draft(
+                kind.as_str().to_string(),
+                draft.template_id.map(|t| t.to_string()),
+            )
+            .await?;
+            inherited = options
+                .templates
+                .iter()
+                .find(|t| Some(t.id) == draft.template_id)
+                .map(|t| {
+                    Change::new(
+                        "template_id",
+                        String::new(),
+                        t.name.clone(),
+                        format!(
+                            "Inherited Optimized for ({}) and every setting from the template",
+                            fresh.applied_profile.label()
+                        ),
+                    )
+                });
+            draft.config = fresh.config;
+            draft.applied_profile = fresh.applied_profile;
+            draft.applied_template = fresh.applied_template;
+            draft.cluster_id = fresh.cluster_id.or(draft.cluster_id);
+        }
+        draft
+    } else if q.get("dialog").as_deref() == Some("edit") {
+        let id = q.get("id").unwrap_or_default();
+        let env = load_draft(kind.as_str().to_string(), id).await?;
+        running = env.running;
+        pending_next_run = env.pending_next_run;
+        env.draft
+    } else {
+        new_draft(kind.as_str().to_string(), q.get("template_id")).await?
+    };
+    let ctx = get_rule_context(
+        draft.cluster_id.map(|c| c.to_string()),
+        draft.config.os_type.clone(),
+        draft.id.map(|i| i.to_string()),
+    )
+    .await?;
+    let instance = draft
+        .instance_type_id
+        .and_then(|id| options.instance_types.iter().find(|i| i.id == id).cloned());
+    let r = refresh(
+        &draft,
+        &ctx,
+        instance.as_ref().map(|i| (i.name.as_str(), &i.spec)),
+    );
+    errors.extend(r.blocked);
+    let mut notice = None;
+    if let Some(err) = q
+        .get("err")
+        .and_then(|e| serde_json::from_str::<AppError>(&e).ok())
+    {
+        match err {
+            AppError::Validation { errors: e } => errors.extend(e),
+            other => notice = Some(other),
+        }
+    }
+    let review = if q.get("review").as_deref() == Some("1") && errors.is_empty() {
+        let p = preview_draft(r.draft.clone()).await?;
+        errors.extend(p.errors);
+        pending_next_run.extend(p.pending_restart);
+        Some(p.recommendations)
+    } else {
+        None
+    };
+    let changes = inherited.into_iter().chain(r.changes).collect();
+    Ok(DialogInit {
+        options,
+        draft: r.draft,
+        ctx,
+        changes,
+        errors,
+        notice,
+        review,
+        running,
+        pending_next_run,
+    })
+}
+
+/// Opens when the page's URL says `dialog=new` or `dialog=edit`.
+#[component]
+pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(move || query.get(), move |q| load(kind, q));
+    view! {
+        <Suspense fallback=|| view! { <div class="modal-backdrop"><p class="modal loading">"Opening…"</p></div> }>
+            {move || data.get().map(|r| match r {
+                Ok(init) => view! { <DialogForm kind init /> }.into_any(),
+                Err(error) => view! {
+                    <Modal title="Cannot open the dialog" id="config-dialog-error" close_href=kind.page()>
+                        <div class="modal-body"><ErrorNotice error /></div>
+                    </Modal>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+fn title(kind: ConfigKind, editing: bool) -> String {
+    let noun = match kind {
+        ConfigKind::Vm => "Virtual Machine",
+        ConfigKind::Template => "Template",
+        ConfigKind::Pool => "Pool",
+    };
+    format!("{} {noun}", if editing { "Edit" } else { "New" })
+}
+
+#[component]
+fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
+    let editing = init.draft.id.is_some();
+    let first_error_tab = init
+        .errors
+        .first()
+        .map(|e| crate::domain::fields::tab_of(&e.field));
+    let s = DialogState {
+        draft: RwSignal::new(init.draft),
+        options: RwSignal::new(init.options),
+        ctx: RwSignal::new(Some(init.ctx)),
+        changes: RwSignal::new(init.changes),
+        errors: RwSignal::new(init.errors),
+        notice: RwSignal::new(init.notice),
+        review: RwSignal::new(init.review),
+        tab: RwSignal::new(first_error_tab.unwrap_or(DialogTab::General)),
+        busy: RwSignal::new(false),
+        running: StoredValue::new(init.running),
+        pending_next_run: StoredValue::new(init.pending_next_run),
+    };
+    provide_context(s);
+    let navigate = use_navigate();
+    let page = kind.page();
+    let done = Callback::new(move |id: Uuid| {
+        navigate(&format!("{page}?selected={id}"), Default::default())
+    });
+
+    let tabs: Vec<DialogTab> = DialogTab::ALL
+        .into_iter()
+        .filter(|t| *t != DialogTab::Pool || kind == ConfigKind::Pool)
+        .collect();
+    let tab_list = tabs
+        .iter()
+        .map(|t| {
+            let t = *t;
+            let marked = move || s.tabs_with_errors().contains(&t);
+            view! {
+                <a role="tab" href=format!("#tab-{}", t.id()) id=format!("tab-link-{}", t.id())
+                    aria-selected=move || (s.tab.get() == t).to_string()
+                    aria-controls=format!("tab-{}", t.id())
+                    data-has-errors=move || marked().to_string()
+                    on:click=move |ev: MouseEvent| { ev.prevent_default(); s.tab.set(t); }>
+                    {t.label()}
+                    <Show when=marked><span class="tab-error" title="This tab has errors">" !"</span></Show>
+                </a>
+            }
+        })
+        .collect_view();
+    let panel = move |t: DialogTab, body: AnyView| {
+        view! {
+            <section role="tabpanel" class="tab-panel" id=format!("tab-{}", t.id()) aria-labelledby=format!("tab-link-{}", t.id())
+                class:active=move || s.tab.get() == t>
+                <h3 class="panel-title">{t.label()}</h3>
+                {body}
+            </section>
+        }
+    };
+    let running_note = s.running.get_value().then(|| {
+        view! {
+            <div class="alert alert-info" role="status">
+                "This VM is running: changes to most settings are saved as its next-run configuration and applied when it next starts. Name, description and high availability apply at once."
+            </div>
+        }
+    });
+    let pending = s.pending_next_run.get_value();
+    let pending_note = (!pending.is_empty()).then(|| {
+        view! { <div class="alert alert-warning" role="status">{format!("Waiting for the next start: {}.", pending.join(", "))}</div> }
+    });
+    let (hidden_kind, hidden_dialog) = (kind.as_str(), if editing { "edit" } else { "new" });
+    let hidden = move |name: &'static str, get: fn(&VmDraft) -> String| {
+        view! { <input type="hidden" name=name value=s.draft.with_untracked(get) prop:value=move || s.draft.with(get) /> }
+    };
+
+    view! {
+        <Modal title=title(kind, editing) id="config-dialog" close_href=page>
+            <form class="config-form" method="get" action=page id="config-form" novalidate>
+                <input type="hidden" name="dialog" value=hidden_dialog />
+                <input type="hidden" name="draft" value="1" />
+                <input type="hidden" name="kind" value=hidden_kind />
+                {hidden("id", |d| d.id.map(|i| i.to_string()).unwrap_or_default())}
+                {hidden("version", |d| d.version.map(|v| v.to_string()).unwrap_or_default())}
+                {hidden("applied_profile", |d| d.applied_profile.as_str().to_string())}
+                {hidden("applied_template", |d| d.applied_template.map(|t| t.to_string()).unwrap_or_default())}
+                <div class="modal-body dialog-body">
+                    {move || s.notice.get().map(|error| view! { <ErrorNotice error /> })}
+                    {running_note}
+                    {pending_note}
+                    <ChangeList />
+                    <p class="js-off-only hint">
+                        "Without JavaScript, choose Cluster, Template, Operating System, Optimized for or Instance Type and press "
+                        <button type="submit" class="btn" name="op" value="refresh">"Update"</button>
+                        " to apply what follows from them."
+                    </p>
+                    <div class="side-tabs-layout">
+                        <nav class="side-tabs" role="tablist" aria-orientation="vertical" aria-label="Dialog sections">{tab_list}</nav>
+                        <div class="tab-panels">
+                            {panel(DialogTab::General, view! { <GeneralTab kind /> }.into_any())}
+                            {(kind == ConfigKind::Pool).then(|| panel(DialogTab::Pool, view! { <PoolTab /> }.into_any()))}
+                            {panel(DialogTab::Console, view! { <ConsoleTab /> }.into_any())}
+                            {panel(DialogTab::Host, view! { <HostTab /> }.into_any())}
+                            {panel(DialogTab::HighAvailability, view! { <HighAvailabilityTab /> }.into_any())}
+                            {panel(DialogTab::ResourceAllocation, view! { <ResourceAllocationTab /> }.into_any())}
+                        </div>
+                    </div>
+                </div>
+                <footer class="modal-footer">
+                    <a class="btn" href=page>"Cancel"</a>
+                    <button type="submit" class="btn btn-primary" formmethod="post" formaction="/dialog/save" disabled=move || s.busy.get()
+                        on:click=move |ev: MouseEvent| { ev.prevent_default(); actions::ok(s, done); }>
+                        {move || if s.busy.get() { "Checking…" } else { "OK" }}
+                    </button>
+                </footer>
+                <Review done />
+            </form>
+        </Modal>
+    }
+}

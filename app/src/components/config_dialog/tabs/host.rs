@@ -1,0 +1,168 @@
+use super::super::inputs::{CheckField, Choice, NumberField, SelectField};
+use super::super::state::DialogState;
+use crate::domain::cpu_set::CpuSet;
+use crate::domain::draft::{migration_from_str, migration_value, numa_mode_from_str};
+use crate::domain::vm_config::{MigrationMode, NumaTuneMode, VNumaNode};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[component]
+pub fn HostTab() -> impl IntoView {
+    let s = expect_context::<DialogState>();
+    let hosts = Signal::derive(move || {
+        let cluster = s.draft.with(|d| d.cluster_id);
+        let mut v = vec![Choice::new("", "Any host in cluster")];
+        s.options.with(|o| {
+            v.extend(
+                o.hosts
+                    .iter()
+                    .filter(|h| Some(h.cluster_id) == cluster)
+                    .map(|h| Choice::new(h.id.to_string(), format!("Specific host: {}", h.name))),
+            )
+        });
+        v
+    });
+    let migrations = Signal::derive(|| {
+        [
+            MigrationMode::Migratable,
+            MigrationMode::UserMigratable,
+            MigrationMode::Pinned,
+        ]
+        .into_iter()
+        .map(|m| Choice::new(migration_value(m), m.label()))
+        .collect::<Vec<_>>()
+    });
+    let modes = Signal::derive(|| {
+        [
+            NumaTuneMode::Strict,
+            NumaTuneMode::Interleave,
+            NumaTuneMode::Preferred,
+        ]
+        .into_iter()
+        .map(|m| Choice::new(m.as_str(), m.as_str()))
+        .collect::<Vec<_>>()
+    });
+    let pick_host = Callback::new(move |v: String| {
+        s.draft
+            .update(|d| d.config.placement_hosts = Uuid::parse_str(&v).ok().into_iter().collect());
+    });
+    let pick_migration = Callback::new(move |v: String| {
+        if let Some(m) = migration_from_str(&v) {
+            s.draft.update(|d| d.config.migration = m);
+        }
+    });
+    let pick_mode = Callback::new(move |v: String| {
+        if let Some(m) = numa_mode_from_str(&v) {
+            s.draft.update(|d| d.config.numa_tune_mode = m);
+        }
+    });
+    let set_count: fn(&mut crate::domain::draft::VmDraft, u64) = |d, n| {
+        let n = n.min(64) as u32;
+        d.config.numa_nodes.truncate(n as usize);
+        while (d.config.numa_nodes.len() as u32) < n {
+            let index = d.config.numa_nodes.len() as u32;
+            d.config.numa_nodes.push(VNumaNode {
+                index,
+                cpus: CpuSet::new(),
+                memory_mib: 0,
+                host_nodes: vec![],
+            });
+        }
+    };
+    let node_rows = move || {
+        let count = s.draft.with(|d| d.config.numa_nodes.len());
+        (0..count)
+            .map(|i| view! { <NumaNodeRow index=i /> })
+            .collect_view()
+    };
+
+    view! {
+        <SelectField label="Start Running On" name="placement_host" field="placement_hosts" choices=hosts
+            get=|d| d.config.placement_hosts.first().map(|h| h.to_string()).unwrap_or_default() on_pick=pick_host
+            hint="High Performance VMs are pinned to one specific host." />
+        <SelectField label="Migration Mode" name="migration" field="migration" choices=migrations
+            get=|d| migration_value(d.config.migration).to_string() on_pick=pick_migration />
+        <CheckField label="Pass-Through Host CPU" name="cpu_passthrough" field="cpu_passthrough"
+            get=|d| d.config.cpu_passthrough set=|d, v| d.config.cpu_passthrough = v
+            hint="The guest sees the host CPU as it is; needs migration disabled." />
+        <CheckField label="Invariant TSC (invtsc)" name="invtsc" field="invtsc"
+            get=|d| d.config.invtsc set=|d, v| d.config.invtsc = v
+            hint="Requires the invtsc CPU flag: only for hosts whose CPU has it." />
+        <fieldset class="numa" data-field="numa_nodes">
+            <legend>"NUMA"</legend>
+            <SelectField label="NUMA Tune Mode" name="numa_tune_mode" field="numa_tune_mode" choices=modes
+                get=|d| d.config.numa_tune_mode.as_str().to_string() on_pick=pick_mode />
+            <NumberField label="NUMA Node Count" name="numa_count" field="numa_nodes"
+                get=|d| d.config.numa_nodes.len() as u64 set=set_count
+                hint="Virtual NUMA nodes: their vCPUs, memory and the host cells they are pinned to." />
+            <table class="grid compact numa-nodes">
+                <thead><tr><th scope="col">"Node"</th><th scope="col">"vCPUs"</th><th scope="col">"Memory (MiB)"</th><th scope="col">"Host NUMA cells"</th></tr></thead>
+                <tbody>{node_rows}</tbody>
+            </table>
+        </fieldset>
+    }
+}
+
+/// Applies one input's text to a node; `Err` is the message for the NUMA fields.
+type NodeEdit = dyn Fn(&mut VNumaNode, &str) -> Result<(), String>;
+
+/// One vNUMA node's inputs (named `numa_<i>_...` for plain form posts).
+#[component]
+fn NumaNodeRow(index: usize) -> impl IntoView {
+    let s = expect_context::<DialogState>();
+    let get = move |f: fn(&VNumaNode) -> String| {
+        move || {
+            s.draft
+                .with(|d| d.config.numa_nodes.get(index).map(f).unwrap_or_default())
+        }
+    };
+    let cpus = get(|n| n.cpus.to_string());
+    let memory = get(|n| n.memory_mib.to_string());
+    let host = get(|n| {
+        n.host_nodes
+            .iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let update = move |f: Box<NodeEdit>, text: String| {
+        let mut problem = None;
+        s.draft.update(|d| {
+            if let Some(n) = d.config.numa_nodes.get_mut(index) {
+                if let Err(e) = f(n, &text) {
+                    problem = Some(e);
+                }
+            }
+        });
+        match problem {
+            Some(e) => s.set_error("numa_nodes", e),
+            None => s.clear_error("numa_nodes"),
+        }
+    };
+    let (c0, m0, h0) = (cpus(), memory(), host());
+    view! {
+        <tr data-node=index.to_string()>
+            <td>{index}</td>
+            <td>
+                <input type="text" name=format!("numa_{index}_cpus") aria-label=format!("NUMA node {index} vCPUs") value=c0 prop:value=cpus
+                    on:input=move |ev| update(Box::new(move |n, t| {
+                        if t.trim().is_empty() { n.cpus = CpuSet::new(); return Ok(()); }
+                        CpuSet::parse(t).map(|c| n.cpus = c).map_err(|e| format!("NUMA node {index} vCPUs: {e}"))
+                    }), event_target_value(&ev)) />
+            </td>
+            <td>
+                <input type="number" name=format!("numa_{index}_memory") aria-label=format!("NUMA node {index} memory") value=m0 prop:value=memory
+                    on:input=move |ev| update(Box::new(move |n, t| {
+                        t.trim().parse().map(|m| n.memory_mib = m).map_err(|_| format!("NUMA node {index} memory must be a whole number of MiB."))
+                    }), event_target_value(&ev)) />
+            </td>
+            <td>
+                <input type="text" name=format!("numa_{index}_host") aria-label=format!("NUMA node {index} host cells") value=h0 prop:value=host
+                    on:input=move |ev| update(Box::new(move |n, t| {
+                        let parts: Result<Vec<u32>, _> = t.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::parse).collect();
+                        parts.map(|p| n.host_nodes = p).map_err(|_| format!("NUMA node {index}: host cells are numbers like 0 or 0,1."))
+                    }), event_target_value(&ev)) />
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,84 @@
+use super::super::inputs::{CheckField, Choice, NumberField, SelectField, TextField};
+use super::super::state::DialogState;
+use crate::domain::cpu_set::CpuSet;
+use crate::domain::host_topology::{page_size_label, HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
+use crate::domain::pinning::{
+    format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins,
+};
+use crate::domain::vm_config::HugePages;
+use leptos::prelude::*;
+
+#[component]
+pub fn ResourceAllocationTab() -> impl IntoView {
+    let s = expect_context::<DialogState>();
+    let page_sizes = Signal::derive(|| {
+        let mut v = vec![Choice::new("none", "Off")];
+        v.extend(
+            [HUGE_PAGE_2M_KIB, HUGE_PAGE_1G_KIB]
+                .map(|k| Choice::new(k.to_string(), page_size_label(k))),
+        );
+        v
+    });
+    let pick_size = Callback::new(move |v: String| {
+        s.draft.update(|d| {
+            d.config.huge_pages = v.parse::<u64>().ok().map(|size_kib| HugePages {
+                size_kib,
+                // The count follows the memory; validation says so if the user changes it badly.
+                count: (d.config.memory_mib * 1024) / size_kib,
+            });
+        });
+        s.clear_error("huge_pages");
+    });
+    // Text fields that parse: a bad value stays in the input with its message and leaves the
+    // draft as it was.
+    let set_pins: fn(&mut crate::domain::draft::VmDraft, String) = |d, v| {
+        if let Ok(p) = parse_vcpu_pins(&v) {
+            d.config.cpu_pinning = p;
+        }
+    };
+    let set_emulator: fn(&mut crate::domain::draft::VmDraft, String) = |d, v| {
+        if v.trim().is_empty() {
+            d.config.emulator_pin = None;
+        } else if let Ok(set) = CpuSet::parse(&v) {
+            d.config.emulator_pin = Some(set);
+        }
+    };
+    let set_io_pins: fn(&mut crate::domain::draft::VmDraft, String) = |d, v| {
+        if let Ok(p) = parse_io_thread_pins(&v) {
+            d.config.io_thread_pins = p;
+        }
+    };
+    let io_on: fn(&crate::domain::draft::VmDraft) -> bool = |d| d.config.io_threads != 0;
+    let set_io_on: fn(&mut crate::domain::draft::VmDraft, bool) =
+        |d, v| d.config.io_threads = if v { d.config.io_threads.max(1) } else { 0 };
+    view! {
+        <TextField label="CPU Pinning Topology" name="cpu_pinning" field="cpu_pinning" placeholder="0#2_1#18"
+            get=|d| format_vcpu_pins(&d.config.cpu_pinning) set=set_pins
+            check=|t| parse_vcpu_pins(t).map(|_| ()).map_err(|e| format!("CPU Pinning Topology: {e}"))
+            hint="vCPU#host CPUs pairs joined by '_', e.g. 0#2_1#18 or 0#2-3,^3." />
+        <TextField label="Emulator Thread Pinning" name="emulator_pin" field="emulator_pin" placeholder="4,20"
+            get=|d| d.config.emulator_pin.as_ref().map(|e| e.to_string()).unwrap_or_default() set=set_emulator
+            check=|t| if t.trim().is_empty() { Ok(()) } else { CpuSet::parse(t).map(|_| ()).map_err(|e| format!("Emulator Thread Pinning: {e}")) }
+            hint="Host CPUs for QEMU's emulator threads (emulatorpin)." />
+        <CheckField label="Enable IO Threads" name="io_threads_enabled" field="io_threads"
+            get=io_on set=set_io_on />
+        <NumberField label="Num Of IO Threads" name="io_threads" field="io_threads" min=1
+            get=|d| d.config.io_threads.max(1) as u64 set=|d, v| d.config.io_threads = (v as u32).max(1) />
+        <TextField label="IO Thread Pinning" name="io_thread_pins" field="io_thread_pins" placeholder="1#4,20"
+            get=|d| format_io_thread_pins(&d.config.io_thread_pins) set=set_io_pins
+            check=|t| parse_io_thread_pins(t).map(|_| ()).map_err(|e| format!("IO Thread Pinning: {e}"))
+            hint="IO thread#host CPUs, numbered from 1 (iothreadpin)." />
+        <CheckField label="Memory Balloon Device" name="memory_balloon" field="memory_balloon"
+            get=|d| d.config.memory_balloon set=|d, v| d.config.memory_balloon = v />
+        <CheckField label="Disable KSM for this VM" name="ksm_disabled" field="ksm_disabled"
+            get=|d| d.config.ksm_disabled set=|d, v| d.config.ksm_disabled = v
+            hint="Never merge this VM's memory pages (nosharepages)." />
+        <div class="field-row">
+            <SelectField label="Huge Pages" name="huge_page_size" field="huge_pages" choices=page_sizes
+                get=|d| d.config.huge_pages.map(|h| h.size_kib.to_string()).unwrap_or_else(|| "none".into()) on_pick=pick_size />
+            <NumberField label="Huge Page Count" name="huge_page_count" field="huge_pages"
+                get=|d| d.config.huge_pages.map_or(0, |h| h.count)
+                set=|d, v| if let Some(h) = d.config.huge_pages.as_mut() { h.count = v } />
+        </div>
+    }
+}

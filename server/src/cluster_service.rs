@@ -1,0 +1,102 @@
+//! New/Edit Cluster: name, compatibility version, CPU architecture, and the Optimization tab (KSM,
+//! memory ballooning) — R4 can be met here for every VM of the cluster.
+
+use crate::repository::NewEvent;
+use crate::service::VireoService;
+use vireo_app::domain::naming::name_error;
+use vireo_app::domain::vm_config::CompatVersion;
+use vireo_app::error::{AppError, FieldError};
+use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
+
+const ARCHES: [&str; 3] = ["x86_64", "aarch64", "ppc64le"];
+
+impl VireoService {
+    pub async fn save_cluster_impl(
+        &self,
+        actor: &CurrentUser,
+        draft: ClusterDraft,
+    ) -> Result<ClusterView, AppError> {
+        let result = self.save_cluster_checked(&draft).await;
+        let (success, message) = match &result {
+            Ok(_) => (true, format!("Cluster {} saved.", draft.name)),
+            Err(e) => (false, format!("Saving cluster {} failed: {e}", draft.name)),
+        };
+        self.repo
+            .record_event(NewEvent {
+                user: Some(actor),
+                username: None,
+                severity: if success { "info" } else { "warning" },
+                action: if draft.id.is_some() {
+                    "cluster.update"
+                } else {
+                    "cluster.create"
+                },
+                object_kind: "cluster",
+                object_id: result.as_ref().ok().map(|c| c.id).or(draft.id),
+                object_name: Some(&draft.name),
+                success,
+                message,
+            })
+            .await;
+        result
+    }
+
+    async fn save_cluster_checked(&self, draft: &ClusterDraft) -> Result<ClusterView, AppError> {
+        let mut errors: Vec<FieldError> = name_error("name", "cluster", &draft.name)
+            .into_iter()
+            .collect();
+        let version = CompatVersion::parse(&draft.compat_version);
+        if version.is_none() {
+            errors.push(FieldError::new(
+                "compat_version",
+                "Choose a compatibility version from 4.1 to 4.8.",
+            ));
+        }
+        if !ARCHES.contains(&draft.cpu_arch.as_str()) {
+            errors.push(FieldError::new(
+                "cpu_arch",
+                format!("Choose one of: {}.", ARCHES.join(", ")),
+            ));
+        }
+        if draft.description.chars().count() > 4000 {
+            errors.push(FieldError::new(
+                "description",
+                "The description can be at most 4000 characters.",
+            ));
+        }
+        let version = match (errors.is_empty(), version) {
+            (true, Some(v)) => v,
+            _ => return Err(AppError::Validation { errors }),
+        };
+        let id = match draft.id {
+            None => {
+                self.repo
+                    .insert_cluster(&draft.name, &draft.description, version, &draft.cpu_arch)
+                    .await?
+            }
+            Some(id) => {
+                let expected = draft.version.ok_or_else(|| {
+                    AppError::validation("version", "The edit lacks its version.")
+                })?;
+                self.repo
+                    .update_cluster(
+                        id,
+                        expected,
+                        &draft.name,
+                        &draft.description,
+                        version,
+                        &draft.cpu_arch,
+                    )
+                    .await?;
+                id
+            }
+        };
+        self.repo
+            .set_cluster_optimization(id, draft.ksm_enabled, draft.ballooning_enabled)
+            .await?;
+        self.repo
+            .cluster(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Cluster"))
+    }
+}

@@ -1,0 +1,537 @@
+//! The New/Edit dialogs' service: drafts for VMs, Templates and Pools, `preview` (rules only) and
+//! `save` (one transaction, version-checked, audited). The rules themselves are the pure functions
+//! in `vireo_app::domain`; this file gathers their context from the database and writes the result.
+
+use crate::repository::{ConfigRecord, ConfigWrite, NewEvent, Repository};
+use crate::service::VireoService;
+use uuid::Uuid;
+use vireo_app::domain::dialog::refresh;
+use vireo_app::domain::draft::{ConfigKind, VmDraft};
+use vireo_app::domain::next_run::split_running_edit;
+use vireo_app::domain::recommendations::recommendations;
+use vireo_app::domain::rule_context::{ClusterFacts, CpuClaim, HostFacts, RuleContext};
+use vireo_app::domain::validation::validate_config;
+use vireo_app::domain::vm_config::{CompatVersion, VmConfig};
+use vireo_app::error::{AppError, FieldError};
+use vireo_app::models::{
+    CurrentUser, DialogOptions, DraftEnvelope, HostOption, Preview, SaveOutcome,
+};
+
+pub const BLANK_TEMPLATE: Uuid = Uuid::nil();
+
+impl VireoService {
+    pub async fn dialog_options_impl(&self) -> Result<DialogOptions, AppError> {
+        let hosts = self.repo.list_hosts().await?;
+        Ok(DialogOptions {
+            clusters: self.repo.list_clusters().await?,
+            os_types: self.repo.list_os_types().await?,
+            templates: self.repo.template_options().await?,
+            instance_types: self.repo.list_instance_types().await?,
+            hosts: hosts
+                .into_iter()
+                .map(|h| HostOption {
+                    id: h.id,
+                    name: h.name,
+                    cluster_id: h.cluster_id,
+                    invtsc: h.topology.has_invtsc(),
+                    huge_page_sizes: h.topology.huge_page_sizes(),
+                })
+                .collect(),
+        })
+    }
+
+    /// The rules' view of a cluster: its facts, the OS family, and its hosts with what other VMs
+    /// pinned there hold (`exclude` = the object being edited, whose own pins are not a conflict).
+    pub async fn rule_context_impl(
+        &self,
+        cluster_id: Option<Uuid>,
+        os_type: &str,
+        exclude: Option<Uuid>,
+    ) -> Result<RuleContext, AppError> {
+        let cluster = match cluster_id {
+            Some(id) => self.repo.cluster(id).await?.ok_or_else(|| {
+                AppError::validation("cluster_id", "That cluster does not exist.")
+            })?,
+            None => {
+                return Ok(RuleContext {
+                    cluster: ClusterFacts {
+                        id: Uuid::nil(),
+                        name: "(none)".into(),
+                        version: CompatVersion::LATEST,
+                        ksm_enabled: false,
+                        ballooning_enabled: true,
+                    },
+                    os_family: self.repo.os_family(os_type).await?,
+                    hosts: Vec::new(),
+                })
+            }
+        };
+        let mut hosts = Vec::new();
+        for h in self
+            .repo
+            .list_hosts()
+            .await?
+            .into_iter()
+            .filter(|h| h.cluster_id == cluster.id)
+        {
+            let others = self.repo.vms_pinned_to(h.id, exclude).await?;
+            let mut topology = h.topology.clone();
+            let mut claims = Vec::new();
+            for vm in &others {
+                // Pending next-run pins count too: they take effect at the VM's next start.
+                let mut cpus = vm.config.claimed_cpus();
+                if let Some(next) = &vm.next_run {
+                    cpus.extend(&next.claimed_cpus());
+                }
+                if !cpus.is_empty() {
+                    claims.push(CpuClaim {
+                        vm_name: vm.name.clone(),
+                        cpus,
+                    });
+                }
+                // Huge pages: a simulated host only knows its pages through Vireo, so every VM pinned
+                // there holds its pages; on a real host libvirt's free counts already reflect running
+                // VMs, so only the stopped ones are held back.
+                if h.simulated_topology.is_some() || !vm.running() {
+                    hold_pages(&mut topology, &vm.config);
+                }
+            }
+            hosts.push(HostFacts {
+                id: h.id,
+                name: h.name.clone(),
+                cluster_id: h.cluster_id,
+                topology,
+                ksm_running: h.ksm_running,
+                claims,
+                simulated: h.simulated_topology.is_some(),
+            });
+        }
+        Ok(RuleContext {
+            cluster: ClusterFacts {
+                id: cluster.id,
+                name: cluster.name,
+                version: cluster.compat_version,
+                ksm_enabled: cluster.ksm_enabled,
+                ballooning_enabled: cluster.ballooning_enabled,
+            },
+            os_family: self.repo.os_family(os_type).await?,
+            hosts,
+        })
+    }
+
+    pub async fn new_draft_impl(
+        &self,
+        kind: ConfigKind,
+        template_id: Option<Uuid>,
+    ) -> Result<VmDraft, AppError> {
+        let template_id = template_id.unwrap_or(BLANK_TEMPLATE);
+        let template = self
+            .repo
+            .config_record(ConfigKind::Template, template_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Template"))?;
+        let mut config = template.config.clone();
+        if kind == ConfigKind::Pool {
+            // A pool's VMs are stateless (SPEC §1).
+            config.stateless = true;
+        }
+        let mut draft = VmDraft::new(kind, config);
+        let default_cluster = self
+            .repo
+            .list_clusters()
+            .await?
+            .into_iter()
+            .next()
+            .map(|c| c.id);
+        draft.cluster_id = template.cluster_id.or(default_cluster);
+        if kind != ConfigKind::Template {
+            draft.template_id = Some(template_id);
+            draft.applied_template = Some(template_id);
+        }
+        Ok(draft)
+    }
+
+    pub async fn load_draft_impl(
+        &self,
+        kind: ConfigKind,
+        id: Uuid,
+    ) -> Result<DraftEnvelope, AppError> {
+        let rec = self
+            .repo
+            .config_record(kind, id)
+            .await?
+            .ok_or_else(|| AppError::not_found(kind.noun()))?;
+        if kind == ConfigKind::Template && id == BLANK_TEMPLATE {
+            return Err(AppError::validation(
+                "name",
+                "The Blank template is built in and cannot be edited.",
+            ));
+        }
+        let running = rec.running();
+        let pending_next_run = match &rec.next_run {
+            Some(next) => split_running_edit(&rec.config, next).pending,
+            None => Vec::new(),
+        };
+        // A running VM is edited from its pending configuration, so earlier pending edits stay.
+        let config = rec.next_run.clone().unwrap_or_else(|| rec.config.clone());
+        let mut draft = VmDraft::new(kind, config);
+        draft.id = Some(rec.id);
+        draft.version = Some(rec.version);
+        draft.name = rec.name.clone();
+        draft.description = rec.description.clone();
+        draft.cluster_id = rec.cluster_id;
+        draft.template_id = rec.template_id;
+        draft.instance_type_id = rec.instance_type_id;
+        draft.pool_size = rec.size.max(0) as u32;
+        draft.prestarted = rec.prestarted.max(0) as u32;
+        Ok(DraftEnvelope {
+            draft,
+            running,
+            pending_next_run,
+        })
+    }
+
+    /// Applies the instance type (the server's copy is authoritative) and any newly chosen profile.
+    async fn settle(
+        &self,
+        draft: &VmDraft,
+        ctx: &RuleContext,
+    ) -> Result<(VmDraft, Option<FieldError>), AppError> {
+        let instance = match draft.instance_type_id {
+            Some(id) if draft.kind == ConfigKind::Vm => {
+                Some(self.repo.instance_type(id).await?.ok_or_else(|| {
+                    AppError::validation("instance_type_id", "That instance type does not exist.")
+                })?)
+            }
+            _ => None,
+        };
+        let r = refresh(
+            draft,
+            ctx,
+            instance.as_ref().map(|i| (i.name.as_str(), &i.spec)),
+        );
+        Ok((r.draft, r.blocked))
+    }
+
+    pub async fn preview_impl(&self, draft: &VmDraft) -> Result<Preview, AppError> {
+        let ctx = self
+            .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
+            .await?;
+        let (draft, blocked) = self.settle(draft, &ctx).await?;
+        let mut errors = draft.validate_identity();
+        errors.extend(blocked);
+        errors.extend(self.reference_errors(&draft).await?);
+        errors.extend(validate_config(&draft.config, &ctx));
+        let mut pending_restart = Vec::new();
+        if let Some(id) = draft.id.filter(|_| draft.kind == ConfigKind::Vm) {
+            if let Some(rec) = self.repo.config_record(ConfigKind::Vm, id).await? {
+                if rec.running() {
+                    pending_restart = split_running_edit(&rec.config, &draft.config).pending;
+                }
+            }
+        }
+        let recommendations = if errors.is_empty() {
+            recommendations(&draft.config, &ctx)
+        } else {
+            Vec::new()
+        };
+        Ok(Preview {
+            errors,
+            recommendations,
+            pending_restart,
+        })
+    }
+
+    /// Checks the objects a draft refers to exist and fit together.
+    async fn reference_errors(&self, draft: &VmDraft) -> Result<Vec<FieldError>, AppError> {
+        let mut errors = Vec::new();
+        if self.repo.os_family(&draft.config.os_type).await?.is_none() {
+            errors.push(FieldError::new(
+                "os_type",
+                "Choose an operating system from the list.",
+            ));
+        }
+        if let Some(tid) = draft.template_id {
+            if self
+                .repo
+                .config_record(ConfigKind::Template, tid)
+                .await?
+                .is_none()
+            {
+                errors.push(FieldError::new(
+                    "template_id",
+                    "That template does not exist.",
+                ));
+            }
+        } else if draft.kind == ConfigKind::Vm {
+            errors.push(FieldError::new(
+                "template_id",
+                "Choose a template (Blank for none).",
+            ));
+        }
+        Ok(errors)
+    }
+
+    pub async fn save_impl(
+        &self,
+        actor: &CurrentUser,
+        draft: VmDraft,
+        save_anyway: bool,
+    ) -> Result<SaveOutcome, AppError> {
+        let kind = draft.kind;
+        let action = format!(
+            "{}.{}",
+            kind.as_str(),
+            if draft.id.is_some() {
+                "update"
+            } else {
+                "create"
+            }
+        );
+        let result = self.save_checked(draft.clone(), save_anyway).await;
+        let (success, message, object_id) = match &result {
+            Ok(SaveOutcome::Saved {
+                id,
+                pending_restart,
+                ..
+            }) => (
+                true,
+                if pending_restart.is_empty() {
+                    format!("{} {} saved.", kind.noun(), draft.name)
+                } else {
+                    format!(
+                        "{} {} saved; after its next start: {}.",
+                        kind.noun(),
+                        draft.name,
+                        pending_restart.join(", ")
+                    )
+                },
+                Some(*id),
+            ),
+            // Nothing was written: the user is looking at the recommendations.
+            Ok(SaveOutcome::NeedsReview { .. }) => return result,
+            Err(e) => (
+                false,
+                format!("Saving {} {} failed: {e}", kind.noun(), draft.name),
+                draft.id,
+            ),
+        };
+        self.repo
+            .record_event(NewEvent {
+                user: Some(actor),
+                username: None,
+                severity: if success { "info" } else { "warning" },
+                action: &action,
+                object_kind: kind.as_str(),
+                object_id,
+                object_name: Some(&draft.name),
+                success,
+                message,
+            })
+            .await;
+        result
+    }
+
+    async fn save_checked(
+        &self,
+        draft: VmDraft,
+        save_anyway: bool,
+    ) -> Result<SaveOutcome, AppError> {
+        let ctx = self
+            .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
+            .await?;
+        let (draft, blocked) = self.settle(&draft, &ctx).await?;
+        let mut errors = draft.validate_identity();
+        errors.extend(blocked);
+        errors.extend(self.reference_errors(&draft).await?);
+        errors.extend(validate_config(&draft.config, &ctx));
+        if !errors.is_empty() {
+            return Err(AppError::Validation { errors });
+        }
+        if !save_anyway {
+            let recs = recommendations(&draft.config, &ctx);
+            if !recs.is_empty() {
+                return Ok(SaveOutcome::NeedsReview {
+                    recommendations: recs,
+                });
+            }
+        }
+        let mut tx = self
+            .repo
+            .pool()
+            .begin()
+            .await
+            .map_err(crate::repository::internal_error)?;
+        let kind = draft.kind;
+        if Repository::config_name_taken(&mut tx, kind, &draft.name, draft.id).await? {
+            return Err(AppError::validation(
+                "name",
+                format!("A {} named '{}' already exists.", kind.noun(), draft.name),
+            ));
+        }
+        let id = draft.id.unwrap_or_else(Uuid::new_v4);
+        let mut pending_restart = Vec::new();
+        let mut write = ConfigWrite {
+            kind,
+            id,
+            name: &draft.name,
+            description: &draft.description,
+            cluster_id: draft.cluster_id,
+            template_id: draft.template_id,
+            instance_type_id: draft.instance_type_id,
+            pool_id: None,
+            size: draft.pool_size as i32,
+            prestarted: draft.prestarted as i32,
+            config: &draft.config,
+            next_run: None,
+        };
+        let now_config;
+        let next_config;
+        match draft.id {
+            None => Repository::insert_config(&mut tx, &write).await?,
+            Some(id) => {
+                let current = Repository::lock_config(&mut tx, kind, id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found(kind.noun()))?;
+                let expected = draft.version.ok_or_else(|| {
+                    AppError::validation("version", "The edit lacks its version.")
+                })?;
+                if current.version != expected {
+                    return Err(stale_edit(kind, &current));
+                }
+                if kind == ConfigKind::Pool && (draft.pool_size as i32) < current.size {
+                    return Err(AppError::validation(
+                        "pool_size",
+                        format!(
+                            "A pool cannot shrink (it holds {} VMs); remove VMs from it instead.",
+                            current.size
+                        ),
+                    ));
+                }
+                if kind == ConfigKind::Vm && current.running() {
+                    let split = split_running_edit(&current.config, &draft.config);
+                    now_config = split.now;
+                    next_config = split.next_run;
+                    pending_restart = split.pending;
+                    write.config = &now_config;
+                    write.next_run = next_config.as_ref();
+                }
+                Repository::update_config(&mut tx, &write, expected).await?;
+            }
+        }
+        if kind == ConfigKind::Pool {
+            self.sync_pool_vms(&mut tx, &draft, id).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(crate::repository::internal_error)?;
+        Ok(SaveOutcome::Saved {
+            id,
+            kind,
+            pending_restart,
+        })
+    }
+
+    /// A pool holds `size` VMs named `<pool>-<n>`, made from the pool's configuration (stateless).
+    /// Stopped VMs take a changed configuration at once; running ones at their next start.
+    async fn sync_pool_vms(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        draft: &VmDraft,
+        pool_id: Uuid,
+    ) -> Result<(), AppError> {
+        let mut config = draft.config.clone();
+        config.stateless = true;
+        let existing = Repository::pool_vms(conn, pool_id).await?;
+        for vm in &existing {
+            let (now, next) = if vm.running() {
+                let split = split_running_edit(&vm.config, &config);
+                (split.now, split.next_run)
+            } else {
+                (config.clone(), None)
+            };
+            let write = pool_vm_write(draft, pool_id, vm.id, &vm.name, &now, next.as_ref());
+            Repository::update_config(conn, &write, vm.version).await?;
+        }
+        let mut n = 1;
+        let mut have = existing.len() as u32;
+        while have < draft.pool_size {
+            let name = format!("{}-{n}", draft.name);
+            n += 1;
+            if existing.iter().any(|v| v.name == name) {
+                continue;
+            }
+            if Repository::config_name_taken(conn, ConfigKind::Vm, &name, None).await? {
+                return Err(AppError::validation(
+                    "name",
+                    format!("The pool's VM name {name} is taken by another VM."),
+                ));
+            }
+            let write = pool_vm_write(draft, pool_id, Uuid::new_v4(), &name, &config, None);
+            Repository::insert_config(conn, &write).await?;
+            have += 1;
+        }
+        Ok(())
+    }
+}
+
+fn pool_vm_write<'a>(
+    draft: &'a VmDraft,
+    pool_id: Uuid,
+    id: Uuid,
+    name: &'a str,
+    config: &'a VmConfig,
+    next_run: Option<&'a VmConfig>,
+) -> ConfigWrite<'a> {
+    ConfigWrite {
+        kind: ConfigKind::Vm,
+        id,
+        name,
+        description: &draft.description,
+        cluster_id: draft.cluster_id,
+        template_id: draft.template_id,
+        instance_type_id: None,
+        pool_id: Some(pool_id),
+        size: 0,
+        prestarted: 0,
+        config,
+        next_run,
+    }
+}
+
+fn stale_edit(kind: ConfigKind, current: &ConfigRecord) -> AppError {
+    AppError::conflict(format!(
+        "{} {} was changed by someone else after you opened it (it is now at version {}). Nothing was saved: close the dialog and open it again to see their changes.",
+        kind.noun(),
+        current.name,
+        current.version
+    ))
+}
+
+/// Takes a VM's huge pages out of a host's free counts: from its vNUMA nodes' cells when pinned,
+/// else from the cells in order.
+pub fn hold_pages(topology: &mut vireo_app::domain::host_topology::HostTopology, cfg: &VmConfig) {
+    let Some(hp) = cfg.huge_pages else { return };
+    let mut take = |cell_id: Option<u32>, mut pages: u64| {
+        for cell in topology
+            .cells
+            .iter_mut()
+            .filter(|c| cell_id.is_none_or(|id| c.id == id))
+        {
+            for p in cell.pages.iter_mut().filter(|p| p.size_kib == hp.size_kib) {
+                let n = pages.min(p.free);
+                p.free -= n;
+                pages -= n;
+            }
+        }
+    };
+    let pinned =
+        !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| n.host_nodes.len() == 1);
+    if pinned {
+        for n in &cfg.numa_nodes {
+            take(Some(n.host_nodes[0]), n.memory_mib * 1024 / hp.size_kib);
+        }
+    } else {
+        take(None, hp.count);
+    }
+}

@@ -1,0 +1,440 @@
+//! VMs, Templates and Pools: the three tables that hold a `VmConfig`. One record type serves all
+//! three (pools add size and prestarted; VMs add pool, host, status and next-run configuration).
+
+use super::{internal, Repository};
+use sqlx::types::Json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::vm_config::{OptimizedFor, VmConfig};
+use vireo_app::error::AppError;
+use vireo_app::models::{PoolRow, TemplateOption, VmRow};
+
+#[derive(Clone, Debug)]
+pub struct ConfigRecord {
+    pub kind: ConfigKind,
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub cluster_id: Option<Uuid>,
+    pub template_id: Option<Uuid>,
+    pub instance_type_id: Option<Uuid>,
+    pub pool_id: Option<Uuid>,
+    pub host_id: Option<Uuid>,
+    pub size: i32,
+    pub prestarted: i32,
+    pub status: String,
+    pub config: VmConfig,
+    pub next_run: Option<VmConfig>,
+    pub version: i32,
+}
+
+impl ConfigRecord {
+    pub fn running(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "up" | "powering_up" | "rebooting" | "paused" | "powering_down"
+        )
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    name: String,
+    description: String,
+    cluster_id: Option<Uuid>,
+    template_id: Option<Uuid>,
+    instance_type_id: Option<Uuid>,
+    pool_id: Option<Uuid>,
+    host_id: Option<Uuid>,
+    size: i32,
+    prestarted: i32,
+    status: String,
+    config: Json<VmConfig>,
+    next_run: Option<Json<VmConfig>>,
+    version: i32,
+}
+
+fn select(kind: ConfigKind) -> &'static str {
+    match kind {
+        ConfigKind::Vm => {
+            "SELECT id, name, description, cluster_id, template_id, instance_type_id, pool_id, host_id,
+                    0 AS size, 0 AS prestarted, status, config, next_run_config AS next_run, version FROM vms"
+        }
+        ConfigKind::Template => {
+            "SELECT id, name, description, cluster_id, NULL::uuid AS template_id, NULL::uuid AS instance_type_id,
+                    NULL::uuid AS pool_id, NULL::uuid AS host_id, 0 AS size, 0 AS prestarted, 'down' AS status,
+                    config, NULL::jsonb AS next_run, version FROM templates"
+        }
+        ConfigKind::Pool => {
+            "SELECT id, name, description, cluster_id, template_id, NULL::uuid AS instance_type_id,
+                    NULL::uuid AS pool_id, NULL::uuid AS host_id, size, prestarted, 'down' AS status,
+                    config, NULL::jsonb AS next_run, version FROM vm_pools"
+        }
+    }
+}
+
+fn table(kind: ConfigKind) -> &'static str {
+    match kind {
+        ConfigKind::Vm => "vms",
+        ConfigKind::Template => "templates",
+        ConfigKind::Pool => "vm_pools",
+    }
+}
+
+fn record(kind: ConfigKind, r: Row) -> ConfigRecord {
+    ConfigRecord {
+        kind,
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        cluster_id: r.cluster_id,
+        template_id: r.template_id,
+        instance_type_id: r.instance_type_id,
+        pool_id: r.pool_id,
+        host_id: r.host_id,
+        size: r.size,
+        prestarted: r.prestarted,
+        status: r.status,
+        config: r.config.0,
+        next_run: r.next_run.map(|j| j.0),
+        version: r.version,
+    }
+}
+
+/// The row a save writes (the record minus what the database owns).
+pub struct ConfigWrite<'a> {
+    pub kind: ConfigKind,
+    pub id: Uuid,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub cluster_id: Option<Uuid>,
+    pub template_id: Option<Uuid>,
+    pub instance_type_id: Option<Uuid>,
+    pub pool_id: Option<Uuid>,
+    pub size: i32,
+    pub prestarted: i32,
+    pub config: &'a VmConfig,
+    pub next_run: Option<&'a VmConfig>,
+}
+
+impl Repository {
+    pub async fn config_record(
+        &self,
+        kind: ConfigKind,
+        id: Uuid,
+    ) -> Result<Option<ConfigRecord>, AppError> {
+        let row: Option<Row> = sqlx::query_as(&format!("{} WHERE id = $1", select(kind)))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(row.map(|r| record(kind, r)))
+    }
+
+    /// Locks the row for the rest of the transaction (the version check happens under the lock).
+    pub async fn lock_config(
+        conn: &mut PgConnection,
+        kind: ConfigKind,
+        id: Uuid,
+    ) -> Result<Option<ConfigRecord>, AppError> {
+        let row: Option<Row> =
+            sqlx::query_as(&format!("{} WHERE id = $1 FOR UPDATE", select(kind)))
+                .bind(id)
+                .fetch_optional(conn)
+                .await
+                .map_err(internal)?;
+        Ok(row.map(|r| record(kind, r)))
+    }
+
+    /// Another object of the same kind already has the name.
+    pub async fn config_name_taken(
+        conn: &mut PgConnection,
+        kind: ConfigKind,
+        name: &str,
+        except: Option<Uuid>,
+    ) -> Result<bool, AppError> {
+        sqlx::query_scalar(&format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE name = $1 AND id IS DISTINCT FROM $2)",
+            table(kind)
+        ))
+        .bind(name)
+        .bind(except)
+        .fetch_one(conn)
+        .await
+        .map_err(internal)
+    }
+
+    pub async fn insert_config(
+        conn: &mut PgConnection,
+        w: &ConfigWrite<'_>,
+    ) -> Result<(), AppError> {
+        let result = match w.kind {
+            ConfigKind::Vm => {
+                sqlx::query(
+                    "INSERT INTO vms (id, name, description, cluster_id, template_id, pool_id, instance_type_id, config)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(w.id)
+                .bind(w.name)
+                .bind(w.description)
+                .bind(w.cluster_id)
+                .bind(w.template_id)
+                .bind(w.pool_id)
+                .bind(w.instance_type_id)
+                .bind(Json(w.config))
+                .execute(conn)
+                .await
+            }
+            ConfigKind::Template => {
+                sqlx::query("INSERT INTO templates (id, name, description, cluster_id, config) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(w.id)
+                    .bind(w.name)
+                    .bind(w.description)
+                    .bind(w.cluster_id)
+                    .bind(Json(w.config))
+                    .execute(conn)
+                    .await
+            }
+            ConfigKind::Pool => {
+                sqlx::query(
+                    "INSERT INTO vm_pools (id, name, description, cluster_id, template_id, size, prestarted, config)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(w.id)
+                .bind(w.name)
+                .bind(w.description)
+                .bind(w.cluster_id)
+                .bind(w.template_id)
+                .bind(w.size)
+                .bind(w.prestarted)
+                .bind(Json(w.config))
+                .execute(conn)
+                .await
+            }
+        };
+        result
+            .map(|_| ())
+            .map_err(super::db_error(w.kind.noun(), w.name))
+    }
+
+    /// Updates under the version check; the caller holds the row lock.
+    pub async fn update_config(
+        conn: &mut PgConnection,
+        w: &ConfigWrite<'_>,
+        expected_version: i32,
+    ) -> Result<i32, AppError> {
+        let version: Option<i32> = match w.kind {
+            ConfigKind::Vm => sqlx::query_scalar(
+                "UPDATE vms SET name = $2, description = $3, cluster_id = $4, template_id = $5, instance_type_id = $6,
+                        config = $7, next_run_config = $8, version = version + 1, updated_at = now()
+                 WHERE id = $1 AND version = $9 RETURNING version",
+            )
+            .bind(w.id)
+            .bind(w.name)
+            .bind(w.description)
+            .bind(w.cluster_id)
+            .bind(w.template_id)
+            .bind(w.instance_type_id)
+            .bind(Json(w.config))
+            .bind(w.next_run.map(Json))
+            .bind(expected_version)
+            .fetch_optional(conn)
+            .await,
+            ConfigKind::Template => sqlx::query_scalar(
+                "UPDATE templates SET name = $2, description = $3, cluster_id = $4, config = $5, version = version + 1,
+                        updated_at = now()
+                 WHERE id = $1 AND version = $6 RETURNING version",
+            )
+            .bind(w.id)
+            .bind(w.name)
+            .bind(w.description)
+            .bind(w.cluster_id)
+            .bind(Json(w.config))
+            .bind(expected_version)
+            .fetch_optional(conn)
+            .await,
+            ConfigKind::Pool => sqlx::query_scalar(
+                "UPDATE vm_pools SET name = $2, description = $3, cluster_id = $4, template_id = $5, size = $6,
+                        prestarted = $7, config = $8, version = version + 1, updated_at = now()
+                 WHERE id = $1 AND version = $9 RETURNING version",
+            )
+            .bind(w.id)
+            .bind(w.name)
+            .bind(w.description)
+            .bind(w.cluster_id)
+            .bind(w.template_id)
+            .bind(w.size)
+            .bind(w.prestarted)
+            .bind(Json(w.config))
+            .bind(expected_version)
+            .fetch_optional(conn)
+            .await,
+        }
+        .map_err(super::db_error(w.kind.noun(), w.name))?;
+        version.ok_or_else(|| {
+            AppError::conflict(format!(
+                "{} {} was changed by someone else.",
+                w.kind.noun(),
+                w.name
+            ))
+        })
+    }
+
+    /// The pool's VMs, by name.
+    pub async fn pool_vms(
+        conn: &mut PgConnection,
+        pool_id: Uuid,
+    ) -> Result<Vec<ConfigRecord>, AppError> {
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "{} WHERE pool_id = $1 ORDER BY name FOR UPDATE",
+            select(ConfigKind::Vm)
+        ))
+        .bind(pool_id)
+        .fetch_all(conn)
+        .await
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| record(ConfigKind::Vm, r))
+            .collect())
+    }
+
+    /// VMs pinned to `host_id` (their first placement host), except `except`: whose CPUs and huge
+    /// pages the rules must not hand out again.
+    pub async fn vms_pinned_to(
+        &self,
+        host_id: Uuid,
+        except: Option<Uuid>,
+    ) -> Result<Vec<ConfigRecord>, AppError> {
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "{} WHERE config -> 'placement_hosts' ->> 0 = $1 AND id IS DISTINCT FROM $2 ORDER BY name",
+            select(ConfigKind::Vm)
+        ))
+        .bind(host_id.to_string())
+        .bind(except)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| record(ConfigKind::Vm, r))
+            .collect())
+    }
+
+    pub async fn template_options(&self) -> Result<Vec<TemplateOption>, AppError> {
+        let rows: Vec<(Uuid, String, Option<Uuid>, Option<String>)> =
+            sqlx::query_as("SELECT id, name, cluster_id, optimized_for FROM templates ORDER BY name = 'Blank' DESC, name")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, cluster_id, o)| TemplateOption {
+                id,
+                name,
+                cluster_id,
+                optimized_for: o
+                    .as_deref()
+                    .and_then(OptimizedFor::parse)
+                    .unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    pub async fn list_vm_rows(&self) -> Result<Vec<VmRow>, AppError> {
+        #[derive(sqlx::FromRow)]
+        struct VmGridRow {
+            id: Uuid,
+            name: String,
+            description: String,
+            status: String,
+            cluster_name: String,
+            host_name: Option<String>,
+            template_name: String,
+            pool_name: Option<String>,
+            optimized_for: Option<String>,
+            stateless: Option<bool>,
+            memory_mib: Option<i64>,
+            vcpus: Option<i32>,
+            next_run: bool,
+        }
+        let rows: Vec<VmGridRow> = sqlx::query_as(
+            "SELECT v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
+                    t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
+                    v.next_run_config IS NOT NULL AS next_run
+             FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
+                  LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id
+             ORDER BY v.name LIMIT 1000",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| VmRow {
+                id: r.id,
+                name: r.name,
+                description: r.description,
+                status: r.status,
+                cluster_name: r.cluster_name,
+                host_name: r.host_name,
+                template_name: r.template_name,
+                pool_name: r.pool_name,
+                optimized_for: r
+                    .optimized_for
+                    .as_deref()
+                    .and_then(OptimizedFor::parse)
+                    .unwrap_or_default(),
+                stateless: r.stateless.unwrap_or(false),
+                memory_mib: r.memory_mib.unwrap_or(0),
+                vcpus: r.vcpus.unwrap_or(0),
+                next_run: r.next_run,
+            })
+            .collect())
+    }
+
+    pub async fn list_pool_rows(&self) -> Result<Vec<PoolRow>, AppError> {
+        #[derive(sqlx::FromRow)]
+        struct PoolGridRow {
+            id: Uuid,
+            name: String,
+            description: String,
+            template_name: String,
+            cluster_name: String,
+            optimized_for: Option<String>,
+            size: i32,
+            vm_count: i64,
+            running: i64,
+        }
+        let rows: Vec<PoolGridRow> = sqlx::query_as(
+            "SELECT p.id, p.name, p.description, t.name AS template_name, c.name AS cluster_name, p.optimized_for, p.size,
+                    (SELECT count(*) FROM vms v WHERE v.pool_id = p.id) AS vm_count,
+                    (SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up') AS running
+             FROM vm_pools p JOIN templates t ON t.id = p.template_id JOIN clusters c ON c.id = p.cluster_id
+             ORDER BY p.name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PoolRow {
+                id: r.id,
+                name: r.name,
+                description: r.description,
+                template_name: r.template_name,
+                cluster_name: r.cluster_name,
+                optimized_for: r
+                    .optimized_for
+                    .as_deref()
+                    .and_then(OptimizedFor::parse)
+                    .unwrap_or_default(),
+                size: r.size,
+                vm_count: r.vm_count,
+                running: r.running,
+            })
+            .collect())
+    }
+}
