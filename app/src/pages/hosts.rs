@@ -1,11 +1,12 @@
 mod add_host_dialog;
 
-use crate::api::hosts::list_hosts;
+use crate::api::hosts::{list_hosts, SetHostKsm};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::host_topology_card::HostTopologyCard;
 use crate::domain::host_topology::page_size_label;
 use crate::models::HostView;
 use add_host_dialog::AddHostDialog;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -19,6 +20,7 @@ pub fn HostsPage() -> impl IntoView {
     let dialog_open = move || query.with(|q| q.get("dialog").as_deref() == Some("add"));
     // Refetched after a host is added (the dialog bumps it).
     let reload = RwSignal::new(0u32);
+    provide_context(HostsReload(reload));
     let hosts = Resource::new(move || reload.get(), |_| list_hosts());
 
     view! {
@@ -49,6 +51,36 @@ pub fn HostsPage() -> impl IntoView {
                 <AddHostDialog on_added=move || reload.update(|n| *n += 1) />
             </Show>
         </div>
+    }
+}
+
+/// Bumped to refetch the hosts after a change made on this page.
+#[derive(Clone, Copy)]
+struct HostsReload(RwSignal<u32>);
+
+/// Start or stop KSM on the host: through libvirt (`shm_run`) on real hosts; a simulated host keeps
+/// the setting in Vireo, and the form says so.
+#[component]
+fn KsmForm(host: HostView) -> impl IntoView {
+    let action = ServerAction::<SetHostKsm>::new();
+    let reload = use_context::<HostsReload>();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(HostsReload(r))) = (action.value().get(), reload) {
+            r.update(|n| *n += 1);
+        }
+    });
+    let running = host.ksm_running.unwrap_or(true);
+    let error = move || action.value().get().and_then(Result::err);
+    view! {
+        <ActionForm action attr:class="inline-form" attr:id="ksm-form">
+            <input type="hidden" name="host_id" value=host.id.to_string() />
+            <input type="hidden" name="running" value=if running { "off" } else { "on" } />
+            <button type="submit" class="btn">{if running { "Stop KSM" } else { "Start KSM" }}</button>
+            {host.simulated_topology.is_some().then(|| view! {
+                <span class="hint">" Simulated host: Vireo records the KSM state itself."</span>
+            })}
+            {move || error().map(|error| view! { <ErrorNotice error /> })}
+        </ActionForm>
     }
 }
 
@@ -107,6 +139,7 @@ fn HostDetail(host: HostView) -> impl IntoView {
         Some(false) => "stopped",
         None => "unknown",
     };
+    let ksm_form = view! { <KsmForm host=host.clone() /> };
     view! {
         <section class="detail" aria-label=format!("Host {}", host.name)>
             <h2>{host.name.clone()}</h2>
@@ -114,8 +147,9 @@ fn HostDetail(host: HostView) -> impl IntoView {
             <dl class="facts">
                 <div><dt>"URI"</dt><dd class="mono">{host.uri.clone()}</dd></div>
                 <div><dt>"Cluster"</dt><dd>{host.cluster_name.clone()}</dd></div>
-                <div><dt>"KSM"</dt><dd>{ksm}</dd></div>
+                <div><dt>"KSM"</dt><dd data-testid="ksm">{ksm}</dd></div>
             </dl>
+            {ksm_form}
             <HostTopologyCard topology=host.topology.clone() simulated=host.simulated_topology.clone() />
         </section>
     }

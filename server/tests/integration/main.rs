@@ -2,6 +2,7 @@
 //! database per test) and libvirt's in-process test driver.
 
 mod auth_flow;
+mod configs;
 mod hosts;
 mod schema;
 mod support;
