@@ -134,6 +134,61 @@ impl NumaCell {
     }
 }
 
+impl HostTopology {
+    /// A host with Linux CPU numbering (CPU id = thread × sockets × cores + socket × cores + core),
+    /// one NUMA cell per socket with `memory_kib` each and the given huge pages per cell (all free).
+    /// For benchmarks and tests of topologies Vireo does not ship as files.
+    pub fn synthetic(
+        sockets: u32,
+        cores: u32,
+        threads: u32,
+        memory_kib: u64,
+        huge_pages: &[(u64, u64)],
+    ) -> Self {
+        let id = |s: u32, c: u32, t: u32| t * sockets * cores + s * cores + c;
+        let cells = (0..sockets)
+            .map(|s| {
+                let mut cpus: Vec<HostCpu> = (0..threads)
+                    .flat_map(|t| (0..cores).map(move |c| (c, t)))
+                    .map(|(c, t)| HostCpu {
+                        id: id(s, c, t),
+                        socket_id: s,
+                        core_id: c,
+                        siblings: CpuSet::from_ids((0..threads).map(|t| id(s, c, t))),
+                    })
+                    .collect();
+                cpus.sort_by_key(|c| c.id);
+                let huge_kib: u64 = huge_pages.iter().map(|(size, n)| size * n).sum();
+                let mut pages = vec![PageCount {
+                    size_kib: 4,
+                    total: memory_kib.saturating_sub(huge_kib) / 4,
+                    free: 0,
+                }];
+                pages.extend(huge_pages.iter().map(|(size_kib, n)| PageCount {
+                    size_kib: *size_kib,
+                    total: *n,
+                    free: *n,
+                }));
+                NumaCell {
+                    id: s,
+                    memory_kib,
+                    cpus,
+                    pages,
+                }
+            })
+            .collect();
+        Self {
+            arch: "x86_64".into(),
+            cpu_model: None,
+            sockets,
+            cores_per_socket: cores,
+            threads_per_core: threads,
+            cpu_flags: vec!["invtsc".into()],
+            cells,
+        }
+    }
+}
+
 /// Human form of a page size: `2 MiB`, `1 GiB`, `4 KiB`.
 pub fn page_size_label(size_kib: u64) -> String {
     if size_kib >= 1_048_576 && size_kib.is_multiple_of(1_048_576) {

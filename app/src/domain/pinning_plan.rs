@@ -248,43 +248,9 @@ pub fn plan_housekeeping(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::host_topology::{HostCpu, NumaCell};
 
-    /// Linux numbering: `sockets` × `cores` × `threads`, one cell per socket, CPU id =
-    /// thread × sockets × cores + socket × cores + core.
-    pub(crate) fn host(sockets: u32, cores: u32, threads: u32) -> HostTopology {
-        let id = |s: u32, c: u32, t: u32| t * sockets * cores + s * cores + c;
-        let cells = (0..sockets)
-            .map(|s| {
-                let mut cpus = Vec::new();
-                for t in 0..threads {
-                    for c in 0..cores {
-                        cpus.push(HostCpu {
-                            id: id(s, c, t),
-                            socket_id: s,
-                            core_id: c,
-                            siblings: CpuSet::from_ids((0..threads).map(|t| id(s, c, t))),
-                        });
-                    }
-                }
-                cpus.sort_by_key(|c| c.id);
-                NumaCell {
-                    id: s,
-                    memory_kib: 64 << 20,
-                    cpus,
-                    pages: vec![],
-                }
-            })
-            .collect();
-        HostTopology {
-            arch: "x86_64".into(),
-            cpu_model: None,
-            sockets,
-            cores_per_socket: cores,
-            threads_per_core: threads,
-            cpu_flags: vec![],
-            cells,
-        }
+    fn host(sockets: u32, cores: u32, threads: u32) -> HostTopology {
+        HostTopology::synthetic(sockets, cores, threads, 64 << 20, &[])
     }
 
     fn topo(sockets: u32, cores: u32, threads: u32) -> CpuTopology {

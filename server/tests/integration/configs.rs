@@ -7,12 +7,20 @@ use axum::http::{header, Request, StatusCode};
 use uuid::Uuid;
 use vireo_app::backend::Backend;
 use vireo_app::domain::draft::{to_pairs, ConfigKind, VmDraft};
-use vireo_app::domain::recommendations::{apply_fixes, recommendations, HostAction, RecommendationId};
+use vireo_app::domain::recommendations::{
+    apply_fixes, recommendations, HostAction, RecommendationId,
+};
 use vireo_app::domain::vm_config::{CpuTopology, HugePages, OptimizedFor};
 use vireo_app::error::AppError;
 use vireo_app::models::{ClusterDraft, CurrentUser, SaveOutcome};
 
-const ALL: [RecommendationId; 5] = [RecommendationId::R1, RecommendationId::R2, RecommendationId::R3, RecommendationId::R4, RecommendationId::R5];
+const ALL: [RecommendationId; 5] = [
+    RecommendationId::R1,
+    RecommendationId::R2,
+    RecommendationId::R3,
+    RecommendationId::R4,
+    RecommendationId::R5,
+];
 
 async fn admin(app: &TestApp) -> CurrentUser {
     let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
@@ -25,15 +33,32 @@ async fn hp_draft(app: &TestApp, kind: ConfigKind, name: &str) -> VmDraft {
     d.name = name.into();
     d.config.os_type = "rhel_9x64".into();
     d.config.memory_mib = 2048;
-    d.config.cpu = CpuTopology { sockets: 1, cores: 2, threads: 1 };
+    d.config.cpu = CpuTopology {
+        sockets: 1,
+        cores: 2,
+        threads: 1,
+    };
     d.config.optimized_for = OptimizedFor::HighPerformance;
-    let ctx = app.state.service.rule_context(d.cluster_id, &d.config.os_type, d.id).await.unwrap();
+    let ctx = app
+        .state
+        .service
+        .rule_context(d.cluster_id, &d.config.os_type, d.id)
+        .await
+        .unwrap();
     vireo_app::domain::dialog::refresh(&d, &ctx, None).draft
 }
 
 async fn fixed(app: &TestApp, d: &VmDraft) -> VmDraft {
-    let ctx = app.state.service.rule_context(d.cluster_id, &d.config.os_type, d.id).await.unwrap();
-    VmDraft { config: apply_fixes(&d.config, &ctx, &ALL), ..d.clone() }
+    let ctx = app
+        .state
+        .service
+        .rule_context(d.cluster_id, &d.config.os_type, d.id)
+        .await
+        .unwrap();
+    VmDraft {
+        config: apply_fixes(&d.config, &ctx, &ALL),
+        ..d.clone()
+    }
 }
 
 fn saved_id(outcome: SaveOutcome) -> Uuid {
@@ -44,7 +69,10 @@ fn saved_id(outcome: SaveOutcome) -> Uuid {
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&app.pool).await.unwrap()
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -52,19 +80,49 @@ async fn unmet_recommendations_stop_the_save_until_fixed_or_accepted() {
     let app = app().await;
     let actor = admin(&app).await;
     let draft = hp_draft(&app, ConfigKind::Vm, "db1").await;
-    assert!(draft.config.headless && draft.config.high_availability, "the profile was applied");
+    assert!(
+        draft.config.headless && draft.config.high_availability,
+        "the profile was applied"
+    );
 
-    let outcome = app.state.service.save(&actor, draft.clone(), false).await.unwrap();
-    let SaveOutcome::NeedsReview { recommendations } = outcome else { panic!("expected a review") };
+    let outcome = app
+        .state
+        .service
+        .save(&actor, draft.clone(), false)
+        .await
+        .unwrap();
+    let SaveOutcome::NeedsReview { recommendations } = outcome else {
+        panic!("expected a review")
+    };
     assert_eq!(recommendations.len(), 5);
     assert!(recommendations.iter().all(|r| r.fix.is_some()));
     assert_eq!(count(&app, "vms").await, 0, "nothing written");
 
-    let id = saved_id(app.state.service.save(&actor, fixed(&app, &draft).await, false).await.unwrap());
-    let stored = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap();
-    assert_eq!(stored.draft.config.optimized_for, OptimizedFor::HighPerformance);
+    let id = saved_id(
+        app.state
+            .service
+            .save(&actor, fixed(&app, &draft).await, false)
+            .await
+            .unwrap(),
+    );
+    let stored = app
+        .state
+        .service
+        .load_draft(ConfigKind::Vm, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.draft.config.optimized_for,
+        OptimizedFor::HighPerformance
+    );
     assert_eq!(stored.draft.config.cpu_pinning.len(), 2);
-    assert_eq!(stored.draft.config.huge_pages, Some(HugePages { size_kib: 1_048_576, count: 2 }));
+    assert_eq!(
+        stored.draft.config.huge_pages,
+        Some(HugePages {
+            size_kib: 1_048_576,
+            count: 2
+        })
+    );
     assert_eq!(stored.draft.version, Some(1));
     let last = event_messages(&app.pool).await.pop().unwrap();
     assert_eq!((last.0.as_str(), last.1.as_str()), ("vm.create", "success"));
@@ -80,12 +138,26 @@ async fn a_second_hp_vm_is_never_pinned_onto_the_first_ones_cpus_or_pages() {
     let app = app().await;
     let actor = admin(&app).await;
     let first = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "a").await).await;
-    saved_id(app.state.service.save(&actor, first.clone(), false).await.unwrap());
+    saved_id(
+        app.state
+            .service
+            .save(&actor, first.clone(), false)
+            .await
+            .unwrap(),
+    );
     let second = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "b").await).await;
-    assert!(!first.config.claimed_cpus().intersects(&second.config.claimed_cpus()));
+    assert!(!first
+        .config
+        .claimed_cpus()
+        .intersects(&second.config.claimed_cpus()));
     saved_id(app.state.service.save(&actor, second, false).await.unwrap());
     let host = app.state.repo.list_hosts().await.unwrap().remove(0);
-    let ctx = app.state.service.rule_context(first.cluster_id, "rhel_9x64", None).await.unwrap();
+    let ctx = app
+        .state
+        .service
+        .rule_context(first.cluster_id, "rhel_9x64", None)
+        .await
+        .unwrap();
     let facts = ctx.host(host.id).unwrap();
     assert_eq!(facts.claims.len(), 2);
     // Each took 2 × 1 GiB from its cell: 30 of 32 left.
@@ -96,18 +168,46 @@ async fn a_second_hp_vm_is_never_pinned_onto_the_first_ones_cpus_or_pages() {
 async fn a_stale_edit_is_a_conflict_and_overwrites_nothing() {
     let app = app().await;
     let actor = admin(&app).await;
-    let mut d = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
+    let mut d = app
+        .state
+        .service
+        .new_draft(ConfigKind::Vm, None)
+        .await
+        .unwrap();
     d.name = "web1".into();
     let id = saved_id(app.state.service.save(&actor, d, false).await.unwrap());
-    let mut mine = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap().draft;
+    let mut mine = app
+        .state
+        .service
+        .load_draft(ConfigKind::Vm, id)
+        .await
+        .unwrap()
+        .draft;
     let mut theirs = mine.clone();
     theirs.description = "theirs".into();
     saved_id(app.state.service.save(&actor, theirs, false).await.unwrap());
     mine.description = "mine".into();
-    let err = app.state.service.save(&actor, mine, false).await.unwrap_err();
-    let AppError::Conflict { message } = err else { panic!("expected a conflict") };
-    assert!(message.contains("VM web1 was changed by someone else") && message.contains("Nothing was saved"), "{message}");
-    let now = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap().draft;
+    let err = app
+        .state
+        .service
+        .save(&actor, mine, false)
+        .await
+        .unwrap_err();
+    let AppError::Conflict { message } = err else {
+        panic!("expected a conflict")
+    };
+    assert!(
+        message.contains("VM web1 was changed by someone else")
+            && message.contains("Nothing was saved"),
+        "{message}"
+    );
+    let now = app
+        .state
+        .service
+        .load_draft(ConfigKind::Vm, id)
+        .await
+        .unwrap()
+        .draft;
     assert_eq!((now.description.as_str(), now.version), ("theirs", Some(2)));
     assert_eq!(event_messages(&app.pool).await.pop().unwrap().1, "failure");
 }
@@ -117,16 +217,33 @@ async fn a_vm_inherits_optimized_for_and_settings_from_its_template() {
     let app = app().await;
     let actor = admin(&app).await;
     let template = hp_draft(&app, ConfigKind::Template, "hp-tpl").await;
-    let tid = saved_id(app.state.service.save(&actor, template.clone(), true).await.unwrap());
-    let vm = app.state.service.new_draft(ConfigKind::Vm, Some(tid)).await.unwrap();
+    let tid = saved_id(
+        app.state
+            .service
+            .save(&actor, template.clone(), true)
+            .await
+            .unwrap(),
+    );
+    let vm = app
+        .state
+        .service
+        .new_draft(ConfigKind::Vm, Some(tid))
+        .await
+        .unwrap();
     assert_eq!(vm.template_id, Some(tid));
-    assert_eq!(vm.config, template.config, "every setting inherited, Optimized for included");
+    assert_eq!(
+        vm.config, template.config,
+        "every setting inherited, Optimized for included"
+    );
     let mut vm = vm;
     vm.name = "from-tpl".into();
     let id = saved_id(app.state.service.save(&actor, vm, true).await.unwrap());
     let rows = app.state.service.list_vms().await.unwrap();
     let row = rows.iter().find(|r| r.id == id).unwrap();
-    assert_eq!((row.optimized_for, row.template_name.as_str()), (OptimizedFor::HighPerformance, "hp-tpl"));
+    assert_eq!(
+        (row.optimized_for, row.template_name.as_str()),
+        (OptimizedFor::HighPerformance, "hp-tpl")
+    );
 }
 
 #[tokio::test]
@@ -134,31 +251,75 @@ async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
     let app = app().await;
     let actor = admin(&app).await;
     let template = hp_draft(&app, ConfigKind::Template, "pool-tpl").await;
-    let tid = saved_id(app.state.service.save(&actor, template, true).await.unwrap());
-    let mut pool = app.state.service.new_draft(ConfigKind::Pool, Some(tid)).await.unwrap();
+    let tid = saved_id(
+        app.state
+            .service
+            .save(&actor, template, true)
+            .await
+            .unwrap(),
+    );
+    let mut pool = app
+        .state
+        .service
+        .new_draft(ConfigKind::Pool, Some(tid))
+        .await
+        .unwrap();
     assert!(pool.config.stateless);
-    assert_eq!(pool.config.optimized_for, OptimizedFor::HighPerformance, "inherited from the template");
+    assert_eq!(
+        pool.config.optimized_for,
+        OptimizedFor::HighPerformance,
+        "inherited from the template"
+    );
     pool.name = "hpc".into();
     pool.pool_size = 3;
     let pid = saved_id(app.state.service.save(&actor, pool, true).await.unwrap());
     let vms = app.state.service.list_vms().await.unwrap();
-    let names: Vec<&str> = vms.iter().filter(|v| v.pool_name.as_deref() == Some("hpc")).map(|v| v.name.as_str()).collect();
+    let names: Vec<&str> = vms
+        .iter()
+        .filter(|v| v.pool_name.as_deref() == Some("hpc"))
+        .map(|v| v.name.as_str())
+        .collect();
     assert_eq!(names, vec!["hpc-1", "hpc-2", "hpc-3"]);
-    assert!(vms.iter().filter(|v| v.pool_name.is_some()).all(|v| v.stateless && v.optimized_for == OptimizedFor::HighPerformance));
+    assert!(vms
+        .iter()
+        .filter(|v| v.pool_name.is_some())
+        .all(|v| v.stateless && v.optimized_for == OptimizedFor::HighPerformance));
 
-    let mut edit = app.state.service.load_draft(ConfigKind::Pool, pid).await.unwrap().draft;
+    let mut edit = app
+        .state
+        .service
+        .load_draft(ConfigKind::Pool, pid)
+        .await
+        .unwrap()
+        .draft;
     edit.pool_size = 4;
     edit.config.memory_mib = 4096;
     saved_id(app.state.service.save(&actor, edit, true).await.unwrap());
     let vms = app.state.service.list_vms().await.unwrap();
     assert_eq!(vms.iter().filter(|v| v.pool_name.is_some()).count(), 4);
-    assert!(vms.iter().filter(|v| v.pool_name.is_some()).all(|v| v.memory_mib == 4096), "stopped pool VMs follow the pool");
+    assert!(
+        vms.iter()
+            .filter(|v| v.pool_name.is_some())
+            .all(|v| v.memory_mib == 4096),
+        "stopped pool VMs follow the pool"
+    );
     let pools = app.state.service.list_pools().await.unwrap();
     assert_eq!((pools[0].size, pools[0].vm_count), (4, 4));
 
-    let mut shrink = app.state.service.load_draft(ConfigKind::Pool, pid).await.unwrap().draft;
+    let mut shrink = app
+        .state
+        .service
+        .load_draft(ConfigKind::Pool, pid)
+        .await
+        .unwrap()
+        .draft;
     shrink.pool_size = 2;
-    let err = app.state.service.save(&actor, shrink, true).await.unwrap_err();
+    let err = app
+        .state
+        .service
+        .save(&actor, shrink, true)
+        .await
+        .unwrap_err();
     assert!(err.field_messages("pool_size")[0].contains("cannot shrink"));
 }
 
@@ -166,16 +327,37 @@ async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
 async fn an_instance_type_overrides_the_profile_and_saving_enforces_it() {
     let app = app().await;
     let actor = admin(&app).await;
-    let large = app.state.repo.list_instance_types().await.unwrap().into_iter().find(|i| i.name == "Large").unwrap();
+    let large = app
+        .state
+        .repo
+        .list_instance_types()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.name == "Large")
+        .unwrap();
     let mut d = hp_draft(&app, ConfigKind::Vm, "it1").await;
     d.instance_type_id = Some(large.id);
     // The browser sent the profile's values; the server applies the instance type over them.
     let id = saved_id(app.state.service.save(&actor, d, true).await.unwrap());
-    let saved = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap().draft;
+    let saved = app
+        .state
+        .service
+        .load_draft(ConfigKind::Vm, id)
+        .await
+        .unwrap()
+        .draft;
     assert_eq!(saved.config.memory_mib, 8192);
     assert_eq!(saved.config.vcpus(), 4);
-    assert!(saved.config.memory_balloon, "Large turns the balloon back on over A9");
-    assert_eq!(saved.config.optimized_for, OptimizedFor::HighPerformance, "never the profile itself");
+    assert!(
+        saved.config.memory_balloon,
+        "Large turns the balloon back on over A9"
+    );
+    assert_eq!(
+        saved.config.optimized_for,
+        OptimizedFor::HighPerformance,
+        "never the profile itself"
+    );
 }
 
 #[tokio::test]
@@ -184,9 +366,18 @@ async fn editing_a_running_vm_saves_restart_fields_for_the_next_run() {
     let actor = admin(&app).await;
     let d = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "run1").await).await;
     let id = saved_id(app.state.service.save(&actor, d, false).await.unwrap());
-    sqlx::query("UPDATE vms SET status = 'up' WHERE id = $1").bind(id).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE vms SET status = 'up' WHERE id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
 
-    let env = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap();
+    let env = app
+        .state
+        .service
+        .load_draft(ConfigKind::Vm, id)
+        .await
+        .unwrap();
     assert!(env.running);
     let mut edit = env.draft;
     edit.config.high_availability = false;
@@ -195,19 +386,43 @@ async fn editing_a_running_vm_saves_restart_fields_for_the_next_run() {
     let preview = app.state.service.preview(&edit).await.unwrap();
     assert_eq!(preview.pending_restart, vec!["USB Support".to_string()]);
     let outcome = app.state.service.save(&actor, edit, true).await.unwrap();
-    let SaveOutcome::Saved { pending_restart, .. } = outcome else { panic!() };
+    let SaveOutcome::Saved {
+        pending_restart, ..
+    } = outcome
+    else {
+        panic!()
+    };
     assert_eq!(pending_restart, vec!["USB Support".to_string()]);
 
-    let rec = app.state.repo.config_record(ConfigKind::Vm, id).await.unwrap().unwrap();
+    let rec = app
+        .state
+        .repo
+        .config_record(ConfigKind::Vm, id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!rec.config.high_availability, "HA applies at once");
     assert!(!rec.config.usb_enabled, "USB waits for the restart");
     assert!(rec.next_run.as_ref().unwrap().usb_enabled);
     assert_eq!(rec.description, "now");
-    let env = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap();
+    let env = app
+        .state
+        .service
+        .load_draft(ConfigKind::Vm, id)
+        .await
+        .unwrap();
     assert_eq!(env.pending_next_run, vec!["USB Support".to_string()]);
-    assert!(env.draft.config.usb_enabled, "the dialog edits the pending configuration");
+    assert!(
+        env.draft.config.usb_enabled,
+        "the dialog edits the pending configuration"
+    );
     assert!(app.state.service.list_vms().await.unwrap()[0].next_run);
-    assert!(event_messages(&app.pool).await.pop().unwrap().2.contains("after its next start: USB Support"));
+    assert!(event_messages(&app.pool)
+        .await
+        .pop()
+        .unwrap()
+        .2
+        .contains("after its next start: USB Support"));
 }
 
 #[tokio::test]
@@ -217,20 +432,51 @@ async fn gates_and_validation_errors_are_field_data_and_nothing_is_saved() {
     let mut d = hp_draft(&app, ConfigKind::Vm, "win").await;
     d.config.os_type = "windows_2022".into();
     d.config.cpu_pinning = vireo_app::domain::pinning::parse_vcpu_pins("0#99").unwrap();
-    let err = app.state.service.save(&actor, d.clone(), true).await.unwrap_err();
-    let AppError::Validation { errors } = &err else { panic!("{err:?}") };
+    let err = app
+        .state
+        .service
+        .save(&actor, d.clone(), true)
+        .await
+        .unwrap_err();
+    let AppError::Validation { errors } = &err else {
+        panic!("{err:?}")
+    };
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-    assert!(fields.contains(&"optimized_for") && fields.contains(&"cpu_pinning"), "{fields:?}");
+    assert!(
+        fields.contains(&"optimized_for") && fields.contains(&"cpu_pinning"),
+        "{fields:?}"
+    );
     assert_eq!(count(&app, "vms").await, 0);
     let preview = app.state.service.preview(&d).await.unwrap();
     assert!(!preview.errors.is_empty() && preview.recommendations.is_empty());
 
-    let mut dup = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
+    let mut dup = app
+        .state
+        .service
+        .new_draft(ConfigKind::Vm, None)
+        .await
+        .unwrap();
     dup.name = "same".into();
-    saved_id(app.state.service.save(&actor, dup.clone(), true).await.unwrap());
+    saved_id(
+        app.state
+            .service
+            .save(&actor, dup.clone(), true)
+            .await
+            .unwrap(),
+    );
     let err = app.state.service.save(&actor, dup, true).await.unwrap_err();
-    assert_eq!(err.field_messages("name"), vec!["A VM named 'same' already exists.".to_string()]);
-    assert!(app.state.service.load_draft(ConfigKind::Template, Uuid::nil()).await.is_err(), "Blank is read-only");
+    assert_eq!(
+        err.field_messages("name"),
+        vec!["A VM named 'same' already exists.".to_string()]
+    );
+    assert!(
+        app.state
+            .service
+            .load_draft(ConfigKind::Template, Uuid::nil())
+            .await
+            .is_err(),
+        "Blank is read-only"
+    );
 }
 
 #[tokio::test]
@@ -238,21 +484,38 @@ async fn host_settings_on_a_simulated_host_are_kept_in_vireo() {
     let app = app().await;
     let actor = admin(&app).await;
     let host = app.state.repo.list_hosts().await.unwrap().remove(0);
-    let off = app.state.service.set_host_ksm(&actor, host.id, false).await.unwrap();
+    let off = app
+        .state
+        .service
+        .set_host_ksm(&actor, host.id, false)
+        .await
+        .unwrap();
     assert_eq!(off.ksm_running, Some(false));
     // R4 is met by the host once the VM is pinned there.
     let d = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "k").await).await;
     let mut no_ksm_fix = d.clone();
     no_ksm_fix.config.ksm_disabled = false;
-    let ctx = app.state.service.rule_context(d.cluster_id, "rhel_9x64", None).await.unwrap();
-    assert!(recommendations(&no_ksm_fix.config, &ctx).iter().all(|r| r.id != RecommendationId::R4));
+    let ctx = app
+        .state
+        .service
+        .rule_context(d.cluster_id, "rhel_9x64", None)
+        .await
+        .unwrap();
+    assert!(recommendations(&no_ksm_fix.config, &ctx)
+        .iter()
+        .all(|r| r.id != RecommendationId::R4));
 
     let grown = app
         .state
         .service
         .apply_host_action(
             &actor,
-            HostAction::AllocateHugePages { host_id: host.id, host_name: host.name.clone(), size_kib: 2048, per_cell: vec![(1, 100)] },
+            HostAction::AllocateHugePages {
+                host_id: host.id,
+                host_name: host.name.clone(),
+                size_kib: 2048,
+                per_cell: vec![(1, 100)],
+            },
         )
         .await
         .unwrap();
@@ -262,14 +525,30 @@ async fn host_settings_on_a_simulated_host_are_kept_in_vireo() {
         .service
         .apply_host_action(
             &actor,
-            HostAction::AllocateHugePages { host_id: host.id, host_name: host.name, size_kib: 1_048_576, per_cell: vec![(0, 1000)] },
+            HostAction::AllocateHugePages {
+                host_id: host.id,
+                host_name: host.name,
+                size_kib: 1_048_576,
+                per_cell: vec![(0, 1000)],
+            },
         )
         .await
         .unwrap_err();
-    assert!(too_many.to_string().contains("too little memory"), "{too_many}");
-    let events: Vec<String> = event_messages(&app.pool).await.into_iter().map(|e| e.2).collect();
-    assert!(events.iter().any(|e| e.contains("KSM stopped on host default-host (simulated host")));
-    assert!(events.iter().any(|e| e.contains("Allocated 100 more 2 MiB pages")));
+    assert!(
+        too_many.to_string().contains("too little memory"),
+        "{too_many}"
+    );
+    let events: Vec<String> = event_messages(&app.pool)
+        .await
+        .into_iter()
+        .map(|e| e.2)
+        .collect();
+    assert!(events
+        .iter()
+        .any(|e| e.contains("KSM stopped on host default-host (simulated host")));
+    assert!(events
+        .iter()
+        .any(|e| e.contains("Allocated 100 more 2 MiB pages")));
 }
 
 #[tokio::test]
@@ -286,7 +565,12 @@ async fn clusters_save_with_their_optimization_settings_and_detect_conflicts() {
         ksm_enabled: false,
         ballooning_enabled: false,
     };
-    let c = app.state.service.save_cluster(&actor, draft.clone()).await.unwrap();
+    let c = app
+        .state
+        .service
+        .save_cluster(&actor, draft.clone())
+        .await
+        .unwrap();
     assert!(!c.ksm_enabled && !c.ballooning_enabled);
     assert_eq!(c.compat_version.to_string(), "4.1");
     // HP is gated in a 4.1 cluster.
@@ -296,12 +580,39 @@ async fn clusters_save_with_their_optimization_settings_and_detect_conflicts() {
     let err = app.state.service.save(&actor, vm, true).await.unwrap_err();
     assert!(err.field_messages("optimized_for")[0].contains("4.2"));
 
-    let edit = ClusterDraft { id: Some(c.id), version: Some(c.version), compat_version: "4.2".into(), ..draft.clone() };
-    app.state.service.save_cluster(&actor, edit.clone()).await.unwrap();
-    let stale = app.state.service.save_cluster(&actor, edit).await.unwrap_err();
+    let edit = ClusterDraft {
+        id: Some(c.id),
+        version: Some(c.version),
+        compat_version: "4.2".into(),
+        ..draft.clone()
+    };
+    app.state
+        .service
+        .save_cluster(&actor, edit.clone())
+        .await
+        .unwrap();
+    let stale = app
+        .state
+        .service
+        .save_cluster(&actor, edit)
+        .await
+        .unwrap_err();
     assert!(matches!(stale, AppError::Conflict { .. }));
-    let bad = ClusterDraft { name: "no spaces".into(), compat_version: "5.0".into(), cpu_arch: "m68k".into(), ..draft };
-    let AppError::Validation { errors } = app.state.service.save_cluster(&actor, bad).await.unwrap_err() else { panic!() };
+    let bad = ClusterDraft {
+        name: "no spaces".into(),
+        compat_version: "5.0".into(),
+        cpu_arch: "m68k".into(),
+        ..draft
+    };
+    let AppError::Validation { errors } = app
+        .state
+        .service
+        .save_cluster(&actor, bad)
+        .await
+        .unwrap_err()
+    else {
+        panic!()
+    };
     assert_eq!(errors.len(), 3);
 }
 
@@ -321,23 +632,40 @@ async fn the_plain_form_path_saves_reviews_and_reports_errors() {
             .unwrap()
     };
     // Errors come back in the URL with the draft.
-    let mut bad = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
+    let mut bad = app
+        .state
+        .service
+        .new_draft(ConfigKind::Vm, None)
+        .await
+        .unwrap();
     bad.name = "bad name".into();
     let r = app.send(post("/dialog/save", form(&to_pairs(&bad)))).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let location = r.headers()[header::LOCATION].to_str().unwrap().to_string();
-    assert!(location.starts_with("/vms?dialog=new&draft=1"), "{location}");
-    assert!(location.contains("err=") && location.contains("name=bad+name"), "{location}");
+    assert!(
+        location.starts_with("/vms?dialog=new&draft=1"),
+        "{location}"
+    );
+    assert!(
+        location.contains("err=") && location.contains("name=bad+name"),
+        "{location}"
+    );
 
     // An HP draft goes to review; applying R4's fix comes back to review with the field set.
     let hp = hp_draft(&app, ConfigKind::Vm, "plain1").await;
     let r = app.send(post("/dialog/save", form(&to_pairs(&hp)))).await;
-    assert!(r.headers()[header::LOCATION].to_str().unwrap().contains("review=1"));
+    assert!(r.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .contains("review=1"));
     let mut pairs = to_pairs(&hp);
     pairs.push(("fix".into(), "R4".into()));
     let r = app.send(post("/dialog/apply-fix", form(&pairs))).await;
     let location = r.headers()[header::LOCATION].to_str().unwrap().to_string();
-    assert!(location.contains("review=1") && location.contains("ksm_disabled=on"), "{location}");
+    assert!(
+        location.contains("review=1") && location.contains("ksm_disabled=on"),
+        "{location}"
+    );
 
     // Save anyway lands on the new VM.
     let mut pairs = to_pairs(&hp);
@@ -346,7 +674,14 @@ async fn the_plain_form_path_saves_reviews_and_reports_errors() {
     let location = r.headers()[header::LOCATION].to_str().unwrap().to_string();
     assert!(location.starts_with("/vms?selected="), "{location}");
     // And the page renders the dialog from a draft in the query, without JavaScript.
-    let r = app.send(Request::get(format!("/vms?dialog=new&{}", form(&to_pairs(&hp)))).header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let r = app
+        .send(
+            Request::get(format!("/vms?dialog=new&{}", form(&to_pairs(&hp))))
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = body_text(r).await;
     assert!(html.contains("New Virtual Machine") && html.contains("plain1"));
