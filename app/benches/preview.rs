@@ -66,9 +66,7 @@ fn vm() -> VmConfig {
     apply_profile(
         &base,
         OptimizedFor::HighPerformance,
-        &ProfileContext {
-            invtsc_available: true,
-        },
+        &ProfileContext { invtsc_available: true },
     )
     .config
 }

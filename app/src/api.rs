@@ -5,6 +5,7 @@ pub mod clusters;
 pub mod configs;
 pub mod events;
 pub mod hosts;
+pub mod lifecycle;
 pub mod templates;
 
 #[cfg(feature = "ssr")]

@@ -7,8 +7,8 @@ use crate::domain::recommendations::HostAction;
 use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
 use crate::models::{
-    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope,
-    EventView, HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile, VmRow,
+    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope, EventView, HostView, PoolRow,
+    Preview, SaveOutcome, TemplateView, TopologyFile, VmAction, VmRow,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -18,33 +18,16 @@ pub trait Backend: Send + Sync + 'static {
     // --- hosts
     async fn list_hosts(&self) -> Result<Vec<HostView>, AppError>;
     /// Connects to the URI, reads its topology and stores the host; stores nothing when that fails.
-    async fn add_host(
-        &self,
-        actor: &CurrentUser,
-        request: AddHostRequest,
-    ) -> Result<HostView, AppError>;
+    async fn add_host(&self, actor: &CurrentUser, request: AddHostRequest) -> Result<HostView, AppError>;
     fn topology_files(&self) -> Vec<TopologyFile>;
     /// Starts or stops KSM on the host (through libvirt; kept in Vireo for simulated hosts).
-    async fn set_host_ksm(
-        &self,
-        actor: &CurrentUser,
-        host_id: Uuid,
-        running: bool,
-    ) -> Result<HostView, AppError>;
+    async fn set_host_ksm(&self, actor: &CurrentUser, host_id: Uuid, running: bool) -> Result<HostView, AppError>;
     /// A host-level change a recommendation's fix needs (huge page allocation).
-    async fn apply_host_action(
-        &self,
-        actor: &CurrentUser,
-        action: HostAction,
-    ) -> Result<HostView, AppError>;
+    async fn apply_host_action(&self, actor: &CurrentUser, action: HostAction) -> Result<HostView, AppError>;
 
     // --- clusters
     async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError>;
-    async fn save_cluster(
-        &self,
-        actor: &CurrentUser,
-        draft: ClusterDraft,
-    ) -> Result<ClusterView, AppError>;
+    async fn save_cluster(&self, actor: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError>;
 
     // --- VMs, templates, pools
     async fn list_templates(&self) -> Result<Vec<TemplateView>, AppError>;
@@ -59,22 +42,21 @@ pub trait Backend: Send + Sync + 'static {
         exclude: Option<Uuid>,
     ) -> Result<RuleContext, AppError>;
     /// A new VM/Template/Pool inheriting the template's configuration (Blank when `None`).
-    async fn new_draft(
-        &self,
-        kind: ConfigKind,
-        template_id: Option<Uuid>,
-    ) -> Result<VmDraft, AppError>;
+    async fn new_draft(&self, kind: ConfigKind, template_id: Option<Uuid>) -> Result<VmDraft, AppError>;
     async fn load_draft(&self, kind: ConfigKind, id: Uuid) -> Result<DraftEnvelope, AppError>;
     /// Validation, recommendations and next-run fields; writes nothing.
     async fn preview(&self, draft: &VmDraft) -> Result<Preview, AppError>;
     /// Validates and saves in one transaction (version-checked); unmet recommendations stop it
     /// unless `save_anyway`.
-    async fn save(
-        &self,
-        actor: &CurrentUser,
-        draft: VmDraft,
-        save_anyway: bool,
-    ) -> Result<SaveOutcome, AppError>;
+    async fn save(&self, actor: &CurrentUser, draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome, AppError>;
+
+    // --- lifecycle
+    /// Run, Shutdown, Power Off or Restart (`actor` None: Vireo itself, e.g. high availability).
+    async fn vm_action(&self, actor: &CurrentUser, id: Uuid, action: VmAction) -> Result<(), AppError>;
+    /// Removes a VM; a running one only with `force`.
+    async fn remove_vm(&self, actor: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError>;
+    /// The exact libvirt domain XML the VM gets at its next start.
+    async fn domain_xml(&self, id: Uuid) -> Result<String, AppError>;
 
     // --- events
     async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError>;

@@ -2,6 +2,7 @@
 
 pub mod app_shell;
 pub mod config_dialog;
+pub mod confirm_dialog;
 pub mod error_notice;
 pub mod host_topology_card;
 pub mod modal;

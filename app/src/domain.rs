@@ -3,6 +3,7 @@
 pub mod capabilities;
 pub mod cpu_set;
 pub mod dialog;
+pub mod domain_xml;
 pub mod draft;
 pub mod fields;
 pub mod gates;

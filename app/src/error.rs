@@ -129,10 +129,7 @@ mod tests {
             ],
         };
         assert_eq!(err.to_string(), "Name is required. (and 1 more problems)");
-        assert_eq!(
-            err.field_messages("name"),
-            vec!["Name is required.".to_string()]
-        );
+        assert_eq!(err.field_messages("name"), vec!["Name is required.".to_string()]);
         assert!(err.field_messages("os_type").is_empty());
         assert_eq!(err.http_status(), 400);
         assert_eq!(AppError::validation("x", "bad").to_string(), "bad");

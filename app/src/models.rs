@@ -264,3 +264,54 @@ pub struct ClusterDraft {
     pub ksm_enabled: bool,
     pub ballooning_enabled: bool,
 }
+
+/// Lifecycle operations on a VM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VmAction {
+    Run,
+    Shutdown,
+    PowerOff,
+    Restart,
+}
+
+impl VmAction {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "run" => Some(Self::Run),
+            "shutdown" => Some(Self::Shutdown),
+            "power_off" => Some(Self::PowerOff),
+            "restart" => Some(Self::Restart),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Run => "run",
+            Self::Shutdown => "shutdown",
+            Self::PowerOff => "power_off",
+            Self::Restart => "restart",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Run => "Run",
+            Self::Shutdown => "Shutdown",
+            Self::PowerOff => "Power Off",
+            Self::Restart => "Restart",
+        }
+    }
+}
+
+/// VM states Vireo stores (the `vms.status` column).
+pub const VM_STATUSES: [&str; 7] = [
+    "down",
+    "powering_up",
+    "up",
+    "powering_down",
+    "rebooting",
+    "paused",
+    "unknown",
+];

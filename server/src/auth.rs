@@ -6,9 +6,7 @@
 
 use crate::repository::NewEvent;
 use crate::state::AppState;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{header, StatusCode};
@@ -40,11 +38,7 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -128,11 +122,7 @@ pub struct LoginForm {
 
 /// Only same-site paths: never `//evil.example` or `https://...`.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.starts_with("/login")
-    {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.starts_with("/login") {
         next
     } else {
         "/vms"
@@ -161,9 +151,7 @@ pub async fn login(State(state): State<AppState>, session: Session, request: Req
         Err(_) => return Redirect::to("/login?error=invalid").into_response(),
     };
     let username = form.username.trim().to_string();
-    let delay = state
-        .throttle
-        .delay(&username, client.as_deref(), Instant::now());
+    let delay = state.throttle.delay(&username, client.as_deref(), Instant::now());
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -185,9 +173,7 @@ pub async fn login(State(state): State<AppState>, session: Session, request: Req
     let user = record.as_ref().and_then(|r| r.to_current()).filter(|_| ok);
 
     let Some(user) = user else {
-        state
-            .throttle
-            .failed(&username, client.as_deref(), Instant::now());
+        state.throttle.failed(&username, client.as_deref(), Instant::now());
         state
             .repo
             .record_event(NewEvent {
@@ -206,14 +192,12 @@ pub async fn login(State(state): State<AppState>, session: Session, request: Req
             })
             .await;
         let next = safe_next(&form.next);
-        return Redirect::to(&format!("/login?error=invalid&next={}", encode(next)))
-            .into_response();
+        return Redirect::to(&format!("/login?error=invalid&next={}", encode(next))).into_response();
     };
 
     state.throttle.succeeded(&username, client.as_deref());
     // A new session id at login defeats session fixation.
-    if session.cycle_id().await.is_err() || session.insert(SESSION_USER_KEY, user.id).await.is_err()
-    {
+    if session.cycle_id().await.is_err() || session.insert(SESSION_USER_KEY, user.id).await.is_err() {
         return Redirect::to("/login?error=unavailable").into_response();
     }
     state
@@ -348,10 +332,7 @@ mod tests {
             assert_eq!(t.delay("admin", Some("10.0.0.1"), now), Duration::ZERO);
             t.failed("admin", Some("10.0.0.1"), now);
         }
-        assert_eq!(
-            t.delay("admin", Some("10.0.0.1"), now),
-            Duration::from_secs(1)
-        );
+        assert_eq!(t.delay("admin", Some("10.0.0.1"), now), Duration::from_secs(1));
         t.failed("admin", Some("10.0.0.1"), now);
         assert_eq!(
             t.delay("ADMIN", None, now),
@@ -359,10 +340,7 @@ mod tests {
             "user names match case-blind"
         );
         // The address alone is throttled too, whatever name it tries next.
-        assert_eq!(
-            t.delay("other", Some("10.0.0.1"), now),
-            Duration::from_secs(2)
-        );
+        assert_eq!(t.delay("other", Some("10.0.0.1"), now), Duration::from_secs(2));
         for _ in 0..20 {
             t.failed("admin", None, now);
         }

@@ -23,10 +23,9 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
             Some(p) => (p.clone(), false),
             None => (random_password(), true),
         };
-        let hash =
-            tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
-                .await
-                .map_err(|_| AppError::Internal)??;
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
+            .await
+            .map_err(|_| AppError::Internal)??;
         repo.insert_user("admin", &hash.0, Role::Admin).await?;
         if generated {
             let path = config.data_dir.join("admin-password");
@@ -44,35 +43,17 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
                 "first run: created user 'admin' with password {} (also written to {}{})",
                 hash.1,
                 path.display(),
-                if written.is_err() {
-                    " — writing it failed"
-                } else {
-                    ""
-                }
+                if written.is_err() { " — writing it failed" } else { "" }
             );
         } else {
-            tracing::info!(
-                "first run: created user 'admin' with the password from VIREO_ADMIN_PASSWORD"
-            );
+            tracing::info!("first run: created user 'admin' with the password from VIREO_ADMIN_PASSWORD");
         }
-        system_event(
-            service,
-            "user.create",
-            "user",
-            "admin",
-            "First-run admin user created.",
-        )
-        .await;
+        system_event(service, "user.create", "user", "admin", "First-run admin user created.").await;
     }
 
     if repo.count_clusters().await? == 0 {
-        repo.insert_cluster(
-            DEFAULT_CLUSTER,
-            "The default cluster",
-            CompatVersion::LATEST,
-            "x86_64",
-        )
-        .await?;
+        repo.insert_cluster(DEFAULT_CLUSTER, "The default cluster", CompatVersion::LATEST, "x86_64")
+            .await?;
         system_event(
             service,
             "cluster.create",
@@ -96,11 +77,7 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
         // sees it and its error instead of a server that refuses to start.
         let (status, topology, error) = match service.read_topology(uri, simulated).await {
             Ok(t) => (HostStatus::Up, t, None),
-            Err(e) => (
-                HostStatus::NonResponsive,
-                HostTopology::default(),
-                Some(e.to_string()),
-            ),
+            Err(e) => (HostStatus::NonResponsive, HostTopology::default(), Some(e.to_string())),
         };
         repo.insert_host(NewHost {
             name: DEFAULT_HOST,

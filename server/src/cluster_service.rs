@@ -11,11 +11,7 @@ use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
 const ARCHES: [&str; 3] = ["x86_64", "aarch64", "ppc64le"];
 
 impl VireoService {
-    pub async fn save_cluster_impl(
-        &self,
-        actor: &CurrentUser,
-        draft: ClusterDraft,
-    ) -> Result<ClusterView, AppError> {
+    pub async fn save_cluster_impl(&self, actor: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError> {
         let result = self.save_cluster_checked(&draft).await;
         let (success, message) = match &result {
             Ok(_) => (true, format!("Cluster {} saved.", draft.name)),
@@ -42,9 +38,7 @@ impl VireoService {
     }
 
     async fn save_cluster_checked(&self, draft: &ClusterDraft) -> Result<ClusterView, AppError> {
-        let mut errors: Vec<FieldError> = name_error("name", "cluster", &draft.name)
-            .into_iter()
-            .collect();
+        let mut errors: Vec<FieldError> = name_error("name", "cluster", &draft.name).into_iter().collect();
         let version = CompatVersion::parse(&draft.compat_version);
         if version.is_none() {
             errors.push(FieldError::new(
@@ -75,18 +69,11 @@ impl VireoService {
                     .await?
             }
             Some(id) => {
-                let expected = draft.version.ok_or_else(|| {
-                    AppError::validation("version", "The edit lacks its version.")
-                })?;
+                let expected = draft
+                    .version
+                    .ok_or_else(|| AppError::validation("version", "The edit lacks its version."))?;
                 self.repo
-                    .update_cluster(
-                        id,
-                        expected,
-                        &draft.name,
-                        &draft.description,
-                        version,
-                        &draft.cpu_arch,
-                    )
+                    .update_cluster(id, expected, &draft.name, &draft.description, version, &draft.cpu_arch)
                     .await?;
                 id
             }

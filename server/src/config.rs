@@ -20,6 +20,8 @@ pub struct Config {
     pub site_root: PathBuf,
     /// `VIREO_SECURE_COOKIES=1` marks the session cookie Secure (set it behind HTTPS).
     pub secure_cookies: bool,
+    /// `VIREO_SHUTDOWN_TIMEOUT` (seconds, default 120): how long Shutdown waits for the guest.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,14 +39,9 @@ impl Config {
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let addr_text = get("VIREO_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
-        let addr = addr_text
-            .parse()
-            .map_err(|_| ConfigError::BadAddr(addr_text.clone()))?;
+        let addr = addr_text.parse().map_err(|_| ConfigError::BadAddr(addr_text.clone()))?;
         let admin_password = get("VIREO_ADMIN_PASSWORD");
-        if admin_password
-            .as_ref()
-            .is_some_and(|p| p.chars().count() < 8)
-        {
+        if admin_password.as_ref().is_some_and(|p| p.chars().count() < 8) {
             return Err(ConfigError::WeakAdminPassword);
         }
         Ok(Self {
@@ -52,12 +49,14 @@ impl Config {
             database_url: get("DATABASE_URL"),
             data_dir: PathBuf::from(get("VIREO_DATA_DIR").unwrap_or_else(|| "./data".into())),
             admin_password,
-            default_host_uri: get("VIREO_DEFAULT_HOST_URI")
-                .unwrap_or_else(|| "test:///default".into()),
-            site_root: PathBuf::from(
-                get("VIREO_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
-            ),
+            default_host_uri: get("VIREO_DEFAULT_HOST_URI").unwrap_or_else(|| "test:///default".into()),
+            site_root: PathBuf::from(get("VIREO_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
             secure_cookies: get("VIREO_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
+            shutdown_timeout: std::time::Duration::from_secs(
+                get("VIREO_SHUTDOWN_TIMEOUT")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(120),
+            ),
         })
     }
 }
@@ -68,10 +67,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 

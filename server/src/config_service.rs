@@ -13,9 +13,7 @@ use vireo_app::domain::rule_context::{ClusterFacts, CpuClaim, HostFacts, RuleCon
 use vireo_app::domain::validation::validate_config;
 use vireo_app::domain::vm_config::{CompatVersion, VmConfig};
 use vireo_app::error::{AppError, FieldError};
-use vireo_app::models::{
-    CurrentUser, DialogOptions, DraftEnvelope, HostOption, Preview, SaveOutcome,
-};
+use vireo_app::models::{CurrentUser, DialogOptions, DraftEnvelope, HostOption, Preview, SaveOutcome};
 
 pub const BLANK_TEMPLATE: Uuid = Uuid::nil();
 
@@ -49,9 +47,11 @@ impl VireoService {
         exclude: Option<Uuid>,
     ) -> Result<RuleContext, AppError> {
         let cluster = match cluster_id {
-            Some(id) => self.repo.cluster(id).await?.ok_or_else(|| {
-                AppError::validation("cluster_id", "That cluster does not exist.")
-            })?,
+            Some(id) => self
+                .repo
+                .cluster(id)
+                .await?
+                .ok_or_else(|| AppError::validation("cluster_id", "That cluster does not exist."))?,
             None => {
                 return Ok(RuleContext {
                     cluster: ClusterFacts {
@@ -119,11 +119,7 @@ impl VireoService {
         })
     }
 
-    pub async fn new_draft_impl(
-        &self,
-        kind: ConfigKind,
-        template_id: Option<Uuid>,
-    ) -> Result<VmDraft, AppError> {
+    pub async fn new_draft_impl(&self, kind: ConfigKind, template_id: Option<Uuid>) -> Result<VmDraft, AppError> {
         let template_id = template_id.unwrap_or(BLANK_TEMPLATE);
         let template = self
             .repo
@@ -136,13 +132,7 @@ impl VireoService {
             config.stateless = true;
         }
         let mut draft = VmDraft::new(kind, config);
-        let default_cluster = self
-            .repo
-            .list_clusters()
-            .await?
-            .into_iter()
-            .next()
-            .map(|c| c.id);
+        let default_cluster = self.repo.list_clusters().await?.into_iter().next().map(|c| c.id);
         draft.cluster_id = template.cluster_id.or(default_cluster);
         if kind != ConfigKind::Template {
             draft.template_id = Some(template_id);
@@ -151,11 +141,7 @@ impl VireoService {
         Ok(draft)
     }
 
-    pub async fn load_draft_impl(
-        &self,
-        kind: ConfigKind,
-        id: Uuid,
-    ) -> Result<DraftEnvelope, AppError> {
+    pub async fn load_draft_impl(&self, kind: ConfigKind, id: Uuid) -> Result<DraftEnvelope, AppError> {
         let rec = self
             .repo
             .config_record(kind, id)
@@ -192,24 +178,17 @@ impl VireoService {
     }
 
     /// Applies the instance type (the server's copy is authoritative) and any newly chosen profile.
-    async fn settle(
-        &self,
-        draft: &VmDraft,
-        ctx: &RuleContext,
-    ) -> Result<(VmDraft, Option<FieldError>), AppError> {
+    async fn settle(&self, draft: &VmDraft, ctx: &RuleContext) -> Result<(VmDraft, Option<FieldError>), AppError> {
         let instance = match draft.instance_type_id {
-            Some(id) if draft.kind == ConfigKind::Vm => {
-                Some(self.repo.instance_type(id).await?.ok_or_else(|| {
-                    AppError::validation("instance_type_id", "That instance type does not exist.")
-                })?)
-            }
+            Some(id) if draft.kind == ConfigKind::Vm => Some(
+                self.repo
+                    .instance_type(id)
+                    .await?
+                    .ok_or_else(|| AppError::validation("instance_type_id", "That instance type does not exist."))?,
+            ),
             _ => None,
         };
-        let r = refresh(
-            draft,
-            ctx,
-            instance.as_ref().map(|i| (i.name.as_str(), &i.spec)),
-        );
+        let r = refresh(draft, ctx, instance.as_ref().map(|i| (i.name.as_str(), &i.spec)));
         Ok((r.draft, r.blocked))
     }
 
@@ -246,28 +225,14 @@ impl VireoService {
     async fn reference_errors(&self, draft: &VmDraft) -> Result<Vec<FieldError>, AppError> {
         let mut errors = Vec::new();
         if self.repo.os_family(&draft.config.os_type).await?.is_none() {
-            errors.push(FieldError::new(
-                "os_type",
-                "Choose an operating system from the list.",
-            ));
+            errors.push(FieldError::new("os_type", "Choose an operating system from the list."));
         }
         if let Some(tid) = draft.template_id {
-            if self
-                .repo
-                .config_record(ConfigKind::Template, tid)
-                .await?
-                .is_none()
-            {
-                errors.push(FieldError::new(
-                    "template_id",
-                    "That template does not exist.",
-                ));
+            if self.repo.config_record(ConfigKind::Template, tid).await?.is_none() {
+                errors.push(FieldError::new("template_id", "That template does not exist."));
             }
         } else if draft.kind == ConfigKind::Vm {
-            errors.push(FieldError::new(
-                "template_id",
-                "Choose a template (Blank for none).",
-            ));
+            errors.push(FieldError::new("template_id", "Choose a template (Blank for none)."));
         }
         Ok(errors)
     }
@@ -282,18 +247,12 @@ impl VireoService {
         let action = format!(
             "{}.{}",
             kind.as_str(),
-            if draft.id.is_some() {
-                "update"
-            } else {
-                "create"
-            }
+            if draft.id.is_some() { "update" } else { "create" }
         );
         let result = self.save_checked(draft.clone(), save_anyway).await;
         let (success, message, object_id) = match &result {
             Ok(SaveOutcome::Saved {
-                id,
-                pending_restart,
-                ..
+                id, pending_restart, ..
             }) => (
                 true,
                 if pending_restart.is_empty() {
@@ -332,11 +291,7 @@ impl VireoService {
         result
     }
 
-    async fn save_checked(
-        &self,
-        draft: VmDraft,
-        save_anyway: bool,
-    ) -> Result<SaveOutcome, AppError> {
+    async fn save_checked(&self, draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome, AppError> {
         let ctx = self
             .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
             .await?;
@@ -351,9 +306,7 @@ impl VireoService {
         if !save_anyway {
             let recs = recommendations(&draft.config, &ctx);
             if !recs.is_empty() {
-                return Ok(SaveOutcome::NeedsReview {
-                    recommendations: recs,
-                });
+                return Ok(SaveOutcome::NeedsReview { recommendations: recs });
             }
         }
         let mut tx = self
@@ -393,9 +346,9 @@ impl VireoService {
                 let current = Repository::lock_config(&mut tx, kind, id)
                     .await?
                     .ok_or_else(|| AppError::not_found(kind.noun()))?;
-                let expected = draft.version.ok_or_else(|| {
-                    AppError::validation("version", "The edit lacks its version.")
-                })?;
+                let expected = draft
+                    .version
+                    .ok_or_else(|| AppError::validation("version", "The edit lacks its version."))?;
                 if current.version != expected {
                     return Err(stale_edit(kind, &current));
                 }
@@ -422,9 +375,7 @@ impl VireoService {
         if kind == ConfigKind::Pool {
             self.sync_pool_vms(&mut tx, &draft, id).await?;
         }
-        tx.commit()
-            .await
-            .map_err(crate::repository::internal_error)?;
+        tx.commit().await.map_err(crate::repository::internal_error)?;
         Ok(SaveOutcome::Saved {
             id,
             kind,
@@ -525,8 +476,7 @@ pub fn hold_pages(topology: &mut vireo_app::domain::host_topology::HostTopology,
             }
         }
     };
-    let pinned =
-        !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| n.host_nodes.len() == 1);
+    let pinned = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| n.host_nodes.len() == 1);
     if pinned {
         for n in &cfg.numa_nodes {
             take(Some(n.host_nodes[0]), n.memory_mib * 1024 / hp.size_kib);

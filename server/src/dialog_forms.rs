@@ -31,11 +31,7 @@ fn back_with_error(draft: &VmDraft, err: &AppError) -> Response {
 }
 
 fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 pub async fn save_form(
@@ -45,12 +41,7 @@ pub async fn save_form(
 ) -> Response {
     let (draft, parse_errors) = from_pairs(&pairs);
     if !parse_errors.is_empty() {
-        return back_with_error(
-            &draft,
-            &AppError::Validation {
-                errors: parse_errors,
-            },
-        );
+        return back_with_error(&draft, &AppError::Validation { errors: parse_errors });
     }
     if !user.can_write() {
         return back_with_error(&draft, &AppError::Forbidden);
@@ -74,12 +65,7 @@ pub async fn apply_fix_form(
 ) -> Response {
     let (draft, parse_errors) = from_pairs(&pairs);
     if !parse_errors.is_empty() {
-        return back_with_error(
-            &draft,
-            &AppError::Validation {
-                errors: parse_errors,
-            },
-        );
+        return back_with_error(&draft, &AppError::Validation { errors: parse_errors });
     }
     let Some(which) = field(&pairs, "fix").and_then(RecommendationId::parse) else {
         return Redirect::to(&dialog_url(&draft, &[("review", "1".into())])).into_response();

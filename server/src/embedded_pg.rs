@@ -28,10 +28,7 @@ pub enum PgError {
     #[error("the 'postgres' user cannot reach {0}; choose a VIREO_DATA_DIR it can enter (e.g. /var/lib/vireo) or set DATABASE_URL")]
     Unreachable(PathBuf),
     #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
+    Io { what: String, source: std::io::Error },
     #[error("initdb failed: {0}")]
     InitDb(String),
     #[error("PostgreSQL did not start: {0}")]
@@ -114,9 +111,7 @@ impl EmbeddedPostgres {
                 .output()
                 .map_err(io("running initdb"))?;
             if !out.status.success() {
-                return Err(PgError::InitDb(
-                    String::from_utf8_lossy(&out.stderr).trim().to_string(),
-                ));
+                return Err(PgError::InitDb(String::from_utf8_lossy(&out.stderr).trim().to_string()));
             }
         }
 
@@ -130,19 +125,14 @@ impl EmbeddedPostgres {
             let _ = chown(&log_path, Some(user.uid), Some(user.gid));
         }
         let mut postgres = Command::new(bin.join("postgres"));
-        postgres
-            .arg("-D")
-            .arg(&pgdata)
-            .arg("-k")
-            .arg(&socket_dir)
-            .args([
-                "-p",
-                &PORT.to_string(),
-                "-c",
-                "listen_addresses=",
-                "-c",
-                "max_connections=200",
-            ]);
+        postgres.arg("-D").arg(&pgdata).arg("-k").arg(&socket_dir).args([
+            "-p",
+            &PORT.to_string(),
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "max_connections=200",
+        ]);
         if !settings.durable {
             postgres.args([
                 "-c",
@@ -169,10 +159,7 @@ impl EmbeddedPostgres {
             .spawn(move || {
                 // SAFETY: prctl in the child before exec only sets a process attribute.
                 unsafe {
-                    postgres.pre_exec(|| {
-                        nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)
-                            .map_err(std::io::Error::from)
-                    });
+                    postgres.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(std::io::Error::from));
                 }
                 match postgres.spawn() {
                     Ok(mut child) => {
@@ -210,10 +197,7 @@ impl EmbeddedPostgres {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(PgError::Start(format!(
-                    "not ready after 60 s; {}",
-                    log_tail(log_path)
-                )));
+                return Err(PgError::Start(format!("not ready after 60 s; {}", log_tail(log_path))));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -230,11 +214,10 @@ impl EmbeddedPostgres {
     /// Creates `name` unless it exists (optionally as a copy of `template`).
     pub async fn ensure_database(&self, name: &str, template: Option<&str>) -> Result<(), PgError> {
         let mut conn = self.connect_options("postgres").connect().await?;
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                .bind(name)
-                .fetch_one(&mut conn)
-                .await?;
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
         if !exists {
             // Identifiers cannot be bound; quote_ident in the server makes the name safe.
             let ident: String = sqlx::query_scalar("SELECT quote_ident($1)")
@@ -314,8 +297,7 @@ fn as_owner<'a>(cmd: &'a mut Command, owner: Option<&Owner>) -> &'a mut Command 
 /// Every ancestor must let the postgres user through (world-executable, or owned by it).
 fn check_reachable(dir: &Path, uid: Uid) -> Result<(), PgError> {
     for ancestor in dir.ancestors().skip(1) {
-        let meta =
-            fs::metadata(ancestor).map_err(io(format!("inspecting {}", ancestor.display())))?;
+        let meta = fs::metadata(ancestor).map_err(io(format!("inspecting {}", ancestor.display())))?;
         let world_x = meta.mode() & 0o001 != 0;
         if !world_x && meta.uid() != uid.as_raw() {
             return Err(PgError::Unreachable(dir.to_path_buf()));

@@ -12,20 +12,10 @@ use vireo_app::models::{CurrentUser, HostView};
 
 impl VireoService {
     async fn host_or_404(&self, id: Uuid) -> Result<HostView, AppError> {
-        self.repo
-            .host(id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Host"))
+        self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))
     }
 
-    async fn host_event(
-        &self,
-        actor: &CurrentUser,
-        host: &HostView,
-        action: &str,
-        success: bool,
-        message: String,
-    ) {
+    async fn host_event(&self, actor: &CurrentUser, host: &HostView, action: &str, success: bool, message: String) {
         self.repo
             .record_event(NewEvent {
                 user: Some(actor),
@@ -52,8 +42,7 @@ impl VireoService {
         if host.simulated_topology.is_none() {
             if let Err(e) = self.hypervisor.set_ksm(&host.uri, running).await {
                 let message = format!("Could not switch KSM on host {}: {e}", host.name);
-                self.host_event(actor, &host, "host.ksm", false, message.clone())
-                    .await;
+                self.host_event(actor, &host, "host.ksm", false, message.clone()).await;
                 return Err(AppError::host(message));
             }
         }
@@ -74,11 +63,7 @@ impl VireoService {
         self.host_or_404(host_id).await
     }
 
-    pub async fn apply_host_action_impl(
-        &self,
-        actor: &CurrentUser,
-        action: HostAction,
-    ) -> Result<HostView, AppError> {
+    pub async fn apply_host_action_impl(&self, actor: &CurrentUser, action: HostAction) -> Result<HostView, AppError> {
         let HostAction::AllocateHugePages {
             host_id,
             size_kib,
@@ -86,10 +71,7 @@ impl VireoService {
             ..
         } = action;
         let host = self.host_or_404(host_id).await?;
-        if per_cell
-            .iter()
-            .any(|(cell, _)| host.topology.cell(*cell).is_none())
-        {
+        if per_cell.iter().any(|(cell, _)| host.topology.cell(*cell).is_none()) {
             return Err(AppError::validation(
                 "huge_pages",
                 format!("Host {} has no such NUMA cell.", host.name),
@@ -118,24 +100,15 @@ impl VireoService {
         }
         let label = page_size_label(size_kib);
         if host.simulated_topology.is_none() {
-            if let Err(e) = self
-                .hypervisor
-                .allocate_pages(&host.uri, size_kib, &per_cell)
-                .await
-            {
-                let message = format!(
-                    "Could not allocate {total} {label} pages on host {}: {e}",
-                    host.name
-                );
+            if let Err(e) = self.hypervisor.allocate_pages(&host.uri, size_kib, &per_cell).await {
+                let message = format!("Could not allocate {total} {label} pages on host {}: {e}", host.name);
                 self.host_event(actor, &host, "host.hugepages", false, message.clone())
                     .await;
                 return Err(AppError::host(message));
             }
             // Re-read what the kernel actually reserved.
             if let Ok(probe) = self.hypervisor.probe(&host.uri).await {
-                self.repo
-                    .set_host_topology(host.id, &probe.topology)
-                    .await?;
+                self.repo.set_host_topology(host.id, &probe.topology).await?;
             }
         } else {
             let mut topology = host.topology.clone();
@@ -166,10 +139,7 @@ impl VireoService {
             &host,
             "host.hugepages",
             true,
-            format!(
-                "Allocated {total} more {label} pages on host {}{note}.",
-                host.name
-            ),
+            format!("Allocated {total} more {label} pages on host {}{note}.", host.name),
         )
         .await;
         self.host_or_404(host_id).await

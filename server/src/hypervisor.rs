@@ -6,6 +6,7 @@ use crate::capabilities;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use uuid::Uuid;
 use vireo_app::domain::host_topology::HostTopology;
 use virt::connect::Connect;
 
@@ -38,12 +39,67 @@ pub trait Hypervisor: Send + Sync + 'static {
     async fn ksm_running(&self, uri: &str) -> Result<bool, HypervisorError>;
     async fn set_ksm(&self, uri: &str, running: bool) -> Result<(), HypervisorError>;
     /// Reserves `count` more huge pages of `size_kib` in each given NUMA cell (`virNodeAllocPages`).
-    async fn allocate_pages(
-        &self,
-        uri: &str,
-        size_kib: u64,
-        per_cell: &[(u32, u64)],
-    ) -> Result<(), HypervisorError>;
+    async fn allocate_pages(&self, uri: &str, size_kib: u64, per_cell: &[(u32, u64)]) -> Result<(), HypervisorError>;
+
+    /// The `<domain type>` this host runs: `test`, `kvm` (QEMU with KVM) or `qemu` (emulation).
+    async fn domain_type(&self, uri: &str) -> Result<String, HypervisorError>;
+    /// Defines the domain (replacing an inactive definition with the same UUID) and starts it. When
+    /// the start fails, the definition is removed again.
+    async fn define_and_start(&self, uri: &str, xml: &str) -> Result<(), HypervisorError>;
+    /// ACPI shutdown request; the guest decides when it is down.
+    async fn shutdown(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
+    /// Immediate power off. A domain that is not running is not an error.
+    async fn destroy(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
+    async fn reboot(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
+    /// Removes the definition; a domain libvirt does not know is not an error.
+    async fn undefine(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
+    /// Every domain on the host with its state.
+    async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError>;
+}
+
+/// What libvirt says a domain is doing, reduced to what Vireo shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainState {
+    Running,
+    Paused,
+    ShuttingDown,
+    /// Off; `crashed` when the guest crashed (on_crash=destroy leaves it off with that reason).
+    Off {
+        crashed: bool,
+    },
+}
+
+fn state_of(dom: &virt::domain::Domain) -> Result<DomainState, HypervisorError> {
+    use virt::domain::{DomainShutoffReason, DomainState as S, DomainStateReason};
+    use virt::enumutil::Enum;
+    let (state, reason) = dom.state().map_err(libvirt_error)?;
+    let crashed = matches!(
+        reason,
+        Enum::Known(DomainStateReason::Shutoff(Enum::Known(DomainShutoffReason::Crashed)))
+    );
+    Ok(match state {
+        Enum::Known(S::Running) | Enum::Known(S::Blocked) => DomainState::Running,
+        Enum::Known(S::Paused) | Enum::Known(S::PMSuspended) => DomainState::Paused,
+        Enum::Known(S::Shutdown) => DomainState::ShuttingDown,
+        Enum::Known(S::Crashed) => DomainState::Off { crashed: true },
+        _ => DomainState::Off { crashed },
+    })
+}
+
+/// Looks a domain up by Vireo's id; `None` when libvirt does not know it.
+fn lookup(conn: &Connect, id: Uuid) -> Result<Option<virt::domain::Domain>, HypervisorError> {
+    match conn.lookup_domain_by_uuid_string(&id.to_string()) {
+        Ok(d) => Ok(Some(d)),
+        Err(e)
+            if matches!(
+                e.code(),
+                virt::enumutil::Enum::Known(virt::error::ErrorNumber::NoDomain)
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(libvirt_error(e)),
+    }
 }
 
 /// How long one libvirt call may take before Vireo gives up on it (an ssh host that does not answer
@@ -97,9 +153,7 @@ impl LibvirtPool {
         });
         let result = match tokio::time::timeout(CALL_TIMEOUT, task).await {
             Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(HypervisorError::Libvirt(format!(
-                "libvirt call failed: {join}"
-            ))),
+            Ok(Err(join)) => Err(HypervisorError::Libvirt(format!("libvirt call failed: {join}"))),
             Err(_) => Err(HypervisorError::Timeout(CALL_TIMEOUT.as_secs())),
         };
         if result.is_err() {
@@ -129,8 +183,8 @@ impl Hypervisor for SharedLibvirtPool {
         self.0
             .call(uri, |conn| {
                 let xml = conn.capabilities().map_err(libvirt_error)?;
-                let mut topology = capabilities::parse(&xml)
-                    .map_err(|e| HypervisorError::Capabilities(e.to_string()))?;
+                let mut topology =
+                    capabilities::parse(&xml).map_err(|e| HypervisorError::Capabilities(e.to_string()))?;
                 fill_free_pages(conn, &mut topology)?;
                 Ok(HostProbe {
                     hostname: conn.hostname().map_err(libvirt_error)?,
@@ -143,35 +197,101 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn ping(&self, uri: &str) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, |conn| {
-                conn.lib_version().map(|_| ()).map_err(libvirt_error)
-            })
+            .call(uri, |conn| conn.lib_version().map(|_| ()).map_err(libvirt_error))
             .await
     }
 
     async fn ksm_running(&self, uri: &str) -> Result<bool, HypervisorError> {
-        self.0
-            .call(uri, |conn| node_ffi::shm_run(conn).map(|v| v == 1))
-            .await
+        self.0.call(uri, |conn| node_ffi::shm_run(conn).map(|v| v == 1)).await
     }
 
     async fn set_ksm(&self, uri: &str, running: bool) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |conn| {
-                node_ffi::set_shm_run(conn, u32::from(running))
+            .call(uri, move |conn| node_ffi::set_shm_run(conn, u32::from(running)))
+            .await
+    }
+
+    async fn domain_type(&self, uri: &str) -> Result<String, HypervisorError> {
+        self.0
+            .call(uri, |conn| {
+                let driver = conn.driver_type().map_err(libvirt_error)?;
+                if driver.eq_ignore_ascii_case("test") {
+                    return Ok("test".to_string());
+                }
+                let caps = conn.capabilities().map_err(libvirt_error)?;
+                let kvm = capabilities::guest_domain_types(&caps).iter().any(|t| t == "kvm");
+                Ok(if kvm { "kvm" } else { "qemu" }.to_string())
             })
             .await
     }
 
-    async fn allocate_pages(
-        &self,
-        uri: &str,
-        size_kib: u64,
-        per_cell: &[(u32, u64)],
-    ) -> Result<(), HypervisorError> {
-        let size = u32::try_from(size_kib).map_err(|_| {
-            HypervisorError::Libvirt(format!("page size {size_kib} KiB is too large"))
-        })?;
+    async fn define_and_start(&self, uri: &str, xml: &str) -> Result<(), HypervisorError> {
+        let xml = xml.to_string();
+        self.0
+            .call(uri, move |conn| {
+                let dom = conn.define_domain_xml(&xml).map_err(libvirt_error)?;
+                if let Err(e) = dom.create() {
+                    // Leave nothing behind that Vireo does not show as defined.
+                    let _ = dom.undefine();
+                    return Err(libvirt_error(e));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn shutdown(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |conn| match lookup(conn, id)? {
+                Some(dom) => dom.shutdown().map_err(libvirt_error),
+                None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
+            })
+            .await
+    }
+
+    async fn destroy(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |conn| match lookup(conn, id)? {
+                Some(dom) if dom.is_active().map_err(libvirt_error)? => dom.destroy().map_err(libvirt_error),
+                _ => Ok(()),
+            })
+            .await
+    }
+
+    async fn reboot(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |conn| match lookup(conn, id)? {
+                Some(dom) => dom.reboot(0).map_err(libvirt_error),
+                None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
+            })
+            .await
+    }
+
+    async fn undefine(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |conn| match lookup(conn, id)? {
+                Some(dom) => dom.undefine().map_err(libvirt_error),
+                None => Ok(()),
+            })
+            .await
+    }
+
+    async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError> {
+        self.0
+            .call(uri, |conn| {
+                let mut out = Vec::new();
+                for dom in conn.list_all_domains(0).map_err(libvirt_error)? {
+                    let id = dom.uuid().map_err(libvirt_error)?;
+                    out.push((id, state_of(&dom)?));
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn allocate_pages(&self, uri: &str, size_kib: u64, per_cell: &[(u32, u64)]) -> Result<(), HypervisorError> {
+        let size = u32::try_from(size_kib)
+            .map_err(|_| HypervisorError::Libvirt(format!("page size {size_kib} KiB is too large")))?;
         let per_cell = per_cell.to_vec();
         self.0
             .call(uri, move |conn| {
@@ -221,11 +341,7 @@ mod node_ffi {
             return HypervisorError::Libvirt("libvirt reported an unknown error".into());
         }
         // SAFETY: non-null and NUL-terminated, valid until the next libvirt call on this thread.
-        HypervisorError::Libvirt(
-            unsafe { CStr::from_ptr(msg) }
-                .to_string_lossy()
-                .into_owned(),
-        )
+        HypervisorError::Libvirt(unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned())
     }
 
     const SHM_RUN: &CStr = c"shm_run";
@@ -233,32 +349,21 @@ mod node_ffi {
     pub fn shm_run(conn: &Connect) -> Result<u32, HypervisorError> {
         let mut count: c_int = 0;
         // SAFETY: a null params array asks libvirt for the parameter count only.
-        if unsafe {
-            sys::virNodeGetMemoryParameters(conn.as_ptr(), std::ptr::null_mut(), &mut count, 0)
-        } < 0
-        {
+        if unsafe { sys::virNodeGetMemoryParameters(conn.as_ptr(), std::ptr::null_mut(), &mut count, 0) } < 0 {
             return Err(last_error());
         }
         if count <= 0 {
-            return Err(HypervisorError::Libvirt(
-                "the host reports no memory parameters".into(),
-            ));
+            return Err(HypervisorError::Libvirt("the host reports no memory parameters".into()));
         }
         // SAFETY: virTypedParameter is plain data; all-zero is its empty value.
-        let mut params: Vec<sys::virTypedParameter> =
-            vec![unsafe { std::mem::zeroed() }; count as usize];
+        let mut params: Vec<sys::virTypedParameter> = vec![unsafe { std::mem::zeroed() }; count as usize];
         // SAFETY: `params` holds `count` entries, as libvirt asked for.
-        if unsafe {
-            sys::virNodeGetMemoryParameters(conn.as_ptr(), params.as_mut_ptr(), &mut count, 0)
-        } < 0
-        {
+        if unsafe { sys::virNodeGetMemoryParameters(conn.as_ptr(), params.as_mut_ptr(), &mut count, 0) } < 0 {
             return Err(last_error());
         }
         let mut value: c_uint = 0;
         // SAFETY: `params` holds `count` initialised entries.
-        let found = unsafe {
-            sys::virTypedParamsGetUInt(params.as_mut_ptr(), count, SHM_RUN.as_ptr(), &mut value)
-        };
+        let found = unsafe { sys::virTypedParamsGetUInt(params.as_mut_ptr(), count, SHM_RUN.as_ptr(), &mut value) };
         // SAFETY: frees the string values libvirt may have allocated inside the entries.
         unsafe { sys::virTypedParamsClear(params.as_mut_ptr(), count) };
         match found {
@@ -275,10 +380,7 @@ mod node_ffi {
         let mut n: c_int = 0;
         let mut max: c_int = 0;
         // SAFETY: libvirt grows `params` and records its size in `n` and `max`.
-        if unsafe {
-            sys::virTypedParamsAddUInt(&mut params, &mut n, &mut max, SHM_RUN.as_ptr(), value)
-        } < 0
-        {
+        if unsafe { sys::virTypedParamsAddUInt(&mut params, &mut n, &mut max, SHM_RUN.as_ptr(), value) } < 0 {
             return Err(last_error());
         }
         // SAFETY: `params` holds the `n` entries built above.
@@ -289,16 +391,11 @@ mod node_ffi {
         err.map_or(Ok(()), Err)
     }
 
-    pub fn alloc_pages(
-        conn: &Connect,
-        size_kib: u32,
-        count: u64,
-        cell: u32,
-    ) -> Result<(), HypervisorError> {
+    pub fn alloc_pages(conn: &Connect, size_kib: u32, count: u64, cell: u32) -> Result<(), HypervisorError> {
         let mut sizes = [size_kib as c_uint];
         let mut counts = [count as c_ulonglong];
-        let cell = c_int::try_from(cell)
-            .map_err(|_| HypervisorError::Libvirt(format!("NUMA cell {cell} is out of range")))?;
+        let cell =
+            c_int::try_from(cell).map_err(|_| HypervisorError::Libvirt(format!("NUMA cell {cell} is out of range")))?;
         // SAFETY: one page size and one count, for the single cell `cell`.
         let rc = unsafe {
             sys::virNodeAllocPages(

@@ -15,6 +15,8 @@ pub mod health;
 pub mod host_monitor;
 pub mod host_settings;
 pub mod hypervisor;
+pub mod lifecycle;
+pub mod reconcile;
 pub mod repository;
 pub mod routes;
 pub mod service;
@@ -50,11 +52,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .site_root(config.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
-        .env(if cfg!(debug_assertions) {
-            Env::DEV
-        } else {
-            Env::PROD
-        })
+        .env(if cfg!(debug_assertions) { Env::DEV } else { Env::PROD })
         .build()
 }
 
@@ -73,10 +71,16 @@ pub async fn assemble(
         .map_err(|e| StartupError::Sessions(e.to_string()))?;
 
     let repo = Repository::new(pool);
-    let service = Arc::new(VireoService::new(repo.clone(), hypervisor.clone()));
+    let service = Arc::new(VireoService::new(
+        repo.clone(),
+        hypervisor.clone(),
+        config.shutdown_timeout,
+    ));
     bootstrap::run(&service, config)
         .await
         .map_err(StartupError::Bootstrap)?;
+    // The database may be behind libvirt (or libvirt behind the database, after a host restart).
+    service.reconcile_all().await;
 
     let dummy_hash = tokio::task::spawn_blocking(|| hash_password(&random_password()))
         .await

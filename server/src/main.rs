@@ -11,9 +11,10 @@ use vireo_server::{assemble, host_monitor};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-            EnvFilter::new("info,tower_http=info,sqlx=warn,tower_sessions=warn")
-        }))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn,tower_sessions=warn")),
+        )
         .init();
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -39,16 +40,11 @@ async fn run() -> Result<(), String> {
         }
         None => {
             let root = config.data_dir.join("postgres");
-            tracing::info!(
-                "starting the embedded PostgreSQL cluster in {}",
-                root.display()
-            );
+            tracing::info!("starting the embedded PostgreSQL cluster in {}", root.display());
             let pg = EmbeddedPostgres::start(&root, PgSettings { durable: true })
                 .await
                 .map_err(|e| e.to_string())?;
-            pg.ensure_database("vireo", None)
-                .await
-                .map_err(|e| e.to_string())?;
+            pg.ensure_database("vireo", None).await.map_err(|e| e.to_string())?;
             let pool = pg.pool("vireo", 32).await.map_err(|e| e.to_string())?;
             (pool, Some(pg))
         }
@@ -65,11 +61,7 @@ async fn run() -> Result<(), String> {
     result
 }
 
-async fn serve(
-    config: &Config,
-    pool: sqlx::PgPool,
-    hypervisor: Arc<SharedLibvirtPool>,
-) -> Result<(), String> {
+async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvirtPool>) -> Result<(), String> {
     let (state, router) = assemble(config, pool.clone(), hypervisor)
         .await
         .map_err(|e| e.to_string())?;
@@ -77,21 +69,17 @@ async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let monitor = tokio::spawn(host_monitor::run(state.clone(), stop_rx.clone()));
     let session_cleanup = tokio::spawn(
-        tower_sessions_sqlx_store::PostgresStore::new(pool)
-            .continuously_delete_expired(Duration::from_secs(3600)),
+        tower_sessions_sqlx_store::PostgresStore::new(pool).continuously_delete_expired(Duration::from_secs(3600)),
     );
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!("Vireo is serving at http://{}", config.addr);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
 
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);

@@ -6,12 +6,14 @@ mod clusters;
 mod configs;
 mod events;
 mod hosts;
+mod lifecycle;
 mod templates;
 mod users;
 
 pub use configs::{ConfigRecord, ConfigWrite};
 pub use events::NewEvent;
 pub use hosts::NewHost;
+pub use lifecycle::VmRuntime;
 pub use users::UserRecord;
 
 use sqlx::PgPool;
@@ -32,19 +34,13 @@ impl Repository {
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
 }
 
 /// Maps database failures to the app's error: unique violations become a conflict naming the
 /// object, everything else is logged and hidden.
-pub(crate) fn db_error<'a>(
-    kind: &'a str,
-    name: &'a str,
-) -> impl FnOnce(sqlx::Error) -> AppError + 'a {
+pub(crate) fn db_error<'a>(kind: &'a str, name: &'a str) -> impl FnOnce(sqlx::Error) -> AppError + 'a {
     let kind = kind.to_string();
     move |e| {
         if let sqlx::Error::Database(db) = &e {

@@ -21,11 +21,7 @@ use vireo_app::{shell, App};
 /// Sessions end after 8 hours without a request.
 const SESSION_IDLE: CookieDuration = CookieDuration::hours(8);
 
-pub fn build_router<S: SessionStore + Clone>(
-    state: AppState,
-    session_store: S,
-    secure_cookies: bool,
-) -> Router {
+pub fn build_router<S: SessionStore + Clone>(state: AppState, session_store: S, secure_cookies: bool) -> Router {
     let options = state.leptos_options.clone();
     let backend: SharedBackend = state.service.clone();
     let routes = generate_route_list(App);
@@ -62,13 +58,8 @@ pub fn build_router<S: SessionStore + Clone>(
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_user,
-        ))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_user))
         .layer(sessions)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -15,44 +15,41 @@ use vireo_app::domain::recommendations::HostAction;
 use vireo_app::domain::rule_context::RuleContext;
 use vireo_app::error::{AppError, FieldError};
 use vireo_app::models::{
-    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope,
-    EventView, HostStatus, HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile,
-    VmRow,
+    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope, EventView, HostStatus,
+    HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile, VmAction, VmRow,
 };
 
 pub struct VireoService {
     pub repo: Repository,
     pub hypervisor: Arc<dyn Hypervisor>,
+    pub ops: crate::lifecycle::Operations,
 }
 
 impl VireoService {
-    pub fn new(repo: Repository, hypervisor: Arc<dyn Hypervisor>) -> Self {
-        Self { repo, hypervisor }
+    pub fn new(repo: Repository, hypervisor: Arc<dyn Hypervisor>, shutdown_timeout: std::time::Duration) -> Self {
+        Self {
+            repo,
+            hypervisor,
+            ops: crate::lifecycle::Operations::new(shutdown_timeout),
+        }
     }
 
     /// Reads a host's topology: from libvirt for real hosts, from the shipped file for test-driver
     /// hosts (after checking the test driver itself answers).
-    pub async fn read_topology(
-        &self,
-        uri: &str,
-        simulated: Option<&str>,
-    ) -> Result<HostTopology, HypervisorError> {
+    pub async fn read_topology(&self, uri: &str, simulated: Option<&str>) -> Result<HostTopology, HypervisorError> {
         let probe = self.hypervisor.probe(uri).await?;
         match simulated {
             Some(id) => match topology_files::load(id) {
                 Some(Ok(t)) => Ok(t),
                 Some(Err(e)) => Err(HypervisorError::Capabilities(e.to_string())),
-                None => Err(HypervisorError::Capabilities(format!(
-                    "no shipped topology '{id}'"
-                ))),
+                None => Err(HypervisorError::Capabilities(format!("no shipped topology '{id}'"))),
             },
             None => Ok(probe.topology),
         }
     }
 
     async fn validate_new_host(&self, req: &AddHostRequest) -> Result<Option<String>, AppError> {
-        let mut errors: Vec<FieldError> =
-            name_error("name", "host", &req.name).into_iter().collect();
+        let mut errors: Vec<FieldError> = name_error("name", "host", &req.name).into_iter().collect();
         let uri = req.uri.trim();
         if uri.is_empty() {
             errors.push(FieldError::new("uri", "Enter the host's libvirt URI."));
@@ -78,10 +75,7 @@ impl VireoService {
             None
         };
         if self.repo.cluster(req.cluster_id).await?.is_none() {
-            errors.push(FieldError::new(
-                "cluster_id",
-                "That cluster does not exist.",
-            ));
+            errors.push(FieldError::new("cluster_id", "That cluster does not exist."));
         }
         if errors.is_empty() {
             match self.repo.host_name_or_uri_taken(&req.name, uri).await? {
@@ -89,10 +83,7 @@ impl VireoService {
                     "name",
                     format!("A host named '{}' already exists.", req.name),
                 )),
-                Some(_) => errors.push(FieldError::new(
-                    "uri",
-                    format!("Host {uri} is already added."),
-                )),
+                Some(_) => errors.push(FieldError::new("uri", format!("Host {uri} is already added."))),
                 None => {}
             }
         }
@@ -110,11 +101,7 @@ impl Backend for VireoService {
         self.repo.list_hosts().await
     }
 
-    async fn add_host(
-        &self,
-        actor: &CurrentUser,
-        req: AddHostRequest,
-    ) -> Result<HostView, AppError> {
+    async fn add_host(&self, actor: &CurrentUser, req: AddHostRequest) -> Result<HostView, AppError> {
         let uri = req.uri.trim().to_string();
         let event = |success: bool, message: String| NewEvent {
             user: Some(actor),
@@ -163,10 +150,7 @@ impl Backend for VireoService {
                 ..event(true, format!("Host {} added ({uri}).", req.name))
             })
             .await;
-        self.repo
-            .host(id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Host"))
+        self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))
     }
 
     fn topology_files(&self) -> Vec<TopologyFile> {
@@ -185,28 +169,15 @@ impl Backend for VireoService {
         self.repo.list_events(limit).await
     }
 
-    async fn set_host_ksm(
-        &self,
-        actor: &CurrentUser,
-        host_id: Uuid,
-        running: bool,
-    ) -> Result<HostView, AppError> {
+    async fn set_host_ksm(&self, actor: &CurrentUser, host_id: Uuid, running: bool) -> Result<HostView, AppError> {
         self.set_host_ksm_impl(actor, host_id, running).await
     }
 
-    async fn apply_host_action(
-        &self,
-        actor: &CurrentUser,
-        action: HostAction,
-    ) -> Result<HostView, AppError> {
+    async fn apply_host_action(&self, actor: &CurrentUser, action: HostAction) -> Result<HostView, AppError> {
         self.apply_host_action_impl(actor, action).await
     }
 
-    async fn save_cluster(
-        &self,
-        actor: &CurrentUser,
-        draft: ClusterDraft,
-    ) -> Result<ClusterView, AppError> {
+    async fn save_cluster(&self, actor: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError> {
         self.save_cluster_impl(actor, draft).await
     }
 
@@ -231,11 +202,7 @@ impl Backend for VireoService {
         self.rule_context_impl(cluster_id, os_type, exclude).await
     }
 
-    async fn new_draft(
-        &self,
-        kind: ConfigKind,
-        template_id: Option<Uuid>,
-    ) -> Result<VmDraft, AppError> {
+    async fn new_draft(&self, kind: ConfigKind, template_id: Option<Uuid>) -> Result<VmDraft, AppError> {
         self.new_draft_impl(kind, template_id).await
     }
 
@@ -247,12 +214,19 @@ impl Backend for VireoService {
         self.preview_impl(draft).await
     }
 
-    async fn save(
-        &self,
-        actor: &CurrentUser,
-        draft: VmDraft,
-        save_anyway: bool,
-    ) -> Result<SaveOutcome, AppError> {
+    async fn save(&self, actor: &CurrentUser, draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome, AppError> {
         self.save_impl(actor, draft, save_anyway).await
+    }
+
+    async fn vm_action(&self, actor: &CurrentUser, id: Uuid, action: VmAction) -> Result<(), AppError> {
+        self.vm_action_impl(Some(actor), id, action).await
+    }
+
+    async fn remove_vm(&self, actor: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError> {
+        self.remove_vm_impl(actor, id, force).await
+    }
+
+    async fn domain_xml(&self, id: Uuid) -> Result<String, AppError> {
+        self.domain_xml_impl(id).await
     }
 }

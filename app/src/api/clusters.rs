@@ -28,10 +28,9 @@ pub async fn save_cluster(
     use crate::models::ClusterDraft;
     let actor = authorize_write()?;
     let id = match id.filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            uuid::Uuid::parse_str(&s)
-                .map_err(|_| with_status(AppError::validation("id", "Not a valid id.")))?,
-        ),
+        Some(s) => {
+            Some(uuid::Uuid::parse_str(&s).map_err(|_| with_status(AppError::validation("id", "Not a valid id.")))?)
+        }
         None => None,
     };
     let draft = ClusterDraft {

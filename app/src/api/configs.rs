@@ -10,8 +10,7 @@ use leptos::server_fn::codec::{GetUrl, Json};
 
 #[cfg(feature = "ssr")]
 fn parse_kind(kind: &str) -> Result<crate::domain::draft::ConfigKind, AppError> {
-    crate::domain::draft::ConfigKind::parse(kind)
-        .ok_or_else(|| AppError::validation("kind", "Unknown object kind."))
+    crate::domain::draft::ConfigKind::parse(kind).ok_or_else(|| AppError::validation("kind", "Unknown object kind."))
 }
 
 #[cfg(feature = "ssr")]

@@ -21,9 +21,7 @@ mod tabs {
     pub mod resource_allocation;
 }
 
-use crate::api::configs::{
-    get_dialog_options, get_rule_context, load_draft, new_draft, preview_draft,
-};
+use crate::api::configs::{get_dialog_options, get_rule_context, load_draft, new_draft, preview_draft};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::modal::Modal;
 use crate::domain::dialog::refresh;
@@ -42,8 +40,8 @@ use leptos_router::params::ParamsMap;
 use review::Review;
 use state::DialogState;
 use tabs::{
-    console::ConsoleTab, general::GeneralTab, high_availability::HighAvailabilityTab,
-    host::HostTab, pool::PoolTab, resource_allocation::ResourceAllocationTab,
+    console::ConsoleTab, general::GeneralTab, high_availability::HighAvailabilityTab, host::HostTab, pool::PoolTab,
+    resource_allocation::ResourceAllocationTab,
 };
 use uuid::Uuid;
 
@@ -68,23 +66,12 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
     let mut inherited = None;
     let draft = if q.get("draft").as_deref() == Some("1") {
         // A round trip of the plain form: the draft is in the query.
-        let pairs: Vec<(String, String)> = q
-            .clone()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let pairs: Vec<(String, String)> = q.clone().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let (mut draft, parse_errors) = from_pairs(&pairs);
         errors.extend(parse_errors);
         // A new object whose template select changed inherits from the new template.
-        if draft.id.is_none()
-            && draft.template_id.is_some()
-            && draft.template_id != draft.applied_template
-        {
-            let fresh = new_draft(
-                kind.as_str().to_string(),
-                draft.template_id.map(|t| t.to_string()),
-            )
-            .await?;
+        if draft.id.is_none() && draft.template_id.is_some() && draft.template_id != draft.applied_template {
+            let fresh = new_draft(kind.as_str().to_string(), draft.template_id.map(|t| t.to_string())).await?;
             inherited = options
                 .templates
                 .iter()
@@ -124,17 +111,10 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
     let instance = draft
         .instance_type_id
         .and_then(|id| options.instance_types.iter().find(|i| i.id == id).cloned());
-    let r = refresh(
-        &draft,
-        &ctx,
-        instance.as_ref().map(|i| (i.name.as_str(), &i.spec)),
-    );
+    let r = refresh(&draft, &ctx, instance.as_ref().map(|i| (i.name.as_str(), &i.spec)));
     errors.extend(r.blocked);
     let mut notice = None;
-    if let Some(err) = q
-        .get("err")
-        .and_then(|e| serde_json::from_str::<AppError>(&e).ok())
-    {
+    if let Some(err) = q.get("err").and_then(|e| serde_json::from_str::<AppError>(&e).ok()) {
         match err {
             AppError::Validation { errors: e } => errors.extend(e),
             other => notice = Some(other),
@@ -193,10 +173,7 @@ fn title(kind: ConfigKind, editing: bool) -> String {
 #[component]
 fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
     let editing = init.draft.id.is_some();
-    let first_error_tab = init
-        .errors
-        .first()
-        .map(|e| crate::domain::fields::tab_of(&e.field));
+    let first_error_tab = init.errors.first().map(|e| crate::domain::fields::tab_of(&e.field));
     let s = DialogState {
         draft: RwSignal::new(init.draft),
         options: RwSignal::new(init.options),
@@ -213,9 +190,7 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
     provide_context(s);
     let navigate = use_navigate();
     let page = kind.page();
-    let done = Callback::new(move |id: Uuid| {
-        navigate(&format!("{page}?selected={id}"), Default::default())
-    });
+    let done = Callback::new(move |id: Uuid| navigate(&format!("{page}?selected={id}"), Default::default()));
 
     let tabs: Vec<DialogTab> = DialogTab::ALL
         .into_iter()

@@ -17,7 +17,12 @@ pub fn HostTopologyCard(topology: HostTopology, simulated: Option<String>) -> im
             let pages = sizes
                 .iter()
                 .map(|s| {
-                    let p = cell.pages.iter().find(|p| p.size_kib == *s).cloned().unwrap_or_default();
+                    let p = cell
+                        .pages
+                        .iter()
+                        .find(|p| p.size_kib == *s)
+                        .cloned()
+                        .unwrap_or_default();
                     view! { <td data-page-size=s.to_string()>{format!("{} / {}", p.free, p.total)}</td> }
                 })
                 .collect_view();

@@ -4,10 +4,7 @@ use leptos::prelude::*;
 /// "New" and "Edit" for a VM, Template or Pool page. Links, so they work with JavaScript off; the
 /// dialog state they open lives in the URL.
 #[component]
-pub fn ObjectToolbar(
-    kind: ConfigKind,
-    #[prop(into)] selected: Signal<Option<String>>,
-) -> impl IntoView {
+pub fn ObjectToolbar(kind: ConfigKind, #[prop(into)] selected: Signal<Option<String>>) -> impl IntoView {
     let page = kind.page();
     view! {
         <div class="toolbar" role="toolbar" aria-label=format!("{} actions", kind.noun())>

@@ -124,8 +124,7 @@ fn to_kib(value: u64, unit: Option<&str>) -> Result<u64, CapabilitiesError> {
 /// for a simulated host before any VM takes pages. Real hosts overwrite them with
 /// `virNodeGetFreePages`.
 pub fn parse(xml: &str) -> Result<HostTopology, CapabilitiesError> {
-    let caps: Capabilities =
-        quick_xml::de::from_str(xml).map_err(|e| CapabilitiesError::Xml(e.to_string()))?;
+    let caps: Capabilities = quick_xml::de::from_str(xml).map_err(|e| CapabilitiesError::Xml(e.to_string()))?;
     let host = caps.host;
     let mut cells = Vec::new();
     for cell in host.topology.map(|t| t.cells.cells).unwrap_or_default() {
@@ -146,8 +145,9 @@ pub fn parse(xml: &str) -> Result<HostTopology, CapabilitiesError> {
         let mut cpus = Vec::new();
         for c in cell.cpus.map(|c| c.cpus).unwrap_or_default() {
             let siblings = match c.siblings.as_deref() {
-                Some(s) => CpuSet::parse(s)
-                    .map_err(|e| CapabilitiesError::Value(format!("cpu {} siblings: {e}", c.id)))?,
+                Some(s) => {
+                    CpuSet::parse(s).map_err(|e| CapabilitiesError::Value(format!("cpu {} siblings: {e}", c.id)))?
+                }
                 None => CpuSet::single(c.id),
             };
             cpus.push(HostCpu {
@@ -200,6 +200,41 @@ pub fn parse(xml: &str) -> Result<HostTopology, CapabilitiesError> {
     })
 }
 
+/// The `<domain type>`s the host's guests can use (`kvm`, `qemu`, `test`), from `<guest><arch><domain>`.
+pub fn guest_domain_types(xml: &str) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Caps {
+        #[serde(rename = "guest", default)]
+        guests: Vec<Guest>,
+    }
+    #[derive(Deserialize)]
+    struct Guest {
+        arch: Option<GuestArch>,
+    }
+    #[derive(Deserialize)]
+    struct GuestArch {
+        #[serde(rename = "domain", default)]
+        domains: Vec<DomainType>,
+    }
+    #[derive(Deserialize)]
+    struct DomainType {
+        #[serde(rename = "@type")]
+        kind: String,
+    }
+    let Ok(caps) = quick_xml::de::from_str::<Caps>(xml) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = caps
+        .guests
+        .into_iter()
+        .filter_map(|g| g.arch)
+        .flat_map(|a| a.domains.into_iter().map(|d| d.kind))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,10 +242,7 @@ mod tests {
     #[test]
     fn rejects_garbage_and_bad_values() {
         assert!(matches!(parse("not xml"), Err(CapabilitiesError::Xml(_))));
-        assert!(matches!(
-            parse("<capabilities/>"),
-            Err(CapabilitiesError::Xml(_))
-        ));
+        assert!(matches!(parse("<capabilities/>"), Err(CapabilitiesError::Xml(_))));
         let bad_unit = "<capabilities><host><cpu><arch>x86_64</arch></cpu><topology><cells num='1'>\
             <cell id='0'><memory unit='parsecs'>1</memory></cell></cells></topology></host></capabilities>";
         assert!(matches!(parse(bad_unit), Err(CapabilitiesError::Value(_))));
@@ -221,12 +253,18 @@ mod tests {
         let xml = "<capabilities><host><cpu><arch>aarch64</arch>\
             <topology sockets='1' dies='1' cores='4' threads='1'/></cpu></host></capabilities>";
         let t = parse(xml).unwrap();
-        assert_eq!(
-            (t.sockets, t.cores_per_socket, t.threads_per_core),
-            (1, 4, 1)
-        );
+        assert_eq!((t.sockets, t.cores_per_socket, t.threads_per_core), (1, 4, 1));
         assert!(t.cells.is_empty());
         assert_eq!(t.arch, "aarch64");
+    }
+
+    #[test]
+    fn guest_domain_types_are_read() {
+        let xml = "<capabilities><host><cpu><arch>x86_64</arch></cpu></host>\
+            <guest><os_type>hvm</os_type><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest>\
+            <guest><os_type>hvm</os_type><arch name='i686'><domain type='qemu'/></arch></guest></capabilities>";
+        assert_eq!(guest_domain_types(xml), vec!["kvm", "qemu"]);
+        assert!(guest_domain_types("junk").is_empty());
     }
 
     #[test]

@@ -179,17 +179,11 @@ mod tests {
     fn rejects_bad_input() {
         assert_eq!(CpuSet::parse(""), Err(CpuSetError::BadToken(String::new())));
         assert_eq!(CpuSet::parse("a"), Err(CpuSetError::BadToken("a".into())));
-        assert_eq!(
-            CpuSet::parse("1,,2"),
-            Err(CpuSetError::BadToken(String::new()))
-        );
+        assert_eq!(CpuSet::parse("1,,2"), Err(CpuSetError::BadToken(String::new())));
         assert_eq!(CpuSet::parse("3-1"), Err(CpuSetError::Backwards(3, 1)));
         assert_eq!(CpuSet::parse("-1"), Err(CpuSetError::BadToken("-1".into())));
         assert_eq!(CpuSet::parse("0-99999"), Err(CpuSetError::TooLarge(99999)));
-        assert_eq!(
-            CpuSet::parse("99999999999"),
-            Err(CpuSetError::TooLarge(u32::MAX))
-        );
+        assert_eq!(CpuSet::parse("99999999999"), Err(CpuSetError::TooLarge(u32::MAX)));
         assert_eq!(CpuSet::parse("1,^1"), Err(CpuSetError::Empty));
     }
 

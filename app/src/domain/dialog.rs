@@ -29,11 +29,7 @@ pub fn gate_context(ctx: &RuleContext) -> GateContext {
 
 /// Brings a draft up to date after the user changed fields: applies a newly chosen profile, then
 /// the instance type (`(name, spec)`).
-pub fn refresh(
-    draft: &VmDraft,
-    ctx: &RuleContext,
-    instance_type: Option<(&str, &InstanceTypeSpec)>,
-) -> Refresh {
+pub fn refresh(draft: &VmDraft, ctx: &RuleContext, instance_type: Option<(&str, &InstanceTypeSpec)>) -> Refresh {
     let mut draft = draft.clone();
     let mut changes = Vec::new();
     let mut blocked = None;
@@ -82,11 +78,7 @@ mod tests {
 
     #[test]
     fn choosing_high_performance_applies_it_and_lists_the_changes() {
-        let r = refresh(
-            &draft_choosing(OptimizedFor::HighPerformance),
-            &hp_ctx(),
-            None,
-        );
+        let r = refresh(&draft_choosing(OptimizedFor::HighPerformance), &hp_ctx(), None);
         assert_eq!(r.blocked, None);
         assert_eq!(r.draft.applied_profile, OptimizedFor::HighPerformance);
         assert!(
@@ -128,10 +120,7 @@ mod tests {
             &hp_ctx(),
             Some(("Medium", &spec)),
         );
-        assert!(
-            r.draft.config.memory_balloon,
-            "the instance type wins over A9"
-        );
+        assert!(r.draft.config.memory_balloon, "the instance type wins over A9");
         assert_eq!(r.draft.config.memory_mib, 4096);
         let last = r.changes.last().unwrap();
         assert_eq!(last.field, "memory_balloon");

@@ -4,12 +4,8 @@
 
 use super::cpu_set::CpuSet;
 use super::naming::name_error;
-use super::pinning::{
-    format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins,
-};
-use super::vm_config::{
-    CpuTopology, HugePages, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VmConfig,
-};
+use super::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
+use super::vm_config::{CpuTopology, HugePages, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VmConfig};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -108,9 +104,7 @@ impl VmDraft {
 
     /// Identity checks that need no database (name rules, lengths, pool sizes).
     pub fn validate_identity(&self) -> Vec<FieldError> {
-        let mut errors: Vec<FieldError> = name_error("name", self.kind.noun(), &self.name)
-            .into_iter()
-            .collect();
+        let mut errors: Vec<FieldError> = name_error("name", self.kind.noun(), &self.name).into_iter().collect();
         if self.description.chars().count() > MAX_DESCRIPTION {
             errors.push(FieldError::new(
                 "description",
@@ -211,25 +205,15 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
     }
     put("name", d.name.clone());
     put("description", d.description.clone());
-    put(
-        "cluster_id",
-        d.cluster_id.map(|u| u.to_string()).unwrap_or_default(),
-    );
-    put(
-        "template_id",
-        d.template_id.map(|u| u.to_string()).unwrap_or_default(),
-    );
+    put("cluster_id", d.cluster_id.map(|u| u.to_string()).unwrap_or_default());
+    put("template_id", d.template_id.map(|u| u.to_string()).unwrap_or_default());
     put(
         "applied_template",
-        d.applied_template
-            .map(|u| u.to_string())
-            .unwrap_or_default(),
+        d.applied_template.map(|u| u.to_string()).unwrap_or_default(),
     );
     put(
         "instance_type_id",
-        d.instance_type_id
-            .map(|u| u.to_string())
-            .unwrap_or_default(),
+        d.instance_type_id.map(|u| u.to_string()).unwrap_or_default(),
     );
     put("pool_size", d.pool_size.to_string());
     put("prestarted", d.prestarted.to_string());
@@ -262,10 +246,7 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
     }
     put(
         "placement_host",
-        c.placement_hosts
-            .first()
-            .map(|u| u.to_string())
-            .unwrap_or_default(),
+        c.placement_hosts.first().map(|u| u.to_string()).unwrap_or_default(),
     );
     put("migration", migration_str(c.migration).into());
     if c.io_threads > 0 {
@@ -275,27 +256,17 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
     put("cpu_pinning", format_vcpu_pins(&c.cpu_pinning));
     put(
         "emulator_pin",
-        c.emulator_pin
-            .as_ref()
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
+        c.emulator_pin.as_ref().map(|s| s.to_string()).unwrap_or_default(),
     );
     put("io_thread_pins", format_io_thread_pins(&c.io_thread_pins));
     put("numa_tune_mode", c.numa_tune_mode.as_str().into());
     put("numa_count", c.numa_nodes.len().to_string());
     for n in &c.numa_nodes {
         put(&format!("numa_{}_cpus", n.index), n.cpus.to_string());
-        put(
-            &format!("numa_{}_memory", n.index),
-            n.memory_mib.to_string(),
-        );
+        put(&format!("numa_{}_memory", n.index), n.memory_mib.to_string());
         put(
             &format!("numa_{}_host", n.index),
-            n.host_nodes
-                .iter()
-                .map(|h| h.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
+            n.host_nodes.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(","),
         );
     }
     put(
@@ -306,9 +277,7 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
     );
     put(
         "huge_page_count",
-        c.huge_pages
-            .map(|h| h.count.to_string())
-            .unwrap_or_default(),
+        c.huge_pages.map(|h| h.count.to_string()).unwrap_or_default(),
     );
     p
 }
@@ -350,11 +319,7 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
             }),
         }
     }
-    fn uuid(
-        get: &dyn Fn(&str) -> Option<String>,
-        errors: &mut Vec<FieldError>,
-        key: &str,
-    ) -> Option<Uuid> {
+    fn uuid(get: &dyn Fn(&str) -> Option<String>, errors: &mut Vec<FieldError>, key: &str) -> Option<Uuid> {
         let v = get(key).filter(|v| !v.is_empty())?;
         match Uuid::parse_str(&v) {
             Ok(u) => Some(u),
@@ -380,48 +345,13 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         c.memory_mib,
     );
     c.cpu = CpuTopology {
-        sockets: num(
-            getter,
-            &mut errors,
-            "sockets",
-            "cpu.sockets",
-            "Virtual sockets",
-            1,
-        ),
-        cores: num(
-            getter,
-            &mut errors,
-            "cores",
-            "cpu.cores",
-            "Cores per virtual socket",
-            1,
-        ),
-        threads: num(
-            getter,
-            &mut errors,
-            "threads",
-            "cpu.threads",
-            "Threads per core",
-            1,
-        ),
+        sockets: num(getter, &mut errors, "sockets", "cpu.sockets", "Virtual sockets", 1),
+        cores: num(getter, &mut errors, "cores", "cpu.cores", "Cores per virtual socket", 1),
+        threads: num(getter, &mut errors, "threads", "cpu.threads", "Threads per core", 1),
     };
     // "Total Virtual CPUs" wins when the user changed it (it differs from the value it was sent with).
-    let total: u32 = num(
-        getter,
-        &mut errors,
-        "vcpus",
-        "cpu",
-        "Total Virtual CPUs",
-        c.vcpus(),
-    );
-    let total_was: u32 = num(
-        getter,
-        &mut errors,
-        "vcpus_was",
-        "cpu",
-        "Total Virtual CPUs",
-        total,
-    );
+    let total: u32 = num(getter, &mut errors, "vcpus", "cpu", "Total Virtual CPUs", c.vcpus());
+    let total_was: u32 = num(getter, &mut errors, "vcpus_was", "cpu", "Total Virtual CPUs", total);
     if total != total_was {
         c.cpu = reshape_to_total(c.cpu, total);
     }
@@ -436,9 +366,7 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
     c.watchdog = on("watchdog");
     c.memory_balloon = on("memory_balloon");
     c.ksm_disabled = on("ksm_disabled");
-    c.placement_hosts = uuid(getter, &mut errors, "placement_host")
-        .into_iter()
-        .collect();
+    c.placement_hosts = uuid(getter, &mut errors, "placement_host").into_iter().collect();
     if let Some(e) = errors.iter_mut().find(|e| e.field == "placement_host") {
         e.field = "placement_hosts".into();
     }
@@ -454,47 +382,24 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         "Num Of IO Threads",
         1u32,
     );
-    c.io_threads = if on("io_threads_enabled") {
-        io_count.max(1)
-    } else {
-        0
-    };
+    c.io_threads = if on("io_threads_enabled") { io_count.max(1) } else { 0 };
     match parse_vcpu_pins(&get("cpu_pinning").unwrap_or_default()) {
         Ok(pins) => c.cpu_pinning = pins,
-        Err(e) => errors.push(FieldError::new(
-            "cpu_pinning",
-            format!("CPU Pinning Topology: {e}"),
-        )),
+        Err(e) => errors.push(FieldError::new("cpu_pinning", format!("CPU Pinning Topology: {e}"))),
     }
-    match get("emulator_pin")
-        .filter(|v| !v.is_empty())
-        .map(|v| CpuSet::parse(&v))
-    {
+    match get("emulator_pin").filter(|v| !v.is_empty()).map(|v| CpuSet::parse(&v)) {
         None => {}
         Some(Ok(set)) => c.emulator_pin = Some(set),
-        Some(Err(e)) => errors.push(FieldError::new(
-            "emulator_pin",
-            format!("Emulator Thread Pinning: {e}"),
-        )),
+        Some(Err(e)) => errors.push(FieldError::new("emulator_pin", format!("Emulator Thread Pinning: {e}"))),
     }
     match parse_io_thread_pins(&get("io_thread_pins").unwrap_or_default()) {
         Ok(pins) => c.io_thread_pins = pins,
-        Err(e) => errors.push(FieldError::new(
-            "io_thread_pins",
-            format!("IO Thread Pinning: {e}"),
-        )),
+        Err(e) => errors.push(FieldError::new("io_thread_pins", format!("IO Thread Pinning: {e}"))),
     }
     c.numa_tune_mode = get("numa_tune_mode")
         .and_then(|m| numa_mode_from_str(&m))
         .unwrap_or_default();
-    let numa_count: u32 = num(
-        getter,
-        &mut errors,
-        "numa_count",
-        "numa_nodes",
-        "NUMA Node Count",
-        0,
-    );
+    let numa_count: u32 = num(getter, &mut errors, "numa_count", "numa_nodes", "NUMA Node Count", 0);
     if numa_count > 64 {
         errors.push(FieldError::new("numa_nodes", "At most 64 NUMA nodes."));
     } else {
@@ -505,10 +410,7 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
             {
                 Some(Ok(set)) => set,
                 Some(Err(e)) => {
-                    errors.push(FieldError::new(
-                        "numa_nodes",
-                        format!("NUMA node {i} vCPUs: {e}"),
-                    ));
+                    errors.push(FieldError::new("numa_nodes", format!("NUMA node {i} vCPUs: {e}")));
                     CpuSet::new()
                 }
                 None => CpuSet::new(),
@@ -559,10 +461,7 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
                 );
                 c.huge_pages = Some(HugePages { size_kib, count });
             }
-            Err(_) => errors.push(FieldError::new(
-                "huge_pages",
-                "Choose a huge page size from the list.",
-            )),
+            Err(_) => errors.push(FieldError::new("huge_pages", "Choose a huge page size from the list.")),
         },
     }
 
@@ -583,14 +482,7 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         "Number of VMs",
         if kind == ConfigKind::Pool { 1 } else { 0 },
     );
-    d.prestarted = num(
-        getter,
-        &mut errors,
-        "prestarted",
-        "prestarted",
-        "Prestarted VMs",
-        0,
-    );
+    d.prestarted = num(getter, &mut errors, "prestarted", "prestarted", "Prestarted VMs", 0);
     d.applied_profile = profile("applied_profile").unwrap_or(d.config.optimized_for);
     (d, errors)
 }
@@ -614,10 +506,7 @@ mod tests {
             stateless: true,
             ..VmConfig::default()
         };
-        let mut d = VmDraft::new(
-            ConfigKind::Pool,
-            apply_fixes(&base, &hp_ctx(), &[R1, R2, R3, R4, R5]),
-        );
+        let mut d = VmDraft::new(ConfigKind::Pool, apply_fixes(&base, &hp_ctx(), &[R1, R2, R3, R4, R5]));
         d.id = Some(Uuid::from_u128(7));
         d.version = Some(3);
         d.name = "db-pool".into();
@@ -676,10 +565,7 @@ mod tests {
                 "cluster_id"
             ]
         );
-        assert_eq!(
-            errors[0].message,
-            "Memory Size must be a whole number, not 'lots'."
-        );
+        assert_eq!(errors[0].message, "Memory Size must be a whole number, not 'lots'.");
         assert_eq!(d.config.memory_mib, VmConfig::default().memory_mib);
     }
 

@@ -61,12 +61,7 @@ pub struct FieldMeta {
     pub needs_restart: bool,
 }
 
-const fn f(
-    key: &'static str,
-    label: &'static str,
-    tab: DialogTab,
-    needs_restart: bool,
-) -> FieldMeta {
+const fn f(key: &'static str, label: &'static str, tab: DialogTab, needs_restart: bool) -> FieldMeta {
     FieldMeta {
         key,
         label,
@@ -94,12 +89,7 @@ pub const FIELDS: &[FieldMeta] = &[
     f("pool_size", "Number of VMs", Pool, false),
     f("prestarted", "Prestarted VMs", Pool, false),
     f("headless", "Headless Mode", Console, true),
-    f(
-        "serial_console",
-        "Enable VirtIO serial console",
-        Console,
-        true,
-    ),
+    f("serial_console", "Enable VirtIO serial console", Console, true),
     f("usb_enabled", "USB Support", Console, true),
     f("soundcard_enabled", "Soundcard Enabled", Console, true),
     f("placement_hosts", "Start Running On", Host, true),
@@ -108,44 +98,14 @@ pub const FIELDS: &[FieldMeta] = &[
     f("invtsc", "Invariant TSC (invtsc)", Host, true),
     f("numa_nodes", "NUMA Nodes", Host, true),
     f("numa_tune_mode", "NUMA Tune Mode", Host, true),
-    f(
-        "high_availability",
-        "Highly Available",
-        HighAvailability,
-        false,
-    ),
+    f("high_availability", "Highly Available", HighAvailability, false),
     f("watchdog", "Watchdog", HighAvailability, true),
     f("io_threads", "IO Threads", ResourceAllocation, true),
-    f(
-        "memory_balloon",
-        "Memory Balloon Device",
-        ResourceAllocation,
-        true,
-    ),
-    f(
-        "cpu_pinning",
-        "CPU Pinning Topology",
-        ResourceAllocation,
-        true,
-    ),
-    f(
-        "emulator_pin",
-        "Emulator Thread Pinning",
-        ResourceAllocation,
-        true,
-    ),
-    f(
-        "io_thread_pins",
-        "IO Thread Pinning",
-        ResourceAllocation,
-        true,
-    ),
-    f(
-        "ksm_disabled",
-        "Disable KSM for this VM",
-        ResourceAllocation,
-        true,
-    ),
+    f("memory_balloon", "Memory Balloon Device", ResourceAllocation, true),
+    f("cpu_pinning", "CPU Pinning Topology", ResourceAllocation, true),
+    f("emulator_pin", "Emulator Thread Pinning", ResourceAllocation, true),
+    f("io_thread_pins", "IO Thread Pinning", ResourceAllocation, true),
+    f("ksm_disabled", "Disable KSM for this VM", ResourceAllocation, true),
     f("huge_pages", "Huge Pages", ResourceAllocation, true),
 ];
 
@@ -174,11 +134,7 @@ mod tests {
     #[test]
     fn every_key_is_unique_and_findable() {
         for (i, m) in FIELDS.iter().enumerate() {
-            assert!(
-                FIELDS[i + 1..].iter().all(|o| o.key != m.key),
-                "{} twice",
-                m.key
-            );
+            assert!(FIELDS[i + 1..].iter().all(|o| o.key != m.key), "{} twice", m.key);
             assert_eq!(meta(m.key).unwrap().key, m.key);
         }
     }

@@ -67,11 +67,7 @@ mod tests {
 
     #[test]
     fn windows_guests_cannot_be_high_performance() {
-        let reason = profile_blocked(
-            OptimizedFor::HighPerformance,
-            &ctx(OsFamily::Windows, (4, 8)),
-        )
-        .unwrap();
+        let reason = profile_blocked(OptimizedFor::HighPerformance, &ctx(OsFamily::Windows, (4, 8))).unwrap();
         assert!(reason.contains("Windows"));
         assert_eq!(
             profile_blocked(OptimizedFor::Server, &ctx(OsFamily::Windows, (4, 8))),
@@ -87,10 +83,7 @@ mod tests {
     fn clusters_below_4_2_offer_neither_high_performance_nor_huge_pages() {
         let old = ctx(OsFamily::Linux, (4, 1));
         let reason = profile_blocked(OptimizedFor::HighPerformance, &old).unwrap();
-        assert!(
-            reason.contains("4.2") && reason.contains("c1 is 4.1"),
-            "{reason}"
-        );
+        assert!(reason.contains("4.2") && reason.contains("c1 is 4.1"), "{reason}");
         assert!(huge_pages_blocked(&old).unwrap().contains("Huge pages"));
         let ok = ctx(OsFamily::Linux, (4, 2));
         assert_eq!(profile_blocked(OptimizedFor::HighPerformance, &ok), None);

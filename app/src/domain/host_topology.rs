@@ -138,13 +138,7 @@ impl HostTopology {
     /// A host with Linux CPU numbering (CPU id = thread × sockets × cores + socket × cores + core),
     /// one NUMA cell per socket with `memory_kib` each and the given huge pages per cell (all free).
     /// For benchmarks and tests of topologies Vireo does not ship as files.
-    pub fn synthetic(
-        sockets: u32,
-        cores: u32,
-        threads: u32,
-        memory_kib: u64,
-        huge_pages: &[(u64, u64)],
-    ) -> Self {
+    pub fn synthetic(sockets: u32, cores: u32, threads: u32, memory_kib: u64, huge_pages: &[(u64, u64)]) -> Self {
         let id = |s: u32, c: u32, t: u32| t * sockets * cores + s * cores + c;
         let cells = (0..sockets)
             .map(|s| {

@@ -21,11 +21,7 @@ pub struct InstanceTypeSpec {
 /// Where a boolean setting lives in the configuration.
 type BoolSlot = fn(&mut VmConfig) -> &mut bool;
 
-pub fn apply_instance_type(
-    cfg: &VmConfig,
-    name: &str,
-    spec: &InstanceTypeSpec,
-) -> (VmConfig, Vec<Change>) {
+pub fn apply_instance_type(cfg: &VmConfig, name: &str, spec: &InstanceTypeSpec) -> (VmConfig, Vec<Change>) {
     let mut out = cfg.clone();
     let mut changes = Vec::new();
     let reason = format!(
@@ -56,9 +52,7 @@ pub fn apply_instance_type(
         out.io_threads = v;
     }
     let bools: [(&str, Option<bool>, BoolSlot); 4] = [
-        ("memory_balloon", spec.memory_balloon, |c| {
-            &mut c.memory_balloon
-        }),
+        ("memory_balloon", spec.memory_balloon, |c| &mut c.memory_balloon),
         ("usb_enabled", spec.usb_enabled, |c| &mut c.usb_enabled),
         ("soundcard_enabled", spec.soundcard_enabled, |c| {
             &mut c.soundcard_enabled
@@ -69,12 +63,7 @@ pub fn apply_instance_type(
         if let Some(v) = value {
             let place = slot(&mut out);
             if *place != v {
-                changes.push(Change::new(
-                    field,
-                    on_off(*place),
-                    on_off(v),
-                    reason.clone(),
-                ));
+                changes.push(Change::new(field, on_off(*place), on_off(v), reason.clone()));
                 *place = v;
             }
         }
@@ -122,17 +111,13 @@ mod tests {
             vec!["memory_mib", "cpu", "memory_balloon"],
             "USB already off: not an override"
         );
-        assert!(
-            changes[0].reason.contains("Instance type Large")
-                && changes[0].reason.contains("High Performance")
-        );
+        assert!(changes[0].reason.contains("Instance type Large") && changes[0].reason.contains("High Performance"));
         assert_eq!(changes[1].new, "1 × 4 × 1");
     }
 
     #[test]
     fn an_empty_spec_changes_nothing() {
-        let (cfg, changes) =
-            apply_instance_type(&VmConfig::default(), "None", &InstanceTypeSpec::default());
+        let (cfg, changes) = apply_instance_type(&VmConfig::default(), "None", &InstanceTypeSpec::default());
         assert_eq!(cfg, VmConfig::default());
         assert!(changes.is_empty());
     }

@@ -34,10 +34,7 @@ mod tests {
 
     #[test]
     fn rejects_empty_long_and_odd_characters() {
-        assert_eq!(
-            name_error("name", "VM", "").unwrap().message,
-            "The VM needs a name."
-        );
+        assert_eq!(name_error("name", "VM", "").unwrap().message, "The VM needs a name.");
         assert!(name_error("name", "VM", &"x".repeat(65))
             .unwrap()
             .message

@@ -18,12 +18,7 @@ pub fn changed_fields(old: &VmConfig, new: &VmConfig) -> Vec<String> {
         .filter(|(k, v)| b.get(*k) != Some(*v))
         .map(|(k, _)| k.clone())
         .collect();
-    out.sort_by_key(|k| {
-        fields::FIELDS
-            .iter()
-            .position(|m| m.key == k)
-            .unwrap_or(usize::MAX)
-    });
+    out.sort_by_key(|k| fields::FIELDS.iter().position(|m| m.key == k).unwrap_or(usize::MAX));
     out
 }
 

@@ -33,9 +33,7 @@ pub fn parse_pairs(text: &str) -> Result<Vec<(u32, CpuSet)>, PinningError> {
         if index_text.is_empty() || !index_text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(PinningError::Syntax(item.to_string()));
         }
-        let index: u32 = index_text
-            .parse()
-            .map_err(|_| PinningError::Syntax(item.to_string()))?;
+        let index: u32 = index_text.parse().map_err(|_| PinningError::Syntax(item.to_string()))?;
         let set = CpuSet::parse(set).map_err(|e| PinningError::CpuSet {
             text: item.to_string(),
             reason: e.to_string(),
@@ -98,18 +96,9 @@ mod tests {
         assert!(matches!(parse_pairs("0:2"), Err(PinningError::Syntax(_))));
         assert!(matches!(parse_pairs("#2"), Err(PinningError::Syntax(_))));
         assert!(matches!(parse_pairs("a#2"), Err(PinningError::Syntax(_))));
-        assert!(matches!(
-            parse_pairs("0#2__1#3"),
-            Err(PinningError::Syntax(_))
-        ));
-        assert!(matches!(
-            parse_pairs("0#x"),
-            Err(PinningError::CpuSet { .. })
-        ));
-        assert!(matches!(
-            parse_pairs("0#3-1"),
-            Err(PinningError::CpuSet { .. })
-        ));
+        assert!(matches!(parse_pairs("0#2__1#3"), Err(PinningError::Syntax(_))));
+        assert!(matches!(parse_pairs("0#x"), Err(PinningError::CpuSet { .. })));
+        assert!(matches!(parse_pairs("0#3-1"), Err(PinningError::CpuSet { .. })));
         assert_eq!(parse_pairs("0#1_0#2"), Err(PinningError::Duplicate(0)));
         assert!(parse_pairs("99999999999#1").is_err());
         let msg = parse_pairs("0-1").unwrap_err().to_string();

@@ -63,18 +63,14 @@ pub fn host_housekeeping(host: &HostTopology) -> CpuSet {
 /// host's, cores per socket and sockets no more than the host's), or `None` when the count cannot fit.
 pub fn fitted_topology(topo: CpuTopology, host: &HostTopology) -> Option<CpuTopology> {
     let fits = |t: &CpuTopology| {
-        t.sockets <= host.sockets
-            && t.cores <= host.cores_per_socket
-            && t.threads <= host.threads_per_core
+        t.sockets <= host.sockets && t.cores <= host.cores_per_socket && t.threads <= host.threads_per_core
     };
     if fits(&topo) {
         return Some(topo);
     }
     let total = topo.vcpus();
     // Try the guest's own thread count first, then fewer threads; spread over as few sockets as fit.
-    let mut threads_options: Vec<u32> = (1..=topo.threads.min(host.threads_per_core))
-        .rev()
-        .collect();
+    let mut threads_options: Vec<u32> = (1..=topo.threads.min(host.threads_per_core)).rev().collect();
     if threads_options.is_empty() {
         threads_options.push(1);
     }
@@ -129,11 +125,7 @@ impl std::fmt::Display for PlanError {
 
 /// Pins every vCPU of `topo` to one host CPU. vCPU numbering follows QEMU: threads innermost, then
 /// cores, then sockets (vCPU = (socket × cores + core) × threads + thread).
-pub fn plan_vcpu_pins(
-    topo: CpuTopology,
-    host: &HostTopology,
-    unavailable: &CpuSet,
-) -> Result<Vec<VcpuPin>, PlanError> {
+pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuSet) -> Result<Vec<VcpuPin>, PlanError> {
     if topo.threads > host.threads_per_core.max(1) {
         return Err(PlanError::ThreadsPerCore {
             guest: topo.threads,
@@ -178,13 +170,9 @@ pub fn plan_vcpu_pins(
         let mut needed = topo.cores as usize;
         let mut taken: Vec<Vec<u32>> = Vec::with_capacity(needed);
         // The cell with the most free slots that holds the whole socket; else spill in that order.
-        let mut order: Vec<(u32, usize)> =
-            by_cell.iter().map(|(cell, q)| (*cell, q.len())).collect();
+        let mut order: Vec<(u32, usize)> = by_cell.iter().map(|(cell, q)| (*cell, q.len())).collect();
         order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let whole_cell = order
-            .iter()
-            .find(|(_, free)| *free >= needed)
-            .map(|(cell, _)| *cell);
+        let whole_cell = order.iter().find(|(_, free)| *free >= needed).map(|(cell, _)| *cell);
         let cells: Vec<u32> = match whole_cell {
             Some(cell) => vec![cell],
             None => order.iter().map(|(cell, _)| *cell).collect(),
@@ -218,11 +206,7 @@ pub fn plan_vcpu_pins(
 /// Where the emulator and IO threads go: a free physical core (all its threads) in the cell that
 /// holds most of the vCPUs, outside the vCPU set; else a free core in another cell; else the host's
 /// own CPU 0 core (shared with the host — the recommendation says so).
-pub fn plan_housekeeping(
-    host: &HostTopology,
-    vcpu_cpus: &CpuSet,
-    unavailable: &CpuSet,
-) -> (CpuSet, bool) {
+pub fn plan_housekeeping(host: &HostTopology, vcpu_cpus: &CpuSet, unavailable: &CpuSet) -> (CpuSet, bool) {
     let mut per_cell: BTreeMap<u32, usize> = BTreeMap::new();
     for id in vcpu_cpus.ids() {
         if let Some(cell) = host.cell_of_cpu(id) {
@@ -272,9 +256,7 @@ mod tests {
         // Cell 0 has 7 free cores (core 0 = CPUs 0,16 is the host's); cell 1 has 8, so the socket
         // goes to cell 1: cores 8 (8,24) and 9 (9,25).
         assert_eq!(cpus(&pins), vec![8, 24, 9, 25]);
-        assert!(pins
-            .iter()
-            .all(|p| !p.cpuset.contains(0) && !p.cpuset.contains(16)));
+        assert!(pins.iter().all(|p| !p.cpuset.contains(0) && !p.cpuset.contains(16)));
     }
 
     #[test]
@@ -377,11 +359,7 @@ mod tests {
             Some(topo(1, 2, 1)),
             "no SMT on the host"
         );
-        assert_eq!(
-            fitted_topology(topo(1, 8, 1), &h),
-            None,
-            "8 vCPUs cannot fit 4 cores"
-        );
+        assert_eq!(fitted_topology(topo(1, 8, 1), &h), None, "8 vCPUs cannot fit 4 cores");
         let big = host(2, 8, 2);
         assert_eq!(fitted_topology(topo(4, 2, 2), &big), Some(topo(1, 8, 2)));
     }

@@ -59,25 +59,20 @@ pub fn io_threads_text(n: u32) -> String {
 }
 
 /// Applies `target`'s defaults to `config`. Fields already at the target value are not listed.
-pub fn apply_profile(
-    config: &VmConfig,
-    target: OptimizedFor,
-    ctx: &ProfileContext,
-) -> ProfileOutcome {
+pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileContext) -> ProfileOutcome {
     let mut next = config.clone();
     next.optimized_for = target;
     let mut changes = Vec::new();
     let hp = target == OptimizedFor::HighPerformance;
     let who = target.label();
 
-    let mut set_bool =
-        |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
-            let place = slot(&mut next);
-            if *place != value {
-                changes.push(Change::new(field, on_off(*place), on_off(value), reason));
-                *place = value;
-            }
-        };
+    let mut set_bool = |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
+        let place = slot(&mut next);
+        if *place != value {
+            changes.push(Change::new(field, on_off(*place), on_off(value), reason));
+            *place = value;
+        }
+    };
 
     // A1–A4: console devices.
     set_bool(
@@ -159,12 +154,7 @@ pub fn apply_profile(
     };
     let mut set_invtsc = |c: &mut VmConfig| {
         if c.invtsc != invtsc {
-            changes.push(Change::new(
-                "invtsc",
-                on_off(c.invtsc),
-                on_off(invtsc),
-                invtsc_reason,
-            ));
+            changes.push(Change::new("invtsc", on_off(c.invtsc), on_off(invtsc), invtsc_reason));
             c.invtsc = invtsc;
         }
     };
@@ -184,14 +174,13 @@ pub fn apply_profile(
         ));
         next.io_threads = io_threads;
     }
-    let mut set_bool =
-        |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
-            let place = slot(&mut next);
-            if *place != value {
-                changes.push(Change::new(field, on_off(*place), on_off(value), reason));
-                *place = value;
-            }
-        };
+    let mut set_bool = |field: &str, slot: fn(&mut VmConfig) -> &mut bool, value: bool, reason: String| {
+        let place = slot(&mut next);
+        if *place != value {
+            changes.push(Change::new(field, on_off(*place), on_off(value), reason));
+            *place = value;
+        }
+    };
     // A9: no balloon.
     set_bool(
         "memory_balloon",
@@ -225,10 +214,7 @@ pub fn apply_profile(
         },
     );
 
-    ProfileOutcome {
-        config: next,
-        changes,
-    }
+    ProfileOutcome { config: next, changes }
 }
 
 #[cfg(test)]
@@ -236,9 +222,7 @@ mod tests {
     use super::*;
 
     fn hp_ctx() -> ProfileContext {
-        ProfileContext {
-            invtsc_available: true,
-        }
+        ProfileContext { invtsc_available: true }
     }
 
     fn field_set(changes: &[Change]) -> Vec<&str> {
@@ -247,11 +231,7 @@ mod tests {
 
     #[test]
     fn high_performance_applies_all_eleven_automatic_settings() {
-        let out = apply_profile(
-            &VmConfig::default(),
-            OptimizedFor::HighPerformance,
-            &hp_ctx(),
-        );
+        let out = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx());
         let c = &out.config;
         assert_eq!(c.optimized_for, OptimizedFor::HighPerformance);
         assert!(c.headless, "A1");
@@ -286,27 +266,16 @@ mod tests {
 
     #[test]
     fn every_change_says_old_new_why_and_where() {
-        let out = apply_profile(
-            &VmConfig::default(),
-            OptimizedFor::HighPerformance,
-            &hp_ctx(),
-        );
+        let out = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx());
         let headless = &out.changes[0];
         assert_eq!(headless.label, "Headless Mode");
         assert_eq!(headless.tab, DialogTab::Console);
-        assert_eq!(
-            (headless.old.as_str(), headless.new.as_str()),
-            ("off", "on")
-        );
+        assert_eq!((headless.old.as_str(), headless.new.as_str()), ("off", "on"));
         assert!(headless.reason.starts_with("A1"));
         let migration = out.changes.iter().find(|c| c.field == "migration").unwrap();
         assert_eq!(migration.new, "Do not allow migration");
         assert_eq!(migration.tab, DialogTab::Host);
-        let io = out
-            .changes
-            .iter()
-            .find(|c| c.field == "io_threads")
-            .unwrap();
+        let io = out.changes.iter().find(|c| c.field == "io_threads").unwrap();
         assert_eq!(
             (io.old.as_str(), io.new.as_str(), io.tab),
             ("off", "1", DialogTab::ResourceAllocation)
@@ -360,30 +329,18 @@ mod tests {
 
     #[test]
     fn switching_back_restores_the_other_profiles_defaults_and_lists_them() {
-        let hp = apply_profile(
-            &VmConfig::default(),
-            OptimizedFor::HighPerformance,
-            &hp_ctx(),
-        )
-        .config;
+        let hp = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
         let back = apply_profile(&hp, OptimizedFor::Server, &hp_ctx());
         let expected = VmConfig {
             optimized_for: OptimizedFor::Server,
             ..VmConfig::default()
         };
-        assert_eq!(
-            back.config, expected,
-            "Server defaults are the Blank template's"
-        );
+        assert_eq!(back.config, expected, "Server defaults are the Blank template's");
         assert_eq!(back.changes.len(), 9);
         assert!(back.changes.iter().all(|c| c.reason.len() > 10));
 
         let desktop = apply_profile(&hp, OptimizedFor::Desktop, &hp_ctx());
-        assert!(
-            desktop.config.soundcard_enabled
-                && desktop.config.usb_enabled
-                && !desktop.config.headless
-        );
+        assert!(desktop.config.soundcard_enabled && desktop.config.usb_enabled && !desktop.config.headless);
         assert!(field_set(&desktop.changes).contains(&"soundcard_enabled"));
     }
 
@@ -391,12 +348,7 @@ mod tests {
     fn manual_settings_survive_a_profile_switch() {
         use crate::domain::cpu_set::CpuSet;
         use crate::domain::vm_config::{HugePages, VcpuPin};
-        let mut cfg = apply_profile(
-            &VmConfig::default(),
-            OptimizedFor::HighPerformance,
-            &hp_ctx(),
-        )
-        .config;
+        let mut cfg = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
         cfg.cpu_pinning = vec![VcpuPin {
             vcpu: 0,
             cpuset: CpuSet::single(2),
@@ -414,19 +366,12 @@ mod tests {
 
     #[test]
     fn choosing_the_current_profile_changes_nothing() {
-        let hp = apply_profile(
-            &VmConfig::default(),
-            OptimizedFor::HighPerformance,
-            &hp_ctx(),
-        )
-        .config;
+        let hp = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
         let again = apply_profile(&hp, OptimizedFor::HighPerformance, &hp_ctx());
         assert!(again.changes.is_empty());
         assert_eq!(again.config, hp);
-        assert!(
-            apply_profile(&VmConfig::default(), OptimizedFor::Server, &hp_ctx())
-                .changes
-                .is_empty()
-        );
+        assert!(apply_profile(&VmConfig::default(), OptimizedFor::Server, &hp_ctx())
+            .changes
+            .is_empty());
     }
 }

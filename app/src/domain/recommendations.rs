@@ -12,8 +12,7 @@ use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins};
 use super::profile::{on_off, Change};
 use super::rule_context::{HostFacts, RuleContext};
 use super::vm_config::{
-    CpuTopology, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode,
-    VcpuPin, VmConfig,
+    CpuTopology, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VcpuPin, VmConfig,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -139,13 +138,7 @@ pub fn recommendations(cfg: &VmConfig, ctx: &RuleContext) -> Vec<Recommendation>
     }
     let mut out = Vec::new();
     let mut projected = cfg.clone();
-    for check in [
-        r1_cpu_pinning,
-        r2_io_thread_pinning,
-        r3_numa,
-        r4_ksm,
-        r5_huge_pages,
-    ] {
+    for check in [r1_cpu_pinning, r2_io_thread_pinning, r3_numa, r4_ksm, r5_huge_pages] {
         if let Some(rec) = check(&projected, ctx) {
             if let Some(fix) = &rec.fix {
                 fix.patch.apply(&mut projected);
@@ -174,10 +167,7 @@ fn topo_text(t: CpuTopology) -> String {
 }
 
 /// Hosts with the most free CPUs first (ties by name): where R1 pins a VM that has no host yet.
-fn best_host<'a>(
-    cfg: &VmConfig,
-    ctx: &'a RuleContext,
-) -> Option<(&'a HostFacts, CpuTopology, Vec<VcpuPin>)> {
+fn best_host<'a>(cfg: &VmConfig, ctx: &'a RuleContext) -> Option<(&'a HostFacts, CpuTopology, Vec<VcpuPin>)> {
     let mut candidates: Vec<(&HostFacts, CpuTopology, Vec<VcpuPin>, usize)> = ctx
         .hosts
         .iter()
@@ -206,8 +196,7 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let Some(host) = ctx.pinned_host(cfg) else {
         // No host yet: pick the one with the most room and pin there.
         let message =
-            "The VM is not pinned to a specific host, so its vCPUs cannot be pinned to host CPUs."
-                .to_string();
+            "The VM is not pinned to a specific host, so its vCPUs cannot be pinned to host CPUs.".to_string();
         return Some(match best_host(cfg, ctx) {
             Some((host, topo, pins)) => rec(message, Some(pinning_fix(cfg, host, topo, pins))),
             None => rec(
@@ -221,12 +210,10 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     };
 
     let t = &host.topology;
-    let fits = cfg.cpu.sockets <= t.sockets
-        && cfg.cpu.cores <= t.cores_per_socket
-        && cfg.cpu.threads <= t.threads_per_core;
+    let fits =
+        cfg.cpu.sockets <= t.sockets && cfg.cpu.cores <= t.cores_per_socket && cfg.cpu.threads <= t.threads_per_core;
     let pinned: Vec<u32> = cfg.cpu_pinning.iter().map(|p| p.vcpu).collect();
-    let complete =
-        (0..vcpus).all(|v| pinned.contains(&v)) && cfg.cpu_pinning.iter().all(|p| p.vcpu < vcpus);
+    let complete = (0..vcpus).all(|v| pinned.contains(&v)) && cfg.cpu_pinning.iter().all(|p| p.vcpu < vcpus);
     let holders = host.holders_of(&cfg.pinned_cpus());
     let mut problems = Vec::new();
     if !fits {
@@ -249,10 +236,7 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         });
     }
     if !holders.is_empty() {
-        problems.push(format!(
-            "its pinned CPUs are also held by {}",
-            holders.join(", ")
-        ));
+        problems.push(format!("its pinned CPUs are also held by {}", holders.join(", ")));
     }
     if problems.is_empty() {
         if cfg.emulator_pin.is_some() {
@@ -298,10 +282,7 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         .map(|(topo, pins)| pinning_fix(cfg, host, topo, pins));
     let message = match &fix {
         Some(_) => message,
-        None => format!(
-            "{message} Vireo cannot fit {vcpus} vCPUs on {}'s free CPUs.",
-            host.name
-        ),
+        None => format!("{message} Vireo cannot fit {vcpus} vCPUs on {}'s free CPUs.", host.name),
     };
     Some(rec(message, fix))
 }
@@ -358,9 +339,7 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
     ));
     changes.push(Change::new(
         "emulator_pin",
-        cfg.emulator_pin
-            .as_ref()
-            .map_or("—".into(), |e| e.to_string()),
+        cfg.emulator_pin.as_ref().map_or("—".into(), |e| e.to_string()),
         hk.to_string(),
         "Emulator threads off the vCPUs",
     ));
@@ -385,8 +364,8 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
 
 fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let threads = cfg.io_threads.max(1);
-    let all_pinned = cfg.io_threads > 0
-        && (1..=cfg.io_threads).all(|i| cfg.io_thread_pins.iter().any(|p| p.iothread == i));
+    let all_pinned =
+        cfg.io_threads > 0 && (1..=cfg.io_threads).all(|i| cfg.io_thread_pins.iter().any(|p| p.iothread == i));
     let host = ctx.pinned_host(cfg);
     let outside = host.is_none_or(|_| {
         cfg.io_thread_pins
@@ -404,8 +383,7 @@ fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendat
         "The IO threads are pinned onto the vCPUs' own CPUs.".to_string()
     };
     let fix = host.filter(|_| !cfg.cpu_pinning.is_empty()).map(|host| {
-        let (hk, shared) =
-            plan_housekeeping(&host.topology, &cfg.pinned_cpus(), &host.claimed_cores());
+        let (hk, shared) = plan_housekeeping(&host.topology, &cfg.pinned_cpus(), &host.claimed_cores());
         let pins: Vec<IoThreadPin> = (1..=threads)
             .map(|iothread| IoThreadPin {
                 iothread,
@@ -419,12 +397,7 @@ fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendat
         };
         if cfg.io_threads == 0 {
             patch.io_threads = Some(1);
-            changes.push(Change::new(
-                "io_threads",
-                "off".into(),
-                "1".into(),
-                "One IO thread",
-            ));
+            changes.push(Change::new("io_threads", "off".into(), "1".into(), "One IO thread"));
         }
         changes.push(Change::new(
             "io_thread_pins",
@@ -481,10 +454,7 @@ pub fn split_memory(total_mib: u64, weights: &[u64]) -> Vec<u64> {
         1
     };
     let units = total_mib / unit;
-    let mut out: Vec<u64> = weights
-        .iter()
-        .map(|w| (units * w / sum).max(1) * unit)
-        .collect();
+    let mut out: Vec<u64> = weights.iter().map(|w| (units * w / sum).max(1) * unit).collect();
     // The last node takes what rounding left over (or gave too much).
     let assigned: u64 = out[..out.len() - 1].iter().sum();
     let last = out.len() - 1;
@@ -494,8 +464,7 @@ pub fn split_memory(total_mib: u64, weights: &[u64]) -> Vec<u64> {
 
 fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let host = ctx.pinned_host(cfg);
-    let pinned_nodes =
-        !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| !n.host_nodes.is_empty());
+    let pinned_nodes = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| !n.host_nodes.is_empty());
     let fits = host.is_some_and(|h| {
         cfg.numa_nodes.iter().all(|n| {
             let cells_kib: u64 = n
@@ -507,16 +476,11 @@ fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
             let cells_exist = n.host_nodes.iter().all(|c| h.topology.cell(*c).is_some());
             // The node's vCPUs run on CPUs of its host cells.
             let cpus_local = n.cpus.ids().all(|v| {
-                cfg.cpu_pinning
-                    .iter()
-                    .find(|p| p.vcpu == v)
-                    .is_none_or(|p| {
-                        p.cpuset.ids().all(|cpu| {
-                            h.topology
-                                .cell_of_cpu(cpu)
-                                .is_some_and(|c| n.host_nodes.contains(&c))
-                        })
-                    })
+                cfg.cpu_pinning.iter().find(|p| p.vcpu == v).is_none_or(|p| {
+                    p.cpuset
+                        .ids()
+                        .all(|cpu| h.topology.cell_of_cpu(cpu).is_some_and(|c| n.host_nodes.contains(&c)))
+                })
             });
             cells_exist && n.memory_mib * 1024 <= cells_kib && cpus_local
         })
@@ -525,76 +489,68 @@ fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         return None;
     }
     let message = if cfg.numa_nodes.is_empty() {
-        "Virtual NUMA is not configured; the guest cannot see which memory is local to its vCPUs."
-            .to_string()
+        "Virtual NUMA is not configured; the guest cannot see which memory is local to its vCPUs.".to_string()
     } else if !pinned_nodes {
         "The virtual NUMA nodes are not pinned to host NUMA cells.".to_string()
     } else {
         "The virtual NUMA nodes do not match the host cells their vCPUs run on.".to_string()
     };
-    let fix = host
-        .filter(|_| !cfg.cpu_pinning.is_empty())
-        .and_then(|host| {
-            // One node per host cell the vCPUs use, in vCPU order.
-            let mut by_cell: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-            for pin in &cfg.cpu_pinning {
-                let cell = pin
-                    .cpuset
-                    .first()
-                    .and_then(|cpu| host.topology.cell_of_cpu(cpu))?;
-                by_cell.entry(cell).or_default().push(pin.vcpu);
-            }
-            let mut groups: Vec<(u32, Vec<u32>)> = by_cell.into_iter().collect();
-            groups.sort_by_key(|(_, vcpus)| vcpus.iter().min().copied());
-            let weights: Vec<u64> = groups.iter().map(|(_, v)| v.len() as u64).collect();
-            let memory = split_memory(cfg.memory_mib, &weights);
-            let nodes: Vec<VNumaNode> = groups
-                .iter()
-                .zip(memory)
-                .enumerate()
-                .map(|(index, ((cell, vcpus), memory_mib))| VNumaNode {
-                    index: index as u32,
-                    cpus: CpuSet::from_ids(vcpus.iter().copied()),
-                    memory_mib,
-                    host_nodes: vec![*cell],
-                })
-                .collect();
-            let describe = nodes
-                .iter()
-                .map(|n| {
-                    format!(
-                        "node {} (vCPUs {}, {} MiB) → cell {}",
-                        n.index, n.cpus, n.memory_mib, n.host_nodes[0]
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            Some(Fix {
-                summary: format!(
-                    "Mirror the host cells the vCPUs use: {describe}; memory strictly local"
-                ),
-                changes: vec![
-                    Change::new(
-                        "numa_nodes",
-                        format!("{} nodes", cfg.numa_nodes.len()),
-                        format!("{} nodes: {describe}", nodes.len()),
-                        "vNUMA mirrors the host cells",
-                    ),
-                    Change::new(
-                        "numa_tune_mode",
-                        cfg.numa_tune_mode.as_str().into(),
-                        "strict".into(),
-                        "Memory only from the pinned cells",
-                    ),
-                ],
-                patch: ConfigPatch {
-                    numa_nodes: Some(nodes),
-                    numa_tune_mode: Some(NumaTuneMode::Strict),
-                    ..ConfigPatch::default()
-                },
-                host_action: None,
+    let fix = host.filter(|_| !cfg.cpu_pinning.is_empty()).and_then(|host| {
+        // One node per host cell the vCPUs use, in vCPU order.
+        let mut by_cell: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for pin in &cfg.cpu_pinning {
+            let cell = pin.cpuset.first().and_then(|cpu| host.topology.cell_of_cpu(cpu))?;
+            by_cell.entry(cell).or_default().push(pin.vcpu);
+        }
+        let mut groups: Vec<(u32, Vec<u32>)> = by_cell.into_iter().collect();
+        groups.sort_by_key(|(_, vcpus)| vcpus.iter().min().copied());
+        let weights: Vec<u64> = groups.iter().map(|(_, v)| v.len() as u64).collect();
+        let memory = split_memory(cfg.memory_mib, &weights);
+        let nodes: Vec<VNumaNode> = groups
+            .iter()
+            .zip(memory)
+            .enumerate()
+            .map(|(index, ((cell, vcpus), memory_mib))| VNumaNode {
+                index: index as u32,
+                cpus: CpuSet::from_ids(vcpus.iter().copied()),
+                memory_mib,
+                host_nodes: vec![*cell],
             })
-        });
+            .collect();
+        let describe = nodes
+            .iter()
+            .map(|n| {
+                format!(
+                    "node {} (vCPUs {}, {} MiB) → cell {}",
+                    n.index, n.cpus, n.memory_mib, n.host_nodes[0]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        Some(Fix {
+            summary: format!("Mirror the host cells the vCPUs use: {describe}; memory strictly local"),
+            changes: vec![
+                Change::new(
+                    "numa_nodes",
+                    format!("{} nodes", cfg.numa_nodes.len()),
+                    format!("{} nodes: {describe}", nodes.len()),
+                    "vNUMA mirrors the host cells",
+                ),
+                Change::new(
+                    "numa_tune_mode",
+                    cfg.numa_tune_mode.as_str().into(),
+                    "strict".into(),
+                    "Memory only from the pinned cells",
+                ),
+            ],
+            patch: ConfigPatch {
+                numa_nodes: Some(nodes),
+                numa_tune_mode: Some(NumaTuneMode::Strict),
+                ..ConfigPatch::default()
+            },
+            host_action: None,
+        })
+    });
     let message = if fix.is_none() {
         format!("{message} Pin the vCPUs to a host first (CPU pinning).")
     } else {
@@ -610,9 +566,7 @@ fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
 }
 
 fn r4_ksm(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
-    let host_off = ctx
-        .pinned_host(cfg)
-        .is_some_and(|h| h.ksm_running == Some(false));
+    let host_off = ctx.pinned_host(cfg).is_some_and(|h| h.ksm_running == Some(false));
     if cfg.ksm_disabled || !ctx.cluster.ksm_enabled || host_off {
         return None;
     }
@@ -642,8 +596,7 @@ fn page_demand(cfg: &VmConfig, size_kib: u64) -> Option<BTreeMap<Option<u32>, u6
         return None;
     }
     let mut demand = BTreeMap::new();
-    let pinned =
-        !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| n.host_nodes.len() == 1);
+    let pinned = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| n.host_nodes.len() == 1);
     if pinned {
         for n in &cfg.numa_nodes {
             let kib = n.memory_mib * 1024;
@@ -673,9 +626,8 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let title = "Huge pages".to_string();
     if let (Some(hp), Some(h)) = (cfg.huge_pages, host) {
         let ok = h.topology.huge_page_sizes().contains(&hp.size_kib)
-            && page_demand(cfg, hp.size_kib).is_some_and(|d| {
-                d.values().sum::<u64>() == hp.count && covered(h, hp.size_kib, &d)
-            });
+            && page_demand(cfg, hp.size_kib)
+                .is_some_and(|d| d.values().sum::<u64>() == hp.count && covered(h, hp.size_kib, &d));
         if ok {
             return None;
         }
@@ -739,7 +691,11 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
                         Some(c) => vec![*c],
                         None => host.topology.cells.iter().map(|c| c.id).collect(),
                     };
-                    let free: u64 = cells.iter().filter_map(|c| host.topology.cell(*c)).map(|c| c.free_pages(*size)).sum();
+                    let free: u64 = cells
+                        .iter()
+                        .filter_map(|c| host.topology.cell(*c))
+                        .map(|c| c.free_pages(*size))
+                        .sum();
                     if *pages > free {
                         // Unpinned memory: ask the first cell for the shortfall.
                         per_cell.push((cells[0], pages - free));
@@ -752,9 +708,16 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
                         "Allocate {missing} more {} pages on host {}{}, then back the memory with {count} of them",
                         page_size_label(*size),
                         host.name,
-                        if host.simulated { " (simulated: recorded in Vireo)" } else { "" }
+                        if host.simulated {
+                            " (simulated: recorded in Vireo)"
+                        } else {
+                            ""
+                        }
                     ),
-                    patch: ConfigPatch { huge_pages: Some(HugePages { size_kib: *size, count }), ..ConfigPatch::default() },
+                    patch: ConfigPatch {
+                        huge_pages: Some(HugePages { size_kib: *size, count }),
+                        ..ConfigPatch::default()
+                    },
                     host_action: Some(HostAction::AllocateHugePages {
                         host_id: host.id,
                         host_name: host.name.clone(),
@@ -763,7 +726,9 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
                     }),
                     changes: vec![Change::new(
                         "huge_pages",
-                        cfg.huge_pages.map_or("off".into(), |h| format!("{} × {}", h.count, page_size_label(h.size_kib))),
+                        cfg.huge_pages.map_or("off".into(), |h| {
+                            format!("{} × {}", h.count, page_size_label(h.size_kib))
+                        }),
                         format!("{count} × {}", page_size_label(*size)),
                         "After allocating the missing pages on the host",
                     )],

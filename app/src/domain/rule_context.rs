@@ -87,10 +87,7 @@ impl RuleContext {
         let candidates: Vec<&HostFacts> = if cfg.placement_hosts.is_empty() {
             self.hosts.iter().collect()
         } else {
-            cfg.placement_hosts
-                .iter()
-                .filter_map(|id| self.host(*id))
-                .collect()
+            cfg.placement_hosts.iter().filter_map(|id| self.host(*id)).collect()
         };
         !candidates.is_empty() && candidates.iter().all(|h| h.topology.has_invtsc())
     }

@@ -12,13 +12,11 @@ pub const SMALL_HOST: Uuid = Uuid::from_u128(0x2222);
 pub const CLUSTER: Uuid = Uuid::from_u128(0x3333);
 
 pub fn hp_topology() -> HostTopology {
-    capabilities::parse(include_str!("../../../server/topologies/hp-2s8c2t.xml"))
-        .expect("shipped file parses")
+    capabilities::parse(include_str!("../../../server/topologies/hp-2s8c2t.xml")).expect("shipped file parses")
 }
 
 pub fn small_topology() -> HostTopology {
-    capabilities::parse(include_str!("../../../server/topologies/small-1s4c.xml"))
-        .expect("shipped file parses")
+    capabilities::parse(include_str!("../../../server/topologies/small-1s4c.xml")).expect("shipped file parses")
 }
 
 pub fn facts(id: Uuid, name: &str, topology: HostTopology) -> HostFacts {

@@ -30,10 +30,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
     if cfg.memory_mib == 0 || cfg.memory_mib > MAX_MEMORY_MIB {
         err(
             "memory_mib",
-            format!(
-                "Memory Size must be between 1 MiB and {} MiB (4 TiB).",
-                MAX_MEMORY_MIB
-            ),
+            format!("Memory Size must be between 1 MiB and {} MiB (4 TiB).", MAX_MEMORY_MIB),
         );
     }
     for (field, value, what) in [
@@ -53,10 +50,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
         );
     }
     if cfg.io_threads > MAX_IO_THREADS {
-        err(
-            "io_threads",
-            format!("At most {MAX_IO_THREADS} IO threads."),
-        );
+        err("io_threads", format!("At most {MAX_IO_THREADS} IO threads."));
     }
     if cfg.cpu_passthrough && cfg.migration != MigrationMode::Pinned {
         err("cpu_passthrough", PASSTHROUGH_NEEDS_PINNING.to_string());
@@ -77,10 +71,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
     let host = ctx.pinned_host(cfg);
     let host_name = host.map_or(String::new(), |h| h.name.clone());
     let missing_cpus = |set: &CpuSet, h: &HostFacts| -> Option<String> {
-        let missing: Vec<u32> = set
-            .ids()
-            .filter(|id| h.topology.cpu(*id).is_none())
-            .collect();
+        let missing: Vec<u32> = set.ids().filter(|id| h.topology.cpu(*id).is_none()).collect();
         (!missing.is_empty()).then(|| CpuSet::from_ids(missing).to_string())
     };
 
@@ -89,8 +80,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
         if cfg.pinned_host().is_none() {
             err(
                 "cpu_pinning",
-                "CPU pinning needs the VM pinned to a specific host (Host tab: Start Running On)."
-                    .into(),
+                "CPU pinning needs the VM pinned to a specific host (Host tab: Start Running On).".into(),
             );
         }
         let mut seen = BTreeSet::new();
@@ -109,10 +99,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
                 err("cpu_pinning", format!("vCPU {} is pinned twice.", pin.vcpu));
             }
             if pin.cpuset.is_empty() {
-                err(
-                    "cpu_pinning",
-                    format!("vCPU {} is pinned to no CPU.", pin.vcpu),
-                );
+                err("cpu_pinning", format!("vCPU {} is pinned to no CPU.", pin.vcpu));
             }
             if let Some(missing) = host.and_then(|h| missing_cpus(&pin.cpuset, h)) {
                 err(
@@ -130,10 +117,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
             );
         }
         if let Some(missing) = host.and_then(|h| missing_cpus(emu, h)) {
-            err(
-                "emulator_pin",
-                format!("Host {host_name} has no CPU {missing}."),
-            );
+            err("emulator_pin", format!("Host {host_name} has no CPU {missing}."));
         }
     }
     let mut seen_io = BTreeSet::new();
@@ -148,10 +132,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
             );
         }
         if !seen_io.insert(pin.iothread) {
-            err(
-                "io_thread_pins",
-                format!("IO thread {} is pinned twice.", pin.iothread),
-            );
+            err("io_thread_pins", format!("IO thread {} is pinned twice.", pin.iothread));
         }
         if cfg.pinned_host().is_none() {
             err(
@@ -160,10 +141,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
             );
         }
         if let Some(missing) = host.and_then(|h| missing_cpus(&pin.cpuset, h)) {
-            err(
-                "io_thread_pins",
-                format!("Host {host_name} has no CPU {missing}."),
-            );
+            err("io_thread_pins", format!("Host {host_name} has no CPU {missing}."));
         }
     }
 
@@ -173,10 +151,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
         if let Some(reason) = huge_pages_blocked(&gate) {
             err("huge_pages", reason);
         } else if hp.size_kib <= 4 || !hp.size_kib.is_power_of_two() {
-            err(
-                "huge_pages",
-                format!("{} KiB is not a huge page size.", hp.size_kib),
-            );
+            err("huge_pages", format!("{} KiB is not a huge page size.", hp.size_kib));
         } else if !memory_kib.is_multiple_of(hp.size_kib) {
             err(
                 "huge_pages",
@@ -201,11 +176,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
             if !h.topology.huge_page_sizes().contains(&hp.size_kib) {
                 err(
                     "huge_pages",
-                    format!(
-                        "Host {} offers no {} pages.",
-                        h.name,
-                        page_size_label(hp.size_kib)
-                    ),
+                    format!("Host {} offers no {} pages.", h.name, page_size_label(hp.size_kib)),
                 );
             } else {
                 let free = h.topology.free_pages(hp.size_kib, &[]);
@@ -252,16 +223,18 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
             }
             all.extend(&n.cpus);
             if n.memory_mib == 0 {
-                err(
-                    "numa_nodes",
-                    format!("NUMA node {} has no memory.", n.index),
-                );
+                err("numa_nodes", format!("NUMA node {} has no memory.", n.index));
             }
             if let Some(hp) = cfg.huge_pages {
                 if (n.memory_mib * 1024) % hp.size_kib != 0 {
                     err(
                         "numa_nodes",
-                        format!("NUMA node {}'s memory ({} MiB) is not a multiple of the {} huge page size.", n.index, n.memory_mib, page_size_label(hp.size_kib)),
+                        format!(
+                            "NUMA node {}'s memory ({} MiB) is not a multiple of the {} huge page size.",
+                            n.index,
+                            n.memory_mib,
+                            page_size_label(hp.size_kib)
+                        ),
                     );
                 }
             }
@@ -276,10 +249,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
                     if h.topology.cell(*cell).is_none() {
                         err(
                             "numa_nodes",
-                            format!(
-                                "Host {} has no NUMA cell {cell} (node {}).",
-                                h.name, n.index
-                            ),
+                            format!("Host {} has no NUMA cell {cell} (node {}).", h.name, n.index),
                         );
                     }
                 }
@@ -289,9 +259,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
         if overlap || all != expected {
             err(
                 "numa_nodes",
-                format!(
-                    "The NUMA nodes must together hold each of the {vcpus} vCPUs exactly once."
-                ),
+                format!("The NUMA nodes must together hold each of the {vcpus} vCPUs exactly once."),
             );
         }
         let total: u64 = nodes.iter().map(|n| n.memory_mib).sum();
@@ -385,10 +353,7 @@ mod tests {
             },
             ..VmConfig::default()
         };
-        assert_eq!(
-            fields(&validate_config(&big, &hp_ctx())),
-            vec!["memory_mib", "cpu"]
-        );
+        assert_eq!(fields(&validate_config(&big, &hp_ctx())), vec!["memory_mib", "cpu"]);
         let io = VmConfig {
             io_threads: 128,
             ..VmConfig::default()
@@ -425,10 +390,7 @@ mod tests {
             cpuset: CpuSet::single(12),
         });
         let e = validate_config(&cfg, &hp_ctx());
-        assert_eq!(
-            first_message(&e),
-            "vCPU 4 is pinned but the VM has only 4 vCPUs (0–3)."
-        );
+        assert_eq!(first_message(&e), "vCPU 4 is pinned but the VM has only 4 vCPUs (0–3).");
         cfg.cpu_pinning.push(VcpuPin {
             vcpu: 0,
             cpuset: CpuSet::single(13),
@@ -505,10 +467,7 @@ mod tests {
             count: 64,
         });
         let e = validate_config(&cfg, &hp_ctx());
-        assert_eq!(
-            first_message(&e),
-            "Host hp1 has 32 free 1 GiB pages; this VM needs 64."
-        );
+        assert_eq!(first_message(&e), "Host hp1 has 32 free 1 GiB pages; this VM needs 64.");
 
         let mut small = pinned_hp();
         small.huge_pages = Some(HugePages {
@@ -551,9 +510,7 @@ mod tests {
             .contains("each of the 4 vCPUs exactly once"));
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].index = 1;
-        assert!(validate_config(&cfg, &hp_ctx())[0]
-            .message
-            .contains("without gaps"));
+        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("without gaps"));
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].host_nodes = vec![7];
         assert_eq!(

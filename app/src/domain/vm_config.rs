@@ -59,9 +59,7 @@ pub struct CpuTopology {
 
 impl CpuTopology {
     pub fn vcpus(&self) -> u32 {
-        self.sockets
-            .saturating_mul(self.cores)
-            .saturating_mul(self.threads)
+        self.sockets.saturating_mul(self.cores).saturating_mul(self.threads)
     }
 }
 
@@ -337,10 +335,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", v.as_str()));
         }
         assert_eq!(OptimizedFor::parse("HighPerformance"), None);
-        assert_eq!(
-            OptimizedFor::HighPerformance.to_string(),
-            "High Performance"
-        );
+        assert_eq!(OptimizedFor::HighPerformance.to_string(), "High Performance");
     }
 
     #[test]

@@ -87,8 +87,7 @@ fn KsmForm(host: HostView) -> impl IntoView {
 #[component]
 fn HostsGrid(rows: Vec<HostView>, selected: Option<uuid::Uuid>) -> impl IntoView {
     if rows.is_empty() {
-        return view! { <p class="empty">"No hosts yet. Add one to run virtual machines."</p> }
-            .into_any();
+        return view! { <p class="empty">"No hosts yet. Add one to run virtual machines."</p> }.into_any();
     }
     view! {
         <table class="grid" id="hosts-grid">

@@ -17,13 +17,7 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     let logged_out = move || query.with(|q| q.get("logged_out").is_some());
-    let next = move || {
-        query.with(|q| {
-            q.get("next")
-                .filter(|n| n.starts_with('/'))
-                .unwrap_or_default()
-        })
-    };
+    let next = move || query.with(|q| q.get("next").filter(|n| n.starts_with('/')).unwrap_or_default());
     view! {
         <Title text="Log in" />
         <div class="login-page">

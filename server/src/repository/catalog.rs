@@ -26,21 +26,21 @@ impl Repository {
     }
 
     pub async fn os_family(&self, os_type: &str) -> Result<Option<OsFamily>, AppError> {
-        let family: Option<String> =
-            sqlx::query_scalar("SELECT family FROM os_types WHERE id = $1")
-                .bind(os_type)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(internal)?;
+        let family: Option<String> = sqlx::query_scalar("SELECT family FROM os_types WHERE id = $1")
+            .bind(os_type)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?;
         Ok(family.and_then(|f| OsFamily::parse(&f)))
     }
 
     pub async fn list_instance_types(&self) -> Result<Vec<InstanceTypeOption>, AppError> {
-        let rows: Vec<(Uuid, String, String, Json<InstanceTypeSpec>)> =
-            sqlx::query_as("SELECT id, name, description, spec FROM instance_types ORDER BY (spec->>'memory_mib')::bigint, name")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(internal)?;
+        let rows: Vec<(Uuid, String, String, Json<InstanceTypeSpec>)> = sqlx::query_as(
+            "SELECT id, name, description, spec FROM instance_types ORDER BY (spec->>'memory_mib')::bigint, name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
         Ok(rows
             .into_iter()
             .map(|(id, name, description, spec)| InstanceTypeOption {
@@ -53,10 +53,6 @@ impl Repository {
     }
 
     pub async fn instance_type(&self, id: Uuid) -> Result<Option<InstanceTypeOption>, AppError> {
-        Ok(self
-            .list_instance_types()
-            .await?
-            .into_iter()
-            .find(|i| i.id == id))
+        Ok(self.list_instance_types().await?.into_iter().find(|i| i.id == id))
     }
 }

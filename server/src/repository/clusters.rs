@@ -25,8 +25,7 @@ impl From<ClusterRow> for ClusterView {
             name: r.name,
             description: r.description,
             // The column's CHECK constraint only admits supported versions.
-            compat_version: CompatVersion::parse(&r.compat_version)
-                .unwrap_or(CompatVersion::LATEST),
+            compat_version: CompatVersion::parse(&r.compat_version).unwrap_or(CompatVersion::LATEST),
             cpu_arch: r.cpu_arch,
             ksm_enabled: r.ksm_enabled,
             ballooning_enabled: r.ballooning_enabled,
@@ -37,8 +36,7 @@ impl From<ClusterRow> for ClusterView {
     }
 }
 
-const SELECT: &str =
-    "SELECT c.id, c.name, c.description, c.compat_version, c.cpu_arch, c.ksm_enabled,
+const SELECT: &str = "SELECT c.id, c.name, c.description, c.compat_version, c.cpu_arch, c.ksm_enabled,
         c.ballooning_enabled, c.version,
         (SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id) AS host_count,
         (SELECT count(*) FROM vms v WHERE v.cluster_id = c.id) AS vm_count

@@ -120,11 +120,7 @@ pub struct ConfigWrite<'a> {
 }
 
 impl Repository {
-    pub async fn config_record(
-        &self,
-        kind: ConfigKind,
-        id: Uuid,
-    ) -> Result<Option<ConfigRecord>, AppError> {
+    pub async fn config_record(&self, kind: ConfigKind, id: Uuid) -> Result<Option<ConfigRecord>, AppError> {
         let row: Option<Row> = sqlx::query_as(&format!("{} WHERE id = $1", select(kind)))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -139,12 +135,11 @@ impl Repository {
         kind: ConfigKind,
         id: Uuid,
     ) -> Result<Option<ConfigRecord>, AppError> {
-        let row: Option<Row> =
-            sqlx::query_as(&format!("{} WHERE id = $1 FOR UPDATE", select(kind)))
-                .bind(id)
-                .fetch_optional(conn)
-                .await
-                .map_err(internal)?;
+        let row: Option<Row> = sqlx::query_as(&format!("{} WHERE id = $1 FOR UPDATE", select(kind)))
+            .bind(id)
+            .fetch_optional(conn)
+            .await
+            .map_err(internal)?;
         Ok(row.map(|r| record(kind, r)))
     }
 
@@ -166,36 +161,33 @@ impl Repository {
         .map_err(internal)
     }
 
-    pub async fn insert_config(
-        conn: &mut PgConnection,
-        w: &ConfigWrite<'_>,
-    ) -> Result<(), AppError> {
+    pub async fn insert_config(conn: &mut PgConnection, w: &ConfigWrite<'_>) -> Result<(), AppError> {
         let result = match w.kind {
-            ConfigKind::Vm => {
-                sqlx::query(
-                    "INSERT INTO vms (id, name, description, cluster_id, template_id, pool_id, instance_type_id, config)
+            ConfigKind::Vm => sqlx::query(
+                "INSERT INTO vms (id, name, description, cluster_id, template_id, pool_id, instance_type_id, config)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(w.id)
+            .bind(w.name)
+            .bind(w.description)
+            .bind(w.cluster_id)
+            .bind(w.template_id)
+            .bind(w.pool_id)
+            .bind(w.instance_type_id)
+            .bind(Json(w.config))
+            .execute(conn)
+            .await,
+            ConfigKind::Template => {
+                sqlx::query(
+                    "INSERT INTO templates (id, name, description, cluster_id, config) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(w.id)
                 .bind(w.name)
                 .bind(w.description)
                 .bind(w.cluster_id)
-                .bind(w.template_id)
-                .bind(w.pool_id)
-                .bind(w.instance_type_id)
                 .bind(Json(w.config))
                 .execute(conn)
                 .await
-            }
-            ConfigKind::Template => {
-                sqlx::query("INSERT INTO templates (id, name, description, cluster_id, config) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(w.id)
-                    .bind(w.name)
-                    .bind(w.description)
-                    .bind(w.cluster_id)
-                    .bind(Json(w.config))
-                    .execute(conn)
-                    .await
             }
             ConfigKind::Pool => {
                 sqlx::query(
@@ -214,9 +206,7 @@ impl Repository {
                 .await
             }
         };
-        result
-            .map(|_| ())
-            .map_err(super::db_error(w.kind.noun(), w.name))
+        result.map(|_| ()).map_err(super::db_error(w.kind.noun(), w.name))
     }
 
     /// Updates under the version check; the caller holds the row lock.
@@ -255,38 +245,31 @@ impl Repository {
             .bind(expected_version)
             .fetch_optional(conn)
             .await,
-            ConfigKind::Pool => sqlx::query_scalar(
-                "UPDATE vm_pools SET name = $2, description = $3, cluster_id = $4, template_id = $5, size = $6,
+            ConfigKind::Pool => {
+                sqlx::query_scalar(
+                    "UPDATE vm_pools SET name = $2, description = $3, cluster_id = $4, template_id = $5, size = $6,
                         prestarted = $7, config = $8, version = version + 1, updated_at = now()
                  WHERE id = $1 AND version = $9 RETURNING version",
-            )
-            .bind(w.id)
-            .bind(w.name)
-            .bind(w.description)
-            .bind(w.cluster_id)
-            .bind(w.template_id)
-            .bind(w.size)
-            .bind(w.prestarted)
-            .bind(Json(w.config))
-            .bind(expected_version)
-            .fetch_optional(conn)
-            .await,
+                )
+                .bind(w.id)
+                .bind(w.name)
+                .bind(w.description)
+                .bind(w.cluster_id)
+                .bind(w.template_id)
+                .bind(w.size)
+                .bind(w.prestarted)
+                .bind(Json(w.config))
+                .bind(expected_version)
+                .fetch_optional(conn)
+                .await
+            }
         }
         .map_err(super::db_error(w.kind.noun(), w.name))?;
-        version.ok_or_else(|| {
-            AppError::conflict(format!(
-                "{} {} was changed by someone else.",
-                w.kind.noun(),
-                w.name
-            ))
-        })
+        version.ok_or_else(|| AppError::conflict(format!("{} {} was changed by someone else.", w.kind.noun(), w.name)))
     }
 
     /// The pool's VMs, by name.
-    pub async fn pool_vms(
-        conn: &mut PgConnection,
-        pool_id: Uuid,
-    ) -> Result<Vec<ConfigRecord>, AppError> {
+    pub async fn pool_vms(conn: &mut PgConnection, pool_id: Uuid) -> Result<Vec<ConfigRecord>, AppError> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "{} WHERE pool_id = $1 ORDER BY name FOR UPDATE",
             select(ConfigKind::Vm)
@@ -295,19 +278,12 @@ impl Repository {
         .fetch_all(conn)
         .await
         .map_err(internal)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| record(ConfigKind::Vm, r))
-            .collect())
+        Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 
     /// VMs pinned to `host_id` (their first placement host), except `except`: whose CPUs and huge
     /// pages the rules must not hand out again.
-    pub async fn vms_pinned_to(
-        &self,
-        host_id: Uuid,
-        except: Option<Uuid>,
-    ) -> Result<Vec<ConfigRecord>, AppError> {
+    pub async fn vms_pinned_to(&self, host_id: Uuid, except: Option<Uuid>) -> Result<Vec<ConfigRecord>, AppError> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "{} WHERE config -> 'placement_hosts' ->> 0 = $1 AND id IS DISTINCT FROM $2 ORDER BY name",
             select(ConfigKind::Vm)
@@ -317,28 +293,23 @@ impl Repository {
         .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| record(ConfigKind::Vm, r))
-            .collect())
+        Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 
     pub async fn template_options(&self) -> Result<Vec<TemplateOption>, AppError> {
-        let rows: Vec<(Uuid, String, Option<Uuid>, Option<String>)> =
-            sqlx::query_as("SELECT id, name, cluster_id, optimized_for FROM templates ORDER BY name = 'Blank' DESC, name")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(internal)?;
+        let rows: Vec<(Uuid, String, Option<Uuid>, Option<String>)> = sqlx::query_as(
+            "SELECT id, name, cluster_id, optimized_for FROM templates ORDER BY name = 'Blank' DESC, name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
         Ok(rows
             .into_iter()
             .map(|(id, name, cluster_id, o)| TemplateOption {
                 id,
                 name,
                 cluster_id,
-                optimized_for: o
-                    .as_deref()
-                    .and_then(OptimizedFor::parse)
-                    .unwrap_or_default(),
+                optimized_for: o.as_deref().and_then(OptimizedFor::parse).unwrap_or_default(),
             })
             .collect())
     }

@@ -82,18 +82,13 @@ impl Repository {
     }
 
     /// Which of name / URI is already taken, if any (checked before connecting to a new host).
-    pub async fn host_name_or_uri_taken(
-        &self,
-        name: &str,
-        uri: &str,
-    ) -> Result<Option<&'static str>, AppError> {
-        let row: Option<(bool,)> =
-            sqlx::query_as("SELECT name = $1 FROM hosts WHERE name = $1 OR uri = $2 LIMIT 1")
-                .bind(name)
-                .bind(uri)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(internal)?;
+    pub async fn host_name_or_uri_taken(&self, name: &str, uri: &str) -> Result<Option<&'static str>, AppError> {
+        let row: Option<(bool,)> = sqlx::query_as("SELECT name = $1 FROM hosts WHERE name = $1 OR uri = $2 LIMIT 1")
+            .bind(name)
+            .bind(uri)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?;
         Ok(row.map(|(by_name,)| if by_name { "name" } else { "uri" }))
     }
 
@@ -154,11 +149,7 @@ impl Repository {
             .map(|_| ())
     }
 
-    pub async fn set_host_topology(
-        &self,
-        id: Uuid,
-        topology: &HostTopology,
-    ) -> Result<(), AppError> {
+    pub async fn set_host_topology(&self, id: Uuid, topology: &HostTopology) -> Result<(), AppError> {
         sqlx::query("UPDATE hosts SET topology = $2, version = version + 1, updated_at = now() WHERE id = $1")
             .bind(id)
             .bind(Json(topology))
@@ -166,5 +157,29 @@ impl Repository {
             .await
             .map_err(internal)
             .map(|_| ())
+    }
+}
+
+impl Repository {
+    pub async fn host_cpu_quirks(&self, id: Uuid) -> Result<Vec<String>, AppError> {
+        sqlx::query_scalar("SELECT disabled_cpu_features FROM hosts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)
+            .map(Option::unwrap_or_default)
+    }
+
+    pub async fn add_host_cpu_quirk(&self, id: Uuid, feature: &str) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE hosts SET disabled_cpu_features = array_append(disabled_cpu_features, $2)
+             WHERE id = $1 AND NOT ($2 = ANY (disabled_cpu_features))",
+        )
+        .bind(id)
+        .bind(feature)
+        .execute(&self.pool)
+        .await
+        .map_err(internal)
+        .map(|_| ())
     }
 }

@@ -30,23 +30,16 @@ impl Repository {
             .map_err(internal)
     }
 
-    pub async fn insert_user(
-        &self,
-        username: &str,
-        password_hash: &str,
-        role: Role,
-    ) -> Result<Uuid, AppError> {
+    pub async fn insert_user(&self, username: &str, password_hash: &str, role: Role) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
-        sqlx::query(
-            "INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(username)
-        .bind(password_hash)
-        .bind(role.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(super::db_error("user", username))?;
+        sqlx::query("INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(username)
+            .bind(password_hash)
+            .bind(role.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(super::db_error("user", username))?;
         Ok(id)
     }
 

@@ -8,19 +8,12 @@ use vireo_app::models::Role;
 async fn anonymous_page_requests_redirect_to_login_with_next() {
     let app = app().await;
     for path in ["/vms", "/hosts?selected=x", "/events", "/no-such-page"] {
-        let r = app
-            .send(Request::get(path).body(Body::empty()).unwrap())
-            .await;
+        let r = app.send(Request::get(path).body(Body::empty()).unwrap()).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
         let location = r.headers()[header::LOCATION].to_str().unwrap();
-        assert!(
-            location.starts_with("/login?next=/"),
-            "{path} -> {location}"
-        );
+        assert!(location.starts_with("/login?next=/"), "{path} -> {location}");
     }
-    let r = app
-        .send(Request::get("/login").body(Body::empty()).unwrap())
-        .await;
+    let r = app.send(Request::get("/login").body(Body::empty()).unwrap()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = body_text(r).await;
     assert!(html.contains("Log in") && html.contains("Username") && html.contains("Password"));
@@ -35,13 +28,7 @@ async fn anonymous_server_function_calls_get_401_with_a_typed_error() {
         ("GET", "/api/whoami"),
     ] {
         let r = app
-            .send(
-                Request::builder()
-                    .method(method)
-                    .uri(path)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
+            .send(Request::builder().method(method).uri(path).body(Body::empty()).unwrap())
             .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
         let err: AppError = serde_json::from_str(&body_text(r).await).unwrap();
@@ -52,9 +39,7 @@ async fn anonymous_server_function_calls_get_401_with_a_typed_error() {
 #[tokio::test]
 async fn health_is_public() {
     let app = app().await;
-    let r = app
-        .send(Request::get("/healthz").body(Body::empty()).unwrap())
-        .await;
+    let r = app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
     assert_eq!(body["status"], "ok");
@@ -77,10 +62,7 @@ async fn login_sets_a_strict_http_only_cookie_and_opens_pages_and_functions() {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[header::LOCATION], "/clusters");
-    let set_cookie = r.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let set_cookie = r.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
     let cookie = set_cookie.split(';').next().unwrap().to_string();
@@ -138,14 +120,8 @@ async fn login_sets_a_strict_http_only_cookie_and_opens_pages_and_functions() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let actions: Vec<String> = event_messages(&app.pool)
-        .await
-        .into_iter()
-        .map(|e| e.0)
-        .collect();
-    assert!(
-        actions.contains(&"user.login".to_string()) && actions.contains(&"user.logout".to_string())
-    );
+    let actions: Vec<String> = event_messages(&app.pool).await.into_iter().map(|e| e.0).collect();
+    assert!(actions.contains(&"user.login".to_string()) && actions.contains(&"user.logout".to_string()));
 }
 
 #[tokio::test]
@@ -161,10 +137,7 @@ async fn wrong_credentials_fail_the_same_way_and_are_audited() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(
-        r.headers()[header::LOCATION],
-        "/login?error=invalid&next=/hosts"
-    );
+    assert_eq!(r.headers()[header::LOCATION], "/login?error=invalid&next=/hosts");
     let failures: Vec<_> = event_messages(&app.pool)
         .await
         .into_iter()
@@ -194,15 +167,8 @@ async fn off_site_next_targets_are_ignored() {
 async fn a_viewer_may_read_but_not_write() {
     let app = app().await;
     let hash = vireo_server::auth::hash_password("viewer-password").unwrap();
-    app.state
-        .repo
-        .insert_user("viewer", &hash, Role::Viewer)
-        .await
-        .unwrap();
-    let cookie = app
-        .login("viewer", "viewer-password")
-        .await
-        .expect("viewer logs in");
+    app.state.repo.insert_user("viewer", &hash, Role::Viewer).await.unwrap();
+    let cookie = app.login("viewer", "viewer-password").await.expect("viewer logs in");
     let r = app
         .send(
             Request::get("/api/list_hosts")

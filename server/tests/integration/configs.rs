@@ -7,9 +7,7 @@ use axum::http::{header, Request, StatusCode};
 use uuid::Uuid;
 use vireo_app::backend::Backend;
 use vireo_app::domain::draft::{to_pairs, ConfigKind, VmDraft};
-use vireo_app::domain::recommendations::{
-    apply_fixes, recommendations, HostAction, RecommendationId,
-};
+use vireo_app::domain::recommendations::{apply_fixes, recommendations, HostAction, RecommendationId};
 use vireo_app::domain::vm_config::{CpuTopology, HugePages, OptimizedFor};
 use vireo_app::error::AppError;
 use vireo_app::models::{ClusterDraft, CurrentUser, SaveOutcome};
@@ -85,12 +83,7 @@ async fn unmet_recommendations_stop_the_save_until_fixed_or_accepted() {
         "the profile was applied"
     );
 
-    let outcome = app
-        .state
-        .service
-        .save(&actor, draft.clone(), false)
-        .await
-        .unwrap();
+    let outcome = app.state.service.save(&actor, draft.clone(), false).await.unwrap();
     let SaveOutcome::NeedsReview { recommendations } = outcome else {
         panic!("expected a review")
     };
@@ -105,16 +98,8 @@ async fn unmet_recommendations_stop_the_save_until_fixed_or_accepted() {
             .await
             .unwrap(),
     );
-    let stored = app
-        .state
-        .service
-        .load_draft(ConfigKind::Vm, id)
-        .await
-        .unwrap();
-    assert_eq!(
-        stored.draft.config.optimized_for,
-        OptimizedFor::HighPerformance
-    );
+    let stored = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap();
+    assert_eq!(stored.draft.config.optimized_for, OptimizedFor::HighPerformance);
     assert_eq!(stored.draft.config.cpu_pinning.len(), 2);
     assert_eq!(
         stored.draft.config.huge_pages,
@@ -138,18 +123,9 @@ async fn a_second_hp_vm_is_never_pinned_onto_the_first_ones_cpus_or_pages() {
     let app = app().await;
     let actor = admin(&app).await;
     let first = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "a").await).await;
-    saved_id(
-        app.state
-            .service
-            .save(&actor, first.clone(), false)
-            .await
-            .unwrap(),
-    );
+    saved_id(app.state.service.save(&actor, first.clone(), false).await.unwrap());
     let second = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "b").await).await;
-    assert!(!first
-        .config
-        .claimed_cpus()
-        .intersects(&second.config.claimed_cpus()));
+    assert!(!first.config.claimed_cpus().intersects(&second.config.claimed_cpus()));
     saved_id(app.state.service.save(&actor, second, false).await.unwrap());
     let host = app.state.repo.list_hosts().await.unwrap().remove(0);
     let ctx = app
@@ -168,46 +144,23 @@ async fn a_second_hp_vm_is_never_pinned_onto_the_first_ones_cpus_or_pages() {
 async fn a_stale_edit_is_a_conflict_and_overwrites_nothing() {
     let app = app().await;
     let actor = admin(&app).await;
-    let mut d = app
-        .state
-        .service
-        .new_draft(ConfigKind::Vm, None)
-        .await
-        .unwrap();
+    let mut d = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
     d.name = "web1".into();
     let id = saved_id(app.state.service.save(&actor, d, false).await.unwrap());
-    let mut mine = app
-        .state
-        .service
-        .load_draft(ConfigKind::Vm, id)
-        .await
-        .unwrap()
-        .draft;
+    let mut mine = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap().draft;
     let mut theirs = mine.clone();
     theirs.description = "theirs".into();
     saved_id(app.state.service.save(&actor, theirs, false).await.unwrap());
     mine.description = "mine".into();
-    let err = app
-        .state
-        .service
-        .save(&actor, mine, false)
-        .await
-        .unwrap_err();
+    let err = app.state.service.save(&actor, mine, false).await.unwrap_err();
     let AppError::Conflict { message } = err else {
         panic!("expected a conflict")
     };
     assert!(
-        message.contains("VM web1 was changed by someone else")
-            && message.contains("Nothing was saved"),
+        message.contains("VM web1 was changed by someone else") && message.contains("Nothing was saved"),
         "{message}"
     );
-    let now = app
-        .state
-        .service
-        .load_draft(ConfigKind::Vm, id)
-        .await
-        .unwrap()
-        .draft;
+    let now = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap().draft;
     assert_eq!((now.description.as_str(), now.version), ("theirs", Some(2)));
     assert_eq!(event_messages(&app.pool).await.pop().unwrap().1, "failure");
 }
@@ -217,19 +170,8 @@ async fn a_vm_inherits_optimized_for_and_settings_from_its_template() {
     let app = app().await;
     let actor = admin(&app).await;
     let template = hp_draft(&app, ConfigKind::Template, "hp-tpl").await;
-    let tid = saved_id(
-        app.state
-            .service
-            .save(&actor, template.clone(), true)
-            .await
-            .unwrap(),
-    );
-    let vm = app
-        .state
-        .service
-        .new_draft(ConfigKind::Vm, Some(tid))
-        .await
-        .unwrap();
+    let tid = saved_id(app.state.service.save(&actor, template.clone(), true).await.unwrap());
+    let vm = app.state.service.new_draft(ConfigKind::Vm, Some(tid)).await.unwrap();
     assert_eq!(vm.template_id, Some(tid));
     assert_eq!(
         vm.config, template.config,
@@ -251,19 +193,8 @@ async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
     let app = app().await;
     let actor = admin(&app).await;
     let template = hp_draft(&app, ConfigKind::Template, "pool-tpl").await;
-    let tid = saved_id(
-        app.state
-            .service
-            .save(&actor, template, true)
-            .await
-            .unwrap(),
-    );
-    let mut pool = app
-        .state
-        .service
-        .new_draft(ConfigKind::Pool, Some(tid))
-        .await
-        .unwrap();
+    let tid = saved_id(app.state.service.save(&actor, template, true).await.unwrap());
+    let mut pool = app.state.service.new_draft(ConfigKind::Pool, Some(tid)).await.unwrap();
     assert!(pool.config.stateless);
     assert_eq!(
         pool.config.optimized_for,
@@ -285,13 +216,7 @@ async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
         .filter(|v| v.pool_name.is_some())
         .all(|v| v.stateless && v.optimized_for == OptimizedFor::HighPerformance));
 
-    let mut edit = app
-        .state
-        .service
-        .load_draft(ConfigKind::Pool, pid)
-        .await
-        .unwrap()
-        .draft;
+    let mut edit = app.state.service.load_draft(ConfigKind::Pool, pid).await.unwrap().draft;
     edit.pool_size = 4;
     edit.config.memory_mib = 4096;
     saved_id(app.state.service.save(&actor, edit, true).await.unwrap());
@@ -306,20 +231,9 @@ async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
     let pools = app.state.service.list_pools().await.unwrap();
     assert_eq!((pools[0].size, pools[0].vm_count), (4, 4));
 
-    let mut shrink = app
-        .state
-        .service
-        .load_draft(ConfigKind::Pool, pid)
-        .await
-        .unwrap()
-        .draft;
+    let mut shrink = app.state.service.load_draft(ConfigKind::Pool, pid).await.unwrap().draft;
     shrink.pool_size = 2;
-    let err = app
-        .state
-        .service
-        .save(&actor, shrink, true)
-        .await
-        .unwrap_err();
+    let err = app.state.service.save(&actor, shrink, true).await.unwrap_err();
     assert!(err.field_messages("pool_size")[0].contains("cannot shrink"));
 }
 
@@ -340,19 +254,10 @@ async fn an_instance_type_overrides_the_profile_and_saving_enforces_it() {
     d.instance_type_id = Some(large.id);
     // The browser sent the profile's values; the server applies the instance type over them.
     let id = saved_id(app.state.service.save(&actor, d, true).await.unwrap());
-    let saved = app
-        .state
-        .service
-        .load_draft(ConfigKind::Vm, id)
-        .await
-        .unwrap()
-        .draft;
+    let saved = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap().draft;
     assert_eq!(saved.config.memory_mib, 8192);
     assert_eq!(saved.config.vcpus(), 4);
-    assert!(
-        saved.config.memory_balloon,
-        "Large turns the balloon back on over A9"
-    );
+    assert!(saved.config.memory_balloon, "Large turns the balloon back on over A9");
     assert_eq!(
         saved.config.optimized_for,
         OptimizedFor::HighPerformance,
@@ -372,12 +277,7 @@ async fn editing_a_running_vm_saves_restart_fields_for_the_next_run() {
         .await
         .unwrap();
 
-    let env = app
-        .state
-        .service
-        .load_draft(ConfigKind::Vm, id)
-        .await
-        .unwrap();
+    let env = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap();
     assert!(env.running);
     let mut edit = env.draft;
     edit.config.high_availability = false;
@@ -386,31 +286,17 @@ async fn editing_a_running_vm_saves_restart_fields_for_the_next_run() {
     let preview = app.state.service.preview(&edit).await.unwrap();
     assert_eq!(preview.pending_restart, vec!["USB Support".to_string()]);
     let outcome = app.state.service.save(&actor, edit, true).await.unwrap();
-    let SaveOutcome::Saved {
-        pending_restart, ..
-    } = outcome
-    else {
+    let SaveOutcome::Saved { pending_restart, .. } = outcome else {
         panic!()
     };
     assert_eq!(pending_restart, vec!["USB Support".to_string()]);
 
-    let rec = app
-        .state
-        .repo
-        .config_record(ConfigKind::Vm, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = app.state.repo.config_record(ConfigKind::Vm, id).await.unwrap().unwrap();
     assert!(!rec.config.high_availability, "HA applies at once");
     assert!(!rec.config.usb_enabled, "USB waits for the restart");
     assert!(rec.next_run.as_ref().unwrap().usb_enabled);
     assert_eq!(rec.description, "now");
-    let env = app
-        .state
-        .service
-        .load_draft(ConfigKind::Vm, id)
-        .await
-        .unwrap();
+    let env = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap();
     assert_eq!(env.pending_next_run, vec!["USB Support".to_string()]);
     assert!(
         env.draft.config.usb_enabled,
@@ -432,12 +318,7 @@ async fn gates_and_validation_errors_are_field_data_and_nothing_is_saved() {
     let mut d = hp_draft(&app, ConfigKind::Vm, "win").await;
     d.config.os_type = "windows_2022".into();
     d.config.cpu_pinning = vireo_app::domain::pinning::parse_vcpu_pins("0#99").unwrap();
-    let err = app
-        .state
-        .service
-        .save(&actor, d.clone(), true)
-        .await
-        .unwrap_err();
+    let err = app.state.service.save(&actor, d.clone(), true).await.unwrap_err();
     let AppError::Validation { errors } = &err else {
         panic!("{err:?}")
     };
@@ -450,20 +331,9 @@ async fn gates_and_validation_errors_are_field_data_and_nothing_is_saved() {
     let preview = app.state.service.preview(&d).await.unwrap();
     assert!(!preview.errors.is_empty() && preview.recommendations.is_empty());
 
-    let mut dup = app
-        .state
-        .service
-        .new_draft(ConfigKind::Vm, None)
-        .await
-        .unwrap();
+    let mut dup = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
     dup.name = "same".into();
-    saved_id(
-        app.state
-            .service
-            .save(&actor, dup.clone(), true)
-            .await
-            .unwrap(),
-    );
+    saved_id(app.state.service.save(&actor, dup.clone(), true).await.unwrap());
     let err = app.state.service.save(&actor, dup, true).await.unwrap_err();
     assert_eq!(
         err.field_messages("name"),
@@ -484,12 +354,7 @@ async fn host_settings_on_a_simulated_host_are_kept_in_vireo() {
     let app = app().await;
     let actor = admin(&app).await;
     let host = app.state.repo.list_hosts().await.unwrap().remove(0);
-    let off = app
-        .state
-        .service
-        .set_host_ksm(&actor, host.id, false)
-        .await
-        .unwrap();
+    let off = app.state.service.set_host_ksm(&actor, host.id, false).await.unwrap();
     assert_eq!(off.ksm_running, Some(false));
     // R4 is met by the host once the VM is pinned there.
     let d = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "k").await).await;
@@ -534,21 +399,12 @@ async fn host_settings_on_a_simulated_host_are_kept_in_vireo() {
         )
         .await
         .unwrap_err();
-    assert!(
-        too_many.to_string().contains("too little memory"),
-        "{too_many}"
-    );
-    let events: Vec<String> = event_messages(&app.pool)
-        .await
-        .into_iter()
-        .map(|e| e.2)
-        .collect();
+    assert!(too_many.to_string().contains("too little memory"), "{too_many}");
+    let events: Vec<String> = event_messages(&app.pool).await.into_iter().map(|e| e.2).collect();
     assert!(events
         .iter()
         .any(|e| e.contains("KSM stopped on host default-host (simulated host")));
-    assert!(events
-        .iter()
-        .any(|e| e.contains("Allocated 100 more 2 MiB pages")));
+    assert!(events.iter().any(|e| e.contains("Allocated 100 more 2 MiB pages")));
 }
 
 #[tokio::test]
@@ -565,12 +421,7 @@ async fn clusters_save_with_their_optimization_settings_and_detect_conflicts() {
         ksm_enabled: false,
         ballooning_enabled: false,
     };
-    let c = app
-        .state
-        .service
-        .save_cluster(&actor, draft.clone())
-        .await
-        .unwrap();
+    let c = app.state.service.save_cluster(&actor, draft.clone()).await.unwrap();
     assert!(!c.ksm_enabled && !c.ballooning_enabled);
     assert_eq!(c.compat_version.to_string(), "4.1");
     // HP is gated in a 4.1 cluster.
@@ -586,17 +437,8 @@ async fn clusters_save_with_their_optimization_settings_and_detect_conflicts() {
         compat_version: "4.2".into(),
         ..draft.clone()
     };
-    app.state
-        .service
-        .save_cluster(&actor, edit.clone())
-        .await
-        .unwrap();
-    let stale = app
-        .state
-        .service
-        .save_cluster(&actor, edit)
-        .await
-        .unwrap_err();
+    app.state.service.save_cluster(&actor, edit.clone()).await.unwrap();
+    let stale = app.state.service.save_cluster(&actor, edit).await.unwrap_err();
     assert!(matches!(stale, AppError::Conflict { .. }));
     let bad = ClusterDraft {
         name: "no spaces".into(),
@@ -604,13 +446,7 @@ async fn clusters_save_with_their_optimization_settings_and_detect_conflicts() {
         cpu_arch: "m68k".into(),
         ..draft
     };
-    let AppError::Validation { errors } = app
-        .state
-        .service
-        .save_cluster(&actor, bad)
-        .await
-        .unwrap_err()
-    else {
+    let AppError::Validation { errors } = app.state.service.save_cluster(&actor, bad).await.unwrap_err() else {
         panic!()
     };
     assert_eq!(errors.len(), 3);
@@ -632,20 +468,12 @@ async fn the_plain_form_path_saves_reviews_and_reports_errors() {
             .unwrap()
     };
     // Errors come back in the URL with the draft.
-    let mut bad = app
-        .state
-        .service
-        .new_draft(ConfigKind::Vm, None)
-        .await
-        .unwrap();
+    let mut bad = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
     bad.name = "bad name".into();
     let r = app.send(post("/dialog/save", form(&to_pairs(&bad)))).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let location = r.headers()[header::LOCATION].to_str().unwrap().to_string();
-    assert!(
-        location.starts_with("/vms?dialog=new&draft=1"),
-        "{location}"
-    );
+    assert!(location.starts_with("/vms?dialog=new&draft=1"), "{location}");
     assert!(
         location.contains("err=") && location.contains("name=bad+name"),
         "{location}"
@@ -654,10 +482,7 @@ async fn the_plain_form_path_saves_reviews_and_reports_errors() {
     // An HP draft goes to review; applying R4's fix comes back to review with the field set.
     let hp = hp_draft(&app, ConfigKind::Vm, "plain1").await;
     let r = app.send(post("/dialog/save", form(&to_pairs(&hp)))).await;
-    assert!(r.headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .contains("review=1"));
+    assert!(r.headers()[header::LOCATION].to_str().unwrap().contains("review=1"));
     let mut pairs = to_pairs(&hp);
     pairs.push(("fix".into(), "R4".into()));
     let r = app.send(post("/dialog/apply-fix", form(&pairs))).await;

@@ -42,11 +42,7 @@ async fn an_unreachable_uri_gives_a_clear_error_and_stores_nothing() {
         }
         other => panic!("expected a host error, got {other:?}"),
     }
-    assert_eq!(
-        app.state.repo.count_hosts().await.unwrap(),
-        1,
-        "nothing stored"
-    );
+    assert_eq!(app.state.repo.count_hosts().await.unwrap(), 1, "nothing stored");
     let last = event_messages(&app.pool).await.pop().unwrap();
     assert_eq!((last.0.as_str(), last.1.as_str()), ("host.add", "failure"));
 }
@@ -108,10 +104,7 @@ async fn adding_a_host_validates_every_field() {
         )
         .await
         .unwrap_err();
-    assert_eq!(
-        unknown_topology.field_messages("simulated_topology").len(),
-        1
-    );
+    assert_eq!(unknown_topology.field_messages("simulated_topology").len(), 1);
 }
 
 #[tokio::test]
@@ -132,10 +125,7 @@ async fn adding_a_test_driver_host_through_the_server_function() {
         .await;
     let status = r.status();
     let text = body_text(r).await;
-    assert!(
-        status.is_success() || status.is_redirection(),
-        "{status}: {text}"
-    );
+    assert!(status.is_success() || status.is_redirection(), "{status}: {text}");
     let host: HostView = serde_json::from_str(&text).unwrap();
     assert_eq!(host.name, "small-1");
     assert_eq!(host.simulated_topology.as_deref(), Some("small-1s4c"));
@@ -172,13 +162,11 @@ async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
     let app = app().await;
     let host = app.state.repo.list_hosts().await.unwrap().remove(0);
     // Point the host at a dead socket, as if its libvirt went away.
-    sqlx::query(
-        "UPDATE hosts SET uri = 'qemu+unix:///system?socket=/nonexistent/sock' WHERE id = $1",
-    )
-    .bind(host.id)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    sqlx::query("UPDATE hosts SET uri = 'qemu+unix:///system?socket=/nonexistent/sock' WHERE id = $1")
+        .bind(host.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     vireo_server::host_monitor::check_all(&app.state).await;
     let down = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!(down.status, HostStatus::NonResponsive);

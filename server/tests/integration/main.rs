@@ -4,6 +4,7 @@
 mod auth_flow;
 mod configs;
 mod hosts;
+mod lifecycle;
 mod schema;
 mod support;
 mod topology;

@@ -24,30 +24,22 @@ async fn migrations_apply_to_an_empty_database() {
         "vm_pools",
         "vms",
     ] {
-        assert!(
-            tables.contains(&t.to_string()),
-            "table {t} missing from {tables:?}"
-        );
+        assert!(tables.contains(&t.to_string()), "table {t} missing from {tables:?}");
     }
     let families: Vec<(String, i64)> =
         sqlx::query_as("SELECT family, count(*) FROM os_types GROUP BY family ORDER BY family")
             .fetch_all(&pool)
             .await
             .unwrap();
-    let count = |f: &str| {
-        families
-            .iter()
-            .find(|(x, _)| x == f)
-            .map(|(_, n)| *n)
-            .unwrap_or(0)
-    };
+    let count = |f: &str| families.iter().find(|(x, _)| x == f).map(|(_, n)| *n).unwrap_or(0);
     assert!(count("linux") >= 6 && count("windows") >= 4, "{families:?}");
     assert!(families.iter().map(|(_, n)| n).sum::<i64>() >= 12);
-    let blank: (String, Option<String>, Option<i32>) =
-        sqlx::query_as("SELECT name, optimized_for, vcpus FROM templates WHERE id = '00000000-0000-0000-0000-000000000000'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let blank: (String, Option<String>, Option<i32>) = sqlx::query_as(
+        "SELECT name, optimized_for, vcpus FROM templates WHERE id = '00000000-0000-0000-0000-000000000000'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(blank, ("Blank".into(), Some("server".into()), Some(1)));
     // Running them again is a no-op.
     MIGRATOR.run(&pool).await.expect("idempotent");
@@ -84,22 +76,14 @@ async fn first_run_creates_admin_default_cluster_and_host_once() {
     assert_eq!(hosts[0].topology.sockets, 2);
 
     // A restart (assemble again on the same database) adds nothing.
-    let _restarted = assemble(
-        &config(),
-        app.pool.clone(),
-        Arc::new(SharedLibvirtPool::new()),
-    )
-    .await
-    .unwrap();
+    let _restarted = assemble(&config(), app.pool.clone(), Arc::new(SharedLibvirtPool::new()))
+        .await
+        .unwrap();
     assert_eq!(app.state.repo.count_users().await.unwrap(), 1);
     assert_eq!(app.state.repo.count_clusters().await.unwrap(), 1);
     assert_eq!(app.state.repo.count_hosts().await.unwrap(), 1);
     let events = event_messages(&app.pool).await;
-    assert_eq!(
-        events.iter().filter(|e| e.0 == "host.add").count(),
-        1,
-        "{events:?}"
-    );
+    assert_eq!(events.iter().filter(|e| e.0 == "host.add").count(), 1, "{events:?}");
 }
 
 #[tokio::test]
@@ -109,9 +93,7 @@ async fn a_generated_admin_password_is_written_to_the_data_folder() {
     let mut cfg = config();
     cfg.admin_password = None;
     cfg.data_dir = dir.clone();
-    let (state, _router) = assemble(&cfg, pool, Arc::new(SharedLibvirtPool::new()))
-        .await
-        .unwrap();
+    let (state, _router) = assemble(&cfg, pool, Arc::new(SharedLibvirtPool::new())).await.unwrap();
     let written = std::fs::read_to_string(dir.join("admin-password")).expect("password file");
     let password = written.trim();
     assert_eq!(password.len(), 20);
@@ -122,9 +104,6 @@ async fn a_generated_admin_password_is_written_to_the_data_folder() {
         .mode();
     assert_eq!(mode & 0o077, 0, "only the owner may read it");
     let user = state.repo.user_by_name("admin").await.unwrap().unwrap();
-    assert!(vireo_server::auth::verify_password(
-        password,
-        &user.password_hash
-    ));
+    assert!(vireo_server::auth::verify_password(password, &user.password_hash));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -34,15 +34,12 @@ fn cluster() -> &'static EmbeddedPostgres {
                 let rt = tokio::runtime::Runtime::new().expect("runtime");
                 rt.block_on(async {
                     remove_stale_clusters();
-                    let root =
-                        std::env::temp_dir().join(format!("vireo-test-pg-{}", std::process::id()));
+                    let root = std::env::temp_dir().join(format!("vireo-test-pg-{}", std::process::id()));
                     let _ = std::fs::remove_dir_all(&root);
                     let pg = EmbeddedPostgres::start(&root, PgSettings { durable: false })
                         .await
                         .expect("start the test PostgreSQL cluster");
-                    pg.ensure_database(TEMPLATE_DB, None)
-                        .await
-                        .expect("template database");
+                    pg.ensure_database(TEMPLATE_DB, None).await.expect("template database");
                     let pool = pg.pool(TEMPLATE_DB, 2).await.expect("template pool");
                     MIGRATOR.run(&pool).await.expect("migrate the template");
                     tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
@@ -67,10 +64,7 @@ fn remove_stale_clusters() {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        if let Some(pid) = name
-            .strip_prefix("vireo-test-pg-")
-            .and_then(|p| p.parse::<u32>().ok())
-        {
+        if let Some(pid) = name.strip_prefix("vireo-test-pg-").and_then(|p| p.parse::<u32>().ok()) {
             if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
@@ -81,11 +75,7 @@ fn remove_stale_clusters() {
 /// A fresh, migrated, empty database.
 pub async fn fresh_db() -> (String, PgPool) {
     let pg = cluster();
-    let name = format!(
-        "t{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
+    let name = format!("t{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
     pg.ensure_database(&name, Some(TEMPLATE_DB))
         .await
         .expect("create test database");
@@ -96,14 +86,8 @@ pub async fn fresh_db() -> (String, PgPool) {
 /// A database with no tables at all, for migration tests.
 pub async fn empty_db() -> PgPool {
     let pg = cluster();
-    let name = format!(
-        "e{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    pg.ensure_database(&name, None)
-        .await
-        .expect("create empty database");
+    let name = format!("e{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+    pg.ensure_database(&name, None).await.expect("create empty database");
     pg.pool(&name, 2).await.expect("pool")
 }
 
@@ -126,11 +110,7 @@ pub async fn app() -> TestApp {
     let (state, router) = assemble(&config(), pool.clone(), Arc::new(SharedLibvirtPool::new()))
         .await
         .expect("assemble Vireo");
-    TestApp {
-        state,
-        router,
-        pool,
-    }
+    TestApp { state, router, pool }
 }
 
 impl TestApp {
@@ -159,19 +139,12 @@ impl TestApp {
     }
 
     pub async fn admin_cookie(&self) -> String {
-        self.login("admin", ADMIN_PASSWORD)
-            .await
-            .expect("admin logs in")
+        self.login("admin", ADMIN_PASSWORD).await.expect("admin logs in")
     }
 }
 
 pub async fn body_text(response: Response<Body>) -> String {
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
     String::from_utf8_lossy(&bytes).to_string()
 }
 

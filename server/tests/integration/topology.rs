@@ -6,10 +6,7 @@ use vireo_server::topology_files;
 fn the_high_performance_host_file() {
     let t = topology_files::load("hp-2s8c2t").unwrap().unwrap();
     assert_eq!(t.arch, "x86_64");
-    assert_eq!(
-        (t.sockets, t.cores_per_socket, t.threads_per_core),
-        (2, 8, 2)
-    );
+    assert_eq!((t.sockets, t.cores_per_socket, t.threads_per_core), (2, 8, 2));
     assert_eq!(t.total_cpus(), 32);
     assert_eq!(t.cells.len(), 2);
     assert_eq!(t.cells[0].cpu_ids().to_string(), "0-7,16-23");
@@ -19,10 +16,7 @@ fn the_high_performance_host_file() {
     assert_eq!(t.cpu(25).unwrap().siblings.to_string(), "9,25");
     assert_eq!(t.cpu(25).unwrap().socket_id, 1);
     assert!(t.has_invtsc());
-    assert_eq!(
-        t.huge_page_sizes(),
-        vec![HUGE_PAGE_2M_KIB, HUGE_PAGE_1G_KIB]
-    );
+    assert_eq!(t.huge_page_sizes(), vec![HUGE_PAGE_2M_KIB, HUGE_PAGE_1G_KIB]);
     assert_eq!(t.cell(0).unwrap().free_pages(HUGE_PAGE_2M_KIB), 8192);
     assert_eq!(t.cell(1).unwrap().free_pages(HUGE_PAGE_1G_KIB), 16);
     assert_eq!(t.cells[0].memory_kib, 64 * 1024 * 1024);
@@ -31,18 +25,11 @@ fn the_high_performance_host_file() {
 #[test]
 fn the_small_host_file() {
     let t = topology_files::load("small-1s4c").unwrap().unwrap();
-    assert_eq!(
-        (t.sockets, t.cores_per_socket, t.threads_per_core),
-        (1, 4, 1)
-    );
+    assert_eq!((t.sockets, t.cores_per_socket, t.threads_per_core), (1, 4, 1));
     assert_eq!(t.cells.len(), 1);
     assert_eq!(t.cpu(3).unwrap().siblings.to_string(), "3");
     assert!(!t.has_invtsc());
-    assert_eq!(
-        t.huge_page_sizes(),
-        vec![HUGE_PAGE_2M_KIB],
-        "no 1 GiB pages"
-    );
+    assert_eq!(t.huge_page_sizes(), vec![HUGE_PAGE_2M_KIB], "no 1 GiB pages");
     assert_eq!(t.free_pages(HUGE_PAGE_2M_KIB, &[]), 2048);
 }
 
@@ -81,19 +68,13 @@ fn shipped_files_validate_against_libvirts_schema() {
 #[tokio::test]
 async fn the_test_drivers_own_topology_is_read_from_libvirt() {
     let pool = SharedLibvirtPool::new();
-    let probe = pool
-        .probe("test:///default")
-        .await
-        .expect("the test driver answers");
+    let probe = pool.probe("test:///default").await.expect("the test driver answers");
     let t = probe.topology;
     assert_eq!(probe.driver, "TEST");
     assert_eq!(t.arch, "i686");
     assert_eq!(t.cells.len(), 2);
     assert_eq!(t.total_cpus(), 16);
-    assert_eq!(
-        (t.sockets, t.cores_per_socket, t.threads_per_core),
-        (2, 8, 1)
-    );
+    assert_eq!((t.sockets, t.cores_per_socket, t.threads_per_core), (2, 8, 1));
     // The toy reports no huge pages (and its virNodeGetFreePages answers "0 entries"), which is why
     // test-driver hosts take their topology from a shipped file.
     assert_eq!(t.total_pages(HUGE_PAGE_2M_KIB), 0);
@@ -109,9 +90,6 @@ async fn an_unreachable_uri_is_an_error_not_a_hang() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/sock"), "{err}");
-    assert!(pool
-        .ping("qemu+unix:///system?socket=/nonexistent/sock")
-        .await
-        .is_err());
+    assert!(pool.ping("qemu+unix:///system?socket=/nonexistent/sock").await.is_err());
     assert!(pool.ping("test:///default").await.is_ok());
 }

@@ -3,9 +3,7 @@
 //! the `preview` / `save` server functions.
 
 use super::state::DialogState;
-use crate::api::configs::{
-    apply_host_action, get_rule_context, new_draft, preview_draft, save_draft,
-};
+use crate::api::configs::{apply_host_action, get_rule_context, new_draft, preview_draft, save_draft};
 use crate::domain::dialog::refresh;
 use crate::domain::draft::ConfigKind;
 use crate::domain::fields::tab_of;
@@ -27,11 +25,7 @@ pub fn refresh_now(s: DialogState) {
         s.options
             .with_untracked(|o| o.instance_types.iter().find(|i| i.id == id).cloned())
     });
-    let r = refresh(
-        &draft,
-        &ctx,
-        instance.as_ref().map(|i| (i.name.as_str(), &i.spec)),
-    );
+    let r = refresh(&draft, &ctx, instance.as_ref().map(|i| (i.name.as_str(), &i.spec)));
     s.draft.set(r.draft);
     if !r.changes.is_empty() {
         s.changes.set(r.changes);
@@ -48,13 +42,7 @@ pub fn reload_context(s: DialogState) {
         .draft
         .with_untracked(|d| (d.cluster_id, d.config.os_type.clone(), d.id));
     spawn_local(async move {
-        match get_rule_context(
-            cluster.map(|c| c.to_string()),
-            os,
-            id.map(|i| i.to_string()),
-        )
-        .await
-        {
+        match get_rule_context(cluster.map(|c| c.to_string()), os, id.map(|i| i.to_string())).await {
             Ok(ctx) => s.ctx.set(Some(ctx)),
             Err(e) => s.notice.set(Some(e)),
         }
@@ -69,12 +57,9 @@ pub fn choose_template(s: DialogState, kind: ConfigKind, template_id: Uuid) {
     spawn_local(async move {
         match new_draft(kind.as_str().to_string(), Some(template_id.to_string())).await {
             Ok(fresh) => {
-                let name = s.options.with_untracked(|o| {
-                    o.templates
-                        .iter()
-                        .find(|t| t.id == template_id)
-                        .map(|t| t.name.clone())
-                });
+                let name = s
+                    .options
+                    .with_untracked(|o| o.templates.iter().find(|t| t.id == template_id).map(|t| t.name.clone()));
                 s.draft.update(|d| {
                     d.template_id = fresh.template_id;
                     d.applied_template = fresh.applied_template;

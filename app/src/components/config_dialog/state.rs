@@ -56,7 +56,6 @@ impl DialogState {
 
     /// Tabs holding at least one error.
     pub fn tabs_with_errors(&self) -> BTreeSet<DialogTab> {
-        self.errors
-            .with(|e| e.iter().map(|x| tab_of(&x.field)).collect())
+        self.errors.with(|e| e.iter().map(|x| tab_of(&x.field)).collect())
     }
 }

@@ -17,9 +17,7 @@ fn hp_vm(sockets: u32, cores: u32, threads: u32, memory_mib: u64) -> VmConfig {
     apply_profile(
         &base,
         OptimizedFor::HighPerformance,
-        &ProfileContext {
-            invtsc_available: true,
-        },
+        &ProfileContext { invtsc_available: true },
     )
     .config
 }
@@ -57,9 +55,7 @@ fn a_fresh_hp_vm_on_the_hp_host_gets_all_five_with_fixes() {
     let cfg = hp_vm(1, 2, 2, 8192);
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(ids(&recs), all());
-    assert!(recs
-        .iter()
-        .all(|r| r.fix.is_some() && !r.message.is_empty()));
+    assert!(recs.iter().all(|r| r.fix.is_some() && !r.message.is_empty()));
 
     // R1: pinned to the host; cell 1 has the most free cores (cell 0 gives core 0 to the host).
     let r1 = fix(&recs, RecommendationId::R1);
@@ -70,11 +66,7 @@ fn a_fresh_hp_vm_on_the_hp_host_gets_all_five_with_fixes() {
     );
     assert_eq!(r1.patch.emulator_pin.as_ref().unwrap().to_string(), "10,26");
     assert_eq!(r1.patch.cpu, None, "1×2×2 fits the host as it is");
-    assert!(
-        r1.summary.contains("Pin 4 vCPUs to host hp1"),
-        "{}",
-        r1.summary
-    );
+    assert!(r1.summary.contains("Pin 4 vCPUs to host hp1"), "{}", r1.summary);
     // R2: IO thread next to the emulator, same cell, outside the vCPUs.
     let r2 = fix(&recs, RecommendationId::R2);
     assert_eq!(
@@ -95,10 +87,7 @@ fn a_fresh_hp_vm_on_the_hp_host_gets_all_five_with_fixes() {
     );
     assert_eq!(r3.patch.numa_tune_mode, Some(NumaTuneMode::Strict));
     // R4: KSM is on in the cluster.
-    assert_eq!(
-        fix(&recs, RecommendationId::R4).patch.ksm_disabled,
-        Some(true)
-    );
+    assert_eq!(fix(&recs, RecommendationId::R4).patch.ksm_disabled, Some(true));
     // R5: the largest size the free pages cover: 8 × 1 GiB from cell 1's 16.
     let r5 = fix(&recs, RecommendationId::R5);
     assert_eq!(
@@ -160,26 +149,13 @@ fn the_small_host_gets_its_own_fixes() {
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(ids(&recs), all());
     let r1 = fix(&recs, RecommendationId::R1);
-    assert_eq!(
-        format_vcpu_pins(r1.patch.cpu_pinning.as_ref().unwrap()),
-        "0#1_1#2"
-    );
+    assert_eq!(format_vcpu_pins(r1.patch.cpu_pinning.as_ref().unwrap()), "0#1_1#2");
     assert_eq!(r1.patch.emulator_pin.as_ref().unwrap().to_string(), "3");
     assert_eq!(
-        format_io_thread_pins(
-            fix(&recs, RecommendationId::R2)
-                .patch
-                .io_thread_pins
-                .as_ref()
-                .unwrap()
-        ),
+        format_io_thread_pins(fix(&recs, RecommendationId::R2).patch.io_thread_pins.as_ref().unwrap()),
         "1#3"
     );
-    let nodes = fix(&recs, RecommendationId::R3)
-        .patch
-        .numa_nodes
-        .clone()
-        .unwrap();
+    let nodes = fix(&recs, RecommendationId::R3).patch.numa_nodes.clone().unwrap();
     assert_eq!(nodes[0].host_nodes, vec![0]);
     // No 1 GiB pages on this host: 2 MiB ones.
     assert_eq!(
@@ -200,11 +176,7 @@ fn a_guest_topology_that_does_not_fit_is_reshaped_by_the_fix() {
     cfg.placement_hosts = vec![SMALL_HOST];
     let recs = recommendations(&cfg, &ctx);
     let r1 = &recs[0];
-    assert!(
-        r1.message.contains("does not fit host small1"),
-        "{}",
-        r1.message
-    );
+    assert!(r1.message.contains("does not fit host small1"), "{}", r1.message);
     let f = r1.fix.as_ref().unwrap();
     assert_eq!(
         f.patch.cpu,
@@ -214,10 +186,7 @@ fn a_guest_topology_that_does_not_fit_is_reshaped_by_the_fix() {
             threads: 1
         })
     );
-    assert!(f
-        .changes
-        .iter()
-        .any(|c| c.field == "cpu" && c.new == "1 × 2 × 1"));
+    assert!(f.changes.iter().any(|c| c.field == "cpu" && c.new == "1 × 2 × 1"));
 }
 
 #[test]
@@ -227,11 +196,7 @@ fn when_the_vcpus_cannot_fit_there_is_no_fix_and_the_message_says_why() {
     cfg.placement_hosts = vec![SMALL_HOST];
     let recs = recommendations(&cfg, &ctx);
     assert!(recs[0].fix.is_none());
-    assert!(
-        recs[0].message.contains("cannot fit 4 vCPUs"),
-        "{}",
-        recs[0].message
-    );
+    assert!(recs[0].message.contains("cannot fit 4 vCPUs"), "{}", recs[0].message);
     // With no pinning to build on, R2 and R3 cannot be computed either.
     let r2 = recs.iter().find(|r| r.id == RecommendationId::R2).unwrap();
     assert!(r2.fix.is_none() && r2.message.contains("Pin the vCPUs"));
@@ -240,8 +205,7 @@ fn when_the_vcpus_cannot_fit_there_is_no_fix_and_the_message_says_why() {
     let r1 = &recommendations(&unpinned, &ctx)[0];
     assert!(r1.fix.is_none());
     assert!(
-        r1.message
-            .contains("No host in cluster Default has 4 free CPUs"),
+        r1.message.contains("No host in cluster Default has 4 free CPUs"),
         "{}",
         r1.message
     );
@@ -257,10 +221,7 @@ fn fixes_never_reuse_cpus_other_hp_vms_hold() {
     });
     let fixed = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &all());
     let used = fixed.claimed_cpus();
-    assert!(
-        !used.intersects(&CpuSet::parse("8-11,24-27").unwrap()),
-        "used {used}"
-    );
+    assert!(!used.intersects(&CpuSet::parse("8-11,24-27").unwrap()), "used {used}");
     // Cell 0 now has more free cores (7 vs 4).
     assert_eq!(format_vcpu_pins(&fixed.cpu_pinning), "0#1_1#17_2#2_3#18");
     assert!(recommendations(&fixed, &ctx).is_empty());
@@ -280,19 +241,8 @@ fn manual_pins_on_someone_elses_cpus_are_flagged() {
     }];
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(recs[0].id, RecommendationId::R1);
-    assert!(
-        recs[0].message.contains("also held by db1"),
-        "{}",
-        recs[0].message
-    );
-    assert!(!recs[0]
-        .fix
-        .as_ref()
-        .unwrap()
-        .patch
-        .cpu_pinning
-        .as_ref()
-        .unwrap()[0]
+    assert!(recs[0].message.contains("also held by db1"), "{}", recs[0].message);
+    assert!(!recs[0].fix.as_ref().unwrap().patch.cpu_pinning.as_ref().unwrap()[0]
         .cpuset
         .contains(2));
 }
@@ -330,9 +280,7 @@ fn r2_turns_io_threads_on_when_they_are_off() {
         iothread: 1,
         cpuset: CpuSet::single(8),
     }];
-    assert!(recommendations(&onto, &ctx)[0]
-        .message
-        .contains("onto the vCPUs"));
+    assert!(recommendations(&onto, &ctx)[0].message.contains("onto the vCPUs"));
 }
 
 #[test]
@@ -345,17 +293,13 @@ fn r3_flags_nodes_that_do_not_match_the_pinning() {
     assert_eq!(ids(&recs), vec![RecommendationId::R3]);
     assert!(recs[0].message.contains("do not match"));
     cfg.numa_nodes[0].host_nodes.clear();
-    assert!(recommendations(&cfg, &ctx)[0]
-        .message
-        .contains("not pinned"));
+    assert!(recommendations(&cfg, &ctx)[0].message.contains("not pinned"));
 }
 
 #[test]
 fn r4_is_met_by_the_vm_the_cluster_or_the_host() {
     let cfg = apply_fixes(&hp_vm(1, 2, 2, 4096), &hp_ctx(), &[RecommendationId::R1]);
-    let has_r4 = |ctx: &RuleContext, cfg: &VmConfig| {
-        ids(&recommendations(cfg, ctx)).contains(&RecommendationId::R4)
-    };
+    let has_r4 = |ctx: &RuleContext, cfg: &VmConfig| ids(&recommendations(cfg, ctx)).contains(&RecommendationId::R4);
     assert!(has_r4(&hp_ctx(), &cfg));
     let mut cluster_off = hp_ctx();
     cluster_off.cluster.ksm_enabled = false;
@@ -387,9 +331,7 @@ fn r5_rejects_a_size_the_host_lacks_and_offers_one_it_has() {
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(ids(&recs), vec![RecommendationId::R5]);
     assert!(
-        recs[0]
-            .message
-            .contains("1 GiB huge pages do not fit host small1"),
+        recs[0].message.contains("1 GiB huge pages do not fit host small1"),
         "{}",
         recs[0].message
     );
@@ -449,22 +391,14 @@ fn odd_memory_sizes_have_no_huge_page_fix() {
     let cfg = apply_fixes(
         &hp_vm(1, 1, 1, 1025),
         &ctx,
-        &[
-            RecommendationId::R1,
-            RecommendationId::R2,
-            RecommendationId::R3,
-        ],
+        &[RecommendationId::R1, RecommendationId::R2, RecommendationId::R3],
     );
     let r5 = recommendations(&cfg, &ctx)
         .into_iter()
         .find(|r| r.id == RecommendationId::R5)
         .unwrap();
     assert!(r5.fix.is_none());
-    assert!(
-        r5.message.contains("not a multiple of any page size"),
-        "{}",
-        r5.message
-    );
+    assert!(r5.message.contains("not a multiple of any page size"), "{}", r5.message);
 }
 
 #[test]

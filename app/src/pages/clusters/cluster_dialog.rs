@@ -11,10 +11,7 @@ use leptos::prelude::*;
 /// memory ballooning — turning KSM off here meets recommendation R4 for every VM of the cluster).
 /// Posts to the `save_cluster` server function, so it works as a plain form too.
 #[component]
-pub fn ClusterDialog(
-    cluster: Option<ClusterView>,
-    on_saved: impl Fn() + Send + Sync + 'static,
-) -> impl IntoView {
+pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     let action = ServerAction::<SaveCluster>::new();
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {

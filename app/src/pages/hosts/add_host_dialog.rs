@@ -12,10 +12,7 @@ use leptos::prelude::*;
 #[component]
 pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     let action = ServerAction::<AddHost>::new();
-    let choices = Resource::new(
-        || (),
-        |_| async { (list_clusters().await, topology_files().await) },
-    );
+    let choices = Resource::new(|| (), |_| async { (list_clusters().await, topology_files().await) });
     let pending = action.pending();
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {

@@ -21,12 +21,7 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
         s.options.with(|o| {
             o.clusters
                 .iter()
-                .map(|c| {
-                    Choice::new(
-                        c.id.to_string(),
-                        format!("{} ({})", c.name, c.compat_version),
-                    )
-                })
+                .map(|c| Choice::new(c.id.to_string(), format!("{} ({})", c.name, c.compat_version)))
                 .collect()
         })
     });
@@ -35,12 +30,7 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
             o.templates
                 .iter()
                 .filter(|t| t.id != Uuid::nil() || kind != ConfigKind::Template)
-                .map(|t| {
-                    Choice::new(
-                        t.id.to_string(),
-                        format!("{} ({})", t.name, t.optimized_for.label()),
-                    )
-                })
+                .map(|t| Choice::new(t.id.to_string(), format!("{} ({})", t.name, t.optimized_for.label())))
                 .collect()
         })
     });

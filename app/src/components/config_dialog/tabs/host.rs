@@ -33,14 +33,10 @@ pub fn HostTab() -> impl IntoView {
         .collect::<Vec<_>>()
     });
     let modes = Signal::derive(|| {
-        [
-            NumaTuneMode::Strict,
-            NumaTuneMode::Interleave,
-            NumaTuneMode::Preferred,
-        ]
-        .into_iter()
-        .map(|m| Choice::new(m.as_str(), m.as_str()))
-        .collect::<Vec<_>>()
+        [NumaTuneMode::Strict, NumaTuneMode::Interleave, NumaTuneMode::Preferred]
+            .into_iter()
+            .map(|m| Choice::new(m.as_str(), m.as_str()))
+            .collect::<Vec<_>>()
     });
     let pick_host = Callback::new(move |v: String| {
         s.draft
@@ -71,9 +67,7 @@ pub fn HostTab() -> impl IntoView {
     };
     let node_rows = move || {
         let count = s.draft.with(|d| d.config.numa_nodes.len());
-        (0..count)
-            .map(|i| view! { <NumaNodeRow index=i /> })
-            .collect_view()
+        (0..count).map(|i| view! { <NumaNodeRow index=i /> }).collect_view()
     };
 
     view! {
@@ -118,13 +112,7 @@ fn NumaNodeRow(index: usize) -> impl IntoView {
     };
     let cpus = get(|n| n.cpus.to_string());
     let memory = get(|n| n.memory_mib.to_string());
-    let host = get(|n| {
-        n.host_nodes
-            .iter()
-            .map(|h| h.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    });
+    let host = get(|n| n.host_nodes.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(","));
     let update = move |f: Box<NodeEdit>, text: String| {
         let mut problem = None;
         s.draft.update(|d| {

@@ -2,9 +2,7 @@ use super::super::inputs::{CheckField, Choice, NumberField, SelectField, TextFie
 use super::super::state::DialogState;
 use crate::domain::cpu_set::CpuSet;
 use crate::domain::host_topology::{page_size_label, HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
-use crate::domain::pinning::{
-    format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins,
-};
+use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
 use crate::domain::vm_config::HugePages;
 use leptos::prelude::*;
 
@@ -13,10 +11,7 @@ pub fn ResourceAllocationTab() -> impl IntoView {
     let s = expect_context::<DialogState>();
     let page_sizes = Signal::derive(|| {
         let mut v = vec![Choice::new("none", "Off")];
-        v.extend(
-            [HUGE_PAGE_2M_KIB, HUGE_PAGE_1G_KIB]
-                .map(|k| Choice::new(k.to_string(), page_size_label(k))),
-        );
+        v.extend([HUGE_PAGE_2M_KIB, HUGE_PAGE_1G_KIB].map(|k| Choice::new(k.to_string(), page_size_label(k))));
         v
     });
     let pick_size = Callback::new(move |v: String| {

@@ -1,0 +1,382 @@
+//! Running VMs: Run (define + start on the VM's host, applying its next-run configuration), Shutdown
+//! (ACPI, with a timeout), Power off, Restart, Remove. libvirt refusing leaves the VM as it was in
+//! the database and reports libvirt's own message; every attempt writes an event. One operation
+//! per VM at a time: a second caller gets "operation in progress".
+
+use crate::repository::{ConfigRecord, NewEvent};
+use crate::service::VireoService;
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+use uuid::Uuid;
+use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::validation::validate_config;
+use vireo_app::error::AppError;
+use vireo_app::models::{CurrentUser, HostStatus, HostView, VmAction};
+
+/// Per-VM bookkeeping shared by the lifecycle calls and the reconciler.
+pub struct Operations {
+    in_progress: Mutex<HashSet<Uuid>>,
+    /// VMs Vireo itself is stopping: their going down is not a crash for HA.
+    expected_down: Mutex<HashSet<Uuid>>,
+    pub shutdown_timeout: Duration,
+}
+
+impl Operations {
+    pub fn new(shutdown_timeout: Duration) -> Self {
+        Self {
+            in_progress: Mutex::default(),
+            expected_down: Mutex::default(),
+            shutdown_timeout,
+        }
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn busy(&self, id: Uuid) -> bool {
+        Self::lock(&self.in_progress).contains(&id)
+    }
+
+    pub fn expect_down(&self, id: Uuid, yes: bool) {
+        let mut set = Self::lock(&self.expected_down);
+        if yes {
+            set.insert(id);
+        } else {
+            set.remove(&id);
+        }
+    }
+
+    pub fn is_expected_down(&self, id: Uuid) -> bool {
+        Self::lock(&self.expected_down).contains(&id)
+    }
+}
+
+/// Held while an operation runs on a VM; dropping it frees the VM.
+pub struct OpGuard<'a> {
+    ops: &'a Operations,
+    id: Uuid,
+}
+
+impl Drop for OpGuard<'_> {
+    fn drop(&mut self) {
+        Operations::lock(&self.ops.in_progress).remove(&self.id);
+    }
+}
+
+impl Operations {
+    pub fn begin(&self, id: Uuid, name: &str) -> Result<OpGuard<'_>, AppError> {
+        if !Operations::lock(&self.in_progress).insert(id) {
+            return Err(AppError::Busy {
+                message: format!("Another operation on VM {name} is in progress; try again when it has finished."),
+            });
+        }
+        Ok(OpGuard { ops: self, id })
+    }
+}
+
+/// The libvirt error that nested-KVM hosts give for host-passthrough guests, and the feature whose
+/// removal fixes it (seen on this project's CI machines).
+const MSR_QUIRK: (&str, &str) = ("MSR 0x10a", "arch-capabilities");
+
+impl VireoService {
+    async fn vm_record(&self, id: Uuid) -> Result<ConfigRecord, AppError> {
+        self.repo
+            .config_record(ConfigKind::Vm, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("VM"))
+    }
+
+    pub(crate) async fn vm_event(
+        &self,
+        actor: Option<&CurrentUser>,
+        vm: &ConfigRecord,
+        action: &str,
+        ok: bool,
+        message: String,
+    ) {
+        self.repo
+            .record_event(NewEvent {
+                user: actor,
+                username: None,
+                severity: if ok { "info" } else { "error" },
+                action,
+                object_kind: "vm",
+                object_id: Some(vm.id),
+                object_name: Some(&vm.name),
+                success: ok,
+                message,
+            })
+            .await;
+    }
+
+    /// The host a VM runs on when started: its pinned host, else the up host of its cluster with
+    /// the fewest VMs.
+    async fn host_for(
+        &self,
+        vm: &ConfigRecord,
+        config: &vireo_app::domain::vm_config::VmConfig,
+    ) -> Result<HostView, AppError> {
+        let hosts = self.repo.list_hosts().await?;
+        let in_cluster = |h: &&HostView| Some(h.cluster_id) == vm.cluster_id;
+        let chosen = match config.pinned_host() {
+            Some(id) => hosts.iter().find(|h| h.id == id).cloned(),
+            None => hosts
+                .iter()
+                .filter(in_cluster)
+                .filter(|h| h.status == HostStatus::Up)
+                .min_by_key(|h| h.vm_count)
+                .cloned(),
+        };
+        let host =
+            chosen.ok_or_else(|| AppError::host(format!("VM {} has no host to run on in its cluster.", vm.name)))?;
+        if host.status != HostStatus::Up {
+            return Err(AppError::host(format!(
+                "Host {} is {}; VM {} cannot start there.",
+                host.name,
+                host.status.label(),
+                vm.name
+            )));
+        }
+        Ok(host)
+    }
+
+    /// The exact domain XML the VM gets at its next start (its pending configuration if any), on
+    /// the host it would start on.
+    pub async fn domain_xml_impl(&self, id: Uuid) -> Result<String, AppError> {
+        let vm = self.vm_record(id).await?;
+        let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
+        let (arch, domain_type, quirks) = match self.host_for(&vm, &config).await {
+            Ok(host) => {
+                let domain_type = self
+                    .hypervisor
+                    .domain_type(&host.uri)
+                    .await
+                    .unwrap_or_else(|_| "kvm".into());
+                (
+                    host.topology.arch.clone(),
+                    domain_type,
+                    self.repo.host_cpu_quirks(host.id).await?,
+                )
+            }
+            Err(_) => ("x86_64".to_string(), "kvm".to_string(), Vec::new()),
+        };
+        Ok(domain_xml(&DomainSpec {
+            uuid: vm.id,
+            name: &vm.name,
+            description: &vm.description,
+            config: &config,
+            domain_type: &domain_type,
+            arch: &arch,
+            disabled_cpu_features: &quirks,
+        }))
+    }
+
+    pub async fn vm_action_impl(
+        &self,
+        actor: Option<&CurrentUser>,
+        id: Uuid,
+        action: VmAction,
+    ) -> Result<(), AppError> {
+        let vm = self.vm_record(id).await?;
+        let _guard = self.ops.begin(id, &vm.name)?;
+        let result = match action {
+            VmAction::Run => self.run(&vm).await,
+            VmAction::Shutdown => self.shutdown(&vm).await,
+            VmAction::PowerOff => self.power_off(&vm).await,
+            VmAction::Restart => self.restart(&vm).await,
+        };
+        let verb = action.label();
+        match &result {
+            Ok(message) => {
+                self.vm_event(actor, &vm, &format!("vm.{}", action.as_str()), true, message.clone())
+                    .await
+            }
+            Err(e) => {
+                self.vm_event(
+                    actor,
+                    &vm,
+                    &format!("vm.{}", action.as_str()),
+                    false,
+                    format!("{verb} VM {} failed: {e}", vm.name),
+                )
+                .await
+            }
+        }
+        result.map(|_| ())
+    }
+
+    async fn run(&self, vm: &ConfigRecord) -> Result<String, AppError> {
+        if vm.running() && vm.status != "unknown" {
+            return Err(AppError::conflict(format!(
+                "VM {} is already {}.",
+                vm.name,
+                vm.status.replace('_', " ")
+            )));
+        }
+        // The pending next-run configuration becomes the one it runs with.
+        let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
+        let host = self.host_for(vm, &config).await?;
+        let ctx = self
+            .rule_context_impl(vm.cluster_id, &config.os_type, Some(vm.id))
+            .await?;
+        let errors = validate_config(&config, &ctx);
+        if !errors.is_empty() {
+            return Err(AppError::Validation { errors });
+        }
+        let domain_type = self
+            .hypervisor
+            .domain_type(&host.uri)
+            .await
+            .map_err(|e| AppError::host(e.to_string()))?;
+        let mut quirks = self.repo.host_cpu_quirks(host.id).await?;
+        let build = |quirks: &[String]| {
+            domain_xml(&DomainSpec {
+                uuid: vm.id,
+                name: &vm.name,
+                description: &vm.description,
+                config: &config,
+                domain_type: &domain_type,
+                arch: &host.topology.arch,
+                disabled_cpu_features: quirks,
+            })
+        };
+        let mut started = self.hypervisor.define_and_start(&host.uri, &build(&quirks)).await;
+        if let Err(e) = &started {
+            let (symptom, feature) = MSR_QUIRK;
+            if config.cpu_passthrough && e.to_string().contains(symptom) && !quirks.iter().any(|q| q == feature) {
+                // Learn the host's quirk and try once more without that feature.
+                self.repo.add_host_cpu_quirk(host.id, feature).await?;
+                quirks.push(feature.to_string());
+                started = self.hypervisor.define_and_start(&host.uri, &build(&quirks)).await;
+            }
+        }
+        started.map_err(|e| AppError::host(format!("Host {} refused to start VM {}: {e}", host.name, vm.name)))?;
+        self.ops.expect_down(vm.id, false);
+        self.repo.mark_vm_started(vm.id, host.id, &config).await?;
+        let applied = if vm.next_run.is_some() {
+            " with its next-run configuration"
+        } else {
+            ""
+        };
+        Ok(format!("VM {} started on host {}{applied}.", vm.name, host.name))
+    }
+
+    async fn running_host(&self, vm: &ConfigRecord) -> Result<HostView, AppError> {
+        if !vm.running() {
+            return Err(AppError::conflict(format!("VM {} is not running.", vm.name)));
+        }
+        let id = vm
+            .host_id
+            .ok_or_else(|| AppError::host(format!("Vireo does not know which host runs VM {}.", vm.name)))?;
+        self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))
+    }
+
+    async fn shutdown(&self, vm: &ConfigRecord) -> Result<String, AppError> {
+        let host = self.running_host(vm).await?;
+        self.ops.expect_down(vm.id, true);
+        if let Err(e) = self.hypervisor.shutdown(&host.uri, vm.id).await {
+            self.ops.expect_down(vm.id, false);
+            return Err(AppError::host(format!(
+                "Host {} refused to shut VM {} down: {e}",
+                host.name, vm.name
+            )));
+        }
+        self.repo.set_vm_status(vm.id, "powering_down").await?;
+        // Wait for the guest (ACPI is a request). The reconciler also sees it go down; this wait is
+        // what turns "never went down" into a clear message.
+        let deadline = tokio::time::Instant::now() + self.ops.shutdown_timeout;
+        loop {
+            let states = self
+                .hypervisor
+                .domain_states(&host.uri)
+                .await
+                .map_err(|e| AppError::host(e.to_string()))?;
+            let state = states.iter().find(|(id, _)| *id == vm.id).map(|(_, s)| *s);
+            if matches!(state, None | Some(crate::hypervisor::DomainState::Off { .. })) {
+                self.repo.set_vm_status(vm.id, "down").await?;
+                return Ok(format!("VM {} shut down.", vm.name));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                self.ops.expect_down(vm.id, false);
+                self.repo.set_vm_status(vm.id, "up").await?;
+                return Err(AppError::host(format!(
+                    "VM {} did not shut down within {} seconds (the guest may ignore ACPI). It is still running; use Power Off to stop it now.",
+                    vm.name,
+                    self.ops.shutdown_timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    async fn power_off(&self, vm: &ConfigRecord) -> Result<String, AppError> {
+        let host = self.running_host(vm).await?;
+        self.ops.expect_down(vm.id, true);
+        if let Err(e) = self.hypervisor.destroy(&host.uri, vm.id).await {
+            self.ops.expect_down(vm.id, false);
+            return Err(AppError::host(format!(
+                "Host {} refused to power VM {} off: {e}",
+                host.name, vm.name
+            )));
+        }
+        self.repo.set_vm_status(vm.id, "down").await?;
+        Ok(format!("VM {} powered off.", vm.name))
+    }
+
+    async fn restart(&self, vm: &ConfigRecord) -> Result<String, AppError> {
+        let host = self.running_host(vm).await?;
+        self.hypervisor
+            .reboot(&host.uri, vm.id)
+            .await
+            .map_err(|e| AppError::host(format!("Host {} refused to restart VM {}: {e}", host.name, vm.name)))?;
+        Ok(format!("VM {} restarted.", vm.name))
+    }
+
+    /// Removes the VM: a running one only with `force` (the UI asks first), which powers it off.
+    pub async fn remove_vm_impl(&self, actor: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError> {
+        let vm = self.vm_record(id).await?;
+        let _guard = self.ops.begin(id, &vm.name)?;
+        if vm.running() && !force {
+            return Err(AppError::conflict(format!(
+                "VM {} is running. Confirm to power it off and remove it, or shut it down first.",
+                vm.name
+            )));
+        }
+        let result = async {
+            if let Some(host) = match vm.host_id {
+                Some(h) => self.repo.host(h).await?,
+                None => None,
+            } {
+                self.ops.expect_down(vm.id, true);
+                self.hypervisor
+                    .destroy(&host.uri, vm.id)
+                    .await
+                    .and(self.hypervisor.undefine(&host.uri, vm.id).await)
+                    .map_err(|e| AppError::host(format!("Host {} refused to remove VM {}: {e}", host.name, vm.name)))?;
+            }
+            self.repo.delete_vm(vm.id).await
+        }
+        .await;
+        match &result {
+            Ok(()) => {
+                self.vm_event(Some(actor), &vm, "vm.remove", true, format!("VM {} removed.", vm.name))
+                    .await
+            }
+            Err(e) => {
+                self.ops.expect_down(vm.id, false);
+                self.vm_event(
+                    Some(actor),
+                    &vm,
+                    "vm.remove",
+                    false,
+                    format!("Removing VM {} failed: {e}", vm.name),
+                )
+                .await
+            }
+        }
+        result
+    }
+}

@@ -1,0 +1,128 @@
+//! Keeps the database's view of hosts and VMs true to libvirt: at start-up and then every few
+//! seconds. A host that stops answering is marked non-responsive and its running VMs `unknown` (not
+//! down: they may well be running); when it answers again the truth is restored. A VM with high
+//! availability that went down without Vireo asking (a crash, or a `virsh destroy`) is started
+//! again on its host at once, with an event.
+
+use crate::hypervisor::DomainState;
+use crate::repository::{NewEvent, VmRuntime};
+use crate::service::VireoService;
+use vireo_app::models::{HostStatus, HostView, VmAction};
+
+/// Statuses in which a VM is (or may be) running.
+const ACTIVE: [&str; 5] = ["up", "powering_up", "powering_down", "rebooting", "paused"];
+
+impl VireoService {
+    pub async fn reconcile_all(&self) {
+        let Ok(hosts) = self.repo.list_hosts().await else {
+            return;
+        };
+        for host in hosts.into_iter().filter(|h| h.status != HostStatus::Maintenance) {
+            self.reconcile_host(&host).await;
+        }
+    }
+
+    async fn system_event(&self, kind: &str, id: uuid::Uuid, name: &str, action: &str, ok: bool, message: String) {
+        self.repo
+            .record_event(NewEvent {
+                user: None,
+                username: None,
+                severity: if ok { "info" } else { "error" },
+                action,
+                object_kind: kind,
+                object_id: Some(id),
+                object_name: Some(name),
+                success: ok,
+                message,
+            })
+            .await;
+    }
+
+    pub async fn reconcile_host(&self, host: &HostView) {
+        let states = self.hypervisor.domain_states(&host.uri).await;
+        let (status, error) = match &states {
+            Ok(_) => (HostStatus::Up, None),
+            Err(e) => (HostStatus::NonResponsive, Some(e.to_string())),
+        };
+        if let Ok(Some(previous)) = self.repo.set_host_status(host.id, status, error.as_deref()).await {
+            let message = match &error {
+                Some(e) => format!("Host {} is not responding: {e}", host.name),
+                None => format!("Host {} is responding again.", host.name),
+            };
+            tracing::warn!(host = %host.name, from = previous.as_str(), to = status.as_str(), "host status changed");
+            self.system_event("host", host.id, &host.name, "host.status", error.is_none(), message)
+                .await;
+        }
+        let Ok(vms) = self.repo.vms_on_host(host.id).await else {
+            return;
+        };
+        let states = match states {
+            Ok(s) => s,
+            Err(_) => {
+                for vm in vms.iter().filter(|v| ACTIVE.contains(&v.status.as_str())) {
+                    if let Ok(Some(_)) = self.repo.set_vm_status(vm.id, "unknown").await {
+                        let message = format!(
+                            "VM {}'s state is unknown: its host {} is not responding.",
+                            vm.name, host.name
+                        );
+                        self.system_event("vm", vm.id, &vm.name, "vm.status", false, message)
+                            .await;
+                    }
+                }
+                return;
+            }
+        };
+        for vm in vms {
+            if self.ops.busy(vm.id) {
+                continue; // an operation in flight owns this VM's status
+            }
+            let state = states.iter().find(|(id, _)| *id == vm.id).map(|(_, s)| *s);
+            self.reconcile_vm(host, &vm, state).await;
+        }
+    }
+
+    async fn reconcile_vm(&self, host: &HostView, vm: &VmRuntime, state: Option<DomainState>) {
+        let (new, crashed) = match state {
+            Some(DomainState::Running) => ("up", false),
+            Some(DomainState::Paused) => ("paused", false),
+            Some(DomainState::ShuttingDown) => ("powering_down", false),
+            Some(DomainState::Off { crashed }) => ("down", crashed),
+            None => ("down", false),
+        };
+        let was_active = ACTIVE.contains(&vm.status.as_str()) || vm.status == "unknown";
+        let unexpected = new == "down" && was_active && !self.ops.is_expected_down(vm.id);
+        if new == "down" {
+            self.ops.expect_down(vm.id, false);
+        }
+        let Ok(Some(previous)) = self.repo.set_vm_status(vm.id, new).await else {
+            return;
+        };
+        if unexpected {
+            let how = if crashed { "crashed" } else { "went down outside Vireo" };
+            let message = format!("VM {} {how} on host {} (was {previous}).", vm.name, host.name);
+            self.system_event("vm", vm.id, &vm.name, "vm.status", false, message)
+                .await;
+            if vm.high_availability {
+                self.ha_restart(vm).await;
+            }
+        } else if previous == "unknown" {
+            let message = format!("VM {} is {new} (its host {} answers again).", vm.name, host.name);
+            self.system_event("vm", vm.id, &vm.name, "vm.status", true, message)
+                .await;
+        }
+    }
+
+    async fn ha_restart(&self, vm: &VmRuntime) {
+        let result = self.vm_action_impl(None, vm.id, VmAction::Run).await;
+        let (ok, message) = match &result {
+            Ok(()) => (true, format!("High availability restarted VM {}.", vm.name)),
+            Err(e) => (
+                false,
+                format!("High availability could not restart VM {}: {e}", vm.name),
+            ),
+        };
+        tracing::warn!(vm = %vm.name, ok, "high availability restart");
+        self.system_event("vm", vm.id, &vm.name, "vm.ha_restart", ok, message)
+            .await;
+    }
+}

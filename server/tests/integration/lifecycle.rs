@@ -1,0 +1,397 @@
+//! VMs on libvirt's test driver: domain XML validity, lifecycle, refusals, the per-VM lock,
+//! reconcile and high availability. The test driver's state is shared by every test in this
+//! process, so each test names its VMs uniquely.
+
+use crate::support::{app, event_messages, TestApp};
+use proptest::prelude::*;
+use std::time::Duration;
+use uuid::Uuid;
+use vireo_app::backend::Backend;
+use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::profile::{apply_profile, ProfileContext};
+use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
+use vireo_app::domain::vm_config::{CpuTopology, OptimizedFor, VmConfig};
+use vireo_app::error::AppError;
+use vireo_app::models::{CurrentUser, SaveOutcome, VmAction};
+use virt::connect::Connect;
+
+const ALL: [RecommendationId; 5] = [
+    RecommendationId::R1,
+    RecommendationId::R2,
+    RecommendationId::R3,
+    RecommendationId::R4,
+    RecommendationId::R5,
+];
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8])
+}
+
+async fn admin(app: &TestApp) -> CurrentUser {
+    let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
+    user.to_current().unwrap()
+}
+
+async fn create_vm(app: &TestApp, profile: OptimizedFor, fixed: bool) -> (Uuid, String) {
+    let actor = admin(app).await;
+    let mut d = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
+    d.name = unique("vm");
+    d.config.os_type = "rhel_9x64".into();
+    d.config.cpu = CpuTopology {
+        sockets: 1,
+        cores: 2,
+        threads: 1,
+    };
+    d.config.memory_mib = 2048;
+    d.config.optimized_for = profile;
+    let ctx = app
+        .state
+        .service
+        .rule_context(d.cluster_id, "rhel_9x64", None)
+        .await
+        .unwrap();
+    d = vireo_app::domain::dialog::refresh(&d, &ctx, None).draft;
+    if fixed {
+        d.config = apply_fixes(&d.config, &ctx, &ALL);
+    }
+    match app.state.service.save(&actor, d.clone(), true).await.unwrap() {
+        SaveOutcome::Saved { id, .. } => (id, d.name),
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn status(app: &TestApp, id: Uuid) -> String {
+    app.state.repo.vm_runtime(id).await.unwrap().unwrap().status
+}
+
+fn libvirt_state(id: Uuid) -> Option<bool> {
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    conn.lookup_domain_by_uuid_string(&id.to_string()).ok().map(|d| d.is_active().unwrap())
+}
+
+fn validate(xml: &str) -> Result<(), String> {
+    let path = std::env::temp_dir().join(format!("vireo-domain-{}.xml", Uuid::new_v4()));
+    std::fs::write(&path, xml).unwrap();
+    let out = std::process::Command::new("virt-xml-validate")
+        .arg(&path)
+        .arg("domain")
+        .output()
+        .expect("virt-xml-validate (libvirt-clients) is installed by scripts/setup.sh");
+    let _ = std::fs::remove_file(&path);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn profile(p: OptimizedFor) -> VmConfig {
+    let base = VmConfig {
+        cpu: CpuTopology {
+            sockets: 1,
+            cores: 2,
+            threads: 2,
+        },
+        memory_mib: 4096,
+        ..VmConfig::default()
+    };
+    apply_profile(&base, p, &ProfileContext { invtsc_available: true }).config
+}
+
+#[tokio::test]
+async fn every_profile_validates_and_the_test_driver_accepts_it() {
+    let app = app().await;
+    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let ctx = app
+        .state
+        .service
+        .rule_context(Some(host.cluster_id), "rhel_9x64", None)
+        .await
+        .unwrap();
+    let cases = [
+        ("server", profile(OptimizedFor::Server)),
+        ("desktop", profile(OptimizedFor::Desktop)),
+        ("hp", profile(OptimizedFor::HighPerformance)),
+        (
+            "hp-fixed",
+            apply_fixes(&profile(OptimizedFor::HighPerformance), &ctx, &ALL),
+        ),
+    ];
+    for (label, config) in cases {
+        let id = Uuid::new_v4();
+        let name = unique(label);
+        let quirks = vec!["arch-capabilities".to_string()];
+        for domain_type in ["kvm", "test"] {
+            let xml = domain_xml(&DomainSpec {
+                uuid: id,
+                name: &name,
+                description: "A <validated> & \"quoted\" description",
+                config: &config,
+                domain_type,
+                arch: "x86_64",
+                disabled_cpu_features: &quirks,
+            });
+            validate(&xml).unwrap_or_else(|e| panic!("{label}/{domain_type}: {e}\n{xml}"));
+            if domain_type == "test" {
+                app.state
+                    .hypervisor
+                    .define_and_start("test:///default", &xml)
+                    .await
+                    .unwrap_or_else(|e| panic!("{label}: {e}"));
+                assert_eq!(libvirt_state(id), Some(true));
+                app.state.hypervisor.destroy("test:///default", id).await.unwrap();
+                app.state.hypervisor.undefine("test:///default", id).await.unwrap();
+                assert_eq!(libvirt_state(id), None);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Hostile names and descriptions (quotes, angle brackets, ampersands, unicode) still give
+    /// domain XML that libvirt's schema accepts.
+    #[test]
+    fn hostile_text_still_validates(
+        name in "[A-Za-z0-9<>&\"' ._\u{e9}\u{4e2d}\u{1F600}-]{1,30}",
+        description in "[A-Za-z0-9<>&\"' ;\n\u{e9}\u{4e2d}\u{1F600}]{0,80}",
+    ) {
+        let config = profile(OptimizedFor::HighPerformance);
+        let xml = domain_xml(&DomainSpec {
+            uuid: Uuid::new_v4(),
+            name: &name,
+            description: &description,
+            config: &config,
+            domain_type: "kvm",
+            arch: "x86_64",
+            disabled_cpu_features: &[],
+        });
+        prop_assert!(validate(&xml).is_ok(), "{:?}", validate(&xml));
+    }
+}
+
+#[tokio::test]
+async fn run_shutdown_power_off_restart_remove() {
+    let app = app().await;
+    let actor = admin(&app).await;
+    let (id, name) = create_vm(&app, OptimizedFor::HighPerformance, true).await;
+    let svc = &app.state.service;
+
+    // A pending next-run change is applied at start and cleared.
+    let mut edit = svc.load_draft(ConfigKind::Vm, id).await.unwrap().draft;
+    edit.description = "before start".into();
+    svc.save(&actor, edit, true).await.unwrap();
+    svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    assert_eq!(status(&app, id).await, "up");
+    assert_eq!(libvirt_state(id), Some(true));
+    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    assert_eq!(
+        app.state.repo.vm_runtime(id).await.unwrap().unwrap().host_id,
+        Some(host.id)
+    );
+    let err = svc.vm_action(&actor, id, VmAction::Run).await.unwrap_err();
+    assert!(err.to_string().contains("already up"), "{err}");
+
+    svc.vm_action(&actor, id, VmAction::Restart).await.unwrap();
+    assert_eq!(status(&app, id).await, "up");
+    svc.vm_action(&actor, id, VmAction::Shutdown).await.unwrap();
+    assert_eq!(status(&app, id).await, "down");
+    assert_eq!(libvirt_state(id), Some(false));
+    svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    svc.vm_action(&actor, id, VmAction::PowerOff).await.unwrap();
+    assert_eq!(status(&app, id).await, "down");
+
+    svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    let err = svc.remove_vm(&actor, id, false).await.unwrap_err();
+    assert!(err.to_string().contains("is running. Confirm"), "{err}");
+    svc.remove_vm(&actor, id, true).await.unwrap();
+    assert!(app.state.repo.vm_runtime(id).await.unwrap().is_none());
+    assert_eq!(libvirt_state(id), None);
+    let actions: Vec<(String, String)> = event_messages(&app.pool)
+        .await
+        .into_iter()
+        .map(|e| (e.0, e.1))
+        .collect();
+    for a in ["vm.run", "vm.restart", "vm.shutdown", "vm.power_off", "vm.remove"] {
+        assert!(
+            actions.contains(&(a.to_string(), "success".to_string())),
+            "{a} in {actions:?}"
+        );
+    }
+    assert!(
+        actions.contains(&("vm.run".to_string(), "failure".to_string())),
+        "the refused second run is recorded"
+    );
+    let _ = name;
+}
+
+#[tokio::test]
+async fn the_next_run_configuration_is_what_starts() {
+    let app = app().await;
+    let actor = admin(&app).await;
+    let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
+    let svc = &app.state.service;
+    svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    let mut edit = svc.load_draft(ConfigKind::Vm, id).await.unwrap().draft;
+    edit.config.soundcard_enabled = true;
+    svc.save(&actor, edit, true).await.unwrap();
+    let xml = svc.domain_xml(id).await.unwrap();
+    assert!(
+        xml.contains("<sound model=\"ich9\"/>"),
+        "the Domain XML tab shows what the next start gets"
+    );
+    svc.vm_action(&actor, id, VmAction::PowerOff).await.unwrap();
+    svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    let rec = app.state.repo.config_record(ConfigKind::Vm, id).await.unwrap().unwrap();
+    assert!(rec.config.soundcard_enabled && rec.next_run.is_none());
+    svc.remove_vm(&actor, id, true).await.unwrap();
+}
+
+#[tokio::test]
+async fn when_libvirt_refuses_the_vm_stays_as_it_was_and_the_user_sees_why() {
+    let app = app().await;
+    let actor = admin(&app).await;
+    let (id, name) = create_vm(&app, OptimizedFor::Server, false).await;
+    // Someone defined a different domain with the same name on the host.
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    let squatter = domain_xml(&DomainSpec {
+        uuid: Uuid::new_v4(),
+        name: &name,
+        description: "",
+        config: &VmConfig::default(),
+        domain_type: "test",
+        arch: "x86_64",
+        disabled_cpu_features: &[],
+    });
+    let dom = conn.define_domain_xml(&squatter).unwrap();
+    let err = app
+        .state
+        .service
+        .vm_action(&actor, id, VmAction::Run)
+        .await
+        .unwrap_err();
+    let AppError::Host { message } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.contains("refused to start") && message.contains("already"),
+        "libvirt's own words: {message}"
+    );
+    assert_eq!(status(&app, id).await, "down");
+    assert_eq!(libvirt_state(id), None, "nothing left behind");
+    let last = event_messages(&app.pool).await.pop().unwrap();
+    assert_eq!((last.0.as_str(), last.1.as_str()), ("vm.run", "failure"));
+    dom.undefine().unwrap();
+}
+
+#[tokio::test]
+async fn one_operation_at_a_time_per_vm() {
+    let app = app().await;
+    let actor = admin(&app).await;
+    let (id, name) = create_vm(&app, OptimizedFor::Server, false).await;
+    let guard = app.state.service.ops.begin(id, &name).unwrap();
+    let err = app
+        .state
+        .service
+        .vm_action(&actor, id, VmAction::Run)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Busy { .. }), "{err:?}");
+    assert!(err.to_string().contains("in progress"));
+    drop(guard);
+    app.state.service.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    app.state.service.remove_vm(&actor, id, true).await.unwrap();
+}
+
+#[tokio::test]
+async fn high_availability_restarts_a_vm_destroyed_outside_vireo_but_not_one_vireo_stopped() {
+    let app = app().await;
+    let actor = admin(&app).await;
+    let (ha, _) = create_vm(&app, OptimizedFor::HighPerformance, true).await;
+    let (plain, _) = create_vm(&app, OptimizedFor::Server, false).await;
+    let svc = &app.state.service;
+    svc.vm_action(&actor, ha, VmAction::Run).await.unwrap();
+    svc.vm_action(&actor, plain, VmAction::Run).await.unwrap();
+
+    // Both killed behind Vireo's back.
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    for id in [ha, plain] {
+        conn.lookup_domain_by_uuid_string(&id.to_string())
+            .unwrap()
+            .destroy()
+            .unwrap();
+    }
+    svc.reconcile_all().await;
+    assert_eq!(status(&app, ha).await, "up", "HA brought it back");
+    assert_eq!(libvirt_state(ha), Some(true));
+    assert_eq!(status(&app, plain).await, "down");
+    let events = event_messages(&app.pool).await;
+    assert!(
+        events.iter().any(|e| e.0 == "vm.ha_restart" && e.1 == "success"),
+        "{events:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| e.0 == "vm.status" && e.2.contains("went down outside Vireo")));
+
+    // Shut down through Vireo: not restarted.
+    svc.vm_action(&actor, ha, VmAction::Shutdown).await.unwrap();
+    svc.reconcile_all().await;
+    assert_eq!(status(&app, ha).await, "down");
+    for id in [ha, plain] {
+        svc.remove_vm(&actor, id, true).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_host_that_goes_away_leaves_its_vms_unknown_until_it_returns() {
+    let app = app().await;
+    let actor = admin(&app).await;
+    let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
+    app.state.service.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    sqlx::query("UPDATE hosts SET uri = 'qemu+unix:///system?socket=/nonexistent/sock' WHERE id = $1")
+        .bind(host.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    app.state.service.reconcile_all().await;
+    assert_eq!(status(&app, id).await, "unknown", "not down: it may well be running");
+    sqlx::query("UPDATE hosts SET uri = 'test:///default' WHERE id = $1")
+        .bind(host.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    app.state.service.reconcile_all().await;
+    assert_eq!(status(&app, id).await, "up");
+    app.state.service.remove_vm(&actor, id, true).await.unwrap();
+}
+
+#[tokio::test]
+async fn start_up_reconciles_the_database_with_libvirt() {
+    let app = app().await;
+    let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
+    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    // The database says up, but libvirt has never heard of it (e.g. the host rebooted).
+    sqlx::query("UPDATE vms SET status = 'up', host_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(host.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let _restarted = vireo_server::assemble(
+        &crate::support::config(),
+        app.pool.clone(),
+        std::sync::Arc::new(vireo_server::hypervisor::SharedLibvirtPool::new()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(&app, id).await, "down");
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
