@@ -32,7 +32,6 @@ pub fn TextField(
     set: fn(&mut VmDraft, String),
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] placeholder: &'static str,
-    #[prop(optional)] multiline: bool,
     /// Syntax check: a failing value is reported on the field and does not reach the draft.
     #[prop(optional)]
     check: Option<SyntaxCheck>,
@@ -52,17 +51,11 @@ pub fn TextField(
             Err(message) => s.set_error(field, message),
         }
     };
-    let control = if multiline {
-        view! {
-            <textarea id=id.clone() name=name rows="2" prop:value=value aria-invalid=invalid on:input=on_input>{initial}</textarea>
-        }
-        .into_any()
-    } else {
-        view! {
-            <input id=id.clone() type="text" name=name value=initial prop:value=value placeholder=placeholder
-                aria-invalid=invalid on:input=on_input />
-        }
-        .into_any()
+    // A single-line input even for longer text: Leptos renders <textarea> children unescaped on
+    // the server, which would let a stored description break out of the element.
+    let control = view! {
+        <input id=id.clone() type="text" name=name value=initial prop:value=value placeholder=placeholder
+            aria-invalid=invalid on:input=on_input />
     };
     view! {
         <div class="field" data-field=field>

@@ -23,7 +23,8 @@ pub fn DomainXmlTab(id: String) -> impl IntoView {
                                 }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
                                 <span class="hint">"What Vireo defines in libvirt when the VM next starts (pending changes included)."</span>
                             </div>
-                            <textarea readonly class="mono" rows="28" aria-label="Domain XML" data-testid="domain-xml">{text}</textarea>
+                            // <pre>, not <textarea>: Leptos escapes <pre> text on the server.
+                            <pre class="mono" tabindex="0" aria-label="Domain XML" data-testid="domain-xml">{text}</pre>
                         </div>
                     }.into_any()
                 }

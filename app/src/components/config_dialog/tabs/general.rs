@@ -105,7 +105,7 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
     view! {
         <TextField label="Name" name="name" field="name" get=|d| d.name.clone() set=|d, v| d.name = v
             hint="Letters, digits, '.', '_' and '-'; up to 64 characters." />
-        <TextField label="Description" name="description" field="description" multiline=true
+        <TextField label="Description" name="description" field="description"
             get=|d| d.description.clone() set=|d, v| d.description = v />
         <SelectField label="Cluster" name="cluster_id" field="cluster_id" choices=clusters
             get=|d| d.cluster_id.map(|c| c.to_string()).unwrap_or_default() on_pick=pick_cluster />
