@@ -1,6 +1,7 @@
 //! Everything Vireo asks of libvirt goes through the `Hypervisor` trait. The real implementation keeps
-//! one connection per host URI and runs every (blocking) libvirt call on tokio's blocking pool with a
-//! deadline, so a hung host never stalls the async runtime and a dead one only fails its own calls.
+//! one connection per host URI and runs every (blocking) libvirt call off the async runtime's
+//! worker — on tokio's blocking pool with a deadline, so a hung host never stalls the runtime and a
+//! dead one only fails its own calls.
 
 use crate::capabilities;
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub trait Hypervisor: Send + Sync + 'static {
     async fn reboot(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
     /// Removes the definition; a domain libvirt does not know is not an error.
     async fn undefine(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
+    /// Powers the domain off if it runs, then removes its definition, in one call to the host.
+    async fn remove_domain(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
     /// Every domain on the host with its state.
     async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError>;
 }
@@ -102,6 +105,41 @@ fn lookup(conn: &Connect, id: Uuid) -> Result<Option<virt::domain::Domain>, Hype
     }
 }
 
+/// One blocking call's view of a host: its connection and the pool's domain handles.
+pub struct Session<'a> {
+    conn: &'a Connect,
+    pool: &'a LibvirtPool,
+    uri: &'a str,
+}
+
+impl Session<'_> {
+    fn handles(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Uuid), virt::domain::Domain>> {
+        self.pool.domains.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The domain's handle: remembered from its definition, else looked up by UUID. A remembered
+    /// handle whose domain went away fails its call; that call forgets it (`forget`).
+    fn domain(&self, id: Uuid) -> Result<Option<virt::domain::Domain>, HypervisorError> {
+        if let Some(dom) = self.handles().get(&(self.uri.to_string(), id)).cloned() {
+            if dom.is_persistent().is_ok() {
+                return Ok(Some(dom));
+            }
+            self.forget(id);
+        }
+        lookup(self.conn, id)
+    }
+
+    fn remember(&self, dom: virt::domain::Domain) {
+        if let Ok(id) = dom.uuid() {
+            self.handles().insert((self.uri.to_string(), id), dom);
+        }
+    }
+
+    fn forget(&self, id: Uuid) {
+        self.handles().remove(&(self.uri.to_string(), id));
+    }
+}
+
 /// How long one libvirt call may take before Vireo gives up on it (an ssh host that does not answer
 /// would otherwise hold the caller for minutes).
 const CALL_TIMEOUT: Duration = Duration::from_secs(20);
@@ -109,6 +147,9 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 #[derive(Default)]
 pub struct LibvirtPool {
     connections: Mutex<HashMap<String, Arc<Connect>>>,
+    /// Handles of the domains Vireo defined, so later calls skip the by-UUID lookup (on the test
+    /// driver that lookup costs as much as a third of a define + start).
+    domains: Mutex<HashMap<(String, Uuid), virt::domain::Domain>>,
 }
 
 impl LibvirtPool {
@@ -143,18 +184,33 @@ impl LibvirtPool {
     async fn call<T: Send + 'static>(
         self: &Arc<Self>,
         uri: &str,
-        f: impl FnOnce(&Connect) -> Result<T, HypervisorError> + Send + 'static,
+        f: impl FnOnce(&Session) -> Result<T, HypervisorError> + Send + 'static,
     ) -> Result<T, HypervisorError> {
         let pool = self.clone();
         let uri_owned = uri.to_string();
-        let task = tokio::task::spawn_blocking(move || {
+        let work = move || {
             let conn = pool.connection(&uri_owned)?;
-            f(&conn)
-        });
-        let result = match tokio::time::timeout(CALL_TIMEOUT, task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(HypervisorError::Libvirt(format!("libvirt call failed: {join}"))),
-            Err(_) => Err(HypervisorError::Timeout(CALL_TIMEOUT.as_secs())),
+            f(&Session {
+                conn: &conn,
+                pool: &pool,
+                uri: &uri_owned,
+            })
+        };
+        // The in-process test driver cannot hang on a network, so its calls run in place (the
+        // runtime moves this worker's other tasks elsewhere) and skip the blocking pool's thread
+        // hop, which costs more than the call itself. Every other host goes to the blocking pool
+        // under a deadline.
+        let in_process = uri.starts_with("test:")
+            && tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let result = if in_process {
+            tokio::task::block_in_place(work)
+        } else {
+            match tokio::time::timeout(CALL_TIMEOUT, tokio::task::spawn_blocking(work)).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(join)) => Err(HypervisorError::Libvirt(format!("libvirt call failed: {join}"))),
+                Err(_) => Err(HypervisorError::Timeout(CALL_TIMEOUT.as_secs())),
+            }
         };
         if result.is_err() {
             self.forget(uri);
@@ -181,14 +237,14 @@ impl SharedLibvirtPool {
 impl Hypervisor for SharedLibvirtPool {
     async fn probe(&self, uri: &str) -> Result<HostProbe, HypervisorError> {
         self.0
-            .call(uri, |conn| {
-                let xml = conn.capabilities().map_err(libvirt_error)?;
+            .call(uri, |s| {
+                let xml = s.conn.capabilities().map_err(libvirt_error)?;
                 let mut topology =
                     capabilities::parse(&xml).map_err(|e| HypervisorError::Capabilities(e.to_string()))?;
-                fill_free_pages(conn, &mut topology)?;
+                fill_free_pages(s.conn, &mut topology)?;
                 Ok(HostProbe {
-                    hostname: conn.hostname().map_err(libvirt_error)?,
-                    driver: conn.driver_type().map_err(libvirt_error)?,
+                    hostname: s.conn.hostname().map_err(libvirt_error)?,
+                    driver: s.conn.driver_type().map_err(libvirt_error)?,
                     topology,
                 })
             })
@@ -197,28 +253,28 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn ping(&self, uri: &str) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, |conn| conn.lib_version().map(|_| ()).map_err(libvirt_error))
+            .call(uri, |s| s.conn.lib_version().map(|_| ()).map_err(libvirt_error))
             .await
     }
 
     async fn ksm_running(&self, uri: &str) -> Result<bool, HypervisorError> {
-        self.0.call(uri, |conn| node_ffi::shm_run(conn).map(|v| v == 1)).await
+        self.0.call(uri, |s| node_ffi::shm_run(s.conn).map(|v| v == 1)).await
     }
 
     async fn set_ksm(&self, uri: &str, running: bool) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |conn| node_ffi::set_shm_run(conn, u32::from(running)))
+            .call(uri, move |s| node_ffi::set_shm_run(s.conn, u32::from(running)))
             .await
     }
 
     async fn domain_type(&self, uri: &str) -> Result<String, HypervisorError> {
         self.0
-            .call(uri, |conn| {
-                let driver = conn.driver_type().map_err(libvirt_error)?;
+            .call(uri, |s| {
+                let driver = s.conn.driver_type().map_err(libvirt_error)?;
                 if driver.eq_ignore_ascii_case("test") {
                     return Ok("test".to_string());
                 }
-                let caps = conn.capabilities().map_err(libvirt_error)?;
+                let caps = s.conn.capabilities().map_err(libvirt_error)?;
                 let kvm = capabilities::guest_domain_types(&caps).iter().any(|t| t == "kvm");
                 Ok(if kvm { "kvm" } else { "qemu" }.to_string())
             })
@@ -228,13 +284,14 @@ impl Hypervisor for SharedLibvirtPool {
     async fn define_and_start(&self, uri: &str, xml: &str) -> Result<(), HypervisorError> {
         let xml = xml.to_string();
         self.0
-            .call(uri, move |conn| {
-                let dom = conn.define_domain_xml(&xml).map_err(libvirt_error)?;
+            .call(uri, move |s| {
+                let dom = s.conn.define_domain_xml(&xml).map_err(libvirt_error)?;
                 if let Err(e) = dom.create() {
                     // Leave nothing behind that Vireo does not show as defined.
                     let _ = dom.undefine();
                     return Err(libvirt_error(e));
                 }
+                s.remember(dom);
                 Ok(())
             })
             .await
@@ -242,7 +299,7 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn shutdown(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |conn| match lookup(conn, id)? {
+            .call(uri, move |s| match s.domain(id)? {
                 Some(dom) => dom.shutdown().map_err(libvirt_error),
                 None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
             })
@@ -251,7 +308,7 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn destroy(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |conn| match lookup(conn, id)? {
+            .call(uri, move |s| match s.domain(id)? {
                 Some(dom) if dom.is_active().map_err(libvirt_error)? => dom.destroy().map_err(libvirt_error),
                 _ => Ok(()),
             })
@@ -260,7 +317,7 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn reboot(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |conn| match lookup(conn, id)? {
+            .call(uri, move |s| match s.domain(id)? {
                 Some(dom) => dom.reboot(0).map_err(libvirt_error),
                 None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
             })
@@ -269,8 +326,26 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn undefine(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |conn| match lookup(conn, id)? {
-                Some(dom) => dom.undefine().map_err(libvirt_error),
+            .call(uri, move |s| match s.domain(id)? {
+                Some(dom) => {
+                    s.forget(id);
+                    dom.undefine().map_err(libvirt_error)
+                }
+                None => Ok(()),
+            })
+            .await
+    }
+
+    async fn remove_domain(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |s| match s.domain(id)? {
+                Some(dom) => {
+                    s.forget(id);
+                    if dom.is_active().map_err(libvirt_error)? {
+                        dom.destroy().map_err(libvirt_error)?;
+                    }
+                    dom.undefine().map_err(libvirt_error)
+                }
                 None => Ok(()),
             })
             .await
@@ -278,9 +353,9 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError> {
         self.0
-            .call(uri, |conn| {
+            .call(uri, |s| {
                 let mut out = Vec::new();
-                for dom in conn.list_all_domains(0).map_err(libvirt_error)? {
+                for dom in s.conn.list_all_domains(0).map_err(libvirt_error)? {
                     let id = dom.uuid().map_err(libvirt_error)?;
                     out.push((id, state_of(&dom)?));
                 }
@@ -294,9 +369,9 @@ impl Hypervisor for SharedLibvirtPool {
             .map_err(|_| HypervisorError::Libvirt(format!("page size {size_kib} KiB is too large")))?;
         let per_cell = per_cell.to_vec();
         self.0
-            .call(uri, move |conn| {
+            .call(uri, move |s| {
                 for (cell, count) in per_cell {
-                    node_ffi::alloc_pages(conn, size, count, cell)?;
+                    node_ffi::alloc_pages(s.conn, size, count, cell)?;
                 }
                 Ok(())
             })

@@ -352,9 +352,8 @@ impl VireoService {
             } {
                 self.ops.expect_down(vm.id, true);
                 self.hypervisor
-                    .destroy(&host.uri, vm.id)
+                    .remove_domain(&host.uri, vm.id)
                     .await
-                    .and(self.hypervisor.undefine(&host.uri, vm.id).await)
                     .map_err(|e| AppError::host(format!("Host {} refused to remove VM {}: {e}", host.name, vm.name)))?;
             }
             self.repo.delete_vm(vm.id).await

@@ -67,7 +67,9 @@ async fn status(app: &TestApp, id: Uuid) -> String {
 
 fn libvirt_state(id: Uuid) -> Option<bool> {
     let conn = Connect::open(Some("test:///default")).unwrap();
-    conn.lookup_domain_by_uuid_string(&id.to_string()).ok().map(|d| d.is_active().unwrap())
+    conn.lookup_domain_by_uuid_string(&id.to_string())
+        .ok()
+        .map(|d| d.is_active().unwrap())
 }
 
 fn validate(xml: &str) -> Result<(), String> {
