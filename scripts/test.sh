@@ -34,6 +34,9 @@ phase "fmt + clippy"
 cargo test --locked --workspace
 phase "cargo test"
 
+scripts/kvm-test.sh
+phase "KVM test"
+
 scripts/build.sh debug
 phase "build site (debug)"
 

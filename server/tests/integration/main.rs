@@ -4,6 +4,8 @@
 mod auth_flow;
 mod configs;
 mod hosts;
+#[cfg(feature = "kvm-tests")]
+mod kvm;
 mod lifecycle;
 mod schema;
 mod support;

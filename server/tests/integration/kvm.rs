@@ -1,0 +1,152 @@
+//! A real hypervisor: `qemu:///system` with KVM. Compiled only with the `kvm-tests` feature, which
+//! `scripts/kvm-test.sh` enables after it found `/dev/kvm` and started libvirtd (without systemd);
+//! without KVM the script says why and this does not run.
+//!
+//! Vireo adds the host, computes a High Performance VM's fixes from the host's real topology, runs
+//! it under KVM through the service (learning the host's CPU quirks if it must), and then asks
+//! libvirt from the outside (`virsh vcpupin`, `virsh emulatorpin`) whether the pinning is in effect.
+
+use crate::support::{app, TestApp};
+use std::process::Command;
+use vireo_app::backend::Backend;
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::pinning_plan::host_housekeeping;
+use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
+use vireo_app::domain::vm_config::CpuTopology;
+use vireo_app::models::{AddHostRequest, CurrentUser, SaveOutcome, VmAction};
+
+const URI: &str = "qemu:///system";
+
+fn virsh(args: &[&str]) -> String {
+    let out = Command::new("virsh")
+        .arg("-c")
+        .arg(URI)
+        .args(args)
+        .output()
+        .expect("virsh");
+    assert!(
+        out.status.success(),
+        "virsh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `virsh vcpupin` lines like ` 0      1` → (vcpu, cpu list).
+fn affinity_rows(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let first = parts.next()?.trim_end_matches(':');
+            let rest = parts.next()?;
+            (first.chars().all(|c| c.is_ascii_digit()) || first == "*").then(|| (first.to_string(), rest.to_string()))
+        })
+        .collect()
+}
+
+async fn admin(app: &TestApp) -> CurrentUser {
+    let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
+    user.to_current().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
+    let app = app().await;
+    let actor = admin(&app).await;
+    let svc = &app.state.service;
+    let cluster_id = app.state.repo.list_clusters().await.unwrap()[0].id;
+    let host = svc
+        .add_host(
+            &actor,
+            AddHostRequest {
+                name: "kvm1".into(),
+                cluster_id,
+                uri: URI.into(),
+                simulated_topology: None,
+            },
+        )
+        .await
+        .expect("Vireo adds the local KVM host");
+    let cpus = host.topology.total_cpus() as u32;
+    println!(
+        "KVM host: {} CPUs, {} NUMA cells, KSM {:?}",
+        cpus,
+        host.topology.cells.len(),
+        app.state.hypervisor.ksm_running(URI).await
+    );
+    // Leave the host its CPU 0 (and siblings): the VM gets what remains, at most 2 vCPUs.
+    let free = cpus - host_housekeeping(&host.topology).len() as u32;
+    assert!(free >= 1, "the host needs a CPU besides CPU 0");
+    let vcpus = free.min(2);
+
+    let mut d = svc.new_draft(ConfigKind::Vm, None).await.unwrap();
+    d.name = format!("vireo-kvm-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    d.config.os_type = "other_linux".into();
+    d.config.memory_mib = 256;
+    d.config.cpu = CpuTopology {
+        sockets: 1,
+        cores: vcpus,
+        threads: 1,
+    };
+    d.config.optimized_for = vireo_app::domain::vm_config::OptimizedFor::HighPerformance;
+    d.config.placement_hosts = vec![host.id];
+    let ctx = svc
+        .rule_context(Some(cluster_id), &d.config.os_type, None)
+        .await
+        .unwrap();
+    d = vireo_app::domain::dialog::refresh(&d, &ctx, None).draft;
+    // Pinning, IO threads, vNUMA and KSM; huge pages only if the host has free ones.
+    use RecommendationId::*;
+    d.config = apply_fixes(&d.config, &ctx, &[R1, R2, R3, R4]);
+    let id = match svc.save(&actor, d.clone(), true).await.unwrap() {
+        SaveOutcome::Saved { id, .. } => id,
+        other => panic!("{other:?}"),
+    };
+    println!("domain XML:\n{}", svc.domain_xml(id).await.unwrap());
+
+    svc.vm_action(&actor, id, VmAction::Run)
+        .await
+        .expect("the HP VM starts under KVM");
+    println!(
+        "host CPU quirks Vireo uses: {:?}",
+        app.state.repo.host_cpu_quirks(host.id).await.unwrap()
+    );
+    let result = std::panic::catch_unwind(|| {
+        let vcpupin = affinity_rows(&virsh(&["vcpupin", &d.name]));
+        for pin in &d.config.cpu_pinning {
+            let row = vcpupin
+                .iter()
+                .find(|(v, _)| *v == pin.vcpu.to_string())
+                .expect("vcpu row");
+            assert_eq!(row.1, pin.cpuset.to_string(), "vCPU {} affinity", pin.vcpu);
+        }
+        let emulator = affinity_rows(&virsh(&["emulatorpin", &d.name]));
+        let expected = d
+            .config
+            .emulator_pin
+            .as_ref()
+            .expect("R1 set the emulator pin")
+            .to_string();
+        assert_eq!(
+            emulator.first().map(|r| r.1.clone()),
+            Some(expected),
+            "emulator affinity"
+        );
+        println!("vcpupin and emulatorpin are in effect: {vcpupin:?} / {emulator:?}");
+    });
+    svc.remove_vm(&actor, id, true).await.unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn affinity_rows_parse_virsh_output() {
+    let text = " VCPU   CPU Affinity\n----------------------\n 0      1\n 1      2-3\n";
+    assert_eq!(
+        affinity_rows(text),
+        vec![("0".into(), "1".into()), ("1".into(), "2-3".into())]
+    );
+    let emu = "emulator: CPU Affinity\n----------------------------------\n       *: 0\n";
+    assert_eq!(affinity_rows(emu), vec![("*".into(), "0".into())]);
+}
