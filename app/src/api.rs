@@ -4,6 +4,7 @@ pub mod auth;
 pub mod clusters;
 pub mod configs;
 pub mod events;
+pub mod grids;
 pub mod hosts;
 pub mod lifecycle;
 pub mod templates;

@@ -7,8 +7,8 @@ use crate::domain::recommendations::HostAction;
 use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
 use crate::models::{
-    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope, EventView, HostView, PoolRow,
-    Preview, SaveOutcome, TemplateView, TopologyFile, VmAction, VmRow,
+    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope, EventView, GridPage,
+    GridQuery, HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile, VmAction, VmDetails, VmRow,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -60,6 +60,17 @@ pub trait Backend: Send + Sync + 'static {
 
     // --- events
     async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError>;
+
+    // --- grids: server-side search, sort and paging (search errors are `search` field errors)
+    async fn vm_grid(&self, q: &GridQuery) -> Result<GridPage<VmRow>, AppError>;
+    async fn template_grid(&self, q: &GridQuery) -> Result<GridPage<TemplateView>, AppError>;
+    async fn pool_grid(&self, q: &GridQuery) -> Result<GridPage<PoolRow>, AppError>;
+    async fn host_grid(&self, q: &GridQuery) -> Result<GridPage<HostView>, AppError>;
+    async fn cluster_grid(&self, q: &GridQuery) -> Result<GridPage<ClusterView>, AppError>;
+    /// Events, optionally only one object's.
+    async fn event_grid(&self, q: &GridQuery, object: Option<Uuid>) -> Result<GridPage<EventView>, AppError>;
+    /// Everything the General sub-tab shows about a VM.
+    async fn vm_details(&self, id: Uuid) -> Result<VmDetails, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

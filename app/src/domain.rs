@@ -16,6 +16,7 @@ pub mod pinning_plan;
 pub mod profile;
 pub mod recommendations;
 pub mod rule_context;
+pub mod search;
 #[cfg(test)]
 pub(crate) mod test_hosts;
 pub mod validation;

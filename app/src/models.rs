@@ -135,6 +135,7 @@ pub struct TemplateView {
     pub description: String,
     pub cluster_name: Option<String>,
     pub optimized_for: OptimizedFor,
+    pub stateless: bool,
     pub memory_mib: i64,
     pub vcpus: i32,
 }
@@ -237,6 +238,8 @@ pub struct VmRow {
     pub memory_mib: i64,
     pub vcpus: i32,
     pub next_run: bool,
+    /// Seconds since the VM came up, while it is up.
+    pub uptime_secs: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,6 +250,7 @@ pub struct PoolRow {
     pub template_name: String,
     pub cluster_name: String,
     pub optimized_for: OptimizedFor,
+    pub stateless: bool,
     pub size: i32,
     pub vm_count: i64,
     pub running: i64,
@@ -315,3 +319,79 @@ pub const VM_STATUSES: [&str; 7] = [
     "paused",
     "unknown",
 ];
+
+/// A grid's state as the URL holds it: `?q=…&sort=…&dir=asc|desc&page=N&size=N`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridQuery {
+    pub search: String,
+    pub sort: String,
+    pub desc: bool,
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+}
+
+pub const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
+
+impl GridQuery {
+    pub fn new(default_sort: &str) -> Self {
+        Self {
+            search: String::new(),
+            sort: default_sort.into(),
+            desc: false,
+            page: 1,
+            page_size: 50,
+        }
+    }
+
+    /// Reads the URL's parameters; anything missing or malformed takes its default.
+    pub fn from_params(get: impl Fn(&str) -> Option<String>, default_sort: &str, default_desc: bool) -> Self {
+        let page_size = get("size")
+            .and_then(|s| s.parse().ok())
+            .filter(|s| PAGE_SIZES.contains(s))
+            .unwrap_or(50);
+        Self {
+            search: get("q").unwrap_or_default(),
+            sort: get("sort")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| default_sort.into()),
+            desc: get("dir").map(|d| d == "desc").unwrap_or(default_desc),
+            page: get("page")
+                .and_then(|p| p.parse().ok())
+                .filter(|p| *p >= 1)
+                .unwrap_or(1),
+            page_size,
+        }
+    }
+
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page.saturating_sub(1)) * i64::from(self.page_size)
+    }
+}
+
+/// One page of a grid plus the total that matches the search.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridPage<T> {
+    pub rows: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl<T> GridPage<T> {
+    pub fn pages(&self) -> u32 {
+        ((self.total.max(0) as u64).div_ceil(u64::from(self.page_size.max(1))) as u32).max(1)
+    }
+}
+
+/// The General sub-tab of a VM.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmDetails {
+    pub row: VmRow,
+    pub os_name: String,
+    pub config: crate::domain::vm_config::VmConfig,
+    /// The pinned host's name, when pinned.
+    pub pinned_host: Option<String>,
+    /// Fields waiting for the next start.
+    pub pending_next_run: Vec<String>,
+}

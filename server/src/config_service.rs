@@ -485,3 +485,42 @@ pub fn hold_pages(topology: &mut vireo_app::domain::host_topology::HostTopology,
         take(None, hp.count);
     }
 }
+
+impl VireoService {
+    pub async fn vm_details_impl(&self, id: Uuid) -> Result<vireo_app::models::VmDetails, AppError> {
+        let rec = self
+            .repo
+            .config_record(ConfigKind::Vm, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("VM"))?;
+        // The grid row of this VM (names of its cluster, host, template, pool; uptime).
+        let row = self
+            .repo
+            .vm_grid_row(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("VM"))?;
+        let os_name = self
+            .repo
+            .list_os_types()
+            .await?
+            .into_iter()
+            .find(|o| o.id == rec.config.os_type)
+            .map_or_else(|| rec.config.os_type.clone(), |o| o.name);
+        let pinned_host = match rec.config.pinned_host() {
+            Some(h) => self.repo.host(h).await?.map(|h| h.name),
+            None => None,
+        };
+        let pending_next_run = rec
+            .next_run
+            .as_ref()
+            .map(|n| split_running_edit(&rec.config, n).pending)
+            .unwrap_or_default();
+        Ok(vireo_app::models::VmDetails {
+            row,
+            os_name,
+            config: rec.config,
+            pinned_host,
+            pending_next_run,
+        })
+    }
+}

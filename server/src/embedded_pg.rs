@@ -54,18 +54,46 @@ pub struct EmbeddedPostgres {
     pid: Pid,
     /// Signalled by the keeper thread when the postmaster ends. In a mutex so the handle is Sync.
     exited: std::sync::Mutex<mpsc::Receiver<()>>,
+    /// Started by this process (and stopped by it); false when attached to a running cluster.
+    owned: bool,
 }
 
 impl EmbeddedPostgres {
     /// Starts (initialising on first use) the cluster under `root` and waits until it accepts
     /// connections.
     pub async fn start(root: &Path, settings: PgSettings) -> Result<Self, PgError> {
+        if let Some(running) = Self::attach(root).await {
+            return Ok(running);
+        }
         let root = root.to_path_buf();
         let (pg, log_path) = tokio::task::spawn_blocking(move || Self::launch(&root, settings))
             .await
             .map_err(|e| PgError::Start(e.to_string()))??;
         pg.wait_ready(&log_path).await?;
         Ok(pg)
+    }
+
+    /// The cluster under `root` is already running (another Vireo process — a server while a seed
+    /// or benchmark runs): use it without owning it.
+    async fn attach(root: &Path) -> Option<Self> {
+        let root = root.canonicalize().ok()?;
+        let pid_text = fs::read_to_string(root.join("pgdata/postmaster.pid")).ok()?;
+        let pid: i32 = pid_text.lines().next()?.trim().parse().ok()?;
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            return None;
+        }
+        let (_, never) = mpsc::channel();
+        let pg = Self {
+            root: root.clone(),
+            socket_dir: root.join("run"),
+            pid: Pid::from_raw(pid),
+            exited: std::sync::Mutex::new(never),
+            owned: false,
+        };
+        let conn = pg.connect_options("postgres").connect().await.ok()?;
+        let _ = conn.close().await;
+        tracing::info!("using the PostgreSQL cluster already running in {}", root.display());
+        Some(pg)
     }
 
     /// initdb on first use, then the postmaster; blocking.
@@ -182,6 +210,7 @@ impl EmbeddedPostgres {
             socket_dir,
             pid: Pid::from_raw(pid as i32),
             exited: std::sync::Mutex::new(exit_rx),
+            owned: true,
         };
         Ok((pg, log_path))
     }
@@ -247,6 +276,11 @@ impl EmbeddedPostgres {
             .await?)
     }
 
+    /// Whether this process started the cluster (and so stops it).
+    pub fn owned(&self) -> bool {
+        self.owned
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -254,6 +288,9 @@ impl EmbeddedPostgres {
     /// Fast shutdown: running transactions are rolled back, the cluster is checkpointed. Blocking
     /// (up to 35 s); call it from a blocking context.
     pub fn stop(self) {
+        if !self.owned {
+            return;
+        }
         let _ = kill(self.pid, Signal::SIGINT);
         let exited = self.exited();
         if exited.recv_timeout(Duration::from_secs(30)).is_err() {

@@ -6,6 +6,7 @@ pub mod auth;
 /// Capabilities parsing is pure and lives with the domain rules; re-exported for the server's callers.
 pub use vireo_app::domain::capabilities;
 pub mod bootstrap;
+pub mod bulk_forms;
 pub mod cluster_service;
 pub mod config;
 pub mod config_service;
@@ -16,9 +17,11 @@ pub mod host_monitor;
 pub mod host_settings;
 pub mod hypervisor;
 pub mod lifecycle;
+pub mod live;
 pub mod reconcile;
 pub mod repository;
 pub mod routes;
+pub mod seed;
 pub mod service;
 pub mod state;
 pub mod topology_files;
@@ -94,6 +97,7 @@ pub async fn assemble(
         hypervisor,
         throttle: Arc::new(LoginThrottle::default()),
         dummy_hash: dummy_hash.into(),
+        changes: tokio::sync::broadcast::channel(64).0,
     };
     let router = routes::build_router(state.clone(), store, config.secure_cookies);
     Ok((state, router))

@@ -51,10 +51,17 @@ async fn run() -> Result<(), String> {
     };
 
     let hypervisor = Arc::new(SharedLibvirtPool::new());
-    let result = serve(&config, pool.clone(), hypervisor).await;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None => serve(&config, pool.clone(), hypervisor).await,
+        Some("seed") => seed(&config, pool.clone(), hypervisor, &args[1..]).await,
+        Some(other) => Err(format!(
+            "unknown command '{other}'; usage: vireo-server [seed [COUNT] [--prefix NAME]]"
+        )),
+    };
 
     pool.close().await;
-    if let Some(pg) = embedded {
+    if let Some(pg) = embedded.filter(|pg| pg.owned()) {
         tracing::info!("stopping the embedded PostgreSQL cluster");
         let _ = tokio::task::spawn_blocking(move || pg.stop()).await;
     }
@@ -68,6 +75,11 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let monitor = tokio::spawn(host_monitor::run(state.clone(), stop_rx.clone()));
+    let listener_task = tokio::spawn(vireo_server::live::listen(
+        pool.clone(),
+        state.changes.clone(),
+        stop_rx.clone(),
+    ));
     let session_cleanup = tokio::spawn(
         tower_sessions_sqlx_store::PostgresStore::new(pool).continuously_delete_expired(Duration::from_secs(3600)),
     );
@@ -84,7 +96,36 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = monitor.await;
+    let _ = listener_task.await;
     session_cleanup.abort();
+    Ok(())
+}
+
+/// `vireo-server seed [COUNT] [--prefix NAME]`: adds COUNT (default 10,000) VMs for trying the grids.
+async fn seed(
+    config: &Config,
+    pool: sqlx::PgPool,
+    hypervisor: Arc<SharedLibvirtPool>,
+    args: &[String],
+) -> Result<(), String> {
+    let mut count = 10_000u32;
+    let mut prefix = "vm".to_string();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--prefix" => prefix = it.next().cloned().ok_or("--prefix needs a name")?,
+            n => count = n.parse().map_err(|_| format!("'{n}' is not a VM count"))?,
+        }
+    }
+    let (state, _) = assemble(config, pool, hypervisor).await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let n = vireo_server::seed::seed(&state.repo, &prefix, count)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        "seeded {n} VMs named {prefix}-00001… in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -5,9 +5,9 @@ mod catalog;
 mod clusters;
 mod configs;
 mod events;
+mod grids;
 mod hosts;
 mod lifecycle;
-mod templates;
 mod users;
 
 pub use configs::{ConfigRecord, ConfigWrite};

@@ -5,6 +5,7 @@ use crate::auth;
 use crate::dialog_forms;
 use crate::health;
 use crate::state::AppState;
+use crate::{bulk_forms, live};
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
@@ -48,6 +49,8 @@ pub fn build_router<S: SessionStore + Clone>(state: AppState, session_store: S, 
         .route("/logout", post(auth::logout))
         .route("/dialog/save", post(dialog_forms::save_form))
         .route("/dialog/apply-fix", post(dialog_forms::apply_fix_form))
+        .route("/vms/bulk", post(bulk_forms::bulk))
+        .route("/api/stream", get(live::stream))
         .nest_service("/pkg", pkg)
         .nest_service("/icons", icons)
         .route_service(

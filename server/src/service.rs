@@ -13,11 +13,25 @@ use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::domain::naming::name_error;
 use vireo_app::domain::recommendations::HostAction;
 use vireo_app::domain::rule_context::RuleContext;
+use vireo_app::domain::search::{self, parse_search};
 use vireo_app::error::{AppError, FieldError};
 use vireo_app::models::{
-    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope, EventView, HostStatus,
-    HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile, VmAction, VmRow,
+    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope, EventView, GridPage,
+    GridQuery, HostStatus, HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile, VmAction, VmDetails,
+    VmRow,
 };
+
+/// One page with everything (the simple lists scripts and tests use), by name.
+fn everything() -> GridQuery {
+    GridQuery {
+        page_size: 10_000,
+        ..GridQuery::new("name")
+    }
+}
+
+fn validation(e: FieldError) -> AppError {
+    AppError::Validation { errors: vec![e] }
+}
 
 pub struct VireoService {
     pub repo: Repository,
@@ -162,7 +176,7 @@ impl Backend for VireoService {
     }
 
     async fn list_templates(&self) -> Result<Vec<TemplateView>, AppError> {
-        self.repo.list_templates().await
+        Ok(self.repo.template_grid(&everything(), &Default::default()).await?.rows)
     }
 
     async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError> {
@@ -182,11 +196,11 @@ impl Backend for VireoService {
     }
 
     async fn list_vms(&self) -> Result<Vec<VmRow>, AppError> {
-        self.repo.list_vm_rows().await
+        Ok(self.repo.vm_grid(&everything(), &Default::default()).await?.rows)
     }
 
     async fn list_pools(&self) -> Result<Vec<PoolRow>, AppError> {
-        self.repo.list_pool_rows().await
+        Ok(self.repo.pool_grid(&everything(), &Default::default()).await?.rows)
     }
 
     async fn dialog_options(&self) -> Result<DialogOptions, AppError> {
@@ -228,5 +242,39 @@ impl Backend for VireoService {
 
     async fn domain_xml(&self, id: Uuid) -> Result<String, AppError> {
         self.domain_xml_impl(id).await
+    }
+
+    async fn vm_grid(&self, q: &GridQuery) -> Result<GridPage<VmRow>, AppError> {
+        let search = parse_search(&q.search, search::VM_FIELDS).map_err(validation)?;
+        self.repo.vm_grid(q, &search).await
+    }
+
+    async fn template_grid(&self, q: &GridQuery) -> Result<GridPage<TemplateView>, AppError> {
+        let search = parse_search(&q.search, search::TEMPLATE_FIELDS).map_err(validation)?;
+        self.repo.template_grid(q, &search).await
+    }
+
+    async fn pool_grid(&self, q: &GridQuery) -> Result<GridPage<PoolRow>, AppError> {
+        let search = parse_search(&q.search, search::POOL_FIELDS).map_err(validation)?;
+        self.repo.pool_grid(q, &search).await
+    }
+
+    async fn host_grid(&self, q: &GridQuery) -> Result<GridPage<HostView>, AppError> {
+        let search = parse_search(&q.search, search::HOST_FIELDS).map_err(validation)?;
+        self.repo.host_grid(q, &search).await
+    }
+
+    async fn cluster_grid(&self, q: &GridQuery) -> Result<GridPage<ClusterView>, AppError> {
+        let search = parse_search(&q.search, search::CLUSTER_FIELDS).map_err(validation)?;
+        self.repo.cluster_grid(q, &search).await
+    }
+
+    async fn event_grid(&self, q: &GridQuery, object: Option<Uuid>) -> Result<GridPage<EventView>, AppError> {
+        let search = parse_search(&q.search, search::EVENT_FIELDS).map_err(validation)?;
+        self.repo.event_grid(q, &search, object).await
+    }
+
+    async fn vm_details(&self, id: Uuid) -> Result<VmDetails, AppError> {
+        self.vm_details_impl(id).await
     }
 }

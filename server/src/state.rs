@@ -17,4 +17,6 @@ pub struct AppState {
     /// An argon2 hash of a random password, verified against when a login names no existing user
     /// so that "no such user" and "wrong password" take the same time.
     pub dummy_hash: Arc<str>,
+    /// Changed tables, from PostgreSQL's notifications (`live.rs`), for server-sent events.
+    pub changes: tokio::sync::broadcast::Sender<String>,
 }

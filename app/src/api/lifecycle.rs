@@ -1,5 +1,5 @@
-//! Lifecycle server functions. String arguments, so the same functions serve the hydrated buttons
-//! and plain form posts (each answers with a redirect back to the VM).
+//! Lifecycle server functions, called by the hydrated grid one VM at a time (so each row shows its
+//! own progress). Without JavaScript the grid's toolbar posts to `/vms/bulk` instead.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -11,30 +11,23 @@ fn parse_vm(id: &str) -> Result<uuid::Uuid, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "vm_action")]
-pub async fn run_vm_action(id: String, action: String) -> Result<(), AppError> {
+pub async fn vm_action(id: String, action: String) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::models::VmAction;
     let actor = authorize_write()?;
     let vm = parse_vm(&id).map_err(with_status)?;
     let action =
         VmAction::parse(&action).ok_or_else(|| with_status(AppError::validation("action", "Unknown action.")))?;
-    respond(backend()?.vm_action(&actor, vm, action).await)?;
-    leptos_axum::redirect(&format!("/vms?selected={vm}"));
-    Ok(())
+    respond(backend()?.vm_action(&actor, vm, action).await)
 }
 
+/// Removes a VM; `force` powers a running one off first (the UI asked).
 #[server(prefix = "/api", endpoint = "remove_vm")]
-pub async fn remove_vm(id: String, force: Option<String>) -> Result<(), AppError> {
+pub async fn remove_vm(id: String, force: bool) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_write()?;
     let vm = parse_vm(&id).map_err(with_status)?;
-    respond(
-        backend()?
-            .remove_vm(&actor, vm, force.is_some_and(|f| f == "on" || f == "true"))
-            .await,
-    )?;
-    leptos_axum::redirect("/vms");
-    Ok(())
+    respond(backend()?.remove_vm(&actor, vm, force).await)
 }
 
 #[server(prefix = "/api", endpoint = "domain_xml", input = GetUrl)]

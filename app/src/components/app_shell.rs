@@ -5,6 +5,7 @@ use leptos_router::components::{Outlet, A};
 /// Top bar (product, user, "Log out") and the left navigation around every page but login.
 #[component]
 pub fn AppShell() -> impl IntoView {
+    crate::components::live_updates::provide_live_updates();
     let user = Resource::new(|| (), |_| whoami());
     view! {
         <div class="shell">

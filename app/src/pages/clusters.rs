@@ -1,7 +1,10 @@
 mod cluster_dialog;
 
-use crate::api::clusters::list_clusters;
+use crate::api::grids::cluster_grid;
 use crate::components::error_notice::ErrorNotice;
+use crate::components::grid_controls::{grid_href, search_error, search_message, GridSearch, Pager, SortHeader};
+use crate::components::live_updates::live_tick;
+use crate::models::GridQuery;
 use cluster_dialog::ClusterDialog;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,8 +15,13 @@ pub fn ClustersPage() -> impl IntoView {
     let query = use_query_map();
     let selected = Signal::derive(move || query.with(|q| q.get("selected")));
     let dialog = move || query.with(|q| q.get("dialog"));
+    let grid = Memo::new(move |_| query.with(|q| GridQuery::from_params(|k| q.get(k), "name", false)));
     let reload = RwSignal::new(0u32);
-    let clusters = Resource::new(move || (reload.get(), selected.get()), |_| list_clusters());
+    let tick = live_tick();
+    let clusters = Resource::new(
+        move || (grid.get(), reload.get(), selected.get(), tick.get()),
+        |(q, _, _, _)| cluster_grid(q),
+    );
     view! {
         <Title text="Clusters" />
         <div class="page">
@@ -27,46 +35,58 @@ pub fn ClustersPage() -> impl IntoView {
                     }}
                 </div>
             </div>
-            <Suspense fallback=|| view! { <p class="loading">"Loading clusters…"</p> }>
-                {move || clusters.get().map(|result| match result {
+            <Transition fallback=|| view! { <p class="loading">"Loading clusters…"</p> }>
+                {move || clusters.get().map(|result| view! {
+                    <GridSearch path="/clusters" query=grid.get() placeholder="Search cluster names and descriptions"
+                    hint="Words match names and descriptions."
+                        error=search_error(result.clone()) />
+                    {match result {
+                    Err(e) if search_message(&e).is_some() => ().into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(rows) => view! {
-                        <table class="grid" id="clusters-grid">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Name"</th>
-                                    <th scope="col">"Compatibility Version"</th>
-                                    <th scope="col">"CPU Architecture"</th>
-                                    <th scope="col">"KSM"</th>
-                                    <th scope="col">"Memory Ballooning"</th>
-                                    <th scope="col">"Hosts"</th>
-                                    <th scope="col">"VMs"</th>
-                                    <th scope="col">"Description"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {rows.into_iter().map(|c| view! {
-                                    <tr data-id=c.id.to_string() aria-selected=(selected.get_untracked() == Some(c.id.to_string())).to_string()>
-                                        <td><a href=format!("/clusters?selected={}", c.id)>{c.name}</a></td>
-                                        <td>{c.compat_version.to_string()}</td>
-                                        <td>{c.cpu_arch}</td>
-                                        <td>{if c.ksm_enabled { "Enabled" } else { "Disabled" }}</td>
-                                        <td>{if c.ballooning_enabled { "Enabled" } else { "Disabled" }}</td>
-                                        <td>{c.host_count}</td>
-                                        <td>{c.vm_count}</td>
-                                        <td>{c.description}</td>
+                    Ok(page) => {
+                        let g = grid.get();
+                        let sel = selected.get();
+                        let header = |label: &'static str, key: &'static str| view! { <SortHeader label key path="/clusters" query=g.clone() selected=sel.clone() /> };
+                        view! {
+                            <table class="grid" id="clusters-grid" aria-label="Clusters">
+                                <thead>
+                                    <tr>
+                                        {header("Name", "name")}
+                                        {header("Compatibility Version", "version")}
+                                        <th scope="col">"CPU Architecture"</th>
+                                        <th scope="col">"KSM"</th>
+                                        <th scope="col">"Memory Ballooning"</th>
+                                        {header("Hosts", "hosts")}
+                                        {header("VMs", "vms")}
+                                        <th scope="col">"Description"</th>
                                     </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                                </thead>
+                                <tbody>
+                                    {page.rows.iter().map(|c| view! {
+                                        <tr data-id=c.id.to_string() aria-selected=(sel == Some(c.id.to_string())).to_string()>
+                                            <td><a href=grid_href("/clusters", &g, Some(&c.id.to_string()), |_| {})>{c.name.clone()}</a></td>
+                                            <td>{c.compat_version.to_string()}</td>
+                                            <td>{c.cpu_arch.clone()}</td>
+                                            <td>{if c.ksm_enabled { "Enabled" } else { "Disabled" }}</td>
+                                            <td>{if c.ballooning_enabled { "Enabled" } else { "Disabled" }}</td>
+                                            <td class="num">{c.host_count}</td>
+                                            <td class="num">{c.vm_count}</td>
+                                            <td class="desc">{c.description.clone()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <Pager path="/clusters" query=g.clone() total=page.total noun="clusters" selected=sel.clone() />
+                        }.into_any()
+                    }
+                }}
                 })}
-            </Suspense>
+            </Transition>
             // The dialog needs the clusters (for Edit); it opens once they are loaded.
             <Suspense fallback=|| ()>
                 {move || {
                     let mode = dialog()?;
-                    let rows = clusters.get()?.ok()?;
+                    let rows = clusters.get()?.ok()?.rows;
                     let editing = (mode == "edit")
                         .then(|| selected.get().and_then(|id| rows.into_iter().find(|c| c.id.to_string() == id)))
                         .flatten();

@@ -1,54 +1,70 @@
-use crate::api::events::list_events;
+use crate::api::grids::event_grid;
 use crate::components::error_notice::ErrorNotice;
+use crate::components::grid_controls::{search_error, search_message, GridSearch, Pager, SortHeader};
+use crate::components::live_updates::live_tick;
+use crate::models::GridQuery;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-/// The audit log: every write, with who did it and whether it worked.
+const PATH: &str = "/events";
+
+/// The audit log: every write, with who did it and whether it worked. Newest first.
 #[component]
 pub fn EventsPage() -> impl IntoView {
-    let events = Resource::new(|| (), |_| list_events());
+    let query = use_query_map();
+    let grid = Memo::new(move |_| query.with(|q| GridQuery::from_params(|k| q.get(k), "time", true)));
+    let tick = live_tick();
+    let events = Resource::new(move || (grid.get(), tick.get()), |(q, _)| event_grid(q, None));
     view! {
         <Title text="Events" />
         <div class="page">
             <h1>"Events"</h1>
-            <Suspense fallback=|| view! { <p class="loading">"Loading events…"</p> }>
-                {move || events.get().map(|result| match result {
+            <Transition fallback=|| view! { <p class="loading">"Loading events…"</p> }>
+                {move || events.get().map(|result| view! {
+                    <GridSearch path=PATH query=grid.get() placeholder="Search: words, severity:error result:failure object:vm user:admin"
+                    hint="Words match messages and object names; add severity:, result:, object: or user: terms."
+                        error=search_error(result.clone()) />
+                    {match result {
+                    Err(e) if search_message(&e).is_some() => ().into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(rows) if rows.is_empty() => view! { <p class="empty">"No events yet."</p> }.into_any(),
-                    Ok(rows) => view! {
-                        <table class="grid" id="events-grid">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Time"</th>
-                                    <th scope="col">"Severity"</th>
-                                    <th scope="col">"User"</th>
-                                    <th scope="col">"Object"</th>
-                                    <th scope="col">"Action"</th>
-                                    <th scope="col">"Result"</th>
-                                    <th scope="col">"Message"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {rows.into_iter().map(|e| {
-                                    let result = e.result.clone();
-                                    let severity_class = format!("sev sev-{}", e.severity);
-                                    view! {
-                                    <tr data-id=e.id.to_string() data-result=result>
-                                        <td class="mono">{e.at}</td>
-                                        <td><span class=severity_class>{e.severity}</span></td>
-                                        <td>{e.username.unwrap_or_else(|| "system".into())}</td>
-                                        <td>{format!("{} {}", e.object_kind, e.object_name.unwrap_or_default())}</td>
-                                        <td>{e.action}</td>
-                                        <td>{e.result}</td>
-                                        <td>{e.message}</td>
+                    Ok(page) if page.total == 0 => view! { <p class="empty">"No events match."</p> }.into_any(),
+                    Ok(page) => {
+                        let g = grid.get();
+                        let header = |label: &'static str, key: &'static str| view! { <SortHeader label key path=PATH query=g.clone() selected=None /> };
+                        view! {
+                            <table class="grid" id="events-grid" aria-label="Events">
+                                <thead>
+                                    <tr>
+                                        {header("Time", "time")}
+                                        {header("Severity", "severity")}
+                                        {header("User", "user")}
+                                        {header("Object", "object")}
+                                        {header("Action", "action")}
+                                        <th scope="col">"Result"</th>
+                                        <th scope="col">"Message"</th>
                                     </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                                </thead>
+                                <tbody>
+                                    {page.rows.iter().map(|e| view! {
+                                        <tr data-id=e.id.to_string() data-result=e.result.clone()>
+                                            <td class="mono">{e.at.clone()}</td>
+                                            <td><span class=format!("sev sev-{}", e.severity)>{e.severity.clone()}</span></td>
+                                            <td>{e.username.clone().unwrap_or_else(|| "system".into())}</td>
+                                            <td>{format!("{} {}", e.object_kind, e.object_name.clone().unwrap_or_default())}</td>
+                                            <td>{e.action.clone()}</td>
+                                            <td>{e.result.clone()}</td>
+                                            <td class="desc">{e.message.clone()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <Pager path=PATH query=g.clone() total=page.total noun="events" selected=None />
+                        }.into_any()
+                    }
+                }}
                 })}
-            </Suspense>
+            </Transition>
         </div>
     }
 }

@@ -1,9 +1,13 @@
 mod add_host_dialog;
 
-use crate::api::hosts::{list_hosts, SetHostKsm};
+use crate::api::grids::host_grid;
+use crate::api::hosts::SetHostKsm;
 use crate::components::error_notice::ErrorNotice;
+use crate::components::grid_controls::{grid_href, search_error, search_message, GridSearch, Pager, SortHeader};
 use crate::components::host_topology_card::HostTopologyCard;
+use crate::components::live_updates::live_tick;
 use crate::domain::host_topology::page_size_label;
+use crate::models::GridQuery;
 use crate::models::HostView;
 use add_host_dialog::AddHostDialog;
 use leptos::form::ActionForm;
@@ -19,9 +23,11 @@ pub fn HostsPage() -> impl IntoView {
     let selected = move || query.with(|q| q.get("selected"));
     let dialog_open = move || query.with(|q| q.get("dialog").as_deref() == Some("add"));
     // Refetched after a host is added (the dialog bumps it).
+    let grid = Memo::new(move |_| query.with(|q| GridQuery::from_params(|k| q.get(k), "name", false)));
     let reload = RwSignal::new(0u32);
     provide_context(HostsReload(reload));
-    let hosts = Resource::new(move || reload.get(), |_| list_hosts());
+    let tick = live_tick();
+    let hosts = Resource::new(move || (grid.get(), reload.get(), tick.get()), |(q, _, _)| host_grid(q));
 
     view! {
         <Title text="Hosts" />
@@ -32,21 +38,29 @@ pub fn HostsPage() -> impl IntoView {
                     <a class="btn btn-primary" href="/hosts?dialog=add" role="button">"Add host"</a>
                 </div>
             </div>
-            <Suspense fallback=|| view! { <p class="loading">"Loading hosts…"</p> }>
-                {move || hosts.get().map(|result| match result {
+            <Transition fallback=|| view! { <p class="loading">"Loading hosts…"</p> }>
+                {move || hosts.get().map(|result| view! {
+                    <GridSearch path="/hosts" query=grid.get() placeholder="Search: words, status:up cluster:Default"
+                    hint="Words match names and URIs; add status: or cluster: terms."
+                        error=search_error(result.clone()) />
+                    {match result {
+                    Err(e) if search_message(&e).is_some() => ().into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(rows) => {
+                    Ok(page) => {
+                        let rows = page.rows.clone();
                         let chosen = selected()
                             .and_then(|id| rows.iter().find(|h| h.id.to_string() == id).cloned())
                             .or_else(|| rows.first().cloned());
                         let chosen_id = chosen.as_ref().map(|h| h.id);
                         view! {
-                            <HostsGrid rows selected=chosen_id />
+                            <HostsGrid rows selected=chosen_id grid=grid.get() />
+                            <Pager path="/hosts" query=grid.get() total=page.total noun="hosts" selected=selected() />
                             {chosen.map(|host| view! { <HostDetail host /> })}
                         }.into_any()
                     }
+                }}
                 })}
-            </Suspense>
+            </Transition>
             <Show when=dialog_open>
                 <AddHostDialog on_added=move || reload.update(|n| *n += 1) />
             </Show>
@@ -85,22 +99,24 @@ fn KsmForm(host: HostView) -> impl IntoView {
 }
 
 #[component]
-fn HostsGrid(rows: Vec<HostView>, selected: Option<uuid::Uuid>) -> impl IntoView {
+fn HostsGrid(rows: Vec<HostView>, selected: Option<uuid::Uuid>, grid: GridQuery) -> impl IntoView {
     if rows.is_empty() {
-        return view! { <p class="empty">"No hosts yet. Add one to run virtual machines."</p> }.into_any();
+        return view! { <p class="empty">"No hosts match. Add one to run virtual machines."</p> }.into_any();
     }
+    let sel = selected.map(|s| s.to_string());
+    let header = |label: &'static str, key: &'static str| view! { <SortHeader label key path="/hosts" query=grid.clone() selected=sel.clone() /> };
     view! {
-        <table class="grid" id="hosts-grid">
+        <table class="grid" id="hosts-grid" aria-label="Hosts">
             <thead>
                 <tr>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"URI"</th>
-                    <th scope="col">"Cluster"</th>
+                    {header("Status", "status")}
+                    {header("Name", "name")}
+                    {header("URI", "uri")}
+                    {header("Cluster", "cluster")}
                     <th scope="col">"Sockets / Cores / Threads"</th>
-                    <th scope="col">"NUMA cells"</th>
+                    {header("NUMA cells", "cpus")}
                     <th scope="col">"Free huge pages"</th>
-                    <th scope="col">"VMs"</th>
+                    {header("VMs", "vms")}
                 </tr>
             </thead>
             <tbody>
@@ -115,7 +131,7 @@ fn HostsGrid(rows: Vec<HostView>, selected: Option<uuid::Uuid>) -> impl IntoView
                         <tr data-id=h.id.to_string() data-status=h.status.as_str() aria-selected=is_selected.to_string()
                             class:selected=is_selected>
                             <td><span class=format!("status status-{}", h.status.as_str())>{h.status.label()}</span></td>
-                            <td><a href=format!("/hosts?selected={}", h.id)>{h.name.clone()}</a></td>
+                            <td><a href=grid_href("/hosts", &grid, Some(&h.id.to_string()), |_| {})>{h.name.clone()}</a></td>
                             <td class="mono">{h.uri.clone()}</td>
                             <td>{h.cluster_name.clone()}</td>
                             <td>{format!("{} / {} / {}", t.sockets, t.cores_per_socket, t.threads_per_core)}</td>

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::vm_config::{OptimizedFor, VmConfig};
 use vireo_app::error::AppError;
-use vireo_app::models::{PoolRow, TemplateOption, VmRow};
+use vireo_app::models::TemplateOption;
 
 #[derive(Clone, Debug)]
 pub struct ConfigRecord {
@@ -310,101 +310,6 @@ impl Repository {
                 name,
                 cluster_id,
                 optimized_for: o.as_deref().and_then(OptimizedFor::parse).unwrap_or_default(),
-            })
-            .collect())
-    }
-
-    pub async fn list_vm_rows(&self) -> Result<Vec<VmRow>, AppError> {
-        #[derive(sqlx::FromRow)]
-        struct VmGridRow {
-            id: Uuid,
-            name: String,
-            description: String,
-            status: String,
-            cluster_name: String,
-            host_name: Option<String>,
-            template_name: String,
-            pool_name: Option<String>,
-            optimized_for: Option<String>,
-            stateless: Option<bool>,
-            memory_mib: Option<i64>,
-            vcpus: Option<i32>,
-            next_run: bool,
-        }
-        let rows: Vec<VmGridRow> = sqlx::query_as(
-            "SELECT v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
-                    t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
-                    v.next_run_config IS NOT NULL AS next_run
-             FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
-                  LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id
-             ORDER BY v.name LIMIT 1000",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| VmRow {
-                id: r.id,
-                name: r.name,
-                description: r.description,
-                status: r.status,
-                cluster_name: r.cluster_name,
-                host_name: r.host_name,
-                template_name: r.template_name,
-                pool_name: r.pool_name,
-                optimized_for: r
-                    .optimized_for
-                    .as_deref()
-                    .and_then(OptimizedFor::parse)
-                    .unwrap_or_default(),
-                stateless: r.stateless.unwrap_or(false),
-                memory_mib: r.memory_mib.unwrap_or(0),
-                vcpus: r.vcpus.unwrap_or(0),
-                next_run: r.next_run,
-            })
-            .collect())
-    }
-
-    pub async fn list_pool_rows(&self) -> Result<Vec<PoolRow>, AppError> {
-        #[derive(sqlx::FromRow)]
-        struct PoolGridRow {
-            id: Uuid,
-            name: String,
-            description: String,
-            template_name: String,
-            cluster_name: String,
-            optimized_for: Option<String>,
-            size: i32,
-            vm_count: i64,
-            running: i64,
-        }
-        let rows: Vec<PoolGridRow> = sqlx::query_as(
-            "SELECT p.id, p.name, p.description, t.name AS template_name, c.name AS cluster_name, p.optimized_for, p.size,
-                    (SELECT count(*) FROM vms v WHERE v.pool_id = p.id) AS vm_count,
-                    (SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up') AS running
-             FROM vm_pools p JOIN templates t ON t.id = p.template_id JOIN clusters c ON c.id = p.cluster_id
-             ORDER BY p.name",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| PoolRow {
-                id: r.id,
-                name: r.name,
-                description: r.description,
-                template_name: r.template_name,
-                cluster_name: r.cluster_name,
-                optimized_for: r
-                    .optimized_for
-                    .as_deref()
-                    .and_then(OptimizedFor::parse)
-                    .unwrap_or_default(),
-                size: r.size,
-                vm_count: r.vm_count,
-                running: r.running,
             })
             .collect())
     }

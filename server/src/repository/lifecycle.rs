@@ -82,3 +82,21 @@ impl Repository {
         .map_err(internal)
     }
 }
+
+impl Repository {
+    /// A pending next-run configuration (seeding).
+    pub async fn set_next_run_by_name(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        name: &str,
+        next: &VmConfig,
+    ) -> Result<(), AppError> {
+        sqlx::query("UPDATE vms SET next_run_config = $2 WHERE name = $1")
+            .bind(name)
+            .bind(Json(next))
+            .execute(conn)
+            .await
+            .map_err(internal)
+            .map(|_| ())
+    }
+}

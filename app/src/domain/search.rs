@@ -1,0 +1,166 @@
+//! The grids' search box: free words (matched against name and description) plus `field:value`
+//! terms, all combined with AND — e.g. `db type:high_performance status:up cluster:Default`.
+//! Values may be quoted (`cluster:"Edge West"`). Unknown fields and bad values are clear errors.
+
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Search {
+    /// Words that must each appear in the name or the description (case-insensitive).
+    pub words: Vec<String>,
+    /// `field:value` terms, field lower-cased.
+    pub terms: Vec<(String, String)>,
+}
+
+impl Search {
+    pub fn term(&self, field: &str) -> Vec<&str> {
+        self.terms
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// Splits into tokens, keeping quoted stretches together.
+fn tokens(text: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if quoted {
+        return Err("A quote is not closed.".into());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// Parses `text` for a grid that accepts `fields`, each with its allowed values (`None` = any).
+pub fn parse_search(text: &str, fields: &[(&str, Option<&[&str]>)]) -> Result<Search, FieldError> {
+    let err = |m: String| FieldError::new("search", m);
+    if text.chars().count() > 500 {
+        return Err(err("The search is longer than 500 characters.".into()));
+    }
+    let mut search = Search::default();
+    for token in tokens(text).map_err(err)? {
+        match token.split_once(':') {
+            Some((field, value)) => {
+                let field = field.to_lowercase();
+                let Some((_, allowed)) = fields.iter().find(|(f, _)| *f == field) else {
+                    let known: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+                    return Err(err(format!(
+                        "Unknown search field '{field}'. Use one of: {}.",
+                        known.join(", ")
+                    )));
+                };
+                if value.is_empty() {
+                    return Err(err(format!("'{field}:' needs a value.")));
+                }
+                if let Some(allowed) = allowed {
+                    if !allowed.contains(&value.to_lowercase().as_str()) {
+                        return Err(err(format!(
+                            "'{value}' is not a {field}. Use one of: {}.",
+                            allowed.join(", ")
+                        )));
+                    }
+                    search.terms.push((field, value.to_lowercase()));
+                } else {
+                    search.terms.push((field, value.to_string()));
+                }
+            }
+            None => search.words.push(token),
+        }
+    }
+    Ok(search)
+}
+
+pub const TYPES: &[&str] = &["server", "desktop", "high_performance"];
+pub const VM_STATUSES: &[&str] = &[
+    "down",
+    "up",
+    "powering_up",
+    "powering_down",
+    "rebooting",
+    "paused",
+    "unknown",
+];
+pub const HOST_STATUSES: &[&str] = &["up", "non_responsive", "maintenance"];
+
+pub const VM_FIELDS: &[(&str, Option<&[&str]>)] = &[
+    ("type", Some(TYPES)),
+    ("status", Some(VM_STATUSES)),
+    ("cluster", None),
+    ("host", None),
+    ("pool", None),
+    ("template", None),
+];
+pub const TEMPLATE_FIELDS: &[(&str, Option<&[&str]>)] = &[("type", Some(TYPES)), ("cluster", None)];
+pub const POOL_FIELDS: &[(&str, Option<&[&str]>)] = &[("type", Some(TYPES)), ("template", None), ("cluster", None)];
+pub const HOST_FIELDS: &[(&str, Option<&[&str]>)] = &[("status", Some(HOST_STATUSES)), ("cluster", None)];
+pub const CLUSTER_FIELDS: &[(&str, Option<&[&str]>)] = &[];
+pub const EVENT_FIELDS: &[(&str, Option<&[&str]>)] = &[
+    ("severity", Some(&["info", "warning", "error"])),
+    ("result", Some(&["success", "failure"])),
+    ("object", Some(&["vm", "template", "pool", "host", "cluster", "user"])),
+    ("user", None),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_terms_combine() {
+        let s = parse_search(
+            "db  type:High_Performance status:up cluster:\"Edge West\" prod",
+            VM_FIELDS,
+        )
+        .unwrap();
+        assert_eq!(s.words, vec!["db", "prod"]);
+        assert_eq!(
+            s.terms,
+            vec![
+                ("type".into(), "high_performance".into()),
+                ("status".into(), "up".into()),
+                ("cluster".into(), "Edge West".into())
+            ]
+        );
+        assert_eq!(s.term("cluster"), vec!["Edge West"]);
+        assert_eq!(parse_search("", VM_FIELDS).unwrap(), Search::default());
+    }
+
+    #[test]
+    fn bad_terms_are_clear_errors() {
+        let e = parse_search("colour:red", VM_FIELDS).unwrap_err();
+        assert_eq!(e.field, "search");
+        assert!(
+            e.message.contains("Unknown search field 'colour'") && e.message.contains("type, status"),
+            "{}",
+            e.message
+        );
+        assert!(parse_search("status:sleeping", VM_FIELDS)
+            .unwrap_err()
+            .message
+            .contains("'sleeping' is not a status"));
+        assert!(parse_search("type:", VM_FIELDS)
+            .unwrap_err()
+            .message
+            .contains("needs a value"));
+        assert!(parse_search("\"open", VM_FIELDS).unwrap_err().message.contains("quote"));
+        assert!(parse_search(&"x".repeat(501), VM_FIELDS).is_err());
+        assert!(parse_search("type:server", CLUSTER_FIELDS).is_err());
+    }
+}

@@ -1,0 +1,283 @@
+//! The VM grid's toolbar: New, Edit, Remove, Run, Shutdown, Power Off, Restart over the selected
+//! rows. Hydrated, each VM is acted on by its own call and its row shows the progress; failures
+//! become toasts with libvirt's message. Without JavaScript the toolbar posts the checked rows to
+//! `/vms/bulk`, which does the same and reports back. Power Off and Remove ask first.
+
+use super::{Progress, PATH};
+use crate::api::lifecycle::{remove_vm, vm_action};
+use crate::components::modal::Modal;
+use crate::components::toasts::Toasts;
+use crate::models::{GridQuery, VmAction, VmRow};
+use leptos::ev::MouseEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_query_map;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+#[derive(Clone, Copy)]
+pub struct Selection(RwSignal<BTreeSet<Uuid>>);
+
+impl Selection {
+    pub fn new(initial: Option<Uuid>) -> Self {
+        Self(RwSignal::new(initial.into_iter().collect()))
+    }
+    pub fn has(&self, id: Uuid) -> bool {
+        self.0.with(|s| s.contains(&id))
+    }
+    pub fn set(&self, id: Uuid, on: bool) {
+        self.0.update(|s| {
+            if on {
+                s.insert(id);
+            } else {
+                s.remove(&id);
+            }
+        });
+    }
+    pub fn set_all(&self, ids: &[Uuid], on: bool) {
+        for id in ids {
+            self.set(*id, on);
+        }
+    }
+    pub fn only(&self, id: Uuid) {
+        self.0.set(BTreeSet::from([id]));
+    }
+    pub fn ids(&self) -> Vec<Uuid> {
+        self.0.with(|s| s.iter().copied().collect())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BulkOp {
+    Action(VmAction),
+    Remove,
+}
+
+impl BulkOp {
+    fn value(self) -> &'static str {
+        match self {
+            Self::Action(a) => a.as_str(),
+            Self::Remove => "remove",
+        }
+    }
+    fn parse(text: &str) -> Option<Self> {
+        if text == "remove" {
+            Some(Self::Remove)
+        } else {
+            VmAction::parse(text).map(Self::Action)
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Self::Action(a) => a.label(),
+            Self::Remove => "Remove",
+        }
+    }
+    fn doing(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Action(VmAction::Run) => ("Starting…", "Started"),
+            Self::Action(VmAction::Shutdown) => ("Shutting down…", "Shut down"),
+            Self::Action(VmAction::PowerOff) => ("Powering off…", "Powered off"),
+            Self::Action(VmAction::Restart) => ("Restarting…", "Restarted"),
+            Self::Remove => ("Removing…", "Removed"),
+        }
+    }
+    fn destructive(self) -> bool {
+        matches!(self, Self::Action(VmAction::PowerOff) | Self::Remove)
+    }
+    /// Whether the op makes sense for a VM in `status`.
+    fn applies(self, status: &str) -> bool {
+        let active = matches!(status, "up" | "paused" | "powering_down" | "rebooting" | "powering_up");
+        match self {
+            Self::Action(VmAction::Run) => status == "down" || status == "unknown",
+            Self::Action(_) => active,
+            Self::Remove => true,
+        }
+    }
+}
+
+/// A VM a confirmation names: id, name, status.
+type Target = (Uuid, String, String);
+
+/// Waiting for the user to confirm a destructive op (hydrated).
+#[derive(Clone, Copy)]
+struct PendingConfirm(RwSignal<Option<(BulkOp, Vec<Target>)>>);
+
+fn run_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, on_done: Callback<()>) {
+    let progress = expect_context::<Progress>();
+    let toasts = expect_context::<Toasts>();
+    let (doing, done) = op.doing();
+    progress.0.update(|p| p.clear());
+    for (id, name) in targets {
+        progress.0.update(|p| {
+            p.insert(id, (true, doing.to_string()));
+        });
+        spawn_local(async move {
+            let result = match op {
+                BulkOp::Action(a) => vm_action(id.to_string(), a.as_str().to_string()).await,
+                BulkOp::Remove => remove_vm(id.to_string(), true).await,
+            };
+            match result {
+                Ok(()) => progress.0.update(|p| {
+                    p.insert(id, (true, done.to_string()));
+                }),
+                Err(e) => {
+                    progress.0.update(|p| {
+                        p.insert(id, (false, "Failed".to_string()));
+                    });
+                    toasts.push(false, format!("{} VM {name} failed.", op.label()), Some(e.to_string()));
+                }
+            }
+            on_done.run(());
+        });
+    }
+}
+
+#[component]
+pub fn BulkToolbar(
+    rows: Signal<Vec<VmRow>>,
+    grid: Memo<GridQuery>,
+    selected: Signal<Option<String>>,
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let selection = expect_context::<Selection>();
+    let pending = PendingConfirm(RwSignal::new(None));
+    provide_context(pending);
+    // The rows the toolbar acts on: the checked ones on this page.
+    let chosen = move || {
+        let ids = selection.ids();
+        rows.with(|rows| rows.iter().filter(|r| ids.contains(&r.id)).cloned().collect::<Vec<_>>())
+    };
+    let enabled = move |op: BulkOp| {
+        let chosen = chosen();
+        !chosen.is_empty() && chosen.iter().any(|r| op.applies(&r.status))
+    };
+    let click = move |op: BulkOp| {
+        move |ev: MouseEvent| {
+            ev.prevent_default();
+            let targets: Vec<VmRow> = chosen().into_iter().filter(|r| op.applies(&r.status)).collect();
+            if targets.is_empty() {
+                return;
+            }
+            if op.destructive() {
+                pending.0.set(Some((
+                    op,
+                    targets.into_iter().map(|r| (r.id, r.name, r.status)).collect(),
+                )));
+            } else {
+                run_bulk(op, targets.into_iter().map(|r| (r.id, r.name)).collect(), on_done);
+            }
+        }
+    };
+    let button = move |op: BulkOp| {
+        view! {
+            <button type="submit" class=if op == BulkOp::Remove { "btn btn-danger-outline" } else { "btn" } name="action" value=op.value()
+                disabled=move || !enabled(op) on:click=click(op)>{op.label()}</button>
+        }
+    };
+    let edit_href = move || {
+        let ids = selection.ids();
+        (ids.len() == 1).then(|| format!("{PATH}?dialog=edit&id={}&selected={}", ids[0], ids[0]))
+    };
+    let g = move || grid.get();
+    view! {
+        <form id="vm-bulk" method="post" action="/vms/bulk" class="toolbar" role="toolbar" aria-label="VM actions">
+            <input type="hidden" name="q" value=move || g().search />
+            <input type="hidden" name="sort" value=move || g().sort />
+            <input type="hidden" name="dir" value=move || if g().desc { "desc" } else { "asc" } />
+            <input type="hidden" name="page" value=move || g().page.to_string() />
+            <input type="hidden" name="size" value=move || g().page_size.to_string() />
+            <input type="hidden" name="selected" value=move || selected.get().unwrap_or_default() />
+            <a class="btn btn-primary" role="button" href=format!("{PATH}?dialog=new")>"New"</a>
+            {move || match edit_href() {
+                Some(href) => view! { <a class="btn" role="button" href=href>"Edit"</a> }.into_any(),
+                None => view! { <button type="submit" class="btn" name="action" value="edit"
+                    disabled=move || selection.ids().len() != 1>"Edit"</button> }.into_any(),
+            }}
+            {button(BulkOp::Remove)}
+            <span class="toolbar-sep" aria-hidden="true"></span>
+            {button(BulkOp::Action(VmAction::Run))}
+            {button(BulkOp::Action(VmAction::Shutdown))}
+            {button(BulkOp::Action(VmAction::PowerOff))}
+            {button(BulkOp::Action(VmAction::Restart))}
+        </form>
+    }
+}
+
+/// Asks before Power Off or Remove: hydrated, from the toolbar; without JavaScript, when the URL
+/// says `confirm=power_off|remove&ids=…` (where `/vms/bulk` sent the browser).
+#[component]
+pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Memo<GridQuery>, on_done: Callback<()>) -> impl IntoView {
+    let query = use_query_map();
+    let pending = use_context::<PendingConfirm>();
+    move || {
+        let from_url = query.with(|q| {
+            let op = q.get("confirm").as_deref().and_then(BulkOp::parse)?;
+            let ids: Vec<Uuid> = q
+                .get("ids")?
+                .split(',')
+                .filter_map(|s| Uuid::parse_str(s).ok())
+                .collect();
+            Some((op, ids))
+        });
+        let (op, targets): (BulkOp, Vec<Target>) = match (pending.and_then(|p| p.0.get()), from_url) {
+            (Some(p), _) => p,
+            (None, Some((op, ids))) => {
+                let named = rows.with(|rows| {
+                    ids.iter()
+                        .map(|id| match rows.iter().find(|r| r.id == *id) {
+                            Some(r) => (r.id, r.name.clone(), r.status.clone()),
+                            None => (*id, id.to_string(), String::new()),
+                        })
+                        .collect()
+                });
+                (op, named)
+            }
+            (None, None) => return None,
+        };
+        let names = targets.iter().map(|(_, n, _)| n.clone()).collect::<Vec<_>>().join(", ");
+        let running = targets.iter().any(|(_, _, s)| s != "down");
+        let (title, message) = match op {
+            BulkOp::Remove => (
+                "Remove Virtual Machines".to_string(),
+                format!(
+                    "Remove {names}?{} They are removed from Vireo and from their hosts.",
+                    if running { " Running ones are powered off first." } else { "" }
+                ),
+            ),
+            _ => (
+                "Power Off Virtual Machines".to_string(),
+                format!("Power off {names} now? The guests get no chance to shut down cleanly; unsaved data in them is lost."),
+            ),
+        };
+        let cancel = super::grid_href(PATH, &grid.get(), None, |_| {});
+        let ids_field = targets.iter().map(|(id, _, _)| id.to_string()).collect::<Vec<_>>();
+        let hydrated_targets: Vec<(Uuid, String)> = targets.iter().map(|(id, n, _)| (*id, n.clone())).collect();
+        let g = grid.get();
+        Some(view! {
+            <Modal title=title id="confirm-dialog" close_href=cancel.clone()>
+                <form method="post" action="/vms/bulk">
+                    <div class="modal-body"><p>{message}</p></div>
+                    {ids_field.into_iter().map(|id| view! { <input type="hidden" name="ids" value=id /> }).collect_view()}
+                    <input type="hidden" name="action" value=op.value() />
+                    <input type="hidden" name="confirmed" value="1" />
+                    <input type="hidden" name="q" value=g.search.clone() />
+                    <input type="hidden" name="sort" value=g.sort.clone() />
+                    <input type="hidden" name="dir" value=if g.desc { "desc" } else { "asc" } />
+                    <input type="hidden" name="page" value=g.page.to_string() />
+                    <input type="hidden" name="size" value=g.page_size.to_string() />
+                    <footer class="modal-footer">
+                        <a class="btn" href=cancel
+                            on:click=move |ev: MouseEvent| if let Some(p) = pending { ev.prevent_default(); p.0.set(None); }>"Cancel"</a>
+                        <button type="submit" class="btn btn-danger"
+                            on:click=move |ev: MouseEvent| {
+                                ev.prevent_default();
+                                if let Some(p) = pending { p.0.set(None); }
+                                run_bulk(op, hydrated_targets.clone(), on_done);
+                            }>{op.label()}</button>
+                    </footer>
+                </form>
+            </Modal>
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! The selected VM's sub-tabs: General (Optimized for and the key settings; for High Performance
+//! the pinning, vNUMA, huge pages, IO threads, KSM and pending next-run fields), Domain XML, Events.
+//! The sub-tab is in the URL (`tab=general|domain-xml|events`).
+
+use super::domain_xml_tab::DomainXmlTab;
+use super::{uptime_text, PATH};
+use crate::api::grids::{event_grid, get_vm_details};
+use crate::components::error_notice::ErrorNotice;
+use crate::components::grid_controls::grid_href;
+use crate::components::live_updates::live_tick;
+use crate::domain::host_topology::page_size_label;
+use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins};
+use crate::domain::vm_config::OptimizedFor;
+use crate::models::{GridQuery, VmDetails, VmRow};
+use leptos::prelude::*;
+
+#[component]
+pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) -> impl IntoView {
+    let base = grid_href(PATH, &grid, Some(&id), |_| {});
+    let tabs = [
+        ("general", "General"),
+        ("domain-xml", "Domain XML"),
+        ("events", "Events"),
+    ]
+    .into_iter()
+    .map(|(key, label)| {
+        view! { <a role="tab" href=format!("{base}&tab={key}") aria-selected=(tab == key).to_string()>{label}</a> }
+    })
+    .collect_view();
+    let name = row
+        .as_ref()
+        .map_or_else(|| "Virtual machine".to_string(), |r| r.name.clone());
+    let body = match tab.as_str() {
+        "domain-xml" => view! { <DomainXmlTab id=id.clone() /> }.into_any(),
+        "events" => view! { <ObjectEvents id=id.clone() /> }.into_any(),
+        _ => view! { <GeneralTab id=id.clone() /> }.into_any(),
+    };
+    view! {
+        <section class="detail" aria-label=format!("VM {name}")>
+            <h2>{name.clone()}</h2>
+            <nav class="sub-tabs" role="tablist" aria-label="VM details">{tabs}</nav>
+            <div role="tabpanel">{body}</div>
+        </section>
+    }
+}
+
+fn fact(label: &'static str, value: String) -> impl IntoView {
+    let key = label.to_lowercase().replace(' ', "-");
+    view! { <div><dt>{label}</dt><dd data-fact=key>{value}</dd></div> }
+}
+
+#[component]
+fn GeneralTab(id: String) -> impl IntoView {
+    let tick = live_tick();
+    let details = Resource::new(move || (id.clone(), tick.get()), |(id, _)| get_vm_details(id));
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || details.get().map(|r| match r {
+                Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                Ok(d) => general(d).into_any(),
+            })}
+        </Transition>
+    }
+}
+
+fn on_off(v: bool) -> String {
+    if v { "on" } else { "off" }.into()
+}
+
+fn general(d: VmDetails) -> impl IntoView {
+    let c = &d.config;
+    let hp = c.optimized_for == OptimizedFor::HighPerformance;
+    let row = &d.row;
+    let basics = view! {
+        <dl class="facts" data-testid="general">
+            {fact("Optimized for", c.optimized_for.label().into())}
+            {fact("Status", row.status.replace('_', " "))}
+            {fact("Uptime", uptime_text(row.uptime_secs))}
+            {fact("Operating System", d.os_name.clone())}
+            {fact("Cluster", row.cluster_name.clone())}
+            {fact("Host", row.host_name.clone().unwrap_or_else(|| "—".into()))}
+            {fact("Template", row.template_name.clone())}
+            {fact("Pool", row.pool_name.clone().unwrap_or_else(|| "—".into()))}
+            {fact("Memory", format!("{} MiB", c.memory_mib))}
+            {fact("CPU topology", format!("{} vCPUs: {} sockets × {} cores × {} threads", c.vcpus(), c.cpu.sockets, c.cpu.cores, c.cpu.threads))}
+            {fact("Stateless", if c.stateless { "yes" } else { "no" }.into())}
+            {fact("Highly Available", if c.high_availability { "yes" } else { "no" }.into())}
+        </dl>
+    };
+    let hp_block = hp.then(|| {
+        let numa = if c.numa_nodes.is_empty() {
+            "not configured".to_string()
+        } else {
+            c.numa_nodes
+                .iter()
+                .map(|n| {
+                    let cells = n.host_nodes.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(",");
+                    format!("node {}: vCPUs {}, {} MiB → host cell {}", n.index, n.cpus, n.memory_mib, if cells.is_empty() { "—".into() } else { cells })
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        view! {
+            <h3>"High Performance"</h3>
+            <dl class="facts" data-testid="high-performance">
+                {fact("Pinned host", d.pinned_host.clone().unwrap_or_else(|| "—".into()))}
+                {fact("CPU pinning", if c.cpu_pinning.is_empty() { "—".into() } else { format_vcpu_pins(&c.cpu_pinning) })}
+                {fact("Emulator pinning", c.emulator_pin.as_ref().map_or("—".into(), |e| e.to_string()))}
+                {fact("IO threads", if c.io_threads == 0 { "off".into() } else { c.io_threads.to_string() })}
+                {fact("IO thread pinning", if c.io_thread_pins.is_empty() { "—".into() } else { format_io_thread_pins(&c.io_thread_pins) })}
+                {fact("vNUMA", numa)}
+                {fact("NUMA tune", c.numa_tune_mode.as_str().into())}
+                {fact("Huge pages", c.huge_pages.map_or("off".into(), |h| format!("{} × {}", h.count, page_size_label(h.size_kib))))}
+                {fact("KSM for this VM", if c.ksm_disabled { "disabled".into() } else { "enabled".into() })}
+                {fact("CPU pass-through", on_off(c.cpu_passthrough))}
+                {fact("invtsc", on_off(c.invtsc))}
+                {fact("Headless", on_off(c.headless))}
+            </dl>
+        }
+    });
+    let pending = (!d.pending_next_run.is_empty()).then(|| {
+        view! {
+            <div class="alert alert-warning" role="status" data-testid="pending-next-run">
+                {format!("Pending for the next start: {}.", d.pending_next_run.join(", "))}
+            </div>
+        }
+    });
+    view! { {pending} {basics} {hp_block} }
+}
+
+#[component]
+fn ObjectEvents(id: String) -> impl IntoView {
+    let tick = live_tick();
+    let events = Resource::new(
+        move || (id.clone(), tick.get()),
+        |(id, _)| {
+            let mut q = GridQuery::new("time");
+            q.desc = true;
+            q.page_size = 25;
+            event_grid(q, Some(id))
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading events…"</p> }>
+            {move || events.get().map(|r| match r {
+                Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                Ok(page) if page.rows.is_empty() => view! { <p class="empty">"No events for this VM yet."</p> }.into_any(),
+                Ok(page) => view! {
+                    <table class="grid compact" data-testid="object-events">
+                        <thead><tr><th scope="col">"Time"</th><th scope="col">"Action"</th><th scope="col">"Result"</th><th scope="col">"User"</th><th scope="col">"Message"</th></tr></thead>
+                        <tbody>
+                            {page.rows.into_iter().map(|e| {
+                                let result = e.result.clone();
+                                let marker = e.result.clone();
+                                view! {
+                                <tr data-result=marker>
+                                    <td class="mono">{e.at}</td>
+                                    <td>{e.action}</td>
+                                    <td>{result}</td>
+                                    <td>{e.username.unwrap_or_else(|| "system".into())}</td>
+                                    <td class="desc">{e.message}</td>
+                                </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
