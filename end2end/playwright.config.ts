@@ -36,10 +36,12 @@ export default defineConfig({
   use: { baseURL, trace: "retain-on-failure", ...chromium },
   projects: [
     { name: "hydrated", use: { javaScriptEnabled: true } },
-    { name: "no-js", use: { javaScriptEnabled: false } },
+    // What only makes sense with JavaScript (updates without a reload) lives in *.hydrated.spec.ts.
+    { name: "no-js", use: { javaScriptEnabled: false }, testIgnore: /.*\.hydrated\.spec\.ts/ },
   ],
   webServer: {
-    command: server,
+    // A seeded set for the grid tests (120 VMs named grid-00001…, three pools), then the server.
+    command: `${server} seed 120 --prefix grid && exec ${server}`,
     url: `${baseURL}/healthz`,
     // Refuse to run against whatever else holds the port: a stale server would make tests lie.
     reuseExistingServer: false,

@@ -40,6 +40,9 @@ phase "KVM test"
 scripts/build.sh debug
 phase "build site (debug)"
 
+# The browser tests also drive a host through libvirtd's test driver (changed from outside by virsh).
+scripts/libvirtd.sh
+
 e2e_data=$(mktemp -d /tmp/vireo-e2e.XXXXXX)
 # The e2e server's PostgreSQL runs as the postgres user when we are root: let it in.
 chmod 0711 "$e2e_data"

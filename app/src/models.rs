@@ -329,6 +329,10 @@ pub struct GridQuery {
     /// 1-based.
     pub page: u32,
     pub page_size: u32,
+    /// Show the page holding this row (set when the URL selects a row but names no page: a
+    /// saved object, a shared link).
+    #[serde(default)]
+    pub focus: Option<Uuid>,
 }
 
 pub const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
@@ -341,6 +345,7 @@ impl GridQuery {
             desc: false,
             page: 1,
             page_size: 50,
+            focus: None,
         }
     }
 
@@ -361,6 +366,10 @@ impl GridQuery {
                 .filter(|p| *p >= 1)
                 .unwrap_or(1),
             page_size,
+            focus: get("page")
+                .is_none()
+                .then(|| get("selected").and_then(|s| Uuid::parse_str(&s).ok()))
+                .flatten(),
         }
     }
 

@@ -65,6 +65,20 @@ test("creating a High Performance VM: change list, recommendations, every fix, v
   const row = page.locator("#vms-grid tbody tr", { hasText: name });
   await expect(row).toHaveAttribute("data-type", "high_performance");
 
+  // The General sub-tab shows Optimized for and every High Performance setting.
+  const general = page.getByRole("region", { name: `VM ${name}` });
+  await expect(general.locator('[data-fact="optimized-for"]')).toHaveText("High Performance");
+  await expect(general.locator('[data-fact="cpu-topology"]')).toHaveText("2 vCPUs: 1 sockets × 2 cores × 1 threads");
+  const hp = general.getByTestId("high-performance");
+  await expect(hp.locator('[data-fact="pinned-host"]')).toHaveText(/-host$/);
+  await expect(hp.locator('[data-fact="cpu-pinning"]')).toHaveText(/^0#\d+_1#\d+$/);
+  await expect(hp.locator('[data-fact="emulator-pinning"]')).not.toHaveText("—");
+  await expect(hp.locator('[data-fact="io-threads"]')).toHaveText("1");
+  await expect(hp.locator('[data-fact="io-thread-pinning"]')).toHaveText(/^1#/);
+  await expect(hp.locator('[data-fact="vnuma"]')).toContainText("node 0: vCPUs 0-1, 2048 MiB → host cell");
+  await expect(hp.locator('[data-fact="huge-pages"]')).toHaveText("2 × 1 GiB");
+  await expect(hp.locator('[data-fact="ksm-for-this-vm"]')).toHaveText("disabled");
+
   // Reopen: everything the fixes set was saved.
   await page.getByRole("button", { name: "Edit" }).click();
   const edit = page.getByRole("dialog", { name: "Edit Virtual Machine" });

@@ -19,9 +19,9 @@ fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// The grid view the form came from, plus `extra`.
+/// The grid view the form came from (selected row included), plus `extra`.
 fn back(pairs: &[(String, String)], extra: &[(&str, String)]) -> String {
-    let mut query: Vec<(String, String)> = ["q", "sort", "dir", "page", "size"]
+    let mut query: Vec<(String, String)> = ["q", "sort", "dir", "page", "size", "selected"]
         .iter()
         .filter_map(|k| field(pairs, k).map(|v| (k.to_string(), v.to_string())))
         .collect();
@@ -82,5 +82,13 @@ pub async fn bulk(
     if !failures.is_empty() {
         notice.push_str(&format!(" Failed: {}", failures.join(" ")));
     }
-    Redirect::to(&back(&pairs, &[("notice", notice)])).into_response()
+    // The selected VM stays in view unless it was just removed.
+    let removed_selected =
+        op.is_none() && field(&pairs, "selected").is_some_and(|s| ids.iter().any(|id| id.to_string() == s));
+    let kept: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| !(removed_selected && k == "selected"))
+        .cloned()
+        .collect();
+    Redirect::to(&back(&kept, &[("notice", notice)])).into_response()
 }

@@ -46,7 +46,7 @@ pub fn load(id: &str) -> Option<Result<HostTopology, CapabilitiesError>> {
     find(id).map(|t| capabilities::parse(t.xml))
 }
 
-/// `test:///...` URIs run on libvirt's in-process test driver.
+/// `test:///…` (in-process) and `test+unix:///…` (through libvirtd) URIs run libvirt's test driver.
 pub fn is_test_driver(uri: &str) -> bool {
-    uri.starts_with("test://")
+    uri.starts_with("test://") || uri.starts_with("test+")
 }

@@ -44,7 +44,8 @@ pub fn ClustersPage() -> impl IntoView {
                     Err(e) if search_message(&e).is_some() => ().into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(page) => {
-                        let g = grid.get();
+                        // The page shown may differ from the URL's (a selected row's page).
+                        let g = GridQuery { page: page.page, focus: None, ..grid.get() };
                         let sel = selected.get();
                         let header = |label: &'static str, key: &'static str| view! { <SortHeader label key path="/clusters" query=g.clone() selected=sel.clone() /> };
                         view! {

@@ -30,7 +30,8 @@ pub fn EventsPage() -> impl IntoView {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(page) if page.total == 0 => view! { <p class="empty">"No events match."</p> }.into_any(),
                     Ok(page) => {
-                        let g = grid.get();
+                        // The page shown may differ from the URL's (a selected row's page).
+                        let g = GridQuery { page: page.page, focus: None, ..grid.get() };
                         let header = |label: &'static str, key: &'static str| view! { <SortHeader label key path=PATH query=g.clone() selected=None /> };
                         view! {
                             <table class="grid" id="events-grid" aria-label="Events">

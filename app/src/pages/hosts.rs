@@ -53,8 +53,8 @@ pub fn HostsPage() -> impl IntoView {
                             .or_else(|| rows.first().cloned());
                         let chosen_id = chosen.as_ref().map(|h| h.id);
                         view! {
-                            <HostsGrid rows selected=chosen_id grid=grid.get() />
-                            <Pager path="/hosts" query=grid.get() total=page.total noun="hosts" selected=selected() />
+                            <HostsGrid rows selected=chosen_id grid=GridQuery { page: page.page, focus: None, ..grid.get() } />
+                            <Pager path="/hosts" query=GridQuery { page: page.page, focus: None, ..grid.get() } total=page.total noun="hosts" selected=selected() />
                             {chosen.map(|host| view! { <HostDetail host /> })}
                         }.into_any()
                     }

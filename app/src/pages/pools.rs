@@ -38,7 +38,8 @@ pub fn PoolsPage() -> impl IntoView {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(page) if page.total == 0 => view! { <p class="empty">"No pools match. Use New to create one."</p> }.into_any(),
                     Ok(page) => {
-                        let g = grid.get();
+                        // The page shown may differ from the URL's (a selected row's page).
+                        let g = GridQuery { page: page.page, focus: None, ..grid.get() };
                         let sel = selected.get();
                         let header = |label: &'static str, key: &'static str| view! { <SortHeader label key path=PATH query=g.clone() selected=sel.clone() /> };
                         view! {

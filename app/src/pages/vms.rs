@@ -50,6 +50,12 @@ pub fn VmsPage() -> impl IntoView {
     let rows = Resource::new(move || (grid.get(), tick.get(), reload.get()), |(q, _, _)| vm_grid(q));
     let selection = Selection::new(selected.get_untracked().and_then(|s| Uuid::parse_str(&s).ok()));
     provide_context(selection);
+    // Selecting a row (a link, or landing on a saved VM) makes it the toolbar's selection too.
+    Effect::new(move |_| {
+        if let Some(id) = selected.get().and_then(|s| Uuid::parse_str(&s).ok()) {
+            selection.only(id);
+        }
+    });
     let progress = Progress(RwSignal::new(BTreeMap::new()));
     provide_context(progress);
     provide_toasts();
@@ -66,14 +72,20 @@ pub fn VmsPage() -> impl IntoView {
                         move || r.clone()
                     });
                     let error = result.as_ref().err().and_then(search_message);
+                    // The page shown may differ from the URL's (the page holding a selected row).
+                    let shown = GridQuery { page: page.as_ref().map_or(1, |p| p.page), focus: None, ..grid.get() };
+                    let shown_signal = Signal::derive({
+                        let shown = shown.clone();
+                        move || shown.clone()
+                    });
                     let detail = selected.get().map(|id| {
                         let row = current_rows.iter().find(|r| r.id.to_string() == id).cloned();
-                        view! { <VmDetail id row tab=tab.get() grid=grid.get() /> }
+                        view! { <VmDetail id row tab=tab.get() grid=shown.clone() /> }
                     });
                     view! {
                         <div class="page-header">
                             <h1>"Virtual Machines"</h1>
-                            <BulkToolbar rows=current grid=grid selected on_done />
+                            <BulkToolbar rows=current grid=shown_signal selected on_done />
                         </div>
                         {notice().map(|n| view! { <div class="alert alert-info" role="status" data-testid="bulk-notice">{n}</div> })}
                         <GridSearch path=PATH query=grid.get() placeholder="Search: words, type:high_performance status:up cluster:Default host:… pool:…"
@@ -83,13 +95,13 @@ pub fn VmsPage() -> impl IntoView {
                             (Err(e), _) if search_message(e).is_some() => ().into_any(),
                             (Err(e), _) => view! { <crate::components::error_notice::ErrorNotice error=e.clone() /> }.into_any(),
                             (Ok(_), Some(page)) => view! {
-                                <VmGrid rows=page.rows.clone() grid=grid.get() selected=selected.get() />
-                                <Pager path=PATH query=grid.get() total=page.total noun="virtual machines" selected=selected.get() />
+                                <VmGrid rows=page.rows.clone() grid=GridQuery { page: page.page, focus: None, ..grid.get() } selected=selected.get() />
+                                <Pager path=PATH query=GridQuery { page: page.page, focus: None, ..grid.get() } total=page.total noun="virtual machines" selected=selected.get() />
                             }.into_any(),
                             _ => ().into_any(),
                         }}
                         {detail}
-                        <BulkConfirm rows=current grid=grid on_done />
+                        <BulkConfirm rows=current grid=shown_signal on_done />
                     }
                 })}
             </Transition>

@@ -16,8 +16,12 @@ use vireo_app::models::{
 
 /// How one grid maps search and sort onto SQL.
 struct GridSql {
-    /// `SELECT … FROM … ` with `count(*) OVER () AS total` in the select list, no WHERE.
-    select: &'static str,
+    /// The select list (without the total, which is added).
+    columns: &'static str,
+    /// `FROM …` with joins, no WHERE.
+    from: &'static str,
+    /// The row's id, for finding the page that holds a selected row.
+    id: &'static str,
     /// Columns free words are matched against.
     words: &'static [&'static str],
     /// `field` → SQL expression compared (case-insensitively) with the term's value.
@@ -33,14 +37,13 @@ fn like_pattern(word: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// `scope`: an extra `column = id` condition (an object's own events).
-fn build<'a>(
+/// `WHERE …` for the search (and an optional `column = id` scope: an object's own events).
+fn push_where(
+    qb: &mut QueryBuilder<'_, Postgres>,
     grid: &GridSql,
-    q: &GridQuery,
-    search: &'a Search,
+    search: &Search,
     scope: Option<(&'static str, Uuid)>,
-) -> QueryBuilder<'a, Postgres> {
-    let mut qb = QueryBuilder::new(grid.select);
+) {
     qb.push(" WHERE true");
     if let Some((column, id)) = scope {
         qb.push(" AND ").push(column).push(" = ").push_bind(id);
@@ -65,16 +68,34 @@ fn build<'a>(
                 .push(")");
         }
     }
+}
+
+fn order_by(grid: &GridSql, q: &GridQuery) -> String {
     let sort = grid
         .sorts
         .iter()
         .find(|(k, _)| *k == q.sort)
         .unwrap_or(&grid.sorts[0])
         .1;
-    qb.push(" ORDER BY ")
-        .push(sort)
-        .push(if q.desc { " DESC NULLS LAST" } else { " ASC NULLS LAST" });
-    qb.push(", ").push(grid.tie);
+    format!(
+        "{sort} {} NULLS LAST, {}",
+        if q.desc { "DESC" } else { "ASC" },
+        grid.tie
+    )
+}
+
+fn build<'a>(
+    grid: &GridSql,
+    q: &GridQuery,
+    search: &'a Search,
+    scope: Option<(&'static str, Uuid)>,
+) -> QueryBuilder<'a, Postgres> {
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT {}, count(*) OVER () AS total FROM {}",
+        grid.columns, grid.from
+    ));
+    push_where(&mut qb, grid, search, scope);
+    qb.push(" ORDER BY ").push(order_by(grid, q));
     qb.push(" LIMIT ")
         .push_bind(i64::from(q.page_size))
         .push(" OFFSET ")
@@ -82,14 +103,45 @@ fn build<'a>(
     qb
 }
 
+/// The page (under this search and sort) that holds row `focus`, if it matches at all.
+async fn focus_page(
+    pool: &sqlx::PgPool,
+    grid: &GridSql,
+    q: &GridQuery,
+    search: &Search,
+    focus: Uuid,
+) -> Result<Option<u32>, AppError> {
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT rn FROM (SELECT {} AS fid, row_number() OVER (ORDER BY {}) AS rn FROM {}",
+        grid.id,
+        order_by(grid, q),
+        grid.from
+    ));
+    push_where(&mut qb, grid, search, None);
+    qb.push(") ranked WHERE fid = ").push_bind(focus);
+    let rn: Option<i64> = qb.build_query_scalar().fetch_optional(pool).await.map_err(internal)?;
+    Ok(rn.map(|rn| ((rn - 1) / i64::from(q.page_size.max(1))) as u32 + 1))
+}
+
+/// `q` with its page moved to the one holding `q.focus`, when there is a focus.
+async fn focused(pool: &sqlx::PgPool, grid: &GridSql, q: &GridQuery, search: &Search) -> Result<GridQuery, AppError> {
+    let mut q = q.clone();
+    if let Some(focus) = q.focus.take() {
+        if let Some(page) = focus_page(pool, grid, &q, search, focus).await? {
+            q.page = page;
+        }
+    }
+    Ok(q)
+}
+
 const VMS: GridSql = GridSql {
-    select: "SELECT v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
+    columns: "v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
                     t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
                     v.next_run_config IS NOT NULL AS next_run,
-                    CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs,
-                    count(*) OVER () AS total
-             FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
+                    CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs",
+            from: "vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
                   LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id",
+            id: "v.id",
     words: &["v.name", "v.description"],
     terms: &[
         ("type", "v.optimized_for"),
@@ -149,7 +201,8 @@ fn page<T>(rows: Vec<T>, total: Option<i64>, q: &GridQuery) -> GridPage<T> {
 
 impl Repository {
     pub async fn vm_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<VmRow>, AppError> {
-        self.vm_rows(q, search, None).await
+        let q = focused(&self.pool, &VMS, q, search).await?;
+        self.vm_rows(&q, search, None).await
     }
 
     /// One VM as its grid row.
@@ -198,9 +251,10 @@ impl Repository {
 
     pub async fn template_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<TemplateView>, AppError> {
         const GRID: GridSql = GridSql {
-            select: "SELECT t.id, t.name, t.description, c.name AS cluster_name, t.optimized_for, t.stateless,
-                            t.memory_mib, t.vcpus, count(*) OVER () AS total
-                     FROM templates t LEFT JOIN clusters c ON c.id = t.cluster_id",
+            columns: "t.id, t.name, t.description, c.name AS cluster_name, t.optimized_for, t.stateless,
+                            t.memory_mib, t.vcpus",
+            from: "templates t LEFT JOIN clusters c ON c.id = t.cluster_id",
+            id: "t.id",
             words: &["t.name", "t.description"],
             terms: &[("type", "t.optimized_for"), ("cluster", "c.name")],
             sorts: &[
@@ -225,6 +279,7 @@ impl Repository {
             vcpus: Option<i32>,
             total: i64,
         }
+        let q = &focused(&self.pool, &GRID, q, search).await?;
         let rows: Vec<Row> = build(&GRID, q, search, None)
             .build_query_as()
             .fetch_all(&self.pool)
@@ -249,13 +304,12 @@ impl Repository {
 
     pub async fn pool_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<PoolRow>, AppError> {
         const GRID: GridSql = GridSql {
-            select:
-                "SELECT p.id, p.name, p.description, t.name AS template_name, c.name AS cluster_name, p.optimized_for,
+            columns: "p.id, p.name, p.description, t.name AS template_name, c.name AS cluster_name, p.optimized_for,
                             COALESCE((p.config ->> 'stateless')::boolean, true) AS stateless, p.size,
                             (SELECT count(*) FROM vms v WHERE v.pool_id = p.id) AS vm_count,
-                            (SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up') AS running,
-                            count(*) OVER () AS total
-                     FROM vm_pools p JOIN templates t ON t.id = p.template_id JOIN clusters c ON c.id = p.cluster_id",
+                            (SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up') AS running",
+            from: "vm_pools p JOIN templates t ON t.id = p.template_id JOIN clusters c ON c.id = p.cluster_id",
+            id: "p.id",
             words: &["p.name", "p.description"],
             terms: &[
                 ("type", "p.optimized_for"),
@@ -268,7 +322,10 @@ impl Repository {
                 ("template", "t.name"),
                 ("cluster", "c.name"),
                 ("size", "p.size"),
-                ("running", "running"),
+                (
+                    "running",
+                    "(SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up')",
+                ),
                 ("description", "p.description"),
             ],
             tie: "p.name, p.id",
@@ -287,6 +344,7 @@ impl Repository {
             running: i64,
             total: i64,
         }
+        let q = &focused(&self.pool, &GRID, q, search).await?;
         let rows: Vec<Row> = build(&GRID, q, search, None)
             .build_query_as()
             .fetch_all(&self.pool)
@@ -313,11 +371,11 @@ impl Repository {
 
     pub async fn host_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<HostView>, AppError> {
         const GRID: GridSql = GridSql {
-            select: "SELECT h.id, h.name, h.cluster_id, c.name AS cluster_name, h.uri, h.status, h.simulated_topology,
+            columns: "h.id, h.name, h.cluster_id, c.name AS cluster_name, h.uri, h.status, h.simulated_topology,
                             h.topology, h.ksm_running, h.last_error, h.version,
-                            (SELECT count(*) FROM vms v WHERE v.host_id = h.id) AS vm_count,
-                            count(*) OVER () AS total
-                     FROM hosts h JOIN clusters c ON c.id = h.cluster_id",
+                            (SELECT count(*) FROM vms v WHERE v.host_id = h.id) AS vm_count",
+            from: "hosts h JOIN clusters c ON c.id = h.cluster_id",
+            id: "h.id",
             words: &["h.name", "h.uri"],
             terms: &[("status", "h.status"), ("cluster", "c.name")],
             sorts: &[
@@ -326,7 +384,7 @@ impl Repository {
                 ("uri", "h.uri"),
                 ("cluster", "c.name"),
                 ("cpus", "jsonb_array_length(h.topology -> 'cells')"),
-                ("vms", "vm_count"),
+                ("vms", "(SELECT count(*) FROM vms v WHERE v.host_id = h.id)"),
             ],
             tie: "h.name, h.id",
         };
@@ -346,6 +404,7 @@ impl Repository {
             version: i32,
             total: i64,
         }
+        let q = &focused(&self.pool, &GRID, q, search).await?;
         let rows: Vec<Row> = build(&GRID, q, search, None)
             .build_query_as()
             .fetch_all(&self.pool)
@@ -374,20 +433,19 @@ impl Repository {
 
     pub async fn cluster_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<ClusterView>, AppError> {
         const GRID: GridSql = GridSql {
-            select:
-                "SELECT c.id, c.name, c.description, c.compat_version, c.cpu_arch, c.ksm_enabled, c.ballooning_enabled,
+            columns: "c.id, c.name, c.description, c.compat_version, c.cpu_arch, c.ksm_enabled, c.ballooning_enabled,
                             c.version,
                             (SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id) AS host_count,
-                            (SELECT count(*) FROM vms v WHERE v.cluster_id = c.id) AS vm_count,
-                            count(*) OVER () AS total
-                     FROM clusters c",
+                            (SELECT count(*) FROM vms v WHERE v.cluster_id = c.id) AS vm_count",
+            from: "clusters c",
+            id: "c.id",
             words: &["c.name", "c.description"],
             terms: &[],
             sorts: &[
                 ("name", "c.name"),
                 ("version", "c.compat_version"),
-                ("hosts", "host_count"),
-                ("vms", "vm_count"),
+                ("hosts", "(SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id)"),
+                ("vms", "(SELECT count(*) FROM vms v WHERE v.cluster_id = c.id)"),
             ],
             tie: "c.name, c.id",
         };
@@ -405,6 +463,7 @@ impl Repository {
             vm_count: i64,
             total: i64,
         }
+        let q = &focused(&self.pool, &GRID, q, search).await?;
         let rows: Vec<Row> = build(&GRID, q, search, None)
             .build_query_as()
             .fetch_all(&self.pool)
@@ -437,12 +496,25 @@ impl Repository {
         object: Option<Uuid>,
     ) -> Result<GridPage<EventView>, AppError> {
         const GRID: GridSql = GridSql {
-            select: "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at_text, username, severity,
-                            action, object_kind, object_name, result, message, count(*) OVER () AS total
-                     FROM events",
+            columns:
+                "id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at_text, username, severity,
+                            action, object_kind, object_name, result, message",
+            from: "events",
+            id: "id",
             words: &["message", "object_name"],
-            terms: &[("severity", "severity"), ("result", "result"), ("object", "object_kind"), ("user", "username")],
-            sorts: &[("time", "at"), ("severity", "severity"), ("user", "username"), ("object", "object_name"), ("action", "action")],
+            terms: &[
+                ("severity", "severity"),
+                ("result", "result"),
+                ("object", "object_kind"),
+                ("user", "username"),
+            ],
+            sorts: &[
+                ("time", "at"),
+                ("severity", "severity"),
+                ("user", "username"),
+                ("object", "object_name"),
+                ("action", "action"),
+            ],
             tie: "id DESC",
         };
         #[derive(sqlx::FromRow)]

@@ -136,13 +136,17 @@ fn run_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, on_done: Callback<()>) {
 #[component]
 pub fn BulkToolbar(
     rows: Signal<Vec<VmRow>>,
-    grid: Memo<GridQuery>,
+    grid: Signal<GridQuery>,
     selected: Signal<Option<String>>,
     on_done: Callback<()>,
 ) -> impl IntoView {
     let selection = expect_context::<Selection>();
     let pending = PendingConfirm(RwSignal::new(None));
     provide_context(pending);
+    // Without JavaScript the server cannot know which boxes will be ticked, so nothing is disabled
+    // until the page is hydrated.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     // The rows the toolbar acts on: the checked ones on this page.
     let chosen = move || {
         let ids = selection.ids();
@@ -172,7 +176,7 @@ pub fn BulkToolbar(
     let button = move |op: BulkOp| {
         view! {
             <button type="submit" class=if op == BulkOp::Remove { "btn btn-danger-outline" } else { "btn" } name="action" value=op.value()
-                disabled=move || !enabled(op) on:click=click(op)>{op.label()}</button>
+                disabled=move || hydrated.get() && !enabled(op) on:click=click(op)>{op.label()}</button>
         }
     };
     let edit_href = move || {
@@ -192,7 +196,7 @@ pub fn BulkToolbar(
             {move || match edit_href() {
                 Some(href) => view! { <a class="btn" role="button" href=href>"Edit"</a> }.into_any(),
                 None => view! { <button type="submit" class="btn" name="action" value="edit"
-                    disabled=move || selection.ids().len() != 1>"Edit"</button> }.into_any(),
+                    disabled=move || hydrated.get() && selection.ids().len() != 1>"Edit"</button> }.into_any(),
             }}
             {button(BulkOp::Remove)}
             <span class="toolbar-sep" aria-hidden="true"></span>
@@ -207,7 +211,7 @@ pub fn BulkToolbar(
 /// Asks before Power Off or Remove: hydrated, from the toolbar; without JavaScript, when the URL
 /// says `confirm=power_off|remove&ids=…` (where `/vms/bulk` sent the browser).
 #[component]
-pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Memo<GridQuery>, on_done: Callback<()>) -> impl IntoView {
+pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: Callback<()>) -> impl IntoView {
     let query = use_query_map();
     let pending = use_context::<PendingConfirm>();
     move || {
@@ -254,6 +258,7 @@ pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Memo<GridQuery>, on_done: Cal
         let ids_field = targets.iter().map(|(id, _, _)| id.to_string()).collect::<Vec<_>>();
         let hydrated_targets: Vec<(Uuid, String)> = targets.iter().map(|(id, n, _)| (*id, n.clone())).collect();
         let g = grid.get();
+        let selected_now = query.with(|q| q.get("selected")).unwrap_or_default();
         Some(view! {
             <Modal title=title id="confirm-dialog" close_href=cancel.clone()>
                 <form method="post" action="/vms/bulk">
@@ -261,6 +266,7 @@ pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Memo<GridQuery>, on_done: Cal
                     {ids_field.into_iter().map(|id| view! { <input type="hidden" name="ids" value=id /> }).collect_view()}
                     <input type="hidden" name="action" value=op.value() />
                     <input type="hidden" name="confirmed" value="1" />
+                    <input type="hidden" name="selected" value=selected_now.clone() />
                     <input type="hidden" name="q" value=g.search.clone() />
                     <input type="hidden" name="sort" value=g.sort.clone() />
                     <input type="hidden" name="dir" value=if g.desc { "desc" } else { "asc" } />
