@@ -174,6 +174,7 @@ mod tests {
             desc: true,
             page: 3,
             page_size: 25,
+            focus: None,
         };
         assert_eq!(
             grid_href("/vms", &q, Some("abc"), |q| q.page = 4),
