@@ -1,5 +1,5 @@
 # The two commands (README.md). Everything else is in scripts/.
-.PHONY: run test build setup
+.PHONY: run test build setup seed bench-grid bench
 
 run:
 	@scripts/run.sh
@@ -12,3 +12,18 @@ setup:
 
 build: setup
 	@scripts/build.sh debug
+
+# Adds N VMs (default 10,000) to the database `make run` uses (it may be running).
+N ?= 10000
+seed: setup
+	@scripts/build.sh release
+	@VIREO_SITE_ROOT=target/site $$(cat target/site/.server-bin) seed $(N)
+
+# The grid load benchmark (10,000 VMs; Vireo against a bare axum + sqlx endpoint).
+bench-grid: setup
+	@scripts/bench-grid.sh
+
+# Criterion and throughput benchmarks of the rules and the libvirt layer.
+bench: setup
+	@cargo bench -p vireo-app --bench preview
+	@cargo bench -p vireo-server --bench lifecycle

@@ -238,9 +238,22 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
     Redirect::to("/login?logged_out=1").into_response()
 }
 
+/// tower-sessions extends an `OnInactivity` expiry only when the session is written, so activity
+/// is recorded at most every `TOUCH_EVERY` seconds: the session then ends 8 hours after the last
+/// request (give or take that interval) without a write on every request.
+const SESSION_SEEN_KEY: &str = "seen";
+const TOUCH_EVERY: i64 = 300;
+
 async fn session_user(state: &AppState, session: &Session) -> Option<CurrentUser> {
     let id: Uuid = session.get(SESSION_USER_KEY).await.ok().flatten()?;
-    state.repo.user_by_id(id).await.ok().flatten()?.to_current()
+    let user = state.repo.user_by_id(id).await.ok().flatten()?.to_current()?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let seen: i64 = session.get(SESSION_SEEN_KEY).await.ok().flatten().unwrap_or(0);
+    if now - seen >= TOUCH_EVERY {
+        // A failed write only shortens the session; the request itself is fine.
+        let _ = session.insert(SESSION_SEEN_KEY, now).await;
+    }
+    Some(user)
 }
 
 /// Paths anyone may fetch: the login page, health, and static assets. The oVirt-compatible API

@@ -35,7 +35,12 @@ use crate::state::AppState;
 use leptos::config::{Env, LeptosOptions};
 use sqlx::PgPool;
 use std::sync::Arc;
+use tower_sessions::CachingSessionStore;
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::PostgresStore;
+
+/// Sessions kept in memory; beyond this the least used are read from PostgreSQL again.
+const SESSION_CACHE_CAPACITY: u64 = 10_000;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -67,11 +72,14 @@ pub async fn assemble(
     hypervisor: Arc<dyn Hypervisor>,
 ) -> Result<(AppState, axum::Router), StartupError> {
     MIGRATOR.run(&pool).await?;
-    let store = PostgresStore::new(pool.clone());
-    store
+    let durable = PostgresStore::new(pool.clone());
+    durable
         .migrate()
         .await
         .map_err(|e| StartupError::Sessions(e.to_string()))?;
+    // Sessions are read on every request: an in-memory cache in front of PostgreSQL saves that
+    // round trip (measured with scripts/bench-grid.sh); PostgreSQL keeps them across restarts.
+    let store = CachingSessionStore::new(MokaStore::new(Some(SESSION_CACHE_CAPACITY)), durable);
 
     let repo = Repository::new(pool);
     let service = Arc::new(VireoService::new(

@@ -24,13 +24,22 @@ struct GridSql {
     id: &'static str,
     /// Columns free words are matched against.
     words: &'static [&'static str],
-    /// `field` → SQL expression compared (case-insensitively) with the term's value.
-    terms: &'static [(&'static str, &'static str)],
+    /// `field` → SQL expression compared with the term's value, and how.
+    terms: &'static [(&'static str, &'static str, Compare)],
     /// Sort keys → SQL expressions; the first is the default.
     sorts: &'static [(&'static str, &'static str)],
     /// Appended to every ORDER BY so pages are stable.
     tie: &'static str,
 }
+
+/// How a `field:value` term compares. Codes (`status`, `type`) are stored lower-case, so the column
+/// is compared as is and its (filter, sort) index serves the query; names compare case-insensitively.
+#[derive(Clone, Copy)]
+enum Compare {
+    Code,
+    Name,
+}
+use Compare::{Code, Name};
 
 fn like_pattern(word: &str) -> String {
     let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -60,12 +69,18 @@ fn push_where(
     }
     for (field, value) in &search.terms {
         // parse_search only admits the grid's own fields.
-        if let Some((_, expr)) = grid.terms.iter().find(|(f, _)| f == field) {
-            qb.push(" AND lower(")
-                .push(*expr)
-                .push(") = lower(")
-                .push_bind(value.clone())
-                .push(")");
+        match grid.terms.iter().find(|(f, _, _)| f == field) {
+            Some((_, expr, Code)) => {
+                qb.push(" AND ").push(*expr).push(" = ").push_bind(value.to_lowercase());
+            }
+            Some((_, expr, Name)) => {
+                qb.push(" AND lower(")
+                    .push(*expr)
+                    .push(") = lower(")
+                    .push_bind(value.clone())
+                    .push(")");
+            }
+            None => {}
         }
     }
 }
@@ -144,12 +159,12 @@ const VMS: GridSql = GridSql {
             id: "v.id",
     words: &["v.name", "v.description"],
     terms: &[
-        ("type", "v.optimized_for"),
-        ("status", "v.status"),
-        ("cluster", "c.name"),
-        ("host", "h.name"),
-        ("pool", "p.name"),
-        ("template", "t.name"),
+        ("type", "v.optimized_for", Code),
+        ("status", "v.status", Code),
+        ("cluster", "c.name", Name),
+        ("host", "h.name", Name),
+        ("pool", "p.name", Name),
+        ("template", "t.name", Name),
     ],
     sorts: &[
         ("name", "v.name"),
@@ -256,7 +271,7 @@ impl Repository {
             from: "templates t LEFT JOIN clusters c ON c.id = t.cluster_id",
             id: "t.id",
             words: &["t.name", "t.description"],
-            terms: &[("type", "t.optimized_for"), ("cluster", "c.name")],
+            terms: &[("type", "t.optimized_for", Code), ("cluster", "c.name", Name)],
             sorts: &[
                 ("name", "(t.name <> 'Blank'), t.name"),
                 ("type", "t.optimized_for"),
@@ -312,9 +327,9 @@ impl Repository {
             id: "p.id",
             words: &["p.name", "p.description"],
             terms: &[
-                ("type", "p.optimized_for"),
-                ("template", "t.name"),
-                ("cluster", "c.name"),
+                ("type", "p.optimized_for", Code),
+                ("template", "t.name", Name),
+                ("cluster", "c.name", Name),
             ],
             sorts: &[
                 ("name", "p.name"),
@@ -377,7 +392,7 @@ impl Repository {
             from: "hosts h JOIN clusters c ON c.id = h.cluster_id",
             id: "h.id",
             words: &["h.name", "h.uri"],
-            terms: &[("status", "h.status"), ("cluster", "c.name")],
+            terms: &[("status", "h.status", Code), ("cluster", "c.name", Name)],
             sorts: &[
                 ("name", "h.name"),
                 ("status", "h.status"),
@@ -503,10 +518,10 @@ impl Repository {
             id: "id",
             words: &["message", "object_name"],
             terms: &[
-                ("severity", "severity"),
-                ("result", "result"),
-                ("object", "object_kind"),
-                ("user", "username"),
+                ("severity", "severity", Code),
+                ("result", "result", Code),
+                ("object", "object_kind", Code),
+                ("user", "username", Name),
             ],
             sorts: &[
                 ("time", "at"),

@@ -3,6 +3,7 @@
 
 mod auth_flow;
 mod configs;
+mod grids;
 mod hosts;
 #[cfg(feature = "kvm-tests")]
 mod kvm;

@@ -1,0 +1,69 @@
+//! The load benchmark's baseline (scripts/bench-grid.sh): a bare axum + sqlx endpoint that returns
+//! the same page of 100 VMs as Vireo's grid (filtered by type, sorted by name, total via
+//! `count(*) OVER ()`), with nothing else — no sessions, no auth, no search parsing.
+//! `DATABASE_URL=… BARE_ADDR=127.0.0.1:3951 cargo run --release --example bare_grid`
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+struct Params {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Serialize, sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    name: String,
+    description: String,
+    status: String,
+    cluster_name: String,
+    host_name: Option<String>,
+    template_name: String,
+    pool_name: Option<String>,
+    optimized_for: Option<String>,
+    stateless: Option<bool>,
+    memory_mib: Option<i64>,
+    vcpus: Option<i32>,
+    next_run: bool,
+    uptime_secs: Option<i64>,
+    total: i64,
+}
+
+async fn grid(State(pool): State<PgPool>, Query(p): Query<Params>) -> Json<Vec<Row>> {
+    let rows = sqlx::query_as::<_, Row>(
+        "SELECT v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
+                t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
+                v.next_run_config IS NOT NULL AS next_run,
+                CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs,
+                count(*) OVER () AS total
+         FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
+              LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id
+         WHERE v.optimized_for = $1
+         ORDER BY v.name, v.id LIMIT 100",
+    )
+    .bind(p.kind)
+    .fetch_all(&pool)
+    .await
+    .unwrap_or_default();
+    Json(rows)
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let addr = std::env::var("BARE_ADDR").unwrap_or_else(|_| "127.0.0.1:3951".into());
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(32)
+        .connect(&url)
+        .await
+        .expect("database");
+    let app = Router::new().route("/grid", get(grid)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
+    axum::serve(listener, app).await.expect("serve");
+}

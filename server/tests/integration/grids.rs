@@ -1,0 +1,153 @@
+//! Grids against a seeded database: search words and terms, sort, paging, totals, the page that
+//! holds a selected row, events per object, and the live-update channel.
+
+use crate::support::app;
+use std::time::Duration;
+use vireo_app::backend::Backend;
+use vireo_app::error::AppError;
+use vireo_app::models::GridQuery;
+
+fn q(search: &str, sort: &str, desc: bool, page: u32, size: u32) -> GridQuery {
+    GridQuery {
+        search: search.into(),
+        sort: sort.into(),
+        desc,
+        page,
+        page_size: size,
+        focus: None,
+    }
+}
+
+#[tokio::test]
+async fn search_sort_and_page_the_seeded_vms() {
+    let app = app().await;
+    vireo_server::seed::seed(&app.state.repo, "s", 120).await.unwrap();
+    let svc = &app.state.service;
+
+    let page = svc.vm_grid(&q("", "name", false, 2, 25)).await.unwrap();
+    assert_eq!((page.total, page.page, page.rows.len()), (120, 2, 25));
+    assert_eq!(page.rows[0].name, "s-00026");
+    assert_eq!(page.pages(), 5);
+
+    let hp = svc
+        .vm_grid(&q("type:high_performance", "memory", true, 1, 50))
+        .await
+        .unwrap();
+    assert_eq!(hp.total, 24);
+    assert!(hp.rows.iter().all(|r| r.optimized_for.as_str() == "high_performance"));
+    assert_eq!((hp.rows[0].name.as_str(), hp.rows[0].memory_mib), ("s-00019", 8192));
+    assert!(hp.rows.windows(2).all(|w| w[0].memory_mib >= w[1].memory_mib));
+
+    // Words match names and descriptions, case-insensitively, and combine with terms.
+    let words = svc
+        .vm_grid(&q("TRADING type:server", "name", false, 1, 200))
+        .await
+        .unwrap();
+    assert!(words.total > 0);
+    assert!(words
+        .rows
+        .iter()
+        .all(|r| r.description.contains("trading") && r.optimized_for.as_str() == "server"));
+    let pool = svc.vm_grid(&q("pool:s-pool-a", "name", false, 1, 200)).await.unwrap();
+    assert!(pool.total > 0 && pool.rows.iter().all(|r| r.pool_name.as_deref() == Some("s-pool-a")));
+    let none = svc.vm_grid(&q("status:up", "name", false, 1, 50)).await.unwrap();
+    assert_eq!(none.total, 0);
+    // LIKE wildcards in a search are literal.
+    assert_eq!(svc.vm_grid(&q("%", "name", false, 1, 50)).await.unwrap().total, 0);
+
+    let err = svc.vm_grid(&q("colour:red", "name", false, 1, 50)).await.unwrap_err();
+    let AppError::Validation { errors } = err else { panic!() };
+    assert_eq!(errors[0].field, "search");
+
+    // An unknown sort key falls back to name; a page past the end is empty but the total is kept.
+    let odd = svc.vm_grid(&q("", "drop table", false, 99, 25)).await.unwrap();
+    assert!(odd.rows.is_empty());
+    assert_eq!(odd.total, 0, "no row carries the total past the end");
+}
+
+#[tokio::test]
+async fn a_selected_row_brings_its_page() {
+    let app = app().await;
+    vireo_server::seed::seed(&app.state.repo, "f", 120).await.unwrap();
+    let svc = &app.state.service;
+    let all = svc.vm_grid(&q("", "name", false, 3, 25)).await.unwrap();
+    let target = all.rows[4].id; // f-00055
+    let mut focused = q("", "name", false, 1, 25);
+    focused.focus = Some(target);
+    let page = svc.vm_grid(&focused).await.unwrap();
+    assert_eq!(page.page, 3);
+    assert!(page.rows.iter().any(|r| r.id == target));
+    // Sorted the other way it is elsewhere.
+    let mut desc = q("", "name", true, 1, 25);
+    desc.focus = Some(target);
+    assert_eq!(svc.vm_grid(&desc).await.unwrap().page, 3, "66th of 120 from the end");
+    // A focus the search excludes leaves the page alone.
+    let mut filtered = q("type:desktop", "name", false, 1, 25);
+    filtered.focus = Some(target);
+    assert_eq!(svc.vm_grid(&filtered).await.unwrap().page, 1);
+}
+
+#[tokio::test]
+async fn other_grids_search_and_sort_too() {
+    let app = app().await;
+    vireo_server::seed::seed(&app.state.repo, "o", 30).await.unwrap();
+    let svc = &app.state.service;
+    assert_eq!(
+        svc.pool_grid(&q("o-pool", "name", false, 1, 50)).await.unwrap().total,
+        3
+    );
+    assert_eq!(
+        svc.template_grid(&q("type:server", "name", false, 1, 50))
+            .await
+            .unwrap()
+            .rows[0]
+            .name,
+        "Blank"
+    );
+    assert_eq!(
+        svc.host_grid(&q("status:up", "name", false, 1, 50))
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    assert_eq!(
+        svc.cluster_grid(&q("Default", "vms", true, 1, 50)).await.unwrap().rows[0].vm_count,
+        30
+    );
+    let events = svc
+        .event_grid(&q("result:success object:host", "time", true, 1, 50), None)
+        .await
+        .unwrap();
+    assert!(events.total >= 1 && events.rows.iter().all(|e| e.object_kind == "host"));
+    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let own = svc
+        .event_grid(&q("", "time", true, 1, 50), Some(uuid::Uuid::new_v4()))
+        .await
+        .unwrap();
+    assert_eq!(own.total, 0);
+    let _ = host;
+    assert!(svc.host_grid(&q("status:sleepy", "name", false, 1, 50)).await.is_err());
+}
+
+#[tokio::test]
+async fn changes_are_announced_for_live_updates() {
+    let app = app().await;
+    let (tx, mut rx) = tokio::sync::broadcast::channel(16);
+    let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let listener = tokio::spawn(vireo_server::live::listen(app.pool.clone(), tx, stop_rx));
+    // Give LISTEN a moment to be in place, then change a host and log an event.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    sqlx::query("UPDATE hosts SET last_error = 'x' WHERE id = $1")
+        .bind(host.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let tables = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("a change message")
+        .unwrap();
+    assert!(tables.split(',').any(|t| t == "hosts"), "{tables}");
+    listener.abort();
+}
