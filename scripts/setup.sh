@@ -6,7 +6,7 @@ set -euo pipefail
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
 BINARYEN_VERSION=132.0.0       # npm binaryen; Debian's binaryen 108 breaks hydration in release builds
 APT_PACKAGES=(postgresql libvirt-dev libvirt-clients libxml2-utils pkg-config chromium
-              gcc python3-dev libxml2-dev)
+              gcc python3-dev python3-venv libxml2-dev)
 
 root_dir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root_dir"
@@ -51,4 +51,14 @@ installed_binaryen=$(node -p "require('./end2end/node_modules/binaryen/package.j
 if [ "$installed_binaryen" != "$BINARYEN_VERSION" ]; then
   echo "end2end/package.json must pin binaryen@$BINARYEN_VERSION (found '$installed_binaryen')" >&2
   exit 1
+fi
+
+# --- Python: the oVirt SDK for the REST API tests, in api-tests/.venv ------------------------------
+# Debian's own python3 (python3-dev matches it), whatever else is first on PATH.
+if [ ! -x api-tests/.venv/bin/python ] || [ api-tests/requirements.txt -nt api-tests/.venv/.installed ]; then
+  step "pip install the oVirt SDK (api-tests/.venv)"
+  rm -rf api-tests/.venv
+  /usr/bin/python3 -m venv api-tests/.venv
+  api-tests/.venv/bin/pip install --quiet --disable-pip-version-check -r api-tests/requirements.txt
+  touch api-tests/.venv/.installed
 fi

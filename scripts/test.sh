@@ -40,6 +40,9 @@ phase "KVM test"
 scripts/build.sh debug
 phase "build site (debug)"
 
+scripts/api-test.sh
+phase "oVirt SDK tests"
+
 # The browser tests also drive a host through libvirtd's test driver (changed from outside by virsh).
 scripts/libvirtd.sh
 

@@ -11,6 +11,7 @@ pub mod host_topology;
 pub mod instance_type;
 pub mod naming;
 pub mod next_run;
+pub mod ovirt_search;
 pub mod pinning;
 pub mod pinning_plan;
 pub mod profile;

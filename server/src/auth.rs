@@ -141,26 +141,29 @@ fn encode(text: &str) -> String {
     out
 }
 
-pub async fn login(State(state): State<AppState>, session: Session, request: Request) -> Response {
-    let client = request
+/// Where a login attempt came from, for the throttle and the audit log.
+pub fn client_address(request: &Request) -> Option<String> {
+    request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    let Form(form) = match Form::<LoginForm>::from_request(request, &state).await {
-        Ok(f) => f,
-        Err(_) => return Redirect::to("/login?error=invalid").into_response(),
-    };
-    let username = form.username.trim().to_string();
-    let delay = state.throttle.delay(&username, client.as_deref(), Instant::now());
+        .map(|c| c.0.ip().to_string())
+}
+
+/// Checks a user name and password for the login page and the API's SSO endpoint alike: throttled
+/// after repeated failures, constant-time whether or not the user exists, every attempt audited
+/// (`via` names the entry point). `Err` only when the database is unreachable.
+pub async fn check_credentials(
+    state: &AppState,
+    username: &str,
+    password: String,
+    client: Option<&str>,
+    via: &str,
+) -> Result<Option<CurrentUser>, AppError> {
+    let delay = state.throttle.delay(username, client, Instant::now());
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-
-    let record = match state.repo.user_by_name(&username).await {
-        Ok(r) => r,
-        Err(_) => return Redirect::to("/login?error=unavailable").into_response(),
-    };
-    let password = form.password;
+    let record = state.repo.user_by_name(username).await?;
     // Verify against a fixed hash when the user does not exist, so timing does not tell.
     let hash = record
         .as_ref()
@@ -171,49 +174,65 @@ pub async fn login(State(state): State<AppState>, session: Session, request: Req
         .unwrap_or(false)
         && record.is_some();
     let user = record.as_ref().and_then(|r| r.to_current()).filter(|_| ok);
+    let from = client.map(|c| format!(" from {c}")).unwrap_or_default();
+    match &user {
+        None => {
+            state.throttle.failed(username, client, Instant::now());
+            state
+                .repo
+                .record_event(NewEvent {
+                    user: None,
+                    username: Some(username),
+                    severity: "warning",
+                    action: "user.login",
+                    object_kind: "user",
+                    object_id: None,
+                    object_name: Some(username),
+                    success: false,
+                    message: format!("Failed login for '{username}'{from}{via}."),
+                })
+                .await;
+        }
+        Some(user) => {
+            state.throttle.succeeded(username, client);
+            state
+                .repo
+                .record_event(NewEvent {
+                    user: Some(user),
+                    username: None,
+                    severity: "info",
+                    action: "user.login",
+                    object_kind: "user",
+                    object_id: Some(user.id),
+                    object_name: Some(&user.username),
+                    success: true,
+                    message: format!("{} logged in{via}.", user.username),
+                })
+                .await;
+        }
+    }
+    Ok(user)
+}
 
+pub async fn login(State(state): State<AppState>, session: Session, request: Request) -> Response {
+    let client = client_address(&request);
+    let Form(form) = match Form::<LoginForm>::from_request(request, &state).await {
+        Ok(f) => f,
+        Err(_) => return Redirect::to("/login?error=invalid").into_response(),
+    };
+    let username = form.username.trim().to_string();
+    let user = match check_credentials(&state, &username, form.password, client.as_deref(), "").await {
+        Ok(u) => u,
+        Err(_) => return Redirect::to("/login?error=unavailable").into_response(),
+    };
     let Some(user) = user else {
-        state.throttle.failed(&username, client.as_deref(), Instant::now());
-        state
-            .repo
-            .record_event(NewEvent {
-                user: None,
-                username: Some(&username),
-                severity: "warning",
-                action: "user.login",
-                object_kind: "user",
-                object_id: None,
-                object_name: Some(&username),
-                success: false,
-                message: format!(
-                    "Failed login for '{username}'{}.",
-                    client.map(|c| format!(" from {c}")).unwrap_or_default()
-                ),
-            })
-            .await;
         let next = safe_next(&form.next);
         return Redirect::to(&format!("/login?error=invalid&next={}", encode(next))).into_response();
     };
-
-    state.throttle.succeeded(&username, client.as_deref());
     // A new session id at login defeats session fixation.
     if session.cycle_id().await.is_err() || session.insert(SESSION_USER_KEY, user.id).await.is_err() {
         return Redirect::to("/login?error=unavailable").into_response();
     }
-    state
-        .repo
-        .record_event(NewEvent {
-            user: Some(&user),
-            username: None,
-            severity: "info",
-            action: "user.login",
-            object_kind: "user",
-            object_id: Some(user.id),
-            object_name: Some(&user.username),
-            success: true,
-            message: format!("{} logged in.", user.username),
-        })
-        .await;
     Redirect::to(safe_next(&form.next)).into_response()
 }
 

@@ -7,7 +7,7 @@ use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::domain::dialog::refresh;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
-use vireo_app::domain::next_run::split_running_edit;
+use vireo_app::domain::next_run::{defer_entire_edit, split_running_edit};
 use vireo_app::domain::recommendations::recommendations;
 use vireo_app::domain::rule_context::{ClusterFacts, CpuClaim, HostFacts, RuleContext};
 use vireo_app::domain::validation::validate_config;
@@ -16,6 +16,15 @@ use vireo_app::error::{AppError, FieldError};
 use vireo_app::models::{CurrentUser, DialogOptions, DraftEnvelope, HostOption, Preview, SaveOutcome};
 
 pub const BLANK_TEMPLATE: Uuid = Uuid::nil();
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SaveOptions {
+    /// Save even when recommendations are unmet (the dialog's "Save anyway"; always for the API,
+    /// which has no review step).
+    pub save_anyway: bool,
+    /// A running VM keeps running as it is; the whole edit waits for its next start.
+    pub defer_to_next_run: bool,
+}
 
 impl VireoService {
     pub async fn dialog_options_impl(&self) -> Result<DialogOptions, AppError> {
@@ -243,13 +252,31 @@ impl VireoService {
         draft: VmDraft,
         save_anyway: bool,
     ) -> Result<SaveOutcome, AppError> {
+        self.save_with(
+            actor,
+            draft,
+            SaveOptions {
+                save_anyway,
+                defer_to_next_run: false,
+            },
+        )
+        .await
+    }
+
+    /// Saves a draft; the dialog and the REST API both end here.
+    pub async fn save_with(
+        &self,
+        actor: &CurrentUser,
+        draft: VmDraft,
+        options: SaveOptions,
+    ) -> Result<SaveOutcome, AppError> {
         let kind = draft.kind;
         let action = format!(
             "{}.{}",
             kind.as_str(),
             if draft.id.is_some() { "update" } else { "create" }
         );
-        let result = self.save_checked(draft.clone(), save_anyway).await;
+        let result = self.save_checked(draft.clone(), options).await;
         let (success, message, object_id) = match &result {
             Ok(SaveOutcome::Saved {
                 id, pending_restart, ..
@@ -291,7 +318,7 @@ impl VireoService {
         result
     }
 
-    async fn save_checked(&self, draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome, AppError> {
+    async fn save_checked(&self, draft: VmDraft, options: SaveOptions) -> Result<SaveOutcome, AppError> {
         let ctx = self
             .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
             .await?;
@@ -303,7 +330,7 @@ impl VireoService {
         if !errors.is_empty() {
             return Err(AppError::Validation { errors });
         }
-        if !save_anyway {
+        if !options.save_anyway {
             let recs = recommendations(&draft.config, &ctx);
             if !recs.is_empty() {
                 return Ok(SaveOutcome::NeedsReview { recommendations: recs });
@@ -362,7 +389,11 @@ impl VireoService {
                     ));
                 }
                 if kind == ConfigKind::Vm && current.running() {
-                    let split = split_running_edit(&current.config, &draft.config);
+                    let split = if options.defer_to_next_run {
+                        defer_entire_edit(&current.config, &draft.config)
+                    } else {
+                        split_running_edit(&current.config, &draft.config)
+                    };
                     now_config = split.now;
                     next_config = split.next_run;
                     pending_restart = split.pending;

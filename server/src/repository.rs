@@ -1,6 +1,8 @@
 //! All SQL lives here: one repository over the pool, split by table. Services call these methods and
 //! never write SQL themselves.
 
+mod api_search;
+mod api_tokens;
 mod catalog;
 mod clusters;
 mod configs;
@@ -8,12 +10,15 @@ mod events;
 mod grids;
 mod hosts;
 mod lifecycle;
+mod removals;
 mod users;
 
+pub use api_search::{ApiCollection, ApiSummary};
 pub use configs::{ConfigRecord, ConfigWrite};
 pub use events::NewEvent;
 pub use hosts::NewHost;
 pub use lifecycle::VmRuntime;
+pub use removals::Usage;
 pub use users::UserRecord;
 
 use sqlx::PgPool;

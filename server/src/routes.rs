@@ -51,6 +51,7 @@ pub fn build_router<S: SessionStore + Clone>(state: AppState, session_store: S, 
         .route("/dialog/apply-fix", post(dialog_forms::apply_fix_form))
         .route("/vms/bulk", post(bulk_forms::bulk))
         .route("/api/stream", get(live::stream))
+        .merge(crate::ovirt::router(state.clone()))
         .nest_service("/pkg", pkg)
         .nest_service("/icons", icons)
         .route_service(

@@ -2,8 +2,12 @@
 //! They never set Optimized for (seed: "it has no influence on the VM high performance type"), but
 //! what they set overrides the profile's values — and the dialog lists every override.
 
+use super::draft::MAX_DESCRIPTION;
+use super::naming::name_error;
 use super::profile::{io_threads_text, on_off, Change};
+use super::validation::{MAX_IO_THREADS, MAX_MEMORY_MIB, MAX_VCPUS};
 use super::vm_config::{CpuTopology, VmConfig};
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +75,43 @@ pub fn apply_instance_type(cfg: &VmConfig, name: &str, spec: &InstanceTypeSpec) 
     (out, changes)
 }
 
+/// Checks an instance type before it is saved (the same bounds as a VM's configuration).
+pub fn validate_instance_type(name: &str, description: &str, spec: &InstanceTypeSpec) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = name_error("name", "instance type", name).into_iter().collect();
+    if description.chars().count() > MAX_DESCRIPTION {
+        errors.push(FieldError::new(
+            "description",
+            format!("The description can be at most {MAX_DESCRIPTION} characters."),
+        ));
+    }
+    if let Some(m) = spec.memory_mib.filter(|m| *m == 0 || *m > MAX_MEMORY_MIB) {
+        errors.push(FieldError::new(
+            "memory_mib",
+            format!("Memory Size must be between 1 MiB and {MAX_MEMORY_MIB} MiB; {m} MiB is not."),
+        ));
+    }
+    if let Some(cpu) = spec.cpu {
+        if cpu.sockets == 0 || cpu.cores == 0 || cpu.threads == 0 {
+            errors.push(FieldError::new(
+                "cpu",
+                "Sockets, cores and threads must each be at least 1.",
+            ));
+        } else if cpu.vcpus() > MAX_VCPUS {
+            errors.push(FieldError::new(
+                "cpu",
+                format!("At most {MAX_VCPUS} vCPUs; this has {}.", cpu.vcpus()),
+            ));
+        }
+    }
+    if spec.io_threads.is_some_and(|n| n > MAX_IO_THREADS) {
+        errors.push(FieldError::new(
+            "io_threads",
+            format!("At most {MAX_IO_THREADS} IO threads."),
+        ));
+    }
+    errors
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +161,34 @@ mod tests {
         let (cfg, changes) = apply_instance_type(&VmConfig::default(), "None", &InstanceTypeSpec::default());
         assert_eq!(cfg, VmConfig::default());
         assert!(changes.is_empty());
+    }
+
+    #[test]
+    fn instance_types_are_checked_like_vm_settings() {
+        let ok = InstanceTypeSpec {
+            memory_mib: Some(2048),
+            cpu: Some(CpuTopology {
+                sockets: 1,
+                cores: 2,
+                threads: 1,
+            }),
+            ..InstanceTypeSpec::default()
+        };
+        assert!(validate_instance_type("Medium", "", &ok).is_empty());
+        let bad = InstanceTypeSpec {
+            memory_mib: Some(0),
+            cpu: Some(CpuTopology {
+                sockets: 0,
+                cores: 1,
+                threads: 1,
+            }),
+            io_threads: Some(1000),
+            ..InstanceTypeSpec::default()
+        };
+        let fields: Vec<String> = validate_instance_type("", "", &bad)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, vec!["name", "memory_mib", "cpu", "io_threads"]);
     }
 }

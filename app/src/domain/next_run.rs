@@ -66,6 +66,20 @@ pub fn split_running_edit(current: &VmConfig, edited: &VmConfig) -> RunningEdit 
     }
 }
 
+/// An edit saved explicitly for the next run (the API's `?next_run=true`): nothing changes now,
+/// every changed field waits for the next start.
+pub fn defer_entire_edit(current: &VmConfig, edited: &VmConfig) -> RunningEdit {
+    let pending: Vec<String> = changed_fields(current, edited)
+        .iter()
+        .map(|k| fields::label(k).to_string())
+        .collect();
+    RunningEdit {
+        now: current.clone(),
+        next_run: (!pending.is_empty()).then(|| edited.clone()),
+        pending,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +130,21 @@ mod tests {
         assert_eq!(split.now, edited);
         assert_eq!(split.next_run, None);
         assert!(split.pending.is_empty());
+    }
+
+    #[test]
+    fn a_deferred_edit_changes_nothing_now_even_hot_fields() {
+        let running = VmConfig::default();
+        let edited = VmConfig {
+            high_availability: true,
+            memory_mib: 2048,
+            ..running.clone()
+        };
+        let split = defer_entire_edit(&running, &edited);
+        assert_eq!(split.now, running);
+        assert_eq!(split.next_run, Some(edited));
+        assert_eq!(split.pending.len(), 2);
+        assert_eq!(defer_entire_edit(&running, &running).next_run, None);
     }
 
     #[test]

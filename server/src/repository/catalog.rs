@@ -55,4 +55,56 @@ impl Repository {
     pub async fn instance_type(&self, id: Uuid) -> Result<Option<InstanceTypeOption>, AppError> {
         Ok(self.list_instance_types().await?.into_iter().find(|i| i.id == id))
     }
+
+    pub async fn insert_instance_type(
+        &self,
+        name: &str,
+        description: &str,
+        spec: &InstanceTypeSpec,
+    ) -> Result<Uuid, AppError> {
+        let id = Uuid::new_v4();
+        sqlx::query("INSERT INTO instance_types (id, name, description, spec) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(name)
+            .bind(description)
+            .bind(Json(spec))
+            .execute(&self.pool)
+            .await
+            .map_err(super::db_error("instance type", name))?;
+        Ok(id)
+    }
+
+    pub async fn update_instance_type(
+        &self,
+        id: Uuid,
+        name: &str,
+        description: &str,
+        spec: &InstanceTypeSpec,
+    ) -> Result<(), AppError> {
+        let done = sqlx::query(
+            "UPDATE instance_types SET name = $2, description = $3, spec = $4, version = version + 1, updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(description)
+        .bind(Json(spec))
+        .execute(&self.pool)
+        .await
+        .map_err(super::db_error("instance type", name))?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::not_found("Instance type"));
+        }
+        Ok(())
+    }
+
+    /// VMs made with it keep their settings (their reference is cleared).
+    pub async fn delete_instance_type(&self, id: Uuid) -> Result<bool, AppError> {
+        sqlx::query("DELETE FROM instance_types WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)
+            .map(|r| r.rows_affected() > 0)
+    }
 }

@@ -4,6 +4,7 @@
 use super::{internal, Repository};
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use time::OffsetDateTime;
 use uuid::Uuid;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::vm_config::{OptimizedFor, VmConfig};
@@ -27,6 +28,9 @@ pub struct ConfigRecord {
     pub config: VmConfig,
     pub next_run: Option<VmConfig>,
     pub version: i32,
+    pub created_at: OffsetDateTime,
+    /// When the status last changed (VMs; the creation time for templates and pools).
+    pub status_changed_at: OffsetDateTime,
 }
 
 impl ConfigRecord {
@@ -54,23 +58,28 @@ struct Row {
     config: Json<VmConfig>,
     next_run: Option<Json<VmConfig>>,
     version: i32,
+    created_at: OffsetDateTime,
+    status_changed_at: OffsetDateTime,
 }
 
 fn select(kind: ConfigKind) -> &'static str {
     match kind {
         ConfigKind::Vm => {
             "SELECT id, name, description, cluster_id, template_id, instance_type_id, pool_id, host_id,
-                    0 AS size, 0 AS prestarted, status, config, next_run_config AS next_run, version FROM vms"
+                    0 AS size, 0 AS prestarted, status, config, next_run_config AS next_run, version, created_at,
+                    status_changed_at FROM vms"
         }
         ConfigKind::Template => {
             "SELECT id, name, description, cluster_id, NULL::uuid AS template_id, NULL::uuid AS instance_type_id,
                     NULL::uuid AS pool_id, NULL::uuid AS host_id, 0 AS size, 0 AS prestarted, 'down' AS status,
-                    config, NULL::jsonb AS next_run, version FROM templates"
+                    config, NULL::jsonb AS next_run, version, created_at, created_at AS status_changed_at
+             FROM templates"
         }
         ConfigKind::Pool => {
             "SELECT id, name, description, cluster_id, template_id, NULL::uuid AS instance_type_id,
                     NULL::uuid AS pool_id, NULL::uuid AS host_id, size, prestarted, 'down' AS status,
-                    config, NULL::jsonb AS next_run, version FROM vm_pools"
+                    config, NULL::jsonb AS next_run, version, created_at, created_at AS status_changed_at
+             FROM vm_pools"
         }
     }
 }
@@ -100,6 +109,8 @@ fn record(kind: ConfigKind, r: Row) -> ConfigRecord {
         config: r.config.0,
         next_run: r.next_run.map(|j| j.0),
         version: r.version,
+        created_at: r.created_at,
+        status_changed_at: r.status_changed_at,
     }
 }
 
@@ -127,6 +138,18 @@ impl Repository {
             .await
             .map_err(internal)?;
         Ok(row.map(|r| record(kind, r)))
+    }
+
+    /// Records by id, in the order of `ids` (ids that do not exist are skipped).
+    pub async fn config_records(&self, kind: ConfigKind, ids: &[Uuid]) -> Result<Vec<ConfigRecord>, AppError> {
+        let rows: Vec<Row> = sqlx::query_as(&format!("{} WHERE id = ANY($1)", select(kind)))
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        let mut by_id: std::collections::HashMap<Uuid, ConfigRecord> =
+            rows.into_iter().map(|r| (r.id, record(kind, r))).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     /// Locks the row for the rest of the transaction (the version check happens under the lock).
@@ -278,6 +301,16 @@ impl Repository {
         .fetch_all(conn)
         .await
         .map_err(internal)?;
+        Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
+    }
+
+    /// The pool's VMs, by name (no lock).
+    pub async fn pool_vm_records(&self, pool_id: Uuid) -> Result<Vec<ConfigRecord>, AppError> {
+        let rows: Vec<Row> = sqlx::query_as(&format!("{} WHERE pool_id = $1 ORDER BY name", select(ConfigKind::Vm)))
+            .bind(pool_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
         Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 

@@ -1,0 +1,375 @@
+"""Vireo's oVirt-compatible REST API driven by the real oVirt Python SDK (ovirtsdk4), unchanged.
+
+Run by scripts/api-test.sh (part of `make test`) against a freshly started Vireo with its libvirt
+test-driver host. The tests run in order (numbered) and share one High Performance VM.
+
+Environment: VIREO_API_URL (…/ovirt-engine/api), VIREO_API_PASSWORD (admin's password).
+"""
+
+import json
+import os
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import ovirtsdk4 as sdk
+import ovirtsdk4.types as types
+
+URL = os.environ["VIREO_API_URL"]
+PASSWORD = os.environ["VIREO_API_PASSWORD"]
+ORIGIN = URL.split("/ovirt-engine")[0]
+GiB = 1024**3
+VM_NAME = "hp-api-1"
+
+
+def connect(**extra):
+    return sdk.Connection(url=URL, username="admin@internal", password=PASSWORD, **extra)
+
+
+def raw(method, path, body=None, token=None, content_type="application/xml"):
+    """One HTTP request outside the SDK (for what the SDK cannot send). Returns (status, body)."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(URL + path, data=data, method=method)
+    req.add_header("Content-Type", content_type)
+    req.add_header("Accept", "application/xml")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def sso_token():
+    form = urllib.parse.urlencode(
+        {"grant_type": "password", "scope": "ovirt-app-api", "username": "admin@internal", "password": PASSWORD}
+    ).encode()
+    with urllib.request.urlopen(ORIGIN + "/ovirt-engine/sso/oauth/token", data=form) as r:
+        return json.loads(r.read())["access_token"]
+
+
+class OvirtSdkAgainstVireo(unittest.TestCase):
+    conn = None
+    vm_id = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = connect()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.conn.close()
+
+    @property
+    def system(self):
+        return self.conn.system_service()
+
+    def vm_service(self):
+        return self.system.vms_service().vm_service(type(self).vm_id)
+
+    def wait_for_status(self, status, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            vm = self.vm_service().get()
+            if vm.status == status:
+                return vm
+            time.sleep(0.25)
+        self.fail(f"VM did not reach {status} (last: {vm.status})")
+
+    def default_host(self):
+        return self.system.hosts_service().list()[0]
+
+    def vm_names(self, **kwargs):
+        return [v.name for v in self.system.vms_service().list(**kwargs)]
+
+    # --- login, root, clusters, hosts ------------------------------------------------------------
+
+    def test_01_logs_in_and_reads_the_api_root(self):
+        self.assertTrue(self.conn.test(raise_exception=True))
+        api = self.system.get()
+        self.assertEqual(api.product_info.version.major, 4)
+        self.assertGreaterEqual(api.product_info.version.minor, 2)
+        self.assertEqual(api.special_objects.blank_template.id, "00000000-0000-0000-0000-000000000000")
+        self.assertGreaterEqual(api.summary.hosts.total, 1)
+
+    def test_02_a_wrong_password_is_an_auth_error(self):
+        bad = sdk.Connection(url=URL, username="admin@internal", password="wrong-password")
+        with self.assertRaises(sdk.AuthError) as caught:
+            bad.test(raise_exception=True)
+        self.assertIn("access_denied", str(caught.exception))
+        bad.close(logout=False)
+
+    def test_03_lists_clusters_and_hosts_with_numa_nodes(self):
+        clusters = self.system.clusters_service().list()
+        self.assertIn("Default", [c.name for c in clusters])
+        for search in ("name=Default", 'name="Default"'):
+            found = self.system.clusters_service().list(search=search)
+            self.assertEqual([c.name for c in found], ["Default"], search)
+        self.assertEqual(found[0].version.major, 4)
+        host = self.default_host()
+        self.assertEqual(host.status, types.HostStatus.UP)
+        self.assertEqual(host.cpu.topology.sockets, 2)
+        self.assertGreater(host.memory, 0)
+        nodes = self.system.hosts_service().host_service(host.id).numa_nodes_service().list()
+        self.assertEqual(len(nodes), 2)
+        self.assertEqual(sorted(n.index for n in nodes), [0, 1])
+        self.assertEqual(len(nodes[0].cpu.cores), 16)
+        self.assertEqual(nodes[0].memory, 65536)  # MiB
+
+    # --- a High Performance VM with pinning, IO threads, huge pages, vNUMA --------------------------
+
+    def test_04_creates_a_high_performance_vm_with_pinning_io_threads_and_huge_pages(self):
+        host = self.default_host()
+        node0 = self.system.hosts_service().host_service(host.id).numa_nodes_service().list()[0]
+        cpus = sorted(c.index for c in node0.cpu.cores)[2:6]
+        vm = self.system.vms_service().add(
+            types.Vm(
+                name=VM_NAME,
+                description="made by the oVirt SDK",
+                cluster=types.Cluster(name="Default"),
+                template=types.Template(name="Blank"),
+                type=types.VmType.HIGH_PERFORMANCE,
+                os=types.OperatingSystem(type="rhel_9x64"),
+                memory=4 * GiB,
+                cpu=types.Cpu(
+                    topology=types.CpuTopology(sockets=1, cores=4, threads=1),
+                    cpu_tune=types.CpuTune(
+                        vcpu_pins=[types.VcpuPin(vcpu=i, cpu_set=str(c)) for i, c in enumerate(cpus)]
+                    ),
+                ),
+                io=types.Io(threads=1),
+                custom_properties=[types.CustomProperty(name="hugepages", value="2048")],
+                placement_policy=types.VmPlacementPolicy(
+                    affinity=types.VmAffinity.PINNED, hosts=[types.Host(name=host.name)]
+                ),
+            )
+        )
+        type(self).vm_id = vm.id
+        self.assertEqual(vm.type, types.VmType.HIGH_PERFORMANCE)
+        self.assertEqual(vm.status, types.VmStatus.DOWN)
+        # The profile's automatic settings, as oVirt's engine applies them.
+        self.assertEqual(vm.cpu.mode, types.CpuMode.HOST_PASSTHROUGH)
+        self.assertTrue(vm.console.enabled)
+        self.assertFalse(vm.usb.enabled)
+        self.assertFalse(vm.soundcard_enabled)
+        self.assertFalse(vm.memory_policy.ballooning)
+        self.assertEqual(vm.io.threads, 1)
+        # The manual settings exactly as sent.
+        self.assertEqual(vm.memory, 4 * GiB)
+        self.assertEqual(vm.cpu_pinning_policy, types.CpuPinningPolicy.MANUAL)
+        self.assertEqual([(p.vcpu, p.cpu_set) for p in vm.cpu.cpu_tune.vcpu_pins], [(i, str(c)) for i, c in enumerate(cpus)])
+        self.assertEqual([(p.name, p.value) for p in vm.custom_properties], [("hugepages", "2048")])
+        self.assertEqual(vm.placement_policy.affinity, types.VmAffinity.PINNED)
+        self.assertEqual(vm.placement_policy.hosts[0].id, host.id)
+        # Headless: no graphics console.
+        self.assertEqual(self.vm_service().graphics_consoles_service().list(), [])
+        self.assertFalse(vm.next_run_configuration_exists)
+
+    def test_05_adds_a_vnuma_node_pinned_to_host_node_0(self):
+        nodes = self.vm_service().numa_nodes_service()
+        added = nodes.add(
+            types.VirtualNumaNode(
+                index=0,
+                memory=4096,
+                cpu=types.Cpu(cores=[types.Core(index=i) for i in range(4)]),
+                numa_node_pins=[types.NumaNodePin(index=0)],
+                numa_tune_mode=types.NumaTuneMode.STRICT,
+            )
+        )
+        self.assertEqual(added.memory, 4096)
+        listed = nodes.list()
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(sorted(c.index for c in listed[0].cpu.cores), [0, 1, 2, 3])
+        self.assertEqual([p.index for p in listed[0].numa_node_pins], [0])
+        vm = self.vm_service().get()
+        self.assertEqual(len(self.conn.follow_link(vm.numa_nodes)), 1)
+        self.assertEqual(self.conn.follow_link(vm.cluster).name, "Default")
+
+    def test_06_starts_it(self):
+        self.vm_service().start()
+        vm = self.wait_for_status(types.VmStatus.UP)
+        self.assertIsNotNone(vm.host)
+        with self.assertRaises(sdk.Error) as caught:
+            self.vm_service().start()
+        self.assertEqual(caught.exception.code, 409)
+
+    def test_07_updates_it_while_running_for_the_next_run(self):
+        vm = self.vm_service().update(types.Vm(io=types.Io(threads=2)), next_run=True)
+        self.assertTrue(vm.next_run_configuration_exists)
+        self.assertEqual(self.vm_service().get().io.threads, 1)
+        self.assertEqual(self.vm_service().get(next_run=True).io.threads, 2)
+        # A hot field applies at once.
+        vm = self.vm_service().update(types.Vm(description="edited while running"))
+        self.assertEqual(vm.description, "edited while running")
+
+    def test_08_stops_it_and_the_next_run_configuration_applies_at_the_next_start(self):
+        self.vm_service().stop()
+        self.wait_for_status(types.VmStatus.DOWN)
+        self.vm_service().start()
+        vm = self.wait_for_status(types.VmStatus.UP)
+        self.assertEqual(vm.io.threads, 2)
+        self.assertFalse(vm.next_run_configuration_exists)
+        self.vm_service().shutdown()
+        self.wait_for_status(types.VmStatus.DOWN)
+
+    # --- search, templates, pools, instance types -------------------------------------------------
+
+    def test_09_searches(self):
+        self.assertEqual(self.vm_names(search="name=hp-api*"), [VM_NAME])
+        self.assertEqual(self.vm_names(search=f'name="{VM_NAME}"'), [VM_NAME])
+        self.assertIn(VM_NAME, self.vm_names(search="status=down and type=high_performance"))
+        self.assertNotIn(VM_NAME, self.vm_names(search="status=up"))
+        self.assertEqual(len(self.vm_names(max=1)), 1)
+        everything = self.vm_names()
+        self.assertEqual(self.vm_names(search="sortby name desc"), sorted(everything, reverse=True))
+        with self.assertRaises(sdk.Error) as caught:
+            self.system.vms_service().list(search="colour=red")
+        self.assertEqual(caught.exception.code, 400)
+
+    def test_10_lists_templates_pools_and_instance_types(self):
+        self.assertIn("Blank", [t.name for t in self.system.templates_service().list()])
+        sizes = {i.name: i.memory for i in self.system.instance_types_service().list()}
+        self.assertEqual(sizes["Small"], 2 * GiB)
+        # A template from the VM keeps its profile.
+        template = self.system.templates_service().add(
+            types.Template(name="hp-api-template", vm=types.Vm(id=type(self).vm_id))
+        )
+        self.assertEqual(template.type, types.VmType.HIGH_PERFORMANCE)
+        # A High Performance pool of two stateless VMs from it.
+        pools = self.system.vm_pools_service()
+        pool = pools.add(
+            types.VmPool(
+                name="hp-api-pool",
+                size=2,
+                cluster=types.Cluster(name="Default"),
+                template=types.Template(name="hp-api-template"),
+            )
+        )
+        self.assertEqual(pool.size, 2)
+        self.assertEqual(pool.vm.type, types.VmType.HIGH_PERFORMANCE)
+        self.assertIn("hp-api-pool", [p.name for p in pools.list()])
+        self.assertEqual(sorted(self.vm_names(search="pool=hp-api-pool")), ["hp-api-pool-1", "hp-api-pool-2"])
+        pools.pool_service(pool.id).remove()
+        self.assertEqual(self.vm_names(search="name=hp-api-pool*"), [])
+        self.system.templates_service().template_service(template.id).remove()
+        # An instance type, made and changed and removed.
+        its = self.system.instance_types_service()
+        made = its.add(
+            types.InstanceType(
+                name="api-xl", memory=16 * GiB, cpu=types.Cpu(topology=types.CpuTopology(sockets=2, cores=4, threads=1))
+            )
+        )
+        changed = its.instance_type_service(made.id).update(types.InstanceType(io=types.Io(threads=2)))
+        self.assertEqual((changed.memory, changed.io.threads), (16 * GiB, 2))
+        its.instance_type_service(made.id).remove()
+        with self.assertRaises(sdk.NotFoundError):
+            its.instance_type_service(made.id).get()
+
+    # --- the seed's gates and bad input: a fault, and nothing written -----------------------------
+
+    def test_11_provokes_the_gates(self):
+        before = self.vm_names()
+        with self.assertRaises(sdk.Error) as caught:
+            self.system.vms_service().add(
+                types.Vm(
+                    name="hp-windows",
+                    cluster=types.Cluster(name="Default"),
+                    template=types.Template(name="Blank"),
+                    type=types.VmType.HIGH_PERFORMANCE,
+                    os=types.OperatingSystem(type="windows_2022"),
+                )
+            )
+        self.assertEqual(caught.exception.code, 409)
+        self.assertEqual(caught.exception.fault.reason, "Operation Failed")
+        self.assertIn("Windows", caught.exception.fault.detail)
+        host = self.default_host()
+        with self.assertRaises(sdk.Error) as caught:
+            self.system.vms_service().add(
+                types.Vm(
+                    name="hp-bad-pin",
+                    cluster=types.Cluster(name="Default"),
+                    template=types.Template(name="Blank"),
+                    type=types.VmType.HIGH_PERFORMANCE,
+                    cpu=types.Cpu(
+                        topology=types.CpuTopology(sockets=1, cores=2, threads=1),
+                        cpu_tune=types.CpuTune(vcpu_pins=[types.VcpuPin(vcpu=0, cpu_set="999")]),
+                    ),
+                    placement_policy=types.VmPlacementPolicy(
+                        affinity=types.VmAffinity.PINNED, hosts=[types.Host(id=host.id)]
+                    ),
+                )
+            )
+        self.assertEqual(caught.exception.code, 409)
+        self.assertIn("999", caught.exception.fault.detail)
+        # High Performance needs cluster level 4.2.
+        old = self.system.clusters_service().add(
+            types.Cluster(name="old-4-1", version=types.Version(major=4, minor=1))
+        )
+        with self.assertRaises(sdk.Error) as caught:
+            self.system.vms_service().add(
+                types.Vm(
+                    name="hp-old-cluster",
+                    cluster=types.Cluster(id=old.id),
+                    template=types.Template(name="Blank"),
+                    type=types.VmType.HIGH_PERFORMANCE,
+                )
+            )
+        self.assertIn("4.2", caught.exception.fault.detail)
+        self.system.clusters_service().cluster_service(old.id).remove()
+        # A running VM edit that breaks a rule is refused as well.
+        with self.assertRaises(sdk.Error) as caught:
+            self.vm_service().update(
+                types.Vm(cpu=types.Cpu(cpu_tune=types.CpuTune(vcpu_pins=[types.VcpuPin(vcpu=7, cpu_set="1")])))
+            )
+        self.assertEqual(caught.exception.code, 409)
+        self.assertEqual(self.vm_names(), before)
+        self.assertEqual(len(self.vm_service().get().cpu.cpu_tune.vcpu_pins), 4)
+
+    def test_12_refuses_malformed_unknown_mistyped_and_oversized_bodies(self):
+        token = sso_token()
+        before = self.vm_names()
+        named = '<vm><name>raw</name><cluster><name>Default</name></cluster>%s</vm>'
+        for body, status, words in [
+            ("<vm><name>raw</vm>", 400, "not well-formed"),
+            (named % "<bogus>1</bogus>", 400, "bogus"),
+            (named % "<memory>four gigs</memory>", 400, "whole number"),
+            (named % "<cpu><topology><cores>-1</cores></topology></cpu>", 400, "whole number"),
+            (named % ("<description>%s</description>" % ("x" * (2 * 1024 * 1024))), 413, "larger than"),
+        ]:
+            code, text = raw("POST", "/vms", body, token)
+            self.assertEqual(code, status, text)
+            self.assertIn("<fault>", text)
+            self.assertIn(words, text)
+        self.assertEqual(self.vm_names(), before)
+
+    def test_13_a_stale_token_is_renewed_by_the_sdk(self):
+        # The SDK answers a 401 by logging in again and retrying once.
+        conn = connect(token="not-a-valid-token")
+        self.assertIn(VM_NAME, [v.name for v in conn.system_service().vms_service().list()])
+        conn.close()
+
+    def test_14_removes_it(self):
+        self.vm_service().start()
+        self.wait_for_status(types.VmStatus.UP)
+        with self.assertRaises(sdk.Error) as caught:
+            self.vm_service().remove()
+        self.assertEqual(caught.exception.code, 409)
+        self.vm_service().remove(force=True)
+        self.assertNotIn(VM_NAME, self.vm_names())
+        with self.assertRaises(sdk.NotFoundError):
+            self.vm_service().get()
+
+    def test_15_logout_revokes_the_token(self):
+        token = sso_token()
+        self.assertEqual(raw("GET", "", token=token)[0], 200)
+        form = urllib.parse.urlencode({"scope": "ovirt-app-api", "token": token}).encode()
+        with urllib.request.urlopen(ORIGIN + "/ovirt-engine/services/sso-logout", data=form) as r:
+            self.assertEqual(json.loads(r.read()), {})
+        self.assertEqual(raw("GET", "", token=token)[0], 401)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,141 @@
+//! Removing clusters, hosts, templates and pools. Nothing still in use is removed: the refusal names
+//! what uses it. A pool takes its VMs with it (all must be down). Every attempt is audited.
+
+use crate::config_service::BLANK_TEMPLATE;
+use crate::repository::NewEvent;
+use crate::service::VireoService;
+use uuid::Uuid;
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::error::AppError;
+use vireo_app::models::CurrentUser;
+
+impl VireoService {
+    async fn removal_event(
+        &self,
+        actor: &CurrentUser,
+        kind: &str,
+        id: Uuid,
+        name: &str,
+        result: &Result<(), AppError>,
+    ) {
+        let (success, message) = match result {
+            Ok(()) => (true, format!("{} {name} removed.", capitalized(kind))),
+            Err(e) => (false, format!("Removing {kind} {name} failed: {e}")),
+        };
+        self.repo
+            .record_event(NewEvent {
+                user: Some(actor),
+                username: None,
+                severity: if success { "info" } else { "warning" },
+                action: &format!("{}.remove", kind.replace(' ', "_")),
+                object_kind: kind,
+                object_id: Some(id),
+                object_name: Some(name),
+                success,
+                message,
+            })
+            .await;
+    }
+
+    pub async fn remove_cluster_impl(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+        let cluster = self
+            .repo
+            .cluster(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Cluster"))?;
+        let result = async {
+            let usage = self.repo.cluster_usage(id).await?;
+            if !usage.is_empty() {
+                return Err(AppError::conflict(format!(
+                    "Cluster {} is still used by {}. Move or remove them first.",
+                    cluster.name,
+                    usage.describe()
+                )));
+            }
+            self.repo.delete_cluster(id).await.map(|_| ())
+        }
+        .await;
+        self.removal_event(actor, "cluster", id, &cluster.name, &result).await;
+        result
+    }
+
+    pub async fn remove_host_impl(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+        let host = self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))?;
+        let result = async {
+            let usage = self.repo.host_usage(id).await?;
+            if !usage.is_empty() {
+                return Err(AppError::conflict(format!(
+                    "Host {} still runs or holds pinned {}. Stop them or change their placement first.",
+                    host.name,
+                    usage.describe()
+                )));
+            }
+            self.repo.delete_host(id).await.map(|_| ())
+        }
+        .await;
+        self.removal_event(actor, "host", id, &host.name, &result).await;
+        result
+    }
+
+    pub async fn remove_template_impl(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+        let template = self
+            .repo
+            .config_record(ConfigKind::Template, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Template"))?;
+        let result = async {
+            if id == BLANK_TEMPLATE {
+                return Err(AppError::conflict(
+                    "The Blank template is built in and cannot be removed.",
+                ));
+            }
+            let usage = self.repo.template_usage(id).await?;
+            if !usage.is_empty() {
+                return Err(AppError::conflict(format!(
+                    "Template {} is still used by {}. Remove them first.",
+                    template.name,
+                    usage.describe()
+                )));
+            }
+            self.repo.delete_template(id).await.map(|_| ())
+        }
+        .await;
+        self.removal_event(actor, "template", id, &template.name, &result).await;
+        result
+    }
+
+    /// Removes the pool and its VMs; refused while any of them runs.
+    pub async fn remove_pool_impl(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+        let pool = self
+            .repo
+            .config_record(ConfigKind::Pool, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Pool"))?;
+        let result = async {
+            let vms = self.repo.pool_vm_records(id).await?;
+            let running: Vec<&str> = vms.iter().filter(|v| v.running()).map(|v| v.name.as_str()).collect();
+            if !running.is_empty() {
+                return Err(AppError::conflict(format!(
+                    "Pool {} still has running VMs: {}. Shut them down first.",
+                    pool.name,
+                    running.join(", ")
+                )));
+            }
+            for vm in &vms {
+                self.remove_vm_impl(actor, vm.id, false).await?;
+            }
+            self.repo.delete_pool(id).await.map(|_| ())
+        }
+        .await;
+        self.removal_event(actor, "pool", id, &pool.name, &result).await;
+        result
+    }
+}
+
+fn capitalized(kind: &str) -> String {
+    let mut c = kind.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,182 @@
+//! `/clusters`: name, description, compatibility version, CPU architecture, and the Optimization
+//! settings the High Performance rules read (KSM, memory ballooning). Saved by the cluster dialog's
+//! service.
+
+use super::fault::Fault;
+use super::read::Obj;
+use super::vms::search_ids;
+use super::xml::El;
+use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, require_admin, ListParams};
+use crate::repository::ApiCollection;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Extension;
+use uuid::Uuid;
+use vireo_app::domain::vm_config::CompatVersion;
+use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
+
+const ELEMENTS: &[&str] = &["name", "description", "ballooning_enabled", "cpu", "ksm", "version"];
+/// Engine settings a GET (or Ansible) may send that Vireo has no use for.
+const IGNORED: &[&str] = &[
+    "link",
+    "comment",
+    "bios_type",
+    "error_handling",
+    "fips_mode",
+    "firewall_type",
+    "ha_reservation",
+    "memory_policy",
+    "migration",
+    "switch_type",
+    "threads_as_cores",
+    "tunnel_migration",
+    "virt_service",
+    "gluster_service",
+    "data_center",
+    "scheduling_policy",
+    "actions",
+];
+
+fn cluster_element(c: &ClusterView) -> El {
+    object("cluster", "clusters", c.id)
+        .text("name", &c.name)
+        .text("description", &c.description)
+        .text("ballooning_enabled", c.ballooning_enabled)
+        .child(El::new("cpu").text("architecture", &c.cpu_arch))
+        .child(
+            El::new("ksm")
+                .text("enabled", c.ksm_enabled)
+                .text("merge_across_nodes", true),
+        )
+        .child(
+            El::new("memory_policy")
+                .child(El::new("over_commit").text("percent", 100))
+                .child(El::new("transparent_hugepages").text("enabled", true)),
+        )
+        .text("threads_as_cores", false)
+        .child(
+            El::new("version")
+                .text("major", c.compat_version.major)
+                .text("minor", c.compat_version.minor),
+        )
+}
+
+pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
+    let ids = search_ids(&state, ApiCollection::Clusters, &p).await?;
+    let all = state.repo.list_clusters().await?;
+    let items = ids.iter().filter_map(|id| all.iter().find(|c| c.id == *id));
+    Ok(ok(El::new("clusters").children(items.map(cluster_element))))
+}
+
+async fn view(state: &AppState, id: Uuid) -> Result<ClusterView, Fault> {
+    state
+        .repo
+        .cluster(id)
+        .await?
+        .ok_or_else(|| Fault::not_found(&format!("cluster {id}")))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
+    let id = parse_id(&id, "cluster")?;
+    Ok(ok(cluster_element(&view(&state, id).await?)))
+}
+
+/// Applies a `<cluster>` request to a draft.
+fn read_cluster(obj: &Obj, draft: &mut ClusterDraft) -> Result<(), Fault> {
+    obj.allow(&[ELEMENTS, IGNORED].concat())?;
+    if let Some(n) = obj.text("name")? {
+        draft.name = n;
+    }
+    if let Some(d) = obj.text("description")? {
+        draft.description = d;
+    }
+    if let Some(b) = obj.bool("ballooning_enabled")? {
+        draft.ballooning_enabled = b;
+    }
+    if let Some(cpu) = obj.get("cpu")? {
+        cpu.allow(&["architecture", "type"])?;
+        if let Some(a) = cpu.text("architecture")? {
+            draft.cpu_arch = a;
+        }
+    }
+    if let Some(ksm) = obj.get("ksm")? {
+        ksm.allow(&["enabled", "merge_across_nodes"])?;
+        if let Some(k) = ksm.bool("enabled")? {
+            draft.ksm_enabled = k;
+        }
+    }
+    if let Some(v) = obj.get("version")? {
+        v.allow(&["major", "minor"])?;
+        let current = CompatVersion::parse(&draft.compat_version).unwrap_or(CompatVersion::LATEST);
+        let major = v.u32("major")?.unwrap_or(current.major);
+        let minor = v.u32("minor")?.unwrap_or(current.minor);
+        // The service refuses versions outside 4.1–4.8 with a field error.
+        draft.compat_version = format!("{major}.{minor}");
+    }
+    Ok(())
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    body: Body,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let node = read_body(body).await?;
+    let obj = expect_root(&node, "cluster")?;
+    let mut draft = ClusterDraft {
+        id: None,
+        version: None,
+        name: String::new(),
+        description: String::new(),
+        compat_version: CompatVersion::LATEST.to_string(),
+        cpu_arch: "x86_64".into(),
+        ksm_enabled: true,
+        ballooning_enabled: true,
+    };
+    read_cluster(&obj, &mut draft)?;
+    if draft.name.is_empty() {
+        return Err(Fault::incomplete("Cluster", &["name"], "add"));
+    }
+    let saved = state.service.save_cluster_impl(&user, draft).await?;
+    Ok(created(cluster_element(&saved)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let id = parse_id(&id, "cluster")?;
+    let node = read_body(body).await?;
+    let obj = expect_root(&node, "cluster")?;
+    let c = view(&state, id).await?;
+    let mut draft = ClusterDraft {
+        id: Some(c.id),
+        version: Some(c.version),
+        name: c.name,
+        description: c.description,
+        compat_version: c.compat_version.to_string(),
+        cpu_arch: c.cpu_arch,
+        ksm_enabled: c.ksm_enabled,
+        ballooning_enabled: c.ballooning_enabled,
+    };
+    read_cluster(&obj, &mut draft)?;
+    let saved = state.service.save_cluster_impl(&user, draft).await?;
+    Ok(ok(cluster_element(&saved)))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let id = parse_id(&id, "cluster")?;
+    state.service.remove_cluster_impl(&user, id).await?;
+    Ok(action_complete())
+}

@@ -1,0 +1,205 @@
+//! `/instancetypes`: memory, CPU topology and a few hardware settings a VM can take on top of its
+//! profile. Only what an instance type sets is written; absent elements leave a VM's value alone.
+
+use super::fault::Fault;
+use super::read::Obj;
+use super::vm_base::IGNORED_ELEMENTS;
+use super::vms::search_ids;
+use super::xml::El;
+use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, require_admin, ListParams};
+use crate::repository::ApiCollection;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Extension;
+use uuid::Uuid;
+use vireo_app::domain::instance_type::InstanceTypeSpec;
+use vireo_app::domain::vm_config::CpuTopology;
+use vireo_app::models::{CurrentUser, InstanceTypeOption};
+
+const ELEMENTS: &[&str] = &[
+    "name",
+    "description",
+    "cpu",
+    "memory",
+    "memory_policy",
+    "io",
+    "usb",
+    "soundcard_enabled",
+    "vireo",
+];
+const MIB: u64 = 1024 * 1024;
+
+fn element(i: &InstanceTypeOption) -> El {
+    let s = &i.spec;
+    let mut el = object("instance_type", "instancetypes", i.id)
+        .text("name", &i.name)
+        .text("description", &i.description);
+    if let Some(c) = s.cpu {
+        el = el.child(
+            El::new("cpu").child(
+                El::new("topology")
+                    .text("cores", c.cores)
+                    .text("sockets", c.sockets)
+                    .text("threads", c.threads),
+            ),
+        );
+    }
+    if let Some(n) = s.io_threads {
+        el = el.child(El::new("io").text("threads", n));
+    }
+    if let Some(m) = s.memory_mib {
+        el = el.text("memory", m * MIB);
+    }
+    if let Some(b) = s.memory_balloon {
+        el = el.child(El::new("memory_policy").text("ballooning", b));
+    }
+    if let Some(v) = s.soundcard_enabled {
+        el = el.text("soundcard_enabled", v);
+    }
+    el = el.text("status", "ok");
+    if let Some(v) = s.usb_enabled {
+        el = el.child(El::new("usb").text("enabled", v));
+    }
+    if let Some(h) = s.headless {
+        el = el.child(El::new("vireo").text("headless", h));
+    }
+    el
+}
+
+pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
+    let ids = search_ids(&state, ApiCollection::InstanceTypes, &p).await?;
+    let all = state.repo.list_instance_types().await?;
+    let items = ids.iter().filter_map(|id| all.iter().find(|i| i.id == *id));
+    Ok(ok(El::new("instance_types").children(items.map(element))))
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<InstanceTypeOption, Fault> {
+    state
+        .repo
+        .instance_type(id)
+        .await?
+        .ok_or_else(|| Fault::not_found(&format!("instance type {id}")))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
+    let id = parse_id(&id, "instance type")?;
+    Ok(ok(element(&find(&state, id).await?)))
+}
+
+/// Applies a request to (name, description, spec).
+fn read(obj: &Obj, it: &mut InstanceTypeOption) -> Result<(), Fault> {
+    obj.allow(&[ELEMENTS, IGNORED_ELEMENTS, &["high_availability"]].concat())?;
+    if let Some(n) = obj.text("name")? {
+        it.name = n;
+    }
+    if let Some(d) = obj.text("description")? {
+        it.description = d;
+    }
+    let s = &mut it.spec;
+    if let Some(bytes) = obj.u64("memory")? {
+        if bytes == 0 || !bytes.is_multiple_of(MIB) {
+            return Err(Fault::invalid(
+                "instance_type/memory",
+                "memory must be a whole number of MiB",
+            ));
+        }
+        s.memory_mib = Some(bytes / MIB);
+    }
+    if let Some(cpu) = obj.get("cpu")? {
+        cpu.allow(&["topology", "architecture"])?;
+        if let Some(t) = cpu.get("topology")? {
+            t.allow(&["sockets", "cores", "threads"])?;
+            let cur = s.cpu.unwrap_or_default();
+            s.cpu = Some(CpuTopology {
+                sockets: t.u32("sockets")?.unwrap_or(cur.sockets),
+                cores: t.u32("cores")?.unwrap_or(cur.cores),
+                threads: t.u32("threads")?.unwrap_or(cur.threads),
+            });
+        }
+    }
+    if let Some(io) = obj.get("io")? {
+        io.allow(&["threads"])?;
+        if let Some(n) = io.u32("threads")? {
+            s.io_threads = Some(n);
+        }
+    }
+    if let Some(mp) = obj.get("memory_policy")? {
+        mp.allow(&["ballooning", "guaranteed", "max"])?;
+        if let Some(b) = mp.bool("ballooning")? {
+            s.memory_balloon = Some(b);
+        }
+    }
+    if let Some(usb) = obj.get("usb")? {
+        usb.allow(&["enabled", "type"])?;
+        if let Some(v) = usb.bool("enabled")? {
+            s.usb_enabled = Some(v);
+        }
+    }
+    if let Some(v) = obj.bool("soundcard_enabled")? {
+        s.soundcard_enabled = Some(v);
+    }
+    if let Some(v) = obj.get("vireo")? {
+        v.allow(&["headless"])?;
+        if let Some(h) = v.bool("headless")? {
+            s.headless = Some(h);
+        }
+    }
+    Ok(())
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    body: Body,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let node = read_body(body).await?;
+    let obj = expect_root(&node, "instance_type")?;
+    let mut it = InstanceTypeOption {
+        id: Uuid::nil(),
+        name: String::new(),
+        description: String::new(),
+        spec: InstanceTypeSpec::default(),
+    };
+    read(&obj, &mut it)?;
+    if it.name.is_empty() {
+        return Err(Fault::incomplete("InstanceType", &["name"], "add"));
+    }
+    let saved = state
+        .service
+        .save_instance_type_impl(&user, None, &it.name, &it.description, &it.spec)
+        .await?;
+    Ok(created(element(&saved)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let id = parse_id(&id, "instance type")?;
+    let node = read_body(body).await?;
+    let obj = expect_root(&node, "instance_type")?;
+    let mut it = find(&state, id).await?;
+    read(&obj, &mut it)?;
+    let saved = state
+        .service
+        .save_instance_type_impl(&user, Some(id), &it.name, &it.description, &it.spec)
+        .await?;
+    Ok(ok(element(&saved)))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let id = parse_id(&id, "instance type")?;
+    state.service.remove_instance_type_impl(&user, id).await?;
+    Ok(action_complete())
+}

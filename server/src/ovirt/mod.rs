@@ -1,0 +1,281 @@
+//! The oVirt Engine API v4 compatible REST API (SPEC §7): `/ovirt-engine/sso/…` for tokens and
+//! `/ovirt-engine/api/…` for clusters, hosts, templates, pools, instance types and VMs, in the XML
+//! the real `ovirtsdk4` client reads (wire facts: `../shared/reference/ovirt-rest-api-wire.md`).
+//! Handlers are thin: read XML, call the same services (and so the same High Performance rules) as
+//! the web UI, write XML. Every error is a `<fault>`.
+
+mod clusters;
+mod fault;
+mod hosts;
+mod instance_types;
+mod pools;
+mod read;
+mod refs;
+mod root;
+mod sso;
+mod templates;
+mod vm_base;
+mod vms;
+pub mod xml;
+
+pub use fault::Fault;
+
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use read::Obj;
+use serde::Deserialize;
+use uuid::Uuid;
+use vireo_app::models::CurrentUser;
+use xml::{El, Node};
+
+/// Where the API lives; every `href` starts with it.
+pub const API: &str = "/ovirt-engine/api";
+/// Request bodies above this are refused (413) before parsing.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let api = Router::new()
+        .route("/", get(root::get_root))
+        .route("/clusters", get(clusters::list).post(clusters::add))
+        .route(
+            "/clusters/{id}",
+            get(clusters::get).put(clusters::update).delete(clusters::remove),
+        )
+        .route("/hosts", get(hosts::list).post(hosts::add))
+        .route("/hosts/{id}", get(hosts::get).put(hosts::update).delete(hosts::remove))
+        .route("/hosts/{id}/numanodes", get(hosts::numa_nodes))
+        .route("/hosts/{id}/numanodes/{nid}", get(hosts::numa_node))
+        .route("/templates", get(templates::list).post(templates::add))
+        .route(
+            "/templates/{id}",
+            get(templates::get).put(templates::update).delete(templates::remove),
+        )
+        .route("/vmpools", get(pools::list).post(pools::add))
+        .route(
+            "/vmpools/{id}",
+            get(pools::get).put(pools::update).delete(pools::remove),
+        )
+        .route("/instancetypes", get(instance_types::list).post(instance_types::add))
+        .route(
+            "/instancetypes/{id}",
+            get(instance_types::get)
+                .put(instance_types::update)
+                .delete(instance_types::remove),
+        )
+        .route("/vms", get(vms::list).post(vms::add))
+        .route("/vms/{id}", get(vms::get).put(vms::update).delete(vms::remove))
+        .route("/vms/{id}/numanodes", get(vms::numa_nodes).post(vms::add_numa_node))
+        .route(
+            "/vms/{id}/numanodes/{nid}",
+            get(vms::numa_node)
+                .put(vms::update_numa_node)
+                .delete(vms::remove_numa_node),
+        )
+        .route(
+            "/vms/{id}/graphicsconsoles",
+            get(vms::graphics_consoles).post(vms::add_graphics_console),
+        )
+        .route(
+            "/vms/{id}/graphicsconsoles/{gid}",
+            get(vms::graphics_console).delete(vms::remove_graphics_console),
+        )
+        .route("/vms/{id}/{action}", post(vms::action))
+        .fallback(|| async { Fault::not_found("no such collection or action") })
+        .layer(axum::middleware::from_fn_with_state(state, bearer_auth));
+    Router::new()
+        .route("/ovirt-engine/sso/oauth/token", post(sso::token))
+        .route("/ovirt-engine/services/sso-logout", post(sso::logout))
+        .nest(API, api)
+}
+
+/// Collapses `//` and drops a trailing `/` in API paths (the SDK sends `/ovirt-engine/api//vms`
+/// when its URL ends in `/`). Applied around the whole router: routing happens before any inner
+/// middleware could rewrite the path.
+pub fn collapse_slashes<B>(mut request: http::Request<B>) -> http::Request<B> {
+    let path = request.uri().path();
+    if path.starts_with("/ovirt-engine/") && (path.contains("//") || path.ends_with('/')) {
+        let mut collapsed = String::with_capacity(path.len());
+        for c in path.chars() {
+            if !(c == '/' && collapsed.ends_with('/')) {
+                collapsed.push(c);
+            }
+        }
+        while collapsed.len() > 1 && collapsed.ends_with('/') {
+            collapsed.pop();
+        }
+        let with_query = match request.uri().query() {
+            Some(q) => format!("{collapsed}?{q}"),
+            None => collapsed,
+        };
+        if let Ok(uri) = with_query.parse::<Uri>() {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+/// Attaches the token's user, or answers 401 with a `<fault>` (the SDK then fetches a new token
+/// and retries once).
+async fn bearer_auth(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Fault::unauthorized().into_response();
+    };
+    match sso::user_for_token(&state, token).await {
+        Ok(Some(user)) => {
+            request.extensions_mut().insert(user);
+            next.run(request).await
+        }
+        Ok(None) => Fault::unauthorized().into_response(),
+        Err(e) => Fault::from(e).into_response(),
+    }
+}
+
+/// An XML answer with the content type the SDK insists on.
+pub fn xml_response(status: StatusCode, el: &El) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml;charset=UTF-8"),
+        )],
+        el.to_document(),
+    )
+        .into_response()
+}
+
+pub fn ok(el: El) -> Response {
+    xml_response(StatusCode::OK, &el)
+}
+
+pub fn created(el: El) -> Response {
+    xml_response(StatusCode::CREATED, &el)
+}
+
+/// What DELETE and actions answer: the SDK requires 200 (never 204) and an `<action>` root.
+pub fn action_complete() -> Response {
+    ok(El::new("action").text("status", "complete"))
+}
+
+/// Reads a request body as one XML document (size-limited).
+pub async fn read_body(body: Body) -> Result<Node, Fault> {
+    read_optional_body(body).await?.ok_or_else(|| {
+        Fault::new(
+            StatusCode::BAD_REQUEST,
+            "Malformed XML",
+            xml::XmlError::Empty.to_string(),
+        )
+    })
+}
+
+/// Like `read_body`, but an empty body is `None` (actions may come without one).
+pub async fn read_optional_body(body: Body) -> Result<Option<Node>, Fault> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        Fault::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request Entity Too Large",
+            format!("The request body is larger than {} KiB.", MAX_BODY / 1024),
+        )
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Fault::new(StatusCode::BAD_REQUEST, "Malformed XML", "The body is not UTF-8."))?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    xml::parse(text)
+        .map(Some)
+        .map_err(|e| Fault::new(StatusCode::BAD_REQUEST, "Malformed XML", e.to_string()))
+}
+
+/// `root` of a parsed body, checked.
+pub fn expect_root<'a>(node: &'a Node, root: &str) -> Result<Obj<'a>, Fault> {
+    Obj::root(node, root)
+}
+
+/// Writes need the admin role.
+pub fn require_admin(user: &CurrentUser) -> Result<(), Fault> {
+    if user.can_write() {
+        Ok(())
+    } else {
+        Err(Fault::from(vireo_app::error::AppError::Forbidden))
+    }
+}
+
+/// Ids in paths are UUIDs; anything else cannot name an object.
+pub fn parse_id(id: &str, what: &str) -> Result<Uuid, Fault> {
+    Uuid::parse_str(id).map_err(|_| Fault::not_found(&format!("{what} {id}")))
+}
+
+pub fn href(collection: &str, id: Uuid) -> String {
+    format!("{API}/{collection}/{id}")
+}
+
+/// `<tag href="…" id="…"/>`.
+pub fn reference(tag: &str, collection: &str, id: Uuid) -> El {
+    El::new(tag).attr("href", href(collection, id)).attr("id", id)
+}
+
+/// The object's own `id`/`href` attributes.
+pub fn object(tag: &str, collection: &str, id: Uuid) -> El {
+    reference(tag, collection, id)
+}
+
+/// `<link rel=… href=…/>`.
+pub fn link_to(href: &str, rel: &str) -> El {
+    El::new("link").attr("href", href).attr("rel", rel)
+}
+
+/// `<link rel=… href=…/>` to a sub-collection.
+pub fn link(collection: &str, id: Uuid, rel: &str) -> El {
+    El::new("link")
+        .attr("href", format!("{}/{rel}", href(collection, id)))
+        .attr("rel", rel)
+}
+
+/// Query parameters of list calls (others the SDK may send, such as `follow`, are accepted).
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    pub search: Option<String>,
+    pub max: Option<i64>,
+    pub case_sensitive: Option<String>,
+}
+
+/// `?next_run=true`, `?force=true`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Flags {
+    pub next_run: Option<String>,
+    pub force: Option<String>,
+}
+
+/// Dates as the SDK reads them: `2024-05-06T10:20:00.123Z`.
+pub fn date(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+pub fn flag(value: &Option<String>) -> bool {
+    value
+        .as_deref()
+        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}

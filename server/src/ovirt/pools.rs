@@ -1,0 +1,212 @@
+//! `/vmpools`: a pool of stateless VMs made from a template. The pool's own configuration (what its
+//! VMs get) is the `<vm>` element inside `<vm_pool>`. `type` takes oVirt's pool type (`automatic`;
+//! Vireo has no manual pools) or, as SPEC §7 asks, the pool's "Optimized for"
+//! (`server|desktop|high_performance`), which `<vm><type>` also sets.
+
+use super::fault::Fault;
+use super::read::Obj;
+use super::vm_base::{config_elements, BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS};
+use super::vms::{apply_request, save_draft, search_ids, VmRequest};
+use super::xml::El;
+use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, reference, refs};
+use super::{require_admin, ListParams};
+use crate::repository::{ApiCollection, ConfigRecord};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Extension;
+use uuid::Uuid;
+use vireo_app::domain::draft::{ConfigKind, VmDraft};
+use vireo_app::domain::vm_config::OptimizedFor;
+use vireo_app::models::CurrentUser;
+
+const ELEMENTS: &[&str] = &[
+    "name",
+    "description",
+    "cluster",
+    "template",
+    "size",
+    "prestarted_vms",
+    "max_user_vms",
+    "type",
+    "stateful",
+    "soundcard_enabled",
+    "vm",
+    // Read-only or engine-only settings a GET returns.
+    "auto_storage_select",
+    "use_latest_template_version",
+    "link",
+    "comment",
+    "display",
+];
+
+fn pool_element(rec: &ConfigRecord) -> El {
+    let mut p = object("vm_pool", "vmpools", rec.id)
+        .text("name", &rec.name)
+        .text("description", &rec.description)
+        .text("max_user_vms", 1)
+        .text("prestarted_vms", rec.prestarted)
+        .text("size", rec.size)
+        .text("soundcard_enabled", rec.config.soundcard_enabled)
+        .text("stateful", false)
+        .text("type", "automatic");
+    if let Some(c) = rec.cluster_id {
+        p = p.child(reference("cluster", "clusters", c));
+    }
+    if let Some(t) = rec.template_id {
+        p = p.child(reference("template", "templates", t));
+    }
+    p.child(El::new("vm").children(config_elements(&rec.config, "x86_64")))
+}
+
+pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
+    let ids = search_ids(&state, ApiCollection::Pools, &p).await?;
+    let records = state.repo.config_records(ConfigKind::Pool, &ids).await?;
+    Ok(ok(El::new("vm_pools").children(records.iter().map(pool_element))))
+}
+
+async fn record(state: &AppState, id: Uuid) -> Result<ConfigRecord, Fault> {
+    state
+        .repo
+        .config_record(ConfigKind::Pool, id)
+        .await?
+        .ok_or_else(|| Fault::not_found(&format!("pool {id}")))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
+    let id = parse_id(&id, "pool")?;
+    Ok(ok(pool_element(&record(&state, id).await?)))
+}
+
+/// The pool request: its own fields into the draft, its configuration as a `VmRequest`.
+async fn read_pool(state: &AppState, obj: &Obj<'_>, draft: &mut VmDraft) -> Result<VmRequest, Fault> {
+    obj.allow(ELEMENTS)?;
+    let mut base = match obj.get("vm")? {
+        Some(vm) => {
+            vm.allow(&[BASE_ELEMENTS, IGNORED_ELEMENTS].concat())?;
+            BasePatch::read(&vm)?
+        }
+        None => BasePatch::default(),
+    };
+    match obj
+        .one_of(
+            "type",
+            &["automatic", "manual", "server", "desktop", "high_performance"],
+        )?
+        .as_deref()
+    {
+        Some("manual") => {
+            return Err(Fault::invalid(
+                "vm_pool/type",
+                "Vireo pools are automatic (each VM goes back to the pool when shut down)",
+            ))
+        }
+        Some(t) if t != "automatic" => base.optimized_for = OptimizedFor::parse(t),
+        _ => {}
+    }
+    if obj.bool("stateful")? == Some(true) {
+        return Err(Fault::invalid(
+            "vm_pool/stateful",
+            "a pool's VMs are stateless in Vireo",
+        ));
+    }
+    if let Some(s) = obj.bool("soundcard_enabled")? {
+        base.soundcard = Some(s);
+    }
+    if let Some(size) = obj.u32("size")? {
+        draft.pool_size = size;
+    }
+    if let Some(n) = obj.u32("prestarted_vms")? {
+        draft.prestarted = n;
+    }
+    obj.u32("max_user_vms")?;
+    let cluster = match obj.reference("cluster")? {
+        Some(r) => Some(refs::cluster(state, &r).await?),
+        None => None,
+    };
+    let template = match obj.reference("template")? {
+        Some(r) => Some(refs::template(state, &r).await?),
+        None => None,
+    };
+    let hosts = match &base.placement_hosts {
+        Some(list) => Some(refs::hosts(state, list).await?),
+        None => None,
+    };
+    Ok(VmRequest {
+        name: obj.text("name")?,
+        description: obj.text("description")?,
+        cluster,
+        template,
+        hosts,
+        base,
+        ..VmRequest::default()
+    })
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    body: Body,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let node = read_body(body).await?;
+    let obj = expect_root(&node, "vm_pool")?;
+    // The template decides the starting configuration, so read the request into a scratch draft
+    // first, then start from the template's.
+    let mut scratch = VmDraft::new(ConfigKind::Pool, Default::default());
+    let req = read_pool(&state, &obj, &mut scratch).await?;
+    let mut missing = Vec::new();
+    if req.name.as_deref().is_none_or(str::is_empty) {
+        missing.push("name");
+    }
+    if req.cluster.is_none() {
+        missing.push("cluster");
+    }
+    if req.template.is_none() {
+        missing.push("template");
+    }
+    if !missing.is_empty() {
+        return Err(Fault::incomplete("VmPool", &missing, "add"));
+    }
+    let mut draft = state.service.new_draft_impl(ConfigKind::Pool, req.template).await?;
+    draft.pool_size = scratch.pool_size;
+    draft.prestarted = scratch.prestarted;
+    apply_request(&state, &mut draft, req, false).await?;
+    let id = save_draft(&state, &user, draft, false).await?;
+    Ok(created(pool_element(&record(&state, id).await?)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let id = parse_id(&id, "pool")?;
+    let node = read_body(body).await?;
+    let obj = expect_root(&node, "vm_pool")?;
+    let mut draft = state.service.load_draft_impl(ConfigKind::Pool, id).await?.draft;
+    let req = read_pool(&state, &obj, &mut draft).await?;
+    if req.template.is_some_and(|t| Some(t) != draft.template_id) {
+        return Err(Fault::invalid(
+            "vm_pool/template",
+            "a pool's template cannot be changed",
+        ));
+    }
+    apply_request(&state, &mut draft, req, false).await?;
+    let id = save_draft(&state, &user, draft, false).await?;
+    Ok(ok(pool_element(&record(&state, id).await?)))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let id = parse_id(&id, "pool")?;
+    state.service.remove_pool_impl(&user, id).await?;
+    Ok(action_complete())
+}

@@ -1,0 +1,53 @@
+//! `GET /ovirt-engine/api`: product information (API version 4.5, which clients such as Ansible's
+//! `engine_version()` read), the Blank template, a summary, and who is logged in.
+
+use super::xml::El;
+use super::{date, link_to, ok, reference, Fault, API};
+use crate::config_service::BLANK_TEMPLATE;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use axum::Extension;
+use vireo_app::models::CurrentUser;
+
+const COLLECTIONS: [&str; 6] = ["clusters", "hosts", "instancetypes", "templates", "vmpools", "vms"];
+
+pub async fn get_root(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+) -> Result<Response, Fault> {
+    let s = state.repo.api_summary().await?;
+    let counts = |tag: &str, active: i64, total: i64| El::new(tag).text("active", active).text("total", total);
+    let mut api = El::new("api");
+    for c in COLLECTIONS {
+        api = api.child(link_to(&format!("{API}/{c}"), c));
+        if matches!(c, "vms" | "hosts" | "templates" | "clusters") {
+            api = api.child(link_to(&format!("{API}/{c}?search={{query}}"), &format!("{c}/search")));
+        }
+    }
+    let api = api
+        .child(
+            El::new("product_info")
+                .text("name", "Vireo")
+                .text("vendor", "Vireo")
+                .child(
+                    El::new("version")
+                        .text("build", 0)
+                        .text("full_version", format!("4.5.0-vireo-{}", env!("CARGO_PKG_VERSION")))
+                        .text("major", 4)
+                        .text("minor", 5)
+                        .text("revision", 0),
+                ),
+        )
+        .child(El::new("special_objects").child(reference("blank_template", "templates", BLANK_TEMPLATE)))
+        .child(
+            El::new("summary")
+                .child(counts("hosts", s.hosts_up, s.hosts))
+                .child(counts("users", s.users, s.users))
+                .child(counts("vms", s.vms_up, s.vms)),
+        )
+        .text("time", date(time::OffsetDateTime::now_utc()))
+        .child(reference("authenticated_user", "users", user.id))
+        .child(reference("effective_user", "users", user.id));
+    Ok(ok(api))
+}

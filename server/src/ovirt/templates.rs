@@ -1,0 +1,135 @@
+//! `/templates`: a template is a named configuration (`VmBase`) VMs and pools start from. Add takes
+//! the configuration of `<vm id=…/>` when given (oVirt's "make template from VM"), else Blank's;
+//! explicit elements override either. Blank is built in: it can be read, not changed or removed.
+
+use super::fault::Fault;
+use super::vm_base::config_elements;
+use super::vms::{apply_request, read_request, save_draft, search_ids};
+use super::xml::El;
+use super::{action_complete, created, date, expect_root, object, ok, parse_id, read_body, reference, refs};
+use super::{require_admin, ListParams};
+use crate::repository::{ApiCollection, ConfigRecord};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Extension;
+use uuid::Uuid;
+use vireo_app::domain::draft::{ConfigKind, VmDraft};
+use vireo_app::models::CurrentUser;
+
+const IDENTITY: &[&str] = &["name", "description", "cluster", "vm"];
+const READ_ONLY: &[&str] = &["version", "creation_time"];
+
+fn template_element(rec: &ConfigRecord) -> El {
+    let mut t = object("template", "templates", rec.id)
+        .text("name", &rec.name)
+        .text("description", &rec.description)
+        .children(config_elements(&rec.config, "x86_64"))
+        .text("creation_time", date(rec.created_at))
+        .text("status", "ok")
+        .child(
+            El::new("version")
+                .text("version_name", "base version")
+                .text("version_number", 1)
+                .child(reference("base_template", "templates", rec.id)),
+        );
+    if let Some(c) = rec.cluster_id {
+        t = t.child(reference("cluster", "clusters", c));
+    }
+    t
+}
+
+pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
+    let ids = search_ids(&state, ApiCollection::Templates, &p).await?;
+    let records = state.repo.config_records(ConfigKind::Template, &ids).await?;
+    Ok(ok(El::new("templates").children(records.iter().map(template_element))))
+}
+
+async fn record(state: &AppState, id: Uuid) -> Result<ConfigRecord, Fault> {
+    state
+        .repo
+        .config_record(ConfigKind::Template, id)
+        .await?
+        .ok_or_else(|| Fault::not_found(&format!("template {id}")))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
+    let id = parse_id(&id, "template")?;
+    Ok(ok(template_element(&record(&state, id).await?)))
+}
+
+async fn save(state: &AppState, user: &CurrentUser, draft: VmDraft) -> Result<ConfigRecord, Fault> {
+    let id = save_draft(state, user, draft, false).await?;
+    record(state, id).await
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    body: Body,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let node = read_body(body).await?;
+    let obj = expect_root(&node, "template")?;
+    let req = read_request(&state, &obj, IDENTITY, READ_ONLY).await?;
+    if req.name.as_deref().is_none_or(str::is_empty) {
+        return Err(Fault::incomplete("Template", &["name"], "add"));
+    }
+    let mut draft = state.service.new_draft_impl(ConfigKind::Template, None).await?;
+    if let Some(source) = obj.reference("vm")? {
+        let vm_id = refs::vm(&state, &source).await?;
+        let vm = state
+            .repo
+            .config_record(ConfigKind::Vm, vm_id)
+            .await?
+            .ok_or_else(|| Fault::not_found(&format!("VM {vm_id}")))?;
+        // A template made from a VM: its configuration without what belongs to the VM's host (its
+        // host, host CPUs and host NUMA cells), which every VM made from it would otherwise share.
+        draft.config = vm.config.clone();
+        draft.config.placement_hosts.clear();
+        draft.config.cpu_pinning.clear();
+        draft.config.emulator_pin = None;
+        draft.config.io_thread_pins.clear();
+        for node in &mut draft.config.numa_nodes {
+            node.host_nodes.clear();
+        }
+        draft.applied_profile = draft.config.optimized_for;
+        draft.cluster_id = vm.cluster_id;
+    }
+    apply_request(&state, &mut draft, req, false).await?;
+    Ok(created(template_element(&save(&state, &user, draft).await?)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let id = parse_id(&id, "template")?;
+    let node = read_body(body).await?;
+    let obj = expect_root(&node, "template")?;
+    let req = read_request(&state, &obj, IDENTITY, READ_ONLY).await?;
+    if obj.get("vm")?.is_some() {
+        return Err(Fault::invalid(
+            "template/vm",
+            "a template's source VM only matters when adding it",
+        ));
+    }
+    let mut draft = state.service.load_draft_impl(ConfigKind::Template, id).await?.draft;
+    apply_request(&state, &mut draft, req, false).await?;
+    Ok(ok(template_element(&save(&state, &user, draft).await?)))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+) -> Result<Response, Fault> {
+    require_admin(&user)?;
+    let id = parse_id(&id, "template")?;
+    state.service.remove_template_impl(&user, id).await?;
+    Ok(action_complete())
+}

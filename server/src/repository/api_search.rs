@@ -1,0 +1,241 @@
+//! The REST API's `?search=` (oVirt's query language, parsed in `vireo_app::domain::ovirt_search`)
+//! as SQL: which ids match, in order, one page. Fields map to fixed expressions; values are bound.
+
+use super::{internal, Repository};
+use sqlx::{Postgres, QueryBuilder};
+use uuid::Uuid;
+use vireo_app::domain::ovirt_search::{Condition, OvirtQuery};
+use vireo_app::error::AppError;
+
+/// The collections the API lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiCollection {
+    Vms,
+    Templates,
+    Pools,
+    Clusters,
+    Hosts,
+    InstanceTypes,
+}
+
+struct ApiSql {
+    from: &'static str,
+    id: &'static str,
+    /// Search/sort field → SQL expression; the first is the default sort.
+    fields: &'static [(&'static str, &'static str)],
+}
+
+impl ApiCollection {
+    fn sql(self) -> ApiSql {
+        match self {
+            Self::Vms => ApiSql {
+                from: "vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
+                       LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id",
+                id: "v.id",
+                fields: &[
+                    ("name", "v.name"),
+                    ("description", "v.description"),
+                    ("status", "v.status"),
+                    ("cluster", "c.name"),
+                    ("host", "h.name"),
+                    ("type", "v.optimized_for"),
+                    ("template", "t.name"),
+                    ("pool", "p.name"),
+                    ("os", "v.os_type"),
+                    ("id", "v.id::text"),
+                ],
+            },
+            Self::Templates => ApiSql {
+                from: "templates t LEFT JOIN clusters c ON c.id = t.cluster_id",
+                id: "t.id",
+                fields: &[
+                    ("name", "t.name"),
+                    ("description", "t.description"),
+                    ("cluster", "c.name"),
+                    ("type", "t.optimized_for"),
+                    ("id", "t.id::text"),
+                ],
+            },
+            Self::Pools => ApiSql {
+                from: "vm_pools p JOIN clusters c ON c.id = p.cluster_id JOIN templates t ON t.id = p.template_id",
+                id: "p.id",
+                fields: &[
+                    ("name", "p.name"),
+                    ("description", "p.description"),
+                    ("cluster", "c.name"),
+                    ("template", "t.name"),
+                    ("type", "p.optimized_for"),
+                    ("id", "p.id::text"),
+                ],
+            },
+            Self::Clusters => ApiSql {
+                from: "clusters c",
+                id: "c.id",
+                fields: &[
+                    ("name", "c.name"),
+                    ("description", "c.description"),
+                    ("id", "c.id::text"),
+                ],
+            },
+            Self::Hosts => ApiSql {
+                from: "hosts h JOIN clusters c ON c.id = h.cluster_id",
+                id: "h.id",
+                fields: &[
+                    ("name", "h.name"),
+                    ("status", "h.status"),
+                    ("cluster", "c.name"),
+                    ("address", "h.uri"),
+                    ("id", "h.id::text"),
+                ],
+            },
+            Self::InstanceTypes => ApiSql {
+                from: "instance_types i",
+                id: "i.id",
+                fields: &[
+                    ("name", "i.name"),
+                    ("description", "i.description"),
+                    ("id", "i.id::text"),
+                ],
+            },
+        }
+    }
+
+    /// What `?search=` accepts for this collection.
+    pub fn fields(self) -> Vec<&'static str> {
+        self.sql().fields.iter().map(|(f, _)| *f).collect()
+    }
+}
+
+/// `*` → `%`, with LIKE's own wildcards escaped.
+fn like_pattern(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+        .replace('*', "%")
+}
+
+fn push_condition(qb: &mut QueryBuilder<'_, Postgres>, expr: &str, c: &Condition, case_sensitive: bool) {
+    // NULL (a VM without a host) is "not equal" to anything, so negations match it.
+    qb.push(if c.negated { "NOT coalesce(" } else { "coalesce(" });
+    match (c.has_wildcard(), case_sensitive) {
+        (true, true) => qb.push(expr).push(" LIKE ").push_bind(like_pattern(&c.value)),
+        (true, false) => qb.push(expr).push(" ILIKE ").push_bind(like_pattern(&c.value)),
+        (false, true) => qb.push(expr).push(" = ").push_bind(c.value.clone()),
+        (false, false) => qb
+            .push("lower(")
+            .push(expr)
+            .push(") = lower(")
+            .push_bind(c.value.clone())
+            .push(")"),
+    };
+    qb.push(", false)");
+}
+
+impl Repository {
+    /// Ids matching `q` (fields already checked against `c.fields()`), sorted, at most `max`.
+    pub async fn api_search(
+        &self,
+        c: ApiCollection,
+        q: &OvirtQuery,
+        max: Option<u32>,
+        case_sensitive: bool,
+    ) -> Result<Vec<Uuid>, AppError> {
+        let sql = c.sql();
+        let expr = |field: &str| sql.fields.iter().find(|(f, _)| *f == field).map(|(_, e)| *e);
+        let mut qb = QueryBuilder::new(format!("SELECT {} FROM {} WHERE ", sql.id, sql.from));
+        if q.any_of.is_empty() {
+            qb.push("true");
+        }
+        for (i, group) in q.any_of.iter().enumerate() {
+            qb.push(if i > 0 { " OR (" } else { "(" });
+            for (j, cond) in group.iter().enumerate() {
+                if j > 0 {
+                    qb.push(" AND ");
+                }
+                match expr(&cond.field) {
+                    Some(e) => push_condition(&mut qb, e, cond, case_sensitive),
+                    None => {
+                        qb.push("false");
+                    }
+                }
+            }
+            qb.push(")");
+        }
+        let (sort, desc) = q
+            .sort
+            .as_ref()
+            .and_then(|(f, d)| expr(f).map(|e| (e, *d)))
+            .unwrap_or((sql.fields[0].1, false));
+        qb.push(format!(
+            " ORDER BY {sort} {} NULLS LAST, {}",
+            if desc { "DESC" } else { "ASC" },
+            sql.id
+        ));
+        if let Some(max) = max {
+            qb.push(" LIMIT ").push_bind(i64::from(max));
+            if let Some(page) = q.page {
+                qb.push(" OFFSET ")
+                    .push_bind(i64::from(page.saturating_sub(1)) * i64::from(max));
+            }
+        }
+        qb.build_query_scalar().fetch_all(&self.pool).await.map_err(internal)
+    }
+}
+
+/// The API root's summary: up and total hosts and VMs, and users.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ApiSummary {
+    pub hosts_up: i64,
+    pub hosts: i64,
+    pub vms_up: i64,
+    pub vms: i64,
+    pub users: i64,
+}
+
+impl Repository {
+    pub async fn api_summary(&self) -> Result<ApiSummary, AppError> {
+        let (hosts_up, hosts, vms_up, vms, users): (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM hosts WHERE status = 'up'), (SELECT count(*) FROM hosts),
+                    (SELECT count(*) FROM vms WHERE status = 'up'), (SELECT count(*) FROM vms),
+                    (SELECT count(*) FROM users)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(internal)?;
+        Ok(ApiSummary {
+            hosts_up,
+            hosts,
+            vms_up,
+            vms,
+            users,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_become_like_patterns_and_like_syntax_is_literal() {
+        assert_eq!(like_pattern("hp*"), "hp%");
+        assert_eq!(like_pattern("50%_off*"), "50\\%\\_off%");
+        assert_eq!(like_pattern("a\\b"), "a\\\\b");
+    }
+
+    #[test]
+    fn every_collection_sorts_by_name_first() {
+        for c in [
+            ApiCollection::Vms,
+            ApiCollection::Templates,
+            ApiCollection::Pools,
+            ApiCollection::Clusters,
+            ApiCollection::Hosts,
+            ApiCollection::InstanceTypes,
+        ] {
+            assert_eq!(c.fields()[0], "name");
+            assert!(c.fields().contains(&"id"));
+        }
+    }
+}

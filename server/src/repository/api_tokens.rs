@@ -1,0 +1,50 @@
+//! Bearer tokens of the oVirt-compatible API, stored as SHA-256 hashes.
+
+use super::{internal, Repository, UserRecord};
+use time::OffsetDateTime;
+use uuid::Uuid;
+use vireo_app::error::AppError;
+
+impl Repository {
+    /// Stores a new token (and drops expired ones, so the table stays small without a sweeper).
+    pub async fn insert_api_token(
+        &self,
+        hash: &[u8],
+        user_id: Uuid,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM api_tokens WHERE expires_at < now()")
+            .execute(&self.pool)
+            .await
+            .map_err(internal)?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(hash)
+            .bind(user_id)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)
+            .map(|_| ())
+    }
+
+    /// The user a live token belongs to.
+    pub async fn api_token_user(&self, hash: &[u8]) -> Result<Option<UserRecord>, AppError> {
+        sqlx::query_as(
+            "SELECT u.id, u.username, u.password_hash, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.expires_at > now()",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)
+    }
+
+    pub async fn delete_api_token(&self, hash: &[u8]) -> Result<bool, AppError> {
+        sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
+            .bind(hash)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)
+            .map(|r| r.rows_affected() > 0)
+    }
+}
