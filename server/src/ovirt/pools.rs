@@ -121,24 +121,13 @@ async fn read_pool(state: &AppState, obj: &Obj<'_>, draft: &mut VmDraft) -> Resu
         draft.prestarted = n;
     }
     obj.u32("max_user_vms")?;
-    let cluster = match obj.reference("cluster")? {
-        Some(r) => Some(refs::cluster(state, &r).await?),
-        None => None,
-    };
-    let template = match obj.reference("template")? {
-        Some(r) => Some(refs::template(state, &r).await?),
-        None => None,
-    };
-    let hosts = match &base.placement_hosts {
-        Some(list) => Some(refs::hosts(state, list).await?),
-        None => None,
-    };
+    let refs = refs::object_refs(state, obj, &base).await?;
     Ok(VmRequest {
         name: obj.text("name")?,
         description: obj.text("description")?,
-        cluster,
-        template,
-        hosts,
+        cluster: refs.cluster,
+        template: refs.template,
+        hosts: refs.hosts,
         base,
         ..VmRequest::default()
     })

@@ -1,7 +1,8 @@
 //! Resolving `<cluster id=…/>` / `<cluster><name>…</name></cluster>` references to ids.
 
 use super::fault::Fault;
-use super::read::Ref;
+use super::read::{Obj, Ref};
+use super::vm_base::BasePatch;
 use crate::state::AppState;
 use uuid::Uuid;
 use vireo_app::domain::draft::ConfigKind;
@@ -74,4 +75,34 @@ pub async fn vm(state: &AppState, r: &Ref) -> Result<Uuid, Fault> {
             ids.first().copied().ok_or_else(|| missing("VM", r))
         }
     }
+}
+
+/// The references an object request may carry, each resolved when present.
+pub struct ObjectRefs {
+    pub cluster: Option<Uuid>,
+    pub template: Option<Uuid>,
+    pub instance_type: Option<Uuid>,
+    /// `placement_policy/hosts`.
+    pub hosts: Option<Vec<Uuid>>,
+}
+
+pub async fn object_refs(state: &AppState, obj: &Obj<'_>, base: &BasePatch) -> Result<ObjectRefs, Fault> {
+    Ok(ObjectRefs {
+        cluster: match obj.reference("cluster")? {
+            Some(r) => Some(cluster(state, &r).await?),
+            None => None,
+        },
+        template: match obj.reference("template")? {
+            Some(r) => Some(template(state, &r).await?),
+            None => None,
+        },
+        instance_type: match obj.reference("instance_type")? {
+            Some(r) => Some(instance_type(state, &r).await?),
+            None => None,
+        },
+        hosts: match &base.placement_hosts {
+            Some(list) => Some(hosts(state, list).await?),
+            None => None,
+        },
+    })
 }

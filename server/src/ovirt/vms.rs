@@ -186,29 +186,14 @@ pub async fn read_request(
     let known: Vec<&str> = [identity, BASE_ELEMENTS, IGNORED_ELEMENTS, ignored].concat();
     obj.allow(&known)?;
     let base = BasePatch::read(obj)?;
-    let cluster = match obj.reference("cluster")? {
-        Some(r) => Some(refs::cluster(state, &r).await?),
-        None => None,
-    };
-    let template = match obj.reference("template")? {
-        Some(r) => Some(refs::template(state, &r).await?),
-        None => None,
-    };
-    let instance_type = match obj.reference("instance_type")? {
-        Some(r) => Some(refs::instance_type(state, &r).await?),
-        None => None,
-    };
-    let hosts = match &base.placement_hosts {
-        Some(list) => Some(refs::hosts(state, list).await?),
-        None => None,
-    };
+    let refs = refs::object_refs(state, obj, &base).await?;
     Ok(VmRequest {
         name: obj.text("name")?,
         description: obj.text("description")?,
-        cluster,
-        template,
-        instance_type,
-        hosts,
+        cluster: refs.cluster,
+        template: refs.template,
+        instance_type: refs.instance_type,
+        hosts: refs.hosts,
         base,
     })
 }
@@ -458,19 +443,23 @@ fn find_node(rec: &ConfigRecord, nid: &str) -> Result<u32, Fault> {
         .ok_or_else(|| Fault::not_found(&format!("NUMA node {nid} of VM {}", rec.name)))
 }
 
+/// Node `index` of the VM as the API shows it.
+fn node_element(rec: &ConfigRecord, index: u32) -> Result<El, Fault> {
+    let cfg = numa_config(rec);
+    cfg.numa_nodes
+        .iter()
+        .find(|n| n.index == index)
+        .map(|node| numa_element(rec.id, cfg, node))
+        .ok_or_else(|| Fault::not_found(&format!("NUMA node {index} of VM {}", rec.name)))
+}
+
 pub async fn numa_node(
     State(state): State<AppState>,
     Path((id, nid)): Path<(String, String)>,
 ) -> Result<Response, Fault> {
     let rec = record(&state, &id).await?;
     let index = find_node(&rec, &nid)?;
-    let cfg = numa_config(&rec);
-    let node = cfg
-        .numa_nodes
-        .iter()
-        .find(|n| n.index == index)
-        .ok_or_else(|| Fault::not_found("NUMA node"))?;
-    Ok(ok(numa_element(rec.id, cfg, node)))
+    Ok(ok(node_element(&rec, index)?))
 }
 
 /// A `<vm_numa_node>` request: every part optional (the caller checks what an add needs).
@@ -595,13 +584,7 @@ pub async fn add_numa_node(
         Ok(())
     })
     .await?;
-    let cfg = numa_config(&rec);
-    let node = cfg
-        .numa_nodes
-        .iter()
-        .find(|n| n.index == index)
-        .ok_or_else(|| Fault::not_found("NUMA node"))?;
-    Ok(created(numa_element(rec.id, cfg, node)))
+    Ok(created(node_element(&rec, index)?))
 }
 
 pub async fn update_numa_node(
@@ -640,13 +623,7 @@ pub async fn update_numa_node(
         Ok(())
     })
     .await?;
-    let cfg = numa_config(&rec);
-    let node = cfg
-        .numa_nodes
-        .iter()
-        .find(|n| n.index == index)
-        .ok_or_else(|| Fault::not_found("NUMA node"))?;
-    Ok(ok(numa_element(rec.id, cfg, node)))
+    Ok(ok(node_element(&rec, index)?))
 }
 
 pub async fn remove_numa_node(
