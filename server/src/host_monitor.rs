@@ -11,13 +11,32 @@ pub async fn check_all(state: &AppState) {
     state.service.reconcile_all().await;
 }
 
+/// Reconciles every host on a tick, and a host at once when libvirt reports a lifecycle event
+/// there (a VM started, stopped or crashed — by Vireo or by anyone else).
 pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut events = state.hypervisor.take_lifecycle_events();
     loop {
         tokio::select! {
             _ = ticker.tick() => check_all(&state).await,
+            Some(uris) = next_events(&mut events) => state.service.reconcile_uris(&uris).await,
             _ = shutdown.changed() => break,
         }
     }
+}
+
+/// The hosts of the next burst of events: one reconcile per host however many events a start or
+/// stop emits. Never resolves without an event source.
+async fn next_events(
+    events: &mut Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
+) -> Option<std::collections::BTreeSet<String>> {
+    let Some(rx) = events else {
+        return std::future::pending().await;
+    };
+    let mut uris = std::collections::BTreeSet::from([rx.recv().await?]);
+    while let Ok(more) = rx.try_recv() {
+        uris.insert(more);
+    }
+    Some(uris)
 }

@@ -11,6 +11,8 @@ use uuid::Uuid;
 use vireo_app::domain::host_topology::HostTopology;
 use virt::connect::Connect;
 
+mod domain_events;
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HypervisorError {
     /// libvirt's own message, for the user.
@@ -58,6 +60,11 @@ pub trait Hypervisor: Send + Sync + 'static {
     async fn remove_domain(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
     /// Every domain on the host with its state.
     async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError>;
+    /// Host URIs announced as their domains change state (libvirt lifecycle events), for the one
+    /// consumer that reconciles them. `None` when events are unavailable or already taken.
+    fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+        None
+    }
 }
 
 /// What libvirt says a domain is doing, reduced to what Vireo shows.
@@ -144,37 +151,83 @@ impl Session<'_> {
 /// would otherwise hold the caller for minutes).
 const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 
-#[derive(Default)]
 pub struct LibvirtPool {
-    connections: Mutex<HashMap<String, Arc<Connect>>>,
+    /// Open connections by URI.
+    connections: Mutex<HashMap<String, OpenConnection>>,
     /// Handles of the domains Vireo defined, so later calls skip the by-UUID lookup (on the test
     /// driver that lookup costs as much as a third of a define + start).
     domains: Mutex<HashMap<(String, Uuid), virt::domain::Domain>>,
+    /// Where lifecycle events announce their host (when libvirt's event loop runs).
+    events: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    event_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<String>>>,
+}
+
+/// A host's connection, with its lifecycle-event registration when there is one.
+struct OpenConnection {
+    conn: Arc<Connect>,
+    watch: Option<std::os::raw::c_int>,
+}
+
+impl Default for LibvirtPool {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl LibvirtPool {
     pub fn new() -> Self {
         // libvirt prints every error to stderr by default; Vireo reports them itself.
         virt::error::clear_error_callback();
-        Self::default()
+        let (tx, rx) = if domain_events::start_event_loop() {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        Self {
+            connections: Mutex::default(),
+            domains: Mutex::default(),
+            events: tx,
+            event_rx: Mutex::new(rx),
+        }
     }
 
     fn connection(&self, uri: &str) -> Result<Arc<Connect>, HypervisorError> {
-        if let Some(conn) = self.lock().get(uri) {
-            if conn.is_alive().unwrap_or(false) {
-                return Ok(conn.clone());
+        if let Some(open) = self.lock().get(uri) {
+            if open.conn.is_alive().unwrap_or(false) {
+                return Ok(open.conn.clone());
             }
         }
+        self.forget(uri);
         let conn = Arc::new(Connect::open(Some(uri)).map_err(libvirt_error)?);
-        self.lock().insert(uri.to_string(), conn.clone());
+        // Without events the periodic reconcile still notices every change, only later.
+        let watch = self.events.as_ref().and_then(|tx| {
+            domain_events::watch_lifecycle(&conn, uri, tx.clone())
+                .inspect_err(|e| tracing::warn!(uri, error = %e, "no lifecycle events from this host"))
+                .ok()
+        });
+        self.lock().insert(
+            uri.to_string(),
+            OpenConnection {
+                conn: conn.clone(),
+                watch,
+            },
+        );
         Ok(conn)
     }
 
     fn forget(&self, uri: &str) {
-        self.lock().remove(uri);
+        let removed = self.lock().remove(uri);
+        if let Some(OpenConnection {
+            conn,
+            watch: Some(watch),
+        }) = removed
+        {
+            domain_events::unwatch(&conn, watch);
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Connect>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, OpenConnection>> {
         // A panic while holding the lock cannot leave the map inconsistent (single inserts/removes).
         self.connections.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -362,6 +415,10 @@ impl Hypervisor for SharedLibvirtPool {
                 Ok(out)
             })
             .await
+    }
+
+    fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+        self.0.event_rx.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     async fn allocate_pages(&self, uri: &str, size_kib: u64, per_cell: &[(u32, u64)]) -> Result<(), HypervisorError> {

@@ -22,6 +22,19 @@ impl VireoService {
         }
     }
 
+    /// Reconciles the hosts with these libvirt URIs (after lifecycle events there).
+    pub async fn reconcile_uris(&self, uris: &std::collections::BTreeSet<String>) {
+        let Ok(hosts) = self.repo.list_hosts().await else {
+            return;
+        };
+        for host in hosts
+            .iter()
+            .filter(|h| h.status != HostStatus::Maintenance && uris.contains(&h.uri))
+        {
+            self.reconcile_host(host).await;
+        }
+    }
+
     async fn system_event(&self, kind: &str, id: uuid::Uuid, name: &str, action: &str, ok: bool, message: String) {
         self.repo
             .record_event(NewEvent {

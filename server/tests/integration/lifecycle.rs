@@ -351,6 +351,36 @@ async fn high_availability_restarts_a_vm_destroyed_outside_vireo_but_not_one_vir
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn libvirt_lifecycle_events_name_the_host_at_once() {
+    let app = app().await;
+    let mut events = app
+        .state
+        .hypervisor
+        .take_lifecycle_events()
+        .expect("libvirt's event loop runs");
+    assert!(app.state.hypervisor.take_lifecycle_events().is_none(), "one consumer");
+    let actor = admin(&app).await;
+    let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
+    let svc = &app.state.service;
+    svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    // Stopped behind Vireo's back: the event, not a reconcile tick, tells Vireo which host to look at.
+    while events.try_recv().is_ok() {}
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    conn.lookup_domain_by_uuid_string(&id.to_string())
+        .unwrap()
+        .destroy()
+        .unwrap();
+    let uri = tokio::time::timeout(std::time::Duration::from_secs(2), events.recv())
+        .await
+        .expect("an event within 2 seconds")
+        .expect("the channel is open");
+    assert_eq!(uri, "test:///default");
+    svc.reconcile_uris(&std::collections::BTreeSet::from([uri])).await;
+    assert_eq!(status(&app, id).await, "down");
+    svc.remove_vm(&actor, id, true).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_host_that_goes_away_leaves_its_vms_unknown_until_it_returns() {
     let app = app().await;
