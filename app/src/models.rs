@@ -376,6 +376,14 @@ impl GridQuery {
     pub fn offset(&self) -> i64 {
         i64::from(self.page.saturating_sub(1)) * i64::from(self.page_size)
     }
+
+    /// The query as the database runs it: a server function can be called with any numbers, and a
+    /// page of a million rows is not a grid page.
+    pub fn within_limits(mut self) -> Self {
+        self.page = self.page.max(1);
+        self.page_size = self.page_size.clamp(1, PAGE_SIZES[PAGE_SIZES.len() - 1]);
+        self
+    }
 }
 
 /// One page of a grid plus the total that matches the search.

@@ -1,6 +1,8 @@
-//! The load benchmark's baseline (scripts/bench-grid.sh): a bare axum + sqlx endpoint that returns
-//! the same page of 100 VMs as Vireo's grid (filtered by type, sorted by name, total via
-//! `count(*) OVER ()`), with nothing else — no sessions, no auth, no search parsing.
+//! The load benchmark's baselines (scripts/bench-grid.sh): bare axum + sqlx endpoints that return
+//! the same page of 100 VMs as Vireo's grid (filtered by type, sorted by name, with the total), with
+//! nothing else — no sessions, no auth, no search parsing. `/grid` is the issue's reference (total
+//! via `count(*) OVER ()` in one query); `/grid2` uses Vireo's own strategy (the page query and an
+//! index-only count side by side), so Vireo's overhead over the same SQL is visible too.
 //! `DATABASE_URL=… BARE_ADDR=127.0.0.1:3951 cargo run --release --example bare_grid`
 
 use axum::extract::{Query, State};
@@ -14,6 +16,53 @@ use uuid::Uuid;
 struct Params {
     #[serde(rename = "type")]
     kind: String,
+}
+
+#[derive(Serialize, sqlx::FromRow)]
+struct PageRow {
+    id: Uuid,
+    name: String,
+    description: String,
+    status: String,
+    cluster_name: String,
+    host_name: Option<String>,
+    template_name: String,
+    pool_name: Option<String>,
+    optimized_for: Option<String>,
+    stateless: Option<bool>,
+    memory_mib: Option<i64>,
+    vcpus: Option<i32>,
+    next_run: bool,
+    uptime_secs: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Page {
+    rows: Vec<PageRow>,
+    total: i64,
+}
+
+async fn grid2(State(pool): State<PgPool>, Query(p): Query<Params>) -> Json<Page> {
+    let rows = sqlx::query_as::<_, PageRow>(
+        "SELECT v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
+                t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
+                v.next_run_config IS NOT NULL AS next_run,
+                CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs
+         FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
+              LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id
+         WHERE v.optimized_for = $1
+         ORDER BY v.name, v.id LIMIT 100",
+    )
+    .bind(&p.kind)
+    .fetch_all(&pool);
+    let total = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM vms v WHERE v.optimized_for = $1")
+        .bind(&p.kind)
+        .fetch_one(&pool);
+    let (rows, total) = tokio::join!(rows, total);
+    Json(Page {
+        rows: rows.unwrap_or_default(),
+        total: total.unwrap_or_default(),
+    })
 }
 
 #[derive(Serialize, sqlx::FromRow)]
@@ -63,7 +112,10 @@ async fn main() {
         .connect(&url)
         .await
         .expect("database");
-    let app = Router::new().route("/grid", get(grid)).with_state(pool);
+    let app = Router::new()
+        .route("/grid", get(grid))
+        .route("/grid2", get(grid2))
+        .with_state(pool);
     let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
     axum::serve(listener, app).await.expect("serve");
 }

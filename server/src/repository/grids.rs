@@ -1,6 +1,13 @@
 //! Server-side search, sort and paging for every grid. Sort columns and filter columns are fixed
-//! lists (never user text); search words and values are bound parameters. The total comes from
-//! `count(*) OVER ()` in the same query.
+//! lists (never user text); search words and values are bound parameters.
+//!
+//! The page and its total are two queries run side by side, not one with `count(*) OVER ()`: a
+//! window count makes PostgreSQL join and read every matching row before it can stop at the page,
+//! while a page query alone stops after `LIMIT` rows of the (filter, sort) index and the count,
+//! without the display joins, is an index-only scan. At 10,000 VMs that is ~1 ms + ~0.6 ms instead
+//! of ~15 ms (EXPLAIN ANALYZE, type filter, sorted by name). The two run outside one transaction, so
+//! under concurrent writes the total can differ from the page by the rows changed in between; the
+//! next live refresh corrects it.
 
 use super::{internal, Repository};
 use sqlx::types::Json;
@@ -16,10 +23,13 @@ use vireo_app::models::{
 
 /// How one grid maps search and sort onto SQL.
 struct GridSql {
-    /// The select list (without the total, which is added).
+    /// The select list.
     columns: &'static str,
-    /// `FROM …` with joins, no WHERE.
-    from: &'static str,
+    /// The grid's own table and alias (`vms v`).
+    base: &'static str,
+    /// Joined tables: (alias, `JOIN …` clause). The page query takes them all; the count takes only
+    /// those its WHERE refers to.
+    joins: &'static [(&'static str, &'static str)],
     /// The row's id, for finding the page that holds a selected row.
     id: &'static str,
     /// Columns free words are matched against.
@@ -85,6 +95,40 @@ fn push_where(
     }
 }
 
+impl GridSql {
+    /// `base` plus the joins whose alias `needed` asks for.
+    fn tables(&self, needed: impl Fn(&str) -> bool) -> String {
+        let mut from = self.base.to_string();
+        for (alias, join) in self.joins {
+            if needed(alias) {
+                from.push(' ');
+                from.push_str(join);
+            }
+        }
+        from
+    }
+
+    fn page_tables(&self) -> String {
+        self.tables(|_| true)
+    }
+
+    /// Only the joins the search's columns come from (an unused inner join on a NOT NULL foreign
+    /// key never changes the count).
+    fn count_tables(&self, search: &Search) -> String {
+        let mut exprs: Vec<&str> = Vec::new();
+        if !search.words.is_empty() {
+            exprs.extend(self.words);
+        }
+        for (field, _) in &search.terms {
+            exprs.extend(self.terms.iter().filter(|(f, _, _)| f == field).map(|(_, e, _)| *e));
+        }
+        self.tables(|alias| {
+            let prefix = format!("{alias}.");
+            exprs.iter().any(|e| e.contains(&prefix))
+        })
+    }
+}
+
 fn order_by(grid: &GridSql, q: &GridQuery) -> String {
     let sort = grid
         .sorts
@@ -105,17 +149,36 @@ fn build<'a>(
     search: &'a Search,
     scope: Option<(&'static str, Uuid)>,
 ) -> QueryBuilder<'a, Postgres> {
-    let mut qb = QueryBuilder::new(format!(
-        "SELECT {}, count(*) OVER () AS total FROM {}",
-        grid.columns, grid.from
-    ));
+    let mut qb = QueryBuilder::new(format!("SELECT {} FROM {}", grid.columns, grid.page_tables()));
     push_where(&mut qb, grid, search, scope);
     qb.push(" ORDER BY ").push(order_by(grid, q));
-    qb.push(" LIMIT ")
-        .push_bind(i64::from(q.page_size))
-        .push(" OFFSET ")
-        .push_bind(q.offset());
+    // LIMIT and OFFSET are written as numbers (they are integers from GridQuery, never text): bound,
+    // their unknown values make PostgreSQL's generic plan look costlier than a custom one, so it
+    // re-plans the five-table query on every execution (~2 ms, more than running it).
+    qb.push(format_args!(" LIMIT {} OFFSET {}", q.page_size, q.offset()));
     qb
+}
+
+/// One page of rows and the total under the search, queried side by side.
+async fn fetch_page<R>(
+    pool: &sqlx::PgPool,
+    grid: &GridSql,
+    q: &GridQuery,
+    search: &Search,
+    scope: Option<(&'static str, Uuid)>,
+) -> Result<(Vec<R>, i64), AppError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let mut page_qb = build(grid, q, search, scope);
+    let mut count_qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", grid.count_tables(search)));
+    push_where(&mut count_qb, grid, search, scope);
+    let (rows, total) = tokio::try_join!(
+        page_qb.build_query_as::<R>().fetch_all(pool),
+        count_qb.build_query_scalar::<i64>().fetch_one(pool),
+    )
+    .map_err(internal)?;
+    Ok((rows, total))
 }
 
 /// The page (under this search and sort) that holds row `focus`, if it matches at all.
@@ -130,7 +193,7 @@ async fn focus_page(
         "SELECT rn FROM (SELECT {} AS fid, row_number() OVER (ORDER BY {}) AS rn FROM {}",
         grid.id,
         order_by(grid, q),
-        grid.from
+        grid.page_tables()
     ));
     push_where(&mut qb, grid, search, None);
     qb.push(") ranked WHERE fid = ").push_bind(focus);
@@ -138,9 +201,9 @@ async fn focus_page(
     Ok(rn.map(|rn| ((rn - 1) / i64::from(q.page_size.max(1))) as u32 + 1))
 }
 
-/// `q` with its page moved to the one holding `q.focus`, when there is a focus.
+/// `q` within the grid limits, its page moved to the one holding `q.focus` when there is a focus.
 async fn focused(pool: &sqlx::PgPool, grid: &GridSql, q: &GridQuery, search: &Search) -> Result<GridQuery, AppError> {
-    let mut q = q.clone();
+    let mut q = q.clone().within_limits();
     if let Some(focus) = q.focus.take() {
         if let Some(page) = focus_page(pool, grid, &q, search, focus).await? {
             q.page = page;
@@ -154,8 +217,13 @@ const VMS: GridSql = GridSql {
                     t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
                     v.next_run_config IS NOT NULL AS next_run,
                     CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs",
-            from: "vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
-                  LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id",
+    base: "vms v",
+    joins: &[
+        ("c", "JOIN clusters c ON c.id = v.cluster_id"),
+        ("t", "JOIN templates t ON t.id = v.template_id"),
+        ("h", "LEFT JOIN hosts h ON h.id = v.host_id"),
+        ("p", "LEFT JOIN vm_pools p ON p.id = v.pool_id"),
+    ],
             id: "v.id",
     words: &["v.name", "v.description"],
     terms: &[
@@ -198,17 +266,35 @@ struct VmGridRow {
     vcpus: Option<i32>,
     next_run: bool,
     uptime_secs: Option<i64>,
-    total: i64,
+}
+
+fn vm_row(r: VmGridRow) -> VmRow {
+    VmRow {
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        status: r.status,
+        cluster_name: r.cluster_name,
+        host_name: r.host_name,
+        template_name: r.template_name,
+        pool_name: r.pool_name,
+        optimized_for: profile(r.optimized_for.as_deref()),
+        stateless: r.stateless.unwrap_or(false),
+        memory_mib: r.memory_mib.unwrap_or(0),
+        vcpus: r.vcpus.unwrap_or(0),
+        next_run: r.next_run,
+        uptime_secs: r.uptime_secs,
+    }
 }
 
 fn profile(text: Option<&str>) -> OptimizedFor {
     text.and_then(OptimizedFor::parse).unwrap_or_default()
 }
 
-fn page<T>(rows: Vec<T>, total: Option<i64>, q: &GridQuery) -> GridPage<T> {
+fn page<T>(rows: Vec<T>, total: i64, q: &GridQuery) -> GridPage<T> {
     GridPage {
         rows,
-        total: total.unwrap_or(0),
+        total,
         page: q.page,
         page_size: q.page_size,
     }
@@ -217,58 +303,27 @@ fn page<T>(rows: Vec<T>, total: Option<i64>, q: &GridQuery) -> GridPage<T> {
 impl Repository {
     pub async fn vm_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<VmRow>, AppError> {
         let q = focused(&self.pool, &VMS, q, search).await?;
-        self.vm_rows(&q, search, None).await
+        let (rows, total) = fetch_page::<VmGridRow>(&self.pool, &VMS, &q, search, None).await?;
+        Ok(page(rows.into_iter().map(vm_row).collect(), total, &q))
     }
 
     /// One VM as its grid row.
     pub async fn vm_grid_row(&self, id: Uuid) -> Result<Option<VmRow>, AppError> {
         let q = GridQuery::new("name");
-        Ok(self
-            .vm_rows(&q, &Search::default(), Some(("v.id", id)))
-            .await?
-            .rows
-            .pop())
-    }
-
-    async fn vm_rows(
-        &self,
-        q: &GridQuery,
-        search: &Search,
-        scope: Option<(&'static str, Uuid)>,
-    ) -> Result<GridPage<VmRow>, AppError> {
-        let rows: Vec<VmGridRow> = build(&VMS, q, search, scope)
+        let row: Option<VmGridRow> = build(&VMS, &q, &Search::default(), Some(("v.id", id)))
             .build_query_as()
-            .fetch_all(&self.pool)
+            .fetch_optional(&self.pool)
             .await
             .map_err(internal)?;
-        let total = rows.first().map(|r| r.total);
-        let rows = rows
-            .into_iter()
-            .map(|r| VmRow {
-                id: r.id,
-                name: r.name,
-                description: r.description,
-                status: r.status,
-                cluster_name: r.cluster_name,
-                host_name: r.host_name,
-                template_name: r.template_name,
-                pool_name: r.pool_name,
-                optimized_for: profile(r.optimized_for.as_deref()),
-                stateless: r.stateless.unwrap_or(false),
-                memory_mib: r.memory_mib.unwrap_or(0),
-                vcpus: r.vcpus.unwrap_or(0),
-                next_run: r.next_run,
-                uptime_secs: r.uptime_secs,
-            })
-            .collect();
-        Ok(page(rows, total, q))
+        Ok(row.map(vm_row))
     }
 
     pub async fn template_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<TemplateView>, AppError> {
         const GRID: GridSql = GridSql {
             columns: "t.id, t.name, t.description, c.name AS cluster_name, t.optimized_for, t.stateless,
                             t.memory_mib, t.vcpus",
-            from: "templates t LEFT JOIN clusters c ON c.id = t.cluster_id",
+            base: "templates t",
+            joins: &[("c", "LEFT JOIN clusters c ON c.id = t.cluster_id")],
             id: "t.id",
             words: &["t.name", "t.description"],
             terms: &[("type", "t.optimized_for", Code), ("cluster", "c.name", Name)],
@@ -292,15 +347,9 @@ impl Repository {
             stateless: Option<bool>,
             memory_mib: Option<i64>,
             vcpus: Option<i32>,
-            total: i64,
         }
         let q = &focused(&self.pool, &GRID, q, search).await?;
-        let rows: Vec<Row> = build(&GRID, q, search, None)
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
-        let total = rows.first().map(|r| r.total);
+        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, None).await?;
         let rows = rows
             .into_iter()
             .map(|r| TemplateView {
@@ -323,7 +372,11 @@ impl Repository {
                             COALESCE((p.config ->> 'stateless')::boolean, true) AS stateless, p.size,
                             (SELECT count(*) FROM vms v WHERE v.pool_id = p.id) AS vm_count,
                             (SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up') AS running",
-            from: "vm_pools p JOIN templates t ON t.id = p.template_id JOIN clusters c ON c.id = p.cluster_id",
+            base: "vm_pools p",
+            joins: &[
+                ("t", "JOIN templates t ON t.id = p.template_id"),
+                ("c", "JOIN clusters c ON c.id = p.cluster_id"),
+            ],
             id: "p.id",
             words: &["p.name", "p.description"],
             terms: &[
@@ -357,15 +410,9 @@ impl Repository {
             size: i32,
             vm_count: i64,
             running: i64,
-            total: i64,
         }
         let q = &focused(&self.pool, &GRID, q, search).await?;
-        let rows: Vec<Row> = build(&GRID, q, search, None)
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
-        let total = rows.first().map(|r| r.total);
+        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, None).await?;
         let rows = rows
             .into_iter()
             .map(|r| PoolRow {
@@ -389,7 +436,8 @@ impl Repository {
             columns: "h.id, h.name, h.cluster_id, c.name AS cluster_name, h.uri, h.status, h.simulated_topology,
                             h.topology, h.ksm_running, h.last_error, h.version,
                             (SELECT count(*) FROM vms v WHERE v.host_id = h.id) AS vm_count",
-            from: "hosts h JOIN clusters c ON c.id = h.cluster_id",
+            base: "hosts h",
+            joins: &[("c", "JOIN clusters c ON c.id = h.cluster_id")],
             id: "h.id",
             words: &["h.name", "h.uri"],
             terms: &[("status", "h.status", Code), ("cluster", "c.name", Name)],
@@ -417,15 +465,9 @@ impl Repository {
             last_error: Option<String>,
             vm_count: i64,
             version: i32,
-            total: i64,
         }
         let q = &focused(&self.pool, &GRID, q, search).await?;
-        let rows: Vec<Row> = build(&GRID, q, search, None)
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
-        let total = rows.first().map(|r| r.total);
+        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, None).await?;
         let rows = rows
             .into_iter()
             .map(|r| HostView {
@@ -452,7 +494,8 @@ impl Repository {
                             c.version,
                             (SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id) AS host_count,
                             (SELECT count(*) FROM vms v WHERE v.cluster_id = c.id) AS vm_count",
-            from: "clusters c",
+            base: "clusters c",
+            joins: &[],
             id: "c.id",
             words: &["c.name", "c.description"],
             terms: &[],
@@ -476,15 +519,9 @@ impl Repository {
             version: i32,
             host_count: i64,
             vm_count: i64,
-            total: i64,
         }
         let q = &focused(&self.pool, &GRID, q, search).await?;
-        let rows: Vec<Row> = build(&GRID, q, search, None)
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
-        let total = rows.first().map(|r| r.total);
+        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, None).await?;
         let rows = rows
             .into_iter()
             .map(|r| ClusterView {
@@ -514,7 +551,8 @@ impl Repository {
             columns:
                 "id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at_text, username, severity,
                             action, object_kind, object_name, result, message",
-            from: "events",
+            base: "events",
+            joins: &[],
             id: "id",
             words: &["message", "object_name"],
             terms: &[
@@ -543,14 +581,10 @@ impl Repository {
             object_name: Option<String>,
             result: String,
             message: String,
-            total: i64,
         }
-        let qb = build(&GRID, q, search, object.map(|id| ("object_id", id)));
-        let rows: Vec<Row> = {
-            let mut qb = qb;
-            qb.build_query_as().fetch_all(&self.pool).await.map_err(internal)?
-        };
-        let total = rows.first().map(|r| r.total);
+        let scope = object.map(|id| ("object_id", id));
+        let q = &focused(&self.pool, &GRID, q, search).await?;
+        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, scope).await?;
         let rows = rows
             .into_iter()
             .map(|r| EventView {

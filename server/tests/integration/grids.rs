@@ -44,12 +44,23 @@ async fn search_sort_and_page_the_seeded_vms() {
         .await
         .unwrap();
     assert!(words.total > 0);
+    assert_eq!(
+        words.total,
+        words.rows.len() as i64,
+        "the count matches the rows it counts"
+    );
     assert!(words
         .rows
         .iter()
         .all(|r| r.description.contains("trading") && r.optimized_for.as_str() == "server"));
     let pool = svc.vm_grid(&q("pool:s-pool-a", "name", false, 1, 200)).await.unwrap();
     assert!(pool.total > 0 && pool.rows.iter().all(|r| r.pool_name.as_deref() == Some("s-pool-a")));
+    // A term on a joined table: the count joins it too.
+    assert_eq!(pool.total, pool.rows.len() as i64);
+    let cluster = svc.vm_grid(&q("cluster:default", "name", false, 1, 10)).await.unwrap();
+    assert_eq!((cluster.total, cluster.rows.len()), (120, 10));
+    let elsewhere = svc.vm_grid(&q("cluster:nowhere", "name", false, 1, 10)).await.unwrap();
+    assert_eq!((elsewhere.total, elsewhere.rows.len()), (0, 0));
     let none = svc.vm_grid(&q("status:up", "name", false, 1, 50)).await.unwrap();
     assert_eq!(none.total, 0);
     // LIKE wildcards in a search are literal.
@@ -62,7 +73,7 @@ async fn search_sort_and_page_the_seeded_vms() {
     // An unknown sort key falls back to name; a page past the end is empty but the total is kept.
     let odd = svc.vm_grid(&q("", "drop table", false, 99, 25)).await.unwrap();
     assert!(odd.rows.is_empty());
-    assert_eq!(odd.total, 0, "no row carries the total past the end");
+    assert_eq!(odd.total, 120, "the total holds past the end of the rows");
 }
 
 #[tokio::test]
