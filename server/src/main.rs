@@ -60,7 +60,9 @@ async fn run() -> Result<(), String> {
         )),
     };
 
-    pool.close().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, pool.close()).await.is_err() {
+        tracing::warn!("database connections did not close in time");
+    }
     if let Some(pg) = embedded.filter(|pg| pg.owned()) {
         tracing::info!("stopping the embedded PostgreSQL cluster");
         let _ = tokio::task::spawn_blocking(move || pg.stop()).await;
@@ -103,8 +105,15 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
 
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let _ = monitor.await;
-    let _ = listener_task.await;
+    // Background tasks stop at their next await; one stuck on an unreachable database (waiting for
+    // a pool connection) must not keep Ctrl-C from working, so each gets a few seconds.
+    for (name, task) in [("host monitor", monitor), ("change listener", listener_task)] {
+        let abort = task.abort_handle();
+        if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
+            tracing::warn!("the {name} did not stop in time; aborted");
+            abort.abort();
+        }
+    }
     session_cleanup.abort();
     Ok(())
 }
@@ -136,6 +145,9 @@ async fn seed(
     );
     Ok(())
 }
+
+/// How long shutdown waits for each background part before it moves on.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
