@@ -36,3 +36,22 @@ test("a status change made directly through libvirt shows up without a reload", 
   expect(await page.evaluate(() => (window as unknown as { vireoMark?: number }).vireoMark)).toBe(42);
   execFileSync("virsh", ["-c", DAEMON_URI, "undefine", vm]);
 });
+
+test("a live update keeps what the user typed but has not sent", async ({ page }, info) => {
+  await login(page, info, "/vms?q=grid-&size=25");
+  const search = page.getByRole("searchbox", { name: "Search" });
+  await search.fill("grid-0001 half typed");
+  // Any write announces itself on the live stream; a refused login writes an event row.
+  const refetched = page.waitForResponse((r) => r.url().includes("/api/vm_grid"));
+  await page.evaluate(async () => {
+    await fetch("/login", {
+      method: "POST",
+      body: new URLSearchParams({ username: "admin", password: "not-the-password" }),
+      redirect: "manual",
+    });
+  });
+  await refetched;
+  await expect(page.locator("#vms-grid tbody tr")).toHaveCount(25);
+  await expect(search).toHaveValue("grid-0001 half typed");
+  await expect(page.getByRole("link", { name: "25 rows per page" })).toHaveAttribute("aria-current", "true");
+});

@@ -11,9 +11,9 @@ test("search, sort and page through the seeded VMs; the URL reproduces the view"
   await ready(page, info);
   await expect(page.getByTestId("grid-total")).toHaveText("1–50 of 120 virtual machines");
 
-  await page.getByLabel("Rows per page").selectOption("25");
-  await page.getByRole("button", { name: "Show" }).click();
+  await page.getByRole("group", { name: "Rows per page" }).getByRole("link", { name: "25 rows per page" }).click();
   await expect(page).toHaveURL(/size=25/);
+  await expect(page.getByRole("link", { name: "25 rows per page" })).toHaveAttribute("aria-current", "true");
   await expect(page.getByTestId("grid-total")).toHaveText("1–25 of 120 virtual machines");
   await expect(page.locator("#vms-grid tbody tr").first()).toContainText("grid-00001");
 

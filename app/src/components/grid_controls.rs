@@ -1,5 +1,5 @@
 //! The pieces every grid page shares: the search box, sortable column headers, the pager with
-//! the total and page size. They are links and GET forms over the URL's grid state, so a link
+//! the total and page size. They are links and a GET form over the URL's grid state, so a link
 //! reproduces a view, Back works, and all of it works without JavaScript.
 
 use crate::models::{GridQuery, PAGE_SIZES};
@@ -109,10 +109,8 @@ pub fn Pager(
     noun: &'static str,
     selected: Option<String>,
 ) -> impl IntoView {
-    let pages = ((total.max(0) as u64).div_ceil(u64::from(query.page_size)) as u32).max(1);
-    let page = query.page.min(pages);
-    let first = if total == 0 { 0 } else { query.offset() + 1 };
-    let last = (query.offset() + i64::from(query.page_size)).min(total);
+    let pages = ((total.max(0) as u64).div_ceil(u64::from(query.page_size.max(1))) as u32).max(1);
+    let page = query.page;
     let link = |to: u32, label: &'static str, rel: &'static str| {
         let enabled = to != page && to >= 1 && to <= pages;
         let href = grid_href(path, &query, selected.as_deref(), |q| q.page = to);
@@ -122,30 +120,51 @@ pub fn Pager(
             view! { <span class="btn" aria-disabled="true">{label}</span> }.into_any()
         }
     };
+    // Page sizes are links, not a form: nothing the user picked can be lost when a live update
+    // re-renders the pager (a half-chosen <select> was), and one click does it, with or without
+    // JavaScript. Page 1 at the new size.
     let sizes = PAGE_SIZES
         .iter()
-        .map(|s| view! { <option value=s.to_string() selected=*s == query.page_size>{s.to_string()}</option> })
+        .map(|&size| {
+            let current = size == query.page_size;
+            let href = grid_href(path, &query, selected.as_deref(), |q| {
+                q.page_size = size;
+                q.page = 1;
+            });
+            view! {
+                <a class="btn btn-size" href=href aria-label=format!("{size} rows per page")
+                    aria-current=current.then_some("true") data-size=size.to_string()>{size.to_string()}</a>
+            }
+        })
         .collect_view();
     view! {
         <nav class="pager" aria-label="Pages">
             <span class="total" data-testid="grid-total" data-total=total.to_string()>
-                {format!("{first}–{last} of {total} {noun}")}
+                {range_text(&query, total, noun)}
             </span>
             {link(1, "First", "first")}
-            {link(page.saturating_sub(1), "Previous", "prev")}
+            // Past the end (a shared link after removals), Previous leads back to the last page.
+            {link(page.saturating_sub(1).min(pages), "Previous", "prev")}
             <span class="page-of" data-testid="grid-page">{format!("Page {page} of {pages}")}</span>
             {link(page + 1, "Next", "next")}
             {link(pages, "Last", "last")}
-            <form method="get" action=path class="page-size">
-                {(!query.search.is_empty()).then(|| view! { <input type="hidden" name="q" value=query.search.clone() /> })}
-                <input type="hidden" name="sort" value=query.sort.clone() />
-                <input type="hidden" name="dir" value=if query.desc { "desc" } else { "asc" } />
-                <label for="page-size">"Rows per page"</label>
-                <select id="page-size" name="size">{sizes}</select>
-                <button type="submit" class="btn">"Show"</button>
-            </form>
+            <span class="page-size" role="group" aria-labelledby="page-size-label">
+                <span id="page-size-label">"Rows per page"</span>
+                {sizes}
+            </span>
         </nav>
     }
+}
+
+/// "26–50 of 120 virtual machines"; a page past the end says so instead of counting backwards.
+fn range_text(query: &GridQuery, total: i64, noun: &str) -> String {
+    let offset = query.offset();
+    if total > 0 && offset >= total {
+        return format!("Page {} is past the end: {total} {noun} in all", query.page);
+    }
+    let first = if total == 0 { 0 } else { offset + 1 };
+    let last = (offset + i64::from(query.page_size)).min(total);
+    format!("{first}–{last} of {total} {noun}")
 }
 
 /// The search box's message when the grid refused the search (unknown field, bad value).
@@ -165,6 +184,31 @@ pub fn search_message(e: &crate::error::AppError) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_range_names_the_rows_shown() {
+        let mut q = GridQuery::new("name");
+        q.page_size = 25;
+        q.page = 2;
+        assert_eq!(range_text(&q, 120, "VMs"), "26–50 of 120 VMs");
+        q.page = 5;
+        assert_eq!(range_text(&q, 120, "VMs"), "101–120 of 120 VMs");
+        q.page = 99;
+        assert_eq!(range_text(&q, 120, "VMs"), "Page 99 is past the end: 120 VMs in all");
+        q.page = 1;
+        assert_eq!(range_text(&q, 0, "VMs"), "0–0 of 0 VMs");
+    }
+
+    #[test]
+    fn queries_are_held_to_the_grid_limits() {
+        let mut q = GridQuery::new("name");
+        (q.page, q.page_size) = (0, 1_000_000);
+        let q = q.within_limits();
+        assert_eq!((q.page, q.page_size), (1, 200));
+        let mut q = GridQuery::new("name");
+        q.page_size = 0;
+        assert_eq!(q.within_limits().page_size, 1);
+    }
 
     #[test]
     fn links_keep_the_state_and_encode_the_search() {
