@@ -67,20 +67,9 @@ async fn grid2(State(pool): State<PgPool>, Query(p): Query<Params>) -> Json<Page
 
 #[derive(Serialize, sqlx::FromRow)]
 struct Row {
-    id: Uuid,
-    name: String,
-    description: String,
-    status: String,
-    cluster_name: String,
-    host_name: Option<String>,
-    template_name: String,
-    pool_name: Option<String>,
-    optimized_for: Option<String>,
-    stateless: Option<bool>,
-    memory_mib: Option<i64>,
-    vcpus: Option<i32>,
-    next_run: bool,
-    uptime_secs: Option<i64>,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    row: PageRow,
     total: i64,
 }
 
