@@ -4,8 +4,9 @@ use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::error::AppError;
 use vireo_app::models::ClusterView;
 
+/// A row as every cluster query selects it (also the Clusters grid's).
 #[derive(sqlx::FromRow)]
-struct ClusterRow {
+pub(super) struct ClusterRow {
     id: Uuid,
     name: String,
     description: String,

@@ -9,17 +9,15 @@
 //! under concurrent writes the total can differ from the page by the rows changed in between; the
 //! next live refresh corrects it.
 
+use super::clusters::ClusterRow;
+use super::hosts::HostRow;
 use super::{internal, Repository};
-use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
-use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::domain::search::Search;
-use vireo_app::domain::vm_config::{CompatVersion, OptimizedFor};
+use vireo_app::domain::vm_config::OptimizedFor;
 use vireo_app::error::AppError;
-use vireo_app::models::{
-    ClusterView, EventView, GridPage, GridQuery, HostStatus, HostView, PoolRow, TemplateView, VmRow,
-};
+use vireo_app::models::{ClusterView, EventView, GridPage, GridQuery, HostView, PoolRow, TemplateView, VmRow};
 
 /// How one grid maps search and sort onto SQL.
 struct GridSql {
@@ -451,41 +449,9 @@ impl Repository {
             ],
             tie: "h.name, h.id",
         };
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: Uuid,
-            name: String,
-            cluster_id: Uuid,
-            cluster_name: String,
-            uri: String,
-            status: String,
-            simulated_topology: Option<String>,
-            topology: Json<HostTopology>,
-            ksm_running: Option<bool>,
-            last_error: Option<String>,
-            vm_count: i64,
-            version: i32,
-        }
         let q = &focused(&self.pool, &GRID, q, search).await?;
-        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, None).await?;
-        let rows = rows
-            .into_iter()
-            .map(|r| HostView {
-                id: r.id,
-                name: r.name,
-                cluster_id: r.cluster_id,
-                cluster_name: r.cluster_name,
-                uri: r.uri,
-                status: HostStatus::parse(&r.status).unwrap_or(HostStatus::NonResponsive),
-                simulated_topology: r.simulated_topology,
-                topology: r.topology.0,
-                ksm_running: r.ksm_running,
-                last_error: r.last_error,
-                vm_count: r.vm_count,
-                version: r.version,
-            })
-            .collect();
-        Ok(page(rows, total, q))
+        let (rows, total) = fetch_page::<HostRow>(&self.pool, &GRID, q, search, None).await?;
+        Ok(page(rows.into_iter().map(HostView::from).collect(), total, q))
     }
 
     pub async fn cluster_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<ClusterView>, AppError> {
@@ -507,37 +473,9 @@ impl Repository {
             ],
             tie: "c.name, c.id",
         };
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: Uuid,
-            name: String,
-            description: String,
-            compat_version: String,
-            cpu_arch: String,
-            ksm_enabled: bool,
-            ballooning_enabled: bool,
-            version: i32,
-            host_count: i64,
-            vm_count: i64,
-        }
         let q = &focused(&self.pool, &GRID, q, search).await?;
-        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, None).await?;
-        let rows = rows
-            .into_iter()
-            .map(|r| ClusterView {
-                id: r.id,
-                name: r.name,
-                description: r.description,
-                compat_version: CompatVersion::parse(&r.compat_version).unwrap_or(CompatVersion::LATEST),
-                cpu_arch: r.cpu_arch,
-                ksm_enabled: r.ksm_enabled,
-                ballooning_enabled: r.ballooning_enabled,
-                host_count: r.host_count,
-                vm_count: r.vm_count,
-                version: r.version,
-            })
-            .collect();
-        Ok(page(rows, total, q))
+        let (rows, total) = fetch_page::<ClusterRow>(&self.pool, &GRID, q, search, None).await?;
+        Ok(page(rows.into_iter().map(ClusterView::from).collect(), total, q))
     }
 
     /// The audit log; `object` narrows it to one object's events (the Events sub-tabs).

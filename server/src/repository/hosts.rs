@@ -5,8 +5,9 @@ use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::error::AppError;
 use vireo_app::models::{HostStatus, HostView};
 
+/// A row as every host query selects it (also the Hosts grid's).
 #[derive(sqlx::FromRow)]
-struct HostRow {
+pub(super) struct HostRow {
     id: Uuid,
     name: String,
     cluster_id: Uuid,
