@@ -4,6 +4,7 @@
 //! the browser's wasm bundle.
 
 pub mod api;
+pub mod authz;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod components;

@@ -6,17 +6,24 @@ use crate::domain::vm_config::{CompatVersion, OptimizedFor};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// What a user may do. `admin` everything; `operator` runs the VM estate (VMs, Templates, Pools) but
+/// not the infrastructure (hosts, clusters, instance types) nor the users; `viewer` reads only.
+/// The role check itself is `crate::authz::authorize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
+    Operator,
     Viewer,
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Operator, Role::Viewer];
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "admin" => Some(Self::Admin),
+            "operator" => Some(Self::Operator),
             "viewer" => Some(Self::Viewer),
             _ => None,
         }
@@ -25,7 +32,16 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
+            Self::Operator => "operator",
             Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Admin => "Administrator",
+            Self::Operator => "Operator",
+            Self::Viewer => "Viewer",
         }
     }
 }
@@ -38,8 +54,9 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    pub fn can_write(&self) -> bool {
-        self.role == Role::Admin
+    /// Whether the UI should offer an action; the service checks again (`crate::authz`).
+    pub fn may(&self, permission: crate::authz::Permission) -> bool {
+        self.role.allows(permission)
     }
 }
 

@@ -8,6 +8,7 @@ use crate::service::VireoService;
 use crate::topology_files;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
+use vireo_app::authz::Actor;
 use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::error::AppError;
@@ -26,7 +27,7 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
         let hash = tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
             .await
             .map_err(|_| AppError::Internal)??;
-        repo.insert_user("admin", &hash.0, Role::Admin).await?;
+        repo.insert_user(&Actor::vireo(), "admin", &hash.0, Role::Admin).await?;
         if generated {
             let path = config.data_dir.join("admin-password");
             let written = std::fs::create_dir_all(&config.data_dir).and_then(|_| {
@@ -52,8 +53,14 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
     }
 
     if repo.count_clusters().await? == 0 {
-        repo.insert_cluster(DEFAULT_CLUSTER, "The default cluster", CompatVersion::LATEST, "x86_64")
-            .await?;
+        repo.insert_cluster(
+            &Actor::vireo(),
+            DEFAULT_CLUSTER,
+            "The default cluster",
+            CompatVersion::LATEST,
+            "x86_64",
+        )
+        .await?;
         system_event(
             service,
             "cluster.create",
@@ -79,16 +86,19 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
             Ok(t) => (HostStatus::Up, t, None),
             Err(e) => (HostStatus::NonResponsive, HostTopology::default(), Some(e.to_string())),
         };
-        repo.insert_host(NewHost {
-            name: DEFAULT_HOST,
-            cluster_id: cluster.id,
-            uri,
-            status,
-            simulated_topology: simulated,
-            topology: &topology,
-            ksm_running: None,
-            last_error: error.as_deref(),
-        })
+        repo.insert_host(
+            &Actor::vireo(),
+            NewHost {
+                name: DEFAULT_HOST,
+                cluster_id: cluster.id,
+                uri,
+                status,
+                simulated_topology: simulated,
+                topology: &topology,
+                ksm_running: None,
+                last_error: error.as_deref(),
+            },
+        )
         .await?;
         system_event(
             service,

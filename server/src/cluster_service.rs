@@ -3,6 +3,7 @@
 
 use crate::repository::NewEvent;
 use crate::service::VireoService;
+use vireo_app::authz::{Actor, Permission};
 use vireo_app::domain::naming::name_error;
 use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::error::{AppError, FieldError};
@@ -11,22 +12,33 @@ use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
 const ARCHES: [&str; 3] = ["x86_64", "aarch64", "ppc64le"];
 
 impl VireoService {
-    pub async fn save_cluster_impl(&self, actor: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError> {
-        let result = self.save_cluster_checked(&draft).await;
+    pub async fn save_cluster_impl(&self, user: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError> {
+        let action = if draft.id.is_some() {
+            "cluster.update"
+        } else {
+            "cluster.create"
+        };
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                action,
+                "cluster",
+                draft.id,
+                &draft.name,
+            )
+            .await?;
+        let result = self.save_cluster_checked(&actor, &draft).await;
         let (success, message) = match &result {
             Ok(_) => (true, format!("Cluster {} saved.", draft.name)),
             Err(e) => (false, format!("Saving cluster {} failed: {e}", draft.name)),
         };
         self.repo
             .record_event(NewEvent {
-                user: Some(actor),
+                user: actor.user(),
                 username: None,
                 severity: if success { "info" } else { "warning" },
-                action: if draft.id.is_some() {
-                    "cluster.update"
-                } else {
-                    "cluster.create"
-                },
+                action,
                 object_kind: "cluster",
                 object_id: result.as_ref().ok().map(|c| c.id).or(draft.id),
                 object_name: Some(&draft.name),
@@ -37,7 +49,7 @@ impl VireoService {
         result
     }
 
-    async fn save_cluster_checked(&self, draft: &ClusterDraft) -> Result<ClusterView, AppError> {
+    async fn save_cluster_checked(&self, actor: &Actor, draft: &ClusterDraft) -> Result<ClusterView, AppError> {
         let mut errors: Vec<FieldError> = name_error("name", "cluster", &draft.name).into_iter().collect();
         let version = CompatVersion::parse(&draft.compat_version);
         if version.is_none() {
@@ -65,7 +77,7 @@ impl VireoService {
         let id = match draft.id {
             None => {
                 self.repo
-                    .insert_cluster(&draft.name, &draft.description, version, &draft.cpu_arch)
+                    .insert_cluster(actor, &draft.name, &draft.description, version, &draft.cpu_arch)
                     .await?
             }
             Some(id) => {
@@ -73,13 +85,21 @@ impl VireoService {
                     .version
                     .ok_or_else(|| AppError::validation("version", "The edit lacks its version."))?;
                 self.repo
-                    .update_cluster(id, expected, &draft.name, &draft.description, version, &draft.cpu_arch)
+                    .update_cluster(
+                        actor,
+                        id,
+                        expected,
+                        &draft.name,
+                        &draft.description,
+                        version,
+                        &draft.cpu_arch,
+                    )
                     .await?;
                 id
             }
         };
         self.repo
-            .set_cluster_optimization(id, draft.ksm_enabled, draft.ballooning_enabled)
+            .set_cluster_optimization(actor, id, draft.ksm_enabled, draft.ballooning_enabled)
             .await?;
         self.repo
             .cluster(id)

@@ -5,6 +5,7 @@
 use crate::repository::{ConfigRecord, ConfigWrite, NewEvent, Repository};
 use crate::service::VireoService;
 use uuid::Uuid;
+use vireo_app::authz::{Actor, Permission};
 use vireo_app::domain::dialog::refresh;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::next_run::{defer_entire_edit, split_running_edit};
@@ -248,12 +249,12 @@ impl VireoService {
 
     pub async fn save_impl(
         &self,
-        actor: &CurrentUser,
+        user: &CurrentUser,
         draft: VmDraft,
         save_anyway: bool,
     ) -> Result<SaveOutcome, AppError> {
         self.save_with(
-            actor,
+            user,
             draft,
             SaveOptions {
                 save_anyway,
@@ -266,7 +267,7 @@ impl VireoService {
     /// Saves a draft; the dialog and the REST API both end here.
     pub async fn save_with(
         &self,
-        actor: &CurrentUser,
+        user: &CurrentUser,
         draft: VmDraft,
         options: SaveOptions,
     ) -> Result<SaveOutcome, AppError> {
@@ -276,7 +277,17 @@ impl VireoService {
             kind.as_str(),
             if draft.id.is_some() { "update" } else { "create" }
         );
-        let result = self.save_checked(draft.clone(), options).await;
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageVms,
+                &action,
+                kind.as_str(),
+                draft.id,
+                &draft.name,
+            )
+            .await?;
+        let result = self.save_checked(&actor, draft.clone(), options).await;
         let (success, message, object_id) = match &result {
             Ok(SaveOutcome::Saved {
                 id, pending_restart, ..
@@ -304,7 +315,7 @@ impl VireoService {
         };
         self.repo
             .record_event(NewEvent {
-                user: Some(actor),
+                user: actor.user(),
                 username: None,
                 severity: if success { "info" } else { "warning" },
                 action: &action,
@@ -318,7 +329,7 @@ impl VireoService {
         result
     }
 
-    async fn save_checked(&self, draft: VmDraft, options: SaveOptions) -> Result<SaveOutcome, AppError> {
+    async fn save_checked(&self, actor: &Actor, draft: VmDraft, options: SaveOptions) -> Result<SaveOutcome, AppError> {
         let ctx = self
             .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
             .await?;
@@ -368,7 +379,7 @@ impl VireoService {
         let now_config;
         let next_config;
         match draft.id {
-            None => Repository::insert_config(&mut tx, &write).await?,
+            None => Repository::insert_config(&mut tx, actor, &write).await?,
             Some(id) => {
                 let current = Repository::lock_config(&mut tx, kind, id)
                     .await?
@@ -400,11 +411,11 @@ impl VireoService {
                     write.config = &now_config;
                     write.next_run = next_config.as_ref();
                 }
-                Repository::update_config(&mut tx, &write, expected).await?;
+                Repository::update_config(&mut tx, actor, &write, expected).await?;
             }
         }
         if kind == ConfigKind::Pool {
-            self.sync_pool_vms(&mut tx, &draft, id).await?;
+            self.sync_pool_vms(&mut tx, actor, &draft, id).await?;
         }
         tx.commit().await.map_err(crate::repository::internal_error)?;
         Ok(SaveOutcome::Saved {
@@ -419,6 +430,7 @@ impl VireoService {
     async fn sync_pool_vms(
         &self,
         conn: &mut sqlx::PgConnection,
+        actor: &Actor,
         draft: &VmDraft,
         pool_id: Uuid,
     ) -> Result<(), AppError> {
@@ -433,7 +445,7 @@ impl VireoService {
                 (config.clone(), None)
             };
             let write = pool_vm_write(draft, pool_id, vm.id, &vm.name, &now, next.as_ref());
-            Repository::update_config(conn, &write, vm.version).await?;
+            Repository::update_config(conn, actor, &write, vm.version).await?;
         }
         let mut n = 1;
         let mut have = existing.len() as u32;
@@ -450,7 +462,7 @@ impl VireoService {
                 ));
             }
             let write = pool_vm_write(draft, pool_id, Uuid::new_v4(), &name, &config, None);
-            Repository::insert_config(conn, &write).await?;
+            Repository::insert_config(conn, actor, &write).await?;
             have += 1;
         }
         Ok(())

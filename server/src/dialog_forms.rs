@@ -43,9 +43,6 @@ pub async fn save_form(
     if !parse_errors.is_empty() {
         return back_with_error(&draft, &AppError::Validation { errors: parse_errors });
     }
-    if !user.can_write() {
-        return back_with_error(&draft, &AppError::Forbidden);
-    }
     let anyway = field(&pairs, "save_anyway") == Some("1");
     match state.service.save(&user, draft.clone(), anyway).await {
         Ok(SaveOutcome::Saved { id, kind, .. }) => {
@@ -87,9 +84,6 @@ pub async fn apply_fix_form(
         return Redirect::to(&dialog_url(&draft, &[("review", "1".into())])).into_response();
     };
     if let Some(action) = fix.host_action {
-        if !user.can_write() {
-            return back_with_error(&draft, &AppError::Forbidden);
-        }
         if let Err(e) = state.service.apply_host_action(&user, action).await {
             return back_with_error(&draft, &e);
         }

@@ -5,6 +5,7 @@
 use crate::repository::NewEvent;
 use crate::service::VireoService;
 use uuid::Uuid;
+use vireo_app::authz::{Actor, Permission};
 use vireo_app::domain::host_topology::page_size_label;
 use vireo_app::domain::recommendations::HostAction;
 use vireo_app::error::AppError;
@@ -15,10 +16,10 @@ impl VireoService {
         self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))
     }
 
-    async fn host_event(&self, actor: &CurrentUser, host: &HostView, action: &str, success: bool, message: String) {
+    async fn host_event(&self, actor: &Actor, host: &HostView, action: &str, success: bool, message: String) {
         self.repo
             .record_event(NewEvent {
-                user: Some(actor),
+                user: actor.user(),
                 username: None,
                 severity: if success { "info" } else { "error" },
                 action,
@@ -33,11 +34,21 @@ impl VireoService {
 
     pub async fn set_host_ksm_impl(
         &self,
-        actor: &CurrentUser,
+        user: &CurrentUser,
         host_id: Uuid,
         running: bool,
     ) -> Result<HostView, AppError> {
         let host = self.host_or_404(host_id).await?;
+        let actor = &self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                "host.ksm",
+                "host",
+                Some(host.id),
+                &host.name,
+            )
+            .await?;
         let verb = if running { "started" } else { "stopped" };
         if host.simulated_topology.is_none() {
             if let Err(e) = self.hypervisor.set_ksm(&host.uri, running).await {
@@ -46,7 +57,7 @@ impl VireoService {
                 return Err(AppError::host(message));
             }
         }
-        self.repo.set_host_ksm(host.id, Some(running)).await?;
+        self.repo.set_host_ksm(actor, host.id, Some(running)).await?;
         let note = if host.simulated_topology.is_some() {
             " (simulated host: recorded in Vireo)"
         } else {
@@ -63,7 +74,7 @@ impl VireoService {
         self.host_or_404(host_id).await
     }
 
-    pub async fn apply_host_action_impl(&self, actor: &CurrentUser, action: HostAction) -> Result<HostView, AppError> {
+    pub async fn apply_host_action_impl(&self, user: &CurrentUser, action: HostAction) -> Result<HostView, AppError> {
         let HostAction::AllocateHugePages {
             host_id,
             size_kib,
@@ -71,13 +82,39 @@ impl VireoService {
             ..
         } = action;
         let host = self.host_or_404(host_id).await?;
+        let actor = &self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                "host.hugepages",
+                "host",
+                Some(host.id),
+                &host.name,
+            )
+            .await?;
+        if !host.topology.huge_page_sizes().contains(&size_kib) {
+            return Err(AppError::validation(
+                "huge_pages",
+                format!("Host {} has no {} huge pages.", host.name, page_size_label(size_kib)),
+            ));
+        }
         if per_cell.iter().any(|(cell, _)| host.topology.cell(*cell).is_none()) {
             return Err(AppError::validation(
                 "huge_pages",
                 format!("Host {} has no such NUMA cell.", host.name),
             ));
         }
-        let total: u64 = per_cell.iter().map(|(_, n)| n).sum();
+        // Counts come from the caller: checked sums, never a wrap-around.
+        let too_many = || {
+            AppError::validation(
+                "huge_pages",
+                format!("That is more memory than host {} has.", host.name),
+            )
+        };
+        let total = per_cell
+            .iter()
+            .try_fold(0u64, |sum, (_, n)| sum.checked_add(*n))
+            .ok_or_else(too_many)?;
         // The pages must fit in the cells' memory.
         for (cell, count) in &per_cell {
             let c = host.topology.cell(*cell).ok_or(AppError::Internal)?;
@@ -85,9 +122,10 @@ impl VireoService {
                 .pages
                 .iter()
                 .filter(|p| p.size_kib > 4)
-                .map(|p| p.total * p.size_kib)
-                .sum();
-            if huge_kib + count * size_kib > c.memory_kib {
+                .map(|p| p.total.saturating_mul(p.size_kib))
+                .fold(0u64, u64::saturating_add);
+            let wanted = count.checked_mul(size_kib).ok_or_else(too_many)?;
+            if huge_kib.saturating_add(wanted) > c.memory_kib {
                 return Err(AppError::validation(
                     "huge_pages",
                     format!(

@@ -4,6 +4,7 @@
 use crate::repository::NewEvent;
 use crate::service::VireoService;
 use uuid::Uuid;
+use vireo_app::authz::{Actor, Permission};
 use vireo_app::domain::instance_type::{validate_instance_type, InstanceTypeSpec};
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, InstanceTypeOption};
@@ -11,7 +12,7 @@ use vireo_app::models::{CurrentUser, InstanceTypeOption};
 impl VireoService {
     async fn instance_type_event(
         &self,
-        actor: &CurrentUser,
+        actor: &Actor,
         action: &str,
         id: Option<Uuid>,
         name: &str,
@@ -32,7 +33,7 @@ impl VireoService {
         };
         self.repo
             .record_event(NewEvent {
-                user: Some(actor),
+                user: actor.user(),
                 username: None,
                 severity: if success { "info" } else { "warning" },
                 action,
@@ -48,7 +49,7 @@ impl VireoService {
     /// Creates (`id` None) or replaces an instance type.
     pub async fn save_instance_type_impl(
         &self,
-        actor: &CurrentUser,
+        user: &CurrentUser,
         id: Option<Uuid>,
         name: &str,
         description: &str,
@@ -59,6 +60,16 @@ impl VireoService {
         } else {
             "instance_type.create"
         };
+        let actor = &self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                action,
+                "instance_type",
+                id,
+                name,
+            )
+            .await?;
         let result = async {
             let errors = validate_instance_type(name, description, spec);
             if !errors.is_empty() {
@@ -66,10 +77,12 @@ impl VireoService {
             }
             let id = match id {
                 Some(id) => {
-                    self.repo.update_instance_type(id, name, description, spec).await?;
+                    self.repo
+                        .update_instance_type(actor, id, name, description, spec)
+                        .await?;
                     id
                 }
-                None => self.repo.insert_instance_type(name, description, spec).await?,
+                None => self.repo.insert_instance_type(actor, name, description, spec).await?,
             };
             self.repo
                 .instance_type(id)
@@ -88,13 +101,23 @@ impl VireoService {
         result
     }
 
-    pub async fn remove_instance_type_impl(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_instance_type_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let it = self
             .repo
             .instance_type(id)
             .await?
             .ok_or_else(|| AppError::not_found("Instance type"))?;
-        let result = self.repo.delete_instance_type(id).await.map(|_| ());
+        let actor = &self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                "instance_type.remove",
+                "instance_type",
+                Some(id),
+                &it.name,
+            )
+            .await?;
+        let result = self.repo.delete_instance_type(actor, id).await.map(|_| ());
         self.instance_type_event(
             actor,
             "instance_type.remove",

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 use uuid::Uuid;
+use vireo_app::authz::{Actor, Permission};
 use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::validation::validate_config;
@@ -89,17 +90,10 @@ impl VireoService {
             .ok_or_else(|| AppError::not_found("VM"))
     }
 
-    pub(crate) async fn vm_event(
-        &self,
-        actor: Option<&CurrentUser>,
-        vm: &ConfigRecord,
-        action: &str,
-        ok: bool,
-        message: String,
-    ) {
+    pub(crate) async fn vm_event(&self, actor: &Actor, vm: &ConfigRecord, action: &str, ok: bool, message: String) {
         self.repo
             .record_event(NewEvent {
-                user: actor,
+                user: actor.user(),
                 username: None,
                 severity: if ok { "info" } else { "error" },
                 action,
@@ -174,13 +168,29 @@ impl VireoService {
         }))
     }
 
-    pub async fn vm_action_impl(
+    pub async fn vm_action_impl(&self, user: &CurrentUser, id: Uuid, action: VmAction) -> Result<(), AppError> {
+        let vm = self.vm_record(id).await?;
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageVms,
+                &format!("vm.{}", action.as_str()),
+                "vm",
+                Some(vm.id),
+                &vm.name,
+            )
+            .await?;
+        self.vm_action_checked(&actor, vm, action).await
+    }
+
+    /// Runs a lifecycle action for a checked actor (`Actor::vireo()` for high-availability restarts).
+    pub(crate) async fn vm_action_checked(
         &self,
-        actor: Option<&CurrentUser>,
-        id: Uuid,
+        actor: &Actor,
+        vm: ConfigRecord,
         action: VmAction,
     ) -> Result<(), AppError> {
-        let vm = self.vm_record(id).await?;
+        let id = vm.id;
         let _guard = self.ops.begin(id, &vm.name)?;
         let result = match action {
             VmAction::Run => self.run(&vm).await,
@@ -336,7 +346,15 @@ impl VireoService {
     }
 
     /// Removes the VM: a running one only with `force` (the UI asks first), which powers it off.
-    pub async fn remove_vm_impl(&self, actor: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError> {
+    pub async fn remove_vm_impl(&self, user: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError> {
+        let vm = self.vm_record(id).await?;
+        let actor = self
+            .authorize(user, Permission::ManageVms, "vm.remove", "vm", Some(vm.id), &vm.name)
+            .await?;
+        self.remove_vm_checked(&actor, id, force).await
+    }
+
+    pub(crate) async fn remove_vm_checked(&self, actor: &Actor, id: Uuid, force: bool) -> Result<(), AppError> {
         let vm = self.vm_record(id).await?;
         let _guard = self.ops.begin(id, &vm.name)?;
         if vm.running() && !force {
@@ -361,13 +379,13 @@ impl VireoService {
         .await;
         match &result {
             Ok(()) => {
-                self.vm_event(Some(actor), &vm, "vm.remove", true, format!("VM {} removed.", vm.name))
+                self.vm_event(actor, &vm, "vm.remove", true, format!("VM {} removed.", vm.name))
                     .await
             }
             Err(e) => {
                 self.ops.expect_down(vm.id, false);
                 self.vm_event(
-                    Some(actor),
+                    actor,
                     &vm,
                     "vm.remove",
                     false,

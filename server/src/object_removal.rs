@@ -5,26 +5,20 @@ use crate::config_service::BLANK_TEMPLATE;
 use crate::repository::NewEvent;
 use crate::service::VireoService;
 use uuid::Uuid;
+use vireo_app::authz::{Actor, Permission};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::error::AppError;
 use vireo_app::models::CurrentUser;
 
 impl VireoService {
-    async fn removal_event(
-        &self,
-        actor: &CurrentUser,
-        kind: &str,
-        id: Uuid,
-        name: &str,
-        result: &Result<(), AppError>,
-    ) {
+    async fn removal_event(&self, actor: &Actor, kind: &str, id: Uuid, name: &str, result: &Result<(), AppError>) {
         let (success, message) = match result {
             Ok(()) => (true, format!("{} {name} removed.", capitalized(kind))),
             Err(e) => (false, format!("Removing {kind} {name} failed: {e}")),
         };
         self.repo
             .record_event(NewEvent {
-                user: Some(actor),
+                user: actor.user(),
                 username: None,
                 severity: if success { "info" } else { "warning" },
                 action: &format!("{}.remove", kind.replace(' ', "_")),
@@ -37,12 +31,22 @@ impl VireoService {
             .await;
     }
 
-    pub async fn remove_cluster_impl(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_cluster_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let cluster = self
             .repo
             .cluster(id)
             .await?
             .ok_or_else(|| AppError::not_found("Cluster"))?;
+        let actor = &self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                "cluster.remove",
+                "cluster",
+                Some(id),
+                &cluster.name,
+            )
+            .await?;
         let result = async {
             let usage = self.repo.cluster_usage(id).await?;
             if !usage.is_empty() {
@@ -52,15 +56,25 @@ impl VireoService {
                     usage.describe()
                 )));
             }
-            self.repo.delete_cluster(id).await.map(|_| ())
+            self.repo.delete_cluster(actor, id).await.map(|_| ())
         }
         .await;
         self.removal_event(actor, "cluster", id, &cluster.name, &result).await;
         result
     }
 
-    pub async fn remove_host_impl(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_host_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let host = self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))?;
+        let actor = &self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                "host.remove",
+                "host",
+                Some(id),
+                &host.name,
+            )
+            .await?;
         let result = async {
             let usage = self.repo.host_usage(id).await?;
             if !usage.is_empty() {
@@ -70,19 +84,29 @@ impl VireoService {
                     usage.describe()
                 )));
             }
-            self.repo.delete_host(id).await.map(|_| ())
+            self.repo.delete_host(actor, id).await.map(|_| ())
         }
         .await;
         self.removal_event(actor, "host", id, &host.name, &result).await;
         result
     }
 
-    pub async fn remove_template_impl(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_template_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let template = self
             .repo
             .config_record(ConfigKind::Template, id)
             .await?
             .ok_or_else(|| AppError::not_found("Template"))?;
+        let actor = &self
+            .authorize(
+                user,
+                Permission::ManageVms,
+                "template.remove",
+                "template",
+                Some(id),
+                &template.name,
+            )
+            .await?;
         let result = async {
             if id == BLANK_TEMPLATE {
                 return Err(AppError::conflict(
@@ -97,7 +121,7 @@ impl VireoService {
                     usage.describe()
                 )));
             }
-            self.repo.delete_template(id).await.map(|_| ())
+            self.repo.delete_template(actor, id).await.map(|_| ())
         }
         .await;
         self.removal_event(actor, "template", id, &template.name, &result).await;
@@ -105,12 +129,15 @@ impl VireoService {
     }
 
     /// Removes the pool and its VMs; refused while any of them runs.
-    pub async fn remove_pool_impl(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_pool_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let pool = self
             .repo
             .config_record(ConfigKind::Pool, id)
             .await?
             .ok_or_else(|| AppError::not_found("Pool"))?;
+        let actor = &self
+            .authorize(user, Permission::ManageVms, "pool.remove", "pool", Some(id), &pool.name)
+            .await?;
         let result = async {
             let vms = self.repo.pool_vm_records(id).await?;
             let running: Vec<&str> = vms.iter().filter(|v| v.running()).map(|v| v.name.as_str()).collect();
@@ -122,9 +149,9 @@ impl VireoService {
                 )));
             }
             for vm in &vms {
-                self.remove_vm_impl(actor, vm.id, false).await?;
+                self.remove_vm_checked(actor, vm.id, false).await?;
             }
-            self.repo.delete_pool(id).await.map(|_| ())
+            self.repo.delete_pool(actor, id).await.map(|_| ())
         }
         .await;
         self.removal_event(actor, "pool", id, &pool.name, &result).await;

@@ -7,6 +7,8 @@
 use crate::hypervisor::DomainState;
 use crate::repository::{NewEvent, VmRuntime};
 use crate::service::VireoService;
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::error::AppError;
 use vireo_app::models::{HostStatus, HostView, VmAction};
 
 /// Statuses in which a VM is (or may be) running.
@@ -126,7 +128,14 @@ impl VireoService {
     }
 
     async fn ha_restart(&self, vm: &VmRuntime) {
-        let result = self.vm_action_impl(None, vm.id, VmAction::Run).await;
+        let result = match self.repo.config_record(ConfigKind::Vm, vm.id).await {
+            Ok(Some(record)) => {
+                self.vm_action_checked(&vireo_app::authz::Actor::vireo(), record, VmAction::Run)
+                    .await
+            }
+            Ok(None) => Err(AppError::not_found("VM")),
+            Err(e) => Err(e),
+        };
         let (ok, message) = match &result {
             Ok(()) => (true, format!("High availability restarted VM {}.", vm.name)),
             Err(e) => (

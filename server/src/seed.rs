@@ -5,6 +5,7 @@
 
 use crate::repository::{ConfigWrite, Repository};
 use uuid::Uuid;
+use vireo_app::authz::Actor;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::profile::{apply_profile, ProfileContext};
 use vireo_app::domain::vm_config::{CpuTopology, OptimizedFor, VmConfig};
@@ -59,6 +60,7 @@ pub async fn seed(repo: &Repository, prefix: &str, count: u32) -> Result<u32, Ap
         };
         Repository::insert_config(
             &mut tx,
+            &Actor::vireo(),
             &ConfigWrite {
                 kind: ConfigKind::Pool,
                 id,
@@ -89,6 +91,7 @@ pub async fn seed(repo: &Repository, prefix: &str, count: u32) -> Result<u32, Ap
         });
         Repository::insert_config(
             &mut tx,
+            &Actor::vireo(),
             &ConfigWrite {
                 kind: ConfigKind::Vm,
                 id: Uuid::new_v4(),

@@ -7,6 +7,7 @@ use crate::repository::{NewEvent, NewHost, Repository};
 use crate::topology_files;
 use std::sync::Arc;
 use uuid::Uuid;
+use vireo_app::authz::{self, Actor, Permission};
 use vireo_app::backend::Backend;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::host_topology::HostTopology;
@@ -45,6 +46,43 @@ impl VireoService {
             repo,
             hypervisor,
             ops: crate::lifecycle::Operations::new(shutdown_timeout),
+        }
+    }
+
+    /// The role check every write of the service starts with (`vireo_app::authz`): whatever the entry
+    /// point — server function, form post, REST, command line — the same check, and a refusal is
+    /// audited like any other failed write.
+    pub async fn authorize(
+        &self,
+        user: &CurrentUser,
+        permission: Permission,
+        action: &str,
+        object_kind: &str,
+        object_id: Option<Uuid>,
+        object_name: &str,
+    ) -> Result<Actor, AppError> {
+        match authz::authorize(user, permission) {
+            Ok(actor) => Ok(actor),
+            Err(e) => {
+                self.repo
+                    .record_event(NewEvent {
+                        user: Some(user),
+                        username: None,
+                        severity: "warning",
+                        action,
+                        object_kind,
+                        object_id,
+                        object_name: Some(object_name),
+                        success: false,
+                        message: format!(
+                            "{} ({}) may not do {action}: refused.",
+                            user.username,
+                            user.role.as_str()
+                        ),
+                    })
+                    .await;
+                Err(e)
+            }
         }
     }
 
@@ -115,10 +153,20 @@ impl Backend for VireoService {
         self.repo.list_hosts().await
     }
 
-    async fn add_host(&self, actor: &CurrentUser, req: AddHostRequest) -> Result<HostView, AppError> {
+    async fn add_host(&self, user: &CurrentUser, req: AddHostRequest) -> Result<HostView, AppError> {
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                "host.add",
+                "host",
+                None,
+                &req.name,
+            )
+            .await?;
         let uri = req.uri.trim().to_string();
         let event = |success: bool, message: String| NewEvent {
-            user: Some(actor),
+            user: actor.user(),
             username: None,
             severity: if success { "info" } else { "error" },
             action: "host.add",
@@ -147,16 +195,19 @@ impl Backend for VireoService {
         };
         let id = self
             .repo
-            .insert_host(NewHost {
-                name: &req.name,
-                cluster_id: req.cluster_id,
-                uri: &uri,
-                status: HostStatus::Up,
-                simulated_topology: simulated.as_deref(),
-                topology: &topology,
-                ksm_running: None,
-                last_error: None,
-            })
+            .insert_host(
+                &actor,
+                NewHost {
+                    name: &req.name,
+                    cluster_id: req.cluster_id,
+                    uri: &uri,
+                    status: HostStatus::Up,
+                    simulated_topology: simulated.as_deref(),
+                    topology: &topology,
+                    ksm_running: None,
+                    last_error: None,
+                },
+            )
             .await?;
         self.repo
             .record_event(NewEvent {
@@ -233,7 +284,7 @@ impl Backend for VireoService {
     }
 
     async fn vm_action(&self, actor: &CurrentUser, id: Uuid, action: VmAction) -> Result<(), AppError> {
-        self.vm_action_impl(Some(actor), id, action).await
+        self.vm_action_impl(actor, id, action).await
     }
 
     async fn remove_vm(&self, actor: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError> {

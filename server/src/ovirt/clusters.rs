@@ -6,7 +6,7 @@ use super::fault::Fault;
 use super::read::Obj;
 use super::vms::search_ids;
 use super::xml::El;
-use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, require_admin, ListParams};
+use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, ListParams};
 use crate::repository::ApiCollection;
 use crate::state::AppState;
 use axum::body::Body;
@@ -123,7 +123,6 @@ pub async fn add(
     Extension(user): Extension<CurrentUser>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "cluster")?;
     let mut draft = ClusterDraft {
@@ -150,7 +149,6 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "cluster")?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "cluster")?;
@@ -175,7 +173,6 @@ pub async fn remove(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "cluster")?;
     state.service.remove_cluster_impl(&user, id).await?;
     Ok(action_complete())

@@ -6,7 +6,7 @@ use super::read::Obj;
 use super::vm_base::IGNORED_ELEMENTS;
 use super::vms::search_ids;
 use super::xml::El;
-use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, require_admin, ListParams};
+use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, ListParams};
 use crate::repository::ApiCollection;
 use crate::state::AppState;
 use axum::body::Body;
@@ -154,7 +154,6 @@ pub async fn add(
     Extension(user): Extension<CurrentUser>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "instance_type")?;
     let mut it = InstanceTypeOption {
@@ -180,7 +179,6 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "instance type")?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "instance_type")?;
@@ -198,7 +196,6 @@ pub async fn remove(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "instance type")?;
     state.service.remove_instance_type_impl(&user, id).await?;
     Ok(action_complete())

@@ -31,7 +31,6 @@ use axum::Router;
 use read::Obj;
 use serde::Deserialize;
 use uuid::Uuid;
-use vireo_app::models::CurrentUser;
 use xml::{El, Node};
 
 /// Where the API lives; every `href` starts with it.
@@ -202,15 +201,6 @@ pub async fn read_optional_body(body: Body) -> Result<Option<Node>, Fault> {
 /// `root` of a parsed body, checked.
 pub fn expect_root<'a>(node: &'a Node, root: &str) -> Result<Obj<'a>, Fault> {
     Obj::root(node, root)
-}
-
-/// Writes need the admin role.
-pub fn require_admin(user: &CurrentUser) -> Result<(), Fault> {
-    if user.can_write() {
-        Ok(())
-    } else {
-        Err(Fault::from(vireo_app::error::AppError::Forbidden))
-    }
 }
 
 /// Ids in paths are UUIDs; anything else cannot name an object.

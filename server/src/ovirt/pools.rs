@@ -8,8 +8,8 @@ use super::read::Obj;
 use super::vm_base::{config_elements, BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS};
 use super::vms::{apply_request, save_draft, search_ids, VmRequest};
 use super::xml::El;
+use super::ListParams;
 use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, reference, refs};
-use super::{require_admin, ListParams};
 use crate::repository::{ApiCollection, ConfigRecord};
 use crate::state::AppState;
 use axum::body::Body;
@@ -138,7 +138,6 @@ pub async fn add(
     Extension(user): Extension<CurrentUser>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "vm_pool")?;
     // The template decides the starting configuration, so read the request into a scratch draft
@@ -172,7 +171,6 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "pool")?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "vm_pool")?;
@@ -194,7 +192,6 @@ pub async fn remove(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "pool")?;
     state.service.remove_pool_impl(&user, id).await?;
     Ok(action_complete())

@@ -6,8 +6,8 @@ use super::fault::Fault;
 use super::vm_base::config_elements;
 use super::vms::{apply_request, read_request, save_draft, search_ids};
 use super::xml::El;
+use super::ListParams;
 use super::{action_complete, created, date, expect_root, object, ok, parse_id, read_body, reference, refs};
-use super::{require_admin, ListParams};
 use crate::repository::{ApiCollection, ConfigRecord};
 use crate::state::AppState;
 use axum::body::Body;
@@ -69,7 +69,6 @@ pub async fn add(
     Extension(user): Extension<CurrentUser>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "template")?;
     let req = read_request(&state, &obj, IDENTITY, READ_ONLY).await?;
@@ -107,7 +106,6 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "template")?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "template")?;
@@ -128,7 +126,6 @@ pub async fn remove(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "template")?;
     state.service.remove_template_impl(&user, id).await?;
     Ok(action_complete())

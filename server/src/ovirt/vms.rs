@@ -9,7 +9,7 @@ use super::vm_base::{config_elements, BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS
 use super::xml::El;
 use super::{
     action_complete, created, date, expect_root, flag, link, object, ok, parse_id, read_body, read_optional_body,
-    reference, refs, require_admin, Flags, ListParams, API,
+    reference, refs, Flags, ListParams, API,
 };
 use crate::config_service::{SaveOptions, BLANK_TEMPLATE};
 use crate::repository::{ApiCollection, ConfigRecord};
@@ -294,7 +294,6 @@ pub async fn add(
     Query(params): Query<AddParams>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "vm")?;
     let req = read_vm(&state, &obj).await?;
@@ -331,7 +330,6 @@ pub async fn update(
     Query(flags): Query<Flags>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "VM")?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "vm")?;
@@ -351,7 +349,6 @@ pub async fn remove(
     Path(id): Path<String>,
     Query(flags): Query<Flags>,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "VM")?;
     state.service.remove_vm_impl(&user, id, flag(&flags.force)).await?;
     Ok(action_complete())
@@ -363,7 +360,6 @@ pub async fn action(
     Path((id, action)): Path<(String, String)>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let what = match action.as_str() {
         "start" => VmAction::Run,
         "stop" => VmAction::PowerOff,
@@ -390,7 +386,7 @@ pub async fn action(
             "pause",
         ])?;
     }
-    state.service.vm_action_impl(Some(&user), id, what).await?;
+    state.service.vm_action_impl(&user, id, what).await?;
     Ok(action_complete())
 }
 
@@ -549,7 +545,6 @@ pub async fn add_numa_node(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "VM")?;
     let node = read_body(body).await?;
     let req = read_numa(&expect_root(&node, "vm_numa_node")?)?;
@@ -593,7 +588,6 @@ pub async fn update_numa_node(
     Path((id, nid)): Path<(String, String)>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let rec = record(&state, &id).await?;
     let index = find_node(&rec, &nid)?;
     let node = read_body(body).await?;
@@ -631,7 +625,6 @@ pub async fn remove_numa_node(
     Extension(user): Extension<CurrentUser>,
     Path((id, nid)): Path<(String, String)>,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let rec = record(&state, &id).await?;
     let index = find_node(&rec, &nid)?;
     edit_config(&state, &user, rec.id, |cfg| {
@@ -683,7 +676,6 @@ pub async fn add_graphics_console(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let id = parse_id(&id, "VM")?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "graphics_console")?;
@@ -707,7 +699,6 @@ pub async fn remove_graphics_console(
     Extension(user): Extension<CurrentUser>,
     Path((id, gid)): Path<(String, String)>,
 ) -> Result<Response, Fault> {
-    require_admin(&user)?;
     let rec = record(&state, &id).await?;
     if gid != console_id(rec.id).to_string() {
         return Err(Fault::not_found(&format!("graphics console {gid}")));

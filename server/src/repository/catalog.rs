@@ -3,6 +3,7 @@
 use super::{internal, Repository};
 use sqlx::types::Json;
 use uuid::Uuid;
+use vireo_app::authz::Actor;
 use vireo_app::domain::instance_type::InstanceTypeSpec;
 use vireo_app::domain::vm_config::{OsFamily, OsType};
 use vireo_app::error::AppError;
@@ -58,6 +59,7 @@ impl Repository {
 
     pub async fn insert_instance_type(
         &self,
+        _actor: &Actor,
         name: &str,
         description: &str,
         spec: &InstanceTypeSpec,
@@ -76,6 +78,7 @@ impl Repository {
 
     pub async fn update_instance_type(
         &self,
+        _actor: &Actor,
         id: Uuid,
         name: &str,
         description: &str,
@@ -99,7 +102,7 @@ impl Repository {
     }
 
     /// VMs made with it keep their settings (their reference is cleared).
-    pub async fn delete_instance_type(&self, id: Uuid) -> Result<bool, AppError> {
+    pub async fn delete_instance_type(&self, _actor: &Actor, id: Uuid) -> Result<bool, AppError> {
         sqlx::query("DELETE FROM instance_types WHERE id = $1")
             .bind(id)
             .execute(&self.pool)

@@ -1,5 +1,6 @@
 use super::{internal, Repository};
 use uuid::Uuid;
+use vireo_app::authz::Actor;
 use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::error::AppError;
 use vireo_app::models::ClusterView;
@@ -70,6 +71,7 @@ impl Repository {
 
     pub async fn insert_cluster(
         &self,
+        _actor: &Actor,
         name: &str,
         description: &str,
         compat_version: CompatVersion,
@@ -95,6 +97,7 @@ impl Repository {
     /// Version-checked update; `Conflict` when someone else saved first.
     pub async fn update_cluster(
         &self,
+        _actor: &Actor,
         id: Uuid,
         expected_version: i32,
         name: &str,
@@ -129,6 +132,7 @@ impl Repository {
 
     pub async fn set_cluster_optimization(
         &self,
+        _actor: &Actor,
         id: Uuid,
         ksm_enabled: bool,
         ballooning_enabled: bool,

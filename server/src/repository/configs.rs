@@ -6,6 +6,7 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
+use vireo_app::authz::Actor;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::vm_config::{OptimizedFor, VmConfig};
 use vireo_app::error::AppError;
@@ -184,7 +185,7 @@ impl Repository {
         .map_err(internal)
     }
 
-    pub async fn insert_config(conn: &mut PgConnection, w: &ConfigWrite<'_>) -> Result<(), AppError> {
+    pub async fn insert_config(conn: &mut PgConnection, _actor: &Actor, w: &ConfigWrite<'_>) -> Result<(), AppError> {
         let result = match w.kind {
             ConfigKind::Vm => sqlx::query(
                 "INSERT INTO vms (id, name, description, cluster_id, template_id, pool_id, instance_type_id, config)
@@ -235,6 +236,7 @@ impl Repository {
     /// Updates under the version check; the caller holds the row lock.
     pub async fn update_config(
         conn: &mut PgConnection,
+        _actor: &Actor,
         w: &ConfigWrite<'_>,
         expected_version: i32,
     ) -> Result<i32, AppError> {

@@ -1,6 +1,7 @@
 use super::{internal, Repository};
 use sqlx::types::Json;
 use uuid::Uuid;
+use vireo_app::authz::Actor;
 use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::error::AppError;
 use vireo_app::models::{HostStatus, HostView};
@@ -93,7 +94,7 @@ impl Repository {
         Ok(row.map(|(by_name,)| if by_name { "name" } else { "uri" }))
     }
 
-    pub async fn insert_host(&self, host: NewHost<'_>) -> Result<Uuid, AppError> {
+    pub async fn insert_host(&self, _actor: &Actor, host: NewHost<'_>) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
         sqlx::query(
             "INSERT INTO hosts (id, name, cluster_id, uri, status, simulated_topology, topology, ksm_running, last_error)
@@ -140,7 +141,7 @@ impl Repository {
 }
 
 impl Repository {
-    pub async fn set_host_ksm(&self, id: Uuid, running: Option<bool>) -> Result<(), AppError> {
+    pub async fn set_host_ksm(&self, _actor: &Actor, id: Uuid, running: Option<bool>) -> Result<(), AppError> {
         sqlx::query("UPDATE hosts SET ksm_running = $2, version = version + 1, updated_at = now() WHERE id = $1")
             .bind(id)
             .bind(running)

@@ -3,6 +3,7 @@
 
 use super::{internal, Repository};
 use uuid::Uuid;
+use vireo_app::authz::Actor;
 use vireo_app::error::AppError;
 
 /// Names of the objects still using something, by kind (at most a few of each, for messages).
@@ -112,19 +113,19 @@ impl Repository {
             .map(|r| r.rows_affected() > 0)
     }
 
-    pub async fn delete_cluster(&self, id: Uuid) -> Result<bool, AppError> {
+    pub async fn delete_cluster(&self, _actor: &Actor, id: Uuid) -> Result<bool, AppError> {
         self.delete_row("DELETE FROM clusters WHERE id = $1", id).await
     }
 
-    pub async fn delete_template(&self, id: Uuid) -> Result<bool, AppError> {
+    pub async fn delete_template(&self, _actor: &Actor, id: Uuid) -> Result<bool, AppError> {
         self.delete_row("DELETE FROM templates WHERE id = $1", id).await
     }
 
-    pub async fn delete_host(&self, id: Uuid) -> Result<bool, AppError> {
+    pub async fn delete_host(&self, _actor: &Actor, id: Uuid) -> Result<bool, AppError> {
         self.delete_row("DELETE FROM hosts WHERE id = $1", id).await
     }
 
-    pub async fn delete_pool(&self, id: Uuid) -> Result<bool, AppError> {
+    pub async fn delete_pool(&self, _actor: &Actor, id: Uuid) -> Result<bool, AppError> {
         self.delete_row("DELETE FROM vm_pools WHERE id = $1", id).await
     }
 }

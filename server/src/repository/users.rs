@@ -1,5 +1,6 @@
 use super::{internal, Repository};
 use uuid::Uuid;
+use vireo_app::authz::Actor;
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, Role};
 
@@ -30,7 +31,13 @@ impl Repository {
             .map_err(internal)
     }
 
-    pub async fn insert_user(&self, username: &str, password_hash: &str, role: Role) -> Result<Uuid, AppError> {
+    pub async fn insert_user(
+        &self,
+        _actor: &Actor,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
         sqlx::query("INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)")
             .bind(id)

@@ -167,7 +167,11 @@ async fn off_site_next_targets_are_ignored() {
 async fn a_viewer_may_read_but_not_write() {
     let app = app().await;
     let hash = vireo_server::auth::hash_password("viewer-password").unwrap();
-    app.state.repo.insert_user("viewer", &hash, Role::Viewer).await.unwrap();
+    app.state
+        .repo
+        .insert_user(&vireo_app::authz::Actor::vireo(), "viewer", &hash, Role::Viewer)
+        .await
+        .unwrap();
     let cookie = app.login("viewer", "viewer-password").await.expect("viewer logs in");
     let r = app
         .send(
