@@ -9,6 +9,8 @@ mod hosts;
 mod kvm;
 mod lifecycle;
 mod ovirt_api;
+
+mod roles;
 mod schema;
 mod support;
 mod topology;
