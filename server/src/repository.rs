@@ -17,7 +17,7 @@ pub use api_search::{ApiCollection, ApiSummary};
 pub use configs::{ConfigRecord, ConfigWrite};
 pub use events::NewEvent;
 pub use hosts::NewHost;
-pub use lifecycle::VmRuntime;
+pub use lifecycle::{StartRecorded, VmRuntime};
 pub use removals::Usage;
 pub use users::UserRecord;
 

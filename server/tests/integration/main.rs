@@ -8,6 +8,7 @@ mod hosts;
 #[cfg(feature = "kvm-tests")]
 mod kvm;
 mod lifecycle;
+mod lost_writes;
 mod ovirt_api;
 mod schema;
 mod support;
