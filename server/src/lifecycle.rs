@@ -271,7 +271,10 @@ impl VireoService {
                 recorded.pending.join(", ")
             )
         };
-        Ok(format!("VM {} started on host {}{applied}{meanwhile}.", vm.name, host.name))
+        Ok(format!(
+            "VM {} started on host {}{applied}{meanwhile}.",
+            vm.name, host.name
+        ))
     }
 
     async fn running_host(&self, vm: &ConfigRecord) -> Result<HostView, AppError> {

@@ -221,6 +221,9 @@ async fn saves_racing_run_and_power_off_are_never_lost() {
         "{acknowledged} acknowledged saves in {} races; {kept_as_next_run} landed mid-start and were kept as next-run",
         ITERATIONS * 2
     );
-    assert!(acknowledged >= ITERATIONS, "most saves are acknowledged ({acknowledged})");
+    assert!(
+        acknowledged >= ITERATIONS,
+        "most saves are acknowledged ({acknowledged})"
+    );
     svc.remove_vm(&actor, id, true).await.expect("remove");
 }
