@@ -3,6 +3,7 @@
 
 mod auth_flow;
 mod configs;
+mod db_supervision;
 mod grids;
 mod hosts;
 #[cfg(feature = "kvm-tests")]
