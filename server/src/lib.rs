@@ -10,6 +10,7 @@ pub mod bulk_forms;
 pub mod cluster_service;
 pub mod config;
 pub mod config_service;
+pub mod db_supervisor;
 pub mod dialog_forms;
 pub mod embedded_pg;
 pub mod health;

@@ -33,6 +33,7 @@ async fn run() -> Result<(), String> {
         Some(url) => {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(32)
+                .acquire_timeout(vireo_server::embedded_pg::ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await
                 .map_err(|e| format!("cannot connect to DATABASE_URL: {e}"))?;
@@ -46,6 +47,8 @@ async fn run() -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             pg.ensure_database("vireo", None).await.map_err(|e| e.to_string())?;
             let pool = pg.pool("vireo", 32).await.map_err(|e| e.to_string())?;
+            let pg = Arc::new(pg);
+            supervise_embedded(pg.clone(), pool.clone());
             (pool, Some(pg))
         }
     };
@@ -144,6 +147,18 @@ async fn seed(
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Restarts the embedded PostgreSQL server when it dies (`db_supervisor`). If it cannot be
+/// restarted, Vireo exits non-zero at once: its service manager then restarts Vireo, which starts
+/// the cluster afresh (serving on without a database would only answer 503 forever).
+fn supervise_embedded(pg: Arc<EmbeddedPostgres>, pool: sqlx::PgPool) {
+    tokio::spawn(async move {
+        if let Err(e) = vireo_server::db_supervisor::supervise(pg, pool, shutdown_signal()).await {
+            tracing::error!("the embedded database cannot be restarted ({e}); exiting so that Vireo is restarted");
+            std::process::exit(3);
+        }
+    });
 }
 
 /// How long shutdown waits for each background part before it moves on.

@@ -3,11 +3,13 @@
 
 mod auth_flow;
 mod configs;
+mod db_supervision;
 mod grids;
 mod hosts;
 #[cfg(feature = "kvm-tests")]
 mod kvm;
 mod lifecycle;
+mod lost_writes;
 mod ovirt_api;
 
 mod roles;
