@@ -12,3 +12,4 @@ mod ovirt_api;
 mod schema;
 mod support;
 mod topology;
+mod web_guard;
