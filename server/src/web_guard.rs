@@ -166,7 +166,12 @@ pub fn origin_is_host(origin: &str, host: &str) -> bool {
 }
 
 /// Why a request is a cross-site write to refuse, or `None` to let it through.
-pub fn cross_site_write(method: &Method, path: &str, headers: &HeaderMap, uri_host: Option<&str>) -> Option<&'static str> {
+pub fn cross_site_write(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    uri_host: Option<&str>,
+) -> Option<&'static str> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
@@ -184,10 +189,7 @@ pub fn cross_site_write(method: &Method, path: &str, headers: &HeaderMap, uri_ho
     if !(has_session_cookie(headers) || path == "/login") {
         return None;
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .or(uri_host);
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).or(uri_host);
     let origin_matches = headers.get(header::ORIGIN).map(|origin| {
         // `Origin: null` (sandboxed frames, some redirects) and unreadable values never match.
         match (origin.to_str().ok(), host) {
@@ -271,7 +273,10 @@ pub async fn limit_body(State(limits): State<HttpLimits>, request: Request, next
     )
     .await;
     match read {
-        Ok(Ok(collected)) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
+        Ok(Ok(collected)) => {
+            next.run(Request::from_parts(parts, Body::from(collected.to_bytes())))
+                .await
+        }
         Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => too_large(),
         Ok(Err(_)) => refuse(
             &path,
@@ -343,13 +348,22 @@ mod tests {
         let post = Method::POST;
         let cookie = ("cookie", "theme=dark; vireo_session=abc");
         let host = ("host", "vireo.example:3000");
-        let refused = |pairs: &[(&str, &str)], path: &str| cross_site_write(&post, path, &headers(pairs), None).is_some();
+        let refused =
+            |pairs: &[(&str, &str)], path: &str| cross_site_write(&post, path, &headers(pairs), None).is_some();
 
-        assert!(refused(&[cookie, host, ("origin", "http://evil.example")], "/api/save_cluster"));
+        assert!(refused(
+            &[cookie, host, ("origin", "http://evil.example")],
+            "/api/save_cluster"
+        ));
         assert!(refused(&[cookie, host, ("origin", "null")], "/dialog/save"));
         assert!(refused(&[cookie, host, ("sec-fetch-site", "cross-site")], "/vms/bulk"));
         assert!(refused(
-            &[cookie, host, ("sec-fetch-site", "same-site"), ("origin", "http://other.vireo.example:3000")],
+            &[
+                cookie,
+                host,
+                ("sec-fetch-site", "same-site"),
+                ("origin", "http://other.vireo.example:3000")
+            ],
             "/vms/bulk"
         ));
         assert!(refused(&[cookie, host, ("sec-fetch-site", "same-site")], "/vms/bulk"));
@@ -359,23 +373,60 @@ mod tests {
         assert!(refused(&[cookie, ("origin", "http://vireo.example:3000")], "/logout"));
 
         assert!(!refused(
-            &[cookie, host, ("origin", "http://vireo.example:3000"), ("sec-fetch-site", "same-origin")],
+            &[
+                cookie,
+                host,
+                ("origin", "http://vireo.example:3000"),
+                ("sec-fetch-site", "same-origin")
+            ],
             "/api/save_cluster"
         ));
-        assert!(!refused(&[cookie, host], "/api/save_cluster"), "curl sends neither header");
-        assert!(!refused(&[host, ("origin", "http://evil.example")], "/api/save_cluster"), "no cookie");
+        assert!(
+            !refused(&[cookie, host], "/api/save_cluster"),
+            "curl sends neither header"
+        );
+        assert!(
+            !refused(&[host, ("origin", "http://evil.example")], "/api/save_cluster"),
+            "no cookie"
+        );
         assert!(!refused(
-            &[cookie, host, ("origin", "http://evil.example"), ("authorization", "Bearer t0k3n")],
+            &[
+                cookie,
+                host,
+                ("origin", "http://evil.example"),
+                ("authorization", "Bearer t0k3n")
+            ],
             "/ovirt-engine/api/vms"
         ));
-        assert!(refused(
-            &[cookie, host, ("origin", "http://evil.example"), ("authorization", "Bearer t0k3n")],
-            "/api/save_cluster"
-        ), "bearer tokens exempt only the REST API");
+        assert!(
+            refused(
+                &[
+                    cookie,
+                    host,
+                    ("origin", "http://evil.example"),
+                    ("authorization", "Bearer t0k3n")
+                ],
+                "/api/save_cluster"
+            ),
+            "bearer tokens exempt only the REST API"
+        );
         for safe in [Method::GET, Method::HEAD, Method::OPTIONS] {
-            assert!(cross_site_write(&safe, "/vms", &headers(&[cookie, host, ("origin", "http://evil.example")]), None).is_none());
+            assert!(cross_site_write(
+                &safe,
+                "/vms",
+                &headers(&[cookie, host, ("origin", "http://evil.example")]),
+                None
+            )
+            .is_none());
         }
-        assert!(!refused(&[("cookie", "vireo_session_old=1"), host, ("origin", "http://evil.example")], "/x"));
+        assert!(!refused(
+            &[
+                ("cookie", "vireo_session_old=1"),
+                host,
+                ("origin", "http://evil.example")
+            ],
+            "/x"
+        ));
     }
 
     #[test]

@@ -56,7 +56,10 @@ async fn cross_site_writes_are_refused_before_any_handler_and_write_nothing() {
         vec![("origin", "http://evil.example")],
         vec![("origin", "null")],
         vec![("sec-fetch-site", "cross-site")],
-        vec![("origin", "http://admin.vireo.test:3000"), ("sec-fetch-site", "same-site")],
+        vec![
+            ("origin", "http://admin.vireo.test:3000"),
+            ("sec-fetch-site", "same-site"),
+        ],
     ] {
         let r = app.send(save_cluster(&cookie, "evil", &extra)).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{extra:?}");
@@ -81,7 +84,12 @@ async fn cross_site_writes_are_refused_before_any_handler_and_write_nothing() {
     assert_eq!(cluster_count(&app).await, before, "nothing was written");
     // The session survived the refused logout.
     let r = app
-        .send(Request::get("/api/whoami").header(header::COOKIE, &cookie).body(Body::empty()).unwrap())
+        .send(
+            Request::get("/api/whoami")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
 
@@ -109,7 +117,9 @@ async fn a_cross_site_login_is_refused_and_opens_no_session() {
                 .header(header::HOST, HOST)
                 .header(header::ORIGIN, "http://evil.example")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!("username=admin&password={ADMIN_PASSWORD}&next=%2Fvms")))
+                .body(Body::from(format!(
+                    "username=admin&password={ADMIN_PASSWORD}&next=%2Fvms"
+                )))
                 .unwrap(),
         )
         .await;
@@ -129,7 +139,9 @@ async fn a_cross_site_login_is_refused_and_opens_no_session() {
                 .header(header::ORIGIN, SITE)
                 .header("sec-fetch-site", "same-origin")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!("username=admin&password={ADMIN_PASSWORD}&next=%2Fvms")))
+                .body(Body::from(format!(
+                    "username=admin&password={ADMIN_PASSWORD}&next=%2Fvms"
+                )))
                 .unwrap(),
         )
         .await;
@@ -215,14 +227,25 @@ async fn every_response_carries_the_security_headers_and_inline_scripts_the_nonc
     assert!(!scripts.is_empty(), "the page hydrates with an inline script");
     for script in &scripts {
         let tag = script.split('>').next().unwrap();
-        assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "<script{tag}> lacks the nonce {nonce}");
+        assert!(
+            tag.contains(&format!("nonce=\"{nonce}\"")),
+            "<script{tag}> lacks the nonce {nonce}"
+        );
     }
-    assert!(!html.contains(" style=\""), "inline styles would need style-src 'unsafe-inline'");
+    assert!(
+        !html.contains(" style=\""),
+        "inline styles would need style-src 'unsafe-inline'"
+    );
 
     // A page with resources (SsrMode::Async: the resolved data are inline scripts too).
     let cookie = app.admin_cookie().await;
     let r = app
-        .send(Request::get("/clusters").header(header::COOKIE, &cookie).body(Body::empty()).unwrap())
+        .send(
+            Request::get("/clusters")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let nonce_2 = csp_nonce(&r);
@@ -251,7 +274,10 @@ async fn oversized_bodies_get_413_and_write_nothing() {
     let limit = HttpLimits::default().max_body;
 
     // The report: a server function with more than 2 MB answered 500.
-    let big = format!("name=big&compat_version=4.1&cpu_arch=x86_64&description={}", "x".repeat(3 << 20));
+    let big = format!(
+        "name=big&compat_version=4.1&cpu_arch=x86_64&description={}",
+        "x".repeat(3 << 20)
+    );
     let r = app
         .send(
             Request::post("/api/save_cluster")
@@ -315,11 +341,18 @@ async fn oversized_bodies_get_413_and_write_nothing() {
             Request::post("/ovirt-engine/api/clusters")
                 .header(header::AUTHORIZATION, "Bearer not-checked-before-the-body")
                 .header(header::CONTENT_TYPE, "application/xml")
-                .body(Body::from(format!("<cluster><name>{}</name></cluster>", "n".repeat(600 * 1024))))
+                .body(Body::from(format!(
+                    "<cluster><name>{}</name></cluster>",
+                    "n".repeat(600 * 1024)
+                )))
                 .unwrap(),
         )
         .await;
-    assert_ne!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "600 KiB is within the API's bound");
+    assert_ne!(
+        r.status(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "600 KiB is within the API's bound"
+    );
 }
 
 #[tokio::test]
@@ -421,7 +454,13 @@ async fn serve(limits: HttpLimits) -> Served {
 async fn request(addr: std::net::SocketAddr, head: &str, body: &str) -> String {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(format!("{head}\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
+        .write_all(
+            format!(
+                "{head}\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
         .await
         .unwrap();
     let mut answer = String::new();
@@ -467,7 +506,10 @@ async fn half_sent_requests_are_closed_after_the_header_timeout_while_others_are
     // A well-behaved client meanwhile is answered at once.
     let answer = request(served.addr, "GET /healthz HTTP/1.1", "").await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains("content-security-policy:"), "the real server runs the same layers");
+    assert!(
+        answer.contains("content-security-policy:"),
+        "the real server runs the same layers"
+    );
 
     for (i, s) in stalled.iter_mut().enumerate() {
         let took = closed_within(s, Duration::from_secs(8))
@@ -502,7 +544,13 @@ async fn past_the_connection_cap_new_connections_wait_instead_of_failing() {
     // every place ...
     let mut fifth = TcpStream::connect(served.addr).await.unwrap();
     fifth
-        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", served.addr).as_bytes())
+        .write_all(
+            format!(
+                "GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                served.addr
+            )
+            .as_bytes(),
+        )
         .await
         .unwrap();
     let mut answer = String::new();
@@ -514,7 +562,11 @@ async fn past_the_connection_cap_new_connections_wait_instead_of_failing() {
         .expect("served after the stalled connections were closed")
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
     drop(served.stop);
     served.task.await.unwrap().unwrap();
 }
@@ -532,7 +584,9 @@ async fn handlers_see_the_client_address_and_shutdown_ends_despite_open_streams(
     assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
     let events = event_messages(&served.pool).await;
     assert!(
-        events.iter().any(|(_, _, m)| m.contains("Failed login for 'admin' from 127.0.0.1")),
+        events
+            .iter()
+            .any(|(_, _, m)| m.contains("Failed login for 'admin' from 127.0.0.1")),
         "{events:?}"
     );
 
@@ -551,7 +605,13 @@ async fn handlers_see_the_client_address_and_shutdown_ends_despite_open_streams(
         .to_string();
     let mut stream = TcpStream::connect(served.addr).await.unwrap();
     stream
-        .write_all(format!("GET /api/stream HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n", served.addr).as_bytes())
+        .write_all(
+            format!(
+                "GET /api/stream HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n",
+                served.addr
+            )
+            .as_bytes(),
+        )
         .await
         .unwrap();
     let mut head = [0u8; 64];
@@ -569,6 +629,9 @@ async fn handlers_see_the_client_address_and_shutdown_ends_despite_open_streams(
         .unwrap()
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
-    assert!(closed_within(&mut stream, Duration::from_secs(2)).await.is_some(), "the stream was closed");
+    assert!(
+        closed_within(&mut stream, Duration::from_secs(2)).await.is_some(),
+        "the stream was closed"
+    );
     assert!(TcpStream::connect(served.addr).await.is_err(), "no longer listening");
 }
