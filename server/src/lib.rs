@@ -16,6 +16,7 @@ pub mod embedded_pg;
 pub mod health;
 pub mod host_monitor;
 pub mod host_settings;
+pub mod http_server;
 pub mod hypervisor;
 pub mod instance_type_service;
 pub mod lifecycle;
@@ -29,6 +30,7 @@ pub mod seed;
 pub mod service;
 pub mod state;
 pub mod topology_files;
+pub mod web_guard;
 
 use crate::auth::{hash_password, random_password, LoginThrottle};
 use crate::config::Config;
@@ -111,6 +113,6 @@ pub async fn assemble(
         dummy_hash: dummy_hash.into(),
         changes: tokio::sync::broadcast::channel(64).0,
     };
-    let router = routes::build_router(state.clone(), store, config.secure_cookies);
+    let router = routes::build_router(state.clone(), store, config.secure_cookies, &config.limits);
     Ok((state, router))
 }

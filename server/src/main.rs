@@ -1,4 +1,3 @@
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::ExpiredDeletion;
@@ -93,18 +92,9 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!("Vireo is serving at http://{}", config.addr);
-    // Paths are normalised before routing (the oVirt SDK may send `//`).
-    let app = tower::Layer::layer(
-        &tower::util::MapRequestLayer::new(vireo_server::ovirt::collapse_slashes::<axum::body::Body>),
-        router,
-    );
-    axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())?;
+    vireo_server::http_server::serve(listener, router, &config.limits, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
 
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);

@@ -16,3 +16,4 @@ mod roles;
 mod schema;
 mod support;
 mod topology;
+mod web_guard;
