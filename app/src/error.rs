@@ -115,6 +115,17 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // On the server these three mean the request's arguments did not parse: the caller's fault,
+        // so 400 rather than the 500 every other server-function error gets.
+        #[cfg(feature = "ssr")]
+        if matches!(
+            value,
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_)
+        ) {
+            if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                options.set_status(http::StatusCode::BAD_REQUEST);
+            }
+        }
         Self::Transport {
             message: value.to_string(),
         }
