@@ -17,11 +17,13 @@ use crate::repository::ApiCollection;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use uuid::Uuid;
 use vireo_app::domain::host_address::{HostAddress, Transport};
 use vireo_app::domain::host_topology::NumaCell;
+use vireo_app::error::FieldError;
 use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView};
 
 const ELEMENTS: &[&str] = &["name", "address", "cluster", "ksm", "ssh", "vireo"];
@@ -178,11 +180,6 @@ fn display_address(uri: &str) -> String {
         .unwrap_or_else(|_| uri.to_string())
 }
 
-/// 400 with the field at fault, in the API's terms.
-fn invalid_field(field: &str, message: &str) -> Fault {
-    Fault::invalid(field, message)
-}
-
 /// The API path of an `AddressFields` field, for a `<fault>`.
 fn api_path(field: &str, from_uri: bool) -> &'static str {
     match field {
@@ -247,16 +244,16 @@ fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
             simulated_topology,
         });
     };
-    let parsed = HostAddress::parse_uri(&uri).map_err(|refused| invalid_field("host/vireo/uri", &refused.0))?;
+    let parsed = HostAddress::parse_uri(&uri).map_err(|refused| Fault::invalid("host/vireo/uri", &refused.0))?;
     // A body may carry both, as a GET returns them; they must agree.
     if !address.is_empty() && address != parsed.display_address() {
-        return Err(invalid_field(
+        return Err(Fault::invalid(
             "host/address",
             "the address does not match <vireo><uri>; send one of them",
         ));
     }
     if ssh_user.is_some() || ssh_port.is_some() {
-        return Err(invalid_field(
+        return Err(Fault::invalid(
             "host/ssh",
             "with <vireo><uri> the user and port are part of the URI",
         ));
@@ -309,13 +306,19 @@ pub async fn add(
     };
     // Bad address parts are bad input (400, with the API's path), not a rule refusal (409).
     if let Err(errors) = req.address_fields().validate(&crate::topology_files::ids()) {
-        let first = &errors[0];
-        let mut fault = invalid_field(api_path(&first.field, has_uri), &first.message);
-        fault.fields = errors
-            .iter()
-            .map(|e| vireo_app::error::FieldError::new(api_path(&e.field, has_uri), e.message.clone()))
+        let fields: Vec<FieldError> = errors
+            .into_iter()
+            .map(|e| FieldError::new(api_path(&e.field, has_uri), e.message))
             .collect();
-        return Err(fault);
+        let detail = fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Fault {
+            fields,
+            ..Fault::new(StatusCode::BAD_REQUEST, "Invalid input", format!("[{detail}]"))
+        });
     }
     let host = vireo_app::backend::Backend::add_host(state.service.as_ref(), &user, req).await?;
     Ok(created(host_element(&host)))

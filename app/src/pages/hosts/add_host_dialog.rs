@@ -111,8 +111,8 @@ pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoVi
                     {field_error("simulated_topology")}
                     {field_error("cluster_id")}
 
-                    <label for="host-uri-preview">"libvirt URI Vireo will use"</label>
-                    <output id="host-uri-preview" class="uri-preview" for="host-transport host-address host-user host-port">
+                    <label for="host-uri-preview" id="host-uri-preview-label">"libvirt URI Vireo will use"</label>
+                    <output id="host-uri-preview" aria-labelledby="host-uri-preview-label" for="host-transport host-address host-user host-port">
                         {preview}
                     </output>
                 </div>
