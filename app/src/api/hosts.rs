@@ -23,7 +23,6 @@ pub async fn topology_files() -> Result<Vec<TopologyFile>, AppError> {
 /// URI field (a client that still sends `uri` gets a field error for the missing transport). Fields
 /// a transport does not use may be absent (the hydrated dialog disables them).
 #[server(prefix = "/api", endpoint = "add_host")]
-#[allow(clippy::too_many_arguments)]
 pub async fn add_host(
     name: String,
     cluster_id: String,
