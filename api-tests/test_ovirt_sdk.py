@@ -119,6 +119,31 @@ class OvirtSdkAgainstVireo(unittest.TestCase):
         self.assertEqual(len(nodes[0].cpu.cores), 16)
         self.assertEqual(nodes[0].memory, 65536)  # MiB
 
+    def test_03b_refuses_hostile_host_addresses_and_stores_nothing(self):
+        # An oVirt address is a host name; what the pentest put there (a libvirt URI that runs a
+        # program or reads a file, a query parameter, a user name smuggling a host) is a 400.
+        hosts = self.system.hosts_service()
+        before = [h.name for h in hosts.list()]
+        for address in (
+            "qemu+ext:///system?command=/bin/touch",
+            "test:///etc/shadow",
+            "kvm1/system?socket=/run/x",
+        ):
+            with self.assertRaises(sdk.Error) as caught:
+                hosts.add(types.Host(name="hostile", address=address, cluster=types.Cluster(name="Default")))
+            self.assertEqual(caught.exception.code, 400, address)
+        with self.assertRaises(sdk.Error) as caught:
+            hosts.add(
+                types.Host(
+                    name="hostile",
+                    address="kvm1",
+                    cluster=types.Cluster(name="Default"),
+                    ssh=types.Ssh(port=22, user=types.User(user_name="root@evil")),
+                )
+            )
+        self.assertEqual(caught.exception.code, 400)
+        self.assertEqual([h.name for h in hosts.list()], before)
+
     # --- a High Performance VM with pinning, IO threads, huge pages, vNUMA --------------------------
 
     def test_04_creates_a_high_performance_vm_with_pinning_io_threads_and_huge_pages(self):

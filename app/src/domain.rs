@@ -9,6 +9,7 @@ pub mod domain_xml;
 pub mod draft;
 pub mod fields;
 pub mod gates;
+pub mod host_address;
 pub mod host_topology;
 pub mod instance_type;
 pub mod naming;

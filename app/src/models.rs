@@ -136,13 +136,34 @@ pub struct TopologyFile {
     pub label: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// "Add host": where the host is, as structured fields (never a libvirt URI — the service validates
+/// these with `domain::host_address` and builds the URI itself). Empty strings mean "not given".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddHostRequest {
     pub name: String,
     pub cluster_id: Uuid,
-    pub uri: String,
-    /// Only for `test:///` URIs: which shipped topology the host simulates.
-    pub simulated_topology: Option<String>,
+    /// `ssh`, `tls`, `local`, `simulated` or `simulated_libvirtd` (`host_address::Transport`).
+    pub transport: String,
+    /// Host name or IP address (SSH and TLS only).
+    pub address: String,
+    /// SSH user (SSH only; empty: ssh's default).
+    pub user: String,
+    /// 1–65535 (SSH and TLS only; empty: the transport's default).
+    pub port: String,
+    /// Simulated hosts only: which shipped topology the host reports (empty: the first).
+    pub simulated_topology: String,
+}
+
+impl AddHostRequest {
+    pub fn address_fields(&self) -> crate::domain::host_address::AddressFields<'_> {
+        crate::domain::host_address::AddressFields {
+            transport: &self.transport,
+            address: &self.address,
+            user: &self.user,
+            port: &self.port,
+            simulated_topology: &self.simulated_topology,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

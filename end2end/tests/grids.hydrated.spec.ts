@@ -11,7 +11,9 @@ test("a status change made directly through libvirt shows up without a reload", 
   await login(page, info, "/hosts?dialog=add");
   const add = page.getByRole("dialog", { name: "Add Host" });
   await add.getByLabel("Name").fill(host);
-  await add.getByLabel("libvirt URI").fill(DAEMON_URI);
+  // A simulated host in the local libvirtd: Vireo builds DAEMON_URI from this choice.
+  await add.getByLabel("Transport").selectOption("simulated_libvirtd");
+  await expect(add.getByLabel("libvirt URI Vireo will use")).toHaveText(DAEMON_URI);
   await add.getByRole("button", { name: "OK" }).click();
   await expect(page).toHaveURL(/\/hosts\?selected=/);
 

@@ -74,6 +74,8 @@ pub enum ConfigError {
     BadAddr(String),
     #[error("VIREO_ADMIN_PASSWORD must be at least 8 characters")]
     WeakAdminPassword,
+    #[error("VIREO_DEFAULT_HOST_URI is not a URI Vireo connects to: {0}")]
+    BadDefaultHostUri(String),
 }
 
 impl Config {
@@ -88,12 +90,18 @@ impl Config {
         if admin_password.as_ref().is_some_and(|p| p.chars().count() < 8) {
             return Err(ConfigError::WeakAdminPassword);
         }
+        let default_host_uri = get("VIREO_DEFAULT_HOST_URI").unwrap_or_else(|| "test:///default".into());
+        // The same gate as every other URI: a `qemu+ext` or `test:///<file>` here would run a
+        // program or read a file at every start.
+        if let Err(refused) = vireo_app::domain::host_address::HostAddress::parse_uri(&default_host_uri) {
+            return Err(ConfigError::BadDefaultHostUri(refused.0));
+        }
         Ok(Self {
             addr,
             database_url: get("DATABASE_URL"),
             data_dir: PathBuf::from(get("VIREO_DATA_DIR").unwrap_or_else(|| "./data".into())),
             admin_password,
-            default_host_uri: get("VIREO_DEFAULT_HOST_URI").unwrap_or_else(|| "test:///default".into()),
+            default_host_uri,
             site_root: PathBuf::from(get("VIREO_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
             secure_cookies: get("VIREO_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
             shutdown_timeout: std::time::Duration::from_secs(
@@ -144,5 +152,28 @@ mod tests {
             Config::from_lookup(lookup(&[("VIREO_ADMIN_PASSWORD", "short")])),
             Err(ConfigError::WeakAdminPassword)
         ));
+    }
+
+    #[test]
+    fn the_default_host_uri_must_be_one_vireo_builds() {
+        for ok in ["qemu:///system", "qemu+ssh://root@kvm1/system", "test+unix:///default"] {
+            let c = Config::from_lookup(lookup(&[("VIREO_DEFAULT_HOST_URI", ok)])).unwrap();
+            assert_eq!(c.default_host_uri, ok);
+        }
+        for bad in [
+            "qemu+ext:///system?command=/tmp/x",
+            "test:///etc/shadow",
+            "qemu+unix:///system?socket=/tmp/s",
+            "qemu+tcp://kvm1/system",
+        ] {
+            match Config::from_lookup(lookup(&[("VIREO_DEFAULT_HOST_URI", bad)])) {
+                Err(e @ ConfigError::BadDefaultHostUri(_)) => {
+                    assert!(e
+                        .to_string()
+                        .starts_with("VIREO_DEFAULT_HOST_URI is not a URI Vireo connects to"));
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 }

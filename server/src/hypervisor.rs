@@ -15,13 +15,66 @@ mod domain_events;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HypervisorError {
-    /// libvirt's own message, for the user.
+    /// libvirt's own message, for the user: from calls on an open connection to a URI Vireo built,
+    /// where it describes the host or the domain, never a file's contents.
     #[error("{0}")]
     Libvirt(String),
+    /// Opening the connection failed. libvirt's message is not kept: depending on the URI it can
+    /// quote a file (the test driver parses the path it is given and quotes it on a parse error),
+    /// ssh's output or a socket path. The kind is enough for the user; the full message goes to the
+    /// operator's debug log.
+    #[error("{0}")]
+    Connect(ConnectFailure),
+    /// Vireo does not open this URI (`HostAddress::parse_uri` refused it): a stored row that is not
+    /// one Vireo would build.
+    #[error("Vireo does not connect to this URI: {0}")]
+    UriRefused(String),
     #[error("no answer from the host within {0} seconds")]
     Timeout(u64),
     #[error("{0}")]
     Capabilities(String),
+}
+
+/// Why a connection could not be opened, as a fixed message per kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectFailure {
+    #[error("the host did not answer (network, ssh or libvirt socket error)")]
+    NoAnswer,
+    #[error("authentication failed")]
+    Authentication,
+    #[error("the TLS handshake or its certificates failed")]
+    Tls,
+    #[error("libvirt refused the connection")]
+    Refused,
+}
+
+impl ConnectFailure {
+    /// Classifies libvirt's error by its code and domain, never by its text.
+    pub fn classify(code: virt::error::ErrorNumberEnum, domain: virt::error::ErrorDomainEnum) -> Self {
+        use virt::enumutil::Enum::Known;
+        use virt::error::{ErrorDomain as D, ErrorNumber as N};
+        match (code, domain) {
+            (Known(N::AuthFailed | N::AuthCancelled | N::AuthUnavailable), _) | (_, Known(D::Auth)) => {
+                Self::Authentication
+            }
+            (Known(N::GnutlsError), _) | (_, Known(D::Crypto)) => Self::Tls,
+            (
+                Known(
+                    N::SystemError
+                    | N::NoConnect
+                    | N::Rpc
+                    | N::OperationTimeout
+                    | N::UnknownHost
+                    | N::NoServer
+                    | N::Ssh
+                    | N::Libssh,
+                ),
+                _,
+            )
+            | (_, Known(D::Rpc | D::Remote | D::Ssh | D::Libssh)) => Self::NoAnswer,
+            _ => Self::Refused,
+        }
+    }
 }
 
 /// What Vireo reads from a host when it is added or refreshed.
@@ -199,7 +252,17 @@ impl LibvirtPool {
             }
         }
         self.forget(uri);
-        let conn = Arc::new(Connect::open(Some(uri)).map_err(libvirt_error)?);
+        // The last gate before libvirt: only URIs Vireo would build itself are ever opened, whoever
+        // asks (add host, a stored row, the default host, a background task).
+        if let Err(refused) = vireo_app::domain::host_address::HostAddress::parse_uri(uri) {
+            return Err(HypervisorError::UriRefused(refused.0));
+        }
+        let conn = Arc::new(Connect::open(Some(uri)).map_err(|e| {
+            let kind = ConnectFailure::classify(e.code(), e.domain());
+            // Only for the operator: the message may quote files or ssh's output.
+            tracing::debug!(uri, code = ?e.code(), domain = ?e.domain(), message = e.message(), %kind, "libvirt connection failed");
+            HypervisorError::Connect(kind)
+        })?);
         // Without events the periodic reconcile still notices every change, only later.
         let watch = self.events.as_ref().and_then(|tx| {
             domain_events::watch_lifecycle(&conn, uri, tx.clone())
@@ -544,5 +607,39 @@ mod node_ffi {
             return Err(last_error());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConnectFailure;
+    use virt::enumutil::Enum::{Known, Unknown};
+    use virt::error::{ErrorDomain as D, ErrorNumber as N};
+
+    #[test]
+    fn connection_failures_are_classified_by_code_and_domain() {
+        let kind = ConnectFailure::classify;
+        assert_eq!(
+            kind(Known(N::AuthFailed), Known(D::Remote)),
+            ConnectFailure::Authentication
+        );
+        assert_eq!(
+            kind(Known(N::AuthUnavailable), Known(D::Rpc)),
+            ConnectFailure::Authentication
+        );
+        assert_eq!(
+            kind(Known(N::InternalError), Known(D::Auth)),
+            ConnectFailure::Authentication
+        );
+        assert_eq!(kind(Known(N::GnutlsError), Known(D::Rpc)), ConnectFailure::Tls);
+        assert_eq!(kind(Known(N::SystemError), Known(D::Rpc)), ConnectFailure::NoAnswer);
+        assert_eq!(kind(Known(N::NoConnect), Known(D::None)), ConnectFailure::NoAnswer);
+        assert_eq!(kind(Known(N::InternalError), Known(D::Ssh)), ConnectFailure::NoAnswer);
+        // What `test:///etc/shadow` used to produce (an XML parse error quoting the file): a kind,
+        // not the text.
+        assert_eq!(kind(Known(N::XmlError), Known(D::Test)), ConnectFailure::Refused);
+        assert_eq!(kind(Known(N::NoSupport), Known(D::None)), ConnectFailure::Refused);
+        assert_eq!(kind(Unknown(9999), Unknown(9999)), ConnectFailure::Refused);
+        assert_eq!(ConnectFailure::Refused.to_string(), "libvirt refused the connection");
     }
 }

@@ -4,10 +4,11 @@
 //! availability that went down without Vireo asking (a crash, or a `virsh destroy`) is started
 //! again on its host at once, with an event.
 
-use crate::hypervisor::DomainState;
+use crate::hypervisor::{DomainState, HypervisorError};
 use crate::repository::{NewEvent, VmRuntime};
 use crate::service::VireoService;
 use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::host_address::HostAddress;
 use vireo_app::error::AppError;
 use vireo_app::models::{HostStatus, HostView, VmAction};
 
@@ -54,7 +55,12 @@ impl VireoService {
     }
 
     pub async fn reconcile_host(&self, host: &HostView) {
-        let states = self.hypervisor.domain_states(&host.uri).await;
+        // Only URIs Vireo would build itself are ever opened; a stored row with any other (from an
+        // older version or an edited database) is left alone and shown as not responding, with why.
+        let states = match HostAddress::parse_uri(&host.uri) {
+            Ok(_) => self.hypervisor.domain_states(&host.uri).await,
+            Err(refused) => Err(HypervisorError::UriRefused(refused.0)),
+        };
         let (status, error) = match &states {
             Ok(_) => (HostStatus::Up, None),
             Err(e) => (HostStatus::NonResponsive, Some(e.to_string())),

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use vireo_app::authz::{self, Actor, Permission};
 use vireo_app::backend::Backend;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
+use vireo_app::domain::host_address::ValidHostAddress;
 use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::domain::naming::name_error;
 use vireo_app::domain::recommendations::HostAction;
@@ -100,49 +101,34 @@ impl VireoService {
         }
     }
 
-    async fn validate_new_host(&self, req: &AddHostRequest) -> Result<Option<String>, AppError> {
+    /// Validates everything about a new host before Vireo connects anywhere: the name, the address
+    /// fields (`host_address`: the only way a URI is made from user input), the cluster, and that
+    /// neither name nor (for real hosts) URI is taken. Simulated hosts share the test driver's URI.
+    async fn validate_new_host(&self, req: &AddHostRequest) -> Result<ValidHostAddress, AppError> {
         let mut errors: Vec<FieldError> = name_error("name", "host", &req.name).into_iter().collect();
-        let uri = req.uri.trim();
-        if uri.is_empty() {
-            errors.push(FieldError::new("uri", "Enter the host's libvirt URI."));
-        } else if !uri.contains(':') || uri.chars().any(char::is_whitespace) {
-            errors.push(FieldError::new(
-                "uri",
-                "That is not a libvirt URI; examples: qemu:///system, qemu+ssh://root@host/system, test:///default.",
-            ));
-        }
-        let simulated = if topology_files::is_test_driver(uri) {
-            let id = req
-                .simulated_topology
-                .clone()
-                .unwrap_or_else(|| topology_files::DEFAULT_ID.into());
-            if topology_files::find(&id).is_none() {
-                errors.push(FieldError::new(
-                    "simulated_topology",
-                    format!("There is no shipped topology '{id}'."),
-                ));
-            }
-            Some(id)
-        } else {
-            None
-        };
+        let valid = req
+            .address_fields()
+            .validate(&topology_files::ids())
+            .map_err(|e| errors.extend(e))
+            .ok();
         if self.repo.cluster(req.cluster_id).await?.is_none() {
             errors.push(FieldError::new("cluster_id", "That cluster does not exist."));
         }
-        if errors.is_empty() {
-            match self.repo.host_name_or_uri_taken(&req.name, uri).await? {
+        if let (true, Some(valid)) = (errors.is_empty(), &valid) {
+            let uri = valid.address.uri();
+            let unique_uri = (!valid.address.is_simulated()).then_some(uri.as_str());
+            match self.repo.host_name_or_uri_taken(&req.name, unique_uri).await? {
                 Some("name") => errors.push(FieldError::new(
                     "name",
                     format!("A host named '{}' already exists.", req.name),
                 )),
-                Some(_) => errors.push(FieldError::new("uri", format!("Host {uri} is already added."))),
+                Some(_) => errors.push(FieldError::new("address", format!("Host {uri} is already added."))),
                 None => {}
             }
         }
-        if errors.is_empty() {
-            Ok(simulated)
-        } else {
-            Err(AppError::Validation { errors })
+        match valid {
+            Some(valid) if errors.is_empty() => Ok(valid),
+            _ => Err(AppError::Validation { errors }),
         }
     }
 }
@@ -164,7 +150,6 @@ impl Backend for VireoService {
                 &req.name,
             )
             .await?;
-        let uri = req.uri.trim().to_string();
         let event = |success: bool, message: String| NewEvent {
             user: actor.user(),
             username: None,
@@ -176,18 +161,23 @@ impl Backend for VireoService {
             success,
             message,
         };
-        let simulated = match self.validate_new_host(&req).await {
-            Ok(s) => s,
+        let valid = match self.validate_new_host(&req).await {
+            Ok(v) => v,
             Err(e) => {
+                // The messages are Vireo's own (they never quote the refused input beyond the name).
                 self.repo
                     .record_event(event(false, format!("Adding host refused: {e}")))
                     .await;
                 return Err(e);
             }
         };
+        let uri = valid.address.uri();
+        let simulated = valid.simulated_topology;
         let topology = match self.read_topology(&uri, simulated.as_deref()).await {
             Ok(t) => t,
             Err(e) => {
+                // `e` is a fixed text per failure kind for connection failures (`HypervisorError::
+                // Connect`); the URI is the one Vireo built from validated parts.
                 let message = format!("Could not connect to {uri}: {e}");
                 self.repo.record_event(event(false, message.clone())).await;
                 return Err(AppError::host(message));

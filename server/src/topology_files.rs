@@ -38,6 +38,11 @@ pub fn list() -> Vec<TopologyFile> {
         .collect()
 }
 
+/// The shipped ids, the default first: what a simulated host may name (`host_address`).
+pub fn ids() -> Vec<&'static str> {
+    SHIPPED.iter().map(|t| t.id).collect()
+}
+
 pub fn find(id: &str) -> Option<&'static ShippedTopology> {
     SHIPPED.iter().find(|t| t.id == id)
 }
@@ -46,7 +51,8 @@ pub fn load(id: &str) -> Option<Result<HostTopology, CapabilitiesError>> {
     find(id).map(|t| capabilities::parse(t.xml))
 }
 
-/// `test:///…` (in-process) and `test+unix:///…` (through libvirtd) URIs run libvirt's test driver.
+/// Whether the URI runs libvirt's test driver: only the two URIs Vireo accepts for it
+/// (`test:///default` in-process, `test+unix:///default` through libvirtd).
 pub fn is_test_driver(uri: &str) -> bool {
-    uri.starts_with("test://") || uri.starts_with("test+")
+    vireo_app::domain::host_address::HostAddress::parse_uri(uri).is_ok_and(|a| a.is_simulated())
 }

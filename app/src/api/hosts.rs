@@ -18,13 +18,19 @@ pub async fn topology_files() -> Result<Vec<TopologyFile>, AppError> {
 }
 
 /// Form fields arrive as strings so the same function serves the hydrated dialog and a plain form
-/// post with JavaScript off.
+/// post with JavaScript off. The address travels as its parts (transport, address, user, port,
+/// simulated topology); the service validates them and builds the libvirt URI itself — there is no
+/// URI field (a client that still sends `uri` gets a field error for the missing transport). Fields
+/// a transport does not use may be absent (the hydrated dialog disables them).
 #[server(prefix = "/api", endpoint = "add_host")]
 pub async fn add_host(
     name: String,
     cluster_id: String,
-    uri: String,
-    simulated_topology: Option<String>,
+    #[server(default)] transport: String,
+    #[server(default)] address: String,
+    #[server(default)] user: String,
+    #[server(default)] port: String,
+    #[server(default)] simulated_topology: String,
 ) -> Result<HostView, AppError> {
     use super::ssr::*;
     use crate::models::AddHostRequest;
@@ -35,8 +41,11 @@ pub async fn add_host(
     let request = AddHostRequest {
         name,
         cluster_id,
-        uri,
-        simulated_topology: simulated_topology.filter(|s| !s.is_empty()),
+        transport,
+        address,
+        user,
+        port,
+        simulated_topology,
     };
     let host = respond(backend()?.add_host(&actor, request).await)?;
     // Closes the dialog on the new host, for the hydrated page and for a plain form post alike.

@@ -1,7 +1,10 @@
 //! `/hosts`: libvirt hosts with the topology the High Performance rules pin against, and their NUMA
-//! cells (`/numanodes`, memory in MiB). `address` is the libvirt URI; a bare host name becomes
-//! `qemu+ssh://root@NAME/system`. Vireo adds `<vireo>` with the simulated topology (test driver)
-//! and free huge pages per size. PUT changes KSM (the only host setting Vireo manages).
+//! cells (`/numanodes`, memory in MiB). As in oVirt, `address` is the host's name or IP address: an
+//! added host is reached over SSH (`<ssh><port>`, `<ssh><user><user_name>`, user `root` by default
+//! as in oVirt). Any other transport travels as Vireo's URI in `<vireo><uri>`, accepted only when it
+//! is one Vireo would build itself (`HostAddress::parse_uri`); anything else is a 400 and nothing
+//! is stored. Vireo adds `<vireo>` with the URI, the simulated topology (test driver) and free huge
+//! pages per size. PUT changes KSM (the only host setting Vireo manages).
 
 use super::fault::Fault;
 use super::read::Obj;
@@ -14,13 +17,16 @@ use crate::repository::ApiCollection;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use uuid::Uuid;
+use vireo_app::domain::host_address::{HostAddress, Transport};
 use vireo_app::domain::host_topology::NumaCell;
+use vireo_app::error::FieldError;
 use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView};
 
-const ELEMENTS: &[&str] = &["name", "address", "cluster", "ksm", "vireo"];
+const ELEMENTS: &[&str] = &["name", "address", "cluster", "ksm", "ssh", "vireo"];
 const IGNORED: &[&str] = &[
     "link",
     "actions",
@@ -28,7 +34,6 @@ const IGNORED: &[&str] = &[
     "description",
     "root_password",
     "port",
-    "ssh",
     "cpu",
     "memory",
     "max_scheduling_memory",
@@ -85,7 +90,7 @@ fn host_element(h: &HostView) -> El {
     let mut host = object("host", "hosts", h.id)
         .text("name", &h.name)
         .child(link("hosts", h.id, "numanodes"))
-        .text("address", &h.uri)
+        .text("address", display_address(&h.uri))
         .child(cpu);
     if let Some(k) = h.ksm_running {
         host = host.child(El::new("ksm").text("enabled", k));
@@ -166,23 +171,100 @@ pub async fn numa_node(
     Ok(ok(numa_element(&h, cell)))
 }
 
-/// `address` as a libvirt URI.
-fn uri_of(address: &str) -> String {
-    if address.contains(':') {
-        address.to_string()
-    } else {
-        format!("qemu+ssh://root@{address}/system")
+/// oVirt's `address` for a stored URI: the host name for remote hosts, `localhost` for this
+/// machine and simulated hosts; the URI itself for a stored row Vireo would not build (it is shown
+/// as is, never connected to).
+fn display_address(uri: &str) -> String {
+    HostAddress::parse_uri(uri)
+        .map(|a| a.display_address().to_string())
+        .unwrap_or_else(|_| uri.to_string())
+}
+
+/// The API path of an `AddressFields` field, for a `<fault>`.
+fn api_path(field: &str, from_uri: bool) -> &'static str {
+    match field {
+        "address" if from_uri => "host/vireo/uri",
+        "address" => "host/address",
+        "user" => "host/ssh/user/user_name",
+        "port" => "host/ssh/port",
+        "simulated_topology" => "host/vireo/simulated_topology",
+        _ => "host/vireo/uri",
     }
 }
 
-fn read_vireo(obj: &Obj) -> Result<Option<String>, Fault> {
-    match obj.get("vireo")? {
-        None => Ok(None),
+/// What the body says about where the host is, as the Add-host form's fields (validated here for
+/// a 400 with the API's paths, and again by the service).
+struct AddressParts {
+    transport: String,
+    address: String,
+    user: String,
+    port: String,
+    simulated_topology: String,
+}
+
+fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
+    let address = obj.text("address")?.unwrap_or_default();
+    let (ssh_port, ssh_user) = match obj.get("ssh")? {
+        None => (None, None),
+        Some(ssh) => {
+            // Elements a GET of an oVirt host carries; Vireo manages none of them.
+            ssh.allow(&[
+                "port",
+                "user",
+                "authentication_method",
+                "fingerprint",
+                "public_key",
+                "sshfp_fingerprint",
+            ])?;
+            let user = match ssh.get("user")? {
+                None => None,
+                Some(u) => {
+                    u.allow(&["user_name", "name", "principal", "domain", "link"])?;
+                    u.text("user_name")?
+                }
+            };
+            (ssh.text("port")?, user)
+        }
+    };
+    let (uri, simulated_topology) = match obj.get("vireo")? {
+        None => (None, None),
         Some(v) => {
             v.allow(&["simulated_topology", "uri", "hugepages", "last_error"])?;
-            v.text("simulated_topology")
+            (v.text("uri")?, v.text("simulated_topology")?)
         }
+    };
+    let simulated_topology = simulated_topology.unwrap_or_default();
+    let Some(uri) = uri else {
+        // oVirt's way: a host name, reached over SSH as root unless the body names a user.
+        return Ok(AddressParts {
+            transport: Transport::Ssh.as_str().into(),
+            address,
+            user: ssh_user.unwrap_or_else(|| "root".into()),
+            port: ssh_port.unwrap_or_default(),
+            simulated_topology,
+        });
+    };
+    let parsed = HostAddress::parse_uri(&uri).map_err(|refused| Fault::invalid("host/vireo/uri", &refused.0))?;
+    // A body may carry both, as a GET returns them; they must agree.
+    if !address.is_empty() && address != parsed.display_address() {
+        return Err(Fault::invalid(
+            "host/address",
+            "the address does not match <vireo><uri>; send one of them",
+        ));
     }
+    if ssh_user.is_some() || ssh_port.is_some() {
+        return Err(Fault::invalid(
+            "host/ssh",
+            "with <vireo><uri> the user and port are part of the URI",
+        ));
+    }
+    Ok(AddressParts {
+        transport: parsed.transport().as_str().into(),
+        address: parsed.host().map(|h| h.as_str().to_string()).unwrap_or_default(),
+        user: parsed.user().map(|u| u.as_str().to_string()).unwrap_or_default(),
+        port: parsed.port().map(|p| p.to_string()).unwrap_or_default(),
+        simulated_topology,
+    })
 }
 
 pub async fn add(
@@ -194,13 +276,16 @@ pub async fn add(
     let obj = expect_root(&node, "host")?;
     obj.allow(&[ELEMENTS, IGNORED].concat())?;
     let name = obj.text("name")?.unwrap_or_default();
-    let address = obj.text("address")?.unwrap_or_default();
+    let has_uri = obj
+        .get("vireo")?
+        .is_some_and(|v| v.node.children.iter().any(|c| c.name == "uri"));
+    let address_given = has_uri || obj.text("address")?.is_some_and(|a| !a.is_empty());
     let cluster = obj.reference("cluster")?;
     let mut missing = Vec::new();
     if name.is_empty() {
         missing.push("name");
     }
-    if address.is_empty() {
+    if !address_given {
         missing.push("address");
     }
     if cluster.is_none() {
@@ -209,12 +294,32 @@ pub async fn add(
     let Some(cluster) = cluster.filter(|_| missing.is_empty()) else {
         return Err(Fault::incomplete("Host", &missing, "add"));
     };
+    let parts = read_address(&obj)?;
     let req = AddHostRequest {
         name,
         cluster_id: refs::cluster(&state, &cluster).await?,
-        uri: uri_of(&address),
-        simulated_topology: read_vireo(&obj)?,
+        transport: parts.transport,
+        address: parts.address,
+        user: parts.user,
+        port: parts.port,
+        simulated_topology: parts.simulated_topology,
     };
+    // Bad address parts are bad input (400, with the API's path), not a rule refusal (409).
+    if let Err(errors) = req.address_fields().validate(&crate::topology_files::ids()) {
+        let fields: Vec<FieldError> = errors
+            .into_iter()
+            .map(|e| FieldError::new(api_path(&e.field, has_uri), e.message))
+            .collect();
+        let detail = fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Fault {
+            fields,
+            ..Fault::new(StatusCode::BAD_REQUEST, "Invalid input", format!("[{detail}]"))
+        });
+    }
     let host = vireo_app::backend::Backend::add_host(state.service.as_ref(), &user, req).await?;
     Ok(created(host_element(&host)))
 }
@@ -229,14 +334,19 @@ pub async fn update(
     let node = read_body(body).await?;
     let obj = expect_root(&node, "host")?;
     obj.allow(&[ELEMENTS, IGNORED].concat())?;
-    read_vireo(&obj)?;
+    if let Some(v) = obj.get("vireo")? {
+        v.allow(&["simulated_topology", "uri", "hugepages", "last_error"])?;
+        if v.text("uri")?.is_some_and(|u| u != h.uri) {
+            return Err(Fault::invalid("host/vireo/uri", "a host's address cannot be changed"));
+        }
+    }
     if obj.text("name")?.is_some_and(|n| n != h.name) {
         return Err(Fault::invalid(
             "host/name",
             "hosts cannot be renamed; remove and add the host again",
         ));
     }
-    if obj.text("address")?.is_some_and(|a| uri_of(&a) != h.uri) {
+    if obj.text("address")?.is_some_and(|a| a != display_address(&h.uri)) {
         return Err(Fault::invalid("host/address", "a host's address cannot be changed"));
     }
     if let Some(c) = obj.reference("cluster")? {

@@ -83,14 +83,22 @@ impl Repository {
             .map_err(internal)
     }
 
-    /// Which of name / URI is already taken, if any (checked before connecting to a new host).
-    pub async fn host_name_or_uri_taken(&self, name: &str, uri: &str) -> Result<Option<&'static str>, AppError> {
-        let row: Option<(bool,)> = sqlx::query_as("SELECT name = $1 FROM hosts WHERE name = $1 OR uri = $2 LIMIT 1")
-            .bind(name)
-            .bind(uri)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?;
+    /// Checked before connecting to a new host: whether a host already has this name ("name", checked first) or this URI ("uri"). `uri` is
+    /// `None` for simulated hosts, which share the test driver's URI.
+    pub async fn host_name_or_uri_taken(
+        &self,
+        name: &str,
+        uri: Option<&str>,
+    ) -> Result<Option<&'static str>, AppError> {
+        let row: Option<(bool,)> = sqlx::query_as(
+            "SELECT name = $1 FROM hosts WHERE name = $1 OR (simulated_topology IS NULL AND uri = $2)
+             ORDER BY name = $1 DESC LIMIT 1",
+        )
+        .bind(name)
+        .bind(uri)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
         Ok(row.map(|(by_name,)| if by_name { "name" } else { "uri" }))
     }
 

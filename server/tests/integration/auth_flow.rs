@@ -188,9 +188,7 @@ async fn a_viewer_may_read_but_not_write() {
             Request::post("/api/add_host")
                 .header(header::COOKIE, &cookie)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!(
-                    "name=h2&cluster_id={cluster}&uri=test%3A%2F%2F%2Fdefault%3Fv"
-                )))
+                .body(Body::from(format!("name=h2&cluster_id={cluster}&transport=simulated")))
                 .unwrap(),
         )
         .await;

@@ -61,8 +61,9 @@ async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
             AddHostRequest {
                 name: "kvm1".into(),
                 cluster_id,
-                uri: URI.into(),
-                simulated_topology: None,
+                // This machine: qemu:///system (URI).
+                transport: "local".into(),
+                ..Default::default()
             },
         )
         .await

@@ -325,7 +325,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             form(&[
                 ("name".into(), unique("host")),
                 ("cluster_id".into(), f.cluster.to_string()),
-                ("uri".into(), "test:///default".into()),
+                ("transport".into(), "simulated".into()),
             ]),
             ManageInfrastructure,
         ),

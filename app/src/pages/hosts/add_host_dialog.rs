@@ -2,13 +2,17 @@ use crate::api::clusters::list_clusters;
 use crate::api::hosts::{topology_files, AddHost};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::modal::Modal;
+use crate::domain::host_address::{AddressFields, Transport};
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-/// "Add host": a libvirt URI, a name and a cluster. The server connects and reads the topology
-/// before storing anything; an unreachable URI comes back as an error here and nothing is stored.
-/// Posts to the `add_host` server function, so it also works as a plain form with JavaScript off.
+/// "Add host": a name, a cluster, and where the host is — a transport with its address, user and
+/// port, or a simulated host with its shipped topology. There is no URI field: the server builds
+/// the libvirt URI from the validated parts (`domain::host_address`), and the dialog previews it
+/// with the same function. The server connects and reads the topology before storing anything; an
+/// unreachable host comes back as an error here and nothing is stored. Posts to the `add_host`
+/// server function, so it also works as a plain form with JavaScript off.
 #[component]
 pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     let action = ServerAction::<AddHost>::new();
@@ -19,6 +23,29 @@ pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoVi
             on_added();
         }
     });
+    // Effects only run in the browser: with JavaScript off every field stays enabled (the server
+    // names a filled field the transport does not take); hydrated, those fields are disabled and
+    // so not sent.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let transport = RwSignal::new(Transport::Ssh);
+    let address = RwSignal::new(String::new());
+    let user = RwSignal::new(String::new());
+    let port = RwSignal::new(String::new());
+    let off = move |takes: fn(Transport) -> bool| move || hydrated.get() && !takes(transport.get());
+    let preview = move || {
+        let t = transport.get();
+        let (a, u, p) = (address.get(), user.get(), port.get());
+        AddressFields {
+            transport: t.as_str(),
+            address: if t.takes_address() { &a } else { "" },
+            user: if t.takes_user() { &u } else { "" },
+            port: if t.takes_port() { &p } else { "" },
+            simulated_topology: "",
+        }
+        .preview()
+    };
+
     let error = move || action.value().get().and_then(Result::err);
     let field_error = move |field: &'static str| {
         move || {
@@ -39,28 +66,55 @@ pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoVi
                     <label for="host-name">"Name"</label>
                     <input id="host-name" name="name" type="text" required maxlength="64" />
                     {field_error("name")}
-                    <label for="host-uri">"libvirt URI"</label>
-                    <input id="host-uri" name="uri" type="text" required placeholder="qemu+ssh://root@host/system" />
-                    <p class="hint">"qemu:///system, qemu+ssh://user@host/system, or test:///default for a simulated host"</p>
-                    {field_error("uri")}
+
+                    <label for="host-transport">"Transport"</label>
+                    <select id="host-transport" name="transport"
+                        on:change=move |ev| transport.set(Transport::parse(&event_target_value(&ev)).unwrap_or(Transport::Ssh))>
+                        {Transport::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{t.label()}</option> }).collect_view()}
+                    </select>
+                    <p class="hint">"SSH and TLS reach a remote libvirt; This machine is qemu:///system; a simulated host runs on libvirt's test driver with a shipped topology."</p>
+                    {field_error("transport")}
+
+                    <label for="host-address">"Address (SSH, TLS)"</label>
+                    <input id="host-address" name="address" type="text" maxlength="255" placeholder="kvm1.example.com"
+                        disabled=off(Transport::takes_address) on:input=move |ev| address.set(event_target_value(&ev)) />
+                    <p class="hint">"A host name, an IPv4 address, or an IPv6 address in brackets."</p>
+                    {field_error("address")}
+
+                    <label for="host-user">"User (SSH, optional)"</label>
+                    <input id="host-user" name="user" type="text" maxlength="32" placeholder="root"
+                        disabled=off(Transport::takes_user) on:input=move |ev| user.set(event_target_value(&ev)) />
+                    {field_error("user")}
+
+                    <label for="host-port">"Port (SSH, TLS, optional)"</label>
+                    <input id="host-port" name="port" type="text" inputmode="numeric" maxlength="5"
+                        disabled=off(Transport::takes_port) on:input=move |ev| port.set(event_target_value(&ev)) />
+                    {field_error("port")}
+
                     <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                         {move || choices.get().map(|(clusters, files)| {
                             let clusters = clusters.unwrap_or_default();
                             let files = files.unwrap_or_default();
                             view! {
+                                <label for="host-topology">"Simulated topology (simulated hosts only)"</label>
+                                <select id="host-topology" name="simulated_topology" disabled=off(Transport::is_simulated)>
+                                    <option value="">"— (a simulated host takes the first below)"</option>
+                                    {files.into_iter().map(|f| view! { <option value=f.id>{f.label}</option> }).collect_view()}
+                                </select>
                                 <label for="host-cluster">"Cluster"</label>
                                 <select id="host-cluster" name="cluster_id">
                                     {clusters.into_iter().map(|c| view! { <option value=c.id.to_string()>{c.name}</option> }).collect_view()}
                                 </select>
-                                <label for="host-topology">"Simulated topology (test:/// hosts only)"</label>
-                                <select id="host-topology" name="simulated_topology">
-                                    {files.into_iter().map(|f| view! { <option value=f.id>{f.label}</option> }).collect_view()}
-                                </select>
                             }
                         })}
                     </Suspense>
-                    {field_error("cluster_id")}
                     {field_error("simulated_topology")}
+                    {field_error("cluster_id")}
+
+                    <label for="host-uri-preview" id="host-uri-preview-label">"libvirt URI Vireo will use"</label>
+                    <output id="host-uri-preview" aria-labelledby="host-uri-preview-label" for="host-transport host-address host-user host-port">
+                        {preview}
+                    </output>
                 </div>
                 <footer class="modal-footer">
                     <a class="btn" href="/hosts">"Cancel"</a>
