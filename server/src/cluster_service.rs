@@ -1,7 +1,7 @@
 //! New/Edit Cluster: name, compatibility version, CPU architecture, and the Optimization tab (KSM,
 //! memory ballooning) — R4 can be met here for every VM of the cluster.
 
-use crate::repository::NewEvent;
+use crate::repository::{ClusterFields, NewEvent};
 use crate::service::VireoService;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::domain::naming::name_error;
@@ -89,10 +89,12 @@ impl VireoService {
                         actor,
                         id,
                         expected,
-                        &draft.name,
-                        &draft.description,
-                        version,
-                        &draft.cpu_arch,
+                        ClusterFields {
+                            name: &draft.name,
+                            description: &draft.description,
+                            compat_version: version,
+                            cpu_arch: &draft.cpu_arch,
+                        },
                     )
                     .await?;
                 id

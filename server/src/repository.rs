@@ -14,6 +14,7 @@ mod removals;
 mod users;
 
 pub use api_search::{ApiCollection, ApiSummary};
+pub use clusters::ClusterFields;
 pub use configs::{ConfigRecord, ConfigWrite};
 pub use events::NewEvent;
 pub use hosts::NewHost;

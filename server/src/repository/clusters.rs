@@ -93,6 +93,15 @@ impl Repository {
     }
 }
 
+/// What a cluster's dialog edits (its optimization switches are set apart).
+#[derive(Clone, Copy)]
+pub struct ClusterFields<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub compat_version: CompatVersion,
+    pub cpu_arch: &'a str,
+}
+
 impl Repository {
     /// Version-checked update; `Conflict` when someone else saved first.
     pub async fn update_cluster(
@@ -100,11 +109,14 @@ impl Repository {
         _actor: &Actor,
         id: Uuid,
         expected_version: i32,
-        name: &str,
-        description: &str,
-        compat_version: CompatVersion,
-        cpu_arch: &str,
+        fields: ClusterFields<'_>,
     ) -> Result<(), AppError> {
+        let ClusterFields {
+            name,
+            description,
+            compat_version,
+            cpu_arch,
+        } = fields;
         let updated = sqlx::query(
             "UPDATE clusters SET name = $3, description = $4, compat_version = $5, cpu_arch = $6,
                     version = version + 1, updated_at = now()
