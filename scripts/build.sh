@@ -6,7 +6,8 @@ set -euo pipefail
 profile=${1:-debug}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-target_dir=${CARGO_TARGET_DIR:-$root/target}
+# Where cargo puts its output (CARGO_TARGET_DIR, a config file or the default), as cargo itself says.
+target_dir=$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 site=$root/target/site
 
 case "$profile" in
