@@ -242,6 +242,11 @@ impl LoginThrottle {
         self.verifications.load(Ordering::SeqCst)
     }
 
+    /// Forgets every failure (tests; an operator restarting Vireo has the same effect).
+    pub fn forget_all(&self) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// How many keys the throttle holds.
     pub fn len(&self) -> usize {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).len()

@@ -5,6 +5,7 @@ mod auth_flow;
 mod configs;
 mod grids;
 mod hosts;
+mod identity;
 #[cfg(feature = "kvm-tests")]
 mod kvm;
 mod lifecycle;
@@ -12,3 +13,4 @@ mod ovirt_api;
 mod schema;
 mod support;
 mod topology;
+mod users;
