@@ -83,7 +83,12 @@ pub trait Backend: Send + Sync + 'static {
     /// themselves, and the last enabled admin stays enabled.
     async fn set_user_disabled(&self, actor: &CurrentUser, id: Uuid, disabled: bool) -> Result<UserView, AppError>;
     /// An admin sets another user's password; that user's sessions and API tokens end.
-    async fn reset_user_password(&self, actor: &CurrentUser, id: Uuid, password: NewPassword) -> Result<UserView, AppError>;
+    async fn reset_user_password(
+        &self,
+        actor: &CurrentUser,
+        id: Uuid,
+        password: NewPassword,
+    ) -> Result<UserView, AppError>;
     /// Anyone changes their own password (the current one first). Returns the new `auth_epoch`:
     /// the caller re-stamps the session it came from, every other session and token ends.
     async fn change_own_password(

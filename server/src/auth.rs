@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tower_sessions::Session;
 use uuid::Uuid;
-use vireo_app::error::AppError;
 use vireo_app::api::users::SESSION_EPOCH_KEY;
+use vireo_app::error::AppError;
 use vireo_app::models::CurrentUser;
 
 const SESSION_USER_KEY: &str = "user_id";
@@ -721,7 +721,10 @@ mod tests {
             assert!(t.admit(Some(&format!("u{i}")), Some("10.0.0.9"), now).is_ok());
         }
         assert!(t.admit(Some("fresh"), Some("10.0.0.9"), now).is_err());
-        assert!(t.admit(None, Some("10.0.0.9"), now).is_err(), "impossible names count too");
+        assert!(
+            t.admit(None, Some("10.0.0.9"), now).is_err(),
+            "impossible names count too"
+        );
         assert!(t.admit(Some("fresh"), Some("10.0.0.10"), now).is_ok());
     }
 
@@ -778,7 +781,10 @@ mod tests {
     #[test]
     fn next_targets_stay_on_site() {
         assert_eq!(safe_next("/hosts?selected=1"), "/hosts?selected=1");
-        assert_eq!(safe_next("/vms?q=type:high_performance"), "/vms?q=type:high_performance");
+        assert_eq!(
+            safe_next("/vms?q=type:high_performance"),
+            "/vms?q=type:high_performance"
+        );
         for bad in [
             "//evil.example",
             "/\\evil.example",
@@ -812,7 +818,10 @@ mod tests {
         let stranger: IpAddr = "203.0.113.9".parse().unwrap();
         // An untrusted peer's header is ignored.
         assert_eq!(client_ip(stranger, &headers("1.2.3.4"), &trusted), stranger);
-        assert_eq!(client_ip(stranger, &headers("1.2.3.4"), &TrustedProxies::default()), stranger);
+        assert_eq!(
+            client_ip(stranger, &headers("1.2.3.4"), &TrustedProxies::default()),
+            stranger
+        );
         // Right-most untrusted entry: what the client wrote to the left is not believed.
         assert_eq!(
             client_ip(proxy, &headers("6.6.6.6, 198.51.100.7, 10.0.0.3"), &trusted),

@@ -44,7 +44,11 @@ impl TrustedProxies {
             let addr: IpAddr = addr.parse().map_err(|_| entry.to_string())?;
             let max = if addr.is_ipv4() { 32 } else { 128 };
             let prefix = match prefix {
-                Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| entry.to_string())?,
+                Some(p) => p
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|p| *p <= max)
+                    .ok_or_else(|| entry.to_string())?,
                 None => max,
             };
             nets.push((addr, prefix));
@@ -101,8 +105,8 @@ impl Config {
         if admin_password.as_ref().is_some_and(|p| p.chars().count() < 8) {
             return Err(ConfigError::WeakAdminPassword);
         }
-        let trusted_proxies =
-            TrustedProxies::parse(&get("VIREO_TRUSTED_PROXIES").unwrap_or_default()).map_err(ConfigError::BadTrustedProxy)?;
+        let trusted_proxies = TrustedProxies::parse(&get("VIREO_TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(ConfigError::BadTrustedProxy)?;
         Ok(Self {
             addr,
             trusted_proxies,
@@ -144,7 +148,11 @@ mod tests {
 
     #[test]
     fn trusted_proxies_are_ips_and_cidrs() {
-        let c = Config::from_lookup(lookup(&[("VIREO_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16,fd00::/8")])).unwrap();
+        let c = Config::from_lookup(lookup(&[(
+            "VIREO_TRUSTED_PROXIES",
+            "10.0.0.1, 192.168.0.0/16,fd00::/8",
+        )]))
+        .unwrap();
         let t = &c.trusted_proxies;
         for yes in ["10.0.0.1", "192.168.7.9", "fd12::1", "::ffff:10.0.0.1"] {
             assert!(t.contains(yes.parse().unwrap()), "{yes}");
@@ -152,7 +160,9 @@ mod tests {
         for no in ["10.0.0.2", "192.169.0.1", "fe80::1", "127.0.0.1"] {
             assert!(!t.contains(no.parse().unwrap()), "{no}");
         }
-        assert!(TrustedProxies::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(TrustedProxies::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
         for bad in ["10.0.0.0/33", "nope", "10.0.0.1/x", "::/129"] {
             assert!(
                 matches!(

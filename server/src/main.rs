@@ -176,11 +176,7 @@ async fn user_command(
         config.shutdown_timeout,
     );
     let user = match (command, rest) {
-        ("add", [flag, role]) if flag == "--role" => {
-            service
-                .command_line_add_user(name, role, read_password()?)
-                .await
-        }
+        ("add", [flag, role]) if flag == "--role" => service.command_line_add_user(name, role, read_password()?).await,
         ("passwd", []) => service.command_line_set_password(name, read_password()?).await,
         ("disable", []) => service.command_line_disable_user(name).await,
         _ => return Err(usage()),

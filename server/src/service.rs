@@ -16,12 +16,12 @@ use vireo_app::domain::recommendations::HostAction;
 use vireo_app::domain::rule_context::RuleContext;
 use vireo_app::domain::search::{self, parse_search};
 use vireo_app::error::{AppError, FieldError};
-use vireo_app::models::{NewPassword, NewUserRequest, UserView};
 use vireo_app::models::{
     AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope, EventView, GridPage,
     GridQuery, HostStatus, HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile, VmAction, VmDetails,
     VmRow,
 };
+use vireo_app::models::{NewPassword, NewUserRequest, UserView};
 
 /// One page with everything (the simple lists scripts and tests use), by name.
 fn everything() -> GridQuery {
@@ -350,7 +350,12 @@ impl Backend for VireoService {
         self.set_user_disabled_impl(user, id, disabled).await
     }
 
-    async fn reset_user_password(&self, user: &CurrentUser, id: Uuid, password: NewPassword) -> Result<UserView, AppError> {
+    async fn reset_user_password(
+        &self,
+        user: &CurrentUser,
+        id: Uuid,
+        password: NewPassword,
+    ) -> Result<UserView, AppError> {
         self.reset_user_password_impl(user, id, password).await
     }
 

@@ -110,7 +110,10 @@ impl VireoService {
     }
 
     async fn view(&self, id: Uuid) -> Result<UserView, AppError> {
-        self.repo.user_view(id).await?.ok_or_else(|| AppError::not_found("User"))
+        self.repo
+            .user_view(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("User"))
     }
 
     /// The target's name for refusals and events (the id when there is no such user).
@@ -161,9 +164,13 @@ impl VireoService {
             self.view(id).await
         }
         .await;
-        self.audited(actor, "user.create", (result.as_ref().ok().map(|u| u.id), &username), result, |u| {
-            format!("User {} added as {}.", u.username, u.role.label())
-        })
+        self.audited(
+            actor,
+            "user.create",
+            (result.as_ref().ok().map(|u| u.id), &username),
+            result,
+            |u| format!("User {} added as {}.", u.username, u.role.label()),
+        )
         .await
     }
 
@@ -200,7 +207,9 @@ impl VireoService {
             .await?;
         if disabled && id == user.id {
             let refused = Err(AppError::validation("disabled", "You cannot disable yourself."));
-            return self.audited(&actor, action, (Some(id), &name), refused, |_: &UserView| String::new()).await;
+            return self
+                .audited(&actor, action, (Some(id), &name), refused, |_: &UserView| String::new())
+                .await;
         }
         self.set_disabled_as(&actor, id, &name, disabled).await
     }
@@ -238,7 +247,9 @@ impl VireoService {
                 "Change your own password with \"Change password\" in the top bar.",
             ));
             return self
-                .audited(&actor, "user.password", (Some(id), &name), refused, |_: &UserView| String::new())
+                .audited(&actor, "user.password", (Some(id), &name), refused, |_: &UserView| {
+                    String::new()
+                })
                 .await;
         }
         self.set_password_as(&actor, id, &name, password).await
@@ -292,11 +303,7 @@ impl VireoService {
                         format!("Too many attempts; try again in {} seconds.", retry_after_secs(wait)),
                     )
                 })?;
-            let record = self
-                .repo
-                .user_by_id(user.id)
-                .await?
-                .ok_or(AppError::Unauthorized)?;
+            let record = self.repo.user_by_id(user.id).await?.ok_or(AppError::Unauthorized)?;
             match self.throttle.verify(current, record.password_hash).await {
                 Ok(true) => self.throttle.succeeded(attempt),
                 Ok(false) => {
@@ -317,16 +324,30 @@ impl VireoService {
                 .auth_epoch)
         }
         .await;
-        self.audited(&actor, "user.own_password", (Some(user.id), &user.username), result, |_| {
-            format!("{} changed their password; their other sessions and API tokens ended.", user.username)
-        })
+        self.audited(
+            &actor,
+            "user.own_password",
+            (Some(user.id), &user.username),
+            result,
+            |_| {
+                format!(
+                    "{} changed their password; their other sessions and API tokens ended.",
+                    user.username
+                )
+            },
+        )
         .await
     }
 
     // --- the command line (`vireo-server user …`): recovery without the UI, as Vireo itself.
 
     /// `vireo-server user add NAME --role ROLE`.
-    pub async fn command_line_add_user(&self, username: &str, role: &str, password: String) -> Result<UserView, AppError> {
+    pub async fn command_line_add_user(
+        &self,
+        username: &str,
+        role: &str,
+        password: String,
+    ) -> Result<UserView, AppError> {
         let request = NewUserRequest {
             username: username.into(),
             role: role.into(),

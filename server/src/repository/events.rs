@@ -51,7 +51,11 @@ impl Repository {
     /// Writes an audit row. A failure here is logged, never allowed to undo the action it records.
     pub async fn record_event(&self, e: NewEvent<'_>) {
         // Capped here, where every event passes, as well as by callers that quote user text.
-        let username = e.user.map(|u| u.username.as_str()).or(e.username).map(|n| clip(n, EVENT_TEXT_MAX));
+        let username = e
+            .user
+            .map(|u| u.username.as_str())
+            .or(e.username)
+            .map(|n| clip(n, EVENT_TEXT_MAX));
         let object_name = e.object_name.map(|n| clip(n, EVENT_TEXT_MAX));
         let message = clip(&e.message, EVENT_MESSAGE_MAX);
         let result = sqlx::query(

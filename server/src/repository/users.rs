@@ -125,11 +125,13 @@ impl Repository {
         }
         let updated: UserRecord = match change {
             UserChange::Role(role) => {
-                sqlx::query_as(&format!("UPDATE users SET role = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"))
-                    .bind(id)
-                    .bind(role.as_str())
-                    .fetch_one(&mut *tx)
-                    .await
+                sqlx::query_as(&format!(
+                    "UPDATE users SET role = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
+                ))
+                .bind(id)
+                .bind(role.as_str())
+                .fetch_one(&mut *tx)
+                .await
             }
             UserChange::Disabled(disabled) => {
                 // Only disabling moves the epoch: enabling again must not revive old sessions,
@@ -182,7 +184,8 @@ impl Repository {
                         qb.push(" AND role = ").push_bind(value.to_lowercase());
                     }
                     "disabled" => {
-                        qb.push(" AND disabled = ").push_bind(matches!(value.as_str(), "yes" | "true"));
+                        qb.push(" AND disabled = ")
+                            .push_bind(matches!(value.as_str(), "yes" | "true"));
                     }
                     // parse_search only admits the fields above.
                     _ => {}

@@ -97,7 +97,10 @@ async fn parallel_bad_logins_are_refused_without_hashing() {
                     html.contains(&format!("Too many attempts; try again in {retry} seconds.")),
                     "{html}"
                 );
-                assert!(html.contains("Username") && html.contains("Log in"), "the form is there to retry");
+                assert!(
+                    html.contains("Username") && html.contains("Log in"),
+                    "the form is there to retry"
+                );
             }
             StatusCode::SEE_OTHER => {
                 invalid += 1;
@@ -154,7 +157,10 @@ async fn the_sso_endpoint_answers_429_too() {
             assert!(r.headers().contains_key(header::RETRY_AFTER));
             let json: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
             assert_eq!(json["error_code"], "access_denied");
-            assert!(json["error"].as_str().unwrap().starts_with("Too many attempts; try again in"));
+            assert!(json["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("Too many attempts; try again in"));
         } else {
             assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         }
@@ -173,7 +179,14 @@ async fn a_distributed_attack_cannot_queue_unbounded_password_checks() {
     let started = Instant::now();
     let attack = {
         let requests: Vec<_> = (0..200)
-            .map(|i| login_request(&format!("user{i}"), "wrong", "/vms", Some(&format!("10.9.{}.{}", i / 250, i % 250))))
+            .map(|i| {
+                login_request(
+                    &format!("user{i}"),
+                    "wrong",
+                    "/vms",
+                    Some(&format!("10.9.{}.{}", i / 250, i % 250)),
+                )
+            })
             .collect();
         let router = app.router.clone();
         tokio::spawn(async move {
@@ -209,7 +222,10 @@ async fn a_distributed_attack_cannot_queue_unbounded_password_checks() {
     }
     let real_took = login_started.elapsed();
     let statuses = attack.await.unwrap();
-    let busy = statuses.iter().filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE).count();
+    let busy = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
     let verified = app.state.throttle.verifications() - before;
     eprintln!(
         "200 parallel bad logins (200 names, 200 addresses): {verified} argon2 verifications, {busy} refused busy, \
@@ -220,7 +236,11 @@ async fn a_distributed_attack_cannot_queue_unbounded_password_checks() {
     assert_eq!(real.headers()[header::LOCATION], "/vms");
     assert!(real_took < Duration::from_secs(10), "{real_took:?}");
     assert!(busy > 0, "the waiting room is bounded");
-    assert_eq!(verified as usize + busy, 201, "every attempt was either checked or refused as busy");
+    assert_eq!(
+        verified as usize + busy,
+        201,
+        "every attempt was either checked or refused as busy"
+    );
 }
 
 // --- row 4
@@ -233,7 +253,10 @@ async fn over_long_user_names_leave_no_trace() {
     for _ in 0..30 {
         let r = app.send(login_request(&huge, "x", "/vms", None)).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        assert!(r.headers()[header::LOCATION].to_str().unwrap().starts_with("/login?error=invalid"));
+        assert!(r.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?error=invalid"));
     }
     // Just over the limit, in a small body: the same answer, and still no trace of the name.
     let long = "b".repeat(65);
@@ -279,7 +302,11 @@ async fn next_after_login_stays_on_site_whatever_characters_it_holds() {
         assert_eq!(r.headers()[header::LOCATION], "/vms", "{next:?}");
         let r = app.send(login_request("admin", "wrong", next, None)).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next:?}");
-        assert_eq!(r.headers()[header::LOCATION], "/login?error=invalid&next=/vms", "{next:?}");
+        assert_eq!(
+            r.headers()[header::LOCATION],
+            "/login?error=invalid&next=/vms",
+            "{next:?}"
+        );
         // Failed attempts would lock the account; this test is about `next`.
         app.state.throttle.forget_all();
     }
@@ -330,7 +357,10 @@ async fn the_generated_first_run_password_is_written_to_a_private_file_not_the_l
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("first run: created user 'admin'"), "{log}");
-    assert!(log.contains(&file.display().to_string()), "the log says where it is: {log}");
+    assert!(
+        log.contains(&file.display().to_string()),
+        "the log says where it is: {log}"
+    );
     assert!(!log.contains(&password), "the password is not in the log");
     assert!(!log.lines().any(|l| l.contains("WARN") && l.contains("admin")), "{log}");
     // And it is the admin's password.
@@ -369,7 +399,10 @@ async fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
         );
         assert_eq!(app.send(r).await.status(), StatusCode::SEE_OTHER);
     }
-    let r = with_forwarded_for(login_request("another", "wrong", "/vms", Some("203.0.113.7")), "8.8.8.8");
+    let r = with_forwarded_for(
+        login_request("another", "wrong", "/vms", Some("203.0.113.7")),
+        "8.8.8.8",
+    );
     assert_eq!(app.send(r).await.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 

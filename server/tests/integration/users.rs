@@ -11,7 +11,14 @@ use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, GridQuery, NewUserRequest, Role};
 
 async fn admin(app: &TestApp) -> CurrentUser {
-    app.state.repo.user_by_name("admin").await.unwrap().unwrap().to_current().unwrap()
+    app.state
+        .repo
+        .user_by_name("admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .to_current()
+        .unwrap()
 }
 
 async fn add(app: &TestApp, name: &str, role: Role, password: &str) -> Uuid {
@@ -50,8 +57,13 @@ async fn error_of(response: axum::http::Response<Body>) -> AppError {
 }
 
 async fn get(app: &TestApp, cookie: &str, path: &str) -> axum::http::Response<Body> {
-    app.send(Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap())
-        .await
+    app.send(
+        Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
 }
 
 async fn whoami(app: &TestApp, cookie: &str) -> StatusCode {
@@ -121,7 +133,12 @@ async fn admins_add_users_and_change_roles_with_field_level_errors() {
         &app,
         &cookie,
         "add_user",
-        &[("username", "bad name"), ("role", "root"), ("password", "short"), ("confirm", "other")],
+        &[
+            ("username", "bad name"),
+            ("role", "root"),
+            ("password", "short"),
+            ("confirm", "other"),
+        ],
     )
     .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -147,20 +164,37 @@ async fn admins_add_users_and_change_roles_with_field_level_errors() {
         ["A user named 'alice' already exists."]
     );
 
-    let r = call(&app, &cookie, "set_user_role", &[("id", &alice.id.to_string()), ("role", "viewer")]).await;
+    let r = call(
+        &app,
+        &cookie,
+        "set_user_role",
+        &[("id", &alice.id.to_string()), ("role", "viewer")],
+    )
+    .await;
     assert!(ok_or_redirect(r.status()));
-    assert_eq!(app.state.repo.user_by_name("alice").await.unwrap().unwrap().role, "viewer");
+    assert_eq!(
+        app.state.repo.user_by_name("alice").await.unwrap().unwrap().role,
+        "viewer"
+    );
 
     // The grid: admins only, searchable by role.
     let admin = admin(&app).await;
-    let all = app.state.service.user_grid(&admin, &GridQuery::new("name")).await.unwrap();
+    let all = app
+        .state
+        .service
+        .user_grid(&admin, &GridQuery::new("name"))
+        .await
+        .unwrap();
     assert_eq!(all.total, 2);
     let viewers = GridQuery {
         search: "role:viewer".into(),
         ..GridQuery::new("name")
     };
     let page = app.state.service.user_grid(&admin, &viewers).await.unwrap();
-    assert_eq!(page.rows.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["alice"]);
+    assert_eq!(
+        page.rows.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(),
+        ["alice"]
+    );
     let html = body_text(get(&app, &cookie, "/users").await).await;
     assert!(html.contains("alice") && html.contains("Add user"), "{html}");
 
@@ -174,7 +208,10 @@ async fn admins_add_users_and_change_roles_with_field_level_errors() {
     }
     assert!(events.iter().any(|e| e.0 == "user.create" && e.1 == "failure"));
     for (_, _, message) in &events {
-        assert!(!message.contains("alice-password-1") && !message.contains("short"), "{message}");
+        assert!(
+            !message.contains("alice-password-1") && !message.contains("short"),
+            "{message}"
+        );
     }
 }
 
@@ -206,7 +243,11 @@ async fn viewers_and_operators_may_not_touch_users() {
             ("set_user_disabled", vec![("id", &id), ("disabled", "true")]),
             (
                 "reset_user_password",
-                vec![("id", &id), ("password", "mallory-password"), ("confirm", "mallory-password")],
+                vec![
+                    ("id", &id),
+                    ("password", "mallory-password"),
+                    ("confirm", "mallory-password"),
+                ],
             ),
         ];
         for (function, fields) in writes {
@@ -214,7 +255,15 @@ async fn viewers_and_operators_may_not_touch_users() {
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name} {function}");
             assert_eq!(error_of(r).await, AppError::Forbidden);
         }
-        let me = app.state.repo.user_by_name(name).await.unwrap().unwrap().to_current().unwrap();
+        let me = app
+            .state
+            .repo
+            .user_by_name(name)
+            .await
+            .unwrap()
+            .unwrap()
+            .to_current()
+            .unwrap();
         assert_eq!(
             app.state.service.user_grid(&me, &GridQuery::new("name")).await,
             Err(AppError::Forbidden)
@@ -222,7 +271,9 @@ async fn viewers_and_operators_may_not_touch_users() {
         // The page says so, and the navigation has no Users link for them.
         let html = body_text(get(&app, &cookie, "/users").await).await;
         assert!(html.contains("Your role does not allow this action."), "{html}");
-        assert!(!body_text(get(&app, &cookie, "/vms").await).await.contains("href=\"/users\""));
+        assert!(!body_text(get(&app, &cookie, "/vms").await)
+            .await
+            .contains("href=\"/users\""));
     }
     let after: Vec<(String, String, bool, i32, String)> =
         sqlx::query_as("SELECT username, role, disabled, auth_epoch, password_hash FROM users ORDER BY username")
@@ -237,7 +288,9 @@ async fn viewers_and_operators_may_not_touch_users() {
             .unwrap();
     assert!(refusals >= 8, "every refusal is audited ({refusals})");
     let admin_cookie = app.admin_cookie().await;
-    assert!(body_text(get(&app, &admin_cookie, "/vms").await).await.contains("href=\"/users\""));
+    assert!(body_text(get(&app, &admin_cookie, "/vms").await)
+        .await
+        .contains("href=\"/users\""));
 }
 
 #[tokio::test]
@@ -293,7 +346,11 @@ async fn changing_ones_own_password_keeps_this_session_and_ends_the_others() {
         &app,
         &here,
         "change_own_password",
-        &[("current", "not-it"), ("password", "alice-password-2"), ("confirm", "alice-password-2")],
+        &[
+            ("current", "not-it"),
+            ("password", "alice-password-2"),
+            ("confirm", "alice-password-2"),
+        ],
     )
     .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -305,11 +362,22 @@ async fn changing_ones_own_password_keeps_this_session_and_ends_the_others() {
         &app,
         &here,
         "change_own_password",
-        &[("current", "alice-password-1"), ("password", "short"), ("confirm", "short")],
+        &[
+            ("current", "alice-password-1"),
+            ("password", "short"),
+            ("confirm", "short"),
+        ],
     )
     .await;
-    assert_eq!(error_of(r).await.field_messages("password"), ["Use at least 12 characters."]);
-    assert_eq!(whoami(&app, &elsewhere).await, StatusCode::OK, "failed attempts change nothing");
+    assert_eq!(
+        error_of(r).await.field_messages("password"),
+        ["Use at least 12 characters."]
+    );
+    assert_eq!(
+        whoami(&app, &elsewhere).await,
+        StatusCode::OK,
+        "failed attempts change nothing"
+    );
 
     let r = call(
         &app,
@@ -348,7 +416,11 @@ async fn an_admin_reset_ends_the_users_sessions_but_not_for_oneself() {
         &app,
         &admin_cookie,
         "reset_user_password",
-        &[("id", &alice.to_string()), ("password", "reset-password-1"), ("confirm", "reset-password-1")],
+        &[
+            ("id", &alice.to_string()),
+            ("password", "reset-password-1"),
+            ("confirm", "reset-password-1"),
+        ],
     )
     .await;
     assert!(ok_or_redirect(r.status()));
@@ -360,7 +432,11 @@ async fn an_admin_reset_ends_the_users_sessions_but_not_for_oneself() {
         &app,
         &admin_cookie,
         "reset_user_password",
-        &[("id", &me.id.to_string()), ("password", "reset-password-1"), ("confirm", "reset-password-1")],
+        &[
+            ("id", &me.id.to_string()),
+            ("password", "reset-password-1"),
+            ("confirm", "reset-password-1"),
+        ],
     )
     .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -372,10 +448,28 @@ async fn admins_keep_at_least_one_enabled_admin() {
     let app = app().await;
     let cookie = app.admin_cookie().await;
     let me = admin(&app).await;
-    let r = call(&app, &cookie, "set_user_disabled", &[("id", &me.id.to_string()), ("disabled", "true")]).await;
-    assert_eq!(error_of(r).await.field_messages("disabled"), ["You cannot disable yourself."]);
-    let r = call(&app, &cookie, "set_user_role", &[("id", &me.id.to_string()), ("role", "viewer")]).await;
-    assert_eq!(error_of(r).await.field_messages("role"), ["You cannot change your own role."]);
+    let r = call(
+        &app,
+        &cookie,
+        "set_user_disabled",
+        &[("id", &me.id.to_string()), ("disabled", "true")],
+    )
+    .await;
+    assert_eq!(
+        error_of(r).await.field_messages("disabled"),
+        ["You cannot disable yourself."]
+    );
+    let r = call(
+        &app,
+        &cookie,
+        "set_user_role",
+        &[("id", &me.id.to_string()), ("role", "viewer")],
+    )
+    .await;
+    assert_eq!(
+        error_of(r).await.field_messages("role"),
+        ["You cannot change your own role."]
+    );
 
     // The command line is no user, so only the last-admin rule stops it.
     let err = app.state.service.command_line_disable_user("admin").await.unwrap_err();
@@ -386,7 +480,15 @@ async fn admins_keep_at_least_one_enabled_admin() {
 
     // Two admins demoting each other at the same moment: one of them stays an admin.
     let bea = add(&app, "bea", Role::Admin, "bea-password-12").await;
-    let bea_user = app.state.repo.user_by_id(bea).await.unwrap().unwrap().to_current().unwrap();
+    let bea_user = app
+        .state
+        .repo
+        .user_by_id(bea)
+        .await
+        .unwrap()
+        .unwrap()
+        .to_current()
+        .unwrap();
     let (a, b) = tokio::join!(
         app.state.service.set_user_role(&me, bea, "viewer".into()),
         app.state.service.set_user_role(&bea_user, me.id, "viewer".into()),
@@ -468,7 +570,11 @@ async fn the_user_command_adds_resets_and_disables() {
         );
         (out.status.success(), log)
     };
-    let (ok, log) = run(&["user", "add", "rescue", "--role", "admin"], Some("rescue-password-1"), None);
+    let (ok, log) = run(
+        &["user", "add", "rescue", "--role", "admin"],
+        Some("rescue-password-1"),
+        None,
+    );
     assert!(ok, "{log}");
     assert!(!log.contains("rescue-password-1"), "{log}");
     assert!(app.login("rescue", "rescue-password-1").await.is_some());
