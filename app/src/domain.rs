@@ -1,5 +1,7 @@
 //! Pure domain rules and types: no I/O, shared by the dialogs, the server functions and the REST API.
 
+#[cfg(test)]
+mod bounds_tests;
 pub mod capabilities;
 pub mod cpu_set;
 pub mod dialog;

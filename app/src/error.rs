@@ -25,6 +25,10 @@ pub enum AppError {
     /// Another lifecycle operation on the same object is still running.
     #[error("{message}")]
     Busy { message: String },
+    /// The database cannot be reached (it is restarting, or gone); nothing was done. Temporary:
+    /// the same request works again once Vireo has reconnected. Not a reason to log anyone out.
+    #[error("The database is unavailable; Vireo is reconnecting. Try again in a few seconds.")]
+    Unavailable,
     /// Anything unexpected. Details are logged on the server, never sent to the browser.
     #[error("Something went wrong on the server; the details are in its log.")]
     Internal,
@@ -102,6 +106,7 @@ impl AppError {
             Self::Validation { .. } => 400,
             Self::Host { .. } => 502,
             Self::Internal | Self::Transport { .. } => 500,
+            Self::Unavailable => 503,
         }
     }
 }
@@ -142,5 +147,6 @@ mod tests {
         assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), err);
         assert_eq!(err.http_status(), 409);
         assert_eq!(AppError::Unauthorized.http_status(), 401);
+        assert_eq!(AppError::Unavailable.http_status(), 503);
     }
 }

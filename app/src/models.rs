@@ -353,6 +353,9 @@ pub struct GridQuery {
 }
 
 pub const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
+/// The last page a grid asks for: far past any real grid (200 M rows at 200 a page), low enough
+/// that its OFFSET is an ordinary number.
+pub const MAX_PAGE: u32 = 1_000_000;
 
 impl GridQuery {
     pub fn new(default_sort: &str) -> Self {
@@ -379,9 +382,9 @@ impl GridQuery {
                 .unwrap_or_else(|| default_sort.into()),
             desc: get("dir").map(|d| d == "desc").unwrap_or(default_desc),
             page: get("page")
-                .and_then(|p| p.parse().ok())
+                .and_then(|p| p.parse::<u32>().ok())
                 .filter(|p| *p >= 1)
-                .unwrap_or(1),
+                .map_or(1, |p| p.min(MAX_PAGE)),
             page_size,
             focus: get("page")
                 .is_none()
@@ -390,14 +393,18 @@ impl GridQuery {
         }
     }
 
+    /// Rows before this page. Both factors are u32, so the product fits an i64 only because they are
+    /// held to the limits first (u32::MAX² does not).
     pub fn offset(&self) -> i64 {
-        i64::from(self.page.saturating_sub(1)) * i64::from(self.page_size)
+        let page = self.page.clamp(1, MAX_PAGE);
+        let size = self.page_size.clamp(1, PAGE_SIZES[PAGE_SIZES.len() - 1]);
+        i64::from(page - 1) * i64::from(size)
     }
 
     /// The query as the database runs it: a server function can be called with any numbers, and a
     /// page of a million rows is not a grid page.
     pub fn within_limits(mut self) -> Self {
-        self.page = self.page.max(1);
+        self.page = self.page.clamp(1, MAX_PAGE);
         self.page_size = self.page_size.clamp(1, PAGE_SIZES[PAGE_SIZES.len() - 1]);
         self
     }
@@ -460,3 +467,33 @@ pub struct NewPassword {
 
 /// Passwords are at least this many characters.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pentest row 13: page and size come from the URL or a server function call with any numbers;
+    /// the OFFSET is computed from held values and cannot overflow (u32::MAX² would, in i64).
+    #[test]
+    fn grid_paging_is_bounded() {
+        let mut q = GridQuery::new("name");
+        (q.page, q.page_size) = (u32::MAX, u32::MAX);
+        assert_eq!(q.offset(), i64::from(MAX_PAGE - 1) * 200);
+        let held = q.clone().within_limits();
+        assert_eq!((held.page, held.page_size), (MAX_PAGE, 200));
+        (q.page, q.page_size) = (0, 0);
+        assert_eq!(q.offset(), 0);
+        let from_url = GridQuery::from_params(
+            |k| match k {
+                "page" => Some("4294967295".into()),
+                "size" => Some("4294967295".into()),
+                _ => None,
+            },
+            "name",
+            false,
+        );
+        assert_eq!((from_url.page, from_url.page_size), (MAX_PAGE, 50));
+        let too_big = GridQuery::from_params(|k| (k == "page").then(|| "99999999999".into()), "name", false);
+        assert_eq!(too_big.page, 1, "not a u32: the default");
+    }
+}

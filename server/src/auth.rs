@@ -576,21 +576,66 @@ const SESSION_SEEN_KEY: &str = "seen";
 const TOUCH_EVERY: i64 = 300;
 
 async fn session_user(state: &AppState, session: &Session) -> Option<CurrentUser> {
-    let id: Uuid = session.get(SESSION_USER_KEY).await.ok().flatten()?;
-    let record = state.repo.user_by_id(id).await.ok().flatten()?;
+    session_lookup(state, session).await.ok().flatten()
+}
+
+/// The session's user: `Ok(None)` when there is none (no or unknown session, user removed or
+/// disabled), `Err` when the session store or the database could not answer. The two must not be
+/// confused: treating "could not look" as "nobody" sent every logged-in user to the login page
+/// whenever the database restarted.
+async fn session_lookup(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, AppError> {
+    let id: Option<Uuid> = session.get(SESSION_USER_KEY).await.map_err(|e| {
+        tracing::warn!(error = %e, "the session store is unavailable");
+        AppError::Unavailable
+    })?;
+    let Some(id) = id else { return Ok(None) };
+    let Some(record) = state.repo.user_by_id(id).await? else {
+        return Ok(None);
+    };
     // A session from an older epoch (the password changed since) or of a disabled user is over.
     let epoch: Option<i32> = session.get(SESSION_EPOCH_KEY).await.ok().flatten();
     if record.disabled || epoch != Some(record.auth_epoch) {
-        return None;
+        return Ok(None);
     }
-    let user = record.to_current()?;
+    let Some(user) = record.to_current() else {
+        return Ok(None);
+    };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let seen: i64 = session.get(SESSION_SEEN_KEY).await.ok().flatten().unwrap_or(0);
     if now - seen >= TOUCH_EVERY {
         // A failed write only shortens the session; the request itself is fine.
         let _ = session.insert(SESSION_SEEN_KEY, now).await;
     }
-    Some(user)
+    Ok(Some(user))
+}
+
+/// The answer when the session's user could not be looked up: 503 while the database is away (any
+/// other failure keeps its own status), and the session is left alone — not flushed, no new
+/// cookie — so the user is still logged in when the database is back. A JSON `AppError` for
+/// server functions; a small page that reloads by itself otherwise.
+fn lookup_failed(path: &str, error: AppError) -> Response {
+    if error != AppError::Unavailable {
+        tracing::error!(error = %error, "looking up the session's user failed");
+    }
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let retry = [(header::RETRY_AFTER, "5")];
+    if path.starts_with("/api/") {
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        return (status, retry, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    }
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"5\"><title>Vireo is unavailable</title></head>\
+         <body><main><h1>Vireo is unavailable</h1><p>{error}</p>\
+         <p>This page reloads by itself; you stay logged in.</p></main></body></html>"
+    );
+    (
+        status,
+        retry,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page,
+    )
+        .into_response()
 }
 
 /// Paths anyone may fetch: the login page, health, and static assets. The oVirt-compatible API
@@ -606,6 +651,7 @@ fn is_public(path: &str) -> bool {
 
 /// The gate: attaches the logged-in user to the request, or refuses — 401 for server functions
 /// (an `AppError::Unauthorized` body the client can decode), a redirect to the login page otherwise.
+/// When the user cannot be looked up (database away) it answers 503 and keeps the session.
 pub async fn require_user(
     State(state): State<AppState>,
     session: Session,
@@ -623,12 +669,13 @@ pub async fn require_user(
         }
         return next.run(request).await;
     }
-    match session_user(&state, &session).await {
-        Some(user) => {
+    match session_lookup(&state, &session).await {
+        Err(e) => lookup_failed(&path, e),
+        Ok(Some(user)) => {
             request.extensions_mut().insert(user);
             next.run(request).await
         }
-        None if path.starts_with("/api/") => {
+        Ok(None) if path.starts_with("/api/") => {
             let body = serde_json::to_string(&AppError::Unauthorized).unwrap_or_default();
             (
                 StatusCode::UNAUTHORIZED,
@@ -637,7 +684,7 @@ pub async fn require_user(
             )
                 .into_response()
         }
-        None => {
+        Ok(None) => {
             let target = request
                 .uri()
                 .path_and_query()

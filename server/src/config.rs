@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -25,6 +26,49 @@ pub struct Config {
     /// `VIREO_TRUSTED_PROXIES`: comma-separated IPs/CIDRs whose `X-Forwarded-For` is believed.
     /// Empty (the default) believes no one: the client is always the connection's peer.
     pub trusted_proxies: TrustedProxies,
+    /// What one client may cost the server (not read from the environment: the defaults are the
+    /// policy; tests shorten the timeouts).
+    pub limits: HttpLimits,
+}
+
+/// Bounds on what clients may hold or send, so that a slow or hostile client costs a bounded
+/// amount of memory, file descriptors and time.
+#[derive(Clone, Debug)]
+pub struct HttpLimits {
+    /// A connection that has not sent a complete request head within this time is closed. It also
+    /// bounds how long an idle keep-alive connection stays open (hyper restarts the clock whenever
+    /// it waits for the next request head).
+    pub header_read_timeout: Duration,
+    /// Accepted connections open at once. Beyond it new connections wait in the kernel's listen
+    /// backlog instead of taking a file descriptor each.
+    pub max_connections: usize,
+    /// Request bodies of forms and server functions (the oVirt REST API has its own 1 MiB,
+    /// `ovirt::MAX_BODY`). The largest legitimate one, the VM dialog's draft, is a few KiB.
+    pub max_body: usize,
+    /// A request body (forms, server functions) must arrive completely within this time.
+    pub body_read_timeout: Duration,
+    /// Live-update streams (`/api/stream`) one session may hold open at once (a browser opens one
+    /// per tab).
+    pub streams_per_session: usize,
+    /// Live-update streams overall, kept well under `max_connections` so pages and server
+    /// functions always find a connection.
+    pub streams_total: usize,
+    /// How long shutdown lets open connections finish their current request.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 2048,
+            max_body: 256 * 1024,
+            body_read_timeout: Duration::from_secs(30),
+            streams_per_session: 8,
+            streams_total: 1024,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
 }
 
 /// The reverse proxies allowed to say who the client is (`X-Forwarded-For`). Anyone else could
@@ -121,6 +165,7 @@ impl Config {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(120),
             ),
+            limits: HttpLimits::default(),
         })
     }
 }

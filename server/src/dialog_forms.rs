@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use vireo_app::backend::Backend;
 use vireo_app::domain::draft::{from_pairs, to_pairs, VmDraft};
-use vireo_app::domain::recommendations::{recommendations, RecommendationId};
+use vireo_app::domain::recommendations::{recommendations_for, RecommendationId};
+use vireo_app::domain::validation::validate;
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, SaveOutcome};
 
@@ -75,12 +76,19 @@ pub async fn apply_fix_form(
         Ok(c) => c,
         Err(e) => return back_with_error(&draft, &e),
     };
-    let mut draft = draft;
-    let Some(fix) = recommendations(&draft.config, &ctx)
+    // Fixes are computed only for a configuration that passes validation (pentest row 8: a posted
+    // form with 0 threads or a 0 KiB page size panicked in the fix computation); otherwise the
+    // dialog shows the errors.
+    let valid = match validate(&draft.config, &ctx) {
+        Ok(valid) => valid,
+        Err(errors) => return back_with_error(&draft, &AppError::Validation { errors }),
+    };
+    let fix = recommendations_for(valid)
         .into_iter()
         .find(|r| r.id == which)
-        .and_then(|r| r.fix)
-    else {
+        .and_then(|r| r.fix);
+    let mut draft = draft;
+    let Some(fix) = fix else {
         return Redirect::to(&dialog_url(&draft, &[("review", "1".into())])).into_response();
     };
     if let Some(action) = fix.host_action {

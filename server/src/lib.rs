@@ -10,11 +10,13 @@ pub mod bulk_forms;
 pub mod cluster_service;
 pub mod config;
 pub mod config_service;
+pub mod db_supervisor;
 pub mod dialog_forms;
 pub mod embedded_pg;
 pub mod health;
 pub mod host_monitor;
 pub mod host_settings;
+pub mod http_server;
 pub mod hypervisor;
 pub mod instance_type_service;
 pub mod lifecycle;
@@ -29,6 +31,7 @@ pub mod service;
 pub mod state;
 pub mod topology_files;
 pub mod user_service;
+pub mod web_guard;
 
 use crate::auth::{hash_password, random_password};
 use crate::config::Config;
@@ -114,6 +117,6 @@ pub async fn assemble(
         dummy_hash: dummy_hash.into(),
         changes: tokio::sync::broadcast::channel(64).0,
     };
-    let router = routes::build_router(state.clone(), store, config.secure_cookies);
+    let router = routes::build_router(state.clone(), store, config.secure_cookies, &config.limits);
     Ok((state, router))
 }

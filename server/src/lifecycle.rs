@@ -265,13 +265,26 @@ impl VireoService {
         }
         started.map_err(|e| AppError::host(format!("Host {} refused to start VM {}: {e}", host.name, vm.name)))?;
         self.ops.expect_down(vm.id, false);
-        self.repo.mark_vm_started(vm.id, host.id, &config).await?;
+        // Version-checked against the record read above: a save that landed while the domain
+        // was being started is kept (as next-run where the running VM lacks it), not overwritten.
+        let recorded = self.repo.mark_vm_started(vm.id, host.id, &config, vm.version).await?;
         let applied = if vm.next_run.is_some() {
             " with its next-run configuration"
         } else {
             ""
         };
-        Ok(format!("VM {} started on host {}{applied}.", vm.name, host.name))
+        let meanwhile = if recorded.pending.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; changes saved while it was starting apply after its next start: {}",
+                recorded.pending.join(", ")
+            )
+        };
+        Ok(format!(
+            "VM {} started on host {}{applied}{meanwhile}.",
+            vm.name, host.name
+        ))
     }
 
     async fn running_host(&self, vm: &ConfigRecord) -> Result<HostView, AppError> {

@@ -1,4 +1,3 @@
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::ExpiredDeletion;
@@ -33,6 +32,7 @@ async fn run() -> Result<(), String> {
         Some(url) => {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(32)
+                .acquire_timeout(vireo_server::embedded_pg::ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await
                 .map_err(|e| format!("cannot connect to DATABASE_URL: {e}"))?;
@@ -46,6 +46,8 @@ async fn run() -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             pg.ensure_database("vireo", None).await.map_err(|e| e.to_string())?;
             let pool = pg.pool("vireo", 32).await.map_err(|e| e.to_string())?;
+            let pg = Arc::new(pg);
+            supervise_embedded(pg.clone(), pool.clone());
             (pool, Some(pg))
         }
     };
@@ -89,18 +91,9 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!("Vireo is serving at http://{}", config.addr);
-    // Paths are normalised before routing (the oVirt SDK may send `//`).
-    let app = tower::Layer::layer(
-        &tower::util::MapRequestLayer::new(vireo_server::ovirt::collapse_slashes::<axum::body::Body>),
-        router,
-    );
-    axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())?;
+    vireo_server::http_server::serve(listener, router, &config.limits, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
 
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
@@ -212,6 +205,18 @@ fn read_password() -> Result<String, String> {
         return Err("no password: set VIREO_USER_PASSWORD or write it to standard input".into());
     }
     Ok(password)
+}
+
+/// Restarts the embedded PostgreSQL server when it dies (`db_supervisor`). If it cannot be
+/// restarted, Vireo exits non-zero at once: its service manager then restarts Vireo, which starts
+/// the cluster afresh (serving on without a database would only answer 503 forever).
+fn supervise_embedded(pg: Arc<EmbeddedPostgres>, pool: sqlx::PgPool) {
+    tokio::spawn(async move {
+        if let Err(e) = vireo_server::db_supervisor::supervise(pg, pool, shutdown_signal()).await {
+            tracing::error!("the embedded database cannot be restarted ({e}); exiting so that Vireo is restarted");
+            std::process::exit(3);
+        }
+    });
 }
 
 /// How long shutdown waits for each background part before it moves on.

@@ -17,7 +17,7 @@ pub use api_search::{ApiCollection, ApiSummary};
 pub use configs::{ConfigRecord, ConfigWrite};
 pub use events::{clip, NewEvent, EVENT_TEXT_MAX};
 pub use hosts::NewHost;
-pub use lifecycle::VmRuntime;
+pub use lifecycle::{StartRecorded, VmRuntime};
 pub use removals::Usage;
 pub use users::{UserChange, UserRecord};
 
@@ -62,6 +62,24 @@ pub(crate) fn internal(e: sqlx::Error) -> AppError {
 }
 
 pub fn internal_error(e: sqlx::Error) -> AppError {
+    if is_unavailable(&e) {
+        tracing::warn!(error = %e, "the database is unavailable");
+        return AppError::Unavailable;
+    }
     tracing::error!(error = %e, "database error");
     AppError::Internal
+}
+
+/// The database could not be reached or went away mid-query (not a problem with the query): no
+/// connection within the pool's acquire timeout, a broken socket, or the server shutting down,
+/// crashing or still starting. Such failures are temporary and answered with 503.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exceptions; 57P01-57P03: admin/crash shutdown, cannot connect now.
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
 }

@@ -1,19 +1,21 @@
 //! Assembles the axum router: static assets, health, login/logout, the Leptos pages and server
-//! functions, all behind sessions and the auth gate, with request tracing.
+//! functions, all behind sessions and the auth gate; around all of it the path normalisation and
+//! the HTTP layer's defences (`web_guard`), with request tracing. Everything a request passes
+//! through is in the router this returns, so the integration tests run what production runs.
 
 use crate::auth;
+use crate::config::HttpLimits;
 use crate::dialog_forms;
 use crate::health;
 use crate::state::AppState;
+use crate::web_guard;
 use crate::{bulk_forms, live};
-use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use tower::Layer as _;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::{time::Duration as CookieDuration, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use vireo_app::backend::SharedBackend;
@@ -22,14 +24,23 @@ use vireo_app::{shell, App};
 /// Sessions end after 8 hours without a request.
 const SESSION_IDLE: CookieDuration = CookieDuration::hours(8);
 
-pub fn build_router<S: SessionStore + Clone>(state: AppState, session_store: S, secure_cookies: bool) -> Router {
+pub fn build_router<S: SessionStore + Clone>(
+    state: AppState,
+    session_store: S,
+    secure_cookies: bool,
+    limits: &HttpLimits,
+) -> Router {
     let options = state.leptos_options.clone();
     let backend: SharedBackend = state.service.clone();
     let routes = generate_route_list(App);
     let context = {
         let backend = backend.clone();
-        move || provide_context(backend.clone())
+        move || {
+            provide_context(backend.clone());
+            web_guard::provide_csp_nonce();
+        }
     };
+    let streams = live::StreamGate::new(limits.streams_per_session, limits.streams_total);
 
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("vireo_session")
@@ -42,7 +53,7 @@ pub fn build_router<S: SessionStore + Clone>(state: AppState, session_store: S, 
     let pkg = ServeDir::new(format!("{}/pkg", options.site_root));
     let icons = ServeDir::new(format!("{}/icons", options.site_root));
 
-    Router::new()
+    let app = Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/vms") }))
         .route("/healthz", get(health::healthz))
         .route("/login", post(auth::login))
@@ -50,7 +61,7 @@ pub fn build_router<S: SessionStore + Clone>(state: AppState, session_store: S, 
         .route("/dialog/save", post(dialog_forms::save_form))
         .route("/dialog/apply-fix", post(dialog_forms::apply_fix_form))
         .route("/vms/bulk", post(bulk_forms::bulk))
-        .route("/api/stream", get(live::stream))
+        .route("/api/stream", get(live::stream).layer(Extension(streams)))
         .merge(crate::ovirt::router(state.clone()))
         .nest_service("/pkg", pkg)
         .nest_service("/icons", icons)
@@ -65,14 +76,11 @@ pub fn build_router<S: SessionStore + Clone>(state: AppState, session_store: S, 
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_user))
         .layer(sessions)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+
+    // Paths are normalised before routing (the oVirt SDK may send `//`). A layer added with
+    // `Router::layer` runs after routing, so the normalisation wraps the whole router, which then
+    // is wrapped in the defences.
+    let app = tower::util::MapRequestLayer::new(crate::ovirt::collapse_slashes::<axum::body::Body>).layer(app);
+    web_guard::protect(app, limits)
 }

@@ -8,6 +8,12 @@ use std::fmt;
 /// Largest CPU id Vireo accepts in a set; libvirt's own limit is far larger, but no host Vireo manages
 /// has more than this many CPUs and the bound keeps hostile input (`0-4294967295`) cheap to reject.
 pub const MAX_CPU_ID: u32 = 4095;
+/// Most CPUs a set can hold: every id up to `MAX_CPU_ID`.
+pub const MAX_CPUS: usize = MAX_CPU_ID as usize + 1;
+/// Longest set text Vireo parses. The canonical form of any set of ids up to `MAX_CPU_ID` is below
+/// 10 KB (the worst case, every other id, is ~9.7 KB), so this refuses only text Vireo never writes,
+/// and it bounds the parse: 1.7 MB of `0-4095,0-4095,…` once stalled the server for 19 s.
+pub const MAX_CPU_SET_TEXT: usize = 16 * 1024;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CpuSet(BTreeSet<u32>);
@@ -22,6 +28,38 @@ pub enum CpuSetError {
     Backwards(u32, u32),
     #[error("CPU {0} is above the largest supported id ({MAX_CPU_ID})")]
     TooLarge(u32),
+    #[error("the CPU set text is {0} characters long; at most {MAX_CPU_SET_TEXT} are accepted")]
+    TooLong(usize),
+}
+
+/// The ids a set being parsed holds, one bit each: a range costs at most `MAX_CPUS / 64` word
+/// writes however often it is repeated, and nothing grows with the numbers in the text.
+struct Bits([u64; MAX_CPUS / 64]);
+
+impl Bits {
+    fn new() -> Self {
+        Self([0; MAX_CPUS / 64])
+    }
+
+    /// Sets `lo..=hi`; both are at most `MAX_CPU_ID` (checked by `parse_id`).
+    fn set_range(&mut self, lo: u32, hi: u32) {
+        let (lo, hi) = (lo as usize, hi as usize);
+        for word in lo / 64..=hi / 64 {
+            let first = if word == lo / 64 { lo % 64 } else { 0 };
+            let last = if word == hi / 64 { hi % 64 } else { 63 };
+            // Bits first..=last of this word.
+            let mask = (u64::MAX >> (63 - last)) & (u64::MAX << first);
+            self.0[word] |= mask;
+        }
+    }
+
+    fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, bits)| {
+            (0..64u32)
+                .filter(move |b| bits & (1 << b) != 0)
+                .map(move |b| w as u32 * 64 + b)
+        })
+    }
 }
 
 impl CpuSet {
@@ -37,28 +75,38 @@ impl CpuSet {
         Self::from_ids([id])
     }
 
-    /// Parses `0-3,8,^2`. Exclusions (`^n`) remove ids added anywhere in the string.
+    /// Parses `0-3,8,^2`. Exclusions (`^n`) remove ids added anywhere in the string. Refuses text
+    /// longer than `MAX_CPU_SET_TEXT` and ids above `MAX_CPU_ID` before doing any work that grows
+    /// with them, so a set never holds more than `MAX_CPUS` ids.
     pub fn parse(text: &str) -> Result<Self, CpuSetError> {
-        let mut include = BTreeSet::new();
-        let mut exclude = BTreeSet::new();
+        if text.len() > MAX_CPU_SET_TEXT {
+            return Err(CpuSetError::TooLong(text.len()));
+        }
+        let mut include = Bits::new();
+        let mut exclude = Bits::new();
         for raw in text.split(',') {
             let token = raw.trim();
             if token.is_empty() {
                 return Err(CpuSetError::BadToken(raw.to_string()));
             }
             if let Some(rest) = token.strip_prefix('^') {
-                exclude.insert(parse_id(rest, token)?);
+                let id = parse_id(rest, token)?;
+                exclude.set_range(id, id);
             } else if let Some((a, b)) = token.split_once('-') {
                 let (lo, hi) = (parse_id(a, token)?, parse_id(b, token)?);
                 if lo > hi {
                     return Err(CpuSetError::Backwards(lo, hi));
                 }
-                include.extend(lo..=hi);
+                include.set_range(lo, hi);
             } else {
-                include.insert(parse_id(token, token)?);
+                let id = parse_id(token, token)?;
+                include.set_range(id, id);
             }
         }
-        let set: BTreeSet<u32> = include.difference(&exclude).copied().collect();
+        for (inc, exc) in include.0.iter_mut().zip(exclude.0.iter()) {
+            *inc &= !exc;
+        }
+        let set: BTreeSet<u32> = include.ids().collect();
         if set.is_empty() {
             return Err(CpuSetError::Empty);
         }
@@ -185,6 +233,39 @@ mod tests {
         assert_eq!(CpuSet::parse("0-99999"), Err(CpuSetError::TooLarge(99999)));
         assert_eq!(CpuSet::parse("99999999999"), Err(CpuSetError::TooLarge(u32::MAX)));
         assert_eq!(CpuSet::parse("1,^1"), Err(CpuSetError::Empty));
+        assert_eq!(CpuSet::parse("4096"), Err(CpuSetError::TooLarge(4096)));
+        assert_eq!(CpuSet::parse("0-4096"), Err(CpuSetError::TooLarge(4096)));
+    }
+
+    /// Pentest row 5: 1.7 MB of repeated ranges took 19 s (every range re-inserted 4,096 ids into a
+    /// BTreeSet). Over-long text is refused by its length alone; text just under the limit, all of it
+    /// full ranges, parses with bit operations only and still yields at most 4,096 ids.
+    #[test]
+    fn hostile_sizes_are_refused_or_cheap() {
+        let huge = "0-4095,".repeat(250_000);
+        assert_eq!(CpuSet::parse(&huge), Err(CpuSetError::TooLong(huge.len())));
+        assert!(CpuSet::parse(&huge).unwrap_err().to_string().contains("at most 16384"));
+        let mut under = "0-4095,".repeat(MAX_CPU_SET_TEXT / 7);
+        under.pop();
+        let set = CpuSet::parse(&under).unwrap();
+        assert_eq!(set.len(), MAX_CPUS);
+        assert_eq!(set.to_string(), "0-4095");
+    }
+
+    #[test]
+    fn the_bitset_matches_a_plain_set_at_word_edges() {
+        let set = CpuSet::parse("62-65,127,128,^64,4032-4095,0").unwrap();
+        let want: Vec<u32> = [0, 62, 63, 65, 127, 128].into_iter().chain(4032..=4095).collect();
+        assert_eq!(set.ids().collect::<Vec<_>>(), want);
+    }
+
+    /// Whatever Vireo writes it can read back: the longest canonical form fits the text limit.
+    #[test]
+    fn the_longest_canonical_set_is_within_the_text_limit() {
+        let every_other = CpuSet::from_ids((0..=MAX_CPU_ID).step_by(2));
+        let text = every_other.to_string();
+        assert!(text.len() < MAX_CPU_SET_TEXT, "{}", text.len());
+        assert_eq!(CpuSet::parse(&text).unwrap(), every_other);
     }
 
     #[test]

@@ -64,7 +64,11 @@ pub fn domain_xml(spec: &DomainSpec) -> String {
 
 fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     let c = spec.config;
-    let memory_kib = (c.memory_mib * 1024).to_string();
+    // Built only from validated configurations (memory ≤ 4 TiB, so no overflow); saturating anyway
+    // so that a value that slipped past can never wrap into a tiny one (pentest row 12 started a
+    // VM with memory="0").
+    debug_assert!(c.memory_mib <= super::validation::MAX_MEMORY_MIB, "unvalidated memory");
+    let memory_kib = c.memory_mib.saturating_mul(1024).to_string();
     let uuid = spec.uuid.to_string();
     w.create_element("domain")
         .with_attribute(("type", spec.domain_type))
@@ -211,7 +215,7 @@ fn write_cpu(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                         &[
                             ("id", &n.index.to_string()),
                             ("cpus", &n.cpus.to_string()),
-                            ("memory", &(n.memory_mib * 1024).to_string()),
+                            ("memory", &n.memory_mib.saturating_mul(1024).to_string()),
                             ("unit", "KiB"),
                         ],
                     )?;

@@ -450,7 +450,12 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         None | Some("") | Some("none") => c.huge_pages = None,
         Some(size) => match size.parse::<u64>() {
             Ok(size_kib) => {
-                let default_count = (c.memory_mib * 1024).checked_div(size_kib).unwrap_or(0);
+                // Checked: the memory is not validated yet (a huge value must not overflow here).
+                let default_count = c
+                    .memory_mib
+                    .checked_mul(1024)
+                    .and_then(|kib| kib.checked_div(size_kib))
+                    .unwrap_or(0);
                 let count = num(
                     getter,
                     &mut errors,

@@ -82,10 +82,23 @@ fn keyword(t: Option<&Token>, k: &str) -> bool {
     matches!(t, Some(Token::Word(w)) if w.eq_ignore_ascii_case(k))
 }
 
+/// The last page (`page N`) and the largest page size (`?max=`) the API serves: (page − 1) × max
+/// stays an ordinary OFFSET (page 4294967295 of 4294967295 overflowed i64, pentest row 8).
+pub const MAX_PAGE: u32 = 1_000_000;
+pub const MAX_PAGE_SIZE: u32 = 10_000;
+
+/// Most conditions one search may hold: each becomes a bound condition in the query.
+pub const MAX_CONDITIONS: usize = 50;
+
 /// Parses `text` for a collection whose searchable (and sortable) fields are `fields`.
 pub fn parse_ovirt_search(text: &str, fields: &[&str]) -> Result<OvirtQuery, String> {
     if text.chars().count() > 1000 {
         return Err("The search is longer than 1000 characters.".into());
+    }
+    // PostgreSQL refuses NUL in text values (pentest row 13: a 500); no stored value holds any
+    // control character, so none can match anyway.
+    if let Some(c) = super::search::control_character(text) {
+        return Err(format!("The search contains a control character ({c})."));
     }
     let mut tokens = tokenize(text)?;
     // "Vms: name=x" — the collection prefix the engine's own UI writes.
@@ -135,10 +148,10 @@ pub fn parse_ovirt_search(text: &str, fields: &[&str]) -> Result<OvirtQuery, Str
         }
         if keyword(Some(t), "page") {
             let n = match tokens.get(i + 1) {
-                Some(Token::Word(n)) => n.parse::<u32>().ok().filter(|n| *n >= 1),
+                Some(Token::Word(n)) => n.parse::<u32>().ok().filter(|n| (1..=MAX_PAGE).contains(n)),
                 _ => None,
             }
-            .ok_or("'page' needs a page number from 1 up.")?;
+            .ok_or_else(|| format!("'page' needs a page number from 1 to {MAX_PAGE}."))?;
             query.page = Some(n);
             i += 2;
             continue;
@@ -192,6 +205,12 @@ pub fn parse_ovirt_search(text: &str, fields: &[&str]) -> Result<OvirtQuery, Str
     }
     if !group.is_empty() {
         query.any_of.push(group);
+    }
+    let conditions: usize = query.any_of.iter().map(Vec::len).sum();
+    if conditions > MAX_CONDITIONS {
+        return Err(format!(
+            "The search has {conditions} conditions; at most {MAX_CONDITIONS} are accepted."
+        ));
     }
     Ok(query)
 }
@@ -300,5 +319,29 @@ mod tests {
             .unwrap_err()
             .contains("longer"));
         assert!(parse_ovirt_search("= x", VM_FIELDS).is_err());
+    }
+
+    /// Pentest row 13: a NUL in `search=` reached PostgreSQL and answered 500; control characters
+    /// are refused (the handler turns this into a 400 fault), and so are too many conditions.
+    #[test]
+    fn control_characters_and_too_many_conditions_are_refused() {
+        for text in ["name=a\0b", "name=\"a\0\"", "\0", "status=up\u{1b}", "name=x\r\n"] {
+            let err = parse_ovirt_search(text, VM_FIELDS).unwrap_err();
+            assert!(err.contains("control character (U+"), "{text:?}: {err}");
+        }
+        assert!(parse_ovirt_search("page 4294967295", VM_FIELDS)
+            .unwrap_err()
+            .contains("from 1 to 1000000"));
+        assert_eq!(
+            parse_ovirt_search("page 1000000", VM_FIELDS).unwrap().page,
+            Some(MAX_PAGE)
+        );
+        let many = vec!["name=a"; MAX_CONDITIONS + 1].join(" or ");
+        assert!(parse_ovirt_search(&many, VM_FIELDS).unwrap_err().contains("at most 50"));
+        let most = vec!["name=a"; MAX_CONDITIONS].join(" and ");
+        assert_eq!(
+            parse_ovirt_search(&most, VM_FIELDS).unwrap().any_of[0].len(),
+            MAX_CONDITIONS
+        );
     }
 }

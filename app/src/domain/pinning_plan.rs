@@ -12,7 +12,7 @@
 
 use super::cpu_set::CpuSet;
 use super::host_topology::HostTopology;
-use super::vm_config::{CpuTopology, VcpuPin};
+use super::vm_config::{CpuTopology, VcpuPin, MAX_VCPUS_BOUND};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ fn free_cores(host: &HostTopology, unavailable: &CpuSet) -> Vec<Core> {
                 .all(|t| !housekeeping.contains(*t) && !unavailable.contains(*t))
         })
         .collect();
-    out.sort_by_key(|c| (c.cell, c.threads[0]));
+    out.sort_by_key(|c| (c.cell, c.threads.first().copied()));
     out
 }
 
@@ -62,13 +62,15 @@ pub fn host_housekeeping(host: &HostTopology) -> CpuSet {
 /// A guest topology with the same vCPU count that fits the host (threads per core no more than the
 /// host's, cores per socket and sockets no more than the host's), or `None` when the count cannot fit.
 pub fn fitted_topology(topo: CpuTopology, host: &HostTopology) -> Option<CpuTopology> {
+    // No topology of 0 vCPUs or of more than any VM may have is planned (the loops below are sized
+    // by these numbers).
+    let total = topo.checked_vcpus().filter(|t| (1..=MAX_VCPUS_BOUND).contains(t))?;
     let fits = |t: &CpuTopology| {
         t.sockets <= host.sockets && t.cores <= host.cores_per_socket && t.threads <= host.threads_per_core
     };
     if fits(&topo) {
         return Some(topo);
     }
-    let total = topo.vcpus();
     // Try the guest's own thread count first, then fewer threads; spread over as few sockets as fit.
     let mut threads_options: Vec<u32> = (1..=topo.threads.min(host.threads_per_core)).rev().collect();
     if threads_options.is_empty() {
@@ -79,7 +81,9 @@ pub fn fitted_topology(topo: CpuTopology, host: &HostTopology) -> Option<CpuTopo
             continue;
         }
         let cores_total = total / threads;
-        for sockets in 1..=host.sockets.max(1) {
+        // More sockets than cores cannot divide them: the loop is bounded by the vCPU count, not by
+        // whatever the host reports.
+        for sockets in 1..=host.sockets.clamp(1, cores_total.max(1)) {
             if !cores_total.is_multiple_of(sockets) {
                 continue;
             }
@@ -107,6 +111,8 @@ pub enum PlanError {
         needed: u32,
         free: u32,
     },
+    /// A topology with a zero, or more vCPUs than any VM may have: nothing to plan.
+    BadTopology,
 }
 
 impl std::fmt::Display for PlanError {
@@ -119,6 +125,7 @@ impl std::fmt::Display for PlanError {
                 f,
                 "the VM needs {needed} host CPUs but only {free} are free (CPU 0 is the host's, and other High Performance VMs hold theirs)"
             ),
+            Self::BadTopology => write!(f, "the topology needs 1 to {MAX_VCPUS_BOUND} vCPUs"),
         }
     }
 }
@@ -126,6 +133,12 @@ impl std::fmt::Display for PlanError {
 /// Pins every vCPU of `topo` to one host CPU. vCPU numbering follows QEMU: threads innermost, then
 /// cores, then sockets (vCPU = (socket × cores + core) × threads + thread).
 pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuSet) -> Result<Vec<VcpuPin>, PlanError> {
+    // Checked before anything is sized by these numbers: threads = 0 made `chunks_exact(0)` panic
+    // (pentest row 8), and a product that overflows or exceeds the bound is no VM.
+    let vcpus = match topo.checked_vcpus() {
+        Some(v) if topo.threads > 0 && (1..=MAX_VCPUS_BOUND).contains(&v) => v,
+        _ => return Err(PlanError::BadTopology),
+    };
     if topo.threads > host.threads_per_core.max(1) {
         return Err(PlanError::ThreadsPerCore {
             guest: topo.threads,
@@ -133,13 +146,16 @@ pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuS
         });
     }
     let cores = free_cores(host, unavailable);
-    let free_threads: u32 = cores.iter().map(|c| c.threads.len() as u32).sum();
-    let guest_cores = topo.sockets * topo.cores;
+    let free_threads = u32::try_from(cores.iter().map(|c| c.threads.len()).sum::<usize>()).unwrap_or(u32::MAX);
+    // vcpus = guest_cores × threads fits a u32, so this does too.
+    let guest_cores = topo.sockets.saturating_mul(topo.cores);
+    let threads = topo.threads as usize;
     // Slots: (cell, threads for one guest core). Pass 1 gives each guest core a whole host core;
     // pass 2 packs guest cores onto the sibling threads of host cores when whole cores run out.
+    // A host core with fewer threads than the guest's (an uneven host) offers no whole slot.
     let whole: Vec<(u32, Vec<u32>)> = cores
         .iter()
-        .map(|c| (c.cell, c.threads[..topo.threads as usize].to_vec()))
+        .filter_map(|c| c.threads.get(..threads).map(|t| (c.cell, t.to_vec())))
         .collect();
     let slots: Vec<(u32, Vec<u32>)> = if whole.len() as u32 >= guest_cores {
         whole
@@ -148,14 +164,14 @@ pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuS
             .iter()
             .flat_map(|c| {
                 c.threads
-                    .chunks_exact(topo.threads as usize)
+                    .chunks_exact(threads)
                     .map(move |chunk| (c.cell, chunk.to_vec()))
             })
             .collect()
     };
     if (slots.len() as u32) < guest_cores {
         return Err(PlanError::NotEnoughCpus {
-            needed: topo.vcpus(),
+            needed: vcpus,
             free: free_threads,
         });
     }
@@ -165,7 +181,7 @@ pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuS
     for (cell, threads) in slots {
         by_cell.entry(cell).or_default().push_back(threads);
     }
-    let mut pins = Vec::with_capacity(topo.vcpus() as usize);
+    let mut pins = Vec::with_capacity(vcpus as usize);
     for socket in 0..topo.sockets {
         let mut needed = topo.cores as usize;
         let mut taken: Vec<Vec<u32>> = Vec::with_capacity(needed);
@@ -178,7 +194,9 @@ pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuS
             None => order.iter().map(|(cell, _)| *cell).collect(),
         };
         for cell in cells {
-            let queue = by_cell.get_mut(&cell).expect("cell listed from by_cell");
+            let Some(queue) = by_cell.get_mut(&cell) else {
+                continue;
+            };
             while needed > 0 {
                 match queue.pop_front() {
                     Some(slot) => {
@@ -191,6 +209,7 @@ pub fn plan_vcpu_pins(topo: CpuTopology, host: &HostTopology, unavailable: &CpuS
         }
         for (core, threads) in taken.into_iter().enumerate() {
             for (thread, cpu) in threads.into_iter().enumerate() {
+                // Below `vcpus` (checked above): no overflow.
                 let vcpu = (socket * topo.cores + core as u32) * topo.threads + thread as u32;
                 pins.push(VcpuPin {
                     vcpu,

@@ -11,6 +11,7 @@ use super::pinning::{format_io_thread_pins, format_vcpu_pins};
 use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins};
 use super::profile::{on_off, Change};
 use super::rule_context::{HostFacts, RuleContext};
+use super::validation::{validate, Validated};
 use super::vm_config::{
     CpuTopology, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VcpuPin, VmConfig,
 };
@@ -131,8 +132,19 @@ pub struct Recommendation {
     pub fix: Option<Fix>,
 }
 
-/// Every unmet recommendation for `cfg` (empty unless it is High Performance).
+/// Every unmet recommendation for `cfg` (empty unless it is High Performance). A configuration that
+/// fails validation gets none: its errors come first, and the fixes are only computed from
+/// validated numbers (pentest row 8: fixes for a 0-thread or 0-KiB-page configuration panicked).
 pub fn recommendations(cfg: &VmConfig, ctx: &RuleContext) -> Vec<Recommendation> {
+    match validate(cfg, ctx) {
+        Ok(valid) => recommendations_for(valid),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Every unmet recommendation for a validated configuration.
+pub fn recommendations_for(valid: Validated<'_>) -> Vec<Recommendation> {
+    let (cfg, ctx) = (valid.config(), valid.ctx());
     if cfg.optimized_for != OptimizedFor::HighPerformance {
         return Vec::new();
     }
@@ -149,7 +161,9 @@ pub fn recommendations(cfg: &VmConfig, ctx: &RuleContext) -> Vec<Recommendation>
     out
 }
 
-/// Applies the fixes of the given recommendations (in R order), as the dialog's "Apply fix" does.
+/// Applies the fixes of the given recommendations (in R order), as the dialog's "Apply fix" does. A
+/// configuration that fails validation has no recommendations, so it comes back unchanged (and its
+/// save then reports the errors).
 pub fn apply_fixes(cfg: &VmConfig, ctx: &RuleContext, which: &[RecommendationId]) -> VmConfig {
     let mut out = cfg.clone();
     for rec in recommendations(cfg, ctx) {
@@ -174,7 +188,8 @@ fn best_host<'a>(cfg: &VmConfig, ctx: &'a RuleContext) -> Option<(&'a HostFacts,
         .filter_map(|h| {
             let topo = fitted_topology(cfg.cpu, &h.topology)?;
             let pins = plan_vcpu_pins(topo, &h.topology, &h.claimed_cores()).ok()?;
-            let free = h.topology.total_cpus() - h.claimed_cores().len();
+            // Claims can name CPUs the topology lacks (it may have changed since): never underflow.
+            let free = h.topology.total_cpus().saturating_sub(h.claimed_cores().len());
             Some((h, topo, pins, free))
         })
         .collect();
@@ -442,7 +457,7 @@ fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendat
 /// Splits `total` MiB over nodes in proportion to their vCPU counts, in whole GiB when that works
 /// (so 1 GiB pages can back every node), else in 2 MiB steps.
 pub fn split_memory(total_mib: u64, weights: &[u64]) -> Vec<u64> {
-    let sum: u64 = weights.iter().sum();
+    let sum = weights.iter().fold(0u64, |a, w| a.saturating_add(*w));
     if weights.is_empty() || sum == 0 {
         return Vec::new();
     }
@@ -454,11 +469,19 @@ pub fn split_memory(total_mib: u64, weights: &[u64]) -> Vec<u64> {
         1
     };
     let units = total_mib / unit;
-    let mut out: Vec<u64> = weights.iter().map(|w| (units * w / sum).max(1) * unit).collect();
+    // In u128: units × weight cannot overflow, and each share is at most `units` (weight ≤ sum).
+    let mut out: Vec<u64> = weights
+        .iter()
+        .map(|w| {
+            let share = (u128::from(units) * u128::from(*w) / u128::from(sum)) as u64;
+            share.max(1).saturating_mul(unit)
+        })
+        .collect();
     // The last node takes what rounding left over (or gave too much).
-    let assigned: u64 = out[..out.len() - 1].iter().sum();
-    let last = out.len() - 1;
-    out[last] = total_mib.saturating_sub(assigned);
+    if let Some((last, rest)) = out.split_last_mut() {
+        let assigned = rest.iter().fold(0u64, |a, n| a.saturating_add(*n));
+        *last = total_mib.saturating_sub(assigned);
+    }
     out
 }
 
@@ -467,12 +490,11 @@ fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let pinned_nodes = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| !n.host_nodes.is_empty());
     let fits = host.is_some_and(|h| {
         cfg.numa_nodes.iter().all(|n| {
-            let cells_kib: u64 = n
+            let cells_kib = n
                 .host_nodes
                 .iter()
                 .filter_map(|c| h.topology.cell(*c))
-                .map(|c| c.memory_kib)
-                .sum();
+                .fold(0u64, |a, c| a.saturating_add(c.memory_kib));
             let cells_exist = n.host_nodes.iter().all(|c| h.topology.cell(*c).is_some());
             // The node's vCPUs run on CPUs of its host cells.
             let cpus_local = n.cpus.ids().all(|v| {
@@ -482,7 +504,7 @@ fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
                         .all(|cpu| h.topology.cell_of_cpu(cpu).is_some_and(|c| n.host_nodes.contains(&c)))
                 })
             });
-            cells_exist && n.memory_mib * 1024 <= cells_kib && cpus_local
+            cells_exist && n.memory_mib.saturating_mul(1024) <= cells_kib && cpus_local
         })
     });
     if pinned_nodes && fits {
@@ -591,24 +613,30 @@ fn r4_ksm(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
 /// Pages of `size` needed per host cell: per vNUMA node when the nodes are pinned, else the whole
 /// memory from any cell (`None` key = anywhere).
 fn page_demand(cfg: &VmConfig, size_kib: u64) -> Option<BTreeMap<Option<u32>, u64>> {
-    let memory_kib = cfg.memory_mib * 1024;
-    if memory_kib == 0 || !memory_kib.is_multiple_of(size_kib) {
+    let memory_kib = cfg.memory_mib.checked_mul(1024)?;
+    // A size of 0 divides nothing (and `%` by it would panic).
+    if memory_kib == 0 || size_kib == 0 || !memory_kib.is_multiple_of(size_kib) {
         return None;
     }
     let mut demand = BTreeMap::new();
     let pinned = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| n.host_nodes.len() == 1);
     if pinned {
         for n in &cfg.numa_nodes {
-            let kib = n.memory_mib * 1024;
-            if kib % size_kib != 0 {
+            let kib = n.memory_mib.checked_mul(1024)?;
+            if !kib.is_multiple_of(size_kib) {
                 return None;
             }
-            *demand.entry(Some(n.host_nodes[0])).or_insert(0) += kib / size_kib;
+            let pages = demand.entry(n.host_nodes.first().copied()).or_insert(0u64);
+            *pages = pages.saturating_add(kib / size_kib);
         }
     } else {
         demand.insert(None, memory_kib / size_kib);
     }
     Some(demand)
+}
+
+fn total_pages(demand: &BTreeMap<Option<u32>, u64>) -> u64 {
+    demand.values().fold(0u64, |a, n| a.saturating_add(*n))
 }
 
 fn covered(host: &HostFacts, size_kib: u64, demand: &BTreeMap<Option<u32>, u64>) -> bool {
@@ -627,7 +655,7 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     if let (Some(hp), Some(h)) = (cfg.huge_pages, host) {
         let ok = h.topology.huge_page_sizes().contains(&hp.size_kib)
             && page_demand(cfg, hp.size_kib)
-                .is_some_and(|d| d.values().sum::<u64>() == hp.count && covered(h, hp.size_kib, &d));
+                .is_some_and(|d| total_pages(&d) == hp.count && covered(h, hp.size_kib, &d));
         if ok {
             return None;
         }
@@ -657,7 +685,7 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     // The largest size whose free pages cover the memory.
     let from_free = sizes.iter().find_map(|size| {
         let demand = page_demand(cfg, *size)?;
-        covered(host, *size, &demand).then(|| (*size, demand.values().sum::<u64>()))
+        covered(host, *size, &demand).then(|| (*size, total_pages(&demand)))
     });
     let fix = match from_free {
         Some((size_kib, count)) => Some(Fix {
@@ -691,18 +719,18 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
                         Some(c) => vec![*c],
                         None => host.topology.cells.iter().map(|c| c.id).collect(),
                     };
-                    let free: u64 = cells
+                    let free = cells
                         .iter()
                         .filter_map(|c| host.topology.cell(*c))
-                        .map(|c| c.free_pages(*size))
-                        .sum();
+                        .fold(0u64, |a, c| a.saturating_add(c.free_pages(*size)));
                     if *pages > free {
-                        // Unpinned memory: ask the first cell for the shortfall.
-                        per_cell.push((cells[0], pages - free));
+                        // Unpinned memory: ask the first cell for the shortfall. A host without
+                        // cells cannot allocate pages anywhere: no fix of this size.
+                        per_cell.push((*cells.first()?, pages - free));
                     }
                 }
-                let count: u64 = demand.values().sum();
-                let missing: u64 = per_cell.iter().map(|(_, n)| n).sum();
+                let count = total_pages(&demand);
+                let missing = per_cell.iter().fold(0u64, |a, (_, n)| a.saturating_add(*n));
                 Some(Fix {
                     summary: format!(
                         "Allocate {missing} more {} pages on host {}{}, then back the memory with {count} of them",

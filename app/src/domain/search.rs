@@ -48,14 +48,37 @@ fn tokens(text: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Most words and terms one search may hold: each becomes a condition in the grid's query.
+pub const MAX_SEARCH_TERMS: usize = 20;
+
+/// The first control character in `text`, as `U+0000`. PostgreSQL refuses NUL in text values (a
+/// NUL in a search was a 500, pentest row 13), and no name or value Vireo stores holds any.
+pub fn control_character(text: &str) -> Option<String> {
+    text.chars()
+        .find(|c| c.is_control())
+        .map(|c| format!("U+{:04X}", u32::from(c)))
+}
+
 /// Parses `text` for a grid that accepts `fields`, each with its allowed values (`None` = any).
 pub fn parse_search(text: &str, fields: &[(&str, Option<&[&str]>)]) -> Result<Search, FieldError> {
     let err = |m: String| FieldError::new("search", m);
     if text.chars().count() > 500 {
         return Err(err("The search is longer than 500 characters.".into()));
     }
+    if let Some(c) = control_character(text) {
+        return Err(err(format!(
+            "The search contains a control character ({c}); type it without one."
+        )));
+    }
+    let tokens = tokens(text).map_err(err)?;
+    if tokens.len() > MAX_SEARCH_TERMS {
+        return Err(err(format!(
+            "The search has {} words and terms; at most {MAX_SEARCH_TERMS} are accepted.",
+            tokens.len()
+        )));
+    }
     let mut search = Search::default();
-    for token in tokens(text).map_err(err)? {
+    for token in tokens {
         match token.split_once(':') {
             Some((field, value)) => {
                 let field = field.to_lowercase();
@@ -162,5 +185,27 @@ mod tests {
         assert!(parse_search("\"open", VM_FIELDS).unwrap_err().message.contains("quote"));
         assert!(parse_search(&"x".repeat(501), VM_FIELDS).is_err());
         assert!(parse_search("type:server", CLUSTER_FIELDS).is_err());
+    }
+
+    /// Pentest row 13: a NUL reached PostgreSQL (which refuses it in text) and answered 500. Every
+    /// control character is now a `search` field error, quoted or not, and so are too many terms.
+    #[test]
+    fn control_characters_and_too_many_terms_are_field_errors() {
+        for text in ["db\0", "\0", "cluster:\"a\0b\"", "x\u{7}", "a\tb", "\u{9f}"] {
+            let e = parse_search(text, VM_FIELDS).unwrap_err();
+            assert_eq!(e.field, "search");
+            assert!(e.message.contains("control character (U+"), "{}", e.message);
+        }
+        assert!(parse_search("db\0", VM_FIELDS).unwrap_err().message.contains("U+0000"));
+        let many = vec!["w"; MAX_SEARCH_TERMS + 1].join(" ");
+        let e = parse_search(&many, VM_FIELDS).unwrap_err();
+        assert_eq!(e.field, "search");
+        assert!(e.message.contains("at most 20"), "{}", e.message);
+        let most = vec!["w"; MAX_SEARCH_TERMS].join(" ");
+        assert_eq!(parse_search(&most, VM_FIELDS).unwrap().words.len(), MAX_SEARCH_TERMS);
+        assert!(
+            parse_search("naïve café 日本", VM_FIELDS).is_ok(),
+            "non-ASCII text is not control"
+        );
     }
 }

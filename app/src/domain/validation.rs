@@ -5,7 +5,7 @@ use super::cpu_set::CpuSet;
 use super::gates::{huge_pages_blocked, profile_blocked, GateContext, PASSTHROUGH_NEEDS_PINNING};
 use super::host_topology::page_size_label;
 use super::rule_context::{HostFacts, RuleContext};
-use super::vm_config::{MigrationMode, VmConfig};
+use super::vm_config::{MigrationMode, VmConfig, MAX_MEMORY_BOUND_MIB, MAX_NUMA_NODES, MAX_VCPUS_BOUND};
 use crate::error::FieldError;
 use std::collections::BTreeSet;
 
@@ -15,18 +15,47 @@ pub const MAX_VCPUS: u32 = 288;
 /// oVirt's MaxIoThreadsPerVm.
 pub const MAX_IO_THREADS: u32 = 127;
 
-pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
+/// Most host NUMA cells one vNUMA node may name, and most placement hosts: far above any real host
+/// or cluster, low enough that checking them is cheap.
+pub const MAX_HOST_NODES: usize = 64;
+pub const MAX_PLACEMENT_HOSTS: usize = 1000;
+
+/// A configuration that passed `validate_config` against this context. Only `validate` makes one,
+/// and the recommendations and their fixes take one: they assume validated bounds (vCPU counts,
+/// memory sizes, page sizes) and are never computed for a configuration that failed.
+#[derive(Clone, Copy, Debug)]
+pub struct Validated<'a> {
+    config: &'a VmConfig,
+    ctx: &'a RuleContext,
+}
+
+impl<'a> Validated<'a> {
+    pub fn config(&self) -> &'a VmConfig {
+        self.config
+    }
+
+    pub fn ctx(&self) -> &'a RuleContext {
+        self.ctx
+    }
+}
+
+/// `validate_config`, as a proof the rules can build on.
+pub fn validate<'a>(config: &'a VmConfig, ctx: &'a RuleContext) -> Result<Validated<'a>, Vec<FieldError>> {
+    let errors = validate_config(config, ctx);
+    if errors.is_empty() {
+        Ok(Validated { config, ctx })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The checks whose failure makes the rest unsafe or expensive to run: every size and count a user
+/// chooses, checked with plain comparisons and overflow-checked arithmetic before anything is built
+/// from it. When any fails, validation stops there (pentest row 5: a preview with 200 M vCPUs built a
+/// set of all their ids, 2 GB, before the vCPU limit refused it).
+fn bound_errors(cfg: &VmConfig) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut err = |field: &str, message: String| errors.push(FieldError::new(field, message));
-    let gate = GateContext {
-        os_family: ctx.os_family,
-        cluster_name: ctx.cluster.name.clone(),
-        cluster_version: ctx.cluster.version,
-    };
-
-    if let Some(reason) = profile_blocked(cfg.optimized_for, &gate) {
-        err("optimized_for", reason);
-    }
     if cfg.memory_mib == 0 || cfg.memory_mib > MAX_MEMORY_MIB {
         err(
             "memory_mib",
@@ -42,16 +71,99 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
             err(field, format!("{what} must be at least 1."));
         }
     }
-    let vcpus = cfg.vcpus();
-    if vcpus > MAX_VCPUS {
-        err(
-            "cpu",
-            format!("A VM can have at most {MAX_VCPUS} vCPUs; this one has {vcpus}."),
-        );
+    match cfg.cpu.checked_vcpus() {
+        Some(vcpus) if vcpus <= MAX_VCPUS => {}
+        vcpus => {
+            let count = vcpus.map_or_else(|| format!("more than {}", u32::MAX), |v| v.to_string());
+            err(
+                "cpu",
+                format!("A VM can have at most {MAX_VCPUS} vCPUs; this one has {count}."),
+            );
+        }
     }
     if cfg.io_threads > MAX_IO_THREADS {
         err("io_threads", format!("At most {MAX_IO_THREADS} IO threads."));
     }
+    if cfg.placement_hosts.len() > MAX_PLACEMENT_HOSTS {
+        err(
+            "placement_hosts",
+            format!("At most {MAX_PLACEMENT_HOSTS} hosts can be listed."),
+        );
+    }
+    if cfg.cpu_pinning.len() > MAX_VCPUS_BOUND as usize {
+        err("cpu_pinning", format!("At most {MAX_VCPUS_BOUND} vCPUs can be pinned."));
+    }
+    if cfg.io_thread_pins.len() > MAX_IO_THREADS as usize {
+        err(
+            "io_thread_pins",
+            format!("At most {MAX_IO_THREADS} IO threads can be pinned."),
+        );
+    }
+    if cfg.numa_nodes.len() > MAX_NUMA_NODES {
+        err("numa_nodes", format!("At most {MAX_NUMA_NODES} NUMA nodes."));
+    }
+    // Each node's memory on its own, then the sum without wrapping (pentest row 12: nodes of 2^63 and
+    // 2^63 + 1024 MiB added up to 1024 and were saved, then started with memory="0").
+    let mut total: Option<u64> = Some(0);
+    for n in &cfg.numa_nodes {
+        if n.memory_mib > MAX_MEMORY_MIB {
+            err(
+                "numa_nodes",
+                format!(
+                    "NUMA node {}'s memory ({} MiB) is above the VM limit of {MAX_MEMORY_MIB} MiB.",
+                    n.index, n.memory_mib
+                ),
+            );
+        }
+        if n.host_nodes.len() > MAX_HOST_NODES {
+            err(
+                "numa_nodes",
+                format!(
+                    "NUMA node {} is pinned to more than {MAX_HOST_NODES} host cells.",
+                    n.index
+                ),
+            );
+        }
+        total = total.and_then(|t| t.checked_add(n.memory_mib));
+    }
+    if !cfg.numa_nodes.is_empty() && total.is_none_or(|t| t > MAX_MEMORY_BOUND_MIB) {
+        err(
+            "numa_nodes",
+            format!(
+                "The NUMA nodes' memory adds up to more than the VM's {} MiB.",
+                cfg.memory_mib
+            ),
+        );
+    }
+    if let Some(hp) = cfg.huge_pages {
+        // Later checks divide by the size and multiply the count; bound both first.
+        if hp.size_kib <= 4 || !hp.size_kib.is_power_of_two() || hp.size_kib > MAX_MEMORY_BOUND_MIB * 1024 {
+            err("huge_pages", format!("{} KiB is not a huge page size.", hp.size_kib));
+        }
+    }
+    errors
+}
+
+pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut err = |field: &str, message: String| errors.push(FieldError::new(field, message));
+    let gate = GateContext {
+        os_family: ctx.os_family,
+        cluster_name: ctx.cluster.name.clone(),
+        cluster_version: ctx.cluster.version,
+    };
+
+    if let Some(reason) = profile_blocked(cfg.optimized_for, &gate) {
+        err("optimized_for", reason);
+    }
+    let bounds = bound_errors(cfg);
+    if !bounds.is_empty() {
+        errors.extend(bounds);
+        return errors;
+    }
+    // From here on: 1 ≤ vCPUs ≤ MAX_VCPUS, 1 MiB ≤ memory ≤ 4 TiB, every node ≤ 4 TiB, ≤ 64 nodes,
+    // a huge page size is a power of two above 4 KiB: the arithmetic below cannot overflow.
+    let vcpus = cfg.vcpus();
     if cfg.cpu_passthrough && cfg.migration != MigrationMode::Pinned {
         err("cpu_passthrough", PASSTHROUGH_NEEDS_PINNING.to_string());
     }
@@ -70,8 +182,11 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
     }
     let host = ctx.pinned_host(cfg);
     let host_name = host.map_or(String::new(), |h| h.name.clone());
-    let missing_cpus = |set: &CpuSet, h: &HostFacts| -> Option<String> {
-        let missing: Vec<u32> = set.ids().filter(|id| h.topology.cpu(*id).is_none()).collect();
+    // The host's CPU ids once, as a set: a lookup per pinned id stays logarithmic (up to 512 pins of
+    // up to 4,096 ids each would otherwise scan the host's CPU list two million times).
+    let host_cpus = host.map(|h| h.topology.cpu_ids()).unwrap_or_default();
+    let missing_cpus = |set: &CpuSet, _h: &HostFacts| -> Option<String> {
+        let missing: Vec<u32> = set.ids().filter(|id| !host_cpus.contains(*id)).collect();
         (!missing.is_empty()).then(|| CpuSet::from_ids(missing).to_string())
     };
 
@@ -147,11 +262,10 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
 
     // Huge pages.
     if let Some(hp) = cfg.huge_pages {
-        let memory_kib = cfg.memory_mib * 1024;
+        // Memory is at most 4 TiB here (bound_errors), so this cannot overflow.
+        let memory_kib = cfg.memory_mib.saturating_mul(1024);
         if let Some(reason) = huge_pages_blocked(&gate) {
             err("huge_pages", reason);
-        } else if hp.size_kib <= 4 || !hp.size_kib.is_power_of_two() {
-            err("huge_pages", format!("{} KiB is not a huge page size.", hp.size_kib));
         } else if !memory_kib.is_multiple_of(hp.size_kib) {
             err(
                 "huge_pages",
@@ -226,7 +340,9 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
                 err("numa_nodes", format!("NUMA node {} has no memory.", n.index));
             }
             if let Some(hp) = cfg.huge_pages {
-                if (n.memory_mib * 1024) % hp.size_kib != 0 {
+                // The size is a power of two above 4 KiB here (bound_errors): never a remainder by
+                // zero (pentest row 8: size 0 with vNUMA panicked).
+                if n.memory_mib.saturating_mul(1024).checked_rem(hp.size_kib) != Some(0) {
                     err(
                         "numa_nodes",
                         format!(
@@ -262,7 +378,8 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
                 format!("The NUMA nodes must together hold each of the {vcpus} vCPUs exactly once."),
             );
         }
-        let total: u64 = nodes.iter().map(|n| n.memory_mib).sum();
+        // Each node is at most 4 TiB and there are at most 64 (bound_errors): no wrap.
+        let total: u64 = nodes.iter().fold(0u64, |t, n| t.saturating_add(n.memory_mib));
         if total != cfg.memory_mib {
             err(
                 "numa_nodes",

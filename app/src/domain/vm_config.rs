@@ -57,9 +57,22 @@ pub struct CpuTopology {
     pub threads: u32,
 }
 
+/// Hard input bounds, far above anything valid (validation's own limits are lower: 288 vCPUs,
+/// 4 TiB). Nothing the rules compute is sized by a user's number before it is checked against these,
+/// so a configuration with 200 M vCPUs is refused without building anything of that size.
+pub const MAX_VCPUS_BOUND: u32 = 512;
+pub const MAX_MEMORY_BOUND_MIB: u64 = 16 * 1024 * 1024; // 16 TiB
+pub const MAX_NUMA_NODES: usize = 64;
+
 impl CpuTopology {
+    /// sockets × cores × threads, saturating: for display and for configurations already validated.
     pub fn vcpus(&self) -> u32 {
         self.sockets.saturating_mul(self.cores).saturating_mul(self.threads)
+    }
+
+    /// sockets × cores × threads, `None` when it does not fit a u32.
+    pub fn checked_vcpus(&self) -> Option<u32> {
+        self.sockets.checked_mul(self.cores)?.checked_mul(self.threads)
     }
 }
 
@@ -399,5 +412,12 @@ mod tests {
             .vcpus(),
             u32::MAX
         );
+        let wraps = CpuTopology {
+            sockets: 65_536,
+            cores: 65_536,
+            threads: 1,
+        };
+        assert_eq!(wraps.checked_vcpus(), None, "2^32 does not wrap to 0");
+        assert_eq!(CpuTopology::default().checked_vcpus(), Some(1));
     }
 }

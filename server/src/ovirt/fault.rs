@@ -97,6 +97,11 @@ impl From<AppError> for Fault {
             AppError::Conflict { message } | AppError::Busy { message } | AppError::Host { message } => {
                 conflict(message)
             }
+            AppError::Unavailable => Fault::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                AppError::Unavailable.to_string(),
+            ),
             AppError::Internal | AppError::Transport { .. } => Fault::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal Server Error",

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use vireo_app::domain::cpu_set::CpuSet;
 use vireo_app::domain::dialog::refresh;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
-use vireo_app::domain::ovirt_search::parse_ovirt_search;
+use vireo_app::domain::ovirt_search::{parse_ovirt_search, MAX_PAGE_SIZE};
 use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
 use vireo_app::domain::vm_config::{NumaTuneMode, VNumaNode, VmConfig};
 use vireo_app::error::AppError;
@@ -121,7 +121,11 @@ pub async fn search_ids(state: &AppState, c: ApiCollection, p: &ListParams) -> R
             }
         }
     }
-    let max = p.max.filter(|m| *m >= 0).map(|m| m.min(i64::from(u32::MAX)) as u32);
+    // Held to MAX_PAGE_SIZE so that (page − 1) × max is a sane OFFSET (pentest row 8).
+    let max = p
+        .max
+        .filter(|m| *m >= 0)
+        .map(|m| m.min(i64::from(MAX_PAGE_SIZE)) as u32);
     if q.page.is_some() && max.is_none() {
         return Err(Fault::new(
             StatusCode::BAD_REQUEST,

@@ -175,8 +175,12 @@ impl Repository {
         if let Some(max) = max {
             qb.push(" LIMIT ").push_bind(i64::from(max));
             if let Some(page) = q.page {
-                qb.push(" OFFSET ")
-                    .push_bind(i64::from(page.saturating_sub(1)) * i64::from(max));
+                // The parser and the handler hold page and max to their limits; checked anyway, so
+                // no caller can wrap it into a negative OFFSET (past i64 there are no rows anyway).
+                let offset = i64::from(page.saturating_sub(1))
+                    .checked_mul(i64::from(max))
+                    .unwrap_or(i64::MAX);
+                qb.push(" OFFSET ").push_bind(offset);
             }
         }
         qb.build_query_scalar().fetch_all(&self.pool).await.map_err(internal)

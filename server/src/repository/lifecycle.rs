@@ -3,8 +3,19 @@
 use super::{internal, Repository};
 use sqlx::types::Json;
 use uuid::Uuid;
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::next_run::split_running_edit;
 use vireo_app::domain::vm_config::VmConfig;
 use vireo_app::error::AppError;
+
+/// What `mark_vm_started` found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StartRecorded {
+    /// A save landed between the start's read and its write (the version had moved on).
+    pub saved_meanwhile: bool,
+    /// Labels of that save's fields that wait for the next start (the VM runs without them).
+    pub pending: Vec<String>,
+}
 
 /// What the reconciler needs of a VM.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -17,24 +28,63 @@ pub struct VmRuntime {
 }
 
 impl Repository {
-    /// After a successful start: the configuration it runs with becomes current, the pending one
-    /// is cleared.
-    pub async fn mark_vm_started(&self, id: Uuid, host_id: Uuid, config: &VmConfig) -> Result<(), AppError> {
+    /// After a successful start: the configuration it runs with (`started`, read at `read_version`)
+    /// becomes current and the pending one is cleared — unless a save landed between the start's
+    /// read and this write. Then that save must not be lost: the VM runs `started`, so `config`
+    /// becomes `started` plus the saved change's hot fields, and whatever needs a restart stays
+    /// (or becomes) the next-run configuration, exactly as if the save had found the VM running.
+    ///
+    /// The version is compared under the row lock (as a save does), so a save committing while
+    /// this runs either lands before the lock (seen here) or waits and then fails its own version
+    /// check (the start bumps the version): in neither order is a saved configuration overwritten.
+    pub async fn mark_vm_started(
+        &self,
+        id: Uuid,
+        host_id: Uuid,
+        started: &VmConfig,
+        read_version: i32,
+    ) -> Result<StartRecorded, AppError> {
+        let mut tx = self.pool.begin().await.map_err(internal)?;
+        let current = Self::lock_config(&mut tx, ConfigKind::Vm, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("VM"))?;
+        let (config, next_run, recorded) = if current.version == read_version {
+            (started.clone(), None, StartRecorded::default())
+        } else {
+            // The configuration the user saved last: a pending one if the save found the VM
+            // running, else the plain one (it found the VM still down).
+            let intended = current.next_run.as_ref().unwrap_or(&current.config);
+            let split = split_running_edit(started, intended);
+            (
+                split.now,
+                split.next_run,
+                StartRecorded {
+                    saved_meanwhile: true,
+                    pending: split.pending,
+                },
+            )
+        };
         sqlx::query(
-            "UPDATE vms SET status = 'up', host_id = $2, config = $3, next_run_config = NULL,
+            "UPDATE vms SET status = 'up', host_id = $2, config = $3, next_run_config = $4,
                     status_changed_at = now(), version = version + 1, updated_at = now()
-             WHERE id = $1",
+             WHERE id = $1 AND version = $5",
         )
         .bind(id)
         .bind(host_id)
-        .bind(Json(config))
-        .execute(&self.pool)
+        .bind(Json(&config))
+        .bind(next_run.as_ref().map(Json))
+        .bind(current.version)
+        .execute(&mut *tx)
         .await
-        .map_err(internal)
-        .map(|_| ())
+        .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(recorded)
     }
 
-    /// Sets the status; returns the previous one when it changed.
+    /// Sets the status; returns the previous one when it changed. Status only: it never writes
+    /// `config`/`next_run_config` nor bumps the version, so it cannot undo a save however it
+    /// interleaves with one (a save only reads the status, under its row lock, to decide whether
+    /// the edit applies now or at the next start).
     pub async fn set_vm_status(&self, id: Uuid, status: &str) -> Result<Option<String>, AppError> {
         let previous: Option<(String,)> = sqlx::query_as(
             "UPDATE vms v SET status = $2, status_changed_at = now()

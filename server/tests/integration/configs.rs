@@ -511,3 +511,73 @@ async fn the_plain_form_path_saves_reviews_and_reports_errors() {
     let html = body_text(r).await;
     assert!(html.contains("New Virtual Machine") && html.contains("plain1"));
 }
+
+/// Pentest rows 5, 8 and 12 through the service: a preview of 200 M vCPUs answers with the vCPU
+/// error (it built a 2 GB set of vCPU ids first), vNUMA nodes whose memory wrapped to the VM's are
+/// refused (they were saved and started with memory="0"), and the plain form's "Apply fix" for a
+/// 0-thread topology shows the errors (computing its pinning fix panicked in `chunks_exact(0)`).
+#[tokio::test]
+async fn hostile_sizes_are_field_errors_and_never_reach_the_fixes() {
+    use vireo_app::domain::cpu_set::CpuSet;
+    use vireo_app::domain::vm_config::VNumaNode;
+    let app = app().await;
+    let actor = admin(&app).await;
+
+    let mut huge = hp_draft(&app, ConfigKind::Vm, "huge").await;
+    huge.config.cpu.cores = 200_000_000;
+    huge.config.numa_nodes = vec![VNumaNode {
+        index: 0,
+        cpus: CpuSet::single(0),
+        memory_mib: 2048,
+        host_nodes: vec![],
+    }];
+    let preview = app.state.service.preview(&huge).await.unwrap();
+    let fields: Vec<&str> = preview.errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, vec!["cpu"]);
+    assert!(preview.recommendations.is_empty());
+
+    let mut wrap = hp_draft(&app, ConfigKind::Vm, "wrap").await;
+    wrap.config.memory_mib = 1024;
+    wrap.config.numa_nodes = [(0, 1u64 << 63), (1, (1u64 << 63) + 1024)]
+        .into_iter()
+        .map(|(index, memory_mib)| VNumaNode {
+            index,
+            cpus: CpuSet::single(index),
+            memory_mib,
+            host_nodes: vec![],
+        })
+        .collect();
+    let err = app.state.service.save(&actor, wrap, true).await.unwrap_err();
+    assert!(
+        err.field_messages("numa_nodes")
+            .iter()
+            .any(|m| m.contains("above the VM limit")),
+        "{err:?}"
+    );
+    assert_eq!(count(&app, "vms").await, 0, "nothing was saved");
+
+    let cookie = app.admin_cookie().await;
+    let mut zero = hp_draft(&app, ConfigKind::Vm, "zero").await;
+    zero.config.cpu = CpuTopology {
+        sockets: 2,
+        cores: 8,
+        threads: 0,
+    };
+    let mut pairs = to_pairs(&zero);
+    pairs.push(("fix".into(), "R1".into()));
+    let r = app
+        .send(
+            Request::post("/dialog/apply-fix")
+                .header(header::COOKIE, &cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form(&pairs)))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()[header::LOCATION].to_str().unwrap().to_string();
+    assert!(
+        location.contains("err=") && location.contains("cpu.threads"),
+        "{location}"
+    );
+}

@@ -3,14 +3,19 @@
 
 mod auth_flow;
 mod configs;
+mod db_supervision;
 mod grids;
 mod hosts;
 mod identity;
 #[cfg(feature = "kvm-tests")]
 mod kvm;
 mod lifecycle;
+mod lost_writes;
 mod ovirt_api;
+
+mod roles;
 mod schema;
 mod support;
 mod topology;
 mod users;
+mod web_guard;

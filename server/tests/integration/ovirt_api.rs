@@ -357,6 +357,25 @@ async fn search_sort_paging_and_the_other_collections() {
     let (status, fault) = call(&app, &t, Method::GET, "/vms?search=colour%3Dred", "").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text(&fault, &["detail"]).contains("Unknown search field"));
+    // Pentest rows 8 and 13: a NUL in the search reached PostgreSQL (500); the largest page and
+    // page size overflowed the OFFSET. A 400 fault and an empty page now.
+    let (status, fault) = call(&app, &t, Method::GET, "/vms?search=name%3Ds%00", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text(&fault, &["detail"]).contains("control character"));
+    let (status, fault) = call(
+        &app,
+        &t,
+        Method::GET,
+        "/vms?search=page%204294967295&max=4294967295",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text(&fault, &["detail"]).contains("page number"));
+    let (status, far) = call(&app, &t, Method::GET, "/vms?search=page%201000000&max=4294967295", "").await;
+    assert_eq!((status, far.children.len()), (StatusCode::OK, 0));
+    let (status, _) = call(&app, &t, Method::GET, "/vms?page=4294967295", "").await;
+    assert_eq!(status, StatusCode::OK);
 
     for (path, root, item) in [
         ("/clusters?search=name%3DDefault", "clusters", "Default"),

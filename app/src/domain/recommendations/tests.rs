@@ -324,14 +324,23 @@ fn r4_is_met_by_the_vm_the_cluster_or_the_host() {
 fn r5_rejects_a_size_the_host_lacks_and_offers_one_it_has() {
     let ctx = small_ctx();
     let mut cfg = apply_fixes(&hp_vm(1, 2, 1, 2048), &ctx, &all());
-    cfg.huge_pages = Some(HugePages {
+    // A size the host lacks is a validation error, and a configuration that fails validation gets
+    // no recommendations (its fixes would be computed from unchecked numbers).
+    let mut lacking = cfg.clone();
+    lacking.huge_pages = Some(HugePages {
         size_kib: 1_048_576,
         count: 2,
     });
+    let errors = crate::domain::validation::validate_config(&lacking, &ctx);
+    assert_eq!(errors[0].message, "Host small1 offers no 1 GiB pages.");
+    assert!(recommendations(&lacking, &ctx).is_empty());
+    assert_eq!(apply_fixes(&lacking, &ctx, &all()), lacking);
+    // Without huge pages, R5 offers the size the host has.
+    cfg.huge_pages = None;
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(ids(&recs), vec![RecommendationId::R5]);
     assert!(
-        recs[0].message.contains("1 GiB huge pages do not fit host small1"),
+        recs[0].message.contains("not backed by huge pages"),
         "{}",
         recs[0].message
     );

@@ -1,0 +1,539 @@
+//! Every write endpoint × every role, through the real router: server functions, the no-JavaScript
+//! form posts and the REST API. A role that may not do a thing gets the refusal its entry point
+//! speaks (403 JSON, a redirect carrying the error, a 403 `<fault>`; 401 or the login page when
+//! anonymous) and nothing in the database changes; a role that may do it is not refused.
+
+use crate::support::{app, body_text, TestApp, ADMIN_PASSWORD};
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use uuid::Uuid;
+use vireo_app::authz::{Actor, Permission};
+use vireo_app::domain::draft::{to_pairs, ConfigKind};
+use vireo_app::models::{ClusterDraft, CurrentUser, Role, SaveOutcome};
+
+const PASSWORD: &str = "role-matrix-password";
+
+/// Who calls: their session cookie and REST token (None: anonymous).
+struct Caller {
+    role: Option<Role>,
+    cookie: Option<String>,
+    token: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Door {
+    /// A server function: answers with a JSON `AppError` and its status.
+    ServerFn,
+    /// A plain form post: answers with a redirect that carries the error.
+    Form,
+    /// The oVirt-compatible REST API: a `<fault>` with the engine's status.
+    Rest,
+}
+
+struct Case {
+    door: Door,
+    method: Method,
+    path: String,
+    content_type: &'static str,
+    body: String,
+    needs: Permission,
+}
+
+fn case(door: Door, method: Method, path: impl Into<String>, body: impl Into<String>, needs: Permission) -> Case {
+    let content_type = match door {
+        Door::Rest => "application/xml",
+        _ => "application/x-www-form-urlencoded",
+    };
+    Case {
+        door,
+        method,
+        path: path.into(),
+        content_type,
+        body: body.into(),
+        needs,
+    }
+}
+
+fn json_case(path: &str, body: serde_json::Value, needs: Permission) -> Case {
+    Case {
+        door: Door::ServerFn,
+        method: Method::POST,
+        path: path.into(),
+        content_type: "application/json",
+        body: body.to_string(),
+        needs,
+    }
+}
+
+fn form(pairs: &[(String, String)]) -> String {
+    serde_urlencoded::to_string(pairs).expect("form")
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// A digest of every table a write could change (the audit log aside: refusals are audited).
+async fn fingerprint(app: &TestApp) -> String {
+    let mut out = String::new();
+    for table in [
+        "users",
+        "clusters",
+        "hosts",
+        "templates",
+        "vm_pools",
+        "vms",
+        "instance_types",
+    ] {
+        let digest: String = sqlx::query_scalar(&format!(
+            "SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x.id), '')) FROM {table} x"
+        ))
+        .fetch_one(&app.pool)
+        .await
+        .expect("fingerprint");
+        out.push_str(&format!("{table}:{digest} "));
+    }
+    out
+}
+
+async fn rest_token(app: &TestApp, username: &str, password: &str) -> String {
+    let response = app
+        .send(
+            Request::post("/ovirt-engine/sso/oauth/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(form(&[
+                    ("grant_type".into(), "password".into()),
+                    ("scope".into(), "ovirt-app-api".into()),
+                    ("username".into(), format!("{username}@internal")),
+                    ("password".into(), password.into()),
+                ])))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{username} gets a token");
+    let json: serde_json::Value = serde_json::from_str(&body_text(response).await).expect("json");
+    json["access_token"].as_str().expect("access_token").to_string()
+}
+
+async fn caller(app: &TestApp, role: Role) -> Caller {
+    let (name, password) = if role == Role::Admin {
+        ("admin".to_string(), ADMIN_PASSWORD)
+    } else {
+        let name = role.as_str().to_string();
+        let hash = vireo_server::auth::hash_password(PASSWORD).expect("hash");
+        app.state
+            .repo
+            .insert_user(&Actor::vireo(), &name, &hash, role)
+            .await
+            .expect("user");
+        (name, PASSWORD)
+    };
+    Caller {
+        role: Some(role),
+        cookie: Some(app.login(&name, password).await.expect("logs in")),
+        token: Some(rest_token(app, &name, password).await),
+    }
+}
+
+async fn send(app: &TestApp, who: &Caller, c: &Case) -> (StatusCode, String, String) {
+    let mut request = Request::builder()
+        .method(c.method.clone())
+        .uri(if c.door == Door::Rest {
+            format!("/ovirt-engine/api{}", c.path)
+        } else {
+            c.path.clone()
+        })
+        .header(header::CONTENT_TYPE, c.content_type);
+    match c.door {
+        Door::Rest => {
+            if let Some(t) = &who.token {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+        }
+        _ => {
+            if let Some(cookie) = &who.cookie {
+                request = request.header(header::COOKIE, cookie);
+            }
+        }
+    }
+    let response = app
+        .send(request.body(Body::from(c.body.clone())).expect("request"))
+        .await;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (status, location, body_text(response).await)
+}
+
+/// The form posts carry an error back in the redirect's query; decoded so the message can be read.
+fn decoded(location: &str) -> String {
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+const FORBIDDEN_TEXT: &str = "Your role does not allow this action.";
+
+fn assert_refused(who: &Caller, c: &Case, (status, location, body): &(StatusCode, String, String)) {
+    let what = format!("{:?} {} {}", who.role, c.method, c.path);
+    match (who.role, c.door) {
+        (None, Door::Rest) => assert_eq!(*status, StatusCode::UNAUTHORIZED, "{what}: {body}"),
+        (None, Door::ServerFn) => assert_eq!(*status, StatusCode::UNAUTHORIZED, "{what}: {body}"),
+        (None, Door::Form) => {
+            assert_eq!(*status, StatusCode::SEE_OTHER, "{what}");
+            assert!(location.starts_with("/login"), "{what}: {location}");
+        }
+        (Some(_), Door::Rest) => {
+            assert_eq!(*status, StatusCode::FORBIDDEN, "{what}: {body}");
+            assert!(body.contains("<fault>"), "{what}: {body}");
+        }
+        (Some(_), Door::ServerFn) => {
+            assert_eq!(*status, StatusCode::FORBIDDEN, "{what}: {body}");
+            assert!(body.contains("Forbidden"), "{what}: {body}");
+        }
+        (Some(_), Door::Form) => {
+            assert_eq!(*status, StatusCode::SEE_OTHER, "{what}");
+            let text = decoded(location);
+            assert!(
+                text.contains(FORBIDDEN_TEXT) || text.contains("\"Forbidden\""),
+                "{what}: {text}"
+            );
+        }
+    }
+}
+
+fn assert_not_refused(who: &Caller, c: &Case, (status, location, body): &(StatusCode, String, String)) {
+    let what = format!("{:?} {} {}", who.role, c.method, c.path);
+    assert!(
+        *status != StatusCode::FORBIDDEN && *status != StatusCode::UNAUTHORIZED,
+        "{what} was refused: {status} {body}"
+    );
+    assert!(status.as_u16() < 500, "{what}: {status} {body}");
+    let text = decoded(location);
+    assert!(
+        !text.contains(FORBIDDEN_TEXT) && !text.contains("\"Forbidden\"") && !location.starts_with("/login"),
+        "{what} was refused: {text}"
+    );
+}
+
+/// The objects the cases act on, made by the admin through the service.
+struct Fixtures {
+    cluster: Uuid,
+    spare_cluster: Uuid,
+    host: Uuid,
+    vm: Uuid,
+    template: Uuid,
+    pool: Uuid,
+    instance_type: Uuid,
+    new_vm_draft: vireo_app::domain::draft::VmDraft,
+}
+
+async fn save(app: &TestApp, admin: &CurrentUser, kind: ConfigKind, template: Option<Uuid>) -> Uuid {
+    let mut d = app.state.service.new_draft_impl(kind, template).await.expect("draft");
+    d.name = unique(kind.as_str());
+    match app.state.service.save_impl(admin, d, true).await.expect("save") {
+        SaveOutcome::Saved { id, .. } => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn fixtures(app: &TestApp) -> Fixtures {
+    let admin = app
+        .state
+        .repo
+        .user_by_name("admin")
+        .await
+        .expect("admin")
+        .and_then(|u| u.to_current())
+        .expect("admin");
+    let clusters = app.state.repo.list_clusters().await.expect("clusters");
+    let cluster = clusters[0].id;
+    let spare = app
+        .state
+        .service
+        .save_cluster_impl(
+            &admin,
+            ClusterDraft {
+                id: None,
+                version: None,
+                name: unique("spare"),
+                description: String::new(),
+                compat_version: "4.8".into(),
+                cpu_arch: "x86_64".into(),
+                ksm_enabled: true,
+                ballooning_enabled: true,
+            },
+        )
+        .await
+        .expect("spare cluster");
+    let host = app.state.repo.list_hosts().await.expect("hosts")[0].id;
+    let vm = save(app, &admin, ConfigKind::Vm, None).await;
+    let template = save(app, &admin, ConfigKind::Template, None).await;
+    let pool = save(app, &admin, ConfigKind::Pool, Some(template)).await;
+    let instance_type = app
+        .state
+        .service
+        .save_instance_type_impl(&admin, None, &unique("it"), "", &Default::default())
+        .await
+        .expect("instance type")
+        .id;
+    let mut new_vm_draft = app
+        .state
+        .service
+        .new_draft_impl(ConfigKind::Vm, None)
+        .await
+        .expect("draft");
+    new_vm_draft.name = unique("new");
+    Fixtures {
+        cluster,
+        spare_cluster: spare.id,
+        host,
+        vm,
+        template,
+        pool,
+        instance_type,
+        new_vm_draft,
+    }
+}
+
+/// Every write endpoint, destructive ones last so the others still find their objects.
+fn cases(f: &Fixtures) -> Vec<Case> {
+    use Door::*;
+    use Permission::*;
+    let vm = f.vm;
+    let rest_vm = format!(
+        "<vm><name>{}</name><cluster><name>Default</name></cluster><template><name>Blank</name></template></vm>",
+        unique("rest")
+    );
+    let mut draft_pairs = to_pairs(&f.new_vm_draft);
+    draft_pairs.push(("save_anyway".into(), "1".into()));
+    vec![
+        // Server functions.
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/add_host",
+            form(&[
+                ("name".into(), unique("host")),
+                ("cluster_id".into(), f.cluster.to_string()),
+                ("uri".into(), "test:///default".into()),
+            ]),
+            ManageInfrastructure,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/set_host_ksm",
+            format!("host_id={}&running=off", f.host),
+            ManageInfrastructure,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/save_cluster",
+            form(&[
+                ("name".into(), unique("cluster")),
+                ("compat_version".into(), "4.8".into()),
+                ("cpu_arch".into(), "x86_64".into()),
+            ]),
+            ManageInfrastructure,
+        ),
+        json_case(
+            "/api/apply_host_action",
+            serde_json::json!({"action": {"AllocateHugePages": {
+                "host_id": f.host, "host_name": "default-host", "size_kib": 2048, "per_cell": [[0, 1]]
+            }}}),
+            ManageInfrastructure,
+        ),
+        json_case(
+            "/api/save",
+            serde_json::json!({"draft": f.new_vm_draft, "save_anyway": true}),
+            ManageVms,
+        ),
+        case(ServerFn, Method::POST, "/api/vm_action", format!("id={vm}&action=run"), ManageVms),
+        case(Form, Method::POST, "/dialog/save", form(&draft_pairs), ManageVms),
+        case(
+            Form,
+            Method::POST,
+            "/vms/bulk",
+            format!("ids={vm}&action=power_off&confirmed=1"),
+            ManageVms,
+        ),
+        // REST.
+        case(
+            Rest,
+            Method::POST,
+            "/clusters",
+            format!("<cluster><name>{}</name></cluster>", unique("rc")),
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/clusters/{}", f.cluster),
+            "<cluster><description>changed</description></cluster>",
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/hosts/{}", f.host),
+            "<host><ksm><enabled>true</enabled></ksm></host>",
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            "/instancetypes",
+            format!("<instance_type><name>{}</name></instance_type>", unique("rit")),
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/instancetypes/{}", f.instance_type),
+            "<instance_type><description>changed</description></instance_type>",
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            "/templates",
+            format!(
+                "<template><name>{}</name><cluster><name>Default</name></cluster></template>",
+                unique("rt")
+            ),
+            ManageVms,
+        ),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/templates/{}", f.template),
+            "<template><description>changed</description></template>",
+            ManageVms,
+        ),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/vmpools/{}", f.pool),
+            "<vm_pool><description>changed</description></vm_pool>",
+            ManageVms,
+        ),
+        case(Rest, Method::POST, "/vms", rest_vm, ManageVms),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/vms/{vm}"),
+            "<vm><description>changed</description></vm>",
+            ManageVms,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            format!("/vms/{vm}/numanodes"),
+            "<vm_numa_node><index>0</index><memory>1024</memory><cpu><cores><core><index>0</index></core></cores></cpu></vm_numa_node>",
+            ManageVms,
+        ),
+        case(Rest, Method::POST, format!("/vms/{vm}/start"), "<action/>", ManageVms),
+        case(Rest, Method::POST, format!("/vms/{vm}/reboot"), "<action/>", ManageVms),
+        case(Rest, Method::POST, format!("/vms/{vm}/shutdown"), "<action/>", ManageVms),
+        case(Rest, Method::POST, format!("/vms/{vm}/stop"), "<action/>", ManageVms),
+        // Destructive ones last.
+        case(
+            Rest,
+            Method::DELETE,
+            format!("/instancetypes/{}", f.instance_type),
+            "",
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::DELETE,
+            format!("/clusters/{}", f.spare_cluster),
+            "",
+            ManageInfrastructure,
+        ),
+        case(Rest, Method::DELETE, format!("/vmpools/{}", f.pool), "", ManageVms),
+        case(Rest, Method::DELETE, format!("/templates/{}", f.template), "", ManageVms),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/remove_vm",
+            format!("id={vm}&force=true"),
+            ManageVms,
+        ),
+        case(
+            Form,
+            Method::POST,
+            "/vms/bulk",
+            format!("ids={vm}&action=remove&confirmed=1"),
+            ManageVms,
+        ),
+        case(Rest, Method::DELETE, format!("/vms/{vm}"), "", ManageVms),
+        case(Rest, Method::DELETE, format!("/hosts/{}", f.host), "", ManageInfrastructure),
+    ]
+}
+
+#[tokio::test]
+async fn every_write_endpoint_answers_every_role_as_its_permission_says() {
+    let app = app().await;
+    let f = fixtures(&app).await;
+    let anonymous = Caller {
+        role: None,
+        cookie: None,
+        token: None,
+    };
+    let viewer = caller(&app, Role::Viewer).await;
+    let operator = caller(&app, Role::Operator).await;
+    let admin = caller(&app, Role::Admin).await;
+    let all = cases(&f);
+
+    // Refusals first, while every object the cases name still exists: the answer, and not one row
+    // changed.
+    let mut refused = 0;
+    for who in [&anonymous, &viewer, &operator] {
+        for c in &all {
+            if who.role.is_some_and(|r| r.allows(c.needs)) {
+                continue;
+            }
+            let before = fingerprint(&app).await;
+            let answer = send(&app, who, c).await;
+            assert_refused(who, c, &answer);
+            assert_eq!(
+                fingerprint(&app).await,
+                before,
+                "{:?} {} {} changed the database",
+                who.role,
+                c.method,
+                c.path
+            );
+            refused += 1;
+        }
+    }
+    let refused_audit: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE result = 'failure' AND message LIKE '%refused.'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("events");
+    assert!(refused_audit > 0, "refusals are audited");
+
+    // Then the roles that may: the operator's VM work, then the admin's everything.
+    let mut allowed = 0;
+    for who in [&operator, &admin] {
+        for c in cases(&f).iter().filter(|c| who.role.is_some_and(|r| r.allows(c.needs))) {
+            let answer = send(&app, who, c).await;
+            assert_not_refused(who, c, &answer);
+            allowed += 1;
+        }
+    }
+    assert!(refused > 60 && allowed > 30, "{refused} refused, {allowed} allowed");
+}
