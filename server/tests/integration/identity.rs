@@ -71,19 +71,43 @@ async fn event_rows(app: &TestApp) -> Vec<(Option<String>, Option<String>, Strin
 
 // --- row 3
 
+/// As in the pentest: many parallel clients guessing one account's password.
+const PARALLEL: usize = 200;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_bad_logins_are_refused_without_hashing() {
     let app = app().await;
+    let hash = vireo_server::auth::hash_password("bob-password-1").unwrap();
+    app.state
+        .repo
+        .insert_user(
+            &vireo_app::authz::Actor::vireo(),
+            "bob",
+            &hash,
+            vireo_app::models::Role::Viewer,
+        )
+        .await
+        .unwrap();
     let before = app.state.throttle.verifications();
     let started = Instant::now();
-    let responses = parallel(
+    let attack = parallel(
         &app,
-        (0..50)
+        (0..PARALLEL)
             .map(|_| login_request("admin", "wrong-password", "/hosts", Some("192.0.2.10")))
             .collect(),
-    )
-    .await;
-    let verified = app.state.throttle.verifications() - before;
+    );
+    // Another user logs in while the attack runs.
+    let real = async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let at = Instant::now();
+        let r = app
+            .send(login_request("bob", "bob-password-1", "/vms", Some("198.51.100.3")))
+            .await;
+        (r.status(), at.elapsed())
+    };
+    let (responses, (real_status, real_took)) = tokio::join!(attack, real);
+    assert_eq!(real_status, StatusCode::SEE_OTHER);
+    let verified = app.state.throttle.verifications() - before - 1;
     let mut refused = 0;
     let mut invalid = 0;
     for r in responses {
@@ -110,17 +134,20 @@ async fn parallel_bad_logins_are_refused_without_hashing() {
         }
     }
     eprintln!(
-        "50 parallel bad logins: {verified} argon2 verifications, {invalid} invalid, {refused} refused in {:?}",
+        "{PARALLEL} parallel bad logins: {verified} argon2 verifications, {invalid} invalid, {refused} refused in {:?}; \
+         another user's login meanwhile took {real_took:?}",
         started.elapsed()
     );
+    assert!(real_took < Duration::from_secs(5), "{real_took:?}");
     assert!(verified <= u64::from(USER_FREE_ATTEMPTS), "{verified} password checks");
     assert_eq!(invalid as u64, verified);
-    assert_eq!(refused, 50 - invalid);
+    assert_eq!(refused, PARALLEL - invalid);
     // Refusals are not audited one by one: a flood must not fill the audit log.
-    let failures: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE action = 'user.login'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let failures: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE action = 'user.login' AND result = 'failure'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(failures as u64, verified, "one event per checked attempt");
 
     // The right password is refused too while the account is locked, without a check ...
@@ -129,7 +156,11 @@ async fn parallel_bad_logins_are_refused_without_hashing() {
         .await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = r.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
-    assert_eq!(app.state.throttle.verifications() - before, verified);
+    assert_eq!(
+        app.state.throttle.verifications() - before,
+        verified + 1,
+        "bob's and the attack's only"
+    );
     // ... and accepted once the lock is over.
     tokio::time::sleep(Duration::from_secs(retry)).await;
     let r = app
