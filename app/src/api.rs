@@ -8,6 +8,7 @@ pub mod grids;
 pub mod hosts;
 pub mod lifecycle;
 pub mod templates;
+pub mod users;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

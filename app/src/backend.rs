@@ -8,7 +8,8 @@ use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
 use crate::models::{
     AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope, EventView, GridPage,
-    GridQuery, HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile, VmAction, VmDetails, VmRow,
+    GridQuery, HostView, NewPassword, NewUserRequest, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile,
+    UserView, VmAction, VmDetails, VmRow,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -71,6 +72,31 @@ pub trait Backend: Send + Sync + 'static {
     async fn event_grid(&self, q: &GridQuery, object: Option<Uuid>) -> Result<GridPage<EventView>, AppError>;
     /// Everything the General sub-tab shows about a VM.
     async fn vm_details(&self, id: Uuid) -> Result<VmDetails, AppError>;
+
+    // --- users (admins only, except one's own password; every write ends with an audit event)
+    /// The Users grid; `Forbidden` for anyone but an admin.
+    async fn user_grid(&self, actor: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError>;
+    async fn add_user(&self, actor: &CurrentUser, request: NewUserRequest) -> Result<UserView, AppError>;
+    /// An admin cannot change their own role, and the last enabled admin stays an admin.
+    async fn set_user_role(&self, actor: &CurrentUser, id: Uuid, role: String) -> Result<UserView, AppError>;
+    /// Disabling ends the user's sessions and API tokens at once. An admin cannot disable
+    /// themselves, and the last enabled admin stays enabled.
+    async fn set_user_disabled(&self, actor: &CurrentUser, id: Uuid, disabled: bool) -> Result<UserView, AppError>;
+    /// An admin sets another user's password; that user's sessions and API tokens end.
+    async fn reset_user_password(
+        &self,
+        actor: &CurrentUser,
+        id: Uuid,
+        password: NewPassword,
+    ) -> Result<UserView, AppError>;
+    /// Anyone changes their own password (the current one first). Returns the new `auth_epoch`:
+    /// the caller re-stamps the session it came from, every other session and token ends.
+    async fn change_own_password(
+        &self,
+        actor: &CurrentUser,
+        current: String,
+        password: NewPassword,
+    ) -> Result<i32, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -458,6 +458,37 @@ pub struct VmDetails {
     pub pending_next_run: Vec<String>,
 }
 
+/// A row of the Users grid. Never carries the password hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// UTC, `YYYY-MM-DD HH:MM`.
+    pub created: String,
+}
+
+/// "Add user", as the form sends it (strings, so a plain form post with JavaScript off works and
+/// every field can get its own error).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUserRequest {
+    pub username: String,
+    pub role: String,
+    pub password: String,
+    pub confirm: String,
+}
+
+/// A new password and its repetition (reset by an admin, or one's own after the current one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPassword {
+    pub password: String,
+    pub confirm: String,
+}
+
+/// Passwords are at least this many characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@ pub mod events;
 pub mod hosts;
 pub mod login;
 pub mod not_found;
+pub mod password;
 pub mod pools;
 pub mod templates;
+pub mod users;
 pub mod vms;

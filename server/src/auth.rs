@@ -1,25 +1,30 @@
 //! Logging in and out, and the gate in front of every page and server function.
 //!
 //! Login and logout are plain form posts (they work with JavaScript off). Sessions live in
-//! PostgreSQL (tower-sessions); the cookie is HttpOnly and SameSite=Strict. Failed logins are slowed
-//! down per user name and per client address, and the answer never says which half was wrong.
+//! PostgreSQL (tower-sessions); the cookie is HttpOnly and SameSite=Strict. A session remembers the
+//! user's `auth_epoch` from its login and ends when it moves on (password changed, user disabled).
+//! Repeated failed logins lock out the user name and the client address for a while (429 with
+//! `Retry-After`), and the answer never says which half was wrong.
 
+use crate::config::TrustedProxies;
 use crate::repository::NewEvent;
 use crate::state::AppState;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 use tower_sessions::Session;
 use uuid::Uuid;
+use vireo_app::api::users::SESSION_EPOCH_KEY;
 use vireo_app::error::AppError;
 use vireo_app::models::CurrentUser;
 
@@ -58,58 +63,206 @@ pub fn random_password() -> String {
     out
 }
 
-/// Slows down repeated failures: after `FREE_ATTEMPTS` failures for the same user name or client
-/// address, every further attempt waits 1 s, 2 s, 4 s ... up to `MAX_DELAY` before it is answered.
-/// Entries are forgotten `FORGET_AFTER` after their last failure, and on success.
-#[derive(Default)]
+/// Refuses repeated failures instead of queueing them: after the free attempts for a user name
+/// (`USER_FREE_ATTEMPTS`) or a client address (`ADDR_FREE_ATTEMPTS`), that key is locked for 1 s,
+/// 2 s, 4 s … up to `MAX_LOCK` after its last failure, and attempts meanwhile are answered at once
+/// with 429 and `Retry-After` — no password hash, no sleeping task holding memory. A failure is
+/// counted when the attempt is *admitted* (before the password is checked, refunded on success),
+/// so parallel attempts cannot all pass the check before any of them has failed. Password checks
+/// (argon2, ~19 MiB each) run at most `CHECK_PERMITS` at a time; beyond `MAX_WAITING` waiting
+/// checks, or after waiting `PERMIT_WAIT`, the attempt is refused as busy (503) rather than queued.
+/// The map holds at most `MAX_ENTRIES` keys (oldest evicted); entries are forgotten
+/// `FORGET_AFTER` after their last failure, and on success.
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    failures: Mutex<HashMap<String, Failures>>,
+    checks: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    verifications: AtomicU64,
 }
 
-const FREE_ATTEMPTS: u32 = 3;
-const MAX_DELAY: Duration = Duration::from_secs(16);
+#[derive(Clone, Copy, Debug)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+pub const USER_FREE_ATTEMPTS: u32 = 3;
+/// Higher than per user: several people behind one NAT may each mistype.
+pub const ADDR_FREE_ATTEMPTS: u32 = 10;
+const MAX_LOCK: Duration = Duration::from_secs(60);
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+pub const MAX_ENTRIES: usize = 10_000;
+const CHECK_PERMITS: usize = 2;
+const MAX_WAITING: usize = 16;
+const PERMIT_WAIT: Duration = Duration::from_secs(3);
+/// User names are at most this long (the `users` table's check); longer ones are refused before
+/// anything else happens.
+pub const MAX_USERNAME_CHARS: usize = 64;
+
+/// An admitted attempt: its failure is already counted under `keys`.
+#[must_use = "report the outcome: succeeded() or refund()"]
+pub struct Admitted {
+    keys: Vec<String>,
+}
+
+/// Why a password check did not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The user name or the address is locked out for this long.
+    TooMany(Duration),
+    /// Too many password checks are running or waiting.
+    Busy,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            failures: Mutex::new(HashMap::new()),
+            checks: Arc::new(Semaphore::new(CHECK_PERMITS)),
+            waiting: AtomicUsize::new(0),
+            verifications: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Counts a caller waiting for a password-check permit, also when its request is dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 impl LoginThrottle {
-    fn keys(username: &str, client: Option<&str>) -> Vec<String> {
-        let mut keys = vec![format!("user:{}", username.to_lowercase())];
+    fn keys(username: Option<&str>, client: Option<&str>) -> Vec<(String, u32)> {
+        let mut keys = Vec::with_capacity(2);
+        if let Some(name) = username {
+            keys.push((format!("user:{}", name.to_lowercase()), USER_FREE_ATTEMPTS));
+        }
         if let Some(c) = client {
-            keys.push(format!("addr:{c}"));
+            keys.push((format!("addr:{c}"), ADDR_FREE_ATTEMPTS));
         }
         keys
     }
 
-    pub fn delay(&self, username: &str, client: Option<&str>, now: Instant) -> Duration {
+    /// Until when a key with these failures is locked (`None`: it has free attempts left).
+    fn locked_until(f: &Failures, free: u32) -> Option<Instant> {
+        let over = f.count.checked_sub(free)?;
+        let lock = Duration::from_secs(1u64 << over.min(10)).min(MAX_LOCK);
+        Some(f.last + lock)
+    }
+
+    /// Admits an attempt for `username` (None: a name that cannot exist, which gets no entry of its
+    /// own) from `client`, counting it as a failure now; or says how long to wait.
+    pub fn admit(&self, username: Option<&str>, client: Option<&str>, now: Instant) -> Result<Admitted, Duration> {
+        let keys = Self::keys(username, client);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, (_, last)| now.duration_since(*last) < FORGET_AFTER);
-        let worst = Self::keys(username, client)
-            .iter()
-            .filter_map(|k| map.get(k).map(|(n, _)| *n))
-            .max()
-            .unwrap_or(0);
-        if worst < FREE_ATTEMPTS {
-            Duration::ZERO
-        } else {
-            let exp = (worst - FREE_ATTEMPTS).min(10);
-            Duration::from_secs(1u64 << exp).min(MAX_DELAY)
+        let mut wait = Duration::ZERO;
+        for (key, free) in &keys {
+            if let Some(f) = map.get(key).filter(|f| now.duration_since(f.last) < FORGET_AFTER) {
+                if let Some(until) = Self::locked_until(f, *free) {
+                    wait = wait.max(until.saturating_duration_since(now));
+                }
+            }
+        }
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        for (key, _) in &keys {
+            if !map.contains_key(key) && map.len() >= MAX_ENTRIES {
+                Self::make_room(&mut map, now);
+            }
+            let f = map.entry(key.clone()).or_insert(Failures { count: 0, last: now });
+            if now.duration_since(f.last) >= FORGET_AFTER {
+                f.count = 0;
+            }
+            f.count = f.count.saturating_add(1);
+            f.last = now;
+        }
+        Ok(Admitted {
+            keys: keys.into_iter().map(|(k, _)| k).collect(),
+        })
+    }
+
+    /// Forgets expired entries; when none are, the one with the oldest failure.
+    fn make_room(map: &mut HashMap<String, Failures>, now: Instant) {
+        map.retain(|_, f| now.duration_since(f.last) < FORGET_AFTER);
+        if map.len() >= MAX_ENTRIES {
+            if let Some(oldest) = map.iter().min_by_key(|(_, f)| f.last).map(|(k, _)| k.clone()) {
+                map.remove(&oldest);
+            }
         }
     }
 
-    pub fn failed(&self, username: &str, client: Option<&str>, now: Instant) {
+    /// The attempt logged in: its keys start afresh.
+    pub fn succeeded(&self, attempt: Admitted) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in Self::keys(username, client) {
-            let entry = map.entry(key).or_insert((0, now));
-            entry.0 = entry.0.saturating_add(1);
-            entry.1 = now;
-        }
-    }
-
-    pub fn succeeded(&self, username: &str, client: Option<&str>) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in Self::keys(username, client) {
+        for key in attempt.keys {
             map.remove(&key);
         }
     }
+
+    /// The attempt never checked a password (Vireo was busy or the database failed): not a failure.
+    pub fn refund(&self, attempt: Admitted) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in attempt.keys {
+            if let Some(f) = map.get_mut(&key) {
+                f.count = f.count.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Checks a password against an argon2 hash under the permit limit. `Err(Busy)` when it would
+    /// wait too long; the permit is held until the hash is done even if the caller goes away.
+    pub async fn verify(&self, password: String, hash: String) -> Result<bool, Refused> {
+        let permit = {
+            if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                return Err(Refused::Busy);
+            }
+            let _waiting = Waiting(&self.waiting);
+            match tokio::time::timeout(PERMIT_WAIT, self.checks.clone().acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                _ => return Err(Refused::Busy),
+            }
+        };
+        self.verifications.fetch_add(1, Ordering::SeqCst);
+        let ok = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            verify_password(&password, &hash)
+        })
+        .await
+        .unwrap_or(false);
+        Ok(ok)
+    }
+
+    /// How many argon2 verifications have run (for tests and measurements).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::SeqCst)
+    }
+
+    /// Forgets every failure (tests; an operator restarting Vireo has the same effect).
+    pub fn forget_all(&self) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// How many keys the throttle holds.
+    pub fn len(&self) -> usize {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Whether a user of this name could exist (the `users` table's check): a name that cannot gets
+/// the "invalid" answer without a database lookup, a password check or a throttle entry of its own.
+pub fn plausible_username(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_USERNAME_CHARS
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b))
 }
 
 #[derive(Deserialize)]
@@ -120,9 +273,25 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only same-site paths: never `//evil.example` or `https://...`.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.starts_with("/login") {
+/// Login forms are tiny; reading at most this much keeps a megabyte "user name" out of memory.
+pub const LOGIN_BODY_LIMIT: usize = 16 * 1024;
+
+/// Reads a form body of at most `limit` bytes; `None` when it is larger or not a form.
+pub async fn read_small_form<T: serde::de::DeserializeOwned>(request: Request, limit: usize) -> Option<T> {
+    let bytes = axum::body::to_bytes(request.into_body(), limit).await.ok()?;
+    serde_urlencoded::from_bytes(&bytes).ok()
+}
+
+/// Only a same-origin path: starts with `/`, is not `//…` or `/\…` (which browsers read as another
+/// host), and has no backslash, whitespace or control character anywhere (browsers drop tabs and
+/// newlines from URLs, so `/\t/evil.example` is `//evil.example`; a control character cannot even
+/// be put into a `Location` header). Anything else, and the login page itself, becomes `/vms`.
+pub fn safe_next(next: &str) -> &str {
+    let mut chars = next.chars();
+    let same_origin = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/') | Some('\\'))
+        && !next.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    if same_origin && !next.starts_with("/login") {
         next
     } else {
         "/vms"
@@ -141,43 +310,136 @@ fn encode(text: &str) -> String {
     out
 }
 
-/// Where a login attempt came from, for the throttle and the audit log.
-pub fn client_address(request: &Request) -> Option<String> {
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
-/// Checks a user name and password for the login page and the API's SSO endpoint alike: throttled
-/// after repeated failures, constant-time whether or not the user exists, every attempt audited
-/// (`via` names the entry point). `Err` only when the database is unreachable.
+/// Where a request came from, for the throttle and the audit log: the connection's peer, unless the
+/// peer is a trusted proxy (`VIREO_TRUSTED_PROXIES`); then the right-most `X-Forwarded-For` entry
+/// that is not itself a trusted proxy (entries further left are whatever the client claimed).
+pub fn client_address(request: &Request, trusted: &TrustedProxies) -> Option<String> {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    Some(client_ip(peer, request.headers(), trusted).to_string())
+}
+
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
+    if !trusted.contains(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted.contains(ip) {
+                    break;
+                }
+            }
+            // A proxy we trust wrote garbage: believe it no further.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// What a login attempt came to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// The user and the `auth_epoch` to stamp their session with.
+    LoggedIn(CurrentUser, i32),
+    /// Wrong name or password, a disabled user, or a name that cannot exist: one answer for all.
+    Invalid,
+    /// The name or the address is locked out; try again after this long.
+    TooMany(Duration),
+    /// Too many password checks at once; try again shortly.
+    Busy,
+}
+
+/// Whole seconds for `Retry-After`, at least 1.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+/// Checks a user name and password for the login page and the API's SSO endpoint alike: names
+/// that cannot exist are refused first, then the throttle admits (or refuses at once), then one
+/// bounded argon2 check, constant-time whether or not the user exists; failures and logins are
+/// audited (`via` names the entry point; refusals by the throttle are not, or a flood would fill
+/// the audit log). `Err` only when the database is unreachable.
 pub async fn check_credentials(
     state: &AppState,
     username: &str,
     password: String,
     client: Option<&str>,
     via: &str,
-) -> Result<Option<CurrentUser>, AppError> {
-    let delay = state.throttle.delay(username, client, Instant::now());
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+) -> Result<LoginOutcome, AppError> {
+    let plausible = plausible_username(username);
+    let attempt = match state
+        .throttle
+        .admit(plausible.then_some(username), client, Instant::now())
+    {
+        Ok(a) => a,
+        Err(wait) => return Ok(LoginOutcome::TooMany(wait)),
+    };
+    let from = client.map(|c| format!(" from {c}")).unwrap_or_default();
+    if !plausible {
+        // The name itself stays out of the audit log: it may be a megabyte long.
+        state
+            .repo
+            .record_event(NewEvent {
+                user: None,
+                username: None,
+                severity: "warning",
+                action: "user.login",
+                object_kind: "user",
+                object_id: None,
+                object_name: None,
+                success: false,
+                message: format!(
+                    "Failed login with an impossible user name ({} characters){from}{via}.",
+                    username.chars().count()
+                ),
+            })
+            .await;
+        return Ok(LoginOutcome::Invalid);
     }
-    let record = state.repo.user_by_name(username).await?;
+    let record = match state.repo.user_by_name(username).await {
+        Ok(r) => r,
+        Err(e) => {
+            state.throttle.refund(attempt);
+            return Err(e);
+        }
+    };
     // Verify against a fixed hash when the user does not exist, so timing does not tell.
     let hash = record
         .as_ref()
         .map(|r| r.password_hash.clone())
         .unwrap_or_else(|| state.dummy_hash.to_string());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
-        && record.is_some();
-    let user = record.as_ref().and_then(|r| r.to_current()).filter(|_| ok);
-    let from = client.map(|c| format!(" from {c}")).unwrap_or_default();
-    match &user {
+    let ok = match state.throttle.verify(password, hash).await {
+        Ok(ok) => ok,
+        Err(_) => {
+            state.throttle.refund(attempt);
+            return Ok(LoginOutcome::Busy);
+        }
+    };
+    let disabled = record.as_ref().is_some_and(|r| r.disabled);
+    let user = record
+        .as_ref()
+        .filter(|r| ok && !r.disabled)
+        .and_then(|r| r.to_current().map(|u| (u, r.auth_epoch)));
+    match user {
         None => {
-            state.throttle.failed(username, client, Instant::now());
+            let why = if ok && disabled { " (the user is disabled)" } else { "" };
             state
                 .repo
                 .record_event(NewEvent {
@@ -189,16 +451,17 @@ pub async fn check_credentials(
                     object_id: None,
                     object_name: Some(username),
                     success: false,
-                    message: format!("Failed login for '{username}'{from}{via}."),
+                    message: format!("Failed login for '{username}'{why}{from}{via}."),
                 })
                 .await;
+            Ok(LoginOutcome::Invalid)
         }
-        Some(user) => {
-            state.throttle.succeeded(username, client);
+        Some((user, epoch)) => {
+            state.throttle.succeeded(attempt);
             state
                 .repo
                 .record_event(NewEvent {
-                    user: Some(user),
+                    user: Some(&user),
                     username: None,
                     severity: "info",
                     action: "user.login",
@@ -206,35 +469,84 @@ pub async fn check_credentials(
                     object_id: Some(user.id),
                     object_name: Some(&user.username),
                     success: true,
-                    message: format!("{} logged in{via}.", user.username),
+                    message: format!("{} logged in{from}{via}.", user.username),
                 })
                 .await;
+            Ok(LoginOutcome::LoggedIn(user, epoch))
         }
     }
-    Ok(user)
 }
 
+/// The login form again with a message, for answers that must carry their own status (429, 503)
+/// and so cannot be a redirect to the login page. Plain HTML: it works with JavaScript on and off.
+fn login_refused(status: StatusCode, wait: Duration, message: &str, next: &str) -> Response {
+    let secs = retry_after_secs(wait);
+    let message = html_escape(&message.replace("{N}", &secs.to_string()));
+    let next = html_escape(next);
+    let body = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Log in · Vireo</title><link rel="stylesheet" href="/pkg/vireo.css"><link rel="icon" type="image/svg+xml" href="/favicon.svg"></head>
+<body><div class="login-page"><form class="login-card" method="post" action="/login">
+<h1><img src="/icons/vireo.svg" alt="" width="32" height="32">Vireo</h1>
+<p class="muted">Virtual machines on libvirt hosts</p>
+<div class="alert alert-error" role="alert">{message}</div>
+<input type="hidden" name="next" value="{next}">
+<label for="login-username">Username</label>
+<input id="login-username" name="username" type="text" autocomplete="username" required autofocus>
+<label for="login-password">Password</label>
+<input id="login-password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" class="btn btn-primary">Log in</button>
+</form></div></body></html>"#
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (header::RETRY_AFTER, secs.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub const TOO_MANY_MESSAGE: &str = "Too many attempts; try again in {N} seconds.";
+pub const BUSY_MESSAGE: &str = "Vireo is busy checking other logins; try again in {N} seconds.";
+
 pub async fn login(State(state): State<AppState>, session: Session, request: Request) -> Response {
-    let client = client_address(&request);
-    let Form(form) = match Form::<LoginForm>::from_request(request, &state).await {
-        Ok(f) => f,
-        Err(_) => return Redirect::to("/login?error=invalid").into_response(),
+    let client = client_address(&request, &state.trusted_proxies);
+    // A body too large for a login form is answered like a wrong password.
+    let Some(form) = read_small_form::<LoginForm>(request, LOGIN_BODY_LIMIT).await else {
+        return Redirect::to("/login?error=invalid").into_response();
     };
-    let username = form.username.trim().to_string();
-    let user = match check_credentials(&state, &username, form.password, client.as_deref(), "").await {
-        Ok(u) => u,
+    let next = safe_next(&form.next);
+    let outcome = check_credentials(&state, form.username.trim(), form.password, client.as_deref(), "").await;
+    let (user, epoch) = match outcome {
+        Ok(LoginOutcome::LoggedIn(user, epoch)) => (user, epoch),
+        Ok(LoginOutcome::Invalid) => {
+            return Redirect::to(&format!("/login?error=invalid&next={}", encode(next))).into_response()
+        }
+        Ok(LoginOutcome::TooMany(wait)) => {
+            return login_refused(StatusCode::TOO_MANY_REQUESTS, wait, TOO_MANY_MESSAGE, next)
+        }
+        Ok(LoginOutcome::Busy) => {
+            return login_refused(StatusCode::SERVICE_UNAVAILABLE, BUSY_RETRY, BUSY_MESSAGE, next)
+        }
         Err(_) => return Redirect::to("/login?error=unavailable").into_response(),
     };
-    let Some(user) = user else {
-        let next = safe_next(&form.next);
-        return Redirect::to(&format!("/login?error=invalid&next={}", encode(next))).into_response();
-    };
     // A new session id at login defeats session fixation.
-    if session.cycle_id().await.is_err() || session.insert(SESSION_USER_KEY, user.id).await.is_err() {
+    if session.cycle_id().await.is_err()
+        || session.insert(SESSION_USER_KEY, user.id).await.is_err()
+        || session.insert(SESSION_EPOCH_KEY, epoch).await.is_err()
+    {
         return Redirect::to("/login?error=unavailable").into_response();
     }
-    Redirect::to(safe_next(&form.next)).into_response()
+    Redirect::to(next).into_response()
 }
+
+/// What a busy refusal asks the client to wait.
+pub const BUSY_RETRY: Duration = Duration::from_secs(2);
 
 pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
     if let Some(user) = session_user(&state, &session).await {
@@ -277,7 +589,15 @@ async fn session_lookup(state: &AppState, session: &Session) -> Result<Option<Cu
         AppError::Unavailable
     })?;
     let Some(id) = id else { return Ok(None) };
-    let Some(user) = state.repo.user_by_id(id).await?.and_then(|u| u.to_current()) else {
+    let Some(record) = state.repo.user_by_id(id).await? else {
+        return Ok(None);
+    };
+    // A session from an older epoch (the password changed since) or of a disabled user is over.
+    let epoch: Option<i32> = session.get(SESSION_EPOCH_KEY).await.ok().flatten();
+    if record.disabled || epoch != Some(record.auth_epoch) {
+        return Ok(None);
+    }
+    let Some(user) = record.to_current() else {
         return Ok(None);
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -402,39 +722,170 @@ mod tests {
     }
 
     #[test]
-    fn throttle_slows_repeated_failures_then_forgets() {
+    fn throttle_locks_out_after_free_attempts_then_forgets() {
         let t = LoginThrottle::default();
         let now = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(t.delay("admin", Some("10.0.0.1"), now), Duration::ZERO);
-            t.failed("admin", Some("10.0.0.1"), now);
+        let addr = Some("10.0.0.1");
+        for _ in 0..USER_FREE_ATTEMPTS {
+            let _counted = t.admit(Some("admin"), addr, now).expect("free attempt");
         }
-        assert_eq!(t.delay("admin", Some("10.0.0.1"), now), Duration::from_secs(1));
-        t.failed("admin", Some("10.0.0.1"), now);
+        // Counted at admission: the next attempt is refused at once, with how long to wait.
+        assert_eq!(t.admit(Some("admin"), addr, now).err(), Some(Duration::from_secs(1)));
         assert_eq!(
-            t.delay("ADMIN", None, now),
-            Duration::from_secs(2),
+            t.admit(Some("ADMIN"), None, now).err(),
+            Some(Duration::from_secs(1)),
             "user names match case-blind"
         );
-        // The address alone is throttled too, whatever name it tries next.
-        assert_eq!(t.delay("other", Some("10.0.0.1"), now), Duration::from_secs(2));
+        // After the lock, one more attempt; its failure doubles the lock.
+        let later = now + Duration::from_secs(1);
+        let _counted = t.admit(Some("admin"), addr, later).expect("lock over");
+        assert_eq!(t.admit(Some("admin"), None, later).err(), Some(Duration::from_secs(2)));
+        // Other names from the same address still have the address's free attempts.
+        assert!(t.admit(Some("other"), addr, later).is_ok());
+        // Locks grow to at most MAX_LOCK and are forgotten FORGET_AFTER after the last failure.
+        let mut at = later;
         for _ in 0..20 {
-            t.failed("admin", None, now);
+            at += MAX_LOCK;
+            let _ = t.admit(Some("admin"), None, at);
         }
-        assert_eq!(t.delay("admin", None, now), MAX_DELAY);
-        assert_eq!(t.delay("admin", None, now + FORGET_AFTER), Duration::ZERO);
-        t.failed("bob", None, now);
-        t.succeeded("bob", None);
-        assert_eq!(t.delay("bob", None, now), Duration::ZERO);
+        assert_eq!(t.admit(Some("admin"), None, at).err(), Some(MAX_LOCK));
+        assert!(t.admit(Some("admin"), None, at + FORGET_AFTER).is_ok());
+        // Success and refunds give the attempt back.
+        let a = t.admit(Some("bob"), None, now).unwrap();
+        t.succeeded(a);
+        for _ in 0..10 {
+            let a = t.admit(Some("carol"), None, now).unwrap();
+            t.refund(a);
+        }
+        assert!(t.admit(Some("carol"), None, now).is_ok());
+    }
+
+    #[test]
+    fn the_address_alone_is_locked_after_its_own_free_attempts() {
+        let t = LoginThrottle::default();
+        let now = Instant::now();
+        for i in 0..ADDR_FREE_ATTEMPTS {
+            assert!(t.admit(Some(&format!("u{i}")), Some("10.0.0.9"), now).is_ok());
+        }
+        assert!(t.admit(Some("fresh"), Some("10.0.0.9"), now).is_err());
+        assert!(
+            t.admit(None, Some("10.0.0.9"), now).is_err(),
+            "impossible names count too"
+        );
+        assert!(t.admit(Some("fresh"), Some("10.0.0.10"), now).is_ok());
+    }
+
+    #[test]
+    fn the_throttle_map_is_bounded() {
+        let t = LoginThrottle::default();
+        let now = Instant::now();
+        for i in 0..(MAX_ENTRIES + 500) {
+            let _ = t.admit(Some(&format!("user{i}")), None, now + Duration::from_millis(i as u64));
+        }
+        assert_eq!(t.len(), MAX_ENTRIES);
+        // The oldest went first.
+        let map = t.failures.lock().unwrap();
+        assert!(!map.contains_key("user:user0"));
+        assert!(map.contains_key(&format!("user:user{}", MAX_ENTRIES + 499)));
+    }
+
+    #[tokio::test]
+    async fn password_checks_are_bounded_and_counted() {
+        let t = Arc::new(LoginThrottle::default());
+        let hash = hash_password("right password").unwrap();
+        assert_eq!(t.verify("right password".into(), hash.clone()).await, Ok(true));
+        assert_eq!(t.verify("wrong".into(), hash.clone()).await, Ok(false));
+        assert_eq!(t.verifications(), 2);
+        // Far more callers than permits plus the waiting room: the excess is refused, not queued.
+        let calls: Vec<_> = (0..64)
+            .map(|_| {
+                let (t, hash) = (t.clone(), hash.clone());
+                tokio::spawn(async move { t.verify("wrong".into(), hash).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for c in calls {
+            if c.await.unwrap() == Err(Refused::Busy) {
+                busy += 1;
+            }
+        }
+        assert!(busy >= 64 - CHECK_PERMITS - MAX_WAITING, "{busy} refused");
+        assert!(t.verifications() <= 2 + 64 - busy as u64);
+    }
+
+    #[test]
+    fn plausible_names_are_what_the_users_table_allows() {
+        assert!(plausible_username("admin"));
+        assert!(plausible_username("ops.team@example.com"));
+        assert!(plausible_username(&"a".repeat(64)));
+        assert!(!plausible_username(&"a".repeat(65)));
+        assert!(!plausible_username(""));
+        assert!(!plausible_username("a b"));
+        assert!(!plausible_username("<script>"));
+        assert!(!plausible_username("é"));
     }
 
     #[test]
     fn next_targets_stay_on_site() {
         assert_eq!(safe_next("/hosts?selected=1"), "/hosts?selected=1");
-        assert_eq!(safe_next("//evil.example"), "/vms");
-        assert_eq!(safe_next("https://evil.example"), "/vms");
-        assert_eq!(safe_next("/login?x"), "/vms");
-        assert_eq!(safe_next(""), "/vms");
+        assert_eq!(
+            safe_next("/vms?q=type:high_performance"),
+            "/vms?q=type:high_performance"
+        );
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\x0b",
+            "/ok\x0bno",
+            "/a b",
+            "/a\\b",
+            "/\u{85}x",
+            "/\u{a0}x",
+            "https://evil.example",
+            "evil.example",
+            "/login?x",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), "/vms", "{bad:?}");
+        }
         assert_eq!(encode("/hosts?a=b&c"), "/hosts%3Fa%3Db%26c");
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let headers = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", v.parse().unwrap());
+            h
+        };
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let stranger: IpAddr = "203.0.113.9".parse().unwrap();
+        // An untrusted peer's header is ignored.
+        assert_eq!(client_ip(stranger, &headers("1.2.3.4"), &trusted), stranger);
+        assert_eq!(
+            client_ip(stranger, &headers("1.2.3.4"), &TrustedProxies::default()),
+            stranger
+        );
+        // Right-most untrusted entry: what the client wrote to the left is not believed.
+        assert_eq!(
+            client_ip(proxy, &headers("6.6.6.6, 198.51.100.7, 10.0.0.3"), &trusted),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
+        assert_eq!(client_ip(proxy, &headers("garbage"), &trusted), proxy);
+        assert_eq!(
+            client_ip(proxy, &headers("10.0.0.7"), &trusted),
+            "10.0.0.7".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
+        assert_eq!(retry_after_secs(Duration::from_millis(2001)), 3);
     }
 }

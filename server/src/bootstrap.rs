@@ -29,23 +29,20 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
             .map_err(|_| AppError::Internal)??;
         repo.insert_user(&Actor::vireo(), "admin", &hash.0, Role::Admin).await?;
         if generated {
+            // The password goes only to a file only the operator can read: never to the log, which
+            // is kept, shipped and read by more people than should be able to log in as admin.
             let path = config.data_dir.join("admin-password");
-            let written = std::fs::create_dir_all(&config.data_dir).and_then(|_| {
-                let mut f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .write(true)
-                    .truncate(true)
-                    .mode(0o600)
-                    .open(&path)?;
-                writeln!(f, "{}", hash.1)
-            });
-            // Printed once, on purpose: this is the only way the operator learns it.
-            tracing::warn!(
-                "first run: created user 'admin' with password {} (also written to {}{})",
-                hash.1,
-                path.display(),
-                if written.is_err() { " — writing it failed" } else { "" }
-            );
+            match write_secret(&config.data_dir, &path, &hash.1) {
+                Ok(()) => tracing::info!(
+                    "first run: created user 'admin'; its generated password is in {} (readable only by this user)",
+                    path.display()
+                ),
+                Err(e) => tracing::error!(
+                    "first run: created user 'admin' but could not write its generated password to {}: {e}; \
+                     set one with `vireo-server user passwd admin`",
+                    path.display()
+                ),
+            }
         } else {
             tracing::info!("first run: created user 'admin' with the password from VIREO_ADMIN_PASSWORD");
         }
@@ -110,6 +107,22 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
         .await;
     }
     Ok(())
+}
+
+/// Writes `secret` to `path` created with mode 0600 (an existing file is replaced, not reused, so a
+/// looser mode on an old file cannot leak it).
+fn write_secret(dir: &std::path::Path, path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    writeln!(f, "{secret}")
 }
 
 async fn system_event(service: &VireoService, action: &str, kind: &str, name: &str, message: &str) {

@@ -1,7 +1,7 @@
 //! Configuration from the environment (SPEC §9 names). Everything has a default so `make run` needs
 //! nothing set.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -23,6 +23,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `VIREO_SHUTDOWN_TIMEOUT` (seconds, default 120): how long Shutdown waits for the guest.
     pub shutdown_timeout: std::time::Duration,
+    /// `VIREO_TRUSTED_PROXIES`: comma-separated IPs/CIDRs whose `X-Forwarded-For` is believed.
+    /// Empty (the default) believes no one: the client is always the connection's peer.
+    pub trusted_proxies: TrustedProxies,
     /// What one client may cost the server (not read from the environment: the defaults are the
     /// policy; tests shorten the timeouts).
     pub limits: HttpLimits,
@@ -68,6 +71,62 @@ impl Default for HttpLimits {
     }
 }
 
+/// The reverse proxies allowed to say who the client is (`X-Forwarded-For`). Anyone else could
+/// claim any address and so dodge the login throttle or forge the audit log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// `10.0.0.1, 10.1.0.0/16, ::1` → the list; the text of the first bad entry on error.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (addr, prefix) = match entry.split_once('/') {
+                Some((a, p)) => (a, Some(p)),
+                None => (entry, None),
+            };
+            let addr: IpAddr = addr.parse().map_err(|_| entry.to_string())?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let prefix = match prefix {
+                Some(p) => p
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|p| *p <= max)
+                    .ok_or_else(|| entry.to_string())?,
+                None => max,
+            };
+            nets.push((addr, prefix));
+        }
+        Ok(Self(nets))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        // An IPv4 peer on a dual-stack socket shows up as ::ffff:a.b.c.d.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        self.0.iter().any(|(net, prefix)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => masked(u32::from(*n).into(), u32::from(a).into(), *prefix, 32),
+            (IpAddr::V6(n), IpAddr::V6(a)) => masked(u128::from(*n), u128::from(a), *prefix, 128),
+            _ => false,
+        })
+    }
+}
+
+/// Whether the first `prefix` of `bits` bits of `a` and `b` agree.
+fn masked(a: u128, b: u128, prefix: u8, bits: u8) -> bool {
+    if prefix == 0 {
+        return true;
+    }
+    let shift = u32::from(bits - prefix);
+    (a >> shift) == (b >> shift)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("VIREO_ADDR '{0}' is not an address like 127.0.0.1:3000")]
@@ -76,6 +135,8 @@ pub enum ConfigError {
     WeakAdminPassword,
     #[error("VIREO_DEFAULT_HOST_URI is not a URI Vireo connects to: {0}")]
     BadDefaultHostUri(String),
+    #[error("VIREO_TRUSTED_PROXIES: '{0}' is not an IP address or CIDR like 10.0.0.0/8")]
+    BadTrustedProxy(String),
 }
 
 impl Config {
@@ -96,8 +157,11 @@ impl Config {
         if let Err(refused) = vireo_app::domain::host_address::HostAddress::parse_uri(&default_host_uri) {
             return Err(ConfigError::BadDefaultHostUri(refused.0));
         }
+        let trusted_proxies = TrustedProxies::parse(&get("VIREO_TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(ConfigError::BadTrustedProxy)?;
         Ok(Self {
             addr,
+            trusted_proxies,
             database_url: get("DATABASE_URL"),
             data_dir: PathBuf::from(get("VIREO_DATA_DIR").unwrap_or_else(|| "./data".into())),
             admin_password,
@@ -132,6 +196,35 @@ mod tests {
         assert!(c.database_url.is_none());
         assert_eq!(c.default_host_uri, "test:///default");
         assert!(!c.secure_cookies);
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_ips_and_cidrs() {
+        let c = Config::from_lookup(lookup(&[(
+            "VIREO_TRUSTED_PROXIES",
+            "10.0.0.1, 192.168.0.0/16,fd00::/8",
+        )]))
+        .unwrap();
+        let t = &c.trusted_proxies;
+        for yes in ["10.0.0.1", "192.168.7.9", "fd12::1", "::ffff:10.0.0.1"] {
+            assert!(t.contains(yes.parse().unwrap()), "{yes}");
+        }
+        for no in ["10.0.0.2", "192.169.0.1", "fe80::1", "127.0.0.1"] {
+            assert!(!t.contains(no.parse().unwrap()), "{no}");
+        }
+        assert!(TrustedProxies::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "nope", "10.0.0.1/x", "::/129"] {
+            assert!(
+                matches!(
+                    Config::from_lookup(lookup(&[("VIREO_TRUSTED_PROXIES", bad)])),
+                    Err(ConfigError::BadTrustedProxy(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -30,9 +30,10 @@ pub mod seed;
 pub mod service;
 pub mod state;
 pub mod topology_files;
+pub mod user_service;
 pub mod web_guard;
 
-use crate::auth::{hash_password, random_password, LoginThrottle};
+use crate::auth::{hash_password, random_password};
 use crate::config::Config;
 use crate::hypervisor::Hypervisor;
 use crate::repository::Repository;
@@ -104,12 +105,15 @@ pub async fn assemble(
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default();
+    // One throttle for logins and for checking a current password when it is changed.
+    let throttle = service.throttle.clone();
     let state = AppState {
+        throttle,
         leptos_options: leptos_options(config),
         repo,
         service,
         hypervisor,
-        throttle: Arc::new(LoginThrottle::default()),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         dummy_hash: dummy_hash.into(),
         changes: tokio::sync::broadcast::channel(64).0,
     };

@@ -57,9 +57,8 @@ async fn run() -> Result<(), String> {
     let result = match args.first().map(String::as_str) {
         None => serve(&config, pool.clone(), hypervisor).await,
         Some("seed") => seed(&config, pool.clone(), hypervisor, &args[1..]).await,
-        Some(other) => Err(format!(
-            "unknown command '{other}'; usage: vireo-server [seed [COUNT] [--prefix NAME]]"
-        )),
+        Some("user") => user_command(&config, pool.clone(), hypervisor, &args[1..]).await,
+        Some(other) => Err(format!("unknown command '{other}'; usage:\n{USAGE}")),
     };
 
     if tokio::time::timeout(SHUTDOWN_GRACE, pool.close()).await.is_err() {
@@ -137,6 +136,75 @@ async fn seed(
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+const USAGE: &str = "  vireo-server                                 serve
+  vireo-server seed [COUNT] [--prefix NAME]    add COUNT VMs for trying the grids
+  vireo-server user add NAME --role ROLE       add a user (ROLE: admin, operator, viewer)
+  vireo-server user passwd NAME                set a user's password (ends their sessions and API tokens)
+  vireo-server user disable NAME               disable a user (ends their sessions and API tokens)
+The password is read from VIREO_USER_PASSWORD, or else one line from standard input; never from the
+command line, where other users of the machine could see it.";
+
+/// `vireo-server user …`: user recovery without the UI (a lost admin password, a user to lock out
+/// now). Runs against the same database as the server (a running server notices at once: sessions
+/// and tokens are checked against the database on every request). The writes go through the
+/// service's `command_line_*` entries — the UI's validation, last-admin rule and audit events, done
+/// as Vireo itself.
+async fn user_command(
+    config: &Config,
+    pool: sqlx::PgPool,
+    hypervisor: Arc<SharedLibvirtPool>,
+    args: &[String],
+) -> Result<(), String> {
+    let usage = || format!("usage:\n{USAGE}");
+    let (command, name, rest) = match args {
+        [command, name, rest @ ..] => (command.as_str(), name.as_str(), rest),
+        _ => return Err(usage()),
+    };
+    vireo_server::MIGRATOR.run(&pool).await.map_err(|e| e.to_string())?;
+    let service = vireo_server::service::VireoService::new(
+        vireo_server::repository::Repository::new(pool),
+        hypervisor,
+        config.shutdown_timeout,
+    );
+    let user = match (command, rest) {
+        ("add", [flag, role]) if flag == "--role" => service.command_line_add_user(name, role, read_password()?).await,
+        ("passwd", []) => service.command_line_set_password(name, read_password()?).await,
+        ("disable", []) => service.command_line_disable_user(name).await,
+        _ => return Err(usage()),
+    }
+    .map_err(|e| match e {
+        vireo_app::error::AppError::Validation { errors } => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
+    tracing::info!(
+        "user {}: role {}, {}",
+        user.username,
+        user.role.as_str(),
+        if user.disabled { "disabled" } else { "enabled" }
+    );
+    Ok(())
+}
+
+/// `VIREO_USER_PASSWORD`, or one line of standard input (without its line ending).
+fn read_password() -> Result<String, String> {
+    if let Some(p) = std::env::var("VIREO_USER_PASSWORD").ok().filter(|p| !p.is_empty()) {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err("no password: set VIREO_USER_PASSWORD or write it to standard input".into());
+    }
+    Ok(password)
 }
 
 /// Restarts the embedded PostgreSQL server when it dies (`db_supervisor`). If it cannot be

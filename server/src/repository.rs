@@ -16,11 +16,11 @@ mod users;
 pub use api_search::{ApiCollection, ApiSummary};
 pub use clusters::ClusterFields;
 pub use configs::{ConfigRecord, ConfigWrite};
-pub use events::NewEvent;
+pub use events::{clip, NewEvent, EVENT_TEXT_MAX};
 pub use hosts::NewHost;
 pub use lifecycle::{StartRecorded, VmRuntime};
 pub use removals::Usage;
-pub use users::UserRecord;
+pub use users::{UserChange, UserRecord};
 
 use sqlx::PgPool;
 use vireo_app::error::AppError;

@@ -22,6 +22,7 @@ use vireo_app::models::{
     GridQuery, HostStatus, HostView, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile, VmAction, VmDetails,
     VmRow,
 };
+use vireo_app::models::{NewPassword, NewUserRequest, UserView};
 
 /// One page with everything (the simple lists scripts and tests use), by name.
 fn everything() -> GridQuery {
@@ -39,6 +40,8 @@ pub struct VireoService {
     pub repo: Repository,
     pub hypervisor: Arc<dyn Hypervisor>,
     pub ops: crate::lifecycle::Operations,
+    /// The login throttle: also guards checking a current password (`user_service.rs`).
+    pub throttle: Arc<crate::auth::LoginThrottle>,
 }
 
 impl VireoService {
@@ -47,6 +50,7 @@ impl VireoService {
             repo,
             hypervisor,
             ops: crate::lifecycle::Operations::new(shutdown_timeout),
+            throttle: Arc::new(crate::auth::LoginThrottle::default()),
         }
     }
 
@@ -317,5 +321,40 @@ impl Backend for VireoService {
 
     async fn vm_details(&self, id: Uuid) -> Result<VmDetails, AppError> {
         self.vm_details_impl(id).await
+    }
+
+    // --- users (user_service.rs)
+    async fn user_grid(&self, user: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError> {
+        self.user_grid_impl(user, q).await
+    }
+
+    async fn add_user(&self, user: &CurrentUser, request: NewUserRequest) -> Result<UserView, AppError> {
+        self.add_user_impl(user, request).await
+    }
+
+    async fn set_user_role(&self, user: &CurrentUser, id: Uuid, role: String) -> Result<UserView, AppError> {
+        self.set_user_role_impl(user, id, role).await
+    }
+
+    async fn set_user_disabled(&self, user: &CurrentUser, id: Uuid, disabled: bool) -> Result<UserView, AppError> {
+        self.set_user_disabled_impl(user, id, disabled).await
+    }
+
+    async fn reset_user_password(
+        &self,
+        user: &CurrentUser,
+        id: Uuid,
+        password: NewPassword,
+    ) -> Result<UserView, AppError> {
+        self.reset_user_password_impl(user, id, password).await
+    }
+
+    async fn change_own_password(
+        &self,
+        user: &CurrentUser,
+        current: String,
+        password: NewPassword,
+    ) -> Result<i32, AppError> {
+        self.change_own_password_impl(user, current, password).await
     }
 }

@@ -1,4 +1,5 @@
 use crate::auth::LoginThrottle;
+use crate::config::TrustedProxies;
 use crate::hypervisor::Hypervisor;
 use crate::repository::Repository;
 use crate::service::VireoService;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub service: Arc<VireoService>,
     pub hypervisor: Arc<dyn Hypervisor>,
     pub throttle: Arc<LoginThrottle>,
+    /// Proxies whose `X-Forwarded-For` names the client (`VIREO_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// An argon2 hash of a random password, verified against when a login names no existing user
     /// so that "no such user" and "wrong password" take the same time.
     pub dummy_hash: Arc<str>,

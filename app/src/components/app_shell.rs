@@ -1,4 +1,5 @@
 use crate::api::auth::whoami;
+use crate::authz::Permission;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
@@ -30,6 +31,7 @@ pub fn AppShell() -> impl IntoView {
                                 })
                         }}
                     </Suspense>
+                    <a class="btn btn-plain" href="/account/password">"Change password"</a>
                     <form method="post" action="/logout" class="logout">
                         <button type="submit" class="btn btn-plain">"Log out"</button>
                     </form>
@@ -45,6 +47,15 @@ pub fn AppShell() -> impl IntoView {
                     <li><A href="/clusters">"Clusters"</A></li>
                 </ul>
                 <ul class="nav-bottom">
+                    // Only admins manage users; the service refuses everyone else anyway.
+                    <Suspense fallback=|| ()>
+                        {move || {
+                            user.get()
+                                .and_then(Result::ok)
+                                .filter(|u| u.may(Permission::ManageUsers))
+                                .map(|_| view! { <li><A href="/users">"Users"</A></li> })
+                        }}
+                    </Suspense>
                     <li><A href="/events">"Events"</A></li>
                 </ul>
             </nav>

@@ -3,12 +3,16 @@
 //! it. Tokens are random, stored hashed, and expire; an expired token gets a 401 and the SDK logs in
 //! again by itself. Users are Vireo's: `admin@internal` is `admin`.
 
-use crate::auth::{check_credentials, client_address};
+use crate::auth::{
+    check_credentials, client_address, read_small_form, retry_after_secs, LoginOutcome, BUSY_MESSAGE, BUSY_RETRY,
+    LOGIN_BODY_LIMIT, MAX_USERNAME_CHARS, TOO_MANY_MESSAGE,
+};
+use crate::repository::clip;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Form, RequestExt};
+use axum::Form;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
@@ -45,6 +49,16 @@ fn sso_error(status: StatusCode, code: &str, message: impl Into<String>) -> Resp
     )
 }
 
+/// 429/503 with `Retry-After`, in the engine's error shape.
+fn retry_later(status: StatusCode, wait: std::time::Duration, message: &str) -> Response {
+    let secs = retry_after_secs(wait);
+    let mut response = sso_error(status, "access_denied", message.replace("{N}", &secs.to_string()));
+    if let Ok(value) = header::HeaderValue::from_str(&secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
@@ -55,12 +69,13 @@ fn vireo_username(sso_name: &str) -> &str {
 }
 
 pub async fn token(State(state): State<AppState>, request: Request) -> Response {
-    let client = client_address(&request);
-    let Ok(Form(form)) = request.extract::<Form<TokenRequest>, _>().await else {
+    let client = client_address(&request, &state.trusted_proxies);
+    // A token request is a few short fields; a larger body is refused before it is held in memory.
+    let Some(form) = read_small_form::<TokenRequest>(request, LOGIN_BODY_LIMIT).await else {
         return sso_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "Send grant_type, username and password as a form.",
+            "Send grant_type, username and password as a form (at most 16 KiB).",
         );
     };
     if form.grant_type.as_deref() != Some("password") {
@@ -79,7 +94,21 @@ pub async fn token(State(state): State<AppState>, request: Request) -> Response 
     };
     let name = vireo_username(&username).to_string();
     let user = match check_credentials(&state, &name, password, client.as_deref(), " (REST API)").await {
-        Ok(u) => u,
+        Ok(LoginOutcome::LoggedIn(user, _)) => user,
+        Ok(LoginOutcome::Invalid) => {
+            return sso_error(
+                StatusCode::UNAUTHORIZED,
+                "access_denied",
+                format!(
+                    "Cannot authenticate user '{}': The username or password is incorrect.",
+                    clip(&username, MAX_USERNAME_CHARS + "@internal".len())
+                ),
+            )
+        }
+        Ok(LoginOutcome::TooMany(wait)) => {
+            return retry_later(StatusCode::TOO_MANY_REQUESTS, wait, TOO_MANY_MESSAGE);
+        }
+        Ok(LoginOutcome::Busy) => return retry_later(StatusCode::SERVICE_UNAVAILABLE, BUSY_RETRY, BUSY_MESSAGE),
         Err(_) => {
             return sso_error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -87,13 +116,6 @@ pub async fn token(State(state): State<AppState>, request: Request) -> Response 
                 "Vireo cannot check credentials right now.",
             )
         }
-    };
-    let Some(user) = user else {
-        return sso_error(
-            StatusCode::UNAUTHORIZED,
-            "access_denied",
-            format!("Cannot authenticate user '{username}': The username or password is incorrect."),
-        );
     };
     let token = new_token();
     let expires = OffsetDateTime::now_utc() + TOKEN_TTL;

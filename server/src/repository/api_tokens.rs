@@ -27,11 +27,13 @@ impl Repository {
             .map(|_| ())
     }
 
-    /// The user a live token belongs to.
+    /// The user a live token belongs to; none for a disabled user (disabling also deletes their
+    /// tokens, this is the second line).
     pub async fn api_token_user(&self, hash: &[u8]) -> Result<Option<UserRecord>, AppError> {
         sqlx::query_as(
-            "SELECT u.id, u.username, u.password_hash, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.expires_at > now()",
+            "SELECT u.id, u.username, u.password_hash, u.role, u.disabled, u.auth_epoch
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.expires_at > now() AND NOT u.disabled",
         )
         .bind(hash)
         .fetch_optional(&self.pool)
@@ -46,5 +48,14 @@ impl Repository {
             .await
             .map_err(internal)
             .map(|r| r.rows_affected() > 0)
+    }
+
+    /// How many live tokens a user has (tests and the command line's report).
+    pub async fn count_api_tokens(&self, user_id: Uuid) -> Result<i64, AppError> {
+        sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE user_id = $1 AND expires_at > now()")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(internal)
     }
 }

@@ -30,23 +30,47 @@ struct EventRow {
     message: String,
 }
 
+/// The longest user-supplied text (a name tried at login, an object's name) an event keeps.
+pub const EVENT_TEXT_MAX: usize = 200;
+/// The longest event message (messages quote user text, so they are capped too).
+pub const EVENT_MESSAGE_MAX: usize = 1000;
+
+/// `text` cut to at most `max` characters (marked with `…`), so an anonymous caller cannot grow the
+/// audit log by sending megabytes of "user name". Apply to any user-supplied text put into an event.
+pub fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(_) => {
+            let keep: String = text.chars().take(max.saturating_sub(1)).collect();
+            std::borrow::Cow::Owned(format!("{keep}…"))
+        }
+    }
+}
+
 impl Repository {
     /// Writes an audit row. A failure here is logged, never allowed to undo the action it records.
     pub async fn record_event(&self, e: NewEvent<'_>) {
-        let username = e.user.map(|u| u.username.as_str()).or(e.username);
+        // Capped here, where every event passes, as well as by callers that quote user text.
+        let username = e
+            .user
+            .map(|u| u.username.as_str())
+            .or(e.username)
+            .map(|n| clip(n, EVENT_TEXT_MAX));
+        let object_name = e.object_name.map(|n| clip(n, EVENT_TEXT_MAX));
+        let message = clip(&e.message, EVENT_MESSAGE_MAX);
         let result = sqlx::query(
             "INSERT INTO events (user_id, username, severity, action, object_kind, object_id, object_name, result, message)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(e.user.map(|u| u.id))
-        .bind(username)
+        .bind(username.as_deref())
         .bind(e.severity)
         .bind(e.action)
         .bind(e.object_kind)
         .bind(e.object_id)
-        .bind(e.object_name)
+        .bind(object_name.as_deref())
         .bind(if e.success { "success" } else { "failure" })
-        .bind(&e.message)
+        .bind(message.as_ref())
         .execute(&self.pool)
         .await;
         if let Err(err) = result {
@@ -78,5 +102,20 @@ impl Repository {
                 message: r.message,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_keeps_short_text_and_cuts_long_text_on_characters() {
+        assert_eq!(clip("admin", 200), "admin");
+        let long = "é".repeat(1 << 20);
+        let cut = clip(&long, 200);
+        assert_eq!(cut.chars().count(), 200);
+        assert!(cut.ends_with('…'));
+        assert_eq!(clip(&"a".repeat(200), 200).chars().count(), 200);
     }
 }

@@ -1,8 +1,10 @@
 use super::{internal, Repository};
+use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 use vireo_app::authz::Actor;
+use vireo_app::domain::search::Search;
 use vireo_app::error::AppError;
-use vireo_app::models::{CurrentUser, Role};
+use vireo_app::models::{CurrentUser, GridPage, GridQuery, Role, UserView};
 
 /// A user row with its password hash: server-side only, never serialised to a browser.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -11,6 +13,11 @@ pub struct UserRecord {
     pub username: String,
     pub password_hash: String,
     pub role: String,
+    /// A disabled user cannot log in; their sessions and API tokens are refused.
+    pub disabled: bool,
+    /// Bumped when the password changes or the user is disabled; a session made in an older epoch
+    /// is void.
+    pub auth_epoch: i32,
 }
 
 impl UserRecord {
@@ -21,6 +28,25 @@ impl UserRecord {
             role: Role::parse(&self.role)?,
         })
     }
+}
+
+const USER_COLUMNS: &str = "id, username, password_hash, role, disabled, auth_epoch";
+
+/// What a guarded account change does; see [`Repository::change_user`].
+#[derive(Clone, Debug)]
+pub enum UserChange<'a> {
+    Role(Role),
+    Disabled(bool),
+    Password(&'a str),
+}
+
+#[derive(sqlx::FromRow)]
+struct UserGridRow {
+    id: Uuid,
+    username: String,
+    role: String,
+    disabled: bool,
+    created: String,
 }
 
 impl Repository {
@@ -51,7 +77,7 @@ impl Repository {
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, AppError> {
-        sqlx::query_as("SELECT id, username, password_hash, role FROM users WHERE username = $1")
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
             .bind(username)
             .fetch_optional(&self.pool)
             .await
@@ -59,10 +85,178 @@ impl Repository {
     }
 
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>, AppError> {
-        sqlx::query_as("SELECT id, username, password_hash, role FROM users WHERE id = $1")
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .map_err(internal)
+    }
+
+    /// Changes a user's role, enabled state or password hash in one transaction that also keeps at
+    /// least one enabled admin: the enabled admins are locked first, so two admins demoting each
+    /// other at the same moment cannot both succeed. Disabling and a new password bump the user's
+    /// `auth_epoch` (their sessions end) and delete their API tokens. Returns the updated row.
+    pub async fn change_user(&self, _actor: &Actor, id: Uuid, change: UserChange<'_>) -> Result<UserRecord, AppError> {
+        let mut tx = self.pool.begin().await.map_err(internal)?;
+        let admins: Vec<Uuid> =
+            sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(internal)?;
+        let current: Option<UserRecord> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(internal)?;
+        let Some(current) = current else {
+            return Err(AppError::not_found("User"));
+        };
+        let stops_being_admin = match &change {
+            UserChange::Role(role) => *role != Role::Admin,
+            UserChange::Disabled(disabled) => *disabled,
+            UserChange::Password(_) => false,
+        };
+        if stops_being_admin && admins.len() == 1 && admins[0] == id {
+            return Err(AppError::conflict(format!(
+                "{} is the last enabled administrator; make another user an administrator first.",
+                current.username
+            )));
+        }
+        let updated: UserRecord = match change {
+            UserChange::Role(role) => {
+                sqlx::query_as(&format!(
+                    "UPDATE users SET role = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
+                ))
+                .bind(id)
+                .bind(role.as_str())
+                .fetch_one(&mut *tx)
+                .await
+            }
+            UserChange::Disabled(disabled) => {
+                // Only disabling moves the epoch: enabling again must not revive old sessions,
+                // and it does not, because disabling already moved it.
+                sqlx::query_as(&format!(
+                    "UPDATE users SET disabled = $2,
+                            auth_epoch = CASE WHEN $2 AND NOT disabled THEN auth_epoch + 1 ELSE auth_epoch END
+                     WHERE id = $1 RETURNING {USER_COLUMNS}"
+                ))
+                .bind(id)
+                .bind(disabled)
+                .fetch_one(&mut *tx)
+                .await
+            }
+            UserChange::Password(hash) => {
+                sqlx::query_as(&format!(
+                    "UPDATE users SET password_hash = $2, auth_epoch = auth_epoch + 1 WHERE id = $1
+                     RETURNING {USER_COLUMNS}"
+                ))
+                .bind(id)
+                .bind(hash)
+                .fetch_one(&mut *tx)
+                .await
+            }
+        }
+        .map_err(internal)?;
+        if updated.auth_epoch != current.auth_epoch {
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(updated)
+    }
+
+    /// The Users grid: words match names; `role:` and `disabled:` terms; sorted by a fixed list.
+    pub async fn user_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<UserView>, AppError> {
+        let q = q.clone().within_limits();
+        let push_where = |qb: &mut QueryBuilder<'_, Postgres>| {
+            qb.push(" WHERE true");
+            for word in &search.words {
+                let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                qb.push(" AND username ILIKE ").push_bind(format!("%{escaped}%"));
+            }
+            for (field, value) in &search.terms {
+                match field.as_str() {
+                    "role" => {
+                        qb.push(" AND role = ").push_bind(value.to_lowercase());
+                    }
+                    "disabled" => {
+                        qb.push(" AND disabled = ")
+                            .push_bind(matches!(value.as_str(), "yes" | "true"));
+                    }
+                    // parse_search only admits the fields above.
+                    _ => {}
+                }
+            }
+        };
+        let sort = match q.sort.as_str() {
+            "role" => "role",
+            "disabled" => "disabled",
+            "created" => "created_at",
+            _ => "lower(username)",
+        };
+        let mut qb = QueryBuilder::new(
+            "SELECT id, username, role, disabled,
+                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created FROM users",
+        );
+        push_where(&mut qb);
+        qb.push(" ORDER BY ")
+            .push(sort)
+            .push(if q.desc { " DESC" } else { " ASC" })
+            .push(", username, id LIMIT ")
+            .push_bind(i64::from(q.page_size))
+            .push(" OFFSET ")
+            .push_bind(q.offset());
+        let rows: Vec<UserGridRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(internal)?;
+        let mut count = QueryBuilder::new("SELECT count(*) FROM users");
+        push_where(&mut count);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(GridPage {
+            rows: rows
+                .into_iter()
+                .filter_map(|r| {
+                    Some(UserView {
+                        id: r.id,
+                        username: r.username,
+                        role: Role::parse(&r.role)?,
+                        disabled: r.disabled,
+                        created: r.created,
+                    })
+                })
+                .collect(),
+            total,
+            page: q.page,
+            page_size: q.page_size,
+        })
+    }
+}
+
+impl Repository {
+    /// One user as the Users grid shows it.
+    pub async fn user_view(&self, id: Uuid) -> Result<Option<UserView>, AppError> {
+        let row: Option<UserGridRow> = sqlx::query_as(
+            "SELECT id, username, role, disabled,
+                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
+        Ok(row.and_then(|r| {
+            Some(UserView {
+                id: r.id,
+                username: r.username,
+                role: Role::parse(&r.role)?,
+                disabled: r.disabled,
+                created: r.created,
+            })
+        }))
     }
 }

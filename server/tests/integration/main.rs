@@ -6,6 +6,7 @@ mod configs;
 mod db_supervision;
 mod grids;
 mod hosts;
+mod identity;
 #[cfg(feature = "kvm-tests")]
 mod kvm;
 mod lifecycle;
@@ -16,4 +17,5 @@ mod roles;
 mod schema;
 mod support;
 mod topology;
+mod users;
 mod web_guard;
