@@ -234,6 +234,8 @@ struct Fixtures {
     template: Uuid,
     pool: Uuid,
     instance_type: Uuid,
+    /// A user the user-management cases act on.
+    other_user: Uuid,
     new_vm_draft: vireo_app::domain::draft::VmDraft,
 }
 
@@ -293,6 +295,13 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await
         .expect("draft");
     new_vm_draft.name = unique("new");
+    let hash = vireo_server::auth::hash_password(PASSWORD).expect("hash");
+    let other_user = app
+        .state
+        .repo
+        .insert_user(&Actor::vireo(), &unique("other"), &hash, Role::Viewer)
+        .await
+        .expect("user");
     Fixtures {
         cluster,
         spare_cluster: spare.id,
@@ -301,6 +310,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         template,
         pool,
         instance_type,
+        other_user,
         new_vm_draft,
     }
 }
@@ -367,6 +377,43 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             "/vms/bulk",
             format!("ids={vm}&action=power_off&confirmed=1"),
             ManageVms,
+        ),
+        // Users.
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/add_user",
+            form(&[
+                ("username".into(), unique("u")),
+                ("role".into(), "admin".into()),
+                ("password".into(), "a-long-enough-password".into()),
+                ("confirm".into(), "a-long-enough-password".into()),
+            ]),
+            ManageUsers,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/set_user_role",
+            format!("id={}&role=admin", f.other_user),
+            ManageUsers,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/reset_user_password",
+            format!(
+                "id={}&password=another-long-password&confirm=another-long-password",
+                f.other_user
+            ),
+            ManageUsers,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/set_user_disabled",
+            format!("id={}&disabled=true", f.other_user),
+            ManageUsers,
         ),
         // REST.
         case(
