@@ -13,6 +13,7 @@ mod lifecycle;
 mod lost_writes;
 mod ovirt_api;
 
+mod robustness;
 mod roles;
 mod schema;
 mod support;
