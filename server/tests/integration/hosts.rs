@@ -1,7 +1,7 @@
 //! Adding hosts: structured addresses (never a raw URI), the hostile inputs of the pentest through
 //! the server function and the REST API, the URI gate in front of libvirt, and host status.
 
-use crate::support::{app, body_text, event_messages, TestApp, ADMIN_PASSWORD};
+use crate::support::{app, body_text, event_messages, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use std::path::PathBuf;
@@ -166,23 +166,6 @@ async fn post_add_host(app: &TestApp, cookie: &str, body: String) -> (StatusCode
         .await;
     let status = r.status();
     (status, body_text(r).await)
-}
-
-async fn token(app: &TestApp) -> String {
-    let response = app
-        .send(
-            Request::post("/ovirt-engine/sso/oauth/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .body(Body::from(format!(
-                    "grant_type=password&scope=ovirt-app-api&username=admin%40internal&password={ADMIN_PASSWORD}"
-                )))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let json: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
-    json["access_token"].as_str().expect("access_token").to_string()
 }
 
 async fn api(app: &TestApp, token: &str, method: Method, path: &str, body: &str) -> (StatusCode, Node) {
@@ -540,7 +523,7 @@ async fn hostile_addresses_through_the_server_function_are_field_errors() {
 async fn hostile_hosts_through_the_rest_api_are_400_faults() {
     let app = app().await;
     let bait = Bait::new();
-    let t = token(&app).await;
+    let t = app.admin_token().await;
     let host = |inner: &str| format!("<host><name>h</name><cluster><name>Default</name></cluster>{inner}</host>");
     let mut cases: Vec<(String, &str)> = bait
         .hostile_uris()
@@ -599,7 +582,7 @@ async fn hostile_hosts_through_the_rest_api_are_400_faults() {
 #[tokio::test]
 async fn rest_adds_hosts_by_address_or_by_vireos_own_uri() {
     let app = app().await;
-    let t = token(&app).await;
+    let t = app.admin_token().await;
     // A Vireo URI: the simulated host, which GET returns with its URI in <vireo>.
     let (status, host) = api(
         &app,

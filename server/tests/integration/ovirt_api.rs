@@ -3,7 +3,7 @@
 //! input refused with a `<fault>` and nothing written. The SDK itself is exercised end to end by
 //! `api-tests/` (`make test`).
 
-use crate::support::{app, body_text, TestApp, ADMIN_PASSWORD};
+use crate::support::{app, body_text, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use std::path::Path;
@@ -13,24 +13,6 @@ const SAMPLES: &str = "tests/fixtures/ovirt-wire-samples";
 
 fn sample(name: &str) -> String {
     std::fs::read_to_string(Path::new(SAMPLES).join(name)).expect("sample")
-}
-
-async fn token(app: &TestApp) -> String {
-    let response = app
-        .send(
-            Request::post("/ovirt-engine/sso/oauth/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .body(Body::from(format!(
-                    "grant_type=password&scope=ovirt-app-api&username=admin%40internal&password={ADMIN_PASSWORD}"
-                )))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-    let json: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
-    json["access_token"].as_str().expect("access_token").to_string()
 }
 
 /// Sends an API request; returns the status and the parsed XML body.
@@ -132,7 +114,7 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(fault.name, "fault");
 
-    let t = token(&app).await;
+    let t = app.admin_token().await;
     let (status, api) = call(&app, &t, Method::GET, "", "").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(text(&api, &["product_info", "version", "major"]), "4");
@@ -162,7 +144,7 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
 #[tokio::test]
 async fn the_sdks_own_requests_create_and_edit_a_high_performance_vm() {
     let app = app().await;
-    let t = token(&app).await;
+    let t = app.admin_token().await;
     let (_, hosts) = call(&app, &t, Method::GET, "/hosts", "").await;
     let host = &hosts.children[0];
     let host_name = text(host, &["name"]).to_string();
@@ -276,7 +258,7 @@ async fn the_sdks_own_requests_create_and_edit_a_high_performance_vm() {
 #[tokio::test]
 async fn gates_and_bad_input_are_faults_and_write_nothing() {
     let app = app().await;
-    let t = token(&app).await;
+    let t = app.admin_token().await;
     let vm = |extra: &str| {
         format!("<vm><name>refused</name><cluster><name>Default</name></cluster><template><name>Blank</name></template>{extra}</vm>")
     };
@@ -323,7 +305,7 @@ async fn gates_and_bad_input_are_faults_and_write_nothing() {
 #[tokio::test]
 async fn search_sort_paging_and_the_other_collections() {
     let app = app().await;
-    let t = token(&app).await;
+    let t = app.admin_token().await;
     vireo_server::seed::seed(&app.state.repo, "s", 30).await.unwrap();
     let names = |list: &Node| -> Vec<String> { list.children.iter().map(|c| text(c, &["name"]).to_string()).collect() };
 

@@ -401,48 +401,6 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
     }
 }
 
-async fn fingerprint(app: &TestApp) -> String {
-    let mut out = String::new();
-    for table in [
-        "users",
-        "clusters",
-        "hosts",
-        "templates",
-        "vm_pools",
-        "vms",
-        "instance_types",
-    ] {
-        let digest: String = sqlx::query_scalar(&format!(
-            "SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x.id), '')) FROM {table} x"
-        ))
-        .fetch_one(&app.pool)
-        .await
-        .expect("fingerprint");
-        out.push_str(&digest);
-    }
-    out
-}
-
-async fn rest_token(app: &TestApp, username: &str, password: &str) -> String {
-    let body = serde_urlencoded::to_string([
-        ("grant_type", "password"),
-        ("scope", "ovirt-app-api"),
-        ("username", &format!("{username}@internal")),
-        ("password", password),
-    ])
-    .expect("form");
-    let response = app
-        .send(
-            Request::post("/ovirt-engine/sso/oauth/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .expect("request"),
-        )
-        .await;
-    let json: Value = serde_json::from_str(&body_text(response).await).expect("json");
-    json["access_token"].as_str().expect("token").to_string()
-}
-
 async fn targets(app: &TestApp) -> Targets {
     let admin = app
         .state
@@ -519,7 +477,7 @@ async fn thousands_of_hostile_requests_no_panic_no_5xx_no_write_by_viewers() {
         callers.push(Caller {
             role: Some(role),
             cookie: Some(app.login(&name, &password).await.expect("login")),
-            token: Some(rest_token(&app, &name, &password).await),
+            token: Some(app.rest_token(&name, &password).await),
         });
     }
 
@@ -562,7 +520,7 @@ async fn thousands_of_hostile_requests_no_panic_no_5xx_no_write_by_viewers() {
             continue; // a URI the http crate itself refuses never reaches a server
         };
         let read_only = !who.role.is_some_and(|r| r != Role::Viewer);
-        let before = if read_only { Some(fingerprint(&app).await) } else { None };
+        let before = if read_only { Some(app.fingerprint().await) } else { None };
         let what = format!(
             "{:?} {} {}",
             who.role,
@@ -590,7 +548,7 @@ async fn thousands_of_hostile_requests_no_panic_no_5xx_no_write_by_viewers() {
             ));
         }
         if let Some(before) = before {
-            if fingerprint(&app).await != before {
+            if app.fingerprint().await != before {
                 failures.push(format!("a {what} request changed the database"));
             }
         }

@@ -73,49 +73,6 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8])
 }
 
-/// A digest of every table a write could change (the audit log aside: refusals are audited).
-async fn fingerprint(app: &TestApp) -> String {
-    let mut out = String::new();
-    for table in [
-        "users",
-        "clusters",
-        "hosts",
-        "templates",
-        "vm_pools",
-        "vms",
-        "instance_types",
-    ] {
-        let digest: String = sqlx::query_scalar(&format!(
-            "SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x.id), '')) FROM {table} x"
-        ))
-        .fetch_one(&app.pool)
-        .await
-        .expect("fingerprint");
-        out.push_str(&format!("{table}:{digest} "));
-    }
-    out
-}
-
-async fn rest_token(app: &TestApp, username: &str, password: &str) -> String {
-    let response = app
-        .send(
-            Request::post("/ovirt-engine/sso/oauth/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .body(Body::from(form(&[
-                    ("grant_type".into(), "password".into()),
-                    ("scope".into(), "ovirt-app-api".into()),
-                    ("username".into(), format!("{username}@internal")),
-                    ("password".into(), password.into()),
-                ])))
-                .expect("request"),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK, "{username} gets a token");
-    let json: serde_json::Value = serde_json::from_str(&body_text(response).await).expect("json");
-    json["access_token"].as_str().expect("access_token").to_string()
-}
-
 async fn caller(app: &TestApp, role: Role) -> Caller {
     let (name, password) = if role == Role::Admin {
         ("admin".to_string(), ADMIN_PASSWORD)
@@ -132,7 +89,7 @@ async fn caller(app: &TestApp, role: Role) -> Caller {
     Caller {
         role: Some(role),
         cookie: Some(app.login(&name, password).await.expect("logs in")),
-        token: Some(rest_token(app, &name, password).await),
+        token: Some(app.rest_token(&name, password).await),
     }
 }
 
@@ -552,11 +509,11 @@ async fn every_write_endpoint_answers_every_role_as_its_permission_says() {
             if who.role.is_some_and(|r| r.allows(c.needs)) {
                 continue;
             }
-            let before = fingerprint(&app).await;
+            let before = app.fingerprint().await;
             let answer = send(&app, who, c).await;
             assert_refused(who, c, &answer);
             assert_eq!(
-                fingerprint(&app).await,
+                app.fingerprint().await,
                 before,
                 "{:?} {} {} changed the database",
                 who.role,

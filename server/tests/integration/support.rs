@@ -141,6 +141,58 @@ impl TestApp {
     pub async fn admin_cookie(&self) -> String {
         self.login("admin", ADMIN_PASSWORD).await.expect("admin logs in")
     }
+
+    /// A REST API bearer token from the SSO endpoint (password grant), as the oVirt SDK gets one.
+    pub async fn rest_token(&self, username: &str, password: &str) -> String {
+        let body = serde_urlencoded::to_string([
+            ("grant_type", "password"),
+            ("scope", "ovirt-app-api"),
+            ("username", &format!("{username}@internal")),
+            ("password", password),
+        ])
+        .expect("form");
+        let response = self
+            .send(
+                Request::post("/ovirt-engine/sso/oauth/token")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, "application/json")
+                    .body(Body::from(body))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{username} gets a token");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let json: serde_json::Value = serde_json::from_str(&body_text(response).await).expect("json");
+        json["access_token"].as_str().expect("access_token").to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.rest_token("admin", ADMIN_PASSWORD).await
+    }
+
+    /// A digest of every table a write could change (the audit log aside: refusals are audited), to
+    /// show that a refused or hostile request changed nothing.
+    pub async fn fingerprint(&self) -> String {
+        let mut out = String::new();
+        for table in [
+            "users",
+            "clusters",
+            "hosts",
+            "templates",
+            "vm_pools",
+            "vms",
+            "instance_types",
+        ] {
+            let digest: String = sqlx::query_scalar(&format!(
+                "SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x.id), '')) FROM {table} x"
+            ))
+            .fetch_one(&self.pool)
+            .await
+            .expect("fingerprint");
+            out.push_str(&format!("{table}:{digest} "));
+        }
+        out
+    }
 }
 
 pub async fn body_text(response: Response<Body>) -> String {

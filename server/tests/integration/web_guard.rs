@@ -154,20 +154,7 @@ async fn a_cross_site_login_is_refused_and_opens_no_session() {
 async fn bearer_token_rest_calls_are_exempt() {
     let app = app().await;
     let cookie = app.admin_cookie().await;
-    let r = app
-        .send(
-            Request::post("/ovirt-engine/sso/oauth/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .body(Body::from(format!(
-                    "grant_type=password&scope=ovirt-app-api&username=admin%40internal&password={ADMIN_PASSWORD}"
-                )))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let json: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
-    let token = json["access_token"].as_str().unwrap().to_string();
+    let token = app.admin_token().await;
     let before = cluster_count(&app).await;
     // Even with a stray session cookie and a foreign Origin (a script on another page using the
     // API with its own token): the token, not the cookie, authenticates.
