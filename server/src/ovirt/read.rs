@@ -40,6 +40,14 @@ impl<'a> Obj<'a> {
         })
     }
 
+    /// The root of a document whose name `extract::XmlBody` has checked.
+    pub(super) fn checked_root(node: &'a Node) -> Self {
+        Self {
+            node,
+            path: node.name.clone(),
+        }
+    }
+
     pub fn path(&self) -> &str {
         &self.path
     }
