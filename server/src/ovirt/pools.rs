@@ -11,7 +11,7 @@ use super::read::Obj;
 use super::vm_base::{config_elements, BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS};
 use super::vm_request::{apply_request, save_draft, VmRequest};
 use super::xml::El;
-use super::{action_complete, created, object, ok, reference, refs, ListParams};
+use super::{action_complete, created, object, ok, reference, ListParams};
 use crate::repository::{ApiCollection, ConfigRecord};
 use crate::state::AppState;
 use axum::extract::{Query, State};
@@ -118,16 +118,8 @@ async fn read_pool(state: &AppState, obj: &Obj<'_>, draft: &mut VmDraft) -> Resu
         draft.prestarted = n;
     }
     obj.u32("max_user_vms")?;
-    let refs = refs::object_refs(state, obj, &base).await?;
-    Ok(VmRequest {
-        name: obj.text("name")?,
-        description: obj.text("description")?,
-        cluster: refs.cluster,
-        template: refs.template,
-        hosts: refs.hosts,
-        base,
-        ..VmRequest::default()
-    })
+    // `instance_type` is not among a pool's elements, so the request has none.
+    VmRequest::read(state, obj, base).await
 }
 
 pub async fn add(
@@ -140,19 +132,15 @@ pub async fn add(
     // first, then start from the template's.
     let mut scratch = VmDraft::new(ConfigKind::Pool, Default::default());
     let req = read_pool(&state, &obj, &mut scratch).await?;
-    let mut missing = Vec::new();
-    if req.name.as_deref().is_none_or(str::is_empty) {
-        missing.push("name");
-    }
-    if req.cluster.is_none() {
-        missing.push("cluster");
-    }
-    if req.template.is_none() {
-        missing.push("template");
-    }
-    if !missing.is_empty() {
-        return Err(Fault::incomplete("VmPool", &missing, "add"));
-    }
+    Fault::require(
+        "VmPool",
+        "add",
+        &[
+            ("name", req.name.as_deref().is_some_and(|n| !n.is_empty())),
+            ("cluster", req.cluster.is_some()),
+            ("template", req.template.is_some()),
+        ],
+    )?;
     let mut draft = state.service.new_draft_impl(ConfigKind::Pool, req.template).await?;
     draft.pool_size = scratch.pool_size;
     draft.prestarted = scratch.prestarted;

@@ -87,7 +87,7 @@ pub async fn add(
             .repo
             .config_record(ConfigKind::Vm, vm_id)
             .await?
-            .ok_or_else(|| Fault::not_found(&format!("VM {vm_id}")))?;
+            .ok_or_else(|| kind::Vm::missing(vm_id))?;
         // A template made from a VM: its configuration without what belongs to the VM's host (its
         // host, host CPUs and host NUMA cells), which every VM made from it would otherwise share.
         draft.config = vm.config.clone();

@@ -155,19 +155,15 @@ pub async fn add_numa_node(
     body: XmlBody<kind::VmNumaNode>,
 ) -> Result<Response, Fault> {
     let req = read_numa(&body.obj())?;
-    let mut missing = Vec::new();
-    if req.index.is_none() {
-        missing.push("index");
-    }
-    if req.memory_mib.is_none() {
-        missing.push("memory");
-    }
-    if req.cpus.is_none() {
-        missing.push("cpu.cores");
-    }
-    if !missing.is_empty() {
-        return Err(Fault::incomplete("VirtualNumaNode", &missing, "add"));
-    }
+    Fault::require(
+        "VirtualNumaNode",
+        "add",
+        &[
+            ("index", req.index.is_some()),
+            ("memory", req.memory_mib.is_some()),
+            ("cpu.cores", req.cpus.is_some()),
+        ],
+    )?;
     let index = req.index.unwrap_or_default();
     let rec = edit_config(&state, &user, id, |cfg| {
         if cfg.numa_nodes.iter().any(|n| n.index == index) {

@@ -16,7 +16,6 @@ use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, SaveOutcome};
 
 /// The parts of a `<vm>` (or `<template>`, or a pool's `<vm>`) request, references resolved.
-#[derive(Default)]
 pub struct VmRequest {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -37,17 +36,23 @@ pub async fn read_request(
 ) -> Result<VmRequest, Fault> {
     let known: Vec<&str> = [identity, BASE_ELEMENTS, IGNORED_ELEMENTS, ignored].concat();
     obj.allow(&known)?;
-    let base = BasePatch::read(obj)?;
-    let refs = refs::object_refs(state, obj, &base).await?;
-    Ok(VmRequest {
-        name: obj.text("name")?,
-        description: obj.text("description")?,
-        cluster: refs.cluster,
-        template: refs.template,
-        instance_type: refs.instance_type,
-        hosts: refs.hosts,
-        base,
-    })
+    VmRequest::read(state, obj, BasePatch::read(obj)?).await
+}
+
+impl VmRequest {
+    /// `obj`'s name, description and references (resolved), with `base` as its configuration.
+    pub async fn read(state: &AppState, obj: &Obj<'_>, base: BasePatch) -> Result<Self, Fault> {
+        let refs = refs::object_refs(state, obj, &base).await?;
+        Ok(Self {
+            name: obj.text("name")?,
+            description: obj.text("description")?,
+            cluster: refs.cluster,
+            template: refs.template,
+            instance_type: refs.instance_type,
+            hosts: refs.hosts,
+            base,
+        })
+    }
 }
 
 /// Applies a request to a draft the way the dialog would: identity, then the chosen profile (its

@@ -157,16 +157,14 @@ pub async fn add(
     body: XmlBody<kind::Vm>,
 ) -> Result<Response, Fault> {
     let req = read_vm(&state, &body.obj()).await?;
-    let mut missing = Vec::new();
-    if req.name.as_deref().is_none_or(str::is_empty) {
-        missing.push("name");
-    }
-    if req.cluster.is_none() {
-        missing.push("cluster");
-    }
-    if !missing.is_empty() {
-        return Err(Fault::incomplete("Vm", &missing, "add"));
-    }
+    Fault::require(
+        "Vm",
+        "add",
+        &[
+            ("name", req.name.as_deref().is_some_and(|n| !n.is_empty())),
+            ("cluster", req.cluster.is_some()),
+        ],
+    )?;
     let mut draft = state
         .service
         .new_draft_impl(ConfigKind::Vm, Some(req.template.unwrap_or(BLANK_TEMPLATE)))
