@@ -36,25 +36,24 @@ pub mod kind {
         const ROOT: &'static str;
     }
 
-    macro_rules! kinds {
-        ($($name:ident: $what:expr, $root:expr;)*) => {$(
+    /// Marker types for documents that are no object of their own.
+    macro_rules! documents {
+        ($($name:ident: $root:literal;)*) => {$(
             pub struct $name;
-            impl Kind for $name {
-                const WHAT: &'static str = $what;
-            }
             impl Document for $name {
                 const ROOT: &'static str = $root;
             }
         )*};
     }
 
-    macro_rules! documents {
-        ($($name:ident: $root:expr;)*) => {$(
-            pub struct $name;
-            impl Document for $name {
-                const ROOT: &'static str = $root;
-            }
-        )*};
+    /// Marker types for objects: how faults name them, and their documents' root.
+    macro_rules! kinds {
+        ($($name:ident: $what:literal, $root:literal;)*) => {
+            documents! { $($name: $root;)* }
+            $(impl Kind for $name {
+                const WHAT: &'static str = $what;
+            })*
+        };
     }
 
     kinds! {
