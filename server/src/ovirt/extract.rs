@@ -203,3 +203,55 @@ async fn read_optional(body: Body) -> Result<Option<Node>, Fault> {
         .map(Some)
         .map_err(|e| Fault::new(StatusCode::BAD_REQUEST, "Malformed XML", e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(body: impl Into<Body>) -> Request {
+        Request::builder().method("POST").uri("/").body(body.into()).unwrap()
+    }
+
+    async fn vm_body(body: impl Into<Body>) -> Result<XmlBody<kind::Vm>, Fault> {
+        <XmlBody<kind::Vm> as FromRequest<()>>::from_request(post(body), &()).await
+    }
+
+    #[test]
+    fn ids_that_are_no_uuid_name_what_was_asked_for() {
+        let f = ApiId::<kind::InstanceType>::parse("small").unwrap_err();
+        assert_eq!(
+            (f.status, f.detail.as_str()),
+            (StatusCode::NOT_FOUND, "Entity not found: instance type small")
+        );
+        let id = Uuid::new_v4();
+        assert_eq!(ApiId::<kind::Vm>::parse(&id.to_string()).unwrap(), id);
+    }
+
+    #[tokio::test]
+    async fn bodies_are_one_document_with_the_expected_root() {
+        let body = vm_body("<vm><name>a</name></vm>").await.unwrap();
+        assert_eq!(
+            (body.obj().path(), body.obj().text("name").unwrap()),
+            ("vm", Some("a".into()))
+        );
+        let wrong = vm_body("<template/>").await.err().unwrap();
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+        assert!(wrong.detail.contains("expected a <vm> document, got <template>"));
+        for bad in [&b""[..], b"  \n", b"<vm>", b"\xff\xfe"] {
+            let f = vm_body(bad.to_vec()).await.err().unwrap();
+            assert_eq!((f.status, f.reason), (StatusCode::BAD_REQUEST, "Malformed XML"));
+        }
+        let big = format!("<vm><description>{}</description></vm>", "x".repeat(MAX_BODY));
+        assert_eq!(vm_body(big).await.err().unwrap().status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[tokio::test]
+    async fn an_optional_body_may_be_empty() {
+        let empty = <Option<XmlBody<kind::Action>> as FromRequest<()>>::from_request(post(" "), &()).await;
+        assert!(empty.unwrap().is_none());
+        let action = <Option<XmlBody<kind::Action>> as FromRequest<()>>::from_request(post("<action/>"), &()).await;
+        assert!(action.unwrap().is_some());
+        let wrong = <Option<XmlBody<kind::Action>> as FromRequest<()>>::from_request(post("<vm/>"), &()).await;
+        assert_eq!(wrong.err().map(|f| f.status), Some(StatusCode::BAD_REQUEST));
+    }
+}
