@@ -2,20 +2,20 @@
 //! settings the High Performance rules read (KSM, memory ballooning). Saved by the cluster dialog's
 //! service.
 
+use super::collection::{self, in_search_order};
+use super::extract::kind::{self, Kind};
+use super::extract::{ApiId, ApiUser, XmlBody};
 use super::fault::Fault;
 use super::read::Obj;
-use super::vms::search_ids;
 use super::xml::El;
-use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, ListParams};
+use super::{action_complete, created, object, ok, ListParams};
 use crate::repository::ApiCollection;
 use crate::state::AppState;
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::Extension;
 use uuid::Uuid;
 use vireo_app::domain::vm_config::CompatVersion;
-use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
+use vireo_app::models::{ClusterDraft, ClusterView};
 
 const ELEMENTS: &[&str] = &["name", "description", "ballooning_enabled", "cpu", "ksm", "version"];
 /// Engine settings a GET (or Ansible) may send that Vireo has no use for.
@@ -64,22 +64,15 @@ fn cluster_element(c: &ClusterView) -> El {
 }
 
 pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let ids = search_ids(&state, ApiCollection::Clusters, &p).await?;
-    let all = state.repo.list_clusters().await?;
-    let items = ids.iter().filter_map(|id| all.iter().find(|c| c.id == *id));
-    Ok(ok(El::new("clusters").children(items.map(cluster_element))))
+    let load = async |ids: &[Uuid]| Ok(in_search_order(ids, state.repo.list_clusters().await?, |c| c.id));
+    collection::list(&state, &p, ApiCollection::Clusters, "clusters", load, cluster_element).await
 }
 
 async fn view(state: &AppState, id: Uuid) -> Result<ClusterView, Fault> {
-    state
-        .repo
-        .cluster(id)
-        .await?
-        .ok_or_else(|| Fault::not_found(&format!("cluster {id}")))
+    state.repo.cluster(id).await?.ok_or_else(|| kind::Cluster::missing(id))
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
-    let id = parse_id(&id, "cluster")?;
+pub async fn get(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::Cluster>) -> Result<Response, Fault> {
     Ok(ok(cluster_element(&view(&state, id).await?)))
 }
 
@@ -120,11 +113,10 @@ fn read_cluster(obj: &Obj, draft: &mut ClusterDraft) -> Result<(), Fault> {
 
 pub async fn add(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    body: XmlBody<kind::Cluster>,
 ) -> Result<Response, Fault> {
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "cluster")?;
+    let obj = body.obj();
     let mut draft = ClusterDraft {
         id: None,
         version: None,
@@ -145,13 +137,11 @@ pub async fn add(
 
 pub async fn update(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::Cluster>,
+    body: XmlBody<kind::Cluster>,
 ) -> Result<Response, Fault> {
-    let id = parse_id(&id, "cluster")?;
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "cluster")?;
+    let obj = body.obj();
     let c = view(&state, id).await?;
     let mut draft = ClusterDraft {
         id: Some(c.id),
@@ -170,10 +160,9 @@ pub async fn update(
 
 pub async fn remove(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::Cluster>,
 ) -> Result<Response, Fault> {
-    let id = parse_id(&id, "cluster")?;
     state.service.remove_cluster_impl(&user, id).await?;
     Ok(action_complete())
 }

@@ -45,6 +45,20 @@ impl Fault {
         )
     }
 
+    /// `Err(incomplete)` naming each element of `required` (name, present) that is not present.
+    pub fn require(entity: &str, operation: &str, required: &[(&str, bool)]) -> Result<(), Self> {
+        let missing: Vec<&str> = required
+            .iter()
+            .filter(|(_, present)| !present)
+            .map(|(name, _)| *name)
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::incomplete(entity, &missing, operation))
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not Found", format!("Entity not found: {what}"))
     }
@@ -154,6 +168,9 @@ mod tests {
             (f.status, f.detail.as_str()),
             (StatusCode::BAD_REQUEST, "Vm [name, cluster] required for add")
         );
+        let f = Fault::require("Vm", "add", &[("name", false), ("memory", true), ("cluster", false)]).unwrap_err();
+        assert_eq!(f.detail, "Vm [name, cluster] required for add");
+        assert!(Fault::require("Vm", "add", &[("name", true)]).is_ok());
         assert_eq!(
             Fault::invalid("vm/memory", "not a number").status,
             StatusCode::BAD_REQUEST

@@ -6,25 +6,23 @@
 //! is stored. Vireo adds `<vireo>` with the URI, the simulated topology (test driver) and free huge
 //! pages per size. PUT changes KSM (the only host setting Vireo manages).
 
+use super::collection::{self, in_search_order};
+use super::extract::kind::{self, Kind};
+use super::extract::{ApiId, ApiIdAnd, ApiUser, XmlBody};
 use super::fault::Fault;
 use super::read::Obj;
-use super::vms::search_ids;
 use super::xml::El;
-use super::{
-    action_complete, created, expect_root, link, object, ok, parse_id, read_body, reference, refs, ListParams, API,
-};
+use super::{action_complete, created, link, object, ok, reference, refs, ListParams, API};
 use crate::repository::ApiCollection;
 use crate::state::AppState;
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Extension;
 use uuid::Uuid;
 use vireo_app::domain::host_address::{HostAddress, Transport};
 use vireo_app::domain::host_topology::NumaCell;
 use vireo_app::error::FieldError;
-use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView};
+use vireo_app::models::{AddHostRequest, HostStatus, HostView};
 
 const ELEMENTS: &[&str] = &["name", "address", "cluster", "ksm", "ssh", "vireo"];
 const IGNORED: &[&str] = &[
@@ -105,23 +103,16 @@ fn host_element(h: &HostView) -> El {
 }
 
 pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let ids = search_ids(&state, ApiCollection::Hosts, &p).await?;
-    let all = state.repo.list_hosts().await?;
-    let items = ids.iter().filter_map(|id| all.iter().find(|h| h.id == *id));
-    Ok(ok(El::new("hosts").children(items.map(host_element))))
+    let load = async |ids: &[Uuid]| Ok(in_search_order(ids, state.repo.list_hosts().await?, |h| h.id));
+    collection::list(&state, &p, ApiCollection::Hosts, "hosts", load, host_element).await
 }
 
-async fn view(state: &AppState, id: &str) -> Result<HostView, Fault> {
-    let id = parse_id(id, "host")?;
-    state
-        .repo
-        .host(id)
-        .await?
-        .ok_or_else(|| Fault::not_found(&format!("host {id}")))
+async fn view(state: &AppState, id: Uuid) -> Result<HostView, Fault> {
+    state.repo.host(id).await?.ok_or_else(|| kind::Host::missing(id))
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
-    Ok(ok(host_element(&view(&state, &id).await?)))
+pub async fn get(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::Host>) -> Result<Response, Fault> {
+    Ok(ok(host_element(&view(&state, id).await?)))
 }
 
 fn numa_id(host: Uuid, cell: u32) -> Uuid {
@@ -150,8 +141,8 @@ fn numa_element(h: &HostView, cell: &NumaCell) -> El {
         .child(reference("host", "hosts", h.id))
 }
 
-pub async fn numa_nodes(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
-    let h = view(&state, &id).await?;
+pub async fn numa_nodes(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::Host>) -> Result<Response, Fault> {
+    let h = view(&state, id).await?;
     Ok(ok(
         El::new("host_numa_nodes").children(h.topology.cells.iter().map(|c| numa_element(&h, c)))
     ))
@@ -159,9 +150,9 @@ pub async fn numa_nodes(State(state): State<AppState>, Path(id): Path<String>) -
 
 pub async fn numa_node(
     State(state): State<AppState>,
-    Path((id, nid)): Path<(String, String)>,
+    ApiIdAnd { id, sub: nid, .. }: ApiIdAnd<kind::Host>,
 ) -> Result<Response, Fault> {
-    let h = view(&state, &id).await?;
+    let h = view(&state, id).await?;
     let cell = h
         .topology
         .cells
@@ -269,11 +260,10 @@ fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
 
 pub async fn add(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    body: XmlBody<kind::Host>,
 ) -> Result<Response, Fault> {
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "host")?;
+    let obj = body.obj();
     obj.allow(&[ELEMENTS, IGNORED].concat())?;
     let name = obj.text("name")?.unwrap_or_default();
     let has_uri = obj
@@ -326,13 +316,14 @@ pub async fn add(
 
 pub async fn update(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::Host>,
+    body: Result<XmlBody<kind::Host>, Fault>,
 ) -> Result<Response, Fault> {
-    let h = view(&state, &id).await?;
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "host")?;
+    // A missing host is reported before anything about the body.
+    let h = view(&state, id).await?;
+    let body = body?;
+    let obj = body.obj();
     obj.allow(&[ELEMENTS, IGNORED].concat())?;
     if let Some(v) = obj.get("vireo")? {
         v.allow(&["simulated_topology", "uri", "hugepages", "last_error"])?;
@@ -369,10 +360,10 @@ pub async fn update(
 
 pub async fn remove(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::Host>,
 ) -> Result<Response, Fault> {
-    let h = view(&state, &id).await?;
+    let h = view(&state, id).await?;
     state.service.remove_host_impl(&user, h.id).await?;
     Ok(action_complete())
 }

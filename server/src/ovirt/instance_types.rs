@@ -1,22 +1,22 @@
 //! `/instancetypes`: memory, CPU topology and a few hardware settings a VM can take on top of its
 //! profile. Only what an instance type sets is written; absent elements leave a VM's value alone.
 
+use super::collection::{self, in_search_order};
+use super::extract::kind::{self, Kind};
+use super::extract::{ApiId, ApiUser, XmlBody};
 use super::fault::Fault;
 use super::read::Obj;
 use super::vm_base::IGNORED_ELEMENTS;
-use super::vms::search_ids;
 use super::xml::El;
-use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, ListParams};
+use super::{action_complete, created, object, ok, ListParams};
 use crate::repository::ApiCollection;
 use crate::state::AppState;
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::Extension;
 use uuid::Uuid;
 use vireo_app::domain::instance_type::InstanceTypeSpec;
 use vireo_app::domain::vm_config::CpuTopology;
-use vireo_app::models::{CurrentUser, InstanceTypeOption};
+use vireo_app::models::InstanceTypeOption;
 
 const ELEMENTS: &[&str] = &[
     "name",
@@ -69,10 +69,16 @@ fn element(i: &InstanceTypeOption) -> El {
 }
 
 pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let ids = search_ids(&state, ApiCollection::InstanceTypes, &p).await?;
-    let all = state.repo.list_instance_types().await?;
-    let items = ids.iter().filter_map(|id| all.iter().find(|i| i.id == *id));
-    Ok(ok(El::new("instance_types").children(items.map(element))))
+    let load = async |ids: &[Uuid]| Ok(in_search_order(ids, state.repo.list_instance_types().await?, |i| i.id));
+    collection::list(
+        &state,
+        &p,
+        ApiCollection::InstanceTypes,
+        "instance_types",
+        load,
+        element,
+    )
+    .await
 }
 
 async fn find(state: &AppState, id: Uuid) -> Result<InstanceTypeOption, Fault> {
@@ -80,11 +86,13 @@ async fn find(state: &AppState, id: Uuid) -> Result<InstanceTypeOption, Fault> {
         .repo
         .instance_type(id)
         .await?
-        .ok_or_else(|| Fault::not_found(&format!("instance type {id}")))
+        .ok_or_else(|| kind::InstanceType::missing(id))
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
-    let id = parse_id(&id, "instance type")?;
+pub async fn get(
+    State(state): State<AppState>,
+    ApiId { id, .. }: ApiId<kind::InstanceType>,
+) -> Result<Response, Fault> {
     Ok(ok(element(&find(&state, id).await?)))
 }
 
@@ -151,11 +159,10 @@ fn read(obj: &Obj, it: &mut InstanceTypeOption) -> Result<(), Fault> {
 
 pub async fn add(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    body: XmlBody<kind::InstanceType>,
 ) -> Result<Response, Fault> {
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "instance_type")?;
+    let obj = body.obj();
     let mut it = InstanceTypeOption {
         id: Uuid::nil(),
         name: String::new(),
@@ -175,13 +182,11 @@ pub async fn add(
 
 pub async fn update(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::InstanceType>,
+    body: XmlBody<kind::InstanceType>,
 ) -> Result<Response, Fault> {
-    let id = parse_id(&id, "instance type")?;
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "instance_type")?;
+    let obj = body.obj();
     let mut it = find(&state, id).await?;
     read(&obj, &mut it)?;
     let saved = state
@@ -193,10 +198,9 @@ pub async fn update(
 
 pub async fn remove(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::InstanceType>,
 ) -> Result<Response, Fault> {
-    let id = parse_id(&id, "instance type")?;
     state.service.remove_instance_type_impl(&user, id).await?;
     Ok(action_complete())
 }

@@ -5,6 +5,8 @@
 //! the web UI, write XML. Every error is a `<fault>`.
 
 mod clusters;
+mod collection;
+mod extract;
 mod fault;
 mod hosts;
 mod instance_types;
@@ -15,23 +17,24 @@ mod root;
 mod sso;
 mod templates;
 mod vm_base;
+mod vm_consoles;
+mod vm_numa;
+mod vm_request;
 mod vms;
 pub mod xml;
 
 pub use fault::Fault;
 
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use read::Obj;
 use serde::Deserialize;
 use uuid::Uuid;
-use xml::{El, Node};
+use xml::El;
 
 /// Where the API lives; every `href` starts with it.
 pub const API: &str = "/ovirt-engine/api";
@@ -69,20 +72,23 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/vms", get(vms::list).post(vms::add))
         .route("/vms/{id}", get(vms::get).put(vms::update).delete(vms::remove))
-        .route("/vms/{id}/numanodes", get(vms::numa_nodes).post(vms::add_numa_node))
+        .route(
+            "/vms/{id}/numanodes",
+            get(vm_numa::numa_nodes).post(vm_numa::add_numa_node),
+        )
         .route(
             "/vms/{id}/numanodes/{nid}",
-            get(vms::numa_node)
-                .put(vms::update_numa_node)
-                .delete(vms::remove_numa_node),
+            get(vm_numa::numa_node)
+                .put(vm_numa::update_numa_node)
+                .delete(vm_numa::remove_numa_node),
         )
         .route(
             "/vms/{id}/graphicsconsoles",
-            get(vms::graphics_consoles).post(vms::add_graphics_console),
+            get(vm_consoles::graphics_consoles).post(vm_consoles::add_graphics_console),
         )
         .route(
             "/vms/{id}/graphicsconsoles/{gid}",
-            get(vms::graphics_console).delete(vms::remove_graphics_console),
+            get(vm_consoles::graphics_console).delete(vm_consoles::remove_graphics_console),
         )
         .route("/vms/{id}/{action}", post(vms::action))
         .fallback(|| async { Fault::not_found("no such collection or action") })
@@ -166,46 +172,6 @@ pub fn created(el: El) -> Response {
 /// What DELETE and actions answer: the SDK requires 200 (never 204) and an `<action>` root.
 pub fn action_complete() -> Response {
     ok(El::new("action").text("status", "complete"))
-}
-
-/// Reads a request body as one XML document (size-limited).
-pub async fn read_body(body: Body) -> Result<Node, Fault> {
-    read_optional_body(body).await?.ok_or_else(|| {
-        Fault::new(
-            StatusCode::BAD_REQUEST,
-            "Malformed XML",
-            xml::XmlError::Empty.to_string(),
-        )
-    })
-}
-
-/// Like `read_body`, but an empty body is `None` (actions may come without one).
-pub async fn read_optional_body(body: Body) -> Result<Option<Node>, Fault> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-        Fault::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request Entity Too Large",
-            format!("The request body is larger than {} KiB.", MAX_BODY / 1024),
-        )
-    })?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| Fault::new(StatusCode::BAD_REQUEST, "Malformed XML", "The body is not UTF-8."))?;
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    xml::parse(text)
-        .map(Some)
-        .map_err(|e| Fault::new(StatusCode::BAD_REQUEST, "Malformed XML", e.to_string()))
-}
-
-/// `root` of a parsed body, checked.
-pub fn expect_root<'a>(node: &'a Node, root: &str) -> Result<Obj<'a>, Fault> {
-    Obj::root(node, root)
-}
-
-/// Ids in paths are UUIDs; anything else cannot name an object.
-pub fn parse_id(id: &str, what: &str) -> Result<Uuid, Fault> {
-    Uuid::parse_str(id).map_err(|_| Fault::not_found(&format!("{what} {id}")))
 }
 
 pub fn href(collection: &str, id: Uuid) -> String {

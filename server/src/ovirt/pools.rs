@@ -3,23 +3,22 @@
 //! Vireo has no manual pools) or, as SPEC §7 asks, the pool's "Optimized for"
 //! (`server|desktop|high_performance`), which `<vm><type>` also sets.
 
+use super::collection;
+use super::extract::kind::{self, Kind};
+use super::extract::{ApiId, ApiUser, XmlBody};
 use super::fault::Fault;
 use super::read::Obj;
 use super::vm_base::{config_elements, BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS};
-use super::vms::{apply_request, save_draft, search_ids, VmRequest};
+use super::vm_request::{apply_request, save_draft, VmRequest};
 use super::xml::El;
-use super::ListParams;
-use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, reference, refs};
+use super::{action_complete, created, object, ok, reference, ListParams};
 use crate::repository::{ApiCollection, ConfigRecord};
 use crate::state::AppState;
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::Extension;
 use uuid::Uuid;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::vm_config::OptimizedFor;
-use vireo_app::models::CurrentUser;
 
 const ELEMENTS: &[&str] = &[
     "name",
@@ -61,9 +60,8 @@ fn pool_element(rec: &ConfigRecord) -> El {
 }
 
 pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let ids = search_ids(&state, ApiCollection::Pools, &p).await?;
-    let records = state.repo.config_records(ConfigKind::Pool, &ids).await?;
-    Ok(ok(El::new("vm_pools").children(records.iter().map(pool_element))))
+    let load = async |ids: &[Uuid]| Ok(state.repo.config_records(ConfigKind::Pool, ids).await?);
+    collection::list(&state, &p, ApiCollection::Pools, "vm_pools", load, pool_element).await
 }
 
 async fn record(state: &AppState, id: Uuid) -> Result<ConfigRecord, Fault> {
@@ -71,11 +69,10 @@ async fn record(state: &AppState, id: Uuid) -> Result<ConfigRecord, Fault> {
         .repo
         .config_record(ConfigKind::Pool, id)
         .await?
-        .ok_or_else(|| Fault::not_found(&format!("pool {id}")))
+        .ok_or_else(|| kind::Pool::missing(id))
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
-    let id = parse_id(&id, "pool")?;
+pub async fn get(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::Pool>) -> Result<Response, Fault> {
     Ok(ok(pool_element(&record(&state, id).await?)))
 }
 
@@ -121,42 +118,29 @@ async fn read_pool(state: &AppState, obj: &Obj<'_>, draft: &mut VmDraft) -> Resu
         draft.prestarted = n;
     }
     obj.u32("max_user_vms")?;
-    let refs = refs::object_refs(state, obj, &base).await?;
-    Ok(VmRequest {
-        name: obj.text("name")?,
-        description: obj.text("description")?,
-        cluster: refs.cluster,
-        template: refs.template,
-        hosts: refs.hosts,
-        base,
-        ..VmRequest::default()
-    })
+    // `instance_type` is not among a pool's elements, so the request has none.
+    VmRequest::read(state, obj, base).await
 }
 
 pub async fn add(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    body: XmlBody<kind::Pool>,
 ) -> Result<Response, Fault> {
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "vm_pool")?;
+    let obj = body.obj();
     // The template decides the starting configuration, so read the request into a scratch draft
     // first, then start from the template's.
     let mut scratch = VmDraft::new(ConfigKind::Pool, Default::default());
     let req = read_pool(&state, &obj, &mut scratch).await?;
-    let mut missing = Vec::new();
-    if req.name.as_deref().is_none_or(str::is_empty) {
-        missing.push("name");
-    }
-    if req.cluster.is_none() {
-        missing.push("cluster");
-    }
-    if req.template.is_none() {
-        missing.push("template");
-    }
-    if !missing.is_empty() {
-        return Err(Fault::incomplete("VmPool", &missing, "add"));
-    }
+    Fault::require(
+        "VmPool",
+        "add",
+        &[
+            ("name", req.name.as_deref().is_some_and(|n| !n.is_empty())),
+            ("cluster", req.cluster.is_some()),
+            ("template", req.template.is_some()),
+        ],
+    )?;
     let mut draft = state.service.new_draft_impl(ConfigKind::Pool, req.template).await?;
     draft.pool_size = scratch.pool_size;
     draft.prestarted = scratch.prestarted;
@@ -167,13 +151,11 @@ pub async fn add(
 
 pub async fn update(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::Pool>,
+    body: XmlBody<kind::Pool>,
 ) -> Result<Response, Fault> {
-    let id = parse_id(&id, "pool")?;
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "vm_pool")?;
+    let obj = body.obj();
     let mut draft = state.service.load_draft_impl(ConfigKind::Pool, id).await?.draft;
     let req = read_pool(&state, &obj, &mut draft).await?;
     if req.template.is_some_and(|t| Some(t) != draft.template_id) {
@@ -189,10 +171,9 @@ pub async fn update(
 
 pub async fn remove(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::Pool>,
 ) -> Result<Response, Fault> {
-    let id = parse_id(&id, "pool")?;
     state.service.remove_pool_impl(&user, id).await?;
     Ok(action_complete())
 }

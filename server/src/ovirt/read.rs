@@ -40,6 +40,14 @@ impl<'a> Obj<'a> {
         })
     }
 
+    /// The root of a document whose name `extract::XmlBody` has checked.
+    pub(super) fn checked_root(node: &'a Node) -> Self {
+        Self {
+            node,
+            path: node.name.clone(),
+        }
+    }
+
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -79,21 +87,10 @@ impl<'a> Obj<'a> {
 
     /// The trimmed text of a child element.
     pub fn text(&self, name: &str) -> Result<Option<String>, Fault> {
-        let mut found = self.node.children.iter().filter(|c| c.name == name);
-        let first = found.next();
-        if found.next().is_some() {
-            return Err(Fault::invalid(
-                &join(&self.path, name),
-                "the element appears more than once",
-            ));
-        }
-        match first {
+        match self.get(name)? {
             None => Ok(None),
-            Some(n) if !n.children.is_empty() => Err(Fault::invalid(
-                &join(&self.path, name),
-                "expected a value, got elements",
-            )),
-            Some(n) => Ok(Some(n.text.trim().to_string())),
+            Some(c) if !c.node.children.is_empty() => Err(Fault::invalid(&c.path, "expected a value, got elements")),
+            Some(c) => Ok(Some(c.node.text.trim().to_string())),
         }
     }
 

@@ -1,21 +1,17 @@
 //! `GET /ovirt-engine/api`: product information (API version 4.5, which clients such as Ansible's
 //! `engine_version()` read), the Blank template, a summary, and who is logged in.
 
+use super::extract::ApiUser;
 use super::xml::El;
 use super::{date, link_to, ok, reference, Fault, API};
 use crate::config_service::BLANK_TEMPLATE;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use axum::Extension;
-use vireo_app::models::CurrentUser;
 
 const COLLECTIONS: [&str; 6] = ["clusters", "hosts", "instancetypes", "templates", "vmpools", "vms"];
 
-pub async fn get_root(
-    State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-) -> Result<Response, Fault> {
+pub async fn get_root(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Response, Fault> {
     let s = state.repo.api_summary().await?;
     let counts = |tag: &str, active: i64, total: i64| El::new(tag).text("active", active).text("total", total);
     let mut api = El::new("api");

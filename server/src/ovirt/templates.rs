@@ -2,18 +2,18 @@
 //! the configuration of `<vm id=…/>` when given (oVirt's "make template from VM"), else Blank's;
 //! explicit elements override either. Blank is built in: it can be read, not changed or removed.
 
+use super::collection;
+use super::extract::kind::{self, Kind};
+use super::extract::{ApiId, ApiUser, XmlBody};
 use super::fault::Fault;
 use super::vm_base::config_elements;
-use super::vms::{apply_request, read_request, save_draft, search_ids};
+use super::vm_request::{apply_request, read_request, save_draft};
 use super::xml::El;
-use super::ListParams;
-use super::{action_complete, created, date, expect_root, object, ok, parse_id, read_body, reference, refs};
+use super::{action_complete, created, date, object, ok, reference, refs, ListParams};
 use crate::repository::{ApiCollection, ConfigRecord};
 use crate::state::AppState;
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::Extension;
 use uuid::Uuid;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::models::CurrentUser;
@@ -41,9 +41,16 @@ fn template_element(rec: &ConfigRecord) -> El {
 }
 
 pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let ids = search_ids(&state, ApiCollection::Templates, &p).await?;
-    let records = state.repo.config_records(ConfigKind::Template, &ids).await?;
-    Ok(ok(El::new("templates").children(records.iter().map(template_element))))
+    let load = async |ids: &[Uuid]| Ok(state.repo.config_records(ConfigKind::Template, ids).await?);
+    collection::list(
+        &state,
+        &p,
+        ApiCollection::Templates,
+        "templates",
+        load,
+        template_element,
+    )
+    .await
 }
 
 async fn record(state: &AppState, id: Uuid) -> Result<ConfigRecord, Fault> {
@@ -51,11 +58,10 @@ async fn record(state: &AppState, id: Uuid) -> Result<ConfigRecord, Fault> {
         .repo
         .config_record(ConfigKind::Template, id)
         .await?
-        .ok_or_else(|| Fault::not_found(&format!("template {id}")))
+        .ok_or_else(|| kind::Template::missing(id))
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Fault> {
-    let id = parse_id(&id, "template")?;
+pub async fn get(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::Template>) -> Result<Response, Fault> {
     Ok(ok(template_element(&record(&state, id).await?)))
 }
 
@@ -66,11 +72,10 @@ async fn save(state: &AppState, user: &CurrentUser, draft: VmDraft) -> Result<Co
 
 pub async fn add(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    body: XmlBody<kind::Template>,
 ) -> Result<Response, Fault> {
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "template")?;
+    let obj = body.obj();
     let req = read_request(&state, &obj, IDENTITY, READ_ONLY).await?;
     if req.name.as_deref().is_none_or(str::is_empty) {
         return Err(Fault::incomplete("Template", &["name"], "add"));
@@ -82,7 +87,7 @@ pub async fn add(
             .repo
             .config_record(ConfigKind::Vm, vm_id)
             .await?
-            .ok_or_else(|| Fault::not_found(&format!("VM {vm_id}")))?;
+            .ok_or_else(|| kind::Vm::missing(vm_id))?;
         // A template made from a VM: its configuration without what belongs to the VM's host (its
         // host, host CPUs and host NUMA cells), which every VM made from it would otherwise share.
         draft.config = vm.config.clone();
@@ -102,13 +107,11 @@ pub async fn add(
 
 pub async fn update(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
-    body: Body,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::Template>,
+    body: XmlBody<kind::Template>,
 ) -> Result<Response, Fault> {
-    let id = parse_id(&id, "template")?;
-    let node = read_body(body).await?;
-    let obj = expect_root(&node, "template")?;
+    let obj = body.obj();
     let req = read_request(&state, &obj, IDENTITY, READ_ONLY).await?;
     if obj.get("vm")?.is_some() {
         return Err(Fault::invalid(
@@ -123,10 +126,9 @@ pub async fn update(
 
 pub async fn remove(
     State(state): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path(id): Path<String>,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<kind::Template>,
 ) -> Result<Response, Fault> {
-    let id = parse_id(&id, "template")?;
     state.service.remove_template_impl(&user, id).await?;
     Ok(action_complete())
 }
