@@ -14,7 +14,7 @@ use super::{
     action_complete, created, expect_root, link, object, ok, parse_id, read_body, reference, refs, ListParams, API,
 };
 use crate::repository::ApiCollection;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -305,7 +305,7 @@ pub async fn add(
         simulated_topology: parts.simulated_topology,
     };
     // Bad address parts are bad input (400, with the API's path), not a rule refusal (409).
-    if let Err(errors) = req.address_fields().validate(&crate::topology_files::ids()) {
+    if let Err(errors) = req.address_fields().validate(&crate::hypervisor::topology_files::ids()) {
         let fields: Vec<FieldError> = errors
             .into_iter()
             .map(|e| FieldError::new(api_path(&e.field, has_uri), e.message))

@@ -8,7 +8,7 @@ use super::vms::search_ids;
 use super::xml::El;
 use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, ListParams};
 use crate::repository::ApiCollection;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;

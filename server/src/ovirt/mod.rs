@@ -20,7 +20,7 @@ pub mod xml;
 
 pub use fault::Fault;
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};

@@ -11,7 +11,7 @@ use super::xml::El;
 use super::ListParams;
 use super::{action_complete, created, expect_root, object, ok, parse_id, read_body, reference, refs};
 use crate::repository::{ApiCollection, ConfigRecord};
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;

@@ -11,9 +11,9 @@ use super::{
     action_complete, created, date, expect_root, flag, link, object, ok, parse_id, read_body, read_optional_body,
     reference, refs, Flags, ListParams, API,
 };
-use crate::config_service::{SaveOptions, BLANK_TEMPLATE};
 use crate::repository::{ApiCollection, ConfigRecord};
-use crate::state::AppState;
+use crate::service::configs::{SaveOptions, BLANK_TEMPLATE};
+use crate::web::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

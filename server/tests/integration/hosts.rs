@@ -694,7 +694,7 @@ async fn a_stored_hostile_uri_is_never_opened_and_the_host_shows_why() {
             .execute(&app.pool)
             .await
             .unwrap();
-        vireo_server::host_monitor::check_all(&app.state).await;
+        vireo_server::service::host_monitor::check_all(&app.state).await;
         let down = app.state.repo.host(host.id).await.unwrap().unwrap();
         assert_eq!(down.status, HostStatus::NonResponsive, "{uri}");
         let error = down.last_error.unwrap();
@@ -710,7 +710,7 @@ async fn a_stored_hostile_uri_is_never_opened_and_the_host_shows_why() {
         .execute(&app.pool)
         .await
         .unwrap();
-    vireo_server::host_monitor::check_all(&app.state).await;
+    vireo_server::service::host_monitor::check_all(&app.state).await;
     let up = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!((up.status, up.last_error), (HostStatus::Up, None));
 }
@@ -725,7 +725,7 @@ async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
         .execute(&app.pool)
         .await
         .unwrap();
-    vireo_server::host_monitor::check_all(&app.state).await;
+    vireo_server::service::host_monitor::check_all(&app.state).await;
     let down = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!(down.status, HostStatus::NonResponsive);
     assert_eq!(
@@ -737,7 +737,7 @@ async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
         .execute(&app.pool)
         .await
         .unwrap();
-    vireo_server::host_monitor::check_all(&app.state).await;
+    vireo_server::service::host_monitor::check_all(&app.state).await;
     let up = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!(up.status, HostStatus::Up);
     assert_eq!(up.last_error, None);

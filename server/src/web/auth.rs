@@ -8,7 +8,7 @@
 
 use crate::config::TrustedProxies;
 use crate::repository::NewEvent;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::{ConnectInfo, Request, State};

@@ -3,7 +3,7 @@
 //! or the recommendations review (the page renders both). The hydrated dialog calls the `save` and
 //! `apply_host_action` server functions instead; both paths end in the same service.
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};

@@ -1,11 +1,11 @@
 //! First run: the `admin` user, the "Default" cluster and a default host. Each step only happens
 //! when its table is empty, so restarts change nothing.
 
-use crate::auth::{hash_password, random_password};
 use crate::config::Config;
+use crate::hypervisor::topology_files;
 use crate::repository::{NewEvent, NewHost};
 use crate::service::VireoService;
-use crate::topology_files;
+use crate::web::auth::{hash_password, random_password};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use vireo_app::authz::Actor;

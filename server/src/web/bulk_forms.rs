@@ -2,7 +2,7 @@
 //! checked VM (or the selected one), asking first for Power Off and Remove, and sends the browser
 //! back to the same grid view with a summary.
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};

@@ -1,8 +1,8 @@
 //! Removing clusters, hosts, templates and pools. Nothing still in use is removed: the refusal names
 //! what uses it. A pool takes its VMs with it (all must be down). Every attempt is audited.
 
-use crate::config_service::BLANK_TEMPLATE;
 use crate::repository::NewEvent;
+use crate::service::configs::BLANK_TEMPLATE;
 use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};

@@ -4,9 +4,9 @@
 //! password. The command line (`vireo-server user …`) uses the `command_line_*` entries: the same
 //! checks and events, done as Vireo itself (`Actor::vireo()`), for recovery without the UI.
 
-use crate::auth::{hash_password, plausible_username, retry_after_secs, MAX_USERNAME_CHARS};
 use crate::repository::{clip, NewEvent, UserChange};
 use crate::service::VireoService;
+use crate::web::auth::{hash_password, plausible_username, retry_after_secs, MAX_USERNAME_CHARS};
 use std::time::Instant;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};

@@ -2,9 +2,21 @@
 //! libvirt through the `Hypervisor`, persists through the `Repository` and writes an audit event for
 //! every write, successful or not.
 
+pub mod bootstrap;
+pub mod clusters;
+pub mod configs;
+pub mod host_monitor;
+pub mod hosts;
+pub mod instance_types;
+pub mod lifecycle;
+pub mod reconcile;
+pub mod removal;
+pub mod seed;
+pub mod users;
+
+use crate::hypervisor::topology_files;
 use crate::hypervisor::{Hypervisor, HypervisorError};
 use crate::repository::{NewEvent, NewHost, Repository};
-use crate::topology_files;
 use std::sync::Arc;
 use uuid::Uuid;
 use vireo_app::authz::{self, Actor, Permission};
@@ -39,9 +51,9 @@ fn validation(e: FieldError) -> AppError {
 pub struct VireoService {
     pub repo: Repository,
     pub hypervisor: Arc<dyn Hypervisor>,
-    pub ops: crate::lifecycle::Operations,
+    pub ops: crate::service::lifecycle::Operations,
     /// The login throttle: also guards checking a current password (`user_service.rs`).
-    pub throttle: Arc<crate::auth::LoginThrottle>,
+    pub throttle: Arc<crate::web::auth::LoginThrottle>,
 }
 
 impl VireoService {
@@ -49,8 +61,8 @@ impl VireoService {
         Self {
             repo,
             hypervisor,
-            ops: crate::lifecycle::Operations::new(shutdown_timeout),
-            throttle: Arc::new(crate::auth::LoginThrottle::default()),
+            ops: crate::service::lifecycle::Operations::new(shutdown_timeout),
+            throttle: Arc::new(crate::web::auth::LoginThrottle::default()),
         }
     }
 
