@@ -4,8 +4,8 @@
 use crate::config::Config;
 use crate::hypervisor::topology_files;
 use crate::repository::{NewEvent, NewHost};
+use crate::service::passwords::{hash_password, random_password};
 use crate::service::VireoService;
-use crate::web::auth::{hash_password, random_password};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use vireo_app::authz::Actor;

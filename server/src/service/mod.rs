@@ -9,6 +9,8 @@ pub mod host_monitor;
 pub mod hosts;
 pub mod instance_types;
 pub mod lifecycle;
+pub mod operations;
+pub mod passwords;
 pub mod reconcile;
 pub mod removal;
 pub mod seed;
@@ -51,9 +53,9 @@ fn validation(e: FieldError) -> AppError {
 pub struct VireoService {
     pub repo: Repository,
     pub hypervisor: Arc<dyn Hypervisor>,
-    pub ops: crate::service::lifecycle::Operations,
+    pub ops: crate::service::operations::Operations,
     /// The login throttle: also guards checking a current password (`user_service.rs`).
-    pub throttle: Arc<crate::web::auth::LoginThrottle>,
+    pub throttle: Arc<crate::web::login_throttle::LoginThrottle>,
 }
 
 impl VireoService {
@@ -61,8 +63,8 @@ impl VireoService {
         Self {
             repo,
             hypervisor,
-            ops: crate::service::lifecycle::Operations::new(shutdown_timeout),
-            throttle: Arc::new(crate::web::auth::LoginThrottle::default()),
+            ops: crate::service::operations::Operations::new(shutdown_timeout),
+            throttle: Arc::new(crate::web::login_throttle::LoginThrottle::default()),
         }
     }
 

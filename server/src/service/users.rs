@@ -5,8 +5,9 @@
 //! checks and events, done as Vireo itself (`Actor::vireo()`), for recovery without the UI.
 
 use crate::repository::{clip, NewEvent, UserChange};
+use crate::service::passwords::hash_password;
 use crate::service::VireoService;
-use crate::web::auth::{hash_password, plausible_username, retry_after_secs, MAX_USERNAME_CHARS};
+use crate::web::auth::{plausible_username, retry_after_secs, MAX_USERNAME_CHARS};
 use std::time::Instant;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};

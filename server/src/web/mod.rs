@@ -8,5 +8,6 @@ pub mod guard;
 pub mod health;
 pub mod http_server;
 pub mod live;
+pub mod login_throttle;
 pub mod routes;
 pub mod state;

@@ -507,7 +507,7 @@ async fn thousands_of_hostile_requests_no_panic_no_5xx_no_write_by_viewers() {
             Role::Admin => ("admin".to_string(), ADMIN_PASSWORD.to_string()),
             _ => {
                 let password = "robustness-password".to_string();
-                let hash = vireo_server::web::auth::hash_password(&password).expect("hash");
+                let hash = vireo_server::service::passwords::hash_password(&password).expect("hash");
                 app.state
                     .repo
                     .insert_user(&Actor::vireo(), role.as_str(), &hash, role)

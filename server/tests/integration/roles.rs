@@ -121,7 +121,7 @@ async fn caller(app: &TestApp, role: Role) -> Caller {
         ("admin".to_string(), ADMIN_PASSWORD)
     } else {
         let name = role.as_str().to_string();
-        let hash = vireo_server::web::auth::hash_password(PASSWORD).expect("hash");
+        let hash = vireo_server::service::passwords::hash_password(PASSWORD).expect("hash");
         app.state
             .repo
             .insert_user(&Actor::vireo(), &name, &hash, role)
@@ -295,7 +295,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await
         .expect("draft");
     new_vm_draft.name = unique("new");
-    let hash = vireo_server::web::auth::hash_password(PASSWORD).expect("hash");
+    let hash = vireo_server::service::passwords::hash_password(PASSWORD).expect("hash");
     let other_user = app
         .state
         .repo
