@@ -208,7 +208,7 @@ fn read_password() -> Result<String, String> {
     Ok(password)
 }
 
-/// Restarts the embedded PostgreSQL server when it dies (`db_supervisor`). If it cannot be
+/// Restarts the embedded PostgreSQL server when it dies (`embedded_pg::supervisor`). If it cannot be
 /// restarted, Vireo exits non-zero at once: its service manager then restarts Vireo, which starts
 /// the cluster afresh (serving on without a database would only answer 503 forever).
 fn supervise_embedded(pg: Arc<EmbeddedPostgres>, pool: sqlx::PgPool) {

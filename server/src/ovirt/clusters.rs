@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Extension;
 use uuid::Uuid;
+use vireo_app::backend::ClusterBackend;
 use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
 
@@ -139,7 +140,7 @@ pub async fn add(
     if draft.name.is_empty() {
         return Err(Fault::incomplete("Cluster", &["name"], "add"));
     }
-    let saved = state.service.save_cluster_impl(&user, draft).await?;
+    let saved = state.service.save_cluster(&user, draft).await?;
     Ok(created(cluster_element(&saved)))
 }
 
@@ -164,7 +165,7 @@ pub async fn update(
         ballooning_enabled: c.ballooning_enabled,
     };
     read_cluster(&obj, &mut draft)?;
-    let saved = state.service.save_cluster_impl(&user, draft).await?;
+    let saved = state.service.save_cluster(&user, draft).await?;
     Ok(ok(cluster_element(&saved)))
 }
 
@@ -174,6 +175,6 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Response, Fault> {
     let id = parse_id(&id, "cluster")?;
-    state.service.remove_cluster_impl(&user, id).await?;
+    state.service.remove_cluster(&user, id).await?;
     Ok(action_complete())
 }

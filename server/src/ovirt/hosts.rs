@@ -21,6 +21,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use uuid::Uuid;
+use vireo_app::backend::HostBackend;
 use vireo_app::domain::host_address::{HostAddress, Transport};
 use vireo_app::domain::host_topology::NumaCell;
 use vireo_app::error::FieldError;
@@ -320,7 +321,7 @@ pub async fn add(
             ..Fault::new(StatusCode::BAD_REQUEST, "Invalid input", format!("[{detail}]"))
         });
     }
-    let host = vireo_app::backend::Backend::add_host(state.service.as_ref(), &user, req).await?;
+    let host = vireo_app::backend::HostBackend::add_host(state.service.as_ref(), &user, req).await?;
     Ok(created(host_element(&host)))
 }
 
@@ -361,7 +362,7 @@ pub async fn update(
     if let Some(ksm) = obj.get("ksm")? {
         ksm.allow(&["enabled", "merge_across_nodes"])?;
         if let Some(on) = ksm.bool("enabled")? {
-            host = state.service.set_host_ksm_impl(&user, host.id, on).await?;
+            host = state.service.set_host_ksm(&user, host.id, on).await?;
         }
     }
     Ok(ok(host_element(&host)))
@@ -373,6 +374,6 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Response, Fault> {
     let h = view(&state, &id).await?;
-    state.service.remove_host_impl(&user, h.id).await?;
+    state.service.remove_host(&user, h.id).await?;
     Ok(action_complete())
 }

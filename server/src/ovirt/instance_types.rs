@@ -168,7 +168,7 @@ pub async fn add(
     }
     let saved = state
         .service
-        .save_instance_type_impl(&user, None, &it.name, &it.description, &it.spec)
+        .save_instance_type(&user, None, &it.name, &it.description, &it.spec)
         .await?;
     Ok(created(element(&saved)))
 }
@@ -186,7 +186,7 @@ pub async fn update(
     read(&obj, &mut it)?;
     let saved = state
         .service
-        .save_instance_type_impl(&user, Some(id), &it.name, &it.description, &it.spec)
+        .save_instance_type(&user, Some(id), &it.name, &it.description, &it.spec)
         .await?;
     Ok(ok(element(&saved)))
 }
@@ -197,6 +197,6 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Response, Fault> {
     let id = parse_id(&id, "instance type")?;
-    state.service.remove_instance_type_impl(&user, id).await?;
+    state.service.remove_instance_type(&user, id).await?;
     Ok(action_complete())
 }

@@ -1,6 +1,6 @@
 //! `/vmpools`: a pool of stateless VMs made from a template. The pool's own configuration (what its
 //! VMs get) is the `<vm>` element inside `<vm_pool>`. `type` takes oVirt's pool type (`automatic`;
-//! Vireo has no manual pools) or, as SPEC §7 asks, the pool's "Optimized for"
+//! Vireo has no manual pools) or the pool's "Optimized for"
 //! (`server|desktop|high_performance`), which `<vm><type>` also sets.
 
 use super::fault::Fault;
@@ -17,6 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Extension;
 use uuid::Uuid;
+use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::vm_config::OptimizedFor;
 use vireo_app::models::CurrentUser;
@@ -157,7 +158,7 @@ pub async fn add(
     if !missing.is_empty() {
         return Err(Fault::incomplete("VmPool", &missing, "add"));
     }
-    let mut draft = state.service.new_draft_impl(ConfigKind::Pool, req.template).await?;
+    let mut draft = state.service.new_draft(ConfigKind::Pool, req.template).await?;
     draft.pool_size = scratch.pool_size;
     draft.prestarted = scratch.prestarted;
     apply_request(&state, &mut draft, req, false).await?;
@@ -174,7 +175,7 @@ pub async fn update(
     let id = parse_id(&id, "pool")?;
     let node = read_body(body).await?;
     let obj = expect_root(&node, "vm_pool")?;
-    let mut draft = state.service.load_draft_impl(ConfigKind::Pool, id).await?.draft;
+    let mut draft = state.service.load_draft(ConfigKind::Pool, id).await?.draft;
     let req = read_pool(&state, &obj, &mut draft).await?;
     if req.template.is_some_and(|t| Some(t) != draft.template_id) {
         return Err(Fault::invalid(
@@ -193,6 +194,6 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Response, Fault> {
     let id = parse_id(&id, "pool")?;
-    state.service.remove_pool_impl(&user, id).await?;
+    state.service.remove_pool(&user, id).await?;
     Ok(action_complete())
 }

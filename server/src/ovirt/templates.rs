@@ -15,6 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Extension;
 use uuid::Uuid;
+use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::models::CurrentUser;
 
@@ -75,7 +76,7 @@ pub async fn add(
     if req.name.as_deref().is_none_or(str::is_empty) {
         return Err(Fault::incomplete("Template", &["name"], "add"));
     }
-    let mut draft = state.service.new_draft_impl(ConfigKind::Template, None).await?;
+    let mut draft = state.service.new_draft(ConfigKind::Template, None).await?;
     if let Some(source) = obj.reference("vm")? {
         let vm_id = refs::vm(&state, &source).await?;
         let vm = state
@@ -116,7 +117,7 @@ pub async fn update(
             "a template's source VM only matters when adding it",
         ));
     }
-    let mut draft = state.service.load_draft_impl(ConfigKind::Template, id).await?.draft;
+    let mut draft = state.service.load_draft(ConfigKind::Template, id).await?.draft;
     apply_request(&state, &mut draft, req, false).await?;
     Ok(ok(template_element(&save(&state, &user, draft).await?)))
 }
@@ -127,6 +128,6 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Response, Fault> {
     let id = parse_id(&id, "template")?;
-    state.service.remove_template_impl(&user, id).await?;
+    state.service.remove_template(&user, id).await?;
     Ok(action_complete())
 }

@@ -21,6 +21,7 @@ use axum::response::Response;
 use axum::Extension;
 use std::collections::HashMap;
 use uuid::Uuid;
+use vireo_app::backend::{ConfigBackend, LifecycleBackend};
 use vireo_app::domain::cpu_set::CpuSet;
 use vireo_app::domain::dialog::refresh;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
@@ -228,7 +229,7 @@ pub async fn apply_request(
     }
     let ctx = state
         .service
-        .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
+        .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
         .await?;
     if let Some(t) = req.base.optimized_for {
         draft.config.optimized_for = t;
@@ -243,7 +244,7 @@ pub async fn apply_request(
     if computed_pinning || req.base.wants_computed_pinning() {
         let ctx = state
             .service
-            .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
+            .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
             .await?;
         draft.config = apply_fixes(
             &draft.config,
@@ -313,7 +314,7 @@ pub async fn add(
     }
     let mut draft = state
         .service
-        .new_draft_impl(ConfigKind::Vm, Some(req.template.unwrap_or(BLANK_TEMPLATE)))
+        .new_draft(ConfigKind::Vm, Some(req.template.unwrap_or(BLANK_TEMPLATE)))
         .await?;
     let computed = matches!(params.auto_pinning_policy.as_deref(), Some("adjust" | "existing"));
     apply_request(&state, &mut draft, req, computed).await?;
@@ -323,7 +324,7 @@ pub async fn add(
 
 /// Loads a VM as the dialog would edit it (a running VM from its pending configuration).
 async fn editable(state: &AppState, id: Uuid) -> Result<(VmDraft, bool), Fault> {
-    let env = state.service.load_draft_impl(ConfigKind::Vm, id).await?;
+    let env = state.service.load_draft(ConfigKind::Vm, id).await?;
     Ok((env.draft, env.running))
 }
 
@@ -354,7 +355,7 @@ pub async fn remove(
     Query(flags): Query<Flags>,
 ) -> Result<Response, Fault> {
     let id = parse_id(&id, "VM")?;
-    state.service.remove_vm_impl(&user, id, flag(&flags.force)).await?;
+    state.service.remove_vm(&user, id, flag(&flags.force)).await?;
     Ok(action_complete())
 }
 
@@ -390,7 +391,7 @@ pub async fn action(
             "pause",
         ])?;
     }
-    state.service.vm_action_impl(&user, id, what).await?;
+    state.service.vm_action(&user, id, what).await?;
     Ok(action_complete())
 }
 

@@ -3,7 +3,8 @@
 
 use crate::config::Config;
 use crate::hypervisor::topology_files;
-use crate::repository::{NewEvent, NewHost};
+use crate::repository::NewHost;
+use crate::service::audit::{Object, Outcome};
 use crate::service::passwords::{hash_password, random_password};
 use crate::service::VireoService;
 use std::io::Write;
@@ -127,17 +128,11 @@ fn write_secret(dir: &std::path::Path, path: &std::path::Path, secret: &str) -> 
 
 async fn system_event(service: &VireoService, action: &str, kind: &str, name: &str, message: &str) {
     service
-        .repo
-        .record_event(NewEvent {
-            user: None,
-            username: None,
-            severity: "info",
+        .audit(
+            None,
             action,
-            object_kind: kind,
-            object_id: None,
-            object_name: Some(name),
-            success: true,
-            message: message.to_string(),
-        })
+            Object::new(kind, None, name),
+            Outcome::Done(message.to_string()),
+        )
         .await;
 }

@@ -4,13 +4,15 @@
 //! password. The command line (`vireo-server user …`) uses the `command_line_*` entries: the same
 //! checks and events, done as Vireo itself (`Actor::vireo()`), for recovery without the UI.
 
-use crate::repository::{clip, NewEvent, UserChange};
+use crate::repository::{clip, UserChange};
+use crate::service::audit::{Object, Outcome};
 use crate::service::passwords::hash_password;
 use crate::service::VireoService;
 use crate::web::auth::{plausible_username, retry_after_secs, MAX_USERNAME_CHARS};
 use std::time::Instant;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
+use vireo_app::backend::UserBackend;
 use vireo_app::domain::search::parse_search;
 use vireo_app::error::{AppError, FieldError};
 use vireo_app::models::{
@@ -94,19 +96,13 @@ impl VireoService {
             Ok(value) => (true, done(value)),
             Err(e) => (false, format!("{action} for {name} refused: {e}")),
         };
-        self.repo
-            .record_event(NewEvent {
-                user: actor.user(),
-                username: None,
-                severity: if success { "info" } else { "warning" },
-                action,
-                object_kind: "user",
-                object_id: target.0,
-                object_name: Some(&name),
-                success,
-                message,
-            })
-            .await;
+        self.audit(
+            actor.user(),
+            action,
+            Object::new("user", target.0, &name),
+            Outcome::or_refused(success, message),
+        )
+        .await;
         result
     }
 
@@ -123,21 +119,6 @@ impl VireoService {
             Ok(Some(u)) => u.username,
             _ => id.to_string(),
         }
-    }
-
-    pub async fn user_grid_impl(&self, user: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError> {
-        self.authorize(user, Permission::ManageUsers, "user.list", "user", None, "users")
-            .await?;
-        let search = parse_search(&q.search, USER_FIELDS).map_err(|e| AppError::Validation { errors: vec![e] })?;
-        self.repo.user_grid(q, &search).await
-    }
-
-    pub async fn add_user_impl(&self, user: &CurrentUser, request: NewUserRequest) -> Result<UserView, AppError> {
-        let name = clip(request.username.trim(), MAX_USERNAME_CHARS).to_string();
-        let actor = self
-            .authorize(user, Permission::ManageUsers, "user.create", "user", None, &name)
-            .await?;
-        self.add_user_as(&actor, request).await
     }
 
     async fn add_user_as(&self, actor: &Actor, request: NewUserRequest) -> Result<UserView, AppError> {
@@ -175,46 +156,6 @@ impl VireoService {
         .await
     }
 
-    pub async fn set_user_role_impl(&self, user: &CurrentUser, id: Uuid, role: String) -> Result<UserView, AppError> {
-        let name = self.target_name(id).await;
-        let actor = self
-            .authorize(user, Permission::ManageUsers, "user.role", "user", Some(id), &name)
-            .await?;
-        let result = async {
-            if id == user.id {
-                return Err(AppError::validation("role", "You cannot change your own role."));
-            }
-            let role = parse_role(&role)?;
-            self.repo.change_user(&actor, id, UserChange::Role(role)).await?;
-            self.view(id).await
-        }
-        .await;
-        self.audited(&actor, "user.role", (Some(id), &name), result, |u| {
-            format!("{} is now {}.", u.username, u.role.label())
-        })
-        .await
-    }
-
-    pub async fn set_user_disabled_impl(
-        &self,
-        user: &CurrentUser,
-        id: Uuid,
-        disabled: bool,
-    ) -> Result<UserView, AppError> {
-        let action = if disabled { "user.disable" } else { "user.enable" };
-        let name = self.target_name(id).await;
-        let actor = self
-            .authorize(user, Permission::ManageUsers, action, "user", Some(id), &name)
-            .await?;
-        if disabled && id == user.id {
-            let refused = Err(AppError::validation("disabled", "You cannot disable yourself."));
-            return self
-                .audited(&actor, action, (Some(id), &name), refused, |_: &UserView| String::new())
-                .await;
-        }
-        self.set_disabled_as(&actor, id, &name, disabled).await
-    }
-
     async fn set_disabled_as(&self, actor: &Actor, id: Uuid, name: &str, disabled: bool) -> Result<UserView, AppError> {
         let action = if disabled { "user.disable" } else { "user.enable" };
         let result = async {
@@ -230,30 +171,6 @@ impl VireoService {
             }
         })
         .await
-    }
-
-    pub async fn reset_user_password_impl(
-        &self,
-        user: &CurrentUser,
-        id: Uuid,
-        password: NewPassword,
-    ) -> Result<UserView, AppError> {
-        let name = self.target_name(id).await;
-        let actor = self
-            .authorize(user, Permission::ManageUsers, "user.password", "user", Some(id), &name)
-            .await?;
-        if id == user.id {
-            let refused = Err(AppError::validation(
-                "password",
-                "Change your own password with \"Change password\" in the top bar.",
-            ));
-            return self
-                .audited(&actor, "user.password", (Some(id), &name), refused, |_: &UserView| {
-                    String::new()
-                })
-                .await;
-        }
-        self.set_password_as(&actor, id, &name, password).await
     }
 
     async fn set_password_as(
@@ -273,70 +190,6 @@ impl VireoService {
         self.audited(actor, "user.password", (Some(id), name), result, |u| {
             format!("Password of {} reset; their sessions and API tokens ended.", u.username)
         })
-        .await
-    }
-
-    pub async fn change_own_password_impl(
-        &self,
-        user: &CurrentUser,
-        current: String,
-        password: NewPassword,
-    ) -> Result<i32, AppError> {
-        let actor = self
-            .authorize(
-                user,
-                Permission::ChangeOwnPassword,
-                "user.own_password",
-                "user",
-                Some(user.id),
-                &user.username,
-            )
-            .await?;
-        let result = async {
-            check(password_errors(&password))?;
-            // Someone at an unlocked screen may not guess the current password faster than a login.
-            let attempt = self
-                .throttle
-                .admit(Some(&user.username), None, Instant::now())
-                .map_err(|wait| {
-                    AppError::validation(
-                        "current",
-                        format!("Too many attempts; try again in {} seconds.", retry_after_secs(wait)),
-                    )
-                })?;
-            let record = self.repo.user_by_id(user.id).await?.ok_or(AppError::Unauthorized)?;
-            match self.throttle.verify(current, record.password_hash).await {
-                Ok(true) => self.throttle.succeeded(attempt),
-                Ok(false) => {
-                    return Err(AppError::validation("current", "That is not your current password."));
-                }
-                Err(_) => {
-                    self.throttle.refund(attempt);
-                    return Err(AppError::Busy {
-                        message: "Vireo is busy checking passwords; try again in a few seconds.".into(),
-                    });
-                }
-            }
-            let hash = hash(password.password).await?;
-            Ok(self
-                .repo
-                .change_user(&actor, user.id, UserChange::Password(&hash))
-                .await?
-                .auth_epoch)
-        }
-        .await;
-        self.audited(
-            &actor,
-            "user.own_password",
-            (Some(user.id), &user.username),
-            result,
-            |_| {
-                format!(
-                    "{} changed their password; their other sessions and API tokens ended.",
-                    user.username
-                )
-            },
-        )
         .await
     }
 
@@ -406,5 +259,146 @@ mod tests {
         assert_eq!(fields, ["password", "confirm"]);
         assert!(parse_role("operator").is_ok());
         assert!(parse_role("root").is_err());
+    }
+}
+
+#[async_trait::async_trait]
+impl UserBackend for VireoService {
+    async fn user_grid(&self, user: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError> {
+        self.authorize(user, Permission::ManageUsers, "user.list", "user", None, "users")
+            .await?;
+        let search = parse_search(&q.search, USER_FIELDS).map_err(|e| AppError::Validation { errors: vec![e] })?;
+        self.repo.user_grid(q, &search).await
+    }
+
+    async fn add_user(&self, user: &CurrentUser, request: NewUserRequest) -> Result<UserView, AppError> {
+        let name = clip(request.username.trim(), MAX_USERNAME_CHARS).to_string();
+        let actor = self
+            .authorize(user, Permission::ManageUsers, "user.create", "user", None, &name)
+            .await?;
+        self.add_user_as(&actor, request).await
+    }
+
+    async fn set_user_role(&self, user: &CurrentUser, id: Uuid, role: String) -> Result<UserView, AppError> {
+        let name = self.target_name(id).await;
+        let actor = self
+            .authorize(user, Permission::ManageUsers, "user.role", "user", Some(id), &name)
+            .await?;
+        let result = async {
+            if id == user.id {
+                return Err(AppError::validation("role", "You cannot change your own role."));
+            }
+            let role = parse_role(&role)?;
+            self.repo.change_user(&actor, id, UserChange::Role(role)).await?;
+            self.view(id).await
+        }
+        .await;
+        self.audited(&actor, "user.role", (Some(id), &name), result, |u| {
+            format!("{} is now {}.", u.username, u.role.label())
+        })
+        .await
+    }
+
+    async fn set_user_disabled(&self, user: &CurrentUser, id: Uuid, disabled: bool) -> Result<UserView, AppError> {
+        let action = if disabled { "user.disable" } else { "user.enable" };
+        let name = self.target_name(id).await;
+        let actor = self
+            .authorize(user, Permission::ManageUsers, action, "user", Some(id), &name)
+            .await?;
+        if disabled && id == user.id {
+            let refused = Err(AppError::validation("disabled", "You cannot disable yourself."));
+            return self
+                .audited(&actor, action, (Some(id), &name), refused, |_: &UserView| String::new())
+                .await;
+        }
+        self.set_disabled_as(&actor, id, &name, disabled).await
+    }
+
+    async fn reset_user_password(
+        &self,
+        user: &CurrentUser,
+        id: Uuid,
+        password: NewPassword,
+    ) -> Result<UserView, AppError> {
+        let name = self.target_name(id).await;
+        let actor = self
+            .authorize(user, Permission::ManageUsers, "user.password", "user", Some(id), &name)
+            .await?;
+        if id == user.id {
+            let refused = Err(AppError::validation(
+                "password",
+                "Change your own password with \"Change password\" in the top bar.",
+            ));
+            return self
+                .audited(&actor, "user.password", (Some(id), &name), refused, |_: &UserView| {
+                    String::new()
+                })
+                .await;
+        }
+        self.set_password_as(&actor, id, &name, password).await
+    }
+
+    async fn change_own_password(
+        &self,
+        user: &CurrentUser,
+        current: String,
+        password: NewPassword,
+    ) -> Result<i32, AppError> {
+        let actor = self
+            .authorize(
+                user,
+                Permission::ChangeOwnPassword,
+                "user.own_password",
+                "user",
+                Some(user.id),
+                &user.username,
+            )
+            .await?;
+        let result = async {
+            check(password_errors(&password))?;
+            // Someone at an unlocked screen may not guess the current password faster than a login.
+            let attempt = self
+                .throttle
+                .admit(Some(&user.username), None, Instant::now())
+                .map_err(|wait| {
+                    AppError::validation(
+                        "current",
+                        format!("Too many attempts; try again in {} seconds.", retry_after_secs(wait)),
+                    )
+                })?;
+            let record = self.repo.user_by_id(user.id).await?.ok_or(AppError::Unauthorized)?;
+            match self.throttle.verify(current, record.password_hash).await {
+                Ok(true) => self.throttle.succeeded(attempt),
+                Ok(false) => {
+                    return Err(AppError::validation("current", "That is not your current password."));
+                }
+                Err(_) => {
+                    self.throttle.refund(attempt);
+                    return Err(AppError::Busy {
+                        message: "Vireo is busy checking passwords; try again in a few seconds.".into(),
+                    });
+                }
+            }
+            let hash = hash(password.password).await?;
+            Ok(self
+                .repo
+                .change_user(&actor, user.id, UserChange::Password(&hash))
+                .await?
+                .auth_epoch)
+        }
+        .await;
+        self.audited(
+            &actor,
+            "user.own_password",
+            (Some(user.id), &user.username),
+            result,
+            |_| {
+                format!(
+                    "{} changed their password; their other sessions and API tokens ended.",
+                    user.username
+                )
+            },
+        )
+        .await
     }
 }

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use uuid::Uuid;
-use vireo_app::backend::Backend;
+use vireo_app::backend::LifecycleBackend;
 use vireo_app::models::{CurrentUser, VmAction};
 
 fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {

@@ -7,7 +7,7 @@ use crate::web::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use vireo_app::backend::Backend;
+use vireo_app::backend::{ConfigBackend, HostBackend};
 use vireo_app::domain::draft::{from_pairs, to_pairs, VmDraft};
 use vireo_app::domain::recommendations::{recommendations_for, RecommendationId};
 use vireo_app::domain::validation::validate;

@@ -3,7 +3,7 @@
 
 use crate::support::app;
 use std::time::Duration;
-use vireo_app::backend::Backend;
+use vireo_app::backend::GridBackend;
 use vireo_app::error::AppError;
 use vireo_app::models::GridQuery;
 

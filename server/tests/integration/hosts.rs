@@ -5,7 +5,7 @@ use crate::support::{app, body_text, event_messages, TestApp, ADMIN_PASSWORD};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use std::path::PathBuf;
-use vireo_app::backend::Backend;
+use vireo_app::backend::HostBackend;
 use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::error::AppError;
 use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView, Role};
