@@ -236,32 +236,6 @@ impl VireoService {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_passwords_get_field_errors() {
-        assert!(username_errors("alice").is_empty());
-        assert_eq!(username_errors("")[0].field, "username");
-        assert_eq!(username_errors("a b").len(), 1);
-        assert_eq!(username_errors(&"a".repeat(65)).len(), 1);
-        let ok = NewPassword {
-            password: "twelve chars".into(),
-            confirm: "twelve chars".into(),
-        };
-        assert!(password_errors(&ok).is_empty());
-        let short = NewPassword {
-            password: "eleven char".into(),
-            confirm: "other".into(),
-        };
-        let fields: Vec<_> = password_errors(&short).into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["password", "confirm"]);
-        assert!(parse_role("operator").is_ok());
-        assert!(parse_role("root").is_err());
-    }
-}
-
 #[async_trait::async_trait]
 impl UserBackend for VireoService {
     async fn user_grid(&self, user: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError> {
@@ -400,5 +374,31 @@ impl UserBackend for VireoService {
             },
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_passwords_get_field_errors() {
+        assert!(username_errors("alice").is_empty());
+        assert_eq!(username_errors("")[0].field, "username");
+        assert_eq!(username_errors("a b").len(), 1);
+        assert_eq!(username_errors(&"a".repeat(65)).len(), 1);
+        let ok = NewPassword {
+            password: "twelve chars".into(),
+            confirm: "twelve chars".into(),
+        };
+        assert!(password_errors(&ok).is_empty());
+        let short = NewPassword {
+            password: "eleven char".into(),
+            confirm: "other".into(),
+        };
+        let fields: Vec<_> = password_errors(&short).into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["password", "confirm"]);
+        assert!(parse_role("operator").is_ok());
+        assert!(parse_role("root").is_err());
     }
 }
