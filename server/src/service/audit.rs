@@ -1,9 +1,9 @@
-//! The one way the service writes an audit event: `self.audit(user, action, object, outcome)`.
+//! The one way the service writes an audit event: `self.audit(user, action, object, outcome)`
+//! (`VireoService::audit` in `mod.rs`, which writes the row `event` makes).
 //! Every write of the service ends with one, successful or not (a refusal by the role check
 //! included); the texts are the callers' own.
 
 use crate::repository::NewEvent;
-use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::models::CurrentUser;
 
@@ -51,26 +51,27 @@ impl Outcome {
     }
 }
 
-impl VireoService {
-    /// Writes an audit event. `user` None: Vireo itself (first-run setup, the reconciler, HA).
-    pub(crate) async fn audit(&self, user: Option<&CurrentUser>, action: &str, object: Object<'_>, outcome: Outcome) {
-        let (severity, success, message) = match outcome {
-            Outcome::Done(m) => ("info", true, m),
-            Outcome::Refused(m) => ("warning", false, m),
-            Outcome::Failed(m) => ("error", false, m),
-        };
-        self.repo
-            .record_event(NewEvent {
-                user,
-                username: None,
-                severity,
-                action,
-                object_kind: object.kind,
-                object_id: object.id,
-                object_name: Some(object.name),
-                success,
-                message,
-            })
-            .await;
+/// The event row for `VireoService::audit` (`mod.rs`).
+pub(crate) fn event<'a>(
+    user: Option<&'a CurrentUser>,
+    action: &'a str,
+    object: Object<'a>,
+    outcome: Outcome,
+) -> NewEvent<'a> {
+    let (severity, success, message) = match outcome {
+        Outcome::Done(m) => ("info", true, m),
+        Outcome::Refused(m) => ("warning", false, m),
+        Outcome::Failed(m) => ("error", false, m),
+    };
+    NewEvent {
+        user,
+        username: None,
+        severity,
+        action,
+        object_kind: object.kind,
+        object_id: object.id,
+        object_name: Some(object.name),
+        success,
+        message,
     }
 }

@@ -49,6 +49,14 @@ impl VireoService {
         }
     }
 
+    /// Writes an audit event (`audit.rs`). `user` None: Vireo itself (first-run setup, the
+    /// reconciler, HA).
+    pub(crate) async fn audit(&self, user: Option<&CurrentUser>, action: &str, object: Object<'_>, outcome: Outcome) {
+        self.repo
+            .record_event(audit::event(user, action, object, outcome))
+            .await;
+    }
+
     /// The role check every write of the service starts with (`vireo_app::authz`): whatever the entry
     /// point — server function, form post, REST, command line — the same check, and a refusal is
     /// audited like any other failed write.
