@@ -7,7 +7,6 @@ pub mod events;
 pub mod grids;
 pub mod hosts;
 pub mod lifecycle;
-pub mod templates;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -14,9 +14,30 @@ use crate::models::{
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// Everything server functions call, one trait per area; each is implemented in the server file
+/// that owns its code (`server/src/service/<area>.rs`). A server function takes `Arc<dyn Backend>`
+/// from context; `api::ssr` brings the area traits into scope.
+pub trait Backend:
+    HostBackend + ClusterBackend + ConfigBackend + LifecycleBackend + GridBackend + UserBackend + Send + Sync + 'static
+{
+}
+
+impl<T> Backend for T where
+    T: HostBackend
+        + ClusterBackend
+        + ConfigBackend
+        + LifecycleBackend
+        + GridBackend
+        + UserBackend
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// Hosts (`server/src/service/hosts.rs`).
 #[async_trait::async_trait]
-pub trait Backend: Send + Sync + 'static {
-    // --- hosts
+pub trait HostBackend: Send + Sync {
     async fn list_hosts(&self) -> Result<Vec<HostView>, AppError>;
     /// Connects to the URI, reads its topology and stores the host; stores nothing when that fails.
     async fn add_host(&self, actor: &CurrentUser, request: AddHostRequest) -> Result<HostView, AppError>;
@@ -25,15 +46,18 @@ pub trait Backend: Send + Sync + 'static {
     async fn set_host_ksm(&self, actor: &CurrentUser, host_id: Uuid, running: bool) -> Result<HostView, AppError>;
     /// A host-level change a recommendation's fix needs (huge page allocation).
     async fn apply_host_action(&self, actor: &CurrentUser, action: HostAction) -> Result<HostView, AppError>;
+}
 
-    // --- clusters
+/// Clusters (`server/src/service/clusters.rs`).
+#[async_trait::async_trait]
+pub trait ClusterBackend: Send + Sync {
     async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError>;
     async fn save_cluster(&self, actor: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError>;
+}
 
-    // --- VMs, templates, pools
-    async fn list_templates(&self) -> Result<Vec<TemplateView>, AppError>;
-    async fn list_vms(&self) -> Result<Vec<VmRow>, AppError>;
-    async fn list_pools(&self) -> Result<Vec<PoolRow>, AppError>;
+/// The VM, Template and Pool dialogs (`server/src/service/configs.rs`).
+#[async_trait::async_trait]
+pub trait ConfigBackend: Send + Sync {
     async fn dialog_options(&self) -> Result<DialogOptions, AppError>;
     /// What the rules see for a draft in `cluster_id` with `os_type` (`exclude`: the object edited).
     async fn rule_context(
@@ -50,19 +74,25 @@ pub trait Backend: Send + Sync + 'static {
     /// Validates and saves in one transaction (version-checked); unmet recommendations stop it
     /// unless `save_anyway`.
     async fn save(&self, actor: &CurrentUser, draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome, AppError>;
+    /// Everything the General sub-tab shows about a VM.
+    async fn vm_details(&self, id: Uuid) -> Result<VmDetails, AppError>;
+}
 
-    // --- lifecycle
-    /// Run, Shutdown, Power Off or Restart (`actor` None: Vireo itself, e.g. high availability).
+/// Running VMs (`server/src/service/lifecycle.rs`).
+#[async_trait::async_trait]
+pub trait LifecycleBackend: Send + Sync {
+    /// Run, Shutdown, Power Off or Restart.
     async fn vm_action(&self, actor: &CurrentUser, id: Uuid, action: VmAction) -> Result<(), AppError>;
     /// Removes a VM; a running one only with `force`.
     async fn remove_vm(&self, actor: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError>;
     /// The exact libvirt domain XML the VM gets at its next start.
     async fn domain_xml(&self, id: Uuid) -> Result<String, AppError>;
+}
 
-    // --- events
-    async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError>;
-
-    // --- grids: server-side search, sort and paging (search errors are `search` field errors)
+/// The grids: server-side search, sort and paging (search errors are `search` field errors), and
+/// the event log (`server/src/service/grids.rs`).
+#[async_trait::async_trait]
+pub trait GridBackend: Send + Sync {
     async fn vm_grid(&self, q: &GridQuery) -> Result<GridPage<VmRow>, AppError>;
     async fn template_grid(&self, q: &GridQuery) -> Result<GridPage<TemplateView>, AppError>;
     async fn pool_grid(&self, q: &GridQuery) -> Result<GridPage<PoolRow>, AppError>;
@@ -70,10 +100,13 @@ pub trait Backend: Send + Sync + 'static {
     async fn cluster_grid(&self, q: &GridQuery) -> Result<GridPage<ClusterView>, AppError>;
     /// Events, optionally only one object's.
     async fn event_grid(&self, q: &GridQuery, object: Option<Uuid>) -> Result<GridPage<EventView>, AppError>;
-    /// Everything the General sub-tab shows about a VM.
-    async fn vm_details(&self, id: Uuid) -> Result<VmDetails, AppError>;
+    async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError>;
+}
 
-    // --- users (admins only, except one's own password; every write ends with an audit event)
+/// Users: admins only, except one's own password; every write ends with an audit event
+/// (`server/src/service/users.rs`).
+#[async_trait::async_trait]
+pub trait UserBackend: Send + Sync {
     /// The Users grid; `Forbidden` for anyone but an admin.
     async fn user_grid(&self, actor: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError>;
     async fn add_user(&self, actor: &CurrentUser, request: NewUserRequest) -> Result<UserView, AppError>;

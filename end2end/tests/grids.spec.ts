@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { jsEnabled, login, ready } from "./helpers";
 
 // The server starts with 120 seeded VMs named grid-00001 … grid-00120 (a fixed mix: see
-// server/src/seed.rs) and three pools grid-pool-a/b/c.
+// server/src/service/seed.rs) and three pools grid-pool-a/b/c.
 
 test("search, sort and page through the seeded VMs; the URL reproduces the view", async ({ page }, info) => {
   await login(page, info, "/vms");

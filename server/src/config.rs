@@ -1,4 +1,4 @@
-//! Configuration from the environment (SPEC §9 names). Everything has a default so `make run` needs
+//! Configuration from the environment (`VIREO_*`, `DATABASE_URL`; see the README). Everything has a default so `make run` needs
 //! nothing set.
 
 use std::net::{IpAddr, SocketAddr};

@@ -2,43 +2,20 @@
 //! Vireo's server: configuration, the embedded PostgreSQL cluster, the repository (all SQL), the
 //! libvirt pool, sessions and login, the service behind server functions, and the router.
 
-pub mod auth;
-/// Capabilities parsing is pure and lives with the domain rules; re-exported for the server's callers.
-pub use vireo_app::domain::capabilities;
-pub mod bootstrap;
-pub mod bulk_forms;
-pub mod cluster_service;
 pub mod config;
-pub mod config_service;
-pub mod db_supervisor;
-pub mod dialog_forms;
 pub mod embedded_pg;
-pub mod health;
-pub mod host_monitor;
-pub mod host_settings;
-pub mod http_server;
 pub mod hypervisor;
-pub mod instance_type_service;
-pub mod lifecycle;
-pub mod live;
-pub mod object_removal;
 pub mod ovirt;
-pub mod reconcile;
 pub mod repository;
-pub mod routes;
-pub mod seed;
 pub mod service;
-pub mod state;
-pub mod topology_files;
-pub mod user_service;
-pub mod web_guard;
+pub mod web;
 
-use crate::auth::{hash_password, random_password};
 use crate::config::Config;
 use crate::hypervisor::Hypervisor;
 use crate::repository::Repository;
+use crate::service::passwords::{hash_password, random_password};
 use crate::service::VireoService;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use leptos::config::{Env, LeptosOptions};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -94,7 +71,7 @@ pub async fn assemble(
         hypervisor.clone(),
         config.shutdown_timeout,
     ));
-    bootstrap::run(&service, config)
+    service::bootstrap::run(&service, config)
         .await
         .map_err(StartupError::Bootstrap)?;
     // The database may be behind libvirt (or libvirt behind the database, after a host restart).
@@ -117,6 +94,6 @@ pub async fn assemble(
         dummy_hash: dummy_hash.into(),
         changes: tokio::sync::broadcast::channel(64).0,
     };
-    let router = routes::build_router(state.clone(), store, config.secure_cookies, &config.limits);
+    let router = web::routes::build_router(state.clone(), store, config.secure_cookies, &config.limits);
     Ok((state, router))
 }

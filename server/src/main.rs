@@ -2,10 +2,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::ExpiredDeletion;
 use tracing_subscriber::EnvFilter;
+use vireo_server::assemble;
 use vireo_server::config::Config;
 use vireo_server::embedded_pg::{EmbeddedPostgres, PgSettings};
 use vireo_server::hypervisor::SharedLibvirtPool;
-use vireo_server::{assemble, host_monitor};
+use vireo_server::service::host_monitor;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -78,7 +79,7 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let monitor = tokio::spawn(host_monitor::run(state.clone(), stop_rx.clone()));
-    let listener_task = tokio::spawn(vireo_server::live::listen(
+    let listener_task = tokio::spawn(vireo_server::web::live::listen(
         pool.clone(),
         state.changes.clone(),
         stop_rx.clone(),
@@ -91,7 +92,7 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!("Vireo is serving at http://{}", config.addr);
-    vireo_server::http_server::serve(listener, router, &config.limits, shutdown_signal())
+    vireo_server::web::http_server::serve(listener, router, &config.limits, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
 
@@ -128,7 +129,7 @@ async fn seed(
     }
     let (state, _) = assemble(config, pool, hypervisor).await.map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
-    let n = vireo_server::seed::seed(&state.repo, &prefix, count)
+    let n = vireo_server::service::seed::seed(&state.repo, &prefix, count)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(
@@ -207,12 +208,12 @@ fn read_password() -> Result<String, String> {
     Ok(password)
 }
 
-/// Restarts the embedded PostgreSQL server when it dies (`db_supervisor`). If it cannot be
+/// Restarts the embedded PostgreSQL server when it dies (`embedded_pg::supervisor`). If it cannot be
 /// restarted, Vireo exits non-zero at once: its service manager then restarts Vireo, which starts
 /// the cluster afresh (serving on without a database would only answer 503 forever).
 fn supervise_embedded(pg: Arc<EmbeddedPostgres>, pool: sqlx::PgPool) {
     tokio::spawn(async move {
-        if let Err(e) = vireo_server::db_supervisor::supervise(pg, pool, shutdown_signal()).await {
+        if let Err(e) = vireo_server::embedded_pg::supervisor::supervise(pg, pool, shutdown_signal()).await {
             tracing::error!("the embedded database cannot be restarted ({e}); exiting so that Vireo is restarted");
             std::process::exit(3);
         }

@@ -4,7 +4,7 @@ use crate::domain::draft::VmDraft;
 use crate::domain::recommendations::HostAction;
 use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
-use crate::models::{DialogOptions, DraftEnvelope, HostView, PoolRow, Preview, SaveOutcome, VmRow};
+use crate::models::{DialogOptions, DraftEnvelope, HostView, Preview, SaveOutcome};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -16,20 +16,6 @@ fn parse_kind(kind: &str) -> Result<crate::domain::draft::ConfigKind, AppError> 
 #[cfg(feature = "ssr")]
 fn parse_id(field: &str, id: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::validation(field, "Not a valid id."))
-}
-
-#[server(prefix = "/api", endpoint = "list_vms", input = GetUrl)]
-pub async fn list_vms() -> Result<Vec<VmRow>, AppError> {
-    use super::ssr::*;
-    authorize_read()?;
-    respond(backend()?.list_vms().await)
-}
-
-#[server(prefix = "/api", endpoint = "list_pools", input = GetUrl)]
-pub async fn list_pools() -> Result<Vec<PoolRow>, AppError> {
-    use super::ssr::*;
-    authorize_read()?;
-    respond(backend()?.list_pools().await)
 }
 
 #[server(prefix = "/api", endpoint = "dialog_options", input = GetUrl)]

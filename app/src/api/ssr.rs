@@ -1,6 +1,8 @@
 //! Server-side helpers every server function uses.
 
 use crate::backend::SharedBackend;
+/// The `Backend` area traits, so that `backend()?.xyz()` resolves in every server function.
+pub use crate::backend::{ClusterBackend, ConfigBackend, GridBackend, HostBackend, LifecycleBackend, UserBackend};
 use crate::error::AppError;
 use crate::models::CurrentUser;
 use leptos::prelude::*;

@@ -1,6 +1,6 @@
 //! Hostile and arbitrary input through the rules (pentest rows 5, 8 and 12): regression tests for the
 //! cases the pentest found, and property tests that run the service's pure sequence — the one
-//! `config_service::preview_impl`/`save_checked` and the REST API's computed pinning run — over
+//! `server/src/service/configs.rs`'s `preview`/`save_checked` and the REST API's computed pinning run — over
 //! arbitrary configurations and host topologies. They must never panic; their work is bounded by
 //! the input bounds checked first (not by a timer here: the suite finishing is the evidence).
 
@@ -380,7 +380,7 @@ prop_compose! {
     }
 }
 
-/// What the server does with a draft, minus the I/O: `preview_impl` (settle, validate, next-run,
+/// What the server does with a draft, minus the I/O: `preview` (settle, validate, next-run,
 /// recommendations when valid), then `save_checked` (the same validation, recommendations, and —
 /// for a saved configuration — the domain XML at start), plus the dialog's "Apply fix" and the
 /// REST API's computed pinning (`apply_fixes` before validation).

@@ -1,4 +1,4 @@
-//! `VmConfig` → libvirt domain XML (SPEC §6), written with quick-xml's writer: every name,
+//! `VmConfig` → libvirt domain XML, written with quick-xml's writer: every name,
 //! description and value is escaped by the writer, never concatenated into markup.
 //!
 //! Mapping of the High Performance profile: A1 no `<graphics>` and `<video><model type='none'/>`;

@@ -1,6 +1,6 @@
-//! Editing a running VM: which changed fields apply at once and which wait for the next start
-//! (SPEC §4). The comparison walks the configuration's serialised fields, so a field added to
-//! `VmConfig` is covered without touching this file; `fields::FIELDS` says which ones are hot.
+//! Editing a running VM: which changed fields apply at once and which wait for the next start.
+//! The comparison walks the configuration's serialised fields, so a field added to `VmConfig` is
+//! covered without touching this file; `fields::FIELDS` says which ones are hot.
 
 use super::fields;
 use super::vm_config::VmConfig;

@@ -1,7 +1,7 @@
 //! "Optimized for": Server, Desktop and High Performance as sets of defaults over `VmConfig`.
 //! Choosing one returns the new configuration and the list of every field it changed (old → new,
 //! with the reason), which the dialog shows and the API returns. High Performance sets the eleven
-//! automatic settings of SPEC §2 (A1–A11); switching back restores the other profile's defaults for
+//! automatic settings A1–A11; switching back restores the other profile's defaults for
 //! the same fields, again as a list. The manual settings (pinning, vNUMA, huge pages, KSM) are left
 //! alone: they are recommendations, and a user who set them keeps them.
 

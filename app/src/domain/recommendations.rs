@@ -1,4 +1,4 @@
-//! The recommendations of SPEC §3 (R1–R5), evaluated when a High Performance configuration is saved.
+//! The High Performance recommendations R1–R5, evaluated when a High Performance configuration is saved.
 //! Every unmet one comes with a message and, where Vireo can compute one from the host topology, a
 //! fix: a patch of configuration fields (and, for huge pages, possibly a host action). Fixes are
 //! computed in order on the configuration as it would be after the earlier fixes, so applying all of

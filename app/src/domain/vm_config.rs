@@ -21,7 +21,7 @@ pub enum OptimizedFor {
 impl OptimizedFor {
     pub const ALL: [OptimizedFor; 3] = [Self::Server, Self::Desktop, Self::HighPerformance];
 
-    /// The words oVirt's dialog uses (SPEC §9).
+    /// The words oVirt's dialog uses.
     pub fn label(self) -> &'static str {
         match self {
             Self::Server => "Server",

@@ -10,10 +10,11 @@ use super::read::Obj;
 use super::xml::El;
 use super::{action_complete, created, object, ok, ListParams};
 use crate::repository::ApiCollection;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use uuid::Uuid;
+use vireo_app::backend::ClusterBackend;
 use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::models::{ClusterDraft, ClusterView};
 
@@ -131,7 +132,7 @@ pub async fn add(
     if draft.name.is_empty() {
         return Err(Fault::incomplete("Cluster", &["name"], "add"));
     }
-    let saved = state.service.save_cluster_impl(&user, draft).await?;
+    let saved = state.service.save_cluster(&user, draft).await?;
     Ok(created(cluster_element(&saved)))
 }
 
@@ -154,7 +155,7 @@ pub async fn update(
         ballooning_enabled: c.ballooning_enabled,
     };
     read_cluster(&obj, &mut draft)?;
-    let saved = state.service.save_cluster_impl(&user, draft).await?;
+    let saved = state.service.save_cluster(&user, draft).await?;
     Ok(ok(cluster_element(&saved)))
 }
 
@@ -163,6 +164,6 @@ pub async fn remove(
     ApiUser(user): ApiUser,
     ApiId { id, .. }: ApiId<kind::Cluster>,
 ) -> Result<Response, Fault> {
-    state.service.remove_cluster_impl(&user, id).await?;
+    state.service.remove_cluster(&user, id).await?;
     Ok(action_complete())
 }

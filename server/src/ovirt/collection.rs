@@ -5,7 +5,7 @@ use super::fault::Fault;
 use super::xml::El;
 use super::{flag, ok, ListParams};
 use crate::repository::ApiCollection;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;

@@ -14,11 +14,12 @@ use super::read::Obj;
 use super::xml::El;
 use super::{action_complete, created, link, object, ok, reference, refs, ListParams, API};
 use crate::repository::ApiCollection;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
+use vireo_app::backend::HostBackend;
 use vireo_app::domain::host_address::{HostAddress, Transport};
 use vireo_app::domain::host_topology::NumaCell;
 use vireo_app::error::FieldError;
@@ -295,7 +296,7 @@ pub async fn add(
         simulated_topology: parts.simulated_topology,
     };
     // Bad address parts are bad input (400, with the API's path), not a rule refusal (409).
-    if let Err(errors) = req.address_fields().validate(&crate::topology_files::ids()) {
+    if let Err(errors) = req.address_fields().validate(&crate::hypervisor::topology_files::ids()) {
         let fields: Vec<FieldError> = errors
             .into_iter()
             .map(|e| FieldError::new(api_path(&e.field, has_uri), e.message))
@@ -310,7 +311,7 @@ pub async fn add(
             ..Fault::new(StatusCode::BAD_REQUEST, "Invalid input", format!("[{detail}]"))
         });
     }
-    let host = vireo_app::backend::Backend::add_host(state.service.as_ref(), &user, req).await?;
+    let host = vireo_app::backend::HostBackend::add_host(state.service.as_ref(), &user, req).await?;
     Ok(created(host_element(&host)))
 }
 
@@ -352,7 +353,7 @@ pub async fn update(
     if let Some(ksm) = obj.get("ksm")? {
         ksm.allow(&["enabled", "merge_across_nodes"])?;
         if let Some(on) = ksm.bool("enabled")? {
-            host = state.service.set_host_ksm_impl(&user, host.id, on).await?;
+            host = state.service.set_host_ksm(&user, host.id, on).await?;
         }
     }
     Ok(ok(host_element(&host)))
@@ -364,6 +365,6 @@ pub async fn remove(
     ApiId { id, .. }: ApiId<kind::Host>,
 ) -> Result<Response, Fault> {
     let h = view(&state, id).await?;
-    state.service.remove_host_impl(&user, h.id).await?;
+    state.service.remove_host(&user, h.id).await?;
     Ok(action_complete())
 }

@@ -10,7 +10,7 @@ use super::vm_base::IGNORED_ELEMENTS;
 use super::xml::El;
 use super::{action_complete, created, object, ok, ListParams};
 use crate::repository::ApiCollection;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use uuid::Uuid;
@@ -175,7 +175,7 @@ pub async fn add(
     }
     let saved = state
         .service
-        .save_instance_type_impl(&user, None, &it.name, &it.description, &it.spec)
+        .save_instance_type(&user, None, &it.name, &it.description, &it.spec)
         .await?;
     Ok(created(element(&saved)))
 }
@@ -191,7 +191,7 @@ pub async fn update(
     read(&obj, &mut it)?;
     let saved = state
         .service
-        .save_instance_type_impl(&user, Some(id), &it.name, &it.description, &it.spec)
+        .save_instance_type(&user, Some(id), &it.name, &it.description, &it.spec)
         .await?;
     Ok(ok(element(&saved)))
 }
@@ -201,6 +201,6 @@ pub async fn remove(
     ApiUser(user): ApiUser,
     ApiId { id, .. }: ApiId<kind::InstanceType>,
 ) -> Result<Response, Fault> {
-    state.service.remove_instance_type_impl(&user, id).await?;
+    state.service.remove_instance_type(&user, id).await?;
     Ok(action_complete())
 }

@@ -1,6 +1,6 @@
-//! The oVirt Engine API v4 compatible REST API (SPEC §7): `/ovirt-engine/sso/…` for tokens and
+//! The oVirt Engine API v4 compatible REST API : `/ovirt-engine/sso/…` for tokens and
 //! `/ovirt-engine/api/…` for clusters, hosts, templates, pools, instance types and VMs, in the XML
-//! the real `ovirtsdk4` client reads (wire facts: `../shared/reference/ovirt-rest-api-wire.md`).
+//! the real `ovirtsdk4` client reads (examples of it: `server/tests/fixtures/ovirt-wire-samples/`).
 //! Handlers are thin: read XML, call the same services (and so the same High Performance rules) as
 //! the web UI, write XML. Every error is a `<fault>`.
 
@@ -25,7 +25,7 @@ pub mod xml;
 
 pub use fault::Fault;
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;

@@ -1,6 +1,6 @@
 //! `/vmpools`: a pool of stateless VMs made from a template. The pool's own configuration (what its
 //! VMs get) is the `<vm>` element inside `<vm_pool>`. `type` takes oVirt's pool type (`automatic`;
-//! Vireo has no manual pools) or, as SPEC §7 asks, the pool's "Optimized for"
+//! Vireo has no manual pools) or, the pool's "Optimized for"
 //! (`server|desktop|high_performance`), which `<vm><type>` also sets.
 
 use super::collection;
@@ -13,10 +13,11 @@ use super::vm_request::{apply_request, save_draft, VmRequest};
 use super::xml::El;
 use super::{action_complete, created, object, ok, reference, ListParams};
 use crate::repository::{ApiCollection, ConfigRecord};
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use uuid::Uuid;
+use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::vm_config::OptimizedFor;
 
@@ -141,7 +142,7 @@ pub async fn add(
             ("template", req.template.is_some()),
         ],
     )?;
-    let mut draft = state.service.new_draft_impl(ConfigKind::Pool, req.template).await?;
+    let mut draft = state.service.new_draft(ConfigKind::Pool, req.template).await?;
     draft.pool_size = scratch.pool_size;
     draft.prestarted = scratch.prestarted;
     apply_request(&state, &mut draft, req, false).await?;
@@ -156,7 +157,7 @@ pub async fn update(
     body: XmlBody<kind::Pool>,
 ) -> Result<Response, Fault> {
     let obj = body.obj();
-    let mut draft = state.service.load_draft_impl(ConfigKind::Pool, id).await?.draft;
+    let mut draft = state.service.load_draft(ConfigKind::Pool, id).await?.draft;
     let req = read_pool(&state, &obj, &mut draft).await?;
     if req.template.is_some_and(|t| Some(t) != draft.template_id) {
         return Err(Fault::invalid(
@@ -174,6 +175,6 @@ pub async fn remove(
     ApiUser(user): ApiUser,
     ApiId { id, .. }: ApiId<kind::Pool>,
 ) -> Result<Response, Fault> {
-    state.service.remove_pool_impl(&user, id).await?;
+    state.service.remove_pool(&user, id).await?;
     Ok(action_complete())
 }

@@ -3,7 +3,7 @@
 use super::fault::Fault;
 use super::read::{Obj, Ref};
 use super::vm_base::BasePatch;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use uuid::Uuid;
 use vireo_app::domain::draft::ConfigKind;
 

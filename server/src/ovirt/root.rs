@@ -4,8 +4,8 @@
 use super::extract::ApiUser;
 use super::xml::El;
 use super::{date, link_to, ok, reference, Fault, API};
-use crate::config_service::BLANK_TEMPLATE;
-use crate::state::AppState;
+use crate::service::configs::BLANK_TEMPLATE;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 

@@ -3,12 +3,12 @@
 //! it. Tokens are random, stored hashed, and expire; an expired token gets a 401 and the SDK logs in
 //! again by itself. Users are Vireo's: `admin@internal` is `admin`.
 
-use crate::auth::{
+use crate::repository::clip;
+use crate::web::auth::{
     check_credentials, client_address, read_small_form, retry_after_secs, LoginOutcome, BUSY_MESSAGE, BUSY_RETRY,
     LOGIN_BODY_LIMIT, MAX_USERNAME_CHARS, TOO_MANY_MESSAGE,
 };
-use crate::repository::clip;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -11,10 +11,11 @@ use super::vm_request::{apply_request, read_request, save_draft};
 use super::xml::El;
 use super::{action_complete, created, date, object, ok, reference, refs, ListParams};
 use crate::repository::{ApiCollection, ConfigRecord};
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use uuid::Uuid;
+use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::models::CurrentUser;
 
@@ -80,7 +81,7 @@ pub async fn add(
     if req.name.as_deref().is_none_or(str::is_empty) {
         return Err(Fault::incomplete("Template", &["name"], "add"));
     }
-    let mut draft = state.service.new_draft_impl(ConfigKind::Template, None).await?;
+    let mut draft = state.service.new_draft(ConfigKind::Template, None).await?;
     if let Some(source) = obj.reference("vm")? {
         let vm_id = refs::vm(&state, &source).await?;
         let vm = state
@@ -119,7 +120,7 @@ pub async fn update(
             "a template's source VM only matters when adding it",
         ));
     }
-    let mut draft = state.service.load_draft_impl(ConfigKind::Template, id).await?.draft;
+    let mut draft = state.service.load_draft(ConfigKind::Template, id).await?.draft;
     apply_request(&state, &mut draft, req, false).await?;
     Ok(ok(template_element(&save(&state, &user, draft).await?)))
 }
@@ -129,6 +130,6 @@ pub async fn remove(
     ApiUser(user): ApiUser,
     ApiId { id, .. }: ApiId<kind::Template>,
 ) -> Result<Response, Fault> {
-    state.service.remove_template_impl(&user, id).await?;
+    state.service.remove_template(&user, id).await?;
     Ok(action_complete())
 }

@@ -6,7 +6,7 @@ use super::fault::Fault;
 use super::vms::{edit_config, editable_config, record};
 use super::xml::El;
 use super::{action_complete, created, ok, reference, API};
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use uuid::Uuid;

@@ -6,9 +6,10 @@ use super::fault::Fault;
 use super::read::Obj;
 use super::refs;
 use super::vm_base::{BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS};
-use crate::config_service::SaveOptions;
-use crate::state::AppState;
+use crate::service::configs::SaveOptions;
+use crate::web::state::AppState;
 use uuid::Uuid;
+use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::dialog::refresh;
 use vireo_app::domain::draft::VmDraft;
 use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
@@ -81,7 +82,7 @@ pub async fn apply_request(
     }
     let ctx = state
         .service
-        .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
+        .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
         .await?;
     if let Some(t) = req.base.optimized_for {
         draft.config.optimized_for = t;
@@ -96,7 +97,7 @@ pub async fn apply_request(
     if computed_pinning || req.base.wants_computed_pinning() {
         let ctx = state
             .service
-            .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
+            .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
             .await?;
         draft.config = apply_fixes(
             &draft.config,

@@ -13,13 +13,14 @@ use super::vm_base::config_elements;
 use super::vm_request::{apply_request, read_request, save_draft, VmRequest};
 use super::xml::El;
 use super::{action_complete, created, date, flag, link, object, ok, reference, Flags, ListParams, API};
-use crate::config_service::BLANK_TEMPLATE;
 use crate::repository::{ApiCollection, ConfigRecord};
-use crate::state::AppState;
+use crate::service::configs::BLANK_TEMPLATE;
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use std::collections::HashMap;
 use uuid::Uuid;
+use vireo_app::backend::{ConfigBackend, LifecycleBackend};
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::vm_config::VmConfig;
 use vireo_app::models::{CurrentUser, VmAction};
@@ -167,7 +168,7 @@ pub async fn add(
     )?;
     let mut draft = state
         .service
-        .new_draft_impl(ConfigKind::Vm, Some(req.template.unwrap_or(BLANK_TEMPLATE)))
+        .new_draft(ConfigKind::Vm, Some(req.template.unwrap_or(BLANK_TEMPLATE)))
         .await?;
     let computed = matches!(params.auto_pinning_policy.as_deref(), Some("adjust" | "existing"));
     apply_request(&state, &mut draft, req, computed).await?;
@@ -177,7 +178,7 @@ pub async fn add(
 
 /// Loads a VM as the dialog would edit it (a running VM from its pending configuration).
 async fn editable(state: &AppState, id: Uuid) -> Result<(VmDraft, bool), Fault> {
-    let env = state.service.load_draft_impl(ConfigKind::Vm, id).await?;
+    let env = state.service.load_draft(ConfigKind::Vm, id).await?;
     Ok((env.draft, env.running))
 }
 
@@ -222,7 +223,7 @@ pub async fn remove(
     Query(flags): Query<Flags>,
     ApiId { id, .. }: ApiId<kind::Vm>,
 ) -> Result<Response, Fault> {
-    state.service.remove_vm_impl(&user, id, flag(&flags.force)).await?;
+    state.service.remove_vm(&user, id, flag(&flags.force)).await?;
     Ok(action_complete())
 }
 
@@ -258,6 +259,6 @@ pub async fn action(
             "pause",
         ])?;
     }
-    state.service.vm_action_impl(&user, id, what).await?;
+    state.service.vm_action(&user, id, what).await?;
     Ok(action_complete())
 }

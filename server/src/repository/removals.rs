@@ -1,5 +1,5 @@
 //! Removing clusters, hosts, templates and pools: what still uses each (so a refusal can name it),
-//! and the deletes themselves. VMs have their own removal in `lifecycle.rs` (libvirt first).
+//! and the deletes themselves. VMs have their own removal in `service/lifecycle.rs` (libvirt first).
 
 use super::{internal, Repository};
 use uuid::Uuid;

@@ -166,7 +166,7 @@ async fn off_site_next_targets_are_ignored() {
 #[tokio::test]
 async fn a_viewer_may_read_but_not_write() {
     let app = app().await;
-    let hash = vireo_server::auth::hash_password("viewer-password").unwrap();
+    let hash = vireo_server::service::passwords::hash_password("viewer-password").unwrap();
     app.state
         .repo
         .insert_user(&vireo_app::authz::Actor::vireo(), "viewer", &hash, Role::Viewer)

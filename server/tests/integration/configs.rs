@@ -5,12 +5,12 @@ use crate::support::{app, body_text, event_messages, TestApp};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use uuid::Uuid;
-use vireo_app::backend::Backend;
+use vireo_app::backend::{ClusterBackend, ConfigBackend, GridBackend, HostBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind, VmDraft};
 use vireo_app::domain::recommendations::{apply_fixes, recommendations, HostAction, RecommendationId};
 use vireo_app::domain::vm_config::{CpuTopology, HugePages, OptimizedFor};
 use vireo_app::error::AppError;
-use vireo_app::models::{ClusterDraft, CurrentUser, SaveOutcome};
+use vireo_app::models::{ClusterDraft, CurrentUser, GridQuery, PoolRow, SaveOutcome, VmRow};
 
 const ALL: [RecommendationId; 5] = [
     RecommendationId::R1,
@@ -19,6 +19,22 @@ const ALL: [RecommendationId; 5] = [
     RecommendationId::R4,
     RecommendationId::R5,
 ];
+
+/// One grid page with every row, by name.
+fn everything() -> GridQuery {
+    GridQuery {
+        page_size: 10_000,
+        ..GridQuery::new("name")
+    }
+}
+
+async fn all_vms(app: &TestApp) -> Vec<VmRow> {
+    app.state.service.vm_grid(&everything()).await.unwrap().rows
+}
+
+async fn all_pools(app: &TestApp) -> Vec<PoolRow> {
+    app.state.service.pool_grid(&everything()).await.unwrap().rows
+}
 
 async fn admin(app: &TestApp) -> CurrentUser {
     let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
@@ -180,7 +196,7 @@ async fn a_vm_inherits_optimized_for_and_settings_from_its_template() {
     let mut vm = vm;
     vm.name = "from-tpl".into();
     let id = saved_id(app.state.service.save(&actor, vm, true).await.unwrap());
-    let rows = app.state.service.list_vms().await.unwrap();
+    let rows = all_vms(&app).await;
     let row = rows.iter().find(|r| r.id == id).unwrap();
     assert_eq!(
         (row.optimized_for, row.template_name.as_str()),
@@ -204,7 +220,7 @@ async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
     pool.name = "hpc".into();
     pool.pool_size = 3;
     let pid = saved_id(app.state.service.save(&actor, pool, true).await.unwrap());
-    let vms = app.state.service.list_vms().await.unwrap();
+    let vms = all_vms(&app).await;
     let names: Vec<&str> = vms
         .iter()
         .filter(|v| v.pool_name.as_deref() == Some("hpc"))
@@ -220,7 +236,7 @@ async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
     edit.pool_size = 4;
     edit.config.memory_mib = 4096;
     saved_id(app.state.service.save(&actor, edit, true).await.unwrap());
-    let vms = app.state.service.list_vms().await.unwrap();
+    let vms = all_vms(&app).await;
     assert_eq!(vms.iter().filter(|v| v.pool_name.is_some()).count(), 4);
     assert!(
         vms.iter()
@@ -228,7 +244,7 @@ async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
             .all(|v| v.memory_mib == 4096),
         "stopped pool VMs follow the pool"
     );
-    let pools = app.state.service.list_pools().await.unwrap();
+    let pools = all_pools(&app).await;
     assert_eq!((pools[0].size, pools[0].vm_count), (4, 4));
 
     let mut shrink = app.state.service.load_draft(ConfigKind::Pool, pid).await.unwrap().draft;
@@ -302,7 +318,7 @@ async fn editing_a_running_vm_saves_restart_fields_for_the_next_run() {
         env.draft.config.usb_enabled,
         "the dialog edits the pending configuration"
     );
-    assert!(app.state.service.list_vms().await.unwrap()[0].next_run);
+    assert!(all_vms(&app).await[0].next_run);
     assert!(event_messages(&app.pool)
         .await
         .pop()

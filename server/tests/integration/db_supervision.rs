@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vireo_app::error::AppError;
-use vireo_server::db_supervisor::{self, RESTARTED_MESSAGE};
+use vireo_server::embedded_pg::supervisor::{self as db_supervisor, RESTARTED_MESSAGE};
 use vireo_server::embedded_pg::{EmbeddedPostgres, PgSettings};
 use vireo_server::hypervisor::SharedLibvirtPool;
 use vireo_server::{assemble, MIGRATOR};

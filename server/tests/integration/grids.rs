@@ -3,7 +3,7 @@
 
 use crate::support::app;
 use std::time::Duration;
-use vireo_app::backend::Backend;
+use vireo_app::backend::GridBackend;
 use vireo_app::error::AppError;
 use vireo_app::models::GridQuery;
 
@@ -21,7 +21,9 @@ fn q(search: &str, sort: &str, desc: bool, page: u32, size: u32) -> GridQuery {
 #[tokio::test]
 async fn search_sort_and_page_the_seeded_vms() {
     let app = app().await;
-    vireo_server::seed::seed(&app.state.repo, "s", 120).await.unwrap();
+    vireo_server::service::seed::seed(&app.state.repo, "s", 120)
+        .await
+        .unwrap();
     let svc = &app.state.service;
 
     let page = svc.vm_grid(&q("", "name", false, 2, 25)).await.unwrap();
@@ -79,7 +81,9 @@ async fn search_sort_and_page_the_seeded_vms() {
 #[tokio::test]
 async fn a_selected_row_brings_its_page() {
     let app = app().await;
-    vireo_server::seed::seed(&app.state.repo, "f", 120).await.unwrap();
+    vireo_server::service::seed::seed(&app.state.repo, "f", 120)
+        .await
+        .unwrap();
     let svc = &app.state.service;
     let all = svc.vm_grid(&q("", "name", false, 3, 25)).await.unwrap();
     let target = all.rows[4].id; // f-00055
@@ -101,7 +105,9 @@ async fn a_selected_row_brings_its_page() {
 #[tokio::test]
 async fn other_grids_search_and_sort_too() {
     let app = app().await;
-    vireo_server::seed::seed(&app.state.repo, "o", 30).await.unwrap();
+    vireo_server::service::seed::seed(&app.state.repo, "o", 30)
+        .await
+        .unwrap();
     let svc = &app.state.service;
     assert_eq!(
         svc.pool_grid(&q("o-pool", "name", false, 1, 50)).await.unwrap().total,
@@ -147,7 +153,9 @@ async fn other_grids_search_and_sort_too() {
 #[tokio::test]
 async fn control_characters_and_huge_pages_are_handled() {
     let app = app().await;
-    vireo_server::seed::seed(&app.state.repo, "c", 3).await.unwrap();
+    vireo_server::service::seed::seed(&app.state.repo, "c", 3)
+        .await
+        .unwrap();
     let svc = &app.state.service;
     for search in ["c-\0", "cluster:\"a\0\"", "x\u{1b}[2J"] {
         let err = svc.vm_grid(&q(search, "name", false, 1, 50)).await.unwrap_err();
@@ -168,7 +176,7 @@ async fn changes_are_announced_for_live_updates() {
     let app = app().await;
     let (tx, mut rx) = tokio::sync::broadcast::channel(16);
     let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let listener = tokio::spawn(vireo_server::live::listen(app.pool.clone(), tx, stop_rx));
+    let listener = tokio::spawn(vireo_server::web::live::listen(app.pool.clone(), tx, stop_rx));
     // Give LISTEN a moment to be in place, then change a host and log an event.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let host = app.state.repo.list_hosts().await.unwrap().remove(0);

@@ -5,7 +5,7 @@ use crate::support::{app, body_text, event_messages, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use std::path::PathBuf;
-use vireo_app::backend::Backend;
+use vireo_app::backend::HostBackend;
 use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::error::AppError;
 use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView, Role};
@@ -677,7 +677,7 @@ async fn a_stored_hostile_uri_is_never_opened_and_the_host_shows_why() {
             .execute(&app.pool)
             .await
             .unwrap();
-        vireo_server::host_monitor::check_all(&app.state).await;
+        vireo_server::service::host_monitor::check_all(&app.state).await;
         let down = app.state.repo.host(host.id).await.unwrap().unwrap();
         assert_eq!(down.status, HostStatus::NonResponsive, "{uri}");
         let error = down.last_error.unwrap();
@@ -693,7 +693,7 @@ async fn a_stored_hostile_uri_is_never_opened_and_the_host_shows_why() {
         .execute(&app.pool)
         .await
         .unwrap();
-    vireo_server::host_monitor::check_all(&app.state).await;
+    vireo_server::service::host_monitor::check_all(&app.state).await;
     let up = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!((up.status, up.last_error), (HostStatus::Up, None));
 }
@@ -708,7 +708,7 @@ async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
         .execute(&app.pool)
         .await
         .unwrap();
-    vireo_server::host_monitor::check_all(&app.state).await;
+    vireo_server::service::host_monitor::check_all(&app.state).await;
     let down = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!(down.status, HostStatus::NonResponsive);
     assert_eq!(
@@ -720,7 +720,7 @@ async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
         .execute(&app.pool)
         .await
         .unwrap();
-    vireo_server::host_monitor::check_all(&app.state).await;
+    vireo_server::service::host_monitor::check_all(&app.state).await;
     let up = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!(up.status, HostStatus::Up);
     assert_eq!(up.last_error, None);

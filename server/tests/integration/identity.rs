@@ -10,8 +10,8 @@ use axum::http::{header, Request, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vireo_server::auth::{ADDR_FREE_ATTEMPTS, USER_FREE_ATTEMPTS};
 use vireo_server::hypervisor::SharedLibvirtPool;
+use vireo_server::web::login_throttle::{ADDR_FREE_ATTEMPTS, USER_FREE_ATTEMPTS};
 
 /// A login form post as if from `peer` (the real server gets it from the connection).
 fn login_request(username: &str, password: &str, next: &str, peer: Option<&str>) -> Request<Body> {
@@ -77,7 +77,7 @@ const PARALLEL: usize = 200;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_bad_logins_are_refused_without_hashing() {
     let app = app().await;
-    let hash = vireo_server::auth::hash_password("bob-password-1").unwrap();
+    let hash = vireo_server::service::passwords::hash_password("bob-password-1").unwrap();
     app.state
         .repo
         .insert_user(
@@ -411,7 +411,10 @@ async fn the_generated_first_run_password_is_written_to_a_private_file_not_the_l
     assert!(!log.lines().any(|l| l.contains("WARN") && l.contains("admin")), "{log}");
     // And it is the admin's password.
     let record = state.repo.user_by_name("admin").await.unwrap().unwrap();
-    assert!(vireo_server::auth::verify_password(&password, &record.password_hash));
+    assert!(vireo_server::service::passwords::verify_password(
+        &password,
+        &record.password_hash
+    ));
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -6,7 +6,7 @@ use crate::support::{app, event_messages, TestApp};
 use proptest::prelude::*;
 use std::time::Duration;
 use uuid::Uuid;
-use vireo_app::backend::Backend;
+use vireo_app::backend::{ConfigBackend, LifecycleBackend};
 use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::profile::{apply_profile, ProfileContext};

@@ -5,7 +5,7 @@
 use crate::support::{app, TestApp};
 use std::time::Duration;
 use uuid::Uuid;
-use vireo_app::backend::Backend;
+use vireo_app::backend::{ConfigBackend, LifecycleBackend};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::vm_config::{CpuTopology, OptimizedFor, VmConfig};
 use vireo_app::error::AppError;

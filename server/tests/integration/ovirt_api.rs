@@ -306,7 +306,9 @@ async fn gates_and_bad_input_are_faults_and_write_nothing() {
 async fn search_sort_paging_and_the_other_collections() {
     let app = app().await;
     let t = app.admin_token().await;
-    vireo_server::seed::seed(&app.state.repo, "s", 30).await.unwrap();
+    vireo_server::service::seed::seed(&app.state.repo, "s", 30)
+        .await
+        .unwrap();
     let names = |list: &Node| -> Vec<String> { list.children.iter().map(|c| text(c, &["name"]).to_string()).collect() };
 
     let (_, all) = call(&app, &t, Method::GET, "/vms", "").await;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 use vireo_app::authz::Actor;
+use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::draft::{to_pairs, ConfigKind};
 use vireo_app::models::{Role, SaveOutcome};
 
@@ -412,9 +413,9 @@ async fn targets(app: &TestApp) -> Targets {
         .expect("admin");
     let mut saved = Vec::new();
     for kind in [ConfigKind::Vm, ConfigKind::Vm, ConfigKind::Vm, ConfigKind::Template] {
-        let mut d = app.state.service.new_draft_impl(kind, None).await.expect("draft");
+        let mut d = app.state.service.new_draft(kind, None).await.expect("draft");
         d.name = format!("robust-{}", &Uuid::new_v4().simple().to_string()[..8]);
-        match app.state.service.save_impl(&admin, d, true).await.expect("save") {
+        match app.state.service.save(&admin, d, true).await.expect("save") {
             SaveOutcome::Saved { id, .. } => saved.push(id),
             other => panic!("{other:?}"),
         }
@@ -423,19 +424,19 @@ async fn targets(app: &TestApp) -> Targets {
     let mut pool = app
         .state
         .service
-        .new_draft_impl(ConfigKind::Pool, Some(template))
+        .new_draft(ConfigKind::Pool, Some(template))
         .await
         .expect("pool draft");
     pool.name = "robust-pool".into();
     pool.pool_size = 2;
-    let pool = match app.state.service.save_impl(&admin, pool, true).await.expect("pool") {
+    let pool = match app.state.service.save(&admin, pool, true).await.expect("pool") {
         SaveOutcome::Saved { id, .. } => id,
         other => panic!("{other:?}"),
     };
     let draft = app
         .state
         .service
-        .load_draft_impl(ConfigKind::Vm, saved[0])
+        .load_draft(ConfigKind::Vm, saved[0])
         .await
         .expect("draft")
         .draft;
@@ -465,7 +466,7 @@ async fn thousands_of_hostile_requests_no_panic_no_5xx_no_write_by_viewers() {
             Role::Admin => ("admin".to_string(), ADMIN_PASSWORD.to_string()),
             _ => {
                 let password = "robustness-password".to_string();
-                let hash = vireo_server::auth::hash_password(&password).expect("hash");
+                let hash = vireo_server::service::passwords::hash_password(&password).expect("hash");
                 app.state
                     .repo
                     .insert_user(&Actor::vireo(), role.as_str(), &hash, role)

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
+use vireo_app::backend::{ClusterBackend, ConfigBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind};
 use vireo_app::models::{ClusterDraft, CurrentUser, Role, SaveOutcome};
 
@@ -78,7 +79,7 @@ async fn caller(app: &TestApp, role: Role) -> Caller {
         ("admin".to_string(), ADMIN_PASSWORD)
     } else {
         let name = role.as_str().to_string();
-        let hash = vireo_server::auth::hash_password(PASSWORD).expect("hash");
+        let hash = vireo_server::service::passwords::hash_password(PASSWORD).expect("hash");
         app.state
             .repo
             .insert_user(&Actor::vireo(), &name, &hash, role)
@@ -197,9 +198,9 @@ struct Fixtures {
 }
 
 async fn save(app: &TestApp, admin: &CurrentUser, kind: ConfigKind, template: Option<Uuid>) -> Uuid {
-    let mut d = app.state.service.new_draft_impl(kind, template).await.expect("draft");
+    let mut d = app.state.service.new_draft(kind, template).await.expect("draft");
     d.name = unique(kind.as_str());
-    match app.state.service.save_impl(admin, d, true).await.expect("save") {
+    match app.state.service.save(admin, d, true).await.expect("save") {
         SaveOutcome::Saved { id, .. } => id,
         other => panic!("{other:?}"),
     }
@@ -219,7 +220,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     let spare = app
         .state
         .service
-        .save_cluster_impl(
+        .save_cluster(
             &admin,
             ClusterDraft {
                 id: None,
@@ -241,18 +242,13 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     let instance_type = app
         .state
         .service
-        .save_instance_type_impl(&admin, None, &unique("it"), "", &Default::default())
+        .save_instance_type(&admin, None, &unique("it"), "", &Default::default())
         .await
         .expect("instance type")
         .id;
-    let mut new_vm_draft = app
-        .state
-        .service
-        .new_draft_impl(ConfigKind::Vm, None)
-        .await
-        .expect("draft");
+    let mut new_vm_draft = app.state.service.new_draft(ConfigKind::Vm, None).await.expect("draft");
     new_vm_draft.name = unique("new");
-    let hash = vireo_server::auth::hash_password(PASSWORD).expect("hash");
+    let hash = vireo_server::service::passwords::hash_password(PASSWORD).expect("hash");
     let other_user = app
         .state
         .repo

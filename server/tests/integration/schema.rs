@@ -104,6 +104,9 @@ async fn a_generated_admin_password_is_written_to_the_data_folder() {
         .mode();
     assert_eq!(mode & 0o077, 0, "only the owner may read it");
     let user = state.repo.user_by_name("admin").await.unwrap().unwrap();
-    assert!(vireo_server::auth::verify_password(password, &user.password_hash));
+    assert!(vireo_server::service::passwords::verify_password(
+        password,
+        &user.password_hash
+    ));
     let _ = std::fs::remove_dir_all(dir);
 }

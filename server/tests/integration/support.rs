@@ -13,7 +13,7 @@ use tower::ServiceExt;
 use vireo_server::config::Config;
 use vireo_server::embedded_pg::{EmbeddedPostgres, PgSettings};
 use vireo_server::hypervisor::SharedLibvirtPool;
-use vireo_server::state::AppState;
+use vireo_server::web::state::AppState;
 use vireo_server::{assemble, MIGRATOR};
 
 pub const ADMIN_PASSWORD: &str = "integration-admin-pw";

@@ -1,6 +1,6 @@
 use vireo_app::domain::host_topology::{HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
+use vireo_server::hypervisor::topology_files;
 use vireo_server::hypervisor::{Hypervisor, SharedLibvirtPool};
-use vireo_server::topology_files;
 
 #[test]
 fn the_high_performance_host_file() {

@@ -6,7 +6,7 @@ use crate::support::{app, body_text, TestApp};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use uuid::Uuid;
-use vireo_app::backend::Backend;
+use vireo_app::backend::UserBackend;
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, GridQuery, NewUserRequest, Role};
 

@@ -407,7 +407,7 @@ async fn a_panicking_handler_is_a_500_with_an_internal_app_error() {
             names[usize::from(names.is_empty())].clone()
         }),
     );
-    let guarded = vireo_server::web_guard::protect(panics, &HttpLimits::default());
+    let guarded = vireo_server::web::guard::protect(panics, &HttpLimits::default());
     let r = tower::ServiceExt::oneshot(guarded, Request::get("/api/boom").body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -437,7 +437,7 @@ async fn serve(limits: HttpLimits) -> Served {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        vireo_server::http_server::serve(listener, router, &limits, async {
+        vireo_server::web::http_server::serve(listener, router, &limits, async {
             let _ = stopped.await;
         })
         .await

@@ -2,10 +2,12 @@
 //! `save` (one transaction, version-checked, audited). The rules themselves are the pure functions
 //! in `vireo_app::domain`; this file gathers their context from the database and writes the result.
 
-use crate::repository::{ConfigRecord, ConfigWrite, NewEvent, Repository};
+use crate::repository::{ConfigRecord, ConfigWrite, Repository};
+use crate::service::audit::{Object, Outcome};
 use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
+use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::dialog::refresh;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::next_run::{defer_entire_edit, split_running_edit};
@@ -28,165 +30,6 @@ pub struct SaveOptions {
 }
 
 impl VireoService {
-    pub async fn dialog_options_impl(&self) -> Result<DialogOptions, AppError> {
-        let hosts = self.repo.list_hosts().await?;
-        Ok(DialogOptions {
-            clusters: self.repo.list_clusters().await?,
-            os_types: self.repo.list_os_types().await?,
-            templates: self.repo.template_options().await?,
-            instance_types: self.repo.list_instance_types().await?,
-            hosts: hosts
-                .into_iter()
-                .map(|h| HostOption {
-                    id: h.id,
-                    name: h.name,
-                    cluster_id: h.cluster_id,
-                    invtsc: h.topology.has_invtsc(),
-                    huge_page_sizes: h.topology.huge_page_sizes(),
-                })
-                .collect(),
-        })
-    }
-
-    /// The rules' view of a cluster: its facts, the OS family, and its hosts with what other VMs
-    /// pinned there hold (`exclude` = the object being edited, whose own pins are not a conflict).
-    pub async fn rule_context_impl(
-        &self,
-        cluster_id: Option<Uuid>,
-        os_type: &str,
-        exclude: Option<Uuid>,
-    ) -> Result<RuleContext, AppError> {
-        let cluster = match cluster_id {
-            Some(id) => self
-                .repo
-                .cluster(id)
-                .await?
-                .ok_or_else(|| AppError::validation("cluster_id", "That cluster does not exist."))?,
-            None => {
-                return Ok(RuleContext {
-                    cluster: ClusterFacts {
-                        id: Uuid::nil(),
-                        name: "(none)".into(),
-                        version: CompatVersion::LATEST,
-                        ksm_enabled: false,
-                        ballooning_enabled: true,
-                    },
-                    os_family: self.repo.os_family(os_type).await?,
-                    hosts: Vec::new(),
-                })
-            }
-        };
-        let mut hosts = Vec::new();
-        for h in self
-            .repo
-            .list_hosts()
-            .await?
-            .into_iter()
-            .filter(|h| h.cluster_id == cluster.id)
-        {
-            let others = self.repo.vms_pinned_to(h.id, exclude).await?;
-            let mut topology = h.topology.clone();
-            let mut claims = Vec::new();
-            for vm in &others {
-                // Pending next-run pins count too: they take effect at the VM's next start.
-                let mut cpus = vm.config.claimed_cpus();
-                if let Some(next) = &vm.next_run {
-                    cpus.extend(&next.claimed_cpus());
-                }
-                if !cpus.is_empty() {
-                    claims.push(CpuClaim {
-                        vm_name: vm.name.clone(),
-                        cpus,
-                    });
-                }
-                // Huge pages: a simulated host only knows its pages through Vireo, so every VM pinned
-                // there holds its pages; on a real host libvirt's free counts already reflect running
-                // VMs, so only the stopped ones are held back.
-                if h.simulated_topology.is_some() || !vm.running() {
-                    hold_pages(&mut topology, &vm.config);
-                }
-            }
-            hosts.push(HostFacts {
-                id: h.id,
-                name: h.name.clone(),
-                cluster_id: h.cluster_id,
-                topology,
-                ksm_running: h.ksm_running,
-                claims,
-                simulated: h.simulated_topology.is_some(),
-            });
-        }
-        Ok(RuleContext {
-            cluster: ClusterFacts {
-                id: cluster.id,
-                name: cluster.name,
-                version: cluster.compat_version,
-                ksm_enabled: cluster.ksm_enabled,
-                ballooning_enabled: cluster.ballooning_enabled,
-            },
-            os_family: self.repo.os_family(os_type).await?,
-            hosts,
-        })
-    }
-
-    pub async fn new_draft_impl(&self, kind: ConfigKind, template_id: Option<Uuid>) -> Result<VmDraft, AppError> {
-        let template_id = template_id.unwrap_or(BLANK_TEMPLATE);
-        let template = self
-            .repo
-            .config_record(ConfigKind::Template, template_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Template"))?;
-        let mut config = template.config.clone();
-        if kind == ConfigKind::Pool {
-            // A pool's VMs are stateless (SPEC §1).
-            config.stateless = true;
-        }
-        let mut draft = VmDraft::new(kind, config);
-        let default_cluster = self.repo.list_clusters().await?.into_iter().next().map(|c| c.id);
-        draft.cluster_id = template.cluster_id.or(default_cluster);
-        if kind != ConfigKind::Template {
-            draft.template_id = Some(template_id);
-            draft.applied_template = Some(template_id);
-        }
-        Ok(draft)
-    }
-
-    pub async fn load_draft_impl(&self, kind: ConfigKind, id: Uuid) -> Result<DraftEnvelope, AppError> {
-        let rec = self
-            .repo
-            .config_record(kind, id)
-            .await?
-            .ok_or_else(|| AppError::not_found(kind.noun()))?;
-        if kind == ConfigKind::Template && id == BLANK_TEMPLATE {
-            return Err(AppError::validation(
-                "name",
-                "The Blank template is built in and cannot be edited.",
-            ));
-        }
-        let running = rec.running();
-        let pending_next_run = match &rec.next_run {
-            Some(next) => split_running_edit(&rec.config, next).pending,
-            None => Vec::new(),
-        };
-        // A running VM is edited from its pending configuration, so earlier pending edits stay.
-        let config = rec.next_run.clone().unwrap_or_else(|| rec.config.clone());
-        let mut draft = VmDraft::new(kind, config);
-        draft.id = Some(rec.id);
-        draft.version = Some(rec.version);
-        draft.name = rec.name.clone();
-        draft.description = rec.description.clone();
-        draft.cluster_id = rec.cluster_id;
-        draft.template_id = rec.template_id;
-        draft.instance_type_id = rec.instance_type_id;
-        draft.pool_size = rec.size.max(0) as u32;
-        draft.prestarted = rec.prestarted.max(0) as u32;
-        Ok(DraftEnvelope {
-            draft,
-            running,
-            pending_next_run,
-        })
-    }
-
     /// Applies the instance type (the server's copy is authoritative) and any newly chosen profile.
     async fn settle(&self, draft: &VmDraft, ctx: &RuleContext) -> Result<(VmDraft, Option<FieldError>), AppError> {
         let instance = match draft.instance_type_id {
@@ -200,35 +43,6 @@ impl VireoService {
         };
         let r = refresh(draft, ctx, instance.as_ref().map(|i| (i.name.as_str(), &i.spec)));
         Ok((r.draft, r.blocked))
-    }
-
-    pub async fn preview_impl(&self, draft: &VmDraft) -> Result<Preview, AppError> {
-        let ctx = self
-            .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
-            .await?;
-        let (draft, blocked) = self.settle(draft, &ctx).await?;
-        let mut errors = draft.validate_identity();
-        errors.extend(blocked);
-        errors.extend(self.reference_errors(&draft).await?);
-        errors.extend(validate_config(&draft.config, &ctx));
-        let mut pending_restart = Vec::new();
-        if let Some(id) = draft.id.filter(|_| draft.kind == ConfigKind::Vm) {
-            if let Some(rec) = self.repo.config_record(ConfigKind::Vm, id).await? {
-                if rec.running() {
-                    pending_restart = split_running_edit(&rec.config, &draft.config).pending;
-                }
-            }
-        }
-        let recommendations = if errors.is_empty() {
-            recommendations(&draft.config, &ctx)
-        } else {
-            Vec::new()
-        };
-        Ok(Preview {
-            errors,
-            recommendations,
-            pending_restart,
-        })
     }
 
     /// Checks the objects a draft refers to exist and fit together.
@@ -245,23 +59,6 @@ impl VireoService {
             errors.push(FieldError::new("template_id", "Choose a template (Blank for none)."));
         }
         Ok(errors)
-    }
-
-    pub async fn save_impl(
-        &self,
-        user: &CurrentUser,
-        draft: VmDraft,
-        save_anyway: bool,
-    ) -> Result<SaveOutcome, AppError> {
-        self.save_with(
-            user,
-            draft,
-            SaveOptions {
-                save_anyway,
-                defer_to_next_run: false,
-            },
-        )
-        .await
     }
 
     /// Saves a draft; the dialog and the REST API both end here.
@@ -313,25 +110,19 @@ impl VireoService {
                 draft.id,
             ),
         };
-        self.repo
-            .record_event(NewEvent {
-                user: actor.user(),
-                username: None,
-                severity: if success { "info" } else { "warning" },
-                action: &action,
-                object_kind: kind.as_str(),
-                object_id,
-                object_name: Some(&draft.name),
-                success,
-                message,
-            })
-            .await;
+        self.audit(
+            actor.user(),
+            &action,
+            Object::new(kind.as_str(), object_id, &draft.name),
+            Outcome::or_refused(success, message),
+        )
+        .await;
         result
     }
 
     async fn save_checked(&self, actor: &Actor, draft: VmDraft, options: SaveOptions) -> Result<SaveOutcome, AppError> {
         let ctx = self
-            .rule_context_impl(draft.cluster_id, &draft.config.os_type, draft.id)
+            .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
             .await?;
         let (draft, blocked) = self.settle(&draft, &ctx).await?;
         let mut errors = draft.validate_identity();
@@ -529,8 +320,209 @@ pub fn hold_pages(topology: &mut vireo_app::domain::host_topology::HostTopology,
     }
 }
 
-impl VireoService {
-    pub async fn vm_details_impl(&self, id: Uuid) -> Result<vireo_app::models::VmDetails, AppError> {
+#[async_trait::async_trait]
+impl ConfigBackend for VireoService {
+    async fn dialog_options(&self) -> Result<DialogOptions, AppError> {
+        let hosts = self.repo.list_hosts().await?;
+        Ok(DialogOptions {
+            clusters: self.repo.list_clusters().await?,
+            os_types: self.repo.list_os_types().await?,
+            templates: self.repo.template_options().await?,
+            instance_types: self.repo.list_instance_types().await?,
+            hosts: hosts
+                .into_iter()
+                .map(|h| HostOption {
+                    id: h.id,
+                    name: h.name,
+                    cluster_id: h.cluster_id,
+                    invtsc: h.topology.has_invtsc(),
+                    huge_page_sizes: h.topology.huge_page_sizes(),
+                })
+                .collect(),
+        })
+    }
+
+    /// The rules' view of a cluster: its facts, the OS family, and its hosts with what other VMs
+    /// pinned there hold (`exclude` = the object being edited, whose own pins are not a conflict).
+    async fn rule_context(
+        &self,
+        cluster_id: Option<Uuid>,
+        os_type: &str,
+        exclude: Option<Uuid>,
+    ) -> Result<RuleContext, AppError> {
+        let cluster = match cluster_id {
+            Some(id) => self
+                .repo
+                .cluster(id)
+                .await?
+                .ok_or_else(|| AppError::validation("cluster_id", "That cluster does not exist."))?,
+            None => {
+                return Ok(RuleContext {
+                    cluster: ClusterFacts {
+                        id: Uuid::nil(),
+                        name: "(none)".into(),
+                        version: CompatVersion::LATEST,
+                        ksm_enabled: false,
+                        ballooning_enabled: true,
+                    },
+                    os_family: self.repo.os_family(os_type).await?,
+                    hosts: Vec::new(),
+                })
+            }
+        };
+        let mut hosts = Vec::new();
+        for h in self
+            .repo
+            .list_hosts()
+            .await?
+            .into_iter()
+            .filter(|h| h.cluster_id == cluster.id)
+        {
+            let others = self.repo.vms_pinned_to(h.id, exclude).await?;
+            let mut topology = h.topology.clone();
+            let mut claims = Vec::new();
+            for vm in &others {
+                // Pending next-run pins count too: they take effect at the VM's next start.
+                let mut cpus = vm.config.claimed_cpus();
+                if let Some(next) = &vm.next_run {
+                    cpus.extend(&next.claimed_cpus());
+                }
+                if !cpus.is_empty() {
+                    claims.push(CpuClaim {
+                        vm_name: vm.name.clone(),
+                        cpus,
+                    });
+                }
+                // Huge pages: a simulated host only knows its pages through Vireo, so every VM pinned
+                // there holds its pages; on a real host libvirt's free counts already reflect running
+                // VMs, so only the stopped ones are held back.
+                if h.simulated_topology.is_some() || !vm.running() {
+                    hold_pages(&mut topology, &vm.config);
+                }
+            }
+            hosts.push(HostFacts {
+                id: h.id,
+                name: h.name.clone(),
+                cluster_id: h.cluster_id,
+                topology,
+                ksm_running: h.ksm_running,
+                claims,
+                simulated: h.simulated_topology.is_some(),
+            });
+        }
+        Ok(RuleContext {
+            cluster: ClusterFacts {
+                id: cluster.id,
+                name: cluster.name,
+                version: cluster.compat_version,
+                ksm_enabled: cluster.ksm_enabled,
+                ballooning_enabled: cluster.ballooning_enabled,
+            },
+            os_family: self.repo.os_family(os_type).await?,
+            hosts,
+        })
+    }
+
+    async fn new_draft(&self, kind: ConfigKind, template_id: Option<Uuid>) -> Result<VmDraft, AppError> {
+        let template_id = template_id.unwrap_or(BLANK_TEMPLATE);
+        let template = self
+            .repo
+            .config_record(ConfigKind::Template, template_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Template"))?;
+        let mut config = template.config.clone();
+        if kind == ConfigKind::Pool {
+            // A pool's VMs are stateless.
+            config.stateless = true;
+        }
+        let mut draft = VmDraft::new(kind, config);
+        let default_cluster = self.repo.list_clusters().await?.into_iter().next().map(|c| c.id);
+        draft.cluster_id = template.cluster_id.or(default_cluster);
+        if kind != ConfigKind::Template {
+            draft.template_id = Some(template_id);
+            draft.applied_template = Some(template_id);
+        }
+        Ok(draft)
+    }
+
+    async fn load_draft(&self, kind: ConfigKind, id: Uuid) -> Result<DraftEnvelope, AppError> {
+        let rec = self
+            .repo
+            .config_record(kind, id)
+            .await?
+            .ok_or_else(|| AppError::not_found(kind.noun()))?;
+        if kind == ConfigKind::Template && id == BLANK_TEMPLATE {
+            return Err(AppError::validation(
+                "name",
+                "The Blank template is built in and cannot be edited.",
+            ));
+        }
+        let running = rec.running();
+        let pending_next_run = match &rec.next_run {
+            Some(next) => split_running_edit(&rec.config, next).pending,
+            None => Vec::new(),
+        };
+        // A running VM is edited from its pending configuration, so earlier pending edits stay.
+        let config = rec.next_run.clone().unwrap_or_else(|| rec.config.clone());
+        let mut draft = VmDraft::new(kind, config);
+        draft.id = Some(rec.id);
+        draft.version = Some(rec.version);
+        draft.name = rec.name.clone();
+        draft.description = rec.description.clone();
+        draft.cluster_id = rec.cluster_id;
+        draft.template_id = rec.template_id;
+        draft.instance_type_id = rec.instance_type_id;
+        draft.pool_size = rec.size.max(0) as u32;
+        draft.prestarted = rec.prestarted.max(0) as u32;
+        Ok(DraftEnvelope {
+            draft,
+            running,
+            pending_next_run,
+        })
+    }
+
+    async fn preview(&self, draft: &VmDraft) -> Result<Preview, AppError> {
+        let ctx = self
+            .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
+            .await?;
+        let (draft, blocked) = self.settle(draft, &ctx).await?;
+        let mut errors = draft.validate_identity();
+        errors.extend(blocked);
+        errors.extend(self.reference_errors(&draft).await?);
+        errors.extend(validate_config(&draft.config, &ctx));
+        let mut pending_restart = Vec::new();
+        if let Some(id) = draft.id.filter(|_| draft.kind == ConfigKind::Vm) {
+            if let Some(rec) = self.repo.config_record(ConfigKind::Vm, id).await? {
+                if rec.running() {
+                    pending_restart = split_running_edit(&rec.config, &draft.config).pending;
+                }
+            }
+        }
+        let recommendations = if errors.is_empty() {
+            recommendations(&draft.config, &ctx)
+        } else {
+            Vec::new()
+        };
+        Ok(Preview {
+            errors,
+            recommendations,
+            pending_restart,
+        })
+    }
+
+    async fn save(&self, user: &CurrentUser, draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome, AppError> {
+        self.save_with(
+            user,
+            draft,
+            SaveOptions {
+                save_anyway,
+                defer_to_next_run: false,
+            },
+        )
+        .await
+    }
+
+    async fn vm_details(&self, id: Uuid) -> Result<vireo_app::models::VmDetails, AppError> {
         let rec = self
             .repo
             .config_record(ConfigKind::Vm, id)

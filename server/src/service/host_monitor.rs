@@ -1,6 +1,6 @@
 //! The background loop that keeps hosts' and VMs' statuses true to libvirt (`reconcile.rs`).
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use std::time::Duration;
 
 /// Often enough that an HA VM is back within seconds of a crash; one cheap `list domains` call per

@@ -3,7 +3,7 @@
 //! (`GET /api/stream`) that says which tables changed. Bursts are coalesced so a seed of 10,000
 //! rows is a handful of messages, not 10,000.
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -145,7 +145,7 @@ pub async fn stream(
     };
     let Some(ticket) = gate.open(&key) else {
         tracing::warn!(key, "live-update stream refused: too many open");
-        return crate::web_guard::app_error_response(
+        return crate::web::guard::app_error_response(
             StatusCode::TOO_MANY_REQUESTS,
             &AppError::Busy {
                 message: "Too many live-update streams are open; close some Vireo tabs.".into(),

@@ -4,12 +4,15 @@
 //! password. The command line (`vireo-server user …`) uses the `command_line_*` entries: the same
 //! checks and events, done as Vireo itself (`Actor::vireo()`), for recovery without the UI.
 
-use crate::auth::{hash_password, plausible_username, retry_after_secs, MAX_USERNAME_CHARS};
-use crate::repository::{clip, NewEvent, UserChange};
+use crate::repository::{clip, UserChange};
+use crate::service::audit::{Object, Outcome};
+use crate::service::passwords::hash_password;
 use crate::service::VireoService;
+use crate::web::auth::{plausible_username, retry_after_secs, MAX_USERNAME_CHARS};
 use std::time::Instant;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
+use vireo_app::backend::UserBackend;
 use vireo_app::domain::search::parse_search;
 use vireo_app::error::{AppError, FieldError};
 use vireo_app::models::{
@@ -93,19 +96,13 @@ impl VireoService {
             Ok(value) => (true, done(value)),
             Err(e) => (false, format!("{action} for {name} refused: {e}")),
         };
-        self.repo
-            .record_event(NewEvent {
-                user: actor.user(),
-                username: None,
-                severity: if success { "info" } else { "warning" },
-                action,
-                object_kind: "user",
-                object_id: target.0,
-                object_name: Some(&name),
-                success,
-                message,
-            })
-            .await;
+        self.audit(
+            actor.user(),
+            action,
+            Object::new("user", target.0, &name),
+            Outcome::or_refused(success, message),
+        )
+        .await;
         result
     }
 
@@ -122,21 +119,6 @@ impl VireoService {
             Ok(Some(u)) => u.username,
             _ => id.to_string(),
         }
-    }
-
-    pub async fn user_grid_impl(&self, user: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError> {
-        self.authorize(user, Permission::ManageUsers, "user.list", "user", None, "users")
-            .await?;
-        let search = parse_search(&q.search, USER_FIELDS).map_err(|e| AppError::Validation { errors: vec![e] })?;
-        self.repo.user_grid(q, &search).await
-    }
-
-    pub async fn add_user_impl(&self, user: &CurrentUser, request: NewUserRequest) -> Result<UserView, AppError> {
-        let name = clip(request.username.trim(), MAX_USERNAME_CHARS).to_string();
-        let actor = self
-            .authorize(user, Permission::ManageUsers, "user.create", "user", None, &name)
-            .await?;
-        self.add_user_as(&actor, request).await
     }
 
     async fn add_user_as(&self, actor: &Actor, request: NewUserRequest) -> Result<UserView, AppError> {
@@ -174,7 +156,104 @@ impl VireoService {
         .await
     }
 
-    pub async fn set_user_role_impl(&self, user: &CurrentUser, id: Uuid, role: String) -> Result<UserView, AppError> {
+    async fn set_disabled_as(&self, actor: &Actor, id: Uuid, name: &str, disabled: bool) -> Result<UserView, AppError> {
+        let action = if disabled { "user.disable" } else { "user.enable" };
+        let result = async {
+            self.repo.change_user(actor, id, UserChange::Disabled(disabled)).await?;
+            self.view(id).await
+        }
+        .await;
+        self.audited(actor, action, (Some(id), name), result, |u| {
+            if u.disabled {
+                format!("{} disabled; their sessions and API tokens ended.", u.username)
+            } else {
+                format!("{} enabled.", u.username)
+            }
+        })
+        .await
+    }
+
+    async fn set_password_as(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        name: &str,
+        password: NewPassword,
+    ) -> Result<UserView, AppError> {
+        let result = async {
+            check(password_errors(&password))?;
+            let hash = hash(password.password).await?;
+            self.repo.change_user(actor, id, UserChange::Password(&hash)).await?;
+            self.view(id).await
+        }
+        .await;
+        self.audited(actor, "user.password", (Some(id), name), result, |u| {
+            format!("Password of {} reset; their sessions and API tokens ended.", u.username)
+        })
+        .await
+    }
+
+    // --- the command line (`vireo-server user …`): recovery without the UI, as Vireo itself.
+
+    /// `vireo-server user add NAME --role ROLE`.
+    pub async fn command_line_add_user(
+        &self,
+        username: &str,
+        role: &str,
+        password: String,
+    ) -> Result<UserView, AppError> {
+        let request = NewUserRequest {
+            username: username.into(),
+            role: role.into(),
+            confirm: password.clone(),
+            password,
+        };
+        self.add_user_as(&Actor::vireo(), request).await
+    }
+
+    /// `vireo-server user passwd NAME`: ends the user's sessions and tokens.
+    pub async fn command_line_set_password(&self, username: &str, password: String) -> Result<UserView, AppError> {
+        let id = self.command_line_user(username).await?;
+        let password = NewPassword {
+            confirm: password.clone(),
+            password,
+        };
+        self.set_password_as(&Actor::vireo(), id, username, password).await
+    }
+
+    /// `vireo-server user disable NAME` (the last enabled admin stays enabled here too).
+    pub async fn command_line_disable_user(&self, username: &str) -> Result<UserView, AppError> {
+        let id = self.command_line_user(username).await?;
+        self.set_disabled_as(&Actor::vireo(), id, username, true).await
+    }
+
+    async fn command_line_user(&self, username: &str) -> Result<Uuid, AppError> {
+        self.repo
+            .user_by_name(username)
+            .await?
+            .map(|u| u.id)
+            .ok_or_else(|| AppError::not_found(format!("User '{}'", clip(username, MAX_USERNAME_CHARS))))
+    }
+}
+
+#[async_trait::async_trait]
+impl UserBackend for VireoService {
+    async fn user_grid(&self, user: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError> {
+        self.authorize(user, Permission::ManageUsers, "user.list", "user", None, "users")
+            .await?;
+        let search = parse_search(&q.search, USER_FIELDS).map_err(|e| AppError::Validation { errors: vec![e] })?;
+        self.repo.user_grid(q, &search).await
+    }
+
+    async fn add_user(&self, user: &CurrentUser, request: NewUserRequest) -> Result<UserView, AppError> {
+        let name = clip(request.username.trim(), MAX_USERNAME_CHARS).to_string();
+        let actor = self
+            .authorize(user, Permission::ManageUsers, "user.create", "user", None, &name)
+            .await?;
+        self.add_user_as(&actor, request).await
+    }
+
+    async fn set_user_role(&self, user: &CurrentUser, id: Uuid, role: String) -> Result<UserView, AppError> {
         let name = self.target_name(id).await;
         let actor = self
             .authorize(user, Permission::ManageUsers, "user.role", "user", Some(id), &name)
@@ -194,12 +273,7 @@ impl VireoService {
         .await
     }
 
-    pub async fn set_user_disabled_impl(
-        &self,
-        user: &CurrentUser,
-        id: Uuid,
-        disabled: bool,
-    ) -> Result<UserView, AppError> {
+    async fn set_user_disabled(&self, user: &CurrentUser, id: Uuid, disabled: bool) -> Result<UserView, AppError> {
         let action = if disabled { "user.disable" } else { "user.enable" };
         let name = self.target_name(id).await;
         let actor = self
@@ -214,24 +288,7 @@ impl VireoService {
         self.set_disabled_as(&actor, id, &name, disabled).await
     }
 
-    async fn set_disabled_as(&self, actor: &Actor, id: Uuid, name: &str, disabled: bool) -> Result<UserView, AppError> {
-        let action = if disabled { "user.disable" } else { "user.enable" };
-        let result = async {
-            self.repo.change_user(actor, id, UserChange::Disabled(disabled)).await?;
-            self.view(id).await
-        }
-        .await;
-        self.audited(actor, action, (Some(id), name), result, |u| {
-            if u.disabled {
-                format!("{} disabled; their sessions and API tokens ended.", u.username)
-            } else {
-                format!("{} enabled.", u.username)
-            }
-        })
-        .await
-    }
-
-    pub async fn reset_user_password_impl(
+    async fn reset_user_password(
         &self,
         user: &CurrentUser,
         id: Uuid,
@@ -255,27 +312,7 @@ impl VireoService {
         self.set_password_as(&actor, id, &name, password).await
     }
 
-    async fn set_password_as(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        name: &str,
-        password: NewPassword,
-    ) -> Result<UserView, AppError> {
-        let result = async {
-            check(password_errors(&password))?;
-            let hash = hash(password.password).await?;
-            self.repo.change_user(actor, id, UserChange::Password(&hash)).await?;
-            self.view(id).await
-        }
-        .await;
-        self.audited(actor, "user.password", (Some(id), name), result, |u| {
-            format!("Password of {} reset; their sessions and API tokens ended.", u.username)
-        })
-        .await
-    }
-
-    pub async fn change_own_password_impl(
+    async fn change_own_password(
         &self,
         user: &CurrentUser,
         current: String,
@@ -337,48 +374,6 @@ impl VireoService {
             },
         )
         .await
-    }
-
-    // --- the command line (`vireo-server user …`): recovery without the UI, as Vireo itself.
-
-    /// `vireo-server user add NAME --role ROLE`.
-    pub async fn command_line_add_user(
-        &self,
-        username: &str,
-        role: &str,
-        password: String,
-    ) -> Result<UserView, AppError> {
-        let request = NewUserRequest {
-            username: username.into(),
-            role: role.into(),
-            confirm: password.clone(),
-            password,
-        };
-        self.add_user_as(&Actor::vireo(), request).await
-    }
-
-    /// `vireo-server user passwd NAME`: ends the user's sessions and tokens.
-    pub async fn command_line_set_password(&self, username: &str, password: String) -> Result<UserView, AppError> {
-        let id = self.command_line_user(username).await?;
-        let password = NewPassword {
-            confirm: password.clone(),
-            password,
-        };
-        self.set_password_as(&Actor::vireo(), id, username, password).await
-    }
-
-    /// `vireo-server user disable NAME` (the last enabled admin stays enabled here too).
-    pub async fn command_line_disable_user(&self, username: &str) -> Result<UserView, AppError> {
-        let id = self.command_line_user(username).await?;
-        self.set_disabled_as(&Actor::vireo(), id, username, true).await
-    }
-
-    async fn command_line_user(&self, username: &str) -> Result<Uuid, AppError> {
-        self.repo
-            .user_by_name(username)
-            .await?
-            .map(|u| u.id)
-            .ok_or_else(|| AppError::not_found(format!("User '{}'", clip(username, MAX_USERNAME_CHARS))))
     }
 }
 

@@ -2,7 +2,7 @@
 //! fixed toy topology (2 cells × 8 CPUs, i686, no free huge pages), so a test-driver host takes a
 //! realistic one from here and the UI labels it "simulated topology".
 
-use crate::capabilities::{self, CapabilitiesError};
+use vireo_app::domain::capabilities::{self, CapabilitiesError};
 use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::models::TopologyFile;
 
@@ -17,12 +17,12 @@ pub const SHIPPED: &[ShippedTopology] = &[
     ShippedTopology {
         id: "hp-2s8c2t",
         label: "High-performance host: 2 sockets × 8 cores × 2 threads, 2 NUMA cells, 2 MiB + 1 GiB pages",
-        xml: include_str!("../topologies/hp-2s8c2t.xml"),
+        xml: include_str!("../../topologies/hp-2s8c2t.xml"),
     },
     ShippedTopology {
         id: "small-1s4c",
         label: "Small host: 1 socket × 4 cores, no SMT, 1 NUMA cell, 2 MiB pages only",
-        xml: include_str!("../topologies/small-1s4c.xml"),
+        xml: include_str!("../../topologies/small-1s4c.xml"),
     },
 ];
 

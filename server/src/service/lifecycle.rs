@@ -3,80 +3,18 @@
 //! the database and reports libvirt's own message; every attempt writes an event. One operation
 //! per VM at a time: a second caller gets "operation in progress".
 
-use crate::repository::{ConfigRecord, NewEvent};
+use crate::repository::ConfigRecord;
+use crate::service::audit::{Object, Outcome};
 use crate::service::VireoService;
-use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::Duration;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
+use vireo_app::backend::{ConfigBackend, LifecycleBackend};
 use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::validation::validate_config;
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, HostStatus, HostView, VmAction};
-
-/// Per-VM bookkeeping shared by the lifecycle calls and the reconciler.
-pub struct Operations {
-    in_progress: Mutex<HashSet<Uuid>>,
-    /// VMs Vireo itself is stopping: their going down is not a crash for HA.
-    expected_down: Mutex<HashSet<Uuid>>,
-    pub shutdown_timeout: Duration,
-}
-
-impl Operations {
-    pub fn new(shutdown_timeout: Duration) -> Self {
-        Self {
-            in_progress: Mutex::default(),
-            expected_down: Mutex::default(),
-            shutdown_timeout,
-        }
-    }
-
-    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-        m.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn busy(&self, id: Uuid) -> bool {
-        Self::lock(&self.in_progress).contains(&id)
-    }
-
-    pub fn expect_down(&self, id: Uuid, yes: bool) {
-        let mut set = Self::lock(&self.expected_down);
-        if yes {
-            set.insert(id);
-        } else {
-            set.remove(&id);
-        }
-    }
-
-    pub fn is_expected_down(&self, id: Uuid) -> bool {
-        Self::lock(&self.expected_down).contains(&id)
-    }
-}
-
-/// Held while an operation runs on a VM; dropping it frees the VM.
-pub struct OpGuard<'a> {
-    ops: &'a Operations,
-    id: Uuid,
-}
-
-impl Drop for OpGuard<'_> {
-    fn drop(&mut self) {
-        Operations::lock(&self.ops.in_progress).remove(&self.id);
-    }
-}
-
-impl Operations {
-    pub fn begin(&self, id: Uuid, name: &str) -> Result<OpGuard<'_>, AppError> {
-        if !Operations::lock(&self.in_progress).insert(id) {
-            return Err(AppError::Busy {
-                message: format!("Another operation on VM {name} is in progress; try again when it has finished."),
-            });
-        }
-        Ok(OpGuard { ops: self, id })
-    }
-}
 
 /// The libvirt error that nested-KVM hosts give for host-passthrough guests, and the feature whose
 /// removal fixes it (seen on this project's CI machines).
@@ -91,19 +29,13 @@ impl VireoService {
     }
 
     pub(crate) async fn vm_event(&self, actor: &Actor, vm: &ConfigRecord, action: &str, ok: bool, message: String) {
-        self.repo
-            .record_event(NewEvent {
-                user: actor.user(),
-                username: None,
-                severity: if ok { "info" } else { "error" },
-                action,
-                object_kind: "vm",
-                object_id: Some(vm.id),
-                object_name: Some(&vm.name),
-                success: ok,
-                message,
-            })
-            .await;
+        self.audit(
+            actor.user(),
+            action,
+            Object::new("vm", Some(vm.id), &vm.name),
+            Outcome::or_failed(ok, message),
+        )
+        .await;
     }
 
     /// The host a VM runs on when started: its pinned host, else the up host of its cluster with
@@ -135,52 +67,6 @@ impl VireoService {
             )));
         }
         Ok(host)
-    }
-
-    /// The exact domain XML the VM gets at its next start (its pending configuration if any), on
-    /// the host it would start on.
-    pub async fn domain_xml_impl(&self, id: Uuid) -> Result<String, AppError> {
-        let vm = self.vm_record(id).await?;
-        let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
-        let (arch, domain_type, quirks) = match self.host_for(&vm, &config).await {
-            Ok(host) => {
-                let domain_type = self
-                    .hypervisor
-                    .domain_type(&host.uri)
-                    .await
-                    .unwrap_or_else(|_| "kvm".into());
-                (
-                    host.topology.arch.clone(),
-                    domain_type,
-                    self.repo.host_cpu_quirks(host.id).await?,
-                )
-            }
-            Err(_) => ("x86_64".to_string(), "kvm".to_string(), Vec::new()),
-        };
-        Ok(domain_xml(&DomainSpec {
-            uuid: vm.id,
-            name: &vm.name,
-            description: &vm.description,
-            config: &config,
-            domain_type: &domain_type,
-            arch: &arch,
-            disabled_cpu_features: &quirks,
-        }))
-    }
-
-    pub async fn vm_action_impl(&self, user: &CurrentUser, id: Uuid, action: VmAction) -> Result<(), AppError> {
-        let vm = self.vm_record(id).await?;
-        let actor = self
-            .authorize(
-                user,
-                Permission::ManageVms,
-                &format!("vm.{}", action.as_str()),
-                "vm",
-                Some(vm.id),
-                &vm.name,
-            )
-            .await?;
-        self.vm_action_checked(&actor, vm, action).await
     }
 
     /// Runs a lifecycle action for a checked actor (`Actor::vireo()` for high-availability restarts).
@@ -229,9 +115,7 @@ impl VireoService {
         // The pending next-run configuration becomes the one it runs with.
         let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
         let host = self.host_for(vm, &config).await?;
-        let ctx = self
-            .rule_context_impl(vm.cluster_id, &config.os_type, Some(vm.id))
-            .await?;
+        let ctx = self.rule_context(vm.cluster_id, &config.os_type, Some(vm.id)).await?;
         let errors = validate_config(&config, &ctx);
         if !errors.is_empty() {
             return Err(AppError::Validation { errors });
@@ -358,15 +242,6 @@ impl VireoService {
         Ok(format!("VM {} restarted.", vm.name))
     }
 
-    /// Removes the VM: a running one only with `force` (the UI asks first), which powers it off.
-    pub async fn remove_vm_impl(&self, user: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError> {
-        let vm = self.vm_record(id).await?;
-        let actor = self
-            .authorize(user, Permission::ManageVms, "vm.remove", "vm", Some(vm.id), &vm.name)
-            .await?;
-        self.remove_vm_checked(&actor, id, force).await
-    }
-
     pub(crate) async fn remove_vm_checked(&self, actor: &Actor, id: Uuid, force: bool) -> Result<(), AppError> {
         let vm = self.vm_record(id).await?;
         let _guard = self.ops.begin(id, &vm.name)?;
@@ -408,5 +283,63 @@ impl VireoService {
             }
         }
         result
+    }
+}
+
+#[async_trait::async_trait]
+impl LifecycleBackend for VireoService {
+    async fn vm_action(&self, user: &CurrentUser, id: Uuid, action: VmAction) -> Result<(), AppError> {
+        let vm = self.vm_record(id).await?;
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageVms,
+                &format!("vm.{}", action.as_str()),
+                "vm",
+                Some(vm.id),
+                &vm.name,
+            )
+            .await?;
+        self.vm_action_checked(&actor, vm, action).await
+    }
+
+    /// Removes the VM: a running one only with `force` (the UI asks first), which powers it off.
+    async fn remove_vm(&self, user: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError> {
+        let vm = self.vm_record(id).await?;
+        let actor = self
+            .authorize(user, Permission::ManageVms, "vm.remove", "vm", Some(vm.id), &vm.name)
+            .await?;
+        self.remove_vm_checked(&actor, id, force).await
+    }
+
+    /// The exact domain XML the VM gets at its next start (its pending configuration if any), on
+    /// the host it would start on.
+    async fn domain_xml(&self, id: Uuid) -> Result<String, AppError> {
+        let vm = self.vm_record(id).await?;
+        let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
+        let (arch, domain_type, quirks) = match self.host_for(&vm, &config).await {
+            Ok(host) => {
+                let domain_type = self
+                    .hypervisor
+                    .domain_type(&host.uri)
+                    .await
+                    .unwrap_or_else(|_| "kvm".into());
+                (
+                    host.topology.arch.clone(),
+                    domain_type,
+                    self.repo.host_cpu_quirks(host.id).await?,
+                )
+            }
+            Err(_) => ("x86_64".to_string(), "kvm".to_string(), Vec::new()),
+        };
+        Ok(domain_xml(&DomainSpec {
+            uuid: vm.id,
+            name: &vm.name,
+            description: &vm.description,
+            config: &config,
+            domain_type: &domain_type,
+            arch: &arch,
+            disabled_cpu_features: &quirks,
+        }))
     }
 }

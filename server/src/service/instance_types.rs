@@ -1,7 +1,7 @@
 //! Instance types: create, edit, remove (from the REST API; the dialogs only choose them). VMs made
 //! with a removed instance type keep their settings.
 
-use crate::repository::NewEvent;
+use crate::service::audit::{Object, Outcome};
 use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
@@ -31,23 +31,17 @@ impl VireoService {
                 ),
             ),
         };
-        self.repo
-            .record_event(NewEvent {
-                user: actor.user(),
-                username: None,
-                severity: if success { "info" } else { "warning" },
-                action,
-                object_kind: "instance_type",
-                object_id: id,
-                object_name: Some(name),
-                success,
-                message,
-            })
-            .await;
+        self.audit(
+            actor.user(),
+            action,
+            Object::new("instance_type", id, name),
+            Outcome::or_refused(success, message),
+        )
+        .await;
     }
 
     /// Creates (`id` None) or replaces an instance type.
-    pub async fn save_instance_type_impl(
+    pub async fn save_instance_type(
         &self,
         user: &CurrentUser,
         id: Option<Uuid>,
@@ -101,7 +95,7 @@ impl VireoService {
         result
     }
 
-    pub async fn remove_instance_type_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_instance_type(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let it = self
             .repo
             .instance_type(id)

@@ -3,15 +3,16 @@
 //! worker — on tokio's blocking pool with a deadline, so a hung host never stalls the runtime and a
 //! dead one only fails its own calls.
 
-use crate::capabilities;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
+use vireo_app::domain::capabilities;
 use vireo_app::domain::host_topology::HostTopology;
 use virt::connect::Connect;
 
 mod domain_events;
+pub mod topology_files;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HypervisorError {

@@ -1,8 +1,8 @@
-use crate::auth::LoginThrottle;
 use crate::config::TrustedProxies;
 use crate::hypervisor::Hypervisor;
 use crate::repository::Repository;
 use crate::service::VireoService;
+use crate::web::login_throttle::LoginThrottle;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;

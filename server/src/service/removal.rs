@@ -1,8 +1,8 @@
 //! Removing clusters, hosts, templates and pools. Nothing still in use is removed: the refusal names
 //! what uses it. A pool takes its VMs with it (all must be down). Every attempt is audited.
 
-use crate::config_service::BLANK_TEMPLATE;
-use crate::repository::NewEvent;
+use crate::service::audit::{Object, Outcome};
+use crate::service::configs::BLANK_TEMPLATE;
 use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
@@ -16,22 +16,16 @@ impl VireoService {
             Ok(()) => (true, format!("{} {name} removed.", capitalized(kind))),
             Err(e) => (false, format!("Removing {kind} {name} failed: {e}")),
         };
-        self.repo
-            .record_event(NewEvent {
-                user: actor.user(),
-                username: None,
-                severity: if success { "info" } else { "warning" },
-                action: &format!("{}.remove", kind.replace(' ', "_")),
-                object_kind: kind,
-                object_id: Some(id),
-                object_name: Some(name),
-                success,
-                message,
-            })
-            .await;
+        self.audit(
+            actor.user(),
+            &format!("{}.remove", kind.replace(' ', "_")),
+            Object::new(kind, Some(id), name),
+            Outcome::or_refused(success, message),
+        )
+        .await;
     }
 
-    pub async fn remove_cluster_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_cluster(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let cluster = self
             .repo
             .cluster(id)
@@ -63,7 +57,7 @@ impl VireoService {
         result
     }
 
-    pub async fn remove_host_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_host(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let host = self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))?;
         let actor = &self
             .authorize(
@@ -91,7 +85,7 @@ impl VireoService {
         result
     }
 
-    pub async fn remove_template_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_template(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let template = self
             .repo
             .config_record(ConfigKind::Template, id)
@@ -129,7 +123,7 @@ impl VireoService {
     }
 
     /// Removes the pool and its VMs; refused while any of them runs.
-    pub async fn remove_pool_impl(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    pub async fn remove_pool(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let pool = self
             .repo
             .config_record(ConfigKind::Pool, id)

@@ -1,11 +1,12 @@
 //! First run: the `admin` user, the "Default" cluster and a default host. Each step only happens
 //! when its table is empty, so restarts change nothing.
 
-use crate::auth::{hash_password, random_password};
 use crate::config::Config;
-use crate::repository::{NewEvent, NewHost};
+use crate::hypervisor::topology_files;
+use crate::repository::NewHost;
+use crate::service::audit::{Object, Outcome};
+use crate::service::passwords::{hash_password, random_password};
 use crate::service::VireoService;
-use crate::topology_files;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use vireo_app::authz::Actor;
@@ -127,17 +128,11 @@ fn write_secret(dir: &std::path::Path, path: &std::path::Path, secret: &str) -> 
 
 async fn system_event(service: &VireoService, action: &str, kind: &str, name: &str, message: &str) {
     service
-        .repo
-        .record_event(NewEvent {
-            user: None,
-            username: None,
-            severity: "info",
+        .audit(
+            None,
             action,
-            object_kind: kind,
-            object_id: None,
-            object_name: Some(name),
-            success: true,
-            message: message.to_string(),
-        })
+            Object::new(kind, None, name),
+            Outcome::Done(message.to_string()),
+        )
         .await;
 }

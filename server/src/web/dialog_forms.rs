@@ -3,11 +3,11 @@
 //! or the recommendations review (the page renders both). The hydrated dialog calls the `save` and
 //! `apply_host_action` server functions instead; both paths end in the same service.
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use vireo_app::backend::Backend;
+use vireo_app::backend::{ConfigBackend, HostBackend};
 use vireo_app::domain::draft::{from_pairs, to_pairs, VmDraft};
 use vireo_app::domain::recommendations::{recommendations_for, RecommendationId};
 use vireo_app::domain::validation::validate;

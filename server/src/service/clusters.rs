@@ -1,9 +1,11 @@
 //! New/Edit Cluster: name, compatibility version, CPU architecture, and the Optimization tab (KSM,
 //! memory ballooning) — R4 can be met here for every VM of the cluster.
 
-use crate::repository::{ClusterFields, NewEvent};
+use crate::repository::ClusterFields;
+use crate::service::audit::{Object, Outcome};
 use crate::service::VireoService;
 use vireo_app::authz::{Actor, Permission};
+use vireo_app::backend::ClusterBackend;
 use vireo_app::domain::naming::name_error;
 use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::error::{AppError, FieldError};
@@ -12,43 +14,6 @@ use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
 const ARCHES: [&str; 3] = ["x86_64", "aarch64", "ppc64le"];
 
 impl VireoService {
-    pub async fn save_cluster_impl(&self, user: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError> {
-        let action = if draft.id.is_some() {
-            "cluster.update"
-        } else {
-            "cluster.create"
-        };
-        let actor = self
-            .authorize(
-                user,
-                Permission::ManageInfrastructure,
-                action,
-                "cluster",
-                draft.id,
-                &draft.name,
-            )
-            .await?;
-        let result = self.save_cluster_checked(&actor, &draft).await;
-        let (success, message) = match &result {
-            Ok(_) => (true, format!("Cluster {} saved.", draft.name)),
-            Err(e) => (false, format!("Saving cluster {} failed: {e}", draft.name)),
-        };
-        self.repo
-            .record_event(NewEvent {
-                user: actor.user(),
-                username: None,
-                severity: if success { "info" } else { "warning" },
-                action,
-                object_kind: "cluster",
-                object_id: result.as_ref().ok().map(|c| c.id).or(draft.id),
-                object_name: Some(&draft.name),
-                success,
-                message,
-            })
-            .await;
-        result
-    }
-
     async fn save_cluster_checked(&self, actor: &Actor, draft: &ClusterDraft) -> Result<ClusterView, AppError> {
         let mut errors: Vec<FieldError> = name_error("name", "cluster", &draft.name).into_iter().collect();
         let version = CompatVersion::parse(&draft.compat_version);
@@ -107,5 +72,43 @@ impl VireoService {
             .cluster(id)
             .await?
             .ok_or_else(|| AppError::not_found("Cluster"))
+    }
+}
+
+#[async_trait::async_trait]
+impl ClusterBackend for VireoService {
+    async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError> {
+        self.repo.list_clusters().await
+    }
+
+    async fn save_cluster(&self, user: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError> {
+        let action = if draft.id.is_some() {
+            "cluster.update"
+        } else {
+            "cluster.create"
+        };
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                action,
+                "cluster",
+                draft.id,
+                &draft.name,
+            )
+            .await?;
+        let result = self.save_cluster_checked(&actor, &draft).await;
+        let (success, message) = match &result {
+            Ok(_) => (true, format!("Cluster {} saved.", draft.name)),
+            Err(e) => (false, format!("Saving cluster {} failed: {e}", draft.name)),
+        };
+        self.audit(
+            actor.user(),
+            action,
+            Object::new("cluster", result.as_ref().ok().map(|c| c.id).or(draft.id), &draft.name),
+            Outcome::or_refused(success, message),
+        )
+        .await;
+        result
     }
 }

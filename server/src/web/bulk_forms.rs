@@ -2,12 +2,12 @@
 //! checked VM (or the selected one), asking first for Power Off and Remove, and sends the browser
 //! back to the same grid view with a summary.
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use uuid::Uuid;
-use vireo_app::backend::Backend;
+use vireo_app::backend::LifecycleBackend;
 use vireo_app::models::{CurrentUser, VmAction};
 
 fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {

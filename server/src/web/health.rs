@@ -1,7 +1,7 @@
 //! `GET /healthz`: 200 when the database answers and libvirt answers for the hosts (or there are
 //! none yet), 503 otherwise; a small JSON body says which part failed.
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

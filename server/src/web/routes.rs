@@ -3,13 +3,13 @@
 //! the HTTP layer's defences (`web_guard`), with request tracing. Everything a request passes
 //! through is in the router this returns, so the integration tests run what production runs.
 
-use crate::auth;
 use crate::config::HttpLimits;
-use crate::dialog_forms;
-use crate::health;
-use crate::state::AppState;
-use crate::web_guard;
-use crate::{bulk_forms, live};
+use crate::web::auth;
+use crate::web::dialog_forms;
+use crate::web::guard;
+use crate::web::health;
+use crate::web::state::AppState;
+use crate::web::{bulk_forms, live};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use leptos::prelude::*;
@@ -37,7 +37,7 @@ pub fn build_router<S: SessionStore + Clone>(
         let backend = backend.clone();
         move || {
             provide_context(backend.clone());
-            web_guard::provide_csp_nonce();
+            guard::provide_csp_nonce();
         }
     };
     let streams = live::StreamGate::new(limits.streams_per_session, limits.streams_total);
@@ -82,5 +82,5 @@ pub fn build_router<S: SessionStore + Clone>(
     // `Router::layer` runs after routing, so the normalisation wraps the whole router, which then
     // is wrapped in the defences.
     let app = tower::util::MapRequestLayer::new(crate::ovirt::collapse_slashes::<axum::body::Body>).layer(app);
-    web_guard::protect(app, limits)
+    guard::protect(app, limits)
 }

@@ -5,7 +5,8 @@
 //! again on its host at once, with an event.
 
 use crate::hypervisor::{DomainState, HypervisorError};
-use crate::repository::{NewEvent, VmRuntime};
+use crate::repository::VmRuntime;
+use crate::service::audit::{Object, Outcome};
 use crate::service::VireoService;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::host_address::HostAddress;
@@ -39,19 +40,13 @@ impl VireoService {
     }
 
     async fn system_event(&self, kind: &str, id: uuid::Uuid, name: &str, action: &str, ok: bool, message: String) {
-        self.repo
-            .record_event(NewEvent {
-                user: None,
-                username: None,
-                severity: if ok { "info" } else { "error" },
-                action,
-                object_kind: kind,
-                object_id: Some(id),
-                object_name: Some(name),
-                success: ok,
-                message,
-            })
-            .await;
+        self.audit(
+            None,
+            action,
+            Object::new(kind, Some(id), name),
+            Outcome::or_failed(ok, message),
+        )
+        .await;
     }
 
     pub async fn reconcile_host(&self, host: &HostView) {

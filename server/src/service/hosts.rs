@@ -1,43 +1,151 @@
-//! Host-level settings the High Performance recommendations lean on: KSM (node memory parameter
+//! Hosts: adding one (the address validated, the topology read through libvirt or from the shipped
+//! file of a simulated host), and host-level settings the High Performance recommendations lean on: KSM (node memory parameter
 //! `shm_run`) and huge page pools (`virNodeAllocPages`). A test-driver host with a simulated
 //! topology has no such kernel knobs, so Vireo keeps these values itself and says so.
 
-use crate::repository::NewEvent;
+use crate::hypervisor::{topology_files, HypervisorError};
+use crate::repository::NewHost;
+use crate::service::audit::{Object, Outcome};
 use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
-use vireo_app::domain::host_topology::page_size_label;
+use vireo_app::backend::HostBackend;
+use vireo_app::domain::host_address::ValidHostAddress;
+use vireo_app::domain::host_topology::{page_size_label, HostTopology};
+use vireo_app::domain::naming::name_error;
 use vireo_app::domain::recommendations::HostAction;
-use vireo_app::error::AppError;
-use vireo_app::models::{CurrentUser, HostView};
+use vireo_app::error::{AppError, FieldError};
+use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView, TopologyFile};
 
 impl VireoService {
+    /// Reads a host's topology: from libvirt for real hosts, from the shipped file for test-driver
+    /// hosts (after checking the test driver itself answers).
+    pub async fn read_topology(&self, uri: &str, simulated: Option<&str>) -> Result<HostTopology, HypervisorError> {
+        let probe = self.hypervisor.probe(uri).await?;
+        match simulated {
+            Some(id) => match topology_files::load(id) {
+                Some(Ok(t)) => Ok(t),
+                Some(Err(e)) => Err(HypervisorError::Capabilities(e.to_string())),
+                None => Err(HypervisorError::Capabilities(format!("no shipped topology '{id}'"))),
+            },
+            None => Ok(probe.topology),
+        }
+    }
+
+    /// Validates everything about a new host before Vireo connects anywhere: the name, the address
+    /// fields (`host_address`: the only way a URI is made from user input), the cluster, and that
+    /// neither name nor (for real hosts) URI is taken. Simulated hosts share the test driver's URI.
+    async fn validate_new_host(&self, req: &AddHostRequest) -> Result<ValidHostAddress, AppError> {
+        let mut errors: Vec<FieldError> = name_error("name", "host", &req.name).into_iter().collect();
+        let valid = req
+            .address_fields()
+            .validate(&topology_files::ids())
+            .map_err(|e| errors.extend(e))
+            .ok();
+        if self.repo.cluster(req.cluster_id).await?.is_none() {
+            errors.push(FieldError::new("cluster_id", "That cluster does not exist."));
+        }
+        if let (true, Some(valid)) = (errors.is_empty(), &valid) {
+            let uri = valid.address.uri();
+            let unique_uri = (!valid.address.is_simulated()).then_some(uri.as_str());
+            match self.repo.host_name_or_uri_taken(&req.name, unique_uri).await? {
+                Some("name") => errors.push(FieldError::new(
+                    "name",
+                    format!("A host named '{}' already exists.", req.name),
+                )),
+                Some(_) => errors.push(FieldError::new("address", format!("Host {uri} is already added."))),
+                None => {}
+            }
+        }
+        match valid {
+            Some(valid) if errors.is_empty() => Ok(valid),
+            _ => Err(AppError::Validation { errors }),
+        }
+    }
+
     async fn host_or_404(&self, id: Uuid) -> Result<HostView, AppError> {
         self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))
     }
 
     async fn host_event(&self, actor: &Actor, host: &HostView, action: &str, success: bool, message: String) {
-        self.repo
-            .record_event(NewEvent {
-                user: actor.user(),
-                username: None,
-                severity: if success { "info" } else { "error" },
-                action,
-                object_kind: "host",
-                object_id: Some(host.id),
-                object_name: Some(&host.name),
-                success,
-                message,
-            })
-            .await;
+        self.audit(
+            actor.user(),
+            action,
+            Object::new("host", Some(host.id), &host.name),
+            Outcome::or_failed(success, message),
+        )
+        .await;
+    }
+}
+
+#[async_trait::async_trait]
+impl HostBackend for VireoService {
+    async fn list_hosts(&self) -> Result<Vec<HostView>, AppError> {
+        self.repo.list_hosts().await
     }
 
-    pub async fn set_host_ksm_impl(
-        &self,
-        user: &CurrentUser,
-        host_id: Uuid,
-        running: bool,
-    ) -> Result<HostView, AppError> {
+    async fn add_host(&self, user: &CurrentUser, req: AddHostRequest) -> Result<HostView, AppError> {
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                "host.add",
+                "host",
+                None,
+                &req.name,
+            )
+            .await?;
+        let user = actor.user();
+        let new_host = Object::new("host", None, &req.name);
+        let valid = match self.validate_new_host(&req).await {
+            Ok(v) => v,
+            Err(e) => {
+                // The messages are Vireo's own (they never quote the refused input beyond the name).
+                let message = format!("Adding host refused: {e}");
+                self.audit(user, "host.add", new_host, Outcome::Failed(message)).await;
+                return Err(e);
+            }
+        };
+        let uri = valid.address.uri();
+        let simulated = valid.simulated_topology;
+        let topology = match self.read_topology(&uri, simulated.as_deref()).await {
+            Ok(t) => t,
+            Err(e) => {
+                // `e` is a fixed text per failure kind for connection failures (`HypervisorError::
+                // Connect`); the URI is the one Vireo built from validated parts.
+                let message = format!("Could not connect to {uri}: {e}");
+                self.audit(user, "host.add", new_host, Outcome::Failed(message.clone()))
+                    .await;
+                return Err(AppError::host(message));
+            }
+        };
+        let id = self
+            .repo
+            .insert_host(
+                &actor,
+                NewHost {
+                    name: &req.name,
+                    cluster_id: req.cluster_id,
+                    uri: &uri,
+                    status: HostStatus::Up,
+                    simulated_topology: simulated.as_deref(),
+                    topology: &topology,
+                    ksm_running: None,
+                    last_error: None,
+                },
+            )
+            .await?;
+        let message = format!("Host {} added ({uri}).", req.name);
+        let added = Object::new("host", Some(id), &req.name);
+        self.audit(user, "host.add", added, Outcome::Done(message)).await;
+        self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))
+    }
+
+    fn topology_files(&self) -> Vec<TopologyFile> {
+        topology_files::list()
+    }
+
+    async fn set_host_ksm(&self, user: &CurrentUser, host_id: Uuid, running: bool) -> Result<HostView, AppError> {
         let host = self.host_or_404(host_id).await?;
         let actor = &self
             .authorize(
@@ -74,7 +182,7 @@ impl VireoService {
         self.host_or_404(host_id).await
     }
 
-    pub async fn apply_host_action_impl(&self, user: &CurrentUser, action: HostAction) -> Result<HostView, AppError> {
+    async fn apply_host_action(&self, user: &CurrentUser, action: HostAction) -> Result<HostView, AppError> {
         let HostAction::AllocateHugePages {
             host_id,
             size_kib,

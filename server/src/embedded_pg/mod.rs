@@ -3,6 +3,8 @@
 //! `postgres`, listens only on a unix socket in a directory only its owner can enter, and dies with
 //! Vireo (the postmaster gets SIGTERM if Vireo's process goes away).
 
+pub mod supervisor;
+
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{chown, Gid, Pid, Uid, User};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

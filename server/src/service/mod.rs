@@ -1,0 +1,86 @@
+//! `VireoService`: the service behind the server functions, the form posts, the REST API and the
+//! command line. It validates, talks to libvirt through the `Hypervisor`, persists through the
+//! `Repository` and writes an audit event for every write, successful or not. Each area implements
+//! its `vireo_app::backend` trait in its own file: `hosts.rs` (`HostBackend`), `clusters.rs`,
+//! `configs.rs`, `lifecycle.rs`, `grids.rs`, `users.rs`.
+
+pub mod audit;
+pub mod bootstrap;
+pub mod clusters;
+pub mod configs;
+pub mod grids;
+pub mod host_monitor;
+pub mod hosts;
+pub mod instance_types;
+pub mod lifecycle;
+pub mod operations;
+pub mod passwords;
+pub mod reconcile;
+pub mod removal;
+pub mod seed;
+pub mod users;
+
+use crate::hypervisor::Hypervisor;
+use crate::repository::Repository;
+use crate::service::audit::{Object, Outcome};
+use crate::service::operations::Operations;
+use crate::web::login_throttle::LoginThrottle;
+use std::sync::Arc;
+use uuid::Uuid;
+use vireo_app::authz::{self, Actor, Permission};
+use vireo_app::error::AppError;
+use vireo_app::models::CurrentUser;
+
+pub struct VireoService {
+    pub repo: Repository,
+    pub hypervisor: Arc<dyn Hypervisor>,
+    pub ops: Operations,
+    /// The login throttle: also guards checking a current password (`users.rs`).
+    pub throttle: Arc<LoginThrottle>,
+}
+
+impl VireoService {
+    pub fn new(repo: Repository, hypervisor: Arc<dyn Hypervisor>, shutdown_timeout: std::time::Duration) -> Self {
+        Self {
+            repo,
+            hypervisor,
+            ops: Operations::new(shutdown_timeout),
+            throttle: Arc::new(LoginThrottle::default()),
+        }
+    }
+
+    /// Writes an audit event (`audit.rs`). `user` None: Vireo itself (first-run setup, the
+    /// reconciler, HA).
+    pub(crate) async fn audit(&self, user: Option<&CurrentUser>, action: &str, object: Object<'_>, outcome: Outcome) {
+        self.repo
+            .record_event(audit::event(user, action, object, outcome))
+            .await;
+    }
+
+    /// The role check every write of the service starts with (`vireo_app::authz`): whatever the entry
+    /// point — server function, form post, REST, command line — the same check, and a refusal is
+    /// audited like any other failed write.
+    pub async fn authorize(
+        &self,
+        user: &CurrentUser,
+        permission: Permission,
+        action: &str,
+        object_kind: &str,
+        object_id: Option<Uuid>,
+        object_name: &str,
+    ) -> Result<Actor, AppError> {
+        match authz::authorize(user, permission) {
+            Ok(actor) => Ok(actor),
+            Err(e) => {
+                let message = format!(
+                    "{} ({}) may not do {action}: refused.",
+                    user.username,
+                    user.role.as_str()
+                );
+                let object = Object::new(object_kind, object_id, object_name);
+                self.audit(Some(user), action, object, Outcome::Refused(message)).await;
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The HTTP side: the router, login and the auth gate, the no-JavaScript form handlers, server-sent
+//! events, `/healthz`, the defences around every route and the accept loop.
+
+pub mod auth;
+pub mod bulk_forms;
+pub mod dialog_forms;
+pub mod guard;
+pub mod health;
+pub mod http_server;
+pub mod live;
+pub mod login_throttle;
+pub mod routes;
+pub mod state;
