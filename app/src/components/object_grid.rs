@@ -3,7 +3,7 @@
 //! dialogs; everything else lives here (on top of `grid_controls`), so the grids cannot drift.
 //!
 //! ```ignore
-//! let grid = GridState::new("name", false, cluster_grid);
+//! let grid = GridState::new("name", false, true, cluster_grid);
 //! view! {
 //!     <ObjectGrid title="Clusters" path="/clusters" noun="clusters" grid row_id=|c: &ClusterView| c.id.to_string()
 //!         placeholder="Search…" hint="Words match names." empty="No clusters match."
@@ -99,22 +99,15 @@ pub struct RowCtx {
 }
 
 type Cell<T> = Arc<dyn Fn(&T, &RowCtx) -> AnyView + Send + Sync>;
+type Header<T> = Arc<dyn Fn(&[T]) -> AnyView + Send + Sync>;
 
-/// One column: its header, the sort key it sorts by (if any), and the `<td>` it draws for a row.
+/// One column: its header (a label, sortable by a key, or drawn from the page's rows) and the
+/// `<td>` it draws for a row.
 pub struct Column<T> {
     label: &'static str,
     sort: Option<&'static str>,
+    header: Option<Header<T>>,
     cell: Cell<T>,
-}
-
-impl<T> Clone for Column<T> {
-    fn clone(&self) -> Self {
-        Self {
-            label: self.label,
-            sort: self.sort,
-            cell: self.cell.clone(),
-        }
-    }
 }
 
 impl<T: 'static> Column<T> {
@@ -150,9 +143,43 @@ impl<T: 'static> Column<T> {
         Self {
             label,
             sort,
+            header: None,
             cell: Arc::new(move |r, ctx| cell(r, ctx).into_any()),
         }
     }
+
+    /// A column whose `<th>` is drawn from the page's rows (a "select all" box).
+    pub fn custom<H: IntoAny + 'static, V: IntoAny + 'static>(
+        header: impl Fn(&[T]) -> H + Send + Sync + 'static,
+        cell: impl Fn(&T, &RowCtx) -> V + Send + Sync + 'static,
+    ) -> Self {
+        let header: Header<T> = Arc::new(move |rows| header(rows).into_any());
+        Self {
+            header: Some(header),
+            ..Self::with_ctx("", None, cell)
+        }
+    }
+}
+
+/// A row's extra attributes (`data-*`, classes): `|v: &VmRow| vec![data("data-status", v.status.clone())]`.
+pub struct RowAttrs<T>(Attrs<T>);
+
+type Attrs<T> = Arc<dyn Fn(&T) -> Vec<AnyAttribute> + Send + Sync>;
+
+impl<T, F: Fn(&T) -> Vec<AnyAttribute> + Send + Sync + 'static> From<F> for RowAttrs<T> {
+    fn from(f: F) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+/// A `data-*` attribute for [`RowAttrs`].
+pub fn data(name: &'static str, value: impl Into<String>) -> AnyAttribute {
+    custom_attribute(name, value.into()).into_any_attr()
+}
+
+/// A class for [`RowAttrs`] that follows a signal (`checked` while the row's box is ticked).
+pub fn class_when(name: &'static str, on: impl Fn() -> bool + Send + Sync + 'static) -> AnyAttribute {
+    leptos::tachys::html::class::class((name, on)).into_any_attr()
 }
 
 /// Which row is the selected one.
@@ -189,13 +216,16 @@ pub fn ObjectGrid<T>(
     columns: Vec<Column<T>>,
     /// The row's `data-id` and the value of `selected` in the URL.
     row_id: fn(&T) -> String,
-    /// More `data-*` attributes for a row.
-    #[prop(optional)]
-    row_data: Option<fn(&T) -> Vec<(&'static str, String)>>,
+    /// More attributes for a row (`data-*`, classes).
+    #[prop(optional, into)]
+    row_attrs: Option<RowAttrs<T>>,
     #[prop(optional)] selection: RowSelection,
     /// Beside the heading (no toolbar: the heading alone).
     #[prop(optional, into)]
     toolbar: Option<ViewFn>,
+    /// Between the heading and the search box (a notice).
+    #[prop(optional, into)]
+    above: Option<ViewFn>,
     /// Drawn below the pager for the selected row.
     #[prop(optional, into)]
     detail: Option<Callback<T, AnyView>>,
@@ -212,7 +242,7 @@ where
         empty,
         columns,
         row_id,
-        row_data,
+        row_attrs,
         selection,
         detail,
     });
@@ -224,6 +254,7 @@ where
         <Title text=title />
         <div class="page">
             {header}
+            {above.map(|above| above.run())}
             <Transition fallback=move || view! { <p class="loading">{format!("Loading {noun}…")}</p> }>
                 {move || grid.rows.get().map(|result| view! {
                     <GridSearch path query=grid.query.get() placeholder hint error=result.as_ref().err().and_then(search_message) />
@@ -247,7 +278,7 @@ struct Table<T: 'static> {
     empty: &'static str,
     columns: Vec<Column<T>>,
     row_id: fn(&T) -> String,
-    row_data: Option<fn(&T) -> Vec<(&'static str, String)>>,
+    row_attrs: Option<RowAttrs<T>>,
     selection: RowSelection,
     detail: Option<Callback<T, AnyView>>,
 }
@@ -261,14 +292,7 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
             focus: None,
             ..url_query
         };
-        let chosen = match self.selection {
-            RowSelection::None => None,
-            RowSelection::FromUrl => url_selected.clone(),
-            RowSelection::FromUrlOrFirst => url_selected
-                .clone()
-                .filter(|id| page.rows.iter().any(|r| (self.row_id)(r) == *id))
-                .or_else(|| page.rows.first().map(self.row_id)),
-        };
+        let chosen = chosen_id(self.selection, url_selected.as_deref(), &page.rows, self.row_id);
         let pager = (page.total > 0).then(|| {
             let selected = url_selected.filter(|_| self.selection != RowSelection::None);
             view! { <Pager path query=shown.clone() total=page.total noun=self.noun selected /> }
@@ -284,12 +308,13 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
         let headers = self
             .columns
             .iter()
-            .map(|c| match c.sort {
-                Some(key) => {
+            .map(|c| match (&c.header, c.sort) {
+                (Some(header), _) => header(&page.rows),
+                (None, Some(key)) => {
                     view! { <SortHeader label=c.label key path query=shown.clone() selected=chosen.clone() /> }
                         .into_any()
                 }
-                None => view! { <th scope="col">{c.label}</th> }.into_any(),
+                (None, None) => view! { <th scope="col">{c.label}</th> }.into_any(),
             })
             .collect_view();
         let selectable = self.selection != RowSelection::None;
@@ -306,26 +331,67 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
                     },
                     selected: chosen.as_deref() == Some(id.as_str()),
                 };
-                let data: Vec<AnyAttribute> = self
-                    .row_data
-                    .map(|f| f(r))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| custom_attribute(k, v).into_any_attr())
-                    .collect();
+                let attrs = self.row_attrs.as_ref().map(|f| (f.0)(r)).unwrap_or_default();
                 let cells = self.columns.iter().map(|c| (c.cell)(r, &ctx)).collect_view();
                 let aria = selectable.then(|| ctx.selected.to_string());
-                view! { <tr data-id=id aria-selected=aria class:selected=ctx.selected {..data}>{cells}</tr> }
+                view! { <tr data-id=id aria-selected=aria class:selected=ctx.selected {..attrs}>{cells}</tr> }
             })
             .collect_view();
         view! {
-            <table class="grid" id=self.id.clone() aria-label=self.label>
-                <thead><tr>{headers}</tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+            <div class="grid-scroll">
+                <table class="grid" id=self.id.clone() aria-label=self.label>
+                    <thead><tr>{headers}</tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
             {pager}
             {detail}
         }
         .into_any()
+    }
+}
+
+/// The id of the row drawn as selected (and whose details are shown).
+fn chosen_id<T>(
+    selection: RowSelection,
+    url_selected: Option<&str>,
+    rows: &[T],
+    row_id: fn(&T) -> String,
+) -> Option<String> {
+    match selection {
+        RowSelection::None => None,
+        RowSelection::FromUrl => url_selected.map(str::to_string),
+        RowSelection::FromUrlOrFirst => url_selected
+            .filter(|id| rows.iter().any(|r| row_id(r) == *id))
+            .map(str::to_string)
+            .or_else(|| rows.first().map(row_id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chosen_row_follows_the_selection_rule() {
+        let rows = ["a", "b"];
+        let id: fn(&&str) -> String = |r| r.to_string();
+        assert_eq!(
+            chosen_id(RowSelection::FromUrl, Some("z"), &rows, id).as_deref(),
+            Some("z"),
+            "kept off the page"
+        );
+        assert_eq!(chosen_id(RowSelection::FromUrl, None, &rows, id), None);
+        assert_eq!(
+            chosen_id(RowSelection::FromUrlOrFirst, Some("b"), &rows, id).as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            chosen_id(RowSelection::FromUrlOrFirst, Some("z"), &rows, id).as_deref(),
+            Some("a"),
+            "first when not on the page"
+        );
+        assert_eq!(chosen_id(RowSelection::FromUrlOrFirst, None, &[] as &[&str], id), None);
+        assert_eq!(chosen_id(RowSelection::None, Some("a"), &rows, id), None);
     }
 }

@@ -1,6 +1,6 @@
 use crate::api::grids::pool_grid;
 use crate::components::config_dialog::ConfigDialog;
-use crate::components::object_grid::{Column, GridState, ObjectGrid};
+use crate::components::object_grid::{data, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::ObjectToolbar;
 use crate::components::type_icon::TypeIcon;
 use crate::domain::draft::ConfigKind;
@@ -44,7 +44,7 @@ pub fn PoolsPage() -> impl IntoView {
     view! {
         <ObjectGrid title="Pools" path="/pools" noun="pools" grid columns
             toolbar=move || view! { <ObjectToolbar kind=ConfigKind::Pool selected=grid.selected /> }
-            row_id=|p| p.id.to_string() row_data=|p| vec![("data-type", p.optimized_for.as_str().into())]
+            row_id=|p| p.id.to_string() row_attrs=|p: &PoolRow| vec![data("data-type", p.optimized_for.as_str())]
             placeholder="Search: words, type:… template:… cluster:…"
             hint="Words match names and descriptions; add type:, template: or cluster: terms."
             empty="No pools match. Use New to create one.">

@@ -1,6 +1,6 @@
 use crate::api::grids::template_grid;
 use crate::components::config_dialog::ConfigDialog;
-use crate::components::object_grid::{Column, GridState, ObjectGrid};
+use crate::components::object_grid::{data, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::ObjectToolbar;
 use crate::components::type_icon::TypeIcon;
 use crate::domain::draft::ConfigKind;
@@ -43,7 +43,7 @@ pub fn TemplatesPage() -> impl IntoView {
     view! {
         <ObjectGrid title="Templates" path="/templates" noun="templates" grid columns
             toolbar=move || view! { <ObjectToolbar kind=ConfigKind::Template selected=grid.selected /> }
-            row_id=|t| t.id.to_string() row_data=|t| vec![("data-type", t.optimized_for.as_str().into())]
+            row_id=|t| t.id.to_string() row_attrs=|t: &TemplateView| vec![data("data-type", t.optimized_for.as_str())]
             placeholder="Search: words, type:high_performance cluster:Default"
             hint="Words match names and descriptions; add type: or cluster: terms."
             empty="No templates match. Use New to create one.">
