@@ -8,6 +8,7 @@ pub mod grid_controls;
 pub mod host_topology_card;
 pub mod live_updates;
 pub mod modal;
+pub mod object_grid;
 pub mod object_toolbar;
 pub mod toasts;
 pub mod type_icon;

@@ -103,6 +103,11 @@ type Target = (Uuid, String, String);
 #[derive(Clone, Copy)]
 struct PendingConfirm(RwSignal<Option<(BulkOp, Vec<Target>)>>);
 
+/// Called by the page, above both the toolbar and the confirmation they share.
+pub fn provide_bulk_confirm() {
+    provide_context(PendingConfirm(RwSignal::new(None)));
+}
+
 fn run_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, on_done: Callback<()>) {
     let progress = expect_context::<Progress>();
     let toasts = expect_context::<Toasts>();
@@ -141,8 +146,7 @@ pub fn BulkToolbar(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let selection = expect_context::<Selection>();
-    let pending = PendingConfirm(RwSignal::new(None));
-    provide_context(pending);
+    let pending = expect_context::<PendingConfirm>();
     // Without JavaScript the server cannot know which boxes will be ticked, so nothing is disabled
     // until the page is hydrated.
     let hydrated = RwSignal::new(false);

@@ -1,0 +1,397 @@
+//! The one grid page skeleton: the URL's grid state → one resource → search box, sortable table,
+//! selected row, pager, empty state, live updates. A page gives its columns, toolbar, details and
+//! dialogs; everything else lives here (on top of `grid_controls`), so the grids cannot drift.
+//!
+//! ```ignore
+//! let grid = GridState::new("name", false, true, cluster_grid);
+//! view! {
+//!     <ObjectGrid title="Clusters" path="/clusters" noun="clusters" grid row_id=|c: &ClusterView| c.id.to_string()
+//!         placeholder="Search…" hint="Words match names." empty="No clusters match."
+//!         columns=vec![Column::link("Name", "name", |c: &ClusterView| c.name.clone()), …] />
+//! }
+//! ```
+
+use super::error_notice::ErrorNotice;
+use super::grid_controls::{grid_href, search_message, GridSearch, Pager, SortHeader};
+use super::live_updates::live_tick;
+use crate::error::AppError;
+use crate::models::{GridPage, GridQuery};
+use leptos::attr::custom::custom_attribute;
+use leptos::prelude::*;
+use leptos::tachys::html::attribute::any_attribute::{AnyAttribute, IntoAnyAttribute};
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{de::DeserializeOwned, Serialize};
+use std::future::Future;
+use std::sync::Arc;
+
+pub type GridResult<T> = Result<GridPage<T>, AppError>;
+
+/// A grid page's state: the URL's query and selected row, the page of rows, and a counter that
+/// refetches them. Built once per page; the page reads it too (toolbar, dialogs on the selection).
+pub struct GridState<T: Send + Sync + 'static> {
+    pub query: Memo<GridQuery>,
+    /// The URL's `selected` row id.
+    pub selected: Signal<Option<String>>,
+    pub rows: Resource<GridResult<T>>,
+    /// Bump to refetch after a change made on this page.
+    pub reload: RwSignal<u32>,
+}
+
+impl<T: Send + Sync + 'static> Clone for GridState<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Send + Sync + 'static> Copy for GridState<T> {}
+
+impl<T> GridState<T>
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
+    /// One resource, keyed on the URL's grid query, the reload counter and the live-update tick
+    /// (and on the selected row when `refetch_on_select`). `fetch` is the page's grid server function.
+    pub fn new<Fut>(
+        default_sort: &'static str,
+        default_desc: bool,
+        refetch_on_select: bool,
+        fetch: impl Fn(GridQuery) -> Fut + Send + Sync + 'static,
+    ) -> Self
+    where
+        Fut: Future<Output = GridResult<T>> + Send + 'static,
+    {
+        let url = use_query_map();
+        let query = Memo::new(move |_| url.with(|q| GridQuery::from_params(|k| q.get(k), default_sort, default_desc)));
+        let selected = Signal::derive(move || url.with(|q| q.get("selected")));
+        let reload = RwSignal::new(0u32);
+        let tick = live_tick();
+        let rows = Resource::new(
+            move || {
+                let sel = if refetch_on_select { selected.get() } else { None };
+                (query.get(), reload.get(), tick.get(), sel)
+            },
+            move |(q, ..)| fetch(q),
+        );
+        Self {
+            query,
+            selected,
+            rows,
+            reload,
+        }
+    }
+
+    /// The URL's selected row among the loaded ones (tracks the resource).
+    pub fn selected_row(&self, id: impl Fn(&T) -> String) -> Option<T> {
+        let want = self.selected.get()?;
+        self.rows.get()?.ok()?.rows.into_iter().find(|r| id(r) == want)
+    }
+
+    pub fn refetch(&self) {
+        self.reload.update(|n| *n += 1);
+    }
+}
+
+/// What a cell renderer knows about its row besides the row itself.
+pub struct RowCtx {
+    /// The link that selects this row (keeps the grid's view); empty in a grid without selection.
+    pub href: String,
+    pub selected: bool,
+}
+
+type Cell<T> = Arc<dyn Fn(&T, &RowCtx) -> AnyView + Send + Sync>;
+type Header<T> = Arc<dyn Fn(&[T]) -> AnyView + Send + Sync>;
+
+/// One column: its header (a label, sortable by a key, or drawn from the page's rows) and the
+/// `<td>` it draws for a row.
+pub struct Column<T> {
+    label: &'static str,
+    sort: Option<&'static str>,
+    header: Option<Header<T>>,
+    cell: Cell<T>,
+}
+
+impl<T: 'static> Column<T> {
+    /// A column that sorts by `key`; `cell` draws the whole `<td>`.
+    pub fn sorted<V: IntoAny + 'static>(
+        label: &'static str,
+        key: &'static str,
+        cell: impl Fn(&T) -> V + Send + Sync + 'static,
+    ) -> Self {
+        Self::with_ctx(label, Some(key), move |r, _| cell(r))
+    }
+
+    /// A column without sorting.
+    pub fn plain<V: IntoAny + 'static>(label: &'static str, cell: impl Fn(&T) -> V + Send + Sync + 'static) -> Self {
+        Self::with_ctx(label, None, move |r, _| cell(r))
+    }
+
+    /// The row's name as the link that selects the row.
+    pub fn link(label: &'static str, key: &'static str, name: impl Fn(&T) -> String + Send + Sync + 'static) -> Self {
+        Self::with_ctx(
+            label,
+            Some(key),
+            move |r, ctx| view! { <td><a href=ctx.href.clone()>{name(r)}</a></td> },
+        )
+    }
+
+    /// A cell that also needs the row's link or selection.
+    pub fn with_ctx<V: IntoAny + 'static>(
+        label: &'static str,
+        sort: Option<&'static str>,
+        cell: impl Fn(&T, &RowCtx) -> V + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            label,
+            sort,
+            header: None,
+            cell: Arc::new(move |r, ctx| cell(r, ctx).into_any()),
+        }
+    }
+
+    /// A column whose `<th>` is drawn from the page's rows (a "select all" box).
+    pub fn custom<H: IntoAny + 'static, V: IntoAny + 'static>(
+        header: impl Fn(&[T]) -> H + Send + Sync + 'static,
+        cell: impl Fn(&T, &RowCtx) -> V + Send + Sync + 'static,
+    ) -> Self {
+        let header: Header<T> = Arc::new(move |rows| header(rows).into_any());
+        Self {
+            header: Some(header),
+            ..Self::with_ctx("", None, cell)
+        }
+    }
+}
+
+/// A row's extra attributes (`data-*`, classes): `|v: &VmRow| vec![data("data-status", v.status.clone())]`.
+pub struct RowAttrs<T>(Attrs<T>);
+
+type Attrs<T> = Arc<dyn Fn(&T) -> Vec<AnyAttribute> + Send + Sync>;
+
+impl<T, F: Fn(&T) -> Vec<AnyAttribute> + Send + Sync + 'static> From<F> for RowAttrs<T> {
+    fn from(f: F) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+/// A `data-*` attribute for [`RowAttrs`].
+pub fn data(name: &'static str, value: impl Into<String>) -> AnyAttribute {
+    custom_attribute(name, value.into()).into_any_attr()
+}
+
+/// A class for [`RowAttrs`] that follows a signal (`checked` while the row's box is ticked).
+pub fn class_when(name: &'static str, on: impl Fn() -> bool + Send + Sync + 'static) -> AnyAttribute {
+    leptos::tachys::html::class::class((name, on)).into_any_attr()
+}
+
+/// Which row is the selected one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum RowSelection {
+    /// The URL's `selected` row.
+    #[default]
+    FromUrl,
+    /// The URL's `selected` row if it is on the page, else the first row (a page that always shows
+    /// one row's details).
+    FromUrlOrFirst,
+    /// Rows are not selectable (no links, no `aria-selected`).
+    None,
+}
+
+/// A grid page: title and toolbar, the search box, the table (or the empty state), the pager, the
+/// chosen row's details, then `children` (the page's dialogs).
+#[component]
+pub fn ObjectGrid<T>(
+    /// The page's `<title>` and heading.
+    title: &'static str,
+    /// The page's path; the table's id is the path's name + `-grid` (`/hosts` → `#hosts-grid`).
+    path: &'static str,
+    /// The table's accessible name, when it is not the title.
+    #[prop(optional)]
+    label: Option<&'static str>,
+    /// "hosts": the pager's total and the loading text.
+    noun: &'static str,
+    grid: GridState<T>,
+    placeholder: &'static str,
+    hint: &'static str,
+    /// Shown instead of the table when the page has no rows.
+    empty: &'static str,
+    columns: Vec<Column<T>>,
+    /// The row's `data-id` and the value of `selected` in the URL.
+    row_id: fn(&T) -> String,
+    /// More attributes for a row (`data-*`, classes).
+    #[prop(optional, into)]
+    row_attrs: Option<RowAttrs<T>>,
+    #[prop(optional)] selection: RowSelection,
+    /// Beside the heading (no toolbar: the heading alone).
+    #[prop(optional, into)]
+    toolbar: Option<ViewFn>,
+    /// Between the heading and the search box (a notice).
+    #[prop(optional, into)]
+    above: Option<ViewFn>,
+    /// Drawn below the pager for the selected row.
+    #[prop(optional, into)]
+    detail: Option<Callback<T, AnyView>>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
+    let table = Arc::new(Table {
+        path,
+        id: format!("{}-grid", path.trim_start_matches('/')),
+        label: label.unwrap_or(title),
+        noun,
+        empty,
+        columns,
+        row_id,
+        row_attrs,
+        selection,
+        detail,
+    });
+    let header = match toolbar {
+        Some(toolbar) => view! { <div class="page-header"><h1>{title}</h1>{toolbar.run()}</div> }.into_any(),
+        None => view! { <h1>{title}</h1> }.into_any(),
+    };
+    view! {
+        <Title text=title />
+        <div class="page">
+            {header}
+            {above.map(|above| above.run())}
+            <Transition fallback=move || view! { <p class="loading">{format!("Loading {noun}…")}</p> }>
+                {move || grid.rows.get().map(|result| view! {
+                    <GridSearch path query=grid.query.get() placeholder hint error=result.as_ref().err().and_then(search_message) />
+                    {match result {
+                        Err(e) if search_message(&e).is_some() => ().into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        Ok(page) => table.render(page, grid.query.get(), grid.selected.get()),
+                    }}
+                })}
+            </Transition>
+            {children.map(|c| c())}
+        </div>
+    }
+}
+
+struct Table<T: 'static> {
+    path: &'static str,
+    id: String,
+    label: &'static str,
+    noun: &'static str,
+    empty: &'static str,
+    columns: Vec<Column<T>>,
+    row_id: fn(&T) -> String,
+    row_attrs: Option<RowAttrs<T>>,
+    selection: RowSelection,
+    detail: Option<Callback<T, AnyView>>,
+}
+
+impl<T: Clone + Send + Sync + 'static> Table<T> {
+    fn render(&self, page: GridPage<T>, url_query: GridQuery, url_selected: Option<String>) -> AnyView {
+        let path = self.path;
+        // The page shown may differ from the URL's (the page holding a selected row).
+        let shown = GridQuery {
+            page: page.page,
+            focus: None,
+            ..url_query
+        };
+        let chosen = chosen_id(self.selection, url_selected.as_deref(), &page.rows, self.row_id);
+        let pager = (page.total > 0).then(|| {
+            let selected = url_selected.filter(|_| self.selection != RowSelection::None);
+            view! { <Pager path query=shown.clone() total=page.total noun=self.noun selected /> }
+        });
+        let detail = self.detail.and_then(|detail| {
+            let id = chosen.as_deref()?;
+            let row = page.rows.iter().find(|r| (self.row_id)(r) == id)?.clone();
+            Some(detail.run(row))
+        });
+        if page.rows.is_empty() {
+            return view! { <p class="empty" data-testid="grid-empty">{self.empty}</p>{pager} }.into_any();
+        }
+        let headers = self
+            .columns
+            .iter()
+            .map(|c| match (&c.header, c.sort) {
+                (Some(header), _) => header(&page.rows),
+                (None, Some(key)) => {
+                    view! { <SortHeader label=c.label key path query=shown.clone() selected=chosen.clone() /> }
+                        .into_any()
+                }
+                (None, None) => view! { <th scope="col">{c.label}</th> }.into_any(),
+            })
+            .collect_view();
+        let selectable = self.selection != RowSelection::None;
+        let rows = page
+            .rows
+            .iter()
+            .map(|r| {
+                let id = (self.row_id)(r);
+                let ctx = RowCtx {
+                    href: if selectable {
+                        grid_href(path, &shown, Some(&id), |_| {})
+                    } else {
+                        String::new()
+                    },
+                    selected: chosen.as_deref() == Some(id.as_str()),
+                };
+                let attrs = self.row_attrs.as_ref().map(|f| (f.0)(r)).unwrap_or_default();
+                let cells = self.columns.iter().map(|c| (c.cell)(r, &ctx)).collect_view();
+                let aria = selectable.then(|| ctx.selected.to_string());
+                view! { <tr data-id=id aria-selected=aria class:selected=ctx.selected {..attrs}>{cells}</tr> }
+            })
+            .collect_view();
+        view! {
+            <div class="grid-scroll">
+                <table class="grid" id=self.id.clone() aria-label=self.label>
+                    <thead><tr>{headers}</tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            {pager}
+            {detail}
+        }
+        .into_any()
+    }
+}
+
+/// The id of the row drawn as selected (and whose details are shown).
+fn chosen_id<T>(
+    selection: RowSelection,
+    url_selected: Option<&str>,
+    rows: &[T],
+    row_id: fn(&T) -> String,
+) -> Option<String> {
+    match selection {
+        RowSelection::None => None,
+        RowSelection::FromUrl => url_selected.map(str::to_string),
+        RowSelection::FromUrlOrFirst => url_selected
+            .filter(|id| rows.iter().any(|r| row_id(r) == *id))
+            .map(str::to_string)
+            .or_else(|| rows.first().map(row_id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chosen_row_follows_the_selection_rule() {
+        let rows = ["a", "b"];
+        let id: fn(&&str) -> String = |r| r.to_string();
+        assert_eq!(
+            chosen_id(RowSelection::FromUrl, Some("z"), &rows, id).as_deref(),
+            Some("z"),
+            "kept off the page"
+        );
+        assert_eq!(chosen_id(RowSelection::FromUrl, None, &rows, id), None);
+        assert_eq!(
+            chosen_id(RowSelection::FromUrlOrFirst, Some("b"), &rows, id).as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            chosen_id(RowSelection::FromUrlOrFirst, Some("z"), &rows, id).as_deref(),
+            Some("a"),
+            "first when not on the page"
+        );
+        assert_eq!(chosen_id(RowSelection::FromUrlOrFirst, None, &[] as &[&str], id), None);
+        assert_eq!(chosen_id(RowSelection::None, Some("a"), &rows, id), None);
+    }
+}
