@@ -38,6 +38,7 @@ where
     Router::new()
         .fallback_service(app)
         .layer(axum::middleware::from_fn_with_state(limits.clone(), limit_body))
+        .layer(axum::middleware::from_fn(refuse_long_uri))
         .layer(axum::middleware::from_fn(refuse_cross_site))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(security_headers))
@@ -61,6 +62,29 @@ fn refuse(path: &str, status: StatusCode, error: AppError, text: &'static str) -
     } else {
         (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request line
+
+/// The longest path and query Vireo reads. Every legitimate one is far shorter (a grid search is at
+/// most 1,000 characters, three times that encoded); a longer one would only be copied into every
+/// link of a server-rendered page.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// 414 for a path and query over [`MAX_URI_BYTES`], before any handler reads it.
+pub async fn refuse_long_uri(request: Request, next: Next) -> Response {
+    let length = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if length > MAX_URI_BYTES {
+        let path = request.uri().path().to_string();
+        return refuse(
+            &path,
+            StatusCode::URI_TOO_LONG,
+            AppError::validation("request", format!("The address is longer than {MAX_URI_BYTES} bytes.")),
+            "The address is too long.",
+        );
+    }
+    next.run(request).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 
 use crate::support::{app, TestApp};
 use std::process::Command;
-use vireo_app::backend::Backend;
+use vireo_app::backend::{ConfigBackend, HostBackend, LifecycleBackend};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::pinning_plan::host_housekeeping;
 use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};

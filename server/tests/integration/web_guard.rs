@@ -647,3 +647,37 @@ async fn handlers_see_the_client_address_and_shutdown_ends_despite_open_streams(
     );
     assert!(TcpStream::connect(served.addr).await.is_err(), "no longer listening");
 }
+
+#[tokio::test]
+async fn over_long_addresses_get_414_before_any_handler() {
+    let app = app().await;
+    let cookie = app.admin_cookie().await;
+    let long = "x".repeat(vireo_server::web::guard::MAX_URI_BYTES);
+    for (path, json) in [
+        (format!("/vms?dialog=new&q={long}"), false),
+        (format!("/api/vm_grid?query[search]={long}"), true),
+    ] {
+        let r = app
+            .send(
+                Request::get(path.as_str())
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::URI_TOO_LONG, "{}", &path[..20]);
+        let body = body_text(r).await;
+        assert_eq!(body.contains("\"Validation\""), json, "{body}");
+    }
+    // A long but legitimate search still renders.
+    let search = "name:".to_string() + &"a".repeat(900);
+    let r = app
+        .send(
+            Request::get(format!("/vms?q={search}").as_str())
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_ne!(r.status(), StatusCode::URI_TOO_LONG);
+}
