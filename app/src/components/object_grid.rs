@@ -2,7 +2,7 @@
 //! selected row, pager, empty state, live updates. A page gives its columns, toolbar, details and
 //! dialogs; everything else lives here (on top of `grid_controls`), so the grids cannot drift.
 //!
-//! ```ignore
+//! ```text
 //! let grid = GridState::new("name", false, true, cluster_grid);
 //! view! {
 //!     <ObjectGrid title="Clusters" path="/clusters" noun="clusters" grid row_id=|c: &ClusterView| c.id.to_string()
