@@ -63,6 +63,13 @@ pub(crate) fn internal(e: sqlx::Error) -> AppError {
 }
 
 pub fn internal_error(e: sqlx::Error) -> AppError {
+    // PostgreSQL's text cannot hold NUL (22021, "invalid byte sequence"): that is the caller's
+    // input reaching a query, whatever the query, so a 400 rather than a 500.
+    if let sqlx::Error::Database(db) = &e {
+        if db.code().as_deref() == Some("22021") {
+            return AppError::validation("request", "Text may not contain NUL characters.");
+        }
+    }
     if is_unavailable(&e) {
         tracing::warn!(error = %e, "the database is unavailable");
         return AppError::Unavailable;

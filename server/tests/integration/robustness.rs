@@ -202,7 +202,7 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
         body,
     };
     const FORM: &str = "application/x-www-form-urlencoded";
-    match rng.below(22) {
+    match rng.below(23) {
         0 => get(
             Door::Page,
             format!(
@@ -388,6 +388,30 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
             );
             let path = rng.pick(&["/clusters", "/instancetypes", "/templates", "/vmpools", "/hosts"]);
             post(Door::Rest, path, "application/xml", mutate_xml(rng, &body))
+        }
+        22 => {
+            let endpoint = rng.pick(&[
+                "add_user",
+                "set_user_role",
+                "set_user_disabled",
+                "reset_user_password",
+                "change_own_password",
+            ]);
+            post(
+                Door::ServerFn,
+                &format!("/api/{endpoint}"),
+                FORM,
+                format!(
+                    "id={}&username={}&role={}&disabled={}&password={}&confirm={}&current={}",
+                    enc(&any_id),
+                    enc(&text),
+                    rng.pick(&["admin", "operator", "viewer", "root", ""]),
+                    rng.pick(&["true", "false", "x"]),
+                    enc(&hostile_text(rng)),
+                    enc(&hostile_text(rng)),
+                    enc(&hostile_text(rng))
+                ),
+            )
         }
         _ => Generated {
             door: Door::Rest,

@@ -368,6 +368,14 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             format!("id={}&disabled=true", f.other_user),
             ManageUsers,
         ),
+        // Everyone but anonymous may change their own password (a wrong current one is a 400).
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/change_own_password",
+            "current=not-my-password&password=another-long-password&confirm=another-long-password",
+            ChangeOwnPassword,
+        ),
         // REST.
         case(
             Rest,
