@@ -10,7 +10,7 @@ use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::error::AppError;
 use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView, Role};
 use vireo_server::hypervisor::{Hypervisor, HypervisorError, SharedLibvirtPool};
-use vireo_server::ovirt::xml::{parse, Node};
+use vireo_server::ovirt::xml::Node;
 
 async fn admin(app: &TestApp) -> CurrentUser {
     let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
@@ -166,24 +166,6 @@ async fn post_add_host(app: &TestApp, cookie: &str, body: String) -> (StatusCode
         .await;
     let status = r.status();
     (status, body_text(r).await)
-}
-
-async fn api(app: &TestApp, token: &str, method: Method, path: &str, body: &str) -> (StatusCode, Node) {
-    let response = app
-        .send(
-            Request::builder()
-                .method(method)
-                .uri(format!("/ovirt-engine/api{path}"))
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .header(header::CONTENT_TYPE, "application/xml")
-                .header(header::ACCEPT, "application/xml")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await;
-    let status = response.status();
-    let text = body_text(response).await;
-    (status, parse(&text).unwrap_or_else(|e| panic!("{e}: {text}")))
 }
 
 fn xml_escape(s: &str) -> String {
@@ -568,7 +550,7 @@ async fn hostile_hosts_through_the_rest_api_are_400_faults() {
         "host/vireo/simulated_topology",
     ));
     for (body, field) in &cases {
-        let (status, fault) = api(&app, &t, Method::POST, "/hosts", body).await;
+        let (status, fault) = app.rest(&t, Method::POST, "/hosts", body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {fault:?}");
         assert_eq!(fault.name, "fault");
         assert!(fault_fields(&fault).iter().any(|f| f == field), "{body}: {fault:?}");
@@ -584,9 +566,7 @@ async fn rest_adds_hosts_by_address_or_by_vireos_own_uri() {
     let app = app().await;
     let t = app.admin_token().await;
     // A Vireo URI: the simulated host, which GET returns with its URI in <vireo>.
-    let (status, host) = api(
-        &app,
-        &t,
+    let (status, host) = app.rest(&t,
         Method::POST,
         "/hosts",
         "<host><name>sim</name><cluster><name>Default</name></cluster><vireo><uri>test:///default</uri><simulated_topology>small-1s4c</simulated_topology></vireo></host>",
@@ -597,34 +577,32 @@ async fn rest_adds_hosts_by_address_or_by_vireos_own_uri() {
     assert_eq!(text_at(&host, &["address"]), "localhost");
     assert_eq!(text_at(&host, &["vireo", "simulated_topology"]), "small-1s4c");
     let id = host.attr("id").unwrap().to_string();
-    let (status, got) = api(&app, &t, Method::GET, &format!("/hosts/{id}"), "").await;
+    let (status, got) = app.rest(&t, Method::GET, &format!("/hosts/{id}"), "").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(text_at(&got, &["vireo", "uri"]), "test:///default");
     // What GET returned is accepted back unchanged; a different URI is not.
-    let (status, _) = api(
-        &app,
-        &t,
-        Method::PUT,
-        &format!("/hosts/{id}"),
-        "<host><address>localhost</address><vireo><uri>test:///default</uri></vireo></host>",
-    )
-    .await;
+    let (status, _) = app
+        .rest(
+            &t,
+            Method::PUT,
+            &format!("/hosts/{id}"),
+            "<host><address>localhost</address><vireo><uri>test:///default</uri></vireo></host>",
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, fault) = api(
-        &app,
-        &t,
-        Method::PUT,
-        &format!("/hosts/{id}"),
-        "<host><vireo><uri>qemu:///system</uri></vireo></host>",
-    )
-    .await;
+    let (status, fault) = app
+        .rest(
+            &t,
+            Method::PUT,
+            &format!("/hosts/{id}"),
+            "<host><vireo><uri>qemu:///system</uri></vireo></host>",
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{fault:?}");
 
     // oVirt's way: an address reached over SSH, as root unless the body names a user; the URI is
     // built from the parts, and the failure is a fixed message.
-    let (status, fault) = api(
-        &app,
-        &t,
+    let (status, fault) = app.rest(&t,
         Method::POST,
         "/hosts",
         "<host><name>remote</name><cluster><name>Default</name></cluster><address>127.0.0.1</address><ssh><port>1</port></ssh></host>",
@@ -635,9 +613,7 @@ async fn rest_adds_hosts_by_address_or_by_vireos_own_uri() {
         text_at(&fault, &["detail"]),
         "[Could not connect to qemu+ssh://root@127.0.0.1:1/system: the host did not answer (network, ssh or libvirt socket error)]"
     );
-    let (status, fault) = api(
-        &app,
-        &t,
+    let (status, fault) = app.rest(&t,
         Method::POST,
         "/hosts",
         "<host><name>remote</name><cluster><name>Default</name></cluster><address>127.0.0.1</address><ssh><port>1</port><user><user_name>ops</user_name></user></ssh></host>",

@@ -15,27 +15,6 @@ fn sample(name: &str) -> String {
     std::fs::read_to_string(Path::new(SAMPLES).join(name)).expect("sample")
 }
 
-/// Sends an API request; returns the status and the parsed XML body.
-async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: &str) -> (StatusCode, Node) {
-    let response = app
-        .send(
-            Request::builder()
-                .method(method)
-                .uri(format!("/ovirt-engine/api{path}"))
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .header(header::CONTENT_TYPE, "application/xml")
-                .header(header::ACCEPT, "application/xml")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await;
-    let status = response.status();
-    let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_string();
-    assert!(content_type.starts_with("application/xml"), "{content_type}");
-    let text = body_text(response).await;
-    (status, parse(&text).unwrap_or_else(|e| panic!("{e}: {text}")))
-}
-
 fn text<'a>(node: &'a Node, path: &[&str]) -> &'a str {
     let mut n = node;
     for p in path {
@@ -110,12 +89,12 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
     assert_eq!(json["error_code"], "access_denied");
     assert!(json["error"].as_str().unwrap().contains("admin@internal"));
 
-    let (status, fault) = call(&app, "not-a-token", Method::GET, "/vms", "").await;
+    let (status, fault) = app.rest("not-a-token", Method::GET, "/vms", "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(fault.name, "fault");
 
     let t = app.admin_token().await;
-    let (status, api) = call(&app, &t, Method::GET, "", "").await;
+    let (status, api) = app.rest(&t, Method::GET, "", "").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(text(&api, &["product_info", "version", "major"]), "4");
     assert_eq!(
@@ -137,7 +116,7 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
         )
         .await;
     assert_eq!(body_text(response).await, "{}");
-    let (status, _) = call(&app, &t, Method::GET, "", "").await;
+    let (status, _) = app.rest(&t, Method::GET, "", "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -145,12 +124,12 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
 async fn the_sdks_own_requests_create_and_edit_a_high_performance_vm() {
     let app = app().await;
     let t = app.admin_token().await;
-    let (_, hosts) = call(&app, &t, Method::GET, "/hosts", "").await;
+    let (_, hosts) = app.rest(&t, Method::GET, "/hosts", "").await;
     let host = &hosts.children[0];
     let host_name = text(host, &["name"]).to_string();
     // The SDK's captured request names host1; here the host is Vireo's default one.
     let add = sample("vm_add_request.xml").replace("<name>host1</name>", &format!("<name>{host_name}</name>"));
-    let (status, vm) = call(&app, &t, Method::POST, "/vms", &add).await;
+    let (status, vm) = app.rest(&t, Method::POST, "/vms", &add).await;
     assert_eq!(status, StatusCode::CREATED, "{vm:?}");
     let id = vm.attr("id").unwrap().to_string();
     assert_eq!(vm.attr("href").unwrap(), format!("/ovirt-engine/api/vms/{id}"));
@@ -176,29 +155,26 @@ async fn the_sdks_own_requests_create_and_edit_a_high_performance_vm() {
         .unwrap();
     assert_eq!(pins.children.len(), 4);
     assert_eq!(text(&pins.children[3], &["cpu_set"]), "5");
-    let (_, consoles) = call(&app, &t, Method::GET, &format!("/vms/{id}/graphicsconsoles"), "").await;
+    let (_, consoles) = app
+        .rest(&t, Method::GET, &format!("/vms/{id}/graphicsconsoles"), "")
+        .await;
     assert!(consoles.children.is_empty(), "headless: no graphics console");
 
-    let (status, node) = call(
-        &app,
-        &t,
-        Method::POST,
-        &format!("/vms/{id}/numanodes"),
-        &sample("vm_numa_node_add_request.xml"),
-    )
-    .await;
+    let (status, node) = app
+        .rest(
+            &t,
+            Method::POST,
+            &format!("/vms/{id}/numanodes"),
+            &sample("vm_numa_node_add_request.xml"),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{node:?}");
     assert_eq!(text(&node, &["memory"]), "4096");
     assert_eq!(node.child("cpu").unwrap().child("cores").unwrap().children.len(), 4);
 
-    let (status, vm) = call(
-        &app,
-        &t,
-        Method::PUT,
-        &format!("/vms/{id}"),
-        &sample("vm_update_request.xml"),
-    )
-    .await;
+    let (status, vm) = app
+        .rest(&t, Method::PUT, &format!("/vms/{id}"), &sample("vm_update_request.xml"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{vm:?}");
     assert_eq!(text(&vm, &["description"]), "updated by probe");
     assert_eq!(text(&vm, &["io", "threads"]), "2");
@@ -210,47 +186,51 @@ async fn the_sdks_own_requests_create_and_edit_a_high_performance_vm() {
     );
 
     // Start, edit for the next run, stop: the actions answer <action><status>complete</status>.
-    let (status, action) = call(&app, &t, Method::POST, &format!("/vms/{id}/start"), "<action/>").await;
+    let (status, action) = app
+        .rest(&t, Method::POST, &format!("/vms/{id}/start"), "<action/>")
+        .await;
     assert_eq!(
         (status, text(&action, &["status"])),
         (StatusCode::OK, "complete"),
         "{action:?}"
     );
-    let (status, fault) = call(&app, &t, Method::POST, &format!("/vms/{id}/start"), "<action/>").await;
+    let (status, fault) = app
+        .rest(&t, Method::POST, &format!("/vms/{id}/start"), "<action/>")
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(text(&fault, &["detail"]).contains("already up"));
-    let (status, vm) = call(
-        &app,
-        &t,
-        Method::PUT,
-        &format!("/vms/{id}?next_run=true"),
-        "<vm><high_availability><enabled>true</enabled></high_availability></vm>",
-    )
-    .await;
+    let (status, vm) = app
+        .rest(
+            &t,
+            Method::PUT,
+            &format!("/vms/{id}?next_run=true"),
+            "<vm><high_availability><enabled>true</enabled></high_availability></vm>",
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(text(&vm, &["next_run_configuration_exists"]), "true");
     // The SDK's request turned HA (A10) off explicitly; the deferred edit turns it on at the next run.
-    let (_, now) = call(&app, &t, Method::GET, &format!("/vms/{id}"), "").await;
+    let (_, now) = app.rest(&t, Method::GET, &format!("/vms/{id}"), "").await;
     assert_eq!(text(&now, &["high_availability", "enabled"]), "false");
-    let (_, next) = call(&app, &t, Method::GET, &format!("/vms/{id}?next_run=true"), "").await;
+    let (_, next) = app.rest(&t, Method::GET, &format!("/vms/{id}?next_run=true"), "").await;
     assert_eq!(text(&next, &["high_availability", "enabled"]), "true");
-    let (status, fault) = call(&app, &t, Method::DELETE, &format!("/vms/{id}"), "").await;
+    let (status, fault) = app.rest(&t, Method::DELETE, &format!("/vms/{id}"), "").await;
     assert_eq!(
         status,
         StatusCode::CONFLICT,
         "a running VM is not removed without force"
     );
     assert_eq!(fault.name, "fault");
-    let (status, _) = call(
-        &app,
-        &t,
-        Method::POST,
-        &format!("/vms/{id}/stop"),
-        &sample("action_request_stop.xml"),
-    )
-    .await;
+    let (status, _) = app
+        .rest(
+            &t,
+            Method::POST,
+            &format!("/vms/{id}/stop"),
+            &sample("action_request_stop.xml"),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, action) = call(&app, &t, Method::DELETE, &format!("/vms/{id}"), "").await;
+    let (status, action) = app.rest(&t, Method::DELETE, &format!("/vms/{id}"), "").await;
     assert_eq!((status, text(&action, &["status"])), (StatusCode::OK, "complete"));
     assert_eq!(vm_count(&app).await, 0);
 }
@@ -290,7 +270,7 @@ async fn gates_and_bad_input_are_faults_and_write_nothing() {
         ),
     ];
     for (body, want, detail) in cases {
-        let (status, fault) = call(&app, &t, Method::POST, "/vms", &body).await;
+        let (status, fault) = app.rest(&t, Method::POST, "/vms", &body).await;
         assert_eq!(fault.name, "fault", "{body:.120}");
         assert_eq!(status, want, "{body:.120}: {fault:?}");
         assert!(
@@ -311,54 +291,46 @@ async fn search_sort_paging_and_the_other_collections() {
         .unwrap();
     let names = |list: &Node| -> Vec<String> { list.children.iter().map(|c| text(c, &["name"]).to_string()).collect() };
 
-    let (_, all) = call(&app, &t, Method::GET, "/vms", "").await;
+    let (_, all) = app.rest(&t, Method::GET, "/vms", "").await;
     assert_eq!(all.children.len(), 30);
-    let (_, some) = call(&app, &t, Method::GET, "/vms?search=name%3Ds-0001%2A", "").await;
+    let (_, some) = app.rest(&t, Method::GET, "/vms?search=name%3Ds-0001%2A", "").await;
     assert_eq!(names(&some), (10..=19).map(|i| format!("s-{i:05}")).collect::<Vec<_>>());
-    let (_, quoted) = call(&app, &t, Method::GET, "/vms?search=name%3D%22s-00007%22", "").await;
+    let (_, quoted) = app.rest(&t, Method::GET, "/vms?search=name%3D%22s-00007%22", "").await;
     assert_eq!(names(&quoted), vec!["s-00007"]);
-    let (_, page) = call(
-        &app,
-        &t,
-        Method::GET,
-        "/vms?search=sortby%20name%20desc%20page%202&max=5",
-        "",
-    )
-    .await;
+    let (_, page) = app
+        .rest(&t, Method::GET, "/vms?search=sortby%20name%20desc%20page%202&max=5", "")
+        .await;
     assert_eq!(
         names(&page),
         vec!["s-00025", "s-00024", "s-00023", "s-00022", "s-00021"]
     );
-    let (_, either) = call(
-        &app,
-        &t,
-        Method::GET,
-        "/vms?search=name%3Ds-00001%20or%20name%3Ds-00002%20and%20status%3Ddown",
-        "",
-    )
-    .await;
+    let (_, either) = app
+        .rest(
+            &t,
+            Method::GET,
+            "/vms?search=name%3Ds-00001%20or%20name%3Ds-00002%20and%20status%3Ddown",
+            "",
+        )
+        .await;
     assert_eq!(names(&either), vec!["s-00001", "s-00002"]);
-    let (status, fault) = call(&app, &t, Method::GET, "/vms?search=colour%3Dred", "").await;
+    let (status, fault) = app.rest(&t, Method::GET, "/vms?search=colour%3Dred", "").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text(&fault, &["detail"]).contains("Unknown search field"));
     // Pentest rows 8 and 13: a NUL in the search reached PostgreSQL (500); the largest page and
     // page size overflowed the OFFSET. A 400 fault and an empty page now.
-    let (status, fault) = call(&app, &t, Method::GET, "/vms?search=name%3Ds%00", "").await;
+    let (status, fault) = app.rest(&t, Method::GET, "/vms?search=name%3Ds%00", "").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text(&fault, &["detail"]).contains("control character"));
-    let (status, fault) = call(
-        &app,
-        &t,
-        Method::GET,
-        "/vms?search=page%204294967295&max=4294967295",
-        "",
-    )
-    .await;
+    let (status, fault) = app
+        .rest(&t, Method::GET, "/vms?search=page%204294967295&max=4294967295", "")
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text(&fault, &["detail"]).contains("page number"));
-    let (status, far) = call(&app, &t, Method::GET, "/vms?search=page%201000000&max=4294967295", "").await;
+    let (status, far) = app
+        .rest(&t, Method::GET, "/vms?search=page%201000000&max=4294967295", "")
+        .await;
     assert_eq!((status, far.children.len()), (StatusCode::OK, 0));
-    let (status, _) = call(&app, &t, Method::GET, "/vms?page=4294967295", "").await;
+    let (status, _) = app.rest(&t, Method::GET, "/vms?page=4294967295", "").await;
     assert_eq!(status, StatusCode::OK);
 
     for (path, root, item) in [
@@ -367,21 +339,21 @@ async fn search_sort_paging_and_the_other_collections() {
         ("/instancetypes", "instance_types", "Small"),
         ("/vmpools", "vm_pools", "s-pool-a"),
     ] {
-        let (status, list) = call(&app, &t, Method::GET, path, "").await;
+        let (status, list) = app.rest(&t, Method::GET, path, "").await;
         assert_eq!((status, list.name.as_str()), (StatusCode::OK, root));
         assert!(names(&list).iter().any(|n| n == item), "{path}: {:?}", names(&list));
     }
-    let (_, hosts) = call(&app, &t, Method::GET, "/hosts", "").await;
+    let (_, hosts) = app.rest(&t, Method::GET, "/hosts", "").await;
     let host_id = hosts.children[0].attr("id").unwrap().to_string();
-    let (_, cells) = call(&app, &t, Method::GET, &format!("/hosts/{host_id}/numanodes"), "").await;
+    let (_, cells) = app
+        .rest(&t, Method::GET, &format!("/hosts/{host_id}/numanodes"), "")
+        .await;
     assert_eq!(cells.name, "host_numa_nodes");
     assert_eq!(cells.children.len(), 2, "the simulated host has two NUMA cells");
     assert_eq!(text(&cells.children[0], &["memory"]), "65536", "MiB");
 
     // An instance type through its whole life.
-    let (status, it) = call(
-        &app,
-        &t,
+    let (status, it) = app.rest(&t,
         Method::POST,
         "/instancetypes",
         "<instance_type><name>Huge</name><memory>68719476736</memory><cpu><topology><cores>8</cores><sockets>2</sockets><threads>1</threads></topology></cpu></instance_type>",
@@ -389,20 +361,22 @@ async fn search_sort_paging_and_the_other_collections() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{it:?}");
     let it_id = it.attr("id").unwrap().to_string();
-    let (_, it) = call(
-        &app,
-        &t,
-        Method::PUT,
-        &format!("/instancetypes/{it_id}"),
-        "<instance_type><io><threads>2</threads></io></instance_type>",
-    )
-    .await;
+    let (_, it) = app
+        .rest(
+            &t,
+            Method::PUT,
+            &format!("/instancetypes/{it_id}"),
+            "<instance_type><io><threads>2</threads></io></instance_type>",
+        )
+        .await;
     assert_eq!(
         (text(&it, &["io", "threads"]), text(&it, &["memory"])),
         ("2", "68719476736")
     );
-    let (status, _) = call(&app, &t, Method::DELETE, &format!("/instancetypes/{it_id}"), "").await;
+    let (status, _) = app
+        .rest(&t, Method::DELETE, &format!("/instancetypes/{it_id}"), "")
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = call(&app, &t, Method::GET, &format!("/instancetypes/{it_id}"), "").await;
+    let (status, _) = app.rest(&t, Method::GET, &format!("/instancetypes/{it_id}"), "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

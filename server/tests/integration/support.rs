@@ -166,6 +166,38 @@ impl TestApp {
         json["access_token"].as_str().expect("access_token").to_string()
     }
 
+    /// A REST API request with a bearer token; the status and the parsed XML answer (every answer,
+    /// faults included, is XML).
+    pub async fn rest(
+        &self,
+        token: &str,
+        method: axum::http::Method,
+        path: &str,
+        body: &str,
+    ) -> (StatusCode, vireo_server::ovirt::xml::Node) {
+        let response = self
+            .send(
+                Request::builder()
+                    .method(method)
+                    .uri(format!("/ovirt-engine/api{path}"))
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "application/xml")
+                    .header(header::ACCEPT, "application/xml")
+                    .body(Body::from(body.to_string()))
+                    .expect("request"),
+            )
+            .await;
+        let status = response.status();
+        let content_type = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(content_type.starts_with("application/xml"), "{content_type}");
+        let text = body_text(response).await;
+        let node = vireo_server::ovirt::xml::parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        (status, node)
+    }
+
     pub async fn admin_token(&self) -> String {
         self.rest_token("admin", ADMIN_PASSWORD).await
     }
