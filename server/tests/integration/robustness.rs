@@ -427,14 +427,7 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
 }
 
 async fn targets(app: &TestApp) -> Targets {
-    let admin = app
-        .state
-        .repo
-        .user_by_name("admin")
-        .await
-        .expect("admin")
-        .and_then(|u| u.to_current())
-        .expect("admin");
+    let admin = app.admin_user().await;
     let mut saved = Vec::new();
     for kind in [ConfigKind::Vm, ConfigKind::Vm, ConfigKind::Vm, ConfigKind::Template] {
         let mut d = app.state.service.new_draft(kind, None).await.expect("draft");

@@ -207,14 +207,7 @@ async fn save(app: &TestApp, admin: &CurrentUser, kind: ConfigKind, template: Op
 }
 
 async fn fixtures(app: &TestApp) -> Fixtures {
-    let admin = app
-        .state
-        .repo
-        .user_by_name("admin")
-        .await
-        .expect("admin")
-        .and_then(|u| u.to_current())
-        .expect("admin");
+    let admin = app.admin_user().await;
     let clusters = app.state.repo.list_clusters().await.expect("clusters");
     let cluster = clusters[0].id;
     let spare = app

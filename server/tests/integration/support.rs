@@ -198,6 +198,17 @@ impl TestApp {
         (status, node)
     }
 
+    /// The first-run admin as the service sees a logged-in user.
+    pub async fn admin_user(&self) -> vireo_app::models::CurrentUser {
+        self.state
+            .repo
+            .user_by_name("admin")
+            .await
+            .expect("admin")
+            .and_then(|u| u.to_current())
+            .expect("admin")
+    }
+
     pub async fn admin_token(&self) -> String {
         self.rest_token("admin", ADMIN_PASSWORD).await
     }
