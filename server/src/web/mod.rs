@@ -9,5 +9,6 @@ pub mod health;
 pub mod http_server;
 pub mod live;
 pub mod login_throttle;
+pub mod page_deadline;
 pub mod routes;
 pub mod state;

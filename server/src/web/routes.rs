@@ -8,6 +8,7 @@ use crate::web::auth;
 use crate::web::dialog_forms;
 use crate::web::guard;
 use crate::web::health;
+use crate::web::page_deadline;
 use crate::web::state::AppState;
 use crate::web::{bulk_forms, live};
 use axum::routing::{get, post};
@@ -53,6 +54,17 @@ pub fn build_router<S: SessionStore + Clone>(
     let pkg = ServeDir::new(format!("{}/pkg", options.site_root));
     let icons = ServeDir::new(format!("{}/icons", options.site_root));
 
+    // The pages, each rendered within a deadline (see `page_deadline`).
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .route_layer(axum::middleware::from_fn_with_state(
+            page_deadline::PAGE_RENDER_DEADLINE,
+            page_deadline::render_within_deadline,
+        ));
+
     let app = Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/vms") }))
         .route("/healthz", get(health::healthz))
@@ -69,10 +81,7 @@ pub fn build_router<S: SessionStore + Clone>(
             "/favicon.svg",
             tower_http::services::ServeFile::new(format!("{}/favicon.svg", options.site_root)),
         )
-        .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
+        .merge(pages)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_user))
         .layer(sessions)

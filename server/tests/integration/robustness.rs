@@ -552,7 +552,12 @@ async fn thousands_of_hostile_requests_no_panic_no_5xx_no_write_by_viewers() {
             slowest = (took, what.clone());
         }
         let Ok(response) = answer else {
-            failures.push(format!("no answer within 20 s: {what}"));
+            // What the database was doing meanwhile tells a query waiting on a lock from a
+            // render waiting on nothing.
+            failures.push(format!(
+                "no answer within 20 s: {what}\n  database sessions: {:?}",
+                app.database_activity().await
+            ));
             continue;
         };
         let status = response.status();

@@ -236,6 +236,17 @@ impl TestApp {
         }
         out
     }
+
+    /// This test's other database sessions: state, what each waits on, and its query.
+    pub async fn database_activity(&self) -> Vec<(Option<String>, Option<String>, Option<String>)> {
+        sqlx::query_as(
+            "SELECT state, wait_event_type || ':' || wait_event, left(query, 160) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap_or_default()
+    }
 }
 
 pub async fn body_text(response: Response<Body>) -> String {
