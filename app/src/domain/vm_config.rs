@@ -260,6 +260,23 @@ impl VmConfig {
         set
     }
 
+    /// This configuration without what binds it to one host: the placement hosts, the host CPUs of
+    /// the vCPU, emulator and IO-thread pins, and the host NUMA cells of the vNUMA nodes. A template
+    /// made from a VM takes this, because every VM made from the template would otherwise claim the
+    /// same host's CPUs and cells. The guest's own shape (topology, vNUMA nodes, huge pages, IO
+    /// threads, migration mode) stays.
+    pub fn without_host_bindings(&self) -> VmConfig {
+        let mut cfg = self.clone();
+        cfg.placement_hosts.clear();
+        cfg.cpu_pinning.clear();
+        cfg.emulator_pin = None;
+        cfg.io_thread_pins.clear();
+        for node in &mut cfg.numa_nodes {
+            node.host_nodes.clear();
+        }
+        cfg
+    }
+
     /// All host CPUs the vCPU pinning uses.
     pub fn pinned_cpus(&self) -> CpuSet {
         let mut set = CpuSet::new();
@@ -380,6 +397,67 @@ mod tests {
         assert_eq!(old.memory_mib, 2048);
         assert_eq!(old.optimized_for, OptimizedFor::Server);
         assert_eq!(cfg.vcpus(), 16);
+    }
+
+    #[test]
+    fn a_template_made_from_a_vm_drops_its_host_bindings() {
+        let host = Uuid::from_u128(7);
+        let cpus = |t: &str| CpuSet::parse(t).expect("a valid CPU set");
+        let vm = VmConfig {
+            optimized_for: OptimizedFor::HighPerformance,
+            cpu: CpuTopology {
+                sockets: 1,
+                cores: 2,
+                threads: 1,
+            },
+            placement_hosts: vec![host],
+            migration: MigrationMode::Pinned,
+            io_threads: 1,
+            cpu_pinning: vec![
+                VcpuPin {
+                    vcpu: 0,
+                    cpuset: cpus("2"),
+                },
+                VcpuPin {
+                    vcpu: 1,
+                    cpuset: cpus("3"),
+                },
+            ],
+            emulator_pin: Some(cpus("0")),
+            io_thread_pins: vec![IoThreadPin {
+                iothread: 1,
+                cpuset: cpus("1"),
+            }],
+            numa_nodes: vec![VNumaNode {
+                index: 0,
+                cpus: cpus("0-1"),
+                memory_mib: 1024,
+                host_nodes: vec![0],
+            }],
+            huge_pages: Some(HugePages {
+                size_kib: 2048,
+                count: 512,
+            }),
+            ..VmConfig::default()
+        };
+        let template = vm.without_host_bindings();
+        assert!(template.placement_hosts.is_empty());
+        assert!(template.cpu_pinning.is_empty());
+        assert_eq!(template.emulator_pin, None);
+        assert!(template.io_thread_pins.is_empty());
+        assert!(template.claimed_cpus().is_empty());
+        assert_eq!(template.numa_nodes.len(), 1, "the guest keeps its vNUMA node");
+        assert!(template.numa_nodes[0].host_nodes.is_empty(), "but not the host cell");
+        // Everything else is the VM's.
+        let rebound = VmConfig {
+            placement_hosts: vm.placement_hosts.clone(),
+            cpu_pinning: vm.cpu_pinning.clone(),
+            emulator_pin: vm.emulator_pin.clone(),
+            io_thread_pins: vm.io_thread_pins.clone(),
+            numa_nodes: vm.numa_nodes.clone(),
+            ..template
+        };
+        assert_eq!(rebound, vm);
     }
 
     #[test]
