@@ -4,43 +4,20 @@
 //! filter and sort on are generated from it in SQL.
 
 use super::cpu_set::CpuSet;
+use super::string_enum::string_enum;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;
 
-/// "Optimized for" (oVirt's VM type).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OptimizedFor {
-    #[default]
-    Server,
-    Desktop,
-    HighPerformance,
-}
-
-impl OptimizedFor {
-    pub const ALL: [OptimizedFor; 3] = [Self::Server, Self::Desktop, Self::HighPerformance];
-
-    /// The words oVirt's dialog uses.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Server => "Server",
-            Self::Desktop => "Desktop",
-            Self::HighPerformance => "High Performance",
-        }
-    }
-
-    /// Wire and URL form: `server`, `desktop`, `high_performance` (oVirt's REST values).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Server => "server",
-            Self::Desktop => "desktop",
-            Self::HighPerformance => "high_performance",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == text)
+string_enum! {
+    /// "Optimized for" (oVirt's VM type). Wire and URL form: oVirt's REST values; label: the words
+    /// oVirt's dialog uses.
+    #[derive(Default)]
+    pub enum OptimizedFor {
+        #[default]
+        Server = "server" => "Server",
+        Desktop = "desktop" => "Desktop",
+        HighPerformance = "high_performance" => "High Performance",
     }
 }
 
@@ -86,45 +63,30 @@ impl Default for CpuTopology {
     }
 }
 
-/// oVirt's migration modes; High Performance disables migration (A6) so the VM stays on its pinned host.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MigrationMode {
-    /// Automatic and manual migration.
-    #[default]
-    Migratable,
-    /// Manual migration only.
-    UserMigratable,
-    /// Never migrated.
-    Pinned,
-}
-
-impl MigrationMode {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Migratable => "Allow manual and automatic migration",
-            Self::UserMigratable => "Allow manual migration only",
-            Self::Pinned => "Do not allow migration",
-        }
+string_enum! {
+    /// oVirt's migration modes (its `placement_policy/affinity` values); High Performance disables
+    /// migration (A6) so the VM stays on its pinned host.
+    #[derive(Default)]
+    pub enum MigrationMode {
+        /// Automatic and manual migration.
+        #[default]
+        Migratable = "migratable" => "Allow manual and automatic migration",
+        /// Manual migration only.
+        UserMigratable = "user_migratable" => "Allow manual migration only",
+        /// Never migrated.
+        Pinned = "pinned" => "Do not allow migration",
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NumaTuneMode {
-    #[default]
-    Strict,
-    Interleave,
-    Preferred,
-}
-
-impl NumaTuneMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Strict => "strict",
-            Self::Interleave => "interleave",
-            Self::Preferred => "preferred",
-        }
+string_enum! {
+    /// libvirt's `<numatune><memory mode>` (and oVirt's `numa_tune_mode`); the dialog shows the
+    /// values themselves.
+    #[derive(Default)]
+    pub enum NumaTuneMode {
+        #[default]
+        Strict = "strict" => "strict",
+        Interleave = "interleave" => "interleave",
+        Preferred = "preferred" => "preferred",
     }
 }
 
@@ -287,23 +249,12 @@ impl VmConfig {
     }
 }
 
-/// OS families decide what "Optimized for" may offer: High Performance is not for Windows (seed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OsFamily {
-    Linux,
-    Windows,
-    Other,
-}
-
-impl OsFamily {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "linux" => Some(Self::Linux),
-            "windows" => Some(Self::Windows),
-            "other" => Some(Self::Other),
-            _ => None,
-        }
+string_enum! {
+    /// OS families decide what "Optimized for" may offer: High Performance is not for Windows (seed).
+    pub enum OsFamily {
+        Linux = "linux" => "Linux",
+        Windows = "windows" => "Windows",
+        Other = "other" => "Other",
     }
 }
 

@@ -56,11 +56,11 @@ impl VireoService {
             }) => (
                 true,
                 if pending_restart.is_empty() {
-                    format!("{} {} saved.", kind.noun(), draft.name)
+                    format!("{} {} saved.", kind.label(), draft.name)
                 } else {
                     format!(
                         "{} {} saved; after its next start: {}.",
-                        kind.noun(),
+                        kind.label(),
                         draft.name,
                         pending_restart.join(", ")
                     )
@@ -71,7 +71,7 @@ impl VireoService {
             Ok(SaveOutcome::NeedsReview { .. }) => return result,
             Err(e) => (
                 false,
-                format!("Saving {} {} failed: {e}", kind.noun(), draft.name),
+                format!("Saving {} {} failed: {e}", kind.label(), draft.name),
                 draft.id,
             ),
         };
@@ -113,7 +113,7 @@ impl VireoService {
         if Repository::config_name_taken(&mut tx, kind, &draft.name, draft.id).await? {
             return Err(AppError::validation(
                 "name",
-                format!("A {} named '{}' already exists.", kind.noun(), draft.name),
+                format!("A {} named '{}' already exists.", kind.label(), draft.name),
             ));
         }
         let id = draft.id.unwrap_or_else(Uuid::new_v4);
@@ -139,7 +139,7 @@ impl VireoService {
             Some(id) => {
                 let current = Repository::lock_config(&mut tx, kind, id)
                     .await?
-                    .ok_or_else(|| AppError::not_found(kind.noun()))?;
+                    .ok_or_else(|| AppError::not_found(kind.label()))?;
                 let expected = draft
                     .version
                     .ok_or_else(|| AppError::validation("version", "The edit lacks its version."))?;
@@ -252,7 +252,7 @@ fn pool_vm_write<'a>(
 fn stale_edit(kind: ConfigKind, current: &ConfigRecord) -> AppError {
     AppError::conflict(format!(
         "{} {} was changed by someone else after you opened it (it is now at version {}). Nothing was saved: close the dialog and open it again to see their changes.",
-        kind.noun(),
+        kind.label(),
         current.name,
         current.version
     ))

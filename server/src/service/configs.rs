@@ -175,7 +175,7 @@ impl ConfigBackend for VireoService {
             .repo
             .config_record(kind, id)
             .await?
-            .ok_or_else(|| AppError::not_found(kind.noun()))?;
+            .ok_or_else(|| AppError::not_found(kind.label()))?;
         if kind == ConfigKind::Template && id == BLANK_TEMPLATE {
             return Err(AppError::validation(
                 "name",
