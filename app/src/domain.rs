@@ -21,6 +21,7 @@ pub mod profile;
 pub mod recommendations;
 pub mod rule_context;
 pub mod search;
+pub(crate) mod string_enum;
 #[cfg(test)]
 pub(crate) mod test_hosts;
 pub mod validation;

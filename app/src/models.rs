@@ -2,47 +2,19 @@
 //! beyond small derived values; the rules live in `domain`.
 
 use crate::domain::host_topology::HostTopology;
+use crate::domain::string_enum::string_enum;
 use crate::domain::vm_config::{CompatVersion, OptimizedFor};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// What a user may do. `admin` everything; `operator` runs the VM estate (VMs, Templates, Pools) but
-/// not the infrastructure (hosts, clusters, instance types) nor the users; `viewer` reads only.
-/// The role check itself is `crate::authz::authorize`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Operator,
-    Viewer,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Operator, Role::Viewer];
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "admin" => Some(Self::Admin),
-            "operator" => Some(Self::Operator),
-            "viewer" => Some(Self::Viewer),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Operator => "operator",
-            Self::Viewer => "viewer",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Admin => "Administrator",
-            Self::Operator => "Operator",
-            Self::Viewer => "Viewer",
-        }
+string_enum! {
+    /// What a user may do. `admin` everything; `operator` runs the VM estate (VMs, Templates, Pools)
+    /// but not the infrastructure (hosts, clusters, instance types) nor the users; `viewer` reads
+    /// only. The role check itself is `crate::authz::authorize`.
+    pub enum Role {
+        Admin = "admin" => "Administrator",
+        Operator = "operator" => "Operator",
+        Viewer = "viewer" => "Viewer",
     }
 }
 
@@ -60,39 +32,12 @@ impl CurrentUser {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HostStatus {
-    Up,
-    /// Vireo could not reach the host's libvirt on the last attempt.
-    NonResponsive,
-    Maintenance,
-}
-
-impl HostStatus {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "up" => Some(Self::Up),
-            "non_responsive" => Some(Self::NonResponsive),
-            "maintenance" => Some(Self::Maintenance),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Up => "up",
-            Self::NonResponsive => "non_responsive",
-            Self::Maintenance => "maintenance",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Up => "Up",
-            Self::NonResponsive => "Non Responsive",
-            Self::Maintenance => "Maintenance",
-        }
+string_enum! {
+    pub enum HostStatus {
+        Up = "up" => "Up",
+        /// Vireo could not reach the host's libvirt on the last attempt.
+        NonResponsive = "non_responsive" => "Non Responsive",
+        Maintenance = "maintenance" => "Maintenance",
     }
 }
 
@@ -266,7 +211,7 @@ pub struct VmRow {
     pub id: Uuid,
     pub name: String,
     pub description: String,
-    pub status: String,
+    pub status: VmStatus,
     pub cluster_name: String,
     pub host_name: Option<String>,
     pub template_name: String,
@@ -307,56 +252,70 @@ pub struct ClusterDraft {
     pub ballooning_enabled: bool,
 }
 
-/// Lifecycle operations on a VM.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VmAction {
-    Run,
-    Shutdown,
-    PowerOff,
-    Restart,
-}
-
-impl VmAction {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "run" => Some(Self::Run),
-            "shutdown" => Some(Self::Shutdown),
-            "power_off" => Some(Self::PowerOff),
-            "restart" => Some(Self::Restart),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Run => "run",
-            Self::Shutdown => "shutdown",
-            Self::PowerOff => "power_off",
-            Self::Restart => "restart",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Run => "Run",
-            Self::Shutdown => "Shutdown",
-            Self::PowerOff => "Power Off",
-            Self::Restart => "Restart",
-        }
+string_enum! {
+    /// Lifecycle operations on a VM.
+    pub enum VmAction {
+        Run = "run" => "Run",
+        Shutdown = "shutdown" => "Shutdown",
+        PowerOff = "power_off" => "Power Off",
+        Restart = "restart" => "Restart",
     }
 }
 
-/// VM states Vireo stores (the `vms.status` column).
-pub const VM_STATUSES: [&str; 7] = [
-    "down",
-    "powering_up",
-    "up",
-    "powering_down",
-    "rebooting",
-    "paused",
-    "unknown",
-];
+string_enum! {
+    /// A VM's state: the `vms.status` column (whose CHECK constraint lists these strings), the JSON
+    /// and HTML the UI gets, the REST API's `<status>` (but `rebooting`, which oVirt calls
+    /// `reboot_in_progress`). Labels are the lower-case words the grid shows.
+    pub enum VmStatus {
+        Down = "down" => "down",
+        Up = "up" => "up",
+        PoweringUp = "powering_up" => "powering up",
+        PoweringDown = "powering_down" => "powering down",
+        Rebooting = "rebooting" => "rebooting",
+        Paused = "paused" => "paused",
+        /// Vireo lost track of it (its host stopped answering): it may well still be running.
+        Unknown = "unknown" => "unknown",
+    }
+}
+
+impl VmStatus {
+    /// Running in some form: it holds its host (and its pins), an edit waits for its next start,
+    /// and shutting it down makes sense. `Unknown` is not: Vireo does not know it runs.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            Self::Up | Self::PoweringUp | Self::Rebooting | Self::Paused | Self::PoweringDown
+        )
+    }
+}
+
+impl std::fmt::Display for VmStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A `vms.status` value this Vireo does not know. The column's CHECK constraint keeps them out, so
+/// only a schema newer than the code could hold one; reading it is an error, not a guess.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown VM status '{0}'")]
+pub struct UnknownVmStatus(pub String);
+
+/// How the repository reads the column (`#[sqlx(try_from = "String")]`).
+impl TryFrom<String> for VmStatus {
+    type Error = UnknownVmStatus;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text).ok_or(UnknownVmStatus(text))
+    }
+}
+
+/// A status compares with its stored string, as code that read the column as text did.
+impl PartialEq<&str> for VmStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
 
 /// A grid's state as the URL holds it: `?q=…&sort=…&dir=asc|desc&page=N&size=N`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

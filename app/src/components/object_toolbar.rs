@@ -7,7 +7,7 @@ use leptos::prelude::*;
 pub fn ObjectToolbar(kind: ConfigKind, #[prop(into)] selected: Signal<Option<String>>) -> impl IntoView {
     let page = kind.page();
     view! {
-        <div class="toolbar" role="toolbar" aria-label=format!("{} actions", kind.noun())>
+        <div class="toolbar" role="toolbar" aria-label=format!("{} actions", kind.label())>
             <a class="btn btn-primary" role="button" href=format!("{page}?dialog=new")>"New"</a>
             {move || match selected.get() {
                 Some(id) => view! {

@@ -5,46 +5,23 @@
 use super::cpu_set::CpuSet;
 use super::naming::name_error;
 use super::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
+use super::string_enum::string_enum;
 use super::vm_config::{CpuTopology, HugePages, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VmConfig};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConfigKind {
-    Vm,
-    Template,
-    Pool,
+string_enum! {
+    /// Which of the three tables holding a `VmConfig` an object lives in. Label: the noun for
+    /// messages and titles.
+    pub enum ConfigKind {
+        Vm = "vm" => "VM",
+        Template = "template" => "Template",
+        Pool = "pool" => "Pool",
+    }
 }
 
 impl ConfigKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Vm => "vm",
-            Self::Template => "template",
-            Self::Pool => "pool",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "vm" => Some(Self::Vm),
-            "template" => Some(Self::Template),
-            "pool" => Some(Self::Pool),
-            _ => None,
-        }
-    }
-
-    /// "VM", "Template", "Pool" — for messages and titles.
-    pub fn noun(self) -> &'static str {
-        match self {
-            Self::Vm => "VM",
-            Self::Template => "Template",
-            Self::Pool => "Pool",
-        }
-    }
-
     /// The grid page the kind lives on.
     pub fn page(self) -> &'static str {
         match self {
@@ -104,7 +81,7 @@ impl VmDraft {
 
     /// Identity checks that need no database (name rules, lengths, pool sizes).
     pub fn validate_identity(&self) -> Vec<FieldError> {
-        let mut errors: Vec<FieldError> = name_error("name", self.kind.noun(), &self.name).into_iter().collect();
+        let mut errors: Vec<FieldError> = name_error("name", self.kind.label(), &self.name).into_iter().collect();
         if self.description.chars().count() > MAX_DESCRIPTION {
             errors.push(FieldError::new(
                 "description",
@@ -140,36 +117,6 @@ impl VmDraft {
 
 // ---------------------------------------------------------------------------------------------
 // Flat form encoding: the field names the dialog's inputs carry. Checkboxes are present when on.
-
-fn migration_str(m: MigrationMode) -> &'static str {
-    match m {
-        MigrationMode::Migratable => "migratable",
-        MigrationMode::UserMigratable => "user_migratable",
-        MigrationMode::Pinned => "pinned",
-    }
-}
-
-pub fn migration_from_str(s: &str) -> Option<MigrationMode> {
-    match s {
-        "migratable" => Some(MigrationMode::Migratable),
-        "user_migratable" => Some(MigrationMode::UserMigratable),
-        "pinned" => Some(MigrationMode::Pinned),
-        _ => None,
-    }
-}
-
-pub fn numa_mode_from_str(s: &str) -> Option<NumaTuneMode> {
-    match s {
-        "strict" => Some(NumaTuneMode::Strict),
-        "interleave" => Some(NumaTuneMode::Interleave),
-        "preferred" => Some(NumaTuneMode::Preferred),
-        _ => None,
-    }
-}
-
-pub fn migration_value(m: MigrationMode) -> &'static str {
-    migration_str(m)
-}
 
 /// A topology with `total` vCPUs: keeps sockets and threads per core when they divide it, else one
 /// socket of `total` single-thread cores.
@@ -248,7 +195,7 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
         "placement_host",
         c.placement_hosts.first().map(|u| u.to_string()).unwrap_or_default(),
     );
-    put("migration", migration_str(c.migration).into());
+    put("migration", c.migration.as_str().into());
     if c.io_threads > 0 {
         put("io_threads_enabled", "on".into());
     }
@@ -371,7 +318,7 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         e.field = "placement_hosts".into();
     }
     c.migration = get("migration")
-        .and_then(|m| migration_from_str(&m))
+        .and_then(|m| MigrationMode::parse(&m))
         .unwrap_or_default();
     // "Enable IO Threads" plus a count; the count only matters while enabled.
     let io_count = num(
@@ -397,7 +344,7 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         Err(e) => errors.push(FieldError::new("io_thread_pins", format!("IO Thread Pinning: {e}"))),
     }
     c.numa_tune_mode = get("numa_tune_mode")
-        .and_then(|m| numa_mode_from_str(&m))
+        .and_then(|m| NumaTuneMode::parse(&m))
         .unwrap_or_default();
     let numa_count: u32 = num(getter, &mut errors, "numa_count", "numa_nodes", "NUMA Node Count", 0);
     if numa_count > 64 {

@@ -11,6 +11,7 @@ use super::pinning::{format_io_thread_pins, format_vcpu_pins};
 use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins};
 use super::profile::{on_off, Change};
 use super::rule_context::{HostFacts, RuleContext};
+use super::string_enum::string_enum;
 use super::validation::{validate, Validated};
 use super::vm_config::{
     CpuTopology, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VcpuPin, VmConfig,
@@ -19,30 +20,15 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum RecommendationId {
-    R1,
-    R2,
-    R3,
-    R4,
-    R5,
-}
-
-impl RecommendationId {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::R1 => "R1",
-            Self::R2 => "R2",
-            Self::R3 => "R3",
-            Self::R4 => "R4",
-            Self::R5 => "R5",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::R1, Self::R2, Self::R3, Self::R4, Self::R5]
-            .into_iter()
-            .find(|r| r.as_str() == text)
+string_enum! {
+    /// The High Performance recommendations, by their seed numbers.
+    #[derive(PartialOrd, Ord)]
+    pub enum RecommendationId {
+        R1 = "R1" => "R1",
+        R2 = "R2" => "R2",
+        R3 = "R3" => "R3",
+        R4 = "R4" => "R4",
+        R5 = "R5" => "R5",
     }
 }
 

@@ -2,7 +2,9 @@
 //! terms, all combined with AND — e.g. `db type:high_performance status:up cluster:Default`.
 //! Values may be quoted (`cluster:"Edge West"`). Unknown fields and bad values are clear errors.
 
+use crate::domain::vm_config::OptimizedFor;
 use crate::error::FieldError;
+use crate::models::{HostStatus, VmStatus};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,17 +112,9 @@ pub fn parse_search(text: &str, fields: &[(&str, Option<&[&str]>)]) -> Result<Se
     Ok(search)
 }
 
-pub const TYPES: &[&str] = &["server", "desktop", "high_performance"];
-pub const VM_STATUSES: &[&str] = &[
-    "down",
-    "up",
-    "powering_up",
-    "powering_down",
-    "rebooting",
-    "paused",
-    "unknown",
-];
-pub const HOST_STATUSES: &[&str] = &["up", "non_responsive", "maintenance"];
+pub const TYPES: &[&str] = &OptimizedFor::STRS;
+pub const VM_STATUSES: &[&str] = &VmStatus::STRS;
+pub const HOST_STATUSES: &[&str] = &HostStatus::STRS;
 
 pub const VM_FIELDS: &[(&str, Option<&[&str]>)] = &[
     ("type", Some(TYPES)),

@@ -4,43 +4,20 @@
 //! filter and sort on are generated from it in SQL.
 
 use super::cpu_set::CpuSet;
+use super::string_enum::string_enum;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;
 
-/// "Optimized for" (oVirt's VM type).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OptimizedFor {
-    #[default]
-    Server,
-    Desktop,
-    HighPerformance,
-}
-
-impl OptimizedFor {
-    pub const ALL: [OptimizedFor; 3] = [Self::Server, Self::Desktop, Self::HighPerformance];
-
-    /// The words oVirt's dialog uses.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Server => "Server",
-            Self::Desktop => "Desktop",
-            Self::HighPerformance => "High Performance",
-        }
-    }
-
-    /// Wire and URL form: `server`, `desktop`, `high_performance` (oVirt's REST values).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Server => "server",
-            Self::Desktop => "desktop",
-            Self::HighPerformance => "high_performance",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == text)
+string_enum! {
+    /// "Optimized for" (oVirt's VM type). Wire and URL form: oVirt's REST values; label: the words
+    /// oVirt's dialog uses.
+    #[derive(Default)]
+    pub enum OptimizedFor {
+        #[default]
+        Server = "server" => "Server",
+        Desktop = "desktop" => "Desktop",
+        HighPerformance = "high_performance" => "High Performance",
     }
 }
 
@@ -86,45 +63,30 @@ impl Default for CpuTopology {
     }
 }
 
-/// oVirt's migration modes; High Performance disables migration (A6) so the VM stays on its pinned host.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MigrationMode {
-    /// Automatic and manual migration.
-    #[default]
-    Migratable,
-    /// Manual migration only.
-    UserMigratable,
-    /// Never migrated.
-    Pinned,
-}
-
-impl MigrationMode {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Migratable => "Allow manual and automatic migration",
-            Self::UserMigratable => "Allow manual migration only",
-            Self::Pinned => "Do not allow migration",
-        }
+string_enum! {
+    /// oVirt's migration modes (its `placement_policy/affinity` values); High Performance disables
+    /// migration (A6) so the VM stays on its pinned host.
+    #[derive(Default)]
+    pub enum MigrationMode {
+        /// Automatic and manual migration.
+        #[default]
+        Migratable = "migratable" => "Allow manual and automatic migration",
+        /// Manual migration only.
+        UserMigratable = "user_migratable" => "Allow manual migration only",
+        /// Never migrated.
+        Pinned = "pinned" => "Do not allow migration",
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NumaTuneMode {
-    #[default]
-    Strict,
-    Interleave,
-    Preferred,
-}
-
-impl NumaTuneMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Strict => "strict",
-            Self::Interleave => "interleave",
-            Self::Preferred => "preferred",
-        }
+string_enum! {
+    /// libvirt's `<numatune><memory mode>` (and oVirt's `numa_tune_mode`); the dialog shows the
+    /// values themselves.
+    #[derive(Default)]
+    pub enum NumaTuneMode {
+        #[default]
+        Strict = "strict" => "strict",
+        Interleave = "interleave" => "interleave",
+        Preferred = "preferred" => "preferred",
     }
 }
 
@@ -260,6 +222,23 @@ impl VmConfig {
         set
     }
 
+    /// This configuration without what binds it to one host: the placement hosts, the host CPUs of
+    /// the vCPU, emulator and IO-thread pins, and the host NUMA cells of the vNUMA nodes. A template
+    /// made from a VM takes this, because every VM made from the template would otherwise claim the
+    /// same host's CPUs and cells. The guest's own shape (topology, vNUMA nodes, huge pages, IO
+    /// threads, migration mode) stays.
+    pub fn without_host_bindings(&self) -> VmConfig {
+        let mut cfg = self.clone();
+        cfg.placement_hosts.clear();
+        cfg.cpu_pinning.clear();
+        cfg.emulator_pin = None;
+        cfg.io_thread_pins.clear();
+        for node in &mut cfg.numa_nodes {
+            node.host_nodes.clear();
+        }
+        cfg
+    }
+
     /// All host CPUs the vCPU pinning uses.
     pub fn pinned_cpus(&self) -> CpuSet {
         let mut set = CpuSet::new();
@@ -270,23 +249,12 @@ impl VmConfig {
     }
 }
 
-/// OS families decide what "Optimized for" may offer: High Performance is not for Windows (seed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OsFamily {
-    Linux,
-    Windows,
-    Other,
-}
-
-impl OsFamily {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "linux" => Some(Self::Linux),
-            "windows" => Some(Self::Windows),
-            "other" => Some(Self::Other),
-            _ => None,
-        }
+string_enum! {
+    /// OS families decide what "Optimized for" may offer: High Performance is not for Windows (seed).
+    pub enum OsFamily {
+        Linux = "linux" => "Linux",
+        Windows = "windows" => "Windows",
+        Other = "other" => "Other",
     }
 }
 
@@ -380,6 +348,67 @@ mod tests {
         assert_eq!(old.memory_mib, 2048);
         assert_eq!(old.optimized_for, OptimizedFor::Server);
         assert_eq!(cfg.vcpus(), 16);
+    }
+
+    #[test]
+    fn a_template_made_from_a_vm_drops_its_host_bindings() {
+        let host = Uuid::from_u128(7);
+        let cpus = |t: &str| CpuSet::parse(t).expect("a valid CPU set");
+        let vm = VmConfig {
+            optimized_for: OptimizedFor::HighPerformance,
+            cpu: CpuTopology {
+                sockets: 1,
+                cores: 2,
+                threads: 1,
+            },
+            placement_hosts: vec![host],
+            migration: MigrationMode::Pinned,
+            io_threads: 1,
+            cpu_pinning: vec![
+                VcpuPin {
+                    vcpu: 0,
+                    cpuset: cpus("2"),
+                },
+                VcpuPin {
+                    vcpu: 1,
+                    cpuset: cpus("3"),
+                },
+            ],
+            emulator_pin: Some(cpus("0")),
+            io_thread_pins: vec![IoThreadPin {
+                iothread: 1,
+                cpuset: cpus("1"),
+            }],
+            numa_nodes: vec![VNumaNode {
+                index: 0,
+                cpus: cpus("0-1"),
+                memory_mib: 1024,
+                host_nodes: vec![0],
+            }],
+            huge_pages: Some(HugePages {
+                size_kib: 2048,
+                count: 512,
+            }),
+            ..VmConfig::default()
+        };
+        let template = vm.without_host_bindings();
+        assert!(template.placement_hosts.is_empty());
+        assert!(template.cpu_pinning.is_empty());
+        assert_eq!(template.emulator_pin, None);
+        assert!(template.io_thread_pins.is_empty());
+        assert!(template.claimed_cpus().is_empty());
+        assert_eq!(template.numa_nodes.len(), 1, "the guest keeps its vNUMA node");
+        assert!(template.numa_nodes[0].host_nodes.is_empty(), "but not the host cell");
+        // Everything else is the VM's.
+        let rebound = VmConfig {
+            placement_hosts: vm.placement_hosts.clone(),
+            cpu_pinning: vm.cpu_pinning.clone(),
+            emulator_pin: vm.emulator_pin.clone(),
+            io_thread_pins: vm.io_thread_pins.clone(),
+            numa_nodes: vm.numa_nodes.clone(),
+            ..template
+        };
+        assert_eq!(rebound, vm);
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn VmsPage() -> impl IntoView {
             row_id=|v| v.id.to_string()
             row_attrs=move |v: &VmRow| {
                 let id = v.id;
-                vec![data("data-type", v.optimized_for.as_str()), data("data-status", v.status.clone()), class_when("checked", move || selection.has(id))]
+                vec![data("data-type", v.optimized_for.as_str()), data("data-status", v.status.as_str()), class_when("checked", move || selection.has(id))]
             }
             placeholder="Search: words, type:high_performance status:up cluster:Default host:… pool:…"
             hint="Words match names and descriptions; add field:value terms (type, status, cluster, host, pool, template)."
@@ -132,7 +132,7 @@ fn columns(selection: Selection, progress: Progress) -> Vec<Column<VmRow>> {
             let op = move || progress.0.with(|p| p.get(&id).cloned());
             view! {
                 <td>
-                    <span class=format!("status status-{}", v.status)>{v.status.replace('_', " ")}</span>
+                    <span class=format!("status status-{}", v.status)>{v.status.label()}</span>
                     {move || op().map(|(ok, text)| view! {
                         <span class=if ok { "op op-ok" } else { "op op-error" } data-testid="op">{text}</span>
                     })}

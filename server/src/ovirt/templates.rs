@@ -89,16 +89,7 @@ pub async fn add(
             .config_record(ConfigKind::Vm, vm_id)
             .await?
             .ok_or_else(|| kind::Vm::missing(vm_id))?;
-        // A template made from a VM: its configuration without what belongs to the VM's host (its
-        // host, host CPUs and host NUMA cells), which every VM made from it would otherwise share.
-        draft.config = vm.config.clone();
-        draft.config.placement_hosts.clear();
-        draft.config.cpu_pinning.clear();
-        draft.config.emulator_pin = None;
-        draft.config.io_thread_pins.clear();
-        for node in &mut draft.config.numa_nodes {
-            node.host_nodes.clear();
-        }
+        draft.config = vm.config.without_host_bindings();
         draft.applied_profile = draft.config.optimized_for;
         draft.cluster_id = vm.cluster_id;
     }

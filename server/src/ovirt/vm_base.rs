@@ -68,14 +68,6 @@ pub const IGNORED_ELEMENTS: &[&str] = &[
     "tunnel_migration",
 ];
 
-fn mode_str(m: MigrationMode) -> &'static str {
-    match m {
-        MigrationMode::Migratable => "migratable",
-        MigrationMode::UserMigratable => "user_migratable",
-        MigrationMode::Pinned => "pinned",
-    }
-}
-
 fn bool_el(name: &str, v: bool) -> El {
     El::leaf(name, v)
 }
@@ -149,7 +141,7 @@ pub fn config_elements(cfg: &VmConfig, arch: &str) -> Vec<El> {
             .child(El::new("boot").child(El::new("devices").text("device", "hd")))
             .text("type", &cfg.os_type),
         El::new("placement_policy")
-            .text("affinity", mode_str(cfg.migration))
+            .text("affinity", cfg.migration.as_str())
             .child(El::new("hosts").children(cfg.placement_hosts.iter().map(|h| reference("host", "hosts", *h)))),
         bool_el("soundcard_enabled", cfg.soundcard_enabled),
         bool_el("stateless", cfg.stateless),
@@ -235,17 +227,13 @@ impl BasePatch {
     pub fn read(obj: &Obj) -> Result<Self, Fault> {
         let mut p = BasePatch {
             optimized_for: obj
-                .one_of("type", &["server", "desktop", "high_performance"])?
+                .one_of("type", &OptimizedFor::STRS)?
                 .and_then(|t| OptimizedFor::parse(&t)),
             stateless: obj.bool("stateless")?,
             soundcard: obj.bool("soundcard_enabled")?,
             numa_tune_mode: obj
-                .one_of("numa_tune_mode", &["strict", "interleave", "preferred"])?
-                .map(|m| match m.as_str() {
-                    "interleave" => NumaTuneMode::Interleave,
-                    "preferred" => NumaTuneMode::Preferred,
-                    _ => NumaTuneMode::Strict,
-                }),
+                .one_of("numa_tune_mode", &NumaTuneMode::STRS)?
+                .and_then(|m| NumaTuneMode::parse(&m)),
             pinning_policy: obj
                 .one_of(
                     "cpu_pinning_policy",
@@ -354,12 +342,8 @@ impl BasePatch {
         if let Some(pp) = obj.get("placement_policy")? {
             pp.allow(&["affinity", "hosts"])?;
             p.migration = pp
-                .one_of("affinity", &["migratable", "user_migratable", "pinned"])?
-                .map(|a| match a.as_str() {
-                    "migratable" => MigrationMode::Migratable,
-                    "user_migratable" => MigrationMode::UserMigratable,
-                    _ => MigrationMode::Pinned,
-                });
+                .one_of("affinity", &MigrationMode::STRS)?
+                .and_then(|a| MigrationMode::parse(&a));
             if let Some(hosts) = pp.items("hosts", "host")? {
                 p.placement_hosts = Some(hosts.iter().map(|h| h.as_reference()).collect::<Result<_, _>>()?);
             }

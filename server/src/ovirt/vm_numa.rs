@@ -139,12 +139,8 @@ fn read_numa(obj: &Obj) -> Result<NumaRequest, Fault> {
         cpus,
         host_nodes,
         tune: obj
-            .one_of("numa_tune_mode", &["strict", "interleave", "preferred"])?
-            .map(|m| match m.as_str() {
-                "interleave" => NumaTuneMode::Interleave,
-                "preferred" => NumaTuneMode::Preferred,
-                _ => NumaTuneMode::Strict,
-            }),
+            .one_of("numa_tune_mode", &NumaTuneMode::STRS)?
+            .and_then(|m| NumaTuneMode::parse(&m)),
     })
 }
 

@@ -6,7 +6,7 @@ use super::fault::Fault;
 use super::read::Obj;
 use super::refs;
 use super::vm_base::{BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS};
-use crate::service::configs::SaveOptions;
+use crate::service::config_save::SaveOptions;
 use crate::web::state::AppState;
 use uuid::Uuid;
 use vireo_app::backend::ConfigBackend;

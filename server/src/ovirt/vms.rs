@@ -23,7 +23,7 @@ use uuid::Uuid;
 use vireo_app::backend::{ConfigBackend, LifecycleBackend};
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::vm_config::VmConfig;
-use vireo_app::models::{CurrentUser, VmAction};
+use vireo_app::models::{CurrentUser, VmAction, VmStatus};
 
 /// Elements of `<vm>` besides `VmBase`'s.
 const VM_ELEMENTS: &[&str] = &["name", "description", "cluster", "template", "instance_type"];
@@ -37,11 +37,11 @@ const VM_READ_ONLY: &[&str] = &[
     "run_once",
 ];
 
-/// Vireo's VM status → oVirt's.
-fn status(s: &str) -> &str {
+/// Vireo's VM status → oVirt's: the same words but one.
+fn status(s: VmStatus) -> &'static str {
     match s {
-        "rebooting" => "reboot_in_progress",
-        other => other,
+        VmStatus::Rebooting => "reboot_in_progress",
+        other => other.as_str(),
     }
 }
 
@@ -82,10 +82,10 @@ pub fn vm_element(rec: &ConfigRecord, arches: &HashMap<Uuid, String>, next_run: 
         .children(config_elements(cfg, arch))
         .text("creation_time", date(rec.created_at))
         .text("next_run_configuration_exists", rec.next_run.is_some());
-    if rec.status == "up" {
+    if rec.status == VmStatus::Up {
         vm = vm.text("start_time", date(rec.status_changed_at));
     }
-    vm = vm.text("status", status(&rec.status));
+    vm = vm.text("status", status(rec.status));
     if let Some(c) = rec.cluster_id {
         vm = vm.child(reference("cluster", "clusters", c));
     }

@@ -10,7 +10,7 @@ use vireo_app::authz::Actor;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::vm_config::{OptimizedFor, VmConfig};
 use vireo_app::error::AppError;
-use vireo_app::models::TemplateOption;
+use vireo_app::models::{TemplateOption, VmStatus};
 
 #[derive(Clone, Debug)]
 pub struct ConfigRecord {
@@ -25,7 +25,7 @@ pub struct ConfigRecord {
     pub host_id: Option<Uuid>,
     pub size: i32,
     pub prestarted: i32,
-    pub status: String,
+    pub status: VmStatus,
     pub config: VmConfig,
     pub next_run: Option<VmConfig>,
     pub version: i32,
@@ -36,10 +36,7 @@ pub struct ConfigRecord {
 
 impl ConfigRecord {
     pub fn running(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "up" | "powering_up" | "rebooting" | "paused" | "powering_down"
-        )
+        self.status.is_active()
     }
 }
 
@@ -55,7 +52,8 @@ struct Row {
     host_id: Option<Uuid>,
     size: i32,
     prestarted: i32,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: VmStatus,
     config: Json<VmConfig>,
     next_run: Option<Json<VmConfig>>,
     version: i32,
@@ -230,7 +228,7 @@ impl Repository {
                 .await
             }
         };
-        result.map(|_| ()).map_err(super::db_error(w.kind.noun(), w.name))
+        result.map(|_| ()).map_err(super::db_error(w.kind.label(), w.name))
     }
 
     /// Updates under the version check; the caller holds the row lock.
@@ -289,8 +287,8 @@ impl Repository {
                 .await
             }
         }
-        .map_err(super::db_error(w.kind.noun(), w.name))?;
-        version.ok_or_else(|| AppError::conflict(format!("{} {} was changed by someone else.", w.kind.noun(), w.name)))
+        .map_err(super::db_error(w.kind.label(), w.name))?;
+        version.ok_or_else(|| AppError::conflict(format!("{} {} was changed by someone else.", w.kind.label(), w.name)))
     }
 
     /// The pool's VMs, by name.

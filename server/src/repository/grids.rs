@@ -253,7 +253,8 @@ struct VmGridRow {
     id: Uuid,
     name: String,
     description: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: vireo_app::models::VmStatus,
     cluster_name: String,
     host_name: Option<String>,
     template_name: String,

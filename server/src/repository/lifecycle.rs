@@ -7,6 +7,7 @@ use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::next_run::split_running_edit;
 use vireo_app::domain::vm_config::VmConfig;
 use vireo_app::error::AppError;
+use vireo_app::models::VmStatus;
 
 /// What `mark_vm_started` found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,7 +23,8 @@ pub struct StartRecorded {
 pub struct VmRuntime {
     pub id: Uuid,
     pub name: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: VmStatus,
     pub host_id: Option<Uuid>,
     pub high_availability: bool,
 }
@@ -85,7 +87,7 @@ impl Repository {
     /// `config`/`next_run_config` nor bumps the version, so it cannot undo a save however it
     /// interleaves with one (a save only reads the status, under its row lock, to decide whether
     /// the edit applies now or at the next start).
-    pub async fn set_vm_status(&self, id: Uuid, status: &str) -> Result<Option<String>, AppError> {
+    pub async fn set_vm_status(&self, id: Uuid, status: VmStatus) -> Result<Option<VmStatus>, AppError> {
         let previous: Option<(String,)> = sqlx::query_as(
             "UPDATE vms v SET status = $2, status_changed_at = now()
              FROM (SELECT id, status FROM vms WHERE id = $1 FOR UPDATE) old
@@ -93,11 +95,13 @@ impl Repository {
              RETURNING old.status",
         )
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .fetch_optional(&self.pool)
         .await
         .map_err(internal)?;
-        Ok(previous.map(|(s,)| s))
+        previous
+            .map(|(s,)| VmStatus::try_from(s).map_err(|e| internal(sqlx::Error::Decode(Box::new(e)))))
+            .transpose()
     }
 
     pub async fn delete_vm(&self, id: Uuid) -> Result<(), AppError> {

@@ -14,7 +14,7 @@ use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::validation::validate_config;
 use vireo_app::error::AppError;
-use vireo_app::models::{CurrentUser, HostStatus, HostView, VmAction};
+use vireo_app::models::{CurrentUser, HostStatus, HostView, VmAction, VmStatus};
 
 /// The libvirt error that nested-KVM hosts give for host-passthrough guests, and the feature whose
 /// removal fixes it (seen on this project's CI machines).
@@ -105,11 +105,11 @@ impl VireoService {
     }
 
     async fn run(&self, vm: &ConfigRecord) -> Result<String, AppError> {
-        if vm.running() && vm.status != "unknown" {
+        if vm.running() {
             return Err(AppError::conflict(format!(
                 "VM {} is already {}.",
                 vm.name,
-                vm.status.replace('_', " ")
+                vm.status.label()
             )));
         }
         // The pending next-run configuration becomes the one it runs with.
@@ -191,7 +191,7 @@ impl VireoService {
                 host.name, vm.name
             )));
         }
-        self.repo.set_vm_status(vm.id, "powering_down").await?;
+        self.repo.set_vm_status(vm.id, VmStatus::PoweringDown).await?;
         // Wait for the guest (ACPI is a request). The reconciler also sees it go down; this wait is
         // what turns "never went down" into a clear message.
         let deadline = tokio::time::Instant::now() + self.ops.shutdown_timeout;
@@ -203,12 +203,12 @@ impl VireoService {
                 .map_err(|e| AppError::host(e.to_string()))?;
             let state = states.iter().find(|(id, _)| *id == vm.id).map(|(_, s)| *s);
             if matches!(state, None | Some(crate::hypervisor::DomainState::Off { .. })) {
-                self.repo.set_vm_status(vm.id, "down").await?;
+                self.repo.set_vm_status(vm.id, VmStatus::Down).await?;
                 return Ok(format!("VM {} shut down.", vm.name));
             }
             if tokio::time::Instant::now() >= deadline {
                 self.ops.expect_down(vm.id, false);
-                self.repo.set_vm_status(vm.id, "up").await?;
+                self.repo.set_vm_status(vm.id, VmStatus::Up).await?;
                 return Err(AppError::host(format!(
                     "VM {} did not shut down within {} seconds (the guest may ignore ACPI). It is still running; use Power Off to stop it now.",
                     vm.name,
@@ -229,7 +229,7 @@ impl VireoService {
                 host.name, vm.name
             )));
         }
-        self.repo.set_vm_status(vm.id, "down").await?;
+        self.repo.set_vm_status(vm.id, VmStatus::Down).await?;
         Ok(format!("VM {} powered off.", vm.name))
     }
 

@@ -2,11 +2,13 @@
 //! command line. It validates, talks to libvirt through the `Hypervisor`, persists through the
 //! `Repository` and writes an audit event for every write, successful or not. Each area implements
 //! its `vireo_app::backend` trait in its own file: `hosts.rs` (`HostBackend`), `clusters.rs`,
-//! `configs.rs`, `lifecycle.rs`, `grids.rs`, `users.rs`.
+//! `configs.rs` (with `config_save.rs` and `config_checks.rs`), `lifecycle.rs`, `grids.rs`, `users.rs`.
 
 pub mod audit;
 pub mod bootstrap;
 pub mod clusters;
+mod config_checks;
+pub mod config_save;
 pub mod configs;
 pub mod grids;
 pub mod host_monitor;

@@ -11,10 +11,7 @@ use crate::service::VireoService;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::host_address::HostAddress;
 use vireo_app::error::AppError;
-use vireo_app::models::{HostStatus, HostView, VmAction};
-
-/// Statuses in which a VM is (or may be) running.
-const ACTIVE: [&str; 5] = ["up", "powering_up", "powering_down", "rebooting", "paused"];
+use vireo_app::models::{HostStatus, HostView, VmAction, VmStatus};
 
 impl VireoService {
     pub async fn reconcile_all(&self) {
@@ -75,8 +72,8 @@ impl VireoService {
         let states = match states {
             Ok(s) => s,
             Err(_) => {
-                for vm in vms.iter().filter(|v| ACTIVE.contains(&v.status.as_str())) {
-                    if let Ok(Some(_)) = self.repo.set_vm_status(vm.id, "unknown").await {
+                for vm in vms.iter().filter(|v| v.status.is_active()) {
+                    if let Ok(Some(_)) = self.repo.set_vm_status(vm.id, VmStatus::Unknown).await {
                         let message = format!(
                             "VM {}'s state is unknown: its host {} is not responding.",
                             vm.name, host.name
@@ -99,15 +96,16 @@ impl VireoService {
 
     async fn reconcile_vm(&self, host: &HostView, vm: &VmRuntime, state: Option<DomainState>) {
         let (new, crashed) = match state {
-            Some(DomainState::Running) => ("up", false),
-            Some(DomainState::Paused) => ("paused", false),
-            Some(DomainState::ShuttingDown) => ("powering_down", false),
-            Some(DomainState::Off { crashed }) => ("down", crashed),
-            None => ("down", false),
+            Some(DomainState::Running) => (VmStatus::Up, false),
+            Some(DomainState::Paused) => (VmStatus::Paused, false),
+            Some(DomainState::ShuttingDown) => (VmStatus::PoweringDown, false),
+            Some(DomainState::Off { crashed }) => (VmStatus::Down, crashed),
+            None => (VmStatus::Down, false),
         };
-        let was_active = ACTIVE.contains(&vm.status.as_str()) || vm.status == "unknown";
-        let unexpected = new == "down" && was_active && !self.ops.is_expected_down(vm.id);
-        if new == "down" {
+        // `Unknown` counts: it may well have been running while its host did not answer.
+        let was_active = vm.status.is_active() || vm.status == VmStatus::Unknown;
+        let unexpected = new == VmStatus::Down && was_active && !self.ops.is_expected_down(vm.id);
+        if new == VmStatus::Down {
             self.ops.expect_down(vm.id, false);
         }
         let Ok(Some(previous)) = self.repo.set_vm_status(vm.id, new).await else {
@@ -121,7 +119,7 @@ impl VireoService {
             if vm.high_availability {
                 self.ha_restart(vm).await;
             }
-        } else if previous == "unknown" {
+        } else if previous == VmStatus::Unknown {
             let message = format!("VM {} is {new} (its host {} answers again).", vm.name, host.name);
             self.system_event("vm", vm.id, &vm.name, "vm.status", true, message)
                 .await;

@@ -62,7 +62,7 @@ async fn create_vm(app: &TestApp, profile: OptimizedFor, fixed: bool) -> (Uuid, 
 }
 
 async fn status(app: &TestApp, id: Uuid) -> String {
-    app.state.repo.vm_runtime(id).await.unwrap().unwrap().status
+    app.state.repo.vm_runtime(id).await.unwrap().unwrap().status.to_string()
 }
 
 fn libvirt_state(id: Uuid) -> Option<bool> {

@@ -117,7 +117,9 @@ async fn a_save_between_a_starts_read_and_its_write_is_kept_as_next_run() {
 
     // The pending change is what the next start gets (the test driver runs the domain), and a
     // start with nothing saved in between records plainly.
-    repo.set_vm_status(id, "down").await.expect("status");
+    repo.set_vm_status(id, vireo_app::models::VmStatus::Down)
+        .await
+        .expect("status");
     let read = record(&app, id).await;
     let next = read.next_run.clone().expect("still pending");
     let recorded = repo

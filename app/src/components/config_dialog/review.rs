@@ -14,7 +14,7 @@ pub fn Review(done: Callback<Uuid>) -> impl IntoView {
     move || {
         s.review.get().map(|recs| {
             let kind = s.draft.with_untracked(|d| d.kind);
-            let title = format!("High Performance {} Settings", if kind == crate::domain::draft::ConfigKind::Vm { "Virtual Machine" } else { kind.noun() });
+            let title = format!("High Performance {} Settings", if kind == crate::domain::draft::ConfigKind::Vm { "Virtual Machine" } else { kind.label() });
             let all_met = recs.is_empty();
             let label = title.clone();
             let items = recs.into_iter().map(|r| view! { <RecommendationItem rec=r /> }).collect_view();

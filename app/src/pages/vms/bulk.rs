@@ -7,7 +7,7 @@ use super::{Progress, PATH};
 use crate::api::lifecycle::{remove_vm, vm_action};
 use crate::components::modal::Modal;
 use crate::components::toasts::Toasts;
-use crate::models::{GridQuery, VmAction, VmRow};
+use crate::models::{GridQuery, VmAction, VmRow, VmStatus};
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -86,18 +86,17 @@ impl BulkOp {
         matches!(self, Self::Action(VmAction::PowerOff) | Self::Remove)
     }
     /// Whether the op makes sense for a VM in `status`.
-    fn applies(self, status: &str) -> bool {
-        let active = matches!(status, "up" | "paused" | "powering_down" | "rebooting" | "powering_up");
+    fn applies(self, status: VmStatus) -> bool {
         match self {
-            Self::Action(VmAction::Run) => status == "down" || status == "unknown",
-            Self::Action(_) => active,
+            Self::Action(VmAction::Run) => matches!(status, VmStatus::Down | VmStatus::Unknown),
+            Self::Action(_) => status.is_active(),
             Self::Remove => true,
         }
     }
 }
 
-/// A VM a confirmation names: id, name, status.
-type Target = (Uuid, String, String);
+/// A VM a confirmation names: id, name, status (`None` for a VM the page no longer lists).
+type Target = (Uuid, String, Option<VmStatus>);
 
 /// Waiting for the user to confirm a destructive op (hydrated).
 #[derive(Clone, Copy)]
@@ -158,19 +157,19 @@ pub fn BulkToolbar(
     };
     let enabled = move |op: BulkOp| {
         let chosen = chosen();
-        !chosen.is_empty() && chosen.iter().any(|r| op.applies(&r.status))
+        !chosen.is_empty() && chosen.iter().any(|r| op.applies(r.status))
     };
     let click = move |op: BulkOp| {
         move |ev: MouseEvent| {
             ev.prevent_default();
-            let targets: Vec<VmRow> = chosen().into_iter().filter(|r| op.applies(&r.status)).collect();
+            let targets: Vec<VmRow> = chosen().into_iter().filter(|r| op.applies(r.status)).collect();
             if targets.is_empty() {
                 return;
             }
             if op.destructive() {
                 pending.0.set(Some((
                     op,
-                    targets.into_iter().map(|r| (r.id, r.name, r.status)).collect(),
+                    targets.into_iter().map(|r| (r.id, r.name, Some(r.status))).collect(),
                 )));
             } else {
                 run_bulk(op, targets.into_iter().map(|r| (r.id, r.name)).collect(), on_done);
@@ -234,8 +233,8 @@ pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: C
                 let named = rows.with(|rows| {
                     ids.iter()
                         .map(|id| match rows.iter().find(|r| r.id == *id) {
-                            Some(r) => (r.id, r.name.clone(), r.status.clone()),
-                            None => (*id, id.to_string(), String::new()),
+                            Some(r) => (r.id, r.name.clone(), Some(r.status)),
+                            None => (*id, id.to_string(), None),
                         })
                         .collect()
                 });
@@ -244,7 +243,7 @@ pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: C
             (None, None) => return None,
         };
         let names = targets.iter().map(|(_, n, _)| n.clone()).collect::<Vec<_>>().join(", ");
-        let running = targets.iter().any(|(_, _, s)| s != "down");
+        let running = targets.iter().any(|(_, _, s)| *s != Some(VmStatus::Down));
         let (title, message) = match op {
             BulkOp::Remove => (
                 "Remove Virtual Machines".to_string(),

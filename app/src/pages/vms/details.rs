@@ -74,7 +74,7 @@ fn general(d: VmDetails) -> impl IntoView {
     let basics = view! {
         <dl class="facts" data-testid="general">
             {fact("Optimized for", c.optimized_for.label().into())}
-            {fact("Status", row.status.replace('_', " "))}
+            {fact("Status", row.status.label().to_string())}
             {fact("Uptime", uptime_text(row.uptime_secs))}
             {fact("Operating System", d.os_name.clone())}
             {fact("Cluster", row.cluster_name.clone())}

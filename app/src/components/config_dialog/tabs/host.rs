@@ -1,7 +1,6 @@
 use super::super::inputs::{CheckField, Choice, NumberField, SelectField};
 use super::super::state::DialogState;
 use crate::domain::cpu_set::CpuSet;
-use crate::domain::draft::{migration_from_str, migration_value, numa_mode_from_str};
 use crate::domain::vm_config::{MigrationMode, NumaTuneMode, VNumaNode};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -23,19 +22,15 @@ pub fn HostTab() -> impl IntoView {
         v
     });
     let migrations = Signal::derive(|| {
-        [
-            MigrationMode::Migratable,
-            MigrationMode::UserMigratable,
-            MigrationMode::Pinned,
-        ]
-        .into_iter()
-        .map(|m| Choice::new(migration_value(m), m.label()))
-        .collect::<Vec<_>>()
+        MigrationMode::ALL
+            .into_iter()
+            .map(|m| Choice::new(m.as_str(), m.label()))
+            .collect::<Vec<_>>()
     });
     let modes = Signal::derive(|| {
-        [NumaTuneMode::Strict, NumaTuneMode::Interleave, NumaTuneMode::Preferred]
+        NumaTuneMode::ALL
             .into_iter()
-            .map(|m| Choice::new(m.as_str(), m.as_str()))
+            .map(|m| Choice::new(m.as_str(), m.label()))
             .collect::<Vec<_>>()
     });
     let pick_host = Callback::new(move |v: String| {
@@ -43,12 +38,12 @@ pub fn HostTab() -> impl IntoView {
             .update(|d| d.config.placement_hosts = Uuid::parse_str(&v).ok().into_iter().collect());
     });
     let pick_migration = Callback::new(move |v: String| {
-        if let Some(m) = migration_from_str(&v) {
+        if let Some(m) = MigrationMode::parse(&v) {
             s.draft.update(|d| d.config.migration = m);
         }
     });
     let pick_mode = Callback::new(move |v: String| {
-        if let Some(m) = numa_mode_from_str(&v) {
+        if let Some(m) = NumaTuneMode::parse(&v) {
             s.draft.update(|d| d.config.numa_tune_mode = m);
         }
     });
@@ -75,7 +70,7 @@ pub fn HostTab() -> impl IntoView {
             get=|d| d.config.placement_hosts.first().map(|h| h.to_string()).unwrap_or_default() on_pick=pick_host
             hint="High Performance VMs are pinned to one specific host." />
         <SelectField label="Migration Mode" name="migration" field="migration" choices=migrations
-            get=|d| migration_value(d.config.migration).to_string() on_pick=pick_migration />
+            get=|d| d.config.migration.as_str().to_string() on_pick=pick_migration />
         <CheckField label="Pass-Through Host CPU" name="cpu_passthrough" field="cpu_passthrough"
             get=|d| d.config.cpu_passthrough set=|d, v| d.config.cpu_passthrough = v
             hint="The guest sees the host CPU as it is; needs migration disabled." />

@@ -1,0 +1,198 @@
+//! The `Hypervisor` trait on the shared pool: each operation is one closure run by `LibvirtPool::call`
+//! with the host's connection (host probing, KSM, huge pages, and the domain lifecycle).
+
+use super::errors::{libvirt_error, HypervisorError};
+use super::node_ffi;
+use super::{DomainState, HostProbe, Hypervisor, SharedLibvirtPool};
+use uuid::Uuid;
+use vireo_app::domain::capabilities;
+use vireo_app::domain::host_topology::HostTopology;
+use virt::connect::Connect;
+
+#[async_trait::async_trait]
+impl Hypervisor for SharedLibvirtPool {
+    async fn probe(&self, uri: &str) -> Result<HostProbe, HypervisorError> {
+        self.0
+            .call(uri, |s| {
+                let xml = s.conn.capabilities().map_err(libvirt_error)?;
+                let mut topology =
+                    capabilities::parse(&xml).map_err(|e| HypervisorError::Capabilities(e.to_string()))?;
+                fill_free_pages(s.conn, &mut topology)?;
+                Ok(HostProbe {
+                    hostname: s.conn.hostname().map_err(libvirt_error)?,
+                    driver: s.conn.driver_type().map_err(libvirt_error)?,
+                    topology,
+                })
+            })
+            .await
+    }
+
+    async fn ping(&self, uri: &str) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, |s| s.conn.lib_version().map(|_| ()).map_err(libvirt_error))
+            .await
+    }
+
+    async fn ksm_running(&self, uri: &str) -> Result<bool, HypervisorError> {
+        self.0.call(uri, |s| node_ffi::shm_run(s.conn).map(|v| v == 1)).await
+    }
+
+    async fn set_ksm(&self, uri: &str, running: bool) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |s| node_ffi::set_shm_run(s.conn, u32::from(running)))
+            .await
+    }
+
+    async fn domain_type(&self, uri: &str) -> Result<String, HypervisorError> {
+        self.0
+            .call(uri, |s| {
+                let driver = s.conn.driver_type().map_err(libvirt_error)?;
+                if driver.eq_ignore_ascii_case("test") {
+                    return Ok("test".to_string());
+                }
+                let caps = s.conn.capabilities().map_err(libvirt_error)?;
+                let kvm = capabilities::guest_domain_types(&caps).iter().any(|t| t == "kvm");
+                Ok(if kvm { "kvm" } else { "qemu" }.to_string())
+            })
+            .await
+    }
+
+    async fn define_and_start(&self, uri: &str, xml: &str) -> Result<(), HypervisorError> {
+        let xml = xml.to_string();
+        self.0
+            .call(uri, move |s| {
+                let dom = s.conn.define_domain_xml(&xml).map_err(libvirt_error)?;
+                if let Err(e) = dom.create() {
+                    // Leave nothing behind that Vireo does not show as defined.
+                    let _ = dom.undefine();
+                    return Err(libvirt_error(e));
+                }
+                s.remember(dom);
+                Ok(())
+            })
+            .await
+    }
+
+    async fn shutdown(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |s| match s.domain(id)? {
+                Some(dom) => dom.shutdown().map_err(libvirt_error),
+                None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
+            })
+            .await
+    }
+
+    async fn destroy(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |s| match s.domain(id)? {
+                Some(dom) if dom.is_active().map_err(libvirt_error)? => dom.destroy().map_err(libvirt_error),
+                _ => Ok(()),
+            })
+            .await
+    }
+
+    async fn reboot(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |s| match s.domain(id)? {
+                Some(dom) => dom.reboot(0).map_err(libvirt_error),
+                None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
+            })
+            .await
+    }
+
+    async fn undefine(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |s| match s.domain(id)? {
+                Some(dom) => {
+                    s.forget(id);
+                    dom.undefine().map_err(libvirt_error)
+                }
+                None => Ok(()),
+            })
+            .await
+    }
+
+    async fn remove_domain(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |s| match s.domain(id)? {
+                Some(dom) => {
+                    s.forget(id);
+                    if dom.is_active().map_err(libvirt_error)? {
+                        dom.destroy().map_err(libvirt_error)?;
+                    }
+                    dom.undefine().map_err(libvirt_error)
+                }
+                None => Ok(()),
+            })
+            .await
+    }
+
+    async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError> {
+        self.0
+            .call(uri, |s| {
+                let mut out = Vec::new();
+                for dom in s.conn.list_all_domains(0).map_err(libvirt_error)? {
+                    let id = dom.uuid().map_err(libvirt_error)?;
+                    out.push((id, state_of(&dom)?));
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+        self.0.event_rx.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    async fn allocate_pages(&self, uri: &str, size_kib: u64, per_cell: &[(u32, u64)]) -> Result<(), HypervisorError> {
+        let size = u32::try_from(size_kib)
+            .map_err(|_| HypervisorError::Libvirt(format!("page size {size_kib} KiB is too large")))?;
+        let per_cell = per_cell.to_vec();
+        self.0
+            .call(uri, move |s| {
+                for (cell, count) in per_cell {
+                    node_ffi::alloc_pages(s.conn, size, count, cell)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}
+
+fn state_of(dom: &virt::domain::Domain) -> Result<DomainState, HypervisorError> {
+    use virt::domain::{DomainShutoffReason, DomainState as S, DomainStateReason};
+    use virt::enumutil::Enum;
+    let (state, reason) = dom.state().map_err(libvirt_error)?;
+    let crashed = matches!(
+        reason,
+        Enum::Known(DomainStateReason::Shutoff(Enum::Known(DomainShutoffReason::Crashed)))
+    );
+    Ok(match state {
+        Enum::Known(S::Running) | Enum::Known(S::Blocked) => DomainState::Running,
+        Enum::Known(S::Paused) | Enum::Known(S::PMSuspended) => DomainState::Paused,
+        Enum::Known(S::Shutdown) => DomainState::ShuttingDown,
+        Enum::Known(S::Crashed) => DomainState::Off { crashed: true },
+        _ => DomainState::Off { crashed },
+    })
+}
+
+/// Replaces the capabilities' page totals' stand-in free counts with libvirt's real free counts.
+fn fill_free_pages(conn: &Connect, topology: &mut HostTopology) -> Result<(), HypervisorError> {
+    for cell in &mut topology.cells {
+        let sizes: Vec<u32> = cell
+            .pages
+            .iter()
+            .filter_map(|p| u32::try_from(p.size_kib).ok())
+            .collect();
+        if sizes.is_empty() {
+            continue;
+        }
+        // Hosts without per-cell page info (or drivers without the call) keep the totals.
+        if let Ok(free) = conn.free_pages(&sizes, cell.id, 1, 0) {
+            for (page, count) in cell.pages.iter_mut().zip(free) {
+                page.free = count;
+            }
+        }
+    }
+    Ok(())
+}
