@@ -2,8 +2,9 @@
 //! objects found, answered in the search's order.
 
 use super::fault::Fault;
+use super::query::{flag, ListParams};
+use super::response::ok;
 use super::xml::El;
-use super::{flag, ok, ListParams};
 use crate::repository::ApiCollection;
 use crate::web::state::AppState;
 use axum::http::StatusCode;
