@@ -33,38 +33,20 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use extract::kind;
 use fault::Fault;
 use href::API;
 
 pub fn router(state: AppState) -> Router<AppState> {
-    let api = Router::new()
-        .route("/", get(root::get_root))
-        .route("/clusters", get(clusters::list).post(clusters::add))
-        .route(
-            "/clusters/{id}",
-            get(clusters::get).put(clusters::update).delete(clusters::remove),
-        )
-        .route("/hosts", get(hosts::list).post(hosts::add))
-        .route("/hosts/{id}", get(hosts::get).put(hosts::update).delete(hosts::remove))
+    let api = Router::new().route("/", get(root::get_root));
+    let api = collection::routes::<kind::Cluster>(api);
+    let api = collection::routes::<kind::Host>(api);
+    let api = collection::routes::<kind::Template>(api);
+    let api = collection::routes::<kind::Pool>(api);
+    let api = collection::routes::<kind::InstanceType>(api);
+    let api = api
         .route("/hosts/{id}/numanodes", get(hosts::numa_nodes))
         .route("/hosts/{id}/numanodes/{nid}", get(hosts::numa_node))
-        .route("/templates", get(templates::list).post(templates::add))
-        .route(
-            "/templates/{id}",
-            get(templates::get).put(templates::update).delete(templates::remove),
-        )
-        .route("/vmpools", get(pools::list).post(pools::add))
-        .route(
-            "/vmpools/{id}",
-            get(pools::get).put(pools::update).delete(pools::remove),
-        )
-        .route("/instancetypes", get(instance_types::list).post(instance_types::add))
-        .route(
-            "/instancetypes/{id}",
-            get(instance_types::get)
-                .put(instance_types::update)
-                .delete(instance_types::remove),
-        )
         .route("/vms", get(vms::list).post(vms::add))
         .route("/vms/{id}", get(vms::get).put(vms::update).delete(vms::remove))
         .route(
