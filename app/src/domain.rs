@@ -3,6 +3,7 @@
 #[cfg(test)]
 mod bounds_tests;
 pub mod capabilities;
+pub mod collections;
 pub mod cpu_set;
 pub mod dialog;
 pub mod domain_xml;

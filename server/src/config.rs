@@ -43,7 +43,7 @@ pub struct HttpLimits {
     /// backlog instead of taking a file descriptor each.
     pub max_connections: usize,
     /// Request bodies of forms and server functions (the oVirt REST API has its own 1 MiB,
-    /// `ovirt::MAX_BODY`). The largest legitimate one, the VM dialog's draft, is a few KiB.
+    /// `ovirt::extract::MAX_BODY`). The largest legitimate one, the VM dialog's draft, is a few KiB.
     pub max_body: usize,
     /// A request body (forms, server functions) must arrive completely within this time.
     pub body_read_timeout: Duration,

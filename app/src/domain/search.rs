@@ -116,28 +116,13 @@ pub const TYPES: &[&str] = &OptimizedFor::STRS;
 pub const VM_STATUSES: &[&str] = &VmStatus::STRS;
 pub const HOST_STATUSES: &[&str] = &HostStatus::STRS;
 
-pub const VM_FIELDS: &[(&str, Option<&[&str]>)] = &[
-    ("type", Some(TYPES)),
-    ("status", Some(VM_STATUSES)),
-    ("cluster", None),
-    ("host", None),
-    ("pool", None),
-    ("template", None),
-];
-pub const TEMPLATE_FIELDS: &[(&str, Option<&[&str]>)] = &[("type", Some(TYPES)), ("cluster", None)];
-pub const POOL_FIELDS: &[(&str, Option<&[&str]>)] = &[("type", Some(TYPES)), ("template", None), ("cluster", None)];
-pub const HOST_FIELDS: &[(&str, Option<&[&str]>)] = &[("status", Some(HOST_STATUSES)), ("cluster", None)];
-pub const CLUSTER_FIELDS: &[(&str, Option<&[&str]>)] = &[];
-pub const EVENT_FIELDS: &[(&str, Option<&[&str]>)] = &[
-    ("severity", Some(&["info", "warning", "error"])),
-    ("result", Some(&["success", "failure"])),
-    ("object", Some(&["vm", "template", "pool", "host", "cluster", "user"])),
-    ("user", None),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::collections::{CLUSTERS, VMS};
+
+    const VM_FIELDS: &[(&str, Option<&[&str]>)] = VMS.grid_terms;
+    const CLUSTER_FIELDS: &[(&str, Option<&[&str]>)] = CLUSTERS.grid_terms;
 
     #[test]
     fn words_and_terms_combine() {

@@ -2,21 +2,20 @@
 //! settings the High Performance rules read (KSM, memory ballooning). Saved by the cluster dialog's
 //! service.
 
-use super::collection::{self, in_search_order};
-use super::extract::kind::{self, Kind};
-use super::extract::{ApiId, ApiUser, XmlBody};
+use super::collection::{in_search_order, ApiObject, Collection};
+use super::extract::kind;
+use super::extract::XmlBody;
 use super::fault::Fault;
+use super::href::object;
 use super::read::Obj;
 use super::xml::El;
-use super::{action_complete, created, object, ok, ListParams};
 use crate::repository::ApiCollection;
 use crate::web::state::AppState;
-use axum::extract::{Query, State};
-use axum::response::Response;
 use uuid::Uuid;
 use vireo_app::backend::ClusterBackend;
 use vireo_app::domain::vm_config::CompatVersion;
-use vireo_app::models::{ClusterDraft, ClusterView};
+use vireo_app::error::AppError;
+use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
 
 const ELEMENTS: &[&str] = &["name", "description", "ballooning_enabled", "cpu", "ksm", "version"];
 /// Engine settings a GET (or Ansible) may send that Vireo has no use for.
@@ -64,19 +63,6 @@ fn cluster_element(c: &ClusterView) -> El {
         )
 }
 
-pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let load = async |ids: &[Uuid]| Ok(in_search_order(ids, state.repo.list_clusters().await?, |c| c.id));
-    collection::list(&state, &p, ApiCollection::Clusters, "clusters", load, cluster_element).await
-}
-
-async fn view(state: &AppState, id: Uuid) -> Result<ClusterView, Fault> {
-    state.repo.cluster(id).await?.ok_or_else(|| kind::Cluster::missing(id))
-}
-
-pub async fn get(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::Cluster>) -> Result<Response, Fault> {
-    Ok(ok(cluster_element(&view(&state, id).await?)))
-}
-
 /// Applies a `<cluster>` request to a draft.
 fn read_cluster(obj: &Obj, draft: &mut ClusterDraft) -> Result<(), Fault> {
     obj.allow(&[ELEMENTS, IGNORED].concat())?;
@@ -112,58 +98,65 @@ fn read_cluster(obj: &Obj, draft: &mut ClusterDraft) -> Result<(), Fault> {
     Ok(())
 }
 
-pub async fn add(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    body: XmlBody<kind::Cluster>,
-) -> Result<Response, Fault> {
-    let obj = body.obj();
-    let mut draft = ClusterDraft {
-        id: None,
-        version: None,
-        name: String::new(),
-        description: String::new(),
-        compat_version: CompatVersion::LATEST.to_string(),
-        cpu_arch: "x86_64".into(),
-        ksm_enabled: true,
-        ballooning_enabled: true,
+impl ApiObject for kind::Cluster {
+    type Object = ClusterView;
+    const COLLECTION: Collection = Collection {
+        path: "clusters",
+        list: "clusters",
+        search: ApiCollection::Clusters,
     };
-    read_cluster(&obj, &mut draft)?;
-    if draft.name.is_empty() {
-        return Err(Fault::incomplete("Cluster", &["name"], "add"));
+
+    fn element(c: &ClusterView) -> El {
+        cluster_element(c)
     }
-    let saved = state.service.save_cluster(&user, draft).await?;
-    Ok(created(cluster_element(&saved)))
-}
 
-pub async fn update(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::Cluster>,
-    body: XmlBody<kind::Cluster>,
-) -> Result<Response, Fault> {
-    let obj = body.obj();
-    let c = view(&state, id).await?;
-    let mut draft = ClusterDraft {
-        id: Some(c.id),
-        version: Some(c.version),
-        name: c.name,
-        description: c.description,
-        compat_version: c.compat_version.to_string(),
-        cpu_arch: c.cpu_arch,
-        ksm_enabled: c.ksm_enabled,
-        ballooning_enabled: c.ballooning_enabled,
-    };
-    read_cluster(&obj, &mut draft)?;
-    let saved = state.service.save_cluster(&user, draft).await?;
-    Ok(ok(cluster_element(&saved)))
-}
+    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<ClusterView>, AppError> {
+        Ok(in_search_order(ids, state.repo.list_clusters().await?, |c| c.id))
+    }
 
-pub async fn remove(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::Cluster>,
-) -> Result<Response, Fault> {
-    state.service.remove_cluster(&user, id).await?;
-    Ok(action_complete())
+    async fn find(state: &AppState, id: Uuid) -> Result<Option<ClusterView>, AppError> {
+        state.repo.cluster(id).await
+    }
+
+    async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<ClusterView, Fault> {
+        let mut draft = ClusterDraft {
+            id: None,
+            version: None,
+            name: String::new(),
+            description: String::new(),
+            compat_version: CompatVersion::LATEST.to_string(),
+            cpu_arch: "x86_64".into(),
+            ksm_enabled: true,
+            ballooning_enabled: true,
+        };
+        read_cluster(obj, &mut draft)?;
+        Fault::require("Cluster", "add", &[("name", !draft.name.is_empty())])?;
+        Ok(state.service.save_cluster(user, draft).await?)
+    }
+
+    async fn update(
+        state: &AppState,
+        user: &CurrentUser,
+        id: Uuid,
+        body: Result<XmlBody<Self>, Fault>,
+    ) -> Result<ClusterView, Fault> {
+        let body = body?;
+        let c = Self::existing(state, id).await?;
+        let mut draft = ClusterDraft {
+            id: Some(c.id),
+            version: Some(c.version),
+            name: c.name,
+            description: c.description,
+            compat_version: c.compat_version.to_string(),
+            cpu_arch: c.cpu_arch,
+            ksm_enabled: c.ksm_enabled,
+            ballooning_enabled: c.ballooning_enabled,
+        };
+        read_cluster(&body.obj(), &mut draft)?;
+        Ok(state.service.save_cluster(user, draft).await?)
+    }
+
+    async fn remove(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Fault> {
+        Ok(state.service.remove_cluster(user, id).await?)
+    }
 }

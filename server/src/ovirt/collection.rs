@@ -1,20 +1,32 @@
-//! What every collection's `GET` shares: `?search`/`?max` into ids (the repository's search), the
-//! objects found, answered in the search's order.
+//! What every top-level collection shares: `?search`/`?max` into ids (the repository's search),
+//! and — for the collections whose objects are read, written and removed the same way (clusters,
+//! hosts, templates, pools, instance types) — the list, get, add, update and remove handlers and
+//! their routes, given each collection's `ApiObject`.
 
+use super::extract::kind::{Document, Kind};
+use super::extract::{ApiId, ApiUser, XmlBody};
 use super::fault::Fault;
+use super::query::{flag, ListParams};
+use super::read::Obj;
+use super::response::{action_complete, created, ok};
 use super::xml::El;
-use super::{flag, ok, ListParams};
 use crate::repository::ApiCollection;
 use crate::web::state::AppState;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use std::collections::HashMap;
+use std::future::Future;
 use uuid::Uuid;
 use vireo_app::domain::ovirt_search::{parse_ovirt_search, MAX_PAGE_SIZE};
+use vireo_app::error::AppError;
+use vireo_app::models::CurrentUser;
 
 /// Parses `?search`/`?max` into matching ids for a collection.
 pub async fn search_ids(state: &AppState, c: ApiCollection, p: &ListParams) -> Result<Vec<Uuid>, Fault> {
-    let mut q = parse_ovirt_search(p.search.as_deref().unwrap_or(""), &c.fields())
+    let mut q = parse_ovirt_search(p.search.as_deref().unwrap_or(""), c.fields())
         .map_err(|m| Fault::new(StatusCode::BAD_REQUEST, "Invalid search", m))?;
     if c == ApiCollection::Vms {
         for cond in q.any_of.iter_mut().flatten().filter(|c| c.field == "status") {
@@ -38,23 +50,115 @@ pub async fn search_ids(state: &AppState, c: ApiCollection, p: &ListParams) -> R
     Ok(state.repo.api_search(c, &q, max, flag(&p.case_sensitive)).await?)
 }
 
-/// A collection's `GET`: searches `collection`, loads what the search found with `load`, and
-/// answers `<tag>` with one `element` per object.
-pub async fn list<T>(
-    state: &AppState,
-    params: &ListParams,
-    collection: ApiCollection,
-    tag: &str,
-    load: impl AsyncFnOnce(&[Uuid]) -> Result<Vec<T>, Fault>,
-    element: impl Fn(&T) -> El,
-) -> Result<Response, Fault> {
-    let ids = search_ids(state, collection, params).await?;
-    let found = load(&ids).await?;
-    Ok(ok(El::new(tag).children(found.iter().map(element))))
-}
-
 /// The objects of `all` that `ids` name, in the order of `ids` (for collections read whole).
 pub fn in_search_order<T>(ids: &[Uuid], all: Vec<T>, id: impl Fn(&T) -> Uuid) -> Vec<T> {
     let mut by_id: HashMap<Uuid, T> = all.into_iter().map(|t| (id(&t), t)).collect();
     ids.iter().filter_map(|i| by_id.remove(i)).collect()
+}
+
+/// Where a collection lives on the wire.
+pub struct Collection {
+    /// Its path under the API (`vmpools`).
+    pub path: &'static str,
+    /// The list's root element (`vm_pools`).
+    pub list: &'static str,
+    /// Its `?search=`.
+    pub search: ApiCollection,
+}
+
+/// A collection served by the shared handlers: how its objects are found, shown, added, changed
+/// and removed. Implemented on the object's `kind` marker, in the collection's own file.
+pub trait ApiObject: Kind + Document + Sized {
+    /// The object as the service returns it.
+    type Object: Send + Sync;
+    /// Where it lives and how it is listed and searched.
+    const COLLECTION: Collection;
+
+    /// The object as XML.
+    fn element(object: &Self::Object) -> El;
+
+    /// The objects `ids` names, in that order.
+    fn load(state: &AppState, ids: &[Uuid]) -> impl Future<Output = Result<Vec<Self::Object>, AppError>> + Send;
+
+    /// The object `id`, if there is one.
+    fn find(state: &AppState, id: Uuid) -> impl Future<Output = Result<Option<Self::Object>, AppError>> + Send;
+
+    /// Adds the object a request describes.
+    fn add(
+        state: &AppState,
+        user: &CurrentUser,
+        obj: &Obj<'_>,
+    ) -> impl Future<Output = Result<Self::Object, Fault>> + Send;
+
+    /// Applies a request to object `id`. The body comes as a `Result` so that a collection that
+    /// answers for its path first (a missing object is a 404 before anything about the body) can
+    /// look the object up before it applies `?`.
+    fn update(
+        state: &AppState,
+        user: &CurrentUser,
+        id: Uuid,
+        body: Result<XmlBody<Self>, Fault>,
+    ) -> impl Future<Output = Result<Self::Object, Fault>> + Send;
+
+    /// Removes object `id`.
+    fn remove(state: &AppState, user: &CurrentUser, id: Uuid) -> impl Future<Output = Result<(), Fault>> + Send;
+
+    /// The object `id`, or a 404 `<fault>` naming it.
+    fn existing(state: &AppState, id: Uuid) -> impl Future<Output = Result<Self::Object, Fault>> + Send {
+        async move { Self::find(state, id).await?.ok_or_else(|| Self::missing(id)) }
+    }
+}
+
+/// `GET /{path}`: the objects the search finds, in its order.
+pub async fn list<K: ApiObject>(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
+    let ids = search_ids(&state, K::COLLECTION.search, &p).await?;
+    let found = K::load(&state, &ids).await?;
+    Ok(ok(El::new(K::COLLECTION.list).children(found.iter().map(K::element))))
+}
+
+/// `GET /{path}/{id}`.
+pub async fn get_one<K: ApiObject>(
+    State(state): State<AppState>,
+    ApiId { id, .. }: ApiId<K>,
+) -> Result<Response, Fault> {
+    Ok(ok(K::element(&K::existing(&state, id).await?)))
+}
+
+/// `POST /{path}`: 201 with the object added.
+pub async fn add<K: ApiObject>(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    body: XmlBody<K>,
+) -> Result<Response, Fault> {
+    Ok(created(K::element(&K::add(&state, &user, &body.obj()).await?)))
+}
+
+/// `PUT /{path}/{id}`: the object as changed.
+pub async fn update<K: ApiObject>(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<K>,
+    body: Result<XmlBody<K>, Fault>,
+) -> Result<Response, Fault> {
+    Ok(ok(K::element(&K::update(&state, &user, id, body).await?)))
+}
+
+/// `DELETE /{path}/{id}`.
+pub async fn remove<K: ApiObject>(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiId { id, .. }: ApiId<K>,
+) -> Result<Response, Fault> {
+    K::remove(&state, &user, id).await?;
+    Ok(action_complete())
+}
+
+/// `/{path}` and `/{path}/{id}` with the shared handlers.
+pub fn routes<K: ApiObject>(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route(&format!("/{}", K::COLLECTION.path), get(list::<K>).post(add::<K>))
+        .route(
+            &format!("/{}/{{id}}", K::COLLECTION.path),
+            get(get_one::<K>).put(update::<K>).delete(remove::<K>),
+        )
 }

@@ -7,7 +7,6 @@
 use super::fault::Fault;
 use super::read::Obj;
 use super::xml::{self, Node};
-use super::MAX_BODY;
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Path, Request};
 use axum::http::request::Parts;
@@ -73,6 +72,9 @@ pub mod kind {
 }
 
 use kind::{Document, Kind};
+
+/// Request bodies above this are refused (413) before parsing.
+pub const MAX_BODY: usize = 1024 * 1024;
 
 /// The caller `bearer_auth` attached to the request.
 pub struct ApiUser(pub CurrentUser);

@@ -2,8 +2,8 @@
 //! (400 bad input, 401/403 auth, 404 missing, 409 refused by the rules or by the object's state,
 //! 413 too large), plus Vireo's field-level errors as an extra element oVirt clients ignore.
 
+use super::response::xml_response;
 use super::xml::El;
-use super::xml_response;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use vireo_app::error::{AppError, FieldError};

@@ -6,24 +6,26 @@
 //! is stored. Vireo adds `<vireo>` with the URI, the simulated topology (test driver) and free huge
 //! pages per size. PUT changes KSM (the only host setting Vireo manages).
 
-use super::collection::{self, in_search_order};
-use super::extract::kind::{self, Kind};
-use super::extract::{ApiId, ApiIdAnd, ApiUser, XmlBody};
+use super::collection::{in_search_order, ApiObject, Collection};
+use super::extract::kind;
+use super::extract::{ApiId, ApiIdAnd, XmlBody};
 use super::fault::Fault;
+use super::href::{link, object, reference, API};
 use super::read::Obj;
+use super::refs;
+use super::response::ok;
 use super::xml::El;
-use super::{action_complete, created, link, object, ok, reference, refs, ListParams, API};
 use crate::repository::ApiCollection;
 use crate::web::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 use vireo_app::backend::HostBackend;
 use vireo_app::domain::host_address::{HostAddress, Transport};
 use vireo_app::domain::host_topology::NumaCell;
-use vireo_app::error::FieldError;
-use vireo_app::models::{AddHostRequest, HostStatus, HostView};
+use vireo_app::error::{AppError, FieldError};
+use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView};
 
 const ELEMENTS: &[&str] = &["name", "address", "cluster", "ksm", "ssh", "vireo"];
 const IGNORED: &[&str] = &[
@@ -103,17 +105,8 @@ fn host_element(h: &HostView) -> El {
         .child(reference("cluster", "clusters", h.cluster_id))
 }
 
-pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let load = async |ids: &[Uuid]| Ok(in_search_order(ids, state.repo.list_hosts().await?, |h| h.id));
-    collection::list(&state, &p, ApiCollection::Hosts, "hosts", load, host_element).await
-}
-
 async fn view(state: &AppState, id: Uuid) -> Result<HostView, Fault> {
-    state.repo.host(id).await?.ok_or_else(|| kind::Host::missing(id))
-}
-
-pub async fn get(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::Host>) -> Result<Response, Fault> {
-    Ok(ok(host_element(&view(&state, id).await?)))
+    kind::Host::existing(state, id).await
 }
 
 fn numa_id(host: Uuid, cell: u32) -> Uuid {
@@ -259,112 +252,122 @@ fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
     })
 }
 
-pub async fn add(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    body: XmlBody<kind::Host>,
-) -> Result<Response, Fault> {
-    let obj = body.obj();
-    obj.allow(&[ELEMENTS, IGNORED].concat())?;
-    let name = obj.text("name")?.unwrap_or_default();
-    let has_uri = obj
-        .get("vireo")?
-        .is_some_and(|v| v.node.children.iter().any(|c| c.name == "uri"));
-    let address_given = has_uri || obj.text("address")?.is_some_and(|a| !a.is_empty());
-    let cluster = obj.reference("cluster")?;
-    let mut missing = Vec::new();
-    if name.is_empty() {
-        missing.push("name");
-    }
-    if !address_given {
-        missing.push("address");
-    }
-    if cluster.is_none() {
-        missing.push("cluster");
-    }
-    let Some(cluster) = cluster.filter(|_| missing.is_empty()) else {
-        return Err(Fault::incomplete("Host", &missing, "add"));
+impl ApiObject for kind::Host {
+    type Object = HostView;
+    const COLLECTION: Collection = Collection {
+        path: "hosts",
+        list: "hosts",
+        search: ApiCollection::Hosts,
     };
-    let parts = read_address(&obj)?;
-    let req = AddHostRequest {
-        name,
-        cluster_id: refs::cluster(&state, &cluster).await?,
-        transport: parts.transport,
-        address: parts.address,
-        user: parts.user,
-        port: parts.port,
-        simulated_topology: parts.simulated_topology,
-    };
-    // Bad address parts are bad input (400, with the API's path), not a rule refusal (409).
-    if let Err(errors) = req.address_fields().validate(&crate::hypervisor::topology_files::ids()) {
-        let fields: Vec<FieldError> = errors
-            .into_iter()
-            .map(|e| FieldError::new(api_path(&e.field, has_uri), e.message))
-            .collect();
-        let detail = fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(Fault {
-            fields,
-            ..Fault::new(StatusCode::BAD_REQUEST, "Invalid input", format!("[{detail}]"))
-        });
-    }
-    let host = vireo_app::backend::HostBackend::add_host(state.service.as_ref(), &user, req).await?;
-    Ok(created(host_element(&host)))
-}
 
-pub async fn update(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::Host>,
-    body: Result<XmlBody<kind::Host>, Fault>,
-) -> Result<Response, Fault> {
-    // A missing host is reported before anything about the body.
-    let h = view(&state, id).await?;
-    let body = body?;
-    let obj = body.obj();
-    obj.allow(&[ELEMENTS, IGNORED].concat())?;
-    if let Some(v) = obj.get("vireo")? {
-        v.allow(&["simulated_topology", "uri", "hugepages", "last_error"])?;
-        if v.text("uri")?.is_some_and(|u| u != h.uri) {
-            return Err(Fault::invalid("host/vireo/uri", "a host's address cannot be changed"));
+    fn element(h: &HostView) -> El {
+        host_element(h)
+    }
+
+    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<HostView>, AppError> {
+        Ok(in_search_order(ids, state.repo.list_hosts().await?, |h| h.id))
+    }
+
+    async fn find(state: &AppState, id: Uuid) -> Result<Option<HostView>, AppError> {
+        state.repo.host(id).await
+    }
+
+    async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<HostView, Fault> {
+        obj.allow(&[ELEMENTS, IGNORED].concat())?;
+        let name = obj.text("name")?.unwrap_or_default();
+        let has_uri = obj
+            .get("vireo")?
+            .is_some_and(|v| v.node.children.iter().any(|c| c.name == "uri"));
+        let address_given = has_uri || obj.text("address")?.is_some_and(|a| !a.is_empty());
+        let cluster = obj.reference("cluster")?;
+        let mut missing = Vec::new();
+        if name.is_empty() {
+            missing.push("name");
         }
+        if !address_given {
+            missing.push("address");
+        }
+        if cluster.is_none() {
+            missing.push("cluster");
+        }
+        let Some(cluster) = cluster.filter(|_| missing.is_empty()) else {
+            return Err(Fault::incomplete("Host", &missing, "add"));
+        };
+        let parts = read_address(obj)?;
+        let req = AddHostRequest {
+            name,
+            cluster_id: refs::cluster(state, &cluster).await?,
+            transport: parts.transport,
+            address: parts.address,
+            user: parts.user,
+            port: parts.port,
+            simulated_topology: parts.simulated_topology,
+        };
+        // Bad address parts are bad input (400, with the API's path), not a rule refusal (409).
+        if let Err(errors) = req.address_fields().validate(&crate::hypervisor::topology_files::ids()) {
+            let fields: Vec<FieldError> = errors
+                .into_iter()
+                .map(|e| FieldError::new(api_path(&e.field, has_uri), e.message))
+                .collect();
+            let detail = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(Fault {
+                fields,
+                ..Fault::new(StatusCode::BAD_REQUEST, "Invalid input", format!("[{detail}]"))
+            });
+        }
+        Ok(HostBackend::add_host(state.service.as_ref(), user, req).await?)
     }
-    if obj.text("name")?.is_some_and(|n| n != h.name) {
-        return Err(Fault::invalid(
-            "host/name",
-            "hosts cannot be renamed; remove and add the host again",
-        ));
-    }
-    if obj.text("address")?.is_some_and(|a| a != display_address(&h.uri)) {
-        return Err(Fault::invalid("host/address", "a host's address cannot be changed"));
-    }
-    if let Some(c) = obj.reference("cluster")? {
-        if refs::cluster(&state, &c).await? != h.cluster_id {
+
+    async fn update(
+        state: &AppState,
+        user: &CurrentUser,
+        id: Uuid,
+        body: Result<XmlBody<Self>, Fault>,
+    ) -> Result<HostView, Fault> {
+        // A missing host is reported before anything about the body.
+        let h = view(state, id).await?;
+        let body = body?;
+        let obj = body.obj();
+        obj.allow(&[ELEMENTS, IGNORED].concat())?;
+        if let Some(v) = obj.get("vireo")? {
+            v.allow(&["simulated_topology", "uri", "hugepages", "last_error"])?;
+            if v.text("uri")?.is_some_and(|u| u != h.uri) {
+                return Err(Fault::invalid("host/vireo/uri", "a host's address cannot be changed"));
+            }
+        }
+        if obj.text("name")?.is_some_and(|n| n != h.name) {
             return Err(Fault::invalid(
-                "host/cluster",
-                "moving hosts between clusters is not supported",
+                "host/name",
+                "hosts cannot be renamed; remove and add the host again",
             ));
         }
-    }
-    let mut host = h;
-    if let Some(ksm) = obj.get("ksm")? {
-        ksm.allow(&["enabled", "merge_across_nodes"])?;
-        if let Some(on) = ksm.bool("enabled")? {
-            host = state.service.set_host_ksm(&user, host.id, on).await?;
+        if obj.text("address")?.is_some_and(|a| a != display_address(&h.uri)) {
+            return Err(Fault::invalid("host/address", "a host's address cannot be changed"));
         }
+        if let Some(c) = obj.reference("cluster")? {
+            if refs::cluster(state, &c).await? != h.cluster_id {
+                return Err(Fault::invalid(
+                    "host/cluster",
+                    "moving hosts between clusters is not supported",
+                ));
+            }
+        }
+        let mut host = h;
+        if let Some(ksm) = obj.get("ksm")? {
+            ksm.allow(&["enabled", "merge_across_nodes"])?;
+            if let Some(on) = ksm.bool("enabled")? {
+                host = state.service.set_host_ksm(user, host.id, on).await?;
+            }
+        }
+        Ok(host)
     }
-    Ok(ok(host_element(&host)))
-}
 
-pub async fn remove(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::Host>,
-) -> Result<Response, Fault> {
-    let h = view(&state, id).await?;
-    state.service.remove_host(&user, h.id).await?;
-    Ok(action_complete())
+    async fn remove(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Fault> {
+        let h = view(state, id).await?;
+        Ok(state.service.remove_host(user, h.id).await?)
+    }
 }

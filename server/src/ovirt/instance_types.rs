@@ -1,22 +1,21 @@
 //! `/instancetypes`: memory, CPU topology and a few hardware settings a VM can take on top of its
 //! profile. Only what an instance type sets is written; absent elements leave a VM's value alone.
 
-use super::collection::{self, in_search_order};
-use super::extract::kind::{self, Kind};
-use super::extract::{ApiId, ApiUser, XmlBody};
+use super::collection::{in_search_order, ApiObject, Collection};
+use super::extract::kind;
+use super::extract::XmlBody;
 use super::fault::Fault;
+use super::href::object;
 use super::read::Obj;
 use super::vm_base::IGNORED_ELEMENTS;
 use super::xml::El;
-use super::{action_complete, created, object, ok, ListParams};
 use crate::repository::ApiCollection;
 use crate::web::state::AppState;
-use axum::extract::{Query, State};
-use axum::response::Response;
 use uuid::Uuid;
 use vireo_app::domain::instance_type::InstanceTypeSpec;
 use vireo_app::domain::vm_config::CpuTopology;
-use vireo_app::models::InstanceTypeOption;
+use vireo_app::error::AppError;
+use vireo_app::models::{CurrentUser, InstanceTypeOption};
 
 const ELEMENTS: &[&str] = &[
     "name",
@@ -66,34 +65,6 @@ fn element(i: &InstanceTypeOption) -> El {
         el = el.child(El::new("vireo").text("headless", h));
     }
     el
-}
-
-pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let load = async |ids: &[Uuid]| Ok(in_search_order(ids, state.repo.list_instance_types().await?, |i| i.id));
-    collection::list(
-        &state,
-        &p,
-        ApiCollection::InstanceTypes,
-        "instance_types",
-        load,
-        element,
-    )
-    .await
-}
-
-async fn find(state: &AppState, id: Uuid) -> Result<InstanceTypeOption, Fault> {
-    state
-        .repo
-        .instance_type(id)
-        .await?
-        .ok_or_else(|| kind::InstanceType::missing(id))
-}
-
-pub async fn get(
-    State(state): State<AppState>,
-    ApiId { id, .. }: ApiId<kind::InstanceType>,
-) -> Result<Response, Fault> {
-    Ok(ok(element(&find(&state, id).await?)))
 }
 
 /// Applies a request to (name, description, spec).
@@ -157,50 +128,57 @@ fn read(obj: &Obj, it: &mut InstanceTypeOption) -> Result<(), Fault> {
     Ok(())
 }
 
-pub async fn add(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    body: XmlBody<kind::InstanceType>,
-) -> Result<Response, Fault> {
-    let obj = body.obj();
-    let mut it = InstanceTypeOption {
-        id: Uuid::nil(),
-        name: String::new(),
-        description: String::new(),
-        spec: InstanceTypeSpec::default(),
+impl ApiObject for kind::InstanceType {
+    type Object = InstanceTypeOption;
+    const COLLECTION: Collection = Collection {
+        path: "instancetypes",
+        list: "instance_types",
+        search: ApiCollection::InstanceTypes,
     };
-    read(&obj, &mut it)?;
-    if it.name.is_empty() {
-        return Err(Fault::incomplete("InstanceType", &["name"], "add"));
+
+    fn element(i: &InstanceTypeOption) -> El {
+        element(i)
     }
-    let saved = state
-        .service
-        .save_instance_type(&user, None, &it.name, &it.description, &it.spec)
-        .await?;
-    Ok(created(element(&saved)))
-}
 
-pub async fn update(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::InstanceType>,
-    body: XmlBody<kind::InstanceType>,
-) -> Result<Response, Fault> {
-    let obj = body.obj();
-    let mut it = find(&state, id).await?;
-    read(&obj, &mut it)?;
-    let saved = state
-        .service
-        .save_instance_type(&user, Some(id), &it.name, &it.description, &it.spec)
-        .await?;
-    Ok(ok(element(&saved)))
-}
+    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<InstanceTypeOption>, AppError> {
+        Ok(in_search_order(ids, state.repo.list_instance_types().await?, |i| i.id))
+    }
 
-pub async fn remove(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::InstanceType>,
-) -> Result<Response, Fault> {
-    state.service.remove_instance_type(&user, id).await?;
-    Ok(action_complete())
+    async fn find(state: &AppState, id: Uuid) -> Result<Option<InstanceTypeOption>, AppError> {
+        state.repo.instance_type(id).await
+    }
+
+    async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<InstanceTypeOption, Fault> {
+        let mut it = InstanceTypeOption {
+            id: Uuid::nil(),
+            name: String::new(),
+            description: String::new(),
+            spec: InstanceTypeSpec::default(),
+        };
+        read(obj, &mut it)?;
+        Fault::require("InstanceType", "add", &[("name", !it.name.is_empty())])?;
+        Ok(state
+            .service
+            .save_instance_type(user, None, &it.name, &it.description, &it.spec)
+            .await?)
+    }
+
+    async fn update(
+        state: &AppState,
+        user: &CurrentUser,
+        id: Uuid,
+        body: Result<XmlBody<Self>, Fault>,
+    ) -> Result<InstanceTypeOption, Fault> {
+        let body = body?;
+        let mut it = Self::existing(state, id).await?;
+        read(&body.obj(), &mut it)?;
+        Ok(state
+            .service
+            .save_instance_type(user, Some(id), &it.name, &it.description, &it.spec)
+            .await?)
+    }
+
+    async fn remove(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Fault> {
+        Ok(state.service.remove_instance_type(user, id).await?)
+    }
 }

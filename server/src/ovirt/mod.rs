@@ -9,10 +9,13 @@ mod collection;
 mod extract;
 mod fault;
 mod hosts;
+mod href;
 mod instance_types;
 mod pools;
+mod query;
 mod read;
 mod refs;
+mod response;
 mod root;
 mod sso;
 mod templates;
@@ -23,53 +26,27 @@ mod vm_request;
 mod vms;
 pub mod xml;
 
-pub use fault::Fault;
-
 use crate::web::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
-use uuid::Uuid;
-use xml::El;
-
-/// Where the API lives; every `href` starts with it.
-pub const API: &str = "/ovirt-engine/api";
-/// Request bodies above this are refused (413) before parsing.
-pub const MAX_BODY: usize = 1024 * 1024;
+use extract::kind;
+use fault::Fault;
+use href::API;
 
 pub fn router(state: AppState) -> Router<AppState> {
-    let api = Router::new()
-        .route("/", get(root::get_root))
-        .route("/clusters", get(clusters::list).post(clusters::add))
-        .route(
-            "/clusters/{id}",
-            get(clusters::get).put(clusters::update).delete(clusters::remove),
-        )
-        .route("/hosts", get(hosts::list).post(hosts::add))
-        .route("/hosts/{id}", get(hosts::get).put(hosts::update).delete(hosts::remove))
+    let api = Router::new().route("/", get(root::get_root));
+    let api = collection::routes::<kind::Cluster>(api);
+    let api = collection::routes::<kind::Host>(api);
+    let api = collection::routes::<kind::Template>(api);
+    let api = collection::routes::<kind::Pool>(api);
+    let api = collection::routes::<kind::InstanceType>(api);
+    let api = api
         .route("/hosts/{id}/numanodes", get(hosts::numa_nodes))
         .route("/hosts/{id}/numanodes/{nid}", get(hosts::numa_node))
-        .route("/templates", get(templates::list).post(templates::add))
-        .route(
-            "/templates/{id}",
-            get(templates::get).put(templates::update).delete(templates::remove),
-        )
-        .route("/vmpools", get(pools::list).post(pools::add))
-        .route(
-            "/vmpools/{id}",
-            get(pools::get).put(pools::update).delete(pools::remove),
-        )
-        .route("/instancetypes", get(instance_types::list).post(instance_types::add))
-        .route(
-            "/instancetypes/{id}",
-            get(instance_types::get)
-                .put(instance_types::update)
-                .delete(instance_types::remove),
-        )
         .route("/vms", get(vms::list).post(vms::add))
         .route("/vms/{id}", get(vms::get).put(vms::update).delete(vms::remove))
         .route(
@@ -146,92 +123,4 @@ async fn bearer_auth(State(state): State<AppState>, mut request: Request, next: 
         Ok(None) => Fault::unauthorized().into_response(),
         Err(e) => Fault::from(e).into_response(),
     }
-}
-
-/// An XML answer with the content type the SDK insists on.
-pub fn xml_response(status: StatusCode, el: &El) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/xml;charset=UTF-8"),
-        )],
-        el.to_document(),
-    )
-        .into_response()
-}
-
-pub fn ok(el: El) -> Response {
-    xml_response(StatusCode::OK, &el)
-}
-
-pub fn created(el: El) -> Response {
-    xml_response(StatusCode::CREATED, &el)
-}
-
-/// What DELETE and actions answer: the SDK requires 200 (never 204) and an `<action>` root.
-pub fn action_complete() -> Response {
-    ok(El::new("action").text("status", "complete"))
-}
-
-pub fn href(collection: &str, id: Uuid) -> String {
-    format!("{API}/{collection}/{id}")
-}
-
-/// `<tag href="…" id="…"/>`.
-pub fn reference(tag: &str, collection: &str, id: Uuid) -> El {
-    El::new(tag).attr("href", href(collection, id)).attr("id", id)
-}
-
-/// The object's own `id`/`href` attributes.
-pub fn object(tag: &str, collection: &str, id: Uuid) -> El {
-    reference(tag, collection, id)
-}
-
-/// `<link rel=… href=…/>`.
-pub fn link_to(href: &str, rel: &str) -> El {
-    El::new("link").attr("href", href).attr("rel", rel)
-}
-
-/// `<link rel=… href=…/>` to a sub-collection.
-pub fn link(collection: &str, id: Uuid, rel: &str) -> El {
-    El::new("link")
-        .attr("href", format!("{}/{rel}", href(collection, id)))
-        .attr("rel", rel)
-}
-
-/// Query parameters of list calls (others the SDK may send, such as `follow`, are accepted).
-#[derive(Debug, Default, Deserialize)]
-pub struct ListParams {
-    pub search: Option<String>,
-    pub max: Option<i64>,
-    pub case_sensitive: Option<String>,
-}
-
-/// `?next_run=true`, `?force=true`.
-#[derive(Debug, Default, Deserialize)]
-pub struct Flags {
-    pub next_run: Option<String>,
-    pub force: Option<String>,
-}
-
-/// Dates as the SDK reads them: `2024-05-06T10:20:00.123Z`.
-pub fn date(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
-pub fn flag(value: &Option<String>) -> bool {
-    value
-        .as_deref()
-        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }

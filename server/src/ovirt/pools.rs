@@ -3,23 +3,23 @@
 //! Vireo has no manual pools) or, the pool's "Optimized for"
 //! (`server|desktop|high_performance`), which `<vm><type>` also sets.
 
-use super::collection;
-use super::extract::kind::{self, Kind};
-use super::extract::{ApiId, ApiUser, XmlBody};
+use super::collection::{ApiObject, Collection};
+use super::extract::kind;
+use super::extract::XmlBody;
 use super::fault::Fault;
+use super::href::{object, reference};
 use super::read::Obj;
 use super::vm_base::{config_elements, BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS};
-use super::vm_request::{apply_request, save_draft, VmRequest};
+use super::vm_request::{apply_request, save_config, VmRequest};
 use super::xml::El;
-use super::{action_complete, created, object, ok, reference, ListParams};
 use crate::repository::{ApiCollection, ConfigRecord};
 use crate::web::state::AppState;
-use axum::extract::{Query, State};
-use axum::response::Response;
 use uuid::Uuid;
 use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::vm_config::OptimizedFor;
+use vireo_app::error::AppError;
+use vireo_app::models::CurrentUser;
 
 const ELEMENTS: &[&str] = &[
     "name",
@@ -58,23 +58,6 @@ fn pool_element(rec: &ConfigRecord) -> El {
         p = p.child(reference("template", "templates", t));
     }
     p.child(El::new("vm").children(config_elements(&rec.config, "x86_64")))
-}
-
-pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let load = async |ids: &[Uuid]| Ok(state.repo.config_records(ConfigKind::Pool, ids).await?);
-    collection::list(&state, &p, ApiCollection::Pools, "vm_pools", load, pool_element).await
-}
-
-async fn record(state: &AppState, id: Uuid) -> Result<ConfigRecord, Fault> {
-    state
-        .repo
-        .config_record(ConfigKind::Pool, id)
-        .await?
-        .ok_or_else(|| kind::Pool::missing(id))
-}
-
-pub async fn get(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::Pool>) -> Result<Response, Fault> {
-    Ok(ok(pool_element(&record(&state, id).await?)))
 }
 
 /// The pool request: its own fields into the draft, its configuration as a `VmRequest`.
@@ -123,58 +106,67 @@ async fn read_pool(state: &AppState, obj: &Obj<'_>, draft: &mut VmDraft) -> Resu
     VmRequest::read(state, obj, base).await
 }
 
-pub async fn add(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    body: XmlBody<kind::Pool>,
-) -> Result<Response, Fault> {
-    let obj = body.obj();
-    // The template decides the starting configuration, so read the request into a scratch draft
-    // first, then start from the template's.
-    let mut scratch = VmDraft::new(ConfigKind::Pool, Default::default());
-    let req = read_pool(&state, &obj, &mut scratch).await?;
-    Fault::require(
-        "VmPool",
-        "add",
-        &[
-            ("name", req.name.as_deref().is_some_and(|n| !n.is_empty())),
-            ("cluster", req.cluster.is_some()),
-            ("template", req.template.is_some()),
-        ],
-    )?;
-    let mut draft = state.service.new_draft(ConfigKind::Pool, req.template).await?;
-    draft.pool_size = scratch.pool_size;
-    draft.prestarted = scratch.prestarted;
-    apply_request(&state, &mut draft, req, false).await?;
-    let id = save_draft(&state, &user, draft, false).await?;
-    Ok(created(pool_element(&record(&state, id).await?)))
-}
+impl ApiObject for kind::Pool {
+    type Object = ConfigRecord;
+    const COLLECTION: Collection = Collection {
+        path: "vmpools",
+        list: "vm_pools",
+        search: ApiCollection::Pools,
+    };
 
-pub async fn update(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::Pool>,
-    body: XmlBody<kind::Pool>,
-) -> Result<Response, Fault> {
-    let obj = body.obj();
-    let mut draft = state.service.load_draft(ConfigKind::Pool, id).await?.draft;
-    let req = read_pool(&state, &obj, &mut draft).await?;
-    if req.template.is_some_and(|t| Some(t) != draft.template_id) {
-        return Err(Fault::invalid(
-            "vm_pool/template",
-            "a pool's template cannot be changed",
-        ));
+    fn element(rec: &ConfigRecord) -> El {
+        pool_element(rec)
     }
-    apply_request(&state, &mut draft, req, false).await?;
-    let id = save_draft(&state, &user, draft, false).await?;
-    Ok(ok(pool_element(&record(&state, id).await?)))
-}
 
-pub async fn remove(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::Pool>,
-) -> Result<Response, Fault> {
-    state.service.remove_pool(&user, id).await?;
-    Ok(action_complete())
+    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<ConfigRecord>, AppError> {
+        state.repo.config_records(ConfigKind::Pool, ids).await
+    }
+
+    async fn find(state: &AppState, id: Uuid) -> Result<Option<ConfigRecord>, AppError> {
+        state.repo.config_record(ConfigKind::Pool, id).await
+    }
+
+    async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<ConfigRecord, Fault> {
+        // The template decides the starting configuration, so read the request into a scratch draft
+        // first, then start from the template's.
+        let mut scratch = VmDraft::new(ConfigKind::Pool, Default::default());
+        let req = read_pool(state, obj, &mut scratch).await?;
+        Fault::require(
+            "VmPool",
+            "add",
+            &[
+                ("name", req.name.as_deref().is_some_and(|n| !n.is_empty())),
+                ("cluster", req.cluster.is_some()),
+                ("template", req.template.is_some()),
+            ],
+        )?;
+        let mut draft = state.service.new_draft(ConfigKind::Pool, req.template).await?;
+        draft.pool_size = scratch.pool_size;
+        draft.prestarted = scratch.prestarted;
+        apply_request(state, &mut draft, req, false).await?;
+        save_config::<Self>(state, user, draft).await
+    }
+
+    async fn update(
+        state: &AppState,
+        user: &CurrentUser,
+        id: Uuid,
+        body: Result<XmlBody<Self>, Fault>,
+    ) -> Result<ConfigRecord, Fault> {
+        let body = body?;
+        let mut draft = state.service.load_draft(ConfigKind::Pool, id).await?.draft;
+        let req = read_pool(state, &body.obj(), &mut draft).await?;
+        if req.template.is_some_and(|t| Some(t) != draft.template_id) {
+            return Err(Fault::invalid(
+                "vm_pool/template",
+                "a pool's template cannot be changed",
+            ));
+        }
+        apply_request(state, &mut draft, req, false).await?;
+        save_config::<Self>(state, user, draft).await
+    }
+
+    async fn remove(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Fault> {
+        Ok(state.service.remove_pool(user, id).await?)
+    }
 }

@@ -2,8 +2,11 @@
 //! `engine_version()` read), the Blank template, a summary, and who is logged in.
 
 use super::extract::ApiUser;
+use super::fault::Fault;
+use super::href::{link_to, reference, API};
+use super::response::ok;
+use super::xml::date;
 use super::xml::El;
-use super::{date, link_to, ok, reference, Fault, API};
 use crate::service::configs::BLANK_TEMPLATE;
 use crate::web::state::AppState;
 use axum::extract::State;

@@ -2,21 +2,24 @@
 //! the configuration of `<vm id=…/>` when given (oVirt's "make template from VM"), else Blank's;
 //! explicit elements override either. Blank is built in: it can be read, not changed or removed.
 
-use super::collection;
-use super::extract::kind::{self, Kind};
-use super::extract::{ApiId, ApiUser, XmlBody};
+use super::collection::{ApiObject, Collection};
+use super::extract::kind;
+use super::extract::XmlBody;
 use super::fault::Fault;
+use super::href::{object, reference};
+use super::read::Obj;
+use super::refs;
 use super::vm_base::config_elements;
-use super::vm_request::{apply_request, read_request, save_draft};
+use super::vm_request::{apply_request, read_request, save_config};
+use super::vms;
+use super::xml::date;
 use super::xml::El;
-use super::{action_complete, created, date, object, ok, reference, refs, ListParams};
 use crate::repository::{ApiCollection, ConfigRecord};
 use crate::web::state::AppState;
-use axum::extract::{Query, State};
-use axum::response::Response;
 use uuid::Uuid;
 use vireo_app::backend::ConfigBackend;
-use vireo_app::domain::draft::{ConfigKind, VmDraft};
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::error::AppError;
 use vireo_app::models::CurrentUser;
 
 const IDENTITY: &[&str] = &["name", "description", "cluster", "vm"];
@@ -41,86 +44,66 @@ fn template_element(rec: &ConfigRecord) -> El {
     t
 }
 
-pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
-    let load = async |ids: &[Uuid]| Ok(state.repo.config_records(ConfigKind::Template, ids).await?);
-    collection::list(
-        &state,
-        &p,
-        ApiCollection::Templates,
-        "templates",
-        load,
-        template_element,
-    )
-    .await
-}
+impl ApiObject for kind::Template {
+    type Object = ConfigRecord;
+    const COLLECTION: Collection = Collection {
+        path: "templates",
+        list: "templates",
+        search: ApiCollection::Templates,
+    };
 
-async fn record(state: &AppState, id: Uuid) -> Result<ConfigRecord, Fault> {
-    state
-        .repo
-        .config_record(ConfigKind::Template, id)
-        .await?
-        .ok_or_else(|| kind::Template::missing(id))
-}
-
-pub async fn get(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::Template>) -> Result<Response, Fault> {
-    Ok(ok(template_element(&record(&state, id).await?)))
-}
-
-async fn save(state: &AppState, user: &CurrentUser, draft: VmDraft) -> Result<ConfigRecord, Fault> {
-    let id = save_draft(state, user, draft, false).await?;
-    record(state, id).await
-}
-
-pub async fn add(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    body: XmlBody<kind::Template>,
-) -> Result<Response, Fault> {
-    let obj = body.obj();
-    let req = read_request(&state, &obj, IDENTITY, READ_ONLY).await?;
-    if req.name.as_deref().is_none_or(str::is_empty) {
-        return Err(Fault::incomplete("Template", &["name"], "add"));
+    fn element(rec: &ConfigRecord) -> El {
+        template_element(rec)
     }
-    let mut draft = state.service.new_draft(ConfigKind::Template, None).await?;
-    if let Some(source) = obj.reference("vm")? {
-        let vm_id = refs::vm(&state, &source).await?;
-        let vm = state
-            .repo
-            .config_record(ConfigKind::Vm, vm_id)
-            .await?
-            .ok_or_else(|| kind::Vm::missing(vm_id))?;
-        draft.config = vm.config.without_host_bindings();
-        draft.applied_profile = draft.config.optimized_for;
-        draft.cluster_id = vm.cluster_id;
-    }
-    apply_request(&state, &mut draft, req, false).await?;
-    Ok(created(template_element(&save(&state, &user, draft).await?)))
-}
 
-pub async fn update(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::Template>,
-    body: XmlBody<kind::Template>,
-) -> Result<Response, Fault> {
-    let obj = body.obj();
-    let req = read_request(&state, &obj, IDENTITY, READ_ONLY).await?;
-    if obj.get("vm")?.is_some() {
-        return Err(Fault::invalid(
-            "template/vm",
-            "a template's source VM only matters when adding it",
-        ));
+    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<ConfigRecord>, AppError> {
+        state.repo.config_records(ConfigKind::Template, ids).await
     }
-    let mut draft = state.service.load_draft(ConfigKind::Template, id).await?.draft;
-    apply_request(&state, &mut draft, req, false).await?;
-    Ok(ok(template_element(&save(&state, &user, draft).await?)))
-}
 
-pub async fn remove(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiId { id, .. }: ApiId<kind::Template>,
-) -> Result<Response, Fault> {
-    state.service.remove_template(&user, id).await?;
-    Ok(action_complete())
+    async fn find(state: &AppState, id: Uuid) -> Result<Option<ConfigRecord>, AppError> {
+        state.repo.config_record(ConfigKind::Template, id).await
+    }
+
+    async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<ConfigRecord, Fault> {
+        let req = read_request(state, obj, IDENTITY, READ_ONLY).await?;
+        Fault::require(
+            "Template",
+            "add",
+            &[("name", req.name.as_deref().is_some_and(|n| !n.is_empty()))],
+        )?;
+        let mut draft = state.service.new_draft(ConfigKind::Template, None).await?;
+        if let Some(source) = obj.reference("vm")? {
+            let vm_id = refs::vm(state, &source).await?;
+            let vm = vms::record(state, vm_id).await?;
+            draft.config = vm.config.without_host_bindings();
+            draft.applied_profile = draft.config.optimized_for;
+            draft.cluster_id = vm.cluster_id;
+        }
+        apply_request(state, &mut draft, req, false).await?;
+        save_config::<Self>(state, user, draft).await
+    }
+
+    async fn update(
+        state: &AppState,
+        user: &CurrentUser,
+        id: Uuid,
+        body: Result<XmlBody<Self>, Fault>,
+    ) -> Result<ConfigRecord, Fault> {
+        let body = body?;
+        let obj = body.obj();
+        let req = read_request(state, &obj, IDENTITY, READ_ONLY).await?;
+        if obj.get("vm")?.is_some() {
+            return Err(Fault::invalid(
+                "template/vm",
+                "a template's source VM only matters when adding it",
+            ));
+        }
+        let mut draft = state.service.load_draft(ConfigKind::Template, id).await?.draft;
+        apply_request(state, &mut draft, req, false).await?;
+        save_config::<Self>(state, user, draft).await
+    }
+
+    async fn remove(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Fault> {
+        Ok(state.service.remove_template(user, id).await?)
+    }
 }

@@ -9,8 +9,8 @@
 //! Units (as the engine): memory in bytes (whole MiB here), huge page size in KiB.
 
 use super::fault::Fault;
+use super::href::reference;
 use super::read::{Obj, Ref};
-use super::reference;
 use super::xml::El;
 use uuid::Uuid;
 use vireo_app::domain::cpu_set::CpuSet;

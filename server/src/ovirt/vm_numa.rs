@@ -5,10 +5,11 @@
 use super::extract::kind;
 use super::extract::{ApiId, ApiIdAnd, ApiUser, XmlBody};
 use super::fault::Fault;
+use super::href::{reference, API};
 use super::read::Obj;
+use super::response::{action_complete, created, ok};
 use super::vms::{edit_config, editable_config, record};
 use super::xml::El;
-use super::{action_complete, created, ok, reference, API};
 use crate::repository::ConfigRecord;
 use crate::web::state::AppState;
 use axum::extract::State;

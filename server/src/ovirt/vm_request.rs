@@ -2,10 +2,12 @@
 //! the New/Edit dialog would, then saving it as the dialog's "Save anyway" does. Shared by `/vms`,
 //! `/templates` and `/vmpools`.
 
+use super::collection::ApiObject;
 use super::fault::Fault;
 use super::read::Obj;
 use super::refs;
 use super::vm_base::{BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS};
+use crate::repository::ConfigRecord;
 use crate::service::config_save::SaveOptions;
 use crate::web::state::AppState;
 use uuid::Uuid;
@@ -125,4 +127,14 @@ pub async fn save_draft(
         // save_anyway never stops for review.
         SaveOutcome::NeedsReview { .. } => Err(AppError::Internal.into()),
     }
+}
+
+/// Saves a template or pool draft as `save_draft` does and reads it back as stored.
+pub async fn save_config<K: ApiObject<Object = ConfigRecord>>(
+    state: &AppState,
+    user: &CurrentUser,
+    draft: VmDraft,
+) -> Result<ConfigRecord, Fault> {
+    let id = save_draft(state, user, draft, false).await?;
+    K::existing(state, id).await
 }

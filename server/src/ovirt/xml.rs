@@ -230,6 +230,21 @@ fn xml_safe(text: &str) -> String {
         .collect()
 }
 
+/// Dates as the SDK reads them: `2024-05-06T10:20:00.123Z`.
+pub fn date(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The REST API's `?search=` (oVirt's query language, parsed in `vireo_app::domain::ovirt_search`)
 //! as SQL: which ids match, in order, one page. Fields map to fixed expressions; values are bound.
 
+use super::collection_sql::{self, escape_like, CollectionSql};
 use super::{internal, Repository};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -18,103 +19,38 @@ pub enum ApiCollection {
     InstanceTypes,
 }
 
-struct ApiSql {
-    from: &'static str,
-    id: &'static str,
-    /// Search/sort field → SQL expression; the first is the default sort.
-    fields: &'static [(&'static str, &'static str)],
-}
-
 impl ApiCollection {
-    fn sql(self) -> ApiSql {
+    pub const ALL: [ApiCollection; 6] = [
+        Self::Vms,
+        Self::Templates,
+        Self::Pools,
+        Self::Clusters,
+        Self::Hosts,
+        Self::InstanceTypes,
+    ];
+
+    /// The collection's tables and fields (shared with its grid).
+    fn sql(self) -> &'static CollectionSql {
         match self {
-            Self::Vms => ApiSql {
-                from: "vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
-                       LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id",
-                id: "v.id",
-                fields: &[
-                    ("name", "v.name"),
-                    ("description", "v.description"),
-                    ("status", "v.status"),
-                    ("cluster", "c.name"),
-                    ("host", "h.name"),
-                    ("type", "v.optimized_for"),
-                    ("template", "t.name"),
-                    ("pool", "p.name"),
-                    ("os", "v.os_type"),
-                    ("id", "v.id::text"),
-                ],
-            },
-            Self::Templates => ApiSql {
-                from: "templates t LEFT JOIN clusters c ON c.id = t.cluster_id",
-                id: "t.id",
-                fields: &[
-                    ("name", "t.name"),
-                    ("description", "t.description"),
-                    ("cluster", "c.name"),
-                    ("type", "t.optimized_for"),
-                    ("id", "t.id::text"),
-                ],
-            },
-            Self::Pools => ApiSql {
-                from: "vm_pools p JOIN clusters c ON c.id = p.cluster_id JOIN templates t ON t.id = p.template_id",
-                id: "p.id",
-                fields: &[
-                    ("name", "p.name"),
-                    ("description", "p.description"),
-                    ("cluster", "c.name"),
-                    ("template", "t.name"),
-                    ("type", "p.optimized_for"),
-                    ("id", "p.id::text"),
-                ],
-            },
-            Self::Clusters => ApiSql {
-                from: "clusters c",
-                id: "c.id",
-                fields: &[
-                    ("name", "c.name"),
-                    ("description", "c.description"),
-                    ("id", "c.id::text"),
-                ],
-            },
-            Self::Hosts => ApiSql {
-                from: "hosts h JOIN clusters c ON c.id = h.cluster_id",
-                id: "h.id",
-                fields: &[
-                    ("name", "h.name"),
-                    ("status", "h.status"),
-                    ("cluster", "c.name"),
-                    ("address", "h.uri"),
-                    ("id", "h.id::text"),
-                ],
-            },
-            Self::InstanceTypes => ApiSql {
-                from: "instance_types i",
-                id: "i.id",
-                fields: &[
-                    ("name", "i.name"),
-                    ("description", "i.description"),
-                    ("id", "i.id::text"),
-                ],
-            },
+            Self::Vms => &collection_sql::VMS,
+            Self::Templates => &collection_sql::TEMPLATES,
+            Self::Pools => &collection_sql::POOLS,
+            Self::Clusters => &collection_sql::CLUSTERS,
+            Self::Hosts => &collection_sql::HOSTS,
+            Self::InstanceTypes => &collection_sql::INSTANCE_TYPES,
         }
     }
 
-    /// What `?search=` accepts for this collection.
-    pub fn fields(self) -> Vec<&'static str> {
-        self.sql().fields.iter().map(|(f, _)| *f).collect()
+    /// What `?search=` accepts for this collection; the first is the default order.
+    pub fn fields(self) -> &'static [&'static str] {
+        self.sql().fields.api_fields
     }
 }
 
 /// `*` → `%`, with LIKE's own wildcards escaped.
 fn like_pattern(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-        .replace('*', "%")
+    escape_like(value).replace('*', "%")
 }
-
 fn push_condition(qb: &mut QueryBuilder<'_, Postgres>, expr: &str, c: &Condition, case_sensitive: bool) {
     // NULL (a VM without a host) is "not equal" to anything, so negations match it.
     qb.push(if c.negated { "NOT coalesce(" } else { "coalesce(" });
@@ -142,8 +78,8 @@ impl Repository {
         case_sensitive: bool,
     ) -> Result<Vec<Uuid>, AppError> {
         let sql = c.sql();
-        let expr = |field: &str| sql.fields.iter().find(|(f, _)| *f == field).map(|(_, e)| *e);
-        let mut qb = QueryBuilder::new(format!("SELECT {} FROM {} WHERE ", sql.id, sql.from));
+        let expr = |field: &str| sql.api_field(field);
+        let mut qb = QueryBuilder::new(format!("SELECT {} FROM {} WHERE ", sql.id, sql.all_tables()));
         if q.any_of.is_empty() {
             qb.push("true");
         }
@@ -166,7 +102,7 @@ impl Repository {
             .sort
             .as_ref()
             .and_then(|(f, d)| expr(f).map(|e| (e, *d)))
-            .unwrap_or((sql.fields[0].1, false));
+            .unwrap_or((c.fields().first().and_then(|f| expr(f)).unwrap_or(sql.id), false));
         qb.push(format!(
             " ORDER BY {sort} {} NULLS LAST, {}",
             if desc { "DESC" } else { "ASC" },
@@ -230,16 +166,19 @@ mod tests {
 
     #[test]
     fn every_collection_sorts_by_name_first() {
-        for c in [
-            ApiCollection::Vms,
-            ApiCollection::Templates,
-            ApiCollection::Pools,
-            ApiCollection::Clusters,
-            ApiCollection::Hosts,
-            ApiCollection::InstanceTypes,
-        ] {
+        for c in ApiCollection::ALL {
             assert_eq!(c.fields()[0], "name");
             assert!(c.fields().contains(&"id"));
+        }
+    }
+
+    /// Each REST collection is one the domain describes with `?search=` fields, and each such
+    /// description has its REST collection.
+    #[test]
+    fn the_rest_collections_are_those_with_api_fields() {
+        for (name, fields) in vireo_app::domain::collections::ALL {
+            let listed = ApiCollection::ALL.iter().any(|c| c.sql().fields == *fields);
+            assert_eq!(listed, !fields.api_fields.is_empty(), "{name}");
         }
     }
 }

@@ -17,8 +17,9 @@ pub struct NewEvent<'a> {
     pub message: String,
 }
 
+/// An audit-log row as the event lists read it (`at` as UTC text).
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub(super) struct EventRow {
     id: i64,
     at: String,
     username: Option<String>,
@@ -88,20 +89,23 @@ impl Repository {
         .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| EventView {
-                id: r.id,
-                at: r.at,
-                username: r.username,
-                severity: r.severity,
-                action: r.action,
-                object_kind: r.object_kind,
-                object_name: r.object_name,
-                result: r.result,
-                message: r.message,
-            })
-            .collect())
+        Ok(rows.into_iter().map(EventView::from).collect())
+    }
+}
+
+impl From<EventRow> for EventView {
+    fn from(r: EventRow) -> Self {
+        EventView {
+            id: r.id,
+            at: r.at,
+            username: r.username,
+            severity: r.severity,
+            action: r.action,
+            object_kind: r.object_kind,
+            object_name: r.object_name,
+            result: r.result,
+            message: r.message,
+        }
     }
 }
 

@@ -10,48 +10,35 @@
 //! next live refresh corrects it.
 
 use super::clusters::ClusterRow;
+use super::collection_sql::{self, escape_like, CollectionSql};
+use super::events::EventRow;
 use super::hosts::HostRow;
+use super::users::UserGridRow;
 use super::{internal, Repository};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 use vireo_app::domain::search::Search;
 use vireo_app::domain::vm_config::OptimizedFor;
 use vireo_app::error::AppError;
-use vireo_app::models::{ClusterView, EventView, GridPage, GridQuery, HostView, PoolRow, TemplateView, VmRow};
+use vireo_app::models::{
+    ClusterView, EventView, GridPage, GridQuery, HostView, PoolRow, TemplateView, UserView, VmRow,
+};
 
-/// How one grid maps search and sort onto SQL.
+/// How one grid maps search and sort onto SQL: its collection's tables and fields, plus what only
+/// the grid has.
 struct GridSql {
+    /// The collection's tables, search terms and sort keys.
+    sql: &'static CollectionSql,
     /// The select list.
     columns: &'static str,
-    /// The grid's own table and alias (`vms v`).
-    base: &'static str,
-    /// Joined tables: (alias, `JOIN …` clause). The page query takes them all; the count takes only
-    /// those its WHERE refers to.
-    joins: &'static [(&'static str, &'static str)],
-    /// The row's id, for finding the page that holds a selected row.
-    id: &'static str,
     /// Columns free words are matched against.
     words: &'static [&'static str],
-    /// `field` → SQL expression compared with the term's value, and how.
-    terms: &'static [(&'static str, &'static str, Compare)],
-    /// Sort keys → SQL expressions; the first is the default.
-    sorts: &'static [(&'static str, &'static str)],
     /// Appended to every ORDER BY so pages are stable.
     tie: &'static str,
 }
 
-/// How a `field:value` term compares. Codes (`status`, `type`) are stored lower-case, so the column
-/// is compared as is and its (filter, sort) index serves the query; names compare case-insensitively.
-#[derive(Clone, Copy)]
-enum Compare {
-    Code,
-    Name,
-}
-use Compare::{Code, Name};
-
 fn like_pattern(word: &str) -> String {
-    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
+    format!("%{}%", escape_like(word))
 }
 
 /// `WHERE …` for the search (and an optional `column = id` scope: an object's own events).
@@ -76,14 +63,16 @@ fn push_where(
         qb.push(")");
     }
     for (field, value) in &search.terms {
-        // parse_search only admits the grid's own fields.
-        match grid.terms.iter().find(|(f, _, _)| f == field) {
-            Some((_, expr, Code)) => {
-                qb.push(" AND ").push(*expr).push(" = ").push_bind(value.to_lowercase());
+        // parse_search only admits the grid's own fields. Codes (`status`, `type`) are stored
+        // lower-case, so the column is compared as is and its (filter, sort) index serves the
+        // query; names compare case-insensitively.
+        match grid.sql.grid_term(field) {
+            Some((expr, true)) => {
+                qb.push(" AND ").push(expr).push(" = ").push_bind(value.to_lowercase());
             }
-            Some((_, expr, Name)) => {
+            Some((expr, false)) => {
                 qb.push(" AND lower(")
-                    .push(*expr)
+                    .push(expr)
                     .push(") = lower(")
                     .push_bind(value.clone())
                     .push(")");
@@ -94,22 +83,6 @@ fn push_where(
 }
 
 impl GridSql {
-    /// `base` plus the joins whose alias `needed` asks for.
-    fn tables(&self, needed: impl Fn(&str) -> bool) -> String {
-        let mut from = self.base.to_string();
-        for (alias, join) in self.joins {
-            if needed(alias) {
-                from.push(' ');
-                from.push_str(join);
-            }
-        }
-        from
-    }
-
-    fn page_tables(&self) -> String {
-        self.tables(|_| true)
-    }
-
     /// Only the joins the search's columns come from (an unused inner join on a NOT NULL foreign
     /// key never changes the count).
     fn count_tables(&self, search: &Search) -> String {
@@ -118,9 +91,9 @@ impl GridSql {
             exprs.extend(self.words);
         }
         for (field, _) in &search.terms {
-            exprs.extend(self.terms.iter().filter(|(f, _, _)| f == field).map(|(_, e, _)| *e));
+            exprs.extend(self.sql.grid_term(field).map(|(e, _)| e));
         }
-        self.tables(|alias| {
+        self.sql.tables(|alias| {
             let prefix = format!("{alias}.");
             exprs.iter().any(|e| e.contains(&prefix))
         })
@@ -128,12 +101,7 @@ impl GridSql {
 }
 
 fn order_by(grid: &GridSql, q: &GridQuery) -> String {
-    let sort = grid
-        .sorts
-        .iter()
-        .find(|(k, _)| *k == q.sort)
-        .unwrap_or(&grid.sorts[0])
-        .1;
+    let sort = grid.sql.grid_sort(&q.sort);
     format!(
         "{sort} {} NULLS LAST, {}",
         if q.desc { "DESC" } else { "ASC" },
@@ -147,7 +115,7 @@ fn build<'a>(
     search: &'a Search,
     scope: Option<(&'static str, Uuid)>,
 ) -> QueryBuilder<'a, Postgres> {
-    let mut qb = QueryBuilder::new(format!("SELECT {} FROM {}", grid.columns, grid.page_tables()));
+    let mut qb = QueryBuilder::new(format!("SELECT {} FROM {}", grid.columns, grid.sql.all_tables()));
     push_where(&mut qb, grid, search, scope);
     qb.push(" ORDER BY ").push(order_by(grid, q));
     // LIMIT and OFFSET are written as numbers (they are integers from GridQuery, never text): bound,
@@ -189,9 +157,9 @@ async fn focus_page(
 ) -> Result<Option<u32>, AppError> {
     let mut qb = QueryBuilder::new(format!(
         "SELECT rn FROM (SELECT {} AS fid, row_number() OVER (ORDER BY {}) AS rn FROM {}",
-        grid.id,
+        grid.sql.id,
         order_by(grid, q),
-        grid.page_tables()
+        grid.sql.all_tables()
     ));
     push_where(&mut qb, grid, search, None);
     qb.push(") ranked WHERE fid = ").push_bind(focus);
@@ -210,42 +178,85 @@ async fn focused(pool: &sqlx::PgPool, grid: &GridSql, q: &GridQuery, search: &Se
     Ok(q)
 }
 
+/// One page of `grid` (moved to the page holding `q.focus` when there is one), its rows made
+/// views by `view`.
+async fn grid_page<R, T>(
+    pool: &sqlx::PgPool,
+    grid: &GridSql,
+    q: &GridQuery,
+    search: &Search,
+    scope: Option<(&'static str, Uuid)>,
+    view: impl FnMut(R) -> T,
+) -> Result<GridPage<T>, AppError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let q = focused(pool, grid, q, search).await?;
+    let (rows, total) = fetch_page::<R>(pool, grid, &q, search, scope).await?;
+    Ok(page(rows.into_iter().map(view).collect(), total, &q))
+}
+
 const VMS: GridSql = GridSql {
+    sql: &collection_sql::VMS,
     columns: "v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
                     t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
                     v.next_run_config IS NOT NULL AS next_run,
                     CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs",
-    base: "vms v",
-    joins: &[
-        ("c", "JOIN clusters c ON c.id = v.cluster_id"),
-        ("t", "JOIN templates t ON t.id = v.template_id"),
-        ("h", "LEFT JOIN hosts h ON h.id = v.host_id"),
-        ("p", "LEFT JOIN vm_pools p ON p.id = v.pool_id"),
-    ],
-            id: "v.id",
     words: &["v.name", "v.description"],
-    terms: &[
-        ("type", "v.optimized_for", Code),
-        ("status", "v.status", Code),
-        ("cluster", "c.name", Name),
-        ("host", "h.name", Name),
-        ("pool", "p.name", Name),
-        ("template", "t.name", Name),
-    ],
-    sorts: &[
-        ("name", "v.name"),
-        ("status", "v.status"),
-        ("type", "v.optimized_for"),
-        ("description", "v.description"),
-        ("cluster", "c.name"),
-        ("host", "h.name"),
-        ("template", "t.name"),
-        ("pool", "p.name"),
-        ("memory", "v.memory_mib"),
-        ("vcpus", "v.vcpus"),
-        ("uptime", "CASE WHEN v.status = 'up' THEN v.status_changed_at END"),
-    ],
     tie: "v.name, v.id",
+};
+
+const TEMPLATES: GridSql = GridSql {
+    sql: &collection_sql::TEMPLATES,
+    columns: "t.id, t.name, t.description, c.name AS cluster_name, t.optimized_for, t.stateless,
+                    t.memory_mib, t.vcpus",
+    words: &["t.name", "t.description"],
+    tie: "t.name, t.id",
+};
+
+const POOLS: GridSql = GridSql {
+    sql: &collection_sql::POOLS,
+    columns: "p.id, p.name, p.description, t.name AS template_name, c.name AS cluster_name, p.optimized_for,
+                    COALESCE((p.config ->> 'stateless')::boolean, true) AS stateless, p.size,
+                    (SELECT count(*) FROM vms v WHERE v.pool_id = p.id) AS vm_count,
+                    (SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up') AS running",
+    words: &["p.name", "p.description"],
+    tie: "p.name, p.id",
+};
+
+const HOSTS: GridSql = GridSql {
+    sql: &collection_sql::HOSTS,
+    columns: "h.id, h.name, h.cluster_id, c.name AS cluster_name, h.uri, h.status, h.simulated_topology,
+                    h.topology, h.ksm_running, h.last_error, h.version,
+                    (SELECT count(*) FROM vms v WHERE v.host_id = h.id) AS vm_count",
+    words: &["h.name", "h.uri"],
+    tie: "h.name, h.id",
+};
+
+const CLUSTERS: GridSql = GridSql {
+    sql: &collection_sql::CLUSTERS,
+    columns: "c.id, c.name, c.description, c.compat_version, c.cpu_arch, c.ksm_enabled, c.ballooning_enabled,
+                    c.version,
+                    (SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id) AS host_count,
+                    (SELECT count(*) FROM vms v WHERE v.cluster_id = c.id) AS vm_count",
+    words: &["c.name", "c.description"],
+    tie: "c.name, c.id",
+};
+
+const EVENTS: GridSql = GridSql {
+    sql: &collection_sql::EVENTS,
+    columns: "id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at, username, severity,
+                    action, object_kind, object_name, result, message",
+    words: &["message", "object_name"],
+    tie: "id DESC",
+};
+
+const USERS: GridSql = GridSql {
+    sql: &collection_sql::USERS,
+    columns: "id, username, role, disabled,
+                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created",
+    words: &["username"],
+    tie: "username, id",
 };
 
 #[derive(sqlx::FromRow)]
@@ -286,6 +297,60 @@ fn vm_row(r: VmGridRow) -> VmRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct TemplateGridRow {
+    id: Uuid,
+    name: String,
+    description: String,
+    cluster_name: Option<String>,
+    optimized_for: Option<String>,
+    stateless: Option<bool>,
+    memory_mib: Option<i64>,
+    vcpus: Option<i32>,
+}
+
+fn template_view(r: TemplateGridRow) -> TemplateView {
+    TemplateView {
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        cluster_name: r.cluster_name,
+        optimized_for: profile(r.optimized_for.as_deref()),
+        stateless: r.stateless.unwrap_or(false),
+        memory_mib: r.memory_mib.unwrap_or(0),
+        vcpus: r.vcpus.unwrap_or(0),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PoolGridRow {
+    id: Uuid,
+    name: String,
+    description: String,
+    template_name: String,
+    cluster_name: String,
+    optimized_for: Option<String>,
+    stateless: bool,
+    size: i32,
+    vm_count: i64,
+    running: i64,
+}
+
+fn pool_row(r: PoolGridRow) -> PoolRow {
+    PoolRow {
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        template_name: r.template_name,
+        cluster_name: r.cluster_name,
+        optimized_for: profile(r.optimized_for.as_deref()),
+        stateless: r.stateless,
+        size: r.size,
+        vm_count: r.vm_count,
+        running: r.running,
+    }
+}
+
 fn profile(text: Option<&str>) -> OptimizedFor {
     text.and_then(OptimizedFor::parse).unwrap_or_default()
 }
@@ -301,9 +366,7 @@ fn page<T>(rows: Vec<T>, total: i64, q: &GridQuery) -> GridPage<T> {
 
 impl Repository {
     pub async fn vm_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<VmRow>, AppError> {
-        let q = focused(&self.pool, &VMS, q, search).await?;
-        let (rows, total) = fetch_page::<VmGridRow>(&self.pool, &VMS, &q, search, None).await?;
-        Ok(page(rows.into_iter().map(vm_row).collect(), total, &q))
+        grid_page(&self.pool, &VMS, q, search, None, vm_row).await
     }
 
     /// One VM as its grid row.
@@ -318,165 +381,19 @@ impl Repository {
     }
 
     pub async fn template_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<TemplateView>, AppError> {
-        const GRID: GridSql = GridSql {
-            columns: "t.id, t.name, t.description, c.name AS cluster_name, t.optimized_for, t.stateless,
-                            t.memory_mib, t.vcpus",
-            base: "templates t",
-            joins: &[("c", "LEFT JOIN clusters c ON c.id = t.cluster_id")],
-            id: "t.id",
-            words: &["t.name", "t.description"],
-            terms: &[("type", "t.optimized_for", Code), ("cluster", "c.name", Name)],
-            sorts: &[
-                ("name", "(t.name <> 'Blank'), t.name"),
-                ("type", "t.optimized_for"),
-                ("description", "t.description"),
-                ("cluster", "c.name"),
-                ("memory", "t.memory_mib"),
-                ("vcpus", "t.vcpus"),
-            ],
-            tie: "t.name, t.id",
-        };
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: Uuid,
-            name: String,
-            description: String,
-            cluster_name: Option<String>,
-            optimized_for: Option<String>,
-            stateless: Option<bool>,
-            memory_mib: Option<i64>,
-            vcpus: Option<i32>,
-        }
-        let q = &focused(&self.pool, &GRID, q, search).await?;
-        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, None).await?;
-        let rows = rows
-            .into_iter()
-            .map(|r| TemplateView {
-                id: r.id,
-                name: r.name,
-                description: r.description,
-                cluster_name: r.cluster_name,
-                optimized_for: profile(r.optimized_for.as_deref()),
-                stateless: r.stateless.unwrap_or(false),
-                memory_mib: r.memory_mib.unwrap_or(0),
-                vcpus: r.vcpus.unwrap_or(0),
-            })
-            .collect();
-        Ok(page(rows, total, q))
+        grid_page(&self.pool, &TEMPLATES, q, search, None, template_view).await
     }
 
     pub async fn pool_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<PoolRow>, AppError> {
-        const GRID: GridSql = GridSql {
-            columns: "p.id, p.name, p.description, t.name AS template_name, c.name AS cluster_name, p.optimized_for,
-                            COALESCE((p.config ->> 'stateless')::boolean, true) AS stateless, p.size,
-                            (SELECT count(*) FROM vms v WHERE v.pool_id = p.id) AS vm_count,
-                            (SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up') AS running",
-            base: "vm_pools p",
-            joins: &[
-                ("t", "JOIN templates t ON t.id = p.template_id"),
-                ("c", "JOIN clusters c ON c.id = p.cluster_id"),
-            ],
-            id: "p.id",
-            words: &["p.name", "p.description"],
-            terms: &[
-                ("type", "p.optimized_for", Code),
-                ("template", "t.name", Name),
-                ("cluster", "c.name", Name),
-            ],
-            sorts: &[
-                ("name", "p.name"),
-                ("type", "p.optimized_for"),
-                ("template", "t.name"),
-                ("cluster", "c.name"),
-                ("size", "p.size"),
-                (
-                    "running",
-                    "(SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up')",
-                ),
-                ("description", "p.description"),
-            ],
-            tie: "p.name, p.id",
-        };
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: Uuid,
-            name: String,
-            description: String,
-            template_name: String,
-            cluster_name: String,
-            optimized_for: Option<String>,
-            stateless: bool,
-            size: i32,
-            vm_count: i64,
-            running: i64,
-        }
-        let q = &focused(&self.pool, &GRID, q, search).await?;
-        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, None).await?;
-        let rows = rows
-            .into_iter()
-            .map(|r| PoolRow {
-                id: r.id,
-                name: r.name,
-                description: r.description,
-                template_name: r.template_name,
-                cluster_name: r.cluster_name,
-                optimized_for: profile(r.optimized_for.as_deref()),
-                stateless: r.stateless,
-                size: r.size,
-                vm_count: r.vm_count,
-                running: r.running,
-            })
-            .collect();
-        Ok(page(rows, total, q))
+        grid_page(&self.pool, &POOLS, q, search, None, pool_row).await
     }
 
     pub async fn host_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<HostView>, AppError> {
-        const GRID: GridSql = GridSql {
-            columns: "h.id, h.name, h.cluster_id, c.name AS cluster_name, h.uri, h.status, h.simulated_topology,
-                            h.topology, h.ksm_running, h.last_error, h.version,
-                            (SELECT count(*) FROM vms v WHERE v.host_id = h.id) AS vm_count",
-            base: "hosts h",
-            joins: &[("c", "JOIN clusters c ON c.id = h.cluster_id")],
-            id: "h.id",
-            words: &["h.name", "h.uri"],
-            terms: &[("status", "h.status", Code), ("cluster", "c.name", Name)],
-            sorts: &[
-                ("name", "h.name"),
-                ("status", "h.status"),
-                ("uri", "h.uri"),
-                ("cluster", "c.name"),
-                ("cpus", "jsonb_array_length(h.topology -> 'cells')"),
-                ("vms", "(SELECT count(*) FROM vms v WHERE v.host_id = h.id)"),
-            ],
-            tie: "h.name, h.id",
-        };
-        let q = &focused(&self.pool, &GRID, q, search).await?;
-        let (rows, total) = fetch_page::<HostRow>(&self.pool, &GRID, q, search, None).await?;
-        Ok(page(rows.into_iter().map(HostView::from).collect(), total, q))
+        grid_page::<HostRow, _>(&self.pool, &HOSTS, q, search, None, HostView::from).await
     }
 
     pub async fn cluster_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<ClusterView>, AppError> {
-        const GRID: GridSql = GridSql {
-            columns: "c.id, c.name, c.description, c.compat_version, c.cpu_arch, c.ksm_enabled, c.ballooning_enabled,
-                            c.version,
-                            (SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id) AS host_count,
-                            (SELECT count(*) FROM vms v WHERE v.cluster_id = c.id) AS vm_count",
-            base: "clusters c",
-            joins: &[],
-            id: "c.id",
-            words: &["c.name", "c.description"],
-            terms: &[],
-            sorts: &[
-                ("name", "c.name"),
-                ("version", "c.compat_version"),
-                ("hosts", "(SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id)"),
-                ("vms", "(SELECT count(*) FROM vms v WHERE v.cluster_id = c.id)"),
-            ],
-            tie: "c.name, c.id",
-        };
-        let q = &focused(&self.pool, &GRID, q, search).await?;
-        let (rows, total) = fetch_page::<ClusterRow>(&self.pool, &GRID, q, search, None).await?;
-        Ok(page(rows.into_iter().map(ClusterView::from).collect(), total, q))
+        grid_page::<ClusterRow, _>(&self.pool, &CLUSTERS, q, search, None, ClusterView::from).await
     }
 
     /// The audit log; `object` narrows it to one object's events (the Events sub-tabs).
@@ -486,58 +403,17 @@ impl Repository {
         search: &Search,
         object: Option<Uuid>,
     ) -> Result<GridPage<EventView>, AppError> {
-        const GRID: GridSql = GridSql {
-            columns:
-                "id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at_text, username, severity,
-                            action, object_kind, object_name, result, message",
-            base: "events",
-            joins: &[],
-            id: "id",
-            words: &["message", "object_name"],
-            terms: &[
-                ("severity", "severity", Code),
-                ("result", "result", Code),
-                ("object", "object_kind", Code),
-                ("user", "username", Name),
-            ],
-            sorts: &[
-                ("time", "at"),
-                ("severity", "severity"),
-                ("user", "username"),
-                ("object", "object_name"),
-                ("action", "action"),
-            ],
-            tie: "id DESC",
-        };
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: i64,
-            at_text: String,
-            username: Option<String>,
-            severity: String,
-            action: String,
-            object_kind: String,
-            object_name: Option<String>,
-            result: String,
-            message: String,
-        }
         let scope = object.map(|id| ("object_id", id));
-        let q = &focused(&self.pool, &GRID, q, search).await?;
-        let (rows, total) = fetch_page::<Row>(&self.pool, &GRID, q, search, scope).await?;
-        let rows = rows
-            .into_iter()
-            .map(|r| EventView {
-                id: r.id,
-                at: r.at_text,
-                username: r.username,
-                severity: r.severity,
-                action: r.action,
-                object_kind: r.object_kind,
-                object_name: r.object_name,
-                result: r.result,
-                message: r.message,
-            })
-            .collect();
-        Ok(page(rows, total, q))
+        grid_page::<EventRow, _>(&self.pool, &EVENTS, q, search, scope, EventView::from).await
+    }
+
+    /// The Users grid: words match names; `role:` and `disabled:` terms. It has never moved to a
+    /// focused row's page, so `q.focus` is not looked at.
+    pub async fn user_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<UserView>, AppError> {
+        let q = q.clone().within_limits();
+        let (rows, total) = fetch_page::<UserGridRow>(&self.pool, &USERS, &q, search, None).await?;
+        // A role the code does not know (none is stored: the column is checked) is left out.
+        let rows = rows.into_iter().filter_map(UserGridRow::view).collect();
+        Ok(page(rows, total, &q))
     }
 }

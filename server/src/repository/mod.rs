@@ -5,6 +5,7 @@ mod api_search;
 mod api_tokens;
 mod catalog;
 mod clusters;
+mod collection_sql;
 mod configs;
 mod events;
 mod grids;

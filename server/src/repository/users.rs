@@ -1,10 +1,8 @@
 use super::{internal, Repository};
-use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 use vireo_app::authz::Actor;
-use vireo_app::domain::search::Search;
 use vireo_app::error::AppError;
-use vireo_app::models::{CurrentUser, GridPage, GridQuery, Role, UserView};
+use vireo_app::models::{CurrentUser, Role, UserView};
 
 /// A user row with its password hash: server-side only, never serialised to a browser.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -40,13 +38,27 @@ pub enum UserChange<'a> {
     Password(&'a str),
 }
 
+/// A user as the Users grid reads it.
 #[derive(sqlx::FromRow)]
-struct UserGridRow {
+pub(super) struct UserGridRow {
     id: Uuid,
     username: String,
     role: String,
     disabled: bool,
     created: String,
+}
+
+impl UserGridRow {
+    /// The row as the grid shows it; `None` for a role this code does not know.
+    pub(super) fn view(self) -> Option<UserView> {
+        Some(UserView {
+            id: self.id,
+            username: self.username,
+            role: Role::parse(&self.role)?,
+            disabled: self.disabled,
+            created: self.created,
+        })
+    }
 }
 
 impl Repository {
@@ -168,74 +180,6 @@ impl Repository {
         tx.commit().await.map_err(internal)?;
         Ok(updated)
     }
-
-    /// The Users grid: words match names; `role:` and `disabled:` terms; sorted by a fixed list.
-    pub async fn user_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<UserView>, AppError> {
-        let q = q.clone().within_limits();
-        let push_where = |qb: &mut QueryBuilder<'_, Postgres>| {
-            qb.push(" WHERE true");
-            for word in &search.words {
-                let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                qb.push(" AND username ILIKE ").push_bind(format!("%{escaped}%"));
-            }
-            for (field, value) in &search.terms {
-                match field.as_str() {
-                    "role" => {
-                        qb.push(" AND role = ").push_bind(value.to_lowercase());
-                    }
-                    "disabled" => {
-                        qb.push(" AND disabled = ")
-                            .push_bind(matches!(value.as_str(), "yes" | "true"));
-                    }
-                    // parse_search only admits the fields above.
-                    _ => {}
-                }
-            }
-        };
-        let sort = match q.sort.as_str() {
-            "role" => "role",
-            "disabled" => "disabled",
-            "created" => "created_at",
-            _ => "lower(username)",
-        };
-        let mut qb = QueryBuilder::new(
-            "SELECT id, username, role, disabled,
-                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created FROM users",
-        );
-        push_where(&mut qb);
-        qb.push(" ORDER BY ")
-            .push(sort)
-            .push(if q.desc { " DESC" } else { " ASC" })
-            .push(", username, id LIMIT ")
-            .push_bind(i64::from(q.page_size))
-            .push(" OFFSET ")
-            .push_bind(q.offset());
-        let rows: Vec<UserGridRow> = qb.build_query_as().fetch_all(&self.pool).await.map_err(internal)?;
-        let mut count = QueryBuilder::new("SELECT count(*) FROM users");
-        push_where(&mut count);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(internal)?;
-        Ok(GridPage {
-            rows: rows
-                .into_iter()
-                .filter_map(|r| {
-                    Some(UserView {
-                        id: r.id,
-                        username: r.username,
-                        role: Role::parse(&r.role)?,
-                        disabled: r.disabled,
-                        created: r.created,
-                    })
-                })
-                .collect(),
-            total,
-            page: q.page,
-            page_size: q.page_size,
-        })
-    }
 }
 
 impl Repository {
@@ -249,14 +193,6 @@ impl Repository {
         .fetch_optional(&self.pool)
         .await
         .map_err(internal)?;
-        Ok(row.and_then(|r| {
-            Some(UserView {
-                id: r.id,
-                username: r.username,
-                role: Role::parse(&r.role)?,
-                disabled: r.disabled,
-                created: r.created,
-            })
-        }))
+        Ok(row.and_then(UserGridRow::view))
     }
 }

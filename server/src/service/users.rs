@@ -13,17 +13,12 @@ use std::time::Instant;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::UserBackend;
+use vireo_app::domain::collections;
 use vireo_app::domain::search::parse_search;
 use vireo_app::error::{AppError, FieldError};
 use vireo_app::models::{
     CurrentUser, GridPage, GridQuery, NewPassword, NewUserRequest, Role, UserView, MIN_PASSWORD_CHARS,
 };
-
-/// The search box's `field:value` terms on the Users grid.
-const USER_FIELDS: &[(&str, Option<&[&str]>)] = &[
-    ("role", Some(&["admin", "operator", "viewer"])),
-    ("disabled", Some(&["yes", "no"])),
-];
 
 /// Longer passwords are refused: hashing megabytes is work an attacker would like us to do.
 const MAX_PASSWORD_CHARS: usize = 1024;
@@ -241,7 +236,8 @@ impl UserBackend for VireoService {
     async fn user_grid(&self, user: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError> {
         self.authorize(user, Permission::ManageUsers, "user.list", "user", None, "users")
             .await?;
-        let search = parse_search(&q.search, USER_FIELDS).map_err(|e| AppError::Validation { errors: vec![e] })?;
+        let search = parse_search(&q.search, collections::USERS.grid_terms)
+            .map_err(|e| AppError::Validation { errors: vec![e] })?;
         self.repo.user_grid(q, &search).await
     }
 

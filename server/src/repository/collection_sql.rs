@@ -1,0 +1,327 @@
+//! How each collection's fields (`vireo_app::domain::collections`) read in SQL: its tables and one
+//! expression per search field and sort key, shared by the grid queries (`grids.rs`) and the REST
+//! search (`api_search.rs`), so a name means the same column in both. Expressions are fixed text,
+//! never user input; the callers bind every value.
+
+use vireo_app::domain::collections::{self, CollectionFields};
+
+pub(super) struct CollectionSql {
+    /// The names this maps (the domain's description).
+    pub fields: CollectionFields,
+    /// The collection's own table and alias (`vms v`).
+    pub base: &'static str,
+    /// Joined tables: (alias, `JOIN …` clause), in join order.
+    pub joins: &'static [(&'static str, &'static str)],
+    /// The row's id.
+    pub id: &'static str,
+    /// Search field or sort key → SQL expression. A grid term whose values are a fixed list (a
+    /// code) is compared with its expression as is, so the column's index serves it.
+    pub exprs: &'static [(&'static str, &'static str)],
+    /// Grid sort keys that order by something other than their field's expression.
+    pub grid_sort_exprs: &'static [(&'static str, &'static str)],
+}
+
+fn lookup(pairs: &[(&'static str, &'static str)], name: &str) -> Option<&'static str> {
+    pairs.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+}
+
+impl CollectionSql {
+    /// The expression of a search field or sort key.
+    pub fn expr(&self, name: &str) -> Option<&'static str> {
+        lookup(self.exprs, name)
+    }
+
+    /// A grid term's expression and whether it is a code (compared as stored), for the grid's own
+    /// terms only.
+    pub fn grid_term(&self, field: &str) -> Option<(&'static str, bool)> {
+        let (_, allowed) = self.fields.grid_terms.iter().find(|(f, _)| *f == field)?;
+        Some((self.expr(field)?, allowed.is_some()))
+    }
+
+    /// What the grid orders by for `key`; an unknown key orders by the default (the first).
+    pub fn grid_sort(&self, key: &str) -> &'static str {
+        let sorts = self.fields.grid_sorts;
+        let key = sorts
+            .iter()
+            .find(|k| **k == key)
+            .or(sorts.first())
+            .copied()
+            .unwrap_or("");
+        lookup(self.grid_sort_exprs, key)
+            .or_else(|| self.expr(key))
+            .unwrap_or(self.id)
+    }
+
+    /// A REST search field's expression, for the collection's API fields only.
+    pub fn api_field(&self, field: &str) -> Option<&'static str> {
+        self.fields
+            .api_fields
+            .contains(&field)
+            .then(|| self.expr(field))
+            .flatten()
+    }
+
+    /// `base` plus the joins whose alias `needed` asks for.
+    pub fn tables(&self, needed: impl Fn(&str) -> bool) -> String {
+        let mut from = self.base.to_string();
+        for (alias, join) in self.joins {
+            if needed(alias) {
+                from.push(' ');
+                from.push_str(join);
+            }
+        }
+        from
+    }
+
+    pub fn all_tables(&self) -> String {
+        self.tables(|_| true)
+    }
+}
+
+/// `value` with LIKE's own wildcards (and its escape character) escaped.
+pub(super) fn escape_like(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+pub(super) const VMS: CollectionSql = CollectionSql {
+    fields: collections::VMS,
+    base: "vms v",
+    joins: &[
+        ("c", "JOIN clusters c ON c.id = v.cluster_id"),
+        ("t", "JOIN templates t ON t.id = v.template_id"),
+        ("h", "LEFT JOIN hosts h ON h.id = v.host_id"),
+        ("p", "LEFT JOIN vm_pools p ON p.id = v.pool_id"),
+    ],
+    id: "v.id",
+    exprs: &[
+        ("name", "v.name"),
+        ("description", "v.description"),
+        ("status", "v.status"),
+        ("type", "v.optimized_for"),
+        ("cluster", "c.name"),
+        ("host", "h.name"),
+        ("template", "t.name"),
+        ("pool", "p.name"),
+        ("os", "v.os_type"),
+        ("id", "v.id::text"),
+        ("memory", "v.memory_mib"),
+        ("vcpus", "v.vcpus"),
+        ("uptime", "CASE WHEN v.status = 'up' THEN v.status_changed_at END"),
+    ],
+    grid_sort_exprs: &[],
+};
+
+pub(super) const TEMPLATES: CollectionSql = CollectionSql {
+    fields: collections::TEMPLATES,
+    base: "templates t",
+    joins: &[("c", "LEFT JOIN clusters c ON c.id = t.cluster_id")],
+    id: "t.id",
+    exprs: &[
+        ("name", "t.name"),
+        ("description", "t.description"),
+        ("cluster", "c.name"),
+        ("type", "t.optimized_for"),
+        ("id", "t.id::text"),
+        ("memory", "t.memory_mib"),
+        ("vcpus", "t.vcpus"),
+    ],
+    // The grid keeps Blank, the template every other starts from, at the top.
+    grid_sort_exprs: &[("name", "(t.name <> 'Blank'), t.name")],
+};
+
+pub(super) const POOLS: CollectionSql = CollectionSql {
+    fields: collections::POOLS,
+    base: "vm_pools p",
+    joins: &[
+        ("t", "JOIN templates t ON t.id = p.template_id"),
+        ("c", "JOIN clusters c ON c.id = p.cluster_id"),
+    ],
+    id: "p.id",
+    exprs: &[
+        ("name", "p.name"),
+        ("description", "p.description"),
+        ("cluster", "c.name"),
+        ("template", "t.name"),
+        ("type", "p.optimized_for"),
+        ("id", "p.id::text"),
+        ("size", "p.size"),
+        (
+            "running",
+            "(SELECT count(*) FROM vms v WHERE v.pool_id = p.id AND v.status = 'up')",
+        ),
+    ],
+    grid_sort_exprs: &[],
+};
+
+pub(super) const HOSTS: CollectionSql = CollectionSql {
+    fields: collections::HOSTS,
+    base: "hosts h",
+    joins: &[("c", "JOIN clusters c ON c.id = h.cluster_id")],
+    id: "h.id",
+    exprs: &[
+        ("name", "h.name"),
+        ("status", "h.status"),
+        ("cluster", "c.name"),
+        ("address", "h.uri"),
+        ("uri", "h.uri"),
+        ("id", "h.id::text"),
+        ("cpus", "jsonb_array_length(h.topology -> 'cells')"),
+        ("vms", "(SELECT count(*) FROM vms v WHERE v.host_id = h.id)"),
+    ],
+    grid_sort_exprs: &[],
+};
+
+pub(super) const CLUSTERS: CollectionSql = CollectionSql {
+    fields: collections::CLUSTERS,
+    base: "clusters c",
+    joins: &[],
+    id: "c.id",
+    exprs: &[
+        ("name", "c.name"),
+        ("description", "c.description"),
+        ("id", "c.id::text"),
+        ("version", "c.compat_version"),
+        ("hosts", "(SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id)"),
+        ("vms", "(SELECT count(*) FROM vms v WHERE v.cluster_id = c.id)"),
+    ],
+    grid_sort_exprs: &[],
+};
+
+pub(super) const EVENTS: CollectionSql = CollectionSql {
+    fields: collections::EVENTS,
+    base: "events",
+    joins: &[],
+    id: "id",
+    exprs: &[
+        // Qualified: the grid's select list has a text `at` too, and a bare name in ORDER BY means
+        // the select list's.
+        ("time", "events.at"),
+        ("severity", "severity"),
+        ("result", "result"),
+        ("object", "object_kind"),
+        ("user", "username"),
+        ("action", "action"),
+    ],
+    // `object:vm` filters by kind; the column sorts by the object's name.
+    grid_sort_exprs: &[("object", "object_name")],
+};
+
+pub(super) const USERS: CollectionSql = CollectionSql {
+    fields: collections::USERS,
+    base: "users",
+    joins: &[],
+    id: "id",
+    exprs: &[
+        ("name", "lower(username)"),
+        ("role", "role"),
+        // The term's yes/no, as text to compare with; it sorts as the boolean does (no, then yes).
+        ("disabled", "CASE WHEN disabled THEN 'yes' ELSE 'no' END"),
+        ("created", "created_at"),
+    ],
+    grid_sort_exprs: &[],
+};
+
+pub(super) const INSTANCE_TYPES: CollectionSql = CollectionSql {
+    fields: collections::INSTANCE_TYPES,
+    base: "instance_types i",
+    joins: &[],
+    id: "i.id",
+    exprs: &[
+        ("name", "i.name"),
+        ("description", "i.description"),
+        ("id", "i.id::text"),
+    ],
+    grid_sort_exprs: &[],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: &[&CollectionSql] = &[
+        &VMS,
+        &TEMPLATES,
+        &POOLS,
+        &HOSTS,
+        &CLUSTERS,
+        &EVENTS,
+        &USERS,
+        &INSTANCE_TYPES,
+    ];
+
+    /// Every collection the domain describes has its SQL here, and every name it gives has an
+    /// expression: a field added to the description without its SQL fails here, not at run time.
+    #[test]
+    fn every_named_field_and_sort_key_has_its_sql() {
+        for (name, fields) in collections::ALL {
+            let sql = ALL
+                .iter()
+                .find(|s| s.fields == *fields)
+                .unwrap_or_else(|| panic!("{name}: no CollectionSql"));
+            for (field, _) in fields.grid_terms {
+                assert!(sql.grid_term(field).is_some(), "{name}: grid term {field}");
+            }
+            for key in fields.grid_sorts {
+                let order = lookup(sql.grid_sort_exprs, key).or_else(|| sql.expr(key));
+                assert!(order.is_some(), "{name}: grid sort {key}");
+                assert_eq!(sql.grid_sort(key), order.unwrap_or_default(), "{name}: {key}");
+            }
+            for field in fields.api_fields {
+                assert!(sql.api_field(field).is_some(), "{name}: API field {field}");
+            }
+        }
+    }
+
+    /// Nothing here is left over from a name the description no longer has.
+    #[test]
+    fn every_expression_is_named_by_the_description() {
+        for sql in ALL {
+            let f = &sql.fields;
+            for (name, _) in sql.exprs {
+                let named = f.grid_terms.iter().any(|(t, _)| t == name)
+                    || f.grid_sorts.contains(name)
+                    || f.api_fields.contains(name);
+                assert!(named, "{}: {name} is named nowhere", sql.base);
+            }
+            for (key, _) in sql.grid_sort_exprs {
+                assert!(f.grid_sorts.contains(key), "{}: sort {key}", sql.base);
+            }
+        }
+    }
+
+    /// The grid's count query joins only the tables its terms' expressions name (by alias), so
+    /// each term expression's alias must be the base table's or a join's.
+    #[test]
+    fn term_expressions_name_only_known_tables() {
+        for sql in ALL {
+            let base_alias = sql.base.split_whitespace().nth(1);
+            for (field, _) in sql.fields.grid_terms {
+                let Some((expr, _)) = sql.grid_term(field) else {
+                    continue;
+                };
+                if let Some((alias, _)) = expr.split_once('.') {
+                    let known = Some(alias) == base_alias || sql.joins.iter().any(|(a, _)| *a == alias);
+                    assert!(known, "{}: {field} reads {alias}.", sql.base);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_sort_keys_order_by_the_default() {
+        assert_eq!(VMS.grid_sort("bogus"), "v.name");
+        // `os` is a REST field, not a grid column.
+        assert_eq!(VMS.grid_sort("os"), "v.name");
+        assert_eq!(TEMPLATES.grid_sort("name"), "(t.name <> 'Blank'), t.name");
+        assert_eq!(TEMPLATES.api_field("name"), Some("t.name"));
+        assert_eq!(EVENTS.grid_sort("object"), "object_name");
+        assert_eq!(EVENTS.grid_term("object"), Some(("object_kind", true)));
+        assert_eq!(VMS.grid_term("cluster"), Some(("c.name", false)));
+        assert_eq!(VMS.api_field("memory"), None);
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+}
