@@ -1,21 +1,15 @@
 //! Adding hosts: structured addresses (never a raw URI), the hostile inputs of the pentest through
 //! the server function and the REST API, the URI gate in front of libvirt, and host status.
 
-use crate::support::{app, body_text, event_messages, TestApp};
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use crate::support::{admin_app, app, body_text, event_messages, TestApp};
+use axum::http::{Method, StatusCode};
 use std::path::PathBuf;
 use vireo_app::backend::HostBackend;
 use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::error::AppError;
-use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView, Role};
+use vireo_app::models::{AddHostRequest, HostStatus, HostView, Role};
 use vireo_server::hypervisor::{Hypervisor, HypervisorError, SharedLibvirtPool};
 use vireo_server::ovirt::xml::Node;
-
-async fn admin(app: &TestApp) -> CurrentUser {
-    let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
-    user.to_current().unwrap()
-}
 
 async fn cluster_id(app: &TestApp) -> uuid::Uuid {
     app.state.repo.list_clusters().await.unwrap()[0].id
@@ -155,15 +149,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 async fn post_add_host(app: &TestApp, cookie: &str, body: String) -> (StatusCode, String) {
-    let r = app
-        .send(
-            Request::post("/api/add_host")
-                .header(header::COOKIE, cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
+    let r = app.post_form_as(cookie, "/api/add_host", body).await;
     let status = r.status();
     (status, body_text(r).await)
 }
@@ -191,8 +177,7 @@ fn fault_fields(fault: &Node) -> Vec<String> {
 
 #[tokio::test]
 async fn an_unreachable_host_gives_a_fixed_message_and_stores_nothing() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let cluster_id = cluster_id(&app).await;
     // Nothing listens on port 1: ssh's "Connection refused" comes back from libvirt.
     let err = app
@@ -223,8 +208,7 @@ async fn an_unreachable_host_gives_a_fixed_message_and_stores_nothing() {
 
 #[tokio::test]
 async fn adding_a_host_validates_every_field() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let err = app
         .state
         .service
@@ -286,8 +270,7 @@ async fn adding_a_host_validates_every_field() {
 
 #[tokio::test]
 async fn simulated_hosts_share_the_test_driver_and_real_hosts_stay_unique() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let cluster_id = cluster_id(&app).await;
     // The default host already uses test:///default; more simulated hosts may.
     for (name, topology) in [("sim-a", "small-1s4c"), ("sim-b", "")] {
@@ -381,14 +364,7 @@ async fn adding_a_test_driver_host_through_the_server_function() {
     );
     assert!(!host.topology.has_invtsc());
 
-    let r = app
-        .send(
-            Request::get("/api/list_hosts")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, "/api/list_hosts").await;
     assert_eq!(r.status(), StatusCode::OK);
     let hosts: Vec<HostView> = serde_json::from_str(&body_text(r).await).unwrap();
     assert_eq!(

@@ -4,8 +4,7 @@
 //! `api-tests/` (`make test`).
 
 use crate::support::{app, body_text, TestApp};
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use std::path::Path;
 use vireo_server::ovirt::xml::{parse, Node};
 
@@ -76,13 +75,9 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
     let app = app().await;
     // Wrong password: a JSON answer with an `error` key (the SDK reads nothing else).
     let response = app
-        .send(
-            Request::post("/ovirt-engine/sso/oauth/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(
-                    "grant_type=password&username=admin%40internal&password=nope",
-                ))
-                .unwrap(),
+        .post_form(
+            "/ovirt-engine/sso/oauth/token",
+            "grant_type=password&username=admin%40internal&password=nope",
         )
         .await;
     let json: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
@@ -108,11 +103,9 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
 
     // Logout revokes the token; the answer is JSON even on success.
     let response = app
-        .send(
-            Request::post("/ovirt-engine/services/sso-logout")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!("scope=ovirt-app-api&token={t}")))
-                .unwrap(),
+        .post_form(
+            "/ovirt-engine/services/sso-logout",
+            format!("scope=ovirt-app-api&token={t}"),
         )
         .await;
     assert_eq!(body_text(response).await, "{}");
