@@ -9,7 +9,7 @@ use vireo_app::domain::draft::{to_pairs, ConfigKind, VmDraft};
 use vireo_app::domain::recommendations::{recommendations, HostAction, RecommendationId};
 use vireo_app::domain::vm_config::{CpuTopology, HugePages, OptimizedFor};
 use vireo_app::error::AppError;
-use vireo_app::models::{ClusterDraft, GridQuery, PoolRow, SaveOutcome, VmRow};
+use vireo_app::models::{ClusterDraft, CurrentUser, GridQuery, HostView, PoolRow, SaveOutcome, VmRow};
 
 /// One grid page with every row, by name.
 fn everything() -> GridQuery {
@@ -31,6 +31,23 @@ async fn all_pools(app: &TestApp) -> Vec<PoolRow> {
 async fn hp_draft(app: &TestApp, kind: ConfigKind, name: &str) -> VmDraft {
     let d = app.sized_draft(kind, name.into(), 2).await;
     app.with_profile(d, OptimizedFor::HighPerformance).await
+}
+
+/// Asks for `per_cell` (cell, count) huge pages of `size_kib` on `host`.
+async fn huge_pages(
+    app: &TestApp,
+    actor: &CurrentUser,
+    host: &HostView,
+    size_kib: u64,
+    per_cell: Vec<(u32, u64)>,
+) -> Result<HostView, AppError> {
+    let action = HostAction::AllocateHugePages {
+        host_id: host.id,
+        host_name: host.name.clone(),
+        size_kib,
+        per_cell,
+    };
+    app.state.service.apply_host_action(actor, action).await
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
@@ -92,7 +109,7 @@ async fn a_second_hp_vm_is_never_pinned_onto_the_first_ones_cpus_or_pages() {
     let second = app.fixed(&hp_draft(&app, ConfigKind::Vm, "b").await).await;
     assert!(!first.config.claimed_cpus().intersects(&second.config.claimed_cpus()));
     saved_id(app.state.service.save(&actor, second, false).await.unwrap());
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     let ctx = app.rule_context(first.cluster_id, "rhel_9x64", None).await;
     let facts = ctx.host(host.id).unwrap();
     assert_eq!(facts.claims.len(), 2);
@@ -226,11 +243,7 @@ async fn editing_a_running_vm_saves_restart_fields_for_the_next_run() {
     let (app, actor) = admin_app().await;
     let d = app.fixed(&hp_draft(&app, ConfigKind::Vm, "run1").await).await;
     let id = saved_id(app.state.service.save(&actor, d, false).await.unwrap());
-    sqlx::query("UPDATE vms SET status = 'up' WHERE id = $1")
-        .bind(id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.update_row("UPDATE vms SET status = 'up' WHERE id = $1", id).await;
 
     let env = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap();
     assert!(env.running);
@@ -306,7 +319,7 @@ async fn gates_and_validation_errors_are_field_data_and_nothing_is_saved() {
 #[tokio::test]
 async fn host_settings_on_a_simulated_host_are_kept_in_vireo() {
     let (app, actor) = admin_app().await;
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     let off = app.state.service.set_host_ksm(&actor, host.id, false).await.unwrap();
     assert_eq!(off.ksm_running, Some(false));
     // R4 is met by the host once the VM is pinned there.
@@ -318,33 +331,9 @@ async fn host_settings_on_a_simulated_host_are_kept_in_vireo() {
         .iter()
         .all(|r| r.id != RecommendationId::R4));
 
-    let grown = app
-        .state
-        .service
-        .apply_host_action(
-            &actor,
-            HostAction::AllocateHugePages {
-                host_id: host.id,
-                host_name: host.name.clone(),
-                size_kib: 2048,
-                per_cell: vec![(1, 100)],
-            },
-        )
-        .await
-        .unwrap();
+    let grown = huge_pages(&app, &actor, &host, 2048, vec![(1, 100)]).await.unwrap();
     assert_eq!(grown.topology.cell(1).unwrap().free_pages(2048), 8292);
-    let too_many = app
-        .state
-        .service
-        .apply_host_action(
-            &actor,
-            HostAction::AllocateHugePages {
-                host_id: host.id,
-                host_name: host.name,
-                size_kib: 1_048_576,
-                per_cell: vec![(0, 1000)],
-            },
-        )
+    let too_many = huge_pages(&app, &actor, &host, 1_048_576, vec![(0, 1000)])
         .await
         .unwrap_err();
     assert!(too_many.to_string().contains("too little memory"), "{too_many}");

@@ -13,7 +13,7 @@ use vireo_app::domain::profile::{apply_profile, ProfileContext};
 use vireo_app::domain::recommendations::apply_fixes;
 use vireo_app::domain::vm_config::{CpuTopology, OptimizedFor, VmConfig};
 use vireo_app::error::AppError;
-use vireo_app::models::VmAction;
+use vireo_app::models::{CurrentUser, VmAction};
 use virt::connect::Connect;
 
 async fn create_vm(app: &TestApp, profile: OptimizedFor, fixed: bool) -> (Uuid, String) {
@@ -25,6 +25,15 @@ async fn create_vm(app: &TestApp, profile: OptimizedFor, fixed: bool) -> (Uuid, 
     }
     let id = saved_id(app.state.service.save(&actor, d.clone(), true).await.unwrap());
     (id, d.name)
+}
+
+/// The error of a Run that must be refused.
+async fn refused_run(app: &TestApp, actor: &CurrentUser, id: Uuid) -> AppError {
+    app.state
+        .service
+        .vm_action(actor, id, VmAction::Run)
+        .await
+        .expect_err("the run is refused")
 }
 
 async fn status(app: &TestApp, id: Uuid) -> String {
@@ -74,7 +83,7 @@ fn profile(p: OptimizedFor) -> VmConfig {
 #[tokio::test]
 async fn every_profile_validates_and_the_test_driver_accepts_it() {
     let app = app().await;
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     let ctx = app.rule_context(Some(host.cluster_id), "rhel_9x64", None).await;
     let cases = [
         ("server", profile(OptimizedFor::Server)),
@@ -152,7 +161,7 @@ async fn run_shutdown_power_off_restart_remove() {
     svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
     assert_eq!(status(&app, id).await, "up");
     assert_eq!(libvirt_state(id), Some(true));
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     assert_eq!(
         app.state.repo.vm_runtime(id).await.unwrap().unwrap().host_id,
         Some(host.id)
@@ -230,12 +239,7 @@ async fn when_libvirt_refuses_the_vm_stays_as_it_was_and_the_user_sees_why() {
         disabled_cpu_features: &[],
     });
     let dom = conn.define_domain_xml(&squatter).unwrap();
-    let err = app
-        .state
-        .service
-        .vm_action(&actor, id, VmAction::Run)
-        .await
-        .unwrap_err();
+    let err = refused_run(&app, &actor, id).await;
     let AppError::Host { message } = &err else {
         panic!("{err:?}")
     };
@@ -255,12 +259,7 @@ async fn one_operation_at_a_time_per_vm() {
     let (app, actor) = admin_app().await;
     let (id, name) = create_vm(&app, OptimizedFor::Server, false).await;
     let guard = app.state.service.ops.begin(id, &name).unwrap();
-    let err = app
-        .state
-        .service
-        .vm_action(&actor, id, VmAction::Run)
-        .await
-        .unwrap_err();
+    let err = refused_run(&app, &actor, id).await;
     assert!(matches!(err, AppError::Busy { .. }), "{err:?}");
     assert!(err.to_string().contains("in progress"));
     drop(guard);
@@ -342,19 +341,16 @@ async fn a_host_that_goes_away_leaves_its_vms_unknown_until_it_returns() {
     let (app, actor) = admin_app().await;
     let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
     app.state.service.vm_action(&actor, id, VmAction::Run).await.unwrap();
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
-    sqlx::query("UPDATE hosts SET uri = 'qemu+unix:///system?socket=/nonexistent/sock' WHERE id = $1")
-        .bind(host.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let host = app.first_host().await;
+    app.update_row(
+        "UPDATE hosts SET uri = 'qemu+unix:///system?socket=/nonexistent/sock' WHERE id = $1",
+        host.id,
+    )
+    .await;
     app.state.service.reconcile_all().await;
     assert_eq!(status(&app, id).await, "unknown", "not down: it may well be running");
-    sqlx::query("UPDATE hosts SET uri = 'test:///default' WHERE id = $1")
-        .bind(host.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.update_row("UPDATE hosts SET uri = 'test:///default' WHERE id = $1", host.id)
+        .await;
     app.state.service.reconcile_all().await;
     assert_eq!(status(&app, id).await, "up");
     app.state.service.remove_vm(&actor, id, true).await.unwrap();
@@ -364,7 +360,7 @@ async fn a_host_that_goes_away_leaves_its_vms_unknown_until_it_returns() {
 async fn start_up_reconciles_the_database_with_libvirt() {
     let app = app().await;
     let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     // The database says up, but libvirt has never heard of it (e.g. the host rebooted).
     sqlx::query("UPDATE vms SET status = 'up', host_id = $2 WHERE id = $1")
         .bind(id)

@@ -3,6 +3,7 @@
 //! already runs without it. Status writes never take a saved configuration back.
 
 use crate::support::{admin_app, saved_id, unique, TestApp};
+use std::future::Future;
 use std::time::Duration;
 use uuid::Uuid;
 use vireo_app::backend::{ConfigBackend, LifecycleBackend};
@@ -34,6 +35,24 @@ async fn record(app: &TestApp, id: Uuid) -> ConfigRecord {
 /// its read, between its read and its write (the lost-write window), and after its write.
 fn offsets(i: u32) -> (Duration, Duration) {
     (Duration::ZERO, Duration::from_micros(u64::from(i % 20) * 600))
+}
+
+/// Runs `save` and `action` together, each after its delay from [`offsets`]. Both are lazy futures
+/// (nothing happens before they are polled), so each starts only once its delay is over.
+async fn race<S: Future, A: Future>(
+    (save_delay, action_delay): (Duration, Duration),
+    save: S,
+    action: A,
+) -> (S::Output, A::Output) {
+    let save = async {
+        tokio::time::sleep(save_delay).await;
+        save.await
+    };
+    let action = async {
+        tokio::time::sleep(action_delay).await;
+        action.await
+    };
+    tokio::join!(save, action)
 }
 
 /// What the VM gets at its next start: the pending configuration, else the current one.
@@ -127,16 +146,9 @@ async fn saves_racing_run_and_power_off_are_never_lost() {
         edit.description = format!("save {i}");
         // Sweep the save's start across the Run's span (its read, libvirt, its write): from
         // well before it to well after, in steps of 1 ms.
-        let (save_delay, run_delay) = offsets(i);
-        let save = async {
-            tokio::time::sleep(save_delay).await;
-            svc.save(&actor, edit, true).await
-        };
-        let run = async {
-            tokio::time::sleep(run_delay).await;
-            svc.vm_action(&actor, id, VmAction::Run).await
-        };
-        let (saved, ran) = tokio::join!(save, run);
+        let delays = offsets(i);
+        let run = svc.vm_action(&actor, id, VmAction::Run);
+        let (saved, ran) = race(delays, svc.save(&actor, edit, true), run).await;
         ran.expect("the VM starts");
 
         let after = record(&app, id).await;
@@ -171,15 +183,8 @@ async fn saves_racing_run_and_power_off_are_never_lost() {
         let memory = memory + 512;
         let mut edit = svc.load_draft(ConfigKind::Vm, id).await.expect("draft").draft;
         edit.config.memory_mib = memory;
-        let save = async {
-            tokio::time::sleep(save_delay).await;
-            svc.save(&actor, edit, true).await
-        };
-        let stop = async {
-            tokio::time::sleep(run_delay).await;
-            svc.vm_action(&actor, id, VmAction::PowerOff).await
-        };
-        let (saved, stopped) = tokio::join!(save, stop);
+        let stop = svc.vm_action(&actor, id, VmAction::PowerOff);
+        let (saved, stopped) = race(delays, svc.save(&actor, edit, true), stop).await;
         stopped.expect("the VM powers off");
         let after = record(&app, id).await;
         assert_eq!(after.status, "down");

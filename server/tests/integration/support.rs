@@ -258,6 +258,26 @@ impl TestApp {
         (status, node)
     }
 
+    /// A REST POST that must create its object (201): the object as answered.
+    pub async fn rest_create(&self, token: &str, path: &str, body: &str) -> vireo_server::ovirt::xml::Node {
+        let (status, node) = self.rest(token, axum::http::Method::POST, path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {node:?}");
+        node
+    }
+
+    /// A REST request that must succeed with 200: the answer.
+    pub async fn rest_ok(
+        &self,
+        token: &str,
+        method: axum::http::Method,
+        path: &str,
+        body: &str,
+    ) -> vireo_server::ovirt::xml::Node {
+        let (status, node) = self.rest(token, method, path, body).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {node:?}");
+        node
+    }
+
     /// The first-run admin as the service sees a logged-in user.
     pub async fn admin_user(&self) -> vireo_app::models::CurrentUser {
         self.state
@@ -312,6 +332,21 @@ impl TestApp {
             config: apply_fixes(&d.config, &ctx, &ALL_FIXES),
             ..d.clone()
         }
+    }
+
+    /// Runs `sql` with its one parameter `$1` = `id` straight on the database, to stage a row as
+    /// no endpoint would leave it.
+    pub async fn update_row(&self, sql: &str, id: Uuid) {
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The first host (the default one, on libvirt's test driver, unless a test added others).
+    pub async fn first_host(&self) -> vireo_app::models::HostView {
+        self.state.repo.list_hosts().await.expect("hosts").remove(0)
     }
 
     pub async fn admin_token(&self) -> String {
