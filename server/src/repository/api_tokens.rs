@@ -13,18 +13,12 @@ impl Repository {
         user_id: Uuid,
         expires_at: OffsetDateTime,
     ) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM api_tokens WHERE expires_at < now()")
-            .execute(&self.pool)
-            .await
-            .map_err(internal)?;
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(hash)
-            .bind(user_id)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|_| ())
+        self.execute(sqlx::query("DELETE FROM api_tokens WHERE expires_at < now()"))
+            .await?;
+        let sql = "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
+        self.execute(sqlx::query(sql).bind(hash).bind(user_id).bind(expires_at))
+            .await?;
+        Ok(())
     }
 
     /// The user a live token belongs to; none for a disabled user (disabling also deletes their
@@ -42,12 +36,10 @@ impl Repository {
     }
 
     pub async fn delete_api_token(&self, hash: &[u8]) -> Result<bool, AppError> {
-        sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
-            .bind(hash)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|r| r.rows_affected() > 0)
+        let deleted = self
+            .execute(sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1").bind(hash))
+            .await?;
+        Ok(deleted > 0)
     }
 
     /// How many live tokens a user has (tests and the command line's report).

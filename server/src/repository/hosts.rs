@@ -60,27 +60,17 @@ pub struct NewHost<'a> {
 
 impl Repository {
     pub async fn list_hosts(&self) -> Result<Vec<HostView>, AppError> {
-        let rows: Vec<HostRow> = sqlx::query_as(&format!("{SELECT} ORDER BY h.name"))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let sql = format!("{SELECT} ORDER BY h.name");
+        self.fetch_views(sqlx::query_as::<_, HostRow>(&sql)).await
     }
 
     pub async fn host(&self, id: Uuid) -> Result<Option<HostView>, AppError> {
-        let row: Option<HostRow> = sqlx::query_as(&format!("{SELECT} WHERE h.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?;
-        Ok(row.map(Into::into))
+        let sql = format!("{SELECT} WHERE h.id = $1");
+        self.fetch_view(sqlx::query_as::<_, HostRow>(&sql).bind(id)).await
     }
 
     pub async fn count_hosts(&self) -> Result<i64, AppError> {
-        sqlx::query_scalar("SELECT count(*) FROM hosts")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(internal)
+        self.count("SELECT count(*) FROM hosts").await
     }
 
     /// Checked before connecting to a new host: whether a host already has this name ("name", checked first) or this URI ("uri"). `uri` is
@@ -104,7 +94,7 @@ impl Repository {
 
     pub async fn insert_host(&self, _actor: &Actor, host: NewHost<'_>) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO hosts (id, name, cluster_id, uri, status, simulated_topology, topology, ksm_running, last_error)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -116,10 +106,8 @@ impl Repository {
         .bind(host.simulated_topology)
         .bind(Json(host.topology))
         .bind(host.ksm_running)
-        .bind(host.last_error)
-        .execute(&self.pool)
-        .await
-        .map_err(super::db_error("host", host.name))?;
+        .bind(host.last_error);
+        self.execute_named(query, "host", host.name).await?;
         Ok(id)
     }
 
@@ -150,23 +138,15 @@ impl Repository {
 
 impl Repository {
     pub async fn set_host_ksm(&self, _actor: &Actor, id: Uuid, running: Option<bool>) -> Result<(), AppError> {
-        sqlx::query("UPDATE hosts SET ksm_running = $2, version = version + 1, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(running)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|_| ())
+        let sql = "UPDATE hosts SET ksm_running = $2, version = version + 1, updated_at = now() WHERE id = $1";
+        self.execute(sqlx::query(sql).bind(id).bind(running)).await?;
+        Ok(())
     }
 
     pub async fn set_host_topology(&self, id: Uuid, topology: &HostTopology) -> Result<(), AppError> {
-        sqlx::query("UPDATE hosts SET topology = $2, version = version + 1, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(Json(topology))
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|_| ())
+        let sql = "UPDATE hosts SET topology = $2, version = version + 1, updated_at = now() WHERE id = $1";
+        self.execute(sqlx::query(sql).bind(id).bind(Json(topology))).await?;
+        Ok(())
     }
 }
 
@@ -181,15 +161,9 @@ impl Repository {
     }
 
     pub async fn add_host_cpu_quirk(&self, id: Uuid, feature: &str) -> Result<(), AppError> {
-        sqlx::query(
-            "UPDATE hosts SET disabled_cpu_features = array_append(disabled_cpu_features, $2)
-             WHERE id = $1 AND NOT ($2 = ANY (disabled_cpu_features))",
-        )
-        .bind(id)
-        .bind(feature)
-        .execute(&self.pool)
-        .await
-        .map_err(internal)
-        .map(|_| ())
+        let sql = "UPDATE hosts SET disabled_cpu_features = array_append(disabled_cpu_features, $2)
+             WHERE id = $1 AND NOT ($2 = ANY (disabled_cpu_features))";
+        self.execute(sqlx::query(sql).bind(id).bind(feature)).await?;
+        Ok(())
     }
 }

@@ -101,12 +101,8 @@ impl Repository {
     }
 
     pub async fn delete_vm(&self, id: Uuid) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM vms WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|_| ())
+        self.delete_row("DELETE FROM vms WHERE id = $1", id).await?;
+        Ok(())
     }
 
     /// VMs Vireo believes are on `host_id` (placed there, or pinned there).

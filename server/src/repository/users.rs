@@ -40,6 +40,7 @@ pub enum UserChange<'a> {
     Password(&'a str),
 }
 
+/// A user as the Users grid shows it.
 #[derive(sqlx::FromRow)]
 struct UserGridRow {
     id: Uuid,
@@ -49,12 +50,26 @@ struct UserGridRow {
     created: String,
 }
 
+/// The Users grid's columns, for [`UserGridRow`].
+const USER_GRID_SELECT: &str = "SELECT id, username, role, disabled,
+                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created FROM users";
+
+impl UserGridRow {
+    /// `None` for a role this version does not know (the column's CHECK admits only known ones).
+    fn into_view(self) -> Option<UserView> {
+        Some(UserView {
+            id: self.id,
+            username: self.username,
+            role: Role::parse(&self.role)?,
+            disabled: self.disabled,
+            created: self.created,
+        })
+    }
+}
+
 impl Repository {
     pub async fn count_users(&self) -> Result<i64, AppError> {
-        sqlx::query_scalar("SELECT count(*) FROM users")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(internal)
+        self.count("SELECT count(*) FROM users").await
     }
 
     pub async fn insert_user(
@@ -65,14 +80,12 @@ impl Repository {
         role: Role,
     ) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
-        sqlx::query("INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)")
+        let query = sqlx::query("INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(username)
             .bind(password_hash)
-            .bind(role.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(super::db_error("user", username))?;
+            .bind(role.as_str());
+        self.execute_named(query, "user", username).await?;
         Ok(id)
     }
 
@@ -198,10 +211,7 @@ impl Repository {
             "created" => "created_at",
             _ => "lower(username)",
         };
-        let mut qb = QueryBuilder::new(
-            "SELECT id, username, role, disabled,
-                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created FROM users",
-        );
+        let mut qb = QueryBuilder::new(USER_GRID_SELECT);
         push_where(&mut qb);
         qb.push(" ORDER BY ")
             .push(sort)
@@ -219,18 +229,7 @@ impl Repository {
             .await
             .map_err(internal)?;
         Ok(GridPage {
-            rows: rows
-                .into_iter()
-                .filter_map(|r| {
-                    Some(UserView {
-                        id: r.id,
-                        username: r.username,
-                        role: Role::parse(&r.role)?,
-                        disabled: r.disabled,
-                        created: r.created,
-                    })
-                })
-                .collect(),
+            rows: rows.into_iter().filter_map(UserGridRow::into_view).collect(),
             total,
             page: q.page,
             page_size: q.page_size,
@@ -241,22 +240,11 @@ impl Repository {
 impl Repository {
     /// One user as the Users grid shows it.
     pub async fn user_view(&self, id: Uuid) -> Result<Option<UserView>, AppError> {
-        let row: Option<UserGridRow> = sqlx::query_as(
-            "SELECT id, username, role, disabled,
-                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created FROM users WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)?;
-        Ok(row.and_then(|r| {
-            Some(UserView {
-                id: r.id,
-                username: r.username,
-                role: Role::parse(&r.role)?,
-                disabled: r.disabled,
-                created: r.created,
-            })
-        }))
+        let row: Option<UserGridRow> = sqlx::query_as(&format!("{USER_GRID_SELECT} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(row.and_then(UserGridRow::into_view))
     }
 }
