@@ -24,15 +24,10 @@ impl Repository {
     /// The user a live token belongs to; none for a disabled user (disabling also deletes their
     /// tokens, this is the second line).
     pub async fn api_token_user(&self, hash: &[u8]) -> Result<Option<UserRecord>, AppError> {
-        sqlx::query_as(
-            "SELECT u.id, u.username, u.password_hash, u.role, u.disabled, u.auth_epoch
+        let sql = "SELECT u.id, u.username, u.password_hash, u.role, u.disabled, u.auth_epoch
              FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.expires_at > now() AND NOT u.disabled",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)
+             WHERE t.token_hash = $1 AND t.expires_at > now() AND NOT u.disabled";
+        self.fetch_optional(sqlx::query_as(sql).bind(hash)).await
     }
 
     pub async fn delete_api_token(&self, hash: &[u8]) -> Result<bool, AppError> {

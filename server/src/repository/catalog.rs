@@ -11,11 +11,8 @@ use vireo_app::models::InstanceTypeOption;
 
 impl Repository {
     pub async fn list_os_types(&self) -> Result<Vec<OsType>, AppError> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT id, name, family FROM os_types ORDER BY sort_order, id")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(internal)?;
+        let sql = "SELECT id, name, family FROM os_types ORDER BY sort_order, id";
+        let rows: Vec<(String, String, String)> = self.fetch_all(sqlx::query_as(sql)).await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, family)| OsType {
@@ -36,12 +33,8 @@ impl Repository {
     }
 
     pub async fn list_instance_types(&self) -> Result<Vec<InstanceTypeOption>, AppError> {
-        let rows: Vec<(Uuid, String, String, Json<InstanceTypeSpec>)> = sqlx::query_as(
-            "SELECT id, name, description, spec FROM instance_types ORDER BY (spec->>'memory_mib')::bigint, name",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
+        let sql = "SELECT id, name, description, spec FROM instance_types ORDER BY (spec->>'memory_mib')::bigint, name";
+        let rows: Vec<(Uuid, String, String, Json<InstanceTypeSpec>)> = self.fetch_all(sqlx::query_as(sql)).await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, description, spec)| InstanceTypeOption {

@@ -146,21 +146,16 @@ pub struct ConfigWrite<'a> {
 
 impl Repository {
     pub async fn config_record(&self, kind: ConfigKind, id: Uuid) -> Result<Option<ConfigRecord>, AppError> {
-        let row: Option<Row> = sqlx::query_as(&format!("{} WHERE id = $1", select(kind)))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?;
+        let row: Option<Row> = self
+            .fetch_optional(sqlx::query_as(&format!("{} WHERE id = $1", select(kind))).bind(id))
+            .await?;
         Ok(row.map(|r| record(kind, r)))
     }
 
     /// Records by id, in the order of `ids` (ids that do not exist are skipped).
     pub async fn config_records(&self, kind: ConfigKind, ids: &[Uuid]) -> Result<Vec<ConfigRecord>, AppError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!("{} WHERE id = ANY($1)", select(kind)))
-            .bind(ids)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
+        let sql = format!("{} WHERE id = ANY($1)", select(kind));
+        let rows: Vec<Row> = self.fetch_all(sqlx::query_as(&sql).bind(ids)).await?;
         let mut by_id: std::collections::HashMap<Uuid, ConfigRecord> =
             rows.into_iter().map(|r| (r.id, record(kind, r))).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
@@ -294,36 +289,26 @@ impl Repository {
 
     /// The pool's VMs, by name (no lock).
     pub async fn pool_vm_records(&self, pool_id: Uuid) -> Result<Vec<ConfigRecord>, AppError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!("{} WHERE pool_id = $1 ORDER BY name", select(ConfigKind::Vm)))
-            .bind(pool_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
+        let sql = format!("{} WHERE pool_id = $1 ORDER BY name", select(ConfigKind::Vm));
+        let rows: Vec<Row> = self.fetch_all(sqlx::query_as(&sql).bind(pool_id)).await?;
         Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 
     /// VMs pinned to `host_id` (their first placement host), except `except`: whose CPUs and huge
     /// pages the rules must not hand out again.
     pub async fn vms_pinned_to(&self, host_id: Uuid, except: Option<Uuid>) -> Result<Vec<ConfigRecord>, AppError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
+        let sql = format!(
             "{} WHERE config -> 'placement_hosts' ->> 0 = $1 AND id IS DISTINCT FROM $2 ORDER BY name",
             select(ConfigKind::Vm)
-        ))
-        .bind(host_id.to_string())
-        .bind(except)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
+        );
+        let query = sqlx::query_as(&sql).bind(host_id.to_string()).bind(except);
+        let rows: Vec<Row> = self.fetch_all(query).await?;
         Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 
     pub async fn template_options(&self) -> Result<Vec<TemplateOption>, AppError> {
-        let rows: Vec<(Uuid, String, Option<Uuid>, Option<String>)> = sqlx::query_as(
-            "SELECT id, name, cluster_id, optimized_for FROM templates ORDER BY name = 'Blank' DESC, name",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
+        let sql = "SELECT id, name, cluster_id, optimized_for FROM templates ORDER BY name = 'Blank' DESC, name";
+        let rows: Vec<(Uuid, String, Option<Uuid>, Option<String>)> = self.fetch_all(sqlx::query_as(sql)).await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, cluster_id, o)| TemplateOption {

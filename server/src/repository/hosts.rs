@@ -80,15 +80,9 @@ impl Repository {
         name: &str,
         uri: Option<&str>,
     ) -> Result<Option<&'static str>, AppError> {
-        let row: Option<(bool,)> = sqlx::query_as(
-            "SELECT name = $1 FROM hosts WHERE name = $1 OR (simulated_topology IS NULL AND uri = $2)
-             ORDER BY name = $1 DESC LIMIT 1",
-        )
-        .bind(name)
-        .bind(uri)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)?;
+        let sql = "SELECT name = $1 FROM hosts WHERE name = $1 OR (simulated_topology IS NULL AND uri = $2)
+             ORDER BY name = $1 DESC LIMIT 1";
+        let row: Option<(bool,)> = self.fetch_optional(sqlx::query_as(sql).bind(name).bind(uri)).await?;
         Ok(row.map(|(by_name,)| if by_name { "name" } else { "uri" }))
     }
 
@@ -118,18 +112,13 @@ impl Repository {
         status: HostStatus,
         last_error: Option<&str>,
     ) -> Result<Option<HostStatus>, AppError> {
-        let previous: Option<(String,)> = sqlx::query_as(
-            "UPDATE hosts h SET status = $2, last_error = $3, updated_at = now()
+        let sql = "UPDATE hosts h SET status = $2, last_error = $3, updated_at = now()
              FROM (SELECT id, status FROM hosts WHERE id = $1 FOR UPDATE) old
              WHERE h.id = old.id AND (old.status <> $2 OR h.last_error IS DISTINCT FROM $3)
-             RETURNING old.status",
-        )
-        .bind(id)
-        .bind(status.as_str())
-        .bind(last_error)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)?;
+             RETURNING old.status";
+        let previous: Option<(String,)> = self
+            .fetch_optional(sqlx::query_as(sql).bind(id).bind(status.as_str()).bind(last_error))
+            .await?;
         Ok(previous
             .and_then(|(s,)| HostStatus::parse(&s))
             .filter(|old| *old != status))

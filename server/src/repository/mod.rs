@@ -78,14 +78,29 @@ impl Repository {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.map_err(internal)
     }
 
+    /// Every row `query` selects.
+    async fn fetch_all<R>(&self, query: QueryAs<'_, Postgres, R, PgArguments>) -> Result<Vec<R>, AppError>
+    where
+        R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        query.fetch_all(&self.pool).await.map_err(internal)
+    }
+
     /// Every row `query` selects, as the view its row type maps to.
     async fn fetch_views<R, V>(&self, query: QueryAs<'_, Postgres, R, PgArguments>) -> Result<Vec<V>, AppError>
     where
         R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
         V: From<R>,
     {
-        let rows = query.fetch_all(&self.pool).await.map_err(internal)?;
-        Ok(rows.into_iter().map(V::from).collect())
+        Ok(self.fetch_all(query).await?.into_iter().map(V::from).collect())
+    }
+
+    /// The row `query` selects, if any.
+    async fn fetch_optional<R>(&self, query: QueryAs<'_, Postgres, R, PgArguments>) -> Result<Option<R>, AppError>
+    where
+        R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        query.fetch_optional(&self.pool).await.map_err(internal)
     }
 
     /// The row `query` selects, if any, as the view its row type maps to.
@@ -94,8 +109,7 @@ impl Repository {
         R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
         V: From<R>,
     {
-        let row = query.fetch_optional(&self.pool).await.map_err(internal)?;
-        Ok(row.map(V::from))
+        Ok(self.fetch_optional(query).await?.map(V::from))
     }
 }
 

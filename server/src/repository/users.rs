@@ -90,19 +90,15 @@ impl Repository {
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, AppError> {
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)
+        self.fetch_optional(
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1")).bind(username),
+        )
+        .await
     }
 
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>, AppError> {
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
+        self.fetch_optional(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id))
             .await
-            .map_err(internal)
     }
 
     /// Changes a user's role, enabled state or password hash in one transaction that also keeps at
@@ -240,11 +236,9 @@ impl Repository {
 impl Repository {
     /// One user as the Users grid shows it.
     pub async fn user_view(&self, id: Uuid) -> Result<Option<UserView>, AppError> {
-        let row: Option<UserGridRow> = sqlx::query_as(&format!("{USER_GRID_SELECT} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?;
+        let row: Option<UserGridRow> = self
+            .fetch_optional(sqlx::query_as(&format!("{USER_GRID_SELECT} WHERE id = $1")).bind(id))
+            .await?;
         Ok(row.and_then(UserGridRow::into_view))
     }
 }
