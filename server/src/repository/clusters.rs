@@ -47,12 +47,14 @@ const SELECT: &str = "SELECT c.id, c.name, c.description, c.compat_version, c.cp
 impl Repository {
     pub async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError> {
         let sql = format!("{SELECT} ORDER BY c.name");
-        self.fetch_views(sqlx::query_as::<_, ClusterRow>(&sql)).await
+        let rows: Vec<ClusterRow> = self.fetch_all(sqlx::query_as(&sql)).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     pub async fn cluster(&self, id: Uuid) -> Result<Option<ClusterView>, AppError> {
         let sql = format!("{SELECT} WHERE c.id = $1");
-        self.fetch_view(sqlx::query_as::<_, ClusterRow>(&sql).bind(id)).await
+        let row: Option<ClusterRow> = self.fetch_optional(sqlx::query_as(&sql).bind(id)).await?;
+        Ok(row.map(Into::into))
     }
 
     pub async fn count_clusters(&self) -> Result<i64, AppError> {

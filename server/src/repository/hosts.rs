@@ -61,12 +61,14 @@ pub struct NewHost<'a> {
 impl Repository {
     pub async fn list_hosts(&self) -> Result<Vec<HostView>, AppError> {
         let sql = format!("{SELECT} ORDER BY h.name");
-        self.fetch_views(sqlx::query_as::<_, HostRow>(&sql)).await
+        let rows: Vec<HostRow> = self.fetch_all(sqlx::query_as(&sql)).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     pub async fn host(&self, id: Uuid) -> Result<Option<HostView>, AppError> {
         let sql = format!("{SELECT} WHERE h.id = $1");
-        self.fetch_view(sqlx::query_as::<_, HostRow>(&sql).bind(id)).await
+        let row: Option<HostRow> = self.fetch_optional(sqlx::query_as(&sql).bind(id)).await?;
+        Ok(row.map(Into::into))
     }
 
     pub async fn count_hosts(&self) -> Result<i64, AppError> {

@@ -86,30 +86,12 @@ impl Repository {
         query.fetch_all(&self.pool).await.map_err(internal)
     }
 
-    /// Every row `query` selects, as the view its row type maps to.
-    async fn fetch_views<R, V>(&self, query: QueryAs<'_, Postgres, R, PgArguments>) -> Result<Vec<V>, AppError>
-    where
-        R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
-        V: From<R>,
-    {
-        Ok(self.fetch_all(query).await?.into_iter().map(V::from).collect())
-    }
-
     /// The row `query` selects, if any.
     async fn fetch_optional<R>(&self, query: QueryAs<'_, Postgres, R, PgArguments>) -> Result<Option<R>, AppError>
     where
         R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
         query.fetch_optional(&self.pool).await.map_err(internal)
-    }
-
-    /// The row `query` selects, if any, as the view its row type maps to.
-    async fn fetch_view<R, V>(&self, query: QueryAs<'_, Postgres, R, PgArguments>) -> Result<Option<V>, AppError>
-    where
-        R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
-        V: From<R>,
-    {
-        Ok(self.fetch_optional(query).await?.map(V::from))
     }
 }
 
