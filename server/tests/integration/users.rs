@@ -28,6 +28,23 @@ async fn add(app: &TestApp, name: &str, role: Role, password: &str) -> Uuid {
         .id
 }
 
+/// The `add_user` server function as the Add User dialog posts it: username, role, password, confirm.
+async fn add_user(app: &TestApp, cookie: &str, [username, role, password, confirm]: [&str; 4]) -> Response<Body> {
+    let fields = [
+        ("username", username),
+        ("role", role),
+        ("password", password),
+        ("confirm", confirm),
+    ];
+    app.call(cookie, "add_user", &fields).await
+}
+
+/// The `change_own_password` server function: current password, new password, confirmation.
+async fn change_password(app: &TestApp, cookie: &str, [current, password, confirm]: [&str; 3]) -> Response<Body> {
+    let fields = [("current", current), ("password", password), ("confirm", confirm)];
+    app.call(cookie, "change_own_password", &fields).await
+}
+
 /// The `set_user_role` or `set_user_disabled` server function (`what`: "role" or "disabled") for user `id`.
 async fn set_user(app: &TestApp, cookie: &str, id: Uuid, what: &str, value: &str) -> Response<Body> {
     let id = id.to_string();
@@ -74,18 +91,12 @@ fn ok_or_redirect(status: StatusCode) -> bool {
 async fn admins_add_users_and_change_roles_with_field_level_errors() {
     let app = app().await;
     let cookie = app.admin_cookie().await;
-    let r = app
-        .call(
-            &cookie,
-            "add_user",
-            &[
-                ("username", "alice"),
-                ("role", "operator"),
-                ("password", "alice-password-1"),
-                ("confirm", "alice-password-1"),
-            ],
-        )
-        .await;
+    let r = add_user(
+        &app,
+        &cookie,
+        ["alice", "operator", "alice-password-1", "alice-password-1"],
+    )
+    .await;
     assert!(ok_or_redirect(r.status()), "{}", r.status());
     let alice = app.state.repo.user_by_name("alice").await.unwrap().unwrap();
     assert_eq!(alice.role, "operator");
@@ -94,36 +105,19 @@ async fn admins_add_users_and_change_roles_with_field_level_errors() {
     assert!(app.login("alice", "alice-password-1").await.is_some());
 
     // Every field gets its own message.
-    let r = app
-        .call(
-            &cookie,
-            "add_user",
-            &[
-                ("username", "bad name"),
-                ("role", "root"),
-                ("password", "short"),
-                ("confirm", "other"),
-            ],
-        )
-        .await;
+    let r = add_user(&app, &cookie, ["bad name", "root", "short", "other"]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let AppError::Validation { errors } = app_error(r).await else {
         panic!("validation expected")
     };
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["username", "role", "password", "confirm"]);
-    let r = app
-        .call(
-            &cookie,
-            "add_user",
-            &[
-                ("username", "alice"),
-                ("role", "viewer"),
-                ("password", "another-password"),
-                ("confirm", "another-password"),
-            ],
-        )
-        .await;
+    let r = add_user(
+        &app,
+        &cookie,
+        ["alice", "viewer", "another-password", "another-password"],
+    )
+    .await;
     assert_eq!(
         app_error(r).await.field_messages("username"),
         ["A user named 'alice' already exists."]
@@ -289,33 +283,13 @@ async fn changing_ones_own_password_keeps_this_session_and_ends_the_others() {
     let elsewhere = app.login("alice", "alice-password-1").await.unwrap();
     let rest = token(&app, "alice", "alice-password-1").await.unwrap();
 
-    let r = app
-        .call(
-            &here,
-            "change_own_password",
-            &[
-                ("current", "not-it"),
-                ("password", "alice-password-2"),
-                ("confirm", "alice-password-2"),
-            ],
-        )
-        .await;
+    let r = change_password(&app, &here, ["not-it", "alice-password-2", "alice-password-2"]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         app_error(r).await.field_messages("current"),
         ["That is not your current password."]
     );
-    let r = app
-        .call(
-            &here,
-            "change_own_password",
-            &[
-                ("current", "alice-password-1"),
-                ("password", "short"),
-                ("confirm", "short"),
-            ],
-        )
-        .await;
+    let r = change_password(&app, &here, ["alice-password-1", "short", "short"]).await;
     assert_eq!(
         app_error(r).await.field_messages("password"),
         ["Use at least 12 characters."]
@@ -326,17 +300,12 @@ async fn changing_ones_own_password_keeps_this_session_and_ends_the_others() {
         "failed attempts change nothing"
     );
 
-    let r = app
-        .call(
-            &here,
-            "change_own_password",
-            &[
-                ("current", "alice-password-1"),
-                ("password", "alice-password-2"),
-                ("confirm", "alice-password-2"),
-            ],
-        )
-        .await;
+    let r = change_password(
+        &app,
+        &here,
+        ["alice-password-1", "alice-password-2", "alice-password-2"],
+    )
+    .await;
     assert!(ok_or_redirect(r.status()), "{}", r.status());
     assert_eq!(whoami(&app, &here).await, StatusCode::OK, "this session goes on");
     assert_eq!(whoami(&app, &elsewhere).await, StatusCode::UNAUTHORIZED);
