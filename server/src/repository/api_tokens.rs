@@ -13,41 +13,28 @@ impl Repository {
         user_id: Uuid,
         expires_at: OffsetDateTime,
     ) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM api_tokens WHERE expires_at < now()")
-            .execute(&self.pool)
-            .await
-            .map_err(internal)?;
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(hash)
-            .bind(user_id)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|_| ())
+        self.execute(sqlx::query("DELETE FROM api_tokens WHERE expires_at < now()"))
+            .await?;
+        let sql = "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
+        self.execute(sqlx::query(sql).bind(hash).bind(user_id).bind(expires_at))
+            .await?;
+        Ok(())
     }
 
     /// The user a live token belongs to; none for a disabled user (disabling also deletes their
     /// tokens, this is the second line).
     pub async fn api_token_user(&self, hash: &[u8]) -> Result<Option<UserRecord>, AppError> {
-        sqlx::query_as(
-            "SELECT u.id, u.username, u.password_hash, u.role, u.disabled, u.auth_epoch
+        let sql = "SELECT u.id, u.username, u.password_hash, u.role, u.disabled, u.auth_epoch
              FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.expires_at > now() AND NOT u.disabled",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)
+             WHERE t.token_hash = $1 AND t.expires_at > now() AND NOT u.disabled";
+        self.fetch_optional(sqlx::query_as(sql).bind(hash)).await
     }
 
     pub async fn delete_api_token(&self, hash: &[u8]) -> Result<bool, AppError> {
-        sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
-            .bind(hash)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|r| r.rows_affected() > 0)
+        let deleted = self
+            .execute(sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1").bind(hash))
+            .await?;
+        Ok(deleted > 0)
     }
 
     /// How many live tokens a user has (tests and the command line's report).

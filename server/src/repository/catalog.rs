@@ -11,11 +11,8 @@ use vireo_app::models::InstanceTypeOption;
 
 impl Repository {
     pub async fn list_os_types(&self) -> Result<Vec<OsType>, AppError> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT id, name, family FROM os_types ORDER BY sort_order, id")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(internal)?;
+        let sql = "SELECT id, name, family FROM os_types ORDER BY sort_order, id";
+        let rows: Vec<(String, String, String)> = self.fetch_all(sqlx::query_as(sql)).await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, family)| OsType {
@@ -36,12 +33,8 @@ impl Repository {
     }
 
     pub async fn list_instance_types(&self) -> Result<Vec<InstanceTypeOption>, AppError> {
-        let rows: Vec<(Uuid, String, String, Json<InstanceTypeSpec>)> = sqlx::query_as(
-            "SELECT id, name, description, spec FROM instance_types ORDER BY (spec->>'memory_mib')::bigint, name",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
+        let sql = "SELECT id, name, description, spec FROM instance_types ORDER BY (spec->>'memory_mib')::bigint, name";
+        let rows: Vec<(Uuid, String, String, Json<InstanceTypeSpec>)> = self.fetch_all(sqlx::query_as(sql)).await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, description, spec)| InstanceTypeOption {
@@ -65,14 +58,8 @@ impl Repository {
         spec: &InstanceTypeSpec,
     ) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
-        sqlx::query("INSERT INTO instance_types (id, name, description, spec) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(name)
-            .bind(description)
-            .bind(Json(spec))
-            .execute(&self.pool)
-            .await
-            .map_err(super::db_error("instance type", name))?;
+        let sql = "INSERT INTO instance_types (id, name, description, spec) VALUES ($1, $2, $3, $4)";
+        self.write_instance_type(sql, id, name, description, spec).await?;
         Ok(id)
     }
 
@@ -84,18 +71,9 @@ impl Repository {
         description: &str,
         spec: &InstanceTypeSpec,
     ) -> Result<(), AppError> {
-        let done = sqlx::query(
-            "UPDATE instance_types SET name = $2, description = $3, spec = $4, version = version + 1, updated_at = now()
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(description)
-        .bind(Json(spec))
-        .execute(&self.pool)
-        .await
-        .map_err(super::db_error("instance type", name))?;
-        if done.rows_affected() == 0 {
+        let sql = "UPDATE instance_types SET name = $2, description = $3, spec = $4, version = version + 1, updated_at = now()
+             WHERE id = $1";
+        if self.write_instance_type(sql, id, name, description, spec).await? == 0 {
             return Err(AppError::not_found("Instance type"));
         }
         Ok(())
@@ -103,11 +81,19 @@ impl Repository {
 
     /// VMs made with it keep their settings (their reference is cleared).
     pub async fn delete_instance_type(&self, _actor: &Actor, id: Uuid) -> Result<bool, AppError> {
-        sqlx::query("DELETE FROM instance_types WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|r| r.rows_affected() > 0)
+        self.delete_row("DELETE FROM instance_types WHERE id = $1", id).await
+    }
+
+    /// The insert and the update: both take the id and the fields as `$1`…`$4`.
+    async fn write_instance_type(
+        &self,
+        sql: &str,
+        id: Uuid,
+        name: &str,
+        description: &str,
+        spec: &InstanceTypeSpec,
+    ) -> Result<u64, AppError> {
+        let query = sqlx::query(sql).bind(id).bind(name).bind(description).bind(Json(spec));
+        self.execute_named(query, "instance type", name).await
     }
 }

@@ -1,4 +1,4 @@
-use super::{internal, Repository};
+use super::{PgQuery, Repository};
 use uuid::Uuid;
 use vireo_app::authz::Actor;
 use vireo_app::domain::vm_config::CompatVersion;
@@ -46,27 +46,19 @@ const SELECT: &str = "SELECT c.id, c.name, c.description, c.compat_version, c.cp
 
 impl Repository {
     pub async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError> {
-        let rows: Vec<ClusterRow> = sqlx::query_as(&format!("{SELECT} ORDER BY c.name"))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
+        let sql = format!("{SELECT} ORDER BY c.name");
+        let rows: Vec<ClusterRow> = self.fetch_all(sqlx::query_as(&sql)).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     pub async fn cluster(&self, id: Uuid) -> Result<Option<ClusterView>, AppError> {
-        let row: Option<ClusterRow> = sqlx::query_as(&format!("{SELECT} WHERE c.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?;
+        let sql = format!("{SELECT} WHERE c.id = $1");
+        let row: Option<ClusterRow> = self.fetch_optional(sqlx::query_as(&sql).bind(id)).await?;
         Ok(row.map(Into::into))
     }
 
     pub async fn count_clusters(&self) -> Result<i64, AppError> {
-        sqlx::query_scalar("SELECT count(*) FROM clusters")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(internal)
+        self.count("SELECT count(*) FROM clusters").await
     }
 
     pub async fn insert_cluster(
@@ -78,17 +70,15 @@ impl Repository {
         cpu_arch: &str,
     ) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
-        sqlx::query(
-            "INSERT INTO clusters (id, name, description, compat_version, cpu_arch) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(description)
-        .bind(compat_version.to_string())
-        .bind(cpu_arch)
-        .execute(&self.pool)
-        .await
-        .map_err(super::db_error("cluster", name))?;
+        let fields = ClusterFields {
+            name,
+            description,
+            compat_version,
+            cpu_arch,
+        };
+        let sql = "INSERT INTO clusters (id, name, description, compat_version, cpu_arch) VALUES ($1, $2, $3, $4, $5)";
+        self.execute_named(fields.bind(sqlx::query(sql).bind(id)), "cluster", name)
+            .await?;
         Ok(id)
     }
 }
@@ -102,6 +92,18 @@ pub struct ClusterFields<'a> {
     pub cpu_arch: &'a str,
 }
 
+impl<'a> ClusterFields<'a> {
+    /// Binds the fields, in this order, after what `query` has bound already (the insert and the
+    /// update both take them as `$2`…`$5`, after the id).
+    fn bind(self, query: PgQuery<'a>) -> PgQuery<'a> {
+        query
+            .bind(self.name)
+            .bind(self.description)
+            .bind(self.compat_version.to_string())
+            .bind(self.cpu_arch)
+    }
+}
+
 impl Repository {
     /// Version-checked update; `Conflict` when someone else saved first.
     pub async fn update_cluster(
@@ -111,27 +113,13 @@ impl Repository {
         expected_version: i32,
         fields: ClusterFields<'_>,
     ) -> Result<(), AppError> {
-        let ClusterFields {
-            name,
-            description,
-            compat_version,
-            cpu_arch,
-        } = fields;
-        let updated = sqlx::query(
-            "UPDATE clusters SET name = $3, description = $4, compat_version = $5, cpu_arch = $6,
+        let name = fields.name;
+        let sql = "UPDATE clusters SET name = $2, description = $3, compat_version = $4, cpu_arch = $5,
                     version = version + 1, updated_at = now()
-             WHERE id = $1 AND version = $2",
-        )
-        .bind(id)
-        .bind(expected_version)
-        .bind(name)
-        .bind(description)
-        .bind(compat_version.to_string())
-        .bind(cpu_arch)
-        .execute(&self.pool)
-        .await
-        .map_err(super::db_error("cluster", name))?;
-        if updated.rows_affected() == 0 {
+             WHERE id = $1 AND version = $6";
+        let query = fields.bind(sqlx::query(sql).bind(id)).bind(expected_version);
+        let updated = self.execute_named(query, "cluster", name).await?;
+        if updated == 0 {
             return Err(match self.cluster(id).await? {
                 None => AppError::not_found("Cluster"),
                 Some(_) => AppError::conflict(format!(
@@ -149,13 +137,9 @@ impl Repository {
         ksm_enabled: bool,
         ballooning_enabled: bool,
     ) -> Result<(), AppError> {
-        sqlx::query("UPDATE clusters SET ksm_enabled = $2, ballooning_enabled = $3 WHERE id = $1")
-            .bind(id)
-            .bind(ksm_enabled)
-            .bind(ballooning_enabled)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|_| ())
+        let sql = "UPDATE clusters SET ksm_enabled = $2, ballooning_enabled = $3 WHERE id = $1";
+        self.execute(sqlx::query(sql).bind(id).bind(ksm_enabled).bind(ballooning_enabled))
+            .await?;
+        Ok(())
     }
 }

@@ -83,6 +83,19 @@ fn select(kind: ConfigKind) -> &'static str {
     }
 }
 
+/// Binds what every kind's insert and update take first: `$1` id, `$2` name, `$3` description,
+/// `$4` cluster. A macro because inserts are `query` and updates `query_scalar` (different types
+/// with the same `bind`).
+macro_rules! bind_head {
+    ($query:expr, $w:expr) => {
+        $query
+            .bind($w.id)
+            .bind($w.name)
+            .bind($w.description)
+            .bind($w.cluster_id)
+    };
+}
+
 fn table(kind: ConfigKind) -> &'static str {
     match kind {
         ConfigKind::Vm => "vms",
@@ -131,21 +144,16 @@ pub struct ConfigWrite<'a> {
 
 impl Repository {
     pub async fn config_record(&self, kind: ConfigKind, id: Uuid) -> Result<Option<ConfigRecord>, AppError> {
-        let row: Option<Row> = sqlx::query_as(&format!("{} WHERE id = $1", select(kind)))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?;
+        let row: Option<Row> = self
+            .fetch_optional(sqlx::query_as(&format!("{} WHERE id = $1", select(kind))).bind(id))
+            .await?;
         Ok(row.map(|r| record(kind, r)))
     }
 
     /// Records by id, in the order of `ids` (ids that do not exist are skipped).
     pub async fn config_records(&self, kind: ConfigKind, ids: &[Uuid]) -> Result<Vec<ConfigRecord>, AppError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!("{} WHERE id = ANY($1)", select(kind)))
-            .bind(ids)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
+        let sql = format!("{} WHERE id = ANY($1)", select(kind));
+        let rows: Vec<Row> = self.fetch_all(sqlx::query_as(&sql).bind(ids)).await?;
         let mut by_id: std::collections::HashMap<Uuid, ConfigRecord> =
             rows.into_iter().map(|r| (r.id, record(kind, r))).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
@@ -184,51 +192,38 @@ impl Repository {
     }
 
     pub async fn insert_config(conn: &mut PgConnection, _actor: &Actor, w: &ConfigWrite<'_>) -> Result<(), AppError> {
-        let result = match w.kind {
-            ConfigKind::Vm => sqlx::query(
+        let sql = match w.kind {
+            ConfigKind::Vm => {
                 "INSERT INTO vms (id, name, description, cluster_id, template_id, pool_id, instance_type_id, config)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(w.id)
-            .bind(w.name)
-            .bind(w.description)
-            .bind(w.cluster_id)
-            .bind(w.template_id)
-            .bind(w.pool_id)
-            .bind(w.instance_type_id)
-            .bind(Json(w.config))
-            .execute(conn)
-            .await,
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            }
             ConfigKind::Template => {
-                sqlx::query(
-                    "INSERT INTO templates (id, name, description, cluster_id, config) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(w.id)
-                .bind(w.name)
-                .bind(w.description)
-                .bind(w.cluster_id)
-                .bind(Json(w.config))
-                .execute(conn)
-                .await
+                "INSERT INTO templates (id, name, description, cluster_id, config) VALUES ($1, $2, $3, $4, $5)"
             }
             ConfigKind::Pool => {
-                sqlx::query(
-                    "INSERT INTO vm_pools (id, name, description, cluster_id, template_id, size, prestarted, config)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(w.id)
-                .bind(w.name)
-                .bind(w.description)
-                .bind(w.cluster_id)
+                "INSERT INTO vm_pools (id, name, description, cluster_id, template_id, size, prestarted, config)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            }
+        };
+        let query = bind_head!(sqlx::query(sql), w);
+        let query = match w.kind {
+            ConfigKind::Vm => query
+                .bind(w.template_id)
+                .bind(w.pool_id)
+                .bind(w.instance_type_id)
+                .bind(Json(w.config)),
+            ConfigKind::Template => query.bind(Json(w.config)),
+            ConfigKind::Pool => query
                 .bind(w.template_id)
                 .bind(w.size)
                 .bind(w.prestarted)
-                .bind(Json(w.config))
-                .execute(conn)
-                .await
-            }
+                .bind(Json(w.config)),
         };
-        result.map(|_| ()).map_err(super::db_error(w.kind.label(), w.name))
+        query
+            .execute(conn)
+            .await
+            .map(|_| ())
+            .map_err(super::db_error(w.kind.label(), w.name))
     }
 
     /// Updates under the version check; the caller holds the row lock.
@@ -238,56 +233,42 @@ impl Repository {
         w: &ConfigWrite<'_>,
         expected_version: i32,
     ) -> Result<i32, AppError> {
-        let version: Option<i32> = match w.kind {
-            ConfigKind::Vm => sqlx::query_scalar(
+        let sql = match w.kind {
+            ConfigKind::Vm => {
                 "UPDATE vms SET name = $2, description = $3, cluster_id = $4, template_id = $5, instance_type_id = $6,
                         config = $7, next_run_config = $8, version = version + 1, updated_at = now()
-                 WHERE id = $1 AND version = $9 RETURNING version",
-            )
-            .bind(w.id)
-            .bind(w.name)
-            .bind(w.description)
-            .bind(w.cluster_id)
-            .bind(w.template_id)
-            .bind(w.instance_type_id)
-            .bind(Json(w.config))
-            .bind(w.next_run.map(Json))
-            .bind(expected_version)
-            .fetch_optional(conn)
-            .await,
-            ConfigKind::Template => sqlx::query_scalar(
+                 WHERE id = $1 AND version = $9 RETURNING version"
+            }
+            ConfigKind::Template => {
                 "UPDATE templates SET name = $2, description = $3, cluster_id = $4, config = $5, version = version + 1,
                         updated_at = now()
-                 WHERE id = $1 AND version = $6 RETURNING version",
-            )
-            .bind(w.id)
-            .bind(w.name)
-            .bind(w.description)
-            .bind(w.cluster_id)
-            .bind(Json(w.config))
-            .bind(expected_version)
-            .fetch_optional(conn)
-            .await,
+                 WHERE id = $1 AND version = $6 RETURNING version"
+            }
             ConfigKind::Pool => {
-                sqlx::query_scalar(
-                    "UPDATE vm_pools SET name = $2, description = $3, cluster_id = $4, template_id = $5, size = $6,
+                "UPDATE vm_pools SET name = $2, description = $3, cluster_id = $4, template_id = $5, size = $6,
                         prestarted = $7, config = $8, version = version + 1, updated_at = now()
-                 WHERE id = $1 AND version = $9 RETURNING version",
-                )
-                .bind(w.id)
-                .bind(w.name)
-                .bind(w.description)
-                .bind(w.cluster_id)
+                 WHERE id = $1 AND version = $9 RETURNING version"
+            }
+        };
+        let query = bind_head!(sqlx::query_scalar(sql), w);
+        let query = match w.kind {
+            ConfigKind::Vm => query
+                .bind(w.template_id)
+                .bind(w.instance_type_id)
+                .bind(Json(w.config))
+                .bind(w.next_run.map(Json)),
+            ConfigKind::Template => query.bind(Json(w.config)),
+            ConfigKind::Pool => query
                 .bind(w.template_id)
                 .bind(w.size)
                 .bind(w.prestarted)
-                .bind(Json(w.config))
-                .bind(expected_version)
-                .fetch_optional(conn)
-                .await
-            }
-        }
-        .map_err(super::db_error(w.kind.label(), w.name))?;
+                .bind(Json(w.config)),
+        };
+        let version: Option<i32> = query
+            .bind(expected_version)
+            .fetch_optional(conn)
+            .await
+            .map_err(super::db_error(w.kind.label(), w.name))?;
         version.ok_or_else(|| AppError::conflict(format!("{} {} was changed by someone else.", w.kind.label(), w.name)))
     }
 
@@ -306,36 +287,26 @@ impl Repository {
 
     /// The pool's VMs, by name (no lock).
     pub async fn pool_vm_records(&self, pool_id: Uuid) -> Result<Vec<ConfigRecord>, AppError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!("{} WHERE pool_id = $1 ORDER BY name", select(ConfigKind::Vm)))
-            .bind(pool_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
+        let sql = format!("{} WHERE pool_id = $1 ORDER BY name", select(ConfigKind::Vm));
+        let rows: Vec<Row> = self.fetch_all(sqlx::query_as(&sql).bind(pool_id)).await?;
         Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 
     /// VMs pinned to `host_id` (their first placement host), except `except`: whose CPUs and huge
     /// pages the rules must not hand out again.
     pub async fn vms_pinned_to(&self, host_id: Uuid, except: Option<Uuid>) -> Result<Vec<ConfigRecord>, AppError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
+        let sql = format!(
             "{} WHERE config -> 'placement_hosts' ->> 0 = $1 AND id IS DISTINCT FROM $2 ORDER BY name",
             select(ConfigKind::Vm)
-        ))
-        .bind(host_id.to_string())
-        .bind(except)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
+        );
+        let query = sqlx::query_as(&sql).bind(host_id.to_string()).bind(except);
+        let rows: Vec<Row> = self.fetch_all(query).await?;
         Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 
     pub async fn template_options(&self) -> Result<Vec<TemplateOption>, AppError> {
-        let rows: Vec<(Uuid, String, Option<Uuid>, Option<String>)> = sqlx::query_as(
-            "SELECT id, name, cluster_id, optimized_for FROM templates ORDER BY name = 'Blank' DESC, name",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
+        let sql = "SELECT id, name, cluster_id, optimized_for FROM templates ORDER BY name = 'Blank' DESC, name";
+        let rows: Vec<(Uuid, String, Option<Uuid>, Option<String>)> = self.fetch_all(sqlx::query_as(sql)).await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, cluster_id, o)| TemplateOption {

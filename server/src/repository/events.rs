@@ -1,4 +1,4 @@
-use super::{internal, Repository};
+use super::Repository;
 use uuid::Uuid;
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, EventView};
@@ -80,15 +80,11 @@ impl Repository {
     }
 
     pub async fn list_events(&self, limit: i64) -> Result<Vec<EventView>, AppError> {
-        let rows: Vec<EventRow> = sqlx::query_as(
+        let sql =
             "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at, username, severity,
                     action, object_kind, object_name, result, message
-             FROM events ORDER BY at DESC, id DESC LIMIT $1",
-        )
-        .bind(limit.clamp(1, 1000))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
+             FROM events ORDER BY at DESC, id DESC LIMIT $1";
+        let rows: Vec<EventRow> = self.fetch_all(sqlx::query_as(sql).bind(limit.clamp(1, 1000))).await?;
         Ok(rows.into_iter().map(EventView::from).collect())
     }
 }

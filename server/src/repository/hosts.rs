@@ -60,27 +60,19 @@ pub struct NewHost<'a> {
 
 impl Repository {
     pub async fn list_hosts(&self) -> Result<Vec<HostView>, AppError> {
-        let rows: Vec<HostRow> = sqlx::query_as(&format!("{SELECT} ORDER BY h.name"))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
+        let sql = format!("{SELECT} ORDER BY h.name");
+        let rows: Vec<HostRow> = self.fetch_all(sqlx::query_as(&sql)).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     pub async fn host(&self, id: Uuid) -> Result<Option<HostView>, AppError> {
-        let row: Option<HostRow> = sqlx::query_as(&format!("{SELECT} WHERE h.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?;
+        let sql = format!("{SELECT} WHERE h.id = $1");
+        let row: Option<HostRow> = self.fetch_optional(sqlx::query_as(&sql).bind(id)).await?;
         Ok(row.map(Into::into))
     }
 
     pub async fn count_hosts(&self) -> Result<i64, AppError> {
-        sqlx::query_scalar("SELECT count(*) FROM hosts")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(internal)
+        self.count("SELECT count(*) FROM hosts").await
     }
 
     /// Checked before connecting to a new host: whether a host already has this name ("name", checked first) or this URI ("uri"). `uri` is
@@ -90,21 +82,15 @@ impl Repository {
         name: &str,
         uri: Option<&str>,
     ) -> Result<Option<&'static str>, AppError> {
-        let row: Option<(bool,)> = sqlx::query_as(
-            "SELECT name = $1 FROM hosts WHERE name = $1 OR (simulated_topology IS NULL AND uri = $2)
-             ORDER BY name = $1 DESC LIMIT 1",
-        )
-        .bind(name)
-        .bind(uri)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)?;
+        let sql = "SELECT name = $1 FROM hosts WHERE name = $1 OR (simulated_topology IS NULL AND uri = $2)
+             ORDER BY name = $1 DESC LIMIT 1";
+        let row: Option<(bool,)> = self.fetch_optional(sqlx::query_as(sql).bind(name).bind(uri)).await?;
         Ok(row.map(|(by_name,)| if by_name { "name" } else { "uri" }))
     }
 
     pub async fn insert_host(&self, _actor: &Actor, host: NewHost<'_>) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO hosts (id, name, cluster_id, uri, status, simulated_topology, topology, ksm_running, last_error)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -116,10 +102,8 @@ impl Repository {
         .bind(host.simulated_topology)
         .bind(Json(host.topology))
         .bind(host.ksm_running)
-        .bind(host.last_error)
-        .execute(&self.pool)
-        .await
-        .map_err(super::db_error("host", host.name))?;
+        .bind(host.last_error);
+        self.execute_named(query, "host", host.name).await?;
         Ok(id)
     }
 
@@ -130,18 +114,13 @@ impl Repository {
         status: HostStatus,
         last_error: Option<&str>,
     ) -> Result<Option<HostStatus>, AppError> {
-        let previous: Option<(String,)> = sqlx::query_as(
-            "UPDATE hosts h SET status = $2, last_error = $3, updated_at = now()
+        let sql = "UPDATE hosts h SET status = $2, last_error = $3, updated_at = now()
              FROM (SELECT id, status FROM hosts WHERE id = $1 FOR UPDATE) old
              WHERE h.id = old.id AND (old.status <> $2 OR h.last_error IS DISTINCT FROM $3)
-             RETURNING old.status",
-        )
-        .bind(id)
-        .bind(status.as_str())
-        .bind(last_error)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)?;
+             RETURNING old.status";
+        let previous: Option<(String,)> = self
+            .fetch_optional(sqlx::query_as(sql).bind(id).bind(status.as_str()).bind(last_error))
+            .await?;
         Ok(previous
             .and_then(|(s,)| HostStatus::parse(&s))
             .filter(|old| *old != status))
@@ -150,23 +129,15 @@ impl Repository {
 
 impl Repository {
     pub async fn set_host_ksm(&self, _actor: &Actor, id: Uuid, running: Option<bool>) -> Result<(), AppError> {
-        sqlx::query("UPDATE hosts SET ksm_running = $2, version = version + 1, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(running)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|_| ())
+        let sql = "UPDATE hosts SET ksm_running = $2, version = version + 1, updated_at = now() WHERE id = $1";
+        self.execute(sqlx::query(sql).bind(id).bind(running)).await?;
+        Ok(())
     }
 
     pub async fn set_host_topology(&self, id: Uuid, topology: &HostTopology) -> Result<(), AppError> {
-        sqlx::query("UPDATE hosts SET topology = $2, version = version + 1, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(Json(topology))
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|_| ())
+        let sql = "UPDATE hosts SET topology = $2, version = version + 1, updated_at = now() WHERE id = $1";
+        self.execute(sqlx::query(sql).bind(id).bind(Json(topology))).await?;
+        Ok(())
     }
 }
 
@@ -181,15 +152,9 @@ impl Repository {
     }
 
     pub async fn add_host_cpu_quirk(&self, id: Uuid, feature: &str) -> Result<(), AppError> {
-        sqlx::query(
-            "UPDATE hosts SET disabled_cpu_features = array_append(disabled_cpu_features, $2)
-             WHERE id = $1 AND NOT ($2 = ANY (disabled_cpu_features))",
-        )
-        .bind(id)
-        .bind(feature)
-        .execute(&self.pool)
-        .await
-        .map_err(internal)
-        .map(|_| ())
+        let sql = "UPDATE hosts SET disabled_cpu_features = array_append(disabled_cpu_features, $2)
+             WHERE id = $1 AND NOT ($2 = ANY (disabled_cpu_features))";
+        self.execute(sqlx::query(sql).bind(id).bind(feature)).await?;
+        Ok(())
     }
 }

@@ -29,6 +29,11 @@ pub struct VmRuntime {
     pub high_availability: bool,
 }
 
+/// The columns of [`VmRuntime`] (a VM's HA switch is in its configuration).
+const VM_RUNTIME_SELECT: &str = "SELECT id, name, status, host_id,
+        COALESCE((config ->> 'high_availability')::boolean, false) AS high_availability
+    FROM vms";
+
 impl Repository {
     /// After a successful start: the configuration it runs with (`started`, read at `read_version`)
     /// becomes current and the pending one is cleared — unless a save landed between the start's
@@ -88,52 +93,32 @@ impl Repository {
     /// interleaves with one (a save only reads the status, under its row lock, to decide whether
     /// the edit applies now or at the next start).
     pub async fn set_vm_status(&self, id: Uuid, status: VmStatus) -> Result<Option<VmStatus>, AppError> {
-        let previous: Option<(String,)> = sqlx::query_as(
-            "UPDATE vms v SET status = $2, status_changed_at = now()
+        let sql = "UPDATE vms v SET status = $2, status_changed_at = now()
              FROM (SELECT id, status FROM vms WHERE id = $1 FOR UPDATE) old
              WHERE v.id = old.id AND old.status <> $2
-             RETURNING old.status",
-        )
-        .bind(id)
-        .bind(status.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)?;
+             RETURNING old.status";
+        let previous: Option<(String,)> = self
+            .fetch_optional(sqlx::query_as(sql).bind(id).bind(status.as_str()))
+            .await?;
         previous
             .map(|(s,)| VmStatus::try_from(s).map_err(|e| internal(sqlx::Error::Decode(Box::new(e)))))
             .transpose()
     }
 
     pub async fn delete_vm(&self, id: Uuid) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM vms WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|_| ())
+        self.delete_row("DELETE FROM vms WHERE id = $1", id).await?;
+        Ok(())
     }
 
     /// VMs Vireo believes are on `host_id` (placed there, or pinned there).
     pub async fn vms_on_host(&self, host_id: Uuid) -> Result<Vec<VmRuntime>, AppError> {
-        sqlx::query_as(
-            "SELECT id, name, status, host_id, COALESCE((config ->> 'high_availability')::boolean, false) AS high_availability
-             FROM vms WHERE host_id = $1 ORDER BY name",
-        )
-        .bind(host_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)
+        let sql = format!("{VM_RUNTIME_SELECT} WHERE host_id = $1 ORDER BY name");
+        self.fetch_all(sqlx::query_as(&sql).bind(host_id)).await
     }
 
     pub async fn vm_runtime(&self, id: Uuid) -> Result<Option<VmRuntime>, AppError> {
-        sqlx::query_as(
-            "SELECT id, name, status, host_id, COALESCE((config ->> 'high_availability')::boolean, false) AS high_availability
-             FROM vms WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)
+        self.fetch_optional(sqlx::query_as(&format!("{VM_RUNTIME_SELECT} WHERE id = $1")).bind(id))
+            .await
     }
 }
 

@@ -23,8 +23,14 @@ pub use lifecycle::{StartRecorded, VmRuntime};
 pub use removals::Usage;
 pub use users::{UserChange, UserRecord};
 
-use sqlx::PgPool;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::{Query, QueryAs};
+use sqlx::{FromRow, PgPool, Postgres};
+use uuid::Uuid;
 use vireo_app::error::AppError;
+
+/// A statement with its parameters bound, ready to run on the pool.
+type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
 
 #[derive(Clone)]
 pub struct Repository {
@@ -42,6 +48,51 @@ impl Repository {
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    /// Runs a write on the pool; how many rows it touched.
+    async fn execute(&self, query: PgQuery<'_>) -> Result<u64, AppError> {
+        query
+            .execute(&self.pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(internal)
+    }
+
+    /// Runs a write that stores the `kind` named `name`: a unique violation is a conflict naming it
+    /// (see [`db_error`]); how many rows it touched.
+    async fn execute_named(&self, query: PgQuery<'_>, kind: &str, name: &str) -> Result<u64, AppError> {
+        query
+            .execute(&self.pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(db_error(kind, name))
+    }
+
+    /// Deletes the row `sql` names by its `$1` = `id`; whether there was one.
+    async fn delete_row(&self, sql: &str, id: Uuid) -> Result<bool, AppError> {
+        Ok(self.execute(sqlx::query(sql).bind(id)).await? > 0)
+    }
+
+    /// The one number a query without parameters answers (a `count(*)`).
+    async fn count(&self, sql: &str) -> Result<i64, AppError> {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.map_err(internal)
+    }
+
+    /// Every row `query` selects.
+    async fn fetch_all<R>(&self, query: QueryAs<'_, Postgres, R, PgArguments>) -> Result<Vec<R>, AppError>
+    where
+        R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        query.fetch_all(&self.pool).await.map_err(internal)
+    }
+
+    /// The row `query` selects, if any.
+    async fn fetch_optional<R>(&self, query: QueryAs<'_, Postgres, R, PgArguments>) -> Result<Option<R>, AppError>
+    where
+        R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        query.fetch_optional(&self.pool).await.map_err(internal)
     }
 }
 

@@ -104,15 +104,6 @@ impl Repository {
         })
     }
 
-    async fn delete_row(&self, sql: &str, id: Uuid) -> Result<bool, AppError> {
-        sqlx::query(sql)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)
-            .map(|r| r.rows_affected() > 0)
-    }
-
     pub async fn delete_cluster(&self, _actor: &Actor, id: Uuid) -> Result<bool, AppError> {
         self.delete_row("DELETE FROM clusters WHERE id = $1", id).await
     }

@@ -48,8 +48,13 @@ pub(super) struct UserGridRow {
     created: String,
 }
 
+/// The Users grid's columns, for [`UserGridRow`].
+const USER_GRID_SELECT: &str = "SELECT id, username, role, disabled,
+                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created FROM users";
+
 impl UserGridRow {
-    /// The row as the grid shows it; `None` for a role this code does not know.
+    /// The row as the grid shows it; `None` for a role this code does not know (the column's
+    /// CHECK admits only known ones).
     pub(super) fn view(self) -> Option<UserView> {
         Some(UserView {
             id: self.id,
@@ -63,10 +68,7 @@ impl UserGridRow {
 
 impl Repository {
     pub async fn count_users(&self) -> Result<i64, AppError> {
-        sqlx::query_scalar("SELECT count(*) FROM users")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(internal)
+        self.count("SELECT count(*) FROM users").await
     }
 
     pub async fn insert_user(
@@ -77,31 +79,25 @@ impl Repository {
         role: Role,
     ) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
-        sqlx::query("INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)")
+        let query = sqlx::query("INSERT INTO users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(username)
             .bind(password_hash)
-            .bind(role.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(super::db_error("user", username))?;
+            .bind(role.as_str());
+        self.execute_named(query, "user", username).await?;
         Ok(id)
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, AppError> {
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)
+        self.fetch_optional(
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1")).bind(username),
+        )
+        .await
     }
 
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>, AppError> {
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
+        self.fetch_optional(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id))
             .await
-            .map_err(internal)
     }
 
     /// Changes a user's role, enabled state or password hash in one transaction that also keeps at
@@ -185,14 +181,9 @@ impl Repository {
 impl Repository {
     /// One user as the Users grid shows it.
     pub async fn user_view(&self, id: Uuid) -> Result<Option<UserView>, AppError> {
-        let row: Option<UserGridRow> = sqlx::query_as(
-            "SELECT id, username, role, disabled,
-                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created FROM users WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(internal)?;
+        let row: Option<UserGridRow> = self
+            .fetch_optional(sqlx::query_as(&format!("{USER_GRID_SELECT} WHERE id = $1")).bind(id))
+            .await?;
         Ok(row.and_then(UserGridRow::view))
     }
 }

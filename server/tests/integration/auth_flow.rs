@@ -1,4 +1,4 @@
-use crate::support::{app, body_text, event_messages, ADMIN_PASSWORD};
+use crate::support::{app, app_error, body_text, event_messages, ADMIN_PASSWORD};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use vireo_app::error::AppError;
@@ -8,12 +8,12 @@ use vireo_app::models::Role;
 async fn anonymous_page_requests_redirect_to_login_with_next() {
     let app = app().await;
     for path in ["/vms", "/hosts?selected=x", "/events", "/no-such-page"] {
-        let r = app.send(Request::get(path).body(Body::empty()).unwrap()).await;
+        let r = app.get(path).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
         let location = r.headers()[header::LOCATION].to_str().unwrap();
         assert!(location.starts_with("/login?next=/"), "{path} -> {location}");
     }
-    let r = app.send(Request::get("/login").body(Body::empty()).unwrap()).await;
+    let r = app.get("/login").await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = body_text(r).await;
     assert!(html.contains("Log in") && html.contains("Username") && html.contains("Password"));
@@ -31,15 +31,14 @@ async fn anonymous_server_function_calls_get_401_with_a_typed_error() {
             .send(Request::builder().method(method).uri(path).body(Body::empty()).unwrap())
             .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
-        let err: AppError = serde_json::from_str(&body_text(r).await).unwrap();
-        assert_eq!(err, AppError::Unauthorized);
+        assert_eq!(app_error(r).await, AppError::Unauthorized);
     }
 }
 
 #[tokio::test]
 async fn health_is_public() {
     let app = app().await;
-    let r = app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    let r = app.get("/healthz").await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
     assert_eq!(body["status"], "ok");
@@ -50,16 +49,7 @@ async fn health_is_public() {
 #[tokio::test]
 async fn login_sets_a_strict_http_only_cookie_and_opens_pages_and_functions() {
     let app = app().await;
-    let r = app
-        .send(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!(
-                    "username=admin&password={ADMIN_PASSWORD}&next=%2Fclusters"
-                )))
-                .unwrap(),
-        )
-        .await;
+    let r = app.post_login("admin", ADMIN_PASSWORD, "%2Fclusters").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[header::LOCATION], "/clusters");
     let set_cookie = r.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
@@ -67,38 +57,17 @@ async fn login_sets_a_strict_http_only_cookie_and_opens_pages_and_functions() {
     assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
     let cookie = set_cookie.split(';').next().unwrap().to_string();
 
-    let r = app
-        .send(
-            Request::get("/clusters")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, "/clusters").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(body_text(r).await.contains("Default"));
 
-    let r = app
-        .send(
-            Request::get("/api/whoami")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, "/api/whoami").await;
     assert_eq!(r.status(), StatusCode::OK);
     let me: vireo_app::models::CurrentUser = serde_json::from_str(&body_text(r).await).unwrap();
     assert_eq!((me.username.as_str(), me.role), ("admin", Role::Admin));
 
     // Logged in, the login page sends you on.
-    let r = app
-        .send(
-            Request::get("/login")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, "/login").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
     // Logging out ends the session for good.
@@ -111,14 +80,7 @@ async fn login_sets_a_strict_http_only_cookie_and_opens_pages_and_functions() {
         )
         .await;
     assert_eq!(r.headers()[header::LOCATION], "/login?logged_out=1");
-    let r = app
-        .send(
-            Request::get("/api/whoami")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, "/api/whoami").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let actions: Vec<String> = event_messages(&app.pool).await.into_iter().map(|e| e.0).collect();
     assert!(actions.contains(&"user.login".to_string()) && actions.contains(&"user.logout".to_string()));
@@ -129,14 +91,7 @@ async fn wrong_credentials_fail_the_same_way_and_are_audited() {
     let app = app().await;
     assert_eq!(app.login("admin", "wrong-password").await, None);
     assert_eq!(app.login("nobody", "wrong-password").await, None);
-    let r = app
-        .send(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from("username=admin&password=nope&next=%2Fhosts"))
-                .unwrap(),
-        )
-        .await;
+    let r = app.post_login("admin", "nope", "%2Fhosts").await;
     assert_eq!(r.headers()[header::LOCATION], "/login?error=invalid&next=/hosts");
     let failures: Vec<_> = event_messages(&app.pool)
         .await
@@ -150,16 +105,7 @@ async fn wrong_credentials_fail_the_same_way_and_are_audited() {
 #[tokio::test]
 async fn off_site_next_targets_are_ignored() {
     let app = app().await;
-    let r = app
-        .send(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!(
-                    "username=admin&password={ADMIN_PASSWORD}&next=%2F%2Fevil.example"
-                )))
-                .unwrap(),
-        )
-        .await;
+    let r = app.post_login("admin", ADMIN_PASSWORD, "%2F%2Fevil.example").await;
     assert_eq!(r.headers()[header::LOCATION], "/vms");
 }
 
@@ -173,27 +119,17 @@ async fn a_viewer_may_read_but_not_write() {
         .await
         .unwrap();
     let cookie = app.login("viewer", "viewer-password").await.expect("viewer logs in");
-    let r = app
-        .send(
-            Request::get("/api/list_hosts")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, "/api/list_hosts").await;
     assert_eq!(r.status(), StatusCode::OK);
     let cluster = app.state.repo.list_clusters().await.unwrap()[0].id;
     let r = app
-        .send(
-            Request::post("/api/add_host")
-                .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!("name=h2&cluster_id={cluster}&transport=simulated")))
-                .unwrap(),
+        .post_form_as(
+            &cookie,
+            "/api/add_host",
+            format!("name=h2&cluster_id={cluster}&transport=simulated"),
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let err: AppError = serde_json::from_str(&body_text(r).await).unwrap();
-    assert_eq!(err, AppError::Forbidden);
+    assert_eq!(app_error(r).await, AppError::Forbidden);
     assert_eq!(app.state.repo.count_hosts().await.unwrap(), 1);
 }

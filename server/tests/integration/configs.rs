@@ -1,24 +1,15 @@
 //! The dialogs' service against a real database: save, review, conflicts, inheritance, pools,
 //! instance types, next-run, host settings, clusters, and the plain-form handlers.
 
-use crate::support::{app, body_text, event_messages, TestApp};
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use crate::support::{admin_app, app, body_text, event_messages, form, saved_id, TestApp};
+use axum::http::{header, StatusCode};
 use uuid::Uuid;
 use vireo_app::backend::{ClusterBackend, ConfigBackend, GridBackend, HostBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind, VmDraft};
-use vireo_app::domain::recommendations::{apply_fixes, recommendations, HostAction, RecommendationId};
+use vireo_app::domain::recommendations::{recommendations, HostAction, RecommendationId};
 use vireo_app::domain::vm_config::{CpuTopology, HugePages, OptimizedFor};
 use vireo_app::error::AppError;
-use vireo_app::models::{ClusterDraft, CurrentUser, GridQuery, PoolRow, SaveOutcome, VmRow};
-
-const ALL: [RecommendationId; 5] = [
-    RecommendationId::R1,
-    RecommendationId::R2,
-    RecommendationId::R3,
-    RecommendationId::R4,
-    RecommendationId::R5,
-];
+use vireo_app::models::{ClusterDraft, CurrentUser, GridQuery, HostView, PoolRow, SaveOutcome, VmRow};
 
 /// One grid page with every row, by name.
 fn everything() -> GridQuery {
@@ -36,50 +27,27 @@ async fn all_pools(app: &TestApp) -> Vec<PoolRow> {
     app.state.service.pool_grid(&everything()).await.unwrap().rows
 }
 
-async fn admin(app: &TestApp) -> CurrentUser {
-    let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
-    user.to_current().unwrap()
-}
-
 /// A new draft of `kind` from Blank with the High Performance profile chosen (as the dialog does).
 async fn hp_draft(app: &TestApp, kind: ConfigKind, name: &str) -> VmDraft {
-    let mut d = app.state.service.new_draft(kind, None).await.unwrap();
-    d.name = name.into();
-    d.config.os_type = "rhel_9x64".into();
-    d.config.memory_mib = 2048;
-    d.config.cpu = CpuTopology {
-        sockets: 1,
-        cores: 2,
-        threads: 1,
+    let d = app.sized_draft(kind, name.into(), 2).await;
+    app.with_profile(d, OptimizedFor::HighPerformance).await
+}
+
+/// Asks for `per_cell` (cell, count) huge pages of `size_kib` on `host`.
+async fn huge_pages(
+    app: &TestApp,
+    actor: &CurrentUser,
+    host: &HostView,
+    size_kib: u64,
+    per_cell: Vec<(u32, u64)>,
+) -> Result<HostView, AppError> {
+    let action = HostAction::AllocateHugePages {
+        host_id: host.id,
+        host_name: host.name.clone(),
+        size_kib,
+        per_cell,
     };
-    d.config.optimized_for = OptimizedFor::HighPerformance;
-    let ctx = app
-        .state
-        .service
-        .rule_context(d.cluster_id, &d.config.os_type, d.id)
-        .await
-        .unwrap();
-    vireo_app::domain::dialog::refresh(&d, &ctx, None).draft
-}
-
-async fn fixed(app: &TestApp, d: &VmDraft) -> VmDraft {
-    let ctx = app
-        .state
-        .service
-        .rule_context(d.cluster_id, &d.config.os_type, d.id)
-        .await
-        .unwrap();
-    VmDraft {
-        config: apply_fixes(&d.config, &ctx, &ALL),
-        ..d.clone()
-    }
-}
-
-fn saved_id(outcome: SaveOutcome) -> Uuid {
-    match outcome {
-        SaveOutcome::Saved { id, .. } => id,
-        other => panic!("expected Saved, got {other:?}"),
-    }
+    app.state.service.apply_host_action(actor, action).await
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
@@ -91,8 +59,7 @@ async fn count(app: &TestApp, table: &str) -> i64 {
 
 #[tokio::test]
 async fn unmet_recommendations_stop_the_save_until_fixed_or_accepted() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let draft = hp_draft(&app, ConfigKind::Vm, "db1").await;
     assert!(
         draft.config.headless && draft.config.high_availability,
@@ -110,7 +77,7 @@ async fn unmet_recommendations_stop_the_save_until_fixed_or_accepted() {
     let id = saved_id(
         app.state
             .service
-            .save(&actor, fixed(&app, &draft).await, false)
+            .save(&actor, app.fixed(&draft).await, false)
             .await
             .unwrap(),
     );
@@ -136,20 +103,14 @@ async fn unmet_recommendations_stop_the_save_until_fixed_or_accepted() {
 
 #[tokio::test]
 async fn a_second_hp_vm_is_never_pinned_onto_the_first_ones_cpus_or_pages() {
-    let app = app().await;
-    let actor = admin(&app).await;
-    let first = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "a").await).await;
+    let (app, actor) = admin_app().await;
+    let first = app.fixed(&hp_draft(&app, ConfigKind::Vm, "a").await).await;
     saved_id(app.state.service.save(&actor, first.clone(), false).await.unwrap());
-    let second = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "b").await).await;
+    let second = app.fixed(&hp_draft(&app, ConfigKind::Vm, "b").await).await;
     assert!(!first.config.claimed_cpus().intersects(&second.config.claimed_cpus()));
     saved_id(app.state.service.save(&actor, second, false).await.unwrap());
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
-    let ctx = app
-        .state
-        .service
-        .rule_context(first.cluster_id, "rhel_9x64", None)
-        .await
-        .unwrap();
+    let host = app.first_host().await;
+    let ctx = app.rule_context(first.cluster_id, "rhel_9x64", None).await;
     let facts = ctx.host(host.id).unwrap();
     assert_eq!(facts.claims.len(), 2);
     // Each took 2 × 1 GiB from its cell: 30 of 32 left.
@@ -158,8 +119,7 @@ async fn a_second_hp_vm_is_never_pinned_onto_the_first_ones_cpus_or_pages() {
 
 #[tokio::test]
 async fn a_stale_edit_is_a_conflict_and_overwrites_nothing() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let mut d = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
     d.name = "web1".into();
     let id = saved_id(app.state.service.save(&actor, d, false).await.unwrap());
@@ -183,8 +143,7 @@ async fn a_stale_edit_is_a_conflict_and_overwrites_nothing() {
 
 #[tokio::test]
 async fn a_vm_inherits_optimized_for_and_settings_from_its_template() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let template = hp_draft(&app, ConfigKind::Template, "hp-tpl").await;
     let tid = saved_id(app.state.service.save(&actor, template.clone(), true).await.unwrap());
     let vm = app.state.service.new_draft(ConfigKind::Vm, Some(tid)).await.unwrap();
@@ -206,8 +165,7 @@ async fn a_vm_inherits_optimized_for_and_settings_from_its_template() {
 
 #[tokio::test]
 async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let template = hp_draft(&app, ConfigKind::Template, "pool-tpl").await;
     let tid = saved_id(app.state.service.save(&actor, template, true).await.unwrap());
     let mut pool = app.state.service.new_draft(ConfigKind::Pool, Some(tid)).await.unwrap();
@@ -255,8 +213,7 @@ async fn a_pool_makes_stateless_vms_with_its_configuration_and_only_grows() {
 
 #[tokio::test]
 async fn an_instance_type_overrides_the_profile_and_saving_enforces_it() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let large = app
         .state
         .repo
@@ -283,15 +240,10 @@ async fn an_instance_type_overrides_the_profile_and_saving_enforces_it() {
 
 #[tokio::test]
 async fn editing_a_running_vm_saves_restart_fields_for_the_next_run() {
-    let app = app().await;
-    let actor = admin(&app).await;
-    let d = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "run1").await).await;
+    let (app, actor) = admin_app().await;
+    let d = app.fixed(&hp_draft(&app, ConfigKind::Vm, "run1").await).await;
     let id = saved_id(app.state.service.save(&actor, d, false).await.unwrap());
-    sqlx::query("UPDATE vms SET status = 'up' WHERE id = $1")
-        .bind(id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.update_row("UPDATE vms SET status = 'up' WHERE id = $1", id).await;
 
     let env = app.state.service.load_draft(ConfigKind::Vm, id).await.unwrap();
     assert!(env.running);
@@ -329,8 +281,7 @@ async fn editing_a_running_vm_saves_restart_fields_for_the_next_run() {
 
 #[tokio::test]
 async fn gates_and_validation_errors_are_field_data_and_nothing_is_saved() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let mut d = hp_draft(&app, ConfigKind::Vm, "win").await;
     d.config.os_type = "windows_2022".into();
     d.config.cpu_pinning = vireo_app::domain::pinning::parse_vcpu_pins("0#99").unwrap();
@@ -367,52 +318,22 @@ async fn gates_and_validation_errors_are_field_data_and_nothing_is_saved() {
 
 #[tokio::test]
 async fn host_settings_on_a_simulated_host_are_kept_in_vireo() {
-    let app = app().await;
-    let actor = admin(&app).await;
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let (app, actor) = admin_app().await;
+    let host = app.first_host().await;
     let off = app.state.service.set_host_ksm(&actor, host.id, false).await.unwrap();
     assert_eq!(off.ksm_running, Some(false));
     // R4 is met by the host once the VM is pinned there.
-    let d = fixed(&app, &hp_draft(&app, ConfigKind::Vm, "k").await).await;
+    let d = app.fixed(&hp_draft(&app, ConfigKind::Vm, "k").await).await;
     let mut no_ksm_fix = d.clone();
     no_ksm_fix.config.ksm_disabled = false;
-    let ctx = app
-        .state
-        .service
-        .rule_context(d.cluster_id, "rhel_9x64", None)
-        .await
-        .unwrap();
+    let ctx = app.rule_context(d.cluster_id, "rhel_9x64", None).await;
     assert!(recommendations(&no_ksm_fix.config, &ctx)
         .iter()
         .all(|r| r.id != RecommendationId::R4));
 
-    let grown = app
-        .state
-        .service
-        .apply_host_action(
-            &actor,
-            HostAction::AllocateHugePages {
-                host_id: host.id,
-                host_name: host.name.clone(),
-                size_kib: 2048,
-                per_cell: vec![(1, 100)],
-            },
-        )
-        .await
-        .unwrap();
+    let grown = huge_pages(&app, &actor, &host, 2048, vec![(1, 100)]).await.unwrap();
     assert_eq!(grown.topology.cell(1).unwrap().free_pages(2048), 8292);
-    let too_many = app
-        .state
-        .service
-        .apply_host_action(
-            &actor,
-            HostAction::AllocateHugePages {
-                host_id: host.id,
-                host_name: host.name,
-                size_kib: 1_048_576,
-                per_cell: vec![(0, 1000)],
-            },
-        )
+    let too_many = huge_pages(&app, &actor, &host, 1_048_576, vec![(0, 1000)])
         .await
         .unwrap_err();
     assert!(too_many.to_string().contains("too little memory"), "{too_many}");
@@ -425,8 +346,7 @@ async fn host_settings_on_a_simulated_host_are_kept_in_vireo() {
 
 #[tokio::test]
 async fn clusters_save_with_their_optimization_settings_and_detect_conflicts() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let draft = ClusterDraft {
         id: None,
         version: None,
@@ -468,25 +388,14 @@ async fn clusters_save_with_their_optimization_settings_and_detect_conflicts() {
     assert_eq!(errors.len(), 3);
 }
 
-fn form(pairs: &[(String, String)]) -> String {
-    serde_urlencoded::to_string(pairs).unwrap()
-}
-
 #[tokio::test]
 async fn the_plain_form_path_saves_reviews_and_reports_errors() {
     let app = app().await;
     let cookie = app.admin_cookie().await;
-    let post = |path: &'static str, body: String| {
-        Request::post(path)
-            .header(header::COOKIE, &cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap()
-    };
     // Errors come back in the URL with the draft.
     let mut bad = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
     bad.name = "bad name".into();
-    let r = app.send(post("/dialog/save", form(&to_pairs(&bad)))).await;
+    let r = app.post_form_as(&cookie, "/dialog/save", form(&to_pairs(&bad))).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let location = r.headers()[header::LOCATION].to_str().unwrap().to_string();
     assert!(location.starts_with("/vms?dialog=new&draft=1"), "{location}");
@@ -497,11 +406,11 @@ async fn the_plain_form_path_saves_reviews_and_reports_errors() {
 
     // An HP draft goes to review; applying R4's fix comes back to review with the field set.
     let hp = hp_draft(&app, ConfigKind::Vm, "plain1").await;
-    let r = app.send(post("/dialog/save", form(&to_pairs(&hp)))).await;
+    let r = app.post_form_as(&cookie, "/dialog/save", form(&to_pairs(&hp))).await;
     assert!(r.headers()[header::LOCATION].to_str().unwrap().contains("review=1"));
     let mut pairs = to_pairs(&hp);
     pairs.push(("fix".into(), "R4".into()));
-    let r = app.send(post("/dialog/apply-fix", form(&pairs))).await;
+    let r = app.post_form_as(&cookie, "/dialog/apply-fix", form(&pairs)).await;
     let location = r.headers()[header::LOCATION].to_str().unwrap().to_string();
     assert!(
         location.contains("review=1") && location.contains("ksm_disabled=on"),
@@ -511,17 +420,12 @@ async fn the_plain_form_path_saves_reviews_and_reports_errors() {
     // Save anyway lands on the new VM.
     let mut pairs = to_pairs(&hp);
     pairs.push(("save_anyway".into(), "1".into()));
-    let r = app.send(post("/dialog/save", form(&pairs))).await;
+    let r = app.post_form_as(&cookie, "/dialog/save", form(&pairs)).await;
     let location = r.headers()[header::LOCATION].to_str().unwrap().to_string();
     assert!(location.starts_with("/vms?selected="), "{location}");
     // And the page renders the dialog from a draft in the query, without JavaScript.
     let r = app
-        .send(
-            Request::get(format!("/vms?dialog=new&{}", form(&to_pairs(&hp))))
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .get_as(&cookie, format!("/vms?dialog=new&{}", form(&to_pairs(&hp))))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = body_text(r).await;
@@ -536,8 +440,7 @@ async fn the_plain_form_path_saves_reviews_and_reports_errors() {
 async fn hostile_sizes_are_field_errors_and_never_reach_the_fixes() {
     use vireo_app::domain::cpu_set::CpuSet;
     use vireo_app::domain::vm_config::VNumaNode;
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
 
     let mut huge = hp_draft(&app, ConfigKind::Vm, "huge").await;
     huge.config.cpu.cores = 200_000_000;
@@ -581,15 +484,7 @@ async fn hostile_sizes_are_field_errors_and_never_reach_the_fixes() {
     };
     let mut pairs = to_pairs(&zero);
     pairs.push(("fix".into(), "R1".into()));
-    let r = app
-        .send(
-            Request::post("/dialog/apply-fix")
-                .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form(&pairs)))
-                .unwrap(),
-        )
-        .await;
+    let r = app.post_form_as(&cookie, "/dialog/apply-fix", form(&pairs)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let location = r.headers()[header::LOCATION].to_str().unwrap().to_string();
     assert!(

@@ -1,7 +1,7 @@
 //! Grids against a seeded database: search words and terms, sort, paging, totals, the page that
 //! holds a selected row, events per object, and the live-update channel.
 
-use crate::support::app;
+use crate::support::{app, TestApp};
 use std::time::Duration;
 use vireo_app::backend::GridBackend;
 use vireo_app::error::AppError;
@@ -18,12 +18,18 @@ fn q(search: &str, sort: &str, desc: bool, page: u32, size: u32) -> GridQuery {
     }
 }
 
-#[tokio::test]
-async fn search_sort_and_page_the_seeded_vms() {
+/// A fresh app with `count` VMs named `<prefix>-00001`… (as `vireo-server seed` inserts them).
+async fn seeded_app(prefix: &str, count: u32) -> TestApp {
     let app = app().await;
-    vireo_server::service::seed::seed(&app.state.repo, "s", 120)
+    vireo_server::service::seed::seed(&app.state.repo, prefix, count)
         .await
         .unwrap();
+    app
+}
+
+#[tokio::test]
+async fn search_sort_and_page_the_seeded_vms() {
+    let app = seeded_app("s", 120).await;
     let svc = &app.state.service;
 
     let page = svc.vm_grid(&q("", "name", false, 2, 25)).await.unwrap();
@@ -80,10 +86,7 @@ async fn search_sort_and_page_the_seeded_vms() {
 
 #[tokio::test]
 async fn a_selected_row_brings_its_page() {
-    let app = app().await;
-    vireo_server::service::seed::seed(&app.state.repo, "f", 120)
-        .await
-        .unwrap();
+    let app = seeded_app("f", 120).await;
     let svc = &app.state.service;
     let all = svc.vm_grid(&q("", "name", false, 3, 25)).await.unwrap();
     let target = all.rows[4].id; // f-00055
@@ -104,10 +107,7 @@ async fn a_selected_row_brings_its_page() {
 
 #[tokio::test]
 async fn other_grids_search_and_sort_too() {
-    let app = app().await;
-    vireo_server::service::seed::seed(&app.state.repo, "o", 30)
-        .await
-        .unwrap();
+    let app = seeded_app("o", 30).await;
     let svc = &app.state.service;
     assert_eq!(
         svc.pool_grid(&q("o-pool", "name", false, 1, 50)).await.unwrap().total,
@@ -137,7 +137,7 @@ async fn other_grids_search_and_sort_too() {
         .await
         .unwrap();
     assert!(events.total >= 1 && events.rows.iter().all(|e| e.object_kind == "host"));
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     let own = svc
         .event_grid(&q("", "time", true, 1, 50), Some(uuid::Uuid::new_v4()))
         .await
@@ -152,10 +152,7 @@ async fn other_grids_search_and_sort_too() {
 /// empty page instead of overflowing the OFFSET.
 #[tokio::test]
 async fn control_characters_and_huge_pages_are_handled() {
-    let app = app().await;
-    vireo_server::service::seed::seed(&app.state.repo, "c", 3)
-        .await
-        .unwrap();
+    let app = seeded_app("c", 3).await;
     let svc = &app.state.service;
     for search in ["c-\0", "cluster:\"a\0\"", "x\u{1b}[2J"] {
         let err = svc.vm_grid(&q(search, "name", false, 1, 50)).await.unwrap_err();
@@ -179,12 +176,9 @@ async fn changes_are_announced_for_live_updates() {
     let listener = tokio::spawn(vireo_server::web::live::listen(app.pool.clone(), tx, stop_rx));
     // Give LISTEN a moment to be in place, then change a host and log an event.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
-    sqlx::query("UPDATE hosts SET last_error = 'x' WHERE id = $1")
-        .bind(host.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let host = app.first_host().await;
+    app.update_row("UPDATE hosts SET last_error = 'x' WHERE id = $1", host.id)
+        .await;
     let tables = tokio::time::timeout(Duration::from_secs(5), rx.recv())
         .await
         .expect("a change message")

@@ -1,9 +1,8 @@
 //! Adding hosts: structured addresses (never a raw URI), the hostile inputs of the pentest through
 //! the server function and the REST API, the URI gate in front of libvirt, and host status.
 
-use crate::support::{app, body_text, event_messages, TestApp};
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use crate::support::{admin_app, app, body_text, event_messages, TestApp};
+use axum::http::{Method, StatusCode};
 use std::path::PathBuf;
 use vireo_app::backend::HostBackend;
 use vireo_app::domain::host_topology::HostTopology;
@@ -11,11 +10,6 @@ use vireo_app::error::AppError;
 use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView, Role};
 use vireo_server::hypervisor::{Hypervisor, HypervisorError, SharedLibvirtPool};
 use vireo_server::ovirt::xml::Node;
-
-async fn admin(app: &TestApp) -> CurrentUser {
-    let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
-    user.to_current().unwrap()
-}
 
 async fn cluster_id(app: &TestApp) -> uuid::Uuid {
     app.state.repo.list_clusters().await.unwrap()[0].id
@@ -27,6 +21,18 @@ fn request(name: &str, cluster_id: uuid::Uuid, transport: &str) -> AddHostReques
         cluster_id,
         transport: transport.into(),
         ..Default::default()
+    }
+}
+
+async fn add_host(app: &TestApp, actor: &CurrentUser, request: AddHostRequest) -> Result<HostView, AppError> {
+    app.state.service.add_host(actor, request).await
+}
+
+/// A simulated host on libvirt's test driver with the shipped `topology` (empty: the first one).
+fn simulated(name: &str, cluster_id: uuid::Uuid, topology: &str) -> AddHostRequest {
+    AddHostRequest {
+        simulated_topology: topology.into(),
+        ..request(name, cluster_id, "simulated")
     }
 }
 
@@ -138,6 +144,14 @@ async fn assert_no_file_contents(app: &TestApp, bait: &Bait) {
     }
 }
 
+/// A refused attack through `door` left nothing: no host stored, the bait's command never ran, no
+/// file quoted.
+async fn assert_attack_left_nothing(app: &TestApp, bait: &Bait, door: &str) {
+    assert_eq!(app.state.repo.count_hosts().await.unwrap(), 1, "nothing stored");
+    bait.assert_untouched(door);
+    assert_no_file_contents(app, bait).await;
+}
+
 fn form(pairs: &[(&str, &str)]) -> String {
     fn encode(s: &str) -> String {
         s.bytes()
@@ -155,15 +169,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 async fn post_add_host(app: &TestApp, cookie: &str, body: String) -> (StatusCode, String) {
-    let r = app
-        .send(
-            Request::post("/api/add_host")
-                .header(header::COOKIE, cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
+    let r = app.post_form_as(cookie, "/api/add_host", body).await;
     let status = r.status();
     (status, body_text(r).await)
 }
@@ -191,24 +197,21 @@ fn fault_fields(fault: &Node) -> Vec<String> {
 
 #[tokio::test]
 async fn an_unreachable_host_gives_a_fixed_message_and_stores_nothing() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let cluster_id = cluster_id(&app).await;
     // Nothing listens on port 1: ssh's "Connection refused" comes back from libvirt.
-    let err = app
-        .state
-        .service
-        .add_host(
-            &actor,
-            AddHostRequest {
-                address: "127.0.0.1".into(),
-                user: "nobody".into(),
-                port: "1".into(),
-                ..request("gone", cluster_id, "ssh")
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = add_host(
+        &app,
+        &actor,
+        AddHostRequest {
+            address: "127.0.0.1".into(),
+            user: "nobody".into(),
+            port: "1".into(),
+            ..request("gone", cluster_id, "ssh")
+        },
+    )
+    .await
+    .unwrap_err();
     let expected =
         "Could not connect to qemu+ssh://nobody@127.0.0.1:1/system: the host did not answer (network, ssh or libvirt socket error)";
     assert_eq!(err, AppError::host(expected));
@@ -223,23 +226,20 @@ async fn an_unreachable_host_gives_a_fixed_message_and_stores_nothing() {
 
 #[tokio::test]
 async fn adding_a_host_validates_every_field() {
-    let app = app().await;
-    let actor = admin(&app).await;
-    let err = app
-        .state
-        .service
-        .add_host(
-            &actor,
-            AddHostRequest {
-                address: "no uri here".into(),
-                user: "root@evil".into(),
-                port: "0".into(),
-                simulated_topology: "nonsense".into(),
-                ..request("bad name!", uuid::Uuid::new_v4(), "ssh")
-            },
-        )
-        .await
-        .unwrap_err();
+    let (app, actor) = admin_app().await;
+    let err = add_host(
+        &app,
+        &actor,
+        AddHostRequest {
+            address: "no uri here".into(),
+            user: "root@evil".into(),
+            port: "0".into(),
+            simulated_topology: "nonsense".into(),
+            ..request("bad name!", uuid::Uuid::new_v4(), "ssh")
+        },
+    )
+    .await
+    .unwrap_err();
     let AppError::Validation { errors } = err else {
         panic!("expected validation errors")
     };
@@ -250,34 +250,19 @@ async fn adding_a_host_validates_every_field() {
     );
 
     let cluster_id = cluster_id(&app).await;
-    let unknown_transport = app
-        .state
-        .service
-        .add_host(&actor, request("t0", cluster_id, "qemu+ext"))
+    let unknown_transport = add_host(&app, &actor, request("t0", cluster_id, "qemu+ext"))
         .await
         .unwrap_err();
     assert_eq!(unknown_transport.field_messages("transport").len(), 1);
 
-    let dup = app
-        .state
-        .service
-        .add_host(&actor, request("default-host", cluster_id, "simulated"))
+    let dup = add_host(&app, &actor, request("default-host", cluster_id, "simulated"))
         .await
         .unwrap_err();
     assert_eq!(
         dup.field_messages("name"),
         vec!["A host named 'default-host' already exists.".to_string()]
     );
-    let unknown_topology = app
-        .state
-        .service
-        .add_host(
-            &actor,
-            AddHostRequest {
-                simulated_topology: "nonsense".into(),
-                ..request("t2", cluster_id, "simulated")
-            },
-        )
+    let unknown_topology = add_host(&app, &actor, simulated("t2", cluster_id, "nonsense"))
         .await
         .unwrap_err();
     assert_eq!(unknown_topology.field_messages("simulated_topology").len(), 1);
@@ -286,21 +271,11 @@ async fn adding_a_host_validates_every_field() {
 
 #[tokio::test]
 async fn simulated_hosts_share_the_test_driver_and_real_hosts_stay_unique() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let cluster_id = cluster_id(&app).await;
     // The default host already uses test:///default; more simulated hosts may.
     for (name, topology) in [("sim-a", "small-1s4c"), ("sim-b", "")] {
-        let host = app
-            .state
-            .service
-            .add_host(
-                &actor,
-                AddHostRequest {
-                    simulated_topology: topology.into(),
-                    ..request(name, cluster_id, "simulated")
-                },
-            )
+        let host = add_host(&app, &actor, simulated(name, cluster_id, topology))
             .await
             .expect("a second simulated host");
         assert_eq!(host.uri, "test:///default");
@@ -323,18 +298,16 @@ async fn simulated_hosts_share_the_test_driver_and_real_hosts_stay_unique() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let dup = app
-        .state
-        .service
-        .add_host(
-            &actor,
-            AddHostRequest {
-                address: "kvm1".into(),
-                ..request("real-2", cluster_id, "ssh")
-            },
-        )
-        .await
-        .unwrap_err();
+    let dup = add_host(
+        &app,
+        &actor,
+        AddHostRequest {
+            address: "kvm1".into(),
+            ..request("real-2", cluster_id, "ssh")
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         dup.field_messages("address"),
         vec!["Host qemu+ssh://kvm1/system is already added.".to_string()]
@@ -381,14 +354,7 @@ async fn adding_a_test_driver_host_through_the_server_function() {
     );
     assert!(!host.topology.has_invtsc());
 
-    let r = app
-        .send(
-            Request::get("/api/list_hosts")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, "/api/list_hosts").await;
     assert_eq!(r.status(), StatusCode::OK);
     let hosts: Vec<HostView> = serde_json::from_str(&body_text(r).await).unwrap();
     assert_eq!(
@@ -494,9 +460,7 @@ async fn hostile_addresses_through_the_server_function_are_field_errors() {
     let err: AppError = serde_json::from_str(&text).unwrap();
     assert_eq!(err.field_messages("transport").len(), 1, "{err:?}");
 
-    assert_eq!(app.state.repo.count_hosts().await.unwrap(), 1, "nothing stored");
-    bait.assert_untouched("the server function");
-    assert_no_file_contents(&app, &bait).await;
+    assert_attack_left_nothing(&app, &bait, "the server function").await;
 }
 
 /// The pentest through REST `POST /hosts`: `<vireo><uri>` only as Vireo would build it, `<address>`
@@ -556,9 +520,7 @@ async fn hostile_hosts_through_the_rest_api_are_400_faults() {
         assert!(fault_fields(&fault).iter().any(|f| f == field), "{body}: {fault:?}");
         assert!(!text_at(&fault, &["detail"]).contains(&bait.secret));
     }
-    assert_eq!(app.state.repo.count_hosts().await.unwrap(), 1, "nothing stored");
-    bait.assert_untouched("REST");
-    assert_no_file_contents(&app, &bait).await;
+    assert_attack_left_nothing(&app, &bait, "REST").await;
 }
 
 #[tokio::test]
@@ -566,30 +528,22 @@ async fn rest_adds_hosts_by_address_or_by_vireos_own_uri() {
     let app = app().await;
     let t = app.admin_token().await;
     // A Vireo URI: the simulated host, which GET returns with its URI in <vireo>.
-    let (status, host) = app.rest(&t,
-        Method::POST,
-        "/hosts",
-        "<host><name>sim</name><cluster><name>Default</name></cluster><vireo><uri>test:///default</uri><simulated_topology>small-1s4c</simulated_topology></vireo></host>",
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{host:?}");
+    let host = app.rest_create(&t, "/hosts",
+        "<host><name>sim</name><cluster><name>Default</name></cluster><vireo><uri>test:///default</uri><simulated_topology>small-1s4c</simulated_topology></vireo></host>").await;
     assert_eq!(text_at(&host, &["vireo", "uri"]), "test:///default");
     assert_eq!(text_at(&host, &["address"]), "localhost");
     assert_eq!(text_at(&host, &["vireo", "simulated_topology"]), "small-1s4c");
     let id = host.attr("id").unwrap().to_string();
-    let (status, got) = app.rest(&t, Method::GET, &format!("/hosts/{id}"), "").await;
-    assert_eq!(status, StatusCode::OK);
+    let got = app.rest_ok(&t, Method::GET, &format!("/hosts/{id}"), "").await;
     assert_eq!(text_at(&got, &["vireo", "uri"]), "test:///default");
     // What GET returned is accepted back unchanged; a different URI is not.
-    let (status, _) = app
-        .rest(
-            &t,
-            Method::PUT,
-            &format!("/hosts/{id}"),
-            "<host><address>localhost</address><vireo><uri>test:///default</uri></vireo></host>",
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    app.rest_ok(
+        &t,
+        Method::PUT,
+        &format!("/hosts/{id}"),
+        "<host><address>localhost</address><vireo><uri>test:///default</uri></vireo></host>",
+    )
+    .await;
     let (status, fault) = app
         .rest(
             &t,
@@ -645,7 +599,7 @@ async fn the_libvirt_pool_opens_only_uris_vireo_builds() {
 async fn a_stored_hostile_uri_is_never_opened_and_the_host_shows_why() {
     let app = app().await;
     let bait = Bait::new();
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     for uri in bait.hostile_uris() {
         sqlx::query("UPDATE hosts SET uri = $2 WHERE id = $1")
             .bind(host.id)
@@ -664,11 +618,8 @@ async fn a_stored_hostile_uri_is_never_opened_and_the_host_shows_why() {
     }
     bait.assert_untouched("the host monitor");
     assert_no_file_contents(&app, &bait).await;
-    sqlx::query("UPDATE hosts SET uri = 'test:///default' WHERE id = $1")
-        .bind(host.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.update_row("UPDATE hosts SET uri = 'test:///default' WHERE id = $1", host.id)
+        .await;
     vireo_server::service::host_monitor::check_all(&app.state).await;
     let up = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!((up.status, up.last_error), (HostStatus::Up, None));
@@ -677,13 +628,13 @@ async fn a_stored_hostile_uri_is_never_opened_and_the_host_shows_why() {
 #[tokio::test]
 async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
     let app = app().await;
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     // A URI Vireo builds whose host does not answer (nothing listens on port 1).
-    sqlx::query("UPDATE hosts SET uri = 'qemu+ssh://nobody@127.0.0.1:1/system' WHERE id = $1")
-        .bind(host.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.update_row(
+        "UPDATE hosts SET uri = 'qemu+ssh://nobody@127.0.0.1:1/system' WHERE id = $1",
+        host.id,
+    )
+    .await;
     vireo_server::service::host_monitor::check_all(&app.state).await;
     let down = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!(down.status, HostStatus::NonResponsive);
@@ -691,11 +642,8 @@ async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
         down.last_error.as_deref(),
         Some("the host did not answer (network, ssh or libvirt socket error)")
     );
-    sqlx::query("UPDATE hosts SET uri = 'test:///default' WHERE id = $1")
-        .bind(host.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.update_row("UPDATE hosts SET uri = 'test:///default' WHERE id = $1", host.id)
+        .await;
     vireo_server::service::host_monitor::check_all(&app.state).await;
     let up = app.state.repo.host(host.id).await.unwrap().unwrap();
     assert_eq!(up.status, HostStatus::Up);

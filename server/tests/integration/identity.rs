@@ -3,7 +3,7 @@
 //! tokens ending with a password change or disabling, the first-run password kept out of the log
 //! (row 14), and `X-Forwarded-For` believed only from trusted proxies.
 
-use crate::support::{app, body_text, config, fresh_db, TestApp, ADMIN_PASSWORD};
+use crate::support::{app, body_text, config, form_post, fresh_db, TestApp, ADMIN_PASSWORD};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
@@ -13,18 +13,19 @@ use std::time::{Duration, Instant};
 use vireo_server::hypervisor::SharedLibvirtPool;
 use vireo_server::web::login_throttle::{ADDR_FREE_ATTEMPTS, USER_FREE_ATTEMPTS};
 
-/// A login form post as if from `peer` (the real server gets it from the connection).
-fn login_request(username: &str, password: &str, next: &str, peer: Option<&str>) -> Request<Body> {
-    let body = serde_urlencoded::to_string([("username", username), ("password", password), ("next", next)]).unwrap();
-    let mut r = Request::post("/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
+/// A form post as if from `peer` (the real server gets it from the connection).
+fn form_post_from(path: &str, body: String, peer: Option<&str>) -> Request<Body> {
+    let mut r = form_post(path).body(Body::from(body)).unwrap();
     if let Some(peer) = peer {
         let addr: SocketAddr = format!("{peer}:40000").parse().unwrap();
         r.extensions_mut().insert(ConnectInfo(addr));
     }
     r
+}
+
+fn login_request(username: &str, password: &str, next: &str, peer: Option<&str>) -> Request<Body> {
+    let body = serde_urlencoded::to_string([("username", username), ("password", password), ("next", next)]).unwrap();
+    form_post_from("/login", body, peer)
 }
 
 fn token_request(username: &str, password: &str, peer: Option<&str>) -> Request<Body> {
@@ -35,15 +36,7 @@ fn token_request(username: &str, password: &str, peer: Option<&str>) -> Request<
         ("password", password),
     ])
     .unwrap();
-    let mut r = Request::post("/ovirt-engine/sso/oauth/token")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    if let Some(peer) = peer {
-        let addr: SocketAddr = format!("{peer}:40000").parse().unwrap();
-        r.extensions_mut().insert(ConnectInfo(addr));
-    }
-    r
+    form_post_from("/ovirt-engine/sso/oauth/token", body, peer)
 }
 
 /// Sends all requests at once (each on its own task, as parallel clients would).

@@ -6,14 +6,14 @@
 //! it under KVM through the service (learning the host's CPU quirks if it must), and then asks
 //! libvirt from the outside (`virsh vcpupin`, `virsh emulatorpin`) whether the pinning is in effect.
 
-use crate::support::{app, TestApp};
+use crate::support::{admin_app, saved_id, unique};
 use std::process::Command;
 use vireo_app::backend::{ConfigBackend, HostBackend, LifecycleBackend};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::pinning_plan::host_housekeeping;
 use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
 use vireo_app::domain::vm_config::CpuTopology;
-use vireo_app::models::{AddHostRequest, CurrentUser, SaveOutcome, VmAction};
+use vireo_app::models::{AddHostRequest, VmAction};
 
 const URI: &str = "qemu:///system";
 
@@ -44,15 +44,9 @@ fn affinity_rows(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn admin(app: &TestApp) -> CurrentUser {
-    let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
-    user.to_current().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let svc = &app.state.service;
     let cluster_id = app.state.repo.list_clusters().await.unwrap()[0].id;
     let host = svc
@@ -81,7 +75,7 @@ async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
     let vcpus = free.min(2);
 
     let mut d = svc.new_draft(ConfigKind::Vm, None).await.unwrap();
-    d.name = format!("vireo-kvm-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    d.name = unique("vireo-kvm");
     d.config.os_type = "other_linux".into();
     d.config.memory_mib = 256;
     d.config.cpu = CpuTopology {
@@ -99,10 +93,7 @@ async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
     // Pinning, IO threads, vNUMA and KSM; huge pages only if the host has free ones.
     use RecommendationId::*;
     d.config = apply_fixes(&d.config, &ctx, &[R1, R2, R3, R4]);
-    let id = match svc.save(&actor, d.clone(), true).await.unwrap() {
-        SaveOutcome::Saved { id, .. } => id,
-        other => panic!("{other:?}"),
-    };
+    let id = saved_id(svc.save(&actor, d.clone(), true).await.unwrap());
     println!("domain XML:\n{}", svc.domain_xml(id).await.unwrap());
 
     svc.vm_action(&actor, id, VmAction::Run)

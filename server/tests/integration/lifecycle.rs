@@ -2,7 +2,7 @@
 //! reconcile and high availability. The test driver's state is shared by every test in this
 //! process, so each test names its VMs uniquely.
 
-use crate::support::{app, event_messages, TestApp};
+use crate::support::{admin_app, app, event_messages, saved_id, unique, TestApp, ALL_FIXES};
 use proptest::prelude::*;
 use std::time::Duration;
 use uuid::Uuid;
@@ -10,55 +10,30 @@ use vireo_app::backend::{ConfigBackend, LifecycleBackend};
 use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::profile::{apply_profile, ProfileContext};
-use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
+use vireo_app::domain::recommendations::apply_fixes;
 use vireo_app::domain::vm_config::{CpuTopology, OptimizedFor, VmConfig};
 use vireo_app::error::AppError;
-use vireo_app::models::{CurrentUser, SaveOutcome, VmAction};
+use vireo_app::models::{CurrentUser, VmAction};
 use virt::connect::Connect;
 
-const ALL: [RecommendationId; 5] = [
-    RecommendationId::R1,
-    RecommendationId::R2,
-    RecommendationId::R3,
-    RecommendationId::R4,
-    RecommendationId::R5,
-];
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8])
-}
-
-async fn admin(app: &TestApp) -> CurrentUser {
-    let user = app.state.repo.user_by_name("admin").await.unwrap().unwrap();
-    user.to_current().unwrap()
-}
-
 async fn create_vm(app: &TestApp, profile: OptimizedFor, fixed: bool) -> (Uuid, String) {
-    let actor = admin(app).await;
-    let mut d = app.state.service.new_draft(ConfigKind::Vm, None).await.unwrap();
-    d.name = unique("vm");
-    d.config.os_type = "rhel_9x64".into();
-    d.config.cpu = CpuTopology {
-        sockets: 1,
-        cores: 2,
-        threads: 1,
-    };
-    d.config.memory_mib = 2048;
-    d.config.optimized_for = profile;
-    let ctx = app
-        .state
-        .service
-        .rule_context(d.cluster_id, "rhel_9x64", None)
-        .await
-        .unwrap();
-    d = vireo_app::domain::dialog::refresh(&d, &ctx, None).draft;
+    let actor = app.admin_user().await;
+    let mut d = app.sized_draft(ConfigKind::Vm, unique("vm"), 2).await;
+    d = app.with_profile(d, profile).await;
     if fixed {
-        d.config = apply_fixes(&d.config, &ctx, &ALL);
+        d = app.fixed(&d).await;
     }
-    match app.state.service.save(&actor, d.clone(), true).await.unwrap() {
-        SaveOutcome::Saved { id, .. } => (id, d.name),
-        other => panic!("{other:?}"),
-    }
+    let id = saved_id(app.state.service.save(&actor, d.clone(), true).await.unwrap());
+    (id, d.name)
+}
+
+/// The error of a Run that must be refused.
+async fn refused_run(app: &TestApp, actor: &CurrentUser, id: Uuid) -> AppError {
+    app.state
+        .service
+        .vm_action(actor, id, VmAction::Run)
+        .await
+        .expect_err("the run is refused")
 }
 
 async fn status(app: &TestApp, id: Uuid) -> String {
@@ -108,20 +83,15 @@ fn profile(p: OptimizedFor) -> VmConfig {
 #[tokio::test]
 async fn every_profile_validates_and_the_test_driver_accepts_it() {
     let app = app().await;
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
-    let ctx = app
-        .state
-        .service
-        .rule_context(Some(host.cluster_id), "rhel_9x64", None)
-        .await
-        .unwrap();
+    let host = app.first_host().await;
+    let ctx = app.rule_context(Some(host.cluster_id), "rhel_9x64", None).await;
     let cases = [
         ("server", profile(OptimizedFor::Server)),
         ("desktop", profile(OptimizedFor::Desktop)),
         ("hp", profile(OptimizedFor::HighPerformance)),
         (
             "hp-fixed",
-            apply_fixes(&profile(OptimizedFor::HighPerformance), &ctx, &ALL),
+            apply_fixes(&profile(OptimizedFor::HighPerformance), &ctx, &ALL_FIXES),
         ),
     ];
     for (label, config) in cases {
@@ -180,8 +150,7 @@ proptest! {
 
 #[tokio::test]
 async fn run_shutdown_power_off_restart_remove() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let (id, name) = create_vm(&app, OptimizedFor::HighPerformance, true).await;
     let svc = &app.state.service;
 
@@ -192,7 +161,7 @@ async fn run_shutdown_power_off_restart_remove() {
     svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
     assert_eq!(status(&app, id).await, "up");
     assert_eq!(libvirt_state(id), Some(true));
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     assert_eq!(
         app.state.repo.vm_runtime(id).await.unwrap().unwrap().host_id,
         Some(host.id)
@@ -235,8 +204,7 @@ async fn run_shutdown_power_off_restart_remove() {
 
 #[tokio::test]
 async fn the_next_run_configuration_is_what_starts() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
     let svc = &app.state.service;
     svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
@@ -257,8 +225,7 @@ async fn the_next_run_configuration_is_what_starts() {
 
 #[tokio::test]
 async fn when_libvirt_refuses_the_vm_stays_as_it_was_and_the_user_sees_why() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let (id, name) = create_vm(&app, OptimizedFor::Server, false).await;
     // Someone defined a different domain with the same name on the host.
     let conn = Connect::open(Some("test:///default")).unwrap();
@@ -272,12 +239,7 @@ async fn when_libvirt_refuses_the_vm_stays_as_it_was_and_the_user_sees_why() {
         disabled_cpu_features: &[],
     });
     let dom = conn.define_domain_xml(&squatter).unwrap();
-    let err = app
-        .state
-        .service
-        .vm_action(&actor, id, VmAction::Run)
-        .await
-        .unwrap_err();
+    let err = refused_run(&app, &actor, id).await;
     let AppError::Host { message } = &err else {
         panic!("{err:?}")
     };
@@ -294,16 +256,10 @@ async fn when_libvirt_refuses_the_vm_stays_as_it_was_and_the_user_sees_why() {
 
 #[tokio::test]
 async fn one_operation_at_a_time_per_vm() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let (id, name) = create_vm(&app, OptimizedFor::Server, false).await;
     let guard = app.state.service.ops.begin(id, &name).unwrap();
-    let err = app
-        .state
-        .service
-        .vm_action(&actor, id, VmAction::Run)
-        .await
-        .unwrap_err();
+    let err = refused_run(&app, &actor, id).await;
     assert!(matches!(err, AppError::Busy { .. }), "{err:?}");
     assert!(err.to_string().contains("in progress"));
     drop(guard);
@@ -313,8 +269,7 @@ async fn one_operation_at_a_time_per_vm() {
 
 #[tokio::test]
 async fn high_availability_restarts_a_vm_destroyed_outside_vireo_but_not_one_vireo_stopped() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let (ha, _) = create_vm(&app, OptimizedFor::HighPerformance, true).await;
     let (plain, _) = create_vm(&app, OptimizedFor::Server, false).await;
     let svc = &app.state.service;
@@ -360,7 +315,7 @@ async fn libvirt_lifecycle_events_name_the_host_at_once() {
         .take_lifecycle_events()
         .expect("libvirt's event loop runs");
     assert!(app.state.hypervisor.take_lifecycle_events().is_none(), "one consumer");
-    let actor = admin(&app).await;
+    let actor = app.admin_user().await;
     let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
     let svc = &app.state.service;
     svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
@@ -383,23 +338,19 @@ async fn libvirt_lifecycle_events_name_the_host_at_once() {
 
 #[tokio::test]
 async fn a_host_that_goes_away_leaves_its_vms_unknown_until_it_returns() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
     app.state.service.vm_action(&actor, id, VmAction::Run).await.unwrap();
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
-    sqlx::query("UPDATE hosts SET uri = 'qemu+unix:///system?socket=/nonexistent/sock' WHERE id = $1")
-        .bind(host.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let host = app.first_host().await;
+    app.update_row(
+        "UPDATE hosts SET uri = 'qemu+unix:///system?socket=/nonexistent/sock' WHERE id = $1",
+        host.id,
+    )
+    .await;
     app.state.service.reconcile_all().await;
     assert_eq!(status(&app, id).await, "unknown", "not down: it may well be running");
-    sqlx::query("UPDATE hosts SET uri = 'test:///default' WHERE id = $1")
-        .bind(host.id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.update_row("UPDATE hosts SET uri = 'test:///default' WHERE id = $1", host.id)
+        .await;
     app.state.service.reconcile_all().await;
     assert_eq!(status(&app, id).await, "up");
     app.state.service.remove_vm(&actor, id, true).await.unwrap();
@@ -409,7 +360,7 @@ async fn a_host_that_goes_away_leaves_its_vms_unknown_until_it_returns() {
 async fn start_up_reconciles_the_database_with_libvirt() {
     let app = app().await;
     let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
-    let host = app.state.repo.list_hosts().await.unwrap().remove(0);
+    let host = app.first_host().await;
     // The database says up, but libvirt has never heard of it (e.g. the host rebooted).
     sqlx::query("UPDATE vms SET status = 'up', host_id = $2 WHERE id = $1")
         .bind(id)

@@ -2,44 +2,22 @@
 //! acknowledged) or kept — in the VM's configuration, or as its next-run configuration when the VM
 //! already runs without it. Status writes never take a saved configuration back.
 
-use crate::support::{app, TestApp};
+use crate::support::{admin_app, saved_id, unique, TestApp};
+use std::future::Future;
 use std::time::Duration;
 use uuid::Uuid;
 use vireo_app::backend::{ConfigBackend, LifecycleBackend};
 use vireo_app::domain::draft::ConfigKind;
-use vireo_app::domain::vm_config::{CpuTopology, OptimizedFor, VmConfig};
+use vireo_app::domain::vm_config::{OptimizedFor, VmConfig};
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, SaveOutcome, VmAction};
 use vireo_server::repository::ConfigRecord;
 
-async fn admin(app: &TestApp) -> CurrentUser {
-    let user = app
-        .state
-        .repo
-        .user_by_name("admin")
-        .await
-        .expect("user query")
-        .expect("the bootstrap admin exists");
-    user.to_current().expect("admin is enabled")
-}
-
 /// A small Server VM, down, on the default cluster (whose host is libvirt's test driver).
 async fn create_vm(app: &TestApp, actor: &CurrentUser) -> Uuid {
-    let svc = &app.state.service;
-    let mut d = svc.new_draft(ConfigKind::Vm, None).await.expect("new draft");
-    d.name = format!("race-{}", &Uuid::new_v4().simple().to_string()[..8]);
-    d.config.os_type = "rhel_9x64".into();
-    d.config.cpu = CpuTopology {
-        sockets: 1,
-        cores: 1,
-        threads: 1,
-    };
-    d.config.memory_mib = 2048;
+    let mut d = app.sized_draft(ConfigKind::Vm, unique("race"), 1).await;
     d.config.optimized_for = OptimizedFor::Server;
-    match svc.save(actor, d, true).await.expect("create the VM") {
-        SaveOutcome::Saved { id, .. } => id,
-        other => panic!("not saved: {other:?}"),
-    }
+    saved_id(app.state.service.save(actor, d, true).await.expect("create the VM"))
 }
 
 async fn record(app: &TestApp, id: Uuid) -> ConfigRecord {
@@ -59,6 +37,24 @@ fn offsets(i: u32) -> (Duration, Duration) {
     (Duration::ZERO, Duration::from_micros(u64::from(i % 20) * 600))
 }
 
+/// Runs `save` and `action` together, each after its delay from [`offsets`]. Both are lazy futures
+/// (nothing happens before they are polled), so each starts only once its delay is over.
+async fn race<S: Future, A: Future>(
+    (save_delay, action_delay): (Duration, Duration),
+    save: S,
+    action: A,
+) -> (S::Output, A::Output) {
+    let save = async {
+        tokio::time::sleep(save_delay).await;
+        save.await
+    };
+    let action = async {
+        tokio::time::sleep(action_delay).await;
+        action.await
+    };
+    tokio::join!(save, action)
+}
+
 /// What the VM gets at its next start: the pending configuration, else the current one.
 fn effective(rec: &ConfigRecord) -> &VmConfig {
     rec.next_run.as_ref().unwrap_or(&rec.config)
@@ -68,8 +64,7 @@ fn effective(rec: &ConfigRecord) -> &VmConfig {
 /// record, a Save lands, then Run records the start with what it read.
 #[tokio::test]
 async fn a_save_between_a_starts_read_and_its_write_is_kept_as_next_run() {
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let svc = &app.state.service;
     let repo = &app.state.repo;
     let id = create_vm(&app, &actor).await;
@@ -137,8 +132,7 @@ async fn a_save_between_a_starts_read_and_its_write_is_kept_as_next_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn saves_racing_run_and_power_off_are_never_lost() {
     const ITERATIONS: u32 = 40;
-    let app = app().await;
-    let actor = admin(&app).await;
+    let (app, actor) = admin_app().await;
     let svc = app.state.service.clone();
     let id = create_vm(&app, &actor).await;
 
@@ -154,16 +148,9 @@ async fn saves_racing_run_and_power_off_are_never_lost() {
         edit.description = format!("save {i}");
         // Sweep the save's start across the Run's span (its read, libvirt, its write): from
         // well before it to well after, in steps of 1 ms.
-        let (save_delay, run_delay) = offsets(i);
-        let save = async {
-            tokio::time::sleep(save_delay).await;
-            svc.save(&actor, edit, true).await
-        };
-        let run = async {
-            tokio::time::sleep(run_delay).await;
-            svc.vm_action(&actor, id, VmAction::Run).await
-        };
-        let (saved, ran) = tokio::join!(save, run);
+        let delays = offsets(i);
+        let run = svc.vm_action(&actor, id, VmAction::Run);
+        let (saved, ran) = race(delays, svc.save(&actor, edit, true), run).await;
         ran.expect("the VM starts");
 
         let after = record(&app, id).await;
@@ -198,15 +185,8 @@ async fn saves_racing_run_and_power_off_are_never_lost() {
         let memory = memory + 512;
         let mut edit = svc.load_draft(ConfigKind::Vm, id).await.expect("draft").draft;
         edit.config.memory_mib = memory;
-        let save = async {
-            tokio::time::sleep(save_delay).await;
-            svc.save(&actor, edit, true).await
-        };
-        let stop = async {
-            tokio::time::sleep(run_delay).await;
-            svc.vm_action(&actor, id, VmAction::PowerOff).await
-        };
-        let (saved, stopped) = tokio::join!(save, stop);
+        let stop = svc.vm_action(&actor, id, VmAction::PowerOff);
+        let (saved, stopped) = race(delays, svc.save(&actor, edit, true), stop).await;
         stopped.expect("the VM powers off");
         let after = record(&app, id).await;
         assert_eq!(after.status, "down");

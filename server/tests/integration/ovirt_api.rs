@@ -4,8 +4,7 @@
 //! `api-tests/` (`make test`).
 
 use crate::support::{app, body_text, TestApp};
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use std::path::Path;
 use vireo_server::ovirt::xml::{parse, Node};
 
@@ -76,13 +75,9 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
     let app = app().await;
     // Wrong password: a JSON answer with an `error` key (the SDK reads nothing else).
     let response = app
-        .send(
-            Request::post("/ovirt-engine/sso/oauth/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(
-                    "grant_type=password&username=admin%40internal&password=nope",
-                ))
-                .unwrap(),
+        .post_form(
+            "/ovirt-engine/sso/oauth/token",
+            "grant_type=password&username=admin%40internal&password=nope",
         )
         .await;
     let json: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
@@ -94,8 +89,7 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
     assert_eq!(fault.name, "fault");
 
     let t = app.admin_token().await;
-    let (status, api) = app.rest(&t, Method::GET, "", "").await;
-    assert_eq!(status, StatusCode::OK);
+    let api = app.rest_ok(&t, Method::GET, "", "").await;
     assert_eq!(text(&api, &["product_info", "version", "major"]), "4");
     assert_eq!(
         api.child("special_objects")
@@ -108,11 +102,9 @@ async fn sso_issues_tokens_and_the_api_refuses_everyone_else() {
 
     // Logout revokes the token; the answer is JSON even on success.
     let response = app
-        .send(
-            Request::post("/ovirt-engine/services/sso-logout")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!("scope=ovirt-app-api&token={t}")))
-                .unwrap(),
+        .post_form(
+            "/ovirt-engine/services/sso-logout",
+            format!("scope=ovirt-app-api&token={t}"),
         )
         .await;
     assert_eq!(body_text(response).await, "{}");
@@ -129,8 +121,7 @@ async fn the_sdks_own_requests_create_and_edit_a_high_performance_vm() {
     let host_name = text(host, &["name"]).to_string();
     // The SDK's captured request names host1; here the host is Vireo's default one.
     let add = sample("vm_add_request.xml").replace("<name>host1</name>", &format!("<name>{host_name}</name>"));
-    let (status, vm) = app.rest(&t, Method::POST, "/vms", &add).await;
-    assert_eq!(status, StatusCode::CREATED, "{vm:?}");
+    let vm = app.rest_create(&t, "/vms", &add).await;
     let id = vm.attr("id").unwrap().to_string();
     assert_eq!(vm.attr("href").unwrap(), format!("/ovirt-engine/api/vms/{id}"));
     assert_eq!(text(&vm, &["type"]), "high_performance");
@@ -160,22 +151,19 @@ async fn the_sdks_own_requests_create_and_edit_a_high_performance_vm() {
         .await;
     assert!(consoles.children.is_empty(), "headless: no graphics console");
 
-    let (status, node) = app
-        .rest(
+    let node = app
+        .rest_create(
             &t,
-            Method::POST,
             &format!("/vms/{id}/numanodes"),
             &sample("vm_numa_node_add_request.xml"),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{node:?}");
     assert_eq!(text(&node, &["memory"]), "4096");
     assert_eq!(node.child("cpu").unwrap().child("cores").unwrap().children.len(), 4);
 
-    let (status, vm) = app
-        .rest(&t, Method::PUT, &format!("/vms/{id}"), &sample("vm_update_request.xml"))
+    let vm = app
+        .rest_ok(&t, Method::PUT, &format!("/vms/{id}"), &sample("vm_update_request.xml"))
         .await;
-    assert_eq!(status, StatusCode::OK, "{vm:?}");
     assert_eq!(text(&vm, &["description"]), "updated by probe");
     assert_eq!(text(&vm, &["io", "threads"]), "2");
     assert_eq!(text(&vm, &["vireo", "hugepage_count"]), "2048", "4 GiB of 2 MiB pages");
@@ -199,15 +187,14 @@ async fn the_sdks_own_requests_create_and_edit_a_high_performance_vm() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(text(&fault, &["detail"]).contains("already up"));
-    let (status, vm) = app
-        .rest(
+    let vm = app
+        .rest_ok(
             &t,
             Method::PUT,
             &format!("/vms/{id}?next_run=true"),
             "<vm><high_availability><enabled>true</enabled></high_availability></vm>",
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
     assert_eq!(text(&vm, &["next_run_configuration_exists"]), "true");
     // The SDK's request turned HA (A10) off explicitly; the deferred edit turns it on at the next run.
     let (_, now) = app.rest(&t, Method::GET, &format!("/vms/{id}"), "").await;
@@ -221,15 +208,13 @@ async fn the_sdks_own_requests_create_and_edit_a_high_performance_vm() {
         "a running VM is not removed without force"
     );
     assert_eq!(fault.name, "fault");
-    let (status, _) = app
-        .rest(
-            &t,
-            Method::POST,
-            &format!("/vms/{id}/stop"),
-            &sample("action_request_stop.xml"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    app.rest_ok(
+        &t,
+        Method::POST,
+        &format!("/vms/{id}/stop"),
+        &sample("action_request_stop.xml"),
+    )
+    .await;
     let (status, action) = app.rest(&t, Method::DELETE, &format!("/vms/{id}"), "").await;
     assert_eq!((status, text(&action, &["status"])), (StatusCode::OK, "complete"));
     assert_eq!(vm_count(&app).await, 0);
@@ -330,8 +315,7 @@ async fn search_sort_paging_and_the_other_collections() {
         .rest(&t, Method::GET, "/vms?search=page%201000000&max=4294967295", "")
         .await;
     assert_eq!((status, far.children.len()), (StatusCode::OK, 0));
-    let (status, _) = app.rest(&t, Method::GET, "/vms?page=4294967295", "").await;
-    assert_eq!(status, StatusCode::OK);
+    app.rest_ok(&t, Method::GET, "/vms?page=4294967295", "").await;
 
     for (path, root, item) in [
         ("/clusters?search=name%3DDefault", "clusters", "Default"),
@@ -353,13 +337,8 @@ async fn search_sort_paging_and_the_other_collections() {
     assert_eq!(text(&cells.children[0], &["memory"]), "65536", "MiB");
 
     // An instance type through its whole life.
-    let (status, it) = app.rest(&t,
-        Method::POST,
-        "/instancetypes",
-        "<instance_type><name>Huge</name><memory>68719476736</memory><cpu><topology><cores>8</cores><sockets>2</sockets><threads>1</threads></topology></cpu></instance_type>",
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{it:?}");
+    let it = app.rest_create(&t, "/instancetypes",
+        "<instance_type><name>Huge</name><memory>68719476736</memory><cpu><topology><cores>8</cores><sockets>2</sockets><threads>1</threads></topology></cpu></instance_type>").await;
     let it_id = it.attr("id").unwrap().to_string();
     let (_, it) = app
         .rest(
@@ -373,10 +352,8 @@ async fn search_sort_paging_and_the_other_collections() {
         (text(&it, &["io", "threads"]), text(&it, &["memory"])),
         ("2", "68719476736")
     );
-    let (status, _) = app
-        .rest(&t, Method::DELETE, &format!("/instancetypes/{it_id}"), "")
+    app.rest_ok(&t, Method::DELETE, &format!("/instancetypes/{it_id}"), "")
         .await;
-    assert_eq!(status, StatusCode::OK);
     let (status, _) = app.rest(&t, Method::GET, &format!("/instancetypes/{it_id}"), "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -3,14 +3,14 @@
 //! speaks (403 JSON, a redirect carrying the error, a 403 `<fault>`; 401 or the login page when
 //! anonymous) and nothing in the database changes; a role that may do it is not refused.
 
-use crate::support::{app, body_text, TestApp, ADMIN_PASSWORD};
+use crate::support::{app, body_text, form, saved_id, unique, TestApp, ADMIN_PASSWORD};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::{ClusterBackend, ConfigBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind};
-use vireo_app::models::{ClusterDraft, CurrentUser, Role, SaveOutcome};
+use vireo_app::models::{ClusterDraft, CurrentUser, Role};
 
 const PASSWORD: &str = "role-matrix-password";
 
@@ -64,14 +64,6 @@ fn json_case(path: &str, body: serde_json::Value, needs: Permission) -> Case {
         body: body.to_string(),
         needs,
     }
-}
-
-fn form(pairs: &[(String, String)]) -> String {
-    serde_urlencoded::to_string(pairs).expect("form")
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8])
 }
 
 async fn caller(app: &TestApp, role: Role) -> Caller {
@@ -200,10 +192,7 @@ struct Fixtures {
 async fn save(app: &TestApp, admin: &CurrentUser, kind: ConfigKind, template: Option<Uuid>) -> Uuid {
     let mut d = app.state.service.new_draft(kind, template).await.expect("draft");
     d.name = unique(kind.as_str());
-    match app.state.service.save(admin, d, true).await.expect("save") {
-        SaveOutcome::Saved { id, .. } => id,
-        other => panic!("{other:?}"),
-    }
+    saved_id(app.state.service.save(admin, d, true).await.expect("save"))
 }
 
 async fn fixtures(app: &TestApp) -> Fixtures {

@@ -2,7 +2,7 @@
 //! with the process), a migrated template database, and a fresh copy of it for every test.
 
 use axum::body::Body;
-use axum::http::{header, Request, Response, StatusCode};
+use axum::http::{header, request, Request, Response, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use sqlx::PgPool;
@@ -10,6 +10,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
+use uuid::Uuid;
+use vireo_app::backend::ConfigBackend;
+use vireo_app::domain::draft::{ConfigKind, VmDraft};
+use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
+use vireo_app::domain::rule_context::RuleContext;
+use vireo_app::domain::vm_config::{CpuTopology, OptimizedFor};
+use vireo_app::error::AppError;
+use vireo_app::models::SaveOutcome;
 use vireo_server::config::Config;
 use vireo_server::embedded_pg::{EmbeddedPostgres, PgSettings};
 use vireo_server::hypervisor::SharedLibvirtPool;
@@ -17,6 +25,15 @@ use vireo_server::web::state::AppState;
 use vireo_server::{assemble, MIGRATOR};
 
 pub const ADMIN_PASSWORD: &str = "integration-admin-pw";
+
+/// Every recommendation, for "apply all fixes".
+pub const ALL_FIXES: [RecommendationId; 5] = [
+    RecommendationId::R1,
+    RecommendationId::R2,
+    RecommendationId::R3,
+    RecommendationId::R4,
+    RecommendationId::R5,
+];
 const TEMPLATE_DB: &str = "vireo_template";
 
 struct Cluster {
@@ -113,22 +130,66 @@ pub async fn app() -> TestApp {
     TestApp { state, router, pool }
 }
 
+/// A fresh app and its first-run admin, as most service-level tests start.
+pub async fn admin_app() -> (TestApp, vireo_app::models::CurrentUser) {
+    let app = app().await;
+    let admin = app.admin_user().await;
+    (app, admin)
+}
+
 impl TestApp {
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
         self.router.clone().oneshot(request).await.expect("request")
     }
 
+    /// An anonymous GET.
+    pub async fn get(&self, path: impl AsRef<str>) -> Response<Body> {
+        self.send(Request::get(path.as_ref()).body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// A GET in the session of `cookie`.
+    pub async fn get_as(&self, cookie: &str, path: impl AsRef<str>) -> Response<Body> {
+        self.send(
+            Request::get(path.as_ref())
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// An anonymous form post.
+    pub async fn post_form(&self, path: impl AsRef<str>, body: impl Into<Body>) -> Response<Body> {
+        self.send(form_post(path.as_ref()).body(body.into()).expect("request"))
+            .await
+    }
+
+    /// A form post in the session of `cookie` (a server function or a no-JavaScript form).
+    pub async fn post_form_as(&self, cookie: &str, path: impl AsRef<str>, body: impl Into<Body>) -> Response<Body> {
+        self.send(
+            form_post(path.as_ref())
+                .header(header::COOKIE, cookie)
+                .body(body.into())
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// A server function call as the hydrated page makes it (form-encoded, JSON answer).
+    pub async fn call(&self, cookie: &str, function: &str, fields: &[(&str, &str)]) -> Response<Body> {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        self.post_form_as(cookie, format!("/api/{function}"), body).await
+    }
+
+    /// The login form's post, answered as is (`next` already URL-encoded).
+    pub async fn post_login(&self, username: &str, password: &str, next: &str) -> Response<Body> {
+        self.post_form("/login", login_form(username, password, next)).await
+    }
+
     /// Logs in through the real form handler and returns the session cookie.
     pub async fn login(&self, username: &str, password: &str) -> Option<String> {
-        let body = format!("username={username}&password={password}&next=%2Fhosts");
-        let response = self
-            .send(
-                Request::post("/login")
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(body))
-                    .expect("request"),
-            )
-            .await;
+        let response = self.post_login(username, password, "%2Fhosts").await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
         if location.starts_with("/login") {
@@ -153,8 +214,7 @@ impl TestApp {
         .expect("form");
         let response = self
             .send(
-                Request::post("/ovirt-engine/sso/oauth/token")
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                form_post("/ovirt-engine/sso/oauth/token")
                     .header(header::ACCEPT, "application/json")
                     .body(Body::from(body))
                     .expect("request"),
@@ -198,6 +258,26 @@ impl TestApp {
         (status, node)
     }
 
+    /// A REST POST that must create its object (201): the object as answered.
+    pub async fn rest_create(&self, token: &str, path: &str, body: &str) -> vireo_server::ovirt::xml::Node {
+        let (status, node) = self.rest(token, axum::http::Method::POST, path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {node:?}");
+        node
+    }
+
+    /// A REST request that must succeed with 200: the answer.
+    pub async fn rest_ok(
+        &self,
+        token: &str,
+        method: axum::http::Method,
+        path: &str,
+        body: &str,
+    ) -> vireo_server::ovirt::xml::Node {
+        let (status, node) = self.rest(token, method, path, body).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {node:?}");
+        node
+    }
+
     /// The first-run admin as the service sees a logged-in user.
     pub async fn admin_user(&self) -> vireo_app::models::CurrentUser {
         self.state
@@ -207,6 +287,66 @@ impl TestApp {
             .expect("admin")
             .and_then(|u| u.to_current())
             .expect("admin")
+    }
+
+    /// The service's rule context for a draft's cluster, OS and identity.
+    pub async fn rule_context(&self, cluster_id: Option<Uuid>, os_type: &str, id: Option<Uuid>) -> RuleContext {
+        self.state
+            .service
+            .rule_context(cluster_id, os_type, id)
+            .await
+            .expect("rule context")
+    }
+
+    /// A new draft of `kind` from Blank: named, RHEL 9, one socket of `cores` single-threaded cores
+    /// and 2 GiB, its profile still the default (callers choose one and refresh as the dialog does).
+    pub async fn sized_draft(&self, kind: ConfigKind, name: String, cores: u32) -> VmDraft {
+        let mut d = self.state.service.new_draft(kind, None).await.expect("new draft");
+        d.name = name;
+        d.config.os_type = "rhel_9x64".into();
+        d.config.cpu = CpuTopology {
+            sockets: 1,
+            cores,
+            threads: 1,
+        };
+        d.config.memory_mib = 2048;
+        d
+    }
+
+    /// The rule context the dialog computes for `d` (its cluster, OS and identity).
+    pub async fn draft_context(&self, d: &VmDraft) -> RuleContext {
+        self.rule_context(d.cluster_id, &d.config.os_type, d.id).await
+    }
+
+    /// `d` with `profile` chosen and the draft refreshed, as the dialog does.
+    pub async fn with_profile(&self, mut d: VmDraft, profile: OptimizedFor) -> VmDraft {
+        d.config.optimized_for = profile;
+        let ctx = self.draft_context(&d).await;
+        vireo_app::domain::dialog::refresh(&d, &ctx, None).draft
+    }
+
+    /// `d` with every recommendation's fix applied.
+    pub async fn fixed(&self, d: &VmDraft) -> VmDraft {
+        let ctx = self.draft_context(d).await;
+        VmDraft {
+            config: apply_fixes(&d.config, &ctx, &ALL_FIXES),
+            ..d.clone()
+        }
+    }
+
+    /// Runs `sql` with its one parameter `$1` = `id` straight on the database, to stage a row as
+    /// no endpoint would leave it.
+    pub async fn update_row(&self, sql: &str, id: Uuid) {
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The first host (the default one, on libvirt's test driver, unless a test added others).
+    pub async fn first_host(&self) -> vireo_app::models::HostView {
+        self.state.repo.list_hosts().await.expect("hosts").remove(0)
     }
 
     pub async fn admin_token(&self) -> String {
@@ -259,4 +399,38 @@ pub async fn event_messages(pool: &PgPool) -> Vec<(String, String, String)> {
         .fetch_all(pool)
         .await
         .expect("events")
+}
+
+/// A form post's request (the content type set); callers add their headers and the body.
+pub fn form_post(path: &str) -> request::Builder {
+    Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+}
+
+/// The login form's body (`next` already URL-encoded).
+pub fn login_form(username: &str, password: &str, next: &str) -> String {
+    format!("username={username}&password={password}&next={next}")
+}
+
+/// A URL-encoded form body.
+pub fn form(pairs: &[(String, String)]) -> String {
+    serde_urlencoded::to_string(pairs).expect("form")
+}
+
+/// The typed error of a JSON answer (the body is quoted if it is not one).
+pub async fn app_error(response: Response<Body>) -> AppError {
+    let text = body_text(response).await;
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// A name no other test uses: libvirt's test driver is shared by every test in the process.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// The id of a save that went through (anything else fails the test).
+pub fn saved_id(outcome: SaveOutcome) -> Uuid {
+    match outcome {
+        SaveOutcome::Saved { id, .. } => id,
+        other => panic!("expected Saved, got {other:?}"),
+    }
 }

@@ -2,27 +2,16 @@
 //! reset passwords; everyone changes their own password; nobody else may touch users; disabling and
 //! password changes end sessions and REST tokens at once; the command line recovers without the UI.
 
-use crate::support::{app, body_text, TestApp};
+use crate::support::{app, app_error, body_text, form_post, TestApp};
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, Request, Response, StatusCode};
 use uuid::Uuid;
 use vireo_app::backend::UserBackend;
 use vireo_app::error::AppError;
-use vireo_app::models::{CurrentUser, GridQuery, NewUserRequest, Role};
-
-async fn admin(app: &TestApp) -> CurrentUser {
-    app.state
-        .repo
-        .user_by_name("admin")
-        .await
-        .unwrap()
-        .unwrap()
-        .to_current()
-        .unwrap()
-}
+use vireo_app::models::{GridQuery, NewUserRequest, Role};
 
 async fn add(app: &TestApp, name: &str, role: Role, password: &str) -> Uuid {
-    let admin = admin(app).await;
+    let admin = app.admin_user().await;
     app.state
         .service
         .add_user(
@@ -39,51 +28,44 @@ async fn add(app: &TestApp, name: &str, role: Role, password: &str) -> Uuid {
         .id
 }
 
-/// A server function call as the hydrated page makes it (form-encoded, JSON answer).
-async fn call(app: &TestApp, cookie: &str, function: &str, fields: &[(&str, &str)]) -> axum::http::Response<Body> {
-    app.send(
-        Request::post(format!("/api/{function}"))
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
-            .unwrap(),
-    )
-    .await
+/// The `add_user` server function as the Add User dialog posts it: username, role, password, confirm.
+async fn add_user(app: &TestApp, cookie: &str, [username, role, password, confirm]: [&str; 4]) -> Response<Body> {
+    let fields = [
+        ("username", username),
+        ("role", role),
+        ("password", password),
+        ("confirm", confirm),
+    ];
+    app.call(cookie, "add_user", &fields).await
 }
 
-async fn error_of(response: axum::http::Response<Body>) -> AppError {
-    let text = body_text(response).await;
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+/// The `change_own_password` server function: current password, new password, confirmation.
+async fn change_password(app: &TestApp, cookie: &str, [current, password, confirm]: [&str; 3]) -> Response<Body> {
+    let fields = [("current", current), ("password", password), ("confirm", confirm)];
+    app.call(cookie, "change_own_password", &fields).await
 }
 
-async fn get(app: &TestApp, cookie: &str, path: &str) -> axum::http::Response<Body> {
-    app.send(
-        Request::get(path)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
+/// The `set_user_role` or `set_user_disabled` server function (`what`: "role" or "disabled") for user `id`.
+async fn set_user(app: &TestApp, cookie: &str, id: Uuid, what: &str, value: &str) -> Response<Body> {
+    let id = id.to_string();
+    app.call(cookie, &format!("set_user_{what}"), &[("id", &id), (what, value)])
+        .await
 }
 
 async fn whoami(app: &TestApp, cookie: &str) -> StatusCode {
-    get(app, cookie, "/api/whoami").await.status()
+    app.get_as(cookie, "/api/whoami").await.status()
 }
 
 async fn token(app: &TestApp, name: &str, password: &str) -> Option<String> {
     let r = app
-        .send(
-            Request::post("/ovirt-engine/sso/oauth/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(
-                    serde_urlencoded::to_string([
-                        ("grant_type", "password"),
-                        ("username", &format!("{name}@internal")),
-                        ("password", password),
-                    ])
-                    .unwrap(),
-                ))
-                .unwrap(),
+        .post_form(
+            "/ovirt-engine/sso/oauth/token",
+            serde_urlencoded::to_string([
+                ("grant_type", "password"),
+                ("username", &format!("{name}@internal")),
+                ("password", password),
+            ])
+            .unwrap(),
         )
         .await;
     let json: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
@@ -109,16 +91,10 @@ fn ok_or_redirect(status: StatusCode) -> bool {
 async fn admins_add_users_and_change_roles_with_field_level_errors() {
     let app = app().await;
     let cookie = app.admin_cookie().await;
-    let r = call(
+    let r = add_user(
         &app,
         &cookie,
-        "add_user",
-        &[
-            ("username", "alice"),
-            ("role", "operator"),
-            ("password", "alice-password-1"),
-            ("confirm", "alice-password-1"),
-        ],
+        ["alice", "operator", "alice-password-1", "alice-password-1"],
     )
     .await;
     assert!(ok_or_redirect(r.status()), "{}", r.status());
@@ -129,48 +105,25 @@ async fn admins_add_users_and_change_roles_with_field_level_errors() {
     assert!(app.login("alice", "alice-password-1").await.is_some());
 
     // Every field gets its own message.
-    let r = call(
-        &app,
-        &cookie,
-        "add_user",
-        &[
-            ("username", "bad name"),
-            ("role", "root"),
-            ("password", "short"),
-            ("confirm", "other"),
-        ],
-    )
-    .await;
+    let r = add_user(&app, &cookie, ["bad name", "root", "short", "other"]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let AppError::Validation { errors } = error_of(r).await else {
+    let AppError::Validation { errors } = app_error(r).await else {
         panic!("validation expected")
     };
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["username", "role", "password", "confirm"]);
-    let r = call(
+    let r = add_user(
         &app,
         &cookie,
-        "add_user",
-        &[
-            ("username", "alice"),
-            ("role", "viewer"),
-            ("password", "another-password"),
-            ("confirm", "another-password"),
-        ],
+        ["alice", "viewer", "another-password", "another-password"],
     )
     .await;
     assert_eq!(
-        error_of(r).await.field_messages("username"),
+        app_error(r).await.field_messages("username"),
         ["A user named 'alice' already exists."]
     );
 
-    let r = call(
-        &app,
-        &cookie,
-        "set_user_role",
-        &[("id", &alice.id.to_string()), ("role", "viewer")],
-    )
-    .await;
+    let r = set_user(&app, &cookie, alice.id, "role", "viewer").await;
     assert!(ok_or_redirect(r.status()));
     assert_eq!(
         app.state.repo.user_by_name("alice").await.unwrap().unwrap().role,
@@ -178,7 +131,7 @@ async fn admins_add_users_and_change_roles_with_field_level_errors() {
     );
 
     // The grid: admins only, searchable by role.
-    let admin = admin(&app).await;
+    let admin = app.admin_user().await;
     let all = app
         .state
         .service
@@ -195,7 +148,7 @@ async fn admins_add_users_and_change_roles_with_field_level_errors() {
         page.rows.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(),
         ["alice"]
     );
-    let html = body_text(get(&app, &cookie, "/users").await).await;
+    let html = body_text(app.get_as(&cookie, "/users").await).await;
     assert!(html.contains("alice") && html.contains("Add user"), "{html}");
 
     // Audited, and no password anywhere in the audit log.
@@ -251,9 +204,9 @@ async fn viewers_and_operators_may_not_touch_users() {
             ),
         ];
         for (function, fields) in writes {
-            let r = call(&app, &cookie, function, &fields).await;
+            let r = app.call(&cookie, function, &fields).await;
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name} {function}");
-            assert_eq!(error_of(r).await, AppError::Forbidden);
+            assert_eq!(app_error(r).await, AppError::Forbidden);
         }
         let me = app
             .state
@@ -269,9 +222,9 @@ async fn viewers_and_operators_may_not_touch_users() {
             Err(AppError::Forbidden)
         );
         // The page says so, and the navigation has no Users link for them.
-        let html = body_text(get(&app, &cookie, "/users").await).await;
+        let html = body_text(app.get_as(&cookie, "/users").await).await;
         assert!(html.contains("Your role does not allow this action."), "{html}");
-        assert!(!body_text(get(&app, &cookie, "/vms").await)
+        assert!(!body_text(app.get_as(&cookie, "/vms").await)
             .await
             .contains("href=\"/users\""));
     }
@@ -288,7 +241,7 @@ async fn viewers_and_operators_may_not_touch_users() {
             .unwrap();
     assert!(refusals >= 8, "every refusal is audited ({refusals})");
     let admin_cookie = app.admin_cookie().await;
-    assert!(body_text(get(&app, &admin_cookie, "/vms").await)
+    assert!(body_text(app.get_as(&admin_cookie, "/vms").await)
         .await
         .contains("href=\"/users\""));
 }
@@ -303,16 +256,10 @@ async fn disabling_a_user_ends_their_sessions_and_tokens_at_once() {
     assert_eq!(api_status(&app, &rest).await, StatusCode::OK);
 
     let admin_cookie = app.admin_cookie().await;
-    let r = call(
-        &app,
-        &admin_cookie,
-        "set_user_disabled",
-        &[("id", &alice.to_string()), ("disabled", "true")],
-    )
-    .await;
+    let r = set_user(&app, &admin_cookie, alice, "disabled", "true").await;
     assert!(ok_or_redirect(r.status()));
     assert_eq!(whoami(&app, &session).await, StatusCode::UNAUTHORIZED);
-    let page = get(&app, &session, "/vms").await;
+    let page = app.get_as(&session, "/vms").await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert!(page.headers()[header::LOCATION].to_str().unwrap().starts_with("/login"));
     assert_eq!(api_status(&app, &rest).await, StatusCode::UNAUTHORIZED);
@@ -321,13 +268,7 @@ async fn disabling_a_user_ends_their_sessions_and_tokens_at_once() {
     assert_eq!(token(&app, "alice", "alice-password-1").await, None);
 
     // Enabling lets them log in again; the old session stays over.
-    let r = call(
-        &app,
-        &admin_cookie,
-        "set_user_disabled",
-        &[("id", &alice.to_string()), ("disabled", "false")],
-    )
-    .await;
+    let r = set_user(&app, &admin_cookie, alice, "disabled", "false").await;
     assert!(ok_or_redirect(r.status()));
     assert_eq!(whoami(&app, &session).await, StatusCode::UNAUTHORIZED);
     let fresh = app.login("alice", "alice-password-1").await.unwrap();
@@ -342,35 +283,15 @@ async fn changing_ones_own_password_keeps_this_session_and_ends_the_others() {
     let elsewhere = app.login("alice", "alice-password-1").await.unwrap();
     let rest = token(&app, "alice", "alice-password-1").await.unwrap();
 
-    let r = call(
-        &app,
-        &here,
-        "change_own_password",
-        &[
-            ("current", "not-it"),
-            ("password", "alice-password-2"),
-            ("confirm", "alice-password-2"),
-        ],
-    )
-    .await;
+    let r = change_password(&app, &here, ["not-it", "alice-password-2", "alice-password-2"]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        error_of(r).await.field_messages("current"),
+        app_error(r).await.field_messages("current"),
         ["That is not your current password."]
     );
-    let r = call(
-        &app,
-        &here,
-        "change_own_password",
-        &[
-            ("current", "alice-password-1"),
-            ("password", "short"),
-            ("confirm", "short"),
-        ],
-    )
-    .await;
+    let r = change_password(&app, &here, ["alice-password-1", "short", "short"]).await;
     assert_eq!(
-        error_of(r).await.field_messages("password"),
+        app_error(r).await.field_messages("password"),
         ["Use at least 12 characters."]
     );
     assert_eq!(
@@ -379,15 +300,10 @@ async fn changing_ones_own_password_keeps_this_session_and_ends_the_others() {
         "failed attempts change nothing"
     );
 
-    let r = call(
+    let r = change_password(
         &app,
         &here,
-        "change_own_password",
-        &[
-            ("current", "alice-password-1"),
-            ("password", "alice-password-2"),
-            ("confirm", "alice-password-2"),
-        ],
+        ["alice-password-1", "alice-password-2", "alice-password-2"],
     )
     .await;
     assert!(ok_or_redirect(r.status()), "{}", r.status());
@@ -412,33 +328,33 @@ async fn an_admin_reset_ends_the_users_sessions_but_not_for_oneself() {
     let alice = add(&app, "alice", Role::Operator, "alice-password-1").await;
     let session = app.login("alice", "alice-password-1").await.unwrap();
     let admin_cookie = app.admin_cookie().await;
-    let r = call(
-        &app,
-        &admin_cookie,
-        "reset_user_password",
-        &[
-            ("id", &alice.to_string()),
-            ("password", "reset-password-1"),
-            ("confirm", "reset-password-1"),
-        ],
-    )
-    .await;
+    let r = app
+        .call(
+            &admin_cookie,
+            "reset_user_password",
+            &[
+                ("id", &alice.to_string()),
+                ("password", "reset-password-1"),
+                ("confirm", "reset-password-1"),
+            ],
+        )
+        .await;
     assert!(ok_or_redirect(r.status()));
     assert_eq!(whoami(&app, &session).await, StatusCode::UNAUTHORIZED);
     assert!(app.login("alice", "reset-password-1").await.is_some());
 
-    let me = admin(&app).await;
-    let r = call(
-        &app,
-        &admin_cookie,
-        "reset_user_password",
-        &[
-            ("id", &me.id.to_string()),
-            ("password", "reset-password-1"),
-            ("confirm", "reset-password-1"),
-        ],
-    )
-    .await;
+    let me = app.admin_user().await;
+    let r = app
+        .call(
+            &admin_cookie,
+            "reset_user_password",
+            &[
+                ("id", &me.id.to_string()),
+                ("password", "reset-password-1"),
+                ("confirm", "reset-password-1"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(whoami(&app, &admin_cookie).await, StatusCode::OK);
 }
@@ -447,27 +363,15 @@ async fn an_admin_reset_ends_the_users_sessions_but_not_for_oneself() {
 async fn admins_keep_at_least_one_enabled_admin() {
     let app = app().await;
     let cookie = app.admin_cookie().await;
-    let me = admin(&app).await;
-    let r = call(
-        &app,
-        &cookie,
-        "set_user_disabled",
-        &[("id", &me.id.to_string()), ("disabled", "true")],
-    )
-    .await;
+    let me = app.admin_user().await;
+    let r = set_user(&app, &cookie, me.id, "disabled", "true").await;
     assert_eq!(
-        error_of(r).await.field_messages("disabled"),
+        app_error(r).await.field_messages("disabled"),
         ["You cannot disable yourself."]
     );
-    let r = call(
-        &app,
-        &cookie,
-        "set_user_role",
-        &[("id", &me.id.to_string()), ("role", "viewer")],
-    )
-    .await;
+    let r = set_user(&app, &cookie, me.id, "role", "viewer").await;
     assert_eq!(
-        error_of(r).await.field_messages("role"),
+        app_error(r).await.field_messages("role"),
         ["You cannot change your own role."]
     );
 
@@ -508,9 +412,8 @@ async fn a_plain_form_post_with_javascript_off_shows_field_errors_on_the_form() 
     let cookie = app.admin_cookie().await;
     let r = app
         .send(
-            Request::post("/api/add_user")
+            form_post("/api/add_user")
                 .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::ACCEPT, "text/html")
                 .header(header::REFERER, "http://127.0.0.1:3000/users?dialog=add")
                 .body(Body::from(
@@ -524,7 +427,7 @@ async fn a_plain_form_post_with_javascript_off_shows_field_errors_on_the_form() 
     assert!(location.contains("/users?dialog=add"), "{location}");
     assert!(!location.contains("short-pw"), "no password in the URL: {location}");
     let path = location.trim_start_matches("http://127.0.0.1:3000");
-    let html = body_text(get(&app, &cookie, path).await).await;
+    let html = body_text(app.get_as(&cookie, path).await).await;
     assert!(html.contains("Use at least 12 characters."), "{html}");
     assert!(app.state.repo.user_by_name("carol").await.unwrap().is_none());
 }

@@ -4,7 +4,9 @@
 //! session, panics answered with a typed 500, half-sent connections closed, the connection cap,
 //! the client address reaching handlers, and a shutdown that ends despite open streams.
 
-use crate::support::{app, body_text, config, event_messages, fresh_db, TestApp, ADMIN_PASSWORD};
+use crate::support::{
+    app, app_error, body_text, config, event_messages, form_post, fresh_db, login_form, TestApp, ADMIN_PASSWORD,
+};
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};
 use axum::routing::get;
@@ -27,22 +29,22 @@ async fn cluster_count(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-fn save_cluster(cookie: &str, name: &str, extra: &[(&str, &str)]) -> Request<Body> {
-    let mut builder = Request::post("/api/save_cluster")
-        .header(header::HOST, HOST)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+/// A form post to this site's `HOST`, in the session of `cookie` if any, with `extra` headers (the
+/// origin headers the guard judges).
+fn site_post(path: &str, cookie: Option<&str>, extra: &[(&str, &str)], body: impl Into<Body>) -> Request<Body> {
+    let mut builder = form_post(path).header(header::HOST, HOST);
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
     for (k, v) in extra {
         builder = builder.header(*k, *v);
     }
-    builder
-        .body(Body::from(format!("name={name}&compat_version=4.1&cpu_arch=x86_64")))
-        .unwrap()
+    builder.body(body.into()).unwrap()
 }
 
-async fn app_error(response: Response<Body>) -> AppError {
-    let text = body_text(response).await;
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+fn save_cluster(cookie: &str, name: &str, extra: &[(&str, &str)]) -> Request<Body> {
+    let body = format!("name={name}&compat_version=4.1&cpu_arch=x86_64");
+    site_post("/api/save_cluster", Some(cookie), extra, body)
 }
 
 #[tokio::test]
@@ -67,30 +69,15 @@ async fn cross_site_writes_are_refused_before_any_handler_and_write_nothing() {
     }
     // The no-JavaScript forms: a short text instead of JSON.
     for path in ["/dialog/save", "/dialog/apply-fix", "/vms/bulk", "/logout"] {
-        let r = app
-            .send(
-                Request::post(path)
-                    .header(header::HOST, HOST)
-                    .header(header::COOKIE, &cookie)
-                    .header(header::ORIGIN, "https://evil.example")
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from("kind=vm&name=evil&action=remove&ids=x"))
-                    .unwrap(),
-            )
-            .await;
+        let evil = [("origin", "https://evil.example")];
+        let body = "kind=vm&name=evil&action=remove&ids=x";
+        let r = app.send(site_post(path, Some(&cookie), &evil, body)).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
         assert!(body_text(r).await.contains("Cross-site request refused"), "{path}");
     }
     assert_eq!(cluster_count(&app).await, before, "nothing was written");
     // The session survived the refused logout.
-    let r = app
-        .send(
-            Request::get("/api/whoami")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, "/api/whoami").await;
     assert_eq!(r.status(), StatusCode::OK);
 
     // The same request from this site, and from a client that sends neither header, goes through.
@@ -111,17 +98,14 @@ async fn cross_site_writes_are_refused_before_any_handler_and_write_nothing() {
 async fn a_cross_site_login_is_refused_and_opens_no_session() {
     let app = app().await;
     let events_before = event_messages(&app.pool).await.len();
+    let login = login_form("admin", ADMIN_PASSWORD, "%2Fvms");
     let r = app
-        .send(
-            Request::post("/login")
-                .header(header::HOST, HOST)
-                .header(header::ORIGIN, "http://evil.example")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!(
-                    "username=admin&password={ADMIN_PASSWORD}&next=%2Fvms"
-                )))
-                .unwrap(),
-        )
+        .send(site_post(
+            "/login",
+            None,
+            &[("origin", "http://evil.example")],
+            login.clone(),
+        ))
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.headers().get(header::SET_COOKIE).is_none(), "no session cookie");
@@ -132,19 +116,8 @@ async fn a_cross_site_login_is_refused_and_opens_no_session() {
     );
 
     // From the login page itself it works.
-    let r = app
-        .send(
-            Request::post("/login")
-                .header(header::HOST, HOST)
-                .header(header::ORIGIN, SITE)
-                .header("sec-fetch-site", "same-origin")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!(
-                    "username=admin&password={ADMIN_PASSWORD}&next=%2Fvms"
-                )))
-                .unwrap(),
-        )
-        .await;
+    let same_site = [("origin", SITE), ("sec-fetch-site", "same-origin")];
+    let r = app.send(site_post("/login", None, &same_site, login)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[header::LOCATION], "/vms");
     assert!(r.headers().get(header::SET_COOKIE).is_some());
@@ -198,7 +171,7 @@ fn csp_nonce(response: &Response<Body>) -> String {
 #[tokio::test]
 async fn every_response_carries_the_security_headers_and_inline_scripts_the_nonce() {
     let app = app().await;
-    let r = app.send(Request::get("/login").body(Body::empty()).unwrap()).await;
+    let r = app.get("/login").await;
     assert_eq!(r.status(), StatusCode::OK);
     let headers = r.headers().clone();
     let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
@@ -239,14 +212,7 @@ async fn every_response_carries_the_security_headers_and_inline_scripts_the_nonc
 
     // A page with resources (SsrMode::Async: the resolved data are inline scripts too).
     let cookie = app.admin_cookie().await;
-    let r = app
-        .send(
-            Request::get("/clusters")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, "/clusters").await;
     assert_eq!(r.status(), StatusCode::OK);
     let nonce_2 = csp_nonce(&r);
     assert_ne!(nonce, nonce_2, "a fresh nonce per response");
@@ -259,7 +225,7 @@ async fn every_response_carries_the_security_headers_and_inline_scripts_the_nonc
 
     // Errors and other answers carry them too.
     for (path, status) in [("/api/whoami", StatusCode::UNAUTHORIZED), ("/healthz", StatusCode::OK)] {
-        let r = app.send(Request::get(path).body(Body::empty()).unwrap()).await;
+        let r = app.get(path).await;
         assert_eq!(r.status(), status, "{path}");
         assert!(r.headers().contains_key(header::CONTENT_SECURITY_POLICY), "{path}");
         assert_eq!(r.headers()[header::X_FRAME_OPTIONS], "DENY", "{path}");
@@ -278,15 +244,7 @@ async fn oversized_bodies_get_413_and_write_nothing() {
         "name=big&compat_version=4.1&cpu_arch=x86_64&description={}",
         "x".repeat(3 << 20)
     );
-    let r = app
-        .send(
-            Request::post("/api/save_cluster")
-                .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(big))
-                .unwrap(),
-        )
-        .await;
+    let r = app.post_form_as(&cookie, "/api/save_cluster", big).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(matches!(app_error(r).await, AppError::Transport { .. }));
 
@@ -294,45 +252,22 @@ async fn oversized_bodies_get_413_and_write_nothing() {
     let chunks: Vec<Result<String, std::io::Error>> = (0..=limit / 1024)
         .map(|_| Ok(format!("&pad={}", "y".repeat(1019))))
         .collect();
-    let r = app
-        .send(
-            Request::post("/api/save_cluster")
-                .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from_stream(futures_util::stream::iter(chunks)))
-                .unwrap(),
-        )
-        .await;
+    let chunked = Body::from_stream(futures_util::stream::iter(chunks));
+    let r = app.post_form_as(&cookie, "/api/save_cluster", chunked).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(matches!(app_error(r).await, AppError::Transport { .. }));
 
     // The forms: plain text.
     let over = format!("name=big&pad={}", "z".repeat(limit));
     for path in ["/login", "/dialog/save", "/dialog/apply-fix", "/vms/bulk"] {
-        let r = app
-            .send(
-                Request::post(path)
-                    .header(header::COOKIE, &cookie)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(over.clone()))
-                    .unwrap(),
-            )
-            .await;
+        let r = app.post_form_as(&cookie, path, over.clone()).await;
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
     }
     assert_eq!(cluster_count(&app).await, before, "nothing was written");
 
     // A large but legitimate body still goes through (a bulk form answered with its redirect).
     let under = format!("action=run&pad={}", "z".repeat(limit - 1024));
-    let r = app
-        .send(
-            Request::post("/vms/bulk")
-                .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(under))
-                .unwrap(),
-        )
-        .await;
+    let r = app.post_form_as(&cookie, "/vms/bulk", under).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
     // The REST API keeps its own 1 MiB bound and XML fault (its bodies are larger than forms').
@@ -362,15 +297,7 @@ async fn live_streams_are_capped_per_session() {
     let limits = HttpLimits::default();
     let open = |cookie: String| {
         let app = &app;
-        async move {
-            app.send(
-                Request::get("/api/stream")
-                    .header(header::COOKIE, cookie)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-        }
+        async move { app.get_as(&cookie, "/api/stream").await }
     };
     // Each response held here is an open stream.
     let mut streams = Vec::new();
@@ -657,27 +584,13 @@ async fn over_long_addresses_get_414_before_any_handler() {
         (format!("/vms?dialog=new&q={long}"), false),
         (format!("/api/vm_grid?query[search]={long}"), true),
     ] {
-        let r = app
-            .send(
-                Request::get(path.as_str())
-                    .header(header::COOKIE, &cookie)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
+        let r = app.get_as(&cookie, &path).await;
         assert_eq!(r.status(), StatusCode::URI_TOO_LONG, "{}", &path[..20]);
         let body = body_text(r).await;
         assert_eq!(body.contains("\"Validation\""), json, "{body}");
     }
     // A long but legitimate search still renders.
     let search = "name:".to_string() + &"a".repeat(900);
-    let r = app
-        .send(
-            Request::get(format!("/vms?q={search}").as_str())
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = app.get_as(&cookie, format!("/vms?q={search}")).await;
     assert_ne!(r.status(), StatusCode::URI_TOO_LONG);
 }
