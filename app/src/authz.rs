@@ -55,6 +55,13 @@ impl Actor {
     }
 }
 
+impl CurrentUser {
+    /// Whether the UI should offer an action; the service checks again (`authorize`).
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role.allows(permission)
+    }
+}
+
 /// The role check. `Forbidden` when the user's role does not allow `permission`.
 pub fn authorize(user: &CurrentUser, permission: Permission) -> Result<Actor, AppError> {
     if user.role.allows(permission) {

@@ -25,13 +25,6 @@ pub struct CurrentUser {
     pub role: Role,
 }
 
-impl CurrentUser {
-    /// Whether the UI should offer an action; the service checks again (`crate::authz`).
-    pub fn may(&self, permission: crate::authz::Permission) -> bool {
-        self.role.allows(permission)
-    }
-}
-
 string_enum! {
     pub enum HostStatus {
         Up = "up" => "Up",
