@@ -30,6 +30,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# --- Rust: the pinned compiler (rust-toolchain.toml) ----------------------------------------------
+pinned=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
+if ! rustup toolchain list | grep -q "^$pinned-"; then
+  # RUSTUP_TOOLCHAIN overrides rust-toolchain.toml, so asking stable does not try to fetch the pin.
+  stable=$(RUSTUP_TOOLCHAIN=stable rustc --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$stable" = "$pinned" ]; then
+    # The installed stable is this release: register it under the pinned name, as an install of
+    # that release would (rustup's `toolchain link` refuses release names, and its download server
+    # may be out of reach, as it is on the machines this was measured on).
+    sysroot=$(RUSTUP_TOOLCHAIN=stable rustc --print sysroot)
+    host=$(RUSTUP_TOOLCHAIN=stable rustc -vV | sed -n 's/^host: //p')
+    step "register the installed stable Rust $pinned as toolchain $pinned-$host"
+    ln -sfn "$sysroot" "$(dirname "$sysroot")/$pinned-$host"
+  else
+    step "rustup toolchain install $pinned"
+    rustup toolchain install "$pinned" --profile minimal --component rustfmt,clippy \
+      || { echo "Vireo is built with Rust $pinned (rust-toolchain.toml); install it with rustup." >&2; exit 1; }
+  fi
+fi
+
 # --- Rust: wasm target and wasm-bindgen-cli --------------------------------------------------------
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "rustup target add wasm32-unknown-unknown"
