@@ -187,12 +187,11 @@ impl HostBackend for VireoService {
         if host.simulated_topology.is_none() {
             if let Err(e) = self.hypervisor.set_ksm(&host.uri, running).await {
                 let message = format!("Could not switch KSM on host {}: {e}", host.name);
-                return Err(self.host_refused(actor, &host, "host.ksm", message).await);
+                return Err(self.host_refused(actor, host, "host.ksm", message).await);
             }
         }
         self.repo.set_host_ksm(actor, host.id, Some(running)).await?;
-        self.host_changed(actor, &host, "host.ksm", &format!("KSM {verb}"))
-            .await
+        self.host_changed(actor, host, "host.ksm", &format!("KSM {verb}")).await
     }
 
     async fn apply_host_action(&self, user: &CurrentUser, action: HostAction) -> Result<HostView, AppError> {
@@ -251,7 +250,7 @@ impl HostBackend for VireoService {
         if host.simulated_topology.is_none() {
             if let Err(e) = self.hypervisor.allocate_pages(&host.uri, size_kib, &per_cell).await {
                 let message = format!("Could not allocate {total} {label} pages on host {}: {e}", host.name);
-                return Err(self.host_refused(actor, &host, "host.hugepages", message).await);
+                return Err(self.host_refused(actor, host, "host.hugepages", message).await);
             }
             // Re-read what the kernel actually reserved.
             if let Ok(probe) = self.hypervisor.probe(&host.uri).await {
@@ -277,6 +276,6 @@ impl HostBackend for VireoService {
             self.repo.set_host_topology(host.id, &topology).await?;
         }
         let done = format!("Allocated {total} more {label} pages");
-        self.host_changed(actor, &host, "host.hugepages", &done).await
+        self.host_changed(actor, host, "host.hugepages", &done).await
     }
 }
