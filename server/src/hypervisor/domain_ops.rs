@@ -1,6 +1,7 @@
 //! The `Hypervisor` trait on the shared pool: each operation is one closure run by `LibvirtPool::call`
 //! with the host's connection (host probing, KSM, huge pages, and the domain lifecycle).
 
+use super::connection_pool::Session;
 use super::errors::{libvirt_error, HypervisorError};
 use super::node_ffi;
 use super::{DomainState, HostProbe, Hypervisor, SharedLibvirtPool};
@@ -101,30 +102,11 @@ impl Hypervisor for SharedLibvirtPool {
     }
 
     async fn undefine(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
-        self.0
-            .call(uri, move |s| match s.domain(id)? {
-                Some(dom) => {
-                    s.forget(id);
-                    dom.undefine().map_err(libvirt_error)
-                }
-                None => Ok(()),
-            })
-            .await
+        self.0.call(uri, move |s| undefine_domain(s, id, false)).await
     }
 
     async fn remove_domain(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
-        self.0
-            .call(uri, move |s| match s.domain(id)? {
-                Some(dom) => {
-                    s.forget(id);
-                    if dom.is_active().map_err(libvirt_error)? {
-                        dom.destroy().map_err(libvirt_error)?;
-                    }
-                    dom.undefine().map_err(libvirt_error)
-                }
-                None => Ok(()),
-            })
-            .await
+        self.0.call(uri, move |s| undefine_domain(s, id, true)).await
     }
 
     async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError> {
@@ -195,4 +177,17 @@ fn fill_free_pages(conn: &Connect, topology: &mut HostTopology) -> Result<(), Hy
         }
     }
     Ok(())
+}
+
+/// Undefines the VM's domain when the host has it — destroying it first when `stop` and it runs —
+/// and forgets its handle; a domain the host does not have is already gone.
+fn undefine_domain(s: &Session<'_>, id: Uuid, stop: bool) -> Result<(), HypervisorError> {
+    let Some(dom) = s.domain(id)? else {
+        return Ok(());
+    };
+    s.forget(id);
+    if stop && dom.is_active().map_err(libvirt_error)? {
+        dom.destroy().map_err(libvirt_error)?;
+    }
+    dom.undefine().map_err(libvirt_error)
 }

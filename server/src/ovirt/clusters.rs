@@ -2,19 +2,16 @@
 //! settings the High Performance rules read (KSM, memory ballooning). Saved by the cluster dialog's
 //! service.
 
-use super::collection::{in_search_order, ApiObject, Collection};
+use super::collection::{api_object, ApiObject, Body};
 use super::extract::kind;
-use super::extract::XmlBody;
 use super::fault::Fault;
 use super::href::object;
 use super::read::Obj;
 use super::xml::El;
-use crate::repository::ApiCollection;
 use crate::web::state::AppState;
 use uuid::Uuid;
 use vireo_app::backend::ClusterBackend;
 use vireo_app::domain::vm_config::CompatVersion;
-use vireo_app::error::AppError;
 use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
 
 const ELEMENTS: &[&str] = &["name", "description", "ballooning_enabled", "cpu", "ksm", "version"];
@@ -99,23 +96,9 @@ fn read_cluster(obj: &Obj, draft: &mut ClusterDraft) -> Result<(), Fault> {
 }
 
 impl ApiObject for kind::Cluster {
-    type Object = ClusterView;
-    const COLLECTION: Collection = Collection {
-        path: "clusters",
-        list: "clusters",
-        search: ApiCollection::Clusters,
-    };
-
-    fn element(c: &ClusterView) -> El {
-        cluster_element(c)
-    }
-
-    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<ClusterView>, AppError> {
-        Ok(in_search_order(ids, state.repo.list_clusters().await?, |c| c.id))
-    }
-
-    async fn find(state: &AppState, id: Uuid) -> Result<Option<ClusterView>, AppError> {
-        state.repo.cluster(id).await
+    api_object! {
+        ClusterView, "clusters" listed as "clusters", Clusters,
+        cluster_element, whole(list_clusters, cluster)
     }
 
     async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<ClusterView, Fault> {
@@ -134,12 +117,7 @@ impl ApiObject for kind::Cluster {
         Ok(state.service.save_cluster(user, draft).await?)
     }
 
-    async fn update(
-        state: &AppState,
-        user: &CurrentUser,
-        id: Uuid,
-        body: Result<XmlBody<Self>, Fault>,
-    ) -> Result<ClusterView, Fault> {
+    async fn update(state: &AppState, user: &CurrentUser, id: Uuid, body: Body<Self>) -> Result<ClusterView, Fault> {
         let body = body?;
         let c = Self::existing(state, id).await?;
         let mut draft = ClusterDraft {

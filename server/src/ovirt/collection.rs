@@ -56,6 +56,10 @@ pub fn in_search_order<T>(ids: &[Uuid], all: Vec<T>, id: impl Fn(&T) -> Uuid) ->
     ids.iter().filter_map(|i| by_id.remove(i)).collect()
 }
 
+/// A request body as `update` gets it: a body that does not read is a `Fault` the collection
+/// answers only after it has answered for the path.
+pub type Body<K> = Result<XmlBody<K>, Fault>;
+
 /// Where a collection lives on the wire.
 pub struct Collection {
     /// Its path under the API (`vmpools`).
@@ -97,7 +101,7 @@ pub trait ApiObject: Kind + Document + Sized {
         state: &AppState,
         user: &CurrentUser,
         id: Uuid,
-        body: Result<XmlBody<Self>, Fault>,
+        body: Body<Self>,
     ) -> impl Future<Output = Result<Self::Object, Fault>> + Send;
 
     /// Removes object `id`.
@@ -108,6 +112,59 @@ pub trait ApiObject: Kind + Document + Sized {
         async move { Self::find(state, id).await?.ok_or_else(|| Self::missing(id)) }
     }
 }
+
+/// What every `ApiObject` impl declares first, in one line: the object type, where the collection
+/// lives (`path`, list root, `?search=`), its element function, and how its objects are read —
+/// `configs(KIND)`: stored configurations of that kind, read by id; `whole(all, one)`: a small
+/// collection read whole (`all`), the search's ids picking from it, and one object by id (`one`).
+macro_rules! api_object {
+    ($object:ty, $path:literal listed as $list:literal, $search:ident, $element:path, $($read:tt)*) => {
+        type Object = $object;
+        const COLLECTION: $crate::ovirt::collection::Collection = $crate::ovirt::collection::Collection {
+            path: $path,
+            list: $list,
+            search: $crate::repository::ApiCollection::$search,
+        };
+
+        fn element(object: &$object) -> $crate::ovirt::xml::El {
+            $element(object)
+        }
+
+        $crate::ovirt::collection::api_object!(@read $object, $($read)*);
+    };
+    (@read $object:ty, configs($kind:expr)) => {
+        async fn load(
+            state: &$crate::web::state::AppState,
+            ids: &[uuid::Uuid],
+        ) -> Result<Vec<$object>, vireo_app::error::AppError> {
+            state.repo.config_records($kind, ids).await
+        }
+
+        async fn find(
+            state: &$crate::web::state::AppState,
+            id: uuid::Uuid,
+        ) -> Result<Option<$object>, vireo_app::error::AppError> {
+            state.repo.config_record($kind, id).await
+        }
+    };
+    (@read $object:ty, whole($all:ident, $one:ident)) => {
+        async fn load(
+            state: &$crate::web::state::AppState,
+            ids: &[uuid::Uuid],
+        ) -> Result<Vec<$object>, vireo_app::error::AppError> {
+            let all = state.repo.$all().await?;
+            Ok($crate::ovirt::collection::in_search_order(ids, all, |o| o.id))
+        }
+
+        async fn find(
+            state: &$crate::web::state::AppState,
+            id: uuid::Uuid,
+        ) -> Result<Option<$object>, vireo_app::error::AppError> {
+            state.repo.$one(id).await
+        }
+    };
+}
+pub(super) use api_object;
 
 /// `GET /{path}`: the objects the search finds, in its order.
 pub async fn list<K: ApiObject>(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {

@@ -6,16 +6,15 @@
 //! is stored. Vireo adds `<vireo>` with the URI, the simulated topology (test driver) and free huge
 //! pages per size. PUT changes KSM (the only host setting Vireo manages).
 
-use super::collection::{in_search_order, ApiObject, Collection};
+use super::collection::{api_object, ApiObject, Body};
 use super::extract::kind;
-use super::extract::{ApiId, ApiIdAnd, XmlBody};
+use super::extract::{ApiId, ApiIdAnd};
 use super::fault::Fault;
 use super::href::{link, object, reference, API};
 use super::read::Obj;
 use super::refs;
 use super::response::ok;
 use super::xml::El;
-use crate::repository::ApiCollection;
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,7 +23,7 @@ use uuid::Uuid;
 use vireo_app::backend::HostBackend;
 use vireo_app::domain::host_address::{HostAddress, Transport};
 use vireo_app::domain::host_topology::NumaCell;
-use vireo_app::error::{AppError, FieldError};
+use vireo_app::error::FieldError;
 use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView};
 
 const ELEMENTS: &[&str] = &["name", "address", "cluster", "ksm", "ssh", "vireo"];
@@ -253,23 +252,9 @@ fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
 }
 
 impl ApiObject for kind::Host {
-    type Object = HostView;
-    const COLLECTION: Collection = Collection {
-        path: "hosts",
-        list: "hosts",
-        search: ApiCollection::Hosts,
-    };
-
-    fn element(h: &HostView) -> El {
-        host_element(h)
-    }
-
-    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<HostView>, AppError> {
-        Ok(in_search_order(ids, state.repo.list_hosts().await?, |h| h.id))
-    }
-
-    async fn find(state: &AppState, id: Uuid) -> Result<Option<HostView>, AppError> {
-        state.repo.host(id).await
+    api_object! {
+        HostView, "hosts" listed as "hosts", Hosts,
+        host_element, whole(list_hosts, host)
     }
 
     async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<HostView, Fault> {
@@ -322,12 +307,7 @@ impl ApiObject for kind::Host {
         Ok(HostBackend::add_host(state.service.as_ref(), user, req).await?)
     }
 
-    async fn update(
-        state: &AppState,
-        user: &CurrentUser,
-        id: Uuid,
-        body: Result<XmlBody<Self>, Fault>,
-    ) -> Result<HostView, Fault> {
+    async fn update(state: &AppState, user: &CurrentUser, id: Uuid, body: Body<Self>) -> Result<HostView, Fault> {
         // A missing host is reported before anything about the body.
         let h = view(state, id).await?;
         let body = body?;

@@ -1,20 +1,17 @@
 //! `/instancetypes`: memory, CPU topology and a few hardware settings a VM can take on top of its
 //! profile. Only what an instance type sets is written; absent elements leave a VM's value alone.
 
-use super::collection::{in_search_order, ApiObject, Collection};
+use super::collection::{api_object, ApiObject, Body};
 use super::extract::kind;
-use super::extract::XmlBody;
 use super::fault::Fault;
 use super::href::object;
 use super::read::Obj;
 use super::vm_base::IGNORED_ELEMENTS;
 use super::xml::El;
-use crate::repository::ApiCollection;
 use crate::web::state::AppState;
 use uuid::Uuid;
 use vireo_app::domain::instance_type::InstanceTypeSpec;
 use vireo_app::domain::vm_config::CpuTopology;
-use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, InstanceTypeOption};
 
 const ELEMENTS: &[&str] = &[
@@ -129,23 +126,9 @@ fn read(obj: &Obj, it: &mut InstanceTypeOption) -> Result<(), Fault> {
 }
 
 impl ApiObject for kind::InstanceType {
-    type Object = InstanceTypeOption;
-    const COLLECTION: Collection = Collection {
-        path: "instancetypes",
-        list: "instance_types",
-        search: ApiCollection::InstanceTypes,
-    };
-
-    fn element(i: &InstanceTypeOption) -> El {
-        element(i)
-    }
-
-    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<InstanceTypeOption>, AppError> {
-        Ok(in_search_order(ids, state.repo.list_instance_types().await?, |i| i.id))
-    }
-
-    async fn find(state: &AppState, id: Uuid) -> Result<Option<InstanceTypeOption>, AppError> {
-        state.repo.instance_type(id).await
+    api_object! {
+        InstanceTypeOption, "instancetypes" listed as "instance_types", InstanceTypes,
+        element, whole(list_instance_types, instance_type)
     }
 
     async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<InstanceTypeOption, Fault> {
@@ -167,7 +150,7 @@ impl ApiObject for kind::InstanceType {
         state: &AppState,
         user: &CurrentUser,
         id: Uuid,
-        body: Result<XmlBody<Self>, Fault>,
+        body: Body<Self>,
     ) -> Result<InstanceTypeOption, Fault> {
         let body = body?;
         let mut it = Self::existing(state, id).await?;

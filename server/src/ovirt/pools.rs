@@ -3,22 +3,20 @@
 //! Vireo has no manual pools) or, the pool's "Optimized for"
 //! (`server|desktop|high_performance`), which `<vm><type>` also sets.
 
-use super::collection::{ApiObject, Collection};
+use super::collection::{api_object, ApiObject, Body};
 use super::extract::kind;
-use super::extract::XmlBody;
 use super::fault::Fault;
 use super::href::{object, reference};
 use super::read::Obj;
 use super::vm_base::{config_elements, BasePatch, BASE_ELEMENTS, IGNORED_ELEMENTS};
 use super::vm_request::{apply_request, save_config, VmRequest};
 use super::xml::El;
-use crate::repository::{ApiCollection, ConfigRecord};
+use crate::repository::ConfigRecord;
 use crate::web::state::AppState;
 use uuid::Uuid;
 use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::vm_config::OptimizedFor;
-use vireo_app::error::AppError;
 use vireo_app::models::CurrentUser;
 
 const ELEMENTS: &[&str] = &[
@@ -107,23 +105,9 @@ async fn read_pool(state: &AppState, obj: &Obj<'_>, draft: &mut VmDraft) -> Resu
 }
 
 impl ApiObject for kind::Pool {
-    type Object = ConfigRecord;
-    const COLLECTION: Collection = Collection {
-        path: "vmpools",
-        list: "vm_pools",
-        search: ApiCollection::Pools,
-    };
-
-    fn element(rec: &ConfigRecord) -> El {
-        pool_element(rec)
-    }
-
-    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<ConfigRecord>, AppError> {
-        state.repo.config_records(ConfigKind::Pool, ids).await
-    }
-
-    async fn find(state: &AppState, id: Uuid) -> Result<Option<ConfigRecord>, AppError> {
-        state.repo.config_record(ConfigKind::Pool, id).await
+    api_object! {
+        ConfigRecord, "vmpools" listed as "vm_pools", Pools,
+        pool_element, configs(ConfigKind::Pool)
     }
 
     async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<ConfigRecord, Fault> {
@@ -147,12 +131,7 @@ impl ApiObject for kind::Pool {
         save_config::<Self>(state, user, draft).await
     }
 
-    async fn update(
-        state: &AppState,
-        user: &CurrentUser,
-        id: Uuid,
-        body: Result<XmlBody<Self>, Fault>,
-    ) -> Result<ConfigRecord, Fault> {
+    async fn update(state: &AppState, user: &CurrentUser, id: Uuid, body: Body<Self>) -> Result<ConfigRecord, Fault> {
         let body = body?;
         let mut draft = state.service.load_draft(ConfigKind::Pool, id).await?.draft;
         let req = read_pool(state, &body.obj(), &mut draft).await?;

@@ -2,9 +2,8 @@
 //! the configuration of `<vm id=…/>` when given (oVirt's "make template from VM"), else Blank's;
 //! explicit elements override either. Blank is built in: it can be read, not changed or removed.
 
-use super::collection::{ApiObject, Collection};
+use super::collection::{api_object, ApiObject, Body};
 use super::extract::kind;
-use super::extract::XmlBody;
 use super::fault::Fault;
 use super::href::{object, reference};
 use super::read::Obj;
@@ -14,12 +13,11 @@ use super::vm_request::{apply_request, read_request, save_config};
 use super::vms;
 use super::xml::date;
 use super::xml::El;
-use crate::repository::{ApiCollection, ConfigRecord};
+use crate::repository::ConfigRecord;
 use crate::web::state::AppState;
 use uuid::Uuid;
 use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::draft::ConfigKind;
-use vireo_app::error::AppError;
 use vireo_app::models::CurrentUser;
 
 const IDENTITY: &[&str] = &["name", "description", "cluster", "vm"];
@@ -45,23 +43,9 @@ fn template_element(rec: &ConfigRecord) -> El {
 }
 
 impl ApiObject for kind::Template {
-    type Object = ConfigRecord;
-    const COLLECTION: Collection = Collection {
-        path: "templates",
-        list: "templates",
-        search: ApiCollection::Templates,
-    };
-
-    fn element(rec: &ConfigRecord) -> El {
-        template_element(rec)
-    }
-
-    async fn load(state: &AppState, ids: &[Uuid]) -> Result<Vec<ConfigRecord>, AppError> {
-        state.repo.config_records(ConfigKind::Template, ids).await
-    }
-
-    async fn find(state: &AppState, id: Uuid) -> Result<Option<ConfigRecord>, AppError> {
-        state.repo.config_record(ConfigKind::Template, id).await
+    api_object! {
+        ConfigRecord, "templates" listed as "templates", Templates,
+        template_element, configs(ConfigKind::Template)
     }
 
     async fn add(state: &AppState, user: &CurrentUser, obj: &Obj<'_>) -> Result<ConfigRecord, Fault> {
@@ -83,12 +67,7 @@ impl ApiObject for kind::Template {
         save_config::<Self>(state, user, draft).await
     }
 
-    async fn update(
-        state: &AppState,
-        user: &CurrentUser,
-        id: Uuid,
-        body: Result<XmlBody<Self>, Fault>,
-    ) -> Result<ConfigRecord, Fault> {
+    async fn update(state: &AppState, user: &CurrentUser, id: Uuid, body: Body<Self>) -> Result<ConfigRecord, Fault> {
         let body = body?;
         let obj = body.obj();
         let req = read_request(state, &obj, IDENTITY, READ_ONLY).await?;

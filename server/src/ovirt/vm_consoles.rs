@@ -5,7 +5,7 @@ use super::extract::{ApiId, ApiIdAnd, ApiUser, XmlBody};
 use super::fault::Fault;
 use super::href::{reference, API};
 use super::response::{action_complete, created, ok};
-use super::vms::{edit_config, editable_config, record};
+use super::vms::{change_config, editable_config, record};
 use super::xml::El;
 use crate::web::state::AppState;
 use axum::extract::State;
@@ -62,11 +62,7 @@ pub async fn add_graphics_console(
             "Vireo gives VMs a VNC console only",
         ));
     }
-    let rec = edit_config(&state, &user, id, |cfg| {
-        cfg.headless = false;
-        Ok(())
-    })
-    .await?;
+    let rec = change_config(&state, &user, id, |cfg| cfg.headless = false).await?;
     Ok(created(console_element(rec.id)))
 }
 
@@ -79,10 +75,6 @@ pub async fn remove_graphics_console(
     if gid != console_id(rec.id).to_string() {
         return Err(Fault::not_found(&format!("graphics console {gid}")));
     }
-    edit_config(&state, &user, rec.id, |cfg| {
-        cfg.headless = true;
-        Ok(())
-    })
-    .await?;
+    change_config(&state, &user, rec.id, |cfg| cfg.headless = true).await?;
     Ok(action_complete())
 }

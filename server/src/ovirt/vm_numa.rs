@@ -8,7 +8,7 @@ use super::fault::Fault;
 use super::href::{reference, API};
 use super::read::Obj;
 use super::response::{action_complete, created, ok};
-use super::vms::{edit_config, editable_config, record};
+use super::vms::{change_config, edit_config, editable_config, record};
 use super::xml::El;
 use crate::repository::ConfigRecord;
 use crate::web::state::AppState;
@@ -18,6 +18,7 @@ use uuid::Uuid;
 use vireo_app::domain::cpu_set::CpuSet;
 use vireo_app::domain::vm_config::{NumaTuneMode, VNumaNode, VmConfig};
 use vireo_app::error::AppError;
+use vireo_app::models::CurrentUser;
 
 fn numa_id(vm: Uuid, index: u32) -> Uuid {
     Uuid::new_v5(&vm, format!("numa/{index}").as_bytes())
@@ -69,6 +70,26 @@ fn node_element(rec: &ConfigRecord, index: u32) -> Result<El, Fault> {
         .find(|n| n.index == index)
         .map(|node| numa_element(rec.id, cfg, node))
         .ok_or_else(|| Fault::not_found(&format!("NUMA node {index} of VM {}", rec.name)))
+}
+
+/// Saves `edit` and, when the request names one, its tune mode (a VM-wide setting a node request
+/// carries); answers node `index` as saved.
+async fn edit_node(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    (index, tune): (u32, Option<NumaTuneMode>),
+    edit: impl FnOnce(&mut VmConfig) -> Result<(), Fault>,
+) -> Result<El, Fault> {
+    let rec = edit_config(state, user, id, |cfg| {
+        edit(cfg)?;
+        if let Some(t) = tune {
+            cfg.numa_tune_mode = t;
+        }
+        Ok(())
+    })
+    .await?;
+    node_element(&rec, index)
 }
 
 pub async fn numa_node(
@@ -162,7 +183,7 @@ pub async fn add_numa_node(
         ],
     )?;
     let index = req.index.unwrap_or_default();
-    let rec = edit_config(&state, &user, id, |cfg| {
+    let node = edit_node(&state, &user, id, (index, req.tune), |cfg| {
         if cfg.numa_nodes.iter().any(|n| n.index == index) {
             return Err(AppError::conflict(format!("The VM already has NUMA node {index}.")).into());
         }
@@ -173,13 +194,10 @@ pub async fn add_numa_node(
             host_nodes: req.host_nodes.unwrap_or_default(),
         });
         cfg.numa_nodes.sort_by_key(|n| n.index);
-        if let Some(t) = req.tune {
-            cfg.numa_tune_mode = t;
-        }
         Ok(())
     })
     .await?;
-    Ok(created(node_element(&rec, index)?))
+    Ok(created(node))
 }
 
 pub async fn update_numa_node(
@@ -198,7 +216,7 @@ pub async fn update_numa_node(
             "a NUMA node's index cannot be changed",
         ));
     }
-    let rec = edit_config(&state, &user, rec.id, |cfg| {
+    let node = edit_node(&state, &user, rec.id, (index, req.tune), |cfg| {
         let Some(n) = cfg.numa_nodes.iter_mut().find(|n| n.index == index) else {
             return Err(Fault::not_found("NUMA node"));
         };
@@ -211,13 +229,10 @@ pub async fn update_numa_node(
         if let Some(h) = req.host_nodes {
             n.host_nodes = h;
         }
-        if let Some(t) = req.tune {
-            cfg.numa_tune_mode = t;
-        }
         Ok(())
     })
     .await?;
-    Ok(ok(node_element(&rec, index)?))
+    Ok(ok(node))
 }
 
 pub async fn remove_numa_node(
@@ -227,10 +242,6 @@ pub async fn remove_numa_node(
 ) -> Result<Response, Fault> {
     let rec = record(&state, id).await?;
     let index = find_node(&rec, &nid)?;
-    edit_config(&state, &user, rec.id, |cfg| {
-        cfg.numa_nodes.retain(|n| n.index != index);
-        Ok(())
-    })
-    .await?;
+    change_config(&state, &user, rec.id, |cfg| cfg.numa_nodes.retain(|n| n.index != index)).await?;
     Ok(action_complete())
 }

@@ -203,6 +203,20 @@ pub(super) async fn edit_config(
     save(state, user, draft, false).await
 }
 
+/// `edit_config` for an edit that cannot fail by itself (the save's validation still applies).
+pub(super) async fn change_config(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    f: impl FnOnce(&mut VmConfig),
+) -> Result<ConfigRecord, Fault> {
+    edit_config(state, user, id, |cfg| {
+        f(cfg);
+        Ok(())
+    })
+    .await
+}
+
 pub async fn update(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

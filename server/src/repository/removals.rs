@@ -20,6 +20,15 @@ impl Usage {
         self.hosts.is_empty() && self.vms.is_empty() && self.templates.is_empty() && self.pools.is_empty()
     }
 
+    /// Nothing uses it; else a conflict whose message `refusal` makes from `describe()`.
+    pub fn unused_or(&self, refusal: impl FnOnce(String) -> String) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::conflict(refusal(self.describe())))
+        }
+    }
+
     /// "hosts h1; VMs a, b" — for refusals.
     pub fn describe(&self) -> String {
         [

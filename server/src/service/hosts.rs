@@ -68,13 +68,49 @@ impl VireoService {
     }
 
     async fn host_event(&self, actor: &Actor, host: &HostView, action: &str, success: bool, message: String) {
-        self.audit(
-            actor.user(),
-            action,
-            Object::new("host", Some(host.id), &host.name),
-            Outcome::or_failed(success, message),
-        )
-        .await;
+        let object = Object::new("host", Some(host.id), &host.name);
+        self.operation_event(actor, action, object, success, message).await;
+    }
+
+    /// The host a setting changes, and the actor the role check allows to change it.
+    async fn host_to_change(&self, user: &CurrentUser, id: Uuid, action: &str) -> Result<(HostView, Actor), AppError> {
+        let host = self.host_or_404(id).await?;
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                action,
+                "host",
+                Some(host.id),
+                &host.name,
+            )
+            .await?;
+        Ok((host, actor))
+    }
+
+    /// A host setting the host refused: the event records the message, the caller answers it.
+    async fn host_refused(&self, actor: &Actor, host: &HostView, action: &str, message: String) -> AppError {
+        self.host_event(actor, host, action, false, message.clone()).await;
+        AppError::host(message)
+    }
+
+    /// A host setting done (`done`: what, "KSM started"): the event says so — and, for a simulated
+    /// host, that only Vireo's record changed — and the answer is the host as it is now.
+    async fn host_changed(
+        &self,
+        actor: &Actor,
+        host: &HostView,
+        action: &str,
+        done: &str,
+    ) -> Result<HostView, AppError> {
+        let note = if host.simulated_topology.is_some() {
+            " (simulated host: recorded in Vireo)"
+        } else {
+            ""
+        };
+        let message = format!("{done} on host {}{note}.", host.name);
+        self.host_event(actor, host, action, true, message).await;
+        self.host_or_404(host.id).await
     }
 }
 
@@ -146,40 +182,16 @@ impl HostBackend for VireoService {
     }
 
     async fn set_host_ksm(&self, user: &CurrentUser, host_id: Uuid, running: bool) -> Result<HostView, AppError> {
-        let host = self.host_or_404(host_id).await?;
-        let actor = &self
-            .authorize(
-                user,
-                Permission::ManageInfrastructure,
-                "host.ksm",
-                "host",
-                Some(host.id),
-                &host.name,
-            )
-            .await?;
+        let (host, actor) = &self.host_to_change(user, host_id, "host.ksm").await?;
         let verb = if running { "started" } else { "stopped" };
         if host.simulated_topology.is_none() {
             if let Err(e) = self.hypervisor.set_ksm(&host.uri, running).await {
                 let message = format!("Could not switch KSM on host {}: {e}", host.name);
-                self.host_event(actor, &host, "host.ksm", false, message.clone()).await;
-                return Err(AppError::host(message));
+                return Err(self.host_refused(actor, host, "host.ksm", message).await);
             }
         }
         self.repo.set_host_ksm(actor, host.id, Some(running)).await?;
-        let note = if host.simulated_topology.is_some() {
-            " (simulated host: recorded in Vireo)"
-        } else {
-            ""
-        };
-        self.host_event(
-            actor,
-            &host,
-            "host.ksm",
-            true,
-            format!("KSM {verb} on host {}{note}.", host.name),
-        )
-        .await;
-        self.host_or_404(host_id).await
+        self.host_changed(actor, host, "host.ksm", &format!("KSM {verb}")).await
     }
 
     async fn apply_host_action(&self, user: &CurrentUser, action: HostAction) -> Result<HostView, AppError> {
@@ -189,17 +201,7 @@ impl HostBackend for VireoService {
             per_cell,
             ..
         } = action;
-        let host = self.host_or_404(host_id).await?;
-        let actor = &self
-            .authorize(
-                user,
-                Permission::ManageInfrastructure,
-                "host.hugepages",
-                "host",
-                Some(host.id),
-                &host.name,
-            )
-            .await?;
+        let (host, actor) = &self.host_to_change(user, host_id, "host.hugepages").await?;
         if !host.topology.huge_page_sizes().contains(&size_kib) {
             return Err(AppError::validation(
                 "huge_pages",
@@ -248,9 +250,7 @@ impl HostBackend for VireoService {
         if host.simulated_topology.is_none() {
             if let Err(e) = self.hypervisor.allocate_pages(&host.uri, size_kib, &per_cell).await {
                 let message = format!("Could not allocate {total} {label} pages on host {}: {e}", host.name);
-                self.host_event(actor, &host, "host.hugepages", false, message.clone())
-                    .await;
-                return Err(AppError::host(message));
+                return Err(self.host_refused(actor, host, "host.hugepages", message).await);
             }
             // Re-read what the kernel actually reserved.
             if let Ok(probe) = self.hypervisor.probe(&host.uri).await {
@@ -275,19 +275,7 @@ impl HostBackend for VireoService {
             }
             self.repo.set_host_topology(host.id, &topology).await?;
         }
-        let note = if host.simulated_topology.is_some() {
-            " (simulated host: recorded in Vireo)"
-        } else {
-            ""
-        };
-        self.host_event(
-            actor,
-            &host,
-            "host.hugepages",
-            true,
-            format!("Allocated {total} more {label} pages on host {}{note}.", host.name),
-        )
-        .await;
-        self.host_or_404(host_id).await
+        let done = format!("Allocated {total} more {label} pages");
+        self.host_changed(actor, host, "host.hugepages", &done).await
     }
 }

@@ -102,14 +102,7 @@ impl VireoService {
             .await?
             .ok_or_else(|| AppError::not_found("Instance type"))?;
         let actor = &self
-            .authorize(
-                user,
-                Permission::ManageInfrastructure,
-                "instance_type.remove",
-                "instance_type",
-                Some(id),
-                &it.name,
-            )
+            .may_remove(user, Permission::ManageInfrastructure, "instance_type", id, &it.name)
             .await?;
         let result = self.repo.delete_instance_type(actor, id).await.map(|_| ());
         self.instance_type_event(

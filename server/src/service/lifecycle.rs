@@ -4,7 +4,7 @@
 //! per VM at a time: a second caller gets "operation in progress".
 
 use crate::repository::ConfigRecord;
-use crate::service::audit::{Object, Outcome};
+use crate::service::audit::Object;
 use crate::service::VireoService;
 use std::time::Duration;
 use uuid::Uuid;
@@ -29,13 +29,8 @@ impl VireoService {
     }
 
     pub(crate) async fn vm_event(&self, actor: &Actor, vm: &ConfigRecord, action: &str, ok: bool, message: String) {
-        self.audit(
-            actor.user(),
-            action,
-            Object::new("vm", Some(vm.id), &vm.name),
-            Outcome::or_failed(ok, message),
-        )
-        .await;
+        let object = Object::new("vm", Some(vm.id), &vm.name);
+        self.operation_event(actor, action, object, ok, message).await;
     }
 
     /// The host a VM runs on when started: its pinned host, else the up host of its cluster with
@@ -181,16 +176,31 @@ impl VireoService {
         self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))
     }
 
-    async fn shutdown(&self, vm: &ConfigRecord) -> Result<String, AppError> {
+    /// Asks the running VM's host to stop it — an ACPI shutdown when `graceful`, else a power off —
+    /// with the reconciler told to expect it down. When the host refuses, the VM is no longer
+    /// expected down, so should it go down later the reconciler sees an unexpected stop.
+    async fn stop(&self, vm: &ConfigRecord, graceful: bool) -> Result<HostView, AppError> {
         let host = self.running_host(vm).await?;
         self.ops.expect_down(vm.id, true);
-        if let Err(e) = self.hypervisor.shutdown(&host.uri, vm.id).await {
+        let asked = if graceful {
+            self.hypervisor.shutdown(&host.uri, vm.id).await
+        } else {
+            self.hypervisor.destroy(&host.uri, vm.id).await
+        };
+        if let Err(e) = asked {
             self.ops.expect_down(vm.id, false);
-            return Err(AppError::host(format!(
-                "Host {} refused to shut VM {} down: {e}",
-                host.name, vm.name
-            )));
+            let what = if graceful {
+                format!("shut VM {} down", vm.name)
+            } else {
+                format!("power VM {} off", vm.name)
+            };
+            return Err(AppError::host(format!("Host {} refused to {what}: {e}", host.name)));
         }
+        Ok(host)
+    }
+
+    async fn shutdown(&self, vm: &ConfigRecord) -> Result<String, AppError> {
+        let host = self.stop(vm, true).await?;
         self.repo.set_vm_status(vm.id, VmStatus::PoweringDown).await?;
         // Wait for the guest (ACPI is a request). The reconciler also sees it go down; this wait is
         // what turns "never went down" into a clear message.
@@ -220,15 +230,7 @@ impl VireoService {
     }
 
     async fn power_off(&self, vm: &ConfigRecord) -> Result<String, AppError> {
-        let host = self.running_host(vm).await?;
-        self.ops.expect_down(vm.id, true);
-        if let Err(e) = self.hypervisor.destroy(&host.uri, vm.id).await {
-            self.ops.expect_down(vm.id, false);
-            return Err(AppError::host(format!(
-                "Host {} refused to power VM {} off: {e}",
-                host.name, vm.name
-            )));
-        }
+        self.stop(vm, false).await?;
         self.repo.set_vm_status(vm.id, VmStatus::Down).await?;
         Ok(format!("VM {} powered off.", vm.name))
     }

@@ -59,6 +59,20 @@ impl VireoService {
             .await;
     }
 
+    /// The event of an operation `actor` ran on `object`: done when `success`, else failed
+    /// underneath (libvirt, the host).
+    pub(crate) async fn operation_event(
+        &self,
+        actor: &Actor,
+        action: &str,
+        object: Object<'_>,
+        success: bool,
+        message: String,
+    ) {
+        self.audit(actor.user(), action, object, Outcome::or_failed(success, message))
+            .await;
+    }
+
     /// The role check every write of the service starts with (`vireo_app::authz`): whatever the entry
     /// point — server function, form post, REST, command line — the same check, and a refusal is
     /// audited like any other failed write.

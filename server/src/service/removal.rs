@@ -25,64 +25,68 @@ impl VireoService {
         .await;
     }
 
+    /// The role check for removing `kind` `id` (action `{kind}.remove`); a refusal is audited there.
+    pub(crate) async fn may_remove(
+        &self,
+        user: &CurrentUser,
+        permission: Permission,
+        kind: &str,
+        id: Uuid,
+        name: &str,
+    ) -> Result<Actor, AppError> {
+        self.authorize(user, permission, &format!("{kind}.remove"), kind, Some(id), name)
+            .await
+    }
+
+    /// One removal: the role check, then `remove` (what must not be in use, and the delete), its
+    /// outcome audited either way.
+    async fn removal(
+        &self,
+        user: &CurrentUser,
+        permission: Permission,
+        (kind, id, name): (&str, Uuid, &str),
+        remove: impl AsyncFnOnce(&Actor) -> Result<(), AppError>,
+    ) -> Result<(), AppError> {
+        let actor = self.may_remove(user, permission, kind, id, name).await?;
+        let result = remove(&actor).await;
+        self.removal_event(&actor, kind, id, name, &result).await;
+        result
+    }
+
     pub async fn remove_cluster(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let cluster = self
             .repo
             .cluster(id)
             .await?
             .ok_or_else(|| AppError::not_found("Cluster"))?;
-        let actor = &self
-            .authorize(
-                user,
-                Permission::ManageInfrastructure,
-                "cluster.remove",
-                "cluster",
-                Some(id),
-                &cluster.name,
-            )
-            .await?;
-        let result = async {
+        let what = ("cluster", id, cluster.name.as_str());
+        self.removal(user, Permission::ManageInfrastructure, what, async |actor| {
             let usage = self.repo.cluster_usage(id).await?;
-            if !usage.is_empty() {
-                return Err(AppError::conflict(format!(
-                    "Cluster {} is still used by {}. Move or remove them first.",
-                    cluster.name,
-                    usage.describe()
-                )));
-            }
+            usage.unused_or(|users| {
+                format!(
+                    "Cluster {} is still used by {users}. Move or remove them first.",
+                    cluster.name
+                )
+            })?;
             self.repo.delete_cluster(actor, id).await.map(|_| ())
-        }
-        .await;
-        self.removal_event(actor, "cluster", id, &cluster.name, &result).await;
-        result
+        })
+        .await
     }
 
     pub async fn remove_host(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let host = self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))?;
-        let actor = &self
-            .authorize(
-                user,
-                Permission::ManageInfrastructure,
-                "host.remove",
-                "host",
-                Some(id),
-                &host.name,
-            )
-            .await?;
-        let result = async {
+        let what = ("host", id, host.name.as_str());
+        self.removal(user, Permission::ManageInfrastructure, what, async |actor| {
             let usage = self.repo.host_usage(id).await?;
-            if !usage.is_empty() {
-                return Err(AppError::conflict(format!(
-                    "Host {} still runs or holds pinned {}. Stop them or change their placement first.",
-                    host.name,
-                    usage.describe()
-                )));
-            }
+            usage.unused_or(|users| {
+                format!(
+                    "Host {} still runs or holds pinned {users}. Stop them or change their placement first.",
+                    host.name
+                )
+            })?;
             self.repo.delete_host(actor, id).await.map(|_| ())
-        }
-        .await;
-        self.removal_event(actor, "host", id, &host.name, &result).await;
-        result
+        })
+        .await
     }
 
     pub async fn remove_template(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
@@ -91,35 +95,23 @@ impl VireoService {
             .config_record(ConfigKind::Template, id)
             .await?
             .ok_or_else(|| AppError::not_found("Template"))?;
-        let actor = &self
-            .authorize(
-                user,
-                Permission::ManageVms,
-                "template.remove",
-                "template",
-                Some(id),
-                &template.name,
-            )
-            .await?;
-        let result = async {
+        let what = ("template", id, template.name.as_str());
+        self.removal(user, Permission::ManageVms, what, async |actor| {
             if id == BLANK_TEMPLATE {
                 return Err(AppError::conflict(
                     "The Blank template is built in and cannot be removed.",
                 ));
             }
             let usage = self.repo.template_usage(id).await?;
-            if !usage.is_empty() {
-                return Err(AppError::conflict(format!(
-                    "Template {} is still used by {}. Remove them first.",
-                    template.name,
-                    usage.describe()
-                )));
-            }
+            usage.unused_or(|users| {
+                format!(
+                    "Template {} is still used by {users}. Remove them first.",
+                    template.name
+                )
+            })?;
             self.repo.delete_template(actor, id).await.map(|_| ())
-        }
-        .await;
-        self.removal_event(actor, "template", id, &template.name, &result).await;
-        result
+        })
+        .await
     }
 
     /// Removes the pool and its VMs; refused while any of them runs.
@@ -129,10 +121,7 @@ impl VireoService {
             .config_record(ConfigKind::Pool, id)
             .await?
             .ok_or_else(|| AppError::not_found("Pool"))?;
-        let actor = &self
-            .authorize(user, Permission::ManageVms, "pool.remove", "pool", Some(id), &pool.name)
-            .await?;
-        let result = async {
+        self.removal(user, Permission::ManageVms, ("pool", id, &pool.name), async |actor| {
             let vms = self.repo.pool_vm_records(id).await?;
             let running: Vec<&str> = vms.iter().filter(|v| v.running()).map(|v| v.name.as_str()).collect();
             if !running.is_empty() {
@@ -146,10 +135,8 @@ impl VireoService {
                 self.remove_vm_checked(actor, vm.id, false).await?;
             }
             self.repo.delete_pool(actor, id).await.map(|_| ())
-        }
-        .await;
-        self.removal_event(actor, "pool", id, &pool.name, &result).await;
-        result
+        })
+        .await
     }
 }
 

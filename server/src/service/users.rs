@@ -6,6 +6,7 @@
 
 use crate::repository::{clip, UserChange};
 use crate::service::audit::{Object, Outcome};
+use crate::service::grids::grid_search;
 use crate::service::passwords::hash_password;
 use crate::service::VireoService;
 use crate::web::auth::{plausible_username, retry_after_secs, MAX_USERNAME_CHARS};
@@ -14,7 +15,6 @@ use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::UserBackend;
 use vireo_app::domain::collections;
-use vireo_app::domain::search::parse_search;
 use vireo_app::error::{AppError, FieldError};
 use vireo_app::models::{
     CurrentUser, GridPage, GridQuery, NewPassword, NewUserRequest, Role, UserView, MIN_PASSWORD_CHARS,
@@ -99,6 +99,28 @@ impl VireoService {
         )
         .await;
         result
+    }
+
+    /// A user write refused before it started: audited like any other refusal.
+    async fn refused(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: (Option<Uuid>, &str),
+        error: AppError,
+    ) -> Result<UserView, AppError> {
+        self.audited(actor, action, target, Err(error), |_: &UserView| String::new())
+            .await
+    }
+
+    /// The role check for a write to user `id` by an administrator, and the name the events give
+    /// that user.
+    async fn user_to_manage(&self, user: &CurrentUser, id: Uuid, action: &str) -> Result<(Actor, String), AppError> {
+        let name = self.target_name(id).await;
+        let actor = self
+            .authorize(user, Permission::ManageUsers, action, "user", Some(id), &name)
+            .await?;
+        Ok((actor, name))
     }
 
     async fn view(&self, id: Uuid) -> Result<UserView, AppError> {
@@ -236,9 +258,7 @@ impl UserBackend for VireoService {
     async fn user_grid(&self, user: &CurrentUser, q: &GridQuery) -> Result<GridPage<UserView>, AppError> {
         self.authorize(user, Permission::ManageUsers, "user.list", "user", None, "users")
             .await?;
-        let search = parse_search(&q.search, collections::USERS.grid_terms)
-            .map_err(|e| AppError::Validation { errors: vec![e] })?;
-        self.repo.user_grid(q, &search).await
+        self.repo.user_grid(q, &grid_search(q, &collections::USERS)?).await
     }
 
     async fn add_user(&self, user: &CurrentUser, request: NewUserRequest) -> Result<UserView, AppError> {
@@ -250,10 +270,7 @@ impl UserBackend for VireoService {
     }
 
     async fn set_user_role(&self, user: &CurrentUser, id: Uuid, role: String) -> Result<UserView, AppError> {
-        let name = self.target_name(id).await;
-        let actor = self
-            .authorize(user, Permission::ManageUsers, "user.role", "user", Some(id), &name)
-            .await?;
+        let (actor, name) = self.user_to_manage(user, id, "user.role").await?;
         let result = async {
             if id == user.id {
                 return Err(AppError::validation("role", "You cannot change your own role."));
@@ -271,15 +288,10 @@ impl UserBackend for VireoService {
 
     async fn set_user_disabled(&self, user: &CurrentUser, id: Uuid, disabled: bool) -> Result<UserView, AppError> {
         let action = if disabled { "user.disable" } else { "user.enable" };
-        let name = self.target_name(id).await;
-        let actor = self
-            .authorize(user, Permission::ManageUsers, action, "user", Some(id), &name)
-            .await?;
+        let (actor, name) = self.user_to_manage(user, id, action).await?;
         if disabled && id == user.id {
-            let refused = Err(AppError::validation("disabled", "You cannot disable yourself."));
-            return self
-                .audited(&actor, action, (Some(id), &name), refused, |_: &UserView| String::new())
-                .await;
+            let refused = AppError::validation("disabled", "You cannot disable yourself.");
+            return self.refused(&actor, action, (Some(id), &name), refused).await;
         }
         self.set_disabled_as(&actor, id, &name, disabled).await
     }
@@ -290,20 +302,13 @@ impl UserBackend for VireoService {
         id: Uuid,
         password: NewPassword,
     ) -> Result<UserView, AppError> {
-        let name = self.target_name(id).await;
-        let actor = self
-            .authorize(user, Permission::ManageUsers, "user.password", "user", Some(id), &name)
-            .await?;
+        let (actor, name) = self.user_to_manage(user, id, "user.password").await?;
         if id == user.id {
-            let refused = Err(AppError::validation(
+            let refused = AppError::validation(
                 "password",
                 "Change your own password with \"Change password\" in the top bar.",
-            ));
-            return self
-                .audited(&actor, "user.password", (Some(id), &name), refused, |_: &UserView| {
-                    String::new()
-                })
-                .await;
+            );
+            return self.refused(&actor, "user.password", (Some(id), &name), refused).await;
         }
         self.set_password_as(&actor, id, &name, password).await
     }

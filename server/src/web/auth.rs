@@ -8,6 +8,7 @@
 
 use crate::config::TrustedProxies;
 use crate::repository::NewEvent;
+use crate::service::audit::{self, Object, Outcome};
 use crate::web::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -229,23 +230,17 @@ pub async fn check_credentials(
         }
         Some((user, epoch)) => {
             state.throttle.succeeded(attempt);
-            state
-                .repo
-                .record_event(NewEvent {
-                    user: Some(&user),
-                    username: None,
-                    severity: "info",
-                    action: "user.login",
-                    object_kind: "user",
-                    object_id: Some(user.id),
-                    object_name: Some(&user.username),
-                    success: true,
-                    message: format!("{} logged in{from}{via}.", user.username),
-                })
-                .await;
+            let message = format!("{} logged in{from}{via}.", user.username);
+            state.repo.record_event(own_event(&user, "user.login", message)).await;
             Ok(LoginOutcome::LoggedIn(user, epoch))
         }
     }
+}
+
+/// The event of a user's own login or logout: the user is both who did it and what it was about.
+fn own_event<'a>(user: &'a CurrentUser, action: &'a str, message: String) -> NewEvent<'a> {
+    let object = Object::new("user", Some(user.id), &user.username);
+    audit::event(Some(user), action, object, Outcome::Done(message))
 }
 
 /// The login form again with a message, for answers that must carry their own status (429, 503)
@@ -321,20 +316,8 @@ pub const BUSY_RETRY: Duration = Duration::from_secs(2);
 
 pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
     if let Some(user) = session_user(&state, &session).await {
-        state
-            .repo
-            .record_event(NewEvent {
-                user: Some(&user),
-                username: None,
-                severity: "info",
-                action: "user.logout",
-                object_kind: "user",
-                object_id: Some(user.id),
-                object_name: Some(&user.username),
-                success: true,
-                message: format!("{} logged out.", user.username),
-            })
-            .await;
+        let message = format!("{} logged out.", user.username);
+        state.repo.record_event(own_event(&user, "user.logout", message)).await;
     }
     let _ = session.flush().await;
     Redirect::to("/login?logged_out=1").into_response()

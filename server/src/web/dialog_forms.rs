@@ -4,7 +4,7 @@
 //! `apply_host_action` server functions instead; both paths end in the same service.
 
 use crate::web::state::AppState;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use vireo_app::backend::{ConfigBackend, HostBackend};
@@ -35,15 +35,33 @@ fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
+/// A dialog's form post: every field, and the draft they make. Fields that do not read send the
+/// dialog back with their errors (the rejection), as any other error does.
+pub struct DialogPost {
+    draft: VmDraft,
+    pairs: Vec<(String, String)>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for DialogPost {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let Form(pairs) = Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (draft, errors) = from_pairs(&pairs);
+        if !errors.is_empty() {
+            return Err(back_with_error(&draft, &AppError::Validation { errors }));
+        }
+        Ok(Self { draft, pairs })
+    }
+}
+
 pub async fn save_form(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    DialogPost { draft, pairs }: DialogPost,
 ) -> Response {
-    let (draft, parse_errors) = from_pairs(&pairs);
-    if !parse_errors.is_empty() {
-        return back_with_error(&draft, &AppError::Validation { errors: parse_errors });
-    }
     let anyway = field(&pairs, "save_anyway") == Some("1");
     match state.service.save(&user, draft.clone(), anyway).await {
         Ok(SaveOutcome::Saved { id, kind, .. }) => {
@@ -59,12 +77,8 @@ pub async fn save_form(
 pub async fn apply_fix_form(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    DialogPost { draft, pairs }: DialogPost,
 ) -> Response {
-    let (draft, parse_errors) = from_pairs(&pairs);
-    if !parse_errors.is_empty() {
-        return back_with_error(&draft, &AppError::Validation { errors: parse_errors });
-    }
     let Some(which) = field(&pairs, "fix").and_then(RecommendationId::parse) else {
         return Redirect::to(&dialog_url(&draft, &[("review", "1".into())])).into_response();
     };
