@@ -4,6 +4,7 @@
 set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
+LEPTOSFMT_VERSION=0.1.33      # formats view! macros, which rustfmt skips (make test checks both)
 BINARYEN_VERSION=132.0.0       # npm binaryen; Debian's binaryen 108 breaks hydration in release builds
 APT_PACKAGES=(postgresql libvirt-dev libvirt-clients libxml2-utils pkg-config chromium
               gcc python3-dev python3-venv libxml2-dev)
@@ -59,6 +60,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # Not --locked: the CLI's lockfile wants a webpki-roots version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$(leptosfmt --version 2>/dev/null | awk '{print $2}')" != "$LEPTOSFMT_VERSION" ]; then
+  step "cargo install leptosfmt $LEPTOSFMT_VERSION"
+  cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked --force
 fi
 
 # --- npm: Playwright and binaryen (wasm-opt) in end2end/ --------------------------------------------

@@ -28,6 +28,7 @@ scripts/setup.sh
 phase "setup"
 
 cargo fmt --all -- --check
+leptosfmt --check --quiet app/src
 cargo clippy --locked --workspace --all-targets -- -D warnings
 phase "fmt + clippy"
 
