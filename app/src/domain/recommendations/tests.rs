@@ -182,14 +182,20 @@ fn when_the_vcpus_cannot_fit_there_is_no_fix_and_the_message_says_why() {
     );
 }
 
-#[test]
-fn fixes_never_reuse_cpus_other_hp_vms_hold() {
+/// The HP host with `cpus` held by another VM, "db1".
+fn hp_ctx_held_by_db1(cpus: &str) -> RuleContext {
     let mut ctx = hp_ctx();
-    // Another VM holds cell 1's cores 8-11 (and their siblings through whole-core claims).
     ctx.hosts[0].claims.push(CpuClaim {
         vm_name: "db1".into(),
-        cpus: CpuSet::parse("8-11").unwrap(),
+        cpus: CpuSet::parse(cpus).unwrap(),
     });
+    ctx
+}
+
+#[test]
+fn fixes_never_reuse_cpus_other_hp_vms_hold() {
+    // Another VM holds cell 1's cores 8-11 (and their siblings through whole-core claims).
+    let ctx = hp_ctx_held_by_db1("8-11");
     let fixed = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &RecommendationId::ALL);
     let used = fixed.claimed_cpus();
     assert!(!used.intersects(&CpuSet::parse("8-11,24-27").unwrap()), "used {used}");
@@ -200,11 +206,7 @@ fn fixes_never_reuse_cpus_other_hp_vms_hold() {
 
 #[test]
 fn manual_pins_on_someone_elses_cpus_are_flagged() {
-    let mut ctx = hp_ctx();
-    ctx.hosts[0].claims.push(CpuClaim {
-        vm_name: "db1".into(),
-        cpus: CpuSet::parse("2").unwrap(),
-    });
+    let ctx = hp_ctx_held_by_db1("2");
     let mut cfg = apply_fixes(&hp_vm(1, 1, 1, 1024), &hp_ctx(), &RecommendationId::ALL);
     cfg.cpu_pinning = vec![VcpuPin {
         vcpu: 0,
