@@ -7,7 +7,7 @@ use std::hint::black_box;
 use uuid::Uuid;
 use vireo_app::domain::cpu_set::CpuSet;
 use vireo_app::domain::host_topology::{HostTopology, HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
-use vireo_app::domain::profile::{apply_profile, ProfileContext};
+use vireo_app::domain::profile::profiled;
 use vireo_app::domain::recommendations::recommendations;
 use vireo_app::domain::rule_context::{ClusterFacts, CpuClaim, HostFacts, RuleContext};
 use vireo_app::domain::validation::validate_config;
@@ -63,12 +63,7 @@ fn vm() -> VmConfig {
         placement_hosts: vec![Uuid::from_u128(1)],
         ..VmConfig::default()
     };
-    apply_profile(
-        &base,
-        OptimizedFor::HighPerformance,
-        &ProfileContext { invtsc_available: true },
-    )
-    .config
+    profiled(&base, OptimizedFor::HighPerformance)
 }
 
 fn preview(c: &mut Criterion) {

@@ -10,5 +10,6 @@ pub mod live_updates;
 pub mod modal;
 pub mod object_grid;
 pub mod object_toolbar;
+pub mod password_fields;
 pub mod toasts;
 pub mod type_icon;

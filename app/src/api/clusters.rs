@@ -43,7 +43,5 @@ pub async fn save_cluster(
         ksm_enabled: ksm_enabled.is_some_and(|v| v == "on" || v == "true"),
         ballooning_enabled: ballooning_enabled.is_some_and(|v| v == "on" || v == "true"),
     };
-    let saved = respond(backend()?.save_cluster(&actor, draft).await)?;
-    leptos_axum::redirect(&format!("/clusters?selected={}", saved.id));
-    Ok(saved)
+    respond_selected("/clusters", backend()?.save_cluster(&actor, draft).await, |c| c.id)
 }

@@ -13,11 +13,6 @@ fn parse_kind(kind: &str) -> Result<crate::domain::draft::ConfigKind, AppError> 
     crate::domain::draft::ConfigKind::parse(kind).ok_or_else(|| AppError::validation("kind", "Unknown object kind."))
 }
 
-#[cfg(feature = "ssr")]
-fn parse_id(field: &str, id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::validation(field, "Not a valid id."))
-}
-
 #[server(prefix = "/api", endpoint = "dialog_options", input = GetUrl)]
 pub async fn get_dialog_options() -> Result<DialogOptions, AppError> {
     use super::ssr::*;
@@ -33,16 +28,8 @@ pub async fn get_rule_context(
 ) -> Result<RuleContext, AppError> {
     use super::ssr::*;
     authorize_read()?;
-    let cluster_id = cluster_id
-        .filter(|c| !c.is_empty())
-        .map(|c| parse_id("cluster_id", &c))
-        .transpose()
-        .map_err(with_status)?;
-    let exclude = exclude
-        .filter(|c| !c.is_empty())
-        .map(|c| parse_id("id", &c))
-        .transpose()
-        .map_err(with_status)?;
+    let cluster_id = parse_optional_id("cluster_id", cluster_id)?;
+    let exclude = parse_optional_id("id", exclude)?;
     respond(backend()?.rule_context(cluster_id, &os_type, exclude).await)
 }
 
@@ -51,11 +38,7 @@ pub async fn new_draft(kind: String, template_id: Option<String>) -> Result<VmDr
     use super::ssr::*;
     authorize_read()?;
     let kind = parse_kind(&kind).map_err(with_status)?;
-    let template = template_id
-        .filter(|t| !t.is_empty())
-        .map(|t| parse_id("template_id", &t))
-        .transpose()
-        .map_err(with_status)?;
+    let template = parse_optional_id("template_id", template_id)?;
     respond(backend()?.new_draft(kind, template).await)
 }
 
@@ -64,7 +47,7 @@ pub async fn load_draft(kind: String, id: String) -> Result<DraftEnvelope, AppEr
     use super::ssr::*;
     authorize_read()?;
     let kind = parse_kind(&kind).map_err(with_status)?;
-    let id = parse_id("id", &id).map_err(with_status)?;
+    let id = parse_id("id", &id, "Not a valid id.")?;
     respond(backend()?.load_draft(kind, id).await)
 }
 

@@ -58,7 +58,6 @@ pub async fn event_grid(query: GridQuery, object: Option<String>) -> Result<Grid
 pub async fn get_vm_details(id: String) -> Result<VmDetails, AppError> {
     use super::ssr::*;
     authorize_read()?;
-    let id =
-        uuid::Uuid::parse_str(id.trim()).map_err(|_| with_status(AppError::validation("id", "Not a valid id.")))?;
+    let id = parse_id("id", &id, "Not a valid id.")?;
     respond(backend()?.vm_details(id).await)
 }

@@ -34,10 +34,8 @@ pub async fn add_host(
 ) -> Result<HostView, AppError> {
     use super::ssr::*;
     use crate::models::AddHostRequest;
-    use uuid::Uuid;
     let actor = authorize_read()?;
-    let cluster_id = Uuid::parse_str(cluster_id.trim())
-        .map_err(|_| with_status(AppError::validation("cluster_id", "Choose a cluster.")))?;
+    let cluster_id = parse_id("cluster_id", &cluster_id, "Choose a cluster.")?;
     let request = AddHostRequest {
         name,
         cluster_id,
@@ -47,10 +45,7 @@ pub async fn add_host(
         port,
         simulated_topology,
     };
-    let host = respond(backend()?.add_host(&actor, request).await)?;
-    // Closes the dialog on the new host, for the hydrated page and for a plain form post alike.
-    leptos_axum::redirect(&format!("/hosts?selected={}", host.id));
-    Ok(host)
+    respond_selected("/hosts", backend()?.add_host(&actor, request).await, |h| h.id)
 }
 
 /// Starts or stops KSM on a host.
@@ -58,13 +53,9 @@ pub async fn add_host(
 pub async fn set_host_ksm(host_id: String, running: String) -> Result<HostView, AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
-    let host_id = uuid::Uuid::parse_str(host_id.trim())
-        .map_err(|_| with_status(AppError::validation("host_id", "Not a valid id.")))?;
-    let host = respond(
-        backend()?
-            .set_host_ksm(&actor, host_id, running == "on" || running == "true")
-            .await,
-    )?;
-    leptos_axum::redirect(&format!("/hosts?selected={}", host.id));
-    Ok(host)
+    let host_id = parse_id("host_id", &host_id, "Not a valid id.")?;
+    let host = backend()?
+        .set_host_ksm(&actor, host_id, running == "on" || running == "true")
+        .await;
+    respond_selected("/hosts", host, |h| h.id)
 }

@@ -5,17 +5,12 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-#[cfg(feature = "ssr")]
-fn parse_vm(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::validation("id", "Not a valid VM id."))
-}
-
 #[server(prefix = "/api", endpoint = "vm_action")]
 pub async fn vm_action(id: String, action: String) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::models::VmAction;
     let actor = authorize_read()?;
-    let vm = parse_vm(&id).map_err(with_status)?;
+    let vm = parse_id("id", &id, "Not a valid VM id.")?;
     let action =
         VmAction::parse(&action).ok_or_else(|| with_status(AppError::validation("action", "Unknown action.")))?;
     respond(backend()?.vm_action(&actor, vm, action).await)
@@ -26,7 +21,7 @@ pub async fn vm_action(id: String, action: String) -> Result<(), AppError> {
 pub async fn remove_vm(id: String, force: bool) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
-    let vm = parse_vm(&id).map_err(with_status)?;
+    let vm = parse_id("id", &id, "Not a valid VM id.")?;
     respond(backend()?.remove_vm(&actor, vm, force).await)
 }
 
@@ -34,6 +29,6 @@ pub async fn remove_vm(id: String, force: bool) -> Result<(), AppError> {
 pub async fn domain_xml(id: String) -> Result<String, AppError> {
     use super::ssr::*;
     authorize_read()?;
-    let vm = parse_vm(&id).map_err(with_status)?;
+    let vm = parse_id("id", &id, "Not a valid VM id.")?;
     respond(backend()?.domain_xml(vm).await)
 }

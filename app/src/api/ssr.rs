@@ -54,3 +54,27 @@ pub fn with_status(err: AppError) -> AppError {
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     result.map_err(with_status)
 }
+
+/// Maps a service result for the browser and, on success, sends it to `page` with the object
+/// selected: the dialog closes on it, for the hydrated page and a plain form post alike.
+pub fn respond_selected<T>(
+    page: &str,
+    result: Result<T, AppError>,
+    id: impl FnOnce(&T) -> uuid::Uuid,
+) -> Result<T, AppError> {
+    let object = respond(result)?;
+    leptos_axum::redirect(&format!("{page}?selected={}", id(&object)));
+    Ok(object)
+}
+
+/// A form's id field (surrounding blanks ignored); `message` is the field error when it is none.
+pub fn parse_id(field: &str, text: &str, message: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(text.trim()).map_err(|_| with_status(AppError::validation(field, message)))
+}
+
+/// An optional id field: absent or empty is `None`.
+pub fn parse_optional_id(field: &str, text: Option<String>) -> Result<Option<uuid::Uuid>, AppError> {
+    text.filter(|t| !t.is_empty())
+        .map(|t| parse_id(field, &t, "Not a valid id."))
+        .transpose()
+}

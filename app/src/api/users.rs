@@ -12,11 +12,6 @@ use leptos::server_fn::codec::GetUrl;
 #[cfg(feature = "ssr")]
 pub const SESSION_EPOCH_KEY: &str = "auth_epoch";
 
-#[cfg(feature = "ssr")]
-fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| super::ssr::with_status(AppError::validation("id", "Choose a user.")))
-}
-
 #[server(prefix = "/api", endpoint = "user_grid", input = GetUrl)]
 pub async fn user_grid(query: GridQuery) -> Result<GridPage<UserView>, AppError> {
     use super::ssr::*;
@@ -35,19 +30,15 @@ pub async fn add_user(username: String, role: String, password: String, confirm:
         password,
         confirm,
     };
-    let added = respond(backend()?.add_user(&user, request).await)?;
-    leptos_axum::redirect(&format!("/users?selected={}", added.id));
-    Ok(added)
+    respond_selected("/users", backend()?.add_user(&user, request).await, |u| u.id)
 }
 
 #[server(prefix = "/api", endpoint = "set_user_role")]
 pub async fn set_user_role(id: String, role: String) -> Result<UserView, AppError> {
     use super::ssr::*;
     let user = authorize_read()?;
-    let id = parse_id(&id)?;
-    let changed = respond(backend()?.set_user_role(&user, id, role).await)?;
-    leptos_axum::redirect(&format!("/users?selected={}", changed.id));
-    Ok(changed)
+    let id = parse_id("id", &id, "Choose a user.")?;
+    respond_selected("/users", backend()?.set_user_role(&user, id, role).await, |u| u.id)
 }
 
 /// `disabled`: "true" disables, anything else enables.
@@ -55,10 +46,9 @@ pub async fn set_user_role(id: String, role: String) -> Result<UserView, AppErro
 pub async fn set_user_disabled(id: String, disabled: String) -> Result<UserView, AppError> {
     use super::ssr::*;
     let user = authorize_read()?;
-    let id = parse_id(&id)?;
-    let changed = respond(backend()?.set_user_disabled(&user, id, disabled == "true").await)?;
-    leptos_axum::redirect(&format!("/users?selected={}", changed.id));
-    Ok(changed)
+    let id = parse_id("id", &id, "Choose a user.")?;
+    let changed = backend()?.set_user_disabled(&user, id, disabled == "true").await;
+    respond_selected("/users", changed, |u| u.id)
 }
 
 #[server(prefix = "/api", endpoint = "reset_user_password")]
@@ -66,14 +56,11 @@ pub async fn reset_user_password(id: String, password: String, confirm: String) 
     use super::ssr::*;
     use crate::models::NewPassword;
     let user = authorize_read()?;
-    let id = parse_id(&id)?;
-    let changed = respond(
-        backend()?
-            .reset_user_password(&user, id, NewPassword { password, confirm })
-            .await,
-    )?;
-    leptos_axum::redirect(&format!("/users?selected={}", changed.id));
-    Ok(changed)
+    let id = parse_id("id", &id, "Choose a user.")?;
+    let changed = backend()?
+        .reset_user_password(&user, id, NewPassword { password, confirm })
+        .await;
+    respond_selected("/users", changed, |u| u.id)
 }
 
 /// Changes the caller's own password. Every other session and API token of theirs ends; this

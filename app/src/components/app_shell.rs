@@ -8,6 +8,7 @@ use leptos_router::components::{Outlet, A};
 pub fn AppShell() -> impl IntoView {
     crate::components::live_updates::provide_live_updates();
     let user = Resource::new(|| (), |_| whoami());
+    let user = move || user.get().and_then(Result::ok);
     view! {
         <div class="shell">
             <header class="topbar">
@@ -17,19 +18,13 @@ pub fn AppShell() -> impl IntoView {
                 </a>
                 <div class="topbar-user">
                     <Suspense fallback=|| ()>
-                        {move || {
-                            user.get()
-                                .and_then(Result::ok)
-                                .map(|u| {
-                                    view! {
-                                        <span class="user" data-testid="current-user">
-                                            {u.username}
-                                            " "
-                                            <span class="role">{u.role.as_str()}</span>
-                                        </span>
-                                    }
-                                })
-                        }}
+                        {move || user().map(|u| view! {
+                            <span class="user" data-testid="current-user">
+                                {u.username}
+                                " "
+                                <span class="role">{u.role.as_str()}</span>
+                            </span>
+                        })}
                     </Suspense>
                     <a class="btn btn-plain" href="/account/password">"Change password"</a>
                     <form method="post" action="/logout" class="logout">
@@ -49,12 +44,9 @@ pub fn AppShell() -> impl IntoView {
                 <ul class="nav-bottom">
                     // Only admins manage users; the service refuses everyone else anyway.
                     <Suspense fallback=|| ()>
-                        {move || {
-                            user.get()
-                                .and_then(Result::ok)
-                                .filter(|u| u.may(Permission::ManageUsers))
-                                .map(|_| view! { <li><A href="/users">"Users"</A></li> })
-                        }}
+                        {move || user()
+                            .filter(|u| u.may(Permission::ManageUsers))
+                            .map(|_| view! { <li><A href="/users">"Users"</A></li> })}
                     </Suspense>
                     <li><A href="/events">"Events"</A></li>
                 </ul>

@@ -142,6 +142,17 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
     })
 }
 
+/// A VM, Template or Pool page's New/Edit dialog, there while the URL names a `dialog`.
+#[component]
+pub fn ConfigDialogWhenOpen(kind: ConfigKind) -> impl IntoView {
+    let url = use_query_map();
+    view! {
+        <Show when=move || url.with(|q| q.get("dialog").is_some())>
+            <ConfigDialog kind />
+        </Show>
+    }
+}
+
 /// Opens when the page's URL says `dialog=new` or `dialog=edit`.
 #[component]
 pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {

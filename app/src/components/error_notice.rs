@@ -19,3 +19,20 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         </div>
     }
 }
+
+/// The messages for one field of a failed form, shown beside its input.
+pub fn field_errors(error: Option<AppError>, field: &'static str) -> impl IntoView {
+    error
+        .map(|e| e.field_messages(field))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| view! { <p class="field-error">{m}</p> })
+        .collect_view()
+}
+
+/// An error that belongs to no field (a conflict, a refusal), above the form.
+pub fn form_error(error: Option<AppError>) -> impl IntoView {
+    error
+        .filter(|e| !matches!(e, AppError::Validation { .. }))
+        .map(|error| view! { <ErrorNotice error /> })
+}

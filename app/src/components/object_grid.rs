@@ -134,6 +134,37 @@ impl<T: 'static> Column<T> {
         )
     }
 
+    /// A `<td>` of text; sorted when given a key (`"name"`), else plain (`None`).
+    pub fn text<V: IntoView + 'static>(
+        label: &'static str,
+        sort: impl Into<Option<&'static str>>,
+        text: impl Fn(&T) -> V + Send + Sync + 'static,
+    ) -> Self {
+        Self::with_ctx(label, sort.into(), move |r, _| view! { <td>{text(r)}</td> })
+    }
+
+    /// A `<td class="num">`: a number (or an amount with its unit), right-aligned.
+    pub fn num<V: IntoView + 'static>(
+        label: &'static str,
+        sort: impl Into<Option<&'static str>>,
+        text: impl Fn(&T) -> V + Send + Sync + 'static,
+    ) -> Self {
+        Self::with_ctx(label, sort.into(), move |r, _| view! { <td class="num">{text(r)}</td> })
+    }
+
+    /// A `<td class="desc">`: a free-text description.
+    pub fn desc(
+        label: &'static str,
+        sort: impl Into<Option<&'static str>>,
+        text: impl Fn(&T) -> String + Send + Sync + 'static,
+    ) -> Self {
+        Self::with_ctx(
+            label,
+            sort.into(),
+            move |r, _| view! { <td class="desc">{text(r)}</td> },
+        )
+    }
+
     /// A cell that also needs the row's link or selection.
     pub fn with_ctx<V: IntoAny + 'static>(
         label: &'static str,
@@ -180,6 +211,15 @@ pub fn data(name: &'static str, value: impl Into<String>) -> AnyAttribute {
 /// A class for [`RowAttrs`] that follows a signal (`checked` while the row's box is ticked).
 pub fn class_when(name: &'static str, on: impl Fn() -> bool + Send + Sync + 'static) -> AnyAttribute {
     leptos::tachys::html::class::class((name, on)).into_any_attr()
+}
+
+/// A grid page's dialog: `dialog` draws it for the URL's `dialog=<mode>` (`None`: not yet, or
+/// not at all). In a Transition, not a Suspense: a live refetch must not unmount a half-filled dialog.
+pub fn url_dialog<V: IntoView + Send + 'static>(
+    dialog: impl Fn(String) -> Option<V> + Send + Sync + 'static,
+) -> impl IntoView {
+    let url = use_query_map();
+    view! { <Transition fallback=|| ()>{move || url.with(|q| q.get("dialog")).and_then(&dialog)}</Transition> }
 }
 
 /// Which row is the selected one.

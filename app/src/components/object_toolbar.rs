@@ -7,14 +7,34 @@ use leptos::prelude::*;
 pub fn ObjectToolbar(kind: ConfigKind, #[prop(into)] selected: Signal<Option<String>>) -> impl IntoView {
     let page = kind.page();
     view! {
-        <div class="toolbar" role="toolbar" aria-label=format!("{} actions", kind.label())>
-            <a class="btn btn-primary" role="button" href=format!("{page}?dialog=new")>"New"</a>
+        <NewEditToolbar label=format!("{} actions", kind.label()) new_href=format!("{page}?dialog=new") selected
+            edit_href=move |id| format!("{page}?dialog=edit&id={id}&selected={id}") />
+    }
+}
+
+/// A grid page's toolbar: "New", and "Edit" on the selected row (greyed out without one).
+#[component]
+pub fn NewEditToolbar(
+    /// The toolbar's accessible name ("Cluster actions").
+    #[prop(into)]
+    label: String,
+    #[prop(into)] new_href: String,
+    #[prop(into)] selected: Signal<Option<String>>,
+    /// The link that edits the row with this id.
+    edit_href: impl Fn(&str) -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="toolbar" role="toolbar" aria-label=label>
+            <a class="btn btn-primary" role="button" href=new_href>"New"</a>
             {move || match selected.get() {
-                Some(id) => view! {
-                    <a class="btn" role="button" href=format!("{page}?dialog=edit&id={id}&selected={id}")>"Edit"</a>
-                }.into_any(),
-                None => view! { <span class="btn" role="button" aria-disabled="true" title="Select a row first">"Edit"</span> }.into_any(),
+                Some(id) => view! { <a class="btn" role="button" href=edit_href(&id)>"Edit"</a> }.into_any(),
+                None => needs_selection("Edit", "Select a row first").into_any(),
             }}
         </div>
     }
+}
+
+/// A toolbar button shown greyed out until a row is selected; `why` is its tooltip.
+pub fn needs_selection(label: &'static str, why: &'static str) -> impl IntoView {
+    view! { <span class="btn" role="button" aria-disabled="true" title=why>{label}</span> }
 }

@@ -21,14 +21,6 @@ use crate::error::FieldError;
 use proptest::prelude::*;
 use uuid::Uuid;
 
-const ALL: [RecommendationId; 5] = [
-    RecommendationId::R1,
-    RecommendationId::R2,
-    RecommendationId::R3,
-    RecommendationId::R4,
-    RecommendationId::R5,
-];
-
 fn fields(errors: &[FieldError]) -> Vec<&str> {
     errors.iter().map(|e| e.field.as_str()).collect()
 }
@@ -153,7 +145,7 @@ fn a_zero_huge_page_size_with_vnuma_is_an_error_not_a_panic() {
     assert_eq!(fields(&e), vec!["huge_pages"]);
     assert_eq!(e[0].message, "0 KiB is not a huge page size.");
     assert!(recommendations(&cfg, &hp_ctx()).is_empty());
-    assert_eq!(apply_fixes(&cfg, &hp_ctx(), &ALL), cfg);
+    assert_eq!(apply_fixes(&cfg, &hp_ctx(), &RecommendationId::ALL), cfg);
 }
 
 /// Row 8: threads = 0 with 16 guest cores on the HP host (15 free cores) reached `chunks_exact(0)`
@@ -401,7 +393,7 @@ fn run_service_sequence(draft: &VmDraft, running: &VmConfig, ctx: &RuleContext) 
     let valid = validate(cfg, ctx);
     if valid.is_err() {
         prop_assert!(recommendations(cfg, ctx).is_empty());
-        prop_assert_eq!(&apply_fixes(cfg, ctx, &ALL), cfg);
+        prop_assert_eq!(&apply_fixes(cfg, ctx, &RecommendationId::ALL), cfg);
     }
     // Apply fix, one at a time, as the dialog does; each result is validated again like a save.
     for rec in &recs {

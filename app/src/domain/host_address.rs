@@ -603,29 +603,27 @@ mod tests {
 
     #[test]
     fn builds_each_transports_uri() {
-        assert_eq!(uri_of(fields("local", "", "", "")), "qemu:///system");
-        assert_eq!(
-            uri_of(fields("ssh", "kvm1.example.com", "", "")),
-            "qemu+ssh://kvm1.example.com/system"
-        );
-        assert_eq!(
-            uri_of(fields("ssh", "kvm1", "root", "2222")),
-            "qemu+ssh://root@kvm1:2222/system"
-        );
-        assert_eq!(
-            uri_of(fields("ssh", "192.0.2.10", "ops_1.x", "")),
-            "qemu+ssh://ops_1.x@192.0.2.10/system"
-        );
-        assert_eq!(
-            uri_of(fields("tls", "[2001:db8::1]", "", "16514")),
-            "qemu+tls://[2001:db8::1]:16514/system"
-        );
-        assert_eq!(
-            uri_of(fields("tls", "2001:db8:0:0::1", "", "")),
-            "qemu+tls://[2001:db8::1]/system"
-        );
-        assert_eq!(uri_of(fields("simulated", "", "", "")), "test:///default");
-        assert_eq!(uri_of(fields("simulated_libvirtd", "", "", "")), "test+unix:///default");
+        for ((transport, address, user, port), uri) in [
+            (("local", "", "", ""), "qemu:///system"),
+            (
+                ("ssh", "kvm1.example.com", "", ""),
+                "qemu+ssh://kvm1.example.com/system",
+            ),
+            (("ssh", "kvm1", "root", "2222"), "qemu+ssh://root@kvm1:2222/system"),
+            (
+                ("ssh", "192.0.2.10", "ops_1.x", ""),
+                "qemu+ssh://ops_1.x@192.0.2.10/system",
+            ),
+            (
+                ("tls", "[2001:db8::1]", "", "16514"),
+                "qemu+tls://[2001:db8::1]:16514/system",
+            ),
+            (("tls", "2001:db8:0:0::1", "", ""), "qemu+tls://[2001:db8::1]/system"),
+            (("simulated", "", "", ""), "test:///default"),
+            (("simulated_libvirtd", "", "", ""), "test+unix:///default"),
+        ] {
+            assert_eq!(uri_of(fields(transport, address, user, port)), uri);
+        }
         // Surrounding blanks from a paste are trimmed; nothing inside is.
         assert_eq!(
             uri_of(fields(" ssh ", " kvm1 ", " root ", " 22 ")),

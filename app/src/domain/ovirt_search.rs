@@ -288,36 +288,22 @@ mod tests {
             err.contains("Unknown search field 'colour'") && err.contains("status"),
             "{err}"
         );
-        assert!(parse_ovirt_search("name=\"open", VM_FIELDS)
-            .unwrap_err()
-            .contains("quote"));
-        assert!(parse_ovirt_search("name=", VM_FIELDS)
-            .unwrap_err()
-            .contains("needs a value"));
-        assert!(parse_ovirt_search("name=a and", VM_FIELDS)
-            .unwrap_err()
-            .contains("ends with"));
-        assert!(parse_ovirt_search("name=a or", VM_FIELDS)
-            .unwrap_err()
-            .contains("ends with"));
-        assert!(parse_ovirt_search("page x", VM_FIELDS)
-            .unwrap_err()
-            .contains("page number"));
-        assert!(parse_ovirt_search("page 0", VM_FIELDS)
-            .unwrap_err()
-            .contains("page number"));
-        assert!(parse_ovirt_search("sortby", VM_FIELDS)
-            .unwrap_err()
-            .contains("field name"));
-        assert!(parse_ovirt_search("sortby bogus", VM_FIELDS)
-            .unwrap_err()
-            .contains("Unknown"));
-        assert!(parse_ovirt_search("sortby name name=x", VM_FIELDS)
-            .unwrap_err()
-            .contains("before 'sortby'"));
-        assert!(parse_ovirt_search(&"a".repeat(1001), VM_FIELDS)
-            .unwrap_err()
-            .contains("longer"));
+        let long = "a".repeat(1001);
+        for (text, says) in [
+            ("name=\"open", "quote"),
+            ("name=", "needs a value"),
+            ("name=a and", "ends with"),
+            ("name=a or", "ends with"),
+            ("page x", "page number"),
+            ("page 0", "page number"),
+            ("sortby", "field name"),
+            ("sortby bogus", "Unknown"),
+            ("sortby name name=x", "before 'sortby'"),
+            (long.as_str(), "longer"),
+        ] {
+            let err = parse_ovirt_search(text, VM_FIELDS).unwrap_err();
+            assert!(err.contains(says), "{text:?}: {err}");
+        }
         assert!(parse_ovirt_search("= x", VM_FIELDS).is_err());
     }
 

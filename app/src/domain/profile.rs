@@ -58,6 +58,12 @@ pub fn io_threads_text(n: u32) -> String {
     }
 }
 
+/// `config` with `target`'s defaults, on a host CPU with every feature they ask for (invtsc): the
+/// ready configuration seeded VMs, tests and benchmarks start from.
+pub fn profiled(config: &VmConfig, target: OptimizedFor) -> VmConfig {
+    apply_profile(config, target, &ProfileContext { invtsc_available: true }).config
+}
+
 /// Applies `target`'s defaults to `config`. Fields already at the target value are not listed.
 pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileContext) -> ProfileOutcome {
     let mut next = config.clone();

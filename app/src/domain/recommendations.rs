@@ -50,39 +50,29 @@ pub struct ConfigPatch {
 
 impl ConfigPatch {
     pub fn apply(&self, cfg: &mut VmConfig) {
-        if let Some(v) = &self.placement_hosts {
-            cfg.placement_hosts = v.clone();
+        /// The patch's value, where it has one.
+        fn set<T: Clone>(field: &mut T, patch: &Option<T>) {
+            if let Some(v) = patch {
+                *field = v.clone();
+            }
         }
-        if let Some(v) = self.migration {
-            cfg.migration = v;
+        /// The same for a field that is itself optional: a patch sets it, never clears it.
+        fn set_some<T: Clone>(field: &mut Option<T>, patch: &Option<T>) {
+            if patch.is_some() {
+                field.clone_from(patch);
+            }
         }
-        if let Some(v) = self.cpu {
-            cfg.cpu = v;
-        }
-        if let Some(v) = &self.cpu_pinning {
-            cfg.cpu_pinning = v.clone();
-        }
-        if let Some(v) = &self.emulator_pin {
-            cfg.emulator_pin = Some(v.clone());
-        }
-        if let Some(v) = self.io_threads {
-            cfg.io_threads = v;
-        }
-        if let Some(v) = &self.io_thread_pins {
-            cfg.io_thread_pins = v.clone();
-        }
-        if let Some(v) = &self.numa_nodes {
-            cfg.numa_nodes = v.clone();
-        }
-        if let Some(v) = self.numa_tune_mode {
-            cfg.numa_tune_mode = v;
-        }
-        if let Some(v) = self.ksm_disabled {
-            cfg.ksm_disabled = v;
-        }
-        if let Some(v) = self.huge_pages {
-            cfg.huge_pages = Some(v);
-        }
+        set(&mut cfg.placement_hosts, &self.placement_hosts);
+        set(&mut cfg.migration, &self.migration);
+        set(&mut cfg.cpu, &self.cpu);
+        set(&mut cfg.cpu_pinning, &self.cpu_pinning);
+        set_some(&mut cfg.emulator_pin, &self.emulator_pin);
+        set(&mut cfg.io_threads, &self.io_threads);
+        set(&mut cfg.io_thread_pins, &self.io_thread_pins);
+        set(&mut cfg.numa_nodes, &self.numa_nodes);
+        set(&mut cfg.numa_tune_mode, &self.numa_tune_mode);
+        set(&mut cfg.ksm_disabled, &self.ksm_disabled);
+        set_some(&mut cfg.huge_pages, &self.huge_pages);
     }
 }
 
@@ -166,6 +156,62 @@ fn topo_text(t: CpuTopology) -> String {
     format!("{} × {} × {}", t.sockets, t.cores, t.threads)
 }
 
+/// A formatted value for a change's "old" side: "—" when there is none.
+fn or_dash(text: String) -> String {
+    if text.is_empty() {
+        "—".into()
+    } else {
+        text
+    }
+}
+
+/// Said after a fix's summary when the housekeeping CPUs share a core with the host.
+fn shared_note(shared: bool) -> &'static str {
+    if shared {
+        " (shared with the host: no free core is left)"
+    } else {
+        ""
+    }
+}
+
+fn huge_pages_text(huge_pages: Option<HugePages>) -> String {
+    huge_pages.map_or("off".into(), |h| {
+        format!("{} × {}", h.count, page_size_label(h.size_kib))
+    })
+}
+
+impl Fix {
+    /// A fix that changes the configuration only (no host action).
+    fn config(summary: String, patch: ConfigPatch, changes: Vec<Change>) -> Self {
+        Self {
+            summary,
+            patch,
+            host_action: None,
+            changes,
+        }
+    }
+}
+
+impl Recommendation {
+    fn new(id: RecommendationId, title: &str, tab: DialogTab, message: String, fix: Option<Fix>) -> Self {
+        Self {
+            id,
+            title: title.into(),
+            message,
+            tab,
+            fix,
+        }
+    }
+}
+
+/// The message, with what to do first when there is no fix.
+fn unless_fixed(message: String, fix: &Option<Fix>, do_first: &str) -> String {
+    match fix {
+        Some(_) => message,
+        None => format!("{message} {do_first}"),
+    }
+}
+
 /// Hosts with the most free CPUs first (ties by name): where R1 pins a VM that has no host yet.
 fn best_host<'a>(cfg: &VmConfig, ctx: &'a RuleContext) -> Option<(&'a HostFacts, CpuTopology, Vec<VcpuPin>)> {
     let mut candidates: Vec<(&HostFacts, CpuTopology, Vec<VcpuPin>, usize)> = ctx
@@ -184,14 +230,15 @@ fn best_host<'a>(cfg: &VmConfig, ctx: &'a RuleContext) -> Option<(&'a HostFacts,
 }
 
 fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
-    let title = "CPU pinning".to_string();
     let vcpus = cfg.vcpus();
-    let rec = |message: String, fix: Option<Fix>| Recommendation {
-        id: RecommendationId::R1,
-        title: title.clone(),
-        message,
-        tab: DialogTab::ResourceAllocation,
-        fix,
+    let rec = |message: String, fix: Option<Fix>| {
+        Recommendation::new(
+            RecommendationId::R1,
+            "CPU pinning",
+            DialogTab::ResourceAllocation,
+            message,
+            fix,
+        )
     };
 
     let Some(host) = ctx.pinned_host(cfg) else {
@@ -257,19 +304,11 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         )];
         return Some(rec(
             "The vCPUs are pinned but the emulator threads are not (emulatorpin).".into(),
-            Some(Fix {
-                summary: format!(
-                    "Pin the emulator threads to host CPUs {hk}{}",
-                    if shared {
-                        " (shared with the host: no free core is left)"
-                    } else {
-                        ""
-                    }
-                ),
+            Some(Fix::config(
+                format!("Pin the emulator threads to host CPUs {hk}{}", shared_note(shared)),
                 patch,
-                host_action: None,
                 changes,
-            }),
+            )),
         ));
     }
     let message = format!("On host {}: {}.", host.name, problems.join("; "));
@@ -330,11 +369,7 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
     }
     changes.push(Change::new(
         "cpu_pinning",
-        if cfg.cpu_pinning.is_empty() {
-            "—".into()
-        } else {
-            format_vcpu_pins(&cfg.cpu_pinning)
-        },
+        or_dash(format_vcpu_pins(&cfg.cpu_pinning)),
         format_vcpu_pins(&pins),
         "Every vCPU on its own host CPU, guest threads on host sibling threads",
     ));
@@ -344,23 +379,18 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
         hk.to_string(),
         "Emulator threads off the vCPUs",
     ));
-    Fix {
-        summary: format!(
+    Fix::config(
+        format!(
             "Pin {} vCPUs to host {} CPUs {} and the emulator threads to {}{}",
             pins.len(),
             host.name,
             vcpu_cpus,
             hk,
-            if shared {
-                " (shared with the host: no free core is left)"
-            } else {
-                ""
-            }
+            shared_note(shared)
         ),
         patch,
-        host_action: None,
         changes,
-    }
+    )
 }
 
 fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
@@ -402,42 +432,29 @@ fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendat
         }
         changes.push(Change::new(
             "io_thread_pins",
-            if cfg.io_thread_pins.is_empty() {
-                "—".into()
-            } else {
-                format_io_thread_pins(&cfg.io_thread_pins)
-            },
+            or_dash(format_io_thread_pins(&cfg.io_thread_pins)),
             format_io_thread_pins(&pins),
             "Outside the vCPU set, in the vCPUs' NUMA cell",
         ));
-        Fix {
-            summary: format!(
+        Fix::config(
+            format!(
                 "Pin {} IO thread{} to host CPUs {hk}{}",
                 threads,
                 if threads == 1 { "" } else { "s" },
-                if shared {
-                    " (shared with the host: no free core is left)"
-                } else {
-                    ""
-                }
+                shared_note(shared)
             ),
             patch,
-            host_action: None,
             changes,
-        }
+        )
     });
-    let message = if fix.is_none() {
-        format!("{message} Pin the vCPUs to a host first (CPU pinning).")
-    } else {
-        message
-    };
-    Some(Recommendation {
-        id: RecommendationId::R2,
-        title: "IO thread pinning".into(),
+    let message = unless_fixed(message, &fix, "Pin the vCPUs to a host first (CPU pinning).");
+    Some(Recommendation::new(
+        RecommendationId::R2,
+        "IO thread pinning",
+        DialogTab::ResourceAllocation,
         message,
-        tab: DialogTab::ResourceAllocation,
         fix,
-    })
+    ))
 }
 
 /// Splits `total` MiB over nodes in proportion to their vCPU counts, in whole GiB when that works
@@ -525,6 +542,7 @@ fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
                 host_nodes: vec![*cell],
             })
             .collect();
+        let node_count = nodes.len();
         let describe = nodes
             .iter()
             .map(|n| {
@@ -535,13 +553,18 @@ fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
             })
             .collect::<Vec<_>>()
             .join("; ");
-        Some(Fix {
-            summary: format!("Mirror the host cells the vCPUs use: {describe}; memory strictly local"),
-            changes: vec![
+        Some(Fix::config(
+            format!("Mirror the host cells the vCPUs use: {describe}; memory strictly local"),
+            ConfigPatch {
+                numa_nodes: Some(nodes),
+                numa_tune_mode: Some(NumaTuneMode::Strict),
+                ..ConfigPatch::default()
+            },
+            vec![
                 Change::new(
                     "numa_nodes",
                     format!("{} nodes", cfg.numa_nodes.len()),
-                    format!("{} nodes: {describe}", nodes.len()),
+                    format!("{node_count} nodes: {describe}"),
                     "vNUMA mirrors the host cells",
                 ),
                 Change::new(
@@ -551,26 +574,16 @@ fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
                     "Memory only from the pinned cells",
                 ),
             ],
-            patch: ConfigPatch {
-                numa_nodes: Some(nodes),
-                numa_tune_mode: Some(NumaTuneMode::Strict),
-                ..ConfigPatch::default()
-            },
-            host_action: None,
-        })
+        ))
     });
-    let message = if fix.is_none() {
-        format!("{message} Pin the vCPUs to a host first (CPU pinning).")
-    } else {
-        message
-    };
-    Some(Recommendation {
-        id: RecommendationId::R3,
-        title: "Virtual NUMA".into(),
+    let message = unless_fixed(message, &fix, "Pin the vCPUs to a host first (CPU pinning).");
+    Some(Recommendation::new(
+        RecommendationId::R3,
+        "Virtual NUMA",
+        DialogTab::Host,
         message,
-        tab: DialogTab::Host,
         fix,
-    })
+    ))
 }
 
 fn r4_ksm(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
@@ -587,12 +600,11 @@ fn r4_ksm(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
             ctx.cluster.name
         ),
         tab: DialogTab::ResourceAllocation,
-        fix: Some(Fix {
-            summary: "Disable KSM for this VM (nosharepages)".into(),
-            patch: ConfigPatch { ksm_disabled: Some(true), ..ConfigPatch::default() },
-            host_action: None,
-            changes: vec![Change::new("ksm_disabled", on_off(false), on_off(true), "This VM's pages are never merged")],
-        }),
+        fix: Some(Fix::config(
+            "Disable KSM for this VM (nosharepages)".into(),
+            ConfigPatch { ksm_disabled: Some(true), ..ConfigPatch::default() },
+            vec![Change::new("ksm_disabled", on_off(false), on_off(true), "This VM's pages are never merged")],
+        )),
     })
 }
 
@@ -637,7 +649,15 @@ fn covered(host: &HostFacts, size_kib: u64, demand: &BTreeMap<Option<u32>, u64>)
 
 fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let host = ctx.pinned_host(cfg);
-    let title = "Huge pages".to_string();
+    let rec = |message: String, fix: Option<Fix>| {
+        Recommendation::new(
+            RecommendationId::R5,
+            "Huge pages",
+            DialogTab::ResourceAllocation,
+            message,
+            fix,
+        )
+    };
     if let (Some(hp), Some(h)) = (cfg.huge_pages, host) {
         let ok = h.topology.huge_page_sizes().contains(&hp.size_kib)
             && page_demand(cfg, hp.size_kib)
@@ -658,13 +678,10 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         (Some(_), None) => "Huge pages are set but the VM is not pinned to a host whose free pages could be checked.".to_string(),
     };
     let Some(host) = host else {
-        return Some(Recommendation {
-            id: RecommendationId::R5,
-            title,
-            message: format!("{message} Pin the VM to a host first (CPU pinning)."),
-            tab: DialogTab::ResourceAllocation,
-            fix: None,
-        });
+        return Some(rec(
+            format!("{message} Pin the VM to a host first (CPU pinning)."),
+            None,
+        ));
     };
     let mut sizes = host.topology.huge_page_sizes();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
@@ -674,26 +691,23 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         covered(host, *size, &demand).then(|| (*size, total_pages(&demand)))
     });
     let fix = match from_free {
-        Some((size_kib, count)) => Some(Fix {
-            summary: format!(
+        Some((size_kib, count)) => Some(Fix::config(
+            format!(
                 "Back the memory with {count} × {} pages (free on host {})",
                 page_size_label(size_kib),
                 host.name
             ),
-            patch: ConfigPatch {
+            ConfigPatch {
                 huge_pages: Some(HugePages { size_kib, count }),
                 ..ConfigPatch::default()
             },
-            host_action: None,
-            changes: vec![Change::new(
+            vec![Change::new(
                 "huge_pages",
-                cfg.huge_pages.map_or("off".into(), |h| {
-                    format!("{} × {}", h.count, page_size_label(h.size_kib))
-                }),
-                format!("{count} × {}", page_size_label(size_kib)),
+                huge_pages_text(cfg.huge_pages),
+                huge_pages_text(Some(HugePages { size_kib, count })),
                 "The largest page size the host's free pages cover",
             )],
-        }),
+        )),
         None => {
             // Not enough free pages of any size: offer to allocate the smallest size that fits the
             // memory layout on the pinned host.
@@ -740,31 +754,19 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
                     }),
                     changes: vec![Change::new(
                         "huge_pages",
-                        cfg.huge_pages.map_or("off".into(), |h| {
-                            format!("{} × {}", h.count, page_size_label(h.size_kib))
-                        }),
-                        format!("{count} × {}", page_size_label(*size)),
+                        huge_pages_text(cfg.huge_pages),
+                        huge_pages_text(Some(HugePages { size_kib: *size, count })),
                         "After allocating the missing pages on the host",
                     )],
                 })
             })
         }
     };
-    let message = if fix.is_none() {
-        format!(
-            "{message} The memory size is not a multiple of any page size host {} offers.",
-            host.name
-        )
-    } else {
-        message
-    };
-    Some(Recommendation {
-        id: RecommendationId::R5,
-        title,
-        message,
-        tab: DialogTab::ResourceAllocation,
-        fix,
-    })
+    let unfixable = format!(
+        "The memory size is not a multiple of any page size host {} offers.",
+        host.name
+    );
+    Some(rec(unless_fixed(message, &fix, &unfixable), fix))
 }
 
 #[cfg(test)]

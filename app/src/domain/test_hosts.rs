@@ -1,10 +1,11 @@
-//! Test fixtures: the two host topologies Vireo ships (parsed from the very files the server uses)
-//! and rule contexts around them.
+//! Test fixtures: the two host topologies Vireo ships (parsed from the very files the server uses),
+//! rule contexts around them, and profiled VMs.
 
 use super::capabilities;
 use super::host_topology::HostTopology;
+use super::profile::profiled;
 use super::rule_context::{ClusterFacts, HostFacts, RuleContext};
-use super::vm_config::{CompatVersion, OsFamily};
+use super::vm_config::{CompatVersion, CpuTopology, OptimizedFor, OsFamily, VmConfig};
 use uuid::Uuid;
 
 pub const HP_HOST: Uuid = Uuid::from_u128(0x1111);
@@ -57,4 +58,23 @@ pub fn small_ctx() -> RuleContext {
         os_family: Some(OsFamily::Linux),
         hosts: vec![facts(SMALL_HOST, "small1", small_topology())],
     }
+}
+
+/// A VM of `sockets × cores × threads` vCPUs and `memory_mib`, with `profile`'s defaults.
+pub fn profiled_vm(profile: OptimizedFor, sockets: u32, cores: u32, threads: u32, memory_mib: u64) -> VmConfig {
+    let base = VmConfig {
+        cpu: CpuTopology {
+            sockets,
+            cores,
+            threads,
+        },
+        memory_mib,
+        ..VmConfig::default()
+    };
+    profiled(&base, profile)
+}
+
+/// A High Performance VM (see [`profiled_vm`]).
+pub fn hp_vm(sockets: u32, cores: u32, threads: u32, memory_mib: u64) -> VmConfig {
+    profiled_vm(OptimizedFor::HighPerformance, sockets, cores, threads, memory_mib)
 }

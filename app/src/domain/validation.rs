@@ -401,6 +401,11 @@ mod tests {
     use crate::domain::test_hosts::*;
     use crate::domain::vm_config::*;
 
+    /// `cfg`'s validation errors in the cluster with the HP host.
+    fn errors(cfg: &VmConfig) -> Vec<FieldError> {
+        validate_config(cfg, &hp_ctx())
+    }
+
     fn fields(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|e| e.field.as_str()).collect()
     }
@@ -419,8 +424,7 @@ mod tests {
             migration: MigrationMode::Pinned,
             ..VmConfig::default()
         };
-        use RecommendationId::*;
-        apply_fixes(&cfg, &hp_ctx(), &[R1, R2, R3, R4, R5])
+        apply_fixes(&cfg, &hp_ctx(), &RecommendationId::ALL)
     }
 
     fn first_message(errors: &[FieldError]) -> &str {
@@ -430,7 +434,7 @@ mod tests {
     #[test]
     fn defaults_and_a_fully_fixed_hp_vm_are_valid() {
         assert_eq!(validate_config(&VmConfig::default(), &hp_ctx()), vec![]);
-        assert_eq!(validate_config(&pinned_hp(), &hp_ctx()), vec![]);
+        assert_eq!(errors(&pinned_hp()), vec![]);
     }
 
     #[test]
@@ -457,10 +461,7 @@ mod tests {
             },
             ..VmConfig::default()
         };
-        assert_eq!(
-            fields(&validate_config(&cfg, &hp_ctx())),
-            vec!["memory_mib", "cpu.sockets"]
-        );
+        assert_eq!(fields(&errors(&cfg)), vec!["memory_mib", "cpu.sockets"]);
         let big = VmConfig {
             memory_mib: MAX_MEMORY_MIB + 1,
             cpu: CpuTopology {
@@ -470,12 +471,12 @@ mod tests {
             },
             ..VmConfig::default()
         };
-        assert_eq!(fields(&validate_config(&big, &hp_ctx())), vec!["memory_mib", "cpu"]);
+        assert_eq!(fields(&errors(&big)), vec!["memory_mib", "cpu"]);
         let io = VmConfig {
             io_threads: 128,
             ..VmConfig::default()
         };
-        assert_eq!(fields(&validate_config(&io, &hp_ctx())), vec!["io_threads"]);
+        assert_eq!(fields(&errors(&io)), vec!["io_threads"]);
     }
 
     #[test]
@@ -485,7 +486,7 @@ mod tests {
             migration: MigrationMode::Migratable,
             ..VmConfig::default()
         };
-        let e = validate_config(&cfg, &hp_ctx());
+        let e = errors(&cfg);
         assert_eq!(fields(&e), vec!["cpu_passthrough"]);
         assert!(first_message(&e).contains("migration"));
     }
@@ -494,7 +495,7 @@ mod tests {
     fn pinning_to_a_cpu_the_host_lacks() {
         let mut cfg = pinned_hp();
         cfg.cpu_pinning = parse_vcpu_pins("0#8_1#24_2#9_3#40").unwrap();
-        let e = validate_config(&cfg, &hp_ctx());
+        let e = errors(&cfg);
         assert_eq!(fields(&e), vec!["cpu_pinning"]);
         assert_eq!(first_message(&e), "Host hp1 has no CPU 40 (vCPU 3).");
     }
@@ -506,22 +507,20 @@ mod tests {
             vcpu: 4,
             cpuset: CpuSet::single(12),
         });
-        let e = validate_config(&cfg, &hp_ctx());
+        let e = errors(&cfg);
         assert_eq!(first_message(&e), "vCPU 4 is pinned but the VM has only 4 vCPUs (0–3).");
         cfg.cpu_pinning.push(VcpuPin {
             vcpu: 0,
             cpuset: CpuSet::single(13),
         });
-        assert!(validate_config(&cfg, &hp_ctx())
-            .iter()
-            .any(|e| e.message == "vCPU 0 is pinned twice."));
+        assert!(errors(&cfg).iter().any(|e| e.message == "vCPU 0 is pinned twice."));
     }
 
     #[test]
     fn pins_without_a_pinned_host() {
         let mut cfg = pinned_hp();
         cfg.placement_hosts.clear();
-        let f = fields(&validate_config(&cfg, &hp_ctx())).join(",");
+        let f = fields(&errors(&cfg)).join(",");
         assert!(
             f.contains("cpu_pinning")
                 && f.contains("emulator_pin")
@@ -535,7 +534,7 @@ mod tests {
     fn a_pinned_host_outside_the_cluster() {
         let mut cfg = pinned_hp();
         cfg.placement_hosts = vec![SMALL_HOST];
-        let e = validate_config(&cfg, &hp_ctx());
+        let e = errors(&cfg);
         assert_eq!(e[0].field, "placement_hosts");
         assert_eq!(e[0].message, "The chosen host is not in cluster Default.");
     }
@@ -547,12 +546,10 @@ mod tests {
             iothread: 2,
             cpuset: CpuSet::single(99),
         }];
-        let e = validate_config(&cfg, &hp_ctx());
+        let e = errors(&cfg);
         assert_eq!(fields(&e), vec!["io_thread_pins", "io_thread_pins"]);
         cfg.emulator_pin = Some(CpuSet::single(64));
-        assert!(validate_config(&cfg, &hp_ctx())
-            .iter()
-            .any(|e| e.field == "emulator_pin"));
+        assert!(errors(&cfg).iter().any(|e| e.field == "emulator_pin"));
     }
 
     #[test]
@@ -560,7 +557,7 @@ mod tests {
         let mut cfg = pinned_hp();
         cfg.memory_mib = 4097;
         cfg.numa_nodes[0].memory_mib = 4097;
-        let e = validate_config(&cfg, &hp_ctx());
+        let e = errors(&cfg);
         assert!(
             e.iter()
                 .any(|e| e.field == "huge_pages" && e.message.contains("do not divide the memory")),
@@ -572,9 +569,7 @@ mod tests {
             size_kib: 1_048_576,
             count: 5,
         });
-        assert!(validate_config(&cfg, &hp_ctx())[0]
-            .message
-            .contains("needs 4 pages of 1 GiB"));
+        assert!(errors(&cfg)[0].message.contains("needs 4 pages of 1 GiB"));
 
         let mut cfg = pinned_hp();
         cfg.memory_mib = 64 * 1024;
@@ -583,7 +578,7 @@ mod tests {
             size_kib: 1_048_576,
             count: 64,
         });
-        let e = validate_config(&cfg, &hp_ctx());
+        let e = errors(&cfg);
         assert_eq!(first_message(&e), "Host hp1 has 32 free 1 GiB pages; this VM needs 64.");
 
         let mut small = pinned_hp();
@@ -591,9 +586,7 @@ mod tests {
             size_kib: 3000,
             count: 1,
         });
-        assert!(validate_config(&small, &hp_ctx())[0]
-            .message
-            .contains("not a huge page size"));
+        assert!(errors(&small)[0].message.contains("not a huge page size"));
     }
 
     #[test]
@@ -617,23 +610,18 @@ mod tests {
     fn numa_nodes_must_add_up() {
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].memory_mib = 2048;
-        assert!(validate_config(&cfg, &hp_ctx())[0]
+        assert!(errors(&cfg)[0]
             .message
             .contains("adds up to 2048 MiB, not the VM's 4096 MiB"));
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].cpus = CpuSet::parse("0-2").unwrap();
-        assert!(validate_config(&cfg, &hp_ctx())[0]
-            .message
-            .contains("each of the 4 vCPUs exactly once"));
+        assert!(errors(&cfg)[0].message.contains("each of the 4 vCPUs exactly once"));
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].index = 1;
-        assert!(validate_config(&cfg, &hp_ctx())[0].message.contains("without gaps"));
+        assert!(errors(&cfg)[0].message.contains("without gaps"));
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].host_nodes = vec![7];
-        assert_eq!(
-            first_message(&validate_config(&cfg, &hp_ctx())),
-            "Host hp1 has no NUMA cell 7 (node 0)."
-        );
+        assert_eq!(first_message(&errors(&cfg)), "Host hp1 has no NUMA cell 7 (node 0).");
         let mut cfg = pinned_hp();
         cfg.numa_nodes = (0..5)
             .map(|i| VNumaNode {
@@ -643,7 +631,7 @@ mod tests {
                 host_nodes: vec![],
             })
             .collect();
-        assert!(validate_config(&cfg, &hp_ctx())
+        assert!(errors(&cfg)
             .iter()
             .any(|e| e.message.contains("5 NUMA nodes for 4 vCPUs")));
         let mut cfg = pinned_hp();
@@ -665,7 +653,7 @@ mod tests {
                 host_nodes: vec![1],
             },
         ];
-        assert!(validate_config(&cfg, &hp_ctx())[0]
+        assert!(errors(&cfg)[0]
             .message
             .contains("not a multiple of the 1 GiB huge page size"));
     }

@@ -16,24 +16,15 @@ pub fn EventsPage() -> impl IntoView {
         Column::sorted("Severity", "severity", |e: &EventView| {
             view! { <td><span class=format!("sev sev-{}", e.severity)>{e.severity.clone()}</span></td> }
         }),
-        Column::sorted(
-            "User",
-            "user",
-            |e: &EventView| view! { <td>{e.username.clone().unwrap_or_else(|| "system".into())}</td> },
-        ),
-        Column::sorted("Object", "object", |e: &EventView| {
-            view! { <td>{format!("{} {}", e.object_kind, e.object_name.clone().unwrap_or_default())}</td> }
+        Column::text("User", "user", |e: &EventView| {
+            e.username.clone().unwrap_or_else(|| "system".into())
         }),
-        Column::sorted(
-            "Action",
-            "action",
-            |e: &EventView| view! { <td>{e.action.clone()}</td> },
-        ),
-        Column::plain("Result", |e: &EventView| view! { <td>{e.result.clone()}</td> }),
-        Column::plain(
-            "Message",
-            |e: &EventView| view! { <td class="desc">{e.message.clone()}</td> },
-        ),
+        Column::text("Object", "object", |e: &EventView| {
+            format!("{} {}", e.object_kind, e.object_name.clone().unwrap_or_default())
+        }),
+        Column::text("Action", "action", |e: &EventView| e.action.clone()),
+        Column::text("Result", None, |e: &EventView| e.result.clone()),
+        Column::desc("Message", None, |e: &EventView| e.message.clone()),
     ];
     view! {
         <ObjectGrid title="Events" path="/events" noun="events" grid columns selection=RowSelection::None

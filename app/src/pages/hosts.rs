@@ -29,25 +29,14 @@ pub fn HostsPage() -> impl IntoView {
             "uri",
             |h: &HostView| view! { <td class="mono">{h.uri.clone()}</td> },
         ),
-        Column::sorted(
-            "Cluster",
-            "cluster",
-            |h: &HostView| view! { <td>{h.cluster_name.clone()}</td> },
-        ),
-        Column::plain("Sockets / Cores / Threads", |h: &HostView| {
+        Column::text("Cluster", "cluster", |h: &HostView| h.cluster_name.clone()),
+        Column::text("Sockets / Cores / Threads", None, |h: &HostView| {
             let t = &h.topology;
-            view! { <td>{format!("{} / {} / {}", t.sockets, t.cores_per_socket, t.threads_per_core)}</td> }
+            format!("{} / {} / {}", t.sockets, t.cores_per_socket, t.threads_per_core)
         }),
-        Column::sorted(
-            "NUMA cells",
-            "cpus",
-            |h: &HostView| view! { <td>{h.topology.cells.len()}</td> },
-        ),
-        Column::plain(
-            "Free huge pages",
-            |h: &HostView| view! { <td>{free_huge_pages(h)}</td> },
-        ),
-        Column::sorted("VMs", "vms", |h: &HostView| view! { <td>{h.vm_count}</td> }),
+        Column::text("NUMA cells", "cpus", |h: &HostView| h.topology.cells.len()),
+        Column::text("Free huge pages", None, free_huge_pages),
+        Column::text("VMs", "vms", |h: &HostView| h.vm_count),
     ];
     view! {
         <ObjectGrid title="Hosts" path="/hosts" noun="hosts" grid columns selection=RowSelection::FromUrlOrFirst

@@ -4,14 +4,12 @@ mod reset_password_dialog;
 mod role_dialog;
 
 use crate::api::users::user_grid;
-use crate::components::error_notice::ErrorNotice;
-use crate::components::object_grid::{Column, GridState, ObjectGrid};
-use crate::error::AppError;
+use crate::components::object_grid::{url_dialog, Column, GridState, ObjectGrid};
+use crate::components::object_toolbar::needs_selection;
 use crate::models::UserView;
 use add_user_dialog::AddUserDialog;
 use disable_user_dialog::DisableUserDialog;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use reset_password_dialog::ResetPasswordDialog;
 use role_dialog::RoleDialog;
 
@@ -20,23 +18,23 @@ use role_dialog::RoleDialog;
 /// every action also works as a plain form with JavaScript off.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let url = use_query_map();
-    let dialog = move || url.with(|q| q.get("dialog"));
     let grid = GridState::new("name", false, true, user_grid);
     let chosen = move || grid.selected_row(|u: &UserView| u.id.to_string());
     let columns = vec![
         Column::link("Name", "name", |u: &UserView| u.username.clone()),
-        Column::sorted("Role", "role", |u: &UserView| view! { <td>{u.role.label()}</td> }),
-        Column::sorted(
+        Column::text("Role", "role", |u: &UserView| u.role.label()),
+        Column::text(
             "Status",
             "disabled",
-            |u: &UserView| view! { <td>{if u.disabled { "Disabled" } else { "Enabled" }}</td> },
+            |u: &UserView| {
+                if u.disabled {
+                    "Disabled"
+                } else {
+                    "Enabled"
+                }
+            },
         ),
-        Column::sorted(
-            "Created (UTC)",
-            "created",
-            |u: &UserView| view! { <td>{u.created.clone()}</td> },
-        ),
+        Column::text("Created (UTC)", "created", |u: &UserView| u.created.clone()),
     ];
     let toolbar = move || {
         view! {
@@ -54,12 +52,9 @@ pub fn UsersPage() -> impl IntoView {
                             }
                             .into_any()
                         }
-                        None => view! {
-                            <span class="btn" role="button" aria-disabled="true" title="Select a user first">"Change role"</span>
-                            <span class="btn" role="button" aria-disabled="true" title="Select a user first">"Disable"</span>
-                            <span class="btn" role="button" aria-disabled="true" title="Select a user first">"Reset password"</span>
-                        }
-                        .into_any(),
+                        None => ["Change role", "Disable", "Reset password"]
+                            .map(|label| needs_selection(label, "Select a user first"))
+                            .into_any(),
                     }}
                 </Transition>
             </div>
@@ -69,41 +64,20 @@ pub fn UsersPage() -> impl IntoView {
         <ObjectGrid title="Users" path="/users" noun="users" grid columns toolbar row_id=|u| u.id.to_string()
             placeholder="Search: words, role:operator disabled:yes" hint="Words match user names; add role: or disabled: terms."
             empty="No users match.">
-            // Dialogs on a selected user open once the users are loaded (they show its name). A
-            // Transition, not a Suspense: a live refetch must not unmount a half-filled dialog.
-            <Transition fallback=|| ()>
-                {move || {
-                    let mode = dialog()?;
-                    if mode == "add" {
-                        return Some(view! { <AddUserDialog /> }.into_any());
-                    }
-                    let user = chosen()?;
-                    Some(match mode.as_str() {
-                        "role" => view! { <RoleDialog user /> }.into_any(),
-                        "disable" => view! { <DisableUserDialog user disable=true /> }.into_any(),
-                        "enable" => view! { <DisableUserDialog user disable=false /> }.into_any(),
-                        "password" => view! { <ResetPasswordDialog user /> }.into_any(),
-                        _ => ().into_any(),
-                    })
-                }}
-            </Transition>
+            // Dialogs on a selected user open once the users are loaded (they show its name).
+            {url_dialog(move |mode| {
+                if mode == "add" {
+                    return Some(view! { <AddUserDialog /> }.into_any());
+                }
+                let user = chosen()?;
+                Some(match mode.as_str() {
+                    "role" => view! { <RoleDialog user /> }.into_any(),
+                    "disable" => view! { <DisableUserDialog user disable=true /> }.into_any(),
+                    "enable" => view! { <DisableUserDialog user disable=false /> }.into_any(),
+                    "password" => view! { <ResetPasswordDialog user /> }.into_any(),
+                    _ => ().into_any(),
+                })
+            })}
         </ObjectGrid>
     }
-}
-
-/// The messages for one field of a failed form, shown beside its input.
-fn field_errors(error: Option<AppError>, field: &'static str) -> impl IntoView {
-    error
-        .map(|e| e.field_messages(field))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|m| view! { <p class="field-error">{m}</p> })
-        .collect_view()
-}
-
-/// An error that belongs to no field (a conflict, a refusal), above the form.
-fn form_error(error: Option<AppError>) -> impl IntoView {
-    error
-        .filter(|e| !matches!(e, AppError::Validation { .. }))
-        .map(|error| view! { <ErrorNotice error /> })
 }

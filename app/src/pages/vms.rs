@@ -3,7 +3,7 @@ mod details;
 mod domain_xml_tab;
 
 use crate::api::grids::vm_grid;
-use crate::components::config_dialog::ConfigDialog;
+use crate::components::config_dialog::ConfigDialogWhenOpen;
 use crate::components::grid_controls::grid_href;
 use crate::components::object_grid::{class_when, data, Column, GridState, ObjectGrid};
 use crate::components::toasts::{provide_toasts, ToastArea};
@@ -84,20 +84,13 @@ pub fn VmsPage() -> impl IntoView {
                     <BulkConfirm rows grid=shown on_done />
                 })}
             </Transition>
-            <Show when=move || url.with(|q| q.get("dialog").is_some())>
-                <ConfigDialog kind=ConfigKind::Vm />
-            </Show>
+            <ConfigDialogWhenOpen kind=ConfigKind::Vm />
             <ToastArea />
         </ObjectGrid>
     }
 }
 
 fn columns(selection: Selection, progress: Progress) -> Vec<Column<VmRow>> {
-    let text =
-        |label, key, f: fn(&VmRow) -> String| Column::sorted(label, key, move |v: &VmRow| view! { <td>{f(v)}</td> });
-    let num = |label, key, f: fn(&VmRow) -> String| {
-        Column::sorted(label, key, move |v: &VmRow| view! { <td class="num">{f(v)}</td> })
-    };
     vec![
         Column::custom(
             move |rows: &[VmRow]| {
@@ -143,17 +136,13 @@ fn columns(selection: Selection, progress: Progress) -> Vec<Column<VmRow>> {
             let id = v.id;
             view! { <td><a href=ctx.href.clone() on:click=move |_| selection.only(id)>{v.name.clone()}</a></td> }
         }),
-        Column::sorted(
-            "Description",
-            "description",
-            |v: &VmRow| view! { <td class="desc">{v.description.clone()}</td> },
-        ),
-        text("Cluster", "cluster", |v| v.cluster_name.clone()),
-        text("Host", "host", |v| v.host_name.clone().unwrap_or_default()),
-        text("Template", "template", |v| v.template_name.clone()),
-        text("Pool", "pool", |v| v.pool_name.clone().unwrap_or_default()),
-        num("Memory", "memory", |v| format!("{} MiB", v.memory_mib)),
-        num("vCPUs", "vcpus", |v| v.vcpus.to_string()),
-        text("Uptime", "uptime", |v| uptime_text(v.uptime_secs)),
+        Column::desc("Description", "description", |v: &VmRow| v.description.clone()),
+        Column::text("Cluster", "cluster", |v: &VmRow| v.cluster_name.clone()),
+        Column::text("Host", "host", |v: &VmRow| v.host_name.clone().unwrap_or_default()),
+        Column::text("Template", "template", |v: &VmRow| v.template_name.clone()),
+        Column::text("Pool", "pool", |v: &VmRow| v.pool_name.clone().unwrap_or_default()),
+        Column::num("Memory", "memory", |v: &VmRow| format!("{} MiB", v.memory_mib)),
+        Column::num("vCPUs", "vcpus", |v: &VmRow| v.vcpus),
+        Column::text("Uptime", "uptime", |v: &VmRow| uptime_text(v.uptime_secs)),
     ]
 }

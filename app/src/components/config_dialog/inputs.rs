@@ -20,6 +20,48 @@ fn Errors(field: &'static str) -> impl IntoView {
     }
 }
 
+/// A field's hint, when it has one.
+fn hint_text(hint: &'static str) -> impl IntoView {
+    (!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })
+}
+
+/// The frame of every field but a checkbox: its label, the control (`children`), the hint and the
+/// field's errors.
+#[component]
+fn Field(
+    field: &'static str,
+    id: String,
+    label: &'static str,
+    hint: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="field" data-field=field>
+            <label for=id>{label}</label>
+            {children()}
+            {hint_text(hint)}
+            <Errors field />
+        </div>
+    }
+}
+
+/// `aria-invalid` of a field's control: whether the field has errors.
+fn invalid(s: DialogState, field: &'static str) -> impl Fn() -> String + Copy {
+    move || (!s.field_errors(field).is_empty()).to_string()
+}
+
+/// The draft's value for a control: the HTML attribute's (so the form is complete without
+/// JavaScript), and a closure that follows it.
+fn bound<T: 'static>(s: DialogState, get: fn(&VmDraft) -> T) -> (T, impl Fn() -> T + Copy) {
+    (s.draft.with_untracked(get), move || s.draft.with(get))
+}
+
+/// Puts what the user gave into the draft and clears the field's error.
+fn accept<T>(s: DialogState, field: &'static str, set: fn(&mut VmDraft, T), value: T) {
+    s.draft.update(|d| set(d, value));
+    s.clear_error(field);
+}
+
 /// Checks a text field's syntax; `Err` carries the message shown under it.
 pub type SyntaxCheck = fn(&str) -> Result<(), String>;
 
@@ -38,32 +80,21 @@ pub fn TextField(
 ) -> impl IntoView {
     let s = state();
     let id = format!("f-{name}");
-    let value = move || s.draft.with(get);
-    let initial = s.draft.with_untracked(get);
-    let invalid = move || (!s.field_errors(field).is_empty()).to_string();
+    let (initial, value) = bound(s, get);
     let on_input = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
         match check.map_or(Ok(()), |c| c(&v)) {
-            Ok(()) => {
-                s.draft.update(|d| set(d, v));
-                s.clear_error(field);
-            }
+            Ok(()) => accept(s, field, set, v),
             Err(message) => s.set_error(field, message),
         }
     };
     // A single-line input even for longer text: Leptos renders <textarea> children unescaped on
     // the server, which would let a stored description break out of the element.
-    let control = view! {
-        <input id=id.clone() type="text" name=name value=initial prop:value=value placeholder=placeholder
-            aria-invalid=invalid on:input=on_input />
-    };
     view! {
-        <div class="field" data-field=field>
-            <label for=id>{label}</label>
-            {control}
-            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
-            <Errors field />
-        </div>
+        <Field field id=id.clone() label hint>
+            <input id=id type="text" name=name value=initial prop:value=value placeholder=placeholder
+                aria-invalid=invalid(s, field) on:input=on_input />
+        </Field>
     }
 }
 
@@ -81,29 +112,35 @@ pub fn NumberField(
 ) -> impl IntoView {
     let s = state();
     let id = format!("f-{name}");
-    let value = move || s.draft.with(get).to_string();
-    let initial = s.draft.with_untracked(get).to_string();
-    let invalid = move || (!s.field_errors(field).is_empty()).to_string();
+    let (initial, value) = bound(s, get);
     view! {
-        <div class="field" data-field=field>
-            <label for=id.clone()>{label}</label>
-            <input id=id type="number" inputmode="numeric" name=name value=initial prop:value=value min=min.to_string()
-                aria-invalid=invalid
+        <Field field id=id.clone() label hint>
+            <input id=id type="number" inputmode="numeric" name=name value=initial.to_string()
+                prop:value=move || value().to_string() min=min.to_string()
+                aria-invalid=invalid(s, field)
                 on:input=move |ev| {
                     let v = event_target_value(&ev);
                     match v.trim().parse::<u64>() {
-                        Ok(n) => {
-                            s.draft.update(|d| set(d, n));
-                            s.clear_error(field);
-                        }
+                        Ok(n) => accept(s, field, set, n),
                         Err(_) => s.set_error(field, format!("{label} must be a whole number.")),
                     }
                 } />
-            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
-            <Errors field />
-        </div>
+        </Field>
     }
 }
+
+/// A [`CheckField`] for the flag `config.<field>`, whose form field and error field are both named
+/// `<field>`: `config_check!("Watchdog", watchdog)`, `config_check!("Stateless", stateless, hint = "…")`.
+/// Needs `CheckField` and `view!` in scope.
+macro_rules! config_check {
+    ($label:literal, $field:ident $(, hint = $hint:literal)?) => {
+        view! {
+            <CheckField label=$label name=stringify!($field) field=stringify!($field)
+                get=|d| d.config.$field set=|d, v| d.config.$field = v $(hint=$hint)? />
+        }
+    };
+}
+pub(super) use config_check;
 
 #[component]
 pub fn CheckField(
@@ -116,21 +153,16 @@ pub fn CheckField(
 ) -> impl IntoView {
     let s = state();
     let id = format!("f-{name}");
-    let value = move || s.draft.with(get);
-    let initial = s.draft.with_untracked(get);
+    let (initial, value) = bound(s, get);
     let label_for = id.clone();
     view! {
         <div class="field check-field" data-field=field>
             <label class="check" for=label_for>
                 <input id=id type="checkbox" name=name value="on" checked=initial prop:checked=value
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        s.draft.update(|d| set(d, on));
-                        s.clear_error(field);
-                    } />
+                    on:change=move |ev| accept(s, field, set, event_target_checked(&ev)) />
                 {label}
             </label>
-            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
+            {hint_text(hint)}
             <Errors field />
         </div>
     }
@@ -167,9 +199,7 @@ pub fn SelectField(
 ) -> impl IntoView {
     let s = state();
     let id = format!("f-{name}");
-    let value = move || s.draft.with(get);
-    let initial = s.draft.with_untracked(get);
-    let invalid = move || (!s.field_errors(field).is_empty()).to_string();
+    let (initial, value) = bound(s, get);
     let reasons = move || {
         choices
             .get()
@@ -179,9 +209,8 @@ pub fn SelectField(
             .collect_view()
     };
     view! {
-        <div class="field" data-field=field>
-            <label for=id.clone()>{label}</label>
-            <select id=id name=name prop:value=value aria-invalid=invalid
+        <Field field id=id.clone() label hint>
+            <select id=id name=name prop:value=value aria-invalid=invalid(s, field)
                 on:change=move |ev| {
                     s.clear_error(field);
                     on_pick.run(event_target_value(&ev));
@@ -195,8 +224,6 @@ pub fn SelectField(
                 }}
             </select>
             {reasons}
-            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
-            <Errors field />
-        </div>
+        </Field>
     }
 }

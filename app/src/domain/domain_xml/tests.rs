@@ -1,33 +1,19 @@
 use super::*;
-use crate::domain::profile::{apply_profile, ProfileContext};
 use crate::domain::recommendations::{apply_fixes, RecommendationId};
-use crate::domain::test_hosts::hp_ctx;
-use crate::domain::vm_config::{CpuTopology, OptimizedFor};
+use crate::domain::test_hosts::{hp_ctx, profiled_vm};
+use crate::domain::vm_config::OptimizedFor;
 use proptest::prelude::*;
 
-const ALL: [RecommendationId; 5] = [
-    RecommendationId::R1,
-    RecommendationId::R2,
-    RecommendationId::R3,
-    RecommendationId::R4,
-    RecommendationId::R5,
-];
-
 pub(crate) fn profile_vm(p: OptimizedFor) -> VmConfig {
-    let base = VmConfig {
-        cpu: CpuTopology {
-            sockets: 1,
-            cores: 2,
-            threads: 2,
-        },
-        memory_mib: 4096,
-        ..VmConfig::default()
-    };
-    apply_profile(&base, p, &ProfileContext { invtsc_available: true }).config
+    profiled_vm(p, 1, 2, 2, 4096)
 }
 
 pub(crate) fn hp_fixed() -> VmConfig {
-    apply_fixes(&profile_vm(OptimizedFor::HighPerformance), &hp_ctx(), &ALL)
+    apply_fixes(
+        &profile_vm(OptimizedFor::HighPerformance),
+        &hp_ctx(),
+        &RecommendationId::ALL,
+    )
 }
 
 fn spec<'a>(name: &'a str, description: &'a str, config: &'a VmConfig) -> DomainSpec<'a> {

@@ -1,26 +1,7 @@
 use super::*;
-use crate::domain::profile::{apply_profile, ProfileContext};
 use crate::domain::rule_context::CpuClaim;
 use crate::domain::test_hosts::*;
 use crate::domain::vm_config::CpuTopology;
-
-fn hp_vm(sockets: u32, cores: u32, threads: u32, memory_mib: u64) -> VmConfig {
-    let base = VmConfig {
-        cpu: CpuTopology {
-            sockets,
-            cores,
-            threads,
-        },
-        memory_mib,
-        ..VmConfig::default()
-    };
-    apply_profile(
-        &base,
-        OptimizedFor::HighPerformance,
-        &ProfileContext { invtsc_available: true },
-    )
-    .config
-}
 
 fn ids(recs: &[Recommendation]) -> Vec<RecommendationId> {
     recs.iter().map(|r| r.id).collect()
@@ -31,16 +12,6 @@ fn fix(recs: &[Recommendation], id: RecommendationId) -> &Fix {
         .find(|r| r.id == id)
         .and_then(|r| r.fix.as_ref())
         .expect("fix")
-}
-
-fn all() -> Vec<RecommendationId> {
-    vec![
-        RecommendationId::R1,
-        RecommendationId::R2,
-        RecommendationId::R3,
-        RecommendationId::R4,
-        RecommendationId::R5,
-    ]
 }
 
 #[test]
@@ -54,7 +25,7 @@ fn a_fresh_hp_vm_on_the_hp_host_gets_all_five_with_fixes() {
     let ctx = hp_ctx();
     let cfg = hp_vm(1, 2, 2, 8192);
     let recs = recommendations(&cfg, &ctx);
-    assert_eq!(ids(&recs), all());
+    assert_eq!(ids(&recs), RecommendationId::ALL);
     assert!(recs.iter().all(|r| r.fix.is_some() && !r.message.is_empty()));
 
     // R1: pinned to the host; cell 1 has the most free cores (cell 0 gives core 0 to the host).
@@ -100,7 +71,7 @@ fn a_fresh_hp_vm_on_the_hp_host_gets_all_five_with_fixes() {
     assert!(r5.host_action.is_none());
 
     // Every fix applied: nothing left to recommend.
-    let fixed = apply_fixes(&cfg, &ctx, &all());
+    let fixed = apply_fixes(&cfg, &ctx, &RecommendationId::ALL);
     assert!(
         recommendations(&fixed, &ctx).is_empty(),
         "{:#?}",
@@ -112,7 +83,7 @@ fn a_fresh_hp_vm_on_the_hp_host_gets_all_five_with_fixes() {
 fn two_guest_sockets_mirror_two_host_cells() {
     let ctx = hp_ctx();
     let cfg = hp_vm(2, 4, 2, 16384);
-    let fixed = apply_fixes(&cfg, &ctx, &all());
+    let fixed = apply_fixes(&cfg, &ctx, &RecommendationId::ALL);
     let nodes = &fixed.numa_nodes;
     assert_eq!(nodes.len(), 2);
     assert_eq!(
@@ -147,7 +118,7 @@ fn the_small_host_gets_its_own_fixes() {
     let ctx = small_ctx();
     let cfg = hp_vm(1, 2, 1, 2048);
     let recs = recommendations(&cfg, &ctx);
-    assert_eq!(ids(&recs), all());
+    assert_eq!(ids(&recs), RecommendationId::ALL);
     let r1 = fix(&recs, RecommendationId::R1);
     assert_eq!(format_vcpu_pins(r1.patch.cpu_pinning.as_ref().unwrap()), "0#1_1#2");
     assert_eq!(r1.patch.emulator_pin.as_ref().unwrap().to_string(), "3");
@@ -165,7 +136,7 @@ fn the_small_host_gets_its_own_fixes() {
             count: 1024
         })
     );
-    let fixed = apply_fixes(&cfg, &ctx, &all());
+    let fixed = apply_fixes(&cfg, &ctx, &RecommendationId::ALL);
     assert!(recommendations(&fixed, &ctx).is_empty());
 }
 
@@ -211,15 +182,21 @@ fn when_the_vcpus_cannot_fit_there_is_no_fix_and_the_message_says_why() {
     );
 }
 
-#[test]
-fn fixes_never_reuse_cpus_other_hp_vms_hold() {
+/// The HP host with `cpus` held by another VM, "db1".
+fn hp_ctx_held_by_db1(cpus: &str) -> RuleContext {
     let mut ctx = hp_ctx();
-    // Another VM holds cell 1's cores 8-11 (and their siblings through whole-core claims).
     ctx.hosts[0].claims.push(CpuClaim {
         vm_name: "db1".into(),
-        cpus: CpuSet::parse("8-11").unwrap(),
+        cpus: CpuSet::parse(cpus).unwrap(),
     });
-    let fixed = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &all());
+    ctx
+}
+
+#[test]
+fn fixes_never_reuse_cpus_other_hp_vms_hold() {
+    // Another VM holds cell 1's cores 8-11 (and their siblings through whole-core claims).
+    let ctx = hp_ctx_held_by_db1("8-11");
+    let fixed = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &RecommendationId::ALL);
     let used = fixed.claimed_cpus();
     assert!(!used.intersects(&CpuSet::parse("8-11,24-27").unwrap()), "used {used}");
     // Cell 0 now has more free cores (7 vs 4).
@@ -229,12 +206,8 @@ fn fixes_never_reuse_cpus_other_hp_vms_hold() {
 
 #[test]
 fn manual_pins_on_someone_elses_cpus_are_flagged() {
-    let mut ctx = hp_ctx();
-    ctx.hosts[0].claims.push(CpuClaim {
-        vm_name: "db1".into(),
-        cpus: CpuSet::parse("2").unwrap(),
-    });
-    let mut cfg = apply_fixes(&hp_vm(1, 1, 1, 1024), &hp_ctx(), &all());
+    let ctx = hp_ctx_held_by_db1("2");
+    let mut cfg = apply_fixes(&hp_vm(1, 1, 1, 1024), &hp_ctx(), &RecommendationId::ALL);
     cfg.cpu_pinning = vec![VcpuPin {
         vcpu: 0,
         cpuset: CpuSet::single(2),
@@ -250,7 +223,7 @@ fn manual_pins_on_someone_elses_cpus_are_flagged() {
 #[test]
 fn complete_pinning_without_emulator_pin_only_adds_the_emulator_pin() {
     let ctx = hp_ctx();
-    let mut cfg = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &all());
+    let mut cfg = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &RecommendationId::ALL);
     cfg.emulator_pin = None;
     let recs = recommendations(&cfg, &ctx);
     assert_eq!(ids(&recs), vec![RecommendationId::R1]);
@@ -267,7 +240,7 @@ fn complete_pinning_without_emulator_pin_only_adds_the_emulator_pin() {
 #[test]
 fn r2_turns_io_threads_on_when_they_are_off() {
     let ctx = hp_ctx();
-    let mut cfg = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &all());
+    let mut cfg = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &RecommendationId::ALL);
     cfg.io_threads = 0;
     cfg.io_thread_pins.clear();
     let recs = recommendations(&cfg, &ctx);
@@ -275,7 +248,7 @@ fn r2_turns_io_threads_on_when_they_are_off() {
     assert!(recs[0].message.contains("IO threads are off"));
     assert_eq!(recs[0].fix.as_ref().unwrap().patch.io_threads, Some(1));
     // IO threads pinned onto the vCPUs' CPUs are flagged too.
-    let mut onto = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &all());
+    let mut onto = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &RecommendationId::ALL);
     onto.io_thread_pins = vec![IoThreadPin {
         iothread: 1,
         cpuset: CpuSet::single(8),
@@ -286,7 +259,7 @@ fn r2_turns_io_threads_on_when_they_are_off() {
 #[test]
 fn r3_flags_nodes_that_do_not_match_the_pinning() {
     let ctx = hp_ctx();
-    let mut cfg = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &all());
+    let mut cfg = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &RecommendationId::ALL);
     cfg.numa_nodes[0].host_nodes = vec![0]; // vCPUs run on cell 1
     let recs = recommendations(&cfg, &ctx);
     // R5 is judged as if R3's fix were applied, so only R3 remains.
@@ -323,7 +296,7 @@ fn r4_is_met_by_the_vm_the_cluster_or_the_host() {
 #[test]
 fn r5_rejects_a_size_the_host_lacks_and_offers_one_it_has() {
     let ctx = small_ctx();
-    let mut cfg = apply_fixes(&hp_vm(1, 2, 1, 2048), &ctx, &all());
+    let mut cfg = apply_fixes(&hp_vm(1, 2, 1, 2048), &ctx, &RecommendationId::ALL);
     // A size the host lacks is a validation error, and a configuration that fails validation gets
     // no recommendations (its fixes would be computed from unchecked numbers).
     let mut lacking = cfg.clone();
@@ -334,7 +307,7 @@ fn r5_rejects_a_size_the_host_lacks_and_offers_one_it_has() {
     let errors = crate::domain::validation::validate_config(&lacking, &ctx);
     assert_eq!(errors[0].message, "Host small1 offers no 1 GiB pages.");
     assert!(recommendations(&lacking, &ctx).is_empty());
-    assert_eq!(apply_fixes(&lacking, &ctx, &all()), lacking);
+    assert_eq!(apply_fixes(&lacking, &ctx, &RecommendationId::ALL), lacking);
     // Without huge pages, R5 offers the size the host has.
     cfg.huge_pages = None;
     let recs = recommendations(&cfg, &ctx);
@@ -417,10 +390,10 @@ fn recommendations_are_deterministic_and_fixes_compose() {
     assert_eq!(recommendations(&cfg, &ctx), recommendations(&cfg, &ctx));
     // Applying one fix at a time in order ends where applying all at once does.
     let mut stepwise = cfg.clone();
-    for id in all() {
+    for id in RecommendationId::ALL {
         stepwise = apply_fixes(&stepwise, &ctx, &[id]);
     }
-    assert_eq!(stepwise, apply_fixes(&cfg, &ctx, &all()));
+    assert_eq!(stepwise, apply_fixes(&cfg, &ctx, &RecommendationId::ALL));
 }
 
 #[test]
@@ -439,7 +412,7 @@ fn memory_splits_in_whole_gib_when_possible() {
 
 #[test]
 fn recommendation_ids_round_trip() {
-    for id in all() {
+    for id in RecommendationId::ALL {
         assert_eq!(RecommendationId::parse(id.as_str()), Some(id));
     }
     assert_eq!(RecommendationId::parse("R9"), None);

@@ -1,8 +1,7 @@
 use crate::api::clusters::SaveCluster;
-use crate::components::error_notice::ErrorNotice;
-use crate::components::modal::Modal;
+use crate::components::error_notice::field_errors;
+use crate::components::modal::{DialogBody, Modal};
 use crate::domain::vm_config::CompatVersion;
-use crate::error::AppError;
 use crate::models::ClusterView;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -18,17 +17,8 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
             on_saved();
         }
     });
-    let error = move || action.value().get().and_then(Result::err);
-    let field_error = move |field: &'static str| {
-        move || {
-            error()
-                .map(|e| e.field_messages(field))
-                .unwrap_or_default()
-                .into_iter()
-                .map(|m| view! { <p class="field-error">{m}</p> })
-                .collect_view()
-        }
-    };
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let field_error = move |field: &'static str| move || field_errors(error.get(), field);
     let editing = cluster.is_some();
     let c = cluster.unwrap_or(ClusterView {
         id: uuid::Uuid::nil(),
@@ -55,8 +45,7 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
     view! {
         <Modal title=if editing { "Edit Cluster" } else { "New Cluster" } id="cluster-dialog" close_href="/clusters">
             <ActionForm action attr:class="form" attr:id="cluster-form">
-                <div class="modal-body">
-                    {move || error().filter(|e| !matches!(e, AppError::Validation { .. })).map(|error| view! { <ErrorNotice error /> })}
+                <DialogBody error close_href="/clusters" submit="OK">
                     {editing.then(|| view! {
                         <input type="hidden" name="id" value=c.id.to_string() />
                         <input type="hidden" name="version" value=c.version.to_string() />
@@ -98,11 +87,7 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
                             </section>
                         </div>
                     </div>
-                </div>
-                <footer class="modal-footer">
-                    <a class="btn" href="/clusters">"Cancel"</a>
-                    <button type="submit" class="btn btn-primary">"OK"</button>
-                </footer>
+                </DialogBody>
             </ActionForm>
         </Modal>
     }

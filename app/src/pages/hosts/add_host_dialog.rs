@@ -1,9 +1,8 @@
 use crate::api::clusters::list_clusters;
 use crate::api::hosts::{topology_files, AddHost};
-use crate::components::error_notice::ErrorNotice;
-use crate::components::modal::Modal;
+use crate::components::error_notice::field_errors;
+use crate::components::modal::{DialogBody, Modal};
 use crate::domain::host_address::{AddressFields, Transport};
-use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
@@ -46,23 +45,14 @@ pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoVi
         .preview()
     };
 
-    let error = move || action.value().get().and_then(Result::err);
-    let field_error = move |field: &'static str| {
-        move || {
-            error()
-                .map(|e| e.field_messages(field))
-                .unwrap_or_default()
-                .into_iter()
-                .map(|m| view! { <p class="field-error">{m}</p> })
-                .collect_view()
-        }
-    };
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let field_error = move |field: &'static str| move || field_errors(error.get(), field);
 
     view! {
         <Modal title="Add Host" id="add-host-dialog" close_href="/hosts">
             <ActionForm action attr:class="form" attr:id="add-host-form">
-                <div class="modal-body">
-                    {move || error().filter(|e| !matches!(e, AppError::Validation { .. })).map(|error| view! { <ErrorNotice error /> })}
+                <DialogBody error close_href="/hosts" pending
+                    submit=move || if pending.get() { "Connecting…" } else { "OK" }>
                     <label for="host-name">"Name"</label>
                     <input id="host-name" name="name" type="text" required maxlength="64" />
                     {field_error("name")}
@@ -115,13 +105,7 @@ pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoVi
                     <output id="host-uri-preview" aria-labelledby="host-uri-preview-label" for="host-transport host-address host-user host-port">
                         {preview}
                     </output>
-                </div>
-                <footer class="modal-footer">
-                    <a class="btn" href="/hosts">"Cancel"</a>
-                    <button type="submit" class="btn btn-primary" disabled=pending>
-                        {move || if pending.get() { "Connecting…" } else { "OK" }}
-                    </button>
-                </footer>
+                </DialogBody>
             </ActionForm>
         </Modal>
     }

@@ -1,6 +1,6 @@
-use super::{field_errors, form_error};
 use crate::api::users::SetUserDisabled;
-use crate::components::modal::Modal;
+use crate::components::error_notice::field_errors;
+use crate::components::modal::{DialogBody, Modal};
 use crate::models::UserView;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -10,8 +10,7 @@ use leptos::prelude::*;
 #[component]
 pub fn DisableUserDialog(user: UserView, disable: bool) -> impl IntoView {
     let action = ServerAction::<SetUserDisabled>::new();
-    let pending = action.pending();
-    let error = move || action.value().get().and_then(Result::err);
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let close = format!("/users?selected={}", user.id);
     let (title, message, button) = if disable {
         (
@@ -32,19 +31,12 @@ pub fn DisableUserDialog(user: UserView, disable: bool) -> impl IntoView {
     view! {
         <Modal title id="disable-user-dialog" close_href=close.clone()>
             <ActionForm action attr:class="form" attr:id="disable-user-form">
-                <div class="modal-body">
-                    {move || form_error(error())}
-                    {move || field_errors(error(), "disabled")}
+                <DialogBody error close_href=close submit=button pending=action.pending() danger=disable>
+                    {move || field_errors(error.get(), "disabled")}
                     <p>{message}</p>
                     <input type="hidden" name="id" value=user.id.to_string() />
                     <input type="hidden" name="disabled" value=disable.to_string() />
-                </div>
-                <footer class="modal-footer">
-                    <a class="btn" href=close>"Cancel"</a>
-                    <button type="submit" class=if disable { "btn btn-danger" } else { "btn btn-primary" } disabled=pending>
-                        {button}
-                    </button>
-                </footer>
+                </DialogBody>
             </ActionForm>
         </Modal>
     }

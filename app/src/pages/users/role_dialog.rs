@@ -1,6 +1,6 @@
-use super::{field_errors, form_error};
 use crate::api::users::SetUserRole;
-use crate::components::modal::Modal;
+use crate::components::error_notice::field_errors;
+use crate::components::modal::{DialogBody, Modal};
 use crate::models::{Role, UserView};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -9,8 +9,7 @@ use leptos::prelude::*;
 #[component]
 pub fn RoleDialog(user: UserView) -> impl IntoView {
     let action = ServerAction::<SetUserRole>::new();
-    let pending = action.pending();
-    let error = move || action.value().get().and_then(Result::err);
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let close = format!("/users?selected={}", user.id);
     let roles = Role::ALL
         .into_iter()
@@ -19,17 +18,12 @@ pub fn RoleDialog(user: UserView) -> impl IntoView {
     view! {
         <Modal title=format!("Change role of {}", user.username) id="role-dialog" close_href=close.clone()>
             <ActionForm action attr:class="form" attr:id="role-form">
-                <div class="modal-body">
-                    {move || form_error(error())}
+                <DialogBody error close_href=close submit="Save" pending=action.pending()>
                     <input type="hidden" name="id" value=user.id.to_string() />
                     <label for="role-select">"Role"</label>
                     <select id="role-select" name="role">{roles}</select>
-                    {move || field_errors(error(), "role")}
-                </div>
-                <footer class="modal-footer">
-                    <a class="btn" href=close>"Cancel"</a>
-                    <button type="submit" class="btn btn-primary" disabled=pending>"Save"</button>
-                </footer>
+                    {move || field_errors(error.get(), "role")}
+                </DialogBody>
             </ActionForm>
         </Modal>
     }

@@ -1,5 +1,5 @@
 use super::super::actions::{choose_template, refresh_now, reload_context};
-use super::super::inputs::{CheckField, Choice, NumberField, SelectField, TextField};
+use super::super::inputs::{config_check, CheckField, Choice, NumberField, SelectField, TextField};
 use super::super::state::DialogState;
 use crate::domain::dialog::gate_context;
 use crate::domain::draft::{reshape_to_total, ConfigKind};
@@ -137,8 +137,6 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
             <NumberField label="Threads per Core" name="threads" field="cpu.threads" min=1
                 get=|d| d.config.cpu.threads as u64 set=|d, v| d.config.cpu.threads = v as u32 />
         </div>
-        <CheckField label="Stateless" name="stateless" field="stateless"
-            get=|d| d.config.stateless set=|d, v| d.config.stateless = v
-            hint="Changes made while running are discarded at shutdown." />
+        {config_check!("Stateless", stateless, hint = "Changes made while running are discarded at shutdown.")}
     }
 }

@@ -1,4 +1,4 @@
-use super::super::inputs::{CheckField, Choice, NumberField, SelectField};
+use super::super::inputs::{config_check, CheckField, Choice, NumberField, SelectField};
 use super::super::state::DialogState;
 use crate::domain::cpu_set::CpuSet;
 use crate::domain::vm_config::{MigrationMode, NumaTuneMode, VNumaNode};
@@ -71,12 +71,8 @@ pub fn HostTab() -> impl IntoView {
             hint="High Performance VMs are pinned to one specific host." />
         <SelectField label="Migration Mode" name="migration" field="migration" choices=migrations
             get=|d| d.config.migration.as_str().to_string() on_pick=pick_migration />
-        <CheckField label="Pass-Through Host CPU" name="cpu_passthrough" field="cpu_passthrough"
-            get=|d| d.config.cpu_passthrough set=|d, v| d.config.cpu_passthrough = v
-            hint="The guest sees the host CPU as it is; needs migration disabled." />
-        <CheckField label="Invariant TSC (invtsc)" name="invtsc" field="invtsc"
-            get=|d| d.config.invtsc set=|d, v| d.config.invtsc = v
-            hint="Requires the invtsc CPU flag: only for hosts whose CPU has it." />
+        {config_check!("Pass-Through Host CPU", cpu_passthrough, hint = "The guest sees the host CPU as it is; needs migration disabled.")}
+        {config_check!("Invariant TSC (invtsc)", invtsc, hint = "Requires the invtsc CPU flag: only for hosts whose CPU has it.")}
         <fieldset class="numa" data-field="numa_nodes">
             <legend>"NUMA"</legend>
             <SelectField label="NUMA Tune Mode" name="numa_tune_mode" field="numa_tune_mode" choices=modes

@@ -1,4 +1,4 @@
-use super::super::inputs::{CheckField, Choice, NumberField, SelectField, TextField};
+use super::super::inputs::{config_check, CheckField, Choice, NumberField, SelectField, TextField};
 use super::super::state::DialogState;
 use crate::domain::cpu_set::CpuSet;
 use crate::domain::host_topology::{page_size_label, HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
@@ -63,11 +63,8 @@ pub fn ResourceAllocationTab() -> impl IntoView {
             get=|d| format_io_thread_pins(&d.config.io_thread_pins) set=set_io_pins
             check=|t| parse_io_thread_pins(t).map(|_| ()).map_err(|e| format!("IO Thread Pinning: {e}"))
             hint="IO thread#host CPUs, numbered from 1 (iothreadpin)." />
-        <CheckField label="Memory Balloon Device" name="memory_balloon" field="memory_balloon"
-            get=|d| d.config.memory_balloon set=|d, v| d.config.memory_balloon = v />
-        <CheckField label="Disable KSM for this VM" name="ksm_disabled" field="ksm_disabled"
-            get=|d| d.config.ksm_disabled set=|d, v| d.config.ksm_disabled = v
-            hint="Never merge this VM's memory pages (nosharepages)." />
+        {config_check!("Memory Balloon Device", memory_balloon)}
+        {config_check!("Disable KSM for this VM", ksm_disabled, hint = "Never merge this VM's memory pages (nosharepages).")}
         <div class="field-row">
             <SelectField label="Huge Pages" name="huge_page_size" field="huge_pages" choices=page_sizes
                 get=|d| d.config.huge_pages.map(|h| h.size_kib.to_string()).unwrap_or_else(|| "none".into()) on_pick=pick_size />
