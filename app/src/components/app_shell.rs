@@ -18,37 +18,66 @@ pub fn AppShell() -> impl IntoView {
                 </a>
                 <div class="topbar-user">
                     <Suspense fallback=|| ()>
-                        {move || user().map(|u| view! {
-                            <span class="user" data-testid="current-user">
-                                {u.username}
-                                " "
-                                <span class="role">{u.role.as_str()}</span>
-                            </span>
-                        })}
+                        {move || {
+                            user()
+                                .map(|u| {
+                                    view! {
+                                        <span class="user" data-testid="current-user">
+                                            {u.username}
+                                            " "
+                                            <span class="role">{u.role.as_str()}</span>
+                                        </span>
+                                    }
+                                })
+                        }}
                     </Suspense>
-                    <a class="btn btn-plain" href="/account/password">"Change password"</a>
+                    <a class="btn btn-plain" href="/account/password">
+                        "Change password"
+                    </a>
                     <form method="post" action="/logout" class="logout">
-                        <button type="submit" class="btn btn-plain">"Log out"</button>
+                        <button type="submit" class="btn btn-plain">
+                            "Log out"
+                        </button>
                     </form>
                 </div>
             </header>
             <nav class="sidenav" aria-label="Main">
                 <div class="nav-group">"Compute"</div>
                 <ul>
-                    <li><A href="/vms">"Virtual Machines"</A></li>
-                    <li><A href="/templates">"Templates"</A></li>
-                    <li><A href="/pools">"Pools"</A></li>
-                    <li><A href="/hosts">"Hosts"</A></li>
-                    <li><A href="/clusters">"Clusters"</A></li>
+                    <li>
+                        <A href="/vms">"Virtual Machines"</A>
+                    </li>
+                    <li>
+                        <A href="/templates">"Templates"</A>
+                    </li>
+                    <li>
+                        <A href="/pools">"Pools"</A>
+                    </li>
+                    <li>
+                        <A href="/hosts">"Hosts"</A>
+                    </li>
+                    <li>
+                        <A href="/clusters">"Clusters"</A>
+                    </li>
                 </ul>
                 <ul class="nav-bottom">
                     // Only admins manage users; the service refuses everyone else anyway.
                     <Suspense fallback=|| ()>
-                        {move || user()
-                            .filter(|u| u.may(Permission::ManageUsers))
-                            .map(|_| view! { <li><A href="/users">"Users"</A></li> })}
+                        {move || {
+                            user()
+                                .filter(|u| u.may(Permission::ManageUsers))
+                                .map(|_| {
+                                    view! {
+                                        <li>
+                                            <A href="/users">"Users"</A>
+                                        </li>
+                                    }
+                                })
+                        }}
                     </Suspense>
-                    <li><A href="/events">"Events"</A></li>
+                    <li>
+                        <A href="/events">"Events"</A>
+                    </li>
                 </ul>
             </nav>
             <main class="content">

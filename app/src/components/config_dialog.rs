@@ -159,15 +159,29 @@ pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
     let query = use_query_map();
     let data = Resource::new(move || query.get(), move |q| load(kind, q));
     view! {
-        <Suspense fallback=|| view! { <div class="modal-backdrop"><p class="modal loading">"Opening…"</p></div> }>
-            {move || data.get().map(|r| match r {
-                Ok(init) => view! { <DialogForm kind init /> }.into_any(),
-                Err(error) => view! {
-                    <Modal title="Cannot open the dialog" id="config-dialog-error" close_href=kind.page()>
-                        <div class="modal-body"><ErrorNotice error /></div>
-                    </Modal>
-                }.into_any(),
-            })}
+        <Suspense fallback=|| {
+            view! {
+                <div class="modal-backdrop">
+                    <p class="modal loading">"Opening…"</p>
+                </div>
+            }
+        }>
+            {move || {
+                data.get()
+                    .map(|r| match r {
+                        Ok(init) => view! { <DialogForm kind init /> }.into_any(),
+                        Err(error) => {
+                            view! {
+                                <Modal title="Cannot open the dialog" id="config-dialog-error" close_href=kind.page()>
+                                    <div class="modal-body">
+                                        <ErrorNotice error />
+                                    </div>
+                                </Modal>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
         </Suspense>
     }
 }
@@ -213,21 +227,37 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
             let t = *t;
             let marked = move || s.tabs_with_errors().contains(&t);
             view! {
-                <a role="tab" href=format!("#tab-{}", t.id()) id=format!("tab-link-{}", t.id())
+                <a
+                    role="tab"
+                    href=format!("#tab-{}", t.id())
+                    id=format!("tab-link-{}", t.id())
                     aria-selected=move || (s.tab.get() == t).to_string()
                     aria-controls=format!("tab-{}", t.id())
                     data-has-errors=move || marked().to_string()
-                    on:click=move |ev: MouseEvent| { ev.prevent_default(); s.tab.set(t); }>
+                    on:click=move |ev: MouseEvent| {
+                        ev.prevent_default();
+                        s.tab.set(t);
+                    }
+                >
                     {t.label()}
-                    <Show when=marked><span class="tab-error" title="This tab has errors">" !"</span></Show>
+                    <Show when=marked>
+                        <span class="tab-error" title="This tab has errors">
+                            " !"
+                        </span>
+                    </Show>
                 </a>
             }
         })
         .collect_view();
     let panel = move |t: DialogTab, body: AnyView| {
         view! {
-            <section role="tabpanel" class="tab-panel" id=format!("tab-{}", t.id()) aria-labelledby=format!("tab-link-{}", t.id())
-                class:active=move || s.tab.get() == t>
+            <section
+                role="tabpanel"
+                class="tab-panel"
+                id=format!("tab-{}", t.id())
+                aria-labelledby=format!("tab-link-{}", t.id())
+                class:active=move || s.tab.get() == t
+            >
                 <h3 class="panel-title">{t.label()}</h3>
                 {body}
             </section>
@@ -242,7 +272,11 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
     });
     let pending = s.pending_next_run.get_value();
     let pending_note = (!pending.is_empty()).then(|| {
-        view! { <div class="alert alert-warning" role="status">{format!("Waiting for the next start: {}.", pending.join(", "))}</div> }
+        view! {
+            <div class="alert alert-warning" role="status">
+                {format!("Waiting for the next start: {}.", pending.join(", "))}
+            </div>
+        }
     });
     let (hidden_kind, hidden_dialog) = (kind.as_str(), if editing { "edit" } else { "new" });
     let hidden = move |name: &'static str, get: fn(&VmDraft) -> String| {
@@ -260,20 +294,21 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
                 {hidden("applied_profile", |d| d.applied_profile.as_str().to_string())}
                 {hidden("applied_template", |d| d.applied_template.map(|t| t.to_string()).unwrap_or_default())}
                 <div class="modal-body dialog-body">
-                    {move || s.notice.get().map(|error| view! { <ErrorNotice error /> })}
-                    {running_note}
-                    {pending_note}
+                    {move || s.notice.get().map(|error| view! { <ErrorNotice error /> })} {running_note} {pending_note}
                     <ChangeList />
                     <p class="js-off-only hint">
                         "Without JavaScript, choose Cluster, Template, Operating System, Optimized for or Instance Type and press "
-                        <button type="submit" class="btn" name="op" value="refresh">"Update"</button>
-                        " to apply what follows from them."
-                    </p>
-                    <div class="side-tabs-layout">
-                        <nav class="side-tabs" role="tablist" aria-orientation="vertical" aria-label="Dialog sections">{tab_list}</nav>
+                        <button type="submit" class="btn" name="op" value="refresh">
+                            "Update"
+                        </button> " to apply what follows from them."
+                    </p> <div class="side-tabs-layout">
+                        <nav class="side-tabs" role="tablist" aria-orientation="vertical" aria-label="Dialog sections">
+                            {tab_list}
+                        </nav>
                         <div class="tab-panels">
                             {panel(DialogTab::General, view! { <GeneralTab kind /> }.into_any())}
-                            {(kind == ConfigKind::Pool).then(|| panel(DialogTab::Pool, view! { <PoolTab /> }.into_any()))}
+                            {(kind == ConfigKind::Pool)
+                                .then(|| panel(DialogTab::Pool, view! { <PoolTab /> }.into_any()))}
                             {panel(DialogTab::Console, view! { <ConsoleTab /> }.into_any())}
                             {panel(DialogTab::Host, view! { <HostTab /> }.into_any())}
                             {panel(DialogTab::HighAvailability, view! { <HighAvailabilityTab /> }.into_any())}
@@ -282,9 +317,20 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
                     </div>
                 </div>
                 <footer class="modal-footer">
-                    <a class="btn" href=page>"Cancel"</a>
-                    <button type="submit" class="btn btn-primary" formmethod="post" formaction="/dialog/save" disabled=move || s.busy.get()
-                        on:click=move |ev: MouseEvent| { ev.prevent_default(); actions::ok(s, done); }>
+                    <a class="btn" href=page>
+                        "Cancel"
+                    </a>
+                    <button
+                        type="submit"
+                        class="btn btn-primary"
+                        formmethod="post"
+                        formaction="/dialog/save"
+                        disabled=move || s.busy.get()
+                        on:click=move |ev: MouseEvent| {
+                            ev.prevent_default();
+                            actions::ok(s, done);
+                        }
+                    >
                         {move || if s.busy.get() { "Checking…" } else { "OK" }}
                     </button>
                 </footer>

@@ -12,9 +12,13 @@ pub fn ConfirmDialog(
 ) -> impl IntoView {
     view! {
         <Modal title=title id="confirm-dialog" close_href=cancel_href.clone()>
-            <div class="modal-body"><p>{message}</p></div>
+            <div class="modal-body">
+                <p>{message}</p>
+            </div>
             <footer class="modal-footer">
-                <a class="btn" href=cancel_href>"Cancel"</a>
+                <a class="btn" href=cancel_href>
+                    "Cancel"
+                </a>
                 {children()}
             </footer>
         </Modal>

@@ -51,15 +51,35 @@ pub fn GridSearch(
     let invalid = error.is_some().to_string();
     view! {
         <form class="grid-search" method="get" action=path role="search">
-            <label for="grid-search-input" class="visually-hidden">"Search"</label>
-            <input id="grid-search-input" type="search" name="q" value=query.search.clone() placeholder=placeholder
-                aria-invalid=invalid aria-describedby="grid-search-hint" />
+            <label for="grid-search-input" class="visually-hidden">
+                "Search"
+            </label>
+            <input
+                id="grid-search-input"
+                type="search"
+                name="q"
+                value=query.search.clone()
+                placeholder=placeholder
+                aria-invalid=invalid
+                aria-describedby="grid-search-hint"
+            />
             <input type="hidden" name="sort" value=query.sort.clone() />
             <input type="hidden" name="dir" value=if query.desc { "desc" } else { "asc" } />
             <input type="hidden" name="size" value=query.page_size.to_string() />
-            <button type="submit" class="btn">"Search"</button>
-            <p id="grid-search-hint" class="hint">{hint}</p>
-            {error.map(|e| view! { <p class="field-error" role="alert" data-testid="search-error">{e}</p> })}
+            <button type="submit" class="btn">
+                "Search"
+            </button>
+            <p id="grid-search-hint" class="hint">
+                {hint}
+            </p>
+            {error
+                .map(|e| {
+                    view! {
+                        <p class="field-error" role="alert" data-testid="search-error">
+                            {e}
+                        </p>
+                    }
+                })}
         </form>
     }
 }
@@ -95,7 +115,10 @@ pub fn SortHeader(
     };
     view! {
         <th scope="col" aria-sort=aria data-sort=key>
-            <a href=href class="sort-link">{label}{arrow}</a>
+            <a href=href class="sort-link">
+                {label}
+                {arrow}
+            </a>
         </th>
     }
 }
@@ -115,9 +138,19 @@ pub fn Pager(
         let enabled = to != page && to >= 1 && to <= pages;
         let href = grid_href(path, &query, selected.as_deref(), |q| q.page = to);
         if enabled {
-            view! { <a class="btn" href=href rel=rel aria-label=format!("{label} page")>{label}</a> }.into_any()
+            view! {
+                <a class="btn" href=href rel=rel aria-label=format!("{label} page")>
+                    {label}
+                </a>
+            }
+            .into_any()
         } else {
-            view! { <span class="btn" aria-disabled="true">{label}</span> }.into_any()
+            view! {
+                <span class="btn" aria-disabled="true">
+                    {label}
+                </span>
+            }
+            .into_any()
         }
     };
     // Page sizes are links, not a form: nothing the user picked can be lost when a live update
@@ -132,8 +165,15 @@ pub fn Pager(
                 q.page = 1;
             });
             view! {
-                <a class="btn btn-size" href=href aria-label=format!("{size} rows per page")
-                    aria-current=current.then_some("true") data-size=size.to_string()>{size.to_string()}</a>
+                <a
+                    class="btn btn-size"
+                    href=href
+                    aria-label=format!("{size} rows per page")
+                    aria-current=current.then_some("true")
+                    data-size=size.to_string()
+                >
+                    {size.to_string()}
+                </a>
             }
         })
         .collect_view();
@@ -145,7 +185,9 @@ pub fn Pager(
             {link(1, "First", "first")}
             // Past the end (a shared link after removals), Previous leads back to the last page.
             {link(page.saturating_sub(1).min(pages), "Previous", "prev")}
-            <span class="page-of" data-testid="grid-page">{format!("Page {page} of {pages}")}</span>
+            <span class="page-of" data-testid="grid-page">
+                {format!("Page {page} of {pages}")}
+            </span>
             {link(page + 1, "Next", "next")}
             {link(pages, "Last", "last")}
             <span class="page-size" role="group" aria-labelledby="page-size-label">

@@ -39,20 +39,52 @@ pub fn HostTopologyCard(topology: HostTopology, simulated: Option<String>) -> im
     let invtsc = if topology.has_invtsc() { "yes" } else { "no" };
     view! {
         <div class="topology" data-testid="host-topology">
-            {simulated.map(|file| view! {
-                <p class="badge badge-info" title=format!("libvirt's test driver runs this host; its topology comes from the shipped file {file}.xml")>
-                    "simulated topology"
-                </p>
-            })}
+            {simulated
+                .map(|file| {
+                    view! {
+                        <p
+                            class="badge badge-info"
+                            title=format!(
+                                "libvirt's test driver runs this host; its topology comes from the shipped file {file}.xml",
+                            )
+                        >
+                            "simulated topology"
+                        </p>
+                    }
+                })}
             <dl class="facts">
-                <div><dt>"Architecture"</dt><dd>{topology.arch.clone()}</dd></div>
-                <div><dt>"CPU model"</dt><dd>{topology.cpu_model.clone().unwrap_or_else(|| "—".into())}</dd></div>
-                <div><dt>"Sockets"</dt><dd data-testid="sockets">{topology.sockets}</dd></div>
-                <div><dt>"Cores per socket"</dt><dd data-testid="cores">{topology.cores_per_socket}</dd></div>
-                <div><dt>"Threads per core"</dt><dd data-testid="threads">{topology.threads_per_core}</dd></div>
-                <div><dt>"Logical CPUs"</dt><dd>{topology.total_cpus()}</dd></div>
-                <div><dt>"NUMA cells"</dt><dd data-testid="numa-cells">{topology.cells.len()}</dd></div>
-                <div><dt>"invtsc"</dt><dd data-testid="invtsc">{invtsc}</dd></div>
+                <div>
+                    <dt>"Architecture"</dt>
+                    <dd>{topology.arch.clone()}</dd>
+                </div>
+                <div>
+                    <dt>"CPU model"</dt>
+                    <dd>{topology.cpu_model.clone().unwrap_or_else(|| "—".into())}</dd>
+                </div>
+                <div>
+                    <dt>"Sockets"</dt>
+                    <dd data-testid="sockets">{topology.sockets}</dd>
+                </div>
+                <div>
+                    <dt>"Cores per socket"</dt>
+                    <dd data-testid="cores">{topology.cores_per_socket}</dd>
+                </div>
+                <div>
+                    <dt>"Threads per core"</dt>
+                    <dd data-testid="threads">{topology.threads_per_core}</dd>
+                </div>
+                <div>
+                    <dt>"Logical CPUs"</dt>
+                    <dd>{topology.total_cpus()}</dd>
+                </div>
+                <div>
+                    <dt>"NUMA cells"</dt>
+                    <dd data-testid="numa-cells">{topology.cells.len()}</dd>
+                </div>
+                <div>
+                    <dt>"invtsc"</dt>
+                    <dd data-testid="invtsc">{invtsc}</dd>
+                </div>
             </dl>
             <table class="grid compact">
                 <caption>"NUMA cells"</caption>

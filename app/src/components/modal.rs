@@ -18,7 +18,9 @@ pub fn Modal(
             <section class="modal" role="dialog" aria-modal="true" aria-labelledby=labelled_by id=id>
                 <header class="modal-header">
                     <h2 id=title_id>{title}</h2>
-                    <a class="modal-close" href=close_href aria-label="Close">"×"</a>
+                    <a class="modal-close" href=close_href aria-label="Close">
+                        "×"
+                    </a>
                 </header>
                 {children()}
             </section>
@@ -47,12 +49,11 @@ pub fn DialogBody(
 ) -> impl IntoView {
     let submit_class = if danger { "btn btn-danger" } else { "btn btn-primary" };
     view! {
-        <div class="modal-body">
-            {move || form_error(error.get())}
-            {children()}
-        </div>
+        <div class="modal-body">{move || form_error(error.get())} {children()}</div>
         <footer class="modal-footer">
-            <a class="btn" href=close_href>"Cancel"</a>
+            <a class="btn" href=close_href>
+                "Cancel"
+            </a>
             <button type="submit" class=submit_class disabled=move || pending.is_some_and(|p| p.get())>
                 {move || submit.get()}
             </button>

@@ -127,11 +127,13 @@ impl<T: 'static> Column<T> {
 
     /// The row's name as the link that selects the row.
     pub fn link(label: &'static str, key: &'static str, name: impl Fn(&T) -> String + Send + Sync + 'static) -> Self {
-        Self::with_ctx(
-            label,
-            Some(key),
-            move |r, ctx| view! { <td><a href=ctx.href.clone()>{name(r)}</a></td> },
-        )
+        Self::with_ctx(label, Some(key), move |r, ctx| {
+            view! {
+                <td>
+                    <a href=ctx.href.clone()>{name(r)}</a>
+                </td>
+            }
+        })
     }
 
     /// A `<td>` of text; sorted when given a key (`"name"`), else plain (`None`).
@@ -287,25 +289,43 @@ where
         detail,
     });
     let header = match toolbar {
-        Some(toolbar) => view! { <div class="page-header"><h1>{title}</h1>{toolbar.run()}</div> }.into_any(),
+        Some(toolbar) => view! {
+            <div class="page-header">
+                <h1>{title}</h1>
+                {toolbar.run()}
+            </div>
+        }
+        .into_any(),
         None => view! { <h1>{title}</h1> }.into_any(),
     };
     view! {
         <Title text=title />
         <div class="page">
-            {header}
-            {above.map(|above| above.run())}
-            <Transition fallback=move || view! { <p class="loading">{format!("Loading {noun}…")}</p> }>
-                {move || grid.rows.get().map(|result| view! {
-                    <GridSearch path query=grid.query.get() placeholder hint error=result.as_ref().err().and_then(search_message) />
-                    {match result {
-                        Err(e) if search_message(&e).is_some() => ().into_any(),
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        Ok(page) => table.render(page, grid.query.get(), grid.selected.get()),
-                    }}
-                })}
-            </Transition>
-            {children.map(|c| c())}
+            {header} {above.map(|above| above.run())}
+            <Transition fallback=move || {
+                view! { <p class="loading">{format!("Loading {noun}…")}</p> }
+            }>
+                {move || {
+                    grid.rows
+                        .get()
+                        .map(|result| {
+                            view! {
+                                <GridSearch
+                                    path
+                                    query=grid.query.get()
+                                    placeholder
+                                    hint
+                                    error=result.as_ref().err().and_then(search_message)
+                                />
+                                {match result {
+                                    Err(e) if search_message(&e).is_some() => ().into_any(),
+                                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                                    Ok(page) => table.render(page, grid.query.get(), grid.selected.get()),
+                                }}
+                            }
+                        })
+                }}
+            </Transition> {children.map(|c| c())}
         </div>
     }
 }
@@ -343,7 +363,13 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
             Some(detail.run(row))
         });
         if page.rows.is_empty() {
-            return view! { <p class="empty" data-testid="grid-empty">{self.empty}</p>{pager} }.into_any();
+            return view! {
+                <p class="empty" data-testid="grid-empty">
+                    {self.empty}
+                </p>
+                {pager}
+            }
+            .into_any();
         }
         let headers = self
             .columns
@@ -374,13 +400,19 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
                 let attrs = self.row_attrs.as_ref().map(|f| (f.0)(r)).unwrap_or_default();
                 let cells = self.columns.iter().map(|c| (c.cell)(r, &ctx)).collect_view();
                 let aria = selectable.then(|| ctx.selected.to_string());
-                view! { <tr data-id=id aria-selected=aria class:selected=ctx.selected {..attrs}>{cells}</tr> }
+                view! {
+                    <tr data-id=id aria-selected=aria class:selected=ctx.selected {..attrs}>
+                        {cells}
+                    </tr>
+                }
             })
             .collect_view();
         view! {
             <div class="grid-scroll">
                 <table class="grid" id=self.id.clone() aria-label=self.label>
-                    <thead><tr>{headers}</tr></thead>
+                    <thead>
+                        <tr>{headers}</tr>
+                    </thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>

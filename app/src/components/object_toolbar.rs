@@ -7,8 +7,12 @@ use leptos::prelude::*;
 pub fn ObjectToolbar(kind: ConfigKind, #[prop(into)] selected: Signal<Option<String>>) -> impl IntoView {
     let page = kind.page();
     view! {
-        <NewEditToolbar label=format!("{} actions", kind.label()) new_href=format!("{page}?dialog=new") selected
-            edit_href=move |id| format!("{page}?dialog=edit&id={id}&selected={id}") />
+        <NewEditToolbar
+            label=format!("{} actions", kind.label())
+            new_href=format!("{page}?dialog=new")
+            selected
+            edit_href=move |id| format!("{page}?dialog=edit&id={id}&selected={id}")
+        />
     }
 }
 
@@ -25,9 +29,18 @@ pub fn NewEditToolbar(
 ) -> impl IntoView {
     view! {
         <div class="toolbar" role="toolbar" aria-label=label>
-            <a class="btn btn-primary" role="button" href=new_href>"New"</a>
+            <a class="btn btn-primary" role="button" href=new_href>
+                "New"
+            </a>
             {move || match selected.get() {
-                Some(id) => view! { <a class="btn" role="button" href=edit_href(&id)>"Edit"</a> }.into_any(),
+                Some(id) => {
+                    view! {
+                        <a class="btn" role="button" href=edit_href(&id)>
+                            "Edit"
+                        </a>
+                    }
+                        .into_any()
+                }
                 None => needs_selection("Edit", "Select a row first").into_any(),
             }}
         </div>
@@ -36,5 +49,9 @@ pub fn NewEditToolbar(
 
 /// A toolbar button shown greyed out until a row is selected; `why` is its tooltip.
 pub fn needs_selection(label: &'static str, why: &'static str) -> impl IntoView {
-    view! { <span class="btn" role="button" aria-disabled="true" title=why>{label}</span> }
+    view! {
+        <span class="btn" role="button" aria-disabled="true" title=why>
+            {label}
+        </span>
+    }
 }

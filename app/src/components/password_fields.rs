@@ -18,8 +18,14 @@ pub fn NewPasswordFields(
     let (password, confirm) = (format!("{id}-password"), format!("{id}-confirm"));
     view! {
         <label for=password.clone()>{label}</label>
-        <input id=password name="password" type="password" required
-            minlength=MIN_PASSWORD_CHARS.to_string() autocomplete="new-password" />
+        <input
+            id=password
+            name="password"
+            type="password"
+            required
+            minlength=MIN_PASSWORD_CHARS.to_string()
+            autocomplete="new-password"
+        />
         <p class="hint">{format!("At least {MIN_PASSWORD_CHARS} characters{hint}")}</p>
         {move || field_errors(error.get(), "password")}
         <label for=confirm.clone()>{format!("Repeat {}", label.to_lowercase())}</label>

@@ -47,11 +47,30 @@ pub fn ToastArea() -> impl IntoView {
                 {
                     let id = toast.id;
                     view! {
-                        <div class=if toast.ok { "toast toast-ok" } else { "toast toast-error" } role=if toast.ok { "status" } else { "alert" }>
+                        <div
+                            class=if toast.ok { "toast toast-ok" } else { "toast toast-error" }
+                            role=if toast.ok { "status" } else { "alert" }
+                        >
                             <p>{toast.message.clone()}</p>
-                            {toast.detail.clone().map(|d| view! { <details><summary>"Details"</summary><p class="mono">{d}</p></details> })}
-                            <button type="button" class="btn btn-plain" aria-label="Dismiss"
-                                on:click=move |_| toasts.0.update(|t| t.retain(|x| x.id != id))>"×"</button>
+                            {toast
+                                .detail
+                                .clone()
+                                .map(|d| {
+                                    view! {
+                                        <details>
+                                            <summary>"Details"</summary>
+                                            <p class="mono">{d}</p>
+                                        </details>
+                                    }
+                                })}
+                            <button
+                                type="button"
+                                class="btn btn-plain"
+                                aria-label="Dismiss"
+                                on:click=move |_| toasts.0.update(|t| t.retain(|x| x.id != id))
+                            >
+                                "×"
+                            </button>
                         </div>
                     }
                 }

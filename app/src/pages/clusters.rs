@@ -34,14 +34,27 @@ pub fn ClustersPage() -> impl IntoView {
     ];
     let toolbar = move || {
         view! {
-            <NewEditToolbar label="Cluster actions" new_href="/clusters?dialog=new" selected=grid.selected
-                edit_href=|id| format!("/clusters?dialog=edit&selected={id}") />
+            <NewEditToolbar
+                label="Cluster actions"
+                new_href="/clusters?dialog=new"
+                selected=grid.selected
+                edit_href=|id| format!("/clusters?dialog=edit&selected={id}")
+            />
         }
     };
     view! {
-        <ObjectGrid title="Clusters" path="/clusters" noun="clusters" grid columns toolbar row_id=|c| c.id.to_string()
-            placeholder="Search cluster names and descriptions" hint="Words match names and descriptions."
-            empty="No clusters match. Use New to create one.">
+        <ObjectGrid
+            title="Clusters"
+            path="/clusters"
+            noun="clusters"
+            grid
+            columns
+            toolbar
+            row_id=|c| c.id.to_string()
+            placeholder="Search cluster names and descriptions"
+            hint="Words match names and descriptions."
+            empty="No clusters match. Use New to create one."
+        >
             // The dialog needs the clusters (for Edit); it opens once they are loaded.
             {url_dialog(move |mode| {
                 grid.rows.get()?.ok()?;

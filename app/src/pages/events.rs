@@ -27,10 +27,18 @@ pub fn EventsPage() -> impl IntoView {
         Column::desc("Message", None, |e: &EventView| e.message.clone()),
     ];
     view! {
-        <ObjectGrid title="Events" path="/events" noun="events" grid columns selection=RowSelection::None
-            row_id=|e| e.id.to_string() row_attrs=|e: &EventView| vec![data("data-result", e.result.clone())]
+        <ObjectGrid
+            title="Events"
+            path="/events"
+            noun="events"
+            grid
+            columns
+            selection=RowSelection::None
+            row_id=|e| e.id.to_string()
+            row_attrs=|e: &EventView| vec![data("data-result", e.result.clone())]
             placeholder="Search: words, severity:error result:failure object:vm user:admin"
             hint="Words match messages and object names; add severity:, result:, object: or user: terms."
-            empty="No events match." />
+            empty="No events match."
+        />
     }
 }

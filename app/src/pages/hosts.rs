@@ -39,12 +39,29 @@ pub fn HostsPage() -> impl IntoView {
         Column::text("VMs", "vms", |h: &HostView| h.vm_count),
     ];
     view! {
-        <ObjectGrid title="Hosts" path="/hosts" noun="hosts" grid columns selection=RowSelection::FromUrlOrFirst
-            toolbar=|| view! { <div class="toolbar"><a class="btn btn-primary" href="/hosts?dialog=add" role="button">"Add host"</a></div> }
-            row_id=|h| h.id.to_string() row_attrs=|h: &HostView| vec![data("data-status", h.status.as_str())]
+        <ObjectGrid
+            title="Hosts"
+            path="/hosts"
+            noun="hosts"
+            grid
+            columns
+            selection=RowSelection::FromUrlOrFirst
+            toolbar=|| {
+                view! {
+                    <div class="toolbar">
+                        <a class="btn btn-primary" href="/hosts?dialog=add" role="button">
+                            "Add host"
+                        </a>
+                    </div>
+                }
+            }
+            row_id=|h| h.id.to_string()
+            row_attrs=|h: &HostView| vec![data("data-status", h.status.as_str())]
             detail=|host: HostView| view! { <HostDetail host /> }.into_any()
-            placeholder="Search: words, status:up cluster:Default" hint="Words match names and URIs; add status: or cluster: terms."
-            empty="No hosts match. Add one to run virtual machines.">
+            placeholder="Search: words, status:up cluster:Default"
+            hint="Words match names and URIs; add status: or cluster: terms."
+            empty="No hosts match. Add one to run virtual machines."
+        >
             <Show when=move || url.with(|q| q.get("dialog").as_deref() == Some("add"))>
                 <AddHostDialog on_added=move || grid.refetch() />
             </Show>
@@ -82,10 +99,13 @@ fn KsmForm(host: HostView) -> impl IntoView {
         <ActionForm action attr:class="inline-form" attr:id="ksm-form">
             <input type="hidden" name="host_id" value=host.id.to_string() />
             <input type="hidden" name="running" value=if running { "off" } else { "on" } />
-            <button type="submit" class="btn">{if running { "Stop KSM" } else { "Start KSM" }}</button>
-            {host.simulated_topology.is_some().then(|| view! {
-                <span class="hint">" Simulated host: Vireo records the KSM state itself."</span>
-            })}
+            <button type="submit" class="btn">
+                {if running { "Stop KSM" } else { "Start KSM" }}
+            </button>
+            {host
+                .simulated_topology
+                .is_some()
+                .then(|| view! { <span class="hint">" Simulated host: Vireo records the KSM state itself."</span> })}
             {move || error().map(|error| view! { <ErrorNotice error /> })}
         </ActionForm>
     }
@@ -102,11 +122,29 @@ fn HostDetail(host: HostView) -> impl IntoView {
     view! {
         <section class="detail" aria-label=format!("Host {}", host.name)>
             <h2>{host.name.clone()}</h2>
-            {host.last_error.clone().map(|e| view! { <div class="alert alert-warning" role="status">{e}</div> })}
+            {host
+                .last_error
+                .clone()
+                .map(|e| {
+                    view! {
+                        <div class="alert alert-warning" role="status">
+                            {e}
+                        </div>
+                    }
+                })}
             <dl class="facts">
-                <div><dt>"URI"</dt><dd class="mono">{host.uri.clone()}</dd></div>
-                <div><dt>"Cluster"</dt><dd>{host.cluster_name.clone()}</dd></div>
-                <div><dt>"KSM"</dt><dd data-testid="ksm">{ksm}</dd></div>
+                <div>
+                    <dt>"URI"</dt>
+                    <dd class="mono">{host.uri.clone()}</dd>
+                </div>
+                <div>
+                    <dt>"Cluster"</dt>
+                    <dd>{host.cluster_name.clone()}</dd>
+                </div>
+                <div>
+                    <dt>"KSM"</dt>
+                    <dd data-testid="ksm">{ksm}</dd>
+                </div>
             </dl>
             {ksm_form}
             <HostTopologyCard topology=host.topology.clone() simulated=host.simulated_topology.clone() />

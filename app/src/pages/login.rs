@@ -27,14 +27,34 @@ pub fn LoginPage() -> impl IntoView {
                     "Vireo"
                 </h1>
                 <p class="muted">"Virtual machines on libvirt hosts"</p>
-                {move || error().map(|e| view! { <div class="alert alert-error" role="alert">{e}</div> })}
-                {move || logged_out().then(|| view! { <div class="alert alert-info" role="status">"You have logged out."</div> })}
+                {move || {
+                    error()
+                        .map(|e| {
+                            view! {
+                                <div class="alert alert-error" role="alert">
+                                    {e}
+                                </div>
+                            }
+                        })
+                }}
+                {move || {
+                    logged_out()
+                        .then(|| {
+                            view! {
+                                <div class="alert alert-info" role="status">
+                                    "You have logged out."
+                                </div>
+                            }
+                        })
+                }}
                 <input type="hidden" name="next" value=next />
                 <label for="login-username">"Username"</label>
                 <input id="login-username" name="username" type="text" autocomplete="username" required autofocus />
                 <label for="login-password">"Password"</label>
                 <input id="login-password" name="password" type="password" autocomplete="current-password" required />
-                <button type="submit" class="btn btn-primary">"Log in"</button>
+                <button type="submit" class="btn btn-primary">
+                    "Log in"
+                </button>
             </form>
         </div>
     }

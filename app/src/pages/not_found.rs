@@ -11,7 +11,9 @@ pub fn NotFound() -> impl IntoView {
         <Title text="Not found" />
         <div class="page">
             <h1>"Page not found"</h1>
-            <p><a href="/vms">"Go to Virtual Machines"</a></p>
+            <p>
+                <a href="/vms">"Go to Virtual Machines"</a>
+            </p>
         </div>
     }
 }

@@ -21,12 +21,19 @@ pub fn PasswordPage() -> impl IntoView {
     view! {
         <Title text="Change password" />
         <div class="page page-narrow">
-            <div class="page-header"><h1>"Change password"</h1></div>
-            {move || changed().then(|| view! {
-                <div class="alert alert-info" role="status">
-                    "Your password has been changed. Your other sessions and API tokens have been logged out."
-                </div>
-            })}
+            <div class="page-header">
+                <h1>"Change password"</h1>
+            </div>
+            {move || {
+                changed()
+                    .then(|| {
+                        view! {
+                            <div class="alert alert-info" role="status">
+                                "Your password has been changed. Your other sessions and API tokens have been logged out."
+                            </div>
+                        }
+                    })
+            }}
             <ActionForm action attr:class="form card" attr:id="change-password-form">
                 {move || form_error(error.get())}
                 <label for="own-current">"Current password"</label>
@@ -34,7 +41,9 @@ pub fn PasswordPage() -> impl IntoView {
                 {move || field_errors(error.get(), "current")}
                 <NewPasswordFields id="own" label="New password" error />
                 <div class="form-actions">
-                    <button type="submit" class="btn btn-primary" disabled=pending>"Change password"</button>
+                    <button type="submit" class="btn btn-primary" disabled=pending>
+                        "Change password"
+                    </button>
                 </div>
             </ActionForm>
         </div>

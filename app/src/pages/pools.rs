@@ -26,12 +26,19 @@ pub fn PoolsPage() -> impl IntoView {
         Column::desc("Description", "description", |p: &PoolRow| p.description.clone()),
     ];
     view! {
-        <ObjectGrid title="Pools" path="/pools" noun="pools" grid columns
+        <ObjectGrid
+            title="Pools"
+            path="/pools"
+            noun="pools"
+            grid
+            columns
             toolbar=move || view! { <ObjectToolbar kind=ConfigKind::Pool selected=grid.selected /> }
-            row_id=|p| p.id.to_string() row_attrs=|p: &PoolRow| vec![data("data-type", p.optimized_for.as_str())]
+            row_id=|p| p.id.to_string()
+            row_attrs=|p: &PoolRow| vec![data("data-type", p.optimized_for.as_str())]
             placeholder="Search: words, type:… template:… cluster:…"
             hint="Words match names and descriptions; add type:, template: or cluster: terms."
-            empty="No pools match. Use New to create one.">
+            empty="No pools match. Use New to create one."
+        >
             <ConfigDialogWhenOpen kind=ConfigKind::Pool />
         </ObjectGrid>
     }

@@ -25,12 +25,19 @@ pub fn TemplatesPage() -> impl IntoView {
         Column::num("vCPUs", "vcpus", |t: &TemplateView| t.vcpus),
     ];
     view! {
-        <ObjectGrid title="Templates" path="/templates" noun="templates" grid columns
+        <ObjectGrid
+            title="Templates"
+            path="/templates"
+            noun="templates"
+            grid
+            columns
             toolbar=move || view! { <ObjectToolbar kind=ConfigKind::Template selected=grid.selected /> }
-            row_id=|t| t.id.to_string() row_attrs=|t: &TemplateView| vec![data("data-type", t.optimized_for.as_str())]
+            row_id=|t| t.id.to_string()
+            row_attrs=|t: &TemplateView| vec![data("data-type", t.optimized_for.as_str())]
             placeholder="Search: words, type:high_performance cluster:Default"
             hint="Words match names and descriptions; add type: or cluster: terms."
-            empty="No templates match. Use New to create one.">
+            empty="No templates match. Use New to create one."
+        >
             <ConfigDialogWhenOpen kind=ConfigKind::Template />
         </ObjectGrid>
     }

@@ -39,44 +39,65 @@ pub fn UsersPage() -> impl IntoView {
     let toolbar = move || {
         view! {
             <div class="toolbar" role="toolbar" aria-label="User actions">
-                <a class="btn btn-primary" role="button" href="/users?dialog=add">"Add user"</a>
+                <a class="btn btn-primary" role="button" href="/users?dialog=add">
+                    "Add user"
+                </a>
                 <Transition fallback=|| ()>
                     {move || match chosen() {
                         Some(u) => {
                             let href = |dialog: &str| format!("/users?dialog={dialog}&selected={}", u.id);
                             let toggle = if u.disabled { ("enable", "Enable") } else { ("disable", "Disable") };
                             view! {
-                                <a class="btn" role="button" href=href("role")>"Change role"</a>
-                                <a class="btn" role="button" href=href(toggle.0)>{toggle.1}</a>
-                                <a class="btn" role="button" href=href("password")>"Reset password"</a>
+                                <a class="btn" role="button" href=href("role")>
+                                    "Change role"
+                                </a>
+                                <a class="btn" role="button" href=href(toggle.0)>
+                                    {toggle.1}
+                                </a>
+                                <a class="btn" role="button" href=href("password")>
+                                    "Reset password"
+                                </a>
                             }
-                            .into_any()
+                                .into_any()
                         }
-                        None => ["Change role", "Disable", "Reset password"]
-                            .map(|label| needs_selection(label, "Select a user first"))
-                            .into_any(),
+                        None => {
+                            ["Change role", "Disable", "Reset password"]
+                                .map(|label| needs_selection(label, "Select a user first"))
+                                .into_any()
+                        }
                     }}
                 </Transition>
             </div>
         }
     };
     view! {
-        <ObjectGrid title="Users" path="/users" noun="users" grid columns toolbar row_id=|u| u.id.to_string()
-            placeholder="Search: words, role:operator disabled:yes" hint="Words match user names; add role: or disabled: terms."
-            empty="No users match.">
+        <ObjectGrid
+            title="Users"
+            path="/users"
+            noun="users"
+            grid
+            columns
+            toolbar
+            row_id=|u| u.id.to_string()
+            placeholder="Search: words, role:operator disabled:yes"
+            hint="Words match user names; add role: or disabled: terms."
+            empty="No users match."
+        >
             // Dialogs on a selected user open once the users are loaded (they show its name).
             {url_dialog(move |mode| {
                 if mode == "add" {
                     return Some(view! { <AddUserDialog /> }.into_any());
                 }
                 let user = chosen()?;
-                Some(match mode.as_str() {
-                    "role" => view! { <RoleDialog user /> }.into_any(),
-                    "disable" => view! { <DisableUserDialog user disable=true /> }.into_any(),
-                    "enable" => view! { <DisableUserDialog user disable=false /> }.into_any(),
-                    "password" => view! { <ResetPasswordDialog user /> }.into_any(),
-                    _ => ().into_any(),
-                })
+                Some(
+                    match mode.as_str() {
+                        "role" => view! { <RoleDialog user /> }.into_any(),
+                        "disable" => view! { <DisableUserDialog user disable=true /> }.into_any(),
+                        "enable" => view! { <DisableUserDialog user disable=false /> }.into_any(),
+                        "password" => view! { <ResetPasswordDialog user /> }.into_any(),
+                        _ => ().into_any(),
+                    },
+                )
             })}
         </ObjectGrid>
     }

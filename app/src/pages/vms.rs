@@ -64,25 +64,60 @@ pub fn VmsPage() -> impl IntoView {
         ..grid.query.get()
     });
     view! {
-        <ObjectGrid title="Virtual Machines" label="Virtual machines" path=PATH noun="virtual machines" grid columns=columns(selection, progress)
-            toolbar=move || view! { <Transition fallback=|| ()><BulkToolbar rows grid=shown selected on_done /></Transition> }
-            above=move || move || url.with(|q| q.get("notice")).map(|n| view! { <div class="alert alert-info" role="status" data-testid="bulk-notice">{n}</div> })
+        <ObjectGrid
+            title="Virtual Machines"
+            label="Virtual machines"
+            path=PATH
+            noun="virtual machines"
+            grid
+            columns=columns(selection, progress)
+            toolbar=move || {
+                view! {
+                    <Transition fallback=|| ()>
+                        <BulkToolbar rows grid=shown selected on_done />
+                    </Transition>
+                }
+            }
+            above=move || move || {
+                url.with(|q| q.get("notice"))
+                    .map(|n| {
+                        view! {
+                            <div class="alert alert-info" role="status" data-testid="bulk-notice">
+                                {n}
+                            </div>
+                        }
+                    })
+            }
             row_id=|v| v.id.to_string()
             row_attrs=move |v: &VmRow| {
                 let id = v.id;
-                vec![data("data-type", v.optimized_for.as_str()), data("data-status", v.status.as_str()), class_when("checked", move || selection.has(id))]
+                vec![
+                    data("data-type", v.optimized_for.as_str()),
+                    data("data-status", v.status.as_str()),
+                    class_when("checked", move || selection.has(id)),
+                ]
             }
             placeholder="Search: words, type:high_performance status:up cluster:Default host:… pool:…"
             hint="Words match names and descriptions; add field:value terms (type, status, cluster, host, pool, template)."
-            empty="No virtual machines match.">
+            empty="No virtual machines match."
+        >
             <Transition fallback=|| ()>
-                {move || grid.rows.get().map(|_| view! {
-                    {selected.get().map(|id| {
-                        let row = rows.with(|rows| rows.iter().find(|r| r.id.to_string() == id).cloned());
-                        view! { <VmDetail id row tab=tab() grid=shown.get() /> }
-                    })}
-                    <BulkConfirm rows grid=shown on_done />
-                })}
+                {move || {
+                    grid.rows
+                        .get()
+                        .map(|_| {
+                            view! {
+                                {selected
+                                    .get()
+                                    .map(|id| {
+                                        let row = rows
+                                            .with(|rows| rows.iter().find(|r| r.id.to_string() == id).cloned());
+                                        view! { <VmDetail id row tab=tab() grid=shown.get() /> }
+                                    })}
+                                <BulkConfirm rows grid=shown on_done />
+                            }
+                        })
+                }}
             </Transition>
             <ConfigDialogWhenOpen kind=ConfigKind::Vm />
             <ToastArea />

@@ -9,25 +9,42 @@ pub fn ChangeList() -> impl IntoView {
     move || {
         let changes = s.changes.get();
         (!changes.is_empty()).then(|| {
-            let title = s.draft.with(|d| format!("Changes for \"Optimized for: {}\"", d.applied_profile.label()));
+            let title = s
+                .draft
+                .with(|d| format!("Changes for \"Optimized for: {}\"", d.applied_profile.label()));
             view! {
                 <section class="change-list" role="region" aria-label="Changes made" data-testid="change-list">
                     <header>
                         <h3>{title}</h3>
-                        <button type="button" class="btn btn-plain js-only" on:click=move |_| s.changes.set(Vec::new())>"Dismiss"</button>
+                        <button type="button" class="btn btn-plain js-only" on:click=move |_| s.changes.set(Vec::new())>
+                            "Dismiss"
+                        </button>
                     </header>
                     <table class="grid compact">
-                        <thead><tr><th scope="col">"Setting"</th><th scope="col">"Tab"</th><th scope="col">"Was"</th><th scope="col">"Now"</th><th scope="col">"Why"</th></tr></thead>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Setting"</th>
+                                <th scope="col">"Tab"</th>
+                                <th scope="col">"Was"</th>
+                                <th scope="col">"Now"</th>
+                                <th scope="col">"Why"</th>
+                            </tr>
+                        </thead>
                         <tbody>
-                            {changes.into_iter().map(|c| view! {
-                                <tr data-change=c.field.clone()>
-                                    <td>{c.label}</td>
-                                    <td>{c.tab.label()}</td>
-                                    <td class="old">{c.old}</td>
-                                    <td class="new">{c.new}</td>
-                                    <td class="why">{c.reason}</td>
-                                </tr>
-                            }).collect_view()}
+                            {changes
+                                .into_iter()
+                                .map(|c| {
+                                    view! {
+                                        <tr data-change=c.field.clone()>
+                                            <td>{c.label}</td>
+                                            <td>{c.tab.label()}</td>
+                                            <td class="old">{c.old}</td>
+                                            <td class="new">{c.new}</td>
+                                            <td class="why">{c.reason}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
                         </tbody>
                     </table>
                 </section>

@@ -15,7 +15,13 @@ fn Errors(field: &'static str) -> impl IntoView {
     move || {
         s.field_errors(field)
             .into_iter()
-            .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
+            .map(|m| {
+                view! {
+                    <p class="field-error" role="alert">
+                        {m}
+                    </p>
+                }
+            })
             .collect_view()
     }
 }
@@ -92,8 +98,16 @@ pub fn TextField(
     // the server, which would let a stored description break out of the element.
     view! {
         <Field field id=id.clone() label hint>
-            <input id=id type="text" name=name value=initial prop:value=value placeholder=placeholder
-                aria-invalid=invalid(s, field) on:input=on_input />
+            <input
+                id=id
+                type="text"
+                name=name
+                value=initial
+                prop:value=value
+                placeholder=placeholder
+                aria-invalid=invalid(s, field)
+                on:input=on_input
+            />
         </Field>
     }
 }
@@ -115,8 +129,14 @@ pub fn NumberField(
     let (initial, value) = bound(s, get);
     view! {
         <Field field id=id.clone() label hint>
-            <input id=id type="number" inputmode="numeric" name=name value=initial.to_string()
-                prop:value=move || value().to_string() min=min.to_string()
+            <input
+                id=id
+                type="number"
+                inputmode="numeric"
+                name=name
+                value=initial.to_string()
+                prop:value=move || value().to_string()
+                min=min.to_string()
                 aria-invalid=invalid(s, field)
                 on:input=move |ev| {
                     let v = event_target_value(&ev);
@@ -124,7 +144,8 @@ pub fn NumberField(
                         Ok(n) => accept(s, field, set, n),
                         Err(_) => s.set_error(field, format!("{label} must be a whole number.")),
                     }
-                } />
+                }
+            />
         </Field>
     }
 }
@@ -158,8 +179,15 @@ pub fn CheckField(
     view! {
         <div class="field check-field" data-field=field>
             <label class="check" for=label_for>
-                <input id=id type="checkbox" name=name value="on" checked=initial prop:checked=value
-                    on:change=move |ev| accept(s, field, set, event_target_checked(&ev)) />
+                <input
+                    id=id
+                    type="checkbox"
+                    name=name
+                    value="on"
+                    checked=initial
+                    prop:checked=value
+                    on:change=move |ev| accept(s, field, set, event_target_checked(&ev))
+                />
                 {label}
             </label>
             {hint_text(hint)}
@@ -205,22 +233,41 @@ pub fn SelectField(
             .get()
             .into_iter()
             .filter_map(|c| c.disabled.map(|r| (c.label, r)))
-            .map(|(label, reason)| view! { <p class="hint gate-reason" data-choice=label.clone()>{format!("{label}: {reason}")}</p> })
+            .map(|(label, reason)| {
+                view! {
+                    <p class="hint gate-reason" data-choice=label.clone()>
+                        {format!("{label}: {reason}")}
+                    </p>
+                }
+            })
             .collect_view()
     };
     view! {
         <Field field id=id.clone() label hint>
-            <select id=id name=name prop:value=value aria-invalid=invalid(s, field)
+            <select
+                id=id
+                name=name
+                prop:value=value
+                aria-invalid=invalid(s, field)
                 on:change=move |ev| {
                     s.clear_error(field);
                     on_pick.run(event_target_value(&ev));
-                }>
+                }
+            >
                 {move || {
                     let initial = initial.clone();
-                    choices.get().into_iter().map(|c| {
-                        let selected = c.value == initial;
-                        view! { <option value=c.value.clone() selected=selected disabled=c.disabled.is_some()>{c.label}</option> }
-                    }).collect_view()
+                    choices
+                        .get()
+                        .into_iter()
+                        .map(|c| {
+                            let selected = c.value == initial;
+                            view! {
+                                <option value=c.value.clone() selected=selected disabled=c.disabled.is_some()>
+                                    {c.label}
+                                </option>
+                            }
+                        })
+                        .collect_view()
                 }}
             </select>
             {reasons}

@@ -21,23 +21,53 @@ pub fn Review(done: Callback<Uuid>) -> impl IntoView {
             view! {
                 <div class="modal-backdrop nested">
                     <section class="modal wide" role="dialog" aria-modal="true" aria-label=label id="review-dialog">
-                        <header class="modal-header"><h2>{title}</h2></header>
+                        <header class="modal-header">
+                            <h2>{title}</h2>
+                        </header>
                         <div class="modal-body">
                             {if all_met {
-                                view! { <p class="alert alert-success" role="status">"All High Performance recommendations are met."</p> }.into_any()
+                                view! {
+                                    <p class="alert alert-success" role="status">
+                                        "All High Performance recommendations are met."
+                                    </p>
+                                }
+                                    .into_any()
                             } else {
                                 view! {
-                                    <p>"These recommended settings for running High Performance as close to bare metal as the host allows are not in place yet. Apply the fixes Vireo computed, save anyway, or go back to edit."</p>
+                                    <p>
+                                        "These recommended settings for running High Performance as close to bare metal as the host allows are not in place yet. Apply the fixes Vireo computed, save anyway, or go back to edit."
+                                    </p>
                                     <ol class="recommendations">{items}</ol>
-                                }.into_any()
+                                }
+                                    .into_any()
                             }}
                         </div>
                         <footer class="modal-footer">
-                            <button type="submit" class="btn" name="op" value="edit"
-                                on:click=move |ev: MouseEvent| { ev.prevent_default(); s.review.set(None); }>"Back to edit"</button>
-                            <button type="submit" class=if all_met { "btn btn-primary" } else { "btn" } formmethod="post" formaction="/dialog/save"
-                                name="save_anyway" value="1" disabled=move || s.busy.get()
-                                on:click=move |ev: MouseEvent| { ev.prevent_default(); save_anyway(s, done); }>
+                            <button
+                                type="submit"
+                                class="btn"
+                                name="op"
+                                value="edit"
+                                on:click=move |ev: MouseEvent| {
+                                    ev.prevent_default();
+                                    s.review.set(None);
+                                }
+                            >
+                                "Back to edit"
+                            </button>
+                            <button
+                                type="submit"
+                                class=if all_met { "btn btn-primary" } else { "btn" }
+                                formmethod="post"
+                                formaction="/dialog/save"
+                                name="save_anyway"
+                                value="1"
+                                disabled=move || s.busy.get()
+                                on:click=move |ev: MouseEvent| {
+                                    ev.prevent_default();
+                                    save_anyway(s, done);
+                                }
+                            >
                                 {if all_met { "Save" } else { "Save anyway" }}
                             </button>
                         </footer>
@@ -53,20 +83,45 @@ fn RecommendationItem(rec: Recommendation) -> impl IntoView {
     let s = expect_context::<DialogState>();
     let id = rec.id.as_str();
     let fix = rec.fix.clone().map(|fix| {
-        let label = if fix.host_action.is_some() { "Allocate pages and apply fix" } else { "Apply fix" };
+        let label = if fix.host_action.is_some() {
+            "Allocate pages and apply fix"
+        } else {
+            "Apply fix"
+        };
         let changes = fix
             .changes
             .iter()
-            .map(|c| view! { <li><span class="field-name">{c.label.clone()}</span>": "<code>{c.new.clone()}</code></li> })
+            .map(|c| {
+                view! {
+                    <li>
+                        <span class="field-name">{c.label.clone()}</span>
+                        ": "
+                        <code>{c.new.clone()}</code>
+                    </li>
+                }
+            })
             .collect_view();
         let rec = rec.clone();
         view! {
             <div class="fix">
                 <p class="fix-summary">{fix.summary.clone()}</p>
                 <ul class="fix-changes">{changes}</ul>
-                <button type="submit" class="btn btn-primary" formmethod="post" formaction="/dialog/apply-fix" name="fix" value=id
-                    aria-label=format!("Apply fix: {}", rec.title) disabled=move || s.busy.get()
-                    on:click=move |ev: MouseEvent| { ev.prevent_default(); apply_fix(s, rec.clone()); }>{label}</button>
+                <button
+                    type="submit"
+                    class="btn btn-primary"
+                    formmethod="post"
+                    formaction="/dialog/apply-fix"
+                    name="fix"
+                    value=id
+                    aria-label=format!("Apply fix: {}", rec.title)
+                    disabled=move || s.busy.get()
+                    on:click=move |ev: MouseEvent| {
+                        ev.prevent_default();
+                        apply_fix(s, rec.clone());
+                    }
+                >
+                    {label}
+                </button>
             </div>
         }
     });
@@ -76,7 +131,12 @@ fn RecommendationItem(rec: Recommendation) -> impl IntoView {
             <p>{rec.message.clone()}</p>
             {match fix {
                 Some(v) => v.into_any(),
-                None => view! { <p class="hint">"No automatic fix: change the settings on the " {rec.tab.label()} " tab."</p> }.into_any(),
+                None => {
+                    view! {
+                        <p class="hint">"No automatic fix: change the settings on the " {rec.tab.label()} " tab."</p>
+                    }
+                        .into_any()
+                }
             }}
         </li>
     }

@@ -35,53 +35,131 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
     let versions = CompatVersion::SUPPORTED
         .iter()
         .rev()
-        .map(|v| view! { <option value=v.to_string() selected=*v == c.compat_version>{v.to_string()}</option> })
+        .map(|v| {
+            view! {
+                <option value=v.to_string() selected=*v == c.compat_version>
+                    {v.to_string()}
+                </option>
+            }
+        })
         .collect_view();
     let arches = ["x86_64", "aarch64", "ppc64le"]
         .into_iter()
-        .map(|a| view! { <option value=a selected=a == c.cpu_arch>{a}</option> })
+        .map(|a| {
+            view! {
+                <option value=a selected=a == c.cpu_arch>
+                    {a}
+                </option>
+            }
+        })
         .collect_view();
     let tab = RwSignal::new("general");
     view! {
         <Modal title=if editing { "Edit Cluster" } else { "New Cluster" } id="cluster-dialog" close_href="/clusters">
             <ActionForm action attr:class="form" attr:id="cluster-form">
                 <DialogBody error close_href="/clusters" submit="OK">
-                    {editing.then(|| view! {
-                        <input type="hidden" name="id" value=c.id.to_string() />
-                        <input type="hidden" name="version" value=c.version.to_string() />
-                    })}
+                    {editing
+                        .then(|| {
+                            view! {
+                                <input type="hidden" name="id" value=c.id.to_string() />
+                                <input type="hidden" name="version" value=c.version.to_string() />
+                            }
+                        })}
                     <div class="side-tabs-layout">
-                        <nav class="side-tabs" role="tablist" aria-orientation="vertical" aria-label="Cluster dialog sections">
-                            <a role="tab" href="#cluster-general" aria-selected=move || (tab.get() == "general").to_string()
-                                on:click=move |ev| { ev.prevent_default(); tab.set("general"); }>"General"</a>
-                            <a role="tab" href="#cluster-optimization" aria-selected=move || (tab.get() == "optimization").to_string()
-                                on:click=move |ev| { ev.prevent_default(); tab.set("optimization"); }>"Optimization"</a>
+                        <nav
+                            class="side-tabs"
+                            role="tablist"
+                            aria-orientation="vertical"
+                            aria-label="Cluster dialog sections"
+                        >
+                            <a
+                                role="tab"
+                                href="#cluster-general"
+                                aria-selected=move || (tab.get() == "general").to_string()
+                                on:click=move |ev| {
+                                    ev.prevent_default();
+                                    tab.set("general");
+                                }
+                            >
+                                "General"
+                            </a>
+                            <a
+                                role="tab"
+                                href="#cluster-optimization"
+                                aria-selected=move || (tab.get() == "optimization").to_string()
+                                on:click=move |ev| {
+                                    ev.prevent_default();
+                                    tab.set("optimization");
+                                }
+                            >
+                                "Optimization"
+                            </a>
                         </nav>
                         <div class="tab-panels">
-                            <section role="tabpanel" class="tab-panel" id="cluster-general" class:active=move || tab.get() == "general">
+                            <section
+                                role="tabpanel"
+                                class="tab-panel"
+                                id="cluster-general"
+                                class:active=move || tab.get() == "general"
+                            >
                                 <h3 class="panel-title">"General"</h3>
                                 <label for="cluster-name">"Name"</label>
-                                <input id="cluster-name" name="name" type="text" required maxlength="64" value=c.name.clone() />
+                                <input
+                                    id="cluster-name"
+                                    name="name"
+                                    type="text"
+                                    required
+                                    maxlength="64"
+                                    value=c.name.clone()
+                                />
                                 {field_error("name")}
                                 <label for="cluster-description">"Description"</label>
-                                <input id="cluster-description" name="description" type="text" value=c.description.clone() />
+                                <input
+                                    id="cluster-description"
+                                    name="description"
+                                    type="text"
+                                    value=c.description.clone()
+                                />
                                 <label for="cluster-version">"Compatibility Version"</label>
-                                <select id="cluster-version" name="compat_version">{versions}</select>
+                                <select id="cluster-version" name="compat_version">
+                                    {versions}
+                                </select>
                                 <p class="hint">"High Performance and huge pages need 4.2 or later."</p>
                                 {field_error("compat_version")}
                                 <label for="cluster-arch">"CPU Architecture"</label>
-                                <select id="cluster-arch" name="cpu_arch">{arches}</select>
+                                <select id="cluster-arch" name="cpu_arch">
+                                    {arches}
+                                </select>
                                 {field_error("cpu_arch")}
                             </section>
-                            <section role="tabpanel" class="tab-panel" id="cluster-optimization" class:active=move || tab.get() == "optimization">
+                            <section
+                                role="tabpanel"
+                                class="tab-panel"
+                                id="cluster-optimization"
+                                class:active=move || tab.get() == "optimization"
+                            >
                                 <h3 class="panel-title">"Optimization"</h3>
                                 <label class="check" for="cluster-ksm">
-                                    <input id="cluster-ksm" type="checkbox" name="ksm_enabled" value="on" checked=c.ksm_enabled />
+                                    <input
+                                        id="cluster-ksm"
+                                        type="checkbox"
+                                        name="ksm_enabled"
+                                        value="on"
+                                        checked=c.ksm_enabled
+                                    />
                                     "Enable KSM"
                                 </label>
-                                <p class="hint">"Kernel same-page merging saves memory but adds latency; High Performance VMs want it off (R4)."</p>
+                                <p class="hint">
+                                    "Kernel same-page merging saves memory but adds latency; High Performance VMs want it off (R4)."
+                                </p>
                                 <label class="check" for="cluster-balloon">
-                                    <input id="cluster-balloon" type="checkbox" name="ballooning_enabled" value="on" checked=c.ballooning_enabled />
+                                    <input
+                                        id="cluster-balloon"
+                                        type="checkbox"
+                                        name="ballooning_enabled"
+                                        value="on"
+                                        checked=c.ballooning_enabled
+                                    />
                                     "Enable Memory Balloon Optimization"
                                 </label>
                             </section>

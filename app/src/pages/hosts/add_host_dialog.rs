@@ -51,58 +51,115 @@ pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoVi
     view! {
         <Modal title="Add Host" id="add-host-dialog" close_href="/hosts">
             <ActionForm action attr:class="form" attr:id="add-host-form">
-                <DialogBody error close_href="/hosts" pending
-                    submit=move || if pending.get() { "Connecting…" } else { "OK" }>
+                <DialogBody
+                    error
+                    close_href="/hosts"
+                    pending
+                    submit=move || if pending.get() { "Connecting…" } else { "OK" }
+                >
                     <label for="host-name">"Name"</label>
                     <input id="host-name" name="name" type="text" required maxlength="64" />
                     {field_error("name")}
 
                     <label for="host-transport">"Transport"</label>
-                    <select id="host-transport" name="transport"
-                        on:change=move |ev| transport.set(Transport::parse(&event_target_value(&ev)).unwrap_or(Transport::Ssh))>
-                        {Transport::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{t.label()}</option> }).collect_view()}
+                    <select
+                        id="host-transport"
+                        name="transport"
+                        on:change=move |ev| {
+                            transport.set(Transport::parse(&event_target_value(&ev)).unwrap_or(Transport::Ssh))
+                        }
+                    >
+                        {Transport::ALL
+                            .into_iter()
+                            .map(|t| view! { <option value=t.as_str()>{t.label()}</option> })
+                            .collect_view()}
                     </select>
-                    <p class="hint">"SSH and TLS reach a remote libvirt; This machine is qemu:///system; a simulated host runs on libvirt's test driver with a shipped topology."</p>
+                    <p class="hint">
+                        "SSH and TLS reach a remote libvirt; This machine is qemu:///system; a simulated host runs on libvirt's test driver with a shipped topology."
+                    </p>
                     {field_error("transport")}
 
                     <label for="host-address">"Address (SSH, TLS)"</label>
-                    <input id="host-address" name="address" type="text" maxlength="255" placeholder="kvm1.example.com"
-                        disabled=off(Transport::takes_address) on:input=move |ev| address.set(event_target_value(&ev)) />
+                    <input
+                        id="host-address"
+                        name="address"
+                        type="text"
+                        maxlength="255"
+                        placeholder="kvm1.example.com"
+                        disabled=off(Transport::takes_address)
+                        on:input=move |ev| address.set(event_target_value(&ev))
+                    />
                     <p class="hint">"A host name, an IPv4 address, or an IPv6 address in brackets."</p>
                     {field_error("address")}
 
                     <label for="host-user">"User (SSH, optional)"</label>
-                    <input id="host-user" name="user" type="text" maxlength="32" placeholder="root"
-                        disabled=off(Transport::takes_user) on:input=move |ev| user.set(event_target_value(&ev)) />
+                    <input
+                        id="host-user"
+                        name="user"
+                        type="text"
+                        maxlength="32"
+                        placeholder="root"
+                        disabled=off(Transport::takes_user)
+                        on:input=move |ev| user.set(event_target_value(&ev))
+                    />
                     {field_error("user")}
 
                     <label for="host-port">"Port (SSH, TLS, optional)"</label>
-                    <input id="host-port" name="port" type="text" inputmode="numeric" maxlength="5"
-                        disabled=off(Transport::takes_port) on:input=move |ev| port.set(event_target_value(&ev)) />
+                    <input
+                        id="host-port"
+                        name="port"
+                        type="text"
+                        inputmode="numeric"
+                        maxlength="5"
+                        disabled=off(Transport::takes_port)
+                        on:input=move |ev| port.set(event_target_value(&ev))
+                    />
                     {field_error("port")}
 
-                    <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                        {move || choices.get().map(|(clusters, files)| {
-                            let clusters = clusters.unwrap_or_default();
-                            let files = files.unwrap_or_default();
-                            view! {
-                                <label for="host-topology">"Simulated topology (simulated hosts only)"</label>
-                                <select id="host-topology" name="simulated_topology" disabled=off(Transport::is_simulated)>
-                                    <option value="">"— (a simulated host takes the first below)"</option>
-                                    {files.into_iter().map(|f| view! { <option value=f.id>{f.label}</option> }).collect_view()}
-                                </select>
-                                <label for="host-cluster">"Cluster"</label>
-                                <select id="host-cluster" name="cluster_id">
-                                    {clusters.into_iter().map(|c| view! { <option value=c.id.to_string()>{c.name}</option> }).collect_view()}
-                                </select>
-                            }
-                        })}
+                    <Suspense fallback=|| {
+                        view! { <p class="loading">"Loading…"</p> }
+                    }>
+                        {move || {
+                            choices
+                                .get()
+                                .map(|(clusters, files)| {
+                                    let clusters = clusters.unwrap_or_default();
+                                    let files = files.unwrap_or_default();
+                                    view! {
+                                        <label for="host-topology">"Simulated topology (simulated hosts only)"</label>
+                                        <select
+                                            id="host-topology"
+                                            name="simulated_topology"
+                                            disabled=off(Transport::is_simulated)
+                                        >
+                                            <option value="">"— (a simulated host takes the first below)"</option>
+                                            {files
+                                                .into_iter()
+                                                .map(|f| view! { <option value=f.id>{f.label}</option> })
+                                                .collect_view()}
+                                        </select>
+                                        <label for="host-cluster">"Cluster"</label>
+                                        <select id="host-cluster" name="cluster_id">
+                                            {clusters
+                                                .into_iter()
+                                                .map(|c| view! { <option value=c.id.to_string()>{c.name}</option> })
+                                                .collect_view()}
+                                        </select>
+                                    }
+                                })
+                        }}
                     </Suspense>
                     {field_error("simulated_topology")}
                     {field_error("cluster_id")}
 
-                    <label for="host-uri-preview" id="host-uri-preview-label">"libvirt URI Vireo will use"</label>
-                    <output id="host-uri-preview" aria-labelledby="host-uri-preview-label" for="host-transport host-address host-user host-port">
+                    <label for="host-uri-preview" id="host-uri-preview-label">
+                        "libvirt URI Vireo will use"
+                    </label>
+                    <output
+                        id="host-uri-preview"
+                        aria-labelledby="host-uri-preview-label"
+                        for="host-transport host-address host-user host-port"
+                    >
                         {preview}
                     </output>
                 </DialogBody>

@@ -14,7 +14,13 @@ pub fn AddUserDialog() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let roles = Role::ALL
         .into_iter()
-        .map(|r| view! { <option value=r.as_str() selected=r == Role::Viewer>{r.label()}</option> })
+        .map(|r| {
+            view! {
+                <option value=r.as_str() selected=r == Role::Viewer>
+                    {r.label()}
+                </option>
+            }
+        })
         .collect_view();
     view! {
         <Modal title="Add User" id="add-user-dialog" close_href="/users">
@@ -25,7 +31,9 @@ pub fn AddUserDialog() -> impl IntoView {
                     <p class="hint">"Letters, digits and . _ @ - (at most 64)"</p>
                     {move || field_errors(error.get(), "username")}
                     <label for="user-role">"Role"</label>
-                    <select id="user-role" name="role">{roles}</select>
+                    <select id="user-role" name="role">
+                        {roles}
+                    </select>
                     {move || field_errors(error.get(), "role")}
                     <NewPasswordFields id="user" label="Password" error />
                 </DialogBody>

@@ -16,7 +16,12 @@ pub fn ResetPasswordDialog(user: UserView) -> impl IntoView {
             <ActionForm action attr:class="form" attr:id="reset-password-form">
                 <DialogBody error close_href=close submit="Set password" pending=action.pending()>
                     <input type="hidden" name="id" value=user.id.to_string() />
-                    <NewPasswordFields id="reset" label="New password" hint=". The user is logged out everywhere." error />
+                    <NewPasswordFields
+                        id="reset"
+                        label="New password"
+                        hint=". The user is logged out everywhere."
+                        error
+                    />
                 </DialogBody>
             </ActionForm>
         </Modal>

@@ -13,7 +13,13 @@ pub fn RoleDialog(user: UserView) -> impl IntoView {
     let close = format!("/users?selected={}", user.id);
     let roles = Role::ALL
         .into_iter()
-        .map(|r| view! { <option value=r.as_str() selected=r == user.role>{r.label()}</option> })
+        .map(|r| {
+            view! {
+                <option value=r.as_str() selected=r == user.role>
+                    {r.label()}
+                </option>
+            }
+        })
         .collect_view();
     view! {
         <Modal title=format!("Change role of {}", user.username) id="role-dialog" close_href=close.clone()>
@@ -21,7 +27,9 @@ pub fn RoleDialog(user: UserView) -> impl IntoView {
                 <DialogBody error close_href=close submit="Save" pending=action.pending()>
                     <input type="hidden" name="id" value=user.id.to_string() />
                     <label for="role-select">"Role"</label>
-                    <select id="role-select" name="role">{roles}</select>
+                    <select id="role-select" name="role">
+                        {roles}
+                    </select>
                     {move || field_errors(error.get(), "role")}
                 </DialogBody>
             </ActionForm>

@@ -178,8 +178,16 @@ pub fn BulkToolbar(
     };
     let button = move |op: BulkOp| {
         view! {
-            <button type="submit" class=if op == BulkOp::Remove { "btn btn-danger-outline" } else { "btn" } name="action" value=op.value()
-                disabled=move || hydrated.get() && !enabled(op) on:click=click(op)>{op.label()}</button>
+            <button
+                type="submit"
+                class=if op == BulkOp::Remove { "btn btn-danger-outline" } else { "btn" }
+                name="action"
+                value=op.value()
+                disabled=move || hydrated.get() && !enabled(op)
+                on:click=click(op)
+            >
+                {op.label()}
+            </button>
         }
     };
     let edit_href = move || {
@@ -195,11 +203,32 @@ pub fn BulkToolbar(
             <input type="hidden" name="page" value=move || g().page.to_string() />
             <input type="hidden" name="size" value=move || g().page_size.to_string() />
             <input type="hidden" name="selected" value=move || selected.get().unwrap_or_default() />
-            <a class="btn btn-primary" role="button" href=format!("{PATH}?dialog=new")>"New"</a>
+            <a class="btn btn-primary" role="button" href=format!("{PATH}?dialog=new")>
+                "New"
+            </a>
             {move || match edit_href() {
-                Some(href) => view! { <a class="btn" role="button" href=href>"Edit"</a> }.into_any(),
-                None => view! { <button type="submit" class="btn" name="action" value="edit"
-                    disabled=move || hydrated.get() && selection.ids().len() != 1>"Edit"</button> }.into_any(),
+                Some(href) => {
+                    view! {
+                        <a class="btn" role="button" href=href>
+                            "Edit"
+                        </a>
+                    }
+                        .into_any()
+                }
+                None => {
+                    view! {
+                        <button
+                            type="submit"
+                            class="btn"
+                            name="action"
+                            value="edit"
+                            disabled=move || hydrated.get() && selection.ids().len() != 1
+                        >
+                            "Edit"
+                        </button>
+                    }
+                        .into_any()
+                }
             }}
             {button(BulkOp::Remove)}
             <span class="toolbar-sep" aria-hidden="true"></span>
@@ -265,8 +294,13 @@ pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: C
         Some(view! {
             <Modal title=title id="confirm-dialog" close_href=cancel.clone()>
                 <form method="post" action="/vms/bulk">
-                    <div class="modal-body"><p>{message}</p></div>
-                    {ids_field.into_iter().map(|id| view! { <input type="hidden" name="ids" value=id /> }).collect_view()}
+                    <div class="modal-body">
+                        <p>{message}</p>
+                    </div>
+                    {ids_field
+                        .into_iter()
+                        .map(|id| view! { <input type="hidden" name="ids" value=id /> })
+                        .collect_view()}
                     <input type="hidden" name="action" value=op.value() />
                     <input type="hidden" name="confirmed" value="1" />
                     <input type="hidden" name="selected" value=selected_now.clone() />
@@ -276,14 +310,31 @@ pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: C
                     <input type="hidden" name="page" value=g.page.to_string() />
                     <input type="hidden" name="size" value=g.page_size.to_string() />
                     <footer class="modal-footer">
-                        <a class="btn" href=cancel
-                            on:click=move |ev: MouseEvent| if let Some(p) = pending { ev.prevent_default(); p.0.set(None); }>"Cancel"</a>
-                        <button type="submit" class="btn btn-danger"
+                        <a
+                            class="btn"
+                            href=cancel
+                            on:click=move |ev: MouseEvent| {
+                                if let Some(p) = pending {
+                                    ev.prevent_default();
+                                    p.0.set(None);
+                                }
+                            }
+                        >
+                            "Cancel"
+                        </a>
+                        <button
+                            type="submit"
+                            class="btn btn-danger"
                             on:click=move |ev: MouseEvent| {
                                 ev.prevent_default();
-                                if let Some(p) = pending { p.0.set(None); }
+                                if let Some(p) = pending {
+                                    p.0.set(None);
+                                }
                                 run_bulk(op, hydrated_targets.clone(), on_done);
-                            }>{op.label()}</button>
+                            }
+                        >
+                            {op.label()}
+                        </button>
                     </footer>
                 </form>
             </Modal>

@@ -24,7 +24,11 @@ pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) ->
     ]
     .into_iter()
     .map(|(key, label)| {
-        view! { <a role="tab" href=format!("{base}&tab={key}") aria-selected=(tab == key).to_string()>{label}</a> }
+        view! {
+            <a role="tab" href=format!("{base}&tab={key}") aria-selected=(tab == key).to_string()>
+                {label}
+            </a>
+        }
     })
     .collect_view();
     let name = row
@@ -38,7 +42,9 @@ pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) ->
     view! {
         <section class="detail" aria-label=format!("VM {name}")>
             <h2>{name.clone()}</h2>
-            <nav class="sub-tabs" role="tablist" aria-label="VM details">{tabs}</nav>
+            <nav class="sub-tabs" role="tablist" aria-label="VM details">
+                {tabs}
+            </nav>
             <div role="tabpanel">{body}</div>
         </section>
     }
@@ -46,7 +52,12 @@ pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) ->
 
 fn fact(label: &'static str, value: String) -> impl IntoView {
     let key = label.to_lowercase().replace(' ', "-");
-    view! { <div><dt>{label}</dt><dd data-fact=key>{value}</dd></div> }
+    view! {
+        <div>
+            <dt>{label}</dt>
+            <dd data-fact=key>{value}</dd>
+        </div>
+    }
 }
 
 #[component]
@@ -54,11 +65,17 @@ fn GeneralTab(id: String) -> impl IntoView {
     let tick = live_tick();
     let details = Resource::new(move || (id.clone(), tick.get()), |(id, _)| get_vm_details(id));
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || details.get().map(|r| match r {
-                Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                Ok(d) => general(d).into_any(),
-            })}
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
+            {move || {
+                details
+                    .get()
+                    .map(|r| match r {
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        Ok(d) => general(d).into_any(),
+                    })
+            }}
         </Transition>
     }
 }
@@ -82,7 +99,16 @@ fn general(d: VmDetails) -> impl IntoView {
             {fact("Template", row.template_name.clone())}
             {fact("Pool", row.pool_name.clone().unwrap_or_else(|| "—".into()))}
             {fact("Memory", format!("{} MiB", c.memory_mib))}
-            {fact("CPU topology", format!("{} vCPUs: {} sockets × {} cores × {} threads", c.vcpus(), c.cpu.sockets, c.cpu.cores, c.cpu.threads))}
+            {fact(
+                "CPU topology",
+                format!(
+                    "{} vCPUs: {} sockets × {} cores × {} threads",
+                    c.vcpus(),
+                    c.cpu.sockets,
+                    c.cpu.cores,
+                    c.cpu.threads,
+                ),
+            )}
             {fact("Stateless", if c.stateless { "yes" } else { "no" }.into())}
             {fact("Highly Available", if c.high_availability { "yes" } else { "no" }.into())}
         </dl>
@@ -95,7 +121,13 @@ fn general(d: VmDetails) -> impl IntoView {
                 .iter()
                 .map(|n| {
                     let cells = n.host_nodes.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(",");
-                    format!("node {}: vCPUs {}, {} MiB → host cell {}", n.index, n.cpus, n.memory_mib, if cells.is_empty() { "—".into() } else { cells })
+                    format!(
+                        "node {}: vCPUs {}, {} MiB → host cell {}",
+                        n.index,
+                        n.cpus,
+                        n.memory_mib,
+                        if cells.is_empty() { "—".into() } else { cells }
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join("; ")
@@ -104,13 +136,22 @@ fn general(d: VmDetails) -> impl IntoView {
             <h3>"High Performance"</h3>
             <dl class="facts" data-testid="high-performance">
                 {fact("Pinned host", d.pinned_host.clone().unwrap_or_else(|| "—".into()))}
-                {fact("CPU pinning", if c.cpu_pinning.is_empty() { "—".into() } else { format_vcpu_pins(&c.cpu_pinning) })}
+                {fact(
+                    "CPU pinning",
+                    if c.cpu_pinning.is_empty() { "—".into() } else { format_vcpu_pins(&c.cpu_pinning) },
+                )}
                 {fact("Emulator pinning", c.emulator_pin.as_ref().map_or("—".into(), |e| e.to_string()))}
                 {fact("IO threads", if c.io_threads == 0 { "off".into() } else { c.io_threads.to_string() })}
-                {fact("IO thread pinning", if c.io_thread_pins.is_empty() { "—".into() } else { format_io_thread_pins(&c.io_thread_pins) })}
+                {fact(
+                    "IO thread pinning",
+                    if c.io_thread_pins.is_empty() { "—".into() } else { format_io_thread_pins(&c.io_thread_pins) },
+                )}
                 {fact("vNUMA", numa)}
                 {fact("NUMA tune", c.numa_tune_mode.as_str().into())}
-                {fact("Huge pages", c.huge_pages.map_or("off".into(), |h| format!("{} × {}", h.count, page_size_label(h.size_kib))))}
+                {fact(
+                    "Huge pages",
+                    c.huge_pages.map_or("off".into(), |h| format!("{} × {}", h.count, page_size_label(h.size_kib))),
+                )}
                 {fact("KSM for this VM", if c.ksm_disabled { "disabled".into() } else { "enabled".into() })}
                 {fact("CPU pass-through", on_off(c.cpu_passthrough))}
                 {fact("invtsc", on_off(c.invtsc))}
@@ -125,7 +166,11 @@ fn general(d: VmDetails) -> impl IntoView {
             </div>
         }
     });
-    view! { {pending} {basics} {hp_block} }
+    view! {
+        {pending}
+        {basics}
+        {hp_block}
+    }
 }
 
 #[component]
@@ -141,31 +186,54 @@ fn ObjectEvents(id: String) -> impl IntoView {
         },
     );
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading events…"</p> }>
-            {move || events.get().map(|r| match r {
-                Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                Ok(page) if page.rows.is_empty() => view! { <p class="empty">"No events for this VM yet."</p> }.into_any(),
-                Ok(page) => view! {
-                    <table class="grid compact" data-testid="object-events">
-                        <thead><tr><th scope="col">"Time"</th><th scope="col">"Action"</th><th scope="col">"Result"</th><th scope="col">"User"</th><th scope="col">"Message"</th></tr></thead>
-                        <tbody>
-                            {page.rows.into_iter().map(|e| {
-                                let result = e.result.clone();
-                                let marker = e.result.clone();
-                                view! {
-                                <tr data-result=marker>
-                                    <td class="mono">{e.at}</td>
-                                    <td>{e.action}</td>
-                                    <td>{result}</td>
-                                    <td>{e.username.unwrap_or_else(|| "system".into())}</td>
-                                    <td class="desc">{e.message}</td>
-                                </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-            })}
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading events…"</p> }
+        }>
+            {move || {
+                events
+                    .get()
+                    .map(|r| match r {
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        Ok(page) if page.rows.is_empty() => {
+                            view! { <p class="empty">"No events for this VM yet."</p> }.into_any()
+                        }
+                        Ok(page) => {
+                            view! {
+                                <table class="grid compact" data-testid="object-events">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Time"</th>
+                                            <th scope="col">"Action"</th>
+                                            <th scope="col">"Result"</th>
+                                            <th scope="col">"User"</th>
+                                            <th scope="col">"Message"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {page
+                                            .rows
+                                            .into_iter()
+                                            .map(|e| {
+                                                let result = e.result.clone();
+                                                let marker = e.result.clone();
+                                                view! {
+                                                    <tr data-result=marker>
+                                                        <td class="mono">{e.at}</td>
+                                                        <td>{e.action}</td>
+                                                        <td>{result}</td>
+                                                        <td>{e.username.unwrap_or_else(|| "system".into())}</td>
+                                                        <td class="desc">{e.message}</td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
         </Transition>
     }
 }

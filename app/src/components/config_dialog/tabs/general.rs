@@ -103,39 +103,125 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
         |d, n| d.config.cpu = reshape_to_total(d.config.cpu, n as u32);
 
     view! {
-        <TextField label="Name" name="name" field="name" get=|d| d.name.clone() set=|d, v| d.name = v
-            hint="Letters, digits, '.', '_' and '-'; up to 64 characters." />
-        <TextField label="Description" name="description" field="description"
-            get=|d| d.description.clone() set=|d, v| d.description = v />
-        <SelectField label="Cluster" name="cluster_id" field="cluster_id" choices=clusters
-            get=|d| d.cluster_id.map(|c| c.to_string()).unwrap_or_default() on_pick=pick_cluster />
-        {(kind != ConfigKind::Template).then(|| view! {
-            <SelectField label="Template" name="template_id" field="template_id" choices=templates
-                get=|d| d.template_id.map(|c| c.to_string()).unwrap_or_default() on_pick=pick_template
-                hint=if editing { "The template a VM was made from cannot change." } else { "The new object inherits Optimized for and every setting of its template." } />
-        })}
-        <SelectField label="Operating System" name="os_type" field="os_type" choices=os_types
-            get=|d| d.config.os_type.clone() on_pick=pick_os />
-        <SelectField label="Optimized for" name="optimized_for" field="optimized_for" choices=profiles
-            get=|d| d.config.optimized_for.as_str().to_string() on_pick=pick_profile />
-        {(kind == ConfigKind::Vm).then(|| view! {
-            <SelectField label="Instance Type" name="instance_type_id" field="instance_type_id" choices=instance_types
-                get=|d| d.instance_type_id.map(|c| c.to_string()).unwrap_or_default() on_pick=pick_instance
-                hint="An instance type sets memory and CPUs (and a few devices) after the profile." />
-        })}
-        <NumberField label="Memory Size" name="memory_mib" field="memory_mib" min=1 hint="MiB"
-            get=|d| d.config.memory_mib set=|d, v| d.config.memory_mib = v />
-        <NumberField label="Total Virtual CPUs" name="vcpus" field="cpu" min=1
-            get=|d| d.config.vcpus() as u64 set=vcpus_set />
-        <input type="hidden" name="vcpus_was" value=s.draft.with_untracked(|d| d.config.vcpus().to_string())
-            prop:value=move || s.draft.with(|d| d.config.vcpus().to_string()) />
+        <TextField
+            label="Name"
+            name="name"
+            field="name"
+            get=|d| d.name.clone()
+            set=|d, v| d.name = v
+            hint="Letters, digits, '.', '_' and '-'; up to 64 characters."
+        />
+        <TextField
+            label="Description"
+            name="description"
+            field="description"
+            get=|d| d.description.clone()
+            set=|d, v| d.description = v
+        />
+        <SelectField
+            label="Cluster"
+            name="cluster_id"
+            field="cluster_id"
+            choices=clusters
+            get=|d| d.cluster_id.map(|c| c.to_string()).unwrap_or_default()
+            on_pick=pick_cluster
+        />
+        {(kind != ConfigKind::Template)
+            .then(|| {
+                view! {
+                    <SelectField
+                        label="Template"
+                        name="template_id"
+                        field="template_id"
+                        choices=templates
+                        get=|d| d.template_id.map(|c| c.to_string()).unwrap_or_default()
+                        on_pick=pick_template
+                        hint=if editing {
+                            "The template a VM was made from cannot change."
+                        } else {
+                            "The new object inherits Optimized for and every setting of its template."
+                        }
+                    />
+                }
+            })}
+        <SelectField
+            label="Operating System"
+            name="os_type"
+            field="os_type"
+            choices=os_types
+            get=|d| d.config.os_type.clone()
+            on_pick=pick_os
+        />
+        <SelectField
+            label="Optimized for"
+            name="optimized_for"
+            field="optimized_for"
+            choices=profiles
+            get=|d| d.config.optimized_for.as_str().to_string()
+            on_pick=pick_profile
+        />
+        {(kind == ConfigKind::Vm)
+            .then(|| {
+                view! {
+                    <SelectField
+                        label="Instance Type"
+                        name="instance_type_id"
+                        field="instance_type_id"
+                        choices=instance_types
+                        get=|d| d.instance_type_id.map(|c| c.to_string()).unwrap_or_default()
+                        on_pick=pick_instance
+                        hint="An instance type sets memory and CPUs (and a few devices) after the profile."
+                    />
+                }
+            })}
+        <NumberField
+            label="Memory Size"
+            name="memory_mib"
+            field="memory_mib"
+            min=1
+            hint="MiB"
+            get=|d| d.config.memory_mib
+            set=|d, v| d.config.memory_mib = v
+        />
+        <NumberField
+            label="Total Virtual CPUs"
+            name="vcpus"
+            field="cpu"
+            min=1
+            get=|d| d.config.vcpus() as u64
+            set=vcpus_set
+        />
+        <input
+            type="hidden"
+            name="vcpus_was"
+            value=s.draft.with_untracked(|d| d.config.vcpus().to_string())
+            prop:value=move || s.draft.with(|d| d.config.vcpus().to_string())
+        />
         <div class="field-row">
-            <NumberField label="Virtual Sockets" name="sockets" field="cpu.sockets" min=1
-                get=|d| d.config.cpu.sockets as u64 set=|d, v| d.config.cpu.sockets = v as u32 />
-            <NumberField label="Cores per Virtual Socket" name="cores" field="cpu.cores" min=1
-                get=|d| d.config.cpu.cores as u64 set=|d, v| d.config.cpu.cores = v as u32 />
-            <NumberField label="Threads per Core" name="threads" field="cpu.threads" min=1
-                get=|d| d.config.cpu.threads as u64 set=|d, v| d.config.cpu.threads = v as u32 />
+            <NumberField
+                label="Virtual Sockets"
+                name="sockets"
+                field="cpu.sockets"
+                min=1
+                get=|d| d.config.cpu.sockets as u64
+                set=|d, v| d.config.cpu.sockets = v as u32
+            />
+            <NumberField
+                label="Cores per Virtual Socket"
+                name="cores"
+                field="cpu.cores"
+                min=1
+                get=|d| d.config.cpu.cores as u64
+                set=|d, v| d.config.cpu.cores = v as u32
+            />
+            <NumberField
+                label="Threads per Core"
+                name="threads"
+                field="cpu.threads"
+                min=1
+                get=|d| d.config.cpu.threads as u64
+                set=|d, v| d.config.cpu.threads = v as u32
+            />
         </div>
         {config_check!("Stateless", stateless, hint = "Changes made while running are discarded at shutdown.")}
     }

@@ -66,22 +66,56 @@ pub fn HostTab() -> impl IntoView {
     };
 
     view! {
-        <SelectField label="Start Running On" name="placement_host" field="placement_hosts" choices=hosts
-            get=|d| d.config.placement_hosts.first().map(|h| h.to_string()).unwrap_or_default() on_pick=pick_host
-            hint="High Performance VMs are pinned to one specific host." />
-        <SelectField label="Migration Mode" name="migration" field="migration" choices=migrations
-            get=|d| d.config.migration.as_str().to_string() on_pick=pick_migration />
-        {config_check!("Pass-Through Host CPU", cpu_passthrough, hint = "The guest sees the host CPU as it is; needs migration disabled.")}
-        {config_check!("Invariant TSC (invtsc)", invtsc, hint = "Requires the invtsc CPU flag: only for hosts whose CPU has it.")}
+        <SelectField
+            label="Start Running On"
+            name="placement_host"
+            field="placement_hosts"
+            choices=hosts
+            get=|d| d.config.placement_hosts.first().map(|h| h.to_string()).unwrap_or_default()
+            on_pick=pick_host
+            hint="High Performance VMs are pinned to one specific host."
+        />
+        <SelectField
+            label="Migration Mode"
+            name="migration"
+            field="migration"
+            choices=migrations
+            get=|d| d.config.migration.as_str().to_string()
+            on_pick=pick_migration
+        />
+        {config_check!(
+            "Pass-Through Host CPU", cpu_passthrough, hint = "The guest sees the host CPU as it is; needs migration disabled."
+        )}
+        {config_check!(
+            "Invariant TSC (invtsc)", invtsc, hint = "Requires the invtsc CPU flag: only for hosts whose CPU has it."
+        )}
         <fieldset class="numa" data-field="numa_nodes">
             <legend>"NUMA"</legend>
-            <SelectField label="NUMA Tune Mode" name="numa_tune_mode" field="numa_tune_mode" choices=modes
-                get=|d| d.config.numa_tune_mode.as_str().to_string() on_pick=pick_mode />
-            <NumberField label="NUMA Node Count" name="numa_count" field="numa_nodes"
-                get=|d| d.config.numa_nodes.len() as u64 set=set_count
-                hint="Virtual NUMA nodes: their vCPUs, memory and the host cells they are pinned to." />
+            <SelectField
+                label="NUMA Tune Mode"
+                name="numa_tune_mode"
+                field="numa_tune_mode"
+                choices=modes
+                get=|d| d.config.numa_tune_mode.as_str().to_string()
+                on_pick=pick_mode
+            />
+            <NumberField
+                label="NUMA Node Count"
+                name="numa_count"
+                field="numa_nodes"
+                get=|d| d.config.numa_nodes.len() as u64
+                set=set_count
+                hint="Virtual NUMA nodes: their vCPUs, memory and the host cells they are pinned to."
+            />
             <table class="grid compact numa-nodes">
-                <thead><tr><th scope="col">"Node"</th><th scope="col">"vCPUs"</th><th scope="col">"Memory (MiB)"</th><th scope="col">"Host NUMA cells"</th></tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col">"Node"</th>
+                        <th scope="col">"vCPUs"</th>
+                        <th scope="col">"Memory (MiB)"</th>
+                        <th scope="col">"Host NUMA cells"</th>
+                    </tr>
+                </thead>
                 <tbody>{node_rows}</tbody>
             </table>
         </fieldset>
@@ -123,24 +157,64 @@ fn NumaNodeRow(index: usize) -> impl IntoView {
         <tr data-node=index.to_string()>
             <td>{index}</td>
             <td>
-                <input type="text" name=format!("numa_{index}_cpus") aria-label=format!("NUMA node {index} vCPUs") value=c0 prop:value=cpus
-                    on:input=move |ev| update(Box::new(move |n, t| {
-                        if t.trim().is_empty() { n.cpus = CpuSet::new(); return Ok(()); }
-                        CpuSet::parse(t).map(|c| n.cpus = c).map_err(|e| format!("NUMA node {index} vCPUs: {e}"))
-                    }), event_target_value(&ev)) />
+                <input
+                    type="text"
+                    name=format!("numa_{index}_cpus")
+                    aria-label=format!("NUMA node {index} vCPUs")
+                    value=c0
+                    prop:value=cpus
+                    on:input=move |ev| update(
+                        Box::new(move |n, t| {
+                            if t.trim().is_empty() {
+                                n.cpus = CpuSet::new();
+                                return Ok(());
+                            }
+                            CpuSet::parse(t).map(|c| n.cpus = c).map_err(|e| format!("NUMA node {index} vCPUs: {e}"))
+                        }),
+                        event_target_value(&ev),
+                    )
+                />
             </td>
             <td>
-                <input type="number" name=format!("numa_{index}_memory") aria-label=format!("NUMA node {index} memory") value=m0 prop:value=memory
-                    on:input=move |ev| update(Box::new(move |n, t| {
-                        t.trim().parse().map(|m| n.memory_mib = m).map_err(|_| format!("NUMA node {index} memory must be a whole number of MiB."))
-                    }), event_target_value(&ev)) />
+                <input
+                    type="number"
+                    name=format!("numa_{index}_memory")
+                    aria-label=format!("NUMA node {index} memory")
+                    value=m0
+                    prop:value=memory
+                    on:input=move |ev| update(
+                        Box::new(move |n, t| {
+                            t.trim()
+                                .parse()
+                                .map(|m| n.memory_mib = m)
+                                .map_err(|_| format!("NUMA node {index} memory must be a whole number of MiB."))
+                        }),
+                        event_target_value(&ev),
+                    )
+                />
             </td>
             <td>
-                <input type="text" name=format!("numa_{index}_host") aria-label=format!("NUMA node {index} host cells") value=h0 prop:value=host
-                    on:input=move |ev| update(Box::new(move |n, t| {
-                        let parts: Result<Vec<u32>, _> = t.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::parse).collect();
-                        parts.map(|p| n.host_nodes = p).map_err(|_| format!("NUMA node {index}: host cells are numbers like 0 or 0,1."))
-                    }), event_target_value(&ev)) />
+                <input
+                    type="text"
+                    name=format!("numa_{index}_host")
+                    aria-label=format!("NUMA node {index} host cells")
+                    value=h0
+                    prop:value=host
+                    on:input=move |ev| update(
+                        Box::new(move |n, t| {
+                            let parts: Result<Vec<u32>, _> = t
+                                .split(',')
+                                .map(str::trim)
+                                .filter(|p| !p.is_empty())
+                                .map(str::parse)
+                                .collect();
+                            parts
+                                .map(|p| n.host_nodes = p)
+                                .map_err(|_| format!("NUMA node {index}: host cells are numbers like 0 or 0,1."))
+                        }),
+                        event_target_value(&ev),
+                    )
+                />
             </td>
         </tr>
     }

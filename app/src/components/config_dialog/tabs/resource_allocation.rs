@@ -47,30 +47,75 @@ pub fn ResourceAllocationTab() -> impl IntoView {
     let set_io_on: fn(&mut crate::domain::draft::VmDraft, bool) =
         |d, v| d.config.io_threads = if v { d.config.io_threads.max(1) } else { 0 };
     view! {
-        <TextField label="CPU Pinning Topology" name="cpu_pinning" field="cpu_pinning" placeholder="0#2_1#18"
-            get=|d| format_vcpu_pins(&d.config.cpu_pinning) set=set_pins
+        <TextField
+            label="CPU Pinning Topology"
+            name="cpu_pinning"
+            field="cpu_pinning"
+            placeholder="0#2_1#18"
+            get=|d| format_vcpu_pins(&d.config.cpu_pinning)
+            set=set_pins
             check=|t| parse_vcpu_pins(t).map(|_| ()).map_err(|e| format!("CPU Pinning Topology: {e}"))
-            hint="vCPU#host CPUs pairs joined by '_', e.g. 0#2_1#18 or 0#2-3,^3." />
-        <TextField label="Emulator Thread Pinning" name="emulator_pin" field="emulator_pin" placeholder="4,20"
-            get=|d| d.config.emulator_pin.as_ref().map(|e| e.to_string()).unwrap_or_default() set=set_emulator
-            check=|t| if t.trim().is_empty() { Ok(()) } else { CpuSet::parse(t).map(|_| ()).map_err(|e| format!("Emulator Thread Pinning: {e}")) }
-            hint="Host CPUs for QEMU's emulator threads (emulatorpin)." />
-        <CheckField label="Enable IO Threads" name="io_threads_enabled" field="io_threads"
-            get=io_on set=set_io_on />
-        <NumberField label="Num Of IO Threads" name="io_threads" field="io_threads" min=1
-            get=|d| d.config.io_threads.max(1) as u64 set=|d, v| d.config.io_threads = (v as u32).max(1) />
-        <TextField label="IO Thread Pinning" name="io_thread_pins" field="io_thread_pins" placeholder="1#4,20"
-            get=|d| format_io_thread_pins(&d.config.io_thread_pins) set=set_io_pins
+            hint="vCPU#host CPUs pairs joined by '_', e.g. 0#2_1#18 or 0#2-3,^3."
+        />
+        <TextField
+            label="Emulator Thread Pinning"
+            name="emulator_pin"
+            field="emulator_pin"
+            placeholder="4,20"
+            get=|d| d.config.emulator_pin.as_ref().map(|e| e.to_string()).unwrap_or_default()
+            set=set_emulator
+            check=|t| {
+                if t.trim().is_empty() {
+                    Ok(())
+                } else {
+                    CpuSet::parse(t).map(|_| ()).map_err(|e| format!("Emulator Thread Pinning: {e}"))
+                }
+            }
+            hint="Host CPUs for QEMU's emulator threads (emulatorpin)."
+        />
+        <CheckField label="Enable IO Threads" name="io_threads_enabled" field="io_threads" get=io_on set=set_io_on />
+        <NumberField
+            label="Num Of IO Threads"
+            name="io_threads"
+            field="io_threads"
+            min=1
+            get=|d| d.config.io_threads.max(1) as u64
+            set=|d, v| d.config.io_threads = (v as u32).max(1)
+        />
+        <TextField
+            label="IO Thread Pinning"
+            name="io_thread_pins"
+            field="io_thread_pins"
+            placeholder="1#4,20"
+            get=|d| format_io_thread_pins(&d.config.io_thread_pins)
+            set=set_io_pins
             check=|t| parse_io_thread_pins(t).map(|_| ()).map_err(|e| format!("IO Thread Pinning: {e}"))
-            hint="IO thread#host CPUs, numbered from 1 (iothreadpin)." />
+            hint="IO thread#host CPUs, numbered from 1 (iothreadpin)."
+        />
         {config_check!("Memory Balloon Device", memory_balloon)}
-        {config_check!("Disable KSM for this VM", ksm_disabled, hint = "Never merge this VM's memory pages (nosharepages).")}
+        {config_check!(
+            "Disable KSM for this VM", ksm_disabled, hint = "Never merge this VM's memory pages (nosharepages)."
+        )}
         <div class="field-row">
-            <SelectField label="Huge Pages" name="huge_page_size" field="huge_pages" choices=page_sizes
-                get=|d| d.config.huge_pages.map(|h| h.size_kib.to_string()).unwrap_or_else(|| "none".into()) on_pick=pick_size />
-            <NumberField label="Huge Page Count" name="huge_page_count" field="huge_pages"
+            <SelectField
+                label="Huge Pages"
+                name="huge_page_size"
+                field="huge_pages"
+                choices=page_sizes
+                get=|d| d.config.huge_pages.map(|h| h.size_kib.to_string()).unwrap_or_else(|| "none".into())
+                on_pick=pick_size
+            />
+            <NumberField
+                label="Huge Page Count"
+                name="huge_page_count"
+                field="huge_pages"
                 get=|d| d.config.huge_pages.map_or(0, |h| h.count)
-                set=|d, v| if let Some(h) = d.config.huge_pages.as_mut() { h.count = v } />
+                set=|d, v| {
+                    if let Some(h) = d.config.huge_pages.as_mut() {
+                        h.count = v;
+                    }
+                }
+            />
         </div>
     }
 }
