@@ -14,6 +14,7 @@ pub mod models;
 pub mod pages;
 
 use components::app_shell::AppShell;
+use components::current_role;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -27,6 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name=current_role::ROLE_META content=current_role::role_meta_content() />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <HydrationScripts options />
                 <MetaTags />
@@ -41,6 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    current_role::provide_current_role();
     // Browser tests wait for this attribute: effects run only in the browser, after hydration.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));

@@ -1,3 +1,5 @@
+use crate::authz::Permission;
+use crate::components::current_role::may;
 use crate::domain::draft::ConfigKind;
 use leptos::prelude::*;
 
@@ -8,6 +10,7 @@ pub fn ObjectToolbar(kind: ConfigKind, #[prop(into)] selected: Signal<Option<Str
     let page = kind.page();
     view! {
         <NewEditToolbar
+            permission=Permission::ManageVms
             label=format!("{} actions", kind.label())
             new_href=format!("{page}?dialog=new")
             selected
@@ -16,9 +19,12 @@ pub fn ObjectToolbar(kind: ConfigKind, #[prop(into)] selected: Signal<Option<Str
     }
 }
 
-/// A grid page's toolbar: "New", and "Edit" on the selected row (greyed out without one).
+/// A grid page's toolbar: "New", and "Edit" on the selected row (greyed out without one); nothing
+/// for a role without `permission`.
 #[component]
 pub fn NewEditToolbar(
+    /// What creating and editing these objects takes.
+    permission: Permission,
     /// The toolbar's accessible name ("Cluster actions").
     #[prop(into)]
     label: String,
@@ -27,24 +33,26 @@ pub fn NewEditToolbar(
     /// The link that edits the row with this id.
     edit_href: impl Fn(&str) -> String + Send + Sync + 'static,
 ) -> impl IntoView {
-    view! {
-        <div class="toolbar" role="toolbar" aria-label=label>
-            <a class="btn btn-primary" role="button" href=new_href>
-                "New"
-            </a>
-            {move || match selected.get() {
-                Some(id) => {
-                    view! {
-                        <a class="btn" role="button" href=edit_href(&id)>
-                            "Edit"
-                        </a>
+    may(permission).then(|| {
+        view! {
+            <div class="toolbar" role="toolbar" aria-label=label>
+                <a class="btn btn-primary" role="button" href=new_href>
+                    "New"
+                </a>
+                {move || match selected.get() {
+                    Some(id) => {
+                        view! {
+                            <a class="btn" role="button" href=edit_href(&id)>
+                                "Edit"
+                            </a>
+                        }
+                            .into_any()
                     }
-                        .into_any()
-                }
-                None => needs_selection("Edit", "Select a row first").into_any(),
-            }}
-        </div>
-    }
+                    None => needs_selection("Edit", "Select a row first").into_any(),
+                }}
+            </div>
+        }
+    })
 }
 
 /// A toolbar button shown greyed out until a row is selected; `why` is its tooltip.

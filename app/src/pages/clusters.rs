@@ -1,6 +1,7 @@
 mod cluster_dialog;
 
 use crate::api::grids::cluster_grid;
+use crate::authz::Permission;
 use crate::components::object_grid::{url_dialog, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::NewEditToolbar;
 use crate::models::ClusterView;
@@ -35,6 +36,7 @@ pub fn ClustersPage() -> impl IntoView {
     let toolbar = move || {
         view! {
             <NewEditToolbar
+                permission=Permission::ManageInfrastructure
                 label="Cluster actions"
                 new_href="/clusters?dialog=new"
                 selected=grid.selected

@@ -2,6 +2,8 @@ mod add_host_dialog;
 
 use crate::api::grids::host_grid;
 use crate::api::hosts::SetHostKsm;
+use crate::authz::Permission;
+use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::host_topology_card::HostTopologyCard;
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid, RowSelection};
@@ -47,13 +49,16 @@ pub fn HostsPage() -> impl IntoView {
             columns
             selection=RowSelection::FromUrlOrFirst
             toolbar=|| {
-                view! {
-                    <div class="toolbar">
-                        <a class="btn btn-primary" href="/hosts?dialog=add" role="button">
-                            "Add host"
-                        </a>
-                    </div>
-                }
+                may(Permission::ManageInfrastructure)
+                    .then(|| {
+                        view! {
+                            <div class="toolbar">
+                                <a class="btn btn-primary" href="/hosts?dialog=add" role="button">
+                                    "Add host"
+                                </a>
+                            </div>
+                        }
+                    })
             }
             row_id=|h| h.id.to_string()
             row_attrs=|h: &HostView| vec![data("data-status", h.status.as_str())]
@@ -118,7 +123,8 @@ fn HostDetail(host: HostView) -> impl IntoView {
         Some(false) => "stopped",
         None => "unknown",
     };
-    let ksm_form = view! { <KsmForm host=host.clone() /> };
+    // Hosts are infrastructure: other roles see the KSM state but not the form that changes it.
+    let ksm_form = may(Permission::ManageInfrastructure).then(|| view! { <KsmForm host=host.clone() /> });
     view! {
         <section class="detail" aria-label=format!("Host {}", host.name)>
             <h2>{host.name.clone()}</h2>

@@ -3,7 +3,9 @@ mod details;
 mod domain_xml_tab;
 
 use crate::api::grids::vm_grid;
+use crate::authz::Permission;
 use crate::components::config_dialog::ConfigDialogWhenOpen;
+use crate::components::current_role::may;
 use crate::components::grid_controls::grid_href;
 use crate::components::object_grid::{class_when, data, Column, GridState, ObjectGrid};
 use crate::components::toasts::{provide_toasts, ToastArea};
@@ -72,11 +74,14 @@ pub fn VmsPage() -> impl IntoView {
             grid
             columns=columns(selection, progress)
             toolbar=move || {
-                view! {
-                    <Transition fallback=|| ()>
-                        <BulkToolbar rows grid=shown selected on_done />
-                    </Transition>
-                }
+                may(Permission::ManageVms)
+                    .then(|| {
+                        view! {
+                            <Transition fallback=|| ()>
+                                <BulkToolbar rows grid=shown selected on_done />
+                            </Transition>
+                        }
+                    })
             }
             above=move || move || {
                 url.with(|q| q.get("notice"))

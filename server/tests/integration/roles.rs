@@ -527,3 +527,43 @@ async fn every_write_endpoint_answers_every_role_as_its_permission_says() {
     }
     assert!(refused > 60 && allowed > 30, "{refused} refused, {allowed} allowed");
 }
+
+/// Pages leave out the actions a role may not take (the service refuses them anyway), and carry the
+/// role for the browser, which must render the same markup when it hydrates.
+#[tokio::test]
+async fn pages_offer_each_role_only_the_actions_it_may_take() {
+    let app = app().await;
+    // (page, the marker of its write actions, what they take)
+    let pages = [
+        ("/vms", r#"aria-label="VM actions""#, Permission::ManageVms),
+        ("/templates", r#"aria-label="Template actions""#, Permission::ManageVms),
+        ("/pools", r#"aria-label="Pool actions""#, Permission::ManageVms),
+        (
+            "/clusters",
+            r#"aria-label="Cluster actions""#,
+            Permission::ManageInfrastructure,
+        ),
+        (
+            "/hosts",
+            r#"href="/hosts?dialog=add""#,
+            Permission::ManageInfrastructure,
+        ),
+        ("/hosts", r#"id="ksm-form""#, Permission::ManageInfrastructure),
+    ];
+    for role in [Role::Admin, Role::Operator, Role::Viewer] {
+        let who = caller(&app, role).await;
+        let cookie = who.cookie.expect("cookie");
+        for (path, marker, needs) in pages {
+            let response = app.get_as(&cookie, path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{role:?} {path}");
+            let html = body_text(response).await;
+            let meta = format!(r#"<meta name="vireo-role" content="{}""#, role.as_str());
+            assert!(html.contains(&meta), "{role:?} {path}: no {meta}");
+            assert_eq!(
+                html.contains(marker),
+                role.allows(needs),
+                "{role:?} {path}: {marker} should be there only for roles with {needs:?}"
+            );
+        }
+    }
+}
