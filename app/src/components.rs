@@ -12,5 +12,6 @@ pub mod modal;
 pub mod object_grid;
 pub mod object_toolbar;
 pub mod password_fields;
+pub mod table_head;
 pub mod toasts;
 pub mod type_icon;

@@ -1,4 +1,5 @@
 use super::state::DialogState;
+use crate::components::table_head::table_head;
 use leptos::prelude::*;
 
 /// The list of what the last profile, instance type, template or fix changed: field, tab,
@@ -21,15 +22,7 @@ pub fn ChangeList() -> impl IntoView {
                         </button>
                     </header>
                     <table class="grid compact">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Setting"</th>
-                                <th scope="col">"Tab"</th>
-                                <th scope="col">"Was"</th>
-                                <th scope="col">"Now"</th>
-                                <th scope="col">"Why"</th>
-                            </tr>
-                        </thead>
+                        {table_head(["Setting", "Tab", "Was", "Now", "Why"])}
                         <tbody>
                             {changes
                                 .into_iter()

@@ -72,37 +72,11 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
                             aria-orientation="vertical"
                             aria-label="Cluster dialog sections"
                         >
-                            <a
-                                role="tab"
-                                href="#cluster-general"
-                                aria-selected=move || (tab.get() == "general").to_string()
-                                on:click=move |ev| {
-                                    ev.prevent_default();
-                                    tab.set("general");
-                                }
-                            >
-                                "General"
-                            </a>
-                            <a
-                                role="tab"
-                                href="#cluster-optimization"
-                                aria-selected=move || (tab.get() == "optimization").to_string()
-                                on:click=move |ev| {
-                                    ev.prevent_default();
-                                    tab.set("optimization");
-                                }
-                            >
-                                "Optimization"
-                            </a>
+                            {side_tab(tab, "general", "General")}
+                            {side_tab(tab, "optimization", "Optimization")}
                         </nav>
                         <div class="tab-panels">
-                            <section
-                                role="tabpanel"
-                                class="tab-panel"
-                                id="cluster-general"
-                                class:active=move || tab.get() == "general"
-                            >
-                                <h3 class="panel-title">"General"</h3>
+                            <TabPanel tab key="general" title="General">
                                 <label for="cluster-name">"Name"</label>
                                 <input
                                     id="cluster-name"
@@ -131,42 +105,61 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
                                     {arches}
                                 </select>
                                 {field_error("cpu_arch")}
-                            </section>
-                            <section
-                                role="tabpanel"
-                                class="tab-panel"
-                                id="cluster-optimization"
-                                class:active=move || tab.get() == "optimization"
-                            >
-                                <h3 class="panel-title">"Optimization"</h3>
-                                <label class="check" for="cluster-ksm">
-                                    <input
-                                        id="cluster-ksm"
-                                        type="checkbox"
-                                        name="ksm_enabled"
-                                        value="on"
-                                        checked=c.ksm_enabled
-                                    />
-                                    "Enable KSM"
-                                </label>
+                            </TabPanel>
+                            <TabPanel tab key="optimization" title="Optimization">
+                                {check_box("cluster-ksm", "ksm_enabled", c.ksm_enabled, "Enable KSM")}
                                 <p class="hint">
                                     "Kernel same-page merging saves memory but adds latency; High Performance VMs want it off (R4)."
                                 </p>
-                                <label class="check" for="cluster-balloon">
-                                    <input
-                                        id="cluster-balloon"
-                                        type="checkbox"
-                                        name="ballooning_enabled"
-                                        value="on"
-                                        checked=c.ballooning_enabled
-                                    />
-                                    "Enable Memory Balloon Optimization"
-                                </label>
-                            </section>
+                                {check_box(
+                                    "cluster-balloon",
+                                    "ballooning_enabled",
+                                    c.ballooning_enabled,
+                                    "Enable Memory Balloon Optimization",
+                                )}
+                            </TabPanel>
                         </div>
                     </div>
                 </DialogBody>
             </ActionForm>
         </Modal>
+    }
+}
+
+/// The side tab that shows panel `#cluster-<key>`.
+fn side_tab(tab: RwSignal<&'static str>, key: &'static str, label: &'static str) -> impl IntoView {
+    view! {
+        <a
+            role="tab"
+            href=format!("#cluster-{key}")
+            aria-selected=move || (tab.get() == key).to_string()
+            on:click=move |ev| {
+                ev.prevent_default();
+                tab.set(key);
+            }
+        >
+            {label}
+        </a>
+    }
+}
+
+/// A checkbox posted as `name=on` when checked, inside its label.
+fn check_box(id: &'static str, name: &'static str, checked: bool, label: &'static str) -> impl IntoView {
+    view! {
+        <label class="check" for=id>
+            <input id=id type="checkbox" name=name value="on" checked=checked />
+            {label}
+        </label>
+    }
+}
+
+/// Panel `#cluster-<key>` with its title, shown while its tab is selected.
+#[component]
+fn TabPanel(tab: RwSignal<&'static str>, key: &'static str, title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section role="tabpanel" class="tab-panel" id=format!("cluster-{key}") class:active=move || tab.get() == key>
+            <h3 class="panel-title">{title}</h3>
+            {children()}
+        </section>
     }
 }

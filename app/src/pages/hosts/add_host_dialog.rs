@@ -47,6 +47,37 @@ pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoVi
 
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let field_error = move |field: &'static str| move || field_errors(error.get(), field);
+    // One part of where the host is (`host-<name>`), disabled while the transport does not take it.
+    let address_part = move |name: &'static str,
+                             label: &'static str,
+                             maxlength: &'static str,
+                             placeholder: Option<&'static str>,
+                             inputmode: Option<&'static str>,
+                             value: RwSignal<String>| {
+        let id = format!("host-{name}");
+        let takes = match name {
+            "address" => Transport::takes_address,
+            "user" => Transport::takes_user,
+            _ => Transport::takes_port,
+        };
+        let hint = (name == "address")
+            .then(|| view! { <p class="hint">"A host name, an IPv4 address, or an IPv6 address in brackets."</p> });
+        view! {
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type="text"
+                inputmode=inputmode
+                maxlength=maxlength
+                placeholder=placeholder
+                disabled=off(takes)
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            {hint}
+            {field_error(name)}
+        }
+    };
 
     view! {
         <Modal title="Add Host" id="add-host-dialog" close_href="/hosts">
@@ -79,42 +110,9 @@ pub fn AddHostDialog(on_added: impl Fn() + Send + Sync + 'static) -> impl IntoVi
                     </p>
                     {field_error("transport")}
 
-                    <label for="host-address">"Address (SSH, TLS)"</label>
-                    <input
-                        id="host-address"
-                        name="address"
-                        type="text"
-                        maxlength="255"
-                        placeholder="kvm1.example.com"
-                        disabled=off(Transport::takes_address)
-                        on:input=move |ev| address.set(event_target_value(&ev))
-                    />
-                    <p class="hint">"A host name, an IPv4 address, or an IPv6 address in brackets."</p>
-                    {field_error("address")}
-
-                    <label for="host-user">"User (SSH, optional)"</label>
-                    <input
-                        id="host-user"
-                        name="user"
-                        type="text"
-                        maxlength="32"
-                        placeholder="root"
-                        disabled=off(Transport::takes_user)
-                        on:input=move |ev| user.set(event_target_value(&ev))
-                    />
-                    {field_error("user")}
-
-                    <label for="host-port">"Port (SSH, TLS, optional)"</label>
-                    <input
-                        id="host-port"
-                        name="port"
-                        type="text"
-                        inputmode="numeric"
-                        maxlength="5"
-                        disabled=off(Transport::takes_port)
-                        on:input=move |ev| port.set(event_target_value(&ev))
-                    />
-                    {field_error("port")}
+                    {address_part("address", "Address (SSH, TLS)", "255", Some("kvm1.example.com"), None, address)}
+                    {address_part("user", "User (SSH, optional)", "32", Some("root"), None, user)}
+                    {address_part("port", "Port (SSH, TLS, optional)", "5", None, Some("numeric"), port)}
 
                     <Suspense fallback=|| {
                         view! { <p class="loading">"Loading…"</p> }

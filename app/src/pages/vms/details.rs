@@ -8,6 +8,7 @@ use crate::api::grids::{event_grid, get_vm_details};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::grid_href;
 use crate::components::live_updates::live_tick;
+use crate::components::table_head::table_head;
 use crate::domain::host_topology::page_size_label;
 use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins};
 use crate::domain::vm_config::OptimizedFor;
@@ -200,15 +201,7 @@ fn ObjectEvents(id: String) -> impl IntoView {
                         Ok(page) => {
                             view! {
                                 <table class="grid compact" data-testid="object-events">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Time"</th>
-                                            <th scope="col">"Action"</th>
-                                            <th scope="col">"Result"</th>
-                                            <th scope="col">"User"</th>
-                                            <th scope="col">"Message"</th>
-                                        </tr>
-                                    </thead>
+                                    {table_head(["Time", "Action", "Result", "User", "Message"])}
                                     <tbody>
                                         {page
                                             .rows

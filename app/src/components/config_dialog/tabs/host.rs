@@ -1,5 +1,6 @@
 use super::super::inputs::{config_check, CheckField, Choice, NumberField, SelectField};
 use super::super::state::DialogState;
+use crate::components::table_head::table_head;
 use crate::domain::cpu_set::CpuSet;
 use crate::domain::vm_config::{MigrationMode, NumaTuneMode, VNumaNode};
 use leptos::prelude::*;
@@ -108,41 +109,53 @@ pub fn HostTab() -> impl IntoView {
                 hint="Virtual NUMA nodes: their vCPUs, memory and the host cells they are pinned to."
             />
             <table class="grid compact numa-nodes">
-                <thead>
-                    <tr>
-                        <th scope="col">"Node"</th>
-                        <th scope="col">"vCPUs"</th>
-                        <th scope="col">"Memory (MiB)"</th>
-                        <th scope="col">"Host NUMA cells"</th>
-                    </tr>
-                </thead>
-                <tbody>{node_rows}</tbody>
+                {table_head(["Node", "vCPUs", "Memory (MiB)", "Host NUMA cells"])} <tbody>{node_rows}</tbody>
             </table>
         </fieldset>
     }
 }
 
-/// Applies one input's text to a node; `Err` is the message for the NUMA fields.
-type NodeEdit = dyn Fn(&mut VNumaNode, &str) -> Result<(), String>;
+/// Applies one input's text to node `index`; `Err` is the message for the NUMA fields.
+type NodeEdit = fn(usize, &mut VNumaNode, &str) -> Result<(), String>;
+
+fn edit_cpus(index: usize, n: &mut VNumaNode, t: &str) -> Result<(), String> {
+    if t.trim().is_empty() {
+        n.cpus = CpuSet::new();
+        return Ok(());
+    }
+    CpuSet::parse(t)
+        .map(|c| n.cpus = c)
+        .map_err(|e| format!("NUMA node {index} vCPUs: {e}"))
+}
+
+fn edit_memory(index: usize, n: &mut VNumaNode, t: &str) -> Result<(), String> {
+    t.trim()
+        .parse()
+        .map(|m| n.memory_mib = m)
+        .map_err(|_| format!("NUMA node {index} memory must be a whole number of MiB."))
+}
+
+fn edit_host(index: usize, n: &mut VNumaNode, t: &str) -> Result<(), String> {
+    let parts: Result<Vec<u32>, _> = t
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::parse)
+        .collect();
+    parts
+        .map(|p| n.host_nodes = p)
+        .map_err(|_| format!("NUMA node {index}: host cells are numbers like 0 or 0,1."))
+}
 
 /// One vNUMA node's inputs (named `numa_<i>_...` for plain form posts).
 #[component]
 fn NumaNodeRow(index: usize) -> impl IntoView {
     let s = expect_context::<DialogState>();
-    let get = move |f: fn(&VNumaNode) -> String| {
-        move || {
-            s.draft
-                .with(|d| d.config.numa_nodes.get(index).map(f).unwrap_or_default())
-        }
-    };
-    let cpus = get(|n| n.cpus.to_string());
-    let memory = get(|n| n.memory_mib.to_string());
-    let host = get(|n| n.host_nodes.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(","));
-    let update = move |f: Box<NodeEdit>, text: String| {
+    let update = move |edit: NodeEdit, text: String| {
         let mut problem = None;
         s.draft.update(|d| {
             if let Some(n) = d.config.numa_nodes.get_mut(index) {
-                if let Err(e) = f(n, &text) {
+                if let Err(e) = edit(index, n, &text) {
                     problem = Some(e);
                 }
             }
@@ -152,70 +165,41 @@ fn NumaNodeRow(index: usize) -> impl IntoView {
             None => s.clear_error("numa_nodes"),
         }
     };
-    let (c0, m0, h0) = (cpus(), memory(), host());
+    // One cell: input `numa_<index>_<part>` of the given type, showing `show` of the node.
+    let cell = move |kind: &'static str,
+                     part: &'static str,
+                     label: &'static str,
+                     show: fn(&VNumaNode) -> String,
+                     edit: NodeEdit| {
+        let value = move || {
+            s.draft
+                .with(|d| d.config.numa_nodes.get(index).map(show).unwrap_or_default())
+        };
+        view! {
+            <td>
+                <input
+                    type=kind
+                    name=format!("numa_{index}_{part}")
+                    aria-label=format!("NUMA node {index} {label}")
+                    value=value()
+                    prop:value=value
+                    on:input=move |ev| update(edit, event_target_value(&ev))
+                />
+            </td>
+        }
+    };
     view! {
         <tr data-node=index.to_string()>
             <td>{index}</td>
-            <td>
-                <input
-                    type="text"
-                    name=format!("numa_{index}_cpus")
-                    aria-label=format!("NUMA node {index} vCPUs")
-                    value=c0
-                    prop:value=cpus
-                    on:input=move |ev| update(
-                        Box::new(move |n, t| {
-                            if t.trim().is_empty() {
-                                n.cpus = CpuSet::new();
-                                return Ok(());
-                            }
-                            CpuSet::parse(t).map(|c| n.cpus = c).map_err(|e| format!("NUMA node {index} vCPUs: {e}"))
-                        }),
-                        event_target_value(&ev),
-                    )
-                />
-            </td>
-            <td>
-                <input
-                    type="number"
-                    name=format!("numa_{index}_memory")
-                    aria-label=format!("NUMA node {index} memory")
-                    value=m0
-                    prop:value=memory
-                    on:input=move |ev| update(
-                        Box::new(move |n, t| {
-                            t.trim()
-                                .parse()
-                                .map(|m| n.memory_mib = m)
-                                .map_err(|_| format!("NUMA node {index} memory must be a whole number of MiB."))
-                        }),
-                        event_target_value(&ev),
-                    )
-                />
-            </td>
-            <td>
-                <input
-                    type="text"
-                    name=format!("numa_{index}_host")
-                    aria-label=format!("NUMA node {index} host cells")
-                    value=h0
-                    prop:value=host
-                    on:input=move |ev| update(
-                        Box::new(move |n, t| {
-                            let parts: Result<Vec<u32>, _> = t
-                                .split(',')
-                                .map(str::trim)
-                                .filter(|p| !p.is_empty())
-                                .map(str::parse)
-                                .collect();
-                            parts
-                                .map(|p| n.host_nodes = p)
-                                .map_err(|_| format!("NUMA node {index}: host cells are numbers like 0 or 0,1."))
-                        }),
-                        event_target_value(&ev),
-                    )
-                />
-            </td>
+            {cell("text", "cpus", "vCPUs", |n| n.cpus.to_string(), edit_cpus)}
+            {cell("number", "memory", "memory", |n| n.memory_mib.to_string(), edit_memory)}
+            {cell(
+                "text",
+                "host",
+                "host cells",
+                |n| n.host_nodes.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(","),
+                edit_host,
+            )}
         </tr>
     }
 }
