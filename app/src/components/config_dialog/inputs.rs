@@ -214,6 +214,36 @@ impl Choice {
     }
 }
 
+/// A [`SelectField`] for the enum setting `config.<field>` (a `string_enum!`), whose form field and
+/// error field are both named `<field>`, offering every value: `config_select!("Migration Mode",
+/// migration, MigrationMode)`. Needs `SelectField`, `enum_choices`, `pick_parsed` and `view!` in scope.
+macro_rules! config_select {
+    ($label:literal, $field:ident, $enum:ident) => {
+        view! {
+            <SelectField label=$label name=stringify!($field) field=stringify!($field)
+                choices=enum_choices(&$enum::ALL, $enum::as_str, $enum::label)
+                get=|d| d.config.$field.as_str().to_string()
+                on_pick=pick_parsed($enum::parse, |d, v| d.config.$field = v) />
+        }
+    };
+}
+pub(super) use config_select;
+
+/// The choices of an enum setting: every value, labelled.
+pub fn enum_choices<E: Copy>(all: &[E], value: fn(E) -> &'static str, label: fn(E) -> &'static str) -> Vec<Choice> {
+    all.iter().map(|&e| Choice::new(value(e), label(e))).collect()
+}
+
+/// `on_pick` of an enum setting: a value that parses goes into the draft.
+pub fn pick_parsed<E: 'static>(parse: fn(&str) -> Option<E>, set: fn(&mut VmDraft, E)) -> Callback<String> {
+    let s = state();
+    Callback::new(move |v: String| {
+        if let Some(e) = parse(&v) {
+            s.draft.update(|d| set(d, e));
+        }
+    })
+}
+
 #[component]
 pub fn SelectField(
     label: &'static str,

@@ -1,4 +1,6 @@
-use super::super::inputs::{config_check, CheckField, Choice, NumberField, SelectField};
+use super::super::inputs::{
+    config_check, config_select, enum_choices, pick_parsed, CheckField, Choice, NumberField, SelectField,
+};
 use super::super::state::DialogState;
 use crate::components::table_head::table_head;
 use crate::domain::cpu_set::CpuSet;
@@ -22,31 +24,9 @@ pub fn HostTab() -> impl IntoView {
         });
         v
     });
-    let migrations = Signal::derive(|| {
-        MigrationMode::ALL
-            .into_iter()
-            .map(|m| Choice::new(m.as_str(), m.label()))
-            .collect::<Vec<_>>()
-    });
-    let modes = Signal::derive(|| {
-        NumaTuneMode::ALL
-            .into_iter()
-            .map(|m| Choice::new(m.as_str(), m.label()))
-            .collect::<Vec<_>>()
-    });
     let pick_host = Callback::new(move |v: String| {
         s.draft
             .update(|d| d.config.placement_hosts = Uuid::parse_str(&v).ok().into_iter().collect());
-    });
-    let pick_migration = Callback::new(move |v: String| {
-        if let Some(m) = MigrationMode::parse(&v) {
-            s.draft.update(|d| d.config.migration = m);
-        }
-    });
-    let pick_mode = Callback::new(move |v: String| {
-        if let Some(m) = NumaTuneMode::parse(&v) {
-            s.draft.update(|d| d.config.numa_tune_mode = m);
-        }
     });
     let set_count: fn(&mut crate::domain::draft::VmDraft, u64) = |d, n| {
         let n = n.min(64) as u32;
@@ -76,14 +56,7 @@ pub fn HostTab() -> impl IntoView {
             on_pick=pick_host
             hint="High Performance VMs are pinned to one specific host."
         />
-        <SelectField
-            label="Migration Mode"
-            name="migration"
-            field="migration"
-            choices=migrations
-            get=|d| d.config.migration.as_str().to_string()
-            on_pick=pick_migration
-        />
+        {config_select!("Migration Mode", migration, MigrationMode)}
         {config_check!(
             "Pass-Through Host CPU", cpu_passthrough, hint = "The guest sees the host CPU as it is; needs migration disabled."
         )}
@@ -92,14 +65,7 @@ pub fn HostTab() -> impl IntoView {
         )}
         <fieldset class="numa" data-field="numa_nodes">
             <legend>"NUMA"</legend>
-            <SelectField
-                label="NUMA Tune Mode"
-                name="numa_tune_mode"
-                field="numa_tune_mode"
-                choices=modes
-                get=|d| d.config.numa_tune_mode.as_str().to_string()
-                on_pick=pick_mode
-            />
+            {config_select!("NUMA Tune Mode", numa_tune_mode, NumaTuneMode)}
             <NumberField
                 label="NUMA Node Count"
                 name="numa_count"
