@@ -32,6 +32,7 @@ use crate::domain::recommendations::Recommendation;
 use crate::domain::rule_context::RuleContext;
 use crate::error::{AppError, FieldError};
 use crate::models::DialogOptions;
+use actions::SaveButton;
 use change_list::ChangeList;
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
@@ -320,19 +321,9 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
                     <a class="btn" href=page>
                         "Cancel"
                     </a>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        formmethod="post"
-                        formaction="/dialog/save"
-                        disabled=move || s.busy.get()
-                        on:click=move |ev: MouseEvent| {
-                            ev.prevent_default();
-                            actions::ok(s, done);
-                        }
-                    >
+                    <SaveButton class="btn btn-primary" save=actions::ok done>
                         {move || if s.busy.get() { "Checking…" } else { "OK" }}
-                    </button>
+                    </SaveButton>
                 </footer>
                 <Review done />
             </form>

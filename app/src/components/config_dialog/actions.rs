@@ -11,6 +11,7 @@ use crate::domain::profile::Change;
 use crate::domain::recommendations::Recommendation;
 use crate::error::AppError;
 use crate::models::SaveOutcome;
+use leptos::ev::MouseEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -171,4 +172,36 @@ pub fn apply_fix(s: DialogState, rec: Recommendation) {
         }
         s.busy.set(false);
     });
+}
+
+/// A button that saves the draft: with JavaScript off it posts the whole form (and its own
+/// `name=value`, when it has one) to `/dialog/save`; hydrated it runs `save` instead. Disabled
+/// while the dialog is busy.
+#[component]
+pub fn SaveButton(
+    class: &'static str,
+    #[prop(optional)] name: Option<&'static str>,
+    #[prop(optional)] value: Option<&'static str>,
+    save: fn(DialogState, Callback<Uuid>),
+    done: Callback<Uuid>,
+    children: Children,
+) -> impl IntoView {
+    let s = expect_context::<DialogState>();
+    view! {
+        <button
+            type="submit"
+            class=class
+            formmethod="post"
+            formaction="/dialog/save"
+            name=name
+            value=value
+            disabled=move || s.busy.get()
+            on:click=move |ev: MouseEvent| {
+                ev.prevent_default();
+                save(s, done);
+            }
+        >
+            {children()}
+        </button>
+    }
 }

@@ -1,4 +1,4 @@
-use super::actions::{apply_fix, save_anyway};
+use super::actions::{apply_fix, save_anyway, SaveButton};
 use super::state::DialogState;
 use crate::domain::recommendations::Recommendation;
 use leptos::ev::MouseEvent;
@@ -55,21 +55,15 @@ pub fn Review(done: Callback<Uuid>) -> impl IntoView {
                             >
                                 "Back to edit"
                             </button>
-                            <button
-                                type="submit"
+                            <SaveButton
                                 class=if all_met { "btn btn-primary" } else { "btn" }
-                                formmethod="post"
-                                formaction="/dialog/save"
                                 name="save_anyway"
                                 value="1"
-                                disabled=move || s.busy.get()
-                                on:click=move |ev: MouseEvent| {
-                                    ev.prevent_default();
-                                    save_anyway(s, done);
-                                }
+                                save=save_anyway
+                                done
                             >
                                 {if all_met { "Save" } else { "Save anyway" }}
-                            </button>
+                            </SaveButton>
                         </footer>
                     </section>
                 </div>
