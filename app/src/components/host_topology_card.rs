@@ -53,38 +53,13 @@ pub fn HostTopologyCard(topology: HostTopology, simulated: Option<String>) -> im
                     }
                 })}
             <dl class="facts">
-                <div>
-                    <dt>"Architecture"</dt>
-                    <dd>{topology.arch.clone()}</dd>
-                </div>
-                <div>
-                    <dt>"CPU model"</dt>
-                    <dd>{topology.cpu_model.clone().unwrap_or_else(|| "—".into())}</dd>
-                </div>
-                <div>
-                    <dt>"Sockets"</dt>
-                    <dd data-testid="sockets">{topology.sockets}</dd>
-                </div>
-                <div>
-                    <dt>"Cores per socket"</dt>
-                    <dd data-testid="cores">{topology.cores_per_socket}</dd>
-                </div>
-                <div>
-                    <dt>"Threads per core"</dt>
-                    <dd data-testid="threads">{topology.threads_per_core}</dd>
-                </div>
-                <div>
-                    <dt>"Logical CPUs"</dt>
-                    <dd>{topology.total_cpus()}</dd>
-                </div>
-                <div>
-                    <dt>"NUMA cells"</dt>
-                    <dd data-testid="numa-cells">{topology.cells.len()}</dd>
-                </div>
-                <div>
-                    <dt>"invtsc"</dt>
-                    <dd data-testid="invtsc">{invtsc}</dd>
-                </div>
+                {fact("Architecture", None, topology.arch.clone())}
+                {fact("CPU model", None, topology.cpu_model.clone().unwrap_or_else(|| "—".into()))}
+                {fact("Sockets", Some("sockets"), topology.sockets)}
+                {fact("Cores per socket", Some("cores"), topology.cores_per_socket)}
+                {fact("Threads per core", Some("threads"), topology.threads_per_core)}
+                {fact("Logical CPUs", None, topology.total_cpus())}
+                {fact("NUMA cells", Some("numa-cells"), topology.cells.len())} {fact("invtsc", Some("invtsc"), invtsc)}
             </dl>
             <table class="grid compact">
                 <caption>"NUMA cells"</caption>
@@ -98,6 +73,16 @@ pub fn HostTopologyCard(topology: HostTopology, simulated: Option<String>) -> im
                 </thead>
                 <tbody>{cells}</tbody>
             </table>
+        </div>
+    }
+}
+
+/// One fact of a `<dl class="facts">`: the term, and its value (with `data-testid` when given).
+pub fn fact(label: &'static str, testid: Option<&'static str>, value: impl IntoView) -> impl IntoView {
+    view! {
+        <div>
+            <dt>{label}</dt>
+            <dd data-testid=testid>{value}</dd>
         </div>
     }
 }

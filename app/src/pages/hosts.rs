@@ -5,7 +5,7 @@ use crate::api::hosts::SetHostKsm;
 use crate::authz::Permission;
 use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
-use crate::components::host_topology_card::HostTopologyCard;
+use crate::components::host_topology_card::{fact, HostTopologyCard};
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid, RowSelection};
 use crate::domain::host_topology::page_size_label;
 use crate::models::HostView;
@@ -143,14 +143,8 @@ fn HostDetail(host: HostView) -> impl IntoView {
                     <dt>"URI"</dt>
                     <dd class="mono">{host.uri.clone()}</dd>
                 </div>
-                <div>
-                    <dt>"Cluster"</dt>
-                    <dd>{host.cluster_name.clone()}</dd>
-                </div>
-                <div>
-                    <dt>"KSM"</dt>
-                    <dd data-testid="ksm">{ksm}</dd>
-                </div>
+                {fact("Cluster", None, host.cluster_name.clone())}
+                {fact("KSM", Some("ksm"), ksm)}
             </dl>
             {ksm_form}
             <HostTopologyCard topology=host.topology.clone() simulated=host.simulated_topology.clone() />
