@@ -44,45 +44,31 @@ pub fn AppShell() -> impl IntoView {
             <nav class="sidenav" aria-label="Main">
                 <div class="nav-group">"Compute"</div>
                 <ul>
-                    <li>
-                        <A href="/vms">"Virtual Machines"</A>
-                    </li>
-                    <li>
-                        <A href="/templates">"Templates"</A>
-                    </li>
-                    <li>
-                        <A href="/pools">"Pools"</A>
-                    </li>
-                    <li>
-                        <A href="/hosts">"Hosts"</A>
-                    </li>
-                    <li>
-                        <A href="/clusters">"Clusters"</A>
-                    </li>
+                    {nav_link("/vms", "Virtual Machines")} {nav_link("/templates", "Templates")}
+                    {nav_link("/pools", "Pools")} {nav_link("/hosts", "Hosts")} {nav_link("/clusters", "Clusters")}
                 </ul>
                 <ul class="nav-bottom">
                     // Only admins manage users; the service refuses everyone else anyway.
                     <Suspense fallback=|| ()>
                         {move || {
-                            user()
-                                .filter(|u| u.may(Permission::ManageUsers))
-                                .map(|_| {
-                                    view! {
-                                        <li>
-                                            <A href="/users">"Users"</A>
-                                        </li>
-                                    }
-                                })
+                            user().filter(|u| u.may(Permission::ManageUsers)).map(|_| nav_link("/users", "Users"))
                         }}
                     </Suspense>
-                    <li>
-                        <A href="/events">"Events"</A>
-                    </li>
+                    {nav_link("/events", "Events")}
                 </ul>
             </nav>
             <main class="content">
                 <Outlet />
             </main>
         </div>
+    }
+}
+
+/// An entry of the left navigation.
+fn nav_link(href: &'static str, label: &'static str) -> impl IntoView {
+    view! {
+        <li>
+            <A href=href>{label}</A>
+        </li>
     }
 }
