@@ -12,8 +12,10 @@ use crate::components::table_head::table_head;
 use crate::domain::host_topology::page_size_label;
 use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins};
 use crate::domain::vm_config::OptimizedFor;
+use crate::error::AppError;
 use crate::models::{GridQuery, VmDetails, VmRow};
 use leptos::prelude::*;
+use serde::{de::DeserializeOwned, Serialize};
 
 #[component]
 pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) -> impl IntoView {
@@ -65,20 +67,7 @@ fn fact(label: &'static str, value: String) -> impl IntoView {
 fn GeneralTab(id: String) -> impl IntoView {
     let tick = live_tick();
     let details = Resource::new(move || (id.clone(), tick.get()), |(id, _)| get_vm_details(id));
-    view! {
-        <Transition fallback=|| {
-            view! { <p class="loading">"Loading…"</p> }
-        }>
-            {move || {
-                details
-                    .get()
-                    .map(|r| match r {
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        Ok(d) => general(d).into_any(),
-                    })
-            }}
-        </Transition>
-    }
+    loaded(details, "Loading…", |d| general(d).into_any())
 }
 
 fn on_off(v: bool) -> String {
@@ -186,45 +175,54 @@ fn ObjectEvents(id: String) -> impl IntoView {
             event_grid(q, Some(id))
         },
     );
+    loaded(events, "Loading events…", |page| {
+        if page.rows.is_empty() {
+            return view! { <p class="empty">"No events for this VM yet."</p> }.into_any();
+        }
+        view! {
+            <table class="grid compact" data-testid="object-events">
+                {table_head(["Time", "Action", "Result", "User", "Message"])}
+                <tbody>
+                    {page
+                        .rows
+                        .into_iter()
+                        .map(|e| {
+                            let result = e.result.clone();
+                            let marker = e.result.clone();
+                            view! {
+                                <tr data-result=marker>
+                                    <td class="mono">{e.at}</td>
+                                    <td>{e.action}</td>
+                                    <td>{result}</td>
+                                    <td>{e.username.unwrap_or_else(|| "system".into())}</td>
+                                    <td class="desc">{e.message}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any()
+    })
+}
+
+/// `resource` in a `<Transition>`: `loading` until it first loads, then `show` of its value, or
+/// the error.
+fn loaded<T>(resource: Resource<Result<T, AppError>>, loading: &'static str, show: fn(T) -> AnyView) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
     view! {
-        <Transition fallback=|| {
-            view! { <p class="loading">"Loading events…"</p> }
+        <Transition fallback=move || {
+            view! { <p class="loading">{loading}</p> }
         }>
             {move || {
-                events
+                resource
                     .get()
                     .map(|r| match r {
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        Ok(page) if page.rows.is_empty() => {
-                            view! { <p class="empty">"No events for this VM yet."</p> }.into_any()
-                        }
-                        Ok(page) => {
-                            view! {
-                                <table class="grid compact" data-testid="object-events">
-                                    {table_head(["Time", "Action", "Result", "User", "Message"])}
-                                    <tbody>
-                                        {page
-                                            .rows
-                                            .into_iter()
-                                            .map(|e| {
-                                                let result = e.result.clone();
-                                                let marker = e.result.clone();
-                                                view! {
-                                                    <tr data-result=marker>
-                                                        <td class="mono">{e.at}</td>
-                                                        <td>{e.action}</td>
-                                                        <td>{result}</td>
-                                                        <td>{e.username.unwrap_or_else(|| "system".into())}</td>
-                                                        <td class="desc">{e.message}</td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            }
-                                .into_any()
-                        }
+                        Ok(value) => show(value),
                     })
             }}
         </Transition>
