@@ -14,6 +14,7 @@
 use super::error_notice::ErrorNotice;
 use super::grid_controls::{grid_href, search_message, GridSearch, Pager, SortHeader};
 use super::live_updates::live_tick;
+use crate::domain::collections::CollectionFields;
 use crate::error::AppError;
 use crate::models::{GridPage, GridQuery};
 use leptos::attr::custom::custom_attribute;
@@ -251,6 +252,8 @@ pub fn ObjectGrid<T>(
     /// "hosts": the pager's total and the loading text.
     noun: &'static str,
     grid: GridState<T>,
+    /// What the grid's query can sort by (`domain/collections.rs`); every sortable column's key is one of them.
+    fields: CollectionFields,
     placeholder: &'static str,
     hint: &'static str,
     /// Shown instead of the table when the page has no rows.
@@ -276,6 +279,15 @@ pub fn ObjectGrid<T>(
 where
     T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
 {
+    // A key the query does not know would quietly sort by the default: a programming error, caught
+    // by every test that renders the page.
+    debug_assert!(
+        columns
+            .iter()
+            .filter_map(|c| c.sort)
+            .all(|key| fields.grid_sorts.contains(&key)),
+        "{title}: a column sorts by a key that {path}'s collection does not list"
+    );
     let table = Arc::new(Table {
         path,
         id: format!("{}-grid", path.trim_start_matches('/')),

@@ -4,6 +4,7 @@ use crate::api::grids::cluster_grid;
 use crate::authz::Permission;
 use crate::components::object_grid::{url_dialog, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::NewEditToolbar;
+use crate::domain::collections;
 use crate::models::ClusterView;
 use cluster_dialog::ClusterDialog;
 use leptos::prelude::*;
@@ -46,6 +47,7 @@ pub fn ClustersPage() -> impl IntoView {
     };
     view! {
         <ObjectGrid
+            fields=collections::CLUSTERS
             title="Clusters"
             path="/clusters"
             noun="clusters"

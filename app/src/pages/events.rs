@@ -1,5 +1,6 @@
 use crate::api::grids::event_grid;
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid, RowSelection};
+use crate::domain::collections;
 use crate::models::EventView;
 use leptos::prelude::*;
 
@@ -28,6 +29,7 @@ pub fn EventsPage() -> impl IntoView {
     ];
     view! {
         <ObjectGrid
+            fields=collections::EVENTS
             title="Events"
             path="/events"
             noun="events"

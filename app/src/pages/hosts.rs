@@ -7,6 +7,7 @@ use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::host_topology_card::{fact, HostTopologyCard};
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid, RowSelection};
+use crate::domain::collections;
 use crate::domain::host_topology::page_size_label;
 use crate::models::HostView;
 use add_host_dialog::AddHostDialog;
@@ -42,6 +43,7 @@ pub fn HostsPage() -> impl IntoView {
     ];
     view! {
         <ObjectGrid
+            fields=collections::HOSTS
             title="Hosts"
             path="/hosts"
             noun="hosts"

@@ -3,6 +3,7 @@ use crate::components::config_dialog::ConfigDialogWhenOpen;
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::ObjectToolbar;
 use crate::components::type_icon::TypeIcon;
+use crate::domain::collections;
 use crate::domain::draft::ConfigKind;
 use crate::models::PoolRow;
 use leptos::prelude::*;
@@ -27,6 +28,7 @@ pub fn PoolsPage() -> impl IntoView {
     ];
     view! {
         <ObjectGrid
+            fields=collections::POOLS
             title="Pools"
             path="/pools"
             noun="pools"

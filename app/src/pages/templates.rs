@@ -3,6 +3,7 @@ use crate::components::config_dialog::ConfigDialogWhenOpen;
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::ObjectToolbar;
 use crate::components::type_icon::TypeIcon;
+use crate::domain::collections;
 use crate::domain::draft::ConfigKind;
 use crate::models::TemplateView;
 use leptos::prelude::*;
@@ -26,6 +27,7 @@ pub fn TemplatesPage() -> impl IntoView {
     ];
     view! {
         <ObjectGrid
+            fields=collections::TEMPLATES
             title="Templates"
             path="/templates"
             noun="templates"

@@ -6,6 +6,7 @@ mod role_dialog;
 use crate::api::users::user_grid;
 use crate::components::object_grid::{url_dialog, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::needs_selection;
+use crate::domain::collections;
 use crate::models::UserView;
 use add_user_dialog::AddUserDialog;
 use disable_user_dialog::DisableUserDialog;
@@ -72,6 +73,7 @@ pub fn UsersPage() -> impl IntoView {
     };
     view! {
         <ObjectGrid
+            fields=collections::USERS
             title="Users"
             path="/users"
             noun="users"

@@ -10,6 +10,7 @@ use crate::components::grid_controls::grid_href;
 use crate::components::object_grid::{class_when, data, Column, GridState, ObjectGrid};
 use crate::components::toasts::{provide_toasts, ToastArea};
 use crate::components::type_icon::TypeIcon;
+use crate::domain::collections;
 use crate::domain::draft::ConfigKind;
 use crate::models::{GridQuery, VmRow};
 use bulk::{provide_bulk_confirm, BulkConfirm, BulkToolbar, Selection};
@@ -67,6 +68,7 @@ pub fn VmsPage() -> impl IntoView {
     });
     view! {
         <ObjectGrid
+            fields=collections::VMS
             title="Virtual Machines"
             label="Virtual machines"
             path=PATH
