@@ -128,13 +128,19 @@ fn mutate_xml(rng: &mut Rng, xml: &str) -> String {
         }
     }
     match rng.below(10) {
-        0 => out.truncate(rng.below(out.len() + 1)),
+        0 => {
+            // Cut anywhere, but on a character boundary (a body is text; `truncate` panics otherwise).
+            let mut cut = rng.below(out.len() + 1);
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+        }
         1 => out = format!("{}{}", "<a>".repeat(5_000), out),
         2 => out.push_str("<unexpected>1</unexpected>"),
         _ => {}
     }
-    // Truncation may split a character; keep the body valid UTF-8 bytes anyway.
-    String::from_utf8_lossy(out.as_bytes()).to_string()
+    out
 }
 
 fn xml_escape(s: &str) -> String {
@@ -216,8 +222,8 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
             Door::Page,
             format!(
                 "{}?dialog={}&id={any_id}&q={}",
-                rng.pick(&["/hosts", "/templates", "/pools", "/clusters", "/events", "/vms"]),
-                rng.pick(&["new", "edit", "add", "x"]),
+                rng.pick(&["/hosts", "/templates", "/pools", "/clusters", "/events", "/vms", "/users"]),
+                rng.pick(&["new", "edit", "add", "role", "disable", "password", "x"]),
                 enc(&text)
             ),
         ),
@@ -225,7 +231,15 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
             Door::ServerFn,
             format!(
                 "/api/{}?query[search]={}&query[sort]=name&query[desc]=false&query[page]={number}&query[page_size]={}",
-                rng.pick(&["vm_grid", "template_grid", "pool_grid", "host_grid", "cluster_grid", "event_grid"]),
+                rng.pick(&[
+                    "vm_grid",
+                    "template_grid",
+                    "pool_grid",
+                    "host_grid",
+                    "cluster_grid",
+                    "event_grid",
+                    "user_grid",
+                ]),
                 enc(&text),
                 rng.pick(&NUMBERS)
             ),
