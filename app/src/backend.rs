@@ -7,9 +7,10 @@ use crate::domain::recommendations::HostAction;
 use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
 use crate::models::{
-    AddHostRequest, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DraftEnvelope, EventView, GridPage,
-    GridQuery, HostView, NewPassword, NewUserRequest, PoolRow, Preview, SaveOutcome, TemplateView, TopologyFile,
-    UserView, VmAction, VmDetails, VmRow,
+    AddHostRequest, AttachedDisk, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DiskChangeOutcome, DiskView,
+    DraftEnvelope, EventView, GridPage, GridQuery, HostView, NewDiskRequest, NewPassword, NewStorageDomainRequest,
+    NewUserRequest, PoolRow, Preview, SaveOutcome, StorageDomainView, TemplateView, TopologyFile, UserView, VmAction,
+    VmDetails, VmRow,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -130,6 +131,70 @@ pub trait UserBackend: Send + Sync {
         current: String,
         password: NewPassword,
     ) -> Result<i32, AppError>;
+}
+
+/// Storage domains (libvirt pools) and disks (their volumes) (`server/src/service/storage.rs`).
+/// Storage domains are infrastructure (`ManageInfrastructure`); disks belong to the VM estate
+/// (`ManageVms`).
+#[async_trait::async_trait]
+pub trait StorageBackend: Send + Sync {
+    async fn storage_domain_grid(&self, q: &GridQuery) -> Result<GridPage<StorageDomainView>, AppError>;
+    async fn disk_grid(&self, q: &GridQuery) -> Result<GridPage<DiskView>, AppError>;
+    async fn storage_domain(&self, id: Uuid) -> Result<StorageDomainView, AppError>;
+    async fn disk(&self, id: Uuid) -> Result<DiskView, AppError>;
+    /// Reads every host's pools from libvirt again (new, gone, sizes, state) and their volumes'
+    /// sizes; one host when `host_id` is given.
+    async fn refresh_storage(&self, actor: &CurrentUser, host_id: Option<Uuid>) -> Result<(), AppError>;
+    /// Defines, builds and starts a directory pool on the host (autostarted).
+    async fn add_storage_domain(
+        &self,
+        actor: &CurrentUser,
+        request: NewStorageDomainRequest,
+    ) -> Result<StorageDomainView, AppError>;
+    /// Stops and undefines the pool; refused while Vireo has disks in it. Files stay on the host.
+    async fn remove_storage_domain(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError>;
+    async fn create_disk(&self, actor: &CurrentUser, request: NewDiskRequest) -> Result<DiskView, AppError>;
+    /// Grows a disk (never shrinks: a guest's file system would lose its end).
+    async fn resize_disk(&self, actor: &CurrentUser, id: Uuid, size_bytes: u64) -> Result<DiskView, AppError>;
+    /// Renames a disk or changes its description (`version`: the edit's starting point).
+    async fn update_disk(
+        &self,
+        actor: &CurrentUser,
+        id: Uuid,
+        version: i32,
+        name: String,
+        description: String,
+    ) -> Result<DiskView, AppError>;
+    /// Deletes the disk and its volume; refused while it is attached anywhere or a disk is made
+    /// from it.
+    async fn remove_disk(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError>;
+    /// A VM's or Template's attachments with their disks (current and next-run).
+    async fn attached_disks(&self, kind: ConfigKind, id: Uuid) -> Result<Vec<AttachedDisk>, AppError>;
+    /// Attaches a disk (live on a running VM when its host can, else at the next start).
+    async fn attach_disk(
+        &self,
+        actor: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        attachment: crate::domain::storage::DiskAttachment,
+    ) -> Result<DiskChangeOutcome, AppError>;
+    /// Changes an attachment's bus, bootable or read-only flag (at the next start on a running VM).
+    async fn update_attachment(
+        &self,
+        actor: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        attachment: crate::domain::storage::DiskAttachment,
+    ) -> Result<DiskChangeOutcome, AppError>;
+    /// Detaches a disk (live on a running VM when its host can, else at the next start); the disk
+    /// stays.
+    async fn detach_disk(
+        &self,
+        actor: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        disk_id: Uuid,
+    ) -> Result<DiskChangeOutcome, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -22,6 +22,8 @@ pub mod profile;
 pub mod recommendations;
 pub mod rule_context;
 pub mod search;
+pub mod storage;
+pub mod storage_xml;
 pub(crate) mod string_enum;
 #[cfg(test)]
 pub(crate) mod test_hosts;

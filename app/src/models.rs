@@ -138,6 +138,12 @@ pub struct DialogOptions {
     pub templates: Vec<TemplateOption>,
     pub instance_types: Vec<InstanceTypeOption>,
     pub hosts: Vec<HostOption>,
+    /// Active storage domains a new disk can go to.
+    #[serde(default)]
+    pub storage_domains: Vec<StorageDomainView>,
+    /// ISO disks the CD-ROM can hold.
+    #[serde(default)]
+    pub isos: Vec<DiskView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -469,4 +475,93 @@ mod tests {
         let too_big = GridQuery::from_params(|k| (k == "page").then(|| "99999999999".into()), "name", false);
         assert_eq!(too_big.page, 1, "not a u32: the default");
     }
+}
+
+/// A row of the Storage Domains grid: one libvirt storage pool on one host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageDomainView {
+    pub id: Uuid,
+    pub name: String,
+    pub host_id: Uuid,
+    pub host_name: String,
+    /// libvirt's pool type (`dir`, `fs`, `logical`, `netfs`, ...).
+    pub pool_type: String,
+    /// The pool's target path on its host.
+    pub path: String,
+    pub capacity_bytes: i64,
+    pub allocation_bytes: i64,
+    pub available_bytes: i64,
+    pub status: crate::domain::storage::StorageDomainStatus,
+    pub disk_count: i64,
+}
+
+/// A row of the Disks grid (and of a VM's or Template's Disks sub-tab).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub storage_domain_id: Uuid,
+    pub storage_domain_name: String,
+    pub host_id: Uuid,
+    /// The virtual size the guest sees.
+    pub provisioned_bytes: i64,
+    /// The space the volume takes on its host.
+    pub actual_bytes: i64,
+    pub format: crate::domain::storage::DiskFormat,
+    pub content: crate::domain::storage::DiskContent,
+    pub sparse: bool,
+    pub status: crate::domain::storage::DiskStatus,
+    /// The disk this one is a thin overlay of (a template's base disk).
+    pub backing_disk_id: Option<Uuid>,
+    /// The VMs, Templates and Pools it is attached to, by name ("vm1, template web").
+    pub attached_to: Vec<AttachedTo>,
+    /// Path of the volume on its host.
+    pub path: String,
+    pub version: i32,
+}
+
+/// One object a disk is attached to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedTo {
+    pub kind: crate::domain::draft::ConfigKind,
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Add storage domain: a directory pool at `path` on `host_id`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewStorageDomainRequest {
+    pub host_id: Option<Uuid>,
+    pub name: String,
+    pub path: String,
+}
+
+/// New disk (the Disks grid's New, and the REST API's `POST /disks`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDiskRequest {
+    pub name: String,
+    pub description: String,
+    pub size_bytes: u64,
+    pub format: crate::domain::storage::DiskFormat,
+    pub storage_domain_id: Option<Uuid>,
+    pub sparse: bool,
+}
+
+/// What a VM's or Template's Disks sub-tab shows: each attachment with its disk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedDisk {
+    pub attachment: crate::domain::storage::DiskAttachment,
+    pub disk: DiskView,
+    /// Waits for the next start (saved while the VM runs, not plugged live).
+    pub pending: bool,
+}
+
+/// Where a disk change on a running VM took effect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DiskChangeOutcome {
+    /// Plugged or unplugged live, and kept in the configuration.
+    Live,
+    /// Saved for the next start (the VM is down, or its host cannot hotplug); with the reason.
+    NextRun { reason: String },
 }

@@ -58,6 +58,26 @@ pub struct VmDraft {
     /// differs (a plain form post changed the select), the profile is applied on the next round.
     pub applied_profile: OptimizedFor,
     pub config: VmConfig,
+    /// Disks to create when the draft is saved; `config.disks` attaches them by their ids (chosen
+    /// when the draft is made, so the rules see every attachment alike).
+    #[serde(default)]
+    pub new_disks: Vec<NewDisk>,
+    /// A VM made from a template: copy the template's disks in full ("Clone") instead of thin
+    /// qcow2 overlays on them ("Thin", the default).
+    #[serde(default)]
+    pub clone_disks: bool,
+}
+
+/// A disk the dialog creates with its VM or Template (oVirt's "Instance Images: Create").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDisk {
+    pub id: Uuid,
+    pub name: String,
+    pub size_bytes: u64,
+    pub format: super::storage::DiskFormat,
+    pub storage_domain_id: Uuid,
+    /// Thin provisioned (space taken as written) rather than preallocated.
+    pub sparse: bool,
 }
 
 impl VmDraft {
@@ -76,6 +96,8 @@ impl VmDraft {
             prestarted: 0,
             applied_profile: config.optimized_for,
             config,
+            new_disks: Vec::new(),
+            clone_disks: false,
         }
     }
 

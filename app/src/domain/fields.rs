@@ -14,16 +14,18 @@ pub enum DialogTab {
     Host,
     HighAvailability,
     ResourceAllocation,
+    BootOptions,
 }
 
 impl DialogTab {
-    pub const ALL: [DialogTab; 6] = [
+    pub const ALL: [DialogTab; 7] = [
         Self::General,
         Self::Pool,
         Self::Console,
         Self::Host,
         Self::HighAvailability,
         Self::ResourceAllocation,
+        Self::BootOptions,
     ];
 
     pub fn label(self) -> &'static str {
@@ -34,6 +36,7 @@ impl DialogTab {
             Self::Host => "Host",
             Self::HighAvailability => "High Availability",
             Self::ResourceAllocation => "Resource Allocation",
+            Self::BootOptions => "Boot Options",
         }
     }
 
@@ -45,6 +48,7 @@ impl DialogTab {
             Self::Host => "host",
             Self::HighAvailability => "high-availability",
             Self::ResourceAllocation => "resource-allocation",
+            Self::BootOptions => "boot-options",
         }
     }
 
@@ -107,6 +111,12 @@ pub const FIELDS: &[FieldMeta] = &[
     f("io_thread_pins", "IO Thread Pinning", ResourceAllocation, true),
     f("ksm_disabled", "Disable KSM for this VM", ResourceAllocation, true),
     f("huge_pages", "Huge Pages", ResourceAllocation, true),
+    // Attaching or detaching a disk on a running VM is tried live (hotplug) by the service; what
+    // the host cannot plug live waits for the next start.
+    f("disks", "Disks", General, true),
+    f("new_disks", "New Disks", General, false),
+    f("cdrom", "Attach CD", BootOptions, true),
+    f("boot_devices", "Boot Sequence", BootOptions, true),
 ];
 
 pub fn meta(key: &str) -> Option<&'static FieldMeta> {

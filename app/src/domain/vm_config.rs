@@ -4,6 +4,7 @@
 //! filter and sort on are generated from it in SQL.
 
 use super::cpu_set::CpuSet;
+use super::storage::{default_boot_devices, BootDevice, DiskAttachment};
 use super::string_enum::string_enum;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -166,6 +167,14 @@ pub struct VmConfig {
     /// KSM off for this VM (`<memoryBacking><nosharepages/>`).
     pub ksm_disabled: bool,
     pub huge_pages: Option<HugePages>,
+
+    // --- Disks and boot (General's "Instance Images", Boot Options)
+    /// The disks attached, in order; their volumes live in the `disks` table.
+    pub disks: Vec<DiskAttachment>,
+    /// An ISO disk in the CD-ROM drive.
+    pub cdrom: Option<Uuid>,
+    /// The boot order.
+    pub boot_devices: Vec<BootDevice>,
 }
 
 impl Default for VmConfig {
@@ -196,6 +205,9 @@ impl Default for VmConfig {
             numa_tune_mode: NumaTuneMode::Strict,
             ksm_disabled: false,
             huge_pages: None,
+            disks: Vec::new(),
+            cdrom: None,
+            boot_devices: default_boot_devices(),
         }
     }
 }

@@ -64,6 +64,9 @@ impl ConfigBackend for VireoService {
                     huge_page_sizes: h.topology.huge_page_sizes(),
                 })
                 .collect(),
+            // Filled from the storage tables once they exist (issue 12, in progress).
+            storage_domains: Vec::new(),
+            isos: Vec::new(),
         })
     }
 
