@@ -30,6 +30,7 @@ impl<T> Backend for T where
         + LifecycleBackend
         + GridBackend
         + UserBackend
+        + StorageBackend
         + Send
         + Sync
         + 'static
@@ -84,8 +85,9 @@ pub trait ConfigBackend: Send + Sync {
 pub trait LifecycleBackend: Send + Sync {
     /// Run, Shutdown, Power Off or Restart.
     async fn vm_action(&self, actor: &CurrentUser, id: Uuid, action: VmAction) -> Result<(), AppError>;
-    /// Removes a VM; a running one only with `force`.
-    async fn remove_vm(&self, actor: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError>;
+    /// Removes a VM; a running one only with `force`. `remove_disks`: also the disks only it uses
+    /// (oVirt's default; its REST `detach_only=true` keeps them).
+    async fn remove_vm(&self, actor: &CurrentUser, id: Uuid, force: bool, remove_disks: bool) -> Result<(), AppError>;
     /// The exact libvirt domain XML the VM gets at its next start.
     async fn domain_xml(&self, id: Uuid) -> Result<String, AppError>;
 }

@@ -16,13 +16,18 @@ pub async fn vm_action(id: String, action: String) -> Result<(), AppError> {
     respond(backend()?.vm_action(&actor, vm, action).await)
 }
 
-/// Removes a VM; `force` powers a running one off first (the UI asked).
+/// Removes a VM; `force` powers a running one off first (the UI asked); its own disks go too
+/// unless `remove_disks` is `Some(false)`.
 #[server(prefix = "/api", endpoint = "remove_vm")]
-pub async fn remove_vm(id: String, force: bool) -> Result<(), AppError> {
+pub async fn remove_vm(id: String, force: bool, remove_disks: Option<bool>) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
     let vm = parse_id("id", &id, "Not a valid VM id.")?;
-    respond(backend()?.remove_vm(&actor, vm, force).await)
+    respond(
+        backend()?
+            .remove_vm(&actor, vm, force, remove_disks.unwrap_or(true))
+            .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "domain_xml", input = GetUrl)]

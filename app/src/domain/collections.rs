@@ -112,6 +112,24 @@ pub const INSTANCE_TYPES: CollectionFields = CollectionFields {
     api_fields: &["name", "description", "id"],
 };
 
+/// Storage domains (libvirt pools on hosts).
+pub const STORAGE_DOMAINS: CollectionFields = CollectionFields {
+    grid_terms: &[("status", Some(&["active", "inactive", "unknown"])), ("host", None)],
+    grid_sorts: &["name", "host", "type", "path", "capacity", "used", "free", "status"],
+    api_fields: &["name", "id"],
+};
+
+/// Disks (volumes in storage domains).
+pub const DISKS: CollectionFields = CollectionFields {
+    grid_terms: &[
+        ("format", Some(&["qcow2", "raw", "iso"])),
+        ("status", Some(&["ok", "locked", "illegal"])),
+        ("domain", None),
+    ],
+    grid_sorts: &["name", "size", "actual", "format", "domain", "status"],
+    api_fields: &["name", "id"],
+};
+
 /// Every collection, named, for tests that check each one.
 pub const ALL: &[(&str, CollectionFields)] = &[
     ("vms", VMS),
@@ -122,6 +140,8 @@ pub const ALL: &[(&str, CollectionFields)] = &[
     ("events", EVENTS),
     ("users", USERS),
     ("instance_types", INSTANCE_TYPES),
+    ("storage_domains", STORAGE_DOMAINS),
+    ("disks", DISKS),
 ];
 
 #[cfg(test)]

@@ -163,6 +163,16 @@ impl LibvirtPool {
         uri: &str,
         f: impl FnOnce(&Session) -> Result<T, HypervisorError> + Send + 'static,
     ) -> Result<T, HypervisorError> {
+        self.call_within(uri, CALL_TIMEOUT, f).await
+    }
+
+    /// `call` with its own deadline, for calls that may rightly take long (copying a volume).
+    pub(super) async fn call_within<T: Send + 'static>(
+        self: &Arc<Self>,
+        uri: &str,
+        deadline: Duration,
+        f: impl FnOnce(&Session) -> Result<T, HypervisorError> + Send + 'static,
+    ) -> Result<T, HypervisorError> {
         let pool = self.clone();
         let uri_owned = uri.to_string();
         let work = move || {
@@ -183,10 +193,10 @@ impl LibvirtPool {
         let result = if in_process {
             tokio::task::block_in_place(work)
         } else {
-            match tokio::time::timeout(CALL_TIMEOUT, tokio::task::spawn_blocking(work)).await {
+            match tokio::time::timeout(deadline, tokio::task::spawn_blocking(work)).await {
                 Ok(Ok(result)) => result,
                 Ok(Err(join)) => Err(HypervisorError::Libvirt(format!("libvirt call failed: {join}"))),
-                Err(_) => Err(HypervisorError::Timeout(CALL_TIMEOUT.as_secs())),
+                Err(_) => Err(HypervisorError::Timeout(deadline.as_secs())),
             }
         };
         if result.is_err() {

@@ -4,10 +4,12 @@
 use super::connection_pool::Session;
 use super::errors::{libvirt_error, HypervisorError};
 use super::node_ffi;
-use super::{DomainState, HostProbe, Hypervisor, SharedLibvirtPool};
+use super::storage_ops::{self, LONG_CALL};
+use super::{DomainState, HostProbe, Hypervisor, PoolInfo, SharedLibvirtPool, VolumeInfo};
 use uuid::Uuid;
 use vireo_app::domain::capabilities;
 use vireo_app::domain::host_topology::HostTopology;
+use vireo_app::domain::storage_xml::VolumeSpec;
 use virt::connect::Connect;
 
 #[async_trait::async_trait]
@@ -119,6 +121,89 @@ impl Hypervisor for SharedLibvirtPool {
                 }
                 Ok(out)
             })
+            .await
+    }
+
+    async fn storage_pools(&self, uri: &str) -> Result<Vec<PoolInfo>, HypervisorError> {
+        self.0.call(uri, storage_ops::pools).await
+    }
+
+    async fn define_dir_pool(&self, uri: &str, name: &str, path: &str) -> Result<PoolInfo, HypervisorError> {
+        let (name, path) = (name.to_string(), path.to_string());
+        self.0
+            .call(uri, move |s| storage_ops::define_dir_pool(s, &name, &path))
+            .await
+    }
+
+    async fn remove_pool(&self, uri: &str, name: &str) -> Result<(), HypervisorError> {
+        let name = name.to_string();
+        self.0.call(uri, move |s| storage_ops::remove_pool(s, &name)).await
+    }
+
+    async fn refresh_pool(&self, uri: &str, name: &str) -> Result<PoolInfo, HypervisorError> {
+        let name = name.to_string();
+        self.0.call(uri, move |s| storage_ops::refresh_pool(s, &name)).await
+    }
+
+    async fn volume(&self, uri: &str, pool: &str, name: &str) -> Result<Option<VolumeInfo>, HypervisorError> {
+        let (pool, name) = (pool.to_string(), name.to_string());
+        self.0
+            .call(uri, move |s| {
+                storage_ops::find_volume(s, &pool, &name)?
+                    .map(|v| storage_ops::volume_info(&v))
+                    .transpose()
+            })
+            .await
+    }
+
+    async fn create_volume(&self, uri: &str, pool: &str, spec: VolumeSpec) -> Result<VolumeInfo, HypervisorError> {
+        let pool = pool.to_string();
+        self.0
+            .call_within(uri, LONG_CALL, move |s| storage_ops::create_volume(s, &pool, &spec))
+            .await
+    }
+
+    async fn clone_volume(
+        &self,
+        uri: &str,
+        pool: &str,
+        source: &str,
+        spec: VolumeSpec,
+    ) -> Result<VolumeInfo, HypervisorError> {
+        let (pool, source) = (pool.to_string(), source.to_string());
+        self.0
+            .call_within(uri, LONG_CALL, move |s| {
+                storage_ops::clone_volume(s, &pool, &source, &spec)
+            })
+            .await
+    }
+
+    async fn delete_volume(&self, uri: &str, pool: &str, name: &str) -> Result<(), HypervisorError> {
+        let (pool, name) = (pool.to_string(), name.to_string());
+        self.0
+            .call(uri, move |s| storage_ops::delete_volume(s, &pool, &name))
+            .await
+    }
+
+    async fn resize_volume(
+        &self,
+        uri: &str,
+        pool: &str,
+        name: &str,
+        capacity: u64,
+    ) -> Result<VolumeInfo, HypervisorError> {
+        let (pool, name) = (pool.to_string(), name.to_string());
+        self.0
+            .call_within(uri, LONG_CALL, move |s| {
+                storage_ops::resize_volume(s, &pool, &name, capacity)
+            })
+            .await
+    }
+
+    async fn change_device(&self, uri: &str, id: Uuid, xml: &str, attach: bool) -> Result<bool, HypervisorError> {
+        let xml = xml.to_string();
+        self.0
+            .call(uri, move |s| storage_ops::change_device(s, id, &xml, attach))
             .await
     }
 

@@ -8,12 +8,14 @@
 
 use uuid::Uuid;
 use vireo_app::domain::host_topology::HostTopology;
+use vireo_app::domain::storage_xml::VolumeSpec;
 
 mod connection_pool;
 mod domain_events;
 mod domain_ops;
 mod errors;
 mod node_ffi;
+mod storage_ops;
 pub mod topology_files;
 
 pub use connection_pool::{LibvirtPool, Session, SharedLibvirtPool};
@@ -55,11 +57,64 @@ pub trait Hypervisor: Send + Sync + 'static {
     async fn remove_domain(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
     /// Every domain on the host with its state.
     async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError>;
+    // --- Storage: pools (storage domains) and volumes (disks).
+    async fn storage_pools(&self, uri: &str) -> Result<Vec<PoolInfo>, HypervisorError>;
+    /// Defines, builds, starts and autostarts a directory pool; nothing stays when a step fails.
+    async fn define_dir_pool(&self, uri: &str, name: &str, path: &str) -> Result<PoolInfo, HypervisorError>;
+    /// Stops and undefines a pool (its files stay).
+    async fn remove_pool(&self, uri: &str, name: &str) -> Result<(), HypervisorError>;
+    async fn refresh_pool(&self, uri: &str, name: &str) -> Result<PoolInfo, HypervisorError>;
+    /// The volume's sizes and path; `None` when the pool lacks it.
+    async fn volume(&self, uri: &str, pool: &str, name: &str) -> Result<Option<VolumeInfo>, HypervisorError>;
+    async fn create_volume(&self, uri: &str, pool: &str, spec: VolumeSpec) -> Result<VolumeInfo, HypervisorError>;
+    /// A full copy of `source` (same pool) as `spec`.
+    async fn clone_volume(
+        &self,
+        uri: &str,
+        pool: &str,
+        source: &str,
+        spec: VolumeSpec,
+    ) -> Result<VolumeInfo, HypervisorError>;
+    /// Deletes a volume; one already gone is not an error.
+    async fn delete_volume(&self, uri: &str, pool: &str, name: &str) -> Result<(), HypervisorError>;
+    async fn resize_volume(
+        &self,
+        uri: &str,
+        pool: &str,
+        name: &str,
+        capacity: u64,
+    ) -> Result<VolumeInfo, HypervisorError>;
+    /// Plugs a device into (or out of, `attach == false`) a running domain. `Ok(false)`: not done
+    /// because the domain is not running or its host cannot hotplug.
+    async fn change_device(&self, uri: &str, id: Uuid, xml: &str, attach: bool) -> Result<bool, HypervisorError>;
+
     /// Host URIs announced as their domains change state (libvirt lifecycle events), for the one
     /// consumer that reconciles them. `None` when events are unavailable or already taken.
     fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
         None
     }
+}
+
+/// A libvirt storage pool as Vireo reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolInfo {
+    pub uuid: Option<Uuid>,
+    pub name: String,
+    pub pool_type: String,
+    pub path: String,
+    pub capacity: u64,
+    pub allocation: u64,
+    pub available: u64,
+    pub active: bool,
+}
+
+/// A volume's path and sizes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumeInfo {
+    pub name: String,
+    pub path: String,
+    pub capacity: u64,
+    pub allocation: u64,
 }
 
 /// What libvirt says a domain is doing, reduced to what Vireo shows.

@@ -16,6 +16,8 @@ pub struct ListParams {
 pub struct Flags {
     pub next_run: Option<String>,
     pub force: Option<String>,
+    /// `DELETE /vms/{id}?detach_only=true`: keep the VM's disks (oVirt removes them by default).
+    pub detach_only: Option<String>,
 }
 
 /// A flag's value as the SDK sends it: `true` (any case) or `1`.

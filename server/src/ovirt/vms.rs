@@ -240,7 +240,10 @@ pub async fn remove(
     Query(flags): Query<Flags>,
     ApiId { id, .. }: ApiId<kind::Vm>,
 ) -> Result<Response, Fault> {
-    state.service.remove_vm(&user, id, flag(&flags.force)).await?;
+    state
+        .service
+        .remove_vm(&user, id, flag(&flags.force), !flag(&flags.detach_only))
+        .await?;
     Ok(action_complete())
 }
 

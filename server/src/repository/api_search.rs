@@ -17,16 +17,20 @@ pub enum ApiCollection {
     Clusters,
     Hosts,
     InstanceTypes,
+    StorageDomains,
+    Disks,
 }
 
 impl ApiCollection {
-    pub const ALL: [ApiCollection; 6] = [
+    pub const ALL: [ApiCollection; 8] = [
         Self::Vms,
         Self::Templates,
         Self::Pools,
         Self::Clusters,
         Self::Hosts,
         Self::InstanceTypes,
+        Self::StorageDomains,
+        Self::Disks,
     ];
 
     /// The collection's tables and fields (shared with its grid).
@@ -38,6 +42,8 @@ impl ApiCollection {
             Self::Clusters => &collection_sql::CLUSTERS,
             Self::Hosts => &collection_sql::HOSTS,
             Self::InstanceTypes => &collection_sql::INSTANCE_TYPES,
+            Self::StorageDomains => &collection_sql::STORAGE_DOMAINS,
+            Self::Disks => &collection_sql::DISKS,
         }
     }
 

@@ -234,6 +234,42 @@ pub(super) const INSTANCE_TYPES: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
 };
 
+pub(super) const STORAGE_DOMAINS: CollectionSql = CollectionSql {
+    fields: collections::STORAGE_DOMAINS,
+    base: "storage_domains sd",
+    joins: &[("h", "JOIN hosts h ON h.id = sd.host_id")],
+    id: "sd.id",
+    exprs: &[
+        ("name", "sd.name"),
+        ("id", "sd.id::text"),
+        ("host", "h.name"),
+        ("type", "sd.pool_type"),
+        ("path", "sd.path"),
+        ("capacity", "sd.capacity_bytes"),
+        ("used", "sd.allocation_bytes"),
+        ("free", "sd.available_bytes"),
+        ("status", "sd.status"),
+    ],
+    grid_sort_exprs: &[],
+};
+
+pub(super) const DISKS: CollectionSql = CollectionSql {
+    fields: collections::DISKS,
+    base: "disks d",
+    joins: &[("sd", "JOIN storage_domains sd ON sd.id = d.storage_domain_id")],
+    id: "d.id",
+    exprs: &[
+        ("name", "d.name"),
+        ("id", "d.id::text"),
+        ("size", "d.provisioned_bytes"),
+        ("actual", "d.actual_bytes"),
+        ("format", "d.format"),
+        ("domain", "sd.name"),
+        ("status", "d.status"),
+    ],
+    grid_sort_exprs: &[],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +283,8 @@ mod tests {
         &EVENTS,
         &USERS,
         &INSTANCE_TYPES,
+        &STORAGE_DOMAINS,
+        &DISKS,
     ];
 
     /// Every collection the domain describes has its SQL here, and every name it gives has an

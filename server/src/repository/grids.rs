@@ -13,6 +13,7 @@ use super::clusters::ClusterRow;
 use super::collection_sql::{self, escape_like, CollectionSql};
 use super::events::EventRow;
 use super::hosts::HostRow;
+use super::storage::{DiskRow, StorageDomainRow, DISK_COLUMNS, STORAGE_DOMAIN_COLUMNS};
 use super::users::UserGridRow;
 use super::{internal, Repository};
 use sqlx::{Postgres, QueryBuilder};
@@ -21,7 +22,8 @@ use vireo_app::domain::search::Search;
 use vireo_app::domain::vm_config::OptimizedFor;
 use vireo_app::error::AppError;
 use vireo_app::models::{
-    ClusterView, EventView, GridPage, GridQuery, HostView, PoolRow, TemplateView, UserView, VmRow,
+    ClusterView, DiskView, EventView, GridPage, GridQuery, HostView, PoolRow, StorageDomainView, TemplateView,
+    UserView, VmRow,
 };
 
 /// How one grid maps search and sort onto SQL: its collection's tables and fields, plus what only
@@ -259,6 +261,20 @@ const USERS: GridSql = GridSql {
     tie: "username, id",
 };
 
+const STORAGE_DOMAINS: GridSql = GridSql {
+    sql: &collection_sql::STORAGE_DOMAINS,
+    columns: STORAGE_DOMAIN_COLUMNS,
+    words: &["sd.name", "sd.path"],
+    tie: "sd.name, sd.id",
+};
+
+const DISKS: GridSql = GridSql {
+    sql: &collection_sql::DISKS,
+    columns: DISK_COLUMNS,
+    words: &["d.name", "d.description"],
+    tie: "d.name, d.id",
+};
+
 #[derive(sqlx::FromRow)]
 struct VmGridRow {
     id: Uuid,
@@ -386,6 +402,18 @@ impl Repository {
 
     pub async fn pool_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<PoolRow>, AppError> {
         grid_page(&self.pool, &POOLS, q, search, None, pool_row).await
+    }
+
+    pub async fn storage_domain_grid(
+        &self,
+        q: &GridQuery,
+        search: &Search,
+    ) -> Result<GridPage<StorageDomainView>, AppError> {
+        grid_page::<StorageDomainRow, _>(&self.pool, &STORAGE_DOMAINS, q, search, None, StorageDomainView::from).await
+    }
+
+    pub async fn disk_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<DiskView>, AppError> {
+        grid_page::<DiskRow, _>(&self.pool, &DISKS, q, search, None, DiskView::from).await
     }
 
     pub async fn host_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<HostView>, AppError> {

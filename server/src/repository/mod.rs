@@ -12,6 +12,7 @@ mod grids;
 mod hosts;
 mod lifecycle;
 mod removals;
+mod storage;
 mod users;
 
 pub use api_search::{ApiCollection, ApiSummary};
@@ -21,6 +22,7 @@ pub use events::{clip, NewEvent, EVENT_TEXT_MAX};
 pub use hosts::NewHost;
 pub use lifecycle::{StartRecorded, VmRuntime};
 pub use removals::Usage;
+pub use storage::{DiskRecord, NewDiskRow, PoolRow, StorageDomainRecord};
 pub use users::{UserChange, UserRecord};
 
 use sqlx::postgres::{PgArguments, PgRow};

@@ -40,6 +40,7 @@ impl VireoService {
         } else if draft.kind == ConfigKind::Vm {
             errors.push(FieldError::new("template_id", "Choose a template (Blank for none)."));
         }
+        errors.extend(self.disk_reference_errors(draft).await?);
         Ok(errors)
     }
 }

@@ -103,6 +103,23 @@ impl VireoService {
                 return Ok(SaveOutcome::NeedsReview { recommendations: recs });
             }
         }
+        // Volumes first (libvirt), then the configuration that attaches them; a configuration that
+        // cannot be written takes its new volumes with it.
+        let mut draft = draft;
+        let created = self.prepare_disks(actor, &mut draft).await?;
+        let result = self.write_config(actor, &draft, options).await;
+        if result.is_err() {
+            self.undo_disks(actor, &created).await;
+        }
+        result
+    }
+
+    async fn write_config(
+        &self,
+        actor: &Actor,
+        draft: &VmDraft,
+        options: SaveOptions,
+    ) -> Result<SaveOutcome, AppError> {
         let mut tx = self
             .repo
             .pool()
@@ -171,7 +188,7 @@ impl VireoService {
             }
         }
         if kind == ConfigKind::Pool {
-            self.sync_pool_vms(&mut tx, actor, &draft, id).await?;
+            self.sync_pool_vms(&mut tx, actor, draft, id).await?;
         }
         tx.commit().await.map_err(crate::repository::internal_error)?;
         Ok(SaveOutcome::Saved {

@@ -64,9 +64,8 @@ impl ConfigBackend for VireoService {
                     huge_page_sizes: h.topology.huge_page_sizes(),
                 })
                 .collect(),
-            // Filled from the storage tables once they exist (issue 12, in progress).
-            storage_domains: Vec::new(),
-            isos: Vec::new(),
+            storage_domains: self.repo.list_storage_domains(true).await?,
+            isos: self.repo.iso_disks().await?,
         })
     }
 

@@ -7,6 +7,9 @@ use std::time::Duration;
 /// host each time.
 pub const INTERVAL: Duration = Duration::from_secs(2);
 
+/// Storage pools' sizes and states change slowly and listing them costs more: read them less often.
+pub const STORAGE_INTERVAL: Duration = Duration::from_secs(30);
+
 pub async fn check_all(state: &AppState) {
     state.service.reconcile_all().await;
 }
@@ -16,10 +19,13 @@ pub async fn check_all(state: &AppState) {
 pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut storage = tokio::time::interval_at(tokio::time::Instant::now() + STORAGE_INTERVAL, STORAGE_INTERVAL);
+    storage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut events = state.hypervisor.take_lifecycle_events();
     loop {
         tokio::select! {
             _ = ticker.tick() => check_all(&state).await,
+            _ = storage.tick() => state.service.sync_all_storage().await,
             Some(uris) = next_events(&mut events) => state.service.reconcile_uris(&uris).await,
             _ = shutdown.changed() => break,
         }

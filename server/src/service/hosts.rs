@@ -174,7 +174,13 @@ impl HostBackend for VireoService {
         let message = format!("Host {} added ({uri}).", req.name);
         let added = Object::new("host", Some(id), &req.name);
         self.audit(user, "host.add", added, Outcome::Done(message)).await;
-        self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))
+        let host = self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))?;
+        // Its storage pools become storage domains; a failure here only leaves them to the next
+        // periodic read.
+        if let Err(e) = self.sync_host_storage(&host).await {
+            tracing::warn!(host = %host.name, error = %e, "could not read the new host's storage pools");
+        }
+        Ok(host)
     }
 
     fn topology_files(&self) -> Vec<TopologyFile> {

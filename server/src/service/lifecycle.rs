@@ -244,7 +244,15 @@ impl VireoService {
         Ok(format!("VM {} restarted.", vm.name))
     }
 
-    pub(crate) async fn remove_vm_checked(&self, actor: &Actor, id: Uuid, force: bool) -> Result<(), AppError> {
+    /// Removes the VM (powering it off first when `force`); with `remove_disks` also the disks
+    /// only it used (not a template's disks, not ISO images, not disks attached elsewhere too).
+    pub(crate) async fn remove_vm_checked(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        force: bool,
+        remove_disks: bool,
+    ) -> Result<(), AppError> {
         let vm = self.vm_record(id).await?;
         let _guard = self.ops.begin(id, &vm.name)?;
         if vm.running() && !force {
@@ -264,12 +272,17 @@ impl VireoService {
                     .await
                     .map_err(|e| AppError::host(format!("Host {} refused to remove VM {}: {e}", host.name, vm.name)))?;
             }
-            self.repo.delete_vm(vm.id).await
+            self.repo.delete_vm(vm.id).await?;
+            Ok(if remove_disks {
+                self.remove_disks_of(actor, &vm).await
+            } else {
+                String::new()
+            })
         }
         .await;
         match &result {
-            Ok(()) => {
-                self.vm_event(actor, &vm, "vm.remove", true, format!("VM {} removed.", vm.name))
+            Ok(disks) => {
+                self.vm_event(actor, &vm, "vm.remove", true, format!("VM {} removed.{disks}", vm.name))
                     .await
             }
             Err(e) => {
@@ -284,7 +297,37 @@ impl VireoService {
                 .await
             }
         }
-        result
+        result.map(|_| ())
+    }
+
+    /// Deletes the data disks the removed VM had that nothing else uses; says what it did for
+    /// the event (" Disks removed: a, b." / which could not be).
+    async fn remove_disks_of(&self, actor: &Actor, vm: &ConfigRecord) -> String {
+        let mut ids: Vec<Uuid> = vm.config.disks.iter().map(|a| a.disk_id).collect();
+        if let Some(next) = &vm.next_run {
+            ids.extend(next.disks.iter().map(|a| a.disk_id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let (mut removed, mut kept) = (Vec::new(), Vec::new());
+        for disk in self.repo.disks(&ids).await.unwrap_or_default() {
+            // Still attached elsewhere (a template's base, a shared disk): not this VM's to delete.
+            if !disk.view.attached_to.is_empty() || disk.view.content == vireo_app::domain::storage::DiskContent::Iso {
+                continue;
+            }
+            match self.delete_disk_and_volume(actor, &disk).await {
+                Ok(()) => removed.push(disk.view.name.clone()),
+                Err(e) => kept.push(format!("{} ({e})", disk.view.name)),
+            }
+        }
+        let mut text = String::new();
+        if !removed.is_empty() {
+            text.push_str(&format!(" Disks removed: {}.", removed.join(", ")));
+        }
+        if !kept.is_empty() {
+            text.push_str(&format!(" Disks kept: {}.", kept.join("; ")));
+        }
+        text
     }
 }
 
@@ -306,12 +349,12 @@ impl LifecycleBackend for VireoService {
     }
 
     /// Removes the VM: a running one only with `force` (the UI asks first), which powers it off.
-    async fn remove_vm(&self, user: &CurrentUser, id: Uuid, force: bool) -> Result<(), AppError> {
+    async fn remove_vm(&self, user: &CurrentUser, id: Uuid, force: bool, remove_disks: bool) -> Result<(), AppError> {
         let vm = self.vm_record(id).await?;
         let actor = self
             .authorize(user, Permission::ManageVms, "vm.remove", "vm", Some(vm.id), &vm.name)
             .await?;
-        self.remove_vm_checked(&actor, id, force).await
+        self.remove_vm_checked(&actor, id, force, remove_disks).await
     }
 
     /// The exact domain XML the VM gets at its next start (its pending configuration if any), on

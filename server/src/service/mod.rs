@@ -10,6 +10,7 @@ pub mod clusters;
 mod config_checks;
 pub mod config_save;
 pub mod configs;
+mod disk_save;
 pub mod grids;
 pub mod host_monitor;
 pub mod hosts;
@@ -20,6 +21,7 @@ pub mod passwords;
 pub mod reconcile;
 pub mod removal;
 pub mod seed;
+pub mod storage;
 pub mod users;
 
 use crate::hypervisor::Hypervisor;

@@ -132,7 +132,8 @@ impl VireoService {
                 )));
             }
             for vm in &vms {
-                self.remove_vm_checked(actor, vm.id, false).await?;
+                // Pool VMs hold the template's disks (their per-start overlays are gone when they stop).
+                self.remove_vm_checked(actor, vm.id, false, true).await?;
             }
             self.repo.delete_pool(actor, id).await.map(|_| ())
         })

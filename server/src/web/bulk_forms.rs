@@ -70,7 +70,7 @@ pub async fn bulk(
     for id in &ids {
         let result = match op {
             Some(a) => state.service.vm_action(&user, *id, a).await,
-            None => state.service.remove_vm(&user, *id, true).await,
+            None => state.service.remove_vm(&user, *id, true, true).await,
         };
         match result {
             Ok(()) => done += 1,

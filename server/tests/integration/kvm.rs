@@ -126,7 +126,7 @@ async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
         );
         println!("vcpupin and emulatorpin are in effect: {vcpupin:?} / {emulator:?}");
     });
-    svc.remove_vm(&actor, id, true).await.unwrap();
+    svc.remove_vm(&actor, id, true, true).await.unwrap();
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }

@@ -179,9 +179,9 @@ async fn run_shutdown_power_off_restart_remove() {
     assert_eq!(status(&app, id).await, "down");
 
     svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
-    let err = svc.remove_vm(&actor, id, false).await.unwrap_err();
+    let err = svc.remove_vm(&actor, id, false, true).await.unwrap_err();
     assert!(err.to_string().contains("is running. Confirm"), "{err}");
-    svc.remove_vm(&actor, id, true).await.unwrap();
+    svc.remove_vm(&actor, id, true, true).await.unwrap();
     assert!(app.state.repo.vm_runtime(id).await.unwrap().is_none());
     assert_eq!(libvirt_state(id), None);
     let actions: Vec<(String, String)> = event_messages(&app.pool)
@@ -220,7 +220,7 @@ async fn the_next_run_configuration_is_what_starts() {
     svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
     let rec = app.state.repo.config_record(ConfigKind::Vm, id).await.unwrap().unwrap();
     assert!(rec.config.soundcard_enabled && rec.next_run.is_none());
-    svc.remove_vm(&actor, id, true).await.unwrap();
+    svc.remove_vm(&actor, id, true, true).await.unwrap();
 }
 
 #[tokio::test]
@@ -264,7 +264,7 @@ async fn one_operation_at_a_time_per_vm() {
     assert!(err.to_string().contains("in progress"));
     drop(guard);
     app.state.service.vm_action(&actor, id, VmAction::Run).await.unwrap();
-    app.state.service.remove_vm(&actor, id, true).await.unwrap();
+    app.state.service.remove_vm(&actor, id, true, true).await.unwrap();
 }
 
 #[tokio::test]
@@ -302,7 +302,7 @@ async fn high_availability_restarts_a_vm_destroyed_outside_vireo_but_not_one_vir
     svc.reconcile_all().await;
     assert_eq!(status(&app, ha).await, "down");
     for id in [ha, plain] {
-        svc.remove_vm(&actor, id, true).await.unwrap();
+        svc.remove_vm(&actor, id, true, true).await.unwrap();
     }
 }
 
@@ -333,7 +333,7 @@ async fn libvirt_lifecycle_events_name_the_host_at_once() {
     assert_eq!(uri, "test:///default");
     svc.reconcile_uris(&std::collections::BTreeSet::from([uri])).await;
     assert_eq!(status(&app, id).await, "down");
-    svc.remove_vm(&actor, id, true).await.unwrap();
+    svc.remove_vm(&actor, id, true, true).await.unwrap();
 }
 
 #[tokio::test]
@@ -353,7 +353,7 @@ async fn a_host_that_goes_away_leaves_its_vms_unknown_until_it_returns() {
         .await;
     app.state.service.reconcile_all().await;
     assert_eq!(status(&app, id).await, "up");
-    app.state.service.remove_vm(&actor, id, true).await.unwrap();
+    app.state.service.remove_vm(&actor, id, true, true).await.unwrap();
 }
 
 #[tokio::test]

@@ -207,5 +207,5 @@ async fn saves_racing_run_and_power_off_are_never_lost() {
         acknowledged >= ITERATIONS,
         "most saves are acknowledged ({acknowledged})"
     );
-    svc.remove_vm(&actor, id, true).await.expect("remove");
+    svc.remove_vm(&actor, id, true, true).await.expect("remove");
 }

@@ -16,6 +16,7 @@ mod ovirt_api;
 mod robustness;
 mod roles;
 mod schema;
+mod storage;
 mod support;
 mod topology;
 mod users;

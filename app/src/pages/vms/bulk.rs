@@ -119,7 +119,7 @@ fn run_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, on_done: Callback<()>) {
         spawn_local(async move {
             let result = match op {
                 BulkOp::Action(a) => vm_action(id.to_string(), a.as_str().to_string()).await,
-                BulkOp::Remove => remove_vm(id.to_string(), true).await,
+                BulkOp::Remove => remove_vm(id.to_string(), true, Some(true)).await,
             };
             match result {
                 Ok(()) => progress.0.update(|p| {

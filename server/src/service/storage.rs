@@ -1,0 +1,805 @@
+//! Storage domains (libvirt pools on hosts) and disks (their volumes): `StorageBackend`. Storage
+//! domains are infrastructure (admins); disks belong to the VM estate (operators too). Every
+//! libvirt change happens before the row that records it, and a failed step undoes the ones before
+//! it, so the database never shows a volume the host does not have (nor the reverse, on success).
+//! Attaching and detaching edit the owner's configuration through the dialog's own save.
+
+use crate::hypervisor::{HypervisorError, PoolInfo, VolumeInfo};
+use crate::repository::{DiskRecord, NewDiskRow, PoolRow, StorageDomainRecord};
+use crate::service::audit::{Object, Outcome};
+use crate::service::config_save::SaveOptions;
+use crate::service::grids::grid_search;
+use crate::service::VireoService;
+use uuid::Uuid;
+use vireo_app::authz::{Actor, Permission};
+use vireo_app::backend::{ConfigBackend, StorageBackend};
+use vireo_app::domain::collections;
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::naming::name_error;
+use vireo_app::domain::storage::{
+    format_bytes, pool_path_error, storage_domain_name_error, volume_name, DiskAttachment, DiskContent, DiskFormat,
+    DiskStatus, StorageDomainStatus, MAX_DISK_BYTES, MIN_DISK_BYTES,
+};
+use vireo_app::domain::storage_xml::VolumeSpec;
+use vireo_app::error::{AppError, FieldError};
+use vireo_app::models::{
+    AttachedDisk, CurrentUser, DiskChangeOutcome, DiskView, GridPage, GridQuery, HostView, NewDiskRequest,
+    NewStorageDomainRequest, SaveOutcome, StorageDomainView,
+};
+
+fn host_error(e: HypervisorError) -> AppError {
+    AppError::host(e.to_string())
+}
+
+fn pool_rows(pools: &[PoolInfo]) -> Vec<PoolRow<'_>> {
+    pools
+        .iter()
+        .map(|p| PoolRow {
+            name: &p.name,
+            pool_uuid: p.uuid,
+            pool_type: &p.pool_type,
+            path: &p.path,
+            capacity: p.capacity,
+            allocation: p.allocation,
+            available: p.available,
+            active: p.active,
+        })
+        .collect()
+}
+
+/// A new disk's size, checked.
+pub(crate) fn disk_size_error(field: &str, size_bytes: u64) -> Option<FieldError> {
+    (!(MIN_DISK_BYTES..=MAX_DISK_BYTES).contains(&size_bytes)).then(|| {
+        FieldError::new(
+            field,
+            format!(
+                "A disk is between {} and {}.",
+                format_bytes(MIN_DISK_BYTES),
+                format_bytes(MAX_DISK_BYTES)
+            ),
+        )
+    })
+}
+
+/// What `create_volume_for` makes: a fresh volume, a thin overlay on another disk's volume, or a
+/// full copy of it.
+pub(crate) enum VolumeSource<'a> {
+    Empty { preallocate: bool },
+    Overlay(&'a DiskRecord),
+    Copy(&'a DiskRecord),
+}
+
+impl VireoService {
+    /// Reads the host's pools from libvirt into `storage_domains`. A simulated host (libvirt's
+    /// in-process test driver, which forgets its volumes when Vireo restarts) also gets back the
+    /// volumes of Vireo's disks it no longer has.
+    pub(crate) async fn sync_host_storage(&self, host: &HostView) -> Result<(), AppError> {
+        let pools = match self.hypervisor.storage_pools(&host.uri).await {
+            Ok(pools) => pools,
+            Err(e) => {
+                self.repo.mark_host_storage_unknown(host.id).await?;
+                return Err(host_error(e));
+            }
+        };
+        self.repo.sync_storage_domains(host.id, &pool_rows(&pools)).await?;
+        if host.simulated_topology.is_some() {
+            self.restore_simulated_volumes(host).await?;
+        }
+        Ok(())
+    }
+
+    /// Every host's storage, as at start-up; a host that does not answer only marks its own
+    /// domains unknown.
+    pub async fn sync_all_storage(&self) {
+        let Ok(hosts) = self.repo.list_hosts().await else {
+            return;
+        };
+        for host in hosts {
+            if let Err(e) = self.sync_host_storage(&host).await {
+                tracing::warn!(host = %host.name, error = %e, "could not read the host's storage pools");
+            }
+        }
+    }
+
+    async fn restore_simulated_volumes(&self, host: &HostView) -> Result<(), AppError> {
+        for domain in self.repo.list_storage_domains(true).await? {
+            if domain.host_id != host.id {
+                continue;
+            }
+            // Bases first (the query orders them so), then their overlays.
+            for disk in self.repo.disks_in_domain(domain.id).await? {
+                let present = self
+                    .hypervisor
+                    .volume(&disk.host_uri, &disk.pool, &disk.volume_name)
+                    .await
+                    .map_err(host_error)?;
+                if present.is_some() {
+                    continue;
+                }
+                let backing = match disk.view.backing_disk_id {
+                    Some(base) => self
+                        .repo
+                        .disk(base)
+                        .await?
+                        .map(|b| (b.view.path.clone(), b.view.format)),
+                    None => None,
+                };
+                let spec = VolumeSpec {
+                    name: disk.volume_name.clone(),
+                    capacity_bytes: disk.view.provisioned_bytes.max(0) as u64,
+                    format: disk.view.format,
+                    preallocate: !disk.view.sparse,
+                    backing,
+                };
+                self.hypervisor
+                    .create_volume(&disk.host_uri, &disk.pool, spec)
+                    .await
+                    .map_err(host_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn storage_domain_record(&self, id: Uuid) -> Result<StorageDomainRecord, AppError> {
+        self.repo
+            .storage_domain(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("storage domain"))
+    }
+
+    pub(crate) async fn disk_record(&self, id: Uuid) -> Result<DiskRecord, AppError> {
+        self.repo.disk(id).await?.ok_or_else(|| AppError::not_found("disk"))
+    }
+
+    /// Creates disk `id`'s volume and its row. The row is written only after libvirt made the
+    /// volume; if the row cannot be written, the volume is deleted again.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn create_volume_for(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        name: &str,
+        description: &str,
+        domain: &StorageDomainRecord,
+        size_bytes: u64,
+        format: DiskFormat,
+        source: VolumeSource<'_>,
+    ) -> Result<DiskRecord, AppError> {
+        if domain.view.status != StorageDomainStatus::Active {
+            return Err(AppError::validation(
+                "storage_domain_id",
+                format!("Storage domain {} is {}.", domain.view.name, domain.view.status.label()),
+            ));
+        }
+        let volume = volume_name(id, format);
+        let (preallocate, backing, copy_from) = match &source {
+            VolumeSource::Empty { preallocate } => (*preallocate, None, None),
+            VolumeSource::Overlay(base) => (false, Some((base.view.path.clone(), base.view.format)), None),
+            VolumeSource::Copy(base) => (false, None, Some(base.volume_name.clone())),
+        };
+        let spec = VolumeSpec {
+            name: volume.clone(),
+            capacity_bytes: size_bytes,
+            format,
+            preallocate,
+            backing,
+        };
+        let pool = &domain.view.name;
+        let made: VolumeInfo = match copy_from {
+            Some(source) => {
+                self.hypervisor
+                    .clone_volume(&domain.host_uri, pool, &source, spec)
+                    .await
+            }
+            None => self.hypervisor.create_volume(&domain.host_uri, pool, spec).await,
+        }
+        .map_err(host_error)?;
+        let row = NewDiskRow {
+            id,
+            name,
+            description,
+            storage_domain_id: domain.view.id,
+            volume_name: &volume,
+            path: &made.path,
+            format,
+            content: if format == DiskFormat::Iso {
+                DiskContent::Iso
+            } else {
+                DiskContent::Data
+            },
+            provisioned_bytes: made.capacity.max(size_bytes),
+            actual_bytes: made.allocation,
+            sparse: !preallocate,
+            backing_disk_id: match source {
+                VolumeSource::Overlay(base) => Some(base.view.id),
+                _ => None,
+            },
+            status: DiskStatus::Ok,
+        };
+        if let Err(e) = self.repo.insert_disk(actor, &row).await {
+            let _ = self.hypervisor.delete_volume(&domain.host_uri, pool, &volume).await;
+            return Err(e);
+        }
+        self.disk_record(id).await
+    }
+
+    /// Deletes a disk's volume, then its row (used to undo a half-made save as well).
+    pub(crate) async fn delete_disk_and_volume(&self, actor: &Actor, disk: &DiskRecord) -> Result<(), AppError> {
+        self.hypervisor
+            .delete_volume(&disk.host_uri, &disk.pool, &disk.volume_name)
+            .await
+            .map_err(host_error)?;
+        self.repo.delete_disk(actor, disk.view.id).await.map(|_| ())
+    }
+
+    fn storage_event_object<'a>(kind: &'a str, id: Option<Uuid>, name: &'a str) -> Object<'a> {
+        Object::new(kind, id, name)
+    }
+
+    /// Runs `work` as `action` on a disk or domain and writes its audit event.
+    async fn storage_audited<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        object: Object<'_>,
+        done: impl FnOnce(&T) -> String,
+        result: Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let outcome = match &result {
+            Ok(v) => Outcome::Done(done(v)),
+            // The host failing is an error; a refused request a warning.
+            Err(e @ AppError::Host { .. }) => Outcome::Failed(format!("{action} {} failed: {e}", object.name)),
+            Err(e) => Outcome::Refused(format!("{action} {} refused: {e}", object.name)),
+        };
+        self.audit(actor.user(), action, object, outcome).await;
+        result
+    }
+
+    async fn check_disk_request(&self, request: &NewDiskRequest) -> Result<StorageDomainRecord, AppError> {
+        let mut errors = Vec::new();
+        errors.extend(name_error("name", "disk", &request.name));
+        if request.description.chars().count() > vireo_app::domain::draft::MAX_DESCRIPTION {
+            errors.push(FieldError::new("description", "The description is too long."));
+        }
+        errors.extend(disk_size_error("size_bytes", request.size_bytes));
+        if request.format == DiskFormat::Iso {
+            errors.push(FieldError::new(
+                "format",
+                "ISO images are uploaded, not created empty: choose QCOW2 or Raw.",
+            ));
+        }
+        let domain = match request.storage_domain_id {
+            Some(id) => self.repo.storage_domain(id).await?,
+            None => None,
+        };
+        if domain.is_none() {
+            errors.push(FieldError::new("storage_domain_id", "Choose a storage domain."));
+        }
+        match domain {
+            Some(domain) if errors.is_empty() => Ok(domain),
+            _ => Err(AppError::Validation { errors }),
+        }
+    }
+
+    /// Saves `kind` `id` with its attachments changed by `edit`, as the dialog's save would
+    /// (validated, version-checked, audited; a running VM gets it at its next start).
+    async fn edit_attachments(
+        &self,
+        user: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        edit: impl FnOnce(&mut Vec<DiskAttachment>) -> Result<(), AppError>,
+    ) -> Result<DiskChangeOutcome, AppError> {
+        let envelope = self.load_draft(kind, id).await?;
+        let mut draft = envelope.draft;
+        edit(&mut draft.config.disks)?;
+        let options = SaveOptions {
+            save_anyway: true,
+            defer_to_next_run: false,
+        };
+        match self.save_with(user, draft, options).await? {
+            SaveOutcome::Saved { pending_restart, .. } if !pending_restart.is_empty() => {
+                Ok(DiskChangeOutcome::NextRun {
+                    reason: "The VM is running; Vireo applies the disk change when it next starts.".into(),
+                })
+            }
+            _ => Ok(DiskChangeOutcome::Live),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl StorageBackend for VireoService {
+    async fn storage_domain_grid(&self, q: &GridQuery) -> Result<GridPage<StorageDomainView>, AppError> {
+        let search = grid_search(q, &collections::STORAGE_DOMAINS)?;
+        self.repo.storage_domain_grid(q, &search).await
+    }
+
+    async fn disk_grid(&self, q: &GridQuery) -> Result<GridPage<DiskView>, AppError> {
+        let search = grid_search(q, &collections::DISKS)?;
+        self.repo.disk_grid(q, &search).await
+    }
+
+    async fn storage_domain(&self, id: Uuid) -> Result<StorageDomainView, AppError> {
+        Ok(self.storage_domain_record(id).await?.view)
+    }
+
+    async fn disk(&self, id: Uuid) -> Result<DiskView, AppError> {
+        Ok(self.disk_record(id).await?.view)
+    }
+
+    async fn refresh_storage(&self, user: &CurrentUser, host_id: Option<Uuid>) -> Result<(), AppError> {
+        // Reading is harmless, but it writes rows: anyone who may change VMs may ask for it.
+        self.authorize(user, Permission::ManageVms, "storage.refresh", "host", host_id, "")
+            .await?;
+        let hosts = self.repo.list_hosts().await?;
+        let mut failures = Vec::new();
+        for host in hosts.iter().filter(|h| host_id.is_none_or(|id| h.id == id)) {
+            if let Err(e) = self.sync_host_storage(host).await {
+                failures.push(format!("{}: {e}", host.name));
+            }
+            for domain in self.repo.list_storage_domains(true).await? {
+                if domain.host_id == host.id {
+                    if let Ok(info) = self.hypervisor.refresh_pool(&host.uri, &domain.name).await {
+                        self.repo
+                            .sync_storage_domains(host.id, &pool_rows(std::slice::from_ref(&info)))
+                            .await
+                            .ok();
+                    }
+                }
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::host(format!(
+                "Some hosts did not answer: {}",
+                failures.join("; ")
+            )))
+        }
+    }
+
+    async fn add_storage_domain(
+        &self,
+        user: &CurrentUser,
+        request: NewStorageDomainRequest,
+    ) -> Result<StorageDomainView, AppError> {
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                "storage_domain.add",
+                "storage_domain",
+                None,
+                &request.name,
+            )
+            .await?;
+        let mut errors = Vec::new();
+        errors.extend(storage_domain_name_error(&request.name).map(|m| FieldError::new("name", m)));
+        errors.extend(pool_path_error(&request.path).map(|m| FieldError::new("path", m)));
+        let host = match request.host_id {
+            Some(id) => self.repo.list_hosts().await?.into_iter().find(|h| h.id == id),
+            None => None,
+        };
+        match &host {
+            None => errors.push(FieldError::new("host_id", "Choose a host.")),
+            Some(h) if h.status != vireo_app::models::HostStatus::Up => errors.push(FieldError::new(
+                "host_id",
+                format!("Host {} is {}.", h.name, h.status.label()),
+            )),
+            Some(h) => {
+                let taken = self
+                    .repo
+                    .list_storage_domains(false)
+                    .await?
+                    .iter()
+                    .any(|d| d.host_id == h.id && d.name == request.name);
+                if taken {
+                    errors.push(FieldError::new(
+                        "name",
+                        format!("Host {} already has a storage domain named '{}'.", h.name, request.name),
+                    ));
+                }
+            }
+        }
+        let result = match host {
+            Some(host) if errors.is_empty() => {
+                let made = self
+                    .hypervisor
+                    .define_dir_pool(&host.uri, &request.name, &request.path)
+                    .await
+                    .map_err(host_error);
+                match made {
+                    Ok(info) => {
+                        self.repo
+                            .sync_storage_domains(host.id, &pool_rows(std::slice::from_ref(&info)))
+                            .await?;
+                        let all = self.repo.list_storage_domains(false).await?;
+                        all.into_iter()
+                            .find(|d| d.host_id == host.id && d.name == info.name)
+                            .ok_or_else(|| AppError::not_found("storage domain"))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            _ => Err(AppError::Validation { errors }),
+        };
+        let object = Self::storage_event_object("storage_domain", result.as_ref().ok().map(|d| d.id), &request.name);
+        self.storage_audited(
+            &actor,
+            "storage_domain.add",
+            object,
+            |d: &StorageDomainView| format!("Storage domain {} added on host {} at {}.", d.name, d.host_name, d.path),
+            result,
+        )
+        .await
+    }
+
+    async fn remove_storage_domain(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+        let domain = self.storage_domain_record(id).await?;
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageInfrastructure,
+                "storage_domain.remove",
+                "storage_domain",
+                Some(id),
+                &domain.view.name,
+            )
+            .await?;
+        let result = async {
+            if domain.view.disk_count > 0 {
+                return Err(AppError::conflict(format!(
+                    "Storage domain {} holds {} disk(s); remove them first.",
+                    domain.view.name, domain.view.disk_count
+                )));
+            }
+            self.hypervisor
+                .remove_pool(&domain.host_uri, &domain.view.name)
+                .await
+                .map_err(host_error)?;
+            self.repo.delete_storage_domain(&actor, id).await.map(|_| ())
+        }
+        .await;
+        let object = Self::storage_event_object("storage_domain", Some(id), &domain.view.name);
+        self.storage_audited(
+            &actor,
+            "storage_domain.remove",
+            object,
+            |_| {
+                format!(
+                    "Storage domain {} removed (its files stay on the host).",
+                    domain.view.name
+                )
+            },
+            result,
+        )
+        .await
+    }
+
+    async fn create_disk(&self, user: &CurrentUser, request: NewDiskRequest) -> Result<DiskView, AppError> {
+        let actor = self
+            .authorize(user, Permission::ManageVms, "disk.add", "disk", None, &request.name)
+            .await?;
+        let result = async {
+            let domain = self.check_disk_request(&request).await?;
+            let id = Uuid::new_v4();
+            self.create_volume_for(
+                &actor,
+                id,
+                &request.name,
+                &request.description,
+                &domain,
+                request.size_bytes,
+                request.format,
+                VolumeSource::Empty {
+                    preallocate: !request.sparse,
+                },
+            )
+            .await
+            .map(|d| d.view)
+        }
+        .await;
+        let object = Self::storage_event_object("disk", result.as_ref().ok().map(|d| d.id), &request.name);
+        self.storage_audited(
+            &actor,
+            "disk.add",
+            object,
+            |d: &DiskView| {
+                format!(
+                    "Disk {} ({}, {}) created on {}.",
+                    d.name,
+                    format_bytes(d.provisioned_bytes.max(0) as u64),
+                    d.format.label(),
+                    d.storage_domain_name
+                )
+            },
+            result,
+        )
+        .await
+    }
+
+    async fn resize_disk(&self, user: &CurrentUser, id: Uuid, size_bytes: u64) -> Result<DiskView, AppError> {
+        let disk = self.disk_record(id).await?;
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageVms,
+                "disk.resize",
+                "disk",
+                Some(id),
+                &disk.view.name,
+            )
+            .await?;
+        let result = async {
+            if let Some(e) = disk_size_error("size_bytes", size_bytes) {
+                return Err(AppError::Validation { errors: vec![e] });
+            }
+            if size_bytes <= disk.view.provisioned_bytes.max(0) as u64 {
+                return Err(AppError::validation(
+                    "size_bytes",
+                    format!(
+                        "A disk only grows: give more than its {} (shrinking would cut off the guest's data).",
+                        format_bytes(disk.view.provisioned_bytes.max(0) as u64)
+                    ),
+                ));
+            }
+            if disk.view.content == DiskContent::Iso {
+                return Err(AppError::validation("size_bytes", "An ISO image cannot grow."));
+            }
+            let running = self.running_owners(&disk).await?;
+            if let Some(vm) = running.first() {
+                return Err(AppError::conflict(format!(
+                    "VM {vm} is running with this disk; shut it down to grow the disk."
+                )));
+            }
+            if !self.repo.lock_disk(id).await? {
+                return Err(AppError::conflict(format!(
+                    "Disk {} is busy (locked by another operation).",
+                    disk.view.name
+                )));
+            }
+            match self
+                .hypervisor
+                .resize_volume(&disk.host_uri, &disk.pool, &disk.volume_name, size_bytes)
+                .await
+            {
+                Ok(info) => {
+                    self.repo
+                        .update_disk_volume(id, &info.path, info.capacity, info.allocation, DiskStatus::Ok)
+                        .await?
+                }
+                Err(e) => {
+                    self.repo.set_disk_status(id, DiskStatus::Ok).await?;
+                    return Err(host_error(e));
+                }
+            }
+            Ok(self.disk_record(id).await?.view)
+        }
+        .await;
+        let object = Self::storage_event_object("disk", Some(id), &disk.view.name);
+        self.storage_audited(
+            &actor,
+            "disk.resize",
+            object,
+            |d: &DiskView| {
+                format!(
+                    "Disk {} grown to {}.",
+                    d.name,
+                    format_bytes(d.provisioned_bytes.max(0) as u64)
+                )
+            },
+            result,
+        )
+        .await
+    }
+
+    async fn update_disk(
+        &self,
+        user: &CurrentUser,
+        id: Uuid,
+        version: i32,
+        name: String,
+        description: String,
+    ) -> Result<DiskView, AppError> {
+        let disk = self.disk_record(id).await?;
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageVms,
+                "disk.update",
+                "disk",
+                Some(id),
+                &disk.view.name,
+            )
+            .await?;
+        let result = async {
+            let mut errors = Vec::new();
+            errors.extend(name_error("name", "disk", &name));
+            if description.chars().count() > vireo_app::domain::draft::MAX_DESCRIPTION {
+                errors.push(FieldError::new("description", "The description is too long."));
+            }
+            if !errors.is_empty() {
+                return Err(AppError::Validation { errors });
+            }
+            if !self
+                .repo
+                .update_disk_identity(&actor, id, version, &name, &description)
+                .await?
+            {
+                return Err(AppError::conflict(format!(
+                    "Disk {} was changed by someone else after you opened it; nothing was saved.",
+                    disk.view.name
+                )));
+            }
+            Ok(self.disk_record(id).await?.view)
+        }
+        .await;
+        let object = Self::storage_event_object("disk", Some(id), &disk.view.name);
+        self.storage_audited(
+            &actor,
+            "disk.update",
+            object,
+            |d: &DiskView| format!("Disk {} saved.", d.name),
+            result,
+        )
+        .await
+    }
+
+    async fn remove_disk(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+        let disk = self.disk_record(id).await?;
+        let actor = self
+            .authorize(
+                user,
+                Permission::ManageVms,
+                "disk.remove",
+                "disk",
+                Some(id),
+                &disk.view.name,
+            )
+            .await?;
+        let result = async {
+            if let Some(owner) = disk.view.attached_to.first() {
+                return Err(AppError::conflict(format!(
+                    "Disk {} is attached to {} {}; detach it first.",
+                    disk.view.name,
+                    owner.kind.label(),
+                    owner.name
+                )));
+            }
+            if self.repo.overlays_of(id).await? > 0 {
+                return Err(AppError::conflict(format!(
+                    "Disks of other VMs are thin copies of disk {}; remove them first.",
+                    disk.view.name
+                )));
+            }
+            if disk.view.status == DiskStatus::Locked {
+                return Err(AppError::conflict(format!(
+                    "Disk {} is busy (locked by another operation).",
+                    disk.view.name
+                )));
+            }
+            self.delete_disk_and_volume(&actor, &disk).await
+        }
+        .await;
+        let object = Self::storage_event_object("disk", Some(id), &disk.view.name);
+        self.storage_audited(
+            &actor,
+            "disk.remove",
+            object,
+            |_| format!("Disk {} removed with its volume.", disk.view.name),
+            result,
+        )
+        .await
+    }
+
+    async fn attached_disks(&self, kind: ConfigKind, id: Uuid) -> Result<Vec<AttachedDisk>, AppError> {
+        let rec = self
+            .repo
+            .config_record(kind, id)
+            .await?
+            .ok_or_else(|| AppError::not_found(kind.label()))?;
+        let shown = rec.next_run.as_ref().unwrap_or(&rec.config);
+        let ids: Vec<Uuid> = shown.disks.iter().map(|a| a.disk_id).collect();
+        let disks = self.repo.disks(&ids).await?;
+        Ok(shown
+            .disks
+            .iter()
+            .filter_map(|a| {
+                let disk = disks.iter().find(|d| d.view.id == a.disk_id)?;
+                Some(AttachedDisk {
+                    attachment: a.clone(),
+                    disk: disk.view.clone(),
+                    pending: rec.next_run.is_some() && !rec.config.disks.contains(a),
+                })
+            })
+            .collect())
+    }
+
+    async fn attach_disk(
+        &self,
+        user: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        attachment: DiskAttachment,
+    ) -> Result<DiskChangeOutcome, AppError> {
+        let disk = self.repo.disk(attachment.disk_id).await?;
+        self.edit_attachments(user, kind, id, move |disks| {
+            let Some(disk) = disk else {
+                return Err(AppError::validation("disk_id", "That disk does not exist."));
+            };
+            if disk.view.content == DiskContent::Iso {
+                return Err(AppError::validation(
+                    "disk_id",
+                    "An ISO image goes into the CD-ROM (Boot Options), not on a disk bus.",
+                ));
+            }
+            if disks.iter().any(|a| a.disk_id == attachment.disk_id) {
+                return Err(AppError::conflict(format!(
+                    "Disk {} is already attached.",
+                    disk.view.name
+                )));
+            }
+            disks.push(attachment);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_attachment(
+        &self,
+        user: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        attachment: DiskAttachment,
+    ) -> Result<DiskChangeOutcome, AppError> {
+        self.edit_attachments(user, kind, id, move |disks| {
+            let slot = disks
+                .iter_mut()
+                .find(|a| a.disk_id == attachment.disk_id)
+                .ok_or_else(|| AppError::not_found("disk attachment"))?;
+            *slot = attachment;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn detach_disk(
+        &self,
+        user: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        disk_id: Uuid,
+    ) -> Result<DiskChangeOutcome, AppError> {
+        self.edit_attachments(user, kind, id, move |disks| {
+            let before = disks.len();
+            disks.retain(|a| a.disk_id != disk_id);
+            if disks.len() == before {
+                return Err(AppError::not_found("disk attachment"));
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl VireoService {
+    /// Names of the running VMs that have this disk attached.
+    async fn running_owners(&self, disk: &DiskRecord) -> Result<Vec<String>, AppError> {
+        let vm_ids: Vec<Uuid> = disk
+            .view
+            .attached_to
+            .iter()
+            .filter(|a| a.kind == ConfigKind::Vm)
+            .map(|a| a.id)
+            .collect();
+        Ok(self
+            .repo
+            .config_records(ConfigKind::Vm, &vm_ids)
+            .await?
+            .into_iter()
+            .filter(|r| r.running())
+            .map(|r| r.name)
+            .collect())
+    }
+}
