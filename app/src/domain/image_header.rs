@@ -82,6 +82,12 @@ pub fn qcow2_header_problem(head: &[u8]) -> Option<String> {
     None
 }
 
+/// The virtual size a qcow2 header declares (bytes 24..32): the disk the guest sees. `None` for a
+/// head too short to hold it.
+pub fn qcow2_virtual_size(head: &[u8]) -> Option<u64> {
+    be_u64(head, 24)
+}
+
 /// Other disk image formats QEMU would open by their magic. Vireo stores only qcow2, raw and ISO;
 /// uploaded as "raw", one of these would be a raw disk full of another format's metadata.
 fn other_image_format(head: &[u8]) -> Option<&'static str> {
@@ -158,6 +164,8 @@ mod tests {
     fn self_contained_qcow2_v2_and_v3_pass() {
         assert_eq!(qcow2_header_problem(&qcow2(3)), None);
         assert_eq!(qcow2_header_problem(&qcow2(2)), None);
+        assert_eq!(qcow2_virtual_size(&qcow2(3)), Some(1 << 30));
+        assert_eq!(qcow2_virtual_size(b"QFI\xfb"), None);
         assert_eq!(upload_head_problem(DiskFormat::Qcow2, &qcow2(3)), None);
         // A whole small file shorter than HEAD_BYTES is judged on what there is.
         assert_eq!(upload_head_problem(DiskFormat::Qcow2, &qcow2(3)[..104]), None);
