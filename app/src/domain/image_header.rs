@@ -6,7 +6,7 @@
 //! qcow2 with a backing file or an external data file names a *host* path, and a VM given that
 //! image would read (or, for a data file, write) that host file. So such headers are refused.
 
-use super::storage::{detect_format, DiskFormat, DETECT_BYTES};
+use super::storage::{detect_format, format_bytes, DiskFormat, DETECT_BYTES, MAX_DISK_BYTES};
 
 /// The bytes of the head the checks read: enough for ISO detection (the volume descriptor at
 /// 32 KiB) and far more than any qcow2 header Vireo accepts.
@@ -58,6 +58,13 @@ pub fn qcow2_header_problem(head: &[u8]) -> Option<String> {
     };
     if head.len() < header_length.min(HEAD_BYTES) {
         return cut_off();
+    }
+    if let Some(size) = be_u64(head, 24).filter(|s| *s > MAX_DISK_BYTES) {
+        return Some(format!(
+            "The image's disk is {} ({size} bytes); Vireo's disks are at most {}.",
+            format_bytes(size),
+            format_bytes(MAX_DISK_BYTES)
+        ));
     }
     if be_u64(head, 8).is_some_and(|offset| offset != 0) {
         return Some(
@@ -208,6 +215,9 @@ mod tests {
         let mut long_claim = qcow2(3);
         long_claim[100..104].copy_from_slice(&4096u32.to_be_bytes());
         assert!(qcow2_header_problem(&long_claim).is_some_and(|m| m.contains("cut off")));
+        let mut huge_disk = qcow2(3);
+        huge_disk[24..32].copy_from_slice(&(MAX_DISK_BYTES + 1).to_be_bytes());
+        assert!(qcow2_header_problem(&huge_disk).is_some_and(|m| m.contains("at most")));
         // A huge claim is bounded by what Vireo reads, not trusted as an allocation size.
         let mut huge = qcow2(3);
         huge.resize(HEAD_BYTES, 0);

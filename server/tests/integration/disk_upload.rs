@@ -497,3 +497,131 @@ async fn the_http_endpoint_streams_the_body_and_speaks_json() {
 
     remove(&app, &admin, &pool, &[disk]).await;
 }
+
+/// A small xorshift generator (as the robustness run's): reproducible without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// The robustness run for the upload endpoint, on a real pool (the general run in robustness.rs
+/// has only the test driver, which refuses every upload before reading a byte): hostile queries,
+/// lying or missing Content-Lengths, mutated qcow2 headers, as admin and viewer. No 5xx, an answer
+/// within a bound, and afterwards exactly the accepted uploads exist, as rows and as files.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_uploads_get_4xx_and_leave_only_what_was_accepted() {
+    let (app, admin) = admin_app().await;
+    let pool = qemu_pool(&app, &admin).await;
+    let src = scratch();
+    let (image, _) = qcow2_with_data(&src);
+    let admin_cookie = app.admin_cookie().await;
+    let viewer = viewer(&app, &admin).await;
+    let viewer_cookie = app
+        .login(&viewer.username, "correct horse battery")
+        .await
+        .expect("viewer logs in");
+    let simulated = app
+        .state
+        .repo
+        .list_storage_domains(false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.id != pool.domain.id)
+        .expect("the test driver's pool")
+        .id;
+    let before = disk_count(&app).await;
+    let mut rng = Rng(0x0b10_ad5e);
+    let mut accepted = 0;
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for i in 0..120 {
+        let name = match rng.below(6) {
+            0 => String::new(),
+            1 => "..%2F..%2Fetc%2Fshadow".into(),
+            2 => "a%00b".into(),
+            3 => "x".repeat(300),
+            _ => format!("h{i}"),
+        };
+        let domain = match rng.below(5) {
+            0 => simulated.to_string(),
+            1 => uuid::Uuid::new_v4().to_string(),
+            2 => "not-a-uuid".into(),
+            _ => pool.domain.id.to_string(),
+        };
+        let format = ["qcow2", "raw", "iso", "", "QCOW2", "vmdk", "qcow2", "qcow2"][rng.below(8)];
+        let mut body = match rng.below(4) {
+            0 => (0..rng.below(300_000)).map(|_| rng.next() as u8).collect(),
+            1 => image[..rng.below(image.len())].to_vec(),
+            _ => image.clone(),
+        };
+        // Flip bytes of the header now and then (version, backing offset, features, lengths).
+        if rng.below(2) == 0 && body.len() > 104 {
+            for _ in 0..=rng.below(3) {
+                let at = rng.below(104);
+                body[at] = rng.next() as u8;
+            }
+        }
+        let exact = body.len() as u64;
+        let length = match rng.below(8) {
+            0 => None,
+            1 => Some(exact + 1 + rng.below(1000) as u64),
+            2 => Some(exact.saturating_sub(1 + rng.below(1000) as u64)),
+            3 => Some(u64::MAX),
+            _ => Some(exact),
+        };
+        let mut cookie = if rng.below(4) == 0 {
+            &viewer_cookie
+        } else {
+            &admin_cookie
+        };
+        // Half the requests are well formed but for the mutated header: they reach libvirt.
+        let (name, domain, format, length) = if rng.below(2) == 0 {
+            cookie = &admin_cookie;
+            (format!("h{i}"), pool.domain.id.to_string(), "qcow2", Some(exact))
+        } else {
+            (name, domain, format, length)
+        };
+        let query = format!("name={name}&storage_domain_id={domain}&format={format}");
+        let what = format!("#{i} {query:.120} length {length:?} of {exact}");
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            app.send(put(cookie, &query, length, body)),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no answer within 30 s: {what}"));
+        let status = response.status();
+        *statuses.entry(status.as_u16()).or_default() += 1;
+        let text = crate::support::body_text(response).await;
+        assert!(status.as_u16() < 500, "{status}: {what}: {text:.300}");
+        if status == StatusCode::CREATED {
+            assert!(cookie == &admin_cookie, "a viewer's upload was accepted: {what}");
+            accepted += 1;
+        }
+    }
+    println!("hostile uploads: {statuses:?}, {accepted} accepted");
+    assert_eq!(
+        disk_count(&app).await,
+        before + accepted,
+        "rows: only the accepted uploads"
+    );
+    assert_eq!(pool.files().len() as u64, accepted, "files: only the accepted uploads");
+    let disks = app.state.service.disk_grid(&all()).await.unwrap().rows;
+    let ours: Vec<DiskView> = disks
+        .into_iter()
+        .filter(|d| d.storage_domain_id == pool.domain.id)
+        .collect();
+    assert!(ours.iter().all(|d| d.status == DiskStatus::Ok), "{ours:?}");
+    remove(&app, &admin, &pool, &ours).await;
+    let _ = std::fs::remove_dir_all(&src);
+}

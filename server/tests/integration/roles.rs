@@ -94,7 +94,9 @@ async fn send(app: &TestApp, who: &Caller, c: &Case) -> (StatusCode, String, Str
         } else {
             c.path.clone()
         })
-        .header(header::CONTENT_TYPE, c.content_type);
+        .header(header::CONTENT_TYPE, c.content_type)
+        // As every client sends it; the image upload requires it (411 without).
+        .header(header::CONTENT_LENGTH, c.body.len());
     match c.door {
         Door::Rest => {
             if let Some(t) = &who.token {
@@ -184,6 +186,8 @@ struct Fixtures {
     template: Uuid,
     pool: Uuid,
     instance_type: Uuid,
+    /// The test driver's pool, the upload case's target.
+    storage_domain: Uuid,
     /// A user the user-management cases act on.
     other_user: Uuid,
     new_vm_draft: vireo_app::domain::draft::VmDraft,
@@ -237,7 +241,15 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .insert_user(&Actor::vireo(), &unique("other"), &hash, Role::Viewer)
         .await
         .expect("user");
+    let storage_domain = app
+        .state
+        .repo
+        .list_storage_domains(false)
+        .await
+        .expect("storage domains")[0]
+        .id;
     Fixtures {
+        storage_domain,
         cluster,
         spare_cluster: spare.id,
         host,
@@ -313,6 +325,20 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             format!("ids={vm}&action=power_off&confirmed=1"),
             ManageVms,
         ),
+        // An image upload (the test driver's pool: refused for being simulated, after the role
+        // check).
+        Case {
+            door: ServerFn,
+            method: Method::PUT,
+            path: format!(
+                "/api/disks/upload?name={}&storage_domain_id={}&format=raw",
+                unique("up"),
+                f.storage_domain
+            ),
+            content_type: "application/octet-stream",
+            body: "\0".repeat(4096),
+            needs: ManageVms,
+        },
         // Users.
         case(
             ServerFn,
