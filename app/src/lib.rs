@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/hosts") view=pages::hosts::HostsPage ssr=SsrMode::Async />
                         <Route path=path!("/clusters") view=pages::clusters::ClustersPage ssr=SsrMode::Async />
                         <Route path=path!("/events") view=pages::events::EventsPage ssr=SsrMode::Async />
+                        <Route path=path!("/disks/upload") view=pages::disk_upload::DiskUploadPage ssr=SsrMode::Async />
                         <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />
                         <Route path=path!("/account/password") view=pages::password::PasswordPage ssr=SsrMode::Async />
                     </ParentRoute>
