@@ -84,7 +84,14 @@ pub async fn upload(
     // Its own task: when the client goes away, hyper may drop this handler's future; the upload
     // still runs to its end, which (the body having failed) deletes the volume and the row.
     let service = state.service.clone();
-    let work = tokio::spawn(async move { service.upload_disk(&user, request, body.into_data_stream()).await });
+    let work = tokio::spawn(async move {
+        let mut body = body.into_data_stream();
+        let result = service.upload_disk(&user, request, &mut body).await;
+        if result.is_err() {
+            drain(&mut body).await;
+        }
+        result
+    });
     match work.await {
         Ok(Ok(disk)) => (StatusCode::CREATED, Json(disk)).into_response(),
         Ok(Err(e)) => error(e),
@@ -93,6 +100,32 @@ pub async fn upload(
             error(AppError::Internal)
         }
     }
+}
+
+/// At most this much of a refused upload's body is read and dropped (and for at most `DRAIN_TIME`).
+const DRAIN_BYTES: u64 = 512 << 20;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads and drops what is left of a refused upload's body, within bounds. A browser still sending
+/// the file when the answer comes would otherwise see the connection reset (the server closing a
+/// socket with unread data resets it) instead of the answer: refused at its first 32 KiB, a
+/// wrong-format file of a few hundred MiB still shows its field error. Past the bounds the
+/// connection closes and the client reports a broken connection.
+async fn drain<S, E>(body: &mut S)
+where
+    S: futures_util::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let mut dropped: u64 = 0;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(chunk)) = body.next().await {
+            dropped += chunk.len() as u64;
+            if dropped > DRAIN_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]
