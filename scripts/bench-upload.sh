@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Image upload benchmark (`make bench-upload`): a 1 GiB image (random bytes, so nothing is sparse)
-# uploaded into the same directory pool on the local libvirtd (qemu:///system), in this run, twice
-# each, alternating:
+# uploaded into the same directory pool on the local libvirtd (qemu:///system), in this run, three
+# times each, alternating, each timed until its data is written (the upload, then `sync`, so one
+# run's dirty pages do not flatter or slow the next):
 #   - through Vireo's endpoint, `curl --upload-file` to PUT /api/disks/upload with a session cookie
 #     (Vireo release build, 127.0.0.1), and
 #   - with `virsh vol-upload` straight into libvirt (the reference: the same libvirt stream API
 #     without Vireo in the way).
-# Prints each run's throughput, the best of each, their ratio (goal >= 0.8x) and Vireo's resident
+# Prints each run's throughput, the median of each, their ratio (goal >= 0.8x) and Vireo's resident
 # memory growth while it uploads (goal < 64 MiB: VmRSS sampled every 50 ms from /proc, peak minus
 # the value before the upload). Needs root for libvirtd (scripts/libvirtd.sh). Everything made
 # (pool, folder, Vireo's data folder) is removed at the end.
@@ -14,7 +15,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 SIZE_MIB=${SIZE_MIB:-1024}
-RUNS=${RUNS:-2}
+RUNS=${RUNS:-3}
 PORT=${PORT:-3952}
 URI=qemu:///system
 
@@ -72,7 +73,8 @@ for run in $(seq 1 "$RUNS"); do
   virsh -c "$URI" vol-create-as "$pool" "virsh-$run.img" "$size" --format raw >/dev/null
   sync  # the previous run's writes reach the disk before this one is timed
   start=$(date +%s.%N)
-  virsh -c "$URI" vol-upload --pool "$pool" "virsh-$run.img" "$work/image.raw"
+  virsh -c "$URI" vol-upload --pool "$pool" "virsh-$run.img" "$work/image.raw" >/dev/null
+  sync
   end=$(date +%s.%N)
   rate=$(awk -v s="$size" -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", s / 1048576 / (b - a)}')
   virsh_rates+=("$rate")
@@ -88,17 +90,20 @@ for run in $(seq 1 "$RUNS"); do
       sleep 0.05
     done ) &
   sampler_pid=$!
-  answer=$(curl -s -b "$cookie" -T "$work/image.raw" -w '\n%{http_code} %{time_total}' \
+  start=$(date +%s.%N)
+  answer=$(curl -s -b "$cookie" -T "$work/image.raw" -w '\n%{http_code}' \
     "$base/api/disks/upload?name=bench-$run&storage_domain_id=$domain_id&format=raw")
+  sync
+  end=$(date +%s.%N)
   kill "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null || true; sampler_pid=
-  status=$(echo "$answer" | tail -1 | cut -d' ' -f1); took=$(echo "$answer" | tail -1 | cut -d' ' -f2)
+  status=$(echo "$answer" | tail -1)
   [ "$status" = 201 ] || { echo "Vireo answered $status: $(echo "$answer" | head -1)" >&2; exit 1; }
   path=$(echo "$answer" | head -1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["path"])')
   cmp -s "$work/image.raw" "$path" || { echo "Vireo's volume differs from the image" >&2; exit 1; }
   peak=$(cat "$work/peak")
   growth=$(( (peak - before) / 1024 ))
   [ "$growth" -gt "$growth_max" ] && growth_max=$growth
-  rate=$(awk -v s="$size" -v t="$took" 'BEGIN {printf "%.1f", s / 1048576 / t}')
+  rate=$(awk -v s="$size" -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", s / 1048576 / (b - a)}')
   vireo_rates+=("$rate")
   printf 'run %d  Vireo PUT (curl -T)   %8s MiB/s   RSS %d MiB before, peak %d MiB (+%d MiB)\n' \
     "$run" "$rate" $((before / 1024)) $((peak / 1024)) "$growth"
@@ -106,8 +111,8 @@ for run in $(seq 1 "$RUNS"); do
   # the next start of a fresh database forgets the row.
   virsh -c "$URI" vol-delete "$path" >/dev/null
 done
-best() { printf '%s\n' "$@" | sort -g | tail -1; }
-vireo_best=$(best "${vireo_rates[@]}"); virsh_best=$(best "${virsh_rates[@]}")
-echo "==> ${SIZE_MIB} MiB, best of $RUNS: Vireo $vireo_best MiB/s, virsh vol-upload $virsh_best MiB/s"
-echo "ratio Vireo / virsh: $(awk -v a="$vireo_best" -v b="$virsh_best" 'BEGIN {printf "%.2f", a / b}') x (goal >= 0.8 x)"
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+vireo_median=$(median "${vireo_rates[@]}"); virsh_median=$(median "${virsh_rates[@]}")
+echo "==> ${SIZE_MIB} MiB, median of $RUNS (each until written: upload, then sync): Vireo $vireo_median MiB/s, virsh vol-upload $virsh_median MiB/s"
+echo "ratio Vireo / virsh: $(awk -v a="$vireo_median" -v b="$virsh_median" 'BEGIN {printf "%.2f", a / b}') x (goal >= 0.8 x)"
 echo "Vireo RSS growth during upload: at most $growth_max MiB (goal < 64 MiB)"
