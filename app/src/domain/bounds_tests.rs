@@ -189,7 +189,7 @@ fn the_validated_entry_point_gives_the_same_recommendations() {
     let ctx = hp_ctx();
     let valid = validate(&cfg, &ctx).expect("valid");
     let recs = recommendations_for(valid);
-    assert_eq!(recs.len(), 5);
+    assert_eq!(recs.len(), 5, "R1–R5: the VM has no disks for R6");
     assert_eq!(recs, recommendations(&cfg, &ctx));
 }
 
