@@ -708,8 +708,10 @@ mod tests {
         cfg.cdrom = Some(Uuid::from_u128(9));
         cfg.boot_devices = vec![BootDevice::Cdrom, BootDevice::Hd];
         assert_eq!(errors(&cfg), vec![]);
-        let mut plain = VmConfig::default();
-        plain.disks = vec![disk(1, DiskInterface::Sata)];
+        let mut plain = VmConfig {
+            disks: vec![disk(1, DiskInterface::Sata)],
+            ..VmConfig::default()
+        };
         plain.disks[0].cache = DiskCache::Writethrough;
         plain.disks[0].io = DiskIo::Threads;
         assert_eq!(errors(&plain), vec![]);
