@@ -130,6 +130,8 @@ impl VireoService {
                 domain_type: &domain_type,
                 arch: &host.topology.arch,
                 disabled_cpu_features: quirks,
+                disks: &[],
+                cdrom_path: None,
             })
         };
         let mut started = self.hypervisor.define_and_start(&host.uri, &build(&quirks)).await;
@@ -385,6 +387,8 @@ impl LifecycleBackend for VireoService {
             domain_type: &domain_type,
             arch: &arch,
             disabled_cpu_features: &quirks,
+            disks: &[],
+            cdrom_path: None,
         }))
     }
 }
