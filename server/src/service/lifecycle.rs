@@ -39,10 +39,24 @@ impl VireoService {
         &self,
         vm: &ConfigRecord,
         config: &vireo_app::domain::vm_config::VmConfig,
+        disks_host: Option<Uuid>,
     ) -> Result<HostView, AppError> {
         let hosts = self.repo.list_hosts().await?;
         let in_cluster = |h: &&HostView| Some(h.cluster_id) == vm.cluster_id;
-        let chosen = match config.pinned_host() {
+        // A VM runs where its disks are; a pinned VM's disks must be on its host.
+        let required = match (config.pinned_host(), disks_host) {
+            (Some(pinned), Some(disks)) if pinned != disks => {
+                let name = |id: Uuid| hosts.iter().find(|h| h.id == id).map_or("?", |h| h.name.as_str());
+                return Err(AppError::conflict(format!(
+                    "VM {} is pinned to host {} but its disks are on host {}.",
+                    vm.name,
+                    name(pinned),
+                    name(disks)
+                )));
+            }
+            (pinned, disks) => pinned.or(disks),
+        };
+        let chosen = match required {
             Some(id) => hosts.iter().find(|h| h.id == id).cloned(),
             None => hosts
                 .iter()
@@ -109,12 +123,30 @@ impl VireoService {
         }
         // The pending next-run configuration becomes the one it runs with.
         let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
-        let host = self.host_for(vm, &config).await?;
+        let mut disks = self.vm_disks(&vm.name, &config).await?;
+        let host = self.host_for(vm, &config, disks.host_id).await?;
         let ctx = self.rule_context(vm.cluster_id, &config.os_type, Some(vm.id)).await?;
         let errors = validate_config(&config, &ctx);
         if !errors.is_empty() {
             return Err(AppError::Validation { errors });
         }
+        if config.stateless {
+            self.stateless_overlays(vm.id, &mut disks).await?;
+        }
+        let started = self.start_domain(vm, &config, &host, &disks).await;
+        if started.is_err() && config.stateless {
+            self.drop_overlays_of(vm).await;
+        }
+        started
+    }
+
+    async fn start_domain(
+        &self,
+        vm: &ConfigRecord,
+        config: &vireo_app::domain::vm_config::VmConfig,
+        host: &HostView,
+        disks: &super::vm_disks::VmDisks,
+    ) -> Result<String, AppError> {
         let domain_type = self
             .hypervisor
             .domain_type(&host.uri)
@@ -126,12 +158,12 @@ impl VireoService {
                 uuid: vm.id,
                 name: &vm.name,
                 description: &vm.description,
-                config: &config,
+                config,
                 domain_type: &domain_type,
                 arch: &host.topology.arch,
                 disabled_cpu_features: quirks,
-                disks: &[],
-                cdrom_path: None,
+                disks: &disks.devices,
+                cdrom_path: disks.cdrom_path.as_deref(),
             })
         };
         let mut started = self.hypervisor.define_and_start(&host.uri, &build(&quirks)).await;
@@ -216,6 +248,7 @@ impl VireoService {
             let state = states.iter().find(|(id, _)| *id == vm.id).map(|(_, s)| *s);
             if matches!(state, None | Some(crate::hypervisor::DomainState::Off { .. })) {
                 self.repo.set_vm_status(vm.id, VmStatus::Down).await?;
+                self.drop_overlays_of(vm).await;
                 return Ok(format!("VM {} shut down.", vm.name));
             }
             if tokio::time::Instant::now() >= deadline {
@@ -234,6 +267,7 @@ impl VireoService {
     async fn power_off(&self, vm: &ConfigRecord) -> Result<String, AppError> {
         self.stop(vm, false).await?;
         self.repo.set_vm_status(vm.id, VmStatus::Down).await?;
+        self.drop_overlays_of(vm).await;
         Ok(format!("VM {} powered off.", vm.name))
     }
 
@@ -274,6 +308,7 @@ impl VireoService {
                     .await
                     .map_err(|e| AppError::host(format!("Host {} refused to remove VM {}: {e}", host.name, vm.name)))?;
             }
+            self.drop_overlays_of(&vm).await;
             self.repo.delete_vm(vm.id).await?;
             Ok(if remove_disks {
                 self.remove_disks_of(actor, &vm).await
@@ -364,7 +399,8 @@ impl LifecycleBackend for VireoService {
     async fn domain_xml(&self, id: Uuid) -> Result<String, AppError> {
         let vm = self.vm_record(id).await?;
         let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
-        let (arch, domain_type, quirks) = match self.host_for(&vm, &config).await {
+        let disks = self.vm_disks(&vm.name, &config).await?;
+        let (arch, domain_type, quirks) = match self.host_for(&vm, &config, disks.host_id).await {
             Ok(host) => {
                 let domain_type = self
                     .hypervisor
@@ -387,8 +423,8 @@ impl LifecycleBackend for VireoService {
             domain_type: &domain_type,
             arch: &arch,
             disabled_cpu_features: &quirks,
-            disks: &[],
-            cdrom_path: None,
+            disks: &disks.devices,
+            cdrom_path: disks.cdrom_path.as_deref(),
         }))
     }
 }

@@ -373,3 +373,97 @@ async fn hostile_new_disks_and_attachments_are_field_errors_and_make_nothing() {
     }
     assert_eq!(svc.disk_grid(&all()).await.unwrap().total, before);
 }
+
+/// A VM with a new boot disk of `gib` on the default pool, saved with `profile` (fixes applied).
+async fn vm_with_disk(
+    app: &TestApp,
+    admin: &CurrentUser,
+    profile: vireo_app::domain::vm_config::OptimizedFor,
+    stateless: bool,
+) -> (Uuid, Uuid) {
+    let pool = default_pool(app).await;
+    let mut d = app.sized_draft(ConfigKind::Vm, unique("vm"), 2).await;
+    let disk_id = Uuid::new_v4();
+    d.new_disks.push(NewDisk {
+        id: disk_id,
+        name: format!("{}_boot", d.name),
+        size_bytes: 10 * GIB,
+        format: DiskFormat::Qcow2,
+        storage_domain_id: pool.id,
+        sparse: true,
+    });
+    d.config.disks.push(DiskAttachment::new(disk_id, true));
+    d.config.stateless = stateless;
+    let d = app.with_profile(d, profile).await;
+    let d = app.fixed(&d).await;
+    (
+        saved_id(app.state.service.save(admin, d, true).await.expect("saved")),
+        disk_id,
+    )
+}
+
+#[tokio::test]
+async fn a_vm_runs_with_its_disks_and_high_performance_serves_them_from_io_threads() {
+    use vireo_app::domain::vm_config::OptimizedFor;
+    use vireo_app::models::VmAction;
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let (vm, disk_id) = vm_with_disk(&app, &admin, OptimizedFor::HighPerformance, false).await;
+    let disk = svc.disk(disk_id).await.unwrap();
+    let xml = svc.domain_xml(vm).await.expect("domain XML");
+    assert!(xml.contains(&format!("<source file=\"{}\"/>", disk.path)), "{xml}");
+    assert!(xml.contains("cache=\"none\"") && xml.contains("io=\"native\""), "{xml}");
+    assert!(
+        xml.contains("iothread=\"1\""),
+        "the disk is served by IO thread 1: {xml}"
+    );
+    assert!(xml.contains("<boot order=\"1\"/>"), "{xml}");
+    svc.vm_action(&admin, vm, VmAction::Run)
+        .await
+        .expect("runs on the test driver");
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    let running = conn.lookup_domain_by_uuid_string(&vm.to_string()).unwrap();
+    let live = running.xml_desc(0).unwrap();
+    assert!(live.contains(&disk.path), "libvirt's domain has the disk: {live}");
+
+    // Attaching to a running VM on a host that cannot hotplug waits for the next start.
+    let extra = svc
+        .create_disk(&admin, disk_request(&unique("hot"), default_pool(&app).await.id, 1))
+        .await
+        .unwrap();
+    let outcome = svc
+        .attach_disk(&admin, ConfigKind::Vm, vm, DiskAttachment::new(extra.id, false))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, DiskChangeOutcome::NextRun { .. }), "{outcome:?}");
+    let attached = svc.attached_disks(ConfigKind::Vm, vm).await.unwrap();
+    assert!(
+        attached.iter().any(|a| a.disk.id == extra.id && a.pending),
+        "shown as pending"
+    );
+    svc.remove_vm(&admin, vm, true, true).await.unwrap();
+    assert!(svc.disk(extra.id).await.is_err(), "pending disks go with the VM too");
+}
+
+#[tokio::test]
+async fn a_stateless_vm_writes_to_a_fresh_overlay_that_goes_when_it_stops() {
+    use vireo_app::domain::vm_config::OptimizedFor;
+    use vireo_app::models::VmAction;
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let (vm, disk_id) = vm_with_disk(&app, &admin, OptimizedFor::Server, true).await;
+    let overlay = format!("/default-pool/vireo-stateless-{vm}-{disk_id}.qcow2");
+    svc.vm_action(&admin, vm, VmAction::Run).await.expect("runs");
+    assert!(volume_exists(&overlay), "an overlay for this start");
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    let live = conn
+        .lookup_domain_by_uuid_string(&vm.to_string())
+        .unwrap()
+        .xml_desc(0)
+        .unwrap();
+    assert!(live.contains(&overlay), "the domain writes to the overlay: {live}");
+    svc.vm_action(&admin, vm, VmAction::PowerOff).await.expect("off");
+    assert!(!volume_exists(&overlay), "the overlay went with the run");
+    assert!(svc.disk(disk_id).await.is_ok(), "the disk itself stays");
+    svc.remove_vm(&admin, vm, true, true).await.unwrap();
+}
