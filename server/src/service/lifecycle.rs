@@ -180,7 +180,7 @@ impl VireoService {
         self.ops.expect_down(vm.id, false);
         // Version-checked against the record read above: a save that landed while the domain
         // was being started is kept (as next-run where the running VM lacks it), not overwritten.
-        let recorded = self.repo.mark_vm_started(vm.id, host.id, &config, vm.version).await?;
+        let recorded = self.repo.mark_vm_started(vm.id, host.id, config, vm.version).await?;
         let applied = if vm.next_run.is_some() {
             " with its next-run configuration"
         } else {
