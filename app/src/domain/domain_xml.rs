@@ -509,5 +509,53 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec, boot: BootPlan) -> 
     Ok(())
 }
 
+/// The `<disk>` element of the disk with this id, cut from a domain XML this module wrote: what
+/// a running VM gets plugged in (or out) live. `None` when the domain has no such disk.
+pub fn disk_element(domain_xml: &str, disk_id: Uuid) -> Option<String> {
+    use quick_xml::events::Event;
+    use quick_xml::Reader;
+    let serial = DiskAttachment::new(disk_id, false);
+    let serial = disk_serial(&serial);
+    let mut reader = Reader::from_str(domain_xml);
+    let mut capture: Option<(Writer<Vec<u8>>, usize)> = None;
+    let mut depth = 0usize;
+    let mut in_serial = false;
+    let mut matched = false;
+    loop {
+        let event = reader.read_event().ok()?;
+        match &event {
+            Event::Eof => return None,
+            Event::Start(e) => {
+                depth += 1;
+                if capture.is_none() && e.name().0 == "disk" {
+                    capture = Some((Writer::new_with_indent(Vec::new(), b' ', 2), depth));
+                    matched = false;
+                }
+                in_serial = e.name().0 == "serial";
+            }
+            Event::End(_) => in_serial = false,
+            Event::Text(t) if in_serial => {
+                matched |= &t[..] == serial.as_str();
+            }
+            _ => {}
+        }
+        if let Some((w, _)) = capture.as_mut() {
+            w.write_event(event.borrow()).ok()?;
+        }
+        if let Event::End(e) = &event {
+            if let Some((w, start)) = capture.take() {
+                if e.name().0 == "disk" && depth == start {
+                    if matched {
+                        return String::from_utf8(w.into_inner()).ok();
+                    }
+                } else {
+                    capture = Some((w, start));
+                }
+            }
+            depth = depth.saturating_sub(1);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -399,8 +399,20 @@ impl LifecycleBackend for VireoService {
     async fn domain_xml(&self, id: Uuid) -> Result<String, AppError> {
         let vm = self.vm_record(id).await?;
         let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
-        let disks = self.vm_disks(&vm.name, &config).await?;
-        let (arch, domain_type, quirks) = match self.host_for(&vm, &config, disks.host_id).await {
+        self.domain_xml_for(&vm, &config).await
+    }
+}
+
+impl VireoService {
+    /// The domain XML `vm` gets with `config`, on the host it would start on.
+    pub(crate) async fn domain_xml_for(
+        &self,
+        vm: &ConfigRecord,
+        config: &vireo_app::domain::vm_config::VmConfig,
+    ) -> Result<String, AppError> {
+        let vm = vm.clone();
+        let disks = self.vm_disks(&vm.name, config).await?;
+        let (arch, domain_type, quirks) = match self.host_for(&vm, config, disks.host_id).await {
             Ok(host) => {
                 let domain_type = self
                     .hypervisor
@@ -419,7 +431,7 @@ impl LifecycleBackend for VireoService {
             uuid: vm.id,
             name: &vm.name,
             description: &vm.description,
-            config: &config,
+            config,
             domain_type: &domain_type,
             arch: &arch,
             disabled_cpu_features: &quirks,

@@ -173,6 +173,39 @@ async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
         );
         println!("disk and IO thread are in effect: {blocks} / {iothreads:?}");
     });
+    // A second disk plugged into the running VM: live, and tuned as High Performance tunes disks.
+    let plugged = async {
+        let extra = svc
+            .create_disk(
+                &actor,
+                vireo_app::models::NewDiskRequest {
+                    name: format!("{}_data", d.name),
+                    description: String::new(),
+                    size_bytes: GIB,
+                    format: DiskFormat::Qcow2,
+                    storage_domain_id: Some(domain.id),
+                    sparse: true,
+                },
+            )
+            .await
+            .expect("a data disk");
+        let outcome = svc
+            .attach_disk(&actor, ConfigKind::Vm, id, DiskAttachment::new(extra.id, false))
+            .await
+            .expect("attached");
+        (extra, outcome)
+    }
+    .await;
+    let hotplug = std::panic::catch_unwind(|| {
+        assert_eq!(plugged.1, vireo_app::models::DiskChangeOutcome::Live, "plugged live");
+        let blocks = virsh(&["domblklist", &d.name]);
+        assert!(
+            blocks.lines().any(|l| l.contains("vdb") && l.contains(&plugged.0.path)),
+            "the plugged disk is the guest's vdb: {blocks}"
+        );
+        println!("hotplugged: {blocks}");
+    });
+    let result = result.and(hotplug);
     svc.remove_vm(&actor, id, true, true).await.unwrap();
     assert!(svc.disk(disk_id).await.is_err(), "the VM's disk went with it");
     svc.remove_storage_domain(&actor, domain.id).await.unwrap();

@@ -404,3 +404,23 @@ proptest! {
         prop_assert_eq!(parsed.description, xml_safe(&description));
     }
 }
+
+#[test]
+fn one_disks_element_is_cut_from_the_domain_for_hotplug() {
+    let cfg = hp_with_disks();
+    let disks = devices(&cfg, &[DiskFormat::Qcow2, DiskFormat::Raw]);
+    let xml = domain_xml(&DomainSpec {
+        disks: &disks,
+        cdrom_path: Some(ISO),
+        ..spec("hp-db1", "Trading engine", &cfg)
+    });
+    let second = cfg.disks[1].disk_id;
+    let element = disk_element(&xml, second).expect("the second disk is in the domain");
+    assert!(element.starts_with("<disk type=\"file\" device=\"disk\">"), "{element}");
+    assert!(element.trim_end().ends_with("</disk>"), "{element}");
+    assert!(element.contains(&disks[1].path), "{element}");
+    assert!(!element.contains(&disks[0].path), "only that disk: {element}");
+    assert_eq!(element.matches("<disk").count(), 1);
+    assert_eq!(disk_element(&xml, Uuid::from_u128(99)), None, "a disk the domain lacks");
+    assert_eq!(disk_element("not xml <", second), None);
+}
