@@ -73,7 +73,7 @@ impl VireoService {
     /// Reads the host's pools from libvirt into `storage_domains`. A simulated host (libvirt's
     /// in-process test driver, which forgets its volumes when Vireo restarts) also gets back the
     /// volumes of Vireo's disks it no longer has.
-    pub(crate) async fn sync_host_storage(&self, host: &HostView) -> Result<(), AppError> {
+    pub async fn sync_host_storage(&self, host: &HostView) -> Result<(), AppError> {
         let pools = match self.hypervisor.storage_pools(&host.uri).await {
             Ok(pools) => pools,
             Err(e) => {
@@ -84,6 +84,42 @@ impl VireoService {
         self.repo.sync_storage_domains(host.id, &pool_rows(&pools)).await?;
         if host.simulated_topology.is_some() {
             self.restore_simulated_volumes(host).await?;
+        }
+        self.sync_disk_sizes(host, &pools).await
+    }
+
+    /// Each disk's space taken as libvirt reports it now (it grows as the guest writes); a
+    /// disk whose volume is gone from an active pool turns `illegal` (and back to `ok` should the
+    /// volume return). Locked disks are left to the operation that holds them.
+    async fn sync_disk_sizes(&self, host: &HostView, pools: &[PoolInfo]) -> Result<(), AppError> {
+        for domain in self.repo.list_storage_domains(true).await? {
+            if domain.host_id != host.id || domain.disk_count == 0 || !pools.iter().any(|p| p.name == domain.name) {
+                continue;
+            }
+            let volumes = self
+                .hypervisor
+                .volumes(&host.uri, &domain.name)
+                .await
+                .map_err(host_error)?;
+            for disk in self.repo.disks_in_domain(domain.id).await? {
+                if disk.view.status == DiskStatus::Locked {
+                    continue;
+                }
+                match volumes.iter().find(|v| v.name == disk.volume_name) {
+                    Some(v) => {
+                        let unchanged = disk.view.status == DiskStatus::Ok
+                            && disk.view.actual_bytes == v.allocation as i64
+                            && disk.view.provisioned_bytes == v.capacity as i64
+                            && disk.view.path == v.path;
+                        if !unchanged {
+                            self.repo
+                                .update_disk_volume(disk.view.id, &v.path, v.capacity, v.allocation, DiskStatus::Ok)
+                                .await?;
+                        }
+                    }
+                    None => self.repo.set_disk_status(disk.view.id, DiskStatus::Illegal).await?,
+                }
+            }
         }
         Ok(())
     }

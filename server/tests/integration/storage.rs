@@ -467,3 +467,67 @@ async fn a_stateless_vm_writes_to_a_fresh_overlay_that_goes_when_it_stops() {
     assert!(svc.disk(disk_id).await.is_ok(), "the disk itself stays");
     svc.remove_vm(&admin, vm, true, true).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_volume_deleted_behind_vireos_back_marks_its_disk_illegal_until_it_returns() {
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let pool = default_pool(&app).await;
+    let disk = svc
+        .create_disk(&admin, disk_request(&unique("gone"), pool.id, 1))
+        .await
+        .unwrap();
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    let vol = conn.lookup_storage_vol_by_path(&disk.path).unwrap();
+    let xml = vol.xml_desc(0).unwrap();
+    vol.delete(0).unwrap();
+    let host = app.first_host().await;
+    // A real host's missing volume makes its disk illegal (the test driver's would be restored:
+    // read it as a real host would be).
+    let mut real = host.clone();
+    real.simulated_topology = None;
+    svc.sync_host_storage(&real).await.unwrap();
+    assert_eq!(svc.disk(disk.id).await.unwrap().status.as_str(), "illegal");
+    // A simulated host gets its volume back (libvirt's test driver forgets volumes on restart).
+    svc.sync_host_storage(&host).await.unwrap();
+    assert!(volume_exists(&disk.path), "{xml}");
+    assert_eq!(svc.disk(disk.id).await.unwrap().status.as_str(), "ok");
+    svc.remove_disk(&admin, disk.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn pool_vms_share_the_templates_disk_through_overlays_of_their_own() {
+    use vireo_app::models::VmAction;
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let pool = default_pool(&app).await;
+    let base = svc
+        .create_disk(&admin, disk_request(&unique("golden"), pool.id, 2))
+        .await
+        .unwrap();
+    let mut t = app.sized_draft(ConfigKind::Template, unique("tpl"), 1).await;
+    t.config.disks.push(DiskAttachment::new(base.id, true));
+    let template = saved_id(svc.save(&admin, t, true).await.unwrap());
+    let mut p = svc.new_draft(ConfigKind::Pool, Some(template)).await.unwrap();
+    p.name = unique("pool");
+    p.pool_size = 2;
+    let pool_id = saved_id(svc.save(&admin, p, true).await.expect("pool saved"));
+    let vms = app.state.repo.pool_vm_records(pool_id).await.unwrap();
+    assert_eq!(vms.len(), 2);
+    for vm in &vms {
+        assert_eq!(vm.config.disks[0].disk_id, base.id, "pool VMs hold the template's disk");
+        svc.vm_action(&admin, vm.id, VmAction::Run).await.expect("runs");
+        let overlay = format!("/default-pool/vireo-stateless-{}-{}.qcow2", vm.id, base.id);
+        assert!(volume_exists(&overlay), "each writes to its own overlay");
+    }
+    let err = svc.remove_disk(&admin, base.id).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
+    for vm in &vms {
+        svc.vm_action(&admin, vm.id, VmAction::PowerOff).await.unwrap();
+    }
+    svc.remove_pool(&admin, pool_id).await.expect("pool removed");
+    assert!(
+        svc.disk(base.id).await.is_ok(),
+        "the template's disk stays with the template"
+    );
+}
