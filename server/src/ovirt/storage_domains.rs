@@ -3,8 +3,8 @@
 //! images alike; the API calls it `data`. A directory pool is oVirt's `localfs` storage. Add makes a
 //! directory pool (`<type>data</type>`, `<host>`, `<storage><type>localfs</type><path>`); remove
 //! stops and undefines the pool (refused while it holds disks; its files stay on the host). Nothing
-//! about a domain can be changed: a PUT that changes nothing answers the domain, any change is a
-//! 400. `/storagedomains/{id}/disks` lists the disks in it.
+//! about a domain can be changed: a PUT is a 405. `/storagedomains/{id}/disks` lists the disks in
+//! it.
 
 use super::collection::{api_object, in_search_order, ApiObject, Body};
 use super::disks::disk_element;
@@ -17,6 +17,7 @@ use super::response::ok;
 use super::xml::El;
 use crate::web::state::AppState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 use vireo_app::backend::StorageBackend;
@@ -144,25 +145,14 @@ impl ApiObject for kind::StorageDomain {
         state: &AppState,
         _user: &CurrentUser,
         id: Uuid,
-        body: Body<Self>,
+        _body: Body<Self>,
     ) -> Result<StorageDomainView, Fault> {
-        let d = Self::existing(state, id).await?;
-        let body = body?;
-        let obj = body.obj();
-        obj.allow(&[ELEMENTS, READ_ONLY].concat())?;
-        let unchanged = "a storage domain cannot be changed; remove it and add another";
-        if obj.text("name")?.is_some_and(|n| n != d.name) {
-            return Err(Fault::invalid("storage_domain/name", unchanged));
-        }
-        if read_storage(&obj)?.is_some_and(|p| p != d.path) {
-            return Err(Fault::invalid("storage_domain/storage/path", unchanged));
-        }
-        if let Some(h) = obj.reference("host")? {
-            if refs::hosts(state, std::slice::from_ref(&h)).await? != [d.host_id] {
-                return Err(Fault::invalid("storage_domain/host", unchanged));
-            }
-        }
-        Ok(d)
+        Self::existing(state, id).await?;
+        Err(Fault::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed",
+            "[Vireo does not change storage domains: remove the domain and add another.]",
+        ))
     }
 
     async fn remove(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Fault> {
