@@ -1,7 +1,7 @@
 //! What every top-level collection shares: `?search`/`?max` into ids (the repository's search),
 //! and — for the collections whose objects are read, written and removed the same way (clusters,
-//! hosts, templates, pools, instance types) — the list, get, add, update and remove handlers and
-//! their routes, given each collection's `ApiObject`.
+//! hosts, templates, pools, instance types, storage domains, disks) — the list, get, add, update
+//! and remove handlers and their routes, given each collection's `ApiObject`.
 
 use super::extract::kind::{Document, Kind};
 use super::extract::{ApiId, ApiUser, XmlBody};
