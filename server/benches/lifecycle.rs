@@ -33,6 +33,8 @@ fn xml(id: Uuid, name: &str, config: &VmConfig) -> String {
         domain_type: "test",
         arch: "x86_64",
         disabled_cpu_features: &[],
+        disks: &[],
+        cdrom_path: None,
     })
 }
 

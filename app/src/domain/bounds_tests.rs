@@ -6,14 +6,16 @@
 
 use super::cpu_set::CpuSet;
 use super::dialog::refresh;
-use super::domain_xml::{domain_xml, DomainSpec};
+use super::domain_xml::{domain_xml, DiskDevice, DomainSpec};
 use super::draft::{from_pairs, ConfigKind, VmDraft};
 use super::host_topology::{HostTopology, HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
 use super::next_run::{defer_entire_edit, split_running_edit};
 use super::pinning::{parse_io_thread_pins, parse_vcpu_pins};
 use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins, PlanError};
+use super::profile::{apply_profile, ProfileContext};
 use super::recommendations::{apply_fixes, recommendations, recommendations_for, split_memory, RecommendationId};
 use super::rule_context::{CpuClaim, RuleContext};
+use super::storage::{BootDevice, DiskAttachment, DiskCache, DiskFormat, DiskInterface, DiskIo, MAX_DISKS};
 use super::test_hosts::*;
 use super::validation::{validate, validate_config};
 use super::vm_config::*;
@@ -189,7 +191,7 @@ fn the_validated_entry_point_gives_the_same_recommendations() {
     let ctx = hp_ctx();
     let valid = validate(&cfg, &ctx).expect("valid");
     let recs = recommendations_for(valid);
-    assert_eq!(recs.len(), 5);
+    assert_eq!(recs.len(), 5, "R1–R5: the VM has no disks for R6");
     assert_eq!(recs, recommendations(&cfg, &ctx));
 }
 
@@ -333,6 +335,42 @@ fn rule_context() -> impl Strategy<Value = RuleContext> {
         })
 }
 
+/// A disk attachment as a hostile API request may send it: any bus and modes, IO threads that
+/// exist or not, ids from a small set so that duplicates (and the CD's id) come up.
+fn disk_attachment() -> impl Strategy<Value = DiskAttachment> {
+    (
+        0u128..6,
+        prop::sample::select(DiskInterface::ALL.to_vec()),
+        any::<bool>(),
+        any::<bool>(),
+        prop::sample::select(DiskCache::ALL.to_vec()),
+        prop::sample::select(DiskIo::ALL.to_vec()),
+        prop::option::of(prop_oneof![0u32..4, any::<u32>()]),
+    )
+        .prop_map(
+            |(id, interface, bootable, read_only, cache, io, iothread)| DiskAttachment {
+                disk_id: Uuid::from_u128(id),
+                interface,
+                bootable,
+                read_only,
+                cache,
+                io,
+                iothread,
+            },
+        )
+}
+
+fn disks_and_boot() -> impl Strategy<Value = (Vec<DiskAttachment>, Option<Uuid>, Vec<BootDevice>)> {
+    (
+        prop_oneof![
+            4 => prop::collection::vec(disk_attachment(), 0..5),
+            1 => prop::collection::vec(disk_attachment(), 15..20),
+        ],
+        prop::option::of((0u128..8).prop_map(Uuid::from_u128)),
+        prop::collection::vec(prop::sample::select(BootDevice::ALL.to_vec()), 0..4),
+    )
+}
+
 prop_compose! {
     fn vm_config()(
         optimized_for in prop::sample::select(OptimizedFor::ALL.to_vec()),
@@ -345,6 +383,7 @@ prop_compose! {
         (pins, emulator, io_pins) in (pin_text(), prop::option::of(cpu_text()), pin_text()),
         numa_nodes in prop::collection::vec(numa_node(), 0..4),
         huge in prop::option::of((page_size(), prop_oneof![0u64..8192, any::<u64>()])),
+        (disks, cdrom, boot_devices) in disks_and_boot(),
     ) -> VmConfig {
         VmConfig {
             optimized_for,
@@ -367,6 +406,9 @@ prop_compose! {
             numa_nodes,
             ksm_disabled: flags[8],
             huge_pages: huge.map(|(size_kib, count)| HugePages { size_kib, count }),
+            disks,
+            cdrom,
+            boot_devices,
             ..VmConfig::default()
         }
     }
@@ -404,6 +446,14 @@ fn run_service_sequence(draft: &VmDraft, running: &VmConfig, ctx: &RuleContext) 
             let _ = recommendations(&patched, ctx);
         }
     }
+    // R6's fix alone leaves a valid configuration whose disks R6 no longer faults.
+    if recs.iter().any(|r| r.id == RecommendationId::R6) {
+        let tuned = apply_fixes(cfg, ctx, &[RecommendationId::R6]);
+        prop_assert_eq!(validate_config(&tuned, ctx), Vec::<FieldError>::new());
+        prop_assert!(recommendations(&tuned, ctx)
+            .iter()
+            .all(|r| r.id != RecommendationId::R6));
+    }
     // The REST API's computed pinning, then its save.
     let fixed = apply_fixes(
         cfg,
@@ -413,7 +463,17 @@ fn run_service_sequence(draft: &VmDraft, running: &VmConfig, ctx: &RuleContext) 
     let fixed_errors = validate_config(&fixed, ctx);
     if fixed_errors.is_empty() {
         let _ = recommendations(&fixed, ctx);
-        // A saved configuration is started: the XML is built only from validated ones.
+        // A saved configuration is started: the XML is built only from validated ones, with
+        // its disks' volumes as the server finds them.
+        let disks: Vec<DiskDevice> = fixed
+            .disks
+            .iter()
+            .map(|a| DiskDevice {
+                path: format!("/images/{}", a.disk_id),
+                format: DiskFormat::Qcow2,
+                attachment: a.clone(),
+            })
+            .collect();
         let xml = domain_xml(&DomainSpec {
             uuid: Uuid::nil(),
             name: "vm",
@@ -422,8 +482,13 @@ fn run_service_sequence(draft: &VmDraft, running: &VmConfig, ctx: &RuleContext) 
             domain_type: "test",
             arch: "x86_64",
             disabled_cpu_features: &[],
+            disks: &disks,
+            cdrom_path: fixed.cdrom.map(|_| "/images/cd.iso"),
         });
         prop_assert!(xml.contains("<memory unit=\"KiB\">"));
+        prop_assert_eq!(xml.matches("device=\"disk\"").count(), fixed.disks.len());
+        // libvirt refuses per-device boot orders beside <os><boot>: never both.
+        prop_assert!(!(xml.contains("<boot order=") && xml.contains("<boot dev=")), "{}", xml);
         prop_assert!(!xml.contains("<memory unit=\"KiB\">0<"), "{}", xml);
     }
     Ok(())
@@ -449,6 +514,55 @@ proptest! {
         // A changed "Optimized for" makes `refresh` apply the profile first, as the dialog does.
         draft.applied_profile = applied;
         run_service_sequence(&draft, &running, &ctx)?;
+    }
+
+    /// Any disks, CD and boot sequence on an otherwise valid VM of each profile (the fully
+    /// arbitrary configurations above rarely validate far enough to reach R6 and the disk XML):
+    /// as sent, and cleaned up into a valid list, through the service's sequence; and the profile
+    /// never deals a disk an IO thread it cannot have.
+    #[test]
+    fn any_disks_on_a_valid_vm_never_panic(
+        profile in prop::sample::select(OptimizedFor::ALL.to_vec()),
+        io_threads in 0u32..4,
+        (disks, cdrom, boot_devices) in disks_and_boot(),
+        clean in any::<bool>(),
+    ) {
+        let mut config = profiled_vm(profile, 1, 2, 2, 4096);
+        config.io_threads = io_threads;
+        config.disks = disks;
+        config.cdrom = cdrom;
+        config.boot_devices = boot_devices;
+        if clean {
+            config.disks.truncate(MAX_DISKS);
+            config.boot_devices.dedup();
+            config.boot_devices.truncate(1);
+            if config.boot_devices.is_empty() {
+                config.boot_devices.push(BootDevice::Hd);
+            }
+            config.cdrom = config.cdrom.map(|_| Uuid::from_u128(999));
+            for (i, d) in config.disks.iter_mut().enumerate() {
+                d.disk_id = Uuid::from_u128(100 + i as u128);
+                d.bootable &= i == 0;
+                if d.io == DiskIo::Native {
+                    d.cache = DiskCache::None;
+                }
+                d.iothread = d
+                    .iothread
+                    .filter(|t| d.interface.is_paravirtual() && (1..=io_threads).contains(t));
+            }
+            prop_assert_eq!(validate_config(&config, &hp_ctx()), Vec::<FieldError>::new());
+        }
+        for target in OptimizedFor::ALL {
+            let out = apply_profile(&config, target, &ProfileContext { invtsc_available: true }).config;
+            for d in &out.disks {
+                prop_assert!(d.iothread.is_none_or(|t| d.interface.is_paravirtual() && (1..=out.io_threads).contains(&t)));
+            }
+        }
+        let mut draft = VmDraft::new(ConfigKind::Vm, config);
+        draft.name = "vm1".into();
+        draft.cluster_id = Some(CLUSTER);
+        draft.template_id = Some(Uuid::nil());
+        run_service_sequence(&draft, &VmConfig::default(), &hp_ctx())?;
     }
 
     /// The no-JavaScript form post: any field values parse into a draft (errors as field data), and

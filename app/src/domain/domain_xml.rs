@@ -6,9 +6,18 @@
 //! `<cpu mode='host-passthrough'>`; A7 `<feature policy='require' name='invtsc'/>`; A8
 //! `<iothreads>`; A9 `<memballoon model='none'/>`; A11 no `<watchdog>`; R1 `<cputune>` vcpupin +
 //! emulatorpin; R2 iothreadpin; R3 `<numatune>` + `<cpu><numa>`; R4 `<nosharepages/>`; R5
-//! `<hugepages><page/>`. A10 (HA) is Vireo's own restart, not XML.
+//! `<hugepages><page/>`; A12 `<disk><driver cache='none' io='native'>`; A13 a virtio-blk disk's
+//! `<driver iothread>`, a virtio-scsi disk's controller `<driver iothread>` (one controller per IO
+//! thread); R6 the bus (`<target bus='virtio'|'scsi'>`, not `sata`) and the same driver attributes.
+//! High Performance virtio-scsi controllers also get `<driver queues>` = vCPUs (at most 16). A10
+//! (HA) is Vireo's own restart, not XML.
+//!
+//! Disks: `<disk type='file' device='disk'>` per attachment, in `VmConfig.disks` order, with its
+//! volume path and format, `<serial>` from the disk id, `<readonly/>`; the CD-ROM is a read-only
+//! SATA `device='cdrom'`. With a disk or CD-ROM, the boot sequence is per-device `<boot order>`.
 
-use super::vm_config::VmConfig;
+use super::storage::{BootDevice, DiskAttachment, DiskCache, DiskFormat, DiskInterface, DiskIo, MAX_SCSI_QUEUES};
+use super::vm_config::{OptimizedFor, VmConfig};
 use quick_xml::events::BytesText;
 use quick_xml::Writer;
 use std::io;
@@ -31,6 +40,89 @@ pub struct DomainSpec<'a> {
     /// CPU features to disable under host-passthrough on this host (per-host quirk list; e.g.
     /// `arch-capabilities`, which some nested-virtualisation hosts cannot pass through).
     pub disabled_cpu_features: &'a [String],
+    /// The attached disks, in the order of `config.disks` (that order names them: `vda`, `vdb`, …).
+    pub disks: &'a [DiskDevice],
+    /// The ISO image in the CD-ROM drive (`config.cdrom`'s volume path), if any.
+    pub cdrom_path: Option<&'a str>,
+}
+
+/// One attached disk as the domain needs it: where its volume is on the host and its format (from
+/// the `disks` table), and how it is attached (`VmConfig.disks`' entry for it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiskDevice {
+    pub path: String,
+    pub format: DiskFormat,
+    pub attachment: DiskAttachment,
+}
+
+/// SATA ports per AHCI controller (q35's built-in one has six; libvirt adds more as addressed).
+const SATA_UNITS: usize = 6;
+
+/// libvirt's target name for the `index`th device with this prefix: `vda` … `vdz`, `vdaa`, ….
+fn drive_name(prefix: &str, index: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = index + 1;
+    while n > 0 {
+        n -= 1;
+        letters.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+    }
+    letters.reverse();
+    format!("{prefix}{}", letters.into_iter().collect::<String>())
+}
+
+/// What the guest sees as the disk's serial (`/dev/disk/by-id/virtio-…`): the disk id's first 20
+/// hex digits, the most a virtio-blk serial holds.
+fn disk_serial(attachment: &DiskAttachment) -> String {
+    attachment.disk_id.simple().to_string().chars().take(20).collect()
+}
+
+/// The boot order: per device (`<boot order>`) when a disk or the CD-ROM is there to carry it,
+/// following `config.boot_devices` (the disk is the bootable one, else the first). libvirt
+/// refuses per-device orders next to `<os><boot>`, so `<os><boot dev='hd'/>` is kept only for a
+/// VM where no device got an order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct BootPlan {
+    /// (index into `spec.disks`, order)
+    disk: Option<(usize, u32)>,
+    cdrom: Option<u32>,
+}
+
+impl BootPlan {
+    fn new(spec: &DomainSpec) -> Self {
+        let boot_disk = spec
+            .disks
+            .iter()
+            .position(|d| d.attachment.bootable)
+            .or((!spec.disks.is_empty()).then_some(0));
+        let mut plan = Self::default();
+        let mut next = 1;
+        for device in &spec.config.boot_devices {
+            match device {
+                BootDevice::Hd => {
+                    if let (Some(index), None) = (boot_disk, plan.disk) {
+                        plan.disk = Some((index, next));
+                        next += 1;
+                    }
+                }
+                BootDevice::Cdrom => {
+                    if spec.cdrom_path.is_some() && plan.cdrom.is_none() {
+                        plan.cdrom = Some(next);
+                        next += 1;
+                    }
+                }
+            }
+        }
+        plan
+    }
+
+    fn per_device(&self) -> bool {
+        self.disk.is_some() || self.cdrom.is_some()
+    }
+
+    fn disk_order(&self, index: usize) -> Option<u32> {
+        self.disk.filter(|(i, _)| *i == index).map(|(_, order)| order)
+    }
 }
 
 /// XML 1.0 cannot carry most control characters even escaped; drop them (descriptions are checked
@@ -159,9 +251,13 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                     Ok(())
                 })?;
             }
+            let boot = BootPlan::new(spec);
             w.create_element("os").write_inner_content(|w| {
                 text(w, "type", &[("arch", spec.arch)], "hvm")?;
-                empty(w, "boot", &[("dev", "hd")])
+                if !boot.per_device() {
+                    empty(w, "boot", &[("dev", "hd")])?;
+                }
+                Ok(())
             })?;
             w.create_element("features").write_inner_content(|w| {
                 empty(w, "acpi", &[])?;
@@ -173,7 +269,7 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             text(w, "on_reboot", &[], "restart")?;
             // A crashed VM stops; Vireo's HA monitor restarts it (so it can also record why).
             text(w, "on_crash", &[], "destroy")?;
-            write_devices(w, c)?;
+            write_devices(w, spec, boot)?;
             Ok(())
         })?;
     Ok(())
@@ -228,8 +324,151 @@ fn write_cpu(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     Ok(())
 }
 
-fn write_devices(w: &mut Writer<Vec<u8>>, c: &VmConfig) -> io::Result<()> {
+/// The disks, the CD-ROM and the virtio-scsi controllers they need.
+///
+/// virtio-blk disks are `vdX` with their IO thread on `<driver iothread>`. virtio-scsi disks are
+/// served by their controller's IO thread, so each IO thread the SCSI disks use gets a controller
+/// of its own (in order of first use) and each disk an explicit address on it; SATA disks and the
+/// CD-ROM get explicit AHCI addresses. SCSI and SATA share the `sdX` names, and libvirt would
+/// otherwise derive addresses from those names (a second controller of its own choosing from the
+/// 16th name on).
+fn write_storage(w: &mut Writer<Vec<u8>>, spec: &DomainSpec, boot: BootPlan) -> io::Result<()> {
+    let c = spec.config;
+    let mut scsi_controllers: Vec<(Option<u32>, usize)> = Vec::new();
+    let (mut vd, mut sd, mut sata) = (0usize, 0usize, 0usize);
+    let mut sata_address = || {
+        let n = sata;
+        sata += 1;
+        ((n / SATA_UNITS).to_string(), (n % SATA_UNITS).to_string())
+    };
+    for (index, disk) in spec.disks.iter().enumerate() {
+        let a = &disk.attachment;
+        let (dev, bus, address) = match a.interface {
+            DiskInterface::Virtio => {
+                vd += 1;
+                (drive_name("vd", vd - 1), "virtio", None)
+            }
+            DiskInterface::VirtioScsi => {
+                let k = match scsi_controllers.iter().position(|(t, _)| *t == a.iothread) {
+                    Some(k) => k,
+                    None => {
+                        scsi_controllers.push((a.iothread, 0));
+                        scsi_controllers.len() - 1
+                    }
+                };
+                let unit = &mut scsi_controllers[k].1;
+                // Unit 7 is the controller's own on a wide SCSI bus; libvirt skips it too.
+                let mut u = *unit;
+                if u >= 7 {
+                    u += 1;
+                }
+                *unit += 1;
+                sd += 1;
+                (drive_name("sd", sd - 1), "scsi", Some((k.to_string(), u.to_string())))
+            }
+            DiskInterface::Sata => {
+                sd += 1;
+                (drive_name("sd", sd - 1), "sata", Some(sata_address()))
+            }
+        };
+        let iothread = a
+            .iothread
+            .filter(|_| a.interface == DiskInterface::Virtio)
+            .map(|t| t.to_string());
+        let mut driver: Vec<(&str, &str)> = vec![("name", "qemu"), ("type", disk.format.driver_type())];
+        if a.cache != DiskCache::Default {
+            driver.push(("cache", a.cache.as_str()));
+        }
+        if a.io != DiskIo::Default {
+            driver.push(("io", a.io.as_str()));
+        }
+        if let Some(t) = &iothread {
+            driver.push(("iothread", t));
+        }
+        w.create_element("disk")
+            .with_attributes([("type", "file"), ("device", "disk")])
+            .write_inner_content(|w| {
+                empty(w, "driver", &driver)?;
+                empty(w, "source", &[("file", &xml_safe(&disk.path))])?;
+                empty(w, "target", &[("dev", &dev), ("bus", bus)])?;
+                if let Some(order) = boot.disk_order(index) {
+                    empty(w, "boot", &[("order", &order.to_string())])?;
+                }
+                if a.read_only {
+                    empty(w, "readonly", &[])?;
+                }
+                text(w, "serial", &[], &disk_serial(a))?;
+                if let Some((controller, unit)) = &address {
+                    drive_address(w, controller, unit)?;
+                }
+                Ok(())
+            })?;
+    }
+    if let Some(path) = spec.cdrom_path {
+        let dev = drive_name("sd", sd);
+        let (controller, unit) = sata_address();
+        w.create_element("disk")
+            .with_attributes([("type", "file"), ("device", "cdrom")])
+            .write_inner_content(|w| {
+                empty(
+                    w,
+                    "driver",
+                    &[("name", "qemu"), ("type", DiskFormat::Iso.driver_type())],
+                )?;
+                empty(w, "source", &[("file", &xml_safe(path))])?;
+                empty(w, "target", &[("dev", &dev), ("bus", "sata")])?;
+                if let Some(order) = boot.cdrom {
+                    empty(w, "boot", &[("order", &order.to_string())])?;
+                }
+                empty(w, "readonly", &[])?;
+                drive_address(w, &controller, &unit)
+            })?;
+    }
+    // High Performance: one request queue per vCPU (capped), so no vCPU waits on another's queue.
+    let queues =
+        (c.optimized_for == OptimizedFor::HighPerformance).then(|| c.vcpus().clamp(1, MAX_SCSI_QUEUES).to_string());
+    for (k, (iothread, _)) in scsi_controllers.iter().enumerate() {
+        let index = k.to_string();
+        let iothread = iothread.map(|t| t.to_string());
+        let mut driver: Vec<(&str, &str)> = Vec::new();
+        if let Some(q) = &queues {
+            driver.push(("queues", q));
+        }
+        if let Some(t) = &iothread {
+            driver.push(("iothread", t));
+        }
+        let el = w.create_element("controller").with_attributes([
+            ("type", "scsi"),
+            ("index", index.as_str()),
+            ("model", "virtio-scsi"),
+        ]);
+        if driver.is_empty() {
+            el.write_empty()?;
+        } else {
+            el.write_inner_content(|w| empty(w, "driver", &driver))?;
+        }
+    }
+    Ok(())
+}
+
+fn drive_address(w: &mut Writer<Vec<u8>>, controller: &str, unit: &str) -> io::Result<()> {
+    empty(
+        w,
+        "address",
+        &[
+            ("type", "drive"),
+            ("controller", controller),
+            ("bus", "0"),
+            ("target", "0"),
+            ("unit", unit),
+        ],
+    )
+}
+
+fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec, boot: BootPlan) -> io::Result<()> {
+    let c = spec.config;
     w.create_element("devices").write_inner_content(|w| {
+        write_storage(w, spec, boot)?;
         if c.usb_enabled {
             empty(w, "controller", &[("type", "usb"), ("model", "qemu-xhci")])?;
             empty(w, "input", &[("type", "tablet"), ("bus", "usb")])?;
@@ -268,6 +507,54 @@ fn write_devices(w: &mut Writer<Vec<u8>>, c: &VmConfig) -> io::Result<()> {
         Ok(())
     })?;
     Ok(())
+}
+
+/// The `<disk>` element of the disk with this id, cut from a domain XML this module wrote: what
+/// a running VM gets plugged in (or out) live. `None` when the domain has no such disk.
+pub fn disk_element(domain_xml: &str, disk_id: Uuid) -> Option<String> {
+    use quick_xml::events::Event;
+    use quick_xml::Reader;
+    let serial = DiskAttachment::new(disk_id, false);
+    let serial = disk_serial(&serial);
+    let mut reader = Reader::from_str(domain_xml);
+    let mut capture: Option<(Writer<Vec<u8>>, usize)> = None;
+    let mut depth = 0usize;
+    let mut in_serial = false;
+    let mut matched = false;
+    loop {
+        let event = reader.read_event().ok()?;
+        match &event {
+            Event::Eof => return None,
+            Event::Start(e) => {
+                depth += 1;
+                if capture.is_none() && e.name().0 == "disk" {
+                    capture = Some((Writer::new_with_indent(Vec::new(), b' ', 2), depth));
+                    matched = false;
+                }
+                in_serial = e.name().0 == "serial";
+            }
+            Event::End(_) => in_serial = false,
+            Event::Text(t) if in_serial => {
+                matched |= &t[..] == serial.as_str();
+            }
+            _ => {}
+        }
+        if let Some((w, _)) = capture.as_mut() {
+            w.write_event(event.borrow()).ok()?;
+        }
+        if let Event::End(e) = &event {
+            if let Some((w, start)) = capture.take() {
+                if e.name().0 == "disk" && depth == start {
+                    if matched {
+                        return String::from_utf8(w.into_inner()).ok();
+                    }
+                } else {
+                    capture = Some((w, start));
+                }
+            }
+            depth = depth.saturating_sub(1);
+        }
+    }
 }
 
 #[cfg(test)]

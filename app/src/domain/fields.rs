@@ -153,6 +153,12 @@ mod tests {
     fn nested_keys_map_to_their_field_and_tab() {
         assert_eq!(tab_of("numa_nodes[1].memory_mib"), DialogTab::Host);
         assert_eq!(tab_of("cpu.cores"), DialogTab::General);
+        // Per-disk keys (`disks[2].iothread`) in change lists and field errors.
+        assert_eq!(
+            (label("disks[2].iothread"), tab_of("disks[2].iothread")),
+            ("Disks", DialogTab::General)
+        );
+        assert_eq!(tab_of("boot_devices"), DialogTab::BootOptions);
         assert_eq!(label("cpu_pinning"), "CPU Pinning Topology");
         assert_eq!(tab_of("something_else"), DialogTab::General);
         assert_eq!(label("nope"), "Setting");

@@ -148,6 +148,36 @@ mod tests {
     }
 
     #[test]
+    fn disks_the_cd_and_the_boot_sequence_wait_for_a_restart() {
+        use crate::domain::storage::{BootDevice, DiskAttachment};
+        use uuid::Uuid;
+        let running = VmConfig {
+            disks: vec![DiskAttachment::new(Uuid::from_u128(1), true)],
+            ..VmConfig::default()
+        };
+        let mut edited = running.clone();
+        edited.disks.push(DiskAttachment::new(Uuid::from_u128(2), false));
+        edited.disks[0].cache = crate::domain::storage::DiskCache::None;
+        edited.cdrom = Some(Uuid::from_u128(3));
+        edited.boot_devices = vec![BootDevice::Cdrom, BootDevice::Hd];
+        assert_eq!(
+            changed_fields(&running, &edited),
+            vec!["disks", "cdrom", "boot_devices"]
+        );
+        let split = split_running_edit(&running, &edited);
+        assert_eq!(
+            split.now, running,
+            "the service plugs what it can live; the domain rule waits"
+        );
+        assert_eq!(split.next_run, Some(edited.clone()));
+        assert_eq!(split.pending, vec!["Disks", "Attach CD", "Boot Sequence"]);
+        // Changing only one disk's tuning is a change of `disks` too.
+        let mut tuned = running.clone();
+        tuned.disks[0].iothread = Some(1);
+        assert_eq!(split_running_edit(&running, &tuned).pending, vec!["Disks"]);
+    }
+
+    #[test]
     fn every_restart_field_is_labelled() {
         let a = VmConfig::default();
         let b = VmConfig {

@@ -1,11 +1,12 @@
 //! "Optimized for": Server, Desktop and High Performance as sets of defaults over `VmConfig`.
 //! Choosing one returns the new configuration and the list of every field it changed (old → new,
-//! with the reason), which the dialog shows and the API returns. High Performance sets the eleven
-//! automatic settings A1–A11; switching back restores the other profile's defaults for
-//! the same fields, again as a list. The manual settings (pinning, vNUMA, huge pages, KSM) are left
+//! with the reason), which the dialog shows and the API returns. High Performance sets the
+//! automatic settings A1–A13 (A12, A13: every disk's cache/IO modes and IO thread); switching back
+//! restores the other profile's defaults for the same fields, again as a list. The manual settings (pinning, vNUMA, huge pages, KSM) are left
 //! alone: they are recommendations, and a user who set them keeps them.
 
 use super::fields::{self, DialogTab};
+use super::storage::{default_tuned_disks, disk_tuning_text, high_performance_disks, iothread_text};
 use super::vm_config::{MigrationMode, OptimizedFor, VmConfig};
 use serde::{Deserialize, Serialize};
 
@@ -220,12 +221,49 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
         },
     );
 
+    // A12, A13: the disks, after A8 so the IO threads they are dealt onto exist.
+    let disks = if hp {
+        high_performance_disks(&next.disks, next.io_threads, false)
+    } else {
+        default_tuned_disks(&next.disks)
+    };
+    for (i, (old, new)) in next.disks.iter().zip(&disks).enumerate() {
+        let n = i + 1;
+        if (old.cache, old.io) != (new.cache, new.io) {
+            changes.push(Change::new(
+                &format!("disks[{i}].cache"),
+                disk_tuning_text(old),
+                disk_tuning_text(new),
+                if hp {
+                    format!("A12: disk {n} bypasses the host page cache and uses native AIO: no double caching, fewer copies.")
+                } else {
+                    format!("{who} VMs leave disk {n}'s cache and IO modes to the hypervisor.")
+                },
+            ));
+        }
+        if old.iothread != new.iothread {
+            changes.push(Change::new(
+                &format!("disks[{i}].iothread"),
+                iothread_text(old.iothread),
+                iothread_text(new.iothread),
+                if hp {
+                    format!("A13: disk {n}'s IO runs in an IO thread (round robin over the VM's IO threads).")
+                } else {
+                    format!("{who} VMs have no IO threads; disk {n}'s IO runs in QEMU's main loop.")
+                },
+            ));
+        }
+    }
+    next.disks = disks;
+
     ProfileOutcome { config: next, changes }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::storage::{DiskAttachment, DiskCache, DiskInterface, DiskIo};
+    use uuid::Uuid;
 
     fn hp_ctx() -> ProfileContext {
         ProfileContext { invtsc_available: true }
@@ -368,6 +406,113 @@ mod tests {
         assert_eq!(back.cpu_pinning, cfg.cpu_pinning);
         assert_eq!(back.huge_pages, cfg.huge_pages);
         assert!(back.ksm_disabled);
+    }
+
+    fn with_disks(interfaces: &[DiskInterface]) -> VmConfig {
+        VmConfig {
+            disks: interfaces
+                .iter()
+                .enumerate()
+                .map(|(i, interface)| DiskAttachment {
+                    interface: *interface,
+                    ..DiskAttachment::new(Uuid::from_u128(i as u128 + 1), i == 0)
+                })
+                .collect(),
+            ..VmConfig::default()
+        }
+    }
+
+    #[test]
+    fn a12_a13_tune_every_disk_after_a8_set_the_io_threads() {
+        use DiskInterface::*;
+        let cfg = VmConfig {
+            io_threads: 2,
+            ..with_disks(&[Virtio, Sata, VirtioScsi, Virtio])
+        };
+        let out = apply_profile(&cfg, OptimizedFor::HighPerformance, &hp_ctx());
+        let disks = &out.config.disks;
+        assert!(
+            disks
+                .iter()
+                .all(|d| d.cache == DiskCache::None && d.io == DiskIo::Native),
+            "A12"
+        );
+        let threads: Vec<_> = disks.iter().map(|d| d.iothread).collect();
+        assert_eq!(
+            threads,
+            vec![Some(1), None, Some(2), Some(1)],
+            "A13: round robin, SATA left out"
+        );
+        assert_eq!(disks[1].interface, Sata, "the bus is R6's business, not the profile's");
+        let fields = field_set(&out.changes);
+        let disk_fields: Vec<_> = fields.iter().filter(|f| f.starts_with("disks")).collect();
+        assert_eq!(
+            disk_fields,
+            vec![
+                &"disks[0].cache",
+                &"disks[0].iothread",
+                &"disks[1].cache",
+                &"disks[2].cache",
+                &"disks[2].iothread",
+                &"disks[3].cache",
+                &"disks[3].iothread"
+            ]
+        );
+        let a12 = out.changes.iter().find(|c| c.field == "disks[1].cache").unwrap();
+        assert_eq!(
+            (a12.old.as_str(), a12.new.as_str(), a12.label.as_str(), a12.tab),
+            (
+                "cache default, io default",
+                "cache none, io native",
+                "Disks",
+                DialogTab::General
+            )
+        );
+        assert!(a12.reason.starts_with("A12: disk 2"), "{}", a12.reason);
+        let a13 = out.changes.iter().find(|c| c.field == "disks[2].iothread").unwrap();
+        assert_eq!((a13.old.as_str(), a13.new.as_str()), ("none", "2"));
+        assert!(a13.reason.starts_with("A13: disk 3"), "{}", a13.reason);
+
+        // A8 raised the count from 0 first: the disks land on IO thread 1, never on a thread that
+        // does not exist.
+        let fresh = apply_profile(&with_disks(&[Virtio, Virtio]), OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(fresh.config.io_threads, 1);
+        assert!(fresh.config.disks.iter().all(|d| d.iothread == Some(1)));
+        let order = field_set(&fresh.changes);
+        let a8 = order.iter().position(|f| *f == "io_threads").unwrap();
+        assert!(order.iter().position(|f| f.starts_with("disks")).unwrap() > a8);
+    }
+
+    #[test]
+    fn leaving_high_performance_restores_the_disk_defaults() {
+        use DiskInterface::*;
+        let plain = with_disks(&[Virtio, VirtioScsi, Sata]);
+        let hp = apply_profile(&plain, OptimizedFor::HighPerformance, &hp_ctx()).config;
+        let back = apply_profile(&hp, OptimizedFor::Server, &hp_ctx());
+        assert_eq!(back.config.disks, plain.disks);
+        let fields = field_set(&back.changes);
+        for f in [
+            "disks[0].cache",
+            "disks[0].iothread",
+            "disks[1].cache",
+            "disks[1].iothread",
+            "disks[2].cache",
+        ] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+        assert!(!fields.contains(&"disks[2].iothread"), "SATA never had one");
+        let iothread = back.changes.iter().find(|c| c.field == "disks[0].iothread").unwrap();
+        assert_eq!((iothread.old.as_str(), iothread.new.as_str()), ("1", "none"));
+        assert!(back.changes.iter().all(|c| !c.reason.is_empty()));
+        // A VM without disks lists no disk changes either way.
+        assert!(
+            !field_set(&apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).changes)
+                .iter()
+                .any(|f| f.starts_with("disks"))
+        );
+        // Again: nothing more to change.
+        let again = apply_profile(&hp, OptimizedFor::HighPerformance, &hp_ctx());
+        assert!(again.changes.is_empty());
     }
 
     #[test]

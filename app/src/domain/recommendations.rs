@@ -1,16 +1,17 @@
-//! The High Performance recommendations R1–R5, evaluated when a High Performance configuration is saved.
+//! The High Performance recommendations R1–R6, evaluated when a High Performance configuration is saved.
 //! Every unmet one comes with a message and, where Vireo can compute one from the host topology, a
 //! fix: a patch of configuration fields (and, for huge pages, possibly a host action). Fixes are
 //! computed in order on the configuration as it would be after the earlier fixes, so applying all of
 //! them gives a consistent result; each patch only touches its own fields.
 
 use super::cpu_set::CpuSet;
-use super::fields::DialogTab;
+use super::fields::{self, DialogTab};
 use super::host_topology::page_size_label;
 use super::pinning::{format_io_thread_pins, format_vcpu_pins};
 use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins};
-use super::profile::{on_off, Change};
+use super::profile::{io_threads_text, on_off, Change};
 use super::rule_context::{HostFacts, RuleContext};
+use super::storage::{disk_tuning_text, high_performance_disks, iothread_text, DiskAttachment, DiskCache, DiskIo};
 use super::string_enum::string_enum;
 use super::validation::{validate, Validated};
 use super::vm_config::{
@@ -29,6 +30,7 @@ string_enum! {
         R3 = "R3" => "R3",
         R4 = "R4" => "R4",
         R5 = "R5" => "R5",
+        R6 = "R6" => "R6",
     }
 }
 
@@ -46,6 +48,7 @@ pub struct ConfigPatch {
     pub numa_tune_mode: Option<NumaTuneMode>,
     pub ksm_disabled: Option<bool>,
     pub huge_pages: Option<HugePages>,
+    pub disks: Option<Vec<DiskAttachment>>,
 }
 
 impl ConfigPatch {
@@ -73,6 +76,7 @@ impl ConfigPatch {
         set(&mut cfg.numa_tune_mode, &self.numa_tune_mode);
         set(&mut cfg.ksm_disabled, &self.ksm_disabled);
         set_some(&mut cfg.huge_pages, &self.huge_pages);
+        set(&mut cfg.disks, &self.disks);
     }
 }
 
@@ -126,7 +130,14 @@ pub fn recommendations_for(valid: Validated<'_>) -> Vec<Recommendation> {
     }
     let mut out = Vec::new();
     let mut projected = cfg.clone();
-    for check in [r1_cpu_pinning, r2_io_thread_pinning, r3_numa, r4_ksm, r5_huge_pages] {
+    for check in [
+        r1_cpu_pinning,
+        r2_io_thread_pinning,
+        r3_numa,
+        r4_ksm,
+        r5_huge_pages,
+        r6_disks,
+    ] {
         if let Some(rec) = check(&projected, ctx) {
             if let Some(fix) = &rec.fix {
                 fix.patch.apply(&mut projected);
@@ -767,6 +778,138 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         host.name
     );
     Some(rec(unless_fixed(message, &fix, &unfixable), fix))
+}
+
+/// R6: every disk on a paravirtual bus, served by an IO thread, without the host page cache and
+/// with native AIO. The CD-ROM is not covered: it is read once, at install time. The fix needs no
+/// host, so it is always offered.
+fn r6_disks(cfg: &VmConfig, _ctx: &RuleContext) -> Option<Recommendation> {
+    let emulated: Vec<usize> = positions(&cfg.disks, |d| !d.interface.is_paravirtual());
+    let threadless: Vec<usize> = positions(&cfg.disks, |d| d.interface.is_paravirtual() && d.iothread.is_none());
+    let cached: Vec<usize> = positions(&cfg.disks, |d| d.cache != DiskCache::None || d.io != DiskIo::Native);
+    if emulated.is_empty() && threadless.is_empty() && cached.is_empty() {
+        return None;
+    }
+    let mut problems = Vec::new();
+    if !emulated.is_empty() {
+        problems.push(format!(
+            "{} on an emulated bus (every request goes through QEMU's SATA model)",
+            disks_are(&emulated)
+        ));
+    }
+    if !threadless.is_empty() {
+        problems.push(format!(
+            "{} without an IO thread (their IO competes with QEMU's main loop)",
+            disks_are(&threadless)
+        ));
+    }
+    if !cached.is_empty() {
+        problems.push(format!(
+            "{} through the host page cache or without native AIO",
+            disks_are(&cached)
+        ));
+    }
+    let message = format!("{}.", capitalise(&problems.join("; ")));
+
+    let io_threads = cfg.io_threads.max(1);
+    let disks = high_performance_disks(&cfg.disks, io_threads, true);
+    let mut changes = Vec::new();
+    // The count is always part of the patch: `cfg` is projected past R2's fix, which may have
+    // raised it from 0, and this patch applied on its own must not leave the disks on an IO thread
+    // the VM lacks.
+    let patch = ConfigPatch {
+        disks: Some(disks.clone()),
+        io_threads: Some(io_threads),
+        ..ConfigPatch::default()
+    };
+    if cfg.io_threads == 0 {
+        changes.push(Change::new(
+            "io_threads",
+            io_threads_text(0),
+            io_threads_text(io_threads),
+            "One IO thread for the disks",
+        ));
+    }
+    for (i, (old, new)) in cfg.disks.iter().zip(&disks).enumerate() {
+        if old.interface != new.interface {
+            changes.push(Change::new(
+                &format!("disks[{i}].interface"),
+                old.interface.label().into(),
+                new.interface.label().into(),
+                format!("Disk {}: paravirtual instead of emulated", i + 1),
+            ));
+        }
+        if (old.cache, old.io) != (new.cache, new.io) {
+            changes.push(Change::new(
+                &format!("disks[{i}].cache"),
+                disk_tuning_text(old),
+                disk_tuning_text(new),
+                format!("Disk {}: no host page cache, native AIO", i + 1),
+            ));
+        }
+        if old.iothread != new.iothread {
+            changes.push(Change::new(
+                &format!("disks[{i}].iothread"),
+                iothread_text(old.iothread),
+                iothread_text(new.iothread),
+                format!("Disk {}: round robin over the IO threads", i + 1),
+            ));
+        }
+    }
+    let moved = if emulated.is_empty() {
+        String::new()
+    } else {
+        format!("move {} to VirtIO, ", disk_list(&emulated))
+    };
+    let fix = Fix::config(
+        format!(
+            "Tune {} disk{}: {moved}cache none, io native, spread over {io_threads} IO thread{}",
+            cfg.disks.len(),
+            if cfg.disks.len() == 1 { "" } else { "s" },
+            if io_threads == 1 { "" } else { "s" },
+        ),
+        patch,
+        changes,
+    );
+    Some(Recommendation::new(
+        RecommendationId::R6,
+        "Disk performance",
+        fields::tab_of("disks"),
+        message,
+        Some(fix),
+    ))
+}
+
+/// The indexes of the disks matching `pred`.
+fn positions(disks: &[DiskAttachment], pred: impl Fn(&DiskAttachment) -> bool) -> Vec<usize> {
+    disks
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| pred(d))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// "disk 2" or "disks 1, 3" (1-based, as the dialog numbers them).
+fn disk_list(indexes: &[usize]) -> String {
+    let numbers: Vec<String> = indexes.iter().map(|i| (i + 1).to_string()).collect();
+    match numbers.as_slice() {
+        [one] => format!("disk {one}"),
+        many => format!("disks {}", many.join(", ")),
+    }
+}
+
+/// "disk 2 is" or "disks 1, 3 are".
+fn disks_are(indexes: &[usize]) -> String {
+    let verb = if indexes.len() == 1 { "is" } else { "are" };
+    format!("{} {verb}", disk_list(indexes))
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]

@@ -142,6 +142,69 @@ impl DiskAttachment {
     }
 }
 
+/// The IO thread serving the `n`th disk on a paravirtual bus (0-based, counting only those): round
+/// robin over the VM's `io_threads`, numbered from 1, as oVirt spreads disks over its IO threads.
+/// `None` when the VM has no IO threads.
+pub fn round_robin_iothread(n: usize, io_threads: u32) -> Option<u32> {
+    let threads = usize::try_from(io_threads).ok().filter(|t| *t > 0)?;
+    u32::try_from(n % threads).ok().map(|i| i + 1)
+}
+
+/// `disks` tuned as High Performance wants them: no host page cache (`cache='none'`), Linux native
+/// AIO (`io='native'`), and each paravirtual disk on an IO thread, round robin over `io_threads`.
+/// With `move_off_emulated`, SATA disks move to virtio-blk first (R6's fix does; the profile itself
+/// leaves the bus alone, because a guest without virtio drivers would lose its disk). Disks left
+/// on SATA get no IO thread: QEMU's AHCI model cannot use one.
+pub fn high_performance_disks(
+    disks: &[DiskAttachment],
+    io_threads: u32,
+    move_off_emulated: bool,
+) -> Vec<DiskAttachment> {
+    let mut paravirtual = 0;
+    disks
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            if move_off_emulated && d.interface == DiskInterface::Sata {
+                d.interface = DiskInterface::Virtio;
+            }
+            d.cache = DiskCache::None;
+            d.io = DiskIo::Native;
+            d.iothread = if d.interface.is_paravirtual() {
+                paravirtual += 1;
+                round_robin_iothread(paravirtual - 1, io_threads)
+            } else {
+                None
+            };
+            d
+        })
+        .collect()
+}
+
+/// `disks` with the hypervisor's default cache and IO modes and no IO thread: what leaving High
+/// Performance restores (the other profiles turn IO threads off, so no disk may keep one).
+pub fn default_tuned_disks(disks: &[DiskAttachment]) -> Vec<DiskAttachment> {
+    disks
+        .iter()
+        .map(|d| DiskAttachment {
+            cache: DiskCache::Default,
+            io: DiskIo::Default,
+            iothread: None,
+            ..d.clone()
+        })
+        .collect()
+}
+
+/// An attachment's IO thread as the change lists show it.
+pub fn iothread_text(iothread: Option<u32>) -> String {
+    iothread.map_or_else(|| "none".into(), |t| t.to_string())
+}
+
+/// An attachment's cache and IO modes as the change lists show them.
+pub fn disk_tuning_text(d: &DiskAttachment) -> String {
+    format!("cache {}, io {}", d.cache.as_str(), d.io.as_str())
+}
+
 /// The default boot order: the disks.
 pub fn default_boot_devices() -> Vec<BootDevice> {
     vec![BootDevice::Hd]
@@ -343,6 +406,69 @@ mod tests {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e9, 1e-9] {
             assert_eq!(disk_bytes_from_gib(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn io_threads_are_dealt_round_robin_from_one() {
+        assert_eq!(round_robin_iothread(0, 0), None);
+        assert_eq!(round_robin_iothread(5, 0), None);
+        let dealt: Vec<_> = (0..5).map(|n| round_robin_iothread(n, 2)).collect();
+        assert_eq!(dealt, vec![Some(1), Some(2), Some(1), Some(2), Some(1)]);
+        assert!(round_robin_iothread(usize::MAX, u32::MAX).is_some_and(|t| t >= 1));
+    }
+
+    fn disk(n: u128, interface: DiskInterface) -> DiskAttachment {
+        DiskAttachment {
+            interface,
+            ..DiskAttachment::new(Uuid::from_u128(n), n == 1)
+        }
+    }
+
+    #[test]
+    fn high_performance_tuning_counts_only_paravirtual_disks() {
+        let disks = [
+            disk(1, DiskInterface::Virtio),
+            disk(2, DiskInterface::Sata),
+            disk(3, DiskInterface::VirtioScsi),
+            disk(4, DiskInterface::Virtio),
+        ];
+        let tuned = high_performance_disks(&disks, 2, false);
+        assert!(tuned
+            .iter()
+            .all(|d| d.cache == DiskCache::None && d.io == DiskIo::Native));
+        let threads: Vec<_> = tuned.iter().map(|d| d.iothread).collect();
+        assert_eq!(
+            threads,
+            vec![Some(1), None, Some(2), Some(1)],
+            "SATA is skipped, not counted"
+        );
+        assert_eq!(tuned[1].interface, DiskInterface::Sata, "the profile keeps the bus");
+        assert_eq!(tuned[0].disk_id, disks[0].disk_id);
+        assert!(tuned[0].bootable);
+
+        let moved = high_performance_disks(&disks, 2, true);
+        let threads: Vec<_> = moved.iter().map(|d| d.iothread).collect();
+        assert_eq!(threads, vec![Some(1), Some(2), Some(1), Some(2)]);
+        assert_eq!(moved[1].interface, DiskInterface::Virtio);
+        assert_eq!(
+            moved[2].interface,
+            DiskInterface::VirtioScsi,
+            "virtio-scsi is paravirtual already"
+        );
+
+        let no_threads = high_performance_disks(&disks, 0, true);
+        assert!(no_threads.iter().all(|d| d.iothread.is_none()));
+        assert!(high_performance_disks(&[], 4, true).is_empty());
+    }
+
+    #[test]
+    fn default_tuning_clears_what_high_performance_set() {
+        let tuned = high_performance_disks(&[disk(1, DiskInterface::VirtioScsi)], 1, false);
+        let back = default_tuned_disks(&tuned);
+        assert_eq!(back, vec![disk(1, DiskInterface::VirtioScsi)]);
+        assert_eq!(disk_tuning_text(&tuned[0]), "cache none, io native");
+        assert_eq!(iothread_text(tuned[0].iothread), "1");
+        assert_eq!(iothread_text(None), "none");
     }
 
     #[test]

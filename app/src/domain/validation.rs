@@ -5,6 +5,7 @@ use super::cpu_set::CpuSet;
 use super::gates::{huge_pages_blocked, profile_blocked, GateContext, PASSTHROUGH_NEEDS_PINNING};
 use super::host_topology::page_size_label;
 use super::rule_context::{HostFacts, RuleContext};
+use super::storage::{DiskCache, DiskIo, MAX_DISKS};
 use super::vm_config::{MigrationMode, VmConfig, MAX_MEMORY_BOUND_MIB, MAX_NUMA_NODES, MAX_VCPUS_BOUND};
 use crate::error::FieldError;
 use std::collections::BTreeSet;
@@ -19,6 +20,8 @@ pub const MAX_IO_THREADS: u32 = 127;
 /// or cluster, low enough that checking them is cheap.
 pub const MAX_HOST_NODES: usize = 64;
 pub const MAX_PLACEMENT_HOSTS: usize = 1000;
+/// A boot sequence names each boot device at most once, and there are two (disk, CD-ROM).
+pub const MAX_BOOT_DEVICES: usize = 2;
 
 /// A configuration that passed `validate_config` against this context. Only `validate` makes one,
 /// and the recommendations and their fixes take one: they assume validated bounds (vCPU counts,
@@ -133,6 +136,16 @@ fn bound_errors(cfg: &VmConfig) -> Vec<FieldError> {
                 "The NUMA nodes' memory adds up to more than the VM's {} MiB.",
                 cfg.memory_mib
             ),
+        );
+    }
+    // Disk lists are walked pairwise for duplicates below: bound them first.
+    if cfg.disks.len() > MAX_DISKS {
+        err("disks", format!("At most {MAX_DISKS} disks can be attached."));
+    }
+    if cfg.boot_devices.len() > MAX_BOOT_DEVICES {
+        err(
+            "boot_devices",
+            format!("The boot sequence has at most {MAX_BOOT_DEVICES} devices."),
         );
     }
     if let Some(hp) = cfg.huge_pages {
@@ -309,6 +322,8 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
         }
     }
 
+    disk_errors(cfg, &mut err);
+
     // Virtual NUMA.
     if !cfg.numa_nodes.is_empty() {
         let nodes = &cfg.numa_nodes;
@@ -393,13 +408,81 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
     errors
 }
 
+/// The disks, the CD and the boot sequence (at most `MAX_DISKS` disks here). Whether the disks
+/// exist, are free to attach and hold an ISO for the CD is the service's question: it needs the
+/// database.
+fn disk_errors(cfg: &VmConfig, err: &mut impl FnMut(&str, String)) {
+    let mut seen = BTreeSet::new();
+    for (i, d) in cfg.disks.iter().enumerate() {
+        let n = i + 1;
+        if !seen.insert(d.disk_id) {
+            err(
+                &format!("disks[{i}]"),
+                format!("Disk {n} is already attached to this VM."),
+            );
+        }
+        if Some(d.disk_id) == cfg.cdrom {
+            err(
+                &format!("disks[{i}]"),
+                format!("Disk {n} is also in the CD-ROM drive; an image is attached one way only."),
+            );
+        }
+        if let Some(thread) = d.iothread {
+            if !d.interface.is_paravirtual() {
+                err(
+                    &format!("disks[{i}].iothread"),
+                    format!(
+                        "Disk {n} is on {}: only VirtIO and VirtIO-SCSI disks can use an IO thread.",
+                        d.interface.label()
+                    ),
+                );
+            } else if thread == 0 || thread > cfg.io_threads {
+                err(
+                    &format!("disks[{i}].iothread"),
+                    format!(
+                        "Disk {n} is given IO thread {thread} but the VM has {} IO thread(s), numbered from 1.",
+                        cfg.io_threads
+                    ),
+                );
+            }
+        }
+        // QEMU refuses aio=native through the host page cache (it needs O_DIRECT).
+        if d.io == DiskIo::Native && d.cache != DiskCache::None {
+            err(
+                &format!("disks[{i}].io"),
+                format!(
+                    "Disk {n}: native IO needs cache mode none (it is {}).",
+                    d.cache.as_str()
+                ),
+            );
+        }
+    }
+    // oVirt's rule: the firmware boots one disk, so only one may say it is the boot disk.
+    if cfg.disks.iter().filter(|d| d.bootable).count() > 1 {
+        err("disks", "Only one disk can be bootable.".into());
+    }
+    if cfg.boot_devices.is_empty() {
+        err("boot_devices", "Choose at least one boot device.".into());
+    }
+    for (i, device) in cfg.boot_devices.iter().enumerate() {
+        if cfg.boot_devices[..i].contains(device) {
+            err(
+                "boot_devices",
+                format!("{} is in the boot sequence twice.", device.label()),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::pinning::parse_vcpu_pins;
     use crate::domain::recommendations::{apply_fixes, RecommendationId};
+    use crate::domain::storage::{high_performance_disks, BootDevice, DiskAttachment, DiskInterface};
     use crate::domain::test_hosts::*;
     use crate::domain::vm_config::*;
+    use uuid::Uuid;
 
     /// `cfg`'s validation errors in the cluster with the HP host.
     fn errors(cfg: &VmConfig) -> Vec<FieldError> {
@@ -604,6 +687,162 @@ mod tests {
             first_message(&validate_config(&cfg, &small_ctx())),
             "Host small1 offers no 1 GiB pages."
         );
+    }
+
+    fn disk(n: u128, interface: DiskInterface) -> DiskAttachment {
+        DiskAttachment {
+            interface,
+            ..DiskAttachment::new(Uuid::from_u128(n), false)
+        }
+    }
+
+    #[test]
+    fn well_formed_disks_a_cd_and_a_boot_sequence_are_valid() {
+        let mut cfg = pinned_hp();
+        cfg.disks = high_performance_disks(
+            &[disk(1, DiskInterface::Virtio), disk(2, DiskInterface::VirtioScsi)],
+            cfg.io_threads,
+            true,
+        );
+        cfg.disks[0].bootable = true;
+        cfg.cdrom = Some(Uuid::from_u128(9));
+        cfg.boot_devices = vec![BootDevice::Cdrom, BootDevice::Hd];
+        assert_eq!(errors(&cfg), vec![]);
+        let mut plain = VmConfig {
+            disks: vec![disk(1, DiskInterface::Sata)],
+            ..VmConfig::default()
+        };
+        plain.disks[0].cache = DiskCache::Writethrough;
+        plain.disks[0].io = DiskIo::Threads;
+        assert_eq!(errors(&plain), vec![]);
+    }
+
+    #[test]
+    fn too_many_disks_is_a_bound() {
+        let cfg = VmConfig {
+            disks: (0..=MAX_DISKS as u128)
+                .map(|n| disk(n, DiskInterface::Virtio))
+                .collect(),
+            memory_mib: 0,
+            ..VmConfig::default()
+        };
+        let e = errors(&cfg);
+        assert_eq!(fields(&e), vec!["memory_mib", "disks"]);
+        assert_eq!(e[1].message, "At most 16 disks can be attached.");
+        let mut sixteen = cfg.clone();
+        sixteen.memory_mib = 1024;
+        sixteen.disks.pop();
+        assert_eq!(errors(&sixteen), vec![]);
+    }
+
+    #[test]
+    fn a_disk_attached_twice_or_also_in_the_cd_drive() {
+        let cfg = VmConfig {
+            disks: vec![
+                disk(1, DiskInterface::Virtio),
+                disk(2, DiskInterface::Sata),
+                disk(1, DiskInterface::Sata),
+            ],
+            cdrom: Some(Uuid::from_u128(2)),
+            ..VmConfig::default()
+        };
+        let e = errors(&cfg);
+        assert_eq!(fields(&e), vec!["disks[1]", "disks[2]"]);
+        assert!(e[0].message.contains("CD-ROM"), "{}", e[0].message);
+        assert_eq!(e[1].message, "Disk 3 is already attached to this VM.");
+    }
+
+    #[test]
+    fn io_threads_only_on_paravirtual_buses_and_only_ones_that_exist() {
+        let mut cfg = VmConfig {
+            io_threads: 2,
+            disks: vec![
+                disk(1, DiskInterface::Virtio),
+                disk(2, DiskInterface::VirtioScsi),
+                disk(3, DiskInterface::Sata),
+                disk(4, DiskInterface::Virtio),
+            ],
+            ..VmConfig::default()
+        };
+        cfg.disks[0].iothread = Some(2);
+        cfg.disks[1].iothread = Some(3);
+        cfg.disks[2].iothread = Some(1);
+        cfg.disks[3].iothread = Some(0);
+        let e = errors(&cfg);
+        assert_eq!(
+            fields(&e),
+            vec!["disks[1].iothread", "disks[2].iothread", "disks[3].iothread"]
+        );
+        assert_eq!(
+            e[0].message,
+            "Disk 2 is given IO thread 3 but the VM has 2 IO thread(s), numbered from 1."
+        );
+        assert_eq!(
+            e[1].message,
+            "Disk 3 is on SATA (emulated): only VirtIO and VirtIO-SCSI disks can use an IO thread."
+        );
+        assert!(e[2].message.contains("IO thread 0"));
+        cfg.io_threads = 0;
+        cfg.disks = vec![disk(1, DiskInterface::Virtio)];
+        cfg.disks[0].iothread = Some(1);
+        assert_eq!(fields(&errors(&cfg)), vec!["disks[0].iothread"]);
+    }
+
+    #[test]
+    fn native_io_needs_cache_none() {
+        let mut cfg = VmConfig {
+            disks: vec![disk(1, DiskInterface::Virtio)],
+            ..VmConfig::default()
+        };
+        cfg.disks[0].io = DiskIo::Native;
+        for cache in [DiskCache::Default, DiskCache::Writeback, DiskCache::Writethrough] {
+            cfg.disks[0].cache = cache;
+            let e = errors(&cfg);
+            assert_eq!(fields(&e), vec!["disks[0].io"], "{cache:?}");
+            assert!(e[0].message.contains("cache mode none"));
+        }
+        cfg.disks[0].cache = DiskCache::None;
+        assert_eq!(errors(&cfg), vec![]);
+        cfg.disks[0].io = DiskIo::Threads;
+        cfg.disks[0].cache = DiskCache::Writeback;
+        assert_eq!(errors(&cfg), vec![], "threads works with any cache");
+    }
+
+    #[test]
+    fn at_most_one_bootable_disk() {
+        let mut cfg = VmConfig {
+            disks: vec![disk(1, DiskInterface::Virtio), disk(2, DiskInterface::Virtio)],
+            ..VmConfig::default()
+        };
+        cfg.disks[0].bootable = true;
+        assert_eq!(errors(&cfg), vec![]);
+        cfg.disks[1].bootable = true;
+        let e = errors(&cfg);
+        assert_eq!(fields(&e), vec!["disks"]);
+        assert_eq!(e[0].message, "Only one disk can be bootable.");
+    }
+
+    #[test]
+    fn the_boot_sequence_is_short_and_has_no_repeats() {
+        let with = |boot_devices: Vec<BootDevice>| VmConfig {
+            boot_devices,
+            ..VmConfig::default()
+        };
+        let e = errors(&with(vec![]));
+        assert_eq!(
+            (fields(&e), e[0].message.as_str()),
+            (vec!["boot_devices"], "Choose at least one boot device.")
+        );
+        let e = errors(&with(vec![BootDevice::Hd, BootDevice::Hd]));
+        assert_eq!(e[0].message, "Hard Disk is in the boot sequence twice.");
+        let e = errors(&with(vec![BootDevice::Cdrom; 1000]));
+        assert_eq!(
+            fields(&e),
+            vec!["boot_devices"],
+            "a long list is refused by its length alone"
+        );
+        assert_eq!(e[0].message, "The boot sequence has at most 2 devices.");
+        assert_eq!(errors(&with(vec![BootDevice::Cdrom])), vec![]);
     }
 
     #[test]

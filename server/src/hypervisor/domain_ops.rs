@@ -145,6 +145,11 @@ impl Hypervisor for SharedLibvirtPool {
         self.0.call(uri, move |s| storage_ops::refresh_pool(s, &name)).await
     }
 
+    async fn volumes(&self, uri: &str, pool: &str) -> Result<Vec<VolumeInfo>, HypervisorError> {
+        let pool = pool.to_string();
+        self.0.call(uri, move |s| storage_ops::volumes(s, &pool)).await
+    }
+
     async fn volume(&self, uri: &str, pool: &str, name: &str) -> Result<Option<VolumeInfo>, HypervisorError> {
         let (pool, name) = (pool.to_string(), name.to_string());
         self.0

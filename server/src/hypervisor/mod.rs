@@ -64,6 +64,8 @@ pub trait Hypervisor: Send + Sync + 'static {
     /// Stops and undefines a pool (its files stay).
     async fn remove_pool(&self, uri: &str, name: &str) -> Result<(), HypervisorError>;
     async fn refresh_pool(&self, uri: &str, name: &str) -> Result<PoolInfo, HypervisorError>;
+    /// Every volume in the pool (one call, for the periodic read of sizes).
+    async fn volumes(&self, uri: &str, pool: &str) -> Result<Vec<VolumeInfo>, HypervisorError>;
     /// The volume's sizes and path; `None` when the pool lacks it.
     async fn volume(&self, uri: &str, pool: &str, name: &str) -> Result<Option<VolumeInfo>, HypervisorError>;
     async fn create_volume(&self, uri: &str, pool: &str, spec: VolumeSpec) -> Result<VolumeInfo, HypervisorError>;

@@ -98,6 +98,15 @@ pub(super) fn refresh_pool(s: &Session<'_>, name: &str) -> Result<PoolInfo, Hype
     pool_info(&pool)
 }
 
+pub(super) fn volumes(s: &Session<'_>, pool_name: &str) -> Result<Vec<VolumeInfo>, HypervisorError> {
+    let pool = pool(s, pool_name)?;
+    let mut out = Vec::new();
+    for vol in pool.list_all_volumes(0).map_err(libvirt_error)? {
+        out.push(volume_info(&vol)?);
+    }
+    Ok(out)
+}
+
 /// The volume, or `None` when the pool does not have it.
 pub(super) fn find_volume(s: &Session<'_>, pool_name: &str, name: &str) -> Result<Option<StorageVol>, HypervisorError> {
     let pool = pool(s, pool_name)?;

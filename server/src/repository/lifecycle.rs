@@ -105,6 +105,32 @@ impl Repository {
             .transpose()
     }
 
+    /// A disk change was plugged into the running VM: its pending disk list is now its current
+    /// one (and the pending configuration goes when nothing else differs).
+    pub async fn apply_pending_disks(&self, id: Uuid) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await.map_err(internal)?;
+        let current = Self::lock_config(&mut tx, ConfigKind::Vm, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("VM"))?;
+        let Some(next) = current.next_run else {
+            return Ok(());
+        };
+        let mut now = current.config;
+        now.disks = next.disks.clone();
+        let next = (now != next).then_some(next);
+        sqlx::query(
+            "UPDATE vms SET config = $2, next_run_config = $3, version = version + 1, updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(Json(&now))
+        .bind(next.as_ref().map(Json))
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+        tx.commit().await.map_err(internal)
+    }
+
     pub async fn delete_vm(&self, id: Uuid) -> Result<(), AppError> {
         self.delete_row("DELETE FROM vms WHERE id = $1", id).await?;
         Ok(())

@@ -39,10 +39,24 @@ impl VireoService {
         &self,
         vm: &ConfigRecord,
         config: &vireo_app::domain::vm_config::VmConfig,
+        disks_host: Option<Uuid>,
     ) -> Result<HostView, AppError> {
         let hosts = self.repo.list_hosts().await?;
         let in_cluster = |h: &&HostView| Some(h.cluster_id) == vm.cluster_id;
-        let chosen = match config.pinned_host() {
+        // A VM runs where its disks are; a pinned VM's disks must be on its host.
+        let required = match (config.pinned_host(), disks_host) {
+            (Some(pinned), Some(disks)) if pinned != disks => {
+                let name = |id: Uuid| hosts.iter().find(|h| h.id == id).map_or("?", |h| h.name.as_str());
+                return Err(AppError::conflict(format!(
+                    "VM {} is pinned to host {} but its disks are on host {}.",
+                    vm.name,
+                    name(pinned),
+                    name(disks)
+                )));
+            }
+            (pinned, disks) => pinned.or(disks),
+        };
+        let chosen = match required {
             Some(id) => hosts.iter().find(|h| h.id == id).cloned(),
             None => hosts
                 .iter()
@@ -109,12 +123,30 @@ impl VireoService {
         }
         // The pending next-run configuration becomes the one it runs with.
         let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
-        let host = self.host_for(vm, &config).await?;
+        let mut disks = self.vm_disks(&vm.name, &config).await?;
+        let host = self.host_for(vm, &config, disks.host_id).await?;
         let ctx = self.rule_context(vm.cluster_id, &config.os_type, Some(vm.id)).await?;
         let errors = validate_config(&config, &ctx);
         if !errors.is_empty() {
             return Err(AppError::Validation { errors });
         }
+        if config.stateless {
+            self.stateless_overlays(vm.id, &mut disks).await?;
+        }
+        let started = self.start_domain(vm, &config, &host, &disks).await;
+        if started.is_err() && config.stateless {
+            self.drop_overlays_of(vm).await;
+        }
+        started
+    }
+
+    async fn start_domain(
+        &self,
+        vm: &ConfigRecord,
+        config: &vireo_app::domain::vm_config::VmConfig,
+        host: &HostView,
+        disks: &super::vm_disks::VmDisks,
+    ) -> Result<String, AppError> {
         let domain_type = self
             .hypervisor
             .domain_type(&host.uri)
@@ -126,10 +158,12 @@ impl VireoService {
                 uuid: vm.id,
                 name: &vm.name,
                 description: &vm.description,
-                config: &config,
+                config,
                 domain_type: &domain_type,
                 arch: &host.topology.arch,
                 disabled_cpu_features: quirks,
+                disks: &disks.devices,
+                cdrom_path: disks.cdrom_path.as_deref(),
             })
         };
         let mut started = self.hypervisor.define_and_start(&host.uri, &build(&quirks)).await;
@@ -146,7 +180,7 @@ impl VireoService {
         self.ops.expect_down(vm.id, false);
         // Version-checked against the record read above: a save that landed while the domain
         // was being started is kept (as next-run where the running VM lacks it), not overwritten.
-        let recorded = self.repo.mark_vm_started(vm.id, host.id, &config, vm.version).await?;
+        let recorded = self.repo.mark_vm_started(vm.id, host.id, config, vm.version).await?;
         let applied = if vm.next_run.is_some() {
             " with its next-run configuration"
         } else {
@@ -214,6 +248,7 @@ impl VireoService {
             let state = states.iter().find(|(id, _)| *id == vm.id).map(|(_, s)| *s);
             if matches!(state, None | Some(crate::hypervisor::DomainState::Off { .. })) {
                 self.repo.set_vm_status(vm.id, VmStatus::Down).await?;
+                self.drop_overlays_of(vm).await;
                 return Ok(format!("VM {} shut down.", vm.name));
             }
             if tokio::time::Instant::now() >= deadline {
@@ -232,6 +267,7 @@ impl VireoService {
     async fn power_off(&self, vm: &ConfigRecord) -> Result<String, AppError> {
         self.stop(vm, false).await?;
         self.repo.set_vm_status(vm.id, VmStatus::Down).await?;
+        self.drop_overlays_of(vm).await;
         Ok(format!("VM {} powered off.", vm.name))
     }
 
@@ -272,6 +308,7 @@ impl VireoService {
                     .await
                     .map_err(|e| AppError::host(format!("Host {} refused to remove VM {}: {e}", host.name, vm.name)))?;
             }
+            self.drop_overlays_of(&vm).await;
             self.repo.delete_vm(vm.id).await?;
             Ok(if remove_disks {
                 self.remove_disks_of(actor, &vm).await
@@ -362,7 +399,20 @@ impl LifecycleBackend for VireoService {
     async fn domain_xml(&self, id: Uuid) -> Result<String, AppError> {
         let vm = self.vm_record(id).await?;
         let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
-        let (arch, domain_type, quirks) = match self.host_for(&vm, &config).await {
+        self.domain_xml_for(&vm, &config).await
+    }
+}
+
+impl VireoService {
+    /// The domain XML `vm` gets with `config`, on the host it would start on.
+    pub(crate) async fn domain_xml_for(
+        &self,
+        vm: &ConfigRecord,
+        config: &vireo_app::domain::vm_config::VmConfig,
+    ) -> Result<String, AppError> {
+        let vm = vm.clone();
+        let disks = self.vm_disks(&vm.name, config).await?;
+        let (arch, domain_type, quirks) = match self.host_for(&vm, config, disks.host_id).await {
             Ok(host) => {
                 let domain_type = self
                     .hypervisor
@@ -381,10 +431,12 @@ impl LifecycleBackend for VireoService {
             uuid: vm.id,
             name: &vm.name,
             description: &vm.description,
-            config: &config,
+            config,
             domain_type: &domain_type,
             arch: &arch,
             disabled_cpu_features: &quirks,
+            disks: &disks.devices,
+            cdrom_path: disks.cdrom_path.as_deref(),
         }))
     }
 }

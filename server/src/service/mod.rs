@@ -24,6 +24,7 @@ pub mod removal;
 pub mod seed;
 pub mod storage;
 pub mod users;
+mod vm_disks;
 
 use crate::hypervisor::Hypervisor;
 use crate::repository::Repository;

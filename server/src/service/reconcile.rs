@@ -111,6 +111,10 @@ impl VireoService {
         let Ok(Some(previous)) = self.repo.set_vm_status(vm.id, new).await else {
             return;
         };
+        // A stateless VM that stopped loses what it wrote: its per-start overlays go.
+        if new == VmStatus::Down && previous != VmStatus::Down {
+            self.drop_stateless_overlays(vm.id).await;
+        }
         if unexpected {
             let how = if crashed { "crashed" } else { "went down outside Vireo" };
             let message = format!("VM {} {how} on host {} (was {previous}).", vm.name, host.name);

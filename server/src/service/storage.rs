@@ -73,7 +73,7 @@ impl VireoService {
     /// Reads the host's pools from libvirt into `storage_domains`. A simulated host (libvirt's
     /// in-process test driver, which forgets its volumes when Vireo restarts) also gets back the
     /// volumes of Vireo's disks it no longer has.
-    pub(crate) async fn sync_host_storage(&self, host: &HostView) -> Result<(), AppError> {
+    pub async fn sync_host_storage(&self, host: &HostView) -> Result<(), AppError> {
         let pools = match self.hypervisor.storage_pools(&host.uri).await {
             Ok(pools) => pools,
             Err(e) => {
@@ -84,6 +84,42 @@ impl VireoService {
         self.repo.sync_storage_domains(host.id, &pool_rows(&pools)).await?;
         if host.simulated_topology.is_some() {
             self.restore_simulated_volumes(host).await?;
+        }
+        self.sync_disk_sizes(host, &pools).await
+    }
+
+    /// Each disk's space taken as libvirt reports it now (it grows as the guest writes); a
+    /// disk whose volume is gone from an active pool turns `illegal` (and back to `ok` should the
+    /// volume return). Locked disks are left to the operation that holds them.
+    async fn sync_disk_sizes(&self, host: &HostView, pools: &[PoolInfo]) -> Result<(), AppError> {
+        for domain in self.repo.list_storage_domains(true).await? {
+            if domain.host_id != host.id || domain.disk_count == 0 || !pools.iter().any(|p| p.name == domain.name) {
+                continue;
+            }
+            let volumes = self
+                .hypervisor
+                .volumes(&host.uri, &domain.name)
+                .await
+                .map_err(host_error)?;
+            for disk in self.repo.disks_in_domain(domain.id).await? {
+                if disk.view.status == DiskStatus::Locked {
+                    continue;
+                }
+                match volumes.iter().find(|v| v.name == disk.volume_name) {
+                    Some(v) => {
+                        let unchanged = disk.view.status == DiskStatus::Ok
+                            && disk.view.actual_bytes == v.allocation as i64
+                            && disk.view.provisioned_bytes == v.capacity as i64
+                            && disk.view.path == v.path;
+                        if !unchanged {
+                            self.repo
+                                .update_disk_volume(disk.view.id, &v.path, v.capacity, v.allocation, DiskStatus::Ok)
+                                .await?;
+                        }
+                    }
+                    None => self.repo.set_disk_status(disk.view.id, DiskStatus::Illegal).await?,
+                }
+            }
         }
         Ok(())
     }
@@ -288,22 +324,93 @@ impl VireoService {
         user: &CurrentUser,
         kind: ConfigKind,
         id: Uuid,
+        live: Option<(Uuid, bool)>,
         edit: impl FnOnce(&mut Vec<DiskAttachment>) -> Result<(), AppError>,
     ) -> Result<DiskChangeOutcome, AppError> {
         let envelope = self.load_draft(kind, id).await?;
         let mut draft = envelope.draft;
         edit(&mut draft.config.disks)?;
+        // A High Performance VM's disks are tuned as its profile tunes them (R6's fix: no host
+        // cache, native IO, an IO thread each), so an attached disk does not fall behind.
+        if draft.config.optimized_for == vireo_app::domain::vm_config::OptimizedFor::HighPerformance {
+            let ctx = self
+                .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
+                .await?;
+            draft.config = vireo_app::domain::recommendations::apply_fixes(
+                &draft.config,
+                &ctx,
+                &[vireo_app::domain::recommendations::RecommendationId::R6],
+            );
+        }
         let options = SaveOptions {
             save_anyway: true,
             defer_to_next_run: false,
         };
         match self.save_with(user, draft, options).await? {
             SaveOutcome::Saved { pending_restart, .. } if !pending_restart.is_empty() => {
-                Ok(DiskChangeOutcome::NextRun {
-                    reason: "The VM is running; Vireo applies the disk change when it next starts.".into(),
-                })
+                let reason = match live {
+                    Some((disk_id, attach)) if kind == ConfigKind::Vm => {
+                        match self.plug_disk(id, disk_id, attach).await {
+                            Ok(()) => return Ok(DiskChangeOutcome::Live),
+                            Err(reason) => reason,
+                        }
+                    }
+                    _ => "The VM is running; Vireo applies the change when it next starts.".into(),
+                };
+                Ok(DiskChangeOutcome::NextRun { reason })
             }
             _ => Ok(DiskChangeOutcome::Live),
+        }
+    }
+
+    /// Plugs a disk into (or out of) the running VM, after the change was saved for its next
+    /// start; on success the change is the VM's current configuration too. `Err`: why it waits
+    /// for the next start instead.
+    async fn plug_disk(&self, id: Uuid, disk_id: Uuid, attach: bool) -> Result<(), String> {
+        let later = "it takes effect when the VM next starts";
+        let rec = match self.repo.config_record(ConfigKind::Vm, id).await {
+            Ok(Some(rec)) if rec.running() => rec,
+            _ => return Err(format!("The VM is not running; {later}.")),
+        };
+        // Attaching: the disk is in the pending list; detaching: in the current one.
+        let config = if attach {
+            rec.next_run.clone().unwrap_or_else(|| rec.config.clone())
+        } else {
+            rec.config.clone()
+        };
+        let Some(attachment) = config.disks.iter().find(|a| a.disk_id == disk_id) else {
+            return Err(format!("The disk is not in the VM's configuration; {later}."));
+        };
+        if attachment.interface != vireo_app::domain::storage::DiskInterface::Virtio {
+            return Err(format!(
+                "Only VirtIO disks plug into a running VM ({} does not); {later}.",
+                attachment.interface.label()
+            ));
+        }
+        let host = match rec.host_id {
+            Some(h) => self.repo.host(h).await.ok().flatten(),
+            None => None,
+        };
+        let Some(host) = host else {
+            return Err(format!("Vireo does not know the VM's host; {later}."));
+        };
+        let xml = self
+            .domain_xml_for(&rec, &config)
+            .await
+            .map_err(|e| format!("{e}; {later}."))?;
+        let Some(element) = vireo_app::domain::domain_xml::disk_element(&xml, disk_id) else {
+            return Err(format!("The disk is not in the VM's domain; {later}."));
+        };
+        match self.hypervisor.change_device(&host.uri, id, &element, attach).await {
+            Ok(true) => self.repo.apply_pending_disks(id).await.map_err(|e| e.to_string()),
+            Ok(false) => Err(format!(
+                "Host {} cannot plug disks into a running VM; {later}.",
+                host.name
+            )),
+            Err(e) => Err(format!(
+                "Host {} refused to plug the disk live ({e}); {later}.",
+                host.name
+            )),
         }
     }
 }
@@ -724,7 +831,8 @@ impl StorageBackend for VireoService {
         attachment: DiskAttachment,
     ) -> Result<DiskChangeOutcome, AppError> {
         let disk = self.repo.disk(attachment.disk_id).await?;
-        self.edit_attachments(user, kind, id, move |disks| {
+        let live = Some((attachment.disk_id, true));
+        self.edit_attachments(user, kind, id, live, move |disks| {
             let Some(disk) = disk else {
                 return Err(AppError::validation("disk_id", "That disk does not exist."));
             };
@@ -753,7 +861,7 @@ impl StorageBackend for VireoService {
         id: Uuid,
         attachment: DiskAttachment,
     ) -> Result<DiskChangeOutcome, AppError> {
-        self.edit_attachments(user, kind, id, move |disks| {
+        self.edit_attachments(user, kind, id, None, move |disks| {
             let slot = disks
                 .iter_mut()
                 .find(|a| a.disk_id == attachment.disk_id)
@@ -771,7 +879,7 @@ impl StorageBackend for VireoService {
         id: Uuid,
         disk_id: Uuid,
     ) -> Result<DiskChangeOutcome, AppError> {
-        self.edit_attachments(user, kind, id, move |disks| {
+        self.edit_attachments(user, kind, id, Some((disk_id, false)), move |disks| {
             let before = disks.len();
             disks.retain(|a| a.disk_id != disk_id);
             if disks.len() == before {

@@ -4,16 +4,20 @@
 //!
 //! Vireo adds the host, computes a High Performance VM's fixes from the host's real topology, runs
 //! it under KVM through the service (learning the host's CPU quirks if it must), and then asks
-//! libvirt from the outside (`virsh vcpupin`, `virsh emulatorpin`) whether the pinning is in effect.
+//! libvirt from the outside (`virsh vcpupin`, `virsh emulatorpin`) whether the pinning is in effect,
+//! and (`virsh domblklist`, `virsh iothreadinfo`) whether its qcow2 disk is there, served by its
+//! pinned IO thread.
 
 use crate::support::{admin_app, saved_id, unique};
 use std::process::Command;
-use vireo_app::backend::{ConfigBackend, HostBackend, LifecycleBackend};
+use vireo_app::backend::{ConfigBackend, HostBackend, LifecycleBackend, StorageBackend};
 use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::draft::NewDisk;
 use vireo_app::domain::pinning_plan::host_housekeeping;
 use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
+use vireo_app::domain::storage::{DiskAttachment, DiskFormat, GIB};
 use vireo_app::domain::vm_config::CpuTopology;
-use vireo_app::models::{AddHostRequest, VmAction};
+use vireo_app::models::{AddHostRequest, NewStorageDomainRequest, VmAction};
 
 const URI: &str = "qemu:///system";
 
@@ -74,8 +78,31 @@ async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
     assert!(free >= 1, "the host needs a CPU besides CPU 0");
     let vcpus = free.min(2);
 
+    // A directory storage domain of its own, and a qcow2 boot disk in it.
+    let pool_name = unique("vireo-kvm-pool");
+    let domain = svc
+        .add_storage_domain(
+            &actor,
+            NewStorageDomainRequest {
+                host_id: Some(host.id),
+                name: pool_name.clone(),
+                path: format!("/tmp/{pool_name}"),
+            },
+        )
+        .await
+        .expect("a directory pool on the KVM host");
     let mut d = svc.new_draft(ConfigKind::Vm, None).await.unwrap();
     d.name = unique("vireo-kvm");
+    let disk_id = uuid::Uuid::new_v4();
+    d.new_disks.push(NewDisk {
+        id: disk_id,
+        name: format!("{}_boot", d.name),
+        size_bytes: GIB,
+        format: DiskFormat::Qcow2,
+        storage_domain_id: domain.id,
+        sparse: true,
+    });
+    d.config.disks.push(DiskAttachment::new(disk_id, true));
     d.config.os_type = "other_linux".into();
     d.config.memory_mib = 256;
     d.config.cpu = CpuTopology {
@@ -92,7 +119,13 @@ async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
     d = vireo_app::domain::dialog::refresh(&d, &ctx, None).draft;
     // Pinning, IO threads, vNUMA and KSM; huge pages only if the host has free ones.
     use RecommendationId::*;
-    d.config = apply_fixes(&d.config, &ctx, &[R1, R2, R3, R4]);
+    d.config = apply_fixes(&d.config, &ctx, &[R1, R2, R3, R4, R6]);
+    let disk = &d.config.disks[0];
+    assert_eq!(
+        disk.iothread,
+        Some(1),
+        "High Performance serves the disk from IO thread 1"
+    );
     let id = saved_id(svc.save(&actor, d.clone(), true).await.unwrap());
     println!("domain XML:\n{}", svc.domain_xml(id).await.unwrap());
 
@@ -125,8 +158,57 @@ async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
             "emulator affinity"
         );
         println!("vcpupin and emulatorpin are in effect: {vcpupin:?} / {emulator:?}");
+        let blocks = virsh(&["domblklist", &d.name]);
+        let path = format!("/tmp/{pool_name}/vireo-{disk_id}.qcow2");
+        assert!(
+            blocks.lines().any(|l| l.contains("vda") && l.contains(&path)),
+            "the qcow2 disk is the guest's vda: {blocks}"
+        );
+        let iothreads = affinity_rows(&virsh(&["iothreadinfo", &d.name]));
+        let pin = d.config.io_thread_pins.first().expect("R2 pinned the IO thread");
+        assert_eq!(
+            iothreads.first(),
+            Some(&("1".to_string(), pin.cpuset.to_string())),
+            "IO thread 1 runs where R2 pinned it"
+        );
+        println!("disk and IO thread are in effect: {blocks} / {iothreads:?}");
     });
+    // A second disk plugged into the running VM: live, and tuned as High Performance tunes disks.
+    let plugged = async {
+        let extra = svc
+            .create_disk(
+                &actor,
+                vireo_app::models::NewDiskRequest {
+                    name: format!("{}_data", d.name),
+                    description: String::new(),
+                    size_bytes: GIB,
+                    format: DiskFormat::Qcow2,
+                    storage_domain_id: Some(domain.id),
+                    sparse: true,
+                },
+            )
+            .await
+            .expect("a data disk");
+        let outcome = svc
+            .attach_disk(&actor, ConfigKind::Vm, id, DiskAttachment::new(extra.id, false))
+            .await
+            .expect("attached");
+        (extra, outcome)
+    }
+    .await;
+    let hotplug = std::panic::catch_unwind(|| {
+        assert_eq!(plugged.1, vireo_app::models::DiskChangeOutcome::Live, "plugged live");
+        let blocks = virsh(&["domblklist", &d.name]);
+        assert!(
+            blocks.lines().any(|l| l.contains("vdb") && l.contains(&plugged.0.path)),
+            "the plugged disk is the guest's vdb: {blocks}"
+        );
+        println!("hotplugged: {blocks}");
+    });
+    let result = result.and(hotplug);
     svc.remove_vm(&actor, id, true, true).await.unwrap();
+    assert!(svc.disk(disk_id).await.is_err(), "the VM's disk went with it");
+    svc.remove_storage_domain(&actor, domain.id).await.unwrap();
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }

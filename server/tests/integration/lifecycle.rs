@@ -7,10 +7,11 @@ use proptest::prelude::*;
 use std::time::Duration;
 use uuid::Uuid;
 use vireo_app::backend::{ConfigBackend, LifecycleBackend};
-use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
+use vireo_app::domain::domain_xml::{domain_xml, DiskDevice, DomainSpec};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::profile::{apply_profile, ProfileContext};
 use vireo_app::domain::recommendations::apply_fixes;
+use vireo_app::domain::storage::{volume_name, BootDevice, DiskAttachment, DiskFormat, DiskInterface};
 use vireo_app::domain::vm_config::{CpuTopology, OptimizedFor, VmConfig};
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, VmAction};
@@ -107,6 +108,8 @@ async fn every_profile_validates_and_the_test_driver_accepts_it() {
                 domain_type,
                 arch: "x86_64",
                 disabled_cpu_features: &quirks,
+                disks: &[],
+                cdrom_path: None,
             });
             validate(&xml).unwrap_or_else(|e| panic!("{label}/{domain_type}: {e}\n{xml}"));
             if domain_type == "test" {
@@ -119,6 +122,81 @@ async fn every_profile_validates_and_the_test_driver_accepts_it() {
                 app.state.hypervisor.destroy("test:///default", id).await.unwrap();
                 app.state.hypervisor.undefine("test:///default", id).await.unwrap();
                 assert_eq!(libvirt_state(id), None);
+            }
+        }
+    }
+}
+
+/// Disks as the server hands them to the XML builder: each attachment with a volume path.
+fn disk_devices(config: &VmConfig, formats: &[DiskFormat]) -> Vec<DiskDevice> {
+    config
+        .disks
+        .iter()
+        .zip(formats)
+        .map(|(a, format)| DiskDevice {
+            path: format!("/var/lib/vireo/images/{}", volume_name(a.disk_id, *format)),
+            format: *format,
+            attachment: a.clone(),
+        })
+        .collect()
+}
+
+/// A High Performance VM with a qcow2 virtio-blk disk on an IO thread, a virtio-scsi disk and a
+/// CD-ROM it boots first, and a Server VM with a SATA disk: libvirt's schema accepts both, and the
+/// test driver defines and starts them.
+#[test]
+fn domains_with_disks_validate_and_the_test_driver_accepts_them() {
+    let mut hp = profile(OptimizedFor::Server);
+    hp.disks = vec![
+        DiskAttachment::new(Uuid::new_v4(), true),
+        DiskAttachment {
+            interface: DiskInterface::VirtioScsi,
+            ..DiskAttachment::new(Uuid::new_v4(), false)
+        },
+    ];
+    hp.boot_devices = vec![BootDevice::Cdrom, BootDevice::Hd];
+    let hp = apply_profile(
+        &hp,
+        OptimizedFor::HighPerformance,
+        &ProfileContext { invtsc_available: true },
+    )
+    .config;
+    assert_eq!(hp.disks[0].iothread, Some(1));
+    let mut server = profile(OptimizedFor::Server);
+    server.disks = vec![DiskAttachment {
+        interface: DiskInterface::Sata,
+        ..DiskAttachment::new(Uuid::new_v4(), true)
+    }];
+    let cases = [
+        (
+            "hp-disks",
+            hp,
+            vec![DiskFormat::Qcow2, DiskFormat::Raw],
+            Some("/var/lib/vireo/images/installer.iso"),
+        ),
+        ("server-sata", server, vec![DiskFormat::Raw], None),
+    ];
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    for (label, config, formats, cdrom_path) in cases {
+        let disks = disk_devices(&config, &formats);
+        for domain_type in ["kvm", "test"] {
+            let xml = domain_xml(&DomainSpec {
+                uuid: Uuid::new_v4(),
+                name: &unique(label),
+                description: "",
+                config: &config,
+                domain_type,
+                arch: "x86_64",
+                disabled_cpu_features: &[],
+                disks: &disks,
+                cdrom_path,
+            });
+            validate(&xml).unwrap_or_else(|e| panic!("{label}/{domain_type}: {e}\n{xml}"));
+            if domain_type == "test" {
+                let dom = conn.define_domain_xml(&xml).unwrap_or_else(|e| panic!("{label}: {e}"));
+                dom.create().unwrap();
+                dom.destroy().unwrap();
+                dom.undefine().unwrap();
             }
         }
     }
@@ -143,6 +221,8 @@ proptest! {
             domain_type: "kvm",
             arch: "x86_64",
             disabled_cpu_features: &[],
+            disks: &[],
+            cdrom_path: None,
         });
         prop_assert!(validate(&xml).is_ok(), "{:?}", validate(&xml));
     }
@@ -237,6 +317,8 @@ async fn when_libvirt_refuses_the_vm_stays_as_it_was_and_the_user_sees_why() {
         domain_type: "test",
         arch: "x86_64",
         disabled_cpu_features: &[],
+        disks: &[],
+        cdrom_path: None,
     });
     let dom = conn.define_domain_xml(&squatter).unwrap();
     let err = refused_run(&app, &actor, id).await;

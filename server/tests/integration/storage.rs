@@ -373,3 +373,161 @@ async fn hostile_new_disks_and_attachments_are_field_errors_and_make_nothing() {
     }
     assert_eq!(svc.disk_grid(&all()).await.unwrap().total, before);
 }
+
+/// A VM with a new boot disk of `gib` on the default pool, saved with `profile` (fixes applied).
+async fn vm_with_disk(
+    app: &TestApp,
+    admin: &CurrentUser,
+    profile: vireo_app::domain::vm_config::OptimizedFor,
+    stateless: bool,
+) -> (Uuid, Uuid) {
+    let pool = default_pool(app).await;
+    let mut d = app.sized_draft(ConfigKind::Vm, unique("vm"), 2).await;
+    let disk_id = Uuid::new_v4();
+    d.new_disks.push(NewDisk {
+        id: disk_id,
+        name: format!("{}_boot", d.name),
+        size_bytes: 10 * GIB,
+        format: DiskFormat::Qcow2,
+        storage_domain_id: pool.id,
+        sparse: true,
+    });
+    d.config.disks.push(DiskAttachment::new(disk_id, true));
+    d.config.stateless = stateless;
+    let d = app.with_profile(d, profile).await;
+    let d = app.fixed(&d).await;
+    (
+        saved_id(app.state.service.save(admin, d, true).await.expect("saved")),
+        disk_id,
+    )
+}
+
+#[tokio::test]
+async fn a_vm_runs_with_its_disks_and_high_performance_serves_them_from_io_threads() {
+    use vireo_app::domain::vm_config::OptimizedFor;
+    use vireo_app::models::VmAction;
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let (vm, disk_id) = vm_with_disk(&app, &admin, OptimizedFor::HighPerformance, false).await;
+    let disk = svc.disk(disk_id).await.unwrap();
+    let xml = svc.domain_xml(vm).await.expect("domain XML");
+    assert!(xml.contains(&format!("<source file=\"{}\"/>", disk.path)), "{xml}");
+    assert!(xml.contains("cache=\"none\"") && xml.contains("io=\"native\""), "{xml}");
+    assert!(
+        xml.contains("iothread=\"1\""),
+        "the disk is served by IO thread 1: {xml}"
+    );
+    assert!(xml.contains("<boot order=\"1\"/>"), "{xml}");
+    svc.vm_action(&admin, vm, VmAction::Run)
+        .await
+        .expect("runs on the test driver");
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    let running = conn.lookup_domain_by_uuid_string(&vm.to_string()).unwrap();
+    let live = running.xml_desc(0).unwrap();
+    assert!(live.contains(&disk.path), "libvirt's domain has the disk: {live}");
+
+    // Attaching to a running VM on a host that cannot hotplug waits for the next start.
+    let extra = svc
+        .create_disk(&admin, disk_request(&unique("hot"), default_pool(&app).await.id, 1))
+        .await
+        .unwrap();
+    let outcome = svc
+        .attach_disk(&admin, ConfigKind::Vm, vm, DiskAttachment::new(extra.id, false))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, DiskChangeOutcome::NextRun { .. }), "{outcome:?}");
+    let attached = svc.attached_disks(ConfigKind::Vm, vm).await.unwrap();
+    assert!(
+        attached.iter().any(|a| a.disk.id == extra.id && a.pending),
+        "shown as pending"
+    );
+    svc.remove_vm(&admin, vm, true, true).await.unwrap();
+    assert!(svc.disk(extra.id).await.is_err(), "pending disks go with the VM too");
+}
+
+#[tokio::test]
+async fn a_stateless_vm_writes_to_a_fresh_overlay_that_goes_when_it_stops() {
+    use vireo_app::domain::vm_config::OptimizedFor;
+    use vireo_app::models::VmAction;
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let (vm, disk_id) = vm_with_disk(&app, &admin, OptimizedFor::Server, true).await;
+    let overlay = format!("/default-pool/vireo-stateless-{vm}-{disk_id}.qcow2");
+    svc.vm_action(&admin, vm, VmAction::Run).await.expect("runs");
+    assert!(volume_exists(&overlay), "an overlay for this start");
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    let live = conn
+        .lookup_domain_by_uuid_string(&vm.to_string())
+        .unwrap()
+        .xml_desc(0)
+        .unwrap();
+    assert!(live.contains(&overlay), "the domain writes to the overlay: {live}");
+    svc.vm_action(&admin, vm, VmAction::PowerOff).await.expect("off");
+    assert!(!volume_exists(&overlay), "the overlay went with the run");
+    assert!(svc.disk(disk_id).await.is_ok(), "the disk itself stays");
+    svc.remove_vm(&admin, vm, true, true).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_volume_deleted_behind_vireos_back_marks_its_disk_illegal_until_it_returns() {
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let pool = default_pool(&app).await;
+    let disk = svc
+        .create_disk(&admin, disk_request(&unique("gone"), pool.id, 1))
+        .await
+        .unwrap();
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    let vol = conn.lookup_storage_vol_by_path(&disk.path).unwrap();
+    let xml = vol.xml_desc(0).unwrap();
+    vol.delete(0).unwrap();
+    let host = app.first_host().await;
+    // A real host's missing volume makes its disk illegal (the test driver's would be restored:
+    // read it as a real host would be).
+    let mut real = host.clone();
+    real.simulated_topology = None;
+    svc.sync_host_storage(&real).await.unwrap();
+    assert_eq!(svc.disk(disk.id).await.unwrap().status.as_str(), "illegal");
+    // A simulated host gets its volume back (libvirt's test driver forgets volumes on restart).
+    svc.sync_host_storage(&host).await.unwrap();
+    assert!(volume_exists(&disk.path), "{xml}");
+    assert_eq!(svc.disk(disk.id).await.unwrap().status.as_str(), "ok");
+    svc.remove_disk(&admin, disk.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn pool_vms_share_the_templates_disk_through_overlays_of_their_own() {
+    use vireo_app::models::VmAction;
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let pool = default_pool(&app).await;
+    let base = svc
+        .create_disk(&admin, disk_request(&unique("golden"), pool.id, 2))
+        .await
+        .unwrap();
+    let mut t = app.sized_draft(ConfigKind::Template, unique("tpl"), 1).await;
+    t.config.disks.push(DiskAttachment::new(base.id, true));
+    let template = saved_id(svc.save(&admin, t, true).await.unwrap());
+    let mut p = svc.new_draft(ConfigKind::Pool, Some(template)).await.unwrap();
+    p.name = unique("pool");
+    p.pool_size = 2;
+    let pool_id = saved_id(svc.save(&admin, p, true).await.expect("pool saved"));
+    let vms = app.state.repo.pool_vm_records(pool_id).await.unwrap();
+    assert_eq!(vms.len(), 2);
+    for vm in &vms {
+        assert_eq!(vm.config.disks[0].disk_id, base.id, "pool VMs hold the template's disk");
+        svc.vm_action(&admin, vm.id, VmAction::Run).await.expect("runs");
+        let overlay = format!("/default-pool/vireo-stateless-{}-{}.qcow2", vm.id, base.id);
+        assert!(volume_exists(&overlay), "each writes to its own overlay");
+    }
+    let err = svc.remove_disk(&admin, base.id).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
+    for vm in &vms {
+        svc.vm_action(&admin, vm.id, VmAction::PowerOff).await.unwrap();
+    }
+    svc.remove_pool(&admin, pool_id).await.expect("pool removed");
+    assert!(
+        svc.disk(base.id).await.is_ok(),
+        "the template's disk stays with the template"
+    );
+}

@@ -27,13 +27,7 @@ use vireo_server::{assemble, MIGRATOR};
 pub const ADMIN_PASSWORD: &str = "integration-admin-pw";
 
 /// Every recommendation, for "apply all fixes".
-pub const ALL_FIXES: [RecommendationId; 5] = [
-    RecommendationId::R1,
-    RecommendationId::R2,
-    RecommendationId::R3,
-    RecommendationId::R4,
-    RecommendationId::R5,
-];
+pub const ALL_FIXES: [RecommendationId; 6] = RecommendationId::ALL;
 const TEMPLATE_DB: &str = "vireo_template";
 
 struct Cluster {
@@ -365,6 +359,8 @@ impl TestApp {
             "vm_pools",
             "vms",
             "instance_types",
+            "storage_domains",
+            "disks",
         ] {
             let digest: String = sqlx::query_scalar(&format!(
                 "SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x.id), '')) FROM {table} x"

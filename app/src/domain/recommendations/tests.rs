@@ -1,6 +1,9 @@
 use super::*;
+use crate::domain::profile::profiled;
 use crate::domain::rule_context::CpuClaim;
+use crate::domain::storage::{DiskCache, DiskInterface, DiskIo};
 use crate::domain::test_hosts::*;
+use crate::domain::validation::validate_config;
 use crate::domain::vm_config::CpuTopology;
 
 fn ids(recs: &[Recommendation]) -> Vec<RecommendationId> {
@@ -20,12 +23,37 @@ fn only_high_performance_gets_recommendations() {
     assert!(recommendations(&server, &hp_ctx()).is_empty());
 }
 
+/// The five host-side recommendations: what a VM without disks can get.
+const HOST_SIDE: [RecommendationId; 5] = [
+    RecommendationId::R1,
+    RecommendationId::R2,
+    RecommendationId::R3,
+    RecommendationId::R4,
+    RecommendationId::R5,
+];
+
+/// `cfg` with disks on these buses (disk ids 1, 2, ...; the first bootable) as attached before
+/// the profile was chosen: hypervisor defaults, no IO thread.
+fn with_disks(cfg: VmConfig, interfaces: &[DiskInterface]) -> VmConfig {
+    VmConfig {
+        disks: interfaces
+            .iter()
+            .enumerate()
+            .map(|(i, interface)| DiskAttachment {
+                interface: *interface,
+                ..DiskAttachment::new(Uuid::from_u128(i as u128 + 1), i == 0)
+            })
+            .collect(),
+        ..cfg
+    }
+}
+
 #[test]
-fn a_fresh_hp_vm_on_the_hp_host_gets_all_five_with_fixes() {
+fn a_fresh_hp_vm_on_the_hp_host_gets_the_five_host_side_ones_with_fixes() {
     let ctx = hp_ctx();
     let cfg = hp_vm(1, 2, 2, 8192);
     let recs = recommendations(&cfg, &ctx);
-    assert_eq!(ids(&recs), RecommendationId::ALL);
+    assert_eq!(ids(&recs), HOST_SIDE, "no disks: nothing for R6 to say");
     assert!(recs.iter().all(|r| r.fix.is_some() && !r.message.is_empty()));
 
     // R1: pinned to the host; cell 1 has the most free cores (cell 0 gives core 0 to the host).
@@ -118,7 +146,7 @@ fn the_small_host_gets_its_own_fixes() {
     let ctx = small_ctx();
     let cfg = hp_vm(1, 2, 1, 2048);
     let recs = recommendations(&cfg, &ctx);
-    assert_eq!(ids(&recs), RecommendationId::ALL);
+    assert_eq!(ids(&recs), HOST_SIDE);
     let r1 = fix(&recs, RecommendationId::R1);
     assert_eq!(format_vcpu_pins(r1.patch.cpu_pinning.as_ref().unwrap()), "0#1_1#2");
     assert_eq!(r1.patch.emulator_pin.as_ref().unwrap().to_string(), "3");
@@ -386,7 +414,9 @@ fn odd_memory_sizes_have_no_huge_page_fix() {
 #[test]
 fn recommendations_are_deterministic_and_fixes_compose() {
     let ctx = hp_ctx();
-    let cfg = hp_vm(2, 3, 2, 12288);
+    let mut cfg = hp_vm(2, 3, 2, 12288);
+    cfg.disks = with_disks(VmConfig::default(), &[DiskInterface::Sata, DiskInterface::Virtio]).disks;
+    assert_eq!(ids(&recommendations(&cfg, &ctx)), RecommendationId::ALL);
     assert_eq!(recommendations(&cfg, &ctx), recommendations(&cfg, &ctx));
     // Applying one fix at a time in order ends where applying all at once does.
     let mut stepwise = cfg.clone();
@@ -416,4 +446,146 @@ fn recommendation_ids_round_trip() {
         assert_eq!(RecommendationId::parse(id.as_str()), Some(id));
     }
     assert_eq!(RecommendationId::parse("R9"), None);
+}
+
+#[test]
+fn r6_a_profiled_vm_with_paravirtual_disks_is_already_tuned() {
+    let ctx = hp_ctx();
+    // Disks attached first, then High Performance chosen: A12 and A13 did R6's work.
+    let cfg = profiled(
+        &with_disks(
+            hp_vm(1, 2, 2, 8192),
+            &[DiskInterface::Virtio, DiskInterface::VirtioScsi],
+        ),
+        OptimizedFor::HighPerformance,
+    );
+    assert!(!ids(&recommendations(&cfg, &ctx)).contains(&RecommendationId::R6));
+    let fixed = apply_fixes(&cfg, &ctx, &RecommendationId::ALL);
+    assert!(recommendations(&fixed, &ctx).is_empty());
+    assert_eq!(fixed.disks, cfg.disks, "other fixes leave the disks alone");
+}
+
+#[test]
+fn r6_an_emulated_disk_moves_to_virtio_onto_an_io_thread() {
+    let ctx = hp_ctx();
+    let cfg = profiled(
+        &with_disks(hp_vm(1, 2, 2, 8192), &[DiskInterface::Virtio, DiskInterface::Sata]),
+        OptimizedFor::HighPerformance,
+    );
+    assert_eq!(cfg.disks[1].iothread, None, "the profile cannot give SATA an IO thread");
+    let recs = recommendations(&cfg, &ctx);
+    let r6 = recs.iter().find(|r| r.id == RecommendationId::R6).expect("R6");
+    assert_eq!(r6.title, "Disk performance");
+    assert_eq!(r6.tab, DialogTab::General);
+    assert_eq!(
+        r6.message,
+        "Disk 2 is on an emulated bus (every request goes through QEMU's SATA model)."
+    );
+    let f = fix(&recs, RecommendationId::R6);
+    assert_eq!(
+        f.summary,
+        "Tune 2 disks: move disk 2 to VirtIO, cache none, io native, spread over 1 IO thread"
+    );
+    let disks = f.patch.disks.as_ref().unwrap();
+    assert_eq!(disks[1].interface, DiskInterface::Virtio);
+    assert_eq!(disks[1].iothread, Some(1));
+    assert_eq!(f.patch.io_threads, Some(1), "the VM's own count, kept");
+    let fields: Vec<&str> = f.changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, vec!["disks[1].interface", "disks[1].iothread"]);
+    assert_eq!(
+        (f.changes[0].old.as_str(), f.changes[0].new.as_str()),
+        ("SATA (emulated)", "VirtIO")
+    );
+    let fixed = apply_fixes(&cfg, &ctx, &[RecommendationId::R6]);
+    assert!(!ids(&recommendations(&fixed, &ctx)).contains(&RecommendationId::R6));
+    assert!(validate_config(&fixed, &ctx).is_empty());
+}
+
+#[test]
+fn r6_cached_and_threadless_disks_with_no_io_threads_at_all() {
+    // No host: R2 has no fix that would add the IO thread first, so R6's fix adds it.
+    let mut ctx = hp_ctx();
+    ctx.hosts.clear();
+    let mut cfg = with_disks(
+        hp_vm(1, 2, 2, 8192),
+        &[DiskInterface::Virtio, DiskInterface::VirtioScsi, DiskInterface::Sata],
+    );
+    // The user turned the IO threads off after choosing High Performance; the disks kept the
+    // hypervisor's modes.
+    cfg.io_threads = 0;
+    cfg.disks[2].cache = DiskCache::Writeback;
+    cfg.disks[2].io = DiskIo::Threads;
+    assert!(validate_config(&cfg, &ctx).is_empty());
+    let recs = recommendations(&cfg, &ctx);
+    let r6 = recs.iter().find(|r| r.id == RecommendationId::R6).expect("R6");
+    assert_eq!(
+        r6.message,
+        "Disk 3 is on an emulated bus (every request goes through QEMU's SATA model); \
+         disks 1, 2 are without an IO thread (their IO competes with QEMU's main loop); \
+         disks 1, 2, 3 are through the host page cache or without native AIO."
+    );
+    let f = fix(&recs, RecommendationId::R6);
+    assert_eq!(f.patch.io_threads, Some(1));
+    assert_eq!(f.changes[0].field, "io_threads");
+    assert_eq!((f.changes[0].old.as_str(), f.changes[0].new.as_str()), ("off", "1"));
+    let cache = f.changes.iter().find(|c| c.field == "disks[2].cache").unwrap();
+    assert_eq!(
+        (cache.old.as_str(), cache.new.as_str()),
+        ("cache writeback, io threads", "cache none, io native")
+    );
+    assert!(f.changes.iter().all(|c| !c.reason.is_empty()));
+    let disks = f.patch.disks.as_ref().unwrap();
+    assert!(disks
+        .iter()
+        .all(|d| d.cache == DiskCache::None && d.io == DiskIo::Native && d.iothread == Some(1)));
+    assert_eq!(disks[1].interface, DiskInterface::VirtioScsi, "virtio-scsi stays");
+
+    let fixed = apply_fixes(&cfg, &ctx, &[RecommendationId::R6]);
+    assert!(validate_config(&fixed, &ctx).is_empty());
+    assert!(!ids(&recommendations(&fixed, &ctx)).contains(&RecommendationId::R6));
+
+    // On the HP host R2's fix adds the IO thread first; R6's patch still carries the count, so
+    // applied alone it leaves no disk on a thread the VM lacks.
+    let ctx = hp_ctx();
+    let recs = recommendations(&cfg, &ctx);
+    let f = fix(&recs, RecommendationId::R6);
+    assert_eq!(f.patch.io_threads, Some(1));
+    assert!(f.changes.iter().all(|c| c.field != "io_threads"), "R2 lists it");
+    for which in [&[RecommendationId::R6][..], &RecommendationId::ALL[..]] {
+        let fixed = apply_fixes(&cfg, &ctx, which);
+        assert!(validate_config(&fixed, &ctx).is_empty(), "{which:?}");
+        assert!(!ids(&recommendations(&fixed, &ctx)).contains(&RecommendationId::R6));
+    }
+    let all = apply_fixes(&cfg, &ctx, &RecommendationId::ALL);
+    assert!(
+        recommendations(&all, &ctx).is_empty(),
+        "{:#?}",
+        recommendations(&all, &ctx)
+    );
+}
+
+#[test]
+fn r6_spreads_disks_round_robin_over_the_io_threads() {
+    let ctx = hp_ctx();
+    let mut cfg = with_disks(hp_vm(1, 2, 2, 8192), &[DiskInterface::Virtio; 5]);
+    cfg.io_threads = 2;
+    let f = fix(&recommendations(&cfg, &ctx), RecommendationId::R6).clone();
+    let threads: Vec<_> = f.patch.disks.unwrap().iter().map(|d| d.iothread).collect();
+    assert_eq!(threads, vec![Some(1), Some(2), Some(1), Some(2), Some(1)]);
+    assert!(f.summary.ends_with("spread over 2 IO threads"), "{}", f.summary);
+}
+
+#[test]
+fn r6_is_for_high_performance_only_and_never_for_the_cd() {
+    let ctx = hp_ctx();
+    let server = with_disks(VmConfig::default(), &[DiskInterface::Sata]);
+    assert!(recommendations(&server, &ctx).is_empty());
+    let mut cfg = hp_vm(1, 2, 2, 8192);
+    cfg.cdrom = Some(Uuid::from_u128(7));
+    assert!(!ids(&recommendations(&cfg, &ctx)).contains(&RecommendationId::R6));
+    // An invalid disk list (an IO thread the VM lacks) gets no recommendation at all.
+    let mut bad = with_disks(hp_vm(1, 2, 2, 8192), &[DiskInterface::Virtio]);
+    bad.disks[0].iothread = Some(9);
+    assert!(recommendations(&bad, &ctx).is_empty());
+    assert_eq!(apply_fixes(&bad, &ctx, &RecommendationId::ALL), bad);
 }
