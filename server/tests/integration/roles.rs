@@ -188,7 +188,7 @@ struct Fixtures {
     pool: Uuid,
     instance_type: Uuid,
     /// The test driver's pool, the upload case's target.
-    storage_domain: Uuid,
+    upload_domain: Uuid,
     /// A user the user-management cases act on.
     other_user: Uuid,
     /// Disks in the test driver's `default-pool`: one attached to `vm`, one free to attach, one to
@@ -290,15 +290,8 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .insert_user(&Actor::vireo(), &unique("other"), &hash, Role::Viewer)
         .await
         .expect("user");
-    let storage_domain = app
-        .state
-        .repo
-        .list_storage_domains(false)
-        .await
-        .expect("storage domains")[0]
-        .id;
     Fixtures {
-        storage_domain,
+        upload_domain: default_pool,
         cluster,
         spare_cluster: spare.id,
         host,
@@ -386,7 +379,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             path: format!(
                 "/api/disks/upload?name={}&storage_domain_id={}&format=raw",
                 unique("up"),
-                f.storage_domain
+                f.upload_domain
             ),
             content_type: "application/octet-stream",
             body: "\0".repeat(4096),
