@@ -142,13 +142,33 @@ pub fn DiskUploadDialog(#[prop(into)] close_href: String) -> impl IntoView {
                 }
                 request.set_value(None);
             };
-            match browser::send(&url, &file, progress, finished) {
-                Ok(xhr) => request.set_value(Some(xhr)),
-                Err(e) => {
-                    error.set(Some(e));
-                    sending.set(false);
+            let declared = DiskFormat::parse(&format.get_untracked());
+            // The server's own head check, run on the file's first 32 KiB before a byte is sent:
+            // a wrong format shows at once instead of after the server refused the stream. The
+            // server checks again (it is the one that counts).
+            let to_send = file.clone();
+            let checked = move |head: Option<Vec<u8>>| {
+                if let (Some(head), Some(declared)) = (head, declared) {
+                    if let Some(problem) = crate::domain::image_header::upload_head_problem(declared, &head) {
+                        let field = if crate::domain::storage::detect_format(&head) == declared {
+                            "file"
+                        } else {
+                            "format"
+                        };
+                        error.set(Some(AppError::validation(field, problem)));
+                        sending.set(false);
+                        return;
+                    }
                 }
-            }
+                match browser::send(&url, &to_send, progress, finished) {
+                    Ok(xhr) => request.set_value(Some(xhr)),
+                    Err(e) => {
+                        error.set(Some(e));
+                        sending.set(false);
+                    }
+                }
+            };
+            browser::read_head(&file, checked);
         }
     };
 
@@ -323,9 +343,59 @@ mod browser {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
+    /// A callback several browser events may end with (load, error, abort): the first one runs it.
+    #[derive(Clone)]
+    struct Once<T>(Rc<RefCell<Option<Callback<T>>>>);
+
+    type Callback<T> = Box<dyn FnOnce(T)>;
+
+    impl<T> Once<T> {
+        fn new(f: impl FnOnce(T) + 'static) -> Self {
+            Self(Rc::new(RefCell::new(Some(Box::new(f)))))
+        }
+
+        fn call(&self, value: T) {
+            let f = self.0.borrow_mut().take();
+            if let Some(f) = f {
+                f(value);
+            }
+        }
+    }
+
     /// The file the input holds, if one was chosen.
     pub fn chosen_file(input: &NodeRef<leptos::html::Input>) -> Option<web_sys::File> {
         input.get_untracked()?.files()?.get(0)
+    }
+
+    /// Reads the first `HEAD_BYTES` of `file` (all of a shorter one) and hands them to `then`;
+    /// `None` when the browser could not read it (the server's check still applies).
+    pub fn read_head(file: &web_sys::File, then: impl FnOnce(Option<Vec<u8>>) + 'static) {
+        let then = Once::new(then);
+        let call = |then: &Once<Option<Vec<u8>>>, head| then.call(head);
+        let end = file.size().min(crate::domain::image_header::HEAD_BYTES as f64);
+        let started = file.slice_with_f64_and_f64(0.0, end).and_then(|blob| {
+            let reader = web_sys::FileReader::new()?;
+            let on_load = {
+                let (reader, then) = (reader.clone(), then.clone());
+                Closure::once_into_js(move || {
+                    let head = reader
+                        .result()
+                        .ok()
+                        .map(|buffer| web_sys::js_sys::Uint8Array::new(&buffer).to_vec());
+                    call(&then, head);
+                })
+            };
+            let on_error = {
+                let then = then.clone();
+                Closure::once_into_js(move || call(&then, None))
+            };
+            reader.set_onload(Some(on_load.unchecked_ref()));
+            reader.set_onerror(Some(on_error.unchecked_ref()));
+            reader.read_as_array_buffer(&blob)
+        });
+        if started.is_err() {
+            call(&then, None);
+        }
     }
 
     /// Starts sending `file`; `done` runs once, with the disk or the error (cancel included).
@@ -340,13 +410,8 @@ mod browser {
         };
         let xhr = web_sys::XmlHttpRequest::new().map_err(failed)?;
         xhr.open("PUT", url).map_err(failed)?;
-        let done: Rc<RefCell<Option<Box<dyn FnOnce(Result<DiskView, AppError>)>>>> =
-            Rc::new(RefCell::new(Some(Box::new(done))));
-        let finish = move |answer| {
-            if let Some(done) = done.borrow_mut().take() {
-                done(answer);
-            }
-        };
+        let done = Once::new(done);
+        let finish = move |answer| done.call(answer);
 
         let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
             if e.length_computable() {
