@@ -625,3 +625,46 @@ async fn hostile_uploads_get_4xx_and_leave_only_what_was_accepted() {
     remove(&app, &admin, &pool, &ours).await;
     let _ = std::fs::remove_dir_all(&src);
 }
+
+/// Two uploads into one pool at once: the first to finish refreshes the pool while the other still
+/// streams, and both must land whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_at_the_same_time_into_one_pool_both_land() {
+    let (app, admin) = admin_app().await;
+    let pool = qemu_pool(&app, &admin).await;
+    let svc = &app.state.service;
+    let slow: Vec<u8> = (0..4u32 << 20).map(|i| (i % 241) as u8).collect();
+    let quick: Vec<u8> = (0..1u32 << 20).map(|i| (i % 239) as u8).collect();
+    // The slow one trickles for about two seconds, so the quick one ends in the middle of it.
+    let trickle = futures_util::StreamExt::then(body(&slow, 128 << 10), |chunk| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        chunk
+    });
+    let ((a, a_done), (b, b_done)) = tokio::join!(
+        async {
+            let r = svc
+                .upload_disk(&admin, request(&pool, "slow", DiskFormat::Raw, slow.len()), trickle)
+                .await;
+            (r, std::time::Instant::now())
+        },
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let r = svc
+                .upload_disk(
+                    &admin,
+                    request(&pool, "quick", DiskFormat::Raw, quick.len()),
+                    body(&quick, 65_536),
+                )
+                .await;
+            (r, std::time::Instant::now())
+        }
+    );
+    let (a, b) = (a.expect("the slow upload"), b.expect("the quick upload"));
+    assert!(
+        b_done < a_done,
+        "the quick upload ended (and refreshed the pool) while the slow one ran"
+    );
+    assert_eq!(std::fs::read(&a.path).expect("slow volume"), slow);
+    assert_eq!(std::fs::read(&b.path).expect("quick volume"), quick);
+    remove(&app, &admin, &pool, &[a, b]).await;
+}
