@@ -179,10 +179,26 @@ async fn disk_count(app: &TestApp) -> u64 {
     app.state.service.disk_grid(&all()).await.expect("disk grid").total as u64
 }
 
-fn scratch() -> PathBuf {
+/// A scratch folder for the test's images, removed when the test ends (also when it fails).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn scratch() -> Scratch {
     let dir = std::env::temp_dir().join(unique("vireo-upload-src"));
     std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    Scratch(dir)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -250,7 +266,6 @@ async fn a_qcow2_upload_is_the_files_bytes_and_its_virtual_size() {
     assert_eq!(std::fs::read(&empty_disk.path).expect("volume"), empty);
 
     remove(&app, &admin, &pool, &[disk, raw_disk, empty_disk]).await;
-    let _ = std::fs::remove_dir_all(&src);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -349,7 +364,6 @@ async fn refused_and_broken_uploads_leave_nothing_behind() {
     let refreshed = svc.hypervisor_volumes(&pool).await;
     assert!(refreshed.is_empty(), "libvirt lists no volumes: {refreshed:?}");
     remove(&app, &admin, &pool, &[]).await;
-    let _ = std::fs::remove_dir_all(&src);
 }
 
 /// libvirt's own list of the pool's volumes, after a refresh.
@@ -623,7 +637,6 @@ async fn hostile_uploads_get_4xx_and_leave_only_what_was_accepted() {
         .collect();
     assert!(ours.iter().all(|d| d.status == DiskStatus::Ok), "{ours:?}");
     remove(&app, &admin, &pool, &ours).await;
-    let _ = std::fs::remove_dir_all(&src);
 }
 
 /// Two uploads into one pool at once: the first to finish refreshes the pool while the other still
