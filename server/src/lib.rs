@@ -76,6 +76,7 @@ pub async fn assemble(
         .map_err(StartupError::Bootstrap)?;
     // The database may be behind libvirt (or libvirt behind the database, after a host restart).
     service.reconcile_all().await;
+    service.release_interrupted_disks().await;
     service.sync_all_storage().await;
 
     let dummy_hash = tokio::task::spawn_blocking(|| hash_password(&random_password()))

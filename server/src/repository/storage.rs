@@ -388,6 +388,18 @@ impl Repository {
         Ok(self.execute(q).await? == 1)
     }
 
+    /// At start-up: a disk still locked was held by an operation of a Vireo that stopped (an
+    /// upload or a grow cut off): it is `illegal` now, for the user to see and remove. Returns
+    /// the names.
+    pub async fn release_interrupted_disks(&self) -> Result<Vec<String>, AppError> {
+        sqlx::query_scalar(
+            "UPDATE disks SET status = 'illegal', updated_at = now() WHERE status = 'locked' RETURNING name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)
+    }
+
     /// Renames a disk; `false` when `version` is not the stored one (someone changed it since).
     pub async fn update_disk_identity(
         &self,

@@ -124,6 +124,28 @@ impl VireoService {
         Ok(())
     }
 
+    /// At start-up, before anything else touches disks: disks locked by an operation the last
+    /// run did not finish become `illegal`, with an event saying so.
+    pub async fn release_interrupted_disks(&self) {
+        match self.repo.release_interrupted_disks().await {
+            Ok(names) if !names.is_empty() => {
+                let message = format!(
+                    "Vireo stopped while these disks were being uploaded or grown; they are marked illegal (remove them, or upload again): {}.",
+                    names.join(", ")
+                );
+                self.audit(
+                    None,
+                    "disk.interrupted",
+                    Object::new("disk", None, ""),
+                    Outcome::Failed(message),
+                )
+                .await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not release interrupted disks"),
+        }
+    }
+
     /// Every host's storage, as at start-up; a host that does not answer only marks its own
     /// domains unknown.
     pub async fn sync_all_storage(&self) {

@@ -531,3 +531,30 @@ async fn pool_vms_share_the_templates_disk_through_overlays_of_their_own() {
         "the template's disk stays with the template"
     );
 }
+
+#[tokio::test]
+async fn disks_locked_by_an_operation_vireo_did_not_finish_are_illegal_after_a_restart() {
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let pool = default_pool(&app).await;
+    let disk = svc
+        .create_disk(&admin, disk_request(&unique("cut"), pool.id, 1))
+        .await
+        .unwrap();
+    assert!(
+        app.state.repo.lock_disk(disk.id).await.unwrap(),
+        "an upload or grow holds it"
+    );
+    svc.release_interrupted_disks().await;
+    assert_eq!(svc.disk(disk.id).await.unwrap().status.as_str(), "illegal");
+    let events = crate::support::event_messages(&app.pool).await;
+    assert!(
+        events
+            .iter()
+            .any(|(action, _, message)| action == "disk.interrupted" && message.contains(&disk.name)),
+        "{events:?}"
+    );
+    svc.remove_disk(&admin, disk.id)
+        .await
+        .expect("an illegal disk can be removed");
+}
