@@ -19,7 +19,16 @@ use uuid::Uuid;
 /// that owns its code (`server/src/service/<area>.rs`). A server function takes `Arc<dyn Backend>`
 /// from context; `api::ssr` brings the area traits into scope.
 pub trait Backend:
-    HostBackend + ClusterBackend + ConfigBackend + LifecycleBackend + GridBackend + UserBackend + Send + Sync + 'static
+    HostBackend
+    + ClusterBackend
+    + ConfigBackend
+    + LifecycleBackend
+    + GridBackend
+    + UserBackend
+    + StorageBackend
+    + Send
+    + Sync
+    + 'static
 {
 }
 

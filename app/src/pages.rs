@@ -1,12 +1,14 @@
 //! One file per page.
 
 pub mod clusters;
+pub mod disks;
 pub mod events;
 pub mod hosts;
 pub mod login;
 pub mod not_found;
 pub mod password;
 pub mod pools;
+pub mod storage_domains;
 pub mod templates;
 pub mod users;
 pub mod vms;
