@@ -196,7 +196,7 @@ pub async fn attached_disks(kind: String, id: String) -> Result<Vec<AttachedDisk
 pub async fn attach_disk(
     kind: String,
     id: String,
-    disk_id: String,
+    #[server(default)] disk_id: String,
     interface: String,
     #[server(default)] bootable: Option<String>,
     #[server(default)] read_only: Option<String>,

@@ -70,9 +70,7 @@ pub fn DisksPage() -> impl IntoView {
                                     .into_any()
                             }
                             None => {
-                                ["Grow", "Remove"]
-                                    .map(|label| needs_selection(label, "Select a disk first"))
-                                    .into_any()
+                                ["Grow", "Remove"].map(|label| needs_selection(label, "Select a disk first")).into_any()
                             }
                         }}
                     </Transition>
