@@ -74,6 +74,15 @@ mod forms {
     }
 }
 
+/// A fresh id for a disk the New VM/Template dialog creates with its object (chosen once, so it
+/// stays the same over the dialog's rounds).
+#[server(prefix = "/api", endpoint = "new_disk_id", input = GetUrl)]
+pub async fn new_disk_id() -> Result<uuid::Uuid, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    Ok(uuid::Uuid::new_v4())
+}
+
 #[server(prefix = "/api", endpoint = "storage_domain_grid", input = GetUrl)]
 pub async fn storage_domain_grid(query: GridQuery) -> Result<GridPage<StorageDomainView>, AppError> {
     use super::ssr::*;
