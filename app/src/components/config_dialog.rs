@@ -119,7 +119,19 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
         let mut draft = new_draft(kind.as_str().to_string(), q.get("template_id")).await?;
         // "Create boot disk", ticked for an object without disks when there is somewhere to put it.
         // Its id is chosen on the server now and travels with the dialog from here on.
-        if let (true, Some(domain)) = (kind != ConfigKind::Pool, options.storage_domains.first()) {
+        // The first domain on a host of the draft's cluster (where the VM will run), else the first.
+        let in_cluster = |host: Uuid| {
+            options
+                .hosts
+                .iter()
+                .any(|h| h.id == host && Some(h.cluster_id) == draft.cluster_id)
+        };
+        let domain = options
+            .storage_domains
+            .iter()
+            .find(|sd| in_cluster(sd.host_id))
+            .or(options.storage_domains.first());
+        if let (true, Some(domain)) = (kind != ConfigKind::Pool, domain) {
             let disk = default_boot_disk(new_disk_id().await?, domain.id);
             if draft.config.disks.is_empty() {
                 add_new_disk(&mut draft, disk.clone());
