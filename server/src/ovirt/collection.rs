@@ -1,7 +1,7 @@
 //! What every top-level collection shares: `?search`/`?max` into ids (the repository's search),
 //! and — for the collections whose objects are read, written and removed the same way (clusters,
-//! hosts, templates, pools, instance types) — the list, get, add, update and remove handlers and
-//! their routes, given each collection's `ApiObject`.
+//! hosts, templates, pools, instance types, storage domains, disks) — the list, get, add, update
+//! and remove handlers and their routes, given each collection's `ApiObject`.
 
 use super::extract::kind::{Document, Kind};
 use super::extract::{ApiId, ApiUser, XmlBody};
@@ -116,7 +116,8 @@ pub trait ApiObject: Kind + Document + Sized {
 /// What every `ApiObject` impl declares first, in one line: the object type, where the collection
 /// lives (`path`, list root, `?search=`), its element function, and how its objects are read —
 /// `configs(KIND)`: stored configurations of that kind, read by id; `whole(all, one)`: a small
-/// collection read whole (`all`), the search's ids picking from it, and one object by id (`one`).
+/// collection read whole (`all`), the search's ids picking from it, and one object by id (`one`);
+/// `by_hand`: the impl writes `load` and `find` itself.
 macro_rules! api_object {
     ($object:ty, $path:literal listed as $list:literal, $search:ident, $element:path, $($read:tt)*) => {
         type Object = $object;
@@ -147,6 +148,7 @@ macro_rules! api_object {
             state.repo.config_record($kind, id).await
         }
     };
+    (@read $object:ty, by_hand) => {};
     (@read $object:ty, whole($all:ident, $one:ident)) => {
         async fn load(
             state: &$crate::web::state::AppState,

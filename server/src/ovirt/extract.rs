@@ -57,15 +57,18 @@ pub mod kind {
 
     kinds! {
         Cluster: "cluster", "cluster";
+        Disk: "disk", "disk";
         Host: "host", "host";
         InstanceType: "instance type", "instance_type";
         Pool: "pool", "vm_pool";
+        StorageDomain: "storage domain", "storage_domain";
         Template: "template", "template";
         Vm: "VM", "vm";
     }
 
     documents! {
         Action: "action";
+        DiskAttachment: "disk_attachment";
         GraphicsConsole: "graphics_console";
         VmNumaNode: "vm_numa_node";
     }

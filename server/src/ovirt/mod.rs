@@ -1,11 +1,14 @@
 //! The oVirt Engine API v4 compatible REST API : `/ovirt-engine/sso/…` for tokens and
-//! `/ovirt-engine/api/…` for clusters, hosts, templates, pools, instance types and VMs, in the XML
-//! the real `ovirtsdk4` client reads (examples of it: `server/tests/fixtures/ovirt-wire-samples/`).
+//! `/ovirt-engine/api/…` for clusters, hosts, templates, pools, instance types, VMs, storage domains,
+//! disks and disk attachments, in the XML the real `ovirtsdk4` client reads (examples of it:
+//! `server/tests/fixtures/ovirt-wire-samples/`).
 //! Handlers are thin: read XML, call the same services (and so the same High Performance rules) as
 //! the web UI, write XML. Every error is a `<fault>`.
 
 mod clusters;
 mod collection;
+mod disk_attachments;
+mod disks;
 mod extract;
 mod fault;
 mod hosts;
@@ -18,6 +21,7 @@ mod refs;
 mod response;
 mod root;
 mod sso;
+mod storage_domains;
 mod templates;
 mod vm_base;
 mod vm_consoles;
@@ -44,7 +48,12 @@ pub fn router(state: AppState) -> Router<AppState> {
     let api = collection::routes::<kind::Template>(api);
     let api = collection::routes::<kind::Pool>(api);
     let api = collection::routes::<kind::InstanceType>(api);
+    let api = collection::routes::<kind::StorageDomain>(api);
+    let api = collection::routes::<kind::Disk>(api);
+    let api = disk_attachments::routes::<kind::Vm>(api);
+    let api = disk_attachments::routes::<kind::Template>(api);
     let api = api
+        .route("/storagedomains/{id}/disks", get(storage_domains::disks))
         .route("/hosts/{id}/numanodes", get(hosts::numa_nodes))
         .route("/hosts/{id}/numanodes/{nid}", get(hosts::numa_node))
         .route("/vms", get(vms::list).post(vms::add))

@@ -41,6 +41,36 @@ pub async fn hosts(state: &AppState, refs: &[Ref]) -> Result<Vec<Uuid>, Fault> {
     refs.iter().map(|r| pick("host", r, all.iter().cloned())).collect()
 }
 
+/// A storage domain by id, or by name when exactly one has it (each host names its own pools, so
+/// two hosts may both have a `default-pool`: a name they share is refused, asking for the id).
+pub async fn storage_domain(state: &AppState, r: &Ref) -> Result<Uuid, Fault> {
+    let all = state.repo.list_storage_domains(false).await?;
+    let found: Vec<_> = all
+        .iter()
+        .filter(|d| match r {
+            Ref::Id(id) => d.id == *id,
+            Ref::Name(name) => d.name == *name,
+        })
+        .collect();
+    match found.as_slice() {
+        [] => Err(missing("storage domain", r)),
+        [one] => Ok(one.id),
+        several => Err(Fault::invalid(
+            "storage_domain",
+            format!(
+                "{} storage domains are named '{}' (on hosts {}); give the one you mean by its id",
+                several.len(),
+                several[0].name,
+                several
+                    .iter()
+                    .map(|d| d.host_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
 pub async fn template(state: &AppState, r: &Ref) -> Result<Uuid, Fault> {
     let all = state.repo.template_options().await?;
     pick("template", r, all.into_iter().map(|t| (t.id, t.name)))

@@ -1,5 +1,6 @@
 //! `GET /ovirt-engine/api`: product information (API version 4.5, which clients such as Ansible's
-//! `engine_version()` read), the Blank template, a summary, and who is logged in.
+//! `engine_version()` read), the Blank template, a summary, and who is logged in. The `<link>`s name
+//! every collection (the SDK ignores them; curl users follow them).
 
 use super::extract::ApiUser;
 use super::fault::Fault;
@@ -11,16 +12,34 @@ use crate::service::configs::BLANK_TEMPLATE;
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
+use vireo_app::domain::storage::StorageDomainStatus;
 
-const COLLECTIONS: [&str; 6] = ["clusters", "hosts", "instancetypes", "templates", "vmpools", "vms"];
+const COLLECTIONS: [&str; 8] = [
+    "clusters",
+    "disks",
+    "hosts",
+    "instancetypes",
+    "storagedomains",
+    "templates",
+    "vmpools",
+    "vms",
+];
 
 pub async fn get_root(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Response, Fault> {
     let s = state.repo.api_summary().await?;
+    let domains = state.repo.list_storage_domains(false).await?;
+    let domains_active = domains
+        .iter()
+        .filter(|d| d.status == StorageDomainStatus::Active)
+        .count() as i64;
     let counts = |tag: &str, active: i64, total: i64| El::new(tag).text("active", active).text("total", total);
     let mut api = El::new("api");
     for c in COLLECTIONS {
         api = api.child(link_to(&format!("{API}/{c}"), c));
-        if matches!(c, "vms" | "hosts" | "templates" | "clusters") {
+        if matches!(
+            c,
+            "vms" | "hosts" | "templates" | "clusters" | "disks" | "storagedomains"
+        ) {
             api = api.child(link_to(&format!("{API}/{c}?search={{query}}"), &format!("{c}/search")));
         }
     }
@@ -42,6 +61,7 @@ pub async fn get_root(State(state): State<AppState>, ApiUser(user): ApiUser) -> 
         .child(
             El::new("summary")
                 .child(counts("hosts", s.hosts_up, s.hosts))
+                .child(counts("storage_domains", domains_active, domains.len() as i64))
                 .child(counts("users", s.users, s.users))
                 .child(counts("vms", s.vms_up, s.vms)),
         )

@@ -5,7 +5,7 @@
 use super::collection::{api_object, ApiObject, Body};
 use super::extract::kind;
 use super::fault::Fault;
-use super::href::{object, reference};
+use super::href::{link, object, reference};
 use super::read::Obj;
 use super::refs;
 use super::vm_base::config_elements;
@@ -27,6 +27,7 @@ fn template_element(rec: &ConfigRecord) -> El {
     let mut t = object("template", "templates", rec.id)
         .text("name", &rec.name)
         .text("description", &rec.description)
+        .child(link("templates", rec.id, "diskattachments"))
         .children(config_elements(&rec.config, "x86_64"))
         .text("creation_time", date(rec.created_at))
         .text("status", "ok")

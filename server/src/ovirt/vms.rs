@@ -82,6 +82,7 @@ pub fn vm_element(rec: &ConfigRecord, arches: &HashMap<Uuid, String>, next_run: 
         .text("description", &rec.description)
         .child(link("vms", rec.id, "numanodes"))
         .child(link("vms", rec.id, "graphicsconsoles"))
+        .child(link("vms", rec.id, "diskattachments"))
         .children(config_elements(cfg, arch))
         .text("creation_time", date(rec.created_at))
         .text("next_run_configuration_exists", rec.next_run.is_some());
@@ -152,6 +153,9 @@ async fn save(
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct AddParams {
     auto_pinning_policy: Option<String>,
+    /// `?clone=true`: a VM made from a template gets full copies of the template's disks instead
+    /// of thin overlays on them (oVirt's default too).
+    clone: Option<String>,
 }
 
 pub async fn add(
@@ -173,6 +177,7 @@ pub async fn add(
         .service
         .new_draft(ConfigKind::Vm, Some(req.template.unwrap_or(BLANK_TEMPLATE)))
         .await?;
+    draft.clone_disks = flag(&params.clone);
     let computed = matches!(params.auto_pinning_policy.as_deref(), Some("adjust" | "existing"));
     apply_request(&state, &mut draft, req, computed).await?;
     let rec = save(&state, &user, draft, false).await?;

@@ -84,6 +84,21 @@ impl VireoService {
                     host.name
                 )
             })?;
+            // Its storage domains go with it, but not Vireo's disks in them (the database refuses).
+            let disks: i64 = self
+                .repo
+                .list_storage_domains(false)
+                .await?
+                .iter()
+                .filter(|d| d.host_id == id)
+                .map(|d| d.disk_count)
+                .sum();
+            if disks > 0 {
+                return Err(AppError::conflict(format!(
+                    "Host {} holds {disks} disk(s) in its storage domains. Remove them first.",
+                    host.name
+                )));
+            }
             self.repo.delete_host(actor, id).await.map(|_| ())
         })
         .await

@@ -12,6 +12,7 @@ mod kvm;
 mod lifecycle;
 mod lost_writes;
 mod ovirt_api;
+mod ovirt_storage;
 
 mod robustness;
 mod roles;

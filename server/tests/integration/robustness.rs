@@ -208,7 +208,7 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
         body,
     };
     const FORM: &str = "application/x-www-form-urlencoded";
-    match rng.below(23) {
+    match rng.below(25) {
         0 => get(
             Door::Page,
             format!(
@@ -427,12 +427,45 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
                 ),
             )
         }
+        23 => {
+            // Disks: extreme sizes and text, added, changed through /disks or an attachment.
+            let disk = format!(
+                "<disk><name>{}</name><provisioned_size>{number}</provisioned_size><format>{}</format><sparse>{}</sparse><storage_domains><storage_domain><name>{}</name></storage_domain></storage_domains></disk>",
+                xml_escape(&text),
+                rng.pick(&["cow", "raw", "qcow2", ""]),
+                rng.pick(&["true", "false", "2"]),
+                rng.pick(&["default-pool", "nope", ""])
+            );
+            let (path, body) = match rng.below(3) {
+                0 => ("/disks".to_string(), disk),
+                1 => (format!("/disks/{any_id}"), disk),
+                _ => (
+                    format!("/{}/{any_id}/diskattachments", rng.pick(&["vms", "templates"])),
+                    format!(
+                        "<disk_attachment><interface>{}</interface><bootable>{}</bootable>{disk}</disk_attachment>",
+                        rng.pick(&["virtio", "virtio_scsi", "sata", "ide", "x"]),
+                        rng.pick(&["true", "0", "yes"])
+                    ),
+                ),
+            };
+            Generated {
+                door: Door::Rest,
+                method: if path.ends_with("diskattachments") || path == "/disks" {
+                    Method::POST
+                } else {
+                    Method::PUT
+                },
+                path,
+                content_type: "application/xml",
+                body: mutate_xml(rng, &body),
+            }
+        }
         _ => Generated {
             door: Door::Rest,
             method: Method::DELETE,
             path: format!(
                 "/{}/{any_id}",
-                rng.pick(&["vms", "templates", "vmpools", "clusters", "instancetypes"])
+                rng.pick(&["vms", "templates", "vmpools", "clusters", "instancetypes", "disks", "storagedomains"])
             ),
             content_type: "application/xml",
             body: String::new(),

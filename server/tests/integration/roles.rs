@@ -8,9 +8,10 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
-use vireo_app::backend::{ClusterBackend, ConfigBackend};
+use vireo_app::backend::{ClusterBackend, ConfigBackend, StorageBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind};
-use vireo_app::models::{ClusterDraft, CurrentUser, Role};
+use vireo_app::domain::storage::{DiskAttachment, DiskFormat};
+use vireo_app::models::{ClusterDraft, CurrentUser, NewDiskRequest, NewStorageDomainRequest, Role};
 
 const PASSWORD: &str = "role-matrix-password";
 
@@ -186,6 +187,12 @@ struct Fixtures {
     instance_type: Uuid,
     /// A user the user-management cases act on.
     other_user: Uuid,
+    /// Disks in the test driver's `default-pool`: one attached to `vm`, one free to attach, one to
+    /// remove; and a storage domain to remove.
+    attached_disk: Uuid,
+    free_disk: Uuid,
+    doomed_disk: Uuid,
+    storage_domain: Uuid,
     new_vm_draft: vireo_app::domain::draft::VmDraft,
 }
 
@@ -230,6 +237,48 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .id;
     let mut new_vm_draft = app.state.service.new_draft(ConfigKind::Vm, None).await.expect("draft");
     new_vm_draft.name = unique("new");
+    let default_pool = app
+        .state
+        .repo
+        .list_storage_domains(false)
+        .await
+        .expect("storage domains")
+        .into_iter()
+        .find(|d| d.host_id == host && d.name == "default-pool")
+        .expect("default-pool")
+        .id;
+    let mut disks = Vec::new();
+    for name in ["attached", "free", "doomed"] {
+        let request = NewDiskRequest {
+            name: unique(name),
+            description: String::new(),
+            size_bytes: 1 << 30,
+            format: DiskFormat::Qcow2,
+            storage_domain_id: Some(default_pool),
+            sparse: true,
+        };
+        disks.push(app.state.service.create_disk(&admin, request).await.expect("disk").id);
+    }
+    app.state
+        .service
+        .attach_disk(&admin, ConfigKind::Vm, vm, DiskAttachment::new(disks[0], false))
+        .await
+        .expect("attach");
+    let domain_name = unique("roles");
+    let storage_domain = app
+        .state
+        .service
+        .add_storage_domain(
+            &admin,
+            NewStorageDomainRequest {
+                host_id: Some(host),
+                path: format!("/{domain_name}"),
+                name: domain_name,
+            },
+        )
+        .await
+        .expect("storage domain")
+        .id;
     let hash = vireo_server::service::passwords::hash_password(PASSWORD).expect("hash");
     let other_user = app
         .state
@@ -246,6 +295,10 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         pool,
         instance_type,
         other_user,
+        attached_disk: disks[0],
+        free_disk: disks[1],
+        doomed_disk: disks[2],
+        storage_domain,
         new_vm_draft,
     }
 }
@@ -433,11 +486,68 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             "<vm_numa_node><index>0</index><memory>1024</memory><cpu><cores><core><index>0</index></core></cores></cpu></vm_numa_node>",
             ManageVms,
         ),
+        case(
+            Rest,
+            Method::POST,
+            "/storagedomains",
+            format!(
+                "<storage_domain><name>{0}</name><type>data</type><host id=\"{1}\"/><storage><type>localfs</type><path>/{0}</path></storage></storage_domain>",
+                unique("rsd"),
+                f.host
+            ),
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            "/disks",
+            format!(
+                "<disk><name>{}</name><provisioned_size>1073741824</provisioned_size><format>cow</format><storage_domains><storage_domain><name>default-pool</name></storage_domain></storage_domains></disk>",
+                unique("rdisk")
+            ),
+            ManageVms,
+        ),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/disks/{}", f.free_disk),
+            "<disk><description>changed</description></disk>",
+            ManageVms,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            format!("/vms/{vm}/diskattachments"),
+            format!("<disk_attachment><disk id=\"{}\"/></disk_attachment>", f.free_disk),
+            ManageVms,
+        ),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/vms/{vm}/diskattachments/{}", f.attached_disk),
+            "<disk_attachment><bootable>true</bootable></disk_attachment>",
+            ManageVms,
+        ),
         case(Rest, Method::POST, format!("/vms/{vm}/start"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/reboot"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/shutdown"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/stop"), "<action/>", ManageVms),
         // Destructive ones last.
+        case(
+            Rest,
+            Method::DELETE,
+            format!("/vms/{vm}/diskattachments/{}?detach_only=true", f.attached_disk),
+            "",
+            ManageVms,
+        ),
+        case(Rest, Method::DELETE, format!("/disks/{}", f.doomed_disk), "", ManageVms),
+        case(
+            Rest,
+            Method::DELETE,
+            format!("/storagedomains/{}", f.storage_domain),
+            "",
+            ManageInfrastructure,
+        ),
         case(
             Rest,
             Method::DELETE,

@@ -359,6 +359,8 @@ impl TestApp {
             "vm_pools",
             "vms",
             "instance_types",
+            "storage_domains",
+            "disks",
         ] {
             let digest: String = sqlx::query_scalar(&format!(
                 "SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x.id), '')) FROM {table} x"
