@@ -336,3 +336,29 @@ async fn storage_pages_offer_each_role_only_its_actions() {
         );
     }
 }
+
+/// Adding a storage domain, and Refresh, keep the host's other domains (a sync of one pool used to
+/// drop every disk-less domain it did not name, the test driver's `default-pool` among them).
+#[tokio::test]
+async fn adding_a_domain_and_refresh_keep_the_hosts_other_domains() {
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let pool = default_pool(&app).await;
+    let added = svc
+        .add_storage_domain(
+            &admin,
+            vireo_app::models::NewStorageDomainRequest {
+                host_id: Some(pool.host_id),
+                name: unique("keep"),
+                path: format!("/{}", unique("vireo-keep")),
+            },
+        )
+        .await
+        .expect("added");
+    assert_eq!(default_pool(&app).await.id, pool.id, "default-pool stays, same id");
+    svc.refresh_storage(&admin, None).await.expect("refresh");
+    assert_eq!(default_pool(&app).await.id, pool.id, "and stays after Refresh");
+    assert!(svc.storage_domain(added.id).await.is_ok(), "the new one too");
+    svc.remove_storage_domain(&admin, added.id).await.expect("removed");
+    assert_eq!(default_pool(&app).await.id, pool.id);
+}
