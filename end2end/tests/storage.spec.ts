@@ -141,3 +141,59 @@ test("a storage domain and a disk in it: created, shown, removed", async ({ page
   await expect(page.locator("#storage-domains-grid tbody tr", { hasText: domain })).toHaveCount(0);
   if (!jsEnabled(info)) await expect(page.getByRole("dialog")).toHaveCount(0);
 });
+
+test("a free disk attached to a VM on its Disks sub-tab, edited, then detached", async ({ page }, info) => {
+  const tag = `${info.project.name}-${suffix()}`;
+  const vm = `att-${tag}`;
+  const disk = `free-${tag}`;
+  await login(page, info, "/disks?dialog=new");
+  const create = page.getByRole("dialog", { name: "New Disk" });
+  await create.getByLabel("Name").fill(disk);
+  await create.getByLabel("Size (GiB)").fill("2");
+  await pick(page, "Storage Domain", "default-pool");
+  await create.getByRole("button", { name: "OK" }).click();
+  await expect(page).toHaveURL(/\/disks\?selected=/);
+
+  // A VM without a boot disk.
+  await page.goto("/vms?dialog=new");
+  await ready(page, info);
+  const dialog = page.getByRole("dialog", { name: "New Virtual Machine" });
+  await dialog.getByLabel("Name").fill(vm);
+  await dialog.getByTestId("instance-images").getByLabel("Create boot disk").uncheck();
+  await page.getByRole("button", { name: "OK" }).click();
+  await expect(page).toHaveURL(/\/vms\?selected=/);
+  await ready(page, info);
+  await page.getByRole("region", { name: `VM ${vm}` }).getByRole("tab", { name: "Disks" }).click();
+  await ready(page, info);
+  await expect(page.getByRole("region", { name: `VM ${vm}` })).toContainText("No disks attached.");
+
+  await page.getByRole("toolbar", { name: "Disk attachment actions" }).getByRole("button", { name: "Attach" }).click();
+  const attach = page.getByRole("dialog", { name: "Attach Disk" });
+  await ready(page, info);
+  await pick(page, "Disk", disk);
+  await attach.getByLabel("Interface").selectOption("virtio_scsi");
+  await attach.getByLabel("Bootable").check();
+  await attach.getByRole("button", { name: "Attach" }).click();
+  await expect(page.getByTestId("disk-outcome")).toBeVisible();
+  const row = page.getByTestId("attached-disks").locator("tbody tr", { hasText: disk });
+  await expect(row).toContainText("VirtIO-SCSI");
+  await expect(row).toContainText("2 GiB");
+
+  await row.getByRole("button", { name: `Edit ${disk}` }).click();
+  const edit = page.getByRole("dialog", { name: `Edit ${disk}` });
+  await ready(page, info);
+  await edit.getByLabel("Interface").selectOption("virtio");
+  await edit.getByLabel("Read only").check();
+  await edit.getByRole("button", { name: "OK" }).click();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  const edited = page.getByTestId("attached-disks").locator("tbody tr", { hasText: disk });
+  await expect(edited.locator("td").nth(2)).toHaveText("VirtIO");
+  await expect(edited.locator("td").nth(4)).toHaveText("yes");
+
+  await edited.getByRole("button", { name: `Detach ${disk}` }).click();
+  await page.getByRole("dialog", { name: `Detach ${disk}` }).getByRole("button", { name: "Detach" }).click();
+  await expect(page.getByRole("region", { name: `VM ${vm}` })).toContainText("No disks attached.");
+  await page.goto(`/disks?q=${encodeURIComponent(disk)}`);
+  await ready(page, info);
+  await expect(page.locator("#disks-grid tbody tr", { hasText: disk })).not.toContainText(`VM ${vm}`);
+});

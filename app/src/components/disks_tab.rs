@@ -1,11 +1,17 @@
 //! A VM's or Template's Disks sub-tab: its attachments with their disks (pending ones marked), and
-//! for those who may manage VMs, Attach and Detach. Dialogs live in the URL (`disk_dialog=attach`,
-//! `disk_dialog=detach&disk=<id>`, beside the page's own `selected` and `tab=disks`), and after a
+//! for those who may manage VMs, Attach, Edit and Detach. Dialogs live in the URL
+//! (`disk_dialog=attach`, `disk_dialog=edit|detach&disk=<id>`, beside the page's own `selected` and
+//! `tab=disks`; the page draws them with `DiskDialogs`, outside the grid its live updates redraw),
+//! and after a
 //! change the server function sends the browser back here with where it took effect
 //! (`disk_outcome=live|next_run&disk_reason=…`), hydrated and with JavaScript off alike.
 
 mod attach_dialog;
 mod detach_dialog;
+mod disk_dialogs;
+mod edit_attachment_dialog;
+
+pub use disk_dialogs::DiskDialogs;
 
 use crate::api::storage::attached_disks;
 use crate::authz::Permission;
@@ -17,8 +23,6 @@ use crate::domain::draft::ConfigKind;
 use crate::domain::storage::iothread_text;
 use crate::models::AttachedDisk;
 use crate::pages::storage_domains::bytes;
-use attach_dialog::AttachDiskDialog;
-use detach_dialog::DetachDiskDialog;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -59,9 +63,10 @@ pub fn DisksTab(kind: ConfigKind, id: String, base: String) -> impl IntoView {
     let url = use_query_map();
     let tick = live_tick();
     let id_for_fetch = id.clone();
+    // Refetched on live updates and whenever the URL changes (an attach or detach lands back here).
     let disks = Resource::new(
-        move || (id_for_fetch.clone(), tick.get()),
-        move |(id, _)| attached_disks(kind.as_str().to_string(), id),
+        move || (id_for_fetch.clone(), tick.get(), url.get()),
+        move |(id, ..)| attached_disks(kind.as_str().to_string(), id),
     );
     let manage = may(Permission::ManageVms);
     let toolbar = manage.then(|| {
@@ -97,9 +102,18 @@ pub fn DisksTab(kind: ConfigKind, id: String, base: String) -> impl IntoView {
                     {list
                         .into_iter()
                         .map(|a| {
-                            let detach = manage
+                            let actions = manage
                                 .then(|| {
                                     view! {
+                                        <a
+                                            class="btn"
+                                            role="button"
+                                            href=format!("{base}&disk_dialog=edit&disk={}", a.disk.id)
+                                            aria-label=format!("Edit {}", a.disk.name)
+                                        >
+                                            "Edit"
+                                        </a>
+                                        " "
                                         <a
                                             class="btn btn-danger-outline"
                                             role="button"
@@ -130,7 +144,7 @@ pub fn DisksTab(kind: ConfigKind, id: String, base: String) -> impl IntoView {
                                                 }
                                             })}
                                     </td>
-                                    <td>{detach}</td>
+                                    <td>{actions}</td>
                                 </tr>
                             }
                         })
@@ -139,27 +153,6 @@ pub fn DisksTab(kind: ConfigKind, id: String, base: String) -> impl IntoView {
             </table>
         }
         .into_any()
-    };
-    let dialog_id = id.clone();
-    let dialog = move || {
-        if !manage {
-            return None;
-        }
-        let (mode, disk) = url.with(|q| (q.get("disk_dialog"), q.get("disk")));
-        let close = base.clone();
-        let id = dialog_id.clone();
-        match mode.as_deref()? {
-            "attach" => Some(view! { <AttachDiskDialog kind id close /> }.into_any()),
-            "detach" => {
-                let disk = disks
-                    .get()
-                    .and_then(Result::ok)?
-                    .into_iter()
-                    .find(|a| Some(a.disk.id.to_string()) == disk)?;
-                Some(view! { <DetachDiskDialog kind id disk close /> }.into_any())
-            }
-            _ => None,
-        }
     };
     view! {
         {notice}
@@ -176,6 +169,5 @@ pub fn DisksTab(kind: ConfigKind, id: String, base: String) -> impl IntoView {
                     })
             }}
         </Transition>
-        <Transition fallback=|| ()>{dialog}</Transition>
     }
 }

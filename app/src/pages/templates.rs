@@ -2,6 +2,7 @@ mod detail;
 
 use crate::api::grids::template_grid;
 use crate::components::config_dialog::ConfigDialogWhenOpen;
+use crate::components::disks_tab::DiskDialogs;
 use crate::components::grid_controls::grid_href;
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::ObjectToolbar;
@@ -49,6 +50,7 @@ pub fn TemplatesPage() -> impl IntoView {
             empty="No templates match. Use New to create one."
         >
             <ConfigDialogWhenOpen kind=ConfigKind::Template />
+            <DiskDialogs kind=ConfigKind::Template />
         </ObjectGrid>
     }
 }
