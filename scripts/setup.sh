@@ -7,7 +7,10 @@ WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Car
 LEPTOSFMT_VERSION=0.1.33      # formats view! macros, which rustfmt skips (make test checks both)
 BINARYEN_VERSION=132.0.0       # npm binaryen; Debian's binaryen 108 breaks hydration in release builds
 APT_PACKAGES=(postgresql libvirt-dev libvirt-clients libxml2-utils pkg-config chromium
-              gcc python3-dev python3-venv libxml2-dev)
+              gcc python3-dev python3-venv libxml2-dev
+              # Image uploads need a real libvirtd storage driver (the test driver has no upload):
+              # its QEMU driver (qemu:///system, no KVM needed for storage) and qemu-img for the tests.
+              libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils)
 
 root_dir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root_dir"
@@ -29,6 +32,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get install ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # A libvirtd started before its QEMU driver was installed does not know it: scripts/libvirtd.sh
+  # starts it again.
+  if [[ " ${missing[*]} " == *" libvirt-daemon-driver-qemu "* ]] && [ -s /run/libvirtd.pid ]; then
+    as_root kill "$(cat /run/libvirtd.pid)" 2>/dev/null || true; sleep 1
+  fi
 fi
 
 # --- Rust: the pinned compiler (rust-toolchain.toml) ----------------------------------------------

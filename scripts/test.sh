@@ -32,6 +32,10 @@ leptosfmt --check --quiet app/src
 cargo clippy --locked --workspace --all-targets -- -D warnings
 phase "fmt + clippy"
 
+# The image-upload tests need a real libvirtd with its QEMU driver (qemu:///system); they fail, not
+# skip, without it.
+scripts/libvirtd.sh
+virsh -c qemu:///system version >/dev/null || { echo "libvirtd has no working QEMU driver (qemu:///system)" >&2; exit 1; }
 cargo test --locked --workspace
 phase "cargo test"
 

@@ -12,6 +12,7 @@ pub mod fields;
 pub mod gates;
 pub mod host_address;
 pub mod host_topology;
+pub mod image_header;
 pub mod instance_type;
 pub mod naming;
 pub mod next_run;

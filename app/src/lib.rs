@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                         />
                         <Route path=path!("/disks") view=pages::disks::DisksPage ssr=SsrMode::Async />
                         <Route path=path!("/events") view=pages::events::EventsPage ssr=SsrMode::Async />
+                        <Route path=path!("/disks/upload") view=pages::disk_upload::DiskUploadPage ssr=SsrMode::Async />
                         <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />
                         <Route path=path!("/account/password") view=pages::password::PasswordPage ssr=SsrMode::Async />
                     </ParentRoute>

@@ -205,6 +205,22 @@ impl Hypervisor for SharedLibvirtPool {
             .await
     }
 
+    async fn upload_volume(
+        &self,
+        uri: &str,
+        pool: &str,
+        volume: &str,
+        length: u64,
+        chunks: tokio::sync::mpsc::Receiver<axum::body::Bytes>,
+    ) -> Result<u64, HypervisorError> {
+        let (pool, volume) = (pool.to_string(), volume.to_string());
+        self.0
+            .call_within(uri, storage_ops::upload_deadline(length), move |s| {
+                storage_ops::upload_volume(s, &pool, &volume, length, chunks)
+            })
+            .await
+    }
+
     async fn change_device(&self, uri: &str, id: Uuid, xml: &str, attach: bool) -> Result<bool, HypervisorError> {
         let xml = xml.to_string();
         self.0

@@ -86,6 +86,19 @@ pub trait Hypervisor: Send + Sync + 'static {
         name: &str,
         capacity: u64,
     ) -> Result<VolumeInfo, HypervisorError>;
+    /// Writes the bytes arriving on `chunks` into the existing volume from offset 0
+    /// (`virStorageVolUpload`), `length` in all; `Ok` with the bytes written once libvirt has them
+    /// all. The channel closing early (the client cancelled) aborts the upload with an error; the
+    /// volume then holds part of the data and the caller deletes it. The deadline covers the whole
+    /// upload, not one call.
+    async fn upload_volume(
+        &self,
+        uri: &str,
+        pool: &str,
+        volume: &str,
+        length: u64,
+        chunks: tokio::sync::mpsc::Receiver<axum::body::Bytes>,
+    ) -> Result<u64, HypervisorError>;
     /// Plugs a device into (or out of, `attach == false`) a running domain. `Ok(false)`: not done
     /// because the domain is not running or its host cannot hotplug.
     async fn change_device(&self, uri: &str, id: Uuid, xml: &str, attach: bool) -> Result<bool, HypervisorError>;

@@ -12,6 +12,7 @@ use virt::enumutil::Enum::Known;
 use virt::error::ErrorNumber;
 use virt::storage_pool::StoragePool;
 use virt::storage_vol::StorageVol;
+use virt::stream::Stream;
 use virt_sys as sys;
 
 /// Creating a preallocated volume or copying one writes the whole size: allow for a slow disk
@@ -171,6 +172,68 @@ pub(super) fn resize_volume(
         }
     })?;
     volume_info(&vol)
+}
+
+/// The whole upload's deadline: ten minutes, plus a second per MiB (an upload slower than 1 MiB/s
+/// on average is given up; the client's own stall is caught sooner by the service's idle timeout).
+pub(super) fn upload_deadline(length: u64) -> Duration {
+    Duration::from_secs(600 + length / (1 << 20))
+}
+
+/// Streams `length` bytes from `chunks` into the volume from offset 0 (`virStorageVolUpload`),
+/// then finishes the stream. Runs on the blocking pool: `blocking_recv` waits for the next chunk,
+/// and the bounded channel makes a fast client wait for libvirt. The channel closing before
+/// `length` bytes (the client went away, or the service stopped on a bad body) or a failed send
+/// aborts the stream, so libvirt closes the file; the caller deletes the volume.
+pub(super) fn upload_volume(
+    s: &Session<'_>,
+    pool_name: &str,
+    name: &str,
+    length: u64,
+    mut chunks: tokio::sync::mpsc::Receiver<axum::body::Bytes>,
+) -> Result<u64, HypervisorError> {
+    let vol = find_volume(s, pool_name, name)?
+        .ok_or_else(|| HypervisorError::Libvirt(format!("the host has no volume {name}")))?;
+    let stream = Stream::new(s.conn, 0).map_err(libvirt_error)?;
+    vol.upload(&stream, 0, length, 0).map_err(|e| {
+        if unsupported(&e) {
+            HypervisorError::Libvirt("this host cannot receive uploads (libvirt's test driver does not)".into())
+        } else {
+            libvirt_error(e)
+        }
+    })?;
+    let fail = |stream: Stream, why: HypervisorError| {
+        // The stream is given up either way; the abort's own error adds nothing to `why`.
+        let _ = stream.abort();
+        Err(why)
+    };
+    let mut written: u64 = 0;
+    while let Some(chunk) = chunks.blocking_recv() {
+        if written + chunk.len() as u64 > length {
+            return fail(
+                stream,
+                HypervisorError::Libvirt(format!("more than the {length} bytes announced arrived")),
+            );
+        }
+        let mut rest: &[u8] = &chunk;
+        while !rest.is_empty() {
+            // A send may take only part of the buffer: send the rest until it is all gone.
+            match stream.send(rest) {
+                Ok(sent) if sent > 0 => rest = rest.get(sent as usize..).unwrap_or_default(),
+                Ok(_) => return fail(stream, HypervisorError::Libvirt("the host stopped taking data".into())),
+                Err(e) => return fail(stream, libvirt_error(e)),
+            }
+        }
+        written += chunk.len() as u64;
+    }
+    if written != length {
+        return fail(
+            stream,
+            HypervisorError::Libvirt(format!("the upload ended after {written} of {length} bytes")),
+        );
+    }
+    stream.finish().map_err(libvirt_error)?;
+    Ok(written)
 }
 
 /// Plugs (`attach`) or unplugs a device on a running domain, in its live and persistent

@@ -11,6 +11,7 @@ mod config_checks;
 pub mod config_save;
 pub mod configs;
 mod disk_save;
+pub mod disk_upload;
 pub mod grids;
 pub mod host_monitor;
 pub mod hosts;

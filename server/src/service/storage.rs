@@ -27,11 +27,11 @@ use vireo_app::models::{
     NewStorageDomainRequest, SaveOutcome, StorageDomainView,
 };
 
-fn host_error(e: HypervisorError) -> AppError {
+pub(super) fn host_error(e: HypervisorError) -> AppError {
     AppError::host(e.to_string())
 }
 
-fn pool_rows(pools: &[PoolInfo]) -> Vec<PoolRow<'_>> {
+pub(super) fn pool_rows(pools: &[PoolInfo]) -> Vec<PoolRow<'_>> {
     pools
         .iter()
         .map(|p| PoolRow {
@@ -176,7 +176,7 @@ impl VireoService {
         Ok(())
     }
 
-    async fn storage_domain_record(&self, id: Uuid) -> Result<StorageDomainRecord, AppError> {
+    pub(super) async fn storage_domain_record(&self, id: Uuid) -> Result<StorageDomainRecord, AppError> {
         self.repo
             .storage_domain(id)
             .await?
@@ -268,12 +268,12 @@ impl VireoService {
         self.repo.delete_disk(actor, disk.view.id).await.map(|_| ())
     }
 
-    fn storage_event_object<'a>(kind: &'a str, id: Option<Uuid>, name: &'a str) -> Object<'a> {
+    pub(super) fn storage_event_object<'a>(kind: &'a str, id: Option<Uuid>, name: &'a str) -> Object<'a> {
         Object::new(kind, id, name)
     }
 
     /// Runs `work` as `action` on a disk or domain and writes its audit event.
-    async fn storage_audited<T>(
+    pub(super) async fn storage_audited<T>(
         &self,
         actor: &Actor,
         action: &str,

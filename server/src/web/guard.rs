@@ -263,10 +263,14 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
 // Request bodies
 
 /// Reads form and server-function bodies completely (bounded in size and time) before the handler
-/// sees them. The oVirt REST API reads its own bodies (1 MiB, answering with an XML `<fault>`).
+/// sees them. The oVirt REST API reads its own bodies (1 MiB, answering with an XML `<fault>`), and
+/// the image upload streams its own (bounded by its Content-Length, with an idle timeout).
 pub async fn limit_body(State(limits): State<HttpLimits>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    if path.starts_with("/ovirt-engine/") {
+    // Image uploads stream through to libvirt, bounded by their Content-Length
+    // (`disk_upload.rs`); collecting them here would hold gigabytes in memory.
+    let upload = request.method() == Method::PUT && path == crate::web::disk_upload::UPLOAD_PATH;
+    if path.starts_with("/ovirt-engine/") || upload {
         return next.run(request).await;
     }
     let too_large = || {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bulk_forms;
 pub mod dialog_forms;
+pub mod disk_upload;
 pub mod guard;
 pub mod health;
 pub mod http_server;

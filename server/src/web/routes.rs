@@ -6,12 +6,13 @@
 use crate::config::HttpLimits;
 use crate::web::auth;
 use crate::web::dialog_forms;
+use crate::web::disk_upload;
 use crate::web::guard;
 use crate::web::health;
 use crate::web::page_deadline;
 use crate::web::state::AppState;
 use crate::web::{bulk_forms, live};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
@@ -73,6 +74,7 @@ pub fn build_router<S: SessionStore + Clone>(
         .route("/dialog/save", post(dialog_forms::save_form))
         .route("/dialog/apply-fix", post(dialog_forms::apply_fix_form))
         .route("/vms/bulk", post(bulk_forms::bulk))
+        .route(disk_upload::UPLOAD_PATH, put(disk_upload::upload))
         .route("/api/stream", get(live::stream).layer(Extension(streams)))
         .merge(crate::ovirt::router(state.clone()))
         .nest_service("/pkg", pkg)

@@ -4,6 +4,7 @@
 mod auth_flow;
 mod configs;
 mod db_supervision;
+mod disk_upload;
 mod grids;
 mod hosts;
 mod identity;

@@ -95,7 +95,9 @@ async fn send(app: &TestApp, who: &Caller, c: &Case) -> (StatusCode, String, Str
         } else {
             c.path.clone()
         })
-        .header(header::CONTENT_TYPE, c.content_type);
+        .header(header::CONTENT_TYPE, c.content_type)
+        // As every client sends it; the image upload requires it (411 without).
+        .header(header::CONTENT_LENGTH, c.body.len());
     match c.door {
         Door::Rest => {
             if let Some(t) = &who.token {
@@ -185,6 +187,8 @@ struct Fixtures {
     template: Uuid,
     pool: Uuid,
     instance_type: Uuid,
+    /// The test driver's pool, the upload case's target.
+    upload_domain: Uuid,
     /// A user the user-management cases act on.
     other_user: Uuid,
     /// Disks in the test driver's `default-pool`: one attached to `vm`, one free to attach, one to
@@ -289,6 +293,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await
         .expect("user");
     Fixtures {
+        upload_domain: default_pool,
         cluster,
         spare_cluster: spare.id,
         host,
@@ -369,6 +374,20 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             format!("ids={vm}&action=power_off&confirmed=1"),
             ManageVms,
         ),
+        // An image upload (the test driver's pool: refused for being simulated, after the role
+        // check).
+        Case {
+            door: ServerFn,
+            method: Method::PUT,
+            path: format!(
+                "/api/disks/upload?name={}&storage_domain_id={}&format=raw",
+                unique("up"),
+                f.upload_domain
+            ),
+            content_type: "application/octet-stream",
+            body: "\0".repeat(4096),
+            needs: ManageVms,
+        },
         // Users.
         case(
             ServerFn,
