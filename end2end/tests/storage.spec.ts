@@ -93,6 +93,12 @@ test("a storage domain and a disk in it: created, shown, removed", async ({ page
   await expect(domainRow).toHaveAttribute("data-status", "active");
   await expect(domainRow).toContainText(`/vireo-e2e-${tag}`);
 
+  // The Disks toolbar opens the image upload over the grid.
+  await page.goto("/disks");
+  await ready(page, info);
+  await page.getByRole("toolbar", { name: "Disk actions" }).getByRole("button", { name: "Upload" }).click();
+  await expect(page.getByRole("dialog", { name: "Upload Image" })).toBeVisible();
+
   // A disk in it; a bad size first comes back on the form.
   await page.goto("/disks?dialog=new");
   await ready(page, info);

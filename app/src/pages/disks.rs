@@ -5,6 +5,8 @@ mod remove_disk_dialog;
 use crate::api::storage::disk_grid;
 use crate::authz::Permission;
 use crate::components::current_role::may;
+use crate::components::disk_upload::DiskUploadDialog;
+use crate::components::modal::Modal;
 use crate::components::object_grid::{data, url_dialog, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::needs_selection;
 use crate::domain::collections;
@@ -26,8 +28,8 @@ pub fn attached_text(d: &DiskView) -> String {
         .join(", ")
 }
 
-/// Disks: every volume Vireo keeps in a storage domain. Operators and admins create, grow and
-/// remove them (an attached disk is refused by the service). Selection and dialogs live in the
+/// Disks: every volume Vireo keeps in a storage domain. Operators and admins create, upload, grow
+/// and remove them (an attached disk is refused by the service). Selection and dialogs live in the
 /// URL, so every action also works as a plain form with JavaScript off.
 #[component]
 pub fn DisksPage() -> impl IntoView {
@@ -54,6 +56,9 @@ pub fn DisksPage() -> impl IntoView {
                 <div class="toolbar" role="toolbar" aria-label="Disk actions">
                     <a class="btn btn-primary" role="button" href=format!("{PATH}?dialog=new")>
                         "New"
+                    </a>
+                    <a class="btn" role="button" href=format!("{PATH}?dialog=upload")>
+                        "Upload"
                     </a>
                     <Transition fallback=|| ()>
                         {move || match chosen() {
@@ -97,8 +102,21 @@ pub fn DisksPage() -> impl IntoView {
             empty="No disks match. Use New, or give a new VM a disk."
         >
             {url_dialog(move |mode| {
-                if mode == "new" {
-                    return Some(view! { <NewDiskDialog /> }.into_any());
+                match mode.as_str() {
+                    "new" => return Some(view! { <NewDiskDialog /> }.into_any()),
+                    "upload" => {
+                        return Some(
+                            view! {
+                                <Modal title="Upload Image" id="upload-disk-dialog" close_href=PATH>
+                                    <div class="modal-body">
+                                        <DiskUploadDialog close_href=PATH />
+                                    </div>
+                                </Modal>
+                            }
+                                .into_any(),
+                        );
+                    }
+                    _ => {}
                 }
                 let disk = chosen()?;
                 Some(
