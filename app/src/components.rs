@@ -5,6 +5,7 @@ pub mod config_dialog;
 pub mod confirm_dialog;
 pub mod current_role;
 pub mod disk_upload;
+pub mod disks_tab;
 pub mod error_notice;
 pub mod grid_controls;
 pub mod host_topology_card;

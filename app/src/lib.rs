@@ -63,6 +63,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/pools") view=pages::pools::PoolsPage ssr=SsrMode::Async />
                         <Route path=path!("/hosts") view=pages::hosts::HostsPage ssr=SsrMode::Async />
                         <Route path=path!("/clusters") view=pages::clusters::ClustersPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/storage-domains")
+                            view=pages::storage_domains::StorageDomainsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/disks") view=pages::disks::DisksPage ssr=SsrMode::Async />
                         <Route path=path!("/events") view=pages::events::EventsPage ssr=SsrMode::Async />
                         <Route path=path!("/disks/upload") view=pages::disk_upload::DiskUploadPage ssr=SsrMode::Async />
                         <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />

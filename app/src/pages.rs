@@ -2,12 +2,14 @@
 
 pub mod clusters;
 pub mod disk_upload;
+pub mod disks;
 pub mod events;
 pub mod hosts;
 pub mod login;
 pub mod not_found;
 pub mod password;
 pub mod pools;
+pub mod storage_domains;
 pub mod templates;
 pub mod users;
 pub mod vms;

@@ -2,7 +2,9 @@
 
 use crate::backend::SharedBackend;
 /// The `Backend` area traits, so that `backend()?.xyz()` resolves in every server function.
-pub use crate::backend::{ClusterBackend, ConfigBackend, GridBackend, HostBackend, LifecycleBackend, UserBackend};
+pub use crate::backend::{
+    ClusterBackend, ConfigBackend, GridBackend, HostBackend, LifecycleBackend, StorageBackend, UserBackend,
+};
 use crate::error::AppError;
 use crate::models::CurrentUser;
 use leptos::prelude::*;

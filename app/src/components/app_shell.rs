@@ -47,6 +47,8 @@ pub fn AppShell() -> impl IntoView {
                     {nav_link("/vms", "Virtual Machines")} {nav_link("/templates", "Templates")}
                     {nav_link("/pools", "Pools")} {nav_link("/hosts", "Hosts")} {nav_link("/clusters", "Clusters")}
                 </ul>
+                <div class="nav-group">"Storage"</div>
+                <ul>{nav_link("/storage-domains", "Storage Domains")} {nav_link("/disks", "Disks")}</ul>
                 <ul class="nav-bottom">
                     // Only admins manage users; the service refuses everyone else anyway.
                     <Suspense fallback=|| ()>

@@ -1,5 +1,6 @@
-//! The New/Edit dialog for VMs, Templates and Pools: side tabs General, (Pool,) Console, Host, High
-//! Availability, Resource Allocation; the change list; the recommendations review.
+//! The New/Edit dialog for VMs, Templates and Pools: side tabs General (with Instance Images),
+//! (Pool,) Console, Host, High Availability, Resource Allocation, Boot Options; the change list; the
+//! recommendations review.
 //!
 //! Works hydrated and with JavaScript off. Its state lives in the URL when it must survive a round
 //! trip: `?dialog=new|edit&id=…` opens it; a plain form post sends the whole draft, and the server
@@ -10,9 +11,11 @@
 mod actions;
 mod change_list;
 mod inputs;
+mod instance_images;
 mod review;
 mod state;
 mod tabs {
+    pub mod boot_options;
     pub mod console;
     pub mod general;
     pub mod high_availability;
@@ -22,10 +25,11 @@ mod tabs {
 }
 
 use crate::api::configs::{get_dialog_options, get_rule_context, load_draft, new_draft, preview_draft};
+use crate::api::storage::new_disk_id;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::modal::Modal;
 use crate::domain::dialog::refresh;
-use crate::domain::draft::{from_pairs, ConfigKind, VmDraft};
+use crate::domain::draft::{add_new_disk, default_boot_disk, form_new_disk, from_pairs, ConfigKind, NewDisk, VmDraft};
 use crate::domain::fields::DialogTab;
 use crate::domain::profile::Change;
 use crate::domain::recommendations::Recommendation;
@@ -41,8 +45,8 @@ use leptos_router::params::ParamsMap;
 use review::Review;
 use state::DialogState;
 use tabs::{
-    console::ConsoleTab, general::GeneralTab, high_availability::HighAvailabilityTab, host::HostTab, pool::PoolTab,
-    resource_allocation::ResourceAllocationTab,
+    boot_options::BootOptionsTab, console::ConsoleTab, general::GeneralTab, high_availability::HighAvailabilityTab,
+    host::HostTab, pool::PoolTab, resource_allocation::ResourceAllocationTab,
 };
 use uuid::Uuid;
 
@@ -57,6 +61,8 @@ struct DialogInit {
     review: Option<Vec<Recommendation>>,
     running: bool,
     pending_next_run: Vec<String>,
+    /// The boot disk block's disk (see `DialogState::spare_disk`).
+    spare_disk: Option<NewDisk>,
 }
 
 async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
@@ -65,11 +71,13 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
     let mut running = false;
     let mut pending_next_run = Vec::new();
     let mut inherited = None;
+    let mut spare_disk = None;
     let draft = if q.get("draft").as_deref() == Some("1") {
         // A round trip of the plain form: the draft is in the query.
         let pairs: Vec<(String, String)> = q.clone().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let (mut draft, parse_errors) = from_pairs(&pairs);
         errors.extend(parse_errors);
+        spare_disk = form_new_disk(&pairs).map(|(disk, _)| disk);
         // A new object whose template select changed inherits from the new template.
         if draft.id.is_none() && draft.template_id.is_some() && draft.template_id != draft.applied_template {
             let fresh = new_draft(kind.as_str().to_string(), draft.template_id.map(|t| t.to_string())).await?;
@@ -88,7 +96,14 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
                         ),
                     )
                 });
+            // The boot disk stays for a template without disks; one with disks gives its own.
+            let new_disks = std::mem::take(&mut draft.new_disks);
             draft.config = fresh.config;
+            if draft.config.disks.is_empty() {
+                for disk in new_disks {
+                    add_new_disk(&mut draft, disk);
+                }
+            }
             draft.applied_profile = fresh.applied_profile;
             draft.applied_template = fresh.applied_template;
             draft.cluster_id = fresh.cluster_id.or(draft.cluster_id);
@@ -101,7 +116,29 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
         pending_next_run = env.pending_next_run;
         env.draft
     } else {
-        new_draft(kind.as_str().to_string(), q.get("template_id")).await?
+        let mut draft = new_draft(kind.as_str().to_string(), q.get("template_id")).await?;
+        // "Create boot disk", ticked for an object without disks when there is somewhere to put it.
+        // Its id is chosen on the server now and travels with the dialog from here on.
+        // The first domain on a host of the draft's cluster (where the VM will run), else the first.
+        let in_cluster = |host: Uuid| {
+            options
+                .hosts
+                .iter()
+                .any(|h| h.id == host && Some(h.cluster_id) == draft.cluster_id)
+        };
+        let domain = options
+            .storage_domains
+            .iter()
+            .find(|sd| in_cluster(sd.host_id))
+            .or(options.storage_domains.first());
+        if let (true, Some(domain)) = (kind != ConfigKind::Pool, domain) {
+            let disk = default_boot_disk(new_disk_id().await?, domain.id);
+            if draft.config.disks.is_empty() {
+                add_new_disk(&mut draft, disk.clone());
+            }
+            spare_disk = Some(disk);
+        }
+        draft
     };
     let ctx = get_rule_context(
         draft.cluster_id.map(|c| c.to_string()),
@@ -140,6 +177,7 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
         review,
         running,
         pending_next_run,
+        spare_disk,
     })
 }
 
@@ -212,6 +250,7 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
         busy: RwSignal::new(false),
         running: StoredValue::new(init.running),
         pending_next_run: StoredValue::new(init.pending_next_run),
+        spare_disk: RwSignal::new(init.spare_disk),
     };
     provide_context(s);
     let navigate = use_navigate();
@@ -314,6 +353,7 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
                             {panel(DialogTab::Host, view! { <HostTab /> }.into_any())}
                             {panel(DialogTab::HighAvailability, view! { <HighAvailabilityTab /> }.into_any())}
                             {panel(DialogTab::ResourceAllocation, view! { <ResourceAllocationTab /> }.into_any())}
+                            {panel(DialogTab::BootOptions, view! { <BootOptionsTab /> }.into_any())}
                         </div>
                     </div>
                 </div>

@@ -28,7 +28,8 @@ pub fn grid_href(path: &str, q: &GridQuery, selected: Option<&str>, edit: impl F
     format!("{path}?{query}")
 }
 
-fn encode(v: &str) -> String {
+/// A query value, percent-encoded (everything but unreserved characters).
+pub fn encode(v: &str) -> String {
     let mut out = String::new();
     for b in v.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -5,6 +5,7 @@
 use super::cpu_set::CpuSet;
 use super::naming::name_error;
 use super::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
+use super::storage::{default_boot_devices, disk_bytes_from_gib, BootDevice, DiskAttachment, DiskFormat, GIB};
 use super::string_enum::string_enum;
 use super::vm_config::{CpuTopology, HugePages, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VmConfig};
 use crate::error::FieldError;
@@ -137,6 +138,103 @@ impl VmDraft {
     }
 }
 
+/// The disk a new VM gets by default ("Create boot disk"): 10 GiB of thin QCOW2.
+pub const DEFAULT_BOOT_DISK_GIB: u64 = 10;
+
+/// A new boot disk with `id` in `storage_domain_id`, at the defaults.
+pub fn default_boot_disk(id: Uuid, storage_domain_id: Uuid) -> NewDisk {
+    NewDisk {
+        id,
+        name: String::new(),
+        size_bytes: DEFAULT_BOOT_DISK_GIB * GIB,
+        format: DiskFormat::Qcow2,
+        storage_domain_id,
+        sparse: true,
+    }
+}
+
+/// Adds `disk` to the draft's new disks and attaches it (on VirtIO; bootable unless another
+/// attachment already is). Nothing changes when it is there already.
+pub fn add_new_disk(d: &mut VmDraft, disk: NewDisk) {
+    if !d.new_disks.iter().any(|n| n.id == disk.id) {
+        d.new_disks.push(disk.clone());
+    }
+    if !d.config.disks.iter().any(|a| a.disk_id == disk.id) {
+        let bootable = !d.config.disks.iter().any(|a| a.bootable);
+        d.config.disks.push(DiskAttachment::new(disk.id, bootable));
+    }
+}
+
+/// Takes a new disk out of the draft again (and its attachment).
+pub fn drop_new_disk(d: &mut VmDraft, id: Uuid) {
+    d.new_disks.retain(|n| n.id != id);
+    d.config.disks.retain(|a| a.disk_id != id);
+}
+
+/// The new disks' names follow the object's: `web1_Disk1`, `web1_Disk2` (at most 64 characters).
+pub fn name_new_disks(d: &mut VmDraft) {
+    let owner = d.name.clone();
+    for (i, disk) in d.new_disks.iter_mut().enumerate() {
+        disk.name = format!("{owner}_Disk{}", i + 1).chars().take(64).collect();
+    }
+}
+
+/// The attachments travel in one hidden field as JSON; a longer one is refused.
+pub const MAX_DISKS_JSON: usize = 16 * 1024;
+
+/// The boot disk block's fields, whether or not "Create boot disk" is ticked: the dialog shows
+/// them again as they were (and keeps the disk's id) when the box is off. `None` when the form has
+/// no such block (no `disk_id`).
+pub fn form_new_disk(pairs: &[(String, String)]) -> Option<(NewDisk, Vec<FieldError>)> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let id = Uuid::parse_str(&get("disk_id")?).ok()?;
+    let mut errors = Vec::new();
+    let size_text = get("disk_size_gib").unwrap_or_default();
+    let size_bytes = match size_text.parse::<f64>().ok().and_then(disk_bytes_from_gib) {
+        Some(bytes) => bytes,
+        None => {
+            errors.push(FieldError::new(
+                "new_disks",
+                format!("Disk size must be a number of GiB (up to 65536), not '{size_text}'."),
+            ));
+            DEFAULT_BOOT_DISK_GIB * GIB
+        }
+    };
+    let format = match get("disk_format").as_deref().map(DiskFormat::parse) {
+        Some(Some(f)) if f != DiskFormat::Iso => f,
+        None => DiskFormat::Qcow2,
+        Some(_) => {
+            errors.push(FieldError::new("new_disks", "Choose QCOW2 or Raw for the disk."));
+            DiskFormat::Qcow2
+        }
+    };
+    let storage_domain_id = match get("disk_storage_domain").filter(|v| !v.is_empty()) {
+        Some(v) => Uuid::parse_str(&v).unwrap_or_else(|_| {
+            errors.push(FieldError::new("new_disks", "Choose a storage domain from the list."));
+            Uuid::nil()
+        }),
+        None => Uuid::nil(),
+    };
+    let sparse = get("disk_sparse").is_some_and(|v| v == "on" || v == "true" || v == "1");
+    Some((
+        NewDisk {
+            id,
+            name: String::new(),
+            size_bytes,
+            format,
+            storage_domain_id,
+            sparse,
+        },
+        errors,
+    ))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Flat form encoding: the field names the dialog's inputs carry. Checkboxes are present when on.
 
@@ -248,7 +346,42 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
         "huge_page_count",
         c.huge_pages.map(|h| h.count.to_string()).unwrap_or_default(),
     );
+    // Disks: the attachments as JSON, the dialog's one new disk as its fields (the dialog creates
+    // at most one disk with its object), the template's disks thin or cloned, the CD and the boot
+    // sequence.
+    put(
+        "disks_json",
+        serde_json::to_string(&c.disks).unwrap_or_else(|_| "[]".into()),
+    );
+    if let Some(disk) = d.new_disks.first() {
+        put("disk_create", "on".into());
+        put_new_disk(&mut put, disk);
+    }
+    put("clone_disks", if d.clone_disks { "clone" } else { "thin" }.into());
+    put("cdrom", c.cdrom.map(|u| u.to_string()).unwrap_or_default());
+    put("boot_first", c.boot_devices.first().map_or("", |b| b.as_str()).into());
+    put("boot_second", c.boot_devices.get(1).map_or("", |b| b.as_str()).into());
     p
+}
+
+/// The boot disk block's fields (`disk_create` aside).
+pub fn put_new_disk(put: &mut impl FnMut(&str, String), disk: &NewDisk) {
+    put("disk_id", disk.id.to_string());
+    put("disk_size_gib", gib_text(disk.size_bytes));
+    put("disk_format", disk.format.as_str().into());
+    put("disk_storage_domain", disk.storage_domain_id.to_string());
+    if disk.sparse {
+        put("disk_sparse", "on".into());
+    }
+}
+
+/// A size in GiB as the dialog shows it: whole GiB plainly, anything else with its fraction.
+pub fn gib_text(bytes: u64) -> String {
+    if bytes.is_multiple_of(GIB) {
+        (bytes / GIB).to_string()
+    } else {
+        format!("{}", bytes as f64 / GIB as f64)
+    }
 }
 
 /// Parses form fields back into a draft. Every unparsable value is a field error (the draft keeps
@@ -458,6 +591,40 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
     );
     d.prestarted = num(getter, &mut errors, "prestarted", "prestarted", "Prestarted VMs", 0);
     d.applied_profile = profile("applied_profile").unwrap_or(d.config.optimized_for);
+
+    match get("disks_json").filter(|v| !v.is_empty()) {
+        None => {}
+        Some(json) if json.len() > MAX_DISKS_JSON => {
+            errors.push(FieldError::new("disks", "The disk list is too long."))
+        }
+        Some(json) => match serde_json::from_str::<Vec<DiskAttachment>>(&json) {
+            Ok(disks) => d.config.disks = disks,
+            Err(_) => errors.push(FieldError::new("disks", "The disk list could not be read.")),
+        },
+    }
+    if let Some((disk, disk_errors)) = form_new_disk(pairs) {
+        if on("disk_create") {
+            errors.extend(disk_errors);
+            add_new_disk(&mut d, disk);
+        } else {
+            // "Create boot disk" unticked: neither the disk nor its attachment.
+            drop_new_disk(&mut d, disk.id);
+        }
+    }
+    name_new_disks(&mut d);
+    d.clone_disks = get("clone_disks").as_deref() == Some("clone");
+    d.config.cdrom = uuid(getter, &mut errors, "cdrom");
+    let boot = |k: &str| get(k).filter(|v| !v.is_empty()).map(|v| BootDevice::parse(&v));
+    match boot("boot_first") {
+        None => d.config.boot_devices = default_boot_devices(),
+        Some(Some(first)) => d.config.boot_devices = vec![first],
+        Some(None) => errors.push(FieldError::new("boot_devices", "Choose a boot device from the list.")),
+    }
+    match boot("boot_second") {
+        None => {}
+        Some(Some(second)) => d.config.boot_devices.push(second),
+        Some(None) => errors.push(FieldError::new("boot_devices", "Choose a boot device from the list.")),
+    }
     (d, errors)
 }
 
@@ -627,6 +794,124 @@ mod tests {
             plain.iter().any(|(k, v)| k == "io_threads" && v == "1"),
             "the count shows 1 while off"
         );
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn with_disks() -> VmDraft {
+        let mut d = VmDraft::new(ConfigKind::Vm, VmConfig::default());
+        d.name = "web1".into();
+        d.cluster_id = Some(Uuid::from_u128(9));
+        d.config.disks.push(DiskAttachment {
+            read_only: true,
+            ..DiskAttachment::new(Uuid::from_u128(20), false)
+        });
+        let mut boot = default_boot_disk(Uuid::from_u128(21), Uuid::from_u128(30));
+        boot.size_bytes = 3 * GIB / 2;
+        boot.sparse = false;
+        add_new_disk(&mut d, boot);
+        name_new_disks(&mut d);
+        d.clone_disks = true;
+        d.config.cdrom = Some(Uuid::from_u128(40));
+        d.config.boot_devices = vec![BootDevice::Cdrom, BootDevice::Hd];
+        d
+    }
+
+    #[test]
+    fn disks_cd_and_boot_sequence_survive_the_form_round_trip() {
+        let d = with_disks();
+        assert_eq!(d.new_disks[0].name, "web1_Disk1");
+        assert!(
+            d.config.disks[1].bootable && !d.config.disks[0].bootable,
+            "the new disk boots: no other did"
+        );
+        let sent = to_pairs(&d);
+        assert!(sent.iter().any(|(k, v)| k == "disk_size_gib" && v == "1.5"));
+        let (back, errors) = from_pairs(&sent);
+        assert_eq!(errors, vec![]);
+        assert_eq!(back, d);
+    }
+
+    #[test]
+    fn an_unticked_boot_disk_goes_but_its_fields_and_id_stay() {
+        let d = with_disks();
+        let mut sent = to_pairs(&d);
+        sent.retain(|(k, _)| k != "disk_create");
+        let (back, errors) = from_pairs(&sent);
+        assert_eq!(errors, vec![]);
+        assert!(back.new_disks.is_empty());
+        assert_eq!(
+            back.config.disks,
+            d.config.disks[..1].to_vec(),
+            "its attachment went too"
+        );
+        let (spare, spare_errors) = form_new_disk(&sent).expect("the block is there");
+        assert!(spare_errors.is_empty());
+        assert_eq!(
+            (spare.id, spare.size_bytes),
+            (d.new_disks[0].id, d.new_disks[0].size_bytes)
+        );
+        // Ticked again: the same id comes back, attached.
+        sent.push(("disk_create".into(), "on".into()));
+        let (again, _) = from_pairs(&sent);
+        assert_eq!(again.new_disks[0].id, d.new_disks[0].id);
+        assert!(again.config.disks.iter().any(|a| a.disk_id == d.new_disks[0].id));
+    }
+
+    #[test]
+    fn a_form_without_disk_fields_keeps_the_defaults() {
+        let (d, errors) = from_pairs(&pairs(&[("kind", "vm"), ("name", "x")]));
+        assert_eq!(errors, vec![]);
+        assert!(d.config.disks.is_empty() && d.new_disks.is_empty() && !d.clone_disks);
+        assert_eq!(d.config.boot_devices, default_boot_devices());
+        assert_eq!(d.config.cdrom, None);
+    }
+
+    #[test]
+    fn bad_disk_fields_become_field_errors() {
+        let id = Uuid::from_u128(5).to_string();
+        let (d, errors) = from_pairs(&pairs(&[
+            ("disk_id", &id),
+            ("disk_create", "on"),
+            ("disk_size_gib", "huge"),
+            ("disk_format", "iso"),
+            ("disk_storage_domain", "nope"),
+            ("disks_json", "{not json"),
+            ("cdrom", "cd"),
+            ("boot_first", "floppy"),
+            ("boot_second", "net"),
+        ]));
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "disks",
+                "new_disks",
+                "new_disks",
+                "new_disks",
+                "cdrom",
+                "boot_devices",
+                "boot_devices"
+            ]
+        );
+        assert_eq!(
+            d.new_disks[0].size_bytes,
+            DEFAULT_BOOT_DISK_GIB * GIB,
+            "the default stands in"
+        );
+        let long = format!("[{}]", " ".repeat(MAX_DISKS_JSON));
+        let (_, errors) = from_pairs(&pairs(&[("disks_json", &long)]));
+        assert_eq!(errors[0].message, "The disk list is too long.");
+        let (d, _) = from_pairs(&pairs(&[("disk_size_gib", "5")]));
+        assert!(d.new_disks.is_empty(), "no disk without its id");
+    }
+
+    #[test]
+    fn sizes_show_in_gib() {
+        assert_eq!(gib_text(10 * GIB), "10");
+        assert_eq!(gib_text(GIB / 2), "0.5");
     }
 
     #[test]

@@ -2,8 +2,8 @@ use crate::components::disk_upload::DiskUploadDialog;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// "Upload an image" on its own address (`/disks/upload`), until the Disks grid's toolbar opens
-/// the same dialog itself; Close goes to the Disks grid.
+/// "Upload an image" on its own address (`/disks/upload`); the Disks grid's toolbar opens the same
+/// dialog over the grid (`/disks?dialog=upload`). Close goes to the Disks grid.
 #[component]
 pub fn DiskUploadPage() -> impl IntoView {
     view! {

@@ -1,11 +1,16 @@
+mod detail;
+
 use crate::api::grids::template_grid;
 use crate::components::config_dialog::ConfigDialogWhenOpen;
+use crate::components::disks_tab::DiskDialogs;
+use crate::components::grid_controls::grid_href;
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::ObjectToolbar;
 use crate::components::type_icon::TypeIcon;
 use crate::domain::collections;
 use crate::domain::draft::ConfigKind;
 use crate::models::TemplateView;
+use detail::TemplateDetail;
 use leptos::prelude::*;
 
 #[component]
@@ -36,11 +41,16 @@ pub fn TemplatesPage() -> impl IntoView {
             toolbar=move || view! { <ObjectToolbar kind=ConfigKind::Template selected=grid.selected /> }
             row_id=|t| t.id.to_string()
             row_attrs=|t: &TemplateView| vec![data("data-type", t.optimized_for.as_str())]
+            detail=move |template: TemplateView| {
+                let base = grid_href("/templates", &grid.query.get(), Some(&template.id.to_string()), |_| {});
+                view! { <TemplateDetail template base /> }.into_any()
+            }
             placeholder="Search: words, type:high_performance cluster:Default"
             hint="Words match names and descriptions; add type: or cluster: terms."
             empty="No templates match. Use New to create one."
         >
             <ConfigDialogWhenOpen kind=ConfigKind::Template />
+            <DiskDialogs kind=ConfigKind::Template />
         </ObjectGrid>
     }
 }

@@ -6,6 +6,7 @@ use crate::api::grids::vm_grid;
 use crate::authz::Permission;
 use crate::components::config_dialog::ConfigDialogWhenOpen;
 use crate::components::current_role::may;
+use crate::components::disks_tab::DiskDialogs;
 use crate::components::grid_controls::grid_href;
 use crate::components::object_grid::{class_when, data, Column, GridState, ObjectGrid};
 use crate::components::toasts::{provide_toasts, ToastArea};
@@ -127,6 +128,7 @@ pub fn VmsPage() -> impl IntoView {
                 }}
             </Transition>
             <ConfigDialogWhenOpen kind=ConfigKind::Vm />
+            <DiskDialogs kind=ConfigKind::Vm />
             <ToastArea />
         </ObjectGrid>
     }

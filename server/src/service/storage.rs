@@ -464,18 +464,15 @@ impl StorageBackend for VireoService {
         let hosts = self.repo.list_hosts().await?;
         let mut failures = Vec::new();
         for host in hosts.iter().filter(|h| host_id.is_none_or(|id| h.id == id)) {
-            if let Err(e) = self.sync_host_storage(host).await {
-                failures.push(format!("{}: {e}", host.name));
-            }
+            // libvirt rescans each active pool first, then the host's pools are read as a whole:
+            // `sync_storage_domains` takes a host's complete list (a pool it does not name goes).
             for domain in self.repo.list_storage_domains(true).await? {
                 if domain.host_id == host.id {
-                    if let Ok(info) = self.hypervisor.refresh_pool(&host.uri, &domain.name).await {
-                        self.repo
-                            .sync_storage_domains(host.id, &pool_rows(std::slice::from_ref(&info)))
-                            .await
-                            .ok();
-                    }
+                    let _ = self.hypervisor.refresh_pool(&host.uri, &domain.name).await;
                 }
+            }
+            if let Err(e) = self.sync_host_storage(host).await {
+                failures.push(format!("{}: {e}", host.name));
             }
         }
         if failures.is_empty() {
@@ -540,9 +537,8 @@ impl StorageBackend for VireoService {
                     .map_err(host_error);
                 match made {
                     Ok(info) => {
-                        self.repo
-                            .sync_storage_domains(host.id, &pool_rows(std::slice::from_ref(&info)))
-                            .await?;
+                        // The host's whole list: syncing the new pool alone would drop the others.
+                        self.sync_host_storage(&host).await?;
                         let all = self.repo.list_storage_domains(false).await?;
                         all.into_iter()
                             .find(|d| d.host_id == host.id && d.name == info.name)

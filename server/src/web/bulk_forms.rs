@@ -1,6 +1,7 @@
 //! `POST /vms/bulk`: the VM grid's toolbar without JavaScript. It runs the chosen action on every
-//! checked VM (or the selected one), asking first for Power Off and Remove, and sends the browser
-//! back to the same grid view with a summary.
+//! checked VM (or the selected one), asking first for Power Off and Remove (whose confirmation
+//! also asks whether the VMs' disks go too), and sends the browser back to the same grid view with
+//! a summary.
 
 use crate::web::state::AppState;
 use axum::extract::State;
@@ -65,12 +66,14 @@ pub async fn bulk(
     if op.is_none() && action != "remove" {
         return Redirect::to(&back(&pairs, &[("notice", format!("Unknown action '{action}'."))])).into_response();
     }
+    // The confirmation's "Remove disks" box (ticked by default; absent when unticked).
+    let remove_disks = field(&pairs, "remove_disks") == Some("on");
     let mut done = 0;
     let mut failures = Vec::new();
     for id in &ids {
         let result = match op {
             Some(a) => state.service.vm_action(&user, *id, a).await,
-            None => state.service.remove_vm(&user, *id, true, true).await,
+            None => state.service.remove_vm(&user, *id, true, remove_disks).await,
         };
         match result {
             Ok(()) => done += 1,

@@ -19,6 +19,7 @@ mod robustness;
 mod roles;
 mod schema;
 mod storage;
+mod storage_ui;
 mod support;
 mod topology;
 mod users;

@@ -197,6 +197,8 @@ struct Fixtures {
     free_disk: Uuid,
     doomed_disk: Uuid,
     storage_domain: Uuid,
+    /// The test driver's `default-pool`, where new disks go.
+    default_pool: Uuid,
     new_vm_draft: vireo_app::domain::draft::VmDraft,
 }
 
@@ -304,6 +306,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         free_disk: disks[1],
         doomed_disk: disks[2],
         storage_domain,
+        default_pool,
         new_vm_draft,
     }
 }
@@ -547,6 +550,61 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             "<disk_attachment><bootable>true</bootable></disk_attachment>",
             ManageVms,
         ),
+        // The web UI's storage server functions.
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/add_storage_domain",
+            form(&[
+                ("host_id".into(), f.host.to_string()),
+                ("name".into(), unique("uisd")),
+                ("path".into(), format!("/{}", unique("uisd"))),
+            ]),
+            ManageInfrastructure,
+        ),
+        case(ServerFn, Method::POST, "/api/refresh_storage", "page=/disks", ManageVms),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/create_disk",
+            form(&[
+                ("name".into(), unique("uidisk")),
+                ("size_gib".into(), "1".into()),
+                ("format".into(), "qcow2".into()),
+                ("storage_domain_id".into(), f.default_pool.to_string()),
+                ("sparse".into(), "on".into()),
+            ]),
+            ManageVms,
+        ),
+        // Smaller than it is: refused by the rule, not the role, for those who may.
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/resize_disk",
+            format!("id={}&size_gib=0.5", f.free_disk),
+            ManageVms,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/attach_disk",
+            format!("kind=vm&id={vm}&disk_id={}&interface=virtio", f.free_disk),
+            ManageVms,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/update_attachment",
+            format!("kind=vm&id={vm}&disk_id={}&interface=virtio&bootable=on", f.attached_disk),
+            ManageVms,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/detach_disk",
+            format!("kind=vm&id={vm}&disk_id={}", f.attached_disk),
+            ManageVms,
+        ),
         case(Rest, Method::POST, format!("/vms/{vm}/start"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/reboot"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/shutdown"), "<action/>", ManageVms),
@@ -558,6 +616,20 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             format!("/vms/{vm}/diskattachments/{}?detach_only=true", f.attached_disk),
             "",
             ManageVms,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/remove_disk",
+            format!("id={}", f.doomed_disk),
+            ManageVms,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/remove_storage_domain",
+            format!("id={}", f.storage_domain),
+            ManageInfrastructure,
         ),
         case(Rest, Method::DELETE, format!("/disks/{}", f.doomed_disk), "", ManageVms),
         case(

@@ -5,7 +5,7 @@
 use super::state::DialogState;
 use crate::api::configs::{apply_host_action, get_rule_context, new_draft, preview_draft, save_draft};
 use crate::domain::dialog::refresh;
-use crate::domain::draft::ConfigKind;
+use crate::domain::draft::{add_new_disk, name_new_disks, ConfigKind};
 use crate::domain::fields::tab_of;
 use crate::domain::profile::Change;
 use crate::domain::recommendations::Recommendation;
@@ -66,7 +66,14 @@ pub fn choose_template(s: DialogState, kind: ConfigKind, template_id: Uuid) {
                     d.applied_template = fresh.applied_template;
                     d.cluster_id = fresh.cluster_id.or(d.cluster_id);
                     d.applied_profile = fresh.applied_profile;
+                    // The boot disk stays for a template without disks; one with disks gives its own.
+                    let new_disks = std::mem::take(&mut d.new_disks);
                     d.config = fresh.config;
+                    if d.config.disks.is_empty() {
+                        for disk in new_disks {
+                            add_new_disk(d, disk);
+                        }
+                    }
                 });
                 s.changes.set(vec![Change::new(
                     "template_id",
@@ -111,6 +118,7 @@ pub fn ok(s: DialogState, done: Callback<Uuid>) {
     }
     s.busy.set(true);
     s.notice.set(None);
+    s.draft.update(name_new_disks);
     spawn_local(async move {
         match preview_draft(s.draft.get_untracked()).await {
             Ok(p) if !p.errors.is_empty() => show_errors(s, p.errors),
@@ -126,6 +134,7 @@ pub fn ok(s: DialogState, done: Callback<Uuid>) {
 }
 
 pub async fn save(s: DialogState, anyway: bool, done: Callback<Uuid>) {
+    s.draft.update(name_new_disks);
     match save_draft(s.draft.get_untracked(), anyway).await {
         Ok(SaveOutcome::Saved { id, .. }) => {
             s.review.set(None);

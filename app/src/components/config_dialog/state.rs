@@ -1,6 +1,6 @@
 //! The dialog's shared state, provided as context to its tabs and field widgets.
 
-use crate::domain::draft::VmDraft;
+use crate::domain::draft::{NewDisk, VmDraft};
 use crate::domain::fields::{tab_of, DialogTab};
 use crate::domain::profile::Change;
 use crate::domain::recommendations::Recommendation;
@@ -27,6 +27,9 @@ pub struct DialogState {
     /// The VM is running: restart-needing changes wait for the next start.
     pub running: StoredValue<bool>,
     pub pending_next_run: StoredValue<Vec<String>>,
+    /// The boot disk block's disk, kept while "Create boot disk" is off (so its id and values come
+    /// back when it is ticked again); `None` when the dialog offers no boot disk.
+    pub spare_disk: RwSignal<Option<NewDisk>>,
 }
 
 impl DialogState {

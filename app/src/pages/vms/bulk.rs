@@ -107,7 +107,8 @@ pub fn provide_bulk_confirm() {
     provide_context(PendingConfirm(RwSignal::new(None)));
 }
 
-fn run_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, on_done: Callback<()>) {
+/// Runs `op` on each target; `remove_disks`: Remove takes the VMs' own disks too.
+fn run_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, remove_disks: bool, on_done: Callback<()>) {
     let progress = expect_context::<Progress>();
     let toasts = expect_context::<Toasts>();
     let (doing, done) = op.doing();
@@ -119,7 +120,7 @@ fn run_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, on_done: Callback<()>) {
         spawn_local(async move {
             let result = match op {
                 BulkOp::Action(a) => vm_action(id.to_string(), a.as_str().to_string()).await,
-                BulkOp::Remove => remove_vm(id.to_string(), true, Some(true)).await,
+                BulkOp::Remove => remove_vm(id.to_string(), true, Some(remove_disks)).await,
             };
             match result {
                 Ok(()) => progress.0.update(|p| {
@@ -172,7 +173,12 @@ pub fn BulkToolbar(
                     targets.into_iter().map(|r| (r.id, r.name, Some(r.status))).collect(),
                 )));
             } else {
-                run_bulk(op, targets.into_iter().map(|r| (r.id, r.name)).collect(), on_done);
+                run_bulk(
+                    op,
+                    targets.into_iter().map(|r| (r.id, r.name)).collect(),
+                    false,
+                    on_done,
+                );
             }
         }
     };
@@ -291,11 +297,29 @@ pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: C
         let hydrated_targets: Vec<(Uuid, String)> = targets.iter().map(|(id, n, _)| (*id, n.clone())).collect();
         let g = grid.get();
         let selected_now = query.with(|q| q.get("selected")).unwrap_or_default();
+        // oVirt's "Remove Disks", ticked by default: the VMs' own disks go with them.
+        let remove_disks = RwSignal::new(true);
+        let disks_box = (op == BulkOp::Remove).then(|| {
+            view! {
+                <label class="check" for="confirm-remove-disks">
+                    <input
+                        id="confirm-remove-disks"
+                        type="checkbox"
+                        name="remove_disks"
+                        value="on"
+                        checked
+                        on:change=move |ev| remove_disks.set(event_target_checked(&ev))
+                    />
+                    "Remove disks"
+                </label>
+            }
+        });
         Some(view! {
             <Modal title=title id="confirm-dialog" close_href=cancel.clone()>
                 <form method="post" action="/vms/bulk">
                     <div class="modal-body">
                         <p>{message}</p>
+                        {disks_box}
                     </div>
                     {ids_field
                         .into_iter()
@@ -330,7 +354,7 @@ pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: C
                                 if let Some(p) = pending {
                                     p.0.set(None);
                                 }
-                                run_bulk(op, hydrated_targets.clone(), on_done);
+                                run_bulk(op, hydrated_targets.clone(), remove_disks.get_untracked(), on_done);
                             }
                         >
                             {op.label()}

@@ -1,14 +1,16 @@
 //! The selected VM's sub-tabs: General (Optimized for and the key settings; for High Performance
-//! the pinning, vNUMA, huge pages, IO threads, KSM and pending next-run fields), Domain XML, Events.
-//! The sub-tab is in the URL (`tab=general|domain-xml|events`).
+//! the pinning, vNUMA, huge pages, IO threads, KSM and pending next-run fields), Disks, Domain XML,
+//! Events. The sub-tab is in the URL (`tab=general|disks|domain-xml|events`).
 
 use super::domain_xml_tab::DomainXmlTab;
 use super::{uptime_text, PATH};
 use crate::api::grids::{event_grid, get_vm_details};
+use crate::components::disks_tab::DisksTab;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::grid_href;
 use crate::components::live_updates::live_tick;
 use crate::components::table_head::table_head;
+use crate::domain::draft::ConfigKind;
 use crate::domain::host_topology::page_size_label;
 use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins};
 use crate::domain::vm_config::OptimizedFor;
@@ -22,6 +24,7 @@ pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) ->
     let base = grid_href(PATH, &grid, Some(&id), |_| {});
     let tabs = [
         ("general", "General"),
+        ("disks", "Disks"),
         ("domain-xml", "Domain XML"),
         ("events", "Events"),
     ]
@@ -39,6 +42,7 @@ pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) ->
         .map_or_else(|| "Virtual machine".to_string(), |r| r.name.clone());
     let body = match tab.as_str() {
         "domain-xml" => view! { <DomainXmlTab id=id.clone() /> }.into_any(),
+        "disks" => view! { <DisksTab kind=ConfigKind::Vm id=id.clone() base=format!("{base}&tab=disks") /> }.into_any(),
         "events" => view! { <ObjectEvents id=id.clone() /> }.into_any(),
         _ => view! { <GeneralTab id=id.clone() /> }.into_any(),
     };

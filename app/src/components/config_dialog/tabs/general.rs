@@ -1,5 +1,6 @@
 use super::super::actions::{choose_template, refresh_now, reload_context};
 use super::super::inputs::{config_check, CheckField, Choice, NumberField, SelectField, TextField};
+use super::super::instance_images::InstanceImages;
 use super::super::state::DialogState;
 use crate::domain::dialog::gate_context;
 use crate::domain::draft::{reshape_to_total, ConfigKind};
@@ -224,5 +225,6 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
             />
         </div>
         {config_check!("Stateless", stateless, hint = "Changes made while running are discarded at shutdown.")}
+        <InstanceImages kind />
     }
 }

@@ -1,0 +1,62 @@
+use super::attach_dialog::AttachDiskDialog;
+use super::detach_dialog::DetachDiskDialog;
+use super::edit_attachment_dialog::EditAttachmentDialog;
+use crate::api::storage::attached_disks;
+use crate::authz::Permission;
+use crate::components::current_role::may;
+use crate::components::grid_controls::encode;
+use crate::domain::draft::ConfigKind;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// The URL parameters of the Disks sub-tab's dialogs and notices.
+const DISK_PARAMS: [&str; 4] = ["disk_dialog", "disk", "disk_outcome", "disk_reason"];
+
+/// The Disks sub-tab's dialogs for the URL's selected VM or Template: a page puts this beside its
+/// grid (not in the selected row's details, which a live update redraws and would empty a
+/// half-filled dialog). Only for those who may manage VMs.
+#[component]
+pub fn DiskDialogs(kind: ConfigKind) -> impl IntoView {
+    let url = use_query_map();
+    let manage = may(Permission::ManageVms);
+    let wanted = move || url.with(|q| (q.get("selected"), q.get("disk_dialog"), q.get("disk")));
+    // The attachment an Edit or Detach is about (fetched only for those).
+    let current = Resource::new(wanted, move |(selected, mode, disk)| async move {
+        match (selected, mode.as_deref(), disk) {
+            (Some(id), Some("edit" | "detach"), Some(disk)) => Ok(attached_disks(kind.as_str().to_string(), id)
+                .await?
+                .into_iter()
+                .find(|a| a.disk.id.to_string() == disk)),
+            _ => Ok::<_, crate::error::AppError>(None),
+        }
+    });
+    // Where Cancel leads: the same view without the dialog.
+    let close = move || {
+        let query = url.with(|q| {
+            q.clone()
+                .into_iter()
+                .filter(|(k, _)| !DISK_PARAMS.contains(&k.as_ref()))
+                .map(|(k, v)| format!("{k}={}", encode(&v)))
+                .collect::<Vec<_>>()
+                .join("&")
+        });
+        format!("{}?{query}", kind.page())
+    };
+    let dialog = move || {
+        let (id, mode, _) = wanted();
+        let id = id.filter(|_| manage)?;
+        match mode.as_deref()? {
+            "attach" => Some(view! { <AttachDiskDialog kind id close=close() /> }.into_any()),
+            mode @ ("edit" | "detach") => {
+                let disk = current.get()?.ok()??;
+                Some(if mode == "edit" {
+                    view! { <EditAttachmentDialog kind id disk close=close() /> }.into_any()
+                } else {
+                    view! { <DetachDiskDialog kind id disk close=close() /> }.into_any()
+                })
+            }
+            _ => None,
+        }
+    };
+    view! { <Transition fallback=|| ()>{dialog}</Transition> }
+}
