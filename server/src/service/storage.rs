@@ -349,6 +349,16 @@ impl VireoService {
         live: Option<(Uuid, bool)>,
         edit: impl FnOnce(&mut Vec<DiskAttachment>) -> Result<(), AppError>,
     ) -> Result<DiskChangeOutcome, AppError> {
+        // The role first: a caller who may not change VMs learns nothing about their disks.
+        self.authorize(
+            user,
+            Permission::ManageVms,
+            "disk.attachment",
+            kind.as_str(),
+            Some(id),
+            "",
+        )
+        .await?;
         let envelope = self.load_draft(kind, id).await?;
         let mut draft = envelope.draft;
         edit(&mut draft.config.disks)?;
