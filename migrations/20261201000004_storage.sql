@@ -91,7 +91,11 @@ CREATE TRIGGER templates_disk_attachments AFTER INSERT OR DELETE OR UPDATE OF co
 CREATE TRIGGER vm_pools_disk_attachments AFTER INSERT OR DELETE OR UPDATE OF config ON vm_pools
     FOR EACH ROW EXECUTE FUNCTION vireo_sync_disk_attachments('pool');
 
+-- Per row, unlike the other tables' per-statement triggers: the periodic storage sync runs
+-- statements that usually change nothing, and a statement trigger would announce a change (and
+-- make every open grid refetch) every 30 seconds. PostgreSQL folds identical notifications of one
+-- transaction into one, so a statement that changes many rows still sends one.
 CREATE TRIGGER storage_domains_changed AFTER INSERT OR UPDATE OR DELETE ON storage_domains
-    FOR EACH STATEMENT EXECUTE FUNCTION vireo_notify_change();
+    FOR EACH ROW EXECUTE FUNCTION vireo_notify_change();
 CREATE TRIGGER disks_changed AFTER INSERT OR UPDATE OR DELETE ON disks
-    FOR EACH STATEMENT EXECUTE FUNCTION vireo_notify_change();
+    FOR EACH ROW EXECUTE FUNCTION vireo_notify_change();

@@ -126,7 +126,7 @@ impl VireoService {
             .await?;
         let id = Uuid::new_v4();
         let result = self.upload_checked(&actor, id, &request, body).await;
-        let object = Self::storage_event_object("disk", result.as_ref().ok().map(|d| d.id), &request.name);
+        let object = crate::service::audit::Object::new("disk", result.as_ref().ok().map(|d| d.id), &request.name);
         self.storage_audited(
             &actor,
             "disk.upload",

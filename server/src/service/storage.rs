@@ -61,6 +61,29 @@ pub(crate) fn disk_size_error(field: &str, size_bytes: u64) -> Option<FieldError
     })
 }
 
+/// The id an audit event names for what a storage write returns.
+trait Identified {
+    fn object_id(&self) -> Option<Uuid>;
+}
+
+impl Identified for DiskView {
+    fn object_id(&self) -> Option<Uuid> {
+        Some(self.id)
+    }
+}
+
+impl Identified for StorageDomainView {
+    fn object_id(&self) -> Option<Uuid> {
+        Some(self.id)
+    }
+}
+
+impl Identified for () {
+    fn object_id(&self) -> Option<Uuid> {
+        None
+    }
+}
+
 /// What `create_volume_for` makes: a fresh volume, a thin overlay on another disk's volume, or a
 /// full copy of it.
 pub(crate) enum VolumeSource<'a> {
@@ -290,8 +313,23 @@ impl VireoService {
         self.repo.delete_disk(actor, disk.view.id).await.map(|_| ())
     }
 
-    pub(super) fn storage_event_object<'a>(kind: &'a str, id: Option<Uuid>, name: &'a str) -> Object<'a> {
-        Object::new(kind, id, name)
+    /// One storage write: the role check (a refusal is audited there), then `work`, whose outcome
+    /// is audited either way (`done` words a success). The event names the object the work made
+    /// when there was none before (a new disk or storage domain).
+    async fn storage_write<T: Identified>(
+        &self,
+        user: &CurrentUser,
+        permission: Permission,
+        action: &str,
+        (kind, id, name): (&str, Option<Uuid>, &str),
+        work: impl AsyncFnOnce(&Actor) -> Result<T, AppError>,
+        done: impl FnOnce(&T) -> String,
+    ) -> Result<T, AppError> {
+        let actor = self.authorize(user, permission, action, kind, id, name).await?;
+        let result = work(&actor).await;
+        let id = id.or_else(|| result.as_ref().ok().and_then(Identified::object_id));
+        self.storage_audited(&actor, action, Object::new(kind, id, name), done, result)
+            .await
     }
 
     /// Runs `work` as `action` on a disk or domain and writes its audit event.
@@ -500,146 +538,121 @@ impl StorageBackend for VireoService {
         user: &CurrentUser,
         request: NewStorageDomainRequest,
     ) -> Result<StorageDomainView, AppError> {
-        let actor = self
-            .authorize(
-                user,
-                Permission::ManageInfrastructure,
-                "storage_domain.add",
-                "storage_domain",
-                None,
-                &request.name,
-            )
-            .await?;
-        let mut errors = Vec::new();
-        errors.extend(storage_domain_name_error(&request.name).map(|m| FieldError::new("name", m)));
-        errors.extend(pool_path_error(&request.path).map(|m| FieldError::new("path", m)));
-        let host = match request.host_id {
-            Some(id) => self.repo.list_hosts().await?.into_iter().find(|h| h.id == id),
-            None => None,
-        };
-        match &host {
-            None => errors.push(FieldError::new("host_id", "Choose a host.")),
-            Some(h) if h.status != vireo_app::models::HostStatus::Up => errors.push(FieldError::new(
-                "host_id",
-                format!("Host {} is {}.", h.name, h.status.label()),
-            )),
-            Some(h) => {
-                let taken = self
-                    .repo
-                    .list_storage_domains(false)
-                    .await?
-                    .iter()
-                    .any(|d| d.host_id == h.id && d.name == request.name);
-                if taken {
-                    errors.push(FieldError::new(
-                        "name",
-                        format!("Host {} already has a storage domain named '{}'.", h.name, request.name),
-                    ));
-                }
-            }
-        }
-        let result = match host {
-            Some(host) if errors.is_empty() => {
-                let made = self
-                    .hypervisor
-                    .define_dir_pool(&host.uri, &request.name, &request.path)
-                    .await
-                    .map_err(host_error);
-                match made {
-                    Ok(info) => {
-                        // The host's whole list: syncing the new pool alone would drop the others.
-                        self.sync_host_storage(&host).await?;
-                        let all = self.repo.list_storage_domains(false).await?;
-                        all.into_iter()
-                            .find(|d| d.host_id == host.id && d.name == info.name)
-                            .ok_or_else(|| AppError::not_found("storage domain"))
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            _ => Err(AppError::Validation { errors }),
-        };
-        let object = Self::storage_event_object("storage_domain", result.as_ref().ok().map(|d| d.id), &request.name);
-        self.storage_audited(
-            &actor,
+        self.storage_write(
+            user,
+            Permission::ManageInfrastructure,
             "storage_domain.add",
-            object,
+            ("storage_domain", None, &request.name),
+            async |_actor: &Actor| {
+                let mut errors = Vec::new();
+                errors.extend(storage_domain_name_error(&request.name).map(|m| FieldError::new("name", m)));
+                errors.extend(pool_path_error(&request.path).map(|m| FieldError::new("path", m)));
+                let host = match request.host_id {
+                    Some(id) => self.repo.list_hosts().await?.into_iter().find(|h| h.id == id),
+                    None => None,
+                };
+                match &host {
+                    None => errors.push(FieldError::new("host_id", "Choose a host.")),
+                    Some(h) if h.status != vireo_app::models::HostStatus::Up => errors.push(FieldError::new(
+                        "host_id",
+                        format!("Host {} is {}.", h.name, h.status.label()),
+                    )),
+                    Some(h) => {
+                        let taken = self
+                            .repo
+                            .list_storage_domains(false)
+                            .await?
+                            .iter()
+                            .any(|d| d.host_id == h.id && d.name == request.name);
+                        if taken {
+                            errors.push(FieldError::new(
+                                "name",
+                                format!("Host {} already has a storage domain named '{}'.", h.name, request.name),
+                            ));
+                        }
+                    }
+                }
+                match host {
+                    Some(host) if errors.is_empty() => {
+                        let made = self
+                            .hypervisor
+                            .define_dir_pool(&host.uri, &request.name, &request.path)
+                            .await
+                            .map_err(host_error);
+                        match made {
+                            Ok(info) => {
+                                // The host's whole list: syncing the new pool alone would drop the others.
+                                self.sync_host_storage(&host).await?;
+                                let all = self.repo.list_storage_domains(false).await?;
+                                all.into_iter()
+                                    .find(|d| d.host_id == host.id && d.name == info.name)
+                                    .ok_or_else(|| AppError::not_found("storage domain"))
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                    _ => Err(AppError::Validation { errors }),
+                }
+            },
             |d: &StorageDomainView| format!("Storage domain {} added on host {} at {}.", d.name, d.host_name, d.path),
-            result,
         )
         .await
     }
 
     async fn remove_storage_domain(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let domain = self.storage_domain_record(id).await?;
-        let actor = self
-            .authorize(
-                user,
-                Permission::ManageInfrastructure,
-                "storage_domain.remove",
-                "storage_domain",
-                Some(id),
-                &domain.view.name,
-            )
-            .await?;
-        let result = async {
-            if domain.view.disk_count > 0 {
-                return Err(AppError::conflict(format!(
-                    "Storage domain {} holds {} disk(s); remove them first.",
-                    domain.view.name, domain.view.disk_count
-                )));
-            }
-            self.hypervisor
-                .remove_pool(&domain.host_uri, &domain.view.name)
-                .await
-                .map_err(host_error)?;
-            self.repo.delete_storage_domain(&actor, id).await.map(|_| ())
-        }
-        .await;
-        let object = Self::storage_event_object("storage_domain", Some(id), &domain.view.name);
-        self.storage_audited(
-            &actor,
+        self.storage_write(
+            user,
+            Permission::ManageInfrastructure,
             "storage_domain.remove",
-            object,
+            ("storage_domain", Some(id), &domain.view.name),
+            async |actor: &Actor| {
+                if domain.view.disk_count > 0 {
+                    return Err(AppError::conflict(format!(
+                        "Storage domain {} holds {} disk(s); remove them first.",
+                        domain.view.name, domain.view.disk_count
+                    )));
+                }
+                self.hypervisor
+                    .remove_pool(&domain.host_uri, &domain.view.name)
+                    .await
+                    .map_err(host_error)?;
+                self.repo.delete_storage_domain(actor, id).await.map(|_| ())
+            },
             |_| {
                 format!(
                     "Storage domain {} removed (its files stay on the host).",
                     domain.view.name
                 )
             },
-            result,
         )
         .await
     }
 
     async fn create_disk(&self, user: &CurrentUser, request: NewDiskRequest) -> Result<DiskView, AppError> {
-        let actor = self
-            .authorize(user, Permission::ManageVms, "disk.add", "disk", None, &request.name)
-            .await?;
-        let result = async {
-            let domain = self.check_disk_request(&request).await?;
-            let id = Uuid::new_v4();
-            self.create_volume_for(
-                &actor,
-                id,
-                &request.name,
-                &request.description,
-                &domain,
-                request.size_bytes,
-                request.format,
-                VolumeSource::Empty {
-                    preallocate: !request.sparse,
-                },
-            )
-            .await
-            .map(|d| d.view)
-        }
-        .await;
-        let object = Self::storage_event_object("disk", result.as_ref().ok().map(|d| d.id), &request.name);
-        self.storage_audited(
-            &actor,
+        self.storage_write(
+            user,
+            Permission::ManageVms,
             "disk.add",
-            object,
+            ("disk", None, &request.name),
+            async |actor: &Actor| {
+                let domain = self.check_disk_request(&request).await?;
+                let id = Uuid::new_v4();
+                self.create_volume_for(
+                    actor,
+                    id,
+                    &request.name,
+                    &request.description,
+                    &domain,
+                    request.size_bytes,
+                    request.format,
+                    VolumeSource::Empty {
+                        preallocate: !request.sparse,
+                    },
+                )
+                .await
+                .map(|d| d.view)
+            },
             |d: &DiskView| {
                 format!(
                     "Disk {} ({}, {}) created on {}.",
@@ -649,74 +662,62 @@ impl StorageBackend for VireoService {
                     d.storage_domain_name
                 )
             },
-            result,
         )
         .await
     }
 
     async fn resize_disk(&self, user: &CurrentUser, id: Uuid, size_bytes: u64) -> Result<DiskView, AppError> {
         let disk = self.disk_record(id).await?;
-        let actor = self
-            .authorize(
-                user,
-                Permission::ManageVms,
-                "disk.resize",
-                "disk",
-                Some(id),
-                &disk.view.name,
-            )
-            .await?;
-        let result = async {
-            if let Some(e) = disk_size_error("size_bytes", size_bytes) {
-                return Err(AppError::Validation { errors: vec![e] });
-            }
-            if size_bytes <= disk.view.provisioned_bytes.max(0) as u64 {
-                return Err(AppError::validation(
-                    "size_bytes",
-                    format!(
-                        "A disk only grows: give more than its {} (shrinking would cut off the guest's data).",
-                        format_bytes(disk.view.provisioned_bytes.max(0) as u64)
-                    ),
-                ));
-            }
-            if disk.view.content == DiskContent::Iso {
-                return Err(AppError::validation("size_bytes", "An ISO image cannot grow."));
-            }
-            let running = self.running_owners(&disk).await?;
-            if let Some(vm) = running.first() {
-                return Err(AppError::conflict(format!(
-                    "VM {vm} is running with this disk; shut it down to grow the disk."
-                )));
-            }
-            if !self.repo.lock_disk(id).await? {
-                return Err(AppError::conflict(format!(
-                    "Disk {} is busy (locked by another operation).",
-                    disk.view.name
-                )));
-            }
-            match self
-                .hypervisor
-                .resize_volume(&disk.host_uri, &disk.pool, &disk.volume_name, size_bytes)
-                .await
-            {
-                Ok(info) => {
-                    self.repo
-                        .update_disk_volume(id, &info.path, info.capacity, info.allocation, DiskStatus::Ok)
-                        .await?
-                }
-                Err(e) => {
-                    self.repo.set_disk_status(id, DiskStatus::Ok).await?;
-                    return Err(host_error(e));
-                }
-            }
-            Ok(self.disk_record(id).await?.view)
-        }
-        .await;
-        let object = Self::storage_event_object("disk", Some(id), &disk.view.name);
-        self.storage_audited(
-            &actor,
+        self.storage_write(
+            user,
+            Permission::ManageVms,
             "disk.resize",
-            object,
+            ("disk", Some(id), &disk.view.name),
+            async |_actor: &Actor| {
+                if let Some(e) = disk_size_error("size_bytes", size_bytes) {
+                    return Err(AppError::Validation { errors: vec![e] });
+                }
+                if size_bytes <= disk.view.provisioned_bytes.max(0) as u64 {
+                    return Err(AppError::validation(
+                        "size_bytes",
+                        format!(
+                            "A disk only grows: give more than its {} (shrinking would cut off the guest's data).",
+                            format_bytes(disk.view.provisioned_bytes.max(0) as u64)
+                        ),
+                    ));
+                }
+                if disk.view.content == DiskContent::Iso {
+                    return Err(AppError::validation("size_bytes", "An ISO image cannot grow."));
+                }
+                let running = self.running_owners(&disk).await?;
+                if let Some(vm) = running.first() {
+                    return Err(AppError::conflict(format!(
+                        "VM {vm} is running with this disk; shut it down to grow the disk."
+                    )));
+                }
+                if !self.repo.lock_disk(id).await? {
+                    return Err(AppError::conflict(format!(
+                        "Disk {} is busy (locked by another operation).",
+                        disk.view.name
+                    )));
+                }
+                match self
+                    .hypervisor
+                    .resize_volume(&disk.host_uri, &disk.pool, &disk.volume_name, size_bytes)
+                    .await
+                {
+                    Ok(info) => {
+                        self.repo
+                            .update_disk_volume(id, &info.path, info.capacity, info.allocation, DiskStatus::Ok)
+                            .await?
+                    }
+                    Err(e) => {
+                        self.repo.set_disk_status(id, DiskStatus::Ok).await?;
+                        return Err(host_error(e));
+                    }
+                }
+                Ok(self.disk_record(id).await?.view)
+            },
             |d: &DiskView| {
                 format!(
                     "Disk {} grown to {}.",
@@ -724,7 +725,6 @@ impl StorageBackend for VireoService {
                     format_bytes(d.provisioned_bytes.max(0) as u64)
                 )
             },
-            result,
         )
         .await
     }
@@ -738,92 +738,68 @@ impl StorageBackend for VireoService {
         description: String,
     ) -> Result<DiskView, AppError> {
         let disk = self.disk_record(id).await?;
-        let actor = self
-            .authorize(
-                user,
-                Permission::ManageVms,
-                "disk.update",
-                "disk",
-                Some(id),
-                &disk.view.name,
-            )
-            .await?;
-        let result = async {
-            let mut errors = Vec::new();
-            errors.extend(name_error("name", "disk", &name));
-            if description.chars().count() > vireo_app::domain::draft::MAX_DESCRIPTION {
-                errors.push(FieldError::new("description", "The description is too long."));
-            }
-            if !errors.is_empty() {
-                return Err(AppError::Validation { errors });
-            }
-            if !self
-                .repo
-                .update_disk_identity(&actor, id, version, &name, &description)
-                .await?
-            {
-                return Err(AppError::conflict(format!(
-                    "Disk {} was changed by someone else after you opened it; nothing was saved.",
-                    disk.view.name
-                )));
-            }
-            Ok(self.disk_record(id).await?.view)
-        }
-        .await;
-        let object = Self::storage_event_object("disk", Some(id), &disk.view.name);
-        self.storage_audited(
-            &actor,
+        self.storage_write(
+            user,
+            Permission::ManageVms,
             "disk.update",
-            object,
+            ("disk", Some(id), &disk.view.name),
+            async |actor: &Actor| {
+                let mut errors = Vec::new();
+                errors.extend(name_error("name", "disk", &name));
+                if description.chars().count() > vireo_app::domain::draft::MAX_DESCRIPTION {
+                    errors.push(FieldError::new("description", "The description is too long."));
+                }
+                if !errors.is_empty() {
+                    return Err(AppError::Validation { errors });
+                }
+                if !self
+                    .repo
+                    .update_disk_identity(actor, id, version, &name, &description)
+                    .await?
+                {
+                    return Err(AppError::conflict(format!(
+                        "Disk {} was changed by someone else after you opened it; nothing was saved.",
+                        disk.view.name
+                    )));
+                }
+                Ok(self.disk_record(id).await?.view)
+            },
             |d: &DiskView| format!("Disk {} saved.", d.name),
-            result,
         )
         .await
     }
 
     async fn remove_disk(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
         let disk = self.disk_record(id).await?;
-        let actor = self
-            .authorize(
-                user,
-                Permission::ManageVms,
-                "disk.remove",
-                "disk",
-                Some(id),
-                &disk.view.name,
-            )
-            .await?;
-        let result = async {
-            if let Some(owner) = disk.view.attached_to.first() {
-                return Err(AppError::conflict(format!(
-                    "Disk {} is attached to {} {}; detach it first.",
-                    disk.view.name,
-                    owner.kind.label(),
-                    owner.name
-                )));
-            }
-            if self.repo.overlays_of(id).await? > 0 {
-                return Err(AppError::conflict(format!(
-                    "Disks of other VMs are thin copies of disk {}; remove them first.",
-                    disk.view.name
-                )));
-            }
-            if disk.view.status == DiskStatus::Locked {
-                return Err(AppError::conflict(format!(
-                    "Disk {} is busy (locked by another operation).",
-                    disk.view.name
-                )));
-            }
-            self.delete_disk_and_volume(&actor, &disk).await
-        }
-        .await;
-        let object = Self::storage_event_object("disk", Some(id), &disk.view.name);
-        self.storage_audited(
-            &actor,
+        self.storage_write(
+            user,
+            Permission::ManageVms,
             "disk.remove",
-            object,
+            ("disk", Some(id), &disk.view.name),
+            async |actor: &Actor| {
+                if let Some(owner) = disk.view.attached_to.first() {
+                    return Err(AppError::conflict(format!(
+                        "Disk {} is attached to {} {}; detach it first.",
+                        disk.view.name,
+                        owner.kind.label(),
+                        owner.name
+                    )));
+                }
+                if self.repo.overlays_of(id).await? > 0 {
+                    return Err(AppError::conflict(format!(
+                        "Disks of other VMs are thin copies of disk {}; remove them first.",
+                        disk.view.name
+                    )));
+                }
+                if disk.view.status == DiskStatus::Locked {
+                    return Err(AppError::conflict(format!(
+                        "Disk {} is busy (locked by another operation).",
+                        disk.view.name
+                    )));
+                }
+                self.delete_disk_and_volume(actor, &disk).await
+            },
             |_| format!("Disk {} removed with its volume.", disk.view.name),
-            result,
         )
         .await
     }
