@@ -176,6 +176,14 @@ impl VireoService {
             return;
         };
         for host in hosts {
+            // A host the reconciler found not answering would only hold this loop for its call
+            // deadline (20 s each, at every start-up and every 30 s): its domains are unknown.
+            if host.status != vireo_app::models::HostStatus::Up {
+                if let Err(e) = self.repo.mark_host_storage_unknown(host.id).await {
+                    tracing::warn!(host = %host.name, error = %e, "could not mark the host's storage unknown");
+                }
+                continue;
+            }
             if let Err(e) = self.sync_host_storage(&host).await {
                 tracing::warn!(host = %host.name, error = %e, "could not read the host's storage pools");
             }

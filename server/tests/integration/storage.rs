@@ -558,3 +558,22 @@ async fn disks_locked_by_an_operation_vireo_did_not_finish_are_illegal_after_a_r
         .await
         .expect("an illegal disk can be removed");
 }
+
+#[tokio::test]
+async fn a_host_that_does_not_answer_has_its_storage_marked_unknown_without_being_asked() {
+    let (app, _admin) = admin_app().await;
+    let svc = &app.state.service;
+    let pool = default_pool(&app).await;
+    app.update_row("UPDATE hosts SET status = 'non_responsive' WHERE id = $1", pool.host_id)
+        .await;
+    svc.sync_all_storage().await;
+    assert_eq!(svc.storage_domain(pool.id).await.unwrap().status.as_str(), "unknown");
+    app.update_row("UPDATE hosts SET status = 'up' WHERE id = $1", pool.host_id)
+        .await;
+    svc.sync_all_storage().await;
+    assert_eq!(
+        svc.storage_domain(pool.id).await.unwrap().status.as_str(),
+        "active",
+        "back when it answers"
+    );
+}
