@@ -3,14 +3,16 @@
 //! errors. The REST API calls the same implementation, so both front doors share one behaviour.
 
 use crate::domain::draft::{ConfigKind, VmDraft};
+use crate::domain::network::Nic;
 use crate::domain::recommendations::HostAction;
 use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
 use crate::models::{
-    AddHostRequest, AttachedDisk, ClusterDraft, ClusterView, CurrentUser, DialogOptions, DiskChangeOutcome, DiskView,
-    DraftEnvelope, EventView, GridPage, GridQuery, HostView, NewDiskRequest, NewPassword, NewStorageDomainRequest,
-    NewUserRequest, PoolRow, Preview, SaveOutcome, StorageDomainView, TemplateView, TopologyFile, UserView, VmAction,
-    VmDetails, VmRow,
+    AddHostRequest, AttachedDisk, AttachedNic, ClusterDraft, ClusterView, CurrentUser, DialogOptions,
+    DiskChangeOutcome, DiskView, DraftEnvelope, EventView, GridPage, GridQuery, HostView, NetworkView, NewDiskRequest,
+    NewNetworkRequest, NewPassword, NewStorageDomainRequest, NewUserRequest, NicChangeOutcome, PoolRow, Preview,
+    ReportedNic, SaveOutcome, StorageDomainView, TemplateView, TopologyFile, UserView, VmAction, VmDetails, VmRow,
+    VnicProfileRequest, VnicProfileView,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -26,6 +28,7 @@ pub trait Backend:
     + GridBackend
     + UserBackend
     + StorageBackend
+    + NetworkBackend
     + Send
     + Sync
     + 'static
@@ -40,6 +43,7 @@ impl<T> Backend for T where
         + GridBackend
         + UserBackend
         + StorageBackend
+        + NetworkBackend
         + Send
         + Sync
         + 'static
@@ -206,6 +210,70 @@ pub trait StorageBackend: Send + Sync {
         id: Uuid,
         disk_id: Uuid,
     ) -> Result<DiskChangeOutcome, AppError>;
+}
+
+/// Networks, vNIC profiles and NICs (`server/src/service/networks.rs`). Networks and profiles are
+/// infrastructure (`ManageInfrastructure`); NICs belong to the VM estate (`ManageVms`).
+#[async_trait::async_trait]
+pub trait NetworkBackend: Send + Sync {
+    async fn network_grid(&self, q: &GridQuery) -> Result<GridPage<NetworkView>, AppError>;
+    async fn vnic_profile_grid(&self, q: &GridQuery) -> Result<GridPage<VnicProfileView>, AppError>;
+    async fn network(&self, id: Uuid) -> Result<NetworkView, AppError>;
+    async fn vnic_profile(&self, id: Uuid) -> Result<VnicProfileView, AppError>;
+    /// Every profile (the NIC dialogs' options).
+    async fn list_vnic_profiles(&self) -> Result<Vec<VnicProfileView>, AppError>;
+    /// Records a network backed by a libvirt network or host bridge of that name on the cluster's
+    /// hosts, with its default profile (named as the network). Nothing is created on the hosts:
+    /// the grid shows where the backing is present and where it is missing.
+    async fn add_network(&self, actor: &CurrentUser, request: NewNetworkRequest) -> Result<NetworkView, AppError>;
+    /// Refused (naming the VMs/Templates/Pools) while any NIC uses one of its profiles.
+    async fn remove_network(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError>;
+    async fn add_vnic_profile(
+        &self,
+        actor: &CurrentUser,
+        request: VnicProfileRequest,
+    ) -> Result<VnicProfileView, AppError>;
+    /// `version`: the edit's starting point. The network cannot change.
+    async fn update_vnic_profile(
+        &self,
+        actor: &CurrentUser,
+        id: Uuid,
+        version: i32,
+        request: VnicProfileRequest,
+    ) -> Result<VnicProfileView, AppError>;
+    /// Refused (naming them) while NICs use it.
+    async fn remove_vnic_profile(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError>;
+    /// Reads every host's libvirt networks and bridges again (one host when `host_id` is given).
+    async fn refresh_networks(&self, actor: &CurrentUser, host_id: Option<Uuid>) -> Result<(), AppError>;
+    /// A VM's or Template's NICs with their profiles (current and next-run) and reported addresses.
+    async fn vm_nics(&self, kind: ConfigKind, id: Uuid) -> Result<Vec<AttachedNic>, AppError>;
+    /// Adds a NIC (a VM gets a MAC from Vireo's range unless `nic.mac` names a free one); plugged
+    /// live into a running VM when its host can, else at the next start.
+    async fn add_nic(
+        &self,
+        actor: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        nic: Nic,
+    ) -> Result<NicChangeOutcome, AppError>;
+    /// Changes a NIC (matched by `nic.id`): profile, model, MAC, link state, plugged.
+    async fn update_nic(
+        &self,
+        actor: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        nic: Nic,
+    ) -> Result<NicChangeOutcome, AppError>;
+    /// Removes a NIC (unplugged live from a running VM when its host can, else at the next start).
+    async fn remove_nic(
+        &self,
+        actor: &CurrentUser,
+        kind: ConfigKind,
+        id: Uuid,
+        nic_id: Uuid,
+    ) -> Result<NicChangeOutcome, AppError>;
+    /// The guest NICs and addresses libvirt last reported for a VM.
+    async fn reported_nics(&self, id: Uuid) -> Result<Vec<ReportedNic>, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -15,6 +15,7 @@ pub mod host_topology;
 pub mod image_header;
 pub mod instance_type;
 pub mod naming;
+pub mod network;
 pub mod next_run;
 pub mod ovirt_search;
 pub mod pinning;

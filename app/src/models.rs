@@ -144,6 +144,9 @@ pub struct DialogOptions {
     /// ISO disks the CD-ROM can hold.
     #[serde(default)]
     pub isos: Vec<DiskView>,
+    /// Every vNIC profile (the dialog offers those of the selected cluster).
+    #[serde(default)]
+    pub vnic_profiles: Vec<VnicProfileView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,6 +225,9 @@ pub struct VmRow {
     pub next_run: bool,
     /// Seconds since the VM came up, while it is up.
     pub uptime_secs: Option<i64>,
+    /// The guest's addresses as libvirt last reported them (running VMs only), comma separated.
+    #[serde(default)]
+    pub ip_addresses: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -414,6 +420,9 @@ pub struct VmDetails {
     pub pinned_host: Option<String>,
     /// Fields waiting for the next start.
     pub pending_next_run: Vec<String>,
+    /// The guest's NICs and addresses as libvirt last reported them.
+    #[serde(default)]
+    pub reported_nics: Vec<ReportedNic>,
 }
 
 /// A row of the Users grid. Never carries the password hash.
@@ -565,3 +574,99 @@ pub enum DiskChangeOutcome {
     /// Saved for the next start (the VM is down, or its host cannot hotplug); with the reason.
     NextRun { reason: String },
 }
+
+/// A row of the Networks grid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub cluster_id: Uuid,
+    pub cluster_name: String,
+    pub backing: crate::domain::network::NetworkBacking,
+    /// The libvirt network's or the bridge's name on every host of the cluster.
+    pub backing_name: String,
+    /// 802.1Q tag the backing carries (informational: the bridge or libvirt network tags).
+    pub vlan_id: Option<i32>,
+    /// The cluster's default network (a new VM's first NIC goes on it).
+    pub is_default: bool,
+    /// Hosts of the cluster where the backing exists (active), by name.
+    pub present_on: Vec<String>,
+    /// Hosts of the cluster where it does not (or is inactive), by name.
+    pub missing_on: Vec<String>,
+    pub profile_count: i64,
+    /// NICs (on VMs, Templates and Pools) whose profile is on this network.
+    pub nic_count: i64,
+    pub version: i32,
+}
+
+/// A row of the vNIC Profiles grid (and an option of the NIC dialogs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VnicProfileView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub network_id: Uuid,
+    pub network_name: String,
+    pub cluster_id: Uuid,
+    /// libvirt's nwfilter applied to NICs on this profile (one of `NETWORK_FILTERS`), if any.
+    pub network_filter: Option<String>,
+    /// Port mirroring: always off in Vireo (shown, as oVirt shows it).
+    pub port_mirroring: bool,
+    /// virtio NICs on this profile get queues when their VM has multiqueue on.
+    pub multiqueue: bool,
+    /// The network's default profile (named as the network, made with it).
+    pub is_default: bool,
+    pub nic_count: i64,
+    pub version: i32,
+}
+
+/// New network (the Networks grid's New, and the REST API's `POST /networks`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewNetworkRequest {
+    pub name: String,
+    pub description: String,
+    /// `None`: the default cluster.
+    pub cluster_id: Option<Uuid>,
+    pub backing: crate::domain::network::NetworkBacking,
+    /// Empty: the network's own name.
+    pub backing_name: String,
+    pub vlan_id: Option<u32>,
+}
+
+/// New or edited vNIC profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VnicProfileRequest {
+    pub name: String,
+    pub description: String,
+    pub network_id: Uuid,
+    pub network_filter: Option<String>,
+    pub multiqueue: bool,
+}
+
+/// What a VM's or Template's Network Interfaces sub-tab shows: each NIC with its profile and
+/// network, and what the guest reports on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedNic {
+    pub nic: crate::domain::network::Nic,
+    pub profile_name: Option<String>,
+    pub network_name: Option<String>,
+    /// Waits for the next start (added, changed or removed while the VM runs, not plugged live).
+    pub pending: bool,
+    /// The guest's addresses on this NIC (by MAC), as libvirt last reported them.
+    pub addresses: Vec<String>,
+}
+
+/// One guest NIC as libvirt reports it (`virDomainInterfaceAddresses`: DHCP leases, or the guest
+/// agent). oVirt's `reported_device`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportedNic {
+    /// The guest's (or host tap's) interface name.
+    pub name: String,
+    pub mac: String,
+    /// `192.168.122.5/24`, `fe80::1/64`, ...
+    pub addresses: Vec<String>,
+}
+
+/// Where a NIC change on a running VM took effect (the same answer disks give).
+pub type NicChangeOutcome = DiskChangeOutcome;

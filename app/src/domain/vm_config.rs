@@ -4,6 +4,7 @@
 //! filter and sort on are generated from it in SQL.
 
 use super::cpu_set::CpuSet;
+use super::network::Nic;
 use super::storage::{default_boot_devices, BootDevice, DiskAttachment};
 use super::string_enum::string_enum;
 use serde::{Deserialize, Serialize};
@@ -175,6 +176,13 @@ pub struct VmConfig {
     pub cdrom: Option<Uuid>,
     /// The boot order.
     pub boot_devices: Vec<BootDevice>,
+
+    // --- Network interfaces (Network Interfaces sub-tab; A14, R7)
+    /// The NICs, in order (the guest sees them in this order).
+    pub nics: Vec<Nic>,
+    /// virtio NICs get one queue pair per vCPU (at most 16) on profiles that allow multiqueue
+    /// (oVirt's `multi_queues_enabled`; High Performance turns it on, A14).
+    pub multi_queues_enabled: bool,
 }
 
 impl Default for VmConfig {
@@ -208,6 +216,8 @@ impl Default for VmConfig {
             disks: Vec::new(),
             cdrom: None,
             boot_devices: default_boot_devices(),
+            nics: Vec::new(),
+            multi_queues_enabled: false,
         }
     }
 }
@@ -238,9 +248,13 @@ impl VmConfig {
     /// the vCPU, emulator and IO-thread pins, and the host NUMA cells of the vNUMA nodes. A template
     /// made from a VM takes this, because every VM made from the template would otherwise claim the
     /// same host's CPUs and cells. The guest's own shape (topology, vNUMA nodes, huge pages, IO
-    /// threads, migration mode) stays.
+    /// threads, migration mode) stays. NICs lose their MACs: every VM made from the template gets
+    /// its own.
     pub fn without_host_bindings(&self) -> VmConfig {
         let mut cfg = self.clone();
+        for nic in &mut cfg.nics {
+            nic.mac = None;
+        }
         cfg.placement_hosts.clear();
         cfg.cpu_pinning.clear();
         cfg.emulator_pin = None;

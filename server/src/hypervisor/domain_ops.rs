@@ -228,6 +228,21 @@ impl Hypervisor for SharedLibvirtPool {
             .await
     }
 
+    async fn update_device(&self, _uri: &str, _id: Uuid, _xml: &str) -> Result<bool, HypervisorError> {
+        // Scaffold: the network work implements it.
+        Ok(false)
+    }
+
+    async fn network_backings(&self, _uri: &str) -> Result<Vec<super::NetworkBackingInfo>, HypervisorError> {
+        // Scaffold: the network work implements it.
+        Ok(Vec::new())
+    }
+
+    async fn interface_addresses(&self, _uri: &str, _id: Uuid) -> Result<Vec<super::GuestInterface>, HypervisorError> {
+        // Scaffold: the network work implements it.
+        Ok(Vec::new())
+    }
+
     fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
         self.0.event_rx.lock().unwrap_or_else(|p| p.into_inner()).take()
     }

@@ -102,6 +102,18 @@ pub trait Hypervisor: Send + Sync + 'static {
     /// Plugs a device into (or out of, `attach == false`) a running domain. `Ok(false)`: not done
     /// because the domain is not running or its host cannot hotplug.
     async fn change_device(&self, uri: &str, id: Uuid, xml: &str, attach: bool) -> Result<bool, HypervisorError>;
+    /// Changes a device of a running domain in place (`virDomainUpdateDeviceFlags`, live): a NIC's
+    /// link state. `Ok(false)`: not done because the domain is not running or its host cannot.
+    async fn update_device(&self, uri: &str, id: Uuid, xml: &str) -> Result<bool, HypervisorError>;
+
+    // --- Networks: what can back a Vireo network on the host.
+    /// The host's libvirt networks (`virConnectListAllNetworks`) and bridges
+    /// (`virConnectListAllInterfaces`; a host whose libvirt has no interface driver reports none).
+    async fn network_backings(&self, uri: &str) -> Result<Vec<NetworkBackingInfo>, HypervisorError>;
+    /// The guest's NICs and addresses (`virDomainInterfaceAddresses`): DHCP leases of libvirt
+    /// networks, then the guest agent where the domain has its channel. Empty for a domain that
+    /// is not running.
+    async fn interface_addresses(&self, uri: &str, id: Uuid) -> Result<Vec<GuestInterface>, HypervisorError>;
 
     /// Host URIs announced as their domains change state (libvirt lifecycle events), for the one
     /// consumer that reconciles them. `None` when events are unavailable or already taken.
@@ -121,6 +133,25 @@ pub struct PoolInfo {
     pub allocation: u64,
     pub available: u64,
     pub active: bool,
+}
+
+/// A libvirt network or a bridge on a host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkBackingInfo {
+    pub backing: vireo_app::domain::network::NetworkBacking,
+    pub name: String,
+    pub active: bool,
+    /// A libvirt network's bridge device (empty when it has none, and for bridges themselves).
+    pub bridge: String,
+}
+
+/// One guest interface as libvirt reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestInterface {
+    pub name: String,
+    pub mac: String,
+    /// `address/prefix`.
+    pub addresses: Vec<String>,
 }
 
 /// A volume's path and sizes.

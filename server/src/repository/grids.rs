@@ -310,6 +310,7 @@ fn vm_row(r: VmGridRow) -> VmRow {
         vcpus: r.vcpus.unwrap_or(0),
         next_run: r.next_run,
         uptime_secs: r.uptime_secs,
+        ip_addresses: String::new(),
     }
 }
 

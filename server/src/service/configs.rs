@@ -66,6 +66,7 @@ impl ConfigBackend for VireoService {
                 .collect(),
             storage_domains: self.repo.list_storage_domains(true).await?,
             isos: self.repo.iso_disks().await?,
+            vnic_profiles: Vec::new(),
         })
     }
 
@@ -283,6 +284,7 @@ impl ConfigBackend for VireoService {
             config: rec.config,
             pinned_host,
             pending_next_run,
+            reported_nics: Vec::new(),
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod host_monitor;
 pub mod hosts;
 pub mod instance_types;
 pub mod lifecycle;
+pub mod networks;
 pub mod operations;
 pub mod passwords;
 pub mod reconcile;
