@@ -222,6 +222,9 @@ pub trait NetworkBackend: Send + Sync {
     async fn vnic_profile(&self, id: Uuid) -> Result<VnicProfileView, AppError>;
     /// Every profile (the NIC dialogs' options).
     async fn list_vnic_profiles(&self) -> Result<Vec<VnicProfileView>, AppError>;
+    /// The default profile of the cluster's default network (the default cluster's when `None`):
+    /// what the New VM dialog puts a new VM's first NIC on. `None` when the cluster has none.
+    async fn default_vnic_profile(&self, cluster_id: Option<Uuid>) -> Result<Option<Uuid>, AppError>;
     /// Records a network backed by a libvirt network or host bridge of that name on the cluster's
     /// hosts, with its default profile (named as the network). Nothing is created on the hosts:
     /// the grid shows where the backing is present and where it is missing.

@@ -35,6 +35,7 @@ fn xml(id: Uuid, name: &str, config: &VmConfig) -> String {
         disabled_cpu_features: &[],
         disks: &[],
         cdrom_path: None,
+        nics: &[],
     })
 }
 

@@ -484,6 +484,7 @@ fn run_service_sequence(draft: &VmDraft, running: &VmConfig, ctx: &RuleContext) 
             disabled_cpu_features: &[],
             disks: &disks,
             cdrom_path: fixed.cdrom.map(|_| "/images/cd.iso"),
+            nics: &[],
         });
         prop_assert!(xml.contains("<memory unit=\"KiB\">"));
         prop_assert_eq!(xml.matches("device=\"disk\"").count(), fixed.disks.len());

@@ -16,6 +16,7 @@
 //! volume path and format, `<serial>` from the disk id, `<readonly/>`; the CD-ROM is a read-only
 //! SATA `device='cdrom'`. With a disk or CD-ROM, the boot sequence is per-device `<boot order>`.
 
+use super::network::{MacAddress, Nic};
 use super::storage::{BootDevice, DiskAttachment, DiskCache, DiskFormat, DiskInterface, DiskIo, MAX_SCSI_QUEUES};
 use super::vm_config::{OptimizedFor, VmConfig};
 use quick_xml::events::BytesText;
@@ -44,6 +45,31 @@ pub struct DomainSpec<'a> {
     pub disks: &'a [DiskDevice],
     /// The ISO image in the CD-ROM drive (`config.cdrom`'s volume path), if any.
     pub cdrom_path: Option<&'a str>,
+    /// The NICs, in the order of `config.nics` (each resolved to what backs it on this host).
+    pub nics: &'a [NicDevice],
+}
+
+/// One NIC as the domain needs it: the VM's NIC (`VmConfig.nics`' entry) with what its vNIC
+/// profile resolves to on the host the VM starts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NicDevice {
+    pub nic: Nic,
+    pub source: NicSource,
+    /// The profile's libvirt nwfilter (one of `network::NETWORK_FILTERS`).
+    pub network_filter: Option<String>,
+    /// The profile allows multiqueue (queues are written when the VM also has it on).
+    pub multiqueue: bool,
+}
+
+/// What a NIC connects to on the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NicSource {
+    /// `<interface type='network'><source network=…>`.
+    Network(String),
+    /// `<interface type='bridge'><source bridge=…>`.
+    Bridge(String),
+    /// oVirt's "Empty" profile: the device is there, connected to nothing, its link down.
+    Unconnected,
 }
 
 /// One attached disk as the domain needs it: where its volume is on the host and its format (from
@@ -545,6 +571,55 @@ pub fn disk_element(domain_xml: &str, disk_id: Uuid) -> Option<String> {
         if let Event::End(e) = &event {
             if let Some((w, start)) = capture.take() {
                 if e.name().0 == "disk" && depth == start {
+                    if matched {
+                        return String::from_utf8(w.into_inner()).ok();
+                    }
+                } else {
+                    capture = Some((w, start));
+                }
+            }
+            depth = depth.saturating_sub(1);
+        }
+    }
+}
+
+/// The `<interface>` element with this MAC, cut from a domain XML this module wrote: what a running
+/// VM gets plugged in (or out, or updated) live. `None` when the domain has no such NIC.
+pub fn interface_element(domain_xml: &str, mac: MacAddress) -> Option<String> {
+    use quick_xml::events::Event;
+    use quick_xml::Reader;
+    let wanted = mac.to_string();
+    let mut reader = Reader::from_str(domain_xml);
+    let mut capture: Option<(Writer<Vec<u8>>, usize)> = None;
+    let mut depth = 0usize;
+    let mut matched = false;
+    loop {
+        let event = reader.read_event().ok()?;
+        match &event {
+            Event::Eof => return None,
+            Event::Start(e) => {
+                depth += 1;
+                if capture.is_none() && e.name().0 == "interface" {
+                    capture = Some((Writer::new_with_indent(Vec::new(), b' ', 2), depth));
+                    matched = false;
+                }
+            }
+            Event::Empty(e) if capture.is_some() && e.name().0 == "mac" => {
+                matched |= e
+                    .try_get_attribute("address")
+                    .ok()
+                    .flatten()
+                    .map(|a| String::from_utf8_lossy(&a.value).eq_ignore_ascii_case(&wanted))
+                    .unwrap_or(false);
+            }
+            _ => {}
+        }
+        if let Some((w, _)) = capture.as_mut() {
+            w.write_event(event.borrow()).ok()?;
+        }
+        if let Event::End(e) = &event {
+            if let Some((w, start)) = capture.take() {
+                if e.name().0 == "interface" && depth == start {
                     if matched {
                         return String::from_utf8(w.into_inner()).ok();
                     }

@@ -164,6 +164,7 @@ impl VireoService {
                 disabled_cpu_features: quirks,
                 disks: &disks.devices,
                 cdrom_path: disks.cdrom_path.as_deref(),
+                nics: &[],
             })
         };
         let mut started = self.hypervisor.define_and_start(&host.uri, &build(&quirks)).await;
@@ -437,6 +438,7 @@ impl VireoService {
             disabled_cpu_features: &quirks,
             disks: &disks.devices,
             cdrom_path: disks.cdrom_path.as_deref(),
+            nics: &[],
         }))
     }
 }

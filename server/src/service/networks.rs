@@ -33,6 +33,9 @@ impl NetworkBackend for VireoService {
     async fn list_vnic_profiles(&self) -> Result<Vec<VnicProfileView>, AppError> {
         Err(unavailable())
     }
+    async fn default_vnic_profile(&self, _cluster_id: Option<Uuid>) -> Result<Option<Uuid>, AppError> {
+        Err(unavailable())
+    }
     async fn add_network(&self, _actor: &CurrentUser, _request: NewNetworkRequest) -> Result<NetworkView, AppError> {
         Err(unavailable())
     }

@@ -110,6 +110,7 @@ async fn every_profile_validates_and_the_test_driver_accepts_it() {
                 disabled_cpu_features: &quirks,
                 disks: &[],
                 cdrom_path: None,
+                nics: &[],
             });
             validate(&xml).unwrap_or_else(|e| panic!("{label}/{domain_type}: {e}\n{xml}"));
             if domain_type == "test" {
@@ -190,6 +191,7 @@ fn domains_with_disks_validate_and_the_test_driver_accepts_them() {
                 disabled_cpu_features: &[],
                 disks: &disks,
                 cdrom_path,
+                nics: &[],
             });
             validate(&xml).unwrap_or_else(|e| panic!("{label}/{domain_type}: {e}\n{xml}"));
             if domain_type == "test" {
@@ -223,6 +225,7 @@ proptest! {
             disabled_cpu_features: &[],
             disks: &[],
             cdrom_path: None,
+            nics: &[],
         });
         prop_assert!(validate(&xml).is_ok(), "{:?}", validate(&xml));
     }
@@ -319,6 +322,7 @@ async fn when_libvirt_refuses_the_vm_stays_as_it_was_and_the_user_sees_why() {
         disabled_cpu_features: &[],
         disks: &[],
         cdrom_path: None,
+        nics: &[],
     });
     let dom = conn.define_domain_xml(&squatter).unwrap();
     let err = refused_run(&app, &actor, id).await;

@@ -28,6 +28,7 @@ fn spec<'a>(name: &'a str, description: &'a str, config: &'a VmConfig) -> Domain
         disabled_cpu_features: &[],
         disks: &[],
         cdrom_path: None,
+        nics: &[],
     }
 }
 
@@ -94,6 +95,7 @@ fn the_high_performance_domain_matches_its_golden_file() {
     let xml = domain_xml(&DomainSpec {
         disks: &disks,
         cdrom_path: Some(ISO),
+        nics: &[],
         ..spec("hp-db1", "Trading engine", &cfg)
     });
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/domain/domain_xml/golden/hp_vm.xml");
@@ -195,6 +197,7 @@ fn high_performance_disks_are_uncached_native_and_threaded() {
     let xml = domain_xml(&DomainSpec {
         disks: &disks,
         cdrom_path: Some(ISO),
+        nics: &[],
         ..spec("hp", "", &cfg)
     });
     for needle in [
@@ -265,6 +268,7 @@ fn without_disks_or_a_cd_the_os_boots_from_the_disk_as_before() {
     // A CD the boot sequence leaves out gets no order; nothing else has one: <os><boot> stays.
     let xml = domain_xml(&DomainSpec {
         cdrom_path: Some(ISO),
+        nics: &[],
         ..spec("s", "", &cfg)
     });
     assert!(xml.contains("<boot dev=\"hd\"/>") && xml.contains("device=\"cdrom\""));
@@ -317,6 +321,7 @@ fn each_scsi_io_thread_gets_its_own_controller_and_names_stay_unique() {
     let xml = domain_xml(&DomainSpec {
         disks: &disks,
         cdrom_path: Some(ISO),
+        nics: &[],
         ..spec("many", "", &cfg)
     });
     // The SCSI disks land on both IO threads (round robin over the paravirtual disks).
@@ -382,6 +387,7 @@ fn hostile_paths_are_escaped() {
     let xml = domain_xml(&DomainSpec {
         disks: &disks,
         cdrom_path: Some("/srv/x\"/><evil/>"),
+        nics: &[],
         ..spec("p", "", &cfg)
     });
     assert!(!xml.contains("<evil") && !xml.contains('\u{7}'));
@@ -412,6 +418,7 @@ fn one_disks_element_is_cut_from_the_domain_for_hotplug() {
     let xml = domain_xml(&DomainSpec {
         disks: &disks,
         cdrom_path: Some(ISO),
+        nics: &[],
         ..spec("hp-db1", "Trading engine", &cfg)
     });
     let second = cfg.disks[1].disk_id;
