@@ -609,7 +609,7 @@ pub fn interface_element(domain_xml: &str, mac: MacAddress) -> Option<String> {
                     .try_get_attribute("address")
                     .ok()
                     .flatten()
-                    .map(|a| String::from_utf8_lossy(&a.value).eq_ignore_ascii_case(&wanted))
+                    .map(|a| a.value.eq_ignore_ascii_case(&wanted))
                     .unwrap_or(false);
             }
             _ => {}
