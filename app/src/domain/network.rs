@@ -160,7 +160,7 @@ impl MacRange {
     /// `first-last`; both unicast, first ≤ last.
     pub fn parse(text: &str) -> Result<Self, String> {
         let (a, b) = text
-            .split_once(|c: char| c == ',' || c == ' ')
+            .split_once([',', ' '])
             .or_else(|| {
                 // `-` also separates a MAC's pairs: the range's own dash is the one after 17 characters.
                 let t = text.trim();

@@ -14,15 +14,18 @@ use axum::extract::State;
 use axum::response::Response;
 use vireo_app::domain::storage::StorageDomainStatus;
 
-const COLLECTIONS: [&str; 8] = [
+const COLLECTIONS: [&str; 11] = [
     "clusters",
     "disks",
     "hosts",
     "instancetypes",
+    "networkfilters",
+    "networks",
     "storagedomains",
     "templates",
     "vmpools",
     "vms",
+    "vnicprofiles",
 ];
 
 pub async fn get_root(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Response, Fault> {
@@ -38,7 +41,7 @@ pub async fn get_root(State(state): State<AppState>, ApiUser(user): ApiUser) -> 
         api = api.child(link_to(&format!("{API}/{c}"), c));
         if matches!(
             c,
-            "vms" | "hosts" | "templates" | "clusters" | "disks" | "storagedomains"
+            "vms" | "hosts" | "templates" | "clusters" | "disks" | "storagedomains" | "networks" | "vnicprofiles"
         ) {
             api = api.child(link_to(&format!("{API}/{c}?search={{query}}"), &format!("{c}/search")));
         }

@@ -28,6 +28,7 @@ fn template_element(rec: &ConfigRecord) -> El {
         .text("name", &rec.name)
         .text("description", &rec.description)
         .child(link("templates", rec.id, "diskattachments"))
+        .child(link("templates", rec.id, "nics"))
         .children(config_elements(&rec.config, "x86_64"))
         .text("creation_time", date(rec.created_at))
         .text("status", "ok")

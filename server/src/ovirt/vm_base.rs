@@ -30,6 +30,7 @@ pub const BASE_ELEMENTS: &[&str] = &[
     "io",
     "memory",
     "memory_policy",
+    "multi_queues_enabled",
     "numa_tune_mode",
     "os",
     "placement_policy",
@@ -55,7 +56,6 @@ pub const IGNORED_ELEMENTS: &[&str] = &[
     "link",
     "migration",
     "migration_downtime",
-    "multi_queues_enabled",
     "next_run_configuration_exists",
     "origin",
     "quota",
@@ -143,6 +143,7 @@ pub fn config_elements(cfg: &VmConfig, arch: &str) -> Vec<El> {
         El::new("placement_policy")
             .text("affinity", cfg.migration.as_str())
             .child(El::new("hosts").children(cfg.placement_hosts.iter().map(|h| reference("host", "hosts", *h)))),
+        bool_el("multi_queues_enabled", cfg.multi_queues_enabled),
         bool_el("soundcard_enabled", cfg.soundcard_enabled),
         bool_el("stateless", cfg.stateless),
         El::leaf("type", cfg.optimized_for.as_str()),
@@ -188,6 +189,7 @@ pub struct BasePatch {
     pub huge_page_size: Option<Option<u64>>,
     pub serial_console: Option<bool>,
     pub soundcard: Option<bool>,
+    pub multi_queues: Option<bool>,
     pub usb: Option<bool>,
     pub migration: Option<MigrationMode>,
     pub placement_hosts: Option<Vec<Ref>>,
@@ -231,6 +233,7 @@ impl BasePatch {
                 .and_then(|t| OptimizedFor::parse(&t)),
             stateless: obj.bool("stateless")?,
             soundcard: obj.bool("soundcard_enabled")?,
+            multi_queues: obj.bool("multi_queues_enabled")?,
             numa_tune_mode: obj
                 .one_of("numa_tune_mode", &NumaTuneMode::STRS)?
                 .and_then(|m| NumaTuneMode::parse(&m)),
@@ -414,6 +417,7 @@ impl BasePatch {
             io_threads => cfg.io_threads,
             serial_console => cfg.serial_console,
             soundcard => cfg.soundcard_enabled,
+            multi_queues => cfg.multi_queues_enabled,
             usb => cfg.usb_enabled,
             migration => cfg.migration,
             high_availability => cfg.high_availability,

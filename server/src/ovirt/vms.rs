@@ -83,6 +83,8 @@ pub fn vm_element(rec: &ConfigRecord, arches: &HashMap<Uuid, String>, next_run: 
         .child(link("vms", rec.id, "numanodes"))
         .child(link("vms", rec.id, "graphicsconsoles"))
         .child(link("vms", rec.id, "diskattachments"))
+        .child(link("vms", rec.id, "nics"))
+        .child(link("vms", rec.id, "reporteddevices"))
         .children(config_elements(cfg, arch))
         .text("creation_time", date(rec.created_at))
         .text("next_run_configuration_exists", rec.next_run.is_some());
