@@ -429,6 +429,86 @@ class OvirtSdkAgainstVireo(unittest.TestCase):
             self.system.disks_service().disk_service(base[0].id).get()
         templates.template_service(template.id).remove()
 
+    # --- networks, vNIC profiles and NICs -------------------------------------------------------------
+
+    def default_profile(self):
+        networks = self.system.networks_service()
+        net = networks.list(search="name=default")[0]
+        profiles = networks.network_service(net.id).vnic_profiles_service().list()
+        return net, next(p for p in profiles if p.name == "default")
+
+    def test_10e_networks_and_vnic_profiles(self):
+        networks = self.system.networks_service()
+        net, profile = self.default_profile()
+        self.assertEqual(net.vdsm_name, "default")
+        cluster = self.system.clusters_service().list(search="name=Default")[0]
+        self.assertEqual(net.cluster.id, cluster.id)
+        self.assertIn(net.id, [n.id for n in self.system.clusters_service().cluster_service(cluster.id).networks_service().list()])
+        self.assertEqual(profile.network.id, net.id)
+        self.assertFalse(profile.port_mirroring)
+        # A network on a host bridge, with a VLAN tag; its default profile comes with it.
+        made = networks.add(
+            types.Network(name="api-net", description="made by the SDK", vlan=types.Vlan(id=42), cluster=types.Cluster(id=cluster.id))
+        )
+        self.assertEqual((made.name, made.vlan.id), ("api-net", 42))
+        self.assertEqual([n.id for n in networks.list(search="name=api-net")], [made.id])
+        profiles = self.system.vnic_profiles_service()
+        own = [p for p in profiles.list() if p.network.id == made.id]
+        self.assertEqual([p.name for p in own], ["api-net"])
+        filters = self.system.network_filters_service().list()
+        clean = next(f for f in filters if f.name == "clean-traffic")
+        extra = profiles.add(
+            types.VnicProfile(name="api-filtered", network=types.Network(id=made.id), network_filter=types.NetworkFilter(id=clean.id))
+        )
+        self.assertEqual(extra.network_filter.id, clean.id)
+        changed = profiles.profile_service(extra.id).update(types.VnicProfile(description="clean traffic only"))
+        self.assertEqual(changed.description, "clean traffic only")
+        with self.assertRaises(sdk.Error) as caught:
+            profiles.add(types.VnicProfile(name="api-mirror", network=types.Network(id=made.id), port_mirroring=True))
+        self.assertEqual(caught.exception.code, 400)
+        profiles.profile_service(extra.id).remove()
+        networks.network_service(made.id).remove()
+        with self.assertRaises(sdk.NotFoundError):
+            networks.network_service(made.id).get()
+
+    def test_10f_nics_on_the_vm(self):
+        net, profile = self.default_profile()
+        nics = self.vm_service().nics_service()
+        before = nics.list()
+        nic = nics.add(types.Nic(name="api-nic", vnic_profile=types.VnicProfile(id=profile.id), interface=types.NicInterface.E1000E))
+        self.assertEqual(nic.name, "api-nic")
+        self.assertEqual(nic.vnic_profile.id, profile.id)
+        self.assertTrue(nic.mac.address.startswith("56:6f:"), nic.mac.address)
+        self.assertTrue(nic.linked and nic.plugged)
+        self.assertEqual(len(nics.list()), len(before) + 1)
+        changed = nics.nic_service(nic.id).update(types.Nic(interface=types.NicInterface.VIRTIO, linked=False))
+        self.assertEqual((changed.interface, changed.linked, changed.mac.address), (types.NicInterface.VIRTIO, False, nic.mac.address))
+        # A MAC another NIC holds is refused, and nothing is added.
+        with self.assertRaises(sdk.Error) as caught:
+            nics.add(types.Nic(name="api-dup", vnic_profile=types.VnicProfile(id=profile.id), mac=types.Mac(address=nic.mac.address)))
+        self.assertIn(caught.exception.code, (400, 409))
+        self.assertEqual(len(nics.list()), len(before) + 1)
+        # The network is in use: removing it is refused, naming the VM.
+        with self.assertRaises(sdk.Error) as caught:
+            self.system.networks_service().network_service(net.id).remove()
+        self.assertEqual(caught.exception.code, 409)
+        self.assertIn(VM_NAME, caught.exception.fault.detail)
+        # What the guest reports (the test driver answers for every NIC of a running VM).
+        self.vm_service().start()
+        self.wait_for_status(types.VmStatus.UP)
+        deadline = time.time() + 60
+        reported = []
+        while time.time() < deadline and not reported:
+            reported = self.vm_service().reported_devices_service().list()
+            time.sleep(0.5)
+        self.assertTrue(reported, "the running VM reports its NICs")
+        self.assertTrue(all(d.type == types.ReportedDeviceType.NETWORK for d in reported))
+        self.assertTrue(any(ip.address for d in reported for ip in (d.ips or [])))
+        self.vm_service().stop()
+        self.wait_for_status(types.VmStatus.DOWN)
+        nics.nic_service(nic.id).remove()
+        self.assertEqual(len(nics.list()), len(before))
+
     # --- the seed's gates and bad input: a fault, and nothing written -----------------------------
 
     def test_11_provokes_the_gates(self):
