@@ -13,7 +13,8 @@ fi
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-for p in qemu-system-x86 libvirt-daemon-driver-qemu; do
+# iptables: libvirt sets up even an isolated network's firewall rules with it (the NIC test's).
+for p in qemu-system-x86 libvirt-daemon-driver-qemu iptables; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -6,18 +6,21 @@
 //! it under KVM through the service (learning the host's CPU quirks if it must), and then asks
 //! libvirt from the outside (`virsh vcpupin`, `virsh emulatorpin`) whether the pinning is in effect,
 //! and (`virsh domblklist`, `virsh iothreadinfo`) whether its qcow2 disk is there, served by its
-//! pinned IO thread.
+//! pinned IO thread. A second HP VM gets a virtio NIC on an isolated libvirt network: `virsh
+//! domiflist` shows it with its Vireo MAC, the QEMU command line has its queues (multiqueue, vhost),
+//! and a second NIC plugs into the running VM live.
 
 use crate::support::{admin_app, saved_id, unique};
 use std::process::Command;
-use vireo_app::backend::{ConfigBackend, HostBackend, LifecycleBackend, StorageBackend};
+use vireo_app::backend::{ConfigBackend, HostBackend, LifecycleBackend, NetworkBackend, StorageBackend};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::draft::NewDisk;
+use vireo_app::domain::network::{Nic, NicModel};
 use vireo_app::domain::pinning_plan::host_housekeeping;
 use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
 use vireo_app::domain::storage::{DiskAttachment, DiskFormat, GIB};
 use vireo_app::domain::vm_config::CpuTopology;
-use vireo_app::models::{AddHostRequest, NewStorageDomainRequest, VmAction};
+use vireo_app::models::{AddHostRequest, NewNetworkRequest, NewStorageDomainRequest, NicChangeOutcome, VmAction};
 
 const URI: &str = "qemu:///system";
 
@@ -209,6 +212,171 @@ async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
     svc.remove_vm(&actor, id, true, true).await.unwrap();
     assert!(svc.disk(disk_id).await.is_err(), "the VM's disk went with it");
     svc.remove_storage_domain(&actor, domain.id).await.unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// The QEMU command line of the running domain `name` (libvirt names its process `guest=name`).
+fn qemu_command_line(name: &str) -> String {
+    let wanted = format!("guest={name},");
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|raw| {
+            raw.split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .find(|cmd| cmd.contains("qemu-system") && cmd.contains(&wanted))
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_high_performance_vm_gets_a_multiqueue_virtio_nic_and_a_nic_plugged_live() {
+    let (app, actor) = admin_app().await;
+    let svc = &app.state.service;
+    let cluster_id = app.state.repo.list_clusters().await.unwrap()[0].id;
+    let host = svc
+        .add_host(
+            &actor,
+            AddHostRequest {
+                name: "kvm-net".into(),
+                cluster_id,
+                transport: "local".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("Vireo adds the local KVM host");
+    // An isolated libvirt network of this test's own (no DHCP, no NAT: nothing leaves the host).
+    let net_name = unique("vireo-kvm-net");
+    let bridge = format!("vk{}", &net_name[net_name.len().saturating_sub(8)..]);
+    let xml_path = std::env::temp_dir().join(format!("{net_name}.xml"));
+    std::fs::write(
+        &xml_path,
+        format!("<network><name>{net_name}</name><bridge name='{bridge}' stp='off'/></network>"),
+    )
+    .unwrap();
+    virsh(&["net-create", xml_path.to_str().unwrap()]);
+    let result = async {
+        let network = svc
+            .add_network(
+                &actor,
+                NewNetworkRequest {
+                    name: net_name.clone(),
+                    description: String::new(),
+                    cluster_id: Some(cluster_id),
+                    backing: vireo_app::domain::network::NetworkBacking::LibvirtNetwork,
+                    backing_name: net_name.clone(),
+                    vlan_id: None,
+                },
+            )
+            .await
+            .expect("a network on the isolated libvirt network");
+        svc.refresh_networks(&actor, Some(host.id))
+            .await
+            .expect("the host's networks read");
+        let network = svc.network(network.id).await.unwrap();
+        assert_eq!(
+            network.present_on,
+            vec![host.name.clone()],
+            "the backing is on the KVM host"
+        );
+        let profile = svc
+            .list_vnic_profiles()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.network_id == network.id)
+            .expect("the network's default profile");
+
+        let mut d = svc.new_draft(ConfigKind::Vm, None).await.unwrap();
+        d.name = unique("vireo-kvm-nic");
+        d.config.os_type = "other_linux".into();
+        d.config.memory_mib = 256;
+        d.config.cpu = CpuTopology {
+            sockets: 1,
+            cores: 2,
+            threads: 1,
+        };
+        d.config.placement_hosts = vec![host.id];
+        let mut nic = Nic::new("nic1", Some(profile.id));
+        nic.model = NicModel::E1000e;
+        d.config.nics = vec![nic];
+        d.config.optimized_for = vireo_app::domain::vm_config::OptimizedFor::HighPerformance;
+        let ctx = svc
+            .rule_context(Some(cluster_id), &d.config.os_type, None)
+            .await
+            .unwrap();
+        d = vireo_app::domain::dialog::refresh(&d, &ctx, None).draft;
+        assert_eq!(
+            d.config.nics[0].model,
+            NicModel::Virtio,
+            "High Performance moves the NIC to virtio"
+        );
+        assert!(d.config.multi_queues_enabled, "and turns multiqueue on");
+        // Unpinned on purpose (the pinned VM is the other test's): saved past the recommendations.
+        let id = saved_id(svc.save(&actor, d.clone(), true).await.unwrap());
+        let xml = svc.domain_xml(id).await.unwrap();
+        println!("domain XML:\n{xml}");
+        assert!(xml.contains("queues=\"2\""), "two queue pairs for two vCPUs");
+        svc.vm_action(&actor, id, VmAction::Run)
+            .await
+            .expect("the HP VM with a NIC starts under KVM");
+        let nics = svc.vm_nics(ConfigKind::Vm, id).await.unwrap();
+        let mac = nics[0].nic.mac.expect("a MAC from Vireo's range").to_string();
+        assert!(mac.starts_with("56:6f:"), "{mac}");
+        let checks = std::panic::catch_unwind(|| {
+            let iflist = virsh(&["domiflist", &d.name]);
+            assert!(
+                iflist
+                    .lines()
+                    .any(|l| l.contains(&net_name) && l.contains("virtio") && l.contains(&mac)),
+                "domiflist shows the virtio NIC on the network with Vireo's MAC: {iflist}"
+            );
+            let cmd = qemu_command_line(&d.name);
+            assert!(
+                cmd.contains("mq=on") || cmd.contains("\"mq\":true"),
+                "multiqueue on the QEMU command line: {cmd}"
+            );
+            assert!(
+                cmd.contains("vhost=on") || cmd.contains("\"vhost\":true"),
+                "vhost on the QEMU command line: {cmd}"
+            );
+            println!("NIC in effect: {iflist}");
+        });
+        // A second NIC, plugged into the running VM.
+        let outcome = svc
+            .add_nic(&actor, ConfigKind::Vm, id, Nic::new("nic2", Some(profile.id)))
+            .await
+            .expect("a second NIC");
+        let plugged = std::panic::catch_unwind(|| {
+            assert_eq!(outcome, NicChangeOutcome::Live, "plugged live");
+            let iflist = virsh(&["domiflist", &d.name]);
+            assert_eq!(
+                iflist.lines().filter(|l| l.contains(&net_name)).count(),
+                2,
+                "two NICs: {iflist}"
+            );
+        });
+        // Removing the network is refused while the VM's NICs use it, naming the VM.
+        let refused = svc
+            .remove_network(&actor, network.id)
+            .await
+            .expect_err("the network is in use");
+        assert!(refused.to_string().contains(&d.name), "{refused}");
+        svc.remove_vm(&actor, id, true, true).await.unwrap();
+        svc.remove_network(&actor, network.id).await.expect("unused now");
+        checks.and(plugged)
+    }
+    .await;
+    let _ = Command::new("virsh")
+        .args(["-c", URI, "net-destroy", &net_name])
+        .output();
+    let _ = std::fs::remove_file(&xml_path);
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
