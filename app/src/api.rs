@@ -8,6 +8,7 @@ pub mod events;
 pub mod grids;
 pub mod hosts;
 pub mod lifecycle;
+pub mod networks;
 pub mod storage;
 pub mod users;
 

@@ -69,6 +69,12 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/disks") view=pages::disks::DisksPage ssr=SsrMode::Async />
+                        <Route path=path!("/networks") view=pages::networks::NetworksPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/vnic-profiles")
+                            view=pages::vnic_profiles::VnicProfilesPage
+                            ssr=SsrMode::Async
+                        />
                         <Route path=path!("/events") view=pages::events::EventsPage ssr=SsrMode::Async />
                         <Route path=path!("/disks/upload") view=pages::disk_upload::DiskUploadPage ssr=SsrMode::Async />
                         <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />

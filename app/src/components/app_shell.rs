@@ -49,6 +49,8 @@ pub fn AppShell() -> impl IntoView {
                 </ul>
                 <div class="nav-group">"Storage"</div>
                 <ul>{nav_link("/storage-domains", "Storage Domains")} {nav_link("/disks", "Disks")}</ul>
+                <div class="nav-group">"Network"</div>
+                <ul>{nav_link("/networks", "Networks")} {nav_link("/vnic-profiles", "vNIC Profiles")}</ul>
                 <ul class="nav-bottom">
                     // Only admins manage users; the service refuses everyone else anyway.
                     <Suspense fallback=|| ()>

@@ -36,3 +36,20 @@ pub fn form_error(error: Option<AppError>) -> impl IntoView {
         .filter(|e| !matches!(e, AppError::Validation { .. }))
         .map(|error| view! { <ErrorNotice error /> })
 }
+
+/// The messages of a failed form's fields that the dialog shows beside no input (`shown` lists
+/// those it does), so that no validation message is lost whatever field the service names.
+pub fn other_field_errors(error: Option<AppError>, shown: &'static [&'static str]) -> impl IntoView {
+    let messages = match error {
+        Some(AppError::Validation { errors }) => errors
+            .into_iter()
+            .filter(|e| !shown.contains(&e.field.as_str()))
+            .map(|e| e.message)
+            .collect(),
+        _ => Vec::new(),
+    };
+    messages
+        .into_iter()
+        .map(|m| view! { <p class="field-error">{m}</p> })
+        .collect_view()
+}
