@@ -1,6 +1,7 @@
 //! Reusable UI pieces, one component per file.
 
 pub mod app_shell;
+pub mod change_outcome;
 pub mod config_dialog;
 pub mod confirm_dialog;
 pub mod current_role;
@@ -11,6 +12,7 @@ pub mod grid_controls;
 pub mod host_topology_card;
 pub mod live_updates;
 pub mod modal;
+pub mod nics_tab;
 pub mod object_grid;
 pub mod object_toolbar;
 pub mod password_fields;

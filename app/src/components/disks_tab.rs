@@ -15,6 +15,7 @@ pub use disk_dialogs::DiskDialogs;
 
 use crate::api::storage::attached_disks;
 use crate::authz::Permission;
+use crate::components::change_outcome::change_outcome_notice;
 use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::live_updates::live_tick;
@@ -32,29 +33,6 @@ fn yes_no(v: bool) -> &'static str {
     } else {
         "no"
     }
-}
-
-/// The notice the URL carries after an attach or detach.
-fn outcome_notice(outcome: Option<String>, reason: Option<String>) -> Option<AnyView> {
-    let (class, text) = match outcome.as_deref()? {
-        "live" => ("alert alert-success", "Done: the change applies now.".to_string()),
-        "next_run" => (
-            "alert alert-warning",
-            format!(
-                "Saved for the next run: {}",
-                reason.unwrap_or_else(|| "the VM applies it when it next starts.".into())
-            ),
-        ),
-        _ => return None,
-    };
-    Some(
-        view! {
-            <div class=class role="status" data-testid="disk-outcome">
-                {text}
-            </div>
-        }
-        .into_any(),
-    )
 }
 
 /// `base`: the link to this sub-tab (the page with the object selected and `tab=disks`).
@@ -78,7 +56,16 @@ pub fn DisksTab(kind: ConfigKind, id: String, base: String) -> impl IntoView {
             </div>
         }
     });
-    let notice = move || url.with(|q| outcome_notice(q.get("disk_outcome"), q.get("disk_reason")));
+    let notice = move || {
+        url.with(|q| {
+            change_outcome_notice(
+                q.get("disk_outcome"),
+                q.get("disk_reason"),
+                "Done: the change applies now.",
+                "disk-outcome",
+            )
+        })
+    };
     let base_rows = base.clone();
     let rows = move |list: Vec<AttachedDisk>| {
         if list.is_empty() {

@@ -3,10 +3,14 @@
 use leptos::prelude::*;
 
 /// `<thead>` with one `<th scope="col">` a column, in order.
-pub fn table_head<const N: usize>(columns: [&'static str; N]) -> impl IntoView {
+pub fn table_head(columns: impl IntoIterator<Item = &'static str>) -> impl IntoView {
+    let cells = columns
+        .into_iter()
+        .map(|c| view! { <th scope="col">{c}</th> })
+        .collect_view();
     view! {
         <thead>
-            <tr>{columns.map(|c| view! { <th scope="col">{c}</th> })}</tr>
+            <tr>{cells}</tr>
         </thead>
     }
 }

@@ -4,6 +4,7 @@ use crate::api::grids::template_grid;
 use crate::components::config_dialog::ConfigDialogWhenOpen;
 use crate::components::disks_tab::DiskDialogs;
 use crate::components::grid_controls::grid_href;
+use crate::components::nics_tab::NicDialogs;
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::ObjectToolbar;
 use crate::components::type_icon::TypeIcon;
@@ -12,9 +13,11 @@ use crate::domain::draft::ConfigKind;
 use crate::models::TemplateView;
 use detail::TemplateDetail;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn TemplatesPage() -> impl IntoView {
+    let url = use_query_map();
     let grid = GridState::new("name", false, false, template_grid);
     let columns = vec![
         Column::sorted(
@@ -43,7 +46,8 @@ pub fn TemplatesPage() -> impl IntoView {
             row_attrs=|t: &TemplateView| vec![data("data-type", t.optimized_for.as_str())]
             detail=move |template: TemplateView| {
                 let base = grid_href("/templates", &grid.query.get(), Some(&template.id.to_string()), |_| {});
-                view! { <TemplateDetail template base /> }.into_any()
+                let tab = url.with(|q| q.get("tab")).unwrap_or_default();
+                view! { <TemplateDetail template base tab /> }.into_any()
             }
             placeholder="Search: words, type:high_performance cluster:Default"
             hint="Words match names and descriptions; add type: or cluster: terms."
@@ -51,6 +55,7 @@ pub fn TemplatesPage() -> impl IntoView {
         >
             <ConfigDialogWhenOpen kind=ConfigKind::Template />
             <DiskDialogs kind=ConfigKind::Template />
+            <NicDialogs kind=ConfigKind::Template />
         </ObjectGrid>
     }
 }

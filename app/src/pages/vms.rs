@@ -8,6 +8,7 @@ use crate::components::config_dialog::ConfigDialogWhenOpen;
 use crate::components::current_role::may;
 use crate::components::disks_tab::DiskDialogs;
 use crate::components::grid_controls::grid_href;
+use crate::components::nics_tab::NicDialogs;
 use crate::components::object_grid::{class_when, data, Column, GridState, ObjectGrid};
 use crate::components::toasts::{provide_toasts, ToastArea};
 use crate::components::type_icon::TypeIcon;
@@ -129,6 +130,7 @@ pub fn VmsPage() -> impl IntoView {
             </Transition>
             <ConfigDialogWhenOpen kind=ConfigKind::Vm />
             <DiskDialogs kind=ConfigKind::Vm />
+            <NicDialogs kind=ConfigKind::Vm />
             <ToastArea />
         </ObjectGrid>
     }
@@ -188,5 +190,9 @@ fn columns(selection: Selection, progress: Progress) -> Vec<Column<VmRow>> {
         Column::num("Memory", "memory", |v: &VmRow| format!("{} MiB", v.memory_mib)),
         Column::num("vCPUs", "vcpus", |v: &VmRow| v.vcpus),
         Column::text("Uptime", "uptime", |v: &VmRow| uptime_text(v.uptime_secs)),
+        Column::plain(
+            "IP Addresses",
+            |v: &VmRow| view! { <td class="mono" data-col="ip-addresses">{v.ip_addresses.clone()}</td> },
+        ),
     ]
 }

@@ -1,6 +1,7 @@
 //! The selected VM's sub-tabs: General (Optimized for and the key settings; for High Performance
-//! the pinning, vNUMA, huge pages, IO threads, KSM and pending next-run fields), Disks, Domain XML,
-//! Events. The sub-tab is in the URL (`tab=general|disks|domain-xml|events`).
+//! the pinning, vNUMA, huge pages, IO threads, KSM and pending next-run fields; the addresses the
+//! guest reports), Disks, Network Interfaces, Domain XML, Events. The sub-tab is in the URL
+//! (`tab=general|disks|nics|domain-xml|events`).
 
 use super::domain_xml_tab::DomainXmlTab;
 use super::{uptime_text, PATH};
@@ -9,13 +10,14 @@ use crate::components::disks_tab::DisksTab;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::grid_href;
 use crate::components::live_updates::live_tick;
+use crate::components::nics_tab::NicsTab;
 use crate::components::table_head::table_head;
 use crate::domain::draft::ConfigKind;
 use crate::domain::host_topology::page_size_label;
 use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins};
 use crate::domain::vm_config::OptimizedFor;
 use crate::error::AppError;
-use crate::models::{GridQuery, VmDetails, VmRow};
+use crate::models::{GridQuery, ReportedNic, VmDetails, VmRow};
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -25,6 +27,7 @@ pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) ->
     let tabs = [
         ("general", "General"),
         ("disks", "Disks"),
+        ("nics", "Network Interfaces"),
         ("domain-xml", "Domain XML"),
         ("events", "Events"),
     ]
@@ -43,6 +46,7 @@ pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) ->
     let body = match tab.as_str() {
         "domain-xml" => view! { <DomainXmlTab id=id.clone() /> }.into_any(),
         "disks" => view! { <DisksTab kind=ConfigKind::Vm id=id.clone() base=format!("{base}&tab=disks") /> }.into_any(),
+        "nics" => view! { <NicsTab kind=ConfigKind::Vm id=id.clone() base=format!("{base}&tab=nics") /> }.into_any(),
         "events" => view! { <ObjectEvents id=id.clone() /> }.into_any(),
         _ => view! { <GeneralTab id=id.clone() /> }.into_any(),
     };
@@ -90,6 +94,7 @@ fn general(d: VmDetails) -> impl IntoView {
             {fact("Operating System", d.os_name.clone())}
             {fact("Cluster", row.cluster_name.clone())}
             {fact("Host", row.host_name.clone().unwrap_or_else(|| "—".into()))}
+            {fact("IP Addresses", if row.ip_addresses.is_empty() { "—".into() } else { row.ip_addresses.clone() })}
             {fact("Template", row.template_name.clone())}
             {fact("Pool", row.pool_name.clone().unwrap_or_else(|| "—".into()))}
             {fact("Memory", format!("{} MiB", c.memory_mib))}
@@ -160,10 +165,44 @@ fn general(d: VmDetails) -> impl IntoView {
             </div>
         }
     });
+    let reported = reported_nics(&d.reported_nics);
     view! {
         {pending}
         {basics}
+        {reported}
         {hp_block}
+    }
+}
+
+/// The guest's NICs and addresses as libvirt last reported them (running VMs only).
+fn reported_nics(nics: &[ReportedNic]) -> impl IntoView {
+    let body = if nics.is_empty() {
+        view! { <p class="empty">"No addresses reported (the VM is down, or the guest has none yet)."</p> }.into_any()
+    } else {
+        view! {
+            <table class="grid compact" data-testid="reported-nics" aria-label="Reported network interfaces">
+                {table_head(["Name", "MAC", "IP Addresses"])}
+                <tbody>
+                    {nics
+                        .iter()
+                        .map(|n| {
+                            view! {
+                                <tr data-mac=n.mac.clone()>
+                                    <td>{n.name.clone()}</td>
+                                    <td class="mono">{n.mac.clone()}</td>
+                                    <td class="mono">{n.addresses.join(", ")}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! {
+        <h3>"Reported Network Interfaces"</h3>
+        {body}
     }
 }
 
