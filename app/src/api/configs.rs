@@ -33,13 +33,37 @@ pub async fn get_rule_context(
     respond(backend()?.rule_context(cluster_id, &os_type, exclude).await)
 }
 
+/// A new object's draft, from its template (Blank when none); a new VM from Blank gets `nic1` on
+/// its cluster's default vNIC profile.
 #[server(prefix = "/api", endpoint = "new_draft", input = GetUrl)]
 pub async fn new_draft(kind: String, template_id: Option<String>) -> Result<VmDraft, AppError> {
     use super::ssr::*;
     authorize_read()?;
     let kind = parse_kind(&kind).map_err(with_status)?;
     let template = parse_optional_id("template_id", template_id)?;
-    respond(backend()?.new_draft(kind, template).await)
+    let backend = backend()?;
+    let mut draft = respond(backend.new_draft(kind, template).await)?;
+    // As in oVirt, a new VM from Blank starts with one NIC on its cluster's default network. Only
+    // the dialog does this: a REST client gets exactly the NICs it asks for.
+    let blank = template.is_none_or(|t| t.is_nil());
+    if kind == crate::domain::draft::ConfigKind::Vm && blank && draft.config.nics.is_empty() {
+        // A cluster without a default network: no NIC (one on no network would only confuse).
+        // Nor when the networks cannot be read: the dialog still opens (the NIC can be added later).
+        let profile = backend
+            .default_vnic_profile(draft.cluster_id)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("no default vNIC profile for a new VM: {e}");
+                None
+            });
+        if let Some(profile) = profile {
+            draft.config.nics.push(crate::domain::network::Nic::new(
+                crate::domain::network::next_nic_name(&draft.config.nics),
+                Some(profile),
+            ));
+        }
+    }
+    Ok(draft)
 }
 
 #[server(prefix = "/api", endpoint = "load_draft", input = GetUrl)]

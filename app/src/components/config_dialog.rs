@@ -12,6 +12,7 @@ mod actions;
 mod change_list;
 mod inputs;
 mod instance_images;
+mod nics;
 mod review;
 mod state;
 mod tabs {
@@ -25,6 +26,7 @@ mod tabs {
 }
 
 use crate::api::configs::{get_dialog_options, get_rule_context, load_draft, new_draft, preview_draft};
+use crate::api::networks::{default_vnic_profile, list_vnic_profiles};
 use crate::api::storage::new_disk_id;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::modal::Modal;
@@ -63,16 +65,23 @@ struct DialogInit {
     pending_next_run: Vec<String>,
     /// The boot disk block's disk (see `DialogState::spare_disk`).
     spare_disk: Option<NewDisk>,
+    /// The default vNIC profile of the draft's cluster (where an added NIC goes).
+    default_profile: Option<Uuid>,
 }
 
 async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
-    let options = get_dialog_options().await?;
+    let mut options = get_dialog_options().await?;
+    if options.vnic_profiles.is_empty() {
+        // Profiles are an addition to the options; without them the NICs offer only "<Empty>".
+        options.vnic_profiles = list_vnic_profiles().await.unwrap_or_default();
+    }
     let mut errors = Vec::new();
     let mut running = false;
     let mut pending_next_run = Vec::new();
     let mut inherited = None;
     let mut spare_disk = None;
-    let draft = if q.get("draft").as_deref() == Some("1") {
+    let from_form = q.get("draft").as_deref() == Some("1");
+    let mut draft = if from_form {
         // A round trip of the plain form: the draft is in the query.
         let pairs: Vec<(String, String)> = q.clone().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let (mut draft, parse_errors) = from_pairs(&pairs);
@@ -140,6 +149,21 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
         }
         draft
     };
+    let default_profile = default_vnic_profile(draft.cluster_id.map(|c| c.to_string()).unwrap_or_default())
+        .await
+        .ok()
+        .flatten();
+    if from_form && draft.id.is_none() {
+        // The plain form's + and − (`op`), and a cluster chosen with "Update": NICs follow it.
+        if let Some(op) = q.get("op") {
+            nics::apply_nic_op(&mut draft, &op, default_profile);
+        }
+        let in_cluster: Vec<Uuid> = nics::cluster_profiles(&options.vnic_profiles, draft.cluster_id)
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        nics::retarget_nics(&mut draft.config.nics, &in_cluster, default_profile);
+    }
     let ctx = get_rule_context(
         draft.cluster_id.map(|c| c.to_string()),
         draft.config.os_type.clone(),
@@ -178,6 +202,7 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
         running,
         pending_next_run,
         spare_disk,
+        default_profile,
     })
 }
 
@@ -253,6 +278,7 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
         spare_disk: RwSignal::new(init.spare_disk),
     };
     provide_context(s);
+    provide_context(nics::ClusterDefault(RwSignal::new(init.default_profile)));
     let navigate = use_navigate();
     let page = kind.page();
     let done = Callback::new(move |id: Uuid| navigate(&format!("{page}?selected={id}"), Default::default()));

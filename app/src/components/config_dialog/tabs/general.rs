@@ -1,12 +1,15 @@
 use super::super::actions::{choose_template, refresh_now, reload_context};
 use super::super::inputs::{config_check, CheckField, Choice, NumberField, SelectField, TextField};
 use super::super::instance_images::InstanceImages;
+use super::super::nics::{cluster_profiles, retarget_nics, ClusterDefault, NetworkInterfaces};
 use super::super::state::DialogState;
+use crate::api::networks::default_vnic_profile;
 use crate::domain::dialog::gate_context;
 use crate::domain::draft::{reshape_to_total, ConfigKind};
 use crate::domain::gates::profile_choices;
 use crate::domain::vm_config::OptimizedFor;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use uuid::Uuid;
 
 fn parse_uuid(v: &str) -> Option<Uuid> {
@@ -80,6 +83,21 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
             d.config.placement_hosts.clear();
         });
         reload_context(s);
+        // NICs on another cluster's profiles move to the new cluster's default profile.
+        let defaults = expect_context::<ClusterDefault>();
+        spawn_local(async move {
+            let default = default_vnic_profile(id.map(|c| c.to_string()).unwrap_or_default())
+                .await
+                .ok()
+                .flatten();
+            defaults.0.set(default);
+            let in_cluster: Vec<Uuid> = s
+                .options
+                .with_untracked(|o| cluster_profiles(&o.vnic_profiles, id).iter().map(|p| p.id).collect());
+            s.draft.update(|d| {
+                retarget_nics(&mut d.config.nics, &in_cluster, default);
+            });
+        });
     });
     let pick_os = Callback::new(move |v: String| {
         s.draft.update(|d| d.config.os_type = v);
@@ -226,5 +244,6 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
         </div>
         {config_check!("Stateless", stateless, hint = "Changes made while running are discarded at shutdown.")}
         <InstanceImages kind />
+        <NetworkInterfaces editable=!editing && kind != ConfigKind::Pool />
     }
 }

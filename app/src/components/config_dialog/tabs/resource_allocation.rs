@@ -94,6 +94,9 @@ pub fn ResourceAllocationTab() -> impl IntoView {
         />
         {config_check!("Memory Balloon Device", memory_balloon)}
         {config_check!(
+            "Multi Queues Enabled", multi_queues_enabled, hint = "virtio NICs on a multiqueue profile get a queue per vCPU (up to 16)."
+        )}
+        {config_check!(
             "Disable KSM for this VM", ksm_disabled, hint = "Never merge this VM's memory pages (nosharepages)."
         )}
         <div class="field-row">
