@@ -750,6 +750,17 @@ async fn pages_offer_each_role_only_the_actions_it_may_take() {
             Permission::ManageInfrastructure,
         ),
         ("/hosts", r#"id="ksm-form""#, Permission::ManageInfrastructure),
+        (
+            "/networks",
+            r#"href="/networks?dialog=new""#,
+            Permission::ManageInfrastructure,
+        ),
+        ("/networks", r#"id="refresh-networks-form""#, Permission::ManageVms),
+        (
+            "/vnic-profiles",
+            r#"href="/vnic-profiles?dialog=new""#,
+            Permission::ManageInfrastructure,
+        ),
     ];
     for role in [Role::Admin, Role::Operator, Role::Viewer] {
         let who = caller(&app, role).await;

@@ -191,9 +191,10 @@ fn NicErrors() -> impl IntoView {
     }
 }
 
-/// The section. `editable`: a new object's dialog (an edited one lists its NICs and keeps them).
+/// The section. `editable`: a new VM's or Template's dialog (an edited object and a pool list their
+/// NICs and keep them).
 #[component]
-pub fn NetworkInterfaces(editable: bool) -> impl IntoView {
+pub fn NetworkInterfaces(editable: bool, #[prop(optional)] pool: bool) -> impl IntoView {
     let s = expect_context::<DialogState>();
     let defaults = expect_context::<ClusterDefault>();
     let profiles = move || {
@@ -205,7 +206,9 @@ pub fn NetworkInterfaces(editable: bool) -> impl IntoView {
     let rows = move || {
         let (list, _) = nics.get();
         if !editable {
-            let summary = if list.is_empty() {
+            let summary = if pool {
+                "The pool's VMs get the template's network interfaces, each with its own MAC address.".to_string()
+            } else if list.is_empty() {
                 "No network interfaces; add them on the Network Interfaces sub-tab.".to_string()
             } else {
                 format!(

@@ -244,6 +244,6 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
         </div>
         {config_check!("Stateless", stateless, hint = "Changes made while running are discarded at shutdown.")}
         <InstanceImages kind />
-        <NetworkInterfaces editable=!editing && kind != ConfigKind::Pool />
+        <NetworkInterfaces editable=!editing && kind != ConfigKind::Pool pool=kind == ConfigKind::Pool />
     }
 }
