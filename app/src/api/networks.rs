@@ -104,6 +104,14 @@ mod forms {
     }
 }
 
+/// A fresh id for a NIC the New VM/Template dialog adds (ids are minted on the server).
+#[server(prefix = "/api", endpoint = "new_nic_id", input = GetUrl)]
+pub async fn new_nic_id() -> Result<uuid::Uuid, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    Ok(uuid::Uuid::new_v4())
+}
+
 #[server(prefix = "/api", endpoint = "network_grid", input = GetUrl)]
 pub async fn network_grid(query: GridQuery) -> Result<GridPage<NetworkView>, AppError> {
     use super::ssr::*;

@@ -26,7 +26,7 @@ mod tabs {
 }
 
 use crate::api::configs::{get_dialog_options, get_rule_context, load_draft, new_draft, preview_draft};
-use crate::api::networks::{default_vnic_profile, list_vnic_profiles};
+use crate::api::networks::{default_vnic_profile, list_vnic_profiles, new_nic_id};
 use crate::api::storage::new_disk_id;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::modal::Modal;
@@ -156,7 +156,12 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
     if from_form && draft.id.is_none() {
         // The plain form's + and − (`op`), and a cluster chosen with "Update": NICs follow it.
         if let Some(op) = q.get("op") {
-            nics::apply_nic_op(&mut draft, &op, default_profile);
+            let new_id = if op == "nic_add" {
+                new_nic_id().await?
+            } else {
+                Uuid::nil()
+            };
+            nics::apply_nic_op(&mut draft, &op, new_id, default_profile);
         }
         let in_cluster: Vec<Uuid> = nics::cluster_profiles(&options.vnic_profiles, draft.cluster_id)
             .iter()

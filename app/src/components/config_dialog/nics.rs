@@ -10,12 +10,14 @@
 //! (`op=nic_add`, `op=nic_remove.{i}`) that the dialog's round trip applies (`apply_nic_op`).
 
 use super::state::DialogState;
+use crate::api::networks::new_nic_id;
 use crate::components::nics_tab::EMPTY_PROFILE;
 use crate::domain::draft::VmDraft;
-use crate::domain::network::{next_nic_name, Nic, MAX_NICS};
+use crate::domain::network::{next_nic_name, Nic, NicModel, MAX_NICS};
 use crate::models::VnicProfileView;
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use uuid::Uuid;
 
 /// Moves every NIC whose profile is not one of `cluster_profiles` onto `default` (or onto no
@@ -31,20 +33,29 @@ pub fn retarget_nics(nics: &mut [Nic], cluster_profiles: &[Uuid], default: Optio
     moved
 }
 
-/// Adds a NIC to the draft: the next free name, on `profile`. False (nothing added) at the limit.
-pub fn add_nic(nics: &mut Vec<Nic>, profile: Option<Uuid>) -> bool {
+/// Adds a NIC with `id` (minted on the server) to the draft: the next free name, a linked, plugged
+/// virtio NIC on `profile`. False (nothing added) at the limit.
+pub fn add_nic(nics: &mut Vec<Nic>, id: Uuid, profile: Option<Uuid>) -> bool {
     if nics.len() >= MAX_NICS {
         return false;
     }
-    nics.push(Nic::new(next_nic_name(nics), profile));
+    nics.push(Nic {
+        id,
+        name: next_nic_name(nics),
+        vnic_profile_id: profile,
+        model: NicModel::Virtio,
+        mac: None,
+        linked: true,
+        plugged: true,
+    });
     true
 }
 
-/// The JavaScript-off round trip's `op`: `nic_add` adds a NIC on `default`, `nic_remove.{i}` removes
-/// the i-th. Other ops change nothing here.
-pub fn apply_nic_op(draft: &mut VmDraft, op: &str, default: Option<Uuid>) {
+/// The JavaScript-off round trip's `op`: `nic_add` adds a NIC with `new_id` on `default`,
+/// `nic_remove.{i}` removes the i-th. Other ops change nothing here.
+pub fn apply_nic_op(draft: &mut VmDraft, op: &str, new_id: Uuid, default: Option<Uuid>) {
     if op == "nic_add" {
-        add_nic(&mut draft.config.nics, default);
+        add_nic(&mut draft.config.nics, new_id, default);
     } else if let Some(i) = op.strip_prefix("nic_remove.").and_then(|i| i.parse::<usize>().ok()) {
         if i < draft.config.nics.len() {
             draft.config.nics.remove(i);
@@ -83,6 +94,22 @@ fn hidden_inputs(pairs: Vec<(String, String)>) -> impl IntoView {
         .into_iter()
         .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
         .collect_view()
+}
+
+/// "+" in the browser: a NIC on the cluster's default profile, its id from the server.
+fn add_in_browser(s: DialogState, defaults: ClusterDefault) {
+    spawn_local(async move {
+        match new_nic_id().await {
+            Ok(id) => {
+                let default = defaults.0.get_untracked();
+                s.draft.update(|d| {
+                    add_nic(&mut d.config.nics, id, default);
+                });
+                s.clear_error("nics");
+            }
+            Err(e) => s.notice.set(Some(e)),
+        }
+    });
 }
 
 /// The default profile of the draft's cluster, as the dialog last learned it.
@@ -146,11 +173,7 @@ fn nic_row(
                 title="Add a network interface"
                 on:click=move |ev: MouseEvent| {
                     ev.prevent_default();
-                    let default = defaults.0.get_untracked();
-                    s.draft
-                        .update(|d| {
-                            add_nic(&mut d.config.nics, default);
-                        });
+                    add_in_browser(s, defaults);
                 }
             >
                 "+"
@@ -247,11 +270,7 @@ pub fn NetworkInterfaces(editable: bool, #[prop(optional)] pool: bool) -> impl I
                     aria-label="Add a network interface"
                     on:click=move |ev: MouseEvent| {
                         ev.prevent_default();
-                        let default = defaults.0.get_untracked();
-                        s.draft
-                            .update(|d| {
-                                add_nic(&mut d.config.nics, default);
-                            });
+                        add_in_browser(s, defaults);
                     }
                 >
                     "+"
@@ -281,6 +300,15 @@ pub fn NetworkInterfaces(editable: bool, #[prop(optional)] pool: bool) -> impl I
 mod tests {
     use super::*;
 
+    fn nic(id: u128, name: &str, profile: Option<Uuid>) -> Nic {
+        let mut list = Vec::new();
+        add_nic(&mut list, Uuid::from_u128(id), profile);
+        Nic {
+            name: name.into(),
+            ..list.remove(0)
+        }
+    }
+
     #[test]
     fn nics_on_another_clusters_profiles_move_to_the_default() {
         let (a, b, other, default) = (
@@ -290,9 +318,9 @@ mod tests {
             Uuid::from_u128(4),
         );
         let mut nics = vec![
-            Nic::new("nic1", Some(a)),
-            Nic::new("nic2", Some(other)),
-            Nic::new("nic3", None),
+            nic(1, "nic1", Some(a)),
+            nic(2, "nic2", Some(other)),
+            nic(3, "nic3", None),
         ];
         assert!(retarget_nics(&mut nics, &[a, b, default], Some(default)));
         assert_eq!(nics[0].vnic_profile_id, Some(a), "in the cluster: kept");
@@ -302,7 +330,7 @@ mod tests {
             !retarget_nics(&mut nics, &[a, b, default], Some(default)),
             "nothing left to move"
         );
-        let mut lonely = vec![Nic::new("nic1", Some(other))];
+        let mut lonely = vec![nic(4, "nic1", Some(other))];
         assert!(retarget_nics(&mut lonely, &[], None));
         assert_eq!(lonely[0].vnic_profile_id, None, "no default: no network");
     }
@@ -311,36 +339,38 @@ mod tests {
     fn the_round_trip_ops_add_and_remove() {
         let mut d = VmDraft::new(crate::domain::draft::ConfigKind::Vm, Default::default());
         let p = Uuid::from_u128(9);
-        apply_nic_op(&mut d, "nic_add", Some(p));
-        apply_nic_op(&mut d, "nic_add", None);
+        apply_nic_op(&mut d, "nic_add", Uuid::from_u128(101), Some(p));
+        apply_nic_op(&mut d, "nic_add", Uuid::from_u128(102), None);
         let names: Vec<_> = d.config.nics.iter().map(|n| n.name.clone()).collect();
         assert_eq!(names, ["nic1", "nic2"]);
         assert_eq!(d.config.nics[0].vnic_profile_id, Some(p));
-        apply_nic_op(&mut d, "nic_remove.0", None);
+        apply_nic_op(&mut d, "nic_remove.0", Uuid::from_u128(103), None);
         assert_eq!(d.config.nics.len(), 1);
         assert_eq!(d.config.nics[0].name, "nic2");
-        apply_nic_op(&mut d, "nic_remove.7", None);
-        apply_nic_op(&mut d, "nic_remove.x", None);
-        apply_nic_op(&mut d, "refresh", None);
+        apply_nic_op(&mut d, "nic_remove.7", Uuid::from_u128(104), None);
+        apply_nic_op(&mut d, "nic_remove.x", Uuid::from_u128(105), None);
+        apply_nic_op(&mut d, "refresh", Uuid::from_u128(106), None);
         assert_eq!(
             d.config.nics.len(),
             1,
             "out of range, unreadable and other ops change nothing"
         );
-        for _ in 0..40 {
-            apply_nic_op(&mut d, "nic_add", None);
+        for n in 0..40 {
+            apply_nic_op(&mut d, "nic_add", Uuid::from_u128(1000 + n + 107), None);
         }
         assert_eq!(d.config.nics.len(), MAX_NICS, "bounded");
         // The next free name fills the gap.
-        apply_nic_op(&mut d, "nic_remove.0", None);
-        apply_nic_op(&mut d, "nic_add", None);
+        apply_nic_op(&mut d, "nic_remove.0", Uuid::from_u128(108), None);
+        apply_nic_op(&mut d, "nic_add", Uuid::from_u128(109), None);
         assert!(d.config.nics.iter().any(|n| n.name == "nic2"));
     }
 
     #[test]
     fn the_selects_offer_the_clusters_profiles_sorted() {
         let profile = |name: &str, network: &str, cluster: u128| VnicProfileView {
-            id: Uuid::new_v4(),
+            id: Uuid::from_u128(
+                cluster * 1000 + network.len() as u128 * 10 + name.len() as u128 + name.as_bytes()[0] as u128 * 7,
+            ),
             name: name.into(),
             description: String::new(),
             network_id: Uuid::nil(),
