@@ -164,7 +164,8 @@ impl MacRange {
             .or_else(|| {
                 // `-` also separates a MAC's pairs: the range's own dash is the one after 17 characters.
                 let t = text.trim();
-                (t.len() == 35 && &t[17..18] == "-").then(|| (&t[..17], &t[18..]))
+                // `get`: a multi-byte character there is no dash (and slicing through it would panic).
+                (t.len() == 35 && t.get(17..18) == Some("-")).then(|| (&t[..17], &t[18..]))
             })
             .ok_or_else(|| {
                 "A MAC range is two addresses, first-last (e.g. 56:6f:00:00:00:00-56:6f:00:ff:ff:ff).".to_string()
@@ -409,6 +410,9 @@ mod tests {
             "two first octets"
         );
         assert!(MacRange::parse("56:6f:00:00:00:00").is_err());
+        // 35 bytes with a multi-byte character across the dash's place: an error, not a panic.
+        assert!(MacRange::parse("56:6f:00:00:00:0\u{e9}6:6f:00:00:00:0a0").is_err());
+        assert!(MacRange::parse("56:6f:00:00:00:00\u{e9}56:6f:00:00:00:0").is_err());
         let small = MacRange::parse("56:6f:00:00:00:00 56:6f:00:00:00:03").unwrap();
         assert_eq!(small.size(), 4);
         assert!(small.contains(MacAddress::parse("56:6f:00:00:00:03").unwrap()));
