@@ -13,7 +13,7 @@ use super::state::DialogState;
 use crate::api::networks::new_nic_id;
 use crate::components::nics_tab::EMPTY_PROFILE;
 use crate::domain::draft::VmDraft;
-use crate::domain::network::{next_nic_name, Nic, NicModel, MAX_NICS};
+use crate::domain::network::{next_nic_name, Nic, MAX_NICS};
 use crate::models::VnicProfileView;
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
@@ -39,15 +39,7 @@ pub fn add_nic(nics: &mut Vec<Nic>, id: Uuid, profile: Option<Uuid>) -> bool {
     if nics.len() >= MAX_NICS {
         return false;
     }
-    nics.push(Nic {
-        id,
-        name: next_nic_name(nics),
-        vnic_profile_id: profile,
-        model: NicModel::Virtio,
-        mac: None,
-        linked: true,
-        plugged: true,
-    });
+    nics.push(Nic::with_id(id, next_nic_name(nics), profile));
     true
 }
 
