@@ -19,6 +19,7 @@ fn parse_uuid(v: &str) -> Option<Uuid> {
 #[component]
 pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
     let s = expect_context::<DialogState>();
+    let defaults = expect_context::<ClusterDefault>();
     let editing = s.draft.with_untracked(|d| d.id.is_some());
 
     let clusters = Signal::derive(move || {
@@ -84,7 +85,6 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
         });
         reload_context(s);
         // NICs on another cluster's profiles move to the new cluster's default profile.
-        let defaults = expect_context::<ClusterDefault>();
         spawn_local(async move {
             let default = default_vnic_profile(id.map(|c| c.to_string()).unwrap_or_default())
                 .await
