@@ -6,9 +6,10 @@
 
 use super::cpu_set::CpuSet;
 use super::dialog::refresh;
-use super::domain_xml::{domain_xml, DiskDevice, DomainSpec};
+use super::domain_xml::{domain_xml, DiskDevice, DomainSpec, NicDevice, NicSource};
 use super::draft::{from_pairs, ConfigKind, VmDraft};
 use super::host_topology::{HostTopology, HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
+use super::network::{MacAddress, Nic, NicModel, MAX_NICS, NETWORK_FILTERS};
 use super::next_run::{defer_entire_edit, split_running_edit};
 use super::pinning::{parse_io_thread_pins, parse_vcpu_pins};
 use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins, PlanError};
@@ -182,6 +183,31 @@ fn zero_threads_never_reach_the_pinning_planner() {
     let mut uneven = HostTopology::synthetic(1, 4, 1, 1 << 20, &[]);
     uneven.threads_per_core = 2;
     assert!(plan_vcpu_pins(topo(1, 2, 2), &uneven, &CpuSet::new()).is_err());
+}
+
+/// NIC lists are bounds too: 100,000 NICs (all named alike, all one MAC) are refused by their
+/// count alone, before the pairwise duplicate checks would walk them.
+#[test]
+fn oversized_nic_lists_are_refused_by_their_length() {
+    let mut cfg = hp(topo(1, 4, 1), 4096);
+    let mac = MacAddress::from_u64(0x56_6f_00_00_00_01);
+    cfg.nics = (0..100_000u128)
+        .map(|n| Nic {
+            mac,
+            ..Nic::with_id(Uuid::from_u128(n % 7), "nic1", None)
+        })
+        .collect();
+    let e = validate_config(&cfg, &hp_ctx());
+    assert_eq!(fields(&e), vec!["nics"]);
+    assert_eq!(e[0].message, "A VM can have at most 16 network interfaces.");
+    assert!(recommendations(&cfg, &hp_ctx()).is_empty());
+    // A form post with that many rows keeps the first sixteen and says so.
+    let pairs: Vec<(String, String)> = (0..100_000)
+        .map(|i| (format!("nic.{i}.name"), "nic1".to_string()))
+        .collect();
+    let (draft, errors) = from_pairs(&pairs);
+    assert_eq!(draft.config.nics.len(), MAX_NICS);
+    assert!(errors.iter().any(|e| e.field == "nics"));
 }
 
 /// A valid configuration's recommendations come through the validated entry point unchanged.
@@ -371,6 +397,66 @@ fn disks_and_boot() -> impl Strategy<Value = (Vec<DiskAttachment>, Option<Uuid>,
     )
 }
 
+/// A NIC as a hostile API request may send it: any model, names valid or not, ids and MACs from
+/// small sets so that duplicates come up, multicast and all-zero MACs among them.
+fn nic() -> impl Strategy<Value = Nic> {
+    (
+        0u128..6,
+        prop::sample::select(vec!["nic1", "nic2", "", "nic 3", "eth0", "ünï"]),
+        prop::sample::select(NicModel::ALL.to_vec()),
+        prop::option::of(prop_oneof![
+            3 => (0u64..4).prop_map(|n| 0x56_6f_00_00_00_00 + n),
+            1 => Just(0u64),
+            1 => Just(0x01_00_5e_00_00_01u64),
+            1 => Just(MacAddress::MAX),
+            1 => 0u64..=MacAddress::MAX,
+        ]),
+        prop::option::of((0u128..3).prop_map(Uuid::from_u128)),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(id, name, model, mac, vnic_profile_id, linked, plugged)| Nic {
+            id: Uuid::from_u128(id),
+            name: name.into(),
+            vnic_profile_id,
+            model,
+            mac: mac.and_then(MacAddress::from_u64),
+            linked,
+            plugged,
+        })
+}
+
+fn nics() -> impl Strategy<Value = Vec<Nic>> {
+    prop_oneof![
+        4 => prop::collection::vec(nic(), 0..5),
+        1 => prop::collection::vec(nic(), 15..20),
+    ]
+}
+
+/// The NICs of `cfg` as the server resolves them: sources of every kind, filters offered or not
+/// (the service refuses the others before, the XML must survive them anyway), multiqueue or not.
+fn nic_devices(cfg: &VmConfig) -> Vec<NicDevice> {
+    cfg.nics
+        .iter()
+        .enumerate()
+        .map(|(i, nic)| NicDevice {
+            nic: nic.clone(),
+            source: match i % 3 {
+                0 => NicSource::Network("default".into()),
+                1 => NicSource::Bridge("br0".into()),
+                _ => NicSource::Unconnected,
+            },
+            network_filter: match i % 4 {
+                0 => None,
+                1 => Some(NETWORK_FILTERS[i % NETWORK_FILTERS.len()].to_string()),
+                2 => Some("\"/><evil/>".into()),
+                _ => Some(String::new()),
+            },
+            multiqueue: i % 2 == 0,
+        })
+        .collect()
+}
+
 prop_compose! {
     fn vm_config()(
         optimized_for in prop::sample::select(OptimizedFor::ALL.to_vec()),
@@ -384,6 +470,7 @@ prop_compose! {
         numa_nodes in prop::collection::vec(numa_node(), 0..4),
         huge in prop::option::of((page_size(), prop_oneof![0u64..8192, any::<u64>()])),
         (disks, cdrom, boot_devices) in disks_and_boot(),
+        (nics, multi_queues_enabled) in (nics(), any::<bool>()),
     ) -> VmConfig {
         VmConfig {
             optimized_for,
@@ -409,6 +496,8 @@ prop_compose! {
             disks,
             cdrom,
             boot_devices,
+            nics,
+            multi_queues_enabled,
             ..VmConfig::default()
         }
     }
@@ -454,6 +543,15 @@ fn run_service_sequence(draft: &VmDraft, running: &VmConfig, ctx: &RuleContext) 
             .iter()
             .all(|r| r.id != RecommendationId::R6));
     }
+    // R7's fix alone likewise: every plugged NIC on virtio, and R7 has nothing more to say.
+    if recs.iter().any(|r| r.id == RecommendationId::R7) {
+        let tuned = apply_fixes(cfg, ctx, &[RecommendationId::R7]);
+        prop_assert_eq!(validate_config(&tuned, ctx), Vec::<FieldError>::new());
+        prop_assert!(tuned.nics.iter().all(|n| n.model == NicModel::Virtio));
+        prop_assert!(recommendations(&tuned, ctx)
+            .iter()
+            .all(|r| r.id != RecommendationId::R7));
+    }
     // The REST API's computed pinning, then its save.
     let fixed = apply_fixes(
         cfg,
@@ -484,8 +582,28 @@ fn run_service_sequence(draft: &VmDraft, running: &VmConfig, ctx: &RuleContext) 
             disabled_cpu_features: &[],
             disks: &disks,
             cdrom_path: fixed.cdrom.map(|_| "/images/cd.iso"),
-            nics: &[],
+            nics: &nic_devices(&fixed),
         });
+        let plugged = fixed.nics.iter().filter(|n| n.plugged).count();
+        prop_assert_eq!(xml.matches("<interface ").count(), plugged);
+        prop_assert!(!xml.contains("<evil"), "{}", xml);
+        // A driver (vhost, queues) only ever on a connected virtio NIC, at most 16 queues.
+        for (start, _) in xml.match_indices("<interface ") {
+            let end = xml[start..].find("</interface>").map_or(xml.len(), |e| start + e);
+            let nic = &xml[start..end];
+            if let Some(at) = nic.find("queues=\"") {
+                let digits: String = nic[at + 8..].chars().take_while(char::is_ascii_digit).collect();
+                prop_assert!(digits.parse::<u32>().is_ok_and(|q| (2..=16).contains(&q)), "{}", nic);
+            }
+            if nic.contains("<driver") {
+                prop_assert!(
+                    nic.contains("<model type=\"virtio\"/>") && !nic.contains("type=\"user\""),
+                    "{}",
+                    nic
+                );
+            }
+        }
+        prop_assert!(xml.contains("org.qemu.guest_agent.0"));
         prop_assert!(xml.contains("<memory unit=\"KiB\">"));
         prop_assert_eq!(xml.matches("device=\"disk\"").count(), fixed.disks.len());
         // libvirt refuses per-device boot orders beside <os><boot>: never both.
@@ -566,6 +684,50 @@ proptest! {
         run_service_sequence(&draft, &VmConfig::default(), &hp_ctx())?;
     }
 
+    /// Any NICs on an otherwise valid VM of each profile: as sent, and cleaned up into a valid
+    /// list, through the service's sequence; High Performance leaves every NIC on virtio with
+    /// multiqueue on, and any other profile turns multiqueue off without touching the NICs.
+    #[test]
+    fn any_nics_on_a_valid_vm_never_panic(
+        profile in prop::sample::select(OptimizedFor::ALL.to_vec()),
+        vcpus in prop_oneof![Just(1u32), 2u32..=4, Just(32u32)],
+        nics in nics(),
+        multi_queues_enabled in any::<bool>(),
+        clean in any::<bool>(),
+    ) {
+        let mut config = profiled_vm(profile, 1, vcpus, 1, 4096);
+        config.nics = nics;
+        config.multi_queues_enabled = multi_queues_enabled;
+        if clean {
+            config.nics.truncate(MAX_NICS);
+            for (i, n) in config.nics.iter_mut().enumerate() {
+                n.id = Uuid::from_u128(100 + i as u128);
+                n.name = format!("nic{}", i + 1);
+                n.mac = n
+                    .mac
+                    .filter(|m| !m.is_multicast() && m.as_u64() != 0)
+                    .and_then(|_| MacAddress::from_u64(0x56_6f_00_00_01_00 + i as u64));
+            }
+            prop_assert_eq!(validate_config(&config, &hp_ctx()), Vec::<FieldError>::new());
+        }
+        for target in OptimizedFor::ALL {
+            let out = apply_profile(&config, target, &ProfileContext { invtsc_available: true }).config;
+            let hp = target == OptimizedFor::HighPerformance;
+            prop_assert_eq!(out.multi_queues_enabled, hp);
+            prop_assert_eq!(out.nics.len(), config.nics.len());
+            if hp {
+                prop_assert!(out.nics.iter().all(|n| n.model == NicModel::Virtio));
+            } else {
+                prop_assert_eq!(&out.nics, &config.nics);
+            }
+        }
+        let mut draft = VmDraft::new(ConfigKind::Vm, config);
+        draft.name = "vm1".into();
+        draft.cluster_id = Some(CLUSTER);
+        draft.template_id = Some(Uuid::nil());
+        run_service_sequence(&draft, &VmConfig::default(), &hp_ctx())?;
+    }
+
     /// The no-JavaScript form post: any field values parse into a draft (errors as field data), and
     /// the draft goes through the same sequence.
     #[test]
@@ -578,9 +740,17 @@ proptest! {
             prop_oneof![Just("0".to_string()), Just("2048".to_string()), "[0-9]{0,21}"],
             "[0-9]{0,21}",
         ),
+        (nic_index, nic_id, nic_mac, nic_model, nic_profile) in (
+            prop_oneof![Just("0".to_string()), "[0-9]{0,25}", "\\PC{0,4}"],
+            prop_oneof![Just(Uuid::from_u128(1).to_string()), "\\PC{0,40}"],
+            prop_oneof!["([0-9a-f]{2}:){5}[0-9a-f]{2}", "[0-9a-fA-F:é\\-]{0,20}", "\\PC{0,20}"],
+            prop_oneof![Just("virtio".to_string()), Just("e1000e".to_string()), "\\PC{0,8}"],
+            prop_oneof![Just(String::new()), Just(Uuid::from_u128(2).to_string()), "\\PC{0,40}"],
+        ),
         ctx in rule_context(),
     ) {
-        let pairs: Vec<(String, String)> = [
+        let nic_key = |field: &str| format!("nic.{nic_index}.{field}");
+        let mut pairs: Vec<(String, String)> = [
             ("kind", "vm".to_string()),
             ("name", "vm1".into()),
             ("cluster_id", CLUSTER.to_string()),
@@ -606,7 +776,17 @@ proptest! {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+        pairs.extend([
+            (nic_key("id"), nic_id),
+            (nic_key("name"), "nic1".to_string()),
+            (nic_key("mac"), nic_mac),
+            (nic_key("model"), nic_model),
+            (nic_key("profile"), nic_profile),
+            (nic_key("plugged"), "on".to_string()),
+            ("multi_queues_enabled".to_string(), "on".to_string()),
+        ]);
         let (draft, _errors) = from_pairs(&pairs);
+        prop_assert!(draft.config.nics.len() <= 1);
         run_service_sequence(&draft, &VmConfig::default(), &ctx)?;
     }
 

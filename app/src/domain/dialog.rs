@@ -85,7 +85,7 @@ mod tests {
             r.draft.config.headless && r.draft.config.invtsc,
             "the HP host has invtsc"
         );
-        assert_eq!(r.changes.len(), 9);
+        assert_eq!(r.changes.len(), 10);
         // Refreshing again changes nothing more.
         let again = refresh(&r.draft, &hp_ctx(), None);
         assert!(again.changes.is_empty());

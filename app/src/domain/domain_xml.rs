@@ -15,8 +15,16 @@
 //! Disks: `<disk type='file' device='disk'>` per attachment, in `VmConfig.disks` order, with its
 //! volume path and format, `<serial>` from the disk id, `<readonly/>`; the CD-ROM is a read-only
 //! SATA `device='cdrom'`. With a disk or CD-ROM, the boot sequence is per-device `<boot order>`.
+//!
+//! NICs: `<interface>` per plugged NIC, in `VmConfig.nics` order, after the storage devices:
+//! `type='network'`/`'bridge'` with its `<source>` (an unconnected NIC, oVirt's "Empty" profile, is
+//! `type='user'` with its link forced down), `<mac>`, `<model>`, `<filterref>` from the vNIC
+//! profile and `<link state>`. A14 (virtio NICs, multiqueue on) and R7 (no emulated NIC model)
+//! show as a virtio NIC's `<driver name='vhost' queues=N>` with N = vCPUs (at most 16), written
+//! when the VM has multiqueue on and the profile allows it; High Performance VMs always name the
+//! vhost backend. Every VM gets the QEMU guest agent's `<channel>` (guest addresses).
 
-use super::network::{MacAddress, Nic};
+use super::network::{nic_queues, MacAddress, Nic, NicModel, NETWORK_FILTERS};
 use super::storage::{BootDevice, DiskAttachment, DiskCache, DiskFormat, DiskInterface, DiskIo, MAX_SCSI_QUEUES};
 use super::vm_config::{OptimizedFor, VmConfig};
 use quick_xml::events::BytesText;
@@ -26,6 +34,9 @@ use uuid::Uuid;
 
 /// Vireo's namespace for its `<metadata>` element.
 pub const METADATA_NS: &str = "https://vireo.dev/xmlns/domain/1.0";
+
+/// The virtio-serial port name the QEMU guest agent listens on.
+pub const GUEST_AGENT_CHANNEL: &str = "org.qemu.guest_agent.0";
 
 #[derive(Clone, Debug)]
 pub struct DomainSpec<'a> {
@@ -491,10 +502,70 @@ fn drive_address(w: &mut Writer<Vec<u8>>, controller: &str, unit: &str) -> io::R
     )
 }
 
+/// The plugged NICs, in `spec.nics` order (an unplugged NIC keeps its settings in the
+/// configuration but is no device of the domain).
+///
+/// Child order is libvirt's own (`virsh dumpxml` writes it so): `<mac>`, `<source>`, `<model>`,
+/// `<driver>`, `<filterref>`, `<link>`. An unconnected NIC (oVirt's "Empty" profile) is QEMU's
+/// user networking with its link forced down: the guest sees the device, nothing flows, and no
+/// host network or bridge is needed. It gets neither `<driver>` nor `<filterref>`: vhost,
+/// multiqueue and nwfilter need a tap device, which user networking has not.
+fn write_interfaces(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    let c = spec.config;
+    let hp = c.optimized_for == OptimizedFor::HighPerformance;
+    let queues = nic_queues(c.vcpus()).map(|q| q.to_string());
+    for device in spec.nics.iter().filter(|d| d.nic.plugged) {
+        let nic = &device.nic;
+        let (kind, source) = match &device.source {
+            NicSource::Network(name) => ("network", Some(("network", xml_safe(name)))),
+            NicSource::Bridge(name) => ("bridge", Some(("bridge", xml_safe(name)))),
+            NicSource::Unconnected => ("user", None),
+        };
+        let connected = source.is_some();
+        let mac = nic.mac.map(|m| m.to_string());
+        // virtio only: the emulated models have no vhost backend and no queues.
+        let virtio = connected && nic.model == NicModel::Virtio;
+        let multiqueue = virtio && c.multi_queues_enabled && device.multiqueue;
+        let mut driver: Vec<(&str, &str)> = Vec::new();
+        if virtio && (hp || (multiqueue && queues.is_some())) {
+            driver.push(("name", "vhost"));
+            if let Some(q) = queues.as_deref().filter(|_| multiqueue) {
+                driver.push(("queues", q));
+            }
+        }
+        // Only the filters Vireo offers ever reach the XML (the service refuses others earlier).
+        let filter = device
+            .network_filter
+            .as_deref()
+            .filter(|f| connected && NETWORK_FILTERS.contains(f));
+        let link = if connected && nic.linked { "up" } else { "down" };
+        w.create_element("interface")
+            .with_attribute(("type", kind))
+            .write_inner_content(|w| {
+                if let Some(mac) = &mac {
+                    empty(w, "mac", &[("address", mac)])?;
+                }
+                if let Some((attr, name)) = &source {
+                    empty(w, "source", &[(attr, name)])?;
+                }
+                empty(w, "model", &[("type", nic.model.libvirt_model())])?;
+                if !driver.is_empty() {
+                    empty(w, "driver", &driver)?;
+                }
+                if let Some(filter) = filter {
+                    empty(w, "filterref", &[("filter", filter)])?;
+                }
+                empty(w, "link", &[("state", link)])
+            })?;
+    }
+    Ok(())
+}
+
 fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec, boot: BootPlan) -> io::Result<()> {
     let c = spec.config;
     w.create_element("devices").write_inner_content(|w| {
         write_storage(w, spec, boot)?;
+        write_interfaces(w, spec)?;
         if c.usb_enabled {
             empty(w, "controller", &[("type", "usb"), ("model", "qemu-xhci")])?;
             empty(w, "input", &[("type", "tablet"), ("bus", "usb")])?;
@@ -509,6 +580,11 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec, boot: BootPlan) -> 
                 .with_attribute(("type", "pty"))
                 .write_inner_content(|w| empty(w, "target", &[("type", "serial"), ("port", "0")]))?;
         }
+        // The QEMU guest agent's channel (libvirt picks the socket path and adds the virtio-serial
+        // controller): where a guest runs the agent, libvirt asks it for the guest's addresses.
+        w.create_element("channel")
+            .with_attribute(("type", "unix"))
+            .write_inner_content(|w| empty(w, "target", &[("type", "virtio"), ("name", GUEST_AGENT_CHANNEL)]))?;
         if c.headless {
             w.create_element("video")
                 .write_inner_content(|w| empty(w, "model", &[("type", "none")]))?;

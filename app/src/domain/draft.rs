@@ -4,6 +4,7 @@
 
 use super::cpu_set::CpuSet;
 use super::naming::name_error;
+use super::network::{MacAddress, Nic, NicModel, MAX_NICS};
 use super::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
 use super::storage::{default_boot_devices, disk_bytes_from_gib, BootDevice, DiskAttachment, DiskFormat, GIB};
 use super::string_enum::string_enum;
@@ -305,6 +306,7 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
         ("watchdog", c.watchdog),
         ("memory_balloon", c.memory_balloon),
         ("ksm_disabled", c.ksm_disabled),
+        ("multi_queues_enabled", c.multi_queues_enabled),
     ];
     for (k, on) in flags {
         if on {
@@ -361,7 +363,107 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
     put("cdrom", c.cdrom.map(|u| u.to_string()).unwrap_or_default());
     put("boot_first", c.boot_devices.first().map_or("", |b| b.as_str()).into());
     put("boot_second", c.boot_devices.get(1).map_or("", |b| b.as_str()).into());
+    // NICs: each as its fields, `nic.{i}.…` in order (checkboxes present when on).
+    for (i, n) in c.nics.iter().enumerate() {
+        let key = |field: &str| format!("nic.{i}.{field}");
+        put(&key("id"), n.id.to_string());
+        put(&key("name"), n.name.clone());
+        put(
+            &key("profile"),
+            n.vnic_profile_id.map(|u| u.to_string()).unwrap_or_default(),
+        );
+        put(&key("model"), n.model.as_str().into());
+        put(&key("mac"), n.mac.map(|m| m.to_string()).unwrap_or_default());
+        if n.linked {
+            put(&key("linked"), "on".into());
+        }
+        if n.plugged {
+            put(&key("plugged"), "on".into());
+        }
+    }
     p
+}
+
+/// The NICs of a form post: every index `i` that some `nic.{i}.…` field names, in index order (a
+/// row the dialog removed leaves a gap, not a shift), at most `MAX_NICS` of them. Each bad value
+/// is a field error on `nics[{position}].…` and the NIC keeps a default for it.
+pub fn form_nics(pairs: &[(String, String)]) -> (Vec<Nic>, Vec<FieldError>) {
+    let mut indexes: Vec<usize> = pairs
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("nic.")?.split_once('.')?.0.parse().ok())
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    let mut errors = Vec::new();
+    if indexes.len() > MAX_NICS {
+        errors.push(FieldError::new(
+            "nics",
+            format!("A VM can have at most {MAX_NICS} network interfaces."),
+        ));
+        indexes.truncate(MAX_NICS);
+    }
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let mut nics = Vec::with_capacity(indexes.len());
+    for (position, i) in indexes.into_iter().enumerate() {
+        let value = |field: &str| get(&format!("nic.{i}.{field}")).unwrap_or_default();
+        let on = |field: &str| matches!(value(field).as_str(), "on" | "true" | "1");
+        let mut error = |field: &str, message: String| {
+            errors.push(FieldError::new(format!("nics[{position}]{field}"), message));
+        };
+        let name = value("name");
+        let called = if name.is_empty() {
+            format!("NIC {}", position + 1)
+        } else {
+            name.clone()
+        };
+        let id = match Uuid::parse_str(&value("id")) {
+            Ok(id) => id,
+            Err(_) => {
+                error("", format!("{called}: the form lost this NIC's id; add the NIC again."));
+                Uuid::nil()
+            }
+        };
+        let vnic_profile_id = match value("profile") {
+            p if p.is_empty() => None,
+            p => Uuid::parse_str(&p).map(Some).unwrap_or_else(|_| {
+                error(
+                    ".vnic_profile_id",
+                    format!("{called}: choose a vNIC profile from the list."),
+                );
+                None
+            }),
+        };
+        let model = match value("model") {
+            m if m.is_empty() => NicModel::default(),
+            m => NicModel::parse(&m).unwrap_or_else(|| {
+                error(".model", format!("{called}: choose a NIC type from the list."));
+                NicModel::default()
+            }),
+        };
+        let mac = match value("mac") {
+            m if m.is_empty() => None,
+            m => MacAddress::parse(&m).map(Some).unwrap_or_else(|e| {
+                error(".mac", format!("{called}: {e}"));
+                None
+            }),
+        };
+        nics.push(Nic {
+            id,
+            name,
+            vnic_profile_id,
+            model,
+            mac,
+            linked: on("linked"),
+            plugged: on("plugged"),
+        });
+    }
+    (nics, errors)
 }
 
 /// The boot disk block's fields (`disk_create` aside).
@@ -468,6 +570,7 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
     c.watchdog = on("watchdog");
     c.memory_balloon = on("memory_balloon");
     c.ksm_disabled = on("ksm_disabled");
+    c.multi_queues_enabled = on("multi_queues_enabled");
     c.placement_hosts = uuid(getter, &mut errors, "placement_host").into_iter().collect();
     if let Some(e) = errors.iter_mut().find(|e| e.field == "placement_host") {
         e.field = "placement_hosts".into();
@@ -625,6 +728,9 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         Some(Some(second)) => d.config.boot_devices.push(second),
         Some(None) => errors.push(FieldError::new("boot_devices", "Choose a boot device from the list.")),
     }
+    let (nics, nic_errors) = form_nics(pairs);
+    d.config.nics = nics;
+    errors.extend(nic_errors);
     (d, errors)
 }
 
@@ -657,7 +763,30 @@ mod tests {
         d.applied_template = Some(Uuid::nil());
         d.pool_size = 4;
         d.prestarted = 1;
+        d.config.nics = sample_nics();
+        d.config.multi_queues_enabled = true;
         d
+    }
+
+    /// NICs with every field away from its default somewhere.
+    fn sample_nics() -> Vec<Nic> {
+        vec![
+            Nic {
+                mac: Some(MacAddress::parse("56:6f:00:00:00:01").unwrap()),
+                ..Nic::with_id(Uuid::from_u128(0x41), "nic1", Some(Uuid::from_u128(0x51)))
+            },
+            Nic {
+                model: NicModel::E1000e,
+                linked: false,
+                ..Nic::with_id(Uuid::from_u128(0x42), "nic2", None)
+            },
+            Nic {
+                model: NicModel::Rtl8139,
+                plugged: false,
+                mac: Some(MacAddress::parse("02:00:00:00:00:0a").unwrap()),
+                ..Nic::with_id(Uuid::from_u128(0x43), "backup-net", Some(Uuid::from_u128(0x52)))
+            },
+        ]
     }
 
     #[test]
@@ -906,6 +1035,135 @@ mod tests {
         assert_eq!(errors[0].message, "The disk list is too long.");
         let (d, _) = from_pairs(&pairs(&[("disk_size_gib", "5")]));
         assert!(d.new_disks.is_empty(), "no disk without its id");
+    }
+
+    fn nic_fields(sent: &[(String, String)]) -> Vec<(&str, &str)> {
+        sent.iter()
+            .filter(|(k, _)| k.starts_with("nic.") || k == "multi_queues_enabled")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn nics_and_multiqueue_survive_the_form_round_trip() {
+        let mut d = VmDraft::new(ConfigKind::Vm, VmConfig::default());
+        d.config.nics = sample_nics();
+        d.config.multi_queues_enabled = true;
+        let sent = to_pairs(&d);
+        let id = |n: u128| Uuid::from_u128(n).to_string();
+        assert_eq!(
+            nic_fields(&sent),
+            vec![
+                ("multi_queues_enabled", "on"),
+                ("nic.0.id", id(0x41).as_str()),
+                ("nic.0.name", "nic1"),
+                ("nic.0.profile", id(0x51).as_str()),
+                ("nic.0.model", "virtio"),
+                ("nic.0.mac", "56:6f:00:00:00:01"),
+                ("nic.0.linked", "on"),
+                ("nic.0.plugged", "on"),
+                ("nic.1.id", id(0x42).as_str()),
+                ("nic.1.name", "nic2"),
+                ("nic.1.profile", ""),
+                ("nic.1.model", "e1000e"),
+                ("nic.1.mac", ""),
+                ("nic.1.plugged", "on"),
+                ("nic.2.id", id(0x43).as_str()),
+                ("nic.2.name", "backup-net"),
+                ("nic.2.profile", id(0x52).as_str()),
+                ("nic.2.model", "rtl8139"),
+                ("nic.2.mac", "02:00:00:00:00:0a"),
+                ("nic.2.linked", "on"),
+            ]
+        );
+        let (back, errors) = from_pairs(&sent);
+        assert_eq!(errors, vec![]);
+        assert_eq!(back, d);
+        // Off: the box is absent, and so is every NIC the form does not carry.
+        let plain = VmDraft::new(ConfigKind::Vm, VmConfig::default());
+        assert!(nic_fields(&to_pairs(&plain)).is_empty());
+        assert_eq!(from_pairs(&to_pairs(&plain)).0, plain);
+    }
+
+    #[test]
+    fn nic_rows_keep_their_order_across_gaps_and_are_bounded() {
+        let id = |n: u128| Uuid::from_u128(n).to_string();
+        let (d, errors) = from_pairs(&pairs(&[
+            ("nic.7.id", &id(7)),
+            ("nic.7.name", "seventh"),
+            ("nic.2.id", &id(2)),
+            ("nic.2.name", "second"),
+            ("nic.2.model", " e1000e "),
+            ("nic.x.name", "not a row"),
+            ("nic.99999999999999999999999.name", "not a row either"),
+            ("nicname", "nor this"),
+        ]));
+        assert_eq!(errors, vec![], "values are trimmed as every field's are");
+        let names: Vec<&str> = d.config.nics.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, vec!["second", "seventh"]);
+        assert_eq!(d.config.nics[0].model, NicModel::E1000e);
+        assert!(!d.config.nics[0].linked && !d.config.nics[0].plugged, "unticked boxes");
+
+        let many: Vec<(String, String)> = (0..40)
+            .flat_map(|i| {
+                [
+                    (format!("nic.{i}.id"), id(i as u128 + 1)),
+                    (format!("nic.{i}.name"), format!("nic{i}")),
+                ]
+            })
+            .collect();
+        let (d, errors) = from_pairs(&many);
+        assert_eq!(d.config.nics.len(), MAX_NICS);
+        assert_eq!(
+            errors,
+            vec![FieldError::new("nics", "A VM can have at most 16 network interfaces.")]
+        );
+    }
+
+    #[test]
+    fn bad_nic_values_become_field_errors_not_panics() {
+        let (d, errors) = from_pairs(&pairs(&[
+            ("nic.0.id", "not-a-uuid"),
+            ("nic.0.name", "nic1"),
+            ("nic.0.profile", "default"),
+            ("nic.0.model", "ne2k_pci"),
+            ("nic.0.mac", "56:6f:00:00:00"),
+            ("nic.1.id", ""),
+            ("nic.1.mac", "\u{e9}\u{e9}:\u{e9}\u{e9}:00:00:00:01:zz"),
+            ("nic.2.id", &Uuid::from_u128(3).to_string()),
+            ("nic.2.name", "nic3"),
+            ("nic.2.mac", "01:00:5e:00:00:01"),
+        ]));
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "nics[0]",
+                "nics[0].vnic_profile_id",
+                "nics[0].model",
+                "nics[0].mac",
+                "nics[1]",
+                "nics[1].mac"
+            ]
+        );
+        assert_eq!(
+            errors[3].message,
+            "nic1: A MAC address is six pairs of hex digits, e.g. 56:6f:1a:2b:3c:4d."
+        );
+        assert!(errors[4].message.starts_with("NIC 2: "), "{}", errors[4].message);
+        // The NICs are kept with defaults where their values were bad, so the dialog shows them
+        // again; a multicast MAC parses and is validation's to refuse.
+        assert_eq!(d.config.nics.len(), 3);
+        assert_eq!(
+            (
+                d.config.nics[0].model,
+                d.config.nics[0].mac,
+                d.config.nics[0].vnic_profile_id
+            ),
+            (NicModel::Virtio, None, None)
+        );
+        assert!(d.config.nics[2].mac.is_some_and(|m| m.is_multicast()));
+        assert!(crate::domain::fields::tab_of(&errors[3].field) == crate::domain::fields::DialogTab::General);
     }
 
     #[test]

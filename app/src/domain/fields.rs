@@ -111,10 +111,15 @@ pub const FIELDS: &[FieldMeta] = &[
     f("io_thread_pins", "IO Thread Pinning", ResourceAllocation, true),
     f("ksm_disabled", "Disable KSM for this VM", ResourceAllocation, true),
     f("huge_pages", "Huge Pages", ResourceAllocation, true),
+    f("multi_queues_enabled", "Multi Queues Enabled", ResourceAllocation, true),
     // Attaching or detaching a disk on a running VM is tried live (hotplug) by the service; what
     // the host cannot plug live waits for the next start.
     f("disks", "Disks", General, true),
     f("new_disks", "New Disks", General, false),
+    // oVirt's General tab holds "Instantiate VM network interfaces". Plugging, unplugging and
+    // relinking a NIC on a running VM is tried live by the service (like disks); the domain rule
+    // saves every NIC change for the next start.
+    f("nics", "Network Interfaces", General, true),
     f("cdrom", "Attach CD", BootOptions, true),
     f("boot_devices", "Boot Sequence", BootOptions, true),
 ];
@@ -159,6 +164,16 @@ mod tests {
             ("Disks", DialogTab::General)
         );
         assert_eq!(tab_of("boot_devices"), DialogTab::BootOptions);
+        // Per-NIC keys (`nics[1].mac`) likewise.
+        assert_eq!(
+            (label("nics[1].mac"), tab_of("nics[1].mac")),
+            ("Network Interfaces", DialogTab::General)
+        );
+        assert_eq!(
+            (label("multi_queues_enabled"), tab_of("multi_queues_enabled")),
+            ("Multi Queues Enabled", DialogTab::ResourceAllocation)
+        );
+        assert!(meta("nics").unwrap().needs_restart && meta("multi_queues_enabled").unwrap().needs_restart);
         assert_eq!(label("cpu_pinning"), "CPU Pinning Topology");
         assert_eq!(tab_of("something_else"), DialogTab::General);
         assert_eq!(label("nope"), "Setting");

@@ -164,7 +164,8 @@ impl MacRange {
             .or_else(|| {
                 // `-` also separates a MAC's pairs: the range's own dash is the one after 17 characters.
                 let t = text.trim();
-                (t.len() == 35 && &t[17..18] == "-").then(|| (&t[..17], &t[18..]))
+                // `get`: a multi-byte character there is no dash (and slicing through it would panic).
+                (t.len() == 35 && t.get(17..18) == Some("-")).then(|| (&t[..17], &t[18..]))
             })
             .ok_or_else(|| {
                 "A MAC range is two addresses, first-last (e.g. 56:6f:00:00:00:00-56:6f:00:ff:ff:ff).".to_string()
@@ -238,10 +239,17 @@ fn yes() -> bool {
 }
 
 impl Nic {
-    /// A linked, plugged virtio NIC on `profile` (no MAC yet).
+    /// A linked, plugged virtio NIC on `profile` (no MAC yet), with a fresh id. Server side only:
+    /// ids are minted there (the browser build has no random source, as for new disks' ids).
+    #[cfg(feature = "ssr")]
     pub fn new(name: impl Into<String>, vnic_profile_id: Option<Uuid>) -> Self {
+        Self::with_id(Uuid::new_v4(), name, vnic_profile_id)
+    }
+
+    /// A linked, plugged virtio NIC with this id on `profile` (no MAC yet).
+    pub fn with_id(id: Uuid, name: impl Into<String>, vnic_profile_id: Option<Uuid>) -> Self {
         Self {
-            id: Uuid::new_v4(),
+            id,
             name: name.into(),
             vnic_profile_id,
             model: NicModel::Virtio,
@@ -265,6 +273,25 @@ pub fn next_nic_name(nics: &[Nic]) -> String {
 pub fn nic_queues(vcpus: u32) -> Option<u32> {
     let q = vcpus.min(MAX_NIC_QUEUES);
     (q > 1).then_some(q)
+}
+
+/// `nics` with every NIC on virtio (A14, R7's fix); everything else about them kept.
+pub fn virtio_nics(nics: &[Nic]) -> Vec<Nic> {
+    nics.iter()
+        .map(|n| Nic {
+            model: NicModel::Virtio,
+            ..n.clone()
+        })
+        .collect()
+}
+
+/// NIC names as a message lists them: "nic1", "nic1 and nic2", "nic1, nic2 and nic3".
+pub fn nic_names(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// A network's, profile's or NIC's name: 1–50 letters, digits, `.`, `_`, `-`.
@@ -383,6 +410,9 @@ mod tests {
             "two first octets"
         );
         assert!(MacRange::parse("56:6f:00:00:00:00").is_err());
+        // 35 bytes with a multi-byte character across the dash's place: an error, not a panic.
+        assert!(MacRange::parse("56:6f:00:00:00:0\u{e9}6:6f:00:00:00:0a0").is_err());
+        assert!(MacRange::parse("56:6f:00:00:00:00\u{e9}56:6f:00:00:00:0").is_err());
         let small = MacRange::parse("56:6f:00:00:00:00 56:6f:00:00:00:03").unwrap();
         assert_eq!(small.size(), 4);
         assert!(small.contains(MacAddress::parse("56:6f:00:00:00:03").unwrap()));
@@ -391,9 +421,10 @@ mod tests {
 
     #[test]
     fn nic_names_and_queues() {
-        let mut nics = vec![Nic::new("nic1", None), Nic::new("nic3", None)];
+        let nic = |n: u128, name: &str| Nic::with_id(Uuid::from_u128(n), name, None);
+        let mut nics = vec![nic(1, "nic1"), nic(3, "nic3")];
         assert_eq!(next_nic_name(&nics), "nic2");
-        nics.push(Nic::new("nic2", None));
+        nics.push(nic(2, "nic2"));
         assert_eq!(next_nic_name(&nics), "nic4");
         assert_eq!(nic_queues(1), None);
         assert_eq!(nic_queues(4), Some(4));

@@ -178,6 +178,69 @@ mod tests {
     }
 
     #[test]
+    fn nic_changes_and_multiqueue_wait_for_a_restart() {
+        use crate::domain::network::{MacAddress, Nic, NicModel};
+        use uuid::Uuid;
+        let nic = |n: u128| Nic {
+            mac: MacAddress::from_u64(0x56_6f_00_00_00_00 + n as u64),
+            ..Nic::with_id(Uuid::from_u128(n), format!("nic{n}"), Some(Uuid::from_u128(100)))
+        };
+        let running = VmConfig {
+            nics: vec![nic(1)],
+            ..VmConfig::default()
+        };
+        // Each kind of NIC change on its own: added, removed, and each field edited.
+        let mut edits: Vec<VmConfig> = Vec::new();
+        let mut added = running.clone();
+        added.nics.push(nic(2));
+        edits.push(added);
+        let mut removed = running.clone();
+        removed.nics.clear();
+        edits.push(removed);
+        for change in [
+            |n: &mut Nic| n.model = NicModel::E1000e,
+            |n: &mut Nic| n.linked = false,
+            |n: &mut Nic| n.plugged = false,
+            |n: &mut Nic| n.vnic_profile_id = None,
+            |n: &mut Nic| n.mac = MacAddress::from_u64(0x56_6f_00_00_00_09),
+            |n: &mut Nic| n.name = "eth0".into(),
+        ] {
+            let mut edited = running.clone();
+            change(&mut edited.nics[0]);
+            edits.push(edited);
+        }
+        for edited in &edits {
+            assert_eq!(changed_fields(&running, edited), vec!["nics"]);
+            let split = split_running_edit(&running, edited);
+            assert_eq!(
+                split.now, running,
+                "the service plugs what it can live; the domain rule waits"
+            );
+            assert_eq!(split.next_run.as_ref(), Some(edited));
+            assert_eq!(split.pending, vec!["Network Interfaces"]);
+        }
+        let multiqueue = VmConfig {
+            multi_queues_enabled: true,
+            high_availability: true,
+            ..running.clone()
+        };
+        let split = split_running_edit(&running, &multiqueue);
+        assert_eq!(split.pending, vec!["Multi Queues Enabled"]);
+        assert!(split.now.high_availability && !split.now.multi_queues_enabled);
+        // Both, in dialog order.
+        let mut both = multiqueue.clone();
+        both.nics[0].linked = false;
+        assert_eq!(
+            changed_fields(&running, &both),
+            vec!["high_availability", "multi_queues_enabled", "nics"]
+        );
+        assert_eq!(
+            split_running_edit(&running, &both).pending,
+            vec!["Multi Queues Enabled", "Network Interfaces"]
+        );
+    }
+
+    #[test]
     fn every_restart_field_is_labelled() {
         let a = VmConfig::default();
         let b = VmConfig {

@@ -1,11 +1,13 @@
 //! "Optimized for": Server, Desktop and High Performance as sets of defaults over `VmConfig`.
 //! Choosing one returns the new configuration and the list of every field it changed (old → new,
 //! with the reason), which the dialog shows and the API returns. High Performance sets the
-//! automatic settings A1–A13 (A12, A13: every disk's cache/IO modes and IO thread); switching back
-//! restores the other profile's defaults for the same fields, again as a list. The manual settings (pinning, vNUMA, huge pages, KSM) are left
+//! automatic settings A1–A14 (A12, A13: every disk's cache/IO modes and IO thread; A14: multiqueue
+//! on and every NIC on virtio); switching back restores the other profile's defaults for the same
+//! fields, again as a list. The manual settings (pinning, vNUMA, huge pages, KSM) are left
 //! alone: they are recommendations, and a user who set them keeps them.
 
 use super::fields::{self, DialogTab};
+use super::network::virtio_nics;
 use super::storage::{default_tuned_disks, disk_tuning_text, high_performance_disks, iothread_text};
 use super::vm_config::{MigrationMode, OptimizedFor, VmConfig};
 use serde::{Deserialize, Serialize};
@@ -256,12 +258,47 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
     }
     next.disks = disks;
 
+    // A14: multiqueue virtio NICs. Leaving High Performance turns multiqueue off again (as the
+    // disks' tuning goes back to the hypervisor's); the NICs stay on virtio, every guest's best.
+    if next.multi_queues_enabled != hp {
+        changes.push(Change::new(
+            "multi_queues_enabled",
+            on_off(next.multi_queues_enabled),
+            on_off(hp),
+            if hp {
+                "A14: one queue pair per vCPU (max 16), vhost: each vCPU sends and receives on a queue of its own."
+                    .into()
+            } else {
+                format!("{who} VMs leave each NIC on one queue pair, QEMU's default.")
+            },
+        ));
+        next.multi_queues_enabled = hp;
+    }
+    if hp {
+        let nics = virtio_nics(&next.nics);
+        for (i, (old, new)) in next.nics.iter().zip(&nics).enumerate() {
+            if old.model != new.model {
+                changes.push(Change::new(
+                    &format!("nics[{i}].model"),
+                    old.model.label().into(),
+                    new.model.label().into(),
+                    format!(
+                        "A14: {} moves to VirtIO: emulated NIC models cost a VM exit per packet.",
+                        old.name
+                    ),
+                ));
+            }
+        }
+        next.nics = nics;
+    }
+
     ProfileOutcome { config: next, changes }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::network::{Nic, NicModel};
     use crate::domain::storage::{DiskAttachment, DiskCache, DiskInterface, DiskIo};
     use uuid::Uuid;
 
@@ -274,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn high_performance_applies_all_eleven_automatic_settings() {
+    fn high_performance_applies_every_automatic_setting() {
         let out = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx());
         let c = &out.config;
         assert_eq!(c.optimized_for, OptimizedFor::HighPerformance);
@@ -292,6 +329,7 @@ mod tests {
         assert!(!c.memory_balloon, "A9");
         assert!(c.high_availability, "A10");
         assert!(!c.watchdog, "A11");
+        assert!(c.multi_queues_enabled, "A14 (even before the VM has a NIC)");
         assert_eq!(
             field_set(&out.changes),
             vec![
@@ -303,7 +341,8 @@ mod tests {
                 "invtsc",
                 "io_threads",
                 "memory_balloon",
-                "high_availability"
+                "high_availability",
+                "multi_queues_enabled"
             ]
         );
     }
@@ -380,7 +419,7 @@ mod tests {
             ..VmConfig::default()
         };
         assert_eq!(back.config, expected, "Server defaults are the Blank template's");
-        assert_eq!(back.changes.len(), 9);
+        assert_eq!(back.changes.len(), 10);
         assert!(back.changes.iter().all(|c| c.reason.len() > 10));
 
         let desktop = apply_profile(&hp, OptimizedFor::Desktop, &hp_ctx());
@@ -513,6 +552,95 @@ mod tests {
         // Again: nothing more to change.
         let again = apply_profile(&hp, OptimizedFor::HighPerformance, &hp_ctx());
         assert!(again.changes.is_empty());
+    }
+
+    fn with_nics(models: &[NicModel]) -> VmConfig {
+        VmConfig {
+            nics: models
+                .iter()
+                .enumerate()
+                .map(|(i, model)| Nic {
+                    model: *model,
+                    // The third NIC is unplugged: A14 moves it too, so it is virtio when plugged.
+                    plugged: i != 2,
+                    ..Nic::with_id(Uuid::from_u128(i as u128 + 1), format!("nic{}", i + 1), None)
+                })
+                .collect(),
+            ..VmConfig::default()
+        }
+    }
+
+    #[test]
+    fn a14_turns_multiqueue_on_and_moves_every_nic_to_virtio() {
+        use NicModel::*;
+        let cfg = with_nics(&[Virtio, E1000e, Rtl8139]);
+        let out = apply_profile(&cfg, OptimizedFor::HighPerformance, &hp_ctx());
+        assert!(out.config.multi_queues_enabled);
+        assert!(out.config.nics.iter().all(|n| n.model == Virtio));
+        // Only the model changed: ids, names, link and plug states are the NICs' own.
+        for (old, new) in cfg.nics.iter().zip(&out.config.nics) {
+            assert_eq!(
+                Nic {
+                    model: old.model,
+                    ..new.clone()
+                },
+                *old
+            );
+        }
+        let fields = field_set(&out.changes);
+        let tail: Vec<&str> = fields[fields.len() - 3..].to_vec();
+        assert_eq!(tail, vec!["multi_queues_enabled", "nics[1].model", "nics[2].model"]);
+        let mq = out.changes.iter().find(|c| c.field == "multi_queues_enabled").unwrap();
+        assert_eq!(
+            (mq.old.as_str(), mq.new.as_str(), mq.label.as_str(), mq.tab),
+            ("off", "on", "Multi Queues Enabled", DialogTab::ResourceAllocation)
+        );
+        assert!(
+            mq.reason.starts_with("A14: one queue pair per vCPU (max 16), vhost"),
+            "{}",
+            mq.reason
+        );
+        let e1000e = out.changes.iter().find(|c| c.field == "nics[1].model").unwrap();
+        assert_eq!(
+            (
+                e1000e.old.as_str(),
+                e1000e.new.as_str(),
+                e1000e.label.as_str(),
+                e1000e.tab
+            ),
+            ("e1000e (emulated)", "VirtIO", "Network Interfaces", DialogTab::General)
+        );
+        assert!(
+            e1000e.reason.starts_with("A14: nic2 moves to VirtIO"),
+            "{}",
+            e1000e.reason
+        );
+        assert!(e1000e.reason.contains("emulated NIC models cost a VM exit per packet"));
+        let rtl = out.changes.iter().find(|c| c.field == "nics[2].model").unwrap();
+        assert_eq!(rtl.old, "rtl8139 (emulated)");
+        // Again: nothing more to change.
+        assert!(apply_profile(&out.config, OptimizedFor::HighPerformance, &hp_ctx())
+            .changes
+            .is_empty());
+    }
+
+    #[test]
+    fn leaving_high_performance_turns_multiqueue_off_and_keeps_virtio() {
+        use NicModel::*;
+        let hp = apply_profile(&with_nics(&[E1000e]), OptimizedFor::HighPerformance, &hp_ctx()).config;
+        for target in [OptimizedFor::Server, OptimizedFor::Desktop] {
+            let back = apply_profile(&hp, target, &hp_ctx());
+            assert!(!back.config.multi_queues_enabled);
+            assert_eq!(back.config.nics, hp.nics, "virtio suits every profile");
+            let mq = back.changes.iter().find(|c| c.field == "multi_queues_enabled").unwrap();
+            assert_eq!((mq.old.as_str(), mq.new.as_str()), ("on", "off"));
+            assert!(mq.reason.contains(target.label()), "{}", mq.reason);
+            assert!(!field_set(&back.changes).iter().any(|f| f.starts_with("nics")));
+        }
+        // A Server VM keeps its emulated NIC: only High Performance moves models.
+        let server = apply_profile(&with_nics(&[Rtl8139]), OptimizedFor::Desktop, &hp_ctx());
+        assert_eq!(server.config.nics[0].model, Rtl8139);
+        assert!(!field_set(&server.changes).iter().any(|f| f.starts_with("nics")));
     }
 
     #[test]

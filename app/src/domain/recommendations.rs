@@ -1,4 +1,4 @@
-//! The High Performance recommendations R1–R6, evaluated when a High Performance configuration is saved.
+//! The High Performance recommendations R1–R7, evaluated when a High Performance configuration is saved.
 //! Every unmet one comes with a message and, where Vireo can compute one from the host topology, a
 //! fix: a patch of configuration fields (and, for huge pages, possibly a host action). Fixes are
 //! computed in order on the configuration as it would be after the earlier fixes, so applying all of
@@ -7,6 +7,7 @@
 use super::cpu_set::CpuSet;
 use super::fields::{self, DialogTab};
 use super::host_topology::page_size_label;
+use super::network::{nic_names, nic_queues, virtio_nics, Nic};
 use super::pinning::{format_io_thread_pins, format_vcpu_pins};
 use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins};
 use super::profile::{io_threads_text, on_off, Change};
@@ -31,6 +32,7 @@ string_enum! {
         R4 = "R4" => "R4",
         R5 = "R5" => "R5",
         R6 = "R6" => "R6",
+        R7 = "R7" => "R7",
     }
 }
 
@@ -49,6 +51,8 @@ pub struct ConfigPatch {
     pub ksm_disabled: Option<bool>,
     pub huge_pages: Option<HugePages>,
     pub disks: Option<Vec<DiskAttachment>>,
+    pub nics: Option<Vec<Nic>>,
+    pub multi_queues_enabled: Option<bool>,
 }
 
 impl ConfigPatch {
@@ -77,6 +81,8 @@ impl ConfigPatch {
         set(&mut cfg.ksm_disabled, &self.ksm_disabled);
         set_some(&mut cfg.huge_pages, &self.huge_pages);
         set(&mut cfg.disks, &self.disks);
+        set(&mut cfg.nics, &self.nics);
+        set(&mut cfg.multi_queues_enabled, &self.multi_queues_enabled);
     }
 }
 
@@ -137,6 +143,7 @@ pub fn recommendations_for(valid: Validated<'_>) -> Vec<Recommendation> {
         r4_ksm,
         r5_huge_pages,
         r6_disks,
+        r7_nics,
     ] {
         if let Some(rec) = check(&projected, ctx) {
             if let Some(fix) = &rec.fix {
@@ -875,6 +882,85 @@ fn r6_disks(cfg: &VmConfig, _ctx: &RuleContext) -> Option<Recommendation> {
         RecommendationId::R6,
         "Disk performance",
         fields::tab_of("disks"),
+        message,
+        Some(fix),
+    ))
+}
+
+/// R7: every plugged NIC on virtio (the emulated models cost a VM exit per packet), and with more
+/// than one vCPU, multiqueue on (one queue pair per vCPU, vhost). Unplugged NICs are no device of
+/// the running VM; the fix moves them to virtio too, so they need nothing when plugged. Whether a
+/// NIC's vNIC profile allows multiqueue is the profile's setting, not the VM's. Needs no host, so
+/// the fix is always offered.
+fn r7_nics(cfg: &VmConfig, _ctx: &RuleContext) -> Option<Recommendation> {
+    let plugged = || cfg.nics.iter().filter(|n| n.plugged);
+    let emulated: Vec<&str> = plugged()
+        .filter(|n| !n.model.is_paravirtual())
+        .map(|n| n.name.as_str())
+        .collect();
+    // After the fix every plugged NIC is virtio: multiqueue matters as soon as there is one.
+    let single_queue = !cfg.multi_queues_enabled && plugged().next().is_some() && nic_queues(cfg.vcpus()).is_some();
+    if emulated.is_empty() && !single_queue {
+        return None;
+    }
+    // Sentences of their own: a NIC's name is never capitalised.
+    let mut problems = Vec::new();
+    if !emulated.is_empty() {
+        problems.push(format!(
+            "{} {} emulated model{} (every packet costs a VM exit).",
+            nic_names(&emulated),
+            if emulated.len() == 1 { "uses an" } else { "use" },
+            if emulated.len() == 1 { "" } else { "s" },
+        ));
+    }
+    let queues = nic_queues(cfg.vcpus()).unwrap_or(1);
+    if single_queue {
+        problems.push(format!(
+            "Multiqueue is off: every NIC has one queue pair for the VM's {} vCPUs.",
+            cfg.vcpus()
+        ));
+    }
+    let message = problems.join(" ");
+
+    let nics = virtio_nics(&cfg.nics);
+    let mut changes = Vec::new();
+    let mut patch = ConfigPatch::default();
+    for (i, (old, new)) in cfg.nics.iter().zip(&nics).enumerate() {
+        if old.model != new.model {
+            changes.push(Change::new(
+                &format!("nics[{i}].model"),
+                old.model.label().into(),
+                new.model.label().into(),
+                format!("{}: paravirtual instead of emulated", old.name),
+            ));
+        }
+    }
+    if !changes.is_empty() {
+        patch.nics = Some(nics);
+    }
+    if single_queue {
+        patch.multi_queues_enabled = Some(true);
+        changes.push(Change::new(
+            "multi_queues_enabled",
+            on_off(false),
+            on_off(true),
+            "One queue pair per vCPU (max 16), vhost",
+        ));
+    }
+    let mut steps = Vec::new();
+    if !emulated.is_empty() {
+        steps.push(format!("move {} to VirtIO", nic_names(&emulated)));
+    }
+    if single_queue {
+        steps.push(format!(
+            "enable multiqueue ({queues} queue pairs per NIC whose vNIC profile allows it)"
+        ));
+    }
+    let fix = Fix::config(capitalise(&steps.join(" and ")), patch, changes);
+    Some(Recommendation::new(
+        RecommendationId::R7,
+        "Network performance",
+        fields::tab_of("nics"),
         message,
         Some(fix),
     ))

@@ -4,6 +4,7 @@
 use super::cpu_set::CpuSet;
 use super::gates::{huge_pages_blocked, profile_blocked, GateContext, PASSTHROUGH_NEEDS_PINNING};
 use super::host_topology::page_size_label;
+use super::network::{network_name_error, MAX_NICS};
 use super::rule_context::{HostFacts, RuleContext};
 use super::storage::{DiskCache, DiskIo, MAX_DISKS};
 use super::vm_config::{MigrationMode, VmConfig, MAX_MEMORY_BOUND_MIB, MAX_NUMA_NODES, MAX_VCPUS_BOUND};
@@ -141,6 +142,10 @@ fn bound_errors(cfg: &VmConfig) -> Vec<FieldError> {
     // Disk lists are walked pairwise for duplicates below: bound them first.
     if cfg.disks.len() > MAX_DISKS {
         err("disks", format!("At most {MAX_DISKS} disks can be attached."));
+    }
+    // NIC lists are walked pairwise for duplicates below: bound them first.
+    if cfg.nics.len() > MAX_NICS {
+        err("nics", format!("A VM can have at most {MAX_NICS} network interfaces."));
     }
     if cfg.boot_devices.len() > MAX_BOOT_DEVICES {
         err(
@@ -323,6 +328,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
     }
 
     disk_errors(cfg, &mut err);
+    nic_errors(cfg, &mut err);
 
     // Virtual NUMA.
     if !cfg.numa_nodes.is_empty() {
@@ -474,9 +480,51 @@ fn disk_errors(cfg: &VmConfig, err: &mut impl FnMut(&str, String)) {
     }
 }
 
+/// The NICs (at most `MAX_NICS` here): names valid and unique, ids unique, MACs unicast, not all
+/// zeros and unique within the VM. Whether a profile exists and a MAC is free across Vireo is the
+/// service's question: it needs the database.
+fn nic_errors(cfg: &VmConfig, err: &mut impl FnMut(&str, String)) {
+    for (i, n) in cfg.nics.iter().enumerate() {
+        let earlier = &cfg.nics[..i];
+        if let Some(e) = network_name_error(&format!("nics[{i}].name"), "NIC", &n.name) {
+            err(&e.field, e.message);
+        } else if earlier.iter().any(|o| o.name == n.name) {
+            err(
+                &format!("nics[{i}].name"),
+                format!("Another NIC of this VM is already named {}.", n.name),
+            );
+        }
+        if earlier.iter().any(|o| o.id == n.id) {
+            err(
+                &format!("nics[{i}]"),
+                format!("NIC {} is listed twice ({}).", i + 1, n.name),
+            );
+        }
+        let Some(mac) = n.mac else { continue };
+        let field = format!("nics[{i}].mac");
+        if mac.is_multicast() {
+            err(
+                &field,
+                format!(
+                    "{}: {mac} is a multicast address; a NIC needs a unicast one (the first octet even).",
+                    n.name
+                ),
+            );
+        } else if mac.as_u64() == 0 {
+            err(&field, format!("{}: {mac} is not a usable MAC address.", n.name));
+        } else if let Some(other) = earlier.iter().find(|o| o.mac == Some(mac)) {
+            err(
+                &field,
+                format!("{} has the same MAC address as {} ({mac}).", n.name, other.name),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::network::{MacAddress, Nic};
     use crate::domain::pinning::parse_vcpu_pins;
     use crate::domain::recommendations::{apply_fixes, RecommendationId};
     use crate::domain::storage::{high_performance_disks, BootDevice, DiskAttachment, DiskInterface};
@@ -820,6 +868,118 @@ mod tests {
         let e = errors(&cfg);
         assert_eq!(fields(&e), vec!["disks"]);
         assert_eq!(e[0].message, "Only one disk can be bootable.");
+    }
+
+    fn nic(n: u128, name: &str, mac: Option<&str>) -> Nic {
+        Nic {
+            mac: mac.map(|m| MacAddress::parse(m).unwrap()),
+            ..Nic::with_id(Uuid::from_u128(n), name, None)
+        }
+    }
+
+    fn with_nics(nics: Vec<Nic>) -> VmConfig {
+        VmConfig {
+            nics,
+            ..VmConfig::default()
+        }
+    }
+
+    #[test]
+    fn well_formed_nics_are_valid() {
+        let cfg = with_nics(vec![
+            nic(1, "nic1", Some("56:6f:00:00:00:01")),
+            nic(2, "eth-1.backup_2", Some("02:00:00:00:00:01")),
+            nic(3, "nic3", None),
+        ]);
+        assert_eq!(errors(&cfg), vec![]);
+        let mut hp = pinned_hp();
+        hp.nics = cfg.nics.clone();
+        assert_eq!(errors(&hp), vec![]);
+        // Unplugged and unlinked NICs are still the VM's: same rules, no others.
+        let mut off = cfg.clone();
+        for n in &mut off.nics {
+            n.plugged = false;
+            n.linked = false;
+        }
+        assert_eq!(errors(&off), vec![]);
+    }
+
+    #[test]
+    fn at_most_sixteen_nics_is_a_bound() {
+        let many = with_nics(
+            (0..=MAX_NICS as u128)
+                .map(|n| nic(n, &format!("nic{n}"), None))
+                .collect(),
+        );
+        let e = errors(&many);
+        assert_eq!(fields(&e), vec!["nics"], "refused by its length alone");
+        assert_eq!(e[0].message, "A VM can have at most 16 network interfaces.");
+        let mut sixteen = many.clone();
+        sixteen.nics.pop();
+        assert_eq!(errors(&sixteen), vec![]);
+    }
+
+    #[test]
+    fn nic_names_are_valid_and_unique() {
+        let cfg = with_nics(vec![
+            nic(1, "nic1", None),
+            nic(2, "", None),
+            nic(3, "nic 3", None),
+            nic(4, &"n".repeat(51), None),
+            nic(5, "nic1", None),
+        ]);
+        let e = errors(&cfg);
+        assert_eq!(
+            fields(&e),
+            vec!["nics[1].name", "nics[2].name", "nics[3].name", "nics[4].name"]
+        );
+        assert_eq!(e[0].message, "The NIC needs a name.");
+        assert!(e[1].message.contains("not ' '"), "{}", e[1].message);
+        assert!(e[2].message.contains("at most 50"), "{}", e[2].message);
+        assert_eq!(e[3].message, "Another NIC of this VM is already named nic1.");
+    }
+
+    #[test]
+    fn nic_ids_are_unique() {
+        let cfg = with_nics(vec![nic(1, "nic1", None), nic(1, "nic2", None)]);
+        let e = errors(&cfg);
+        assert_eq!(fields(&e), vec!["nics[1]"]);
+        assert_eq!(e[0].message, "NIC 2 is listed twice (nic2).");
+    }
+
+    #[test]
+    fn macs_are_unicast_not_zero_and_unique_in_the_vm() {
+        let cfg = with_nics(vec![
+            nic(1, "nic1", Some("56:6f:00:00:00:01")),
+            nic(2, "nic2", Some("01:00:5e:00:00:01")),
+            nic(3, "nic3", Some("ff:ff:ff:ff:ff:ff")),
+            nic(4, "nic4", Some("00:00:00:00:00:00")),
+            nic(5, "nic5", Some("56:6F:00:00:00:01")),
+            nic(6, "nic6", None),
+            nic(7, "nic7", None),
+        ]);
+        let e = errors(&cfg);
+        assert_eq!(
+            fields(&e),
+            vec!["nics[1].mac", "nics[2].mac", "nics[3].mac", "nics[4].mac"]
+        );
+        assert!(
+            e[0].message
+                .starts_with("nic2: 01:00:5e:00:00:01 is a multicast address"),
+            "{}",
+            e[0].message
+        );
+        assert!(e[1].message.contains("multicast"), "broadcast is multicast too");
+        assert_eq!(e[2].message, "nic4: 00:00:00:00:00:00 is not a usable MAC address.");
+        assert_eq!(
+            e[3].message,
+            "nic5 has the same MAC address as nic1 (56:6f:00:00:00:01)."
+        );
+        // The field errors land on the General tab, under "Network Interfaces".
+        assert_eq!(
+            crate::domain::fields::tab_of(&e[0].field),
+            crate::domain::fields::DialogTab::General
+        );
     }
 
     #[test]

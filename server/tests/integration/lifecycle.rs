@@ -7,8 +7,9 @@ use proptest::prelude::*;
 use std::time::Duration;
 use uuid::Uuid;
 use vireo_app::backend::{ConfigBackend, LifecycleBackend};
-use vireo_app::domain::domain_xml::{domain_xml, DiskDevice, DomainSpec};
+use vireo_app::domain::domain_xml::{domain_xml, DiskDevice, DomainSpec, NicDevice, NicSource};
 use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::network::{MacAddress, Nic, NicModel};
 use vireo_app::domain::profile::{apply_profile, ProfileContext};
 use vireo_app::domain::recommendations::apply_fixes;
 use vireo_app::domain::storage::{volume_name, BootDevice, DiskAttachment, DiskFormat, DiskInterface};
@@ -197,6 +198,103 @@ fn domains_with_disks_validate_and_the_test_driver_accepts_them() {
             if domain_type == "test" {
                 let dom = conn.define_domain_xml(&xml).unwrap_or_else(|e| panic!("{label}: {e}"));
                 dom.create().unwrap();
+                dom.destroy().unwrap();
+                dom.undefine().unwrap();
+            }
+        }
+    }
+}
+
+/// A NIC with a MAC of its own (the test driver's state is shared by the whole process).
+fn test_nic(name: &str, model: NicModel) -> Nic {
+    let low = Uuid::new_v4().as_u128() as u64 & 0xff_ffff;
+    Nic {
+        model,
+        mac: MacAddress::from_u64(0x56_6f_00_00_00_00 | low),
+        ..Nic::new(name, Some(Uuid::new_v4()))
+    }
+}
+
+/// NICs of every kind: on libvirt's `default` network through a filtering multiqueue profile, on a
+/// host bridge, on no network (oVirt's "Empty": user networking, link down), unplugged (no device),
+/// and emulated models — on a Server VM and on a 4-vCPU High Performance VM (virtio, vhost,
+/// queues = 4). libvirt's schema accepts each, and the test driver defines and starts it with one
+/// interface per plugged NIC.
+#[test]
+fn domains_with_nics_validate_and_the_test_driver_accepts_them() {
+    let nics = vec![
+        test_nic("nic1", NicModel::Virtio),
+        Nic {
+            linked: false,
+            ..test_nic("nic2", NicModel::E1000e)
+        },
+        test_nic("nic3", NicModel::Rtl8139),
+        Nic {
+            plugged: false,
+            ..test_nic("nic4", NicModel::Virtio)
+        },
+    ];
+    let sources = [
+        (NicSource::Network("default".into()), Some("clean-traffic"), true),
+        (NicSource::Bridge("virbr0".into()), None, false),
+        (NicSource::Unconnected, None, true),
+        (NicSource::Network("default".into()), Some("no-mac-spoofing"), true),
+    ];
+    let mut server = profile(OptimizedFor::Server);
+    server.nics = nics.clone();
+    server.multi_queues_enabled = true;
+    let mut hp = profile(OptimizedFor::Server);
+    hp.nics = nics;
+    let hp = apply_profile(
+        &hp,
+        OptimizedFor::HighPerformance,
+        &ProfileContext { invtsc_available: true },
+    )
+    .config;
+    assert!(hp.multi_queues_enabled && hp.nics.iter().all(|n| n.model == NicModel::Virtio));
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    for (label, config) in [("server-nics", server), ("hp-nics", hp)] {
+        let devices: Vec<NicDevice> = config
+            .nics
+            .iter()
+            .zip(&sources)
+            .map(|(nic, (source, filter, multiqueue))| NicDevice {
+                nic: nic.clone(),
+                source: source.clone(),
+                network_filter: filter.map(str::to_string),
+                multiqueue: *multiqueue,
+            })
+            .collect();
+        for domain_type in ["kvm", "test"] {
+            let xml = domain_xml(&DomainSpec {
+                uuid: Uuid::new_v4(),
+                name: &unique(label),
+                description: "",
+                config: &config,
+                domain_type,
+                arch: "x86_64",
+                disabled_cpu_features: &[],
+                disks: &[],
+                cdrom_path: None,
+                nics: &devices,
+            });
+            assert_eq!(xml.matches("<interface ").count(), 3, "{xml}");
+            assert!(
+                xml.contains("<interface type=\"user\">") && xml.contains("queues=\"4\""),
+                "{xml}"
+            );
+            assert!(xml.contains("org.qemu.guest_agent.0"), "{xml}");
+            validate(&xml).unwrap_or_else(|e| panic!("{label}/{domain_type}: {e}\n{xml}"));
+            if domain_type == "test" {
+                let dom = conn.define_domain_xml(&xml).unwrap_or_else(|e| panic!("{label}: {e}"));
+                dom.create().unwrap();
+                let live = dom.xml_desc(0).unwrap();
+                assert_eq!(live.matches("<interface ").count(), 3, "{live}");
+                for nic in config.nics.iter().filter(|n| n.plugged) {
+                    let mac = nic.mac.unwrap().to_string();
+                    assert!(live.contains(&format!("<mac address='{mac}'/>")), "{mac} in {live}");
+                }
+                assert!(live.contains("org.qemu.guest_agent.0"), "{live}");
                 dom.destroy().unwrap();
                 dom.undefine().unwrap();
             }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::network::NicModel;
 use crate::domain::recommendations::{apply_fixes, recommendations, RecommendationId};
 use crate::domain::storage::volume_name;
 use crate::domain::test_hosts::{hp_ctx, profiled_vm};
@@ -74,8 +75,38 @@ fn attachment(n: u128, interface: DiskInterface, bootable: bool) -> DiskAttachme
     }
 }
 
+fn mac(n: u64) -> MacAddress {
+    MacAddress::from_u64(0x56_6f_00_00_00_00 + n).unwrap()
+}
+
+/// A NIC numbered `n` (id, name `nic{n}` and MAC from it).
+fn nic(n: u64, model: NicModel) -> Nic {
+    Nic {
+        model,
+        mac: Some(mac(n)),
+        ..Nic::with_id(Uuid::from_u128(u128::from(n)), format!("nic{n}"), None)
+    }
+}
+
+/// NICs as the server resolves them: each of `cfg.nics` with what backs it on the host, its
+/// profile's filter and whether the profile allows multiqueue.
+fn nic_devices(cfg: &VmConfig, backing: &[(NicSource, Option<&str>, bool)]) -> Vec<NicDevice> {
+    cfg.nics
+        .iter()
+        .zip(backing)
+        .map(|(nic, (source, filter, multiqueue))| NicDevice {
+            nic: nic.clone(),
+            source: source.clone(),
+            network_filter: filter.map(str::to_string),
+            multiqueue: *multiqueue,
+        })
+        .collect()
+}
+
 /// The fixed HP VM with a bootable qcow2 system disk on virtio-blk and a raw data disk on
 /// virtio-scsi, both tuned by the profile, and an installer in the CD-ROM drive it boots first.
+/// Its NICs: nic1 virtio, nic2 rtl8139 with its link down, nic3 e1000e unplugged, nic4 (oVirt's
+/// "Empty" profile) e1000e; the profile moves them all to virtio (A14).
 pub(crate) fn hp_with_disks() -> VmConfig {
     let mut cfg = profile_vm(OptimizedFor::Server);
     cfg.disks = vec![
@@ -84,18 +115,46 @@ pub(crate) fn hp_with_disks() -> VmConfig {
     ];
     cfg.cdrom = Some(Uuid::from_u128(0xc));
     cfg.boot_devices = vec![BootDevice::Cdrom, BootDevice::Hd];
+    cfg.nics = vec![
+        nic(1, NicModel::Virtio),
+        Nic {
+            linked: false,
+            ..nic(2, NicModel::Rtl8139)
+        },
+        Nic {
+            plugged: false,
+            ..nic(3, NicModel::E1000e)
+        },
+        nic(4, NicModel::E1000e),
+    ];
     let cfg = crate::domain::profile::profiled(&cfg, OptimizedFor::HighPerformance);
     apply_fixes(&cfg, &hp_ctx(), &RecommendationId::ALL)
+}
+
+/// hp_with_disks' NICs on the host: nic1 on libvirt's `default` network with a filter and a
+/// multiqueue profile, nic2 on bridge `br0` with a profile without multiqueue, nic3 (unplugged) on
+/// `default`, nic4 on no network.
+fn golden_nics(cfg: &VmConfig) -> Vec<NicDevice> {
+    nic_devices(
+        cfg,
+        &[
+            (NicSource::Network("default".into()), Some("clean-traffic"), true),
+            (NicSource::Bridge("br0".into()), None, false),
+            (NicSource::Network("default".into()), None, true),
+            (NicSource::Unconnected, None, true),
+        ],
+    )
 }
 
 #[test]
 fn the_high_performance_domain_matches_its_golden_file() {
     let cfg = hp_with_disks();
     let disks = devices(&cfg, &[DiskFormat::Qcow2, DiskFormat::Raw]);
+    let nics = golden_nics(&cfg);
     let xml = domain_xml(&DomainSpec {
         disks: &disks,
         cdrom_path: Some(ISO),
-        nics: &[],
+        nics: &nics,
         ..spec("hp-db1", "Trading engine", &cfg)
     });
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/domain/domain_xml/golden/hp_vm.xml");
@@ -430,4 +489,236 @@ fn one_disks_element_is_cut_from_the_domain_for_hotplug() {
     assert_eq!(element.matches("<disk").count(), 1);
     assert_eq!(disk_element(&xml, Uuid::from_u128(99)), None, "a disk the domain lacks");
     assert_eq!(disk_element("not xml <", second), None);
+}
+
+/// The `<interface>` elements of `xml`, in document order.
+fn interfaces(xml: &str) -> Vec<&str> {
+    xml.match_indices("<interface ")
+        .map(|(i, _)| {
+            let end = xml[i..]
+                .find("</interface>")
+                .map_or(xml.len(), |e| i + e + "</interface>".len());
+            &xml[i..end]
+        })
+        .collect()
+}
+
+#[test]
+fn the_golden_vms_nics_are_written_in_order_after_the_storage() {
+    let cfg = hp_with_disks();
+    assert!(
+        cfg.multi_queues_enabled && cfg.nics.iter().all(|n| n.model == NicModel::Virtio),
+        "A14"
+    );
+    assert!(recommendations(&cfg, &hp_ctx()).is_empty(), "R7 is met");
+    let disks = devices(&cfg, &[DiskFormat::Qcow2, DiskFormat::Raw]);
+    let nics = golden_nics(&cfg);
+    let xml = domain_xml(&DomainSpec {
+        disks: &disks,
+        cdrom_path: Some(ISO),
+        nics: &nics,
+        ..spec("hp", "", &cfg)
+    });
+    let found = interfaces(&xml);
+    assert_eq!(found.len(), 3, "the unplugged nic3 is no device: {xml}");
+    // After the disks and their controllers, before the USB controller.
+    let first = xml.find("<interface ").unwrap();
+    assert!(xml.rfind("</disk>").unwrap() < first && xml.find("model=\"virtio-scsi\"").unwrap() < first);
+    assert!(first < xml.find("<controller type=\"usb\"").unwrap());
+    assert_eq!(
+        found[0],
+        "<interface type=\"network\">\n      <mac address=\"56:6f:00:00:00:01\"/>\n      \
+         <source network=\"default\"/>\n      <model type=\"virtio\"/>\n      \
+         <driver name=\"vhost\" queues=\"4\"/>\n      <filterref filter=\"clean-traffic\"/>\n      \
+         <link state=\"up\"/>\n    </interface>"
+    );
+    // A profile without multiqueue: vhost still (High Performance), no queues; the link as set.
+    for needle in [
+        "<mac address=\"56:6f:00:00:00:02\"/>",
+        "<source bridge=\"br0\"/>",
+        "<driver name=\"vhost\"/>",
+        "<link state=\"down\"/>",
+    ] {
+        assert!(found[1].contains(needle), "{needle} in {}", found[1]);
+    }
+    assert!(found[1].starts_with("<interface type=\"bridge\">"));
+    // oVirt's "Empty": user networking, link down, no backend options.
+    assert!(found[2].starts_with("<interface type=\"user\">"), "{}", found[2]);
+    assert!(found[2].contains("<mac address=\"56:6f:00:00:00:04\"/>"));
+    assert!(found[2].contains("<link state=\"down\"/>"));
+    assert!(!found[2].contains("<source") && !found[2].contains("<driver") && !found[2].contains("filterref"));
+    assert!(!xml.contains("56:6f:00:00:00:03"));
+    assert_eq!(parse(&xml).unwrap().name, "hp");
+}
+
+/// One virtio NIC on `default`, on a VM of `profile` with `vcpus` vCPUs and multiqueue as given,
+/// through a profile that does or does not allow multiqueue: its `<driver>` element, if any.
+fn driver_of(
+    profile: OptimizedFor,
+    vcpus: u32,
+    vm_multiqueue: bool,
+    profile_multiqueue: bool,
+    model: NicModel,
+) -> Option<String> {
+    let mut cfg = profiled_vm(profile, 1, vcpus, 1, 4096);
+    cfg.multi_queues_enabled = vm_multiqueue;
+    cfg.nics = vec![nic(1, model)];
+    let nics = nic_devices(
+        &cfg,
+        &[(NicSource::Network("default".into()), None, profile_multiqueue)],
+    );
+    let xml = domain_xml(&DomainSpec {
+        nics: &nics,
+        ..spec("mq", "", &cfg)
+    });
+    let nic = interfaces(&xml)[0].to_string();
+    assert!(nic.contains(&format!("<model type=\"{}\"/>", model.as_str())), "{nic}");
+    nic.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("<driver"))
+        .map(str::to_string)
+}
+
+#[test]
+fn queues_need_virtio_the_vms_multiqueue_and_the_profiles() {
+    use NicModel::*;
+    use OptimizedFor::*;
+    let queues4 = Some("<driver name=\"vhost\" queues=\"4\"/>".to_string());
+    let vhost = Some("<driver name=\"vhost\"/>".to_string());
+    // Both flags on: one queue pair per vCPU, for every profile.
+    assert_eq!(driver_of(HighPerformance, 4, true, true, Virtio), queues4);
+    assert_eq!(driver_of(Server, 4, true, true, Virtio), queues4);
+    assert_eq!(driver_of(Desktop, 4, true, true, Virtio), queues4);
+    // Capped at 16.
+    assert_eq!(
+        driver_of(Server, 64, true, true, Virtio),
+        Some("<driver name=\"vhost\" queues=\"16\"/>".to_string())
+    );
+    // Either flag off: High Performance still names vhost, others leave the driver out.
+    for (vm, profile) in [(false, true), (true, false), (false, false)] {
+        assert_eq!(
+            driver_of(HighPerformance, 4, vm, profile, Virtio),
+            vhost,
+            "{vm} {profile}"
+        );
+        assert_eq!(driver_of(Server, 4, vm, profile, Virtio), None, "{vm} {profile}");
+    }
+    // One vCPU: one queue is QEMU's default, nothing to write.
+    assert_eq!(driver_of(HighPerformance, 1, true, true, Virtio), vhost);
+    assert_eq!(driver_of(Server, 1, true, true, Virtio), None);
+    // Emulated models have neither vhost nor queues.
+    for model in [E1000e, Rtl8139] {
+        assert_eq!(driver_of(HighPerformance, 4, true, true, model), None);
+        assert_eq!(driver_of(Server, 4, true, true, model), None);
+    }
+}
+
+#[test]
+fn only_the_offered_filters_reach_the_xml() {
+    let mut cfg = profile_vm(OptimizedFor::Server);
+    cfg.nics = vec![nic(1, NicModel::Virtio)];
+    let with_filter = |filter: &str, source: NicSource| {
+        let nics = nic_devices(&cfg, &[(source, Some(filter), false)]);
+        domain_xml(&DomainSpec {
+            nics: &nics,
+            ..spec("f", "", &cfg)
+        })
+    };
+    for filter in crate::domain::network::NETWORK_FILTERS {
+        let xml = with_filter(filter, NicSource::Network("default".into()));
+        assert!(xml.contains(&format!("<filterref filter=\"{filter}\"/>")), "{xml}");
+        // Nothing to filter on a NIC connected to nothing.
+        assert!(!with_filter(filter, NicSource::Unconnected).contains("filterref"));
+    }
+    for hostile in ["../../etc/passwd", "clean-traffic\"/><evil/>", "", "CLEAN-TRAFFIC"] {
+        let xml = with_filter(hostile, NicSource::Bridge("br0".into()));
+        assert!(!xml.contains("filterref") && !xml.contains("<evil"), "{xml}");
+        assert!(xml.contains("<source bridge=\"br0\"/>"));
+    }
+    let nics = nic_devices(&cfg, &[(NicSource::Network("default".into()), None, false)]);
+    assert!(!domain_xml(&DomainSpec {
+        nics: &nics,
+        ..spec("f", "", &cfg)
+    })
+    .contains("filterref"));
+}
+
+#[test]
+fn a_nic_without_a_mac_gets_libvirts_and_hostile_names_are_escaped() {
+    let mut cfg = profile_vm(OptimizedFor::Server);
+    cfg.nics = vec![Nic {
+        mac: None,
+        ..nic(1, NicModel::E1000e)
+    }];
+    let nics = nic_devices(
+        &cfg,
+        &[(NicSource::Network("net\"/><evil a='1'/>&\u{7}".into()), None, true)],
+    );
+    let xml = domain_xml(&DomainSpec {
+        nics: &nics,
+        ..spec("m", "", &cfg)
+    });
+    let found = interfaces(&xml);
+    assert_eq!(found.len(), 1);
+    assert!(!found[0].contains("<mac"), "a Template's NIC: libvirt picks one");
+    assert!(found[0].contains("<model type=\"e1000e\"/>"));
+    assert!(!xml.contains("<evil") && !xml.contains('\u{7}'), "{xml}");
+    assert!(parse(&xml).is_ok(), "{xml}");
+    assert!(xml.contains("<link state=\"up\"/>"));
+}
+
+#[test]
+fn unplugged_nics_and_vms_without_nics_write_no_interface() {
+    let mut cfg = profile_vm(OptimizedFor::HighPerformance);
+    assert!(!domain_xml(&spec("n", "", &cfg)).contains("<interface"));
+    cfg.nics = vec![Nic {
+        plugged: false,
+        ..nic(1, NicModel::Virtio)
+    }];
+    let nics = nic_devices(&cfg, &[(NicSource::Network("default".into()), None, true)]);
+    assert!(!domain_xml(&DomainSpec {
+        nics: &nics,
+        ..spec("n", "", &cfg)
+    })
+    .contains("<interface"));
+}
+
+#[test]
+fn every_vm_has_the_guest_agent_channel() {
+    for p in OptimizedFor::ALL {
+        let xml = domain_xml(&spec("g", "", &profile_vm(p)));
+        assert_eq!(
+            xml.matches("<channel type=\"unix\">\n      <target type=\"virtio\" name=\"org.qemu.guest_agent.0\"/>\n    </channel>").count(),
+            1,
+            "{p:?}: {xml}"
+        );
+    }
+}
+
+#[test]
+fn each_nics_element_is_cut_from_the_domain_by_its_mac() {
+    let cfg = hp_with_disks();
+    let disks = devices(&cfg, &[DiskFormat::Qcow2, DiskFormat::Raw]);
+    let nics = golden_nics(&cfg);
+    let xml = domain_xml(&DomainSpec {
+        disks: &disks,
+        cdrom_path: Some(ISO),
+        nics: &nics,
+        ..spec("hp-db1", "", &cfg)
+    });
+    let written = interfaces(&xml);
+    for (n, expected) in [(1, written[0]), (2, written[1]), (4, written[2])] {
+        let element = interface_element(&xml, mac(n)).unwrap_or_else(|| panic!("nic{n} in {xml}"));
+        assert!(element.starts_with("<interface type="), "{element}");
+        assert!(element.trim_end().ends_with("</interface>"), "{element}");
+        assert_eq!(element.matches("<interface").count(), 1);
+        assert!(element.contains(&format!("<mac address=\"{}\"/>", mac(n))), "{element}");
+        // The same element as written, give or take its indentation.
+        let squash = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(squash(&element), squash(expected));
+    }
+    // Upper-case input finds the same NIC; the unplugged nic3 and strangers are not there.
+    assert!(interface_element(&xml, MacAddress::parse("56:6F:00:00:00:01").unwrap()).is_some());
+    assert_eq!(interface_element(&xml, mac(3)), None);
+    assert_eq!(interface_element(&xml, mac(99)), None);
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::network::NicModel;
 use crate::domain::profile::profiled;
 use crate::domain::rule_context::CpuClaim;
 use crate::domain::storage::{DiskCache, DiskInterface, DiskIo};
@@ -416,6 +417,8 @@ fn recommendations_are_deterministic_and_fixes_compose() {
     let ctx = hp_ctx();
     let mut cfg = hp_vm(2, 3, 2, 12288);
     cfg.disks = with_disks(VmConfig::default(), &[DiskInterface::Sata, DiskInterface::Virtio]).disks;
+    cfg.nics = with_nics(VmConfig::default(), &[NicModel::E1000e]).nics;
+    cfg.multi_queues_enabled = false;
     assert_eq!(ids(&recommendations(&cfg, &ctx)), RecommendationId::ALL);
     assert_eq!(recommendations(&cfg, &ctx), recommendations(&cfg, &ctx));
     // Applying one fix at a time in order ends where applying all at once does.
@@ -588,4 +591,202 @@ fn r6_is_for_high_performance_only_and_never_for_the_cd() {
     bad.disks[0].iothread = Some(9);
     assert!(recommendations(&bad, &ctx).is_empty());
     assert_eq!(apply_fixes(&bad, &ctx, &RecommendationId::ALL), bad);
+}
+
+/// `cfg` with plugged NICs of these models (ids 1, 2, ...; named nic1, nic2, ...).
+fn with_nics(cfg: VmConfig, models: &[NicModel]) -> VmConfig {
+    VmConfig {
+        nics: models
+            .iter()
+            .enumerate()
+            .map(|(i, model)| Nic {
+                model: *model,
+                ..Nic::with_id(Uuid::from_u128(i as u128 + 1), format!("nic{}", i + 1), None)
+            })
+            .collect(),
+        ..cfg
+    }
+}
+
+#[test]
+fn r7_emulated_nics_move_to_virtio() {
+    use NicModel::*;
+    let ctx = hp_ctx();
+    let cfg = with_nics(hp_vm(1, 2, 2, 8192), &[Virtio, E1000e, Rtl8139]);
+    assert!(cfg.multi_queues_enabled, "A14 turned it on");
+    assert!(validate_config(&cfg, &ctx).is_empty());
+    let recs = recommendations(&cfg, &ctx);
+    let r7 = recs.iter().find(|r| r.id == RecommendationId::R7).expect("R7");
+    assert_eq!(r7.title, "Network performance");
+    assert_eq!(r7.tab, DialogTab::General);
+    assert_eq!(
+        r7.message,
+        "nic2 and nic3 use emulated models (every packet costs a VM exit)."
+    );
+    let f = fix(&recs, RecommendationId::R7);
+    assert_eq!(f.summary, "Move nic2 and nic3 to VirtIO");
+    assert!(f.host_action.is_none());
+    assert_eq!(f.patch.multi_queues_enabled, None, "already on");
+    let nics = f.patch.nics.as_ref().unwrap();
+    assert!(nics.iter().all(|n| n.model == Virtio));
+    assert_eq!(
+        nics.iter().map(|n| (n.id, n.name.as_str())).collect::<Vec<_>>(),
+        cfg.nics.iter().map(|n| (n.id, n.name.as_str())).collect::<Vec<_>>(),
+        "the same NICs, in order"
+    );
+    let fields: Vec<&str> = f.changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, vec!["nics[1].model", "nics[2].model"]);
+    assert_eq!(
+        (
+            f.changes[1].old.as_str(),
+            f.changes[1].new.as_str(),
+            f.changes[1].label.as_str()
+        ),
+        ("rtl8139 (emulated)", "VirtIO", "Network Interfaces")
+    );
+    assert!(f.changes.iter().all(|c| !c.reason.is_empty()));
+    // The patch touches nothing but the NICs.
+    assert_eq!(
+        ConfigPatch {
+            nics: None,
+            ..f.patch.clone()
+        },
+        ConfigPatch::default()
+    );
+    let fixed = apply_fixes(&cfg, &ctx, &[RecommendationId::R7]);
+    assert!(validate_config(&fixed, &ctx).is_empty());
+    assert!(!ids(&recommendations(&fixed, &ctx)).contains(&RecommendationId::R7));
+    // One NIC: the message says so in the singular.
+    let one = with_nics(hp_vm(1, 2, 2, 8192), &[E1000e]);
+    let recs = recommendations(&one, &ctx);
+    assert_eq!(
+        recs.iter().find(|r| r.id == RecommendationId::R7).unwrap().message,
+        "nic1 uses an emulated model (every packet costs a VM exit)."
+    );
+}
+
+#[test]
+fn r7_multiqueue_off_with_nics_is_turned_on() {
+    let ctx = hp_ctx();
+    let mut cfg = with_nics(hp_vm(1, 2, 2, 8192), &[NicModel::Virtio]);
+    cfg.multi_queues_enabled = false;
+    let recs = recommendations(&cfg, &ctx);
+    let r7 = recs.iter().find(|r| r.id == RecommendationId::R7).expect("R7");
+    assert_eq!(
+        r7.message,
+        "Multiqueue is off: every NIC has one queue pair for the VM's 4 vCPUs."
+    );
+    let f = fix(&recs, RecommendationId::R7);
+    assert_eq!(
+        f.patch,
+        ConfigPatch {
+            multi_queues_enabled: Some(true),
+            ..ConfigPatch::default()
+        }
+    );
+    assert_eq!(
+        f.summary,
+        "Enable multiqueue (4 queue pairs per NIC whose vNIC profile allows it)"
+    );
+    let change = &f.changes[0];
+    assert_eq!(
+        (
+            change.field.as_str(),
+            change.old.as_str(),
+            change.new.as_str(),
+            change.tab
+        ),
+        ("multi_queues_enabled", "off", "on", DialogTab::ResourceAllocation)
+    );
+    let fixed = apply_fixes(&cfg, &ctx, &RecommendationId::ALL);
+    assert!(fixed.multi_queues_enabled);
+    assert!(
+        recommendations(&fixed, &ctx).is_empty(),
+        "{:#?}",
+        recommendations(&fixed, &ctx)
+    );
+    // 64 vCPUs: the queues are capped at 16.
+    let mut wide = with_nics(hp_vm(2, 16, 2, 8192), &[NicModel::Virtio]);
+    wide.multi_queues_enabled = false;
+    let mut no_hosts = hp_ctx();
+    no_hosts.hosts.clear();
+    let recs = recommendations(&wide, &no_hosts);
+    assert!(fix(&recs, RecommendationId::R7).summary.contains("16 queue pairs"));
+}
+
+#[test]
+fn r7_both_problems_in_one_fix() {
+    let ctx = hp_ctx();
+    let mut cfg = with_nics(hp_vm(1, 2, 2, 8192), &[NicModel::Rtl8139, NicModel::Virtio]);
+    cfg.multi_queues_enabled = false;
+    let recs = recommendations(&cfg, &ctx);
+    let r7 = recs.iter().find(|r| r.id == RecommendationId::R7).expect("R7");
+    assert_eq!(
+        r7.message,
+        "nic1 uses an emulated model (every packet costs a VM exit). \
+         Multiqueue is off: every NIC has one queue pair for the VM's 4 vCPUs."
+    );
+    let f = fix(&recs, RecommendationId::R7);
+    assert_eq!(
+        f.summary,
+        "Move nic1 to VirtIO and enable multiqueue (4 queue pairs per NIC whose vNIC profile allows it)"
+    );
+    let fields: Vec<&str> = f.changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, vec!["nics[0].model", "multi_queues_enabled"]);
+    let fixed = apply_fixes(&cfg, &ctx, &[RecommendationId::R7]);
+    assert!(fixed.multi_queues_enabled && fixed.nics.iter().all(|n| n.model == NicModel::Virtio));
+    assert!(validate_config(&fixed, &ctx).is_empty());
+    assert!(!ids(&recommendations(&fixed, &ctx)).contains(&RecommendationId::R7));
+}
+
+#[test]
+fn r7_leaves_alone_what_does_not_carry_traffic() {
+    let ctx = hp_ctx();
+    let has_r7 = |cfg: &VmConfig| ids(&recommendations(cfg, &ctx)).contains(&RecommendationId::R7);
+    // No NICs: multiqueue off means nothing yet.
+    let mut bare = hp_vm(1, 2, 2, 8192);
+    bare.multi_queues_enabled = false;
+    assert!(!has_r7(&bare));
+    // An unplugged emulated NIC is no device of the VM.
+    let mut unplugged = with_nics(hp_vm(1, 2, 2, 8192), &[NicModel::E1000e]);
+    unplugged.nics[0].plugged = false;
+    assert!(!has_r7(&unplugged));
+    unplugged.multi_queues_enabled = false;
+    assert!(!has_r7(&unplugged));
+    // One vCPU: one queue pair is all multiqueue would give.
+    let mut single = with_nics(hp_vm(1, 1, 1, 8192), &[NicModel::Virtio]);
+    single.multi_queues_enabled = false;
+    assert!(!has_r7(&single));
+    // ...but an emulated model is still flagged, and the fix leaves multiqueue alone.
+    single.nics[0].model = NicModel::E1000e;
+    let recs = recommendations(&single, &ctx);
+    let f = fix(&recs, RecommendationId::R7);
+    assert_eq!(f.patch.multi_queues_enabled, None);
+    assert_eq!(f.summary, "Move nic1 to VirtIO");
+    // Server and Desktop VMs get no recommendations at all.
+    for p in [OptimizedFor::Server, OptimizedFor::Desktop] {
+        let vm = with_nics(
+            crate::domain::test_hosts::profiled_vm(p, 1, 2, 2, 4096),
+            &[NicModel::Rtl8139],
+        );
+        assert!(recommendations(&vm, &ctx).is_empty());
+    }
+}
+
+#[test]
+fn a_patch_without_the_nic_fields_still_reads() {
+    // Patches stored or sent before NICs existed lack the NIC fields: they patch nothing there.
+    let patch: ConfigPatch = serde_json::from_str(r#"{"ksm_disabled": true}"#).unwrap();
+    assert_eq!(
+        patch,
+        ConfigPatch {
+            ksm_disabled: Some(true),
+            ..ConfigPatch::default()
+        }
+    );
+    let mut cfg = with_nics(VmConfig::default(), &[NicModel::E1000e]);
+    let before = cfg.nics.clone();
+    patch.apply(&mut cfg);
+    assert_eq!(cfg.nics, before);
+    assert!(!cfg.multi_queues_enabled);
 }
