@@ -20,8 +20,8 @@ use vireo_app::domain::collections;
 use vireo_app::domain::domain_xml::{interface_element, NicDevice, NicSource};
 use vireo_app::domain::draft::{ConfigKind, VmDraft, MAX_DESCRIPTION};
 use vireo_app::domain::network::{
-    backing_name_error, network_filter_error, network_name_error, next_nic_name, vlan_error, MacAddress,
-    NetworkBacking, Nic, MAX_NICS,
+    backing_name_error, network_filter_error, network_name_error, next_nic_name, vlan_error, NetworkBacking, Nic,
+    MAX_NICS,
 };
 use vireo_app::domain::vm_config::VmConfig;
 use vireo_app::error::{AppError, FieldError};
@@ -283,39 +283,28 @@ impl VireoService {
         )))
     }
 
-    /// Field errors for the draft's NICs: at most `MAX_NICS`, ids unique, each profile existing and
-    /// on a network of the draft's cluster, MACs unicast, not given twice and not another VM's.
+    /// Field errors for the draft's NICs that need the database (the pure checks — count, names,
+    /// ids, MACs well formed and unique within the VM — are `validate_config`'s): each profile
+    /// existing and on a network of the draft's cluster, no MAC another VM holds. A list past
+    /// `MAX_NICS` is left to the validation's own error.
     pub(super) async fn nic_reference_errors(&self, draft: &VmDraft) -> Result<Vec<FieldError>, AppError> {
         let mut errors = Vec::new();
         let nics = &draft.config.nics;
         if nics.len() > MAX_NICS {
-            errors.push(FieldError::new("nics", format!("A VM has at most {MAX_NICS} NICs.")));
             return Ok(errors);
-        }
-        let ids: HashSet<Uuid> = nics.iter().map(|n| n.id).collect();
-        if ids.len() != nics.len() {
-            errors.push(FieldError::new("nics", "Two NICs have the same id."));
-        }
-        let names: HashSet<&str> = nics.iter().map(|n| n.name.as_str()).collect();
-        if names.len() != nics.len() {
-            errors.push(FieldError::new("nics", "Two NICs have the same name."));
-        }
-        for nic in nics {
-            if let Some(e) = network_name_error("nics", "NIC", &nic.name) {
-                errors.push(e);
-            }
         }
         let profile_ids: Vec<Uuid> = nics.iter().filter_map(|n| n.vnic_profile_id).collect();
         let targets = self.repo.profile_targets(&profile_ids).await?;
-        for nic in nics {
+        for (i, nic) in nics.iter().enumerate() {
             let Some(id) = nic.vnic_profile_id else { continue };
+            let field = format!("nics[{i}].vnic_profile_id");
             match targets.iter().find(|t| t.profile_id == id) {
                 None => errors.push(FieldError::new(
-                    "nics",
+                    field,
                     format!("NIC {}: that vNIC profile does not exist.", nic.name),
                 )),
                 Some(t) if draft.cluster_id.is_some_and(|c| c != t.cluster_id) => errors.push(FieldError::new(
-                    "nics",
+                    field,
                     format!(
                         "NIC {}: network {} (profile {}) is not in this cluster; choose one of the cluster's profiles.",
                         nic.name, t.network_name, t.profile_name
@@ -325,20 +314,13 @@ impl VireoService {
             }
         }
         if draft.kind == ConfigKind::Vm {
-            let macs: Vec<MacAddress> = nics.iter().filter_map(|n| n.mac).collect();
-            let unique: HashSet<MacAddress> = macs.iter().copied().collect();
-            if unique.len() != macs.len() {
-                errors.push(FieldError::new("nics", "Two NICs have the same MAC address."));
-            }
-            for mac in &unique {
-                if mac.is_multicast() || mac.as_u64() == 0 {
-                    errors.push(FieldError::new(
-                        "nics",
-                        format!("{mac} is not a unicast MAC address (its first octet's lowest bit must be clear)."),
-                    ));
-                }
-            }
-            let texts: Vec<String> = unique.iter().map(|m| m.to_string()).collect();
+            let texts: Vec<String> = nics
+                .iter()
+                .filter_map(|n| n.mac)
+                .map(|m| m.to_string())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
             for (mac, vm) in self.repo.mac_holders(&texts, draft.id).await? {
                 errors.push(FieldError::new(
                     "nics",
@@ -371,8 +353,18 @@ impl VireoService {
                 nic.mac = None;
             }
         }
-        // A High Performance VM's NICs follow its profile once the rules expose their fix (R7,
-        // virtio NICs); until then the validation's own checks apply as they are.
+        // A High Performance VM's NICs are tuned as its profile tunes them (R7's fix: virtio,
+        // multiqueue), so a NIC added or changed does not fall behind.
+        if draft.config.optimized_for == vireo_app::domain::vm_config::OptimizedFor::HighPerformance {
+            let ctx = self
+                .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
+                .await?;
+            draft.config = vireo_app::domain::recommendations::apply_fixes(
+                &draft.config,
+                &ctx,
+                &[vireo_app::domain::recommendations::RecommendationId::R7],
+            );
+        }
         let options = SaveOptions {
             save_anyway: true,
             defer_to_next_run: false,

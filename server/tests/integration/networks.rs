@@ -12,7 +12,7 @@ use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::network::{MacAddress, MacRange, NetworkBacking, Nic};
 use vireo_app::error::AppError;
 use vireo_app::models::{
-    CurrentUser, GridQuery, NetworkView, NewNetworkRequest, NewUserRequest, NicChangeOutcome, ReportedNic, VmAction,
+    CurrentUser, GridQuery, NetworkView, NewNetworkRequest, NewUserRequest, NicChangeOutcome, VmAction,
     VnicProfileRequest,
 };
 
@@ -104,8 +104,17 @@ async fn macs_of(app: &TestApp, vm: Uuid) -> Vec<MacAddress> {
         .collect()
 }
 
+/// Every message of the field and of its sub-fields (`nics` and `nics[0].mac`, …).
 fn field_text(e: &AppError, field: &str) -> String {
-    e.field_messages(field).join(" ")
+    match e {
+        AppError::Validation { errors } => errors
+            .iter()
+            .filter(|f| f.field == field || f.field.starts_with(&format!("{field}[")))
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
 }
 
 #[tokio::test]
@@ -441,7 +450,7 @@ async fn a_mac_another_vm_holds_is_a_field_error_naming_it() {
     a.mac = Some(MacAddress::parse("01:00:5e:00:00:01").expect("mac"));
     third.config.nics = vec![a];
     let e = svc.save(&admin, third, true).await.expect_err("multicast");
-    assert!(field_text(&e, "nics").contains("unicast"), "{e:?}");
+    assert!(field_text(&e, "nics").contains("multicast"), "{e:?}");
     let mut fourth = draft(&app, ConfigKind::Vm, None).await;
     let own = MacAddress::parse("56:6f:77:00:00:01").expect("mac");
     let (mut a, mut b) = (Nic::new("nic1", Some(profile)), Nic::new("nic2", Some(profile)));
@@ -449,7 +458,7 @@ async fn a_mac_another_vm_holds_is_a_field_error_naming_it() {
     b.mac = Some(own);
     fourth.config.nics = vec![a, b];
     let e = svc.save(&admin, fourth, true).await.expect_err("twice");
-    assert!(field_text(&e, "nics").contains("same MAC"), "{e:?}");
+    assert!(field_text(&e, "nics").contains("same MAC address"), "{e:?}");
 }
 
 #[tokio::test]
@@ -622,19 +631,32 @@ async fn a_vm_on_a_network_its_host_lacks_does_not_start_and_one_on_default_does
     let mac = macs_of(&app, vm).await[0];
     let xml = svc.domain_xml(vm).await.expect("domain XML");
     svc.vm_action(&admin, vm, VmAction::Run).await.expect("starts");
-    if xml.contains("<interface") {
-        // The domain XML has its NICs: libvirt holds the interface with Vireo's MAC.
-        let conn = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
-        let dom = conn
-            .lookup_domain_by_uuid_string(&vm.to_string())
-            .expect("the running domain");
-        let live = dom.xml_desc(0).expect("xml");
-        assert!(live.contains(&mac.to_string()), "{live}");
-        assert!(
-            live.contains("network='default'") || live.contains("network=\"default\""),
-            "{live}"
-        );
+    assert!(xml.contains("<interface"), "{xml}");
+    // libvirt holds the interface with Vireo's MAC, on the `default` network.
+    let conn = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let dom = conn
+        .lookup_domain_by_uuid_string(&vm.to_string())
+        .expect("the running domain");
+    let live = dom.xml_desc(0).expect("xml");
+    assert!(live.contains(&mac.to_string()), "{live}");
+    assert!(
+        live.contains("network='default'") || live.contains("network=\"default\""),
+        "{live}"
+    );
+    // A NIC added while it runs waits for the next start: the test driver cannot hotplug.
+    let profile = default_profile(&app).await;
+    match svc
+        .add_nic(&admin, ConfigKind::Vm, vm, Nic::new("", Some(profile)))
+        .await
+    {
+        Ok(NicChangeOutcome::NextRun { reason }) => {
+            assert!(reason.contains("cannot change NICs of a running VM"), "{reason}")
+        }
+        other => panic!("expected next run, got {other:?}"),
     }
+    let nics = svc.vm_nics(ConfigKind::Vm, vm).await.expect("nics");
+    assert_eq!(nics.len(), 2);
+    assert!(!nics[0].pending && nics[1].pending, "{nics:?}");
     let rec = app
         .state
         .repo
@@ -678,22 +700,12 @@ async fn guest_addresses_show_while_the_vm_runs_and_go_when_it_stops() {
     svc.vm_action(&admin, vm, VmAction::Run).await.expect("starts");
     // The periodic read, as the 30-second loop runs it.
     svc.sync_all_networks().await;
-    let mut reported = svc.reported_nics(vm).await.expect("reported");
-    if reported.is_empty() {
-        // The domain XML does not carry NICs yet, so libvirt has none to report: stage what the
-        // poller stores, to check what shows it and what clears it.
-        let nic = ReportedNic {
-            name: "testnet0".into(),
-            mac: mac.to_string(),
-            addresses: vec!["192.168.122.3/24".into()],
-        };
-        app.state.repo.set_reported_nics(vm, &[nic]).await.expect("stage");
-        reported = svc.reported_nics(vm).await.expect("reported");
-    }
+    let reported = svc.reported_nics(vm).await.expect("reported");
     assert_eq!(reported.len(), 1, "{reported:?}");
     assert_eq!(reported[0].mac, mac.to_string());
     let address = reported[0].addresses[0].clone();
-    assert!(address.starts_with("192.168.122."), "{address}");
+    // The test driver answers 192.168.<domain>.<n>/24 per NIC.
+    assert!(address.starts_with("192.168.") && address.ends_with("/24"), "{address}");
     let row = svc.vm_grid(&all(&name)).await.expect("grid").rows.remove(0);
     assert_eq!(row.ip_addresses, address.split('/').next().unwrap_or_default());
     let nics = svc.vm_nics(ConfigKind::Vm, vm).await.expect("nics");
@@ -802,4 +814,34 @@ async fn viewers_may_change_nothing_and_operators_only_nics() {
         .await
         .expect("operator removes it");
     svc.refresh_networks(&operator, None).await.expect("operator refreshes");
+}
+
+#[tokio::test]
+async fn a_high_performance_vm_gets_virtio_nics_with_multiqueue() {
+    let (app, admin) = admin_app().await;
+    let svc = &app.state.service;
+    let d = app
+        .with_profile(
+            app.sized_draft(ConfigKind::Vm, unique("hp"), 4).await,
+            vireo_app::domain::vm_config::OptimizedFor::HighPerformance,
+        )
+        .await;
+    let d = app.fixed(&d).await;
+    let vm = saved_id(svc.save(&admin, d, true).await.expect("HP VM"));
+    let mut nic = Nic::new("", Some(default_profile(&app).await));
+    nic.model = vireo_app::domain::network::NicModel::E1000e;
+    svc.add_nic(&admin, ConfigKind::Vm, vm, nic).await.expect("add");
+    let rec = app
+        .state
+        .repo
+        .config_record(ConfigKind::Vm, vm)
+        .await
+        .expect("VM")
+        .expect("VM");
+    assert_eq!(
+        rec.config.nics[0].model,
+        vireo_app::domain::network::NicModel::Virtio,
+        "R7's fix"
+    );
+    assert!(rec.config.multi_queues_enabled);
 }
