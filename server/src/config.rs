@@ -26,6 +26,9 @@ pub struct Config {
     /// `VIREO_TRUSTED_PROXIES`: comma-separated IPs/CIDRs whose `X-Forwarded-For` is believed.
     /// Empty (the default) believes no one: the client is always the connection's peer.
     pub trusted_proxies: TrustedProxies,
+    /// `VIREO_MAC_RANGE` (`first-last`, default 56:6f:00:00:00:00-56:6f:00:ff:ff:ff): the MAC
+    /// addresses Vireo gives NICs.
+    pub mac_range: vireo_app::domain::network::MacRange,
     /// What one client may cost the server (not read from the environment: the defaults are the
     /// policy; tests shorten the timeouts).
     pub limits: HttpLimits,
@@ -137,6 +140,8 @@ pub enum ConfigError {
     BadDefaultHostUri(String),
     #[error("VIREO_TRUSTED_PROXIES: '{0}' is not an IP address or CIDR like 10.0.0.0/8")]
     BadTrustedProxy(String),
+    #[error("VIREO_MAC_RANGE '{0}': {1}")]
+    BadMacRange(String, String),
 }
 
 impl Config {
@@ -159,9 +164,15 @@ impl Config {
         }
         let trusted_proxies = TrustedProxies::parse(&get("VIREO_TRUSTED_PROXIES").unwrap_or_default())
             .map_err(ConfigError::BadTrustedProxy)?;
+        let mac_range = match get("VIREO_MAC_RANGE") {
+            Some(text) => vireo_app::domain::network::MacRange::parse(&text)
+                .map_err(|why| ConfigError::BadMacRange(text.clone(), why))?,
+            None => vireo_app::domain::network::MacRange::default(),
+        };
         Ok(Self {
             addr,
             trusted_proxies,
+            mac_range,
             database_url: get("DATABASE_URL"),
             data_dir: PathBuf::from(get("VIREO_DATA_DIR").unwrap_or_else(|| "./data".into())),
             admin_password,
@@ -197,6 +208,25 @@ mod tests {
         assert_eq!(c.default_host_uri, "test:///default");
         assert!(!c.secure_cookies);
         assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.mac_range, vireo_app::domain::network::MacRange::default());
+    }
+
+    #[test]
+    fn the_mac_range_is_read_and_a_bad_one_stops_start_up() {
+        let c = Config::from_lookup(lookup(&[("VIREO_MAC_RANGE", "56:6f:00:00:00:00-56:6f:00:00:00:03")])).unwrap();
+        assert_eq!(c.mac_range.size(), 4);
+        for bad in [
+            "nope",
+            "57:00:00:00:00:00-57:00:00:00:00:01",
+            "56:6f:00:00:00:09-56:6f:00:00:00:01",
+        ] {
+            match Config::from_lookup(lookup(&[("VIREO_MAC_RANGE", bad)])) {
+                Err(e @ ConfigError::BadMacRange(..)) => {
+                    assert!(e.to_string().starts_with(&format!("VIREO_MAC_RANGE '{bad}': ")), "{e}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

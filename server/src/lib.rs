@@ -66,11 +66,9 @@ pub async fn assemble(
     let store = CachingSessionStore::new(MokaStore::new(Some(SESSION_CACHE_CAPACITY)), durable);
 
     let repo = Repository::new(pool);
-    let service = Arc::new(VireoService::new(
-        repo.clone(),
-        hypervisor.clone(),
-        config.shutdown_timeout,
-    ));
+    let service = Arc::new(
+        VireoService::new(repo.clone(), hypervisor.clone(), config.shutdown_timeout).with_mac_range(config.mac_range),
+    );
     service::bootstrap::run(&service, config)
         .await
         .map_err(StartupError::Bootstrap)?;
@@ -78,6 +76,7 @@ pub async fn assemble(
     service.reconcile_all().await;
     service.release_interrupted_disks().await;
     service.sync_all_storage().await;
+    service.sync_all_networks().await;
 
     let dummy_hash = tokio::task::spawn_blocking(|| hash_password(&random_password()))
         .await

@@ -5,6 +5,7 @@
 //! checks that every name here has its SQL; the parsers (`search::parse_search`,
 //! `ovirt_search::parse_ovirt_search`) admit exactly these names.
 
+use super::network::NETWORK_FILTERS;
 use super::search::{HOST_STATUSES, TYPES, VM_STATUSES};
 
 /// A grid search term: its field and allowed values. A fixed list means a code (`status`, `type`),
@@ -130,6 +131,24 @@ pub const DISKS: CollectionFields = CollectionFields {
     api_fields: &["name", "id"],
 };
 
+/// Networks (per cluster, backed by a libvirt network or a host bridge on each of its hosts).
+pub const NETWORKS: CollectionFields = CollectionFields {
+    grid_terms: &[
+        ("cluster", None),
+        ("backing", Some(&["libvirt_network", "bridge"])),
+        ("vlan", None),
+    ],
+    grid_sorts: &["name", "cluster", "backing", "backing_name", "vlan", "profiles", "nics"],
+    api_fields: &["name", "description", "cluster", "id"],
+};
+
+/// vNIC profiles (a network plus options).
+pub const VNIC_PROFILES: CollectionFields = CollectionFields {
+    grid_terms: &[("network", None), ("filter", Some(&NETWORK_FILTERS))],
+    grid_sorts: &["name", "network", "cluster", "filter", "multiqueue", "nics"],
+    api_fields: &["name", "description", "network", "id"],
+};
+
 /// Every collection, named, for tests that check each one.
 pub const ALL: &[(&str, CollectionFields)] = &[
     ("vms", VMS),
@@ -142,6 +161,8 @@ pub const ALL: &[(&str, CollectionFields)] = &[
     ("instance_types", INSTANCE_TYPES),
     ("storage_domains", STORAGE_DOMAINS),
     ("disks", DISKS),
+    ("networks", NETWORKS),
+    ("vnic_profiles", VNIC_PROFILES),
 ];
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::connection_pool::Session;
 use super::errors::{libvirt_error, HypervisorError};
+use super::network_ops;
 use super::node_ffi;
 use super::storage_ops::{self, LONG_CALL};
 use super::{DomainState, HostProbe, Hypervisor, PoolInfo, SharedLibvirtPool, VolumeInfo};
@@ -228,19 +229,17 @@ impl Hypervisor for SharedLibvirtPool {
             .await
     }
 
-    async fn update_device(&self, _uri: &str, _id: Uuid, _xml: &str) -> Result<bool, HypervisorError> {
-        // Scaffold: the network work implements it.
-        Ok(false)
+    async fn update_device(&self, uri: &str, id: Uuid, xml: &str) -> Result<bool, HypervisorError> {
+        let xml = xml.to_string();
+        self.0.call(uri, move |s| network_ops::update_device(s, id, &xml)).await
     }
 
-    async fn network_backings(&self, _uri: &str) -> Result<Vec<super::NetworkBackingInfo>, HypervisorError> {
-        // Scaffold: the network work implements it.
-        Ok(Vec::new())
+    async fn network_backings(&self, uri: &str) -> Result<Vec<super::NetworkBackingInfo>, HypervisorError> {
+        self.0.call(uri, network_ops::network_backings).await
     }
 
-    async fn interface_addresses(&self, _uri: &str, _id: Uuid) -> Result<Vec<super::GuestInterface>, HypervisorError> {
-        // Scaffold: the network work implements it.
-        Ok(Vec::new())
+    async fn interface_addresses(&self, uri: &str, id: Uuid) -> Result<Vec<super::GuestInterface>, HypervisorError> {
+        self.0.call(uri, move |s| network_ops::interface_addresses(s, id)).await
     }
 
     fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {

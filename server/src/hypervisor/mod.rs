@@ -4,7 +4,7 @@
 //! deadline, so a hung host never stalls the runtime and a dead one only fails its own calls:
 //! `connection_pool.rs` holds the connections and runs the calls, `domain_ops.rs` implements the
 //! trait's operations with them, `node_ffi.rs` the node calls the `virt` crate does not wrap,
-//! `errors.rs` what a call fails with, `domain_events.rs` libvirt's lifecycle events.
+//! `errors.rs` what a call fails with, `network_ops.rs` libvirt networks, bridges and guest addresses, `domain_events.rs` libvirt's lifecycle events.
 
 use uuid::Uuid;
 use vireo_app::domain::host_topology::HostTopology;
@@ -14,6 +14,7 @@ mod connection_pool;
 mod domain_events;
 mod domain_ops;
 mod errors;
+mod network_ops;
 mod node_ffi;
 mod storage_ops;
 pub mod topology_files;

@@ -19,10 +19,12 @@ pub enum ApiCollection {
     InstanceTypes,
     StorageDomains,
     Disks,
+    Networks,
+    VnicProfiles,
 }
 
 impl ApiCollection {
-    pub const ALL: [ApiCollection; 8] = [
+    pub const ALL: [ApiCollection; 10] = [
         Self::Vms,
         Self::Templates,
         Self::Pools,
@@ -31,6 +33,8 @@ impl ApiCollection {
         Self::InstanceTypes,
         Self::StorageDomains,
         Self::Disks,
+        Self::Networks,
+        Self::VnicProfiles,
     ];
 
     /// The collection's tables and fields (shared with its grid).
@@ -44,6 +48,8 @@ impl ApiCollection {
             Self::InstanceTypes => &collection_sql::INSTANCE_TYPES,
             Self::StorageDomains => &collection_sql::STORAGE_DOMAINS,
             Self::Disks => &collection_sql::DISKS,
+            Self::Networks => &collection_sql::NETWORKS,
+            Self::VnicProfiles => &collection_sql::VNIC_PROFILES,
         }
     }
 

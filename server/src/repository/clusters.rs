@@ -77,8 +77,27 @@ impl Repository {
             cpu_arch,
         };
         let sql = "INSERT INTO clusters (id, name, description, compat_version, cpu_arch) VALUES ($1, $2, $3, $4, $5)";
-        self.execute_named(fields.bind(sqlx::query(sql).bind(id)), "cluster", name)
-            .await?;
+        // With its default network on libvirt's `default` network and that network's default
+        // profile, in one transaction (as every oVirt cluster has ovirtmgmt).
+        let mut tx = self.pool.begin().await.map_err(super::internal)?;
+        fields
+            .bind(sqlx::query(sql).bind(id))
+            .execute(&mut *tx)
+            .await
+            .map_err(super::db_error("cluster", name))?;
+        let network = super::networks::NewNetworkRow {
+            id: Uuid::new_v4(),
+            cluster_id: id,
+            name: "default",
+            description: "libvirt's default NAT network",
+            backing: vireo_app::domain::network::NetworkBacking::LibvirtNetwork,
+            backing_name: "default",
+            vlan_id: None,
+            is_default: true,
+            profile_id: Uuid::new_v4(),
+        };
+        Self::insert_network_in(&mut tx, &network).await?;
+        tx.commit().await.map_err(super::internal)?;
         Ok(id)
     }
 }

@@ -270,6 +270,55 @@ pub(super) const DISKS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
 };
 
+pub(super) const NETWORKS: CollectionSql = CollectionSql {
+    fields: collections::NETWORKS,
+    base: "networks n",
+    joins: &[("c", "JOIN clusters c ON c.id = n.cluster_id")],
+    id: "n.id",
+    exprs: &[
+        ("name", "n.name"),
+        ("description", "n.description"),
+        ("id", "n.id::text"),
+        ("cluster", "c.name"),
+        ("backing", "n.backing"),
+        ("backing_name", "n.backing_name"),
+        // As text, so `vlan:100` compares like any other term.
+        ("vlan", "n.vlan_id::text"),
+        (
+            "profiles",
+            "(SELECT count(*) FROM vnic_profiles vp WHERE vp.network_id = n.id)",
+        ),
+        (
+            "nics",
+            "(SELECT count(*) FROM nic_profile_refs r JOIN vnic_profiles vp ON vp.id = r.vnic_profile_id
+              WHERE vp.network_id = n.id)",
+        ),
+    ],
+    // Numerically, not as the term's text.
+    grid_sort_exprs: &[("vlan", "n.vlan_id")],
+};
+
+pub(super) const VNIC_PROFILES: CollectionSql = CollectionSql {
+    fields: collections::VNIC_PROFILES,
+    base: "vnic_profiles vp",
+    joins: &[("n", "JOIN networks n ON n.id = vp.network_id")],
+    id: "vp.id",
+    exprs: &[
+        ("name", "vp.name"),
+        ("description", "vp.description"),
+        ("id", "vp.id::text"),
+        ("network", "n.name"),
+        ("cluster", "(SELECT c.name FROM clusters c WHERE c.id = n.cluster_id)"),
+        ("filter", "vp.network_filter"),
+        ("multiqueue", "vp.multiqueue"),
+        (
+            "nics",
+            "(SELECT count(*) FROM nic_profile_refs r WHERE r.vnic_profile_id = vp.id)",
+        ),
+    ],
+    grid_sort_exprs: &[],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +334,8 @@ mod tests {
         &INSTANCE_TYPES,
         &STORAGE_DOMAINS,
         &DISKS,
+        &NETWORKS,
+        &VNIC_PROFILES,
     ];
 
     /// Every collection the domain describes has its SQL here, and every name it gives has an

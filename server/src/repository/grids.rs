@@ -13,6 +13,7 @@ use super::clusters::ClusterRow;
 use super::collection_sql::{self, escape_like, CollectionSql};
 use super::events::EventRow;
 use super::hosts::HostRow;
+use super::networks::{NetworkRow, ProfileRow, NETWORK_COLUMNS, PROFILE_COLUMNS};
 use super::storage::{DiskRow, StorageDomainRow, DISK_COLUMNS, STORAGE_DOMAIN_COLUMNS};
 use super::users::UserGridRow;
 use super::{internal, Repository};
@@ -22,8 +23,8 @@ use vireo_app::domain::search::Search;
 use vireo_app::domain::vm_config::OptimizedFor;
 use vireo_app::error::AppError;
 use vireo_app::models::{
-    ClusterView, DiskView, EventView, GridPage, GridQuery, HostView, PoolRow, StorageDomainView, TemplateView,
-    UserView, VmRow,
+    ClusterView, DiskView, EventView, GridPage, GridQuery, HostView, NetworkView, PoolRow, StorageDomainView,
+    TemplateView, UserView, VmRow, VnicProfileView,
 };
 
 /// How one grid maps search and sort onto SQL: its collection's tables and fields, plus what only
@@ -203,7 +204,10 @@ const VMS: GridSql = GridSql {
     columns: "v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
                     t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
                     v.next_run_config IS NOT NULL AS next_run,
-                    CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs",
+                    CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs,
+                    COALESCE((SELECT string_agg(split_part(a.addr, '/', 1), ', ' ORDER BY r.mac, r.name, a.n)
+                              FROM vm_reported_nics r CROSS JOIN LATERAL unnest(r.addresses) WITH ORDINALITY a (addr, n)
+                              WHERE r.vm_id = v.id), '') AS ip_addresses",
     words: &["v.name", "v.description"],
     tie: "v.name, v.id",
 };
@@ -275,6 +279,20 @@ const DISKS: GridSql = GridSql {
     tie: "d.name, d.id",
 };
 
+const NETWORKS: GridSql = GridSql {
+    sql: &collection_sql::NETWORKS,
+    columns: NETWORK_COLUMNS,
+    words: &["n.name", "n.description", "n.backing_name"],
+    tie: "n.name, n.id",
+};
+
+const VNIC_PROFILES: GridSql = GridSql {
+    sql: &collection_sql::VNIC_PROFILES,
+    columns: PROFILE_COLUMNS,
+    words: &["vp.name", "vp.description", "n.name"],
+    tie: "vp.name, vp.id",
+};
+
 #[derive(sqlx::FromRow)]
 struct VmGridRow {
     id: Uuid,
@@ -292,6 +310,7 @@ struct VmGridRow {
     vcpus: Option<i32>,
     next_run: bool,
     uptime_secs: Option<i64>,
+    ip_addresses: String,
 }
 
 fn vm_row(r: VmGridRow) -> VmRow {
@@ -310,7 +329,7 @@ fn vm_row(r: VmGridRow) -> VmRow {
         vcpus: r.vcpus.unwrap_or(0),
         next_run: r.next_run,
         uptime_secs: r.uptime_secs,
-        ip_addresses: String::new(),
+        ip_addresses: r.ip_addresses,
     }
 }
 
@@ -415,6 +434,18 @@ impl Repository {
 
     pub async fn disk_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<DiskView>, AppError> {
         grid_page::<DiskRow, _>(&self.pool, &DISKS, q, search, None, DiskView::from).await
+    }
+
+    pub async fn network_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<NetworkView>, AppError> {
+        grid_page::<NetworkRow, _>(&self.pool, &NETWORKS, q, search, None, NetworkView::from).await
+    }
+
+    pub async fn vnic_profile_grid(
+        &self,
+        q: &GridQuery,
+        search: &Search,
+    ) -> Result<GridPage<VnicProfileView>, AppError> {
+        grid_page::<ProfileRow, _>(&self.pool, &VNIC_PROFILES, q, search, None, VnicProfileView::from).await
     }
 
     pub async fn host_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<HostView>, AppError> {

@@ -11,6 +11,7 @@ mod events;
 mod grids;
 mod hosts;
 mod lifecycle;
+mod networks;
 mod removals;
 mod storage;
 mod users;
@@ -21,6 +22,7 @@ pub use configs::{ConfigRecord, ConfigWrite};
 pub use events::{clip, NewEvent, EVENT_TEXT_MAX};
 pub use hosts::NewHost;
 pub use lifecycle::{StartRecorded, VmRuntime};
+pub use networks::{mac_taken_error, BackingRow, HostBacking, NewNetworkRow, NicUser, ProfileFields, ProfileTarget};
 pub use removals::Usage;
 pub use storage::{DiskRecord, NewDiskRow, PoolRow, StorageDomainRecord};
 pub use users::{UserChange, UserRecord};
@@ -103,6 +105,9 @@ impl Repository {
 pub(crate) fn db_error<'a>(kind: &'a str, name: &'a str) -> impl FnOnce(sqlx::Error) -> AppError + 'a {
     let kind = kind.to_string();
     move |e| {
+        if let Some(mac) = networks::mac_taken(&e) {
+            return networks::mac_taken_error(&mac);
+        }
         if let sqlx::Error::Database(db) = &e {
             if db.is_unique_violation() {
                 return AppError::conflict(format!("A {kind} named '{name}' already exists."));

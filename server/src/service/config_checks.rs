@@ -41,6 +41,7 @@ impl VireoService {
             errors.push(FieldError::new("template_id", "Choose a template (Blank for none)."));
         }
         errors.extend(self.disk_reference_errors(draft).await?);
+        errors.extend(self.nic_reference_errors(draft).await?);
         Ok(errors)
     }
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::ConfigBackend;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
+use vireo_app::domain::network::MacAddress;
 use vireo_app::domain::next_run::{defer_entire_edit, split_running_edit};
 use vireo_app::domain::recommendations::recommendations;
 use vireo_app::domain::validation::validate_config;
@@ -135,24 +136,8 @@ impl VireoService {
         }
         let id = draft.id.unwrap_or_else(Uuid::new_v4);
         let mut pending_restart = Vec::new();
-        let mut write = ConfigWrite {
-            kind,
-            id,
-            name: &draft.name,
-            description: &draft.description,
-            cluster_id: draft.cluster_id,
-            template_id: draft.template_id,
-            instance_type_id: draft.instance_type_id,
-            pool_id: None,
-            size: draft.pool_size as i32,
-            prestarted: draft.prestarted as i32,
-            config: &draft.config,
-            next_run: None,
-        };
-        let now_config;
-        let next_config;
-        match draft.id {
-            None => Repository::insert_config(&mut tx, actor, &write).await?,
+        let current = match draft.id {
+            None => None,
             Some(id) => {
                 let current = Repository::lock_config(&mut tx, kind, id)
                     .await?
@@ -172,11 +157,47 @@ impl VireoService {
                         ),
                     ));
                 }
+                Some(current)
+            }
+        };
+        // Templates and Pools carry no MACs (each VM made from them gets its own); a VM's NICs
+        // without one keep the one they had or get one from the range, under the cursor's lock.
+        let mut config = draft.config.clone();
+        if kind == ConfigKind::Vm {
+            let previous: Vec<&VmConfig> = current
+                .iter()
+                .flat_map(|c| std::iter::once(&c.config).chain(c.next_run.as_ref()))
+                .collect();
+            self.fill_macs(&mut tx, &mut config, &previous).await?;
+        } else {
+            for nic in &mut config.nics {
+                nic.mac = None;
+            }
+        }
+        let mut write = ConfigWrite {
+            kind,
+            id,
+            name: &draft.name,
+            description: &draft.description,
+            cluster_id: draft.cluster_id,
+            template_id: draft.template_id,
+            instance_type_id: draft.instance_type_id,
+            pool_id: None,
+            size: draft.pool_size as i32,
+            prestarted: draft.prestarted as i32,
+            config: &config,
+            next_run: None,
+        };
+        let now_config;
+        let next_config;
+        match &current {
+            None => Repository::insert_config(&mut tx, actor, &write).await?,
+            Some(current) => {
                 if kind == ConfigKind::Vm && current.running() {
                     let split = if options.defer_to_next_run {
-                        defer_entire_edit(&current.config, &draft.config)
+                        defer_entire_edit(&current.config, &config)
                     } else {
-                        split_running_edit(&current.config, &draft.config)
+                        split_running_edit(&current.config, &config)
                     };
                     now_config = split.now;
                     next_config = split.next_run;
@@ -184,7 +205,7 @@ impl VireoService {
                     write.config = &now_config;
                     write.next_run = next_config.as_ref();
                 }
-                Repository::update_config(&mut tx, actor, &write, expected).await?;
+                Repository::update_config(&mut tx, actor, &write, current.version).await?;
             }
         }
         if kind == ConfigKind::Pool {
@@ -209,13 +230,21 @@ impl VireoService {
     ) -> Result<(), AppError> {
         let mut config = draft.config.clone();
         config.stateless = true;
+        for nic in &mut config.nics {
+            nic.mac = None;
+        }
         let existing = Repository::pool_vms(conn, pool_id).await?;
         for vm in &existing {
+            // Each pool VM keeps the MAC of each NIC it already has (same NIC id); new NICs get
+            // fresh ones.
+            let mut own = config.clone();
+            let previous: Vec<&VmConfig> = std::iter::once(&vm.config).chain(vm.next_run.as_ref()).collect();
+            self.fill_macs(conn, &mut own, &previous).await?;
             let (now, next) = if vm.running() {
-                let split = split_running_edit(&vm.config, &config);
+                let split = split_running_edit(&vm.config, &own);
                 (split.now, split.next_run)
             } else {
-                (config.clone(), None)
+                (own, None)
             };
             let write = pool_vm_write(draft, pool_id, vm.id, &vm.name, &now, next.as_ref());
             Repository::update_config(conn, actor, &write, vm.version).await?;
@@ -234,9 +263,43 @@ impl VireoService {
                     format!("The pool's VM name {name} is taken by another VM."),
                 ));
             }
-            let write = pool_vm_write(draft, pool_id, Uuid::new_v4(), &name, &config, None);
+            let mut own = config.clone();
+            self.fill_macs(conn, &mut own, &[]).await?;
+            let write = pool_vm_write(draft, pool_id, Uuid::new_v4(), &name, &own, None);
             Repository::insert_config(conn, actor, &write).await?;
             have += 1;
+        }
+        Ok(())
+    }
+}
+
+impl VireoService {
+    /// Gives every NIC of a VM's `config` without a MAC the one the same NIC (by id) has in
+    /// `previous` (the VM's stored configurations), else a fresh one from the range. Runs in the
+    /// save's transaction: the range's cursor stays locked until it commits.
+    pub(crate) async fn fill_macs(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        config: &mut VmConfig,
+        previous: &[&VmConfig],
+    ) -> Result<(), AppError> {
+        for nic in config.nics.iter_mut().filter(|n| n.mac.is_none()) {
+            nic.mac = previous
+                .iter()
+                .flat_map(|c| c.nics.iter())
+                .find(|p| p.id == nic.id)
+                .and_then(|p| p.mac);
+        }
+        let missing = config.nics.iter().filter(|n| n.mac.is_none()).count();
+        if missing == 0 {
+            return Ok(());
+        }
+        let reserved: std::collections::HashSet<MacAddress> = config.nics.iter().filter_map(|n| n.mac).collect();
+        let mut fresh = Repository::allocate_macs(conn, self.mac_range, missing, &reserved)
+            .await?
+            .into_iter();
+        for nic in config.nics.iter_mut().filter(|n| n.mac.is_none()) {
+            nic.mac = fresh.next();
         }
         Ok(())
     }

@@ -66,7 +66,7 @@ impl ConfigBackend for VireoService {
                 .collect(),
             storage_domains: self.repo.list_storage_domains(true).await?,
             isos: self.repo.iso_disks().await?,
-            vnic_profiles: Vec::new(),
+            vnic_profiles: self.repo.list_vnic_profiles().await?,
         })
     }
 
@@ -284,7 +284,11 @@ impl ConfigBackend for VireoService {
             config: rec.config,
             pinned_host,
             pending_next_run,
-            reported_nics: Vec::new(),
+            reported_nics: if rec.status == vireo_app::models::VmStatus::Down {
+                Vec::new()
+            } else {
+                self.repo.reported_nics(id).await?
+            },
         })
     }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 /// host each time.
 pub const INTERVAL: Duration = Duration::from_secs(2);
 
-/// Storage pools' sizes and states change slowly and listing them costs more: read them less often.
+/// Storage pools' sizes and states change slowly and listing them costs more: read them less often
+/// (with the hosts' networks and bridges, and running guests' addresses).
 pub const STORAGE_INTERVAL: Duration = Duration::from_secs(30);
 
 pub async fn check_all(state: &AppState) {
@@ -25,7 +26,10 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
     loop {
         tokio::select! {
             _ = ticker.tick() => check_all(&state).await,
-            _ = storage.tick() => state.service.sync_all_storage().await,
+            _ = storage.tick() => {
+                state.service.sync_all_storage().await;
+                state.service.sync_all_networks().await;
+            }
             Some(uris) = next_events(&mut events) => state.service.reconcile_uris(&uris).await,
             _ = shutdown.changed() => break,
         }

@@ -180,6 +180,10 @@ impl HostBackend for VireoService {
         if let Err(e) = self.sync_host_storage(&host).await {
             tracing::warn!(host = %host.name, error = %e, "could not read the new host's storage pools");
         }
+        // Its libvirt networks and bridges: where the cluster's networks are present.
+        if let Err(e) = self.sync_host_networks(&host).await {
+            tracing::warn!(host = %host.name, error = %e, "could not read the new host's networks");
+        }
         Ok(host)
     }
 

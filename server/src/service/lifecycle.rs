@@ -121,10 +121,21 @@ impl VireoService {
                 vm.status.label()
             )));
         }
+        // NICs saved without a MAC (rows written before MACs were handed out, or by hand) get one
+        // now, from the range, before anything reads the configuration: a NIC never runs without.
+        let reread;
+        let vm = if self.repo.assign_missing_macs(vm.id, self.mac_range).await? {
+            reread = self.vm_record(vm.id).await?;
+            &reread
+        } else {
+            vm
+        };
         // The pending next-run configuration becomes the one it runs with.
         let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
         let mut disks = self.vm_disks(&vm.name, &config).await?;
         let host = self.host_for(vm, &config, disks.host_id).await?;
+        // Each NIC's network must be on that host (a libvirt network or bridge of its name).
+        let nics = self.nic_devices(&vm.name, &config, Some(&host)).await?;
         let ctx = self.rule_context(vm.cluster_id, &config.os_type, Some(vm.id)).await?;
         let errors = validate_config(&config, &ctx);
         if !errors.is_empty() {
@@ -133,7 +144,7 @@ impl VireoService {
         if config.stateless {
             self.stateless_overlays(vm.id, &mut disks).await?;
         }
-        let started = self.start_domain(vm, &config, &host, &disks).await;
+        let started = self.start_domain(vm, &config, &host, &disks, &nics).await;
         if started.is_err() && config.stateless {
             self.drop_overlays_of(vm).await;
         }
@@ -146,6 +157,7 @@ impl VireoService {
         config: &vireo_app::domain::vm_config::VmConfig,
         host: &HostView,
         disks: &super::vm_disks::VmDisks,
+        nics: &[vireo_app::domain::domain_xml::NicDevice],
     ) -> Result<String, AppError> {
         let domain_type = self
             .hypervisor
@@ -164,7 +176,7 @@ impl VireoService {
                 disabled_cpu_features: quirks,
                 disks: &disks.devices,
                 cdrom_path: disks.cdrom_path.as_deref(),
-                nics: &[],
+                nics,
             })
         };
         let mut started = self.hypervisor.define_and_start(&host.uri, &build(&quirks)).await;
@@ -413,6 +425,8 @@ impl VireoService {
     ) -> Result<String, AppError> {
         let vm = vm.clone();
         let disks = self.vm_disks(&vm.name, config).await?;
+        // Resolved without a host check: the XML names the backing whatever host has it.
+        let nics = self.nic_devices(&vm.name, config, None).await?;
         let (arch, domain_type, quirks) = match self.host_for(&vm, config, disks.host_id).await {
             Ok(host) => {
                 let domain_type = self
@@ -438,7 +452,7 @@ impl VireoService {
             disabled_cpu_features: &quirks,
             disks: &disks.devices,
             cdrom_path: disks.cdrom_path.as_deref(),
-            nics: &[],
+            nics: &nics,
         }))
     }
 }

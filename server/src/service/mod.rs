@@ -44,6 +44,8 @@ pub struct VireoService {
     pub ops: Operations,
     /// The login throttle: also guards checking a current password (`users.rs`).
     pub throttle: Arc<LoginThrottle>,
+    /// The MAC addresses NICs get (`VIREO_MAC_RANGE`).
+    pub mac_range: vireo_app::domain::network::MacRange,
 }
 
 impl VireoService {
@@ -53,7 +55,14 @@ impl VireoService {
             hypervisor,
             ops: Operations::new(shutdown_timeout),
             throttle: Arc::new(LoginThrottle::default()),
+            mac_range: vireo_app::domain::network::MacRange::default(),
         }
+    }
+
+    /// The service handing out MACs from `range` (`Config::mac_range`).
+    pub fn with_mac_range(mut self, range: vireo_app::domain::network::MacRange) -> Self {
+        self.mac_range = range;
+        self
     }
 
     /// Writes an audit event (`audit.rs`). `user` None: Vireo itself (first-run setup, the

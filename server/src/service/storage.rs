@@ -61,8 +61,8 @@ pub(crate) fn disk_size_error(field: &str, size_bytes: u64) -> Option<FieldError
     })
 }
 
-/// The id an audit event names for what a storage write returns.
-trait Identified {
+/// The id an audit event names for what a storage (or network) write returns.
+pub(super) trait Identified {
     fn object_id(&self) -> Option<Uuid>;
 }
 
@@ -324,7 +324,7 @@ impl VireoService {
     /// One storage write: the role check (a refusal is audited there), then `work`, whose outcome
     /// is audited either way (`done` words a success). The event names the object the work made
     /// when there was none before (a new disk or storage domain).
-    async fn storage_write<T: Identified>(
+    pub(super) async fn storage_write<T: Identified>(
         &self,
         user: &CurrentUser,
         permission: Permission,

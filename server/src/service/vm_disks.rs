@@ -120,6 +120,10 @@ impl VireoService {
     }
 
     pub(crate) async fn drop_overlays_of(&self, rec: &ConfigRecord) {
+        // Every stop passes here: what the guest reported (its addresses) holds no more.
+        if let Err(e) = self.repo.clear_reported_nics(rec.id).await {
+            tracing::warn!(vm = %rec.name, error = %e, "could not clear the guest's reported addresses");
+        }
         if !rec.config.stateless {
             return;
         }

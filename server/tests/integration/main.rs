@@ -12,6 +12,7 @@ mod identity;
 mod kvm;
 mod lifecycle;
 mod lost_writes;
+mod networks;
 mod ovirt_api;
 mod ovirt_storage;
 

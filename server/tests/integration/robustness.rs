@@ -208,7 +208,7 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
         body,
     };
     const FORM: &str = "application/x-www-form-urlencoded";
-    match rng.below(25) {
+    match rng.below(26) {
         0 => get(
             Door::Page,
             format!(
@@ -458,6 +458,38 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
                 path,
                 content_type: "application/xml",
                 body: mutate_xml(rng, &body),
+            }
+        }
+        24 => {
+            // NICs: hostile names, MACs and profiles, added or changed on VMs and Templates.
+            let nic = format!(
+                "<nic><name>{}</name><interface>{}</interface><mac><address>{}</address></mac><linked>{}</linked><vnic_profile id=\"{}\"/></nic>",
+                xml_escape(&text),
+                rng.pick(&["virtio", "e1000e", "rtl8139", "e1000", ""]),
+                rng.pick(&[
+                    "56:6f:00:00:00:01",
+                    "ff:ff:ff:ff:ff:ff",
+                    "01:00:5e:00:00:01",
+                    "00:00:00:00:00:00",
+                    "56:6f:00:00:00",
+                    "zz:zz:zz:zz:zz:zz",
+                    "56:6f:00:00:00:01:02",
+                ]),
+                rng.pick(&["true", "false", "2"]),
+                any_id
+            );
+            let owner = rng.pick(&["vms", "templates"]);
+            let (method, path) = match rng.below(3) {
+                0 => (Method::POST, format!("/{owner}/{any_id}/nics")),
+                1 => (Method::PUT, format!("/{owner}/{any_id}/nics/{}", Uuid::new_v4())),
+                _ => (Method::DELETE, format!("/{owner}/{any_id}/nics/{any_id}")),
+            };
+            Generated {
+                door: Door::Rest,
+                method,
+                path,
+                content_type: "application/xml",
+                body: mutate_xml(rng, &nic),
             }
         }
         _ => Generated {

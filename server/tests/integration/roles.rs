@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
-use vireo_app::backend::{ClusterBackend, ConfigBackend, StorageBackend};
+use vireo_app::backend::{ClusterBackend, ConfigBackend, NetworkBackend, StorageBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind};
 use vireo_app::domain::storage::{DiskAttachment, DiskFormat};
 use vireo_app::models::{ClusterDraft, CurrentUser, NewDiskRequest, NewStorageDomainRequest, Role};
@@ -199,6 +199,9 @@ struct Fixtures {
     storage_domain: Uuid,
     /// The test driver's `default-pool`, where new disks go.
     default_pool: Uuid,
+    /// The default cluster's default vNIC profile, and a NIC of `vm` on it.
+    profile: Uuid,
+    nic: Uuid,
     new_vm_draft: vireo_app::domain::draft::VmDraft,
 }
 
@@ -285,6 +288,20 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await
         .expect("storage domain")
         .id;
+    let profile = app
+        .state
+        .service
+        .default_vnic_profile(None)
+        .await
+        .expect("profile")
+        .expect("the default cluster's default profile");
+    let nic = vireo_app::domain::network::Nic::new("nic1", Some(profile));
+    let nic_id = nic.id;
+    app.state
+        .service
+        .add_nic(&admin, ConfigKind::Vm, vm, nic)
+        .await
+        .expect("NIC");
     let hash = vireo_server::service::passwords::hash_password(PASSWORD).expect("hash");
     let other_user = app
         .state
@@ -307,6 +324,8 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         doomed_disk: disks[2],
         storage_domain,
         default_pool,
+        profile,
+        nic: nic_id,
         new_vm_draft,
     }
 }
@@ -550,6 +569,28 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             "<disk_attachment><bootable>true</bootable></disk_attachment>",
             ManageVms,
         ),
+        // NICs (the REST API; the UI's server functions go through the same service calls).
+        case(
+            Rest,
+            Method::POST,
+            format!("/vms/{vm}/nics"),
+            format!("<nic><name>rnic</name><vnic_profile id=\"{}\"/></nic>", f.profile),
+            ManageVms,
+        ),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/vms/{vm}/nics/{}", f.nic),
+            "<nic><linked>false</linked></nic>",
+            ManageVms,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            format!("/templates/{}/nics", f.template),
+            format!("<nic><name>tnic</name><vnic_profile id=\"{}\"/></nic>", f.profile),
+            ManageVms,
+        ),
         // The web UI's storage server functions.
         case(
             ServerFn,
@@ -610,6 +651,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
         case(Rest, Method::POST, format!("/vms/{vm}/shutdown"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/stop"), "<action/>", ManageVms),
         // Destructive ones last.
+        case(Rest, Method::DELETE, format!("/vms/{vm}/nics/{}", f.nic), "", ManageVms),
         case(
             Rest,
             Method::DELETE,

@@ -117,8 +117,13 @@ pub struct TestApp {
 }
 
 pub async fn app() -> TestApp {
+    app_with(config()).await
+}
+
+/// A fresh app assembled with `config` (a test's own settings, e.g. a small MAC range).
+pub async fn app_with(config: Config) -> TestApp {
     let (_name, pool) = fresh_db().await;
-    let (state, router) = assemble(&config(), pool.clone(), Arc::new(SharedLibvirtPool::new()))
+    let (state, router) = assemble(&config, pool.clone(), Arc::new(SharedLibvirtPool::new()))
         .await
         .expect("assemble Vireo");
     TestApp { state, router, pool }
@@ -361,6 +366,8 @@ impl TestApp {
             "instance_types",
             "storage_domains",
             "disks",
+            "networks",
+            "vnic_profiles",
         ] {
             let digest: String = sqlx::query_scalar(&format!(
                 "SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x.id), '')) FROM {table} x"
