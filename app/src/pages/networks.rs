@@ -7,19 +7,12 @@ use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::object_grid::{data, url_dialog, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::needs_selection;
-use crate::domain::collections::CollectionFields;
+use crate::domain::collections;
 use crate::models::NetworkView;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use new_network_dialog::NewNetworkDialog;
 use remove_network_dialog::RemoveNetworkDialog;
-
-/// What the Networks grid searches and sorts by (the service's network grid reads the same names).
-pub const NETWORKS: CollectionFields = CollectionFields {
-    grid_terms: &[("cluster", None)],
-    grid_sorts: &["name", "cluster"],
-    api_fields: &[],
-};
 
 /// "libvirt network default", "host bridge br0": what backs the network on its hosts.
 pub fn backing_text(n: &NetworkView) -> String {
@@ -48,8 +41,8 @@ pub fn NetworksPage() -> impl IntoView {
     let columns = vec![
         Column::link("Name", "name", |n: &NetworkView| n.name.clone()),
         Column::text("Cluster", "cluster", |n: &NetworkView| n.cluster_name.clone()),
-        Column::text("Backing", None, backing_text),
-        Column::num("VLAN", None, |n: &NetworkView| {
+        Column::text("Backing", "backing", backing_text),
+        Column::num("VLAN", "vlan", |n: &NetworkView| {
             n.vlan_id.map_or_else(|| "—".to_string(), |v| v.to_string())
         }),
         Column::text("Present on", None, |n: &NetworkView| hosts_text(&n.present_on)),
@@ -69,8 +62,8 @@ pub fn NetworksPage() -> impl IntoView {
             }
         }),
         Column::text("Default", None, |n: &NetworkView| if n.is_default { "yes" } else { "" }),
-        Column::num("vNIC profiles", None, |n: &NetworkView| n.profile_count),
-        Column::num("NICs", None, |n: &NetworkView| n.nic_count),
+        Column::num("vNIC profiles", "profiles", |n: &NetworkView| n.profile_count),
+        Column::num("NICs", "nics", |n: &NetworkView| n.nic_count),
     ];
     let admin = may(Permission::ManageInfrastructure);
     let toolbar = move || {
@@ -107,7 +100,7 @@ pub fn NetworksPage() -> impl IntoView {
     };
     view! {
         <ObjectGrid
-            fields=NETWORKS
+            fields=collections::NETWORKS
             title="Networks"
             path=PATH
             noun="networks"
@@ -122,8 +115,8 @@ pub fn NetworksPage() -> impl IntoView {
                     data("data-missing", n.missing_on.len().to_string()),
                 ]
             }
-            placeholder="Search: words, cluster:Default"
-            hint="Words match names and descriptions; add a cluster: term."
+            placeholder="Search: words, cluster:Default backing:bridge vlan:…"
+            hint="Words match names and descriptions; add cluster:, backing: (libvirt_network, bridge) or vlan: terms."
             empty="No networks match. Use New to add one."
         >
             {url_dialog(move |mode| {

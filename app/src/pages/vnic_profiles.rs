@@ -7,20 +7,12 @@ use crate::authz::Permission;
 use crate::components::current_role::may;
 use crate::components::object_grid::{data, url_dialog, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::needs_selection;
-use crate::domain::collections::CollectionFields;
+use crate::domain::collections;
 use crate::models::VnicProfileView;
 use crate::pages::networks::RefreshNetworksButton;
 use leptos::prelude::*;
 use profile_dialog::ProfileDialog;
 use remove_profile_dialog::RemoveProfileDialog;
-
-/// What the vNIC Profiles grid searches and sorts by (the service's profile grid reads the same
-/// names).
-pub const VNIC_PROFILES: CollectionFields = CollectionFields {
-    grid_terms: &[("network", None), ("cluster", None)],
-    grid_sorts: &["name", "network"],
-    api_fields: &[],
-};
 
 /// The option text of the "No network filter" choice, and of a profile without one.
 pub const NO_FILTER: &str = "No network filter";
@@ -56,18 +48,18 @@ pub fn VnicProfilesPage() -> impl IntoView {
     let columns = vec![
         Column::link("Name", "name", |p: &VnicProfileView| p.name.clone()),
         Column::text("Network", "network", |p: &VnicProfileView| p.network_name.clone()),
-        Column::text("Cluster", None, cluster_name),
-        Column::text("Network filter", None, |p: &VnicProfileView| {
+        Column::text("Cluster", "cluster", cluster_name),
+        Column::text("Network filter", "filter", |p: &VnicProfileView| {
             p.network_filter.clone().unwrap_or_else(|| NO_FILTER.into())
         }),
         Column::text("Port mirroring", None, |p: &VnicProfileView| yes_no(p.port_mirroring)),
-        Column::text("Multiqueue", None, |p: &VnicProfileView| yes_no(p.multiqueue)),
+        Column::text("Multiqueue", "multiqueue", |p: &VnicProfileView| yes_no(p.multiqueue)),
         Column::text(
             "Default",
             None,
             |p: &VnicProfileView| if p.is_default { "yes" } else { "" },
         ),
-        Column::num("NICs", None, |p: &VnicProfileView| p.nic_count),
+        Column::num("NICs", "nics", |p: &VnicProfileView| p.nic_count),
     ];
     let admin = may(Permission::ManageInfrastructure);
     let toolbar = move || {
@@ -108,7 +100,7 @@ pub fn VnicProfilesPage() -> impl IntoView {
     };
     view! {
         <ObjectGrid
-            fields=VNIC_PROFILES
+            fields=collections::VNIC_PROFILES
             title="vNIC Profiles"
             path=PATH
             noun="vNIC profiles"
@@ -123,8 +115,8 @@ pub fn VnicProfilesPage() -> impl IntoView {
                     data("data-multiqueue", p.multiqueue.to_string()),
                 ]
             }
-            placeholder="Search: words, network:default cluster:Default"
-            hint="Words match names and descriptions; add network: or cluster: terms."
+            placeholder="Search: words, network:default filter:clean-traffic"
+            hint="Words match names and descriptions; add network: or filter: terms."
             empty="No vNIC profiles match. Every network has a default one; use New for more."
         >
             {url_dialog(move |mode| {

@@ -10,8 +10,11 @@ use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::{ClusterBackend, ConfigBackend, NetworkBackend, StorageBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind};
+use vireo_app::domain::network::NetworkBacking;
 use vireo_app::domain::storage::{DiskAttachment, DiskFormat};
-use vireo_app::models::{ClusterDraft, CurrentUser, NewDiskRequest, NewStorageDomainRequest, Role};
+use vireo_app::models::{
+    ClusterDraft, CurrentUser, NewDiskRequest, NewNetworkRequest, NewStorageDomainRequest, Role, VnicProfileRequest,
+};
 
 const PASSWORD: &str = "role-matrix-password";
 
@@ -202,6 +205,10 @@ struct Fixtures {
     /// The default cluster's default vNIC profile, and a NIC of `vm` on it.
     profile: Uuid,
     nic: Uuid,
+    /// A network and a second profile on it, for the UI's server functions to change and remove.
+    network: Uuid,
+    doomed_profile: Uuid,
+    doomed_profile_version: i32,
     new_vm_draft: vireo_app::domain::draft::VmDraft,
 }
 
@@ -302,6 +309,38 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .add_nic(&admin, ConfigKind::Vm, vm, nic)
         .await
         .expect("NIC");
+    let network = app
+        .state
+        .service
+        .add_network(
+            &admin,
+            NewNetworkRequest {
+                name: unique("rolenet"),
+                description: String::new(),
+                cluster_id: None,
+                backing: NetworkBacking::LibvirtNetwork,
+                backing_name: String::new(),
+                vlan_id: None,
+            },
+        )
+        .await
+        .expect("network")
+        .id;
+    let doomed_profile = app
+        .state
+        .service
+        .add_vnic_profile(
+            &admin,
+            VnicProfileRequest {
+                name: unique("roleprof"),
+                description: String::new(),
+                network_id: network,
+                network_filter: None,
+                multiqueue: false,
+            },
+        )
+        .await
+        .expect("profile");
     let hash = vireo_server::service::passwords::hash_password(PASSWORD).expect("hash");
     let other_user = app
         .state
@@ -326,6 +365,9 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         default_pool,
         profile,
         nic: nic_id,
+        network,
+        doomed_profile: doomed_profile.id,
+        doomed_profile_version: doomed_profile.version,
         new_vm_draft,
     }
 }
@@ -646,12 +688,97 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             format!("kind=vm&id={vm}&disk_id={}", f.attached_disk),
             ManageVms,
         ),
+        // The web UI's network server functions.
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/add_network",
+            form(&[
+                ("name".into(), unique("uinet")),
+                ("backing".into(), "libvirt_network".into()),
+            ]),
+            ManageInfrastructure,
+        ),
+        case(ServerFn, Method::POST, "/api/refresh_networks", "page=/networks", ManageVms),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/add_vnic_profile",
+            form(&[
+                ("name".into(), unique("uiprof")),
+                ("network_id".into(), f.network.to_string()),
+                ("network_filter".into(), "clean-traffic".into()),
+                ("multiqueue".into(), "on".into()),
+            ]),
+            ManageInfrastructure,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/update_vnic_profile",
+            form(&[
+                ("id".into(), f.doomed_profile.to_string()),
+                ("version".into(), f.doomed_profile_version.to_string()),
+                ("name".into(), unique("uiprof")),
+                ("network_id".into(), f.network.to_string()),
+            ]),
+            ManageInfrastructure,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/add_nic",
+            form(&[
+                ("kind".into(), "vm".into()),
+                ("id".into(), vm.to_string()),
+                ("name".into(), unique("uinic")),
+                ("vnic_profile_id".into(), f.profile.to_string()),
+                ("model".into(), "virtio".into()),
+            ]),
+            ManageVms,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/update_nic",
+            form(&[
+                ("kind".into(), "vm".into()),
+                ("id".into(), vm.to_string()),
+                ("nic_id".into(), f.nic.to_string()),
+                ("name".into(), "nic1".into()),
+                ("vnic_profile_id".into(), f.profile.to_string()),
+                ("model".into(), "e1000e".into()),
+                ("linked".into(), "down".into()),
+            ]),
+            ManageVms,
+        ),
         case(Rest, Method::POST, format!("/vms/{vm}/start"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/reboot"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/shutdown"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/stop"), "<action/>", ManageVms),
         // Destructive ones last.
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/remove_nic",
+            format!("kind=vm&id={vm}&nic_id={}", f.nic),
+            ManageVms,
+        ),
         case(Rest, Method::DELETE, format!("/vms/{vm}/nics/{}", f.nic), "", ManageVms),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/remove_vnic_profile",
+            format!("id={}", f.doomed_profile),
+            ManageInfrastructure,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/remove_network",
+            format!("id={}", f.network),
+            ManageInfrastructure,
+        ),
         case(
             Rest,
             Method::DELETE,
