@@ -20,9 +20,12 @@
 //! `type='network'`/`'bridge'` with its `<source>` (an unconnected NIC, oVirt's "Empty" profile, is
 //! `type='user'` with its link forced down), `<mac>`, `<model>`, `<filterref>` from the vNIC
 //! profile and `<link state>`. A14 (virtio NICs, multiqueue on) and R7 (no emulated NIC model)
-//! show as a virtio NIC's `<driver name='vhost' queues=N>` with N = vCPUs (at most 16), written
-//! when the VM has multiqueue on and the profile allows it; High Performance VMs always name the
-//! vhost backend. Every VM gets the QEMU guest agent's `<channel>` (guest addresses).
+//! show as a virtio NIC's `<driver queues=N>` with N = vCPUs (at most 16), written when the VM
+//! has multiqueue on and the profile allows it. The backend is left to libvirt, which takes the
+//! in-kernel vhost-net wherever the host has `/dev/vhost-net`: naming `vhost` outright makes a start
+//! fail on a host without it ("vhost-net was requested for an interface, but is unavailable", seen
+//! under KVM in a container), for no gain where it exists. Every VM gets the QEMU guest agent's
+//! `<channel>` (guest addresses).
 
 use super::network::{nic_queues, MacAddress, Nic, NicModel, NETWORK_FILTERS};
 use super::storage::{BootDevice, DiskAttachment, DiskCache, DiskFormat, DiskInterface, DiskIo, MAX_SCSI_QUEUES};
@@ -512,7 +515,6 @@ fn drive_address(w: &mut Writer<Vec<u8>>, controller: &str, unit: &str) -> io::R
 /// multiqueue and nwfilter need a tap device, which user networking has not.
 fn write_interfaces(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     let c = spec.config;
-    let hp = c.optimized_for == OptimizedFor::HighPerformance;
     let queues = nic_queues(c.vcpus()).map(|q| q.to_string());
     for device in spec.nics.iter().filter(|d| d.nic.plugged) {
         let nic = &device.nic;
@@ -523,15 +525,12 @@ fn write_interfaces(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()
         };
         let connected = source.is_some();
         let mac = nic.mac.map(|m| m.to_string());
-        // virtio only: the emulated models have no vhost backend and no queues.
+        // virtio only: the emulated models have no queues.
         let virtio = connected && nic.model == NicModel::Virtio;
         let multiqueue = virtio && c.multi_queues_enabled && device.multiqueue;
         let mut driver: Vec<(&str, &str)> = Vec::new();
-        if virtio && (hp || (multiqueue && queues.is_some())) {
-            driver.push(("name", "vhost"));
-            if let Some(q) = queues.as_deref().filter(|_| multiqueue) {
-                driver.push(("queues", q));
-            }
+        if let Some(q) = queues.as_deref().filter(|_| multiqueue) {
+            driver.push(("queues", q));
         }
         // Only the filters Vireo offers ever reach the XML (the service refuses others earlier).
         let filter = device

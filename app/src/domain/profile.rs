@@ -266,8 +266,7 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
             on_off(next.multi_queues_enabled),
             on_off(hp),
             if hp {
-                "A14: one queue pair per vCPU (max 16), vhost: each vCPU sends and receives on a queue of its own."
-                    .into()
+                "A14: one queue pair per vCPU (max 16): each vCPU sends and receives on a queue of its own.".into()
             } else {
                 format!("{who} VMs leave each NIC on one queue pair, QEMU's default.")
             },
@@ -596,7 +595,7 @@ mod tests {
             ("off", "on", "Multi Queues Enabled", DialogTab::ResourceAllocation)
         );
         assert!(
-            mq.reason.starts_with("A14: one queue pair per vCPU (max 16), vhost"),
+            mq.reason.starts_with("A14: one queue pair per vCPU (max 16)"),
             "{}",
             mq.reason
         );

@@ -888,7 +888,7 @@ fn r6_disks(cfg: &VmConfig, _ctx: &RuleContext) -> Option<Recommendation> {
 }
 
 /// R7: every plugged NIC on virtio (the emulated models cost a VM exit per packet), and with more
-/// than one vCPU, multiqueue on (one queue pair per vCPU, vhost). Unplugged NICs are no device of
+/// than one vCPU, multiqueue on (one queue pair per vCPU). Unplugged NICs are no device of
 /// the running VM; the fix moves them to virtio too, so they need nothing when plugged. Whether a
 /// NIC's vNIC profile allows multiqueue is the profile's setting, not the VM's. Needs no host, so
 /// the fix is always offered.
@@ -944,7 +944,7 @@ fn r7_nics(cfg: &VmConfig, _ctx: &RuleContext) -> Option<Recommendation> {
             "multi_queues_enabled",
             on_off(false),
             on_off(true),
-            "One queue pair per vCPU (max 16), vhost",
+            "One queue pair per vCPU (max 16)",
         ));
     }
     let mut steps = Vec::new();

@@ -60,11 +60,13 @@ pub mod kind {
         Disk: "disk", "disk";
         Host: "host", "host";
         InstanceType: "instance type", "instance_type";
+        Network: "network", "network";
         Nic: "NIC", "nic";
         Pool: "pool", "vm_pool";
         StorageDomain: "storage domain", "storage_domain";
         Template: "template", "template";
         Vm: "VM", "vm";
+        VnicProfile: "vNIC profile", "vnic_profile";
     }
 
     documents! {

@@ -1,6 +1,6 @@
 //! The oVirt Engine API v4 compatible REST API : `/ovirt-engine/sso/…` for tokens and
 //! `/ovirt-engine/api/…` for clusters, hosts, templates, pools, instance types, VMs, storage domains,
-//! disks and disk attachments, NICs and reported devices, in the XML the real `ovirtsdk4` client reads (examples of it:
+//! disks and disk attachments, networks, vNIC profiles, network filters, NICs and reported devices, in the XML the real `ovirtsdk4` client reads (examples of it:
 //! `server/tests/fixtures/ovirt-wire-samples/`).
 //! Handlers are thin: read XML, call the same services (and so the same High Performance rules) as
 //! the web UI, write XML. Every error is a `<fault>`.
@@ -14,6 +14,7 @@ mod fault;
 mod hosts;
 mod href;
 mod instance_types;
+mod networks;
 mod nics;
 mod pools;
 mod query;
@@ -53,6 +54,9 @@ pub fn router(state: AppState) -> Router<AppState> {
     let api = collection::routes::<kind::Disk>(api);
     let api = disk_attachments::routes::<kind::Vm>(api);
     let api = disk_attachments::routes::<kind::Template>(api);
+    let api = collection::routes::<kind::Network>(api);
+    let api = collection::routes::<kind::VnicProfile>(api);
+    let api = networks::routes(api);
     let api = nics::routes::<kind::Vm>(api);
     let api = nics::routes::<kind::Template>(api);
     let api = api

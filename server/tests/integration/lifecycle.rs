@@ -217,7 +217,7 @@ fn test_nic(name: &str, model: NicModel) -> Nic {
 
 /// NICs of every kind: on libvirt's `default` network through a filtering multiqueue profile, on a
 /// host bridge, on no network (oVirt's "Empty": user networking, link down), unplugged (no device),
-/// and emulated models — on a Server VM and on a 4-vCPU High Performance VM (virtio, vhost,
+/// and emulated models — on a Server VM and on a 4-vCPU High Performance VM (virtio,
 /// queues = 4). libvirt's schema accepts each, and the test driver defines and starts it with one
 /// interface per plugged NIC.
 #[test]

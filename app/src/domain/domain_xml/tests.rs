@@ -529,18 +529,19 @@ fn the_golden_vms_nics_are_written_in_order_after_the_storage() {
         found[0],
         "<interface type=\"network\">\n      <mac address=\"56:6f:00:00:00:01\"/>\n      \
          <source network=\"default\"/>\n      <model type=\"virtio\"/>\n      \
-         <driver name=\"vhost\" queues=\"4\"/>\n      <filterref filter=\"clean-traffic\"/>\n      \
+         <driver queues=\"4\"/>\n      <filterref filter=\"clean-traffic\"/>\n      \
          <link state=\"up\"/>\n    </interface>"
     );
-    // A profile without multiqueue: vhost still (High Performance), no queues; the link as set.
+    // A profile without multiqueue: no queues (and no driver: the backend is libvirt's choice);
+    // the link as set.
     for needle in [
         "<mac address=\"56:6f:00:00:00:02\"/>",
         "<source bridge=\"br0\"/>",
-        "<driver name=\"vhost\"/>",
         "<link state=\"down\"/>",
     ] {
         assert!(found[1].contains(needle), "{needle} in {}", found[1]);
     }
+    assert!(!found[1].contains("<driver"), "{}", found[1]);
     assert!(found[1].starts_with("<interface type=\"bridge\">"));
     // oVirt's "Empty": user networking, link down, no backend options.
     assert!(found[2].starts_with("<interface type=\"user\">"), "{}", found[2]);
@@ -583,8 +584,7 @@ fn driver_of(
 fn queues_need_virtio_the_vms_multiqueue_and_the_profiles() {
     use NicModel::*;
     use OptimizedFor::*;
-    let queues4 = Some("<driver name=\"vhost\" queues=\"4\"/>".to_string());
-    let vhost = Some("<driver name=\"vhost\"/>".to_string());
+    let queues4 = Some("<driver queues=\"4\"/>".to_string());
     // Both flags on: one queue pair per vCPU, for every profile.
     assert_eq!(driver_of(HighPerformance, 4, true, true, Virtio), queues4);
     assert_eq!(driver_of(Server, 4, true, true, Virtio), queues4);
@@ -592,19 +592,20 @@ fn queues_need_virtio_the_vms_multiqueue_and_the_profiles() {
     // Capped at 16.
     assert_eq!(
         driver_of(Server, 64, true, true, Virtio),
-        Some("<driver name=\"vhost\" queues=\"16\"/>".to_string())
+        Some("<driver queues=\"16\"/>".to_string())
     );
-    // Either flag off: High Performance still names vhost, others leave the driver out.
+    // Either flag off: no queues, and no driver element (libvirt picks vhost-net where the host
+    // has it; naming it would fail the start where it does not).
     for (vm, profile) in [(false, true), (true, false), (false, false)] {
         assert_eq!(
             driver_of(HighPerformance, 4, vm, profile, Virtio),
-            vhost,
+            None,
             "{vm} {profile}"
         );
         assert_eq!(driver_of(Server, 4, vm, profile, Virtio), None, "{vm} {profile}");
     }
     // One vCPU: one queue is QEMU's default, nothing to write.
-    assert_eq!(driver_of(HighPerformance, 1, true, true, Virtio), vhost);
+    assert_eq!(driver_of(HighPerformance, 1, true, true, Virtio), None);
     assert_eq!(driver_of(Server, 1, true, true, Virtio), None);
     // Emulated models have neither vhost nor queues.
     for model in [E1000e, Rtl8139] {
