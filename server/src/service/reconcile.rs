@@ -49,6 +49,7 @@ impl VireoService {
     pub async fn reconcile_host(&self, host: &HostView) {
         // Only URIs Vireo would build itself are ever opened; a stored row with any other (from an
         // older version or an edited database) is left alone and shown as not responding, with why.
+        let read_at = self.ops.now();
         let states = match HostAddress::parse_uri(&host.uri) {
             Ok(_) => self.hypervisor.domain_states(&host.uri).await,
             Err(refused) => Err(HypervisorError::UriRefused(refused.0)),
@@ -86,8 +87,10 @@ impl VireoService {
             }
         };
         for vm in vms {
-            if self.ops.busy(vm.id) {
-                continue; // an operation in flight owns this VM's status
+            if self.ops.busy_since(vm.id, read_at) {
+                // An operation in flight owns this VM's status, and one that ran since libvirt
+                // was read has set it from newer facts than `states`.
+                continue;
             }
             let state = states.iter().find(|(id, _)| *id == vm.id).map(|(_, s)| *s);
             self.reconcile_vm(host, &vm, state).await;
