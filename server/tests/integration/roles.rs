@@ -633,6 +633,32 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             format!("<nic><name>tnic</name><vnic_profile id=\"{}\"/></nic>", f.profile),
             ManageVms,
         ),
+        // Networks and vNIC profiles (the REST API): infrastructure.
+        case(
+            Rest,
+            Method::POST,
+            "/networks",
+            format!("<network><name>{}</name><vdsm_name>default</vdsm_name></network>", unique("rnet")),
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            "/vnicprofiles",
+            format!(
+                "<vnic_profile><name>{}</name><network id=\"{}\"/></vnic_profile>",
+                unique("rprof"),
+                f.network
+            ),
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            format!("/networks/{}/vnicprofiles", f.network),
+            format!("<vnic_profile><name>{}</name></vnic_profile>", unique("rnprof")),
+            ManageInfrastructure,
+        ),
         // The web UI's storage server functions.
         case(
             ServerFn,
