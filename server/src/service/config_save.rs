@@ -86,6 +86,29 @@ impl VireoService {
         result
     }
 
+    /// Saves a draft whose device list (disks, NICs) a sub-tab or the REST API changed, as the
+    /// dialog's save would (validated, version-checked, audited; the API has no review step, so
+    /// unmet recommendations do not stop it). A High Performance VM's devices are first tuned by
+    /// `fix` (R6 for disks, R7 for NICs), so a device added or changed does not fall behind.
+    pub(crate) async fn save_device_edit(
+        &self,
+        user: &CurrentUser,
+        mut draft: VmDraft,
+        fix: vireo_app::domain::recommendations::RecommendationId,
+    ) -> Result<SaveOutcome, AppError> {
+        if draft.config.optimized_for == vireo_app::domain::vm_config::OptimizedFor::HighPerformance {
+            let ctx = self
+                .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
+                .await?;
+            draft.config = vireo_app::domain::recommendations::apply_fixes(&draft.config, &ctx, &[fix]);
+        }
+        let options = SaveOptions {
+            save_anyway: true,
+            defer_to_next_run: false,
+        };
+        self.save_with(user, draft, options).await
+    }
+
     async fn save_checked(&self, actor: &Actor, draft: VmDraft, options: SaveOptions) -> Result<SaveOutcome, AppError> {
         let ctx = self
             .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)

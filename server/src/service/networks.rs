@@ -8,7 +8,6 @@
 
 use crate::hypervisor::GuestInterface;
 use crate::repository::{BackingRow, ConfigRecord, NicUser, ProfileFields, ProfileTarget};
-use crate::service::config_save::SaveOptions;
 use crate::service::grids::grid_search;
 use crate::service::storage::{host_error, Identified};
 use crate::service::VireoService;
@@ -353,23 +352,10 @@ impl VireoService {
                 nic.mac = None;
             }
         }
-        // A High Performance VM's NICs are tuned as its profile tunes them (R7's fix: virtio,
-        // multiqueue), so a NIC added or changed does not fall behind.
-        if draft.config.optimized_for == vireo_app::domain::vm_config::OptimizedFor::HighPerformance {
-            let ctx = self
-                .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
-                .await?;
-            draft.config = vireo_app::domain::recommendations::apply_fixes(
-                &draft.config,
-                &ctx,
-                &[vireo_app::domain::recommendations::RecommendationId::R7],
-            );
-        }
-        let options = SaveOptions {
-            save_anyway: true,
-            defer_to_next_run: false,
-        };
-        match self.save_with(user, draft, options).await? {
+        match self
+            .save_device_edit(user, draft, vireo_app::domain::recommendations::RecommendationId::R7)
+            .await?
+        {
             SaveOutcome::Saved { pending_restart, .. } if !pending_restart.is_empty() => {
                 let reason = match live {
                     NicLive::None => "Vireo applies this change when the VM next starts.".to_string(),

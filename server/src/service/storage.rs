@@ -7,7 +7,6 @@
 use crate::hypervisor::{HypervisorError, PoolInfo, VolumeInfo};
 use crate::repository::{DiskRecord, NewDiskRow, PoolRow, StorageDomainRecord};
 use crate::service::audit::{Object, Outcome};
-use crate::service::config_save::SaveOptions;
 use crate::service::grids::grid_search;
 use crate::service::VireoService;
 use uuid::Uuid;
@@ -408,23 +407,10 @@ impl VireoService {
         let envelope = self.load_draft(kind, id).await?;
         let mut draft = envelope.draft;
         edit(&mut draft.config.disks)?;
-        // A High Performance VM's disks are tuned as its profile tunes them (R6's fix: no host
-        // cache, native IO, an IO thread each), so an attached disk does not fall behind.
-        if draft.config.optimized_for == vireo_app::domain::vm_config::OptimizedFor::HighPerformance {
-            let ctx = self
-                .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
-                .await?;
-            draft.config = vireo_app::domain::recommendations::apply_fixes(
-                &draft.config,
-                &ctx,
-                &[vireo_app::domain::recommendations::RecommendationId::R6],
-            );
-        }
-        let options = SaveOptions {
-            save_anyway: true,
-            defer_to_next_run: false,
-        };
-        match self.save_with(user, draft, options).await? {
+        match self
+            .save_device_edit(user, draft, vireo_app::domain::recommendations::RecommendationId::R6)
+            .await?
+        {
             SaveOutcome::Saved { pending_restart, .. } if !pending_restart.is_empty() => {
                 let reason = match live {
                     Some((disk_id, attach)) if kind == ConfigKind::Vm => {
