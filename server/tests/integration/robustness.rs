@@ -208,7 +208,7 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
         body,
     };
     const FORM: &str = "application/x-www-form-urlencoded";
-    match rng.below(26) {
+    match rng.below(27) {
         0 => get(
             Door::Page,
             format!(
@@ -492,12 +492,54 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
                 body: mutate_xml(rng, &nic),
             }
         }
+        25 => {
+            // Networks and vNIC profiles: hostile names, backings, VLAN tags, filters and networks.
+            let (path, body) = if rng.below(2) == 0 {
+                (
+                    "/networks".to_string(),
+                    format!(
+                        "<network><name>{}</name><vdsm_name>{}</vdsm_name><vlan id=\"{}\"/><vireo><backing>{}</backing></vireo></network>",
+                        xml_escape(&text),
+                        xml_escape(&text),
+                        rng.pick(&["0", "100", "4095", "-1", "99999999999", "x"]),
+                        rng.pick(&["libvirt_network", "bridge", "ovs", ""])
+                    ),
+                )
+            } else {
+                (
+                    format!("/networks/{any_id}/vnicprofiles"),
+                    format!(
+                        "<vnic_profile><name>{}</name><network_filter><name>{}</name></network_filter><port_mirroring>{}</port_mirroring></vnic_profile>",
+                        xml_escape(&text),
+                        rng.pick(&["clean-traffic", "../../etc/passwd", "", "no-ip-spoofing"]),
+                        rng.pick(&["false", "true", "2"])
+                    ),
+                )
+            };
+            Generated {
+                door: Door::Rest,
+                method: Method::POST,
+                path,
+                content_type: "application/xml",
+                body: mutate_xml(rng, &body),
+            }
+        }
         _ => Generated {
             door: Door::Rest,
             method: Method::DELETE,
             path: format!(
                 "/{}/{any_id}",
-                rng.pick(&["vms", "templates", "vmpools", "clusters", "instancetypes", "disks", "storagedomains"])
+                rng.pick(&[
+                    "vms",
+                    "templates",
+                    "vmpools",
+                    "clusters",
+                    "instancetypes",
+                    "disks",
+                    "storagedomains",
+                    "networks",
+                    "vnicprofiles",
+                ])
             ),
             content_type: "application/xml",
             body: String::new(),
