@@ -21,13 +21,15 @@ pub enum Permission {
     ManageUsers,
     /// One's own password.
     ChangeOwnPassword,
+    /// Open a VM's serial or graphical console: root access to the guest.
+    UseConsole,
 }
 
 impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         match (self, permission) {
             (Role::Admin, _) => true,
-            (Role::Operator, Permission::ManageVms | Permission::ChangeOwnPassword) => true,
+            (Role::Operator, Permission::ManageVms | Permission::ChangeOwnPassword | Permission::UseConsole) => true,
             (Role::Operator, Permission::ManageInfrastructure | Permission::ManageUsers) => false,
             (Role::Viewer, Permission::ChangeOwnPassword) => true,
             (Role::Viewer, _) => false,
@@ -90,14 +92,20 @@ mod tests {
     fn roles_allow_what_the_readme_says() {
         use Permission::*;
         let table = [
-            (Role::Admin, [true, true, true, true]),
-            (Role::Operator, [true, false, false, true]),
-            (Role::Viewer, [false, false, false, true]),
+            (Role::Admin, [true, true, true, true, true]),
+            (Role::Operator, [true, false, false, true, true]),
+            (Role::Viewer, [false, false, false, true, false]),
         ];
         for (role, expected) in table {
-            for (permission, allowed) in [ManageVms, ManageInfrastructure, ManageUsers, ChangeOwnPassword]
-                .into_iter()
-                .zip(expected)
+            for (permission, allowed) in [
+                ManageVms,
+                ManageInfrastructure,
+                ManageUsers,
+                ChangeOwnPassword,
+                UseConsole,
+            ]
+            .into_iter()
+            .zip(expected)
             {
                 assert_eq!(role.allows(permission), allowed, "{role:?} {permission:?}");
                 assert_eq!(authorize(&user(role), permission).is_ok(), allowed);

@@ -8,11 +8,11 @@ use crate::domain::recommendations::HostAction;
 use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
 use crate::models::{
-    AddHostRequest, AttachedDisk, AttachedNic, ClusterDraft, ClusterView, CurrentUser, DialogOptions,
-    DiskChangeOutcome, DiskView, DraftEnvelope, EventView, GridPage, GridQuery, HostView, NetworkView, NewDiskRequest,
-    NewNetworkRequest, NewPassword, NewStorageDomainRequest, NewUserRequest, NicChangeOutcome, PoolRow, Preview,
-    ReportedNic, SaveOutcome, StorageDomainView, TemplateView, TopologyFile, UserView, VmAction, VmDetails, VmRow,
-    VnicProfileRequest, VnicProfileView,
+    AddHostRequest, AttachedDisk, AttachedNic, ClusterDraft, ClusterView, ConsoleAvailability, ConsoleKind,
+    ConsoleTicket, CurrentUser, DialogOptions, DiskChangeOutcome, DiskView, DraftEnvelope, EventView, GridPage,
+    GridQuery, HostView, NetworkView, NewDiskRequest, NewNetworkRequest, NewPassword, NewStorageDomainRequest,
+    NewUserRequest, NicChangeOutcome, PoolRow, Preview, ReportedNic, SaveOutcome, StorageDomainView, TemplateView,
+    TopologyFile, UserView, VmAction, VmDetails, VmRow, VnicProfileRequest, VnicProfileView,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -29,6 +29,7 @@ pub trait Backend:
     + UserBackend
     + StorageBackend
     + NetworkBackend
+    + ConsoleBackend
     + Send
     + Sync
     + 'static
@@ -44,6 +45,7 @@ impl<T> Backend for T where
         + UserBackend
         + StorageBackend
         + NetworkBackend
+        + ConsoleBackend
         + Send
         + Sync
         + 'static
@@ -277,6 +279,18 @@ pub trait NetworkBackend: Send + Sync {
     ) -> Result<NicChangeOutcome, AppError>;
     /// The guest NICs and addresses libvirt last reported for a VM.
     async fn reported_nics(&self, id: Uuid) -> Result<Vec<ReportedNic>, AppError>;
+}
+
+/// Consoles (`server/src/service/consoles.rs`). Opening one (the WebSocket, the VNC relay) is
+/// server-only (`VireoService::open_console`): it hands out streams, not views.
+#[async_trait::async_trait]
+pub trait ConsoleBackend: Send + Sync {
+    /// The VM's consoles and whether each can be opened now (any logged-in user may read this).
+    async fn vm_consoles(&self, id: Uuid) -> Result<Vec<ConsoleAvailability>, AppError>;
+    /// A one-time ticket for the console's WebSocket (`Permission::UseConsole`, audited), bound to
+    /// `actor`, the VM and `kind`.
+    async fn console_ticket(&self, actor: &CurrentUser, id: Uuid, kind: ConsoleKind)
+        -> Result<ConsoleTicket, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

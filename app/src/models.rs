@@ -670,3 +670,36 @@ pub struct ReportedNic {
 
 /// Where a NIC change on a running VM took effect (the same answer disks give).
 pub type NicChangeOutcome = DiskChangeOutcome;
+
+string_enum! {
+    /// The consoles a VM can have in the browser: its serial console (xterm.js) and its graphical
+    /// display (noVNC). The value is the last segment of the WebSocket path
+    /// `/vms/{id}/console/{kind}`.
+    pub enum ConsoleKind {
+        Serial = "serial" => "Serial console",
+        Vnc = "vnc" => "Graphical console",
+    }
+}
+
+/// One of a VM's consoles as the Console sub-tab shows it before connecting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleAvailability {
+    pub kind: ConsoleKind,
+    /// `None` when it can be opened now; otherwise why not, in words for the user (the VM has no
+    /// serial console or is headless, it is not running, its host's driver has no consoles, the
+    /// host is remote and its display cannot be reached).
+    pub unavailable: Option<String>,
+    /// The Vireo user whose browser holds the console now, if any (libvirt allows one client per
+    /// console; opening it takes it over).
+    pub held_by: Option<String>,
+}
+
+/// A one-time ticket for a console's WebSocket: bound to the user who asked, the VM and the
+/// console, valid for `expires_in` seconds, redeemed once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleTicket {
+    pub ticket: String,
+    pub expires_in: u32,
+    /// The WebSocket's path, `/vms/{id}/console/{kind}` (the page adds `?ticket=`).
+    pub path: String,
+}

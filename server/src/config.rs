@@ -29,6 +29,9 @@ pub struct Config {
     /// `VIREO_MAC_RANGE` (`first-last`, default 56:6f:00:00:00:00-56:6f:00:ff:ff:ff): the MAC
     /// addresses Vireo gives NICs.
     pub mac_range: vireo_app::domain::network::MacRange,
+    /// `VIREO_CONSOLE_IDLE_TIMEOUT` (seconds, 10–86400, default 900): a console through which
+    /// nothing was typed for this long is closed.
+    pub console_idle_timeout: Duration,
     /// What one client may cost the server (not read from the environment: the defaults are the
     /// policy; tests shorten the timeouts).
     pub limits: HttpLimits,
@@ -142,6 +145,8 @@ pub enum ConfigError {
     BadTrustedProxy(String),
     #[error("VIREO_MAC_RANGE '{0}': {1}")]
     BadMacRange(String, String),
+    #[error("VIREO_CONSOLE_IDLE_TIMEOUT '{0}' is not a number of seconds from 10 to 86400")]
+    BadConsoleIdleTimeout(String),
 }
 
 impl Config {
@@ -169,9 +174,17 @@ impl Config {
                 .map_err(|why| ConfigError::BadMacRange(text.clone(), why))?,
             None => vireo_app::domain::network::MacRange::default(),
         };
+        let console_idle_timeout = match get("VIREO_CONSOLE_IDLE_TIMEOUT") {
+            Some(text) => match text.parse::<u64>() {
+                Ok(secs @ 10..=86_400) => Duration::from_secs(secs),
+                _ => return Err(ConfigError::BadConsoleIdleTimeout(text)),
+            },
+            None => Duration::from_secs(900),
+        };
         Ok(Self {
             addr,
             trusted_proxies,
+            console_idle_timeout,
             mac_range,
             database_url: get("DATABASE_URL"),
             data_dir: PathBuf::from(get("VIREO_DATA_DIR").unwrap_or_else(|| "./data".into())),
@@ -209,6 +222,23 @@ mod tests {
         assert!(!c.secure_cookies);
         assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.mac_range, vireo_app::domain::network::MacRange::default());
+    }
+
+    #[test]
+    fn the_console_idle_timeout_is_bounded() {
+        let c = Config::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(c.console_idle_timeout, Duration::from_secs(900));
+        let c = Config::from_lookup(lookup(&[("VIREO_CONSOLE_IDLE_TIMEOUT", "60")])).unwrap();
+        assert_eq!(c.console_idle_timeout, Duration::from_secs(60));
+        for bad in ["0", "9", "86401", "-5", "1e3", "ten"] {
+            assert!(
+                matches!(
+                    Config::from_lookup(lookup(&[("VIREO_CONSOLE_IDLE_TIMEOUT", bad)])),
+                    Err(ConfigError::BadConsoleIdleTimeout(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -67,7 +67,9 @@ pub async fn assemble(
 
     let repo = Repository::new(pool);
     let service = Arc::new(
-        VireoService::new(repo.clone(), hypervisor.clone(), config.shutdown_timeout).with_mac_range(config.mac_range),
+        VireoService::new(repo.clone(), hypervisor.clone(), config.shutdown_timeout)
+            .with_mac_range(config.mac_range)
+            .with_console_idle_timeout(config.console_idle_timeout),
     );
     service::bootstrap::run(&service, config)
         .await

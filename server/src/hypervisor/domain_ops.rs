@@ -242,6 +242,29 @@ impl Hypervisor for SharedLibvirtPool {
         self.0.call(uri, move |s| network_ops::interface_addresses(s, id)).await
     }
 
+    async fn open_serial_console(
+        &self,
+        _uri: &str,
+        _id: Uuid,
+        _force: bool,
+    ) -> Result<super::ConsoleStream, HypervisorError> {
+        Err(HypervisorError::Libvirt(
+            "consoles are being wired (issue 14 scaffold)".into(),
+        ))
+    }
+
+    async fn open_graphics(&self, _uri: &str, _id: Uuid) -> Result<std::os::fd::OwnedFd, HypervisorError> {
+        Err(HypervisorError::Libvirt(
+            "consoles are being wired (issue 14 scaffold)".into(),
+        ))
+    }
+
+    async fn reset(&self, _uri: &str, _id: Uuid) -> Result<(), HypervisorError> {
+        Err(HypervisorError::Libvirt(
+            "reset is being wired (issue 14 scaffold)".into(),
+        ))
+    }
+
     fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
         self.0.event_rx.lock().unwrap_or_else(|p| p.into_inner()).take()
     }

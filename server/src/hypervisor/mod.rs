@@ -116,11 +116,34 @@ pub trait Hypervisor: Send + Sync + 'static {
     /// is not running.
     async fn interface_addresses(&self, uri: &str, id: Uuid) -> Result<Vec<GuestInterface>, HypervisorError>;
 
+    // --- Consoles.
+    /// Connects to the domain's serial console (`virDomainOpenConsole` on a non-blocking stream,
+    /// driven by libvirt's event loop: no thread waits per byte). libvirt allows one client per
+    /// console: `force` takes it from whoever holds it (that client's stream ends), otherwise a held
+    /// console is an error.
+    async fn open_serial_console(&self, uri: &str, id: Uuid, force: bool) -> Result<ConsoleStream, HypervisorError>;
+    /// A socket connected to the domain's VNC server (`virDomainOpenGraphicsFD`, QEMU's own
+    /// authentication skipped: Vireo has checked the user). libvirt passes the descriptor only to
+    /// clients on the host itself, so this fails for remote hosts with a message saying so.
+    async fn open_graphics(&self, uri: &str, id: Uuid) -> Result<std::os::fd::OwnedFd, HypervisorError>;
+    /// A hard reset of a running domain (`virDomainReset`): the guest reboots at once, as from the
+    /// machine's reset button.
+    async fn reset(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
+
     /// Host URIs announced as their domains change state (libvirt lifecycle events), for the one
     /// consumer that reconciles them. `None` when events are unavailable or already taken.
     fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
         None
     }
+}
+
+/// An open serial console: two bounded channels to and from the guest's serial port.
+pub struct ConsoleStream {
+    /// What the guest writes, in chunks as they arrive. `Err` once when the stream fails; the
+    /// channel closes at hang-up (the domain stopped, or another client forced the console away).
+    pub output: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, HypervisorError>>,
+    /// What the guest reads (keystrokes, pasted text). Dropping the sender closes the stream.
+    pub input: tokio::sync::mpsc::Sender<axum::body::Bytes>,
 }
 
 /// A libvirt storage pool as Vireo reads it.

@@ -10,6 +10,7 @@ pub mod clusters;
 mod config_checks;
 pub mod config_save;
 pub mod configs;
+pub mod consoles;
 mod disk_save;
 pub mod disk_upload;
 pub mod grids;
@@ -46,6 +47,8 @@ pub struct VireoService {
     pub throttle: Arc<LoginThrottle>,
     /// The MAC addresses NICs get (`VIREO_MAC_RANGE`).
     pub mac_range: vireo_app::domain::network::MacRange,
+    /// Open consoles, their one-time tickets and who holds each (`consoles.rs`).
+    pub consoles: consoles::Consoles,
 }
 
 impl VireoService {
@@ -56,12 +59,19 @@ impl VireoService {
             ops: Operations::new(shutdown_timeout),
             throttle: Arc::new(LoginThrottle::default()),
             mac_range: vireo_app::domain::network::MacRange::default(),
+            consoles: consoles::Consoles::new(std::time::Duration::from_secs(900)),
         }
     }
 
     /// The service handing out MACs from `range` (`Config::mac_range`).
     pub fn with_mac_range(mut self, range: vireo_app::domain::network::MacRange) -> Self {
         self.mac_range = range;
+        self
+    }
+
+    /// The service closing consoles idle for `timeout` (`Config::console_idle_timeout`).
+    pub fn with_console_idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.consoles = consoles::Consoles::new(timeout);
         self
     }
 
