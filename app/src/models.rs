@@ -264,6 +264,8 @@ string_enum! {
         Shutdown = "shutdown" => "Shutdown",
         PowerOff = "power_off" => "Power Off",
         Restart = "restart" => "Restart",
+        /// A hard reset, as from the machine's reset button (the console's way out of a hung guest).
+        Reset = "reset" => "Reset",
     }
 }
 

@@ -259,10 +259,13 @@ impl Hypervisor for SharedLibvirtPool {
         ))
     }
 
-    async fn reset(&self, _uri: &str, _id: Uuid) -> Result<(), HypervisorError> {
-        Err(HypervisorError::Libvirt(
-            "reset is being wired (issue 14 scaffold)".into(),
-        ))
+    async fn reset(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
+        self.0
+            .call(uri, move |s| match s.domain(id)? {
+                Some(dom) => dom.reset().map_err(libvirt_error),
+                None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
+            })
+            .await
     }
 
     fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {

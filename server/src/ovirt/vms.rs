@@ -267,9 +267,10 @@ pub async fn action(
         "stop" => VmAction::PowerOff,
         "shutdown" => VmAction::Shutdown,
         "reboot" => VmAction::Restart,
+        "reset" => VmAction::Reset,
         other => {
             return Err(Fault::not_found(&format!(
-                "action '{other}' (Vireo supports start, stop, shutdown, reboot)"
+                "action '{other}' (Vireo supports start, stop, shutdown, reboot, reset)"
             )))
         }
     };

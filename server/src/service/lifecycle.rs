@@ -92,6 +92,7 @@ impl VireoService {
             VmAction::Shutdown => self.shutdown(&vm).await,
             VmAction::PowerOff => self.power_off(&vm).await,
             VmAction::Restart => self.restart(&vm).await,
+            VmAction::Reset => self.reset(&vm).await,
         };
         let verb = action.label();
         match &result {
@@ -291,6 +292,15 @@ impl VireoService {
             .await
             .map_err(|e| AppError::host(format!("Host {} refused to restart VM {}: {e}", host.name, vm.name)))?;
         Ok(format!("VM {} restarted.", vm.name))
+    }
+
+    async fn reset(&self, vm: &ConfigRecord) -> Result<String, AppError> {
+        let host = self.running_host(vm).await?;
+        self.hypervisor
+            .reset(&host.uri, vm.id)
+            .await
+            .map_err(|e| AppError::host(format!("Host {} refused to reset VM {}: {e}", host.name, vm.name)))?;
+        Ok(format!("VM {} was reset.", vm.name))
     }
 
     /// Removes the VM (powering it off first when `force`); with `remove_disks` also the disks

@@ -79,11 +79,12 @@ impl BulkOp {
             Self::Action(VmAction::Shutdown) => ("Shutting down…", "Shut down"),
             Self::Action(VmAction::PowerOff) => ("Powering off…", "Powered off"),
             Self::Action(VmAction::Restart) => ("Restarting…", "Restarted"),
+            Self::Action(VmAction::Reset) => ("Resetting…", "Reset"),
             Self::Remove => ("Removing…", "Removed"),
         }
     }
     fn destructive(self) -> bool {
-        matches!(self, Self::Action(VmAction::PowerOff) | Self::Remove)
+        matches!(self, Self::Action(VmAction::PowerOff | VmAction::Reset) | Self::Remove)
     }
     /// Whether the op makes sense for a VM in `status`.
     fn applies(self, status: VmStatus) -> bool {
