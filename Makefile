@@ -1,5 +1,5 @@
 # The two commands (README.md). Everything else is in scripts/.
-.PHONY: run test build setup seed bench-grid bench-upload bench
+.PHONY: run test build setup seed bench-grid bench-upload bench-console bench
 
 run:
 	@scripts/run.sh
@@ -26,6 +26,11 @@ bench-grid: setup
 # A 1 GiB image uploaded through Vireo's endpoint and with virsh vol-upload (qemu:///system).
 bench-upload: setup
 	@scripts/bench-upload.sh
+
+# Keystroke echo latency through Vireo's serial console and through `virsh console`, on one VM
+# under KVM (needs /dev/kvm; the test prints p50/p99 of each).
+bench-console: setup
+	@scripts/kvm-test.sh kvm_console
 
 # Criterion and throughput benchmarks of the rules and the libvirt layer.
 bench: setup

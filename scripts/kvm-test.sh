@@ -28,4 +28,5 @@ if ! virsh -c qemu:///system version >/dev/null 2>&1; then
   echo "KVM test not run: libvirtd has no working QEMU driver." >&2
   exit 1
 fi
-cargo test --locked -p vireo-server --features kvm-tests --test integration kvm -- --nocapture
+# An argument narrows the run to one test module (make bench-console: kvm_console).
+cargo test --locked -p vireo-server --features kvm-tests --test integration "${1:-kvm}" -- --nocapture

@@ -59,3 +59,7 @@ export VIREO_E2E_SERVER="$(cat target/site/.server-bin)"
 (cd end2end && npx playwright test) || { rm -rf "$e2e_data"; exit 1; }
 rm -rf "$e2e_data"
 phase "playwright"
+
+# The consoles in Chromium against libvirtd + QEMU/KVM (says what it skips where /dev/kvm is absent).
+scripts/kvm-browser-test.sh
+phase "KVM browser test"

@@ -10,6 +10,8 @@ mod hosts;
 mod identity;
 #[cfg(feature = "kvm-tests")]
 mod kvm;
+#[cfg(feature = "kvm-tests")]
+mod kvm_console;
 mod lifecycle;
 mod lost_writes;
 mod networks;
