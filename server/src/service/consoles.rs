@@ -232,7 +232,10 @@ impl Drop for HoldGuard {
     fn drop(&mut self) {
         {
             let mut holders = lock(&self.holders);
-            if holders.get(&(self.vm, self.kind)).is_some_and(|h| h.session == self.session) {
+            if holders
+                .get(&(self.vm, self.kind))
+                .is_some_and(|h| h.session == self.session)
+            {
                 holders.remove(&(self.vm, self.kind));
             }
         }
@@ -408,7 +411,10 @@ impl VireoService {
                     .await;
             }
             Err(refused) => {
-                let message = format!("{} could not open the {what} of VM {}: {}", user.username, vm.name, refused.error);
+                let message = format!(
+                    "{} could not open the {what} of VM {}: {}",
+                    user.username, vm.name, refused.error
+                );
                 let outcome = match refused.refusal {
                     Refusal::Failed => Outcome::Failed(message),
                     _ => Outcome::Refused(message),
@@ -439,16 +445,17 @@ impl VireoService {
             return Err(unavailable(format!("VM {} is not running.", vm.name)));
         };
         let what = kind.label().to_lowercase();
-        let (session, dropped, previous) = self.consoles.hold(vm.id, kind, user, takeover).map_err(|holder| {
-            ConsoleRefused {
-                refusal: Refusal::Held,
-                error: AppError::conflict(format!(
-                    "{holder} has the {what} of VM {} open. Take it over to use it here.",
-                    vm.name
-                )),
-                held_by: Some(holder),
-            }
-        })?;
+        let (session, dropped, previous) =
+            self.consoles
+                .hold(vm.id, kind, user, takeover)
+                .map_err(|holder| ConsoleRefused {
+                    refusal: Refusal::Held,
+                    error: AppError::conflict(format!(
+                        "{holder} has the {what} of VM {} open. Take it over to use it here.",
+                        vm.name
+                    )),
+                    held_by: Some(holder),
+                })?;
         let mut guard = HoldGuard {
             holders: self.consoles.holders.clone(),
             session,
@@ -466,7 +473,11 @@ impl VireoService {
                 .open_serial_console(&host.uri, vm.id, takeover)
                 .await
                 .map(ConsoleIo::Serial),
-            ConsoleKind::Vnc => self.hypervisor.open_graphics(&host.uri, vm.id).await.map(ConsoleIo::Vnc),
+            ConsoleKind::Vnc => self
+                .hypervisor
+                .open_graphics(&host.uri, vm.id)
+                .await
+                .map(ConsoleIo::Vnc),
         };
         let io = opened.map_err(|e| match e {
             HypervisorError::ConsoleHeld => ConsoleRefused {
@@ -494,7 +505,10 @@ impl VireoService {
             ),
         })?;
         if let Some(previous) = previous {
-            let message = format!("{} took over the {what} of VM {} from {previous}.", user.username, vm.name);
+            let message = format!(
+                "{} took over the {what} of VM {} from {previous}.",
+                user.username, vm.name
+            );
             self.audit(
                 Some(user),
                 "console.takeover",
@@ -528,7 +542,12 @@ impl ConsoleBackend for VireoService {
             .collect())
     }
 
-    async fn console_ticket(&self, actor: &CurrentUser, id: Uuid, kind: ConsoleKind) -> Result<ConsoleTicket, AppError> {
+    async fn console_ticket(
+        &self,
+        actor: &CurrentUser,
+        id: Uuid,
+        kind: ConsoleKind,
+    ) -> Result<ConsoleTicket, AppError> {
         let vm = self.console_vm(id).await?;
         let name = vm.as_ref().map_or(String::new(), |v| v.name.clone());
         self.authorize(actor, Permission::UseConsole, "console.ticket", "vm", Some(id), &name)
@@ -553,7 +572,7 @@ impl ConsoleBackend for VireoService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vireo_app::authz::Role;
+    use vireo_app::models::Role;
 
     fn user(name: &str) -> CurrentUser {
         CurrentUser {
