@@ -32,6 +32,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::oneshot;
 use uuid::Uuid;
+use vireo_app::authz::Permission;
 use vireo_app::error::AppError;
 use vireo_app::models::{ConsoleKind, CurrentUser};
 
@@ -129,6 +130,16 @@ pub async fn console_ws(
     let (Ok(id), Some(kind)) = (Uuid::parse_str(&id), ConsoleKind::parse(&kind)) else {
         return refuse(StatusCode::NOT_FOUND, AppError::not_found("Console"));
     };
+    // The role before anything else about the request (audited by the service like every
+    // refusal), so a viewer hears 403 whatever else is wrong with it; `try_open_console` checks it
+    // again with the ticket.
+    if let Err(e) = state
+        .service
+        .authorize(&user, Permission::UseConsole, "console.open", "vm", Some(id), "")
+        .await
+    {
+        return refuse(StatusCode::FORBIDDEN, e);
+    }
     let (ticket, takeover) = query_parts(parts.uri.query());
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(ws) => ws.max_message_size(MAX_MESSAGE).max_frame_size(MAX_MESSAGE),
