@@ -379,6 +379,46 @@ async fn the_upgrade_checks_session_origin_and_role_first() {
 }
 
 #[tokio::test]
+async fn hostile_console_requests_on_the_wire_get_client_errors() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = served().await;
+    let cookie = s.app.admin_cookie().await;
+    let hp = Uuid::new_v4();
+    let huge = "A".repeat(1 << 20);
+    for (target, upgrade) in [
+        (format!("/vms/{hp}/console/serial?ticket={huge}"), true),
+        (format!("/vms/{hp}/console/serial?ticket={}", "A".repeat(9_000)), true),
+        (format!("/vms/{hp}/console/serial?ticket=x%00y&takeover=%FF"), false),
+        (format!("/vms/{}/console/serial", "x".repeat(5_000)), true),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+        let upgrade_headers = if upgrade {
+            "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        } else {
+            ""
+        };
+        let head = format!(
+            "GET {target} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n{upgrade_headers}Connection: close\r\n\r\n",
+            s.addr
+        );
+        // The server may close while a huge head is still being written.
+        let _ = stream.write_all(head.as_bytes()).await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+        let answer = String::from_utf8_lossy(&answer);
+        let status = answer.split(' ').nth(1).unwrap_or("");
+        // A closed connection (no answer) is a refusal too; what must never come is a 1xx/2xx
+        // upgrade or a 5xx.
+        assert!(
+            answer.is_empty() || status.starts_with('4'),
+            "{}: {}",
+            target.chars().take(80).collect::<String>(),
+            answer.lines().next().unwrap_or("")
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_close_codes_are_the_protocols() {
     // The protocol's numbers, which the page and outside clients rely on.
     use vireo_server::web::console::*;
