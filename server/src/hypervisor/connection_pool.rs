@@ -199,7 +199,7 @@ impl LibvirtPool {
                 Err(_) => Err(HypervisorError::Timeout(deadline.as_secs())),
             }
         };
-        if result.is_err() {
+        if result.as_ref().is_err_and(HypervisorError::may_be_the_connection) {
             self.forget(uri);
         }
         result

@@ -2,6 +2,7 @@
 //! with the host's connection (host probing, KSM, huge pages, and the domain lifecycle).
 
 use super::connection_pool::Session;
+use super::console_ops;
 use super::errors::{libvirt_error, HypervisorError};
 use super::network_ops;
 use super::node_ffi;
@@ -244,19 +245,19 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn open_serial_console(
         &self,
-        _uri: &str,
-        _id: Uuid,
-        _force: bool,
+        uri: &str,
+        id: Uuid,
+        force: bool,
     ) -> Result<super::ConsoleStream, HypervisorError> {
-        Err(HypervisorError::Libvirt(
-            "consoles are being wired (issue 14 scaffold)".into(),
-        ))
+        let runtime = tokio::runtime::Handle::current();
+        self.0
+            .call(uri, move |s| console_ops::open_serial(s, id, force, runtime))
+            .await
     }
 
-    async fn open_graphics(&self, _uri: &str, _id: Uuid) -> Result<std::os::fd::OwnedFd, HypervisorError> {
-        Err(HypervisorError::Libvirt(
-            "consoles are being wired (issue 14 scaffold)".into(),
-        ))
+    async fn open_graphics(&self, uri: &str, id: Uuid) -> Result<std::os::fd::OwnedFd, HypervisorError> {
+        console_ops::graphics_reachable(uri)?;
+        self.0.call(uri, move |s| console_ops::open_graphics(s, id)).await
     }
 
     async fn reset(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {

@@ -21,6 +21,13 @@ pub enum HypervisorError {
     Timeout(u64),
     #[error("{0}")]
     Capabilities(String),
+    /// This console cannot be had on this host at all: its driver has none (libvirt's test driver
+    /// answers "not supported"), or the host is remote and libvirt cannot pass its display's socket.
+    #[error("{0}")]
+    ConsoleUnavailable(String),
+    /// Another client holds the console (libvirt allows one) and it was not taken over.
+    #[error("another client holds the console")]
+    ConsoleHeld,
 }
 
 /// Why a connection could not be opened, as a fixed message per kind.
@@ -62,6 +69,14 @@ impl ConnectFailure {
             | (_, Known(D::Rpc | D::Remote | D::Ssh | D::Libssh)) => Self::NoAnswer,
             _ => Self::Refused,
         }
+    }
+}
+
+impl HypervisorError {
+    /// Whether the connection may be at fault, so the pool reconnects for the next call. A console
+    /// the host has not got or another client holds is the domain's answer, not the connection's.
+    pub fn may_be_the_connection(&self) -> bool {
+        !matches!(self, Self::ConsoleUnavailable(_) | Self::ConsoleHeld)
     }
 }
 

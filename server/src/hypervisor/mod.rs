@@ -4,13 +4,15 @@
 //! deadline, so a hung host never stalls the runtime and a dead one only fails its own calls:
 //! `connection_pool.rs` holds the connections and runs the calls, `domain_ops.rs` implements the
 //! trait's operations with them, `node_ffi.rs` the node calls the `virt` crate does not wrap,
-//! `errors.rs` what a call fails with, `network_ops.rs` libvirt networks, bridges and guest addresses, `domain_events.rs` libvirt's lifecycle events.
+//! `errors.rs` what a call fails with, `network_ops.rs` libvirt networks, bridges and guest addresses, `domain_events.rs` libvirt's lifecycle events,
+//! `console_ops.rs` serial consoles (non-blocking streams on libvirt's event loop) and VNC sockets.
 
 use uuid::Uuid;
 use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::domain::storage_xml::VolumeSpec;
 
 mod connection_pool;
+mod console_ops;
 mod domain_events;
 mod domain_ops;
 mod errors;
@@ -20,6 +22,7 @@ mod storage_ops;
 pub mod topology_files;
 
 pub use connection_pool::{LibvirtPool, Session, SharedLibvirtPool};
+pub use console_ops::{CHUNK as CONSOLE_CHUNK, NO_CONSOLES};
 pub use errors::{ConnectFailure, HypervisorError};
 
 /// What Vireo reads from a host when it is added or refreshed.

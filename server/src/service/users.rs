@@ -177,6 +177,10 @@ impl VireoService {
         let action = if disabled { "user.disable" } else { "user.enable" };
         let result = async {
             self.repo.change_user(actor, id, UserChange::Disabled(disabled)).await?;
+            if disabled {
+                // Their open consoles end too (the bridge closes them with 4004).
+                self.consoles.drop_user(id, crate::service::consoles::USER_DISABLED);
+            }
             self.view(id).await
         }
         .await;

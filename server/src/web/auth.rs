@@ -429,6 +429,18 @@ pub async fn require_user(
             request.extensions_mut().insert(user);
             next.run(request).await
         }
+        // A console's WebSocket: REST clients may bring their bearer token instead of a session;
+        // without either it is a 401 before the upgrade, not a redirect a WebSocket cannot follow.
+        Ok(None) if crate::web::console::is_console_path(&path) => {
+            match crate::web::console::bearer_user(&state, request.headers()).await {
+                Err(e) => lookup_failed(&path, e),
+                Ok(Some(user)) => {
+                    request.extensions_mut().insert(user);
+                    next.run(request).await
+                }
+                Ok(None) => crate::web::guard::app_error_response(StatusCode::UNAUTHORIZED, &AppError::Unauthorized),
+            }
+        }
         Ok(None) if path.starts_with("/api/") => {
             let body = serde_json::to_string(&AppError::Unauthorized).unwrap_or_default();
             (

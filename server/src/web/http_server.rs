@@ -78,7 +78,9 @@ pub async fn serve(
         let mut stop = stop_rx.clone();
         connections.spawn(async move {
             let _permit = permit;
-            let connection = http.serve_connection(TokioIo::new(stream), service);
+            // Upgrades: the consoles' WebSockets (`web/console.rs`). The connection future ends at
+            // the upgrade (and its permit with it); the WebSocket then runs as a task of its own.
+            let connection = http.serve_connection(TokioIo::new(stream), service).with_upgrades();
             tokio::pin!(connection);
             let result = tokio::select! {
                 result = connection.as_mut() => result,

@@ -1,8 +1,9 @@
 //! The HTTP side: the router, login and the auth gate, the no-JavaScript form handlers, server-sent
-//! events, `/healthz`, the defences around every route and the accept loop.
+//! events, the consoles' WebSocket, `/healthz`, the defences around every route and the accept loop.
 
 pub mod auth;
 pub mod bulk_forms;
+pub mod console;
 pub mod dialog_forms;
 pub mod disk_upload;
 pub mod guard;

@@ -5,6 +5,7 @@
 
 use crate::config::HttpLimits;
 use crate::web::auth;
+use crate::web::console;
 use crate::web::dialog_forms;
 use crate::web::disk_upload;
 use crate::web::guard;
@@ -76,6 +77,7 @@ pub fn build_router<S: SessionStore + Clone>(
         .route("/vms/bulk", post(bulk_forms::bulk))
         .route(disk_upload::UPLOAD_PATH, put(disk_upload::upload))
         .route("/api/stream", get(live::stream).layer(Extension(streams)))
+        .route(console::CONSOLE_ROUTE, get(console::console_ws))
         .merge(crate::ovirt::router(state.clone()))
         .nest_service("/pkg", pkg)
         .nest_service("/icons", icons)

@@ -3,6 +3,7 @@
 
 mod auth_flow;
 mod configs;
+mod consoles;
 mod db_supervision;
 mod disk_upload;
 mod grids;

@@ -208,7 +208,7 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
         body,
     };
     const FORM: &str = "application/x-www-form-urlencoded";
-    match rng.below(27) {
+    match rng.below(28) {
         0 => get(
             Door::Page,
             format!(
@@ -523,6 +523,26 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
                 content_type: "application/xml",
                 body: mutate_xml(rng, &body),
             }
+        }
+        // The consoles' WebSocket path as a plain GET: hostile tickets, kinds and ids, long
+        // queries (past 8 KiB the guard answers 414). Never a 5xx, never a write.
+        27 => {
+            let ticket = match rng.below(5) {
+                0 => "A".repeat(60_000),
+                1 => enc(&text),
+                2 => String::new(),
+                3 => "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+                _ => enc(&hostile_text(rng)),
+            };
+            get(
+                Door::Page,
+                format!(
+                    "/vms/{}/console/{}?ticket={ticket}&takeover={}",
+                    enc(&any_id),
+                    rng.pick(&["serial", "vnc", "spice", "..", "%00", "SERIAL", "serial%2Fx"]),
+                    rng.pick(&NUMBERS)
+                ),
+            )
         }
         _ => Generated {
             door: Door::Rest,

@@ -427,6 +427,22 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             ManageVms,
         ),
         case(ServerFn, Method::POST, "/api/vm_action", format!("id={vm}&action=run"), ManageVms),
+        // The console's WebSocket: the session and the role are checked before the upgrade (this
+        // plain GET is no upgrade, so a role that may gets a 4xx about that, not a refusal).
+        case(
+            ServerFn,
+            Method::GET,
+            format!("/vms/{vm}/console/serial?ticket=none"),
+            "",
+            UseConsole,
+        ),
+        case(
+            ServerFn,
+            Method::GET,
+            format!("/vms/{vm}/console/vnc?ticket=none&takeover=1"),
+            "",
+            UseConsole,
+        ),
         case(Form, Method::POST, "/dialog/save", form(&draft_pairs), ManageVms),
         case(
             Form,
@@ -922,6 +938,47 @@ async fn every_write_endpoint_answers_every_role_as_its_permission_says() {
         }
     }
     assert!(refused > 60 && allowed > 30, "{refused} refused, {allowed} allowed");
+}
+
+/// Console tickets (the service behind `/api/console_ticket`): admin and operator get one, a viewer
+/// is refused and the refusal audited.
+#[tokio::test]
+async fn console_tickets_answer_every_role_as_use_console_says() {
+    use vireo_app::backend::ConsoleBackend;
+    use vireo_app::models::ConsoleKind;
+    let app = app().await;
+    let admin = app.admin_user().await;
+    let vm = save(&app, &admin, ConfigKind::Vm, None).await;
+    for role in [Role::Admin, Role::Operator, Role::Viewer] {
+        let user = if role == Role::Admin {
+            admin.clone()
+        } else {
+            caller(&app, role).await;
+            app.state
+                .repo
+                .user_by_name(role.as_str())
+                .await
+                .unwrap()
+                .and_then(|u| u.to_current())
+                .expect("user")
+        };
+        for kind in [ConsoleKind::Serial, ConsoleKind::Vnc] {
+            let answer = app.state.service.console_ticket(&user, vm, kind).await;
+            if role.allows(Permission::UseConsole) {
+                let ticket = answer.unwrap_or_else(|e| panic!("{role:?} {kind:?}: {e}"));
+                assert!(ticket.ticket.len() >= 22, "at least 128 bits");
+            } else {
+                assert_eq!(answer.unwrap_err(), vireo_app::error::AppError::Forbidden, "{role:?}");
+            }
+        }
+    }
+    let refused: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE action = 'console.ticket' AND result = 'failure' AND message LIKE '%refused.'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("events");
+    assert_eq!(refused, 2, "the viewer's two refusals are audited");
 }
 
 /// Pages leave out the actions a role may not take (the service refuses them anyway), and carry the
