@@ -13,3 +13,4 @@ pub mod login_throttle;
 pub mod page_deadline;
 pub mod routes;
 pub mod state;
+pub mod vnc_relay;

@@ -208,7 +208,7 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
         body,
     };
     const FORM: &str = "application/x-www-form-urlencoded";
-    match rng.below(27) {
+    match rng.below(28) {
         0 => get(
             Door::Page,
             format!(
@@ -523,6 +523,36 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
                 content_type: "application/xml",
                 body: mutate_xml(rng, &body),
             }
+        }
+        26 => {
+            // Consoles: the list (`current` as anything), tickets with hostile values and expiries,
+            // console files, on consoles that are and are not there.
+            let gid = match rng.below(3) {
+                0 => Uuid::new_v5(&vm, b"console/vnc").to_string(),
+                1 => Uuid::new_v4().to_string(),
+                _ => enc(&text),
+            };
+            if rng.below(4) == 0 {
+                return get(
+                    Door::Rest,
+                    format!("/vms/{any_id}/graphicsconsoles?current={}", enc(&text)),
+                );
+            }
+            let action = match rng.below(4) {
+                0 | 1 => "ticket".to_string(),
+                2 => "remoteviewerconnectionfile".to_string(),
+                _ => enc(&text),
+            };
+            let body = format!(
+                "<action><ticket><value>{}</value><expiry>{number}</expiry></ticket></action>",
+                xml_escape(&text)
+            );
+            post(
+                Door::Rest,
+                &format!("/vms/{any_id}/graphicsconsoles/{gid}/{action}"),
+                "application/xml",
+                mutate_xml(rng, &body),
+            )
         }
         _ => Generated {
             door: Door::Rest,
