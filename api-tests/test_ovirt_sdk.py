@@ -43,6 +43,19 @@ def raw(method, path, body=None, token=None, content_type="application/xml"):
         return e.code, e.read().decode()
 
 
+def add_user(name, role, password):
+    """A Vireo user made the way the Users page makes one: the admin's web session and the add_user
+    server function (the oVirt API has no user management of Vireo's kind)."""
+    import http.cookiejar
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    login = urllib.parse.urlencode({"username": "admin", "password": PASSWORD, "next": "/"}).encode()
+    opener.open(ORIGIN + "/login", data=login).read()
+    form = urllib.parse.urlencode({"username": name, "role": role, "password": password, "confirm": password}).encode()
+    with opener.open(ORIGIN + "/api/add_user", data=form) as r:
+        assert r.status == 200, r.status
+
+
 def sso_token():
     form = urllib.parse.urlencode(
         {"grant_type": "password", "scope": "ovirt-app-api", "username": "admin@internal", "password": PASSWORD}
@@ -508,6 +521,66 @@ class OvirtSdkAgainstVireo(unittest.TestCase):
         self.wait_for_status(types.VmStatus.DOWN)
         nics.nic_service(nic.id).remove()
         self.assertEqual(len(nics.list()), len(before))
+
+    # --- consoles --------------------------------------------------------------------------------
+
+    def test_10g_graphics_consoles_tickets_and_console_files(self):
+        vms = self.system.vms_service()
+        # The headless High Performance VM has no graphical console (its console is the serial one).
+        self.assertEqual(self.vm_service().graphics_consoles_service().list(), [])
+        server = vms.add(types.Vm(name="srv-console-1", cluster=types.Cluster(name="Default"), template=types.Template(name="Blank")))
+        server_service = vms.vm_service(server.id)
+        consoles = server_service.graphics_consoles_service()
+        listed = consoles.list()
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(listed[0].protocol, types.GraphicsType.VNC)
+        self.assertEqual(listed[0].vm.id, server.id)
+        # The display listens on a UNIX socket on its host: no address or port to give.
+        self.assertIsNone(listed[0].address)
+        self.assertIsNone(listed[0].port)
+        # current=True: the running VM's consoles (oVirt's meaning), so none while it is down.
+        self.assertEqual(consoles.list(current=True), [])
+        server_service.start()
+        deadline = time.time() + 30
+        while server_service.get().status != types.VmStatus.UP and time.time() < deadline:
+            time.sleep(0.25)
+        self.assertEqual(len(consoles.list(current=True)), 1)
+        console = consoles.console_service(listed[0].id)
+        self.assertEqual(console.get(current=True).protocol, types.GraphicsType.VNC)
+
+        ticket = console.ticket()
+        self.assertTrue(ticket.value)
+        self.assertEqual(ticket.expiry, 30)
+        proposed = console.ticket(ticket=types.Ticket(value="mine", expiry=600))
+        self.assertNotEqual(proposed.value, "mine", "Vireo chooses the value")
+        self.assertEqual(proposed.expiry, 30, "and the expiry")
+
+        vv = console.remote_viewer_connection_file()
+        lines = vv.splitlines()
+        self.assertEqual(lines[0], "[virt-viewer]", vv)
+        keys = dict(line.split("=", 1) for line in lines[1:] if "=" in line)
+        self.assertEqual(keys["type"], "vnc")
+        self.assertEqual(keys["delete-this-file"], "1")
+        self.assertEqual(len(keys["password"]), 8)
+        self.assertGreater(int(keys["port"]), 0)
+        self.assertTrue(keys["host"])
+
+        # A viewer may look at consoles but not open one: 403.
+        add_user("api-viewer", "viewer", "api-viewer-password-1")
+        viewer = sdk.Connection(url=URL, username="api-viewer@internal", password="api-viewer-password-1")
+        viewer_console = viewer.system_service().vms_service().vm_service(server.id).graphics_consoles_service()
+        self.assertEqual(len(viewer_console.list()), 1)
+        for call in (lambda c: c.ticket(), lambda c: c.remote_viewer_connection_file()):
+            with self.assertRaises(sdk.AuthError) as caught:
+                call(viewer_console.console_service(listed[0].id))
+            self.assertEqual(caught.exception.code, 403)
+        viewer.close()
+
+        # The console's way out of a hung guest: a hard reset (VmService.reset in ovirtsdk4 4.6).
+        server_service.reset()
+        self.assertEqual(server_service.get().status, types.VmStatus.UP)
+        server_service.stop()
+        server_service.remove(force=True)
 
     # --- the seed's gates and bad input: a fault, and nothing written -----------------------------
 

@@ -2,7 +2,8 @@
 //! description and value is escaped by the writer, never concatenated into markup.
 //!
 //! Mapping of the High Performance profile: A1 no `<graphics>` and `<video><model type='none'/>`;
-//! A2 `<serial>` + `<console>`; A3 `<controller type='usb' model='none'/>`; A4 no `<sound>`; A5
+//! A2 `<serial>` + `<console>` and, on x86, `<os><bios useserial='yes'/>` (the firmware's output on
+//! the serial console too); A3 `<controller type='usb' model='none'/>`; A4 no `<sound>`; A5
 //! `<cpu mode='host-passthrough'>`; A7 `<feature policy='require' name='invtsc'/>`; A8
 //! `<iothreads>`; A9 `<memballoon model='none'/>`; A11 no `<watchdog>`; R1 `<cputune>` vcpupin +
 //! emulatorpin; R2 iothreadpin; R3 `<numatune>` + `<cpu><numa>`; R4 `<nosharepages/>`; R5
@@ -26,6 +27,13 @@
 //! fail on a host without it ("vhost-net was requested for an interface, but is unavailable", seen
 //! under KVM in a container), for no gain where it exists. Every VM gets the QEMU guest agent's
 //! `<channel>` (guest addresses).
+//!
+//! Consoles: the serial console is a `pty` (`<serial>` + `<console>`), which Vireo reaches through
+//! `virDomainOpenConsole`. The graphical console is VNC listening on a UNIX socket on the host
+//! (`<graphics type='vnc'><listen type='socket'/></graphics>`): libvirt picks the socket's path under
+//! its own run directory, no TCP port is opened on the host (so no port range to firewall and nothing
+//! a neighbour on the host's network can reach), and Vireo gets a connected descriptor from libvirt
+//! with `virDomainOpenGraphicsFD`, which it bridges to noVNC or to the REST API's one-time relay.
 
 use super::network::{nic_queues, MacAddress, Nic, NicModel, NETWORK_FILTERS};
 use super::storage::{BootDevice, DiskAttachment, DiskCache, DiskFormat, DiskInterface, DiskIo, MAX_SCSI_QUEUES};
@@ -297,6 +305,9 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                 if !boot.per_device() {
                     empty(w, "boot", &[("dev", "hd")])?;
                 }
+                if firmware_to_serial(spec) {
+                    empty(w, "bios", &[("useserial", "yes")])?;
+                }
                 Ok(())
             })?;
             w.create_element("features").write_inner_content(|w| {
@@ -313,6 +324,13 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             Ok(())
         })?;
     Ok(())
+}
+
+/// SeaBIOS's output copied to the serial port: a VM with a serial console (A2) shows its boot
+/// messages there before the guest's getty. x86 only (SeaBIOS is x86's BIOS; libvirt refuses the
+/// element elsewhere), and only with the `<serial>` device libvirt requires for it.
+fn firmware_to_serial(spec: &DomainSpec) -> bool {
+    spec.config.serial_console && matches!(spec.arch, "x86_64" | "i686")
 }
 
 fn write_cpu(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
@@ -588,9 +606,10 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec, boot: BootPlan) -> 
             w.create_element("video")
                 .write_inner_content(|w| empty(w, "model", &[("type", "none")]))?;
         } else {
+            // A UNIX socket whose path libvirt picks: no TCP port on the host (see the module comment).
             w.create_element("graphics")
-                .with_attributes([("type", "vnc"), ("autoport", "yes"), ("listen", "127.0.0.1")])
-                .write_inner_content(|w| empty(w, "listen", &[("type", "address"), ("address", "127.0.0.1")]))?;
+                .with_attribute(("type", "vnc"))
+                .write_inner_content(|w| empty(w, "listen", &[("type", "socket")]))?;
             w.create_element("video")
                 .write_inner_content(|w| empty(w, "model", &[("type", "virtio"), ("heads", "1")]))?;
         }

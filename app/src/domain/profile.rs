@@ -99,7 +99,8 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
         |c| &mut c.serial_console,
         hp,
         if hp {
-            "A2: a headless VM is reached through its serial console.".into()
+            "A2: a headless VM is reached through its serial console, which also shows the firmware's boot output."
+                .into()
         } else {
             format!("{who} VMs use the graphical console.")
         },

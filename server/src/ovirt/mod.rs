@@ -86,6 +86,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/vms/{id}/graphicsconsoles/{gid}",
             get(vm_consoles::graphics_console).delete(vm_consoles::remove_graphics_console),
         )
+        .route(
+            "/vms/{id}/graphicsconsoles/{gid}/{action}",
+            post(vm_consoles::console_action),
+        )
         .route("/vms/{id}/{action}", post(vms::action))
         .fallback(|| async { Fault::not_found("no such collection or action") })
         .layer(axum::middleware::from_fn_with_state(state, bearer_auth));

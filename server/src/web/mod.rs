@@ -14,3 +14,4 @@ pub mod login_throttle;
 pub mod page_deadline;
 pub mod routes;
 pub mod state;
+pub mod vnc_relay;

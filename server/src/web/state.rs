@@ -22,4 +22,6 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// Changed tables, from PostgreSQL's notifications (`live.rs`), for server-sent events.
     pub changes: tokio::sync::broadcast::Sender<String>,
+    /// The REST API's one-time VNC relays (`vnc_relay.rs`), on the address Vireo serves on.
+    pub vnc_relays: Arc<crate::web::vnc_relay::VncRelays>,
 }

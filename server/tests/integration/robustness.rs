@@ -208,7 +208,7 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
         body,
     };
     const FORM: &str = "application/x-www-form-urlencoded";
-    match rng.below(28) {
+    match rng.below(29) {
         0 => get(
             Door::Page,
             format!(
@@ -542,6 +542,36 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
                     rng.pick(&["serial", "vnc", "spice", "..", "%00", "SERIAL", "serial%2Fx"]),
                     rng.pick(&NUMBERS)
                 ),
+            )
+        }
+        28 => {
+            // Consoles: the list (`current` as anything), tickets with hostile values and expiries,
+            // console files, on consoles that are and are not there.
+            let gid = match rng.below(3) {
+                0 => Uuid::new_v5(&vm, b"console/vnc").to_string(),
+                1 => Uuid::new_v4().to_string(),
+                _ => enc(&text),
+            };
+            if rng.below(4) == 0 {
+                return get(
+                    Door::Rest,
+                    format!("/vms/{any_id}/graphicsconsoles?current={}", enc(&text)),
+                );
+            }
+            let action = match rng.below(4) {
+                0 | 1 => "ticket".to_string(),
+                2 => "remoteviewerconnectionfile".to_string(),
+                _ => enc(&text),
+            };
+            let body = format!(
+                "<action><ticket><value>{}</value><expiry>{number}</expiry></ticket></action>",
+                xml_escape(&text)
+            );
+            post(
+                Door::Rest,
+                &format!("/vms/{any_id}/graphicsconsoles/{gid}/{action}"),
+                "application/xml",
+                mutate_xml(rng, &body),
             )
         }
         _ => Generated {

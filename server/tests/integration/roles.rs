@@ -373,6 +373,11 @@ async fn fixtures(app: &TestApp) -> Fixtures {
 }
 
 /// Every write endpoint, destructive ones last so the others still find their objects.
+/// The id the REST API gives a VM's VNC console.
+fn console_id(vm: Uuid) -> Uuid {
+    Uuid::new_v5(&vm, b"console/vnc")
+}
+
 fn cases(f: &Fixtures) -> Vec<Case> {
     use Door::*;
     use Permission::*;
@@ -576,6 +581,37 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             Method::PUT,
             format!("/vms/{vm}"),
             "<vm><description>changed</description></vm>",
+            ManageVms,
+        ),
+        // Consoles: a ticket or a console file is root access to the guest (admins and operators);
+        // the console as a device is the VM's configuration. The device's removal comes last of
+        // the four, so the console's actions still find it.
+        case(
+            Rest,
+            Method::POST,
+            format!("/vms/{vm}/graphicsconsoles/{}/ticket", console_id(vm)),
+            "<action/>",
+            UseConsole,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            format!("/vms/{vm}/graphicsconsoles/{}/remoteviewerconnectionfile", console_id(vm)),
+            "<action/>",
+            UseConsole,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            format!("/vms/{vm}/graphicsconsoles"),
+            "<graphics_console><protocol>vnc</protocol></graphics_console>",
+            ManageVms,
+        ),
+        case(
+            Rest,
+            Method::DELETE,
+            format!("/vms/{vm}/graphicsconsoles/{}", console_id(vm)),
+            "",
             ManageVms,
         ),
         case(

@@ -165,6 +165,23 @@ fn the_high_performance_domain_matches_its_golden_file() {
     assert_eq!(xml, golden, "domain XML changed; review and rerun with UPDATE_GOLDEN=1");
 }
 
+/// A Server VM as it starts: its devices for the graphical console (VNC on a UNIX socket, video,
+/// tablet) are what the golden file pins.
+#[test]
+fn the_server_domain_matches_its_golden_file() {
+    let cfg = profile_vm(OptimizedFor::Server);
+    let xml = domain_xml(&spec("web1", "", &cfg));
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/domain/domain_xml/golden/server_vm.xml"
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &xml).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
+    assert_eq!(xml, golden, "domain XML changed; review and rerun with UPDATE_GOLDEN=1");
+}
+
 #[test]
 fn every_high_performance_setting_is_in_the_xml() {
     let xml = domain_xml(&spec("hp", "", &hp_fixed()));
@@ -210,6 +227,40 @@ fn server_and_desktop_domains_are_ordinary() {
     let mut watched = profile_vm(OptimizedFor::Server);
     watched.watchdog = true;
     assert!(domain_xml(&spec("w", "", &watched)).contains("<watchdog model=\"i6300esb\" action=\"reset\"/>"));
+}
+
+#[test]
+fn a_serial_console_also_carries_the_firmwares_output_on_x86() {
+    let hp = hp_fixed();
+    assert!(hp.serial_console);
+    let xml = domain_xml(&spec("hp", "", &hp));
+    let os = &xml[xml.find("<os>").unwrap()..xml.find("</os>").unwrap()];
+    assert!(os.contains("<bios useserial=\"yes\"/>"), "{os}");
+    // SeaBIOS is x86's firmware: elsewhere libvirt refuses the element.
+    let arm = domain_xml(&DomainSpec {
+        arch: "aarch64",
+        ..spec("hp", "", &hp)
+    });
+    assert!(!arm.contains("<bios"), "{arm}");
+    // libvirt requires a <serial> device for it: without a serial console, no redirection.
+    let mut quiet = hp.clone();
+    quiet.serial_console = false;
+    let quiet = domain_xml(&spec("hp", "", &quiet));
+    assert!(!quiet.contains("<bios") && !quiet.contains("<serial type"), "{quiet}");
+    assert!(!domain_xml(&spec("s", "", &profile_vm(OptimizedFor::Server))).contains("<bios"));
+}
+
+#[test]
+fn the_graphical_console_listens_on_a_unix_socket_not_a_tcp_port() {
+    let xml = domain_xml(&spec("s", "", &profile_vm(OptimizedFor::Server)));
+    let start = xml.find("<graphics").unwrap();
+    let graphics = &xml[start..start + xml[start..].find("</graphics>").unwrap()];
+    assert!(graphics.starts_with("<graphics type=\"vnc\">"), "{graphics}");
+    assert!(graphics.contains("<listen type=\"socket\"/>"), "{graphics}");
+    // libvirt picks the socket's path; nothing names a port or an address to listen on.
+    for absent in ["port", "address", "autoport", "socket=", "passwd"] {
+        assert!(!graphics.contains(absent), "{absent} in {graphics}");
+    }
 }
 
 #[test]
