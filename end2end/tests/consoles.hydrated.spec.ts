@@ -186,3 +186,27 @@ test("graphical console: noVNC connects, Ctrl-Alt-Del, clipboard both ways, scal
   await expect(section.getByRole("button", { name: "Reconnect" })).toBeVisible();
   expect(await cspViolations(page)).toEqual([]);
 });
+
+test("the CSP lets pages open WebSockets to this server only", async ({ page }, info) => {
+  await watchCsp(page);
+  await login(page, info);
+  const opened = await page.evaluate(async () => {
+    const attempt = (url: string) =>
+      new Promise<string>((resolve) => {
+        try {
+          const ws = new WebSocket(url);
+          ws.onerror = () => resolve("error");
+          ws.onclose = () => resolve("closed");
+        } catch (e) {
+          resolve(`refused: ${(e as Error).name}`);
+        }
+      });
+    const same = await attempt(`ws://${location.host}/vms/00000000-0000-0000-0000-000000000000/console/serial?ticket=x`);
+    const other = await attempt("ws://127.0.0.2:9/elsewhere");
+    return { same, other };
+  });
+  expect(opened.same).not.toContain("refused");
+  const violations = await cspViolations(page);
+  expect(violations.filter((v) => v.includes(page.url().split("/")[2]))).toEqual([]);
+  expect(violations.some((v) => v.startsWith("connect-src") && v.includes("127.0.0.2"))).toBe(true);
+});
