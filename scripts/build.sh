@@ -38,6 +38,27 @@ if [ "$profile" = release ]; then
 fi
 cp style/main.css "$site/pkg/vireo.css"
 cp -R public/. "$site/"
+# The consoles' browser libraries (web-vendor/, installed by setup.sh): exactly the files the pages
+# load, with their licences. xterm.js 5 is a UMD bundle (with its fit and canvas add-ons); noVNC is
+# ES modules: core/ and the pako it imports from ../vendor/.
+npm_dir=$root/web-vendor/node_modules
+if [ ! -f "$npm_dir/@xterm/xterm/lib/xterm.js" ] || [ ! -f "$npm_dir/@novnc/novnc/core/rfb.js" ]; then
+  echo "web-vendor/node_modules is missing: run scripts/setup.sh" >&2
+  exit 1
+fi
+vendor=$site/vendor
+rm -rf "$vendor"
+mkdir -p "$vendor/xterm/lib" "$vendor/xterm/css" "$vendor/addon-fit/lib" "$vendor/addon-canvas/lib" "$vendor/novnc"
+cp "$npm_dir/@xterm/xterm/lib/xterm.js" "$vendor/xterm/lib/"
+cp "$npm_dir/@xterm/xterm/LICENSE" "$vendor/xterm/"
+cp "$npm_dir/@xterm/xterm/css/xterm.css" "$vendor/xterm/css/"
+for addon in fit canvas; do
+  cp "$npm_dir/@xterm/addon-$addon/lib/addon-$addon.js" "$vendor/addon-$addon/lib/"
+  cp "$npm_dir/@xterm/addon-$addon/LICENSE" "$vendor/addon-$addon/"
+done
+cp -R "$npm_dir/@novnc/novnc/core" "$npm_dir/@novnc/novnc/vendor" "$npm_dir/@novnc/novnc/LICENSE.txt" \
+  "$npm_dir/@novnc/novnc/AUTHORS" "$vendor/novnc/"
+cp "$npm_dir/@novnc/novnc/docs/"LICENSE.* "$vendor/novnc/"
 # Where the binary is, for the run and test scripts.
 if [ "$profile" = release ]; then echo "$target_dir/release/vireo-server" > "$site/.server-bin"
 else echo "$target_dir/debug/vireo-server" > "$site/.server-bin"; fi

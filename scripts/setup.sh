@@ -87,6 +87,14 @@ if [ "$installed_binaryen" != "$BINARYEN_VERSION" ]; then
   exit 1
 fi
 
+# --- npm: the browser libraries the site ships (xterm.js, noVNC) in web-vendor/ ----------------------
+# Pinned in web-vendor/package-lock.json; scripts/build.sh copies the files the pages load.
+if [ ! -f web-vendor/node_modules/.package-lock.json ] \
+   || [ web-vendor/package-lock.json -nt web-vendor/node_modules/.package-lock.json ]; then
+  step "npm ci (web-vendor)"
+  (cd web-vendor && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 # --- Python: the oVirt SDK for the REST API tests, in api-tests/.venv ------------------------------
 # Debian's own python3 (python3-dev matches it), whatever else is first on PATH.
 if [ ! -x api-tests/.venv/bin/python ] || [ api-tests/requirements.txt -nt api-tests/.venv/.installed ]; then

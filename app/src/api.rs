@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod clusters;
 pub mod configs;
+pub mod consoles;
 pub mod disk_upload;
 pub mod events;
 pub mod grids;

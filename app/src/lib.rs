@@ -31,6 +31,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name=current_role::ROLE_META content=current_role::role_meta_content() />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <HydrationScripts options />
+                // The consoles' glue (a small module; it loads xterm.js or noVNC only on a page
+                // that shows a console). Same-origin, so the CSP's script-src 'self' admits it.
+                <script type="module" src="/console.js"></script>
                 <MetaTags />
             </head>
             <body>

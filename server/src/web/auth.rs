@@ -392,14 +392,18 @@ fn lookup_failed(path: &str, error: AppError) -> Response {
         .into_response()
 }
 
-/// Paths anyone may fetch: the login page, health, and static assets. The oVirt-compatible API
-/// authenticates with its own bearer tokens.
+/// Paths anyone may fetch: the login page, health, and static assets (the consoles' script and
+/// vendored libraries included). The oVirt-compatible API authenticates with its own bearer tokens.
 fn is_public(path: &str) -> bool {
     path == "/login"
         || path == "/healthz"
         || path == "/favicon.svg"
         || path.starts_with("/pkg/")
         || path.starts_with("/icons/")
+        // The consoles' script and its open-source libraries: the shell loads the script on the
+        // login page too, and neither holds anything private.
+        || path == "/console.js"
+        || path.starts_with("/vendor/")
         || path.starts_with("/ovirt-engine/")
 }
 

@@ -20,9 +20,9 @@ fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// The grid view the form came from (selected row included), plus `extra`.
+/// The grid view the form came from (selected row and its sub-tab included), plus `extra`.
 fn back(pairs: &[(String, String)], extra: &[(&str, String)]) -> String {
-    let mut query: Vec<(String, String)> = ["q", "sort", "dir", "page", "size", "selected"]
+    let mut query: Vec<(String, String)> = ["q", "sort", "dir", "page", "size", "selected", "tab", "console"]
         .iter()
         .filter_map(|k| field(pairs, k).map(|v| (k.to_string(), v.to_string())))
         .collect();
@@ -46,6 +46,21 @@ pub async fn bulk(
     let action = field(&pairs, "action").unwrap_or_default().to_string();
     if ids.is_empty() {
         return Redirect::to(&back(&pairs, &[("notice", "Select one or more VMs first.".into())])).into_response();
+    }
+    // The toolbar's Console button: the selected VM's Console sub-tab.
+    if action == "console" {
+        return match ids.as_slice() {
+            [one] => {
+                let mut view: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "selected").cloned().collect();
+                view.push(("selected".into(), one.to_string()));
+                Redirect::to(&back(&view, &[("tab", "console".into())])).into_response()
+            }
+            _ => Redirect::to(&back(
+                &pairs,
+                &[("notice", "Console works on one VM: select just one.".into())],
+            ))
+            .into_response(),
+        };
     }
     if action == "edit" {
         return match ids.as_slice() {

@@ -107,6 +107,14 @@ fn new_nonce() -> Arc<str> {
 /// resolved resources), which carry the nonce; the bundle itself is a same-origin module that
 /// compiles WebAssembly (`'wasm-unsafe-eval'`). The app has no inline styles, so `style-src` is
 /// `'self'` only.
+///
+/// The consoles need no loosening: `public/console.js` and the vendored xterm.js and noVNC are
+/// same-origin scripts (`'self'`); xterm's default DOM renderer would inject `<style>` elements,
+/// so the page uses its canvas renderer, which injects none (only CSSOM `element.style`, which CSP
+/// does not govern); noVNC draws on a canvas. `connect-src 'self'` admits WebSockets to this
+/// same host and port (CSP3: `'self'` covers `ws:`/`wss:` of the page's own origin), and nothing
+/// else: the console WebSockets cannot be pointed elsewhere. `end2end/tests/consoles.hydrated.spec.ts`
+/// checks that no directive is violated by either console, and that a foreign WebSocket is refused.
 pub fn content_security_policy(nonce: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; style-src 'self'; \

@@ -1,10 +1,12 @@
-//! The VM grid's toolbar: New, Edit, Remove, Run, Shutdown, Power Off, Restart over the selected
-//! rows. Hydrated, each VM is acted on by its own call and its row shows the progress; failures
+//! The VM grid's toolbar: New, Edit, Remove, Console (the selected VM's Console sub-tab), Run,
+//! Shutdown, Power Off, Restart over the selected rows. Hydrated, each VM is acted on by its own call and its row shows the progress; failures
 //! become toasts with libvirt's message. Without JavaScript the toolbar posts the checked rows to
 //! `/vms/bulk`, which does the same and reports back. Power Off and Remove ask first.
 
 use super::{Progress, PATH};
 use crate::api::lifecycle::{remove_vm, vm_action};
+use crate::authz::Permission;
+use crate::components::current_role::may;
 use crate::components::modal::Modal;
 use crate::components::toasts::Toasts;
 use crate::models::{GridQuery, VmAction, VmRow, VmStatus};
@@ -201,6 +203,39 @@ pub fn BulkToolbar(
         let ids = selection.ids();
         (ids.len() == 1).then(|| format!("{PATH}?dialog=edit&id={}&selected={}", ids[0], ids[0]))
     };
+    // The selected VM's Console sub-tab (a link once one VM is chosen; without JavaScript the form
+    // post sends the browser there).
+    let console_button = may(Permission::UseConsole).then(|| {
+        let href = move || {
+            let ids = selection.ids();
+            (ids.len() == 1).then(|| {
+                format!(
+                    "{}&tab=console",
+                    super::grid_href(PATH, &grid.get(), Some(&ids[0].to_string()), |_| {})
+                )
+            })
+        };
+        move || match href() {
+            Some(href) => view! {
+                <a class="btn" role="button" href=href>
+                    "Console"
+                </a>
+            }
+            .into_any(),
+            None => view! {
+                <button
+                    type="submit"
+                    class="btn"
+                    name="action"
+                    value="console"
+                    disabled=move || hydrated.get() && selection.ids().len() != 1
+                >
+                    "Console"
+                </button>
+            }
+            .into_any(),
+        }
+    });
     let g = move || grid.get();
     view! {
         <form id="vm-bulk" method="post" action="/vms/bulk" class="toolbar" role="toolbar" aria-label="VM actions">
@@ -238,6 +273,8 @@ pub fn BulkToolbar(
                 }
             }}
             {button(BulkOp::Remove)}
+            <span class="toolbar-sep" aria-hidden="true"></span>
+            {console_button}
             <span class="toolbar-sep" aria-hidden="true"></span>
             {button(BulkOp::Action(VmAction::Run))}
             {button(BulkOp::Action(VmAction::Shutdown))}

@@ -1,11 +1,12 @@
 //! The selected VM's sub-tabs: General (Optimized for and the key settings; for High Performance
 //! the pinning, vNUMA, huge pages, IO threads, KSM and pending next-run fields; the addresses the
-//! guest reports), Disks, Network Interfaces, Domain XML, Events. The sub-tab is in the URL
-//! (`tab=general|disks|nics|domain-xml|events`).
+//! guest reports), Disks, Network Interfaces, Console, Domain XML, Events. The sub-tab is in the URL
+//! (`tab=general|disks|nics|console|domain-xml|events`).
 
 use super::domain_xml_tab::DomainXmlTab;
 use super::{uptime_text, PATH};
 use crate::api::grids::{event_grid, get_vm_details};
+use crate::components::console_tab::ConsoleTab;
 use crate::components::disks_tab::DisksTab;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::grid_href;
@@ -24,10 +25,14 @@ use serde::{de::DeserializeOwned, Serialize};
 #[component]
 pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) -> impl IntoView {
     let base = grid_href(PATH, &grid, Some(&id), |_| {});
+    let name = row
+        .as_ref()
+        .map_or_else(|| "Virtual machine".to_string(), |r| r.name.clone());
     let tabs = [
         ("general", "General"),
         ("disks", "Disks"),
         ("nics", "Network Interfaces"),
+        ("console", "Console"),
         ("domain-xml", "Domain XML"),
         ("events", "Events"),
     ]
@@ -40,13 +45,13 @@ pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) ->
         }
     })
     .collect_view();
-    let name = row
-        .as_ref()
-        .map_or_else(|| "Virtual machine".to_string(), |r| r.name.clone());
     let body = match tab.as_str() {
         "domain-xml" => view! { <DomainXmlTab id=id.clone() /> }.into_any(),
         "disks" => view! { <DisksTab kind=ConfigKind::Vm id=id.clone() base=format!("{base}&tab=disks") /> }.into_any(),
         "nics" => view! { <NicsTab kind=ConfigKind::Vm id=id.clone() base=format!("{base}&tab=nics") /> }.into_any(),
+        "console" => {
+            view! { <ConsoleTab id=id.clone() name=name.clone() base=format!("{base}&tab=console") /> }.into_any()
+        }
         "events" => view! { <ObjectEvents id=id.clone() /> }.into_any(),
         _ => view! { <GeneralTab id=id.clone() /> }.into_any(),
     };
