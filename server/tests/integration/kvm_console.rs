@@ -135,7 +135,10 @@ async fn a_serial_console_under_kvm_shows_the_firmware_echoes_keystrokes_and_yie
         .await
         .unwrap();
     d = vireo_app::domain::dialog::refresh(&d, &ctx, None).draft;
-    assert!(d.config.serial_console, "High Performance gives the VM a serial console");
+    assert!(
+        d.config.serial_console,
+        "High Performance gives the VM a serial console"
+    );
     let id = saved_id(svc.save(&actor, d.clone(), true).await.unwrap());
     let xml = svc.domain_xml(id).await.unwrap();
     assert!(
@@ -209,9 +212,7 @@ async fn a_serial_console_under_kvm_shows_the_firmware_echoes_keystrokes_and_yie
         let code = closed.map(|f| u16::from(f.code));
         assert_eq!(code, Some(4003), "closed as 'the guest side hung up'");
 
-        let virsh_samples = tokio::task::spawn_blocking(move || virsh_echoes(pty))
-            .await
-            .unwrap();
+        let virsh_samples = tokio::task::spawn_blocking(move || virsh_echoes(pty)).await.unwrap();
         let _ = virsh.kill();
         let _ = virsh.wait();
         let (vp50, vp99) = percentiles(vireo);
@@ -264,7 +265,11 @@ fn virsh_console(name: &str) -> (std::fs::File, std::process::Child) {
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !String::from_utf8_lossy(&seen).contains("Escape character") {
-        assert!(Instant::now() < deadline, "virsh console connects: {}", String::from_utf8_lossy(&seen));
+        assert!(
+            Instant::now() < deadline,
+            "virsh console connects: {}",
+            String::from_utf8_lossy(&seen)
+        );
         let mut buf = [0u8; 4096];
         if wait_readable(&controller, Duration::from_secs(1)) {
             let n = controller.read(&mut buf).expect("read");
@@ -302,7 +307,10 @@ fn virsh_echoes(mut pty: std::fs::File) -> Vec<Duration> {
         let key = keystroke(i);
         let sent = Instant::now();
         pty.write_all(&[key]).expect("typed");
-        assert!(wait_readable(&pty, Duration::from_secs(5)), "virsh echoes keystroke {i}");
+        assert!(
+            wait_readable(&pty, Duration::from_secs(5)),
+            "virsh echoes keystroke {i}"
+        );
         let n = pty.read(&mut buf).expect("read");
         samples.push(sent.elapsed());
         assert_eq!(&buf[..n], &[key], "exactly the keystroke comes back through virsh");
