@@ -56,7 +56,9 @@ test("a High Performance VM's serial console shows the firmware's output after a
     const terminal = page.getByRole("region", { name: "Serial console" });
     await expect(terminal).toHaveAttribute("data-state", "connected");
     // The VM booted before the console connected (a serial line keeps no history): reset it and
-    // read the firmware from its first line.
+    // read the firmware from its first line. QEMU notices a new reader of its pty only at its
+    // next check (once a second) and drops the guest's output until then, so give it that second.
+    await page.waitForTimeout(1500);
     await page.getByRole("button", { name: "Reset" }).click();
     const confirm = page.getByRole("dialog", { name: /Reset/ });
     await confirm.getByRole("button", { name: "Reset" }).click();

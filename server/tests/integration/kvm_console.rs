@@ -47,7 +47,8 @@ const ECHO_GUEST: [u8; 79] = [
     0xc3, 0x0d, 0x0a, 0x76, 0x69, 0x72, 0x65, 0x6f, 0x20, 0x65, 0x63, 0x68, 0x6f, 0x20, 0x72, 0x65, 0x61, 0x64, 0x79,
     0x0d, 0x0a, 0x00,
 ];
-const READY: &str = "vireo echo ready";
+/// The guest's whole ready line: nothing it prints comes after it but echoes.
+const READY: &str = "vireo echo ready\r\n";
 const KEYSTROKES: usize = 200;
 
 /// A 1 MiB raw disk image whose first sector is the echo guest.
@@ -178,7 +179,9 @@ async fn a_serial_console_under_kvm_shows_the_firmware_echoes_keystrokes_and_yie
             .expect("the console's WebSocket opens");
         let mut seen = String::new();
         // The VM booted before the console connected (a serial line keeps no history): reset it
-        // and read the firmware from its first line.
+        // and read the firmware from its first line. QEMU notices that a reader opened its pty
+        // only at its next check (once a second) and drops what the guest writes before that.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         svc.vm_action(&actor, id, VmAction::Reset).await.expect("reset");
         read_until(&mut ws, &mut seen, "SeaBIOS", Duration::from_secs(30)).await;
         read_until(&mut ws, &mut seen, READY, Duration::from_secs(30)).await;
