@@ -11,7 +11,7 @@ use uuid::Uuid;
 use virt::connect::Connect;
 
 /// Looks a domain up by Vireo's id; `None` when libvirt does not know it.
-fn lookup(conn: &Connect, id: Uuid) -> Result<Option<virt::domain::Domain>, HypervisorError> {
+pub(super) fn lookup(conn: &Connect, id: Uuid) -> Result<Option<virt::domain::Domain>, HypervisorError> {
     match conn.lookup_domain_by_uuid_string(&id.to_string()) {
         Ok(d) => Ok(Some(d)),
         Err(e)

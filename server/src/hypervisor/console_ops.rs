@@ -361,8 +361,10 @@ pub(super) fn open_serial(
     force: bool,
     runtime: tokio::runtime::Handle,
 ) -> Result<ConsoleStream, HypervisorError> {
-    let dom = s
-        .domain(id)?
+    // Looked up on this very connection, not from the pool's handle cache: libvirt refuses a
+    // stream and a domain of different connections ("stream must match connection of domain"),
+    // and a cached handle can outlive the connection it came from.
+    let dom = super::connection_pool::lookup(s.conn, id)?
         .ok_or_else(|| HypervisorError::Libvirt("the domain is not defined on its host".into()))?;
     // SAFETY: a live connection; the stream takes its own reference to it.
     let stream = unsafe { sys::virStreamNew(s.conn.as_ptr(), sys::VIR_STREAM_NONBLOCK) };
@@ -443,8 +445,10 @@ pub fn graphics_reachable(uri: &str) -> Result<(), HypervisorError> {
 /// A socket connected to the domain's first display (QEMU's own authentication skipped: Vireo has
 /// checked the user).
 pub(super) fn open_graphics(s: &Session<'_>, id: Uuid) -> Result<OwnedFd, HypervisorError> {
-    let dom = s
-        .domain(id)?
+    // Looked up on this very connection, not from the pool's handle cache: libvirt refuses a
+    // stream and a domain of different connections ("stream must match connection of domain"),
+    // and a cached handle can outlive the connection it came from.
+    let dom = super::connection_pool::lookup(s.conn, id)?
         .ok_or_else(|| HypervisorError::Libvirt("the domain is not defined on its host".into()))?;
     // SAFETY: a live domain.
     let fd = unsafe { sys::virDomainOpenGraphicsFD(dom.as_ptr(), 0, sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH) };
