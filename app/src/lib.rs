@@ -32,8 +32,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <HydrationScripts options />
                 // The consoles' glue (a small module; it loads xterm.js or noVNC only on a page
-                // that shows a console). Same-origin, so the CSP's script-src 'self' admits it.
-                <script type="module" src="/console.js"></script>
+                // that shows a console). Same-origin, so the CSP's script-src 'self' admits it; it
+                // carries the nonce as every script tag of the page does (one rule, checked by
+                // web_guard's test).
+                <script type="module" src="/console.js" nonce=leptos::nonce::use_nonce()></script>
                 <MetaTags />
             </head>
             <body>

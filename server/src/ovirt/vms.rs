@@ -69,7 +69,7 @@ pub fn vm_element(rec: &ConfigRecord, arches: &HashMap<Uuid, String>, next_run: 
         .and_then(|c| arches.get(&c))
         .map_or("x86_64", String::as_str);
     let mut actions = El::new("actions");
-    for a in ["reboot", "shutdown", "start", "stop"] {
+    for a in ["reboot", "reset", "shutdown", "start", "stop"] {
         actions = actions.child(
             El::new("link")
                 .attr("href", format!("{API}/vms/{}/{a}", rec.id))

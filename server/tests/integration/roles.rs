@@ -832,6 +832,7 @@ fn cases(f: &Fixtures) -> Vec<Case> {
         ),
         case(Rest, Method::POST, format!("/vms/{vm}/start"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/reboot"), "<action/>", ManageVms),
+        case(Rest, Method::POST, format!("/vms/{vm}/reset"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/shutdown"), "<action/>", ManageVms),
         case(Rest, Method::POST, format!("/vms/{vm}/stop"), "<action/>", ManageVms),
         // Destructive ones last.
