@@ -532,14 +532,22 @@ impl ConsoleBackend for VireoService {
     async fn vm_consoles(&self, id: Uuid) -> Result<Vec<ConsoleAvailability>, AppError> {
         let vm = self.console_vm(id).await?.ok_or_else(|| AppError::not_found("VM"))?;
         let host = self.vm_host(&vm).await?;
-        Ok([ConsoleKind::Serial, ConsoleKind::Vnc]
+        let mut all: Vec<ConsoleAvailability> = [ConsoleKind::Serial, ConsoleKind::Vnc]
             .into_iter()
             .map(|kind| ConsoleAvailability {
                 kind,
                 unavailable: availability(&vm, kind, host.as_ref()),
                 held_by: self.consoles.holder(id, kind),
             })
-            .collect())
+            .collect();
+        // The consoles the VM has come first (the Console tab opens the first): a Server VM
+        // without a serial console opens on its display, an HP VM on its serial console.
+        let has = |kind: ConsoleKind| match kind {
+            ConsoleKind::Serial => vm.config.serial_console,
+            ConsoleKind::Vnc => !vm.config.headless,
+        };
+        all.sort_by_key(|c| !has(c.kind));
+        Ok(all)
     }
 
     async fn console_ticket(

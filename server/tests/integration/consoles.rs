@@ -195,7 +195,17 @@ async fn an_admin_opens_the_websocket_and_the_test_driver_says_clearly_it_has_no
         vnc.unavailable.as_deref().unwrap_or_default().contains("headless"),
         "{vnc:?}"
     );
+    assert_eq!(
+        consoles[0].kind,
+        ConsoleKind::Serial,
+        "an HP VM's tab opens on its serial console"
+    );
     let consoles = s.app.state.service.vm_consoles(server).await.unwrap();
+    assert_eq!(
+        consoles[0].kind,
+        ConsoleKind::Vnc,
+        "a Server VM's tab opens on its display"
+    );
     let serial = consoles.iter().find(|c| c.kind == ConsoleKind::Serial).unwrap();
     let why = serial.unavailable.clone().unwrap_or_default();
     assert!(why.contains("no serial console"), "{why}");
