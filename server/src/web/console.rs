@@ -464,6 +464,17 @@ mod tests {
         input: mpsc::Receiver<Bytes>,
     }
 
+    /// The serial bridge between a fake socket and a fake console, on a task of its own.
+    fn spawn_serial(
+        mut tx: FakeTx,
+        mut rx: FakeRx,
+        console: ConsoleStream,
+        dropped: oneshot::Receiver<String>,
+        idle: Duration,
+    ) -> tokio::task::JoinHandle<BridgeEnd> {
+        tokio::spawn(async move { serial_bridge(&mut tx, &mut rx, console, dropped, idle).await })
+    }
+
     fn fake_console() -> (ConsoleStream, FakeGuest) {
         let (out_tx, out_rx) = mpsc::channel(16);
         let (in_tx, in_rx) = mpsc::channel(16);
@@ -538,13 +549,10 @@ mod tests {
 
     #[tokio::test]
     async fn serial_bytes_flow_both_ways_and_resizes_are_recorded() {
-        let (mut tx, mut rx, mut client, to_bridge) = fake_socket();
+        let (tx, rx, mut client, to_bridge) = fake_socket();
         let (console, mut guest) = fake_console();
         let (_drop_tx, dropped) = oneshot::channel();
-        let bridge =
-            tokio::spawn(
-                async move { serial_bridge(&mut tx, &mut rx, console, dropped, Duration::from_secs(60)).await },
-            );
+        let bridge = spawn_serial(tx, rx, console, dropped, Duration::from_secs(60));
         expect_connected(&mut client).await;
         guest.output.send(Ok(Bytes::from_static(b"login: "))).await.unwrap();
         assert_eq!(next(&mut client).await, Message::Binary(Bytes::from_static(b"login: ")));
@@ -570,13 +578,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_taken_over_closes_with_4001_and_the_reason() {
-        let (mut tx, mut rx, mut client, _to_bridge) = fake_socket();
+        let (tx, rx, mut client, _to_bridge) = fake_socket();
         let (console, _guest) = fake_console();
         let (drop_tx, dropped) = oneshot::channel();
-        let bridge =
-            tokio::spawn(
-                async move { serial_bridge(&mut tx, &mut rx, console, dropped, Duration::from_secs(60)).await },
-            );
+        let bridge = spawn_serial(tx, rx, console, dropped, Duration::from_secs(60));
         expect_connected(&mut client).await;
         drop_tx.send("Taken over by bob".into()).unwrap();
         assert_eq!(
@@ -588,13 +593,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_disabled_user_is_closed_with_4004() {
-        let (mut tx, mut rx, mut client, _to_bridge) = fake_socket();
+        let (tx, rx, mut client, _to_bridge) = fake_socket();
         let (console, _guest) = fake_console();
         let (drop_tx, dropped) = oneshot::channel();
-        let bridge =
-            tokio::spawn(
-                async move { serial_bridge(&mut tx, &mut rx, console, dropped, Duration::from_secs(60)).await },
-            );
+        let bridge = spawn_serial(tx, rx, console, dropped, Duration::from_secs(60));
         expect_connected(&mut client).await;
         drop_tx.send(crate::service::consoles::USER_DISABLED.into()).unwrap();
         assert_eq!(
@@ -606,13 +608,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_guest_hanging_up_closes_with_4003() {
-        let (mut tx, mut rx, mut client, _to_bridge) = fake_socket();
+        let (tx, rx, mut client, _to_bridge) = fake_socket();
         let (console, guest) = fake_console();
         let (_drop_tx, dropped) = oneshot::channel();
-        let bridge =
-            tokio::spawn(
-                async move { serial_bridge(&mut tx, &mut rx, console, dropped, Duration::from_secs(60)).await },
-            );
+        let bridge = spawn_serial(tx, rx, console, dropped, Duration::from_secs(60));
         expect_connected(&mut client).await;
         guest.output.send(Ok(Bytes::from_static(b"bye\r\n"))).await.unwrap();
         drop(guest);
@@ -623,13 +622,10 @@ mod tests {
         assert_eq!(bridge.await.unwrap().code, Some(CLOSE_HUNG_UP));
 
         // A stream error hangs up too, with libvirt's words.
-        let (mut tx, mut rx, mut client, _to_bridge) = fake_socket();
+        let (tx, rx, mut client, _to_bridge) = fake_socket();
         let (console, guest) = fake_console();
         let (_drop_tx, dropped) = oneshot::channel();
-        let bridge =
-            tokio::spawn(
-                async move { serial_bridge(&mut tx, &mut rx, console, dropped, Duration::from_secs(60)).await },
-            );
+        let bridge = spawn_serial(tx, rx, console, dropped, Duration::from_secs(60));
         expect_connected(&mut client).await;
         guest
             .output
@@ -644,12 +640,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_idle_console_closes_with_4002_and_input_keeps_it_open() {
-        let (mut tx, mut rx, mut client, to_bridge) = fake_socket();
+        let (tx, rx, mut client, to_bridge) = fake_socket();
         let (console, mut guest) = fake_console();
         let (_drop_tx, dropped) = oneshot::channel();
         // Short, with margins of 400 ms for a busy machine.
         let idle = Duration::from_secs(1);
-        let bridge = tokio::spawn(async move { serial_bridge(&mut tx, &mut rx, console, dropped, idle).await });
+        let bridge = spawn_serial(tx, rx, console, dropped, idle);
         expect_connected(&mut client).await;
         let started = tokio::time::Instant::now();
         tokio::time::sleep(Duration::from_millis(600)).await;
@@ -671,13 +667,10 @@ mod tests {
 
     #[tokio::test]
     async fn oversized_input_is_refused() {
-        let (mut tx, mut rx, mut client, to_bridge) = fake_socket();
+        let (tx, rx, mut client, to_bridge) = fake_socket();
         let (console, mut guest) = fake_console();
         let (_drop_tx, dropped) = oneshot::channel();
-        let bridge =
-            tokio::spawn(
-                async move { serial_bridge(&mut tx, &mut rx, console, dropped, Duration::from_secs(60)).await },
-            );
+        let bridge = spawn_serial(tx, rx, console, dropped, Duration::from_secs(60));
         expect_connected(&mut client).await;
         to_bridge
             .send(Message::Binary(Bytes::from(vec![b'a'; MAX_MESSAGE + 1])))
