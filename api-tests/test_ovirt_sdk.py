@@ -618,10 +618,19 @@ class OvirtSdkAgainstVireo(unittest.TestCase):
             )
         self.assertEqual(caught.exception.code, 409)
         self.assertIn("999", caught.exception.fault.detail)
-        # High Performance needs cluster level 4.2.
-        old = self.system.clusters_service().add(
-            types.Cluster(name="old-4-1", version=types.Version(major=4, minor=1))
+        # High Performance needs cluster level 4.2. A 4.1 cluster lives in a 4.1 data center (no
+        # cluster may be below its data center's version).
+        old_dc = self.system.data_centers_service().add(
+            types.DataCenter(name="old-dc-4-1", local=False, version=types.Version(major=4, minor=1))
         )
+        old = self.system.clusters_service().add(
+            types.Cluster(
+                name="old-4-1",
+                version=types.Version(major=4, minor=1),
+                data_center=types.DataCenter(name="old-dc-4-1"),
+            )
+        )
+        self.assertEqual(old.data_center.id, old_dc.id)
         with self.assertRaises(sdk.Error) as caught:
             self.system.vms_service().add(
                 types.Vm(
@@ -633,6 +642,7 @@ class OvirtSdkAgainstVireo(unittest.TestCase):
             )
         self.assertIn("4.2", caught.exception.fault.detail)
         self.system.clusters_service().cluster_service(old.id).remove()
+        self.system.data_centers_service().data_center_service(old_dc.id).remove()
         # A running VM edit that breaks a rule is refused as well.
         with self.assertRaises(sdk.Error) as caught:
             self.vm_service().update(

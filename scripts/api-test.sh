@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The oVirt SDK suite (api-tests/): starts a fresh Vireo (debug build, own data folder and PostgreSQL
-# cluster, libvirt test-driver host) on 127.0.0.1, runs the real ovirtsdk4 client against its REST
-# API, and stops it. Needs `scripts/setup.sh` (the SDK venv) and `scripts/build.sh debug`.
+# The oVirt SDK and Ansible suites (api-tests/): starts a fresh Vireo (debug build, own data folder
+# and PostgreSQL cluster, libvirt test-driver host) on 127.0.0.1, runs the real ovirtsdk4 client
+# against its REST API, then the ovirt.ovirt collection's playbooks (api-tests/ansible/NN_*.yml),
+# and stops it. Needs `scripts/setup.sh` (the venv) and `scripts/build.sh debug`.
+# `scripts/api-test.sh ansible [PLAYBOOK…]` runs only the Ansible suite (or those playbooks).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -27,6 +29,22 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 
-VIREO_API_URL="http://127.0.0.1:$PORT/ovirt-engine/api" VIREO_API_PASSWORD=$PASSWORD \
+export VIREO_API_URL="http://127.0.0.1:$PORT/ovirt-engine/api" VIREO_API_PASSWORD=$PASSWORD
+if [ "${1:-}" != ansible ]; then
   api-tests/.venv/bin/python -m unittest -v api-tests/test_ovirt_sdk.py \
+    || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }
+fi
+
+# The Ansible suite, as users automate oVirt.
+shift || true
+cd api-tests/ansible
+if [ $# -gt 0 ]; then playbooks=("$@"); else playbooks=([0-9][0-9]_*.yml); fi
+ansible_start=$(date +%s)
+ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 \
+  ../.venv/bin/ansible-playbook "${playbooks[@]}" 2>&1 | tee "$data/ansible.log" \
   || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }
+# Tasks run = ok + failed + skipped over every play's recap.
+tasks=$(grep -E '^localhost +:' "$data/ansible.log" \
+  | sed -E 's/.*ok=([0-9]+).*failed=([0-9]+).*skipped=([0-9]+).*/\1 \2 \3/' \
+  | awk '{ n += $1 + $2 + $3 } END { print n + 0 }')
+echo "Ansible suite: ${#playbooks[@]} playbooks, $tasks tasks in $(( $(date +%s) - ansible_start )) s"

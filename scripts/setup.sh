@@ -95,10 +95,10 @@ if [ ! -f web-vendor/node_modules/.package-lock.json ] \
   (cd web-vendor && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# --- Python: the oVirt SDK for the REST API tests, in api-tests/.venv ------------------------------
+# --- Python: the oVirt SDK and Ansible (ovirt.ovirt) for the REST API tests, in api-tests/.venv ---
 # Debian's own python3 (python3-dev matches it), whatever else is first on PATH.
 if [ ! -x api-tests/.venv/bin/python ] || [ api-tests/requirements.txt -nt api-tests/.venv/.installed ]; then
-  step "pip install the oVirt SDK (api-tests/.venv)"
+  step "pip install the oVirt SDK and Ansible (api-tests/.venv)"
   rm -rf api-tests/.venv
   /usr/bin/python3 -m venv api-tests/.venv
   api-tests/.venv/bin/pip install --quiet --disable-pip-version-check -r api-tests/requirements.txt

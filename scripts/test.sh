@@ -46,7 +46,7 @@ scripts/build.sh debug
 phase "build site (debug)"
 
 scripts/api-test.sh
-phase "oVirt SDK tests"
+phase "oVirt SDK + Ansible"
 
 # The browser tests also drive a host through libvirtd's test driver (changed from outside by virsh).
 scripts/libvirtd.sh

@@ -9,10 +9,11 @@ use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
 use crate::models::{
     AddHostRequest, AttachedDisk, AttachedNic, ClusterDraft, ClusterView, ConsoleAvailability, ConsoleKind,
-    ConsoleTicket, CurrentUser, DialogOptions, DiskChangeOutcome, DiskView, DraftEnvelope, EventView, GridPage,
-    GridQuery, HostView, NetworkView, NewDiskRequest, NewNetworkRequest, NewPassword, NewStorageDomainRequest,
-    NewUserRequest, NicChangeOutcome, PoolRow, Preview, ReportedNic, SaveOutcome, StorageDomainView, TemplateView,
-    TopologyFile, UserView, VmAction, VmDetails, VmRow, VnicProfileRequest, VnicProfileView,
+    ConsoleTicket, CurrentUser, DataCenterDraft, DataCenterView, DialogOptions, DiskChangeOutcome, DiskView,
+    DraftEnvelope, EventView, GridPage, GridQuery, HostView, NetworkView, NewDiskRequest, NewNetworkRequest,
+    NewPassword, NewStorageDomainRequest, NewUserRequest, NicChangeOutcome, PoolRow, Preview, ReportedNic, SaveOutcome,
+    StorageDomainView, TemplateView, TopologyFile, UserView, VmAction, VmDetails, VmRow, VnicProfileRequest,
+    VnicProfileView,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 pub trait Backend:
     HostBackend
     + ClusterBackend
+    + DataCenterBackend
     + ConfigBackend
     + LifecycleBackend
     + GridBackend
@@ -39,6 +41,7 @@ pub trait Backend:
 impl<T> Backend for T where
     T: HostBackend
         + ClusterBackend
+        + DataCenterBackend
         + ConfigBackend
         + LifecycleBackend
         + GridBackend
@@ -70,6 +73,17 @@ pub trait HostBackend: Send + Sync {
 pub trait ClusterBackend: Send + Sync {
     async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError>;
     async fn save_cluster(&self, actor: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError>;
+}
+
+/// Data centers (`server/src/service/data_centers.rs`).
+#[async_trait::async_trait]
+pub trait DataCenterBackend: Send + Sync {
+    async fn list_data_centers(&self) -> Result<Vec<DataCenterView>, AppError>;
+    async fn data_center(&self, id: Uuid) -> Result<DataCenterView, AppError>;
+    async fn save_data_center(&self, actor: &CurrentUser, draft: DataCenterDraft) -> Result<DataCenterView, AppError>;
+    /// Removes a data center that owns no cluster.
+    async fn remove_data_center(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError>;
+    async fn data_center_grid(&self, q: &GridQuery) -> Result<GridPage<DataCenterView>, AppError>;
 }
 
 /// The VM, Template and Pool dialogs (`server/src/service/configs.rs`).

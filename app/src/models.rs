@@ -53,11 +53,47 @@ pub struct HostView {
     pub version: i32,
 }
 
+string_enum! {
+    /// A data center's status, derived from its hosts as oVirt's engine derives it: `up` while one
+    /// of its hosts is up, `uninitialized` with no hosts, `problematic` when none answers.
+    pub enum DataCenterStatus {
+        Up = "up" => "Up",
+        Uninitialized = "uninitialized" => "Uninitialized",
+        Problematic = "problematic" => "Problematic",
+    }
+}
+
+/// A data center: oVirt's top level, owning clusters (and through them hosts and VMs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataCenterView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub compat_version: CompatVersion,
+    pub status: DataCenterStatus,
+    pub cluster_count: i64,
+    pub host_count: i64,
+    pub vm_count: i64,
+    pub version: i32,
+}
+
+/// The data center dialog's fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataCenterDraft {
+    pub id: Option<Uuid>,
+    pub version: Option<i32>,
+    pub name: String,
+    pub description: String,
+    pub compat_version: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterView {
     pub id: Uuid,
     pub name: String,
     pub description: String,
+    pub data_center_id: Uuid,
+    pub data_center_name: String,
     pub compat_version: CompatVersion,
     pub cpu_arch: String,
     pub ksm_enabled: bool,
@@ -251,6 +287,8 @@ pub struct ClusterDraft {
     pub version: Option<i32>,
     pub name: String,
     pub description: String,
+    /// `None`: the only data center, or the one named "Default" (REST clients that name none).
+    pub data_center_id: Option<Uuid>,
     pub compat_version: String,
     pub cpu_arch: String,
     pub ksm_enabled: bool,

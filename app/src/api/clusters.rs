@@ -19,6 +19,7 @@ pub async fn save_cluster(
     version: Option<String>,
     name: String,
     description: Option<String>,
+    data_center_id: Option<String>,
     compat_version: String,
     cpu_arch: String,
     ksm_enabled: Option<String>,
@@ -33,8 +34,10 @@ pub async fn save_cluster(
         }
         None => None,
     };
+    let data_center_id = parse_optional_id("data_center", data_center_id)?;
     let draft = ClusterDraft {
         id,
+        data_center_id,
         version: version.and_then(|v| v.parse().ok()),
         name: name.trim().to_string(),
         description: description.unwrap_or_default(),

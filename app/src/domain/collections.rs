@@ -56,6 +56,7 @@ pub const VMS: CollectionFields = CollectionFields {
         "template",
         "pool",
         "os",
+        "datacenter",
         "id",
     ],
 };
@@ -63,33 +64,48 @@ pub const VMS: CollectionFields = CollectionFields {
 pub const TEMPLATES: CollectionFields = CollectionFields {
     grid_terms: &[("type", Some(TYPES)), ("cluster", None)],
     grid_sorts: &["name", "type", "description", "cluster", "memory", "vcpus"],
-    api_fields: &["name", "description", "cluster", "type", "id"],
+    // `datacenter=`: Blank, which belongs to no cluster, is in every data center (as in oVirt,
+    // where playbooks find it with `name=Blank and datacenter=X`).
+    api_fields: &["name", "description", "cluster", "type", "datacenter", "id"],
 };
 
 pub const POOLS: CollectionFields = CollectionFields {
     grid_terms: &[("type", Some(TYPES)), ("template", None), ("cluster", None)],
     grid_sorts: &["name", "type", "template", "cluster", "size", "running", "description"],
-    api_fields: &["name", "description", "cluster", "template", "type", "id"],
+    api_fields: &["name", "description", "cluster", "template", "type", "datacenter", "id"],
 };
 
 pub const HOSTS: CollectionFields = CollectionFields {
     grid_terms: &[("status", Some(HOST_STATUSES)), ("cluster", None)],
     grid_sorts: &["name", "status", "uri", "cluster", "cpus", "vms"],
-    api_fields: &["name", "status", "cluster", "address", "id"],
+    api_fields: &["name", "status", "cluster", "address", "datacenter", "id"],
 };
 
 pub const CLUSTERS: CollectionFields = CollectionFields {
-    grid_terms: &[],
-    grid_sorts: &["name", "version", "hosts", "vms"],
-    api_fields: &["name", "description", "id"],
+    grid_terms: &[("datacenter", None)],
+    grid_sorts: &["name", "datacenter", "version", "hosts", "vms"],
+    api_fields: &["name", "description", "datacenter", "id"],
 };
+
+/// Data centers: the top of oVirt's hierarchy (data center → clusters → hosts).
+pub const DATA_CENTERS: CollectionFields = CollectionFields {
+    grid_terms: &[("status", Some(DATA_CENTER_STATUSES))],
+    grid_sorts: &["name", "status", "version", "clusters", "hosts", "vms", "description"],
+    api_fields: &["name", "description", "status", "id"],
+};
+
+/// `DataCenterStatus`'s strings (a search term's allowed values).
+pub const DATA_CENTER_STATUSES: &[&str] = &crate::models::DataCenterStatus::STRS;
 
 /// The audit log (the Events page and each object's Events sub-tab); not in the REST API.
 pub const EVENTS: CollectionFields = CollectionFields {
     grid_terms: &[
         ("severity", Some(&["info", "warning", "error"])),
         ("result", Some(&["success", "failure"])),
-        ("object", Some(&["vm", "template", "pool", "host", "cluster", "user"])),
+        (
+            "object",
+            Some(&["vm", "template", "pool", "host", "cluster", "data_center", "user"]),
+        ),
         ("user", None),
     ],
     grid_sorts: &["time", "severity", "user", "object", "action"],
@@ -156,6 +172,7 @@ pub const ALL: &[(&str, CollectionFields)] = &[
     ("pools", POOLS),
     ("hosts", HOSTS),
     ("clusters", CLUSTERS),
+    ("data_centers", DATA_CENTERS),
     ("events", EVENTS),
     ("users", USERS),
     ("instance_types", INSTANCE_TYPES),

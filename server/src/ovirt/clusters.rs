@@ -5,8 +5,9 @@
 use super::collection::{api_object, ApiObject, Body};
 use super::extract::kind;
 use super::fault::Fault;
-use super::href::object;
+use super::href::{object, reference};
 use super::read::Obj;
+use super::refs;
 use super::xml::El;
 use crate::web::state::AppState;
 use uuid::Uuid;
@@ -14,7 +15,15 @@ use vireo_app::backend::ClusterBackend;
 use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
 
-const ELEMENTS: &[&str] = &["name", "description", "ballooning_enabled", "cpu", "ksm", "version"];
+const ELEMENTS: &[&str] = &[
+    "name",
+    "description",
+    "ballooning_enabled",
+    "cpu",
+    "data_center",
+    "ksm",
+    "version",
+];
 /// Engine settings a GET (or Ansible) may send that Vireo has no use for.
 const IGNORED: &[&str] = &[
     "link",
@@ -31,17 +40,17 @@ const IGNORED: &[&str] = &[
     "tunnel_migration",
     "virt_service",
     "gluster_service",
-    "data_center",
     "scheduling_policy",
     "actions",
 ];
 
-fn cluster_element(c: &ClusterView) -> El {
+pub(super) fn cluster_element(c: &ClusterView) -> El {
     object("cluster", "clusters", c.id)
         .text("name", &c.name)
         .text("description", &c.description)
         .text("ballooning_enabled", c.ballooning_enabled)
         .child(El::new("cpu").text("architecture", &c.cpu_arch))
+        .child(reference("data_center", "datacenters", c.data_center_id))
         .child(
             El::new("ksm")
                 .text("enabled", c.ksm_enabled)
@@ -60,9 +69,12 @@ fn cluster_element(c: &ClusterView) -> El {
         )
 }
 
-/// Applies a `<cluster>` request to a draft.
-fn read_cluster(obj: &Obj, draft: &mut ClusterDraft) -> Result<(), Fault> {
+/// Applies a `<cluster>` request to a draft (its data center resolved by id or name).
+async fn read_cluster(state: &AppState, obj: &Obj<'_>, draft: &mut ClusterDraft) -> Result<(), Fault> {
     obj.allow(&[ELEMENTS, IGNORED].concat())?;
+    if let Some(r) = obj.reference("data_center")? {
+        draft.data_center_id = Some(refs::data_center(state, &r).await?);
+    }
     if let Some(n) = obj.text("name")? {
         draft.name = n;
     }
@@ -107,12 +119,13 @@ impl ApiObject for kind::Cluster {
             version: None,
             name: String::new(),
             description: String::new(),
+            data_center_id: None,
             compat_version: CompatVersion::LATEST.to_string(),
             cpu_arch: "x86_64".into(),
             ksm_enabled: true,
             ballooning_enabled: true,
         };
-        read_cluster(obj, &mut draft)?;
+        read_cluster(state, obj, &mut draft).await?;
         Fault::require("Cluster", "add", &[("name", !draft.name.is_empty())])?;
         Ok(state.service.save_cluster(user, draft).await?)
     }
@@ -125,12 +138,13 @@ impl ApiObject for kind::Cluster {
             version: Some(c.version),
             name: c.name,
             description: c.description,
+            data_center_id: Some(c.data_center_id),
             compat_version: c.compat_version.to_string(),
             cpu_arch: c.cpu_arch,
             ksm_enabled: c.ksm_enabled,
             ballooning_enabled: c.ballooning_enabled,
         };
-        read_cluster(&body.obj(), &mut draft)?;
+        read_cluster(state, &body.obj(), &mut draft).await?;
         Ok(state.service.save_cluster(user, draft).await?)
     }
 

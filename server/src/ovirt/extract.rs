@@ -57,6 +57,7 @@ pub mod kind {
 
     kinds! {
         Cluster: "cluster", "cluster";
+        DataCenter: "data center", "data_center";
         Disk: "disk", "disk";
         Host: "host", "host";
         InstanceType: "instance type", "instance_type";

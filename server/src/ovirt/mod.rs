@@ -1,5 +1,5 @@
 //! The oVirt Engine API v4 compatible REST API : `/ovirt-engine/sso/…` for tokens and
-//! `/ovirt-engine/api/…` for clusters, hosts, templates, pools, instance types, VMs, storage domains,
+//! `/ovirt-engine/api/…` for data centers, clusters, hosts, templates, pools, instance types, VMs, storage domains,
 //! disks and disk attachments, networks, vNIC profiles, network filters, NICs and reported devices, in the XML the real `ovirtsdk4` client reads (examples of it:
 //! `server/tests/fixtures/ovirt-wire-samples/`).
 //! Handlers are thin: read XML, call the same services (and so the same High Performance rules) as
@@ -7,6 +7,7 @@
 
 mod clusters;
 mod collection;
+mod data_centers;
 mod disk_attachments;
 mod disks;
 mod extract;
@@ -46,6 +47,7 @@ use href::API;
 pub fn router(state: AppState) -> Router<AppState> {
     let api = Router::new().route("/", get(root::get_root));
     let api = collection::routes::<kind::Cluster>(api);
+    let api = data_centers::routes(api);
     let api = collection::routes::<kind::Host>(api);
     let api = collection::routes::<kind::Template>(api);
     let api = collection::routes::<kind::Pool>(api);

@@ -30,6 +30,11 @@ pub async fn cluster(state: &AppState, r: &Ref) -> Result<Uuid, Fault> {
     pick("cluster", r, all.into_iter().map(|c| (c.id, c.name)))
 }
 
+pub async fn data_center(state: &AppState, r: &Ref) -> Result<Uuid, Fault> {
+    let all = state.repo.list_data_centers().await?;
+    pick("data center", r, all.into_iter().map(|d| (d.id, d.name)))
+}
+
 pub async fn hosts(state: &AppState, refs: &[Ref]) -> Result<Vec<Uuid>, Fault> {
     let all: Vec<(Uuid, String)> = state
         .repo

@@ -14,8 +14,9 @@ use axum::extract::State;
 use axum::response::Response;
 use vireo_app::domain::storage::StorageDomainStatus;
 
-const COLLECTIONS: [&str; 11] = [
+const COLLECTIONS: [&str; 12] = [
     "clusters",
+    "datacenters",
     "disks",
     "hosts",
     "instancetypes",
@@ -41,7 +42,15 @@ pub async fn get_root(State(state): State<AppState>, ApiUser(user): ApiUser) -> 
         api = api.child(link_to(&format!("{API}/{c}"), c));
         if matches!(
             c,
-            "vms" | "hosts" | "templates" | "clusters" | "disks" | "storagedomains" | "networks" | "vnicprofiles"
+            "vms"
+                | "hosts"
+                | "templates"
+                | "clusters"
+                | "datacenters"
+                | "disks"
+                | "storagedomains"
+                | "networks"
+                | "vnicprofiles"
         ) {
             api = api.child(link_to(&format!("{API}/{c}?search={{query}}"), &format!("{c}/search")));
         }

@@ -15,6 +15,7 @@ pub enum ApiCollection {
     Templates,
     Pools,
     Clusters,
+    DataCenters,
     Hosts,
     InstanceTypes,
     StorageDomains,
@@ -24,11 +25,12 @@ pub enum ApiCollection {
 }
 
 impl ApiCollection {
-    pub const ALL: [ApiCollection; 10] = [
+    pub const ALL: [ApiCollection; 11] = [
         Self::Vms,
         Self::Templates,
         Self::Pools,
         Self::Clusters,
+        Self::DataCenters,
         Self::Hosts,
         Self::InstanceTypes,
         Self::StorageDomains,
@@ -44,6 +46,7 @@ impl ApiCollection {
             Self::Templates => &collection_sql::TEMPLATES,
             Self::Pools => &collection_sql::POOLS,
             Self::Clusters => &collection_sql::CLUSTERS,
+            Self::DataCenters => &collection_sql::DATA_CENTERS,
             Self::Hosts => &collection_sql::HOSTS,
             Self::InstanceTypes => &collection_sql::INSTANCE_TYPES,
             Self::StorageDomains => &collection_sql::STORAGE_DOMAINS,
@@ -102,7 +105,14 @@ impl Repository {
                     qb.push(" AND ");
                 }
                 match expr(&cond.field) {
-                    Some(e) => push_condition(&mut qb, e, cond, case_sensitive),
+                    Some(e) => match sql.in_every(&cond.field) {
+                        Some(always) => {
+                            qb.push(format!("({always} OR "));
+                            push_condition(&mut qb, e, cond, case_sensitive);
+                            qb.push(")");
+                        }
+                        None => push_condition(&mut qb, e, cond, case_sensitive),
+                    },
                     None => {
                         qb.push("false");
                     }

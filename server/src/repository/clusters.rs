@@ -11,6 +11,8 @@ pub(super) struct ClusterRow {
     id: Uuid,
     name: String,
     description: String,
+    data_center_id: Uuid,
+    data_center_name: String,
     compat_version: String,
     cpu_arch: String,
     ksm_enabled: bool,
@@ -26,6 +28,8 @@ impl From<ClusterRow> for ClusterView {
             id: r.id,
             name: r.name,
             description: r.description,
+            data_center_id: r.data_center_id,
+            data_center_name: r.data_center_name,
             // The column's CHECK constraint only admits supported versions.
             compat_version: CompatVersion::parse(&r.compat_version).unwrap_or(CompatVersion::LATEST),
             cpu_arch: r.cpu_arch,
@@ -38,11 +42,11 @@ impl From<ClusterRow> for ClusterView {
     }
 }
 
-const SELECT: &str = "SELECT c.id, c.name, c.description, c.compat_version, c.cpu_arch, c.ksm_enabled,
-        c.ballooning_enabled, c.version,
+const SELECT: &str = "SELECT c.id, c.name, c.description, c.data_center_id, dc.name AS data_center_name,
+        c.compat_version, c.cpu_arch, c.ksm_enabled, c.ballooning_enabled, c.version,
         (SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id) AS host_count,
         (SELECT count(*) FROM vms v WHERE v.cluster_id = c.id) AS vm_count
-    FROM clusters c";
+    FROM clusters c JOIN data_centers dc ON dc.id = c.data_center_id";
 
 impl Repository {
     pub async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError> {
@@ -61,22 +65,11 @@ impl Repository {
         self.count("SELECT count(*) FROM clusters").await
     }
 
-    pub async fn insert_cluster(
-        &self,
-        _actor: &Actor,
-        name: &str,
-        description: &str,
-        compat_version: CompatVersion,
-        cpu_arch: &str,
-    ) -> Result<Uuid, AppError> {
+    pub async fn insert_cluster(&self, _actor: &Actor, fields: ClusterFields<'_>) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
-        let fields = ClusterFields {
-            name,
-            description,
-            compat_version,
-            cpu_arch,
-        };
-        let sql = "INSERT INTO clusters (id, name, description, compat_version, cpu_arch) VALUES ($1, $2, $3, $4, $5)";
+        let name = fields.name;
+        let sql = "INSERT INTO clusters (id, name, description, compat_version, cpu_arch, data_center_id)
+                   VALUES ($1, $2, $3, $4, $5, $6)";
         // With its default network on libvirt's `default` network and that network's default
         // profile, in one transaction (as every oVirt cluster has ovirtmgmt).
         let mut tx = self.pool.begin().await.map_err(super::internal)?;
@@ -109,17 +102,19 @@ pub struct ClusterFields<'a> {
     pub description: &'a str,
     pub compat_version: CompatVersion,
     pub cpu_arch: &'a str,
+    pub data_center_id: Uuid,
 }
 
 impl<'a> ClusterFields<'a> {
     /// Binds the fields, in this order, after what `query` has bound already (the insert and the
-    /// update both take them as `$2`…`$5`, after the id).
+    /// update both take them as `$2`…`$6`, after the id).
     fn bind(self, query: PgQuery<'a>) -> PgQuery<'a> {
         query
             .bind(self.name)
             .bind(self.description)
             .bind(self.compat_version.to_string())
             .bind(self.cpu_arch)
+            .bind(self.data_center_id)
     }
 }
 
@@ -134,8 +129,8 @@ impl Repository {
     ) -> Result<(), AppError> {
         let name = fields.name;
         let sql = "UPDATE clusters SET name = $2, description = $3, compat_version = $4, cpu_arch = $5,
-                    version = version + 1, updated_at = now()
-             WHERE id = $1 AND version = $6";
+                    data_center_id = $6, version = version + 1, updated_at = now()
+             WHERE id = $1 AND version = $7";
         let query = fields.bind(sqlx::query(sql).bind(id)).bind(expected_version);
         let updated = self.execute_named(query, "cluster", name).await?;
         if updated == 0 {

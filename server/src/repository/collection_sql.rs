@@ -19,6 +19,9 @@ pub(super) struct CollectionSql {
     pub exprs: &'static [(&'static str, &'static str)],
     /// Grid sort keys that order by something other than their field's expression.
     pub grid_sort_exprs: &'static [(&'static str, &'static str)],
+    /// REST search fields some rows match whatever the condition says: (field, SQL predicate of
+    /// those rows). Blank belongs to no cluster and so is in every data center.
+    pub in_every: &'static [(&'static str, &'static str)],
 }
 
 fn lookup(pairs: &[(&'static str, &'static str)], name: &str) -> Option<&'static str> {
@@ -73,6 +76,11 @@ impl CollectionSql {
         from
     }
 
+    /// The predicate of the rows a condition on `field` always matches (`in_every`).
+    pub fn in_every(&self, field: &str) -> Option<&'static str> {
+        lookup(self.in_every, field)
+    }
+
     pub fn all_tables(&self) -> String {
         self.tables(|_| true)
     }
@@ -88,6 +96,7 @@ pub(super) const VMS: CollectionSql = CollectionSql {
     base: "vms v",
     joins: &[
         ("c", "JOIN clusters c ON c.id = v.cluster_id"),
+        ("dc", "JOIN data_centers dc ON dc.id = c.data_center_id"),
         ("t", "JOIN templates t ON t.id = v.template_id"),
         ("h", "LEFT JOIN hosts h ON h.id = v.host_id"),
         ("p", "LEFT JOIN vm_pools p ON p.id = v.pool_id"),
@@ -103,23 +112,29 @@ pub(super) const VMS: CollectionSql = CollectionSql {
         ("template", "t.name"),
         ("pool", "p.name"),
         ("os", "v.os_type"),
+        ("datacenter", "dc.name"),
         ("id", "v.id::text"),
         ("memory", "v.memory_mib"),
         ("vcpus", "v.vcpus"),
         ("uptime", "CASE WHEN v.status = 'up' THEN v.status_changed_at END"),
     ],
     grid_sort_exprs: &[],
+    in_every: &[],
 };
 
 pub(super) const TEMPLATES: CollectionSql = CollectionSql {
     fields: collections::TEMPLATES,
     base: "templates t",
-    joins: &[("c", "LEFT JOIN clusters c ON c.id = t.cluster_id")],
+    joins: &[
+        ("c", "LEFT JOIN clusters c ON c.id = t.cluster_id"),
+        ("dc", "LEFT JOIN data_centers dc ON dc.id = c.data_center_id"),
+    ],
     id: "t.id",
     exprs: &[
         ("name", "t.name"),
         ("description", "t.description"),
         ("cluster", "c.name"),
+        ("datacenter", "dc.name"),
         ("type", "t.optimized_for"),
         ("id", "t.id::text"),
         ("memory", "t.memory_mib"),
@@ -127,6 +142,7 @@ pub(super) const TEMPLATES: CollectionSql = CollectionSql {
     ],
     // The grid keeps Blank, the template every other starts from, at the top.
     grid_sort_exprs: &[("name", "(t.name <> 'Blank'), t.name")],
+    in_every: &[("datacenter", "t.cluster_id IS NULL")],
 };
 
 pub(super) const POOLS: CollectionSql = CollectionSql {
@@ -135,12 +151,14 @@ pub(super) const POOLS: CollectionSql = CollectionSql {
     joins: &[
         ("t", "JOIN templates t ON t.id = p.template_id"),
         ("c", "JOIN clusters c ON c.id = p.cluster_id"),
+        ("dc", "JOIN data_centers dc ON dc.id = c.data_center_id"),
     ],
     id: "p.id",
     exprs: &[
         ("name", "p.name"),
         ("description", "p.description"),
         ("cluster", "c.name"),
+        ("datacenter", "dc.name"),
         ("template", "t.name"),
         ("type", "p.optimized_for"),
         ("id", "p.id::text"),
@@ -151,17 +169,22 @@ pub(super) const POOLS: CollectionSql = CollectionSql {
         ),
     ],
     grid_sort_exprs: &[],
+    in_every: &[],
 };
 
 pub(super) const HOSTS: CollectionSql = CollectionSql {
     fields: collections::HOSTS,
     base: "hosts h",
-    joins: &[("c", "JOIN clusters c ON c.id = h.cluster_id")],
+    joins: &[
+        ("c", "JOIN clusters c ON c.id = h.cluster_id"),
+        ("dc", "JOIN data_centers dc ON dc.id = c.data_center_id"),
+    ],
     id: "h.id",
     exprs: &[
         ("name", "h.name"),
         ("status", "h.status"),
         ("cluster", "c.name"),
+        ("datacenter", "dc.name"),
         ("address", "h.uri"),
         ("uri", "h.uri"),
         ("id", "h.id::text"),
@@ -169,22 +192,65 @@ pub(super) const HOSTS: CollectionSql = CollectionSql {
         ("vms", "(SELECT count(*) FROM vms v WHERE v.host_id = h.id)"),
     ],
     grid_sort_exprs: &[],
+    in_every: &[],
 };
 
 pub(super) const CLUSTERS: CollectionSql = CollectionSql {
     fields: collections::CLUSTERS,
     base: "clusters c",
-    joins: &[],
+    joins: &[("dc", "JOIN data_centers dc ON dc.id = c.data_center_id")],
     id: "c.id",
     exprs: &[
         ("name", "c.name"),
         ("description", "c.description"),
+        ("datacenter", "dc.name"),
         ("id", "c.id::text"),
         ("version", "c.compat_version"),
         ("hosts", "(SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id)"),
         ("vms", "(SELECT count(*) FROM vms v WHERE v.cluster_id = c.id)"),
     ],
     grid_sort_exprs: &[],
+    in_every: &[],
+};
+
+/// A data center's status as `DataCenterStatus` derives it from the hosts of its clusters; a macro
+/// so that the data center queries' column lists can `concat!` it.
+macro_rules! data_center_status_sql {
+    () => {
+        "(SELECT CASE WHEN bool_or(h.status = 'up') THEN 'up'
+            WHEN count(h.id) > 0 THEN 'problematic' ELSE 'uninitialized' END
+         FROM clusters hc JOIN hosts h ON h.cluster_id = hc.id WHERE hc.data_center_id = dc.id)"
+    };
+}
+pub(super) use data_center_status_sql;
+pub(super) const DATA_CENTER_STATUS: &str = data_center_status_sql!();
+
+pub(super) const DATA_CENTERS: CollectionSql = CollectionSql {
+    fields: collections::DATA_CENTERS,
+    base: "data_centers dc",
+    joins: &[],
+    id: "dc.id",
+    exprs: &[
+        ("name", "dc.name"),
+        ("description", "dc.description"),
+        ("status", DATA_CENTER_STATUS),
+        ("id", "dc.id::text"),
+        ("version", "dc.compat_version"),
+        (
+            "clusters",
+            "(SELECT count(*) FROM clusters c WHERE c.data_center_id = dc.id)",
+        ),
+        (
+            "hosts",
+            "(SELECT count(*) FROM hosts h JOIN clusters c ON c.id = h.cluster_id WHERE c.data_center_id = dc.id)",
+        ),
+        (
+            "vms",
+            "(SELECT count(*) FROM vms v JOIN clusters c ON c.id = v.cluster_id WHERE c.data_center_id = dc.id)",
+        ),
+    ],
+    grid_sort_exprs: &[],
+    in_every: &[],
 };
 
 pub(super) const EVENTS: CollectionSql = CollectionSql {
@@ -204,6 +270,7 @@ pub(super) const EVENTS: CollectionSql = CollectionSql {
     ],
     // `object:vm` filters by kind; the column sorts by the object's name.
     grid_sort_exprs: &[("object", "object_name")],
+    in_every: &[],
 };
 
 pub(super) const USERS: CollectionSql = CollectionSql {
@@ -219,6 +286,7 @@ pub(super) const USERS: CollectionSql = CollectionSql {
         ("created", "created_at"),
     ],
     grid_sort_exprs: &[],
+    in_every: &[],
 };
 
 pub(super) const INSTANCE_TYPES: CollectionSql = CollectionSql {
@@ -232,6 +300,7 @@ pub(super) const INSTANCE_TYPES: CollectionSql = CollectionSql {
         ("id", "i.id::text"),
     ],
     grid_sort_exprs: &[],
+    in_every: &[],
 };
 
 pub(super) const STORAGE_DOMAINS: CollectionSql = CollectionSql {
@@ -251,6 +320,7 @@ pub(super) const STORAGE_DOMAINS: CollectionSql = CollectionSql {
         ("status", "sd.status"),
     ],
     grid_sort_exprs: &[],
+    in_every: &[],
 };
 
 pub(super) const DISKS: CollectionSql = CollectionSql {
@@ -268,6 +338,7 @@ pub(super) const DISKS: CollectionSql = CollectionSql {
         ("status", "d.status"),
     ],
     grid_sort_exprs: &[],
+    in_every: &[],
 };
 
 pub(super) const NETWORKS: CollectionSql = CollectionSql {
@@ -296,6 +367,7 @@ pub(super) const NETWORKS: CollectionSql = CollectionSql {
     ],
     // Numerically, not as the term's text.
     grid_sort_exprs: &[("vlan", "n.vlan_id")],
+    in_every: &[],
 };
 
 pub(super) const VNIC_PROFILES: CollectionSql = CollectionSql {
@@ -317,6 +389,7 @@ pub(super) const VNIC_PROFILES: CollectionSql = CollectionSql {
         ),
     ],
     grid_sort_exprs: &[],
+    in_every: &[],
 };
 
 #[cfg(test)]
@@ -329,6 +402,7 @@ mod tests {
         &POOLS,
         &HOSTS,
         &CLUSTERS,
+        &DATA_CENTERS,
         &EVENTS,
         &USERS,
         &INSTANCE_TYPES,
@@ -379,7 +453,8 @@ mod tests {
     }
 
     /// The grid's count query joins only the tables its terms' expressions name (by alias), so
-    /// each term expression's alias must be the base table's or a join's.
+    /// each term expression's alias must be the base table's or a join's (a subquery, in
+    /// parentheses, names its own tables).
     #[test]
     fn term_expressions_name_only_known_tables() {
         for sql in ALL {
@@ -388,7 +463,7 @@ mod tests {
                 let Some((expr, _)) = sql.grid_term(field) else {
                     continue;
                 };
-                if let Some((alias, _)) = expr.split_once('.') {
+                if let Some((alias, _)) = expr.split_once('.').filter(|_| !expr.starts_with('(')) {
                     let known = Some(alias) == base_alias || sql.joins.iter().any(|(a, _)| *a == alias);
                     assert!(known, "{}: {field} reads {alias}.", sql.base);
                 }

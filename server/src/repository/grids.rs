@@ -11,6 +11,7 @@
 
 use super::clusters::ClusterRow;
 use super::collection_sql::{self, escape_like, CollectionSql};
+use super::data_centers::DataCenterRow;
 use super::events::EventRow;
 use super::hosts::HostRow;
 use super::networks::{NetworkRow, ProfileRow, NETWORK_COLUMNS, PROFILE_COLUMNS};
@@ -23,8 +24,8 @@ use vireo_app::domain::search::Search;
 use vireo_app::domain::vm_config::OptimizedFor;
 use vireo_app::error::AppError;
 use vireo_app::models::{
-    ClusterView, DiskView, EventView, GridPage, GridQuery, HostView, NetworkView, PoolRow, StorageDomainView,
-    TemplateView, UserView, VmRow, VnicProfileView,
+    ClusterView, DataCenterView, DiskView, EventView, GridPage, GridQuery, HostView, NetworkView, PoolRow,
+    StorageDomainView, TemplateView, UserView, VmRow, VnicProfileView,
 };
 
 /// How one grid maps search and sort onto SQL: its collection's tables and fields, plus what only
@@ -241,12 +242,19 @@ const HOSTS: GridSql = GridSql {
 
 const CLUSTERS: GridSql = GridSql {
     sql: &collection_sql::CLUSTERS,
-    columns: "c.id, c.name, c.description, c.compat_version, c.cpu_arch, c.ksm_enabled, c.ballooning_enabled,
-                    c.version,
+    columns: "c.id, c.name, c.description, c.data_center_id, dc.name AS data_center_name, c.compat_version,
+                    c.cpu_arch, c.ksm_enabled, c.ballooning_enabled, c.version,
                     (SELECT count(*) FROM hosts h WHERE h.cluster_id = c.id) AS host_count,
                     (SELECT count(*) FROM vms v WHERE v.cluster_id = c.id) AS vm_count",
     words: &["c.name", "c.description"],
     tie: "c.name, c.id",
+};
+
+const DATA_CENTERS: GridSql = GridSql {
+    sql: &collection_sql::DATA_CENTERS,
+    columns: super::data_centers::DATA_CENTER_COLUMNS,
+    words: &["dc.name", "dc.description"],
+    tie: "dc.name, dc.id",
 };
 
 const EVENTS: GridSql = GridSql {
@@ -454,6 +462,10 @@ impl Repository {
 
     pub async fn cluster_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<ClusterView>, AppError> {
         grid_page::<ClusterRow, _>(&self.pool, &CLUSTERS, q, search, None, ClusterView::from).await
+    }
+
+    pub async fn data_center_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<DataCenterView>, AppError> {
+        grid_page::<DataCenterRow, _>(&self.pool, &DATA_CENTERS, q, search, None, DataCenterView::from).await
     }
 
     /// The audit log; `object` narrows it to one object's events (the Events sub-tabs).

@@ -9,6 +9,7 @@ use vireo_app::error::AppError;
 /// Names of the objects still using something, by kind (at most a few of each, for messages).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
+    pub clusters: Vec<String>,
     pub hosts: Vec<String>,
     pub vms: Vec<String>,
     pub templates: Vec<String>,
@@ -17,7 +18,11 @@ pub struct Usage {
 
 impl Usage {
     pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty() && self.vms.is_empty() && self.templates.is_empty() && self.pools.is_empty()
+        self.clusters.is_empty()
+            && self.hosts.is_empty()
+            && self.vms.is_empty()
+            && self.templates.is_empty()
+            && self.pools.is_empty()
     }
 
     /// Nothing uses it; else a conflict whose message `refusal` makes from `describe()`.
@@ -32,6 +37,7 @@ impl Usage {
     /// "hosts h1; VMs a, b" — for refusals.
     pub fn describe(&self) -> String {
         [
+            ("clusters", &self.clusters),
             ("hosts", &self.hosts),
             ("VMs", &self.vms),
             ("templates", &self.templates),
@@ -80,6 +86,19 @@ impl Repository {
                     id,
                 )
                 .await?,
+            clusters: Vec::new(),
+        })
+    }
+
+    pub async fn data_center_usage(&self, id: Uuid) -> Result<Usage, AppError> {
+        Ok(Usage {
+            clusters: self
+                .names(
+                    "SELECT name FROM clusters WHERE data_center_id = $1 ORDER BY name LIMIT $2",
+                    id,
+                )
+                .await?,
+            ..Usage::default()
         })
     }
 

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::hypervisor::topology_files;
-use crate::repository::NewHost;
+use crate::repository::{ClusterFields, NewHost, DEFAULT_DATA_CENTER};
 use crate::service::audit::{Object, Outcome};
 use crate::service::passwords::{hash_password, random_password};
 use crate::service::VireoService;
@@ -50,13 +50,40 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
         system_event(service, "user.create", "user", "admin", "First-run admin user created.").await;
     }
 
+    if repo.count_data_centers().await? == 0 {
+        repo.insert_data_center(
+            &Actor::vireo(),
+            DEFAULT_DATA_CENTER,
+            "The default data center",
+            CompatVersion::LATEST,
+        )
+        .await?;
+        system_event(
+            service,
+            "data_center.create",
+            "data_center",
+            DEFAULT_DATA_CENTER,
+            "Default data center created.",
+        )
+        .await;
+    }
+
     if repo.count_clusters().await? == 0 {
+        let data_centers = repo.list_data_centers().await?;
+        let data_center = data_centers
+            .iter()
+            .find(|d| d.name == DEFAULT_DATA_CENTER)
+            .or(data_centers.first())
+            .ok_or(AppError::Internal)?;
         repo.insert_cluster(
             &Actor::vireo(),
-            DEFAULT_CLUSTER,
-            "The default cluster",
-            CompatVersion::LATEST,
-            "x86_64",
+            ClusterFields {
+                name: DEFAULT_CLUSTER,
+                description: "The default cluster",
+                compat_version: CompatVersion::LATEST,
+                cpu_arch: "x86_64",
+                data_center_id: data_center.id,
+            },
         )
         .await?;
         system_event(

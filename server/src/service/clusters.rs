@@ -35,33 +35,43 @@ impl VireoService {
                 "The description can be at most 4000 characters.",
             ));
         }
-        let version = match (errors.is_empty(), version) {
-            (true, Some(v)) => v,
+        let data_center = match self.cluster_data_center(draft.data_center_id).await {
+            Ok(dc) => Some(dc),
+            Err(AppError::Validation { errors: mut e }) => {
+                errors.append(&mut e);
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if let (Some(dc), Some(v)) = (&data_center, version) {
+            if v < dc.compat_version {
+                errors.push(FieldError::new(
+                    "compat_version",
+                    format!(
+                        "Data center {} is at {}: its clusters may not be below it.",
+                        dc.name, dc.compat_version
+                    ),
+                ));
+            }
+        }
+        let (version, data_center) = match (errors.is_empty(), version, data_center) {
+            (true, Some(v), Some(dc)) => (v, dc),
             _ => return Err(AppError::Validation { errors }),
         };
+        let fields = ClusterFields {
+            name: &draft.name,
+            description: &draft.description,
+            compat_version: version,
+            cpu_arch: &draft.cpu_arch,
+            data_center_id: data_center.id,
+        };
         let id = match draft.id {
-            None => {
-                self.repo
-                    .insert_cluster(actor, &draft.name, &draft.description, version, &draft.cpu_arch)
-                    .await?
-            }
+            None => self.repo.insert_cluster(actor, fields).await?,
             Some(id) => {
                 let expected = draft
                     .version
                     .ok_or_else(|| AppError::validation("version", "The edit lacks its version."))?;
-                self.repo
-                    .update_cluster(
-                        actor,
-                        id,
-                        expected,
-                        ClusterFields {
-                            name: &draft.name,
-                            description: &draft.description,
-                            compat_version: version,
-                            cpu_arch: &draft.cpu_arch,
-                        },
-                    )
-                    .await?;
+                self.repo.update_cluster(actor, id, expected, fields).await?;
                 id
             }
         };

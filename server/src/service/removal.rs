@@ -12,9 +12,11 @@ use vireo_app::models::CurrentUser;
 
 impl VireoService {
     async fn removal_event(&self, actor: &Actor, kind: &str, id: Uuid, name: &str, result: &Result<(), AppError>) {
+        // `data_center` is "data center" in words.
+        let label = kind.replace('_', " ");
         let (success, message) = match result {
-            Ok(()) => (true, format!("{} {name} removed.", capitalized(kind))),
-            Err(e) => (false, format!("Removing {kind} {name} failed: {e}")),
+            Ok(()) => (true, format!("{} {name} removed.", capitalized(&label))),
+            Err(e) => (false, format!("Removing {label} {name} failed: {e}")),
         };
         self.audit(
             actor.user(),
@@ -69,6 +71,23 @@ impl VireoService {
                 )
             })?;
             self.repo.delete_cluster(actor, id).await.map(|_| ())
+        })
+        .await
+    }
+
+    /// Removes a data center that owns no cluster (oVirt's engine refuses the same).
+    pub async fn remove_data_center_unused(&self, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+        let dc = self
+            .repo
+            .data_center(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Data center"))?;
+        let what = ("data_center", id, dc.name.as_str());
+        self.removal(user, Permission::ManageInfrastructure, what, async |actor| {
+            let usage = self.repo.data_center_usage(id).await?;
+            usage
+                .unused_or(|users| format!("Data center {} still owns {users}. Move or remove them first.", dc.name))?;
+            self.repo.delete_data_center(actor, id).await.map(|_| ())
         })
         .await
     }

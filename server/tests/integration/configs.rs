@@ -4,12 +4,12 @@
 use crate::support::{admin_app, app, body_text, event_messages, form, saved_id, TestApp};
 use axum::http::{header, StatusCode};
 use uuid::Uuid;
-use vireo_app::backend::{ClusterBackend, ConfigBackend, GridBackend, HostBackend};
+use vireo_app::backend::{ClusterBackend, ConfigBackend, DataCenterBackend, GridBackend, HostBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind, VmDraft};
 use vireo_app::domain::recommendations::{recommendations, HostAction, RecommendationId};
 use vireo_app::domain::vm_config::{CpuTopology, HugePages, OptimizedFor};
 use vireo_app::error::AppError;
-use vireo_app::models::{ClusterDraft, CurrentUser, GridQuery, HostView, PoolRow, SaveOutcome, VmRow};
+use vireo_app::models::{ClusterDraft, CurrentUser, DataCenterDraft, GridQuery, HostView, PoolRow, SaveOutcome, VmRow};
 
 /// One grid page with every row, by name.
 fn everything() -> GridQuery {
@@ -348,6 +348,7 @@ async fn host_settings_on_a_simulated_host_are_kept_in_vireo() {
 async fn clusters_save_with_their_optimization_settings_and_detect_conflicts() {
     let (app, actor) = admin_app().await;
     let draft = ClusterDraft {
+        data_center_id: None,
         id: None,
         version: None,
         name: "rt".into(),
@@ -357,7 +358,46 @@ async fn clusters_save_with_their_optimization_settings_and_detect_conflicts() {
         ksm_enabled: false,
         ballooning_enabled: false,
     };
+    // The Default data center is at the latest version: none of its clusters may be below it
+    // (the engine's rule), so a 4.1 cluster needs a 4.1 data center.
+    let AppError::Validation { errors } = app.state.service.save_cluster(&actor, draft.clone()).await.unwrap_err()
+    else {
+        panic!()
+    };
+    assert!(
+        errors[0].message.contains("Data center Default is at 4.8"),
+        "{errors:?}"
+    );
+    let legacy = DataCenterDraft {
+        id: None,
+        version: None,
+        name: "legacy".into(),
+        description: String::new(),
+        compat_version: "4.1".into(),
+    };
+    let dc = app
+        .state
+        .service
+        .save_data_center(&actor, legacy.clone())
+        .await
+        .unwrap();
+    let draft = ClusterDraft {
+        data_center_id: Some(dc.id),
+        ..draft
+    };
     let c = app.state.service.save_cluster(&actor, draft.clone()).await.unwrap();
+    assert_eq!(c.data_center_name, "legacy");
+    // Nor may the data center then go above its cluster.
+    let raise = DataCenterDraft {
+        id: Some(dc.id),
+        version: Some(dc.version),
+        compat_version: "4.2".into(),
+        ..legacy
+    };
+    let AppError::Validation { errors } = app.state.service.save_data_center(&actor, raise).await.unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(errors[0].field, "compat_version");
     assert!(!c.ksm_enabled && !c.ballooning_enabled);
     assert_eq!(c.compat_version.to_string(), "4.1");
     // HP is gated in a 4.1 cluster.

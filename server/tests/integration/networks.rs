@@ -567,6 +567,7 @@ async fn spare_cluster(app: &TestApp, admin: &CurrentUser) -> Uuid {
         .save_cluster(
             admin,
             vireo_app::models::ClusterDraft {
+                data_center_id: None,
                 id: None,
                 version: None,
                 name: unique("spare"),

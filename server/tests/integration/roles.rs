@@ -228,6 +228,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .save_cluster(
             &admin,
             ClusterDraft {
+                data_center_id: None,
                 id: None,
                 version: None,
                 name: unique("spare"),

@@ -43,7 +43,7 @@ fn site_post(path: &str, cookie: Option<&str>, extra: &[(&str, &str)], body: imp
 }
 
 fn save_cluster(cookie: &str, name: &str, extra: &[(&str, &str)]) -> Request<Body> {
-    let body = format!("name={name}&compat_version=4.1&cpu_arch=x86_64");
+    let body = format!("name={name}&compat_version=4.8&cpu_arch=x86_64");
     site_post("/api/save_cluster", Some(cookie), extra, body)
 }
 
@@ -241,7 +241,7 @@ async fn oversized_bodies_get_413_and_write_nothing() {
 
     // The report: a server function with more than 2 MB answered 500.
     let big = format!(
-        "name=big&compat_version=4.1&cpu_arch=x86_64&description={}",
+        "name=big&compat_version=4.8&cpu_arch=x86_64&description={}",
         "x".repeat(3 << 20)
     );
     let r = app.post_form_as(&cookie, "/api/save_cluster", big).await;

@@ -24,6 +24,8 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
         id: uuid::Uuid::nil(),
         name: String::new(),
         description: String::new(),
+        data_center_id: uuid::Uuid::nil(),
+        data_center_name: String::new(),
         compat_version: CompatVersion::LATEST,
         cpu_arch: "x86_64".into(),
         ksm_enabled: true,
