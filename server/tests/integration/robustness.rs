@@ -349,7 +349,7 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
             Door::Rest,
             format!(
                 "/{}?search={}&max={}",
-                rng.pick(&["vms", "templates", "vmpools", "hosts", "clusters", "instancetypes"]),
+                rng.pick(&["vms", "templates", "vmpools", "hosts", "clusters", "datacenters", "instancetypes"]),
                 enc(&text),
                 rng.pick(&NUMBERS)
             ),
@@ -396,11 +396,12 @@ fn generate(rng: &mut Rng, t: &Targets) -> Generated {
         ),
         20 => {
             let body = format!(
-                "<cluster><name>c{}</name><version><major>4</major><minor>8</minor></version><cpu><type>x</type></cpu><instance_type><name>i</name></instance_type><memory>{number}</memory><address>{}</address></cluster>",
+                "<cluster><name>c{}</name><data_center><name>{}</name></data_center><version><major>4</major><minor>8</minor></version><cpu><type>x</type></cpu><instance_type><name>i</name></instance_type><memory>{number}</memory><address>{}</address></cluster>",
                 rng.below(1000),
+                xml_escape(&hostile_text(rng)),
                 xml_escape(&text)
             );
-            let path = rng.pick(&["/clusters", "/instancetypes", "/templates", "/vmpools", "/hosts"]);
+            let path = rng.pick(&["/clusters", "/datacenters", "/instancetypes", "/templates", "/vmpools", "/hosts"]);
             post(Door::Rest, path, "application/xml", mutate_xml(rng, &body))
         }
         22 => {

@@ -8,12 +8,13 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
-use vireo_app::backend::{ClusterBackend, ConfigBackend, NetworkBackend, StorageBackend};
+use vireo_app::backend::{ClusterBackend, ConfigBackend, DataCenterBackend, NetworkBackend, StorageBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind};
 use vireo_app::domain::network::NetworkBacking;
 use vireo_app::domain::storage::{DiskAttachment, DiskFormat};
 use vireo_app::models::{
-    ClusterDraft, CurrentUser, NewDiskRequest, NewNetworkRequest, NewStorageDomainRequest, Role, VnicProfileRequest,
+    ClusterDraft, CurrentUser, DataCenterDraft, NewDiskRequest, NewNetworkRequest, NewStorageDomainRequest, Role,
+    VnicProfileRequest,
 };
 
 const PASSWORD: &str = "role-matrix-password";
@@ -185,6 +186,9 @@ fn assert_not_refused(who: &Caller, c: &Case, (status, location, body): &(Status
 struct Fixtures {
     cluster: Uuid,
     spare_cluster: Uuid,
+    /// The Default data center, and an empty one to remove.
+    data_center: Uuid,
+    spare_data_center: Uuid,
     host: Uuid,
     vm: Uuid,
     template: Uuid,
@@ -241,6 +245,23 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         )
         .await
         .expect("spare cluster");
+    let data_center = clusters[0].data_center_id;
+    let spare_data_center = app
+        .state
+        .service
+        .save_data_center(
+            &admin,
+            DataCenterDraft {
+                id: None,
+                version: None,
+                name: unique("spare-dc"),
+                description: String::new(),
+                compat_version: "4.8".into(),
+            },
+        )
+        .await
+        .expect("spare data center")
+        .id;
     let host = app.state.repo.list_hosts().await.expect("hosts")[0].id;
     let vm = save(app, &admin, ConfigKind::Vm, None).await;
     let template = save(app, &admin, ConfigKind::Template, None).await;
@@ -353,6 +374,8 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         upload_domain: default_pool,
         cluster,
         spare_cluster: spare.id,
+        data_center,
+        spare_data_center,
         host,
         vm,
         template,
@@ -529,6 +552,20 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             Method::PUT,
             format!("/clusters/{}", f.cluster),
             "<cluster><description>changed</description></cluster>",
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::POST,
+            "/datacenters",
+            format!("<data_center><name>{}</name></data_center>", unique("dc")),
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::PUT,
+            format!("/datacenters/{}", f.data_center),
+            "<data_center><description>changed</description></data_center>",
             ManageInfrastructure,
         ),
         case(
@@ -899,6 +936,13 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             Rest,
             Method::DELETE,
             format!("/clusters/{}", f.spare_cluster),
+            "",
+            ManageInfrastructure,
+        ),
+        case(
+            Rest,
+            Method::DELETE,
+            format!("/datacenters/{}", f.spare_data_center),
             "",
             ManageInfrastructure,
         ),
