@@ -126,7 +126,7 @@ async fn the_default_data_center_owns_the_default_cluster_and_clients_search_by_
             "",
         )
         .await;
-    assert_eq!(names(&east_clusters), [cluster.clone()]);
+    assert_eq!(names(&east_clusters), vec![cluster]);
     let hosts = app
         .rest_ok(
             &t,
