@@ -125,3 +125,76 @@ async fn follow_refuses_paths_the_model_does_not_have() {
     let (status, _) = app.rest(&t, Method::GET, &format!("/clusters?follow={many}"), "").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// What Ansible's `ovirt_template` and `ovirt_instance_type` read of every object they compare:
+/// a template's `bios` and `sso`; an instance type's parts, present even when empty, its `<os/>`
+/// accepted, and its graphics consoles (VNC, or none when headless).
+#[tokio::test]
+async fn templates_and_instance_types_carry_what_ansible_compares() {
+    let app = app().await;
+    let t = app.admin_token().await;
+    let blank = app
+        .rest_ok(&t, Method::GET, "/templates/00000000-0000-0000-0000-000000000000", "")
+        .await;
+    assert_eq!(text(&blank, &["bios", "boot_menu", "enabled"]), "false");
+    assert_eq!(text(&blank, &["bios", "type"]), "i440fx_sea_bios");
+    assert!(blank.child("sso").unwrap().child("methods").is_some());
+
+    let it = app
+        .rest_create(
+            &t,
+            "/instancetypes",
+            "<instance_type><name>bare</name><os/></instance_type>",
+        )
+        .await;
+    for part in ["cpu", "memory_policy", "io", "usb", "high_availability", "os"] {
+        assert!(it.child(part).is_some(), "<{part}> in {it:?}");
+    }
+    assert!(it.child("cpu").unwrap().child("topology").is_some());
+    let id = it.attr("id").unwrap();
+    let (status, _) = app
+        .rest(
+            &t,
+            Method::POST,
+            "/instancetypes",
+            "<instance_type><name>os</name><os><type>windows_2019x64</type></os></instance_type>",
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an OS is the VM's own");
+
+    let path = format!("/instancetypes/{id}/graphicsconsoles");
+    assert!(app.rest_ok(&t, Method::GET, &path, "").await.children.is_empty());
+    let console = app
+        .rest_create(
+            &t,
+            &path,
+            "<graphics_console><protocol>vnc</protocol></graphics_console>",
+        )
+        .await;
+    assert_eq!(text(&console, &["protocol"]), "vnc");
+    let listed = app.rest_ok(&t, Method::GET, &path, "").await;
+    assert_eq!(listed.children.len(), 1);
+    let followed = app
+        .rest_ok(
+            &t,
+            Method::GET,
+            &format!("/instancetypes/{id}?follow=graphics_consoles"),
+            "",
+        )
+        .await;
+    assert_eq!(followed.child("graphics_consoles").unwrap().children.len(), 1);
+    let gid = console.attr("id").unwrap();
+    app.rest_ok(&t, Method::DELETE, &format!("{path}/{gid}"), "").await;
+    assert!(app.rest_ok(&t, Method::GET, &path, "").await.children.is_empty());
+    let it = app.rest_ok(&t, Method::GET, &format!("/instancetypes/{id}"), "").await;
+    assert_eq!(text(&it, &["vireo", "headless"]), "true");
+    let (status, _) = app
+        .rest(
+            &t,
+            Method::POST,
+            &path,
+            "<graphics_console><protocol>spice</protocol></graphics_console>",
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
