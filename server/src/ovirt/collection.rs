@@ -6,6 +6,7 @@
 use super::extract::kind::{Document, Kind};
 use super::extract::{ApiId, ApiUser, XmlBody};
 use super::fault::Fault;
+use super::follow::{follow_list, follow_one, FollowParam};
 use super::query::{flag, ListParams};
 use super::read::Obj;
 use super::response::{action_complete, created, ok};
@@ -172,15 +173,18 @@ pub(super) use api_object;
 pub async fn list<K: ApiObject>(State(state): State<AppState>, Query(p): Query<ListParams>) -> Result<Response, Fault> {
     let ids = search_ids(&state, K::COLLECTION.search, &p).await?;
     let found = K::load(&state, &ids).await?;
-    Ok(ok(El::new(K::COLLECTION.list).children(found.iter().map(K::element))))
+    let list = El::new(K::COLLECTION.list).children(found.iter().map(K::element));
+    Ok(ok(follow_list(&state, &p, K::ROOT, list).await?))
 }
 
 /// `GET /{path}/{id}`.
 pub async fn get_one<K: ApiObject>(
     State(state): State<AppState>,
+    Query(f): Query<FollowParam>,
     ApiId { id, .. }: ApiId<K>,
 ) -> Result<Response, Fault> {
-    Ok(ok(K::element(&K::existing(&state, id).await?)))
+    let el = K::element(&K::existing(&state, id).await?);
+    Ok(ok(follow_one(&state, f.follow.as_deref(), el).await?))
 }
 
 /// `POST /{path}`: 201 with the object added.

@@ -120,7 +120,10 @@ impl ApiObject for kind::DataCenter {
 }
 
 /// `GET /datacenters/{id}/clusters`: the clusters the data center owns.
-async fn clusters(State(state): State<AppState>, ApiId { id, .. }: ApiId<kind::DataCenter>) -> Result<Response, Fault> {
+pub(super) async fn clusters(
+    State(state): State<AppState>,
+    ApiId { id, .. }: ApiId<kind::DataCenter>,
+) -> Result<Response, Fault> {
     kind::DataCenter::existing(&state, id).await?;
     let all = state.repo.list_clusters().await?;
     let owned = all.iter().filter(|c| c.data_center_id == id).map(cluster_element);

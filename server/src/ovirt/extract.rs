@@ -110,6 +110,11 @@ impl<K: Kind> ApiId<K> {
     pub fn parse(id: &str) -> Result<Uuid, Fault> {
         Uuid::parse_str(id).map_err(|_| K::missing(id))
     }
+
+    /// The id as a handler gets it from its path (`?follow=` calls sub-collection handlers).
+    pub fn of(id: Uuid) -> Self {
+        Self { id, kind: PhantomData }
+    }
 }
 
 impl<S: Send + Sync, K: Kind> FromRequestParts<S> for ApiId<K> {

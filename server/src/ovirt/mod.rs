@@ -12,6 +12,7 @@ mod disk_attachments;
 mod disks;
 mod extract;
 mod fault;
+mod follow;
 mod hosts;
 mod href;
 mod instance_types;
@@ -51,7 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     let api = collection::routes::<kind::Host>(api);
     let api = collection::routes::<kind::Template>(api);
     let api = collection::routes::<kind::Pool>(api);
-    let api = collection::routes::<kind::InstanceType>(api);
+    let api = instance_types::routes(api);
     let api = collection::routes::<kind::StorageDomain>(api);
     let api = collection::routes::<kind::Disk>(api);
     let api = disk_attachments::routes::<kind::Vm>(api);

@@ -3,12 +3,14 @@
 
 use serde::Deserialize;
 
-/// Query parameters of list calls (others the SDK may send, such as `follow`, are accepted).
+/// Query parameters of list calls (others the SDK may send, such as `all_content`, are accepted).
 #[derive(Debug, Default, Deserialize)]
 pub struct ListParams {
     pub search: Option<String>,
     pub max: Option<i64>,
     pub case_sensitive: Option<String>,
+    /// `?follow=`: links to inline (`follow.rs`).
+    pub follow: Option<String>,
 }
 
 /// `?next_run=true`, `?force=true`.

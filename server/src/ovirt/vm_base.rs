@@ -115,6 +115,11 @@ pub fn config_elements(cfg: &VmConfig, arch: &str) -> Vec<El> {
         );
     }
     let mut out = vec![
+        // Vireo's domains name no machine type or loader: libvirt's default x86 machine and
+        // SeaBIOS, without a boot menu. Clients read `bios.boot_menu.enabled` and `bios.type`.
+        El::new("bios")
+            .child(enabled("boot_menu", false))
+            .text("type", "i440fx_sea_bios"),
         enabled("console", cfg.serial_console),
         cpu,
         El::leaf(
@@ -145,6 +150,8 @@ pub fn config_elements(cfg: &VmConfig, arch: &str) -> Vec<El> {
             .child(El::new("hosts").children(cfg.placement_hosts.iter().map(|h| reference("host", "hosts", *h)))),
         bool_el("multi_queues_enabled", cfg.multi_queues_enabled),
         bool_el("soundcard_enabled", cfg.soundcard_enabled),
+        // No single sign-on through a guest agent: no methods.
+        El::new("sso").child(El::new("methods")),
         bool_el("stateless", cfg.stateless),
         El::leaf("type", cfg.optimized_for.as_str()),
         enabled("usb", cfg.usb_enabled),

@@ -8,6 +8,7 @@ use super::collection::search_ids;
 use super::extract::kind::{self, Kind};
 use super::extract::{ApiId, ApiUser, XmlBody};
 use super::fault::Fault;
+use super::follow::{follow_list, follow_one, FollowParam};
 use super::href::{link, object, reference, API};
 use super::query::{flag, Flags, ListParams};
 use super::read::Obj;
@@ -49,7 +50,7 @@ fn status(s: VmStatus) -> &'static str {
 }
 
 /// Cluster architectures by id, for `cpu/architecture` (read once per request).
-async fn arches(state: &AppState) -> Result<HashMap<Uuid, String>, Fault> {
+pub(super) async fn arches(state: &AppState) -> Result<HashMap<Uuid, String>, Fault> {
     Ok(state
         .repo
         .list_clusters()
@@ -115,9 +116,8 @@ pub async fn list(State(state): State<AppState>, Query(p): Query<ListParams>) ->
     let ids = search_ids(&state, ApiCollection::Vms, &p).await?;
     let records = state.repo.config_records(ConfigKind::Vm, &ids).await?;
     let arches = arches(&state).await?;
-    Ok(ok(
-        El::new("vms").children(records.iter().map(|r| vm_element(r, &arches, false)))
-    ))
+    let list = El::new("vms").children(records.iter().map(|r| vm_element(r, &arches, false)));
+    Ok(ok(follow_list(&state, &p, "vm", list).await?))
 }
 
 /// The VM `id`, or a 404 `<fault>`.
@@ -132,10 +132,12 @@ pub(super) async fn record(state: &AppState, id: Uuid) -> Result<ConfigRecord, F
 pub async fn get(
     State(state): State<AppState>,
     Query(flags): Query<Flags>,
+    Query(f): Query<FollowParam>,
     ApiId { id, .. }: ApiId<kind::Vm>,
 ) -> Result<Response, Fault> {
     let rec = record(&state, id).await?;
-    Ok(ok(vm_element(&rec, &arches(&state).await?, flag(&flags.next_run))))
+    let vm = vm_element(&rec, &arches(&state).await?, flag(&flags.next_run));
+    Ok(ok(follow_one(&state, f.follow.as_deref(), vm).await?))
 }
 
 async fn read_vm(state: &AppState, obj: &Obj<'_>) -> Result<VmRequest, Fault> {

@@ -141,7 +141,7 @@ fn push_text(stack: &mut [Node], text: &str) -> Result<(), XmlError> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct El {
     name: String,
-    attrs: Vec<(&'static str, String)>,
+    attrs: Vec<(Cow<'static, str>, String)>,
     children: Vec<El>,
     text: Option<String>,
 }
@@ -164,8 +164,39 @@ impl El {
     }
 
     pub fn attr(mut self, name: &'static str, value: impl ToString) -> Self {
-        self.attrs.push((name, value.to_string()));
+        self.attrs.push((Cow::Borrowed(name), value.to_string()));
         self
+    }
+
+    /// An element read back (a handler's answer inlined into another's by `?follow=`).
+    pub fn from_node(node: Node) -> Self {
+        let text = node.text.trim();
+        Self {
+            text: (node.children.is_empty() && !text.is_empty()).then(|| text.to_string()),
+            name: node.name,
+            attrs: node.attrs.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(),
+            children: node.children.into_iter().map(El::from_node).collect(),
+        }
+    }
+
+    /// The element under another name (a followed `<original_template>` is a `<template>`).
+    pub fn renamed(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// The value of attribute `name`.
+    pub fn get_attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn child_elements(&self) -> &[El] {
+        &self.children
+    }
+
+    /// The children, to replace or extend in place.
+    pub fn child_elements_mut(&mut self) -> &mut Vec<El> {
+        &mut self.children
     }
 
     pub fn child(mut self, child: El) -> Self {
@@ -208,7 +239,7 @@ impl El {
     fn write(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
         let el = w
             .create_element(&self.name)
-            .with_attributes(self.attrs.iter().map(|(k, v)| (*k, v.as_str())));
+            .with_attributes(self.attrs.iter().map(|(k, v)| (k.as_ref(), v.as_str())));
         match (&self.text, self.children.is_empty()) {
             (Some(text), _) => el.write_text_content(BytesText::new(&xml_safe(text)))?,
             (None, true) => el.write_empty()?,

@@ -19,6 +19,7 @@ mod networks;
 mod ovirt_api;
 mod ovirt_consoles;
 mod ovirt_data_centers;
+mod ovirt_follow;
 mod ovirt_storage;
 
 mod robustness;
