@@ -18,7 +18,7 @@ use super::recommendations::{apply_fixes, recommendations, recommendations_for, 
 use super::rule_context::{CpuClaim, RuleContext};
 use super::storage::{BootDevice, DiskAttachment, DiskCache, DiskFormat, DiskInterface, DiskIo, MAX_DISKS};
 use super::test_hosts::*;
-use super::validation::{validate, validate_config};
+use super::validation::{start_errors, validate, validate_config};
 use super::vm_config::*;
 use crate::error::FieldError;
 use proptest::prelude::*;
@@ -558,7 +558,8 @@ fn run_service_sequence(draft: &VmDraft, running: &VmConfig, ctx: &RuleContext) 
         ctx,
         &[RecommendationId::R1, RecommendationId::R2, RecommendationId::R3],
     );
-    let fixed_errors = validate_config(&fixed, ctx);
+    let mut fixed_errors = validate_config(&fixed, ctx);
+    fixed_errors.extend(start_errors(&fixed));
     if fixed_errors.is_empty() {
         let _ = recommendations(&fixed, ctx);
         // A saved configuration is started: the XML is built only from validated ones, with

@@ -66,7 +66,9 @@ pub const TEMPLATES: CollectionFields = CollectionFields {
     grid_sorts: &["name", "type", "description", "cluster", "memory", "vcpus"],
     // `datacenter=`: Blank, which belongs to no cluster, is in every data center (as in oVirt,
     // where playbooks find it with `name=Blank and datacenter=X`).
-    api_fields: &["name", "description", "cluster", "type", "datacenter", "id"],
+    // `vm.name=X`: the template VM X was made from (oVirt's cross-object search, which
+    // `ovirt_vm` sends to find an existing VM's template).
+    api_fields: &["name", "description", "cluster", "type", "datacenter", "id", "vm.name"],
 };
 
 pub const POOLS: CollectionFields = CollectionFields {

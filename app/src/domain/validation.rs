@@ -16,6 +16,8 @@ pub const MAX_MEMORY_MIB: u64 = 4 * 1024 * 1024; // 4 TiB
 pub const MAX_VCPUS: u32 = 288;
 /// oVirt's MaxIoThreadsPerVm.
 pub const MAX_IO_THREADS: u32 = 127;
+/// oVirt's highest HA priority (the engine's `VmPriorityMaxValue`).
+pub const MAX_HA_PRIORITY: u32 = 100;
 
 /// Most host NUMA cells one vNUMA node may name, and most placement hosts: far above any real host
 /// or cluster, low enough that checking them is cheap.
@@ -84,6 +86,12 @@ fn bound_errors(cfg: &VmConfig) -> Vec<FieldError> {
                 format!("A VM can have at most {MAX_VCPUS} vCPUs; this one has {count}."),
             );
         }
+    }
+    if cfg.ha_priority > MAX_HA_PRIORITY {
+        err(
+            "ha_priority",
+            format!("The high availability priority is 0 to {MAX_HA_PRIORITY}."),
+        );
     }
     if cfg.io_threads > MAX_IO_THREADS {
         err("io_threads", format!("At most {MAX_IO_THREADS} IO threads."));
@@ -392,24 +400,74 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
                 }
             }
         }
-        let expected = CpuSet::from_ids(0..vcpus);
-        if overlap || all != expected {
-            err(
-                "numa_nodes",
-                format!("The NUMA nodes must together hold each of the {vcpus} vCPUs exactly once."),
-            );
+        // The engine's NumaValidator on save: each vCPU in at most one node, no node past the last
+        // vCPU, and no more memory than the VM's. Nodes that do not yet hold every vCPU and all the
+        // memory are saved (oVirt clients add them one by one over REST); they must before the VM
+        // starts (`start_errors`).
+        if overlap {
+            err("numa_nodes", "A vCPU can be in only one NUMA node.".into());
         }
-        // Each node is at most 4 TiB and there are at most 64 (bound_errors): no wrap.
-        let total: u64 = nodes.iter().fold(0u64, |t, n| t.saturating_add(n.memory_mib));
-        if total != cfg.memory_mib {
+        if all.ids().any(|c| c >= vcpus) {
             err(
                 "numa_nodes",
                 format!(
-                    "The NUMA nodes' memory adds up to {total} MiB, not the VM's {} MiB.",
+                    "The NUMA nodes hold vCPUs the VM does not have: it has vCPUs 0 to {}.",
+                    vcpus.saturating_sub(1)
+                ),
+            );
+        }
+        // Each node is at most 4 TiB and there are at most 64 (bound_errors): no wrap.
+        let total = numa_memory(cfg);
+        if total > cfg.memory_mib {
+            err(
+                "numa_nodes",
+                format!(
+                    "The NUMA nodes' memory adds up to {total} MiB, more than the VM's {} MiB.",
                     cfg.memory_mib
                 ),
             );
         }
+    }
+    errors
+}
+
+fn numa_memory(cfg: &VmConfig) -> u64 {
+    cfg.numa_nodes.iter().fold(0u64, |t, n| t.saturating_add(n.memory_mib))
+}
+
+/// What a saved, valid configuration must also meet to start: vNUMA nodes, when it has any, hold
+/// each vCPU and all of the memory (QEMU refuses NUMA cells that do not add up to the guest). The
+/// engine saves such nodes too and its VMs fail to start the same way.
+pub fn start_errors(cfg: &VmConfig) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if cfg.numa_nodes.is_empty() {
+        return errors;
+    }
+    // Counted, not compared with a set of 0..vcpus: this may run on a configuration that failed
+    // validation, whose vCPU count is unbounded.
+    let vcpus = cfg.vcpus();
+    let mut all = CpuSet::new();
+    let mut held = 0usize;
+    for n in &cfg.numa_nodes {
+        all.extend(&n.cpus);
+        held = held.saturating_add(n.cpus.len());
+    }
+    let each_once = held == all.len() && all.len() == vcpus as usize && all.ids().all(|c| c < vcpus);
+    if !each_once {
+        errors.push(FieldError::new(
+            "numa_nodes",
+            format!("The NUMA nodes must together hold each of the {vcpus} vCPUs exactly once."),
+        ));
+    }
+    let total = numa_memory(cfg);
+    if total != cfg.memory_mib {
+        errors.push(FieldError::new(
+            "numa_nodes",
+            format!(
+                "The NUMA nodes' memory adds up to {total} MiB, not the VM's {} MiB.",
+                cfg.memory_mib
+            ),
+        ));
     }
     errors
 }
@@ -1005,16 +1063,49 @@ mod tests {
         assert_eq!(errors(&with(vec![BootDevice::Cdrom])), vec![]);
     }
 
+    /// `pinned_hp` with its vCPUs and memory split over two vNUMA nodes.
+    fn two_nodes() -> VmConfig {
+        let mut cfg = pinned_hp();
+        cfg.numa_nodes = (0..2)
+            .map(|i| VNumaNode {
+                index: i,
+                cpus: CpuSet::from_ids([2 * i, 2 * i + 1]),
+                memory_mib: 2048,
+                host_nodes: vec![1],
+            })
+            .collect();
+        cfg
+    }
+
     #[test]
     fn numa_nodes_must_add_up() {
-        let mut cfg = pinned_hp();
-        cfg.numa_nodes[0].memory_mib = 2048;
+        assert_eq!(start_errors(&pinned_hp()), vec![]);
+        // Nodes short of the VM's memory or vCPUs save (as the engine's do: clients add them one
+        // by one) but do not start.
+        let mut cfg = two_nodes();
+        cfg.numa_nodes[0].memory_mib = 1024;
+        assert_eq!(errors(&cfg), vec![]);
+        assert!(start_errors(&cfg)[0]
+            .message
+            .contains("adds up to 3072 MiB, not the VM's 4096 MiB"));
+        let mut cfg = two_nodes();
+        cfg.numa_nodes.truncate(1);
+        assert_eq!(errors(&cfg), vec![]);
+        let start = start_errors(&cfg);
+        assert!(start[0].message.contains("each of the 4 vCPUs exactly once"));
+        assert!(start[1].message.contains("not the VM's 4096 MiB"));
+        // More memory than the VM's, a vCPU twice or one the VM lacks: refused on save.
+        let mut cfg = two_nodes();
+        cfg.numa_nodes[0].memory_mib = 4096;
         assert!(errors(&cfg)[0]
             .message
-            .contains("adds up to 2048 MiB, not the VM's 4096 MiB"));
-        let mut cfg = pinned_hp();
+            .contains("adds up to 6144 MiB, more than the VM's 4096 MiB"));
+        let mut cfg = two_nodes();
         cfg.numa_nodes[0].cpus = CpuSet::parse("0-2").unwrap();
-        assert!(errors(&cfg)[0].message.contains("each of the 4 vCPUs exactly once"));
+        assert_eq!(first_message(&errors(&cfg)), "A vCPU can be in only one NUMA node.");
+        let mut cfg = two_nodes();
+        cfg.numa_nodes[0].cpus = CpuSet::parse("0,7").unwrap();
+        assert!(errors(&cfg)[0].message.contains("vCPUs the VM does not have"));
         let mut cfg = pinned_hp();
         cfg.numa_nodes[0].index = 1;
         assert!(errors(&cfg)[0].message.contains("without gaps"));

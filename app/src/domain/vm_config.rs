@@ -154,6 +154,9 @@ pub struct VmConfig {
 
     // --- High Availability (A10, A11)
     pub high_availability: bool,
+    /// oVirt's HA priority (0 to `MAX_HA_PRIORITY`; its dialog offers Low 1, Medium 50, High 100):
+    /// kept whether or not HA is on, as the engine keeps it.
+    pub ha_priority: u32,
     pub watchdog: bool,
 
     // --- Resource Allocation (A8, A9, R1-R5)
@@ -203,6 +206,7 @@ impl Default for VmConfig {
             cpu_passthrough: false,
             invtsc: false,
             high_availability: false,
+            ha_priority: 0,
             watchdog: false,
             io_threads: 0,
             memory_balloon: true,

@@ -1,6 +1,6 @@
 //! The oVirt Engine API v4 compatible REST API : `/ovirt-engine/sso/…` for tokens and
 //! `/ovirt-engine/api/…` for data centers, clusters, hosts, templates, pools, instance types, VMs, storage domains,
-//! disks and disk attachments, networks, vNIC profiles, network filters, NICs and reported devices, in the XML the real `ovirtsdk4` client reads (examples of it:
+//! disks and disk attachments, networks, vNIC profiles, network filters, NICs and reported devices, operating systems, in the XML the real `ovirtsdk4` client reads (examples of it:
 //! `server/tests/fixtures/ovirt-wire-samples/`).
 //! Handlers are thin: read XML, call the same services (and so the same High Performance rules) as
 //! the web UI, write XML. Every error is a `<fault>`.
@@ -18,6 +18,7 @@ mod href;
 mod instance_types;
 mod networks;
 mod nics;
+mod operating_systems;
 mod pools;
 mod query;
 mod read;
@@ -67,6 +68,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/vms/{id}/reporteddevices", get(nics::reported_devices))
         .route("/vms/{id}/reporteddevices/{rid}", get(nics::reported_device))
         .route("/vms/{id}/nics/{nid}/reporteddevices", get(nics::nic_reported_devices))
+        .route("/operatingsystems", get(operating_systems::list))
+        .route("/operatingsystems/{id}", get(operating_systems::get))
         .route("/hosts/{id}/numanodes", get(hosts::numa_nodes))
         .route("/hosts/{id}/numanodes/{nid}", get(hosts::numa_node))
         .route("/vms", get(vms::list).post(vms::add))

@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::response::Response;
 use vireo_app::domain::storage::StorageDomainStatus;
 
-const COLLECTIONS: [&str; 12] = [
+const COLLECTIONS: [&str; 13] = [
     "clusters",
     "datacenters",
     "disks",
@@ -22,6 +22,7 @@ const COLLECTIONS: [&str; 12] = [
     "instancetypes",
     "networkfilters",
     "networks",
+    "operatingsystems",
     "storagedomains",
     "templates",
     "vmpools",

@@ -134,7 +134,7 @@ pub fn config_elements(cfg: &VmConfig, arch: &str) -> Vec<El> {
     out.extend([
         El::new("high_availability")
             .child(bool_el("enabled", cfg.high_availability))
-            .text("priority", u8::from(cfg.high_availability)),
+            .text("priority", cfg.ha_priority),
         El::new("io").text("threads", cfg.io_threads),
         El::leaf("memory", memory),
         El::new("memory_policy")
@@ -201,6 +201,7 @@ pub struct BasePatch {
     pub migration: Option<MigrationMode>,
     pub placement_hosts: Option<Vec<Ref>>,
     pub high_availability: Option<bool>,
+    pub ha_priority: Option<u32>,
     pub numa_tune_mode: Option<NumaTuneMode>,
     pub stateless: Option<bool>,
     pub headless: Option<bool>,
@@ -345,6 +346,9 @@ impl BasePatch {
                 *slot = el.bool("enabled")?;
             }
         }
+        if let Some(ha) = obj.get("high_availability")? {
+            p.ha_priority = ha.u32("priority")?;
+        }
         if let Some(os) = obj.get("os")? {
             os.allow(&["type", "boot"])?;
             p.os_type = os.text("type")?;
@@ -428,6 +432,7 @@ impl BasePatch {
             usb => cfg.usb_enabled,
             migration => cfg.migration,
             high_availability => cfg.high_availability,
+            ha_priority => cfg.ha_priority,
             numa_tune_mode => cfg.numa_tune_mode,
             stateless => cfg.stateless,
             headless => cfg.headless,

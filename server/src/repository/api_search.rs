@@ -104,8 +104,13 @@ impl Repository {
                 if j > 0 {
                     qb.push(" AND ");
                 }
-                match expr(&cond.field) {
-                    Some(e) => match sql.in_every(&cond.field) {
+                match (expr(&cond.field), sql.related(&cond.field)) {
+                    (Some(e), Some(rows)) => {
+                        qb.push(format!("EXISTS (SELECT 1 FROM {rows} AND "));
+                        push_condition(&mut qb, e, cond, case_sensitive);
+                        qb.push(")");
+                    }
+                    (Some(e), None) => match sql.in_every(&cond.field) {
                         Some(always) => {
                             qb.push(format!("({always} OR "));
                             push_condition(&mut qb, e, cond, case_sensitive);
@@ -113,7 +118,7 @@ impl Repository {
                         }
                         None => push_condition(&mut qb, e, cond, case_sensitive),
                     },
-                    None => {
+                    (None, _) => {
                         qb.push("false");
                     }
                 }
@@ -123,6 +128,8 @@ impl Repository {
         let (sort, desc) = q
             .sort
             .as_ref()
+            // A field about other rows has no value of this row to order by.
+            .filter(|(f, _)| sql.related(f).is_none())
             .and_then(|(f, d)| expr(f).map(|e| (e, *d)))
             .unwrap_or((c.fields().first().and_then(|f| expr(f)).unwrap_or(sql.id), false));
         qb.push(format!(

@@ -22,6 +22,11 @@ pub(super) struct CollectionSql {
     /// REST search fields some rows match whatever the condition says: (field, SQL predicate of
     /// those rows). Blank belongs to no cluster and so is in every data center.
     pub in_every: &'static [(&'static str, &'static str)],
+    /// REST search fields about other rows, as oVirt's cross-object searches (`Templates:
+    /// vm.name=X`: the templates a VM named X was made from): (field, the related rows as `FROM …
+    /// WHERE <correlation>`). A row matches when any related row meets the condition on the
+    /// field's expression, which reads the related rows' alias.
+    pub related: &'static [(&'static str, &'static str)],
 }
 
 fn lookup(pairs: &[(&'static str, &'static str)], name: &str) -> Option<&'static str> {
@@ -76,6 +81,11 @@ impl CollectionSql {
         from
     }
 
+    /// The related rows a condition on `field` is about (`related`), if it is about any.
+    pub fn related(&self, field: &str) -> Option<&'static str> {
+        lookup(self.related, field)
+    }
+
     /// The predicate of the rows a condition on `field` always matches (`in_every`).
     pub fn in_every(&self, field: &str) -> Option<&'static str> {
         lookup(self.in_every, field)
@@ -120,6 +130,7 @@ pub(super) const VMS: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const TEMPLATES: CollectionSql = CollectionSql {
@@ -139,10 +150,12 @@ pub(super) const TEMPLATES: CollectionSql = CollectionSql {
         ("id", "t.id::text"),
         ("memory", "t.memory_mib"),
         ("vcpus", "t.vcpus"),
+        ("vm.name", "rv.name"),
     ],
     // The grid keeps Blank, the template every other starts from, at the top.
     grid_sort_exprs: &[("name", "(t.name <> 'Blank'), t.name")],
     in_every: &[("datacenter", "t.cluster_id IS NULL")],
+    related: &[("vm.name", "vms rv WHERE rv.template_id = t.id")],
 };
 
 pub(super) const POOLS: CollectionSql = CollectionSql {
@@ -170,6 +183,7 @@ pub(super) const POOLS: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const HOSTS: CollectionSql = CollectionSql {
@@ -193,6 +207,7 @@ pub(super) const HOSTS: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const CLUSTERS: CollectionSql = CollectionSql {
@@ -211,6 +226,7 @@ pub(super) const CLUSTERS: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 /// A data center's status as `DataCenterStatus` derives it from the hosts of its clusters; a macro
@@ -251,6 +267,7 @@ pub(super) const DATA_CENTERS: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const EVENTS: CollectionSql = CollectionSql {
@@ -271,6 +288,7 @@ pub(super) const EVENTS: CollectionSql = CollectionSql {
     // `object:vm` filters by kind; the column sorts by the object's name.
     grid_sort_exprs: &[("object", "object_name")],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const USERS: CollectionSql = CollectionSql {
@@ -287,6 +305,7 @@ pub(super) const USERS: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const INSTANCE_TYPES: CollectionSql = CollectionSql {
@@ -301,6 +320,7 @@ pub(super) const INSTANCE_TYPES: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const STORAGE_DOMAINS: CollectionSql = CollectionSql {
@@ -321,6 +341,7 @@ pub(super) const STORAGE_DOMAINS: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const DISKS: CollectionSql = CollectionSql {
@@ -339,6 +360,7 @@ pub(super) const DISKS: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const NETWORKS: CollectionSql = CollectionSql {
@@ -368,6 +390,7 @@ pub(super) const NETWORKS: CollectionSql = CollectionSql {
     // Numerically, not as the term's text.
     grid_sort_exprs: &[("vlan", "n.vlan_id")],
     in_every: &[],
+    related: &[],
 };
 
 pub(super) const VNIC_PROFILES: CollectionSql = CollectionSql {
@@ -390,6 +413,7 @@ pub(super) const VNIC_PROFILES: CollectionSql = CollectionSql {
     ],
     grid_sort_exprs: &[],
     in_every: &[],
+    related: &[],
 };
 
 #[cfg(test)]

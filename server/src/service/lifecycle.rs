@@ -12,7 +12,7 @@ use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::{ConfigBackend, LifecycleBackend};
 use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
 use vireo_app::domain::draft::ConfigKind;
-use vireo_app::domain::validation::validate_config;
+use vireo_app::domain::validation::{start_errors, validate_config};
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, HostStatus, HostView, VmAction, VmStatus};
 
@@ -138,7 +138,8 @@ impl VireoService {
         // Each NIC's network must be on that host (a libvirt network or bridge of its name).
         let nics = self.nic_devices(&vm.name, &config, Some(&host)).await?;
         let ctx = self.rule_context(vm.cluster_id, &config.os_type, Some(vm.id)).await?;
-        let errors = validate_config(&config, &ctx);
+        let mut errors = validate_config(&config, &ctx);
+        errors.extend(start_errors(&config));
         if !errors.is_empty() {
             return Err(AppError::Validation { errors });
         }

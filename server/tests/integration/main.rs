@@ -16,6 +16,7 @@ mod kvm_console;
 mod lifecycle;
 mod lost_writes;
 mod networks;
+mod ovirt_ansible_vm;
 mod ovirt_api;
 mod ovirt_consoles;
 mod ovirt_data_centers;
