@@ -8,6 +8,7 @@ test("the navigation reaches every section", async ({ page }, info) => {
     ["Templates", "Templates", "/templates"],
     ["Pools", "Pools", "/pools"],
     ["Hosts", "Hosts", "/hosts"],
+    ["Data Centers", "Data Centers", "/datacenters"],
     ["Clusters", "Clusters", "/clusters"],
     ["Events", "Events", "/events"],
     ["Virtual Machines", "Virtual Machines", "/vms"],
