@@ -31,16 +31,18 @@ fn on_off(on: bool) -> &'static str {
 pub fn ClustersPage() -> impl IntoView {
     let url = use_query_map();
     let grid = GridState::new("name", false, true, cluster_grid);
-    let chosen = move || grid.selected_row(|c: &ClusterView| c.id.to_string());
-    // The New/Edit dialog's data center choices, read only while a dialog is open.
+    // A memo, so that a live refetch that leaves the selected cluster as it was does not draw its
+    // dialog again (which would throw away what the user has typed).
+    let chosen = Memo::new(move |_| grid.selected_row(|c: &ClusterView| c.id.to_string()));
+    // The New/Edit dialog's data center choices, read once when a dialog opens (`None` while none
+    // is open, so that opening one waits for the list rather than drawing the dialog without it).
     let dialog_open = Memo::new(move |_| url.with(|q| q.get("dialog").is_some_and(|d| d == "new" || d == "edit")));
     let data_centers = Resource::new(
         move || dialog_open.get(),
         |open| async move {
-            if open {
-                list_data_centers().await
-            } else {
-                Ok(Vec::new())
+            match open {
+                true => list_data_centers().await.map(Some),
+                false => Ok(None),
             }
         },
     );
@@ -91,14 +93,22 @@ pub fn ClustersPage() -> impl IntoView {
             hint="Words match names and descriptions; add a datacenter: term."
             empty="No clusters match. Use New to create one."
         >
-            // The dialog needs the clusters (for Edit) and the data centers; it opens once both are loaded.
+            // Edit and Remove need the selected cluster, New and Edit the data centers: each opens
+            // once what it needs is loaded.
+            // On the server the rows are read in the dialog's closure too, so the render waits for
+            // them before drawing it (a read inside a memo may not hold the Transition); in the
+            // browser only the memo is tracked, so a live refetch leaves an open dialog alone.
             {url_dialog(move |mode| {
-                grid.rows.get()?.ok()?;
+                #[cfg(feature = "ssr")]
+                let _ = grid.rows.get();
                 if mode == "remove" {
-                    return chosen().map(|cluster| view! { <RemoveClusterDialog cluster /> }.into_any());
+                    return chosen.get().map(|cluster| { view! { <RemoveClusterDialog cluster /> }.into_any() });
                 }
-                let data_centers = data_centers.get()?.ok()?;
-                let editing = (mode == "edit").then(chosen).flatten();
+                let data_centers = data_centers.get()?.ok()??;
+                let editing = match mode.as_str() {
+                    "edit" => Some(chosen.get()?),
+                    _ => None,
+                };
                 Some(
                     view! { <ClusterDialog cluster=editing data_centers on_saved=move || grid.refetch() /> }.into_any(),
                 )

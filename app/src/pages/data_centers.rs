@@ -24,7 +24,9 @@ use remove_data_center_dialog::RemoveDataCenterDialog;
 pub fn DataCentersPage() -> impl IntoView {
     let url = use_query_map();
     let grid = GridState::new("name", false, true, data_center_grid);
-    let chosen = move || grid.selected_row(|d: &DataCenterView| d.id.to_string());
+    // A memo, so that a live refetch that leaves the selected data center as it was does not draw
+    // its dialog again (which would throw away what the user has typed).
+    let chosen = Memo::new(move |_| grid.selected_row(|d: &DataCenterView| d.id.to_string()));
     let columns = vec![
         Column::link("Name", "name", |d: &DataCenterView| d.name.clone()),
         Column::sorted("Status", "status", |d: &DataCenterView| {
@@ -74,13 +76,17 @@ pub fn DataCentersPage() -> impl IntoView {
             hint="Words match names and descriptions; add a status: term."
             empty="No data centers match. Use New to create one."
         >
-            // Edit and Remove need the selected data center; they open once the rows are loaded.
+            // Edit and Remove need the selected data center: they open once it is loaded.
+            // On the server the rows are read in the dialog's closure too, so the render waits for
+            // them before drawing it (a read inside a memo may not hold the Transition); in the
+            // browser only the memo is tracked, so a live refetch leaves an open dialog alone.
             {url_dialog(move |mode| {
-                grid.rows.get()?.ok()?;
+                #[cfg(feature = "ssr")]
+                let _ = grid.rows.get();
                 if mode == "new" {
                     return Some(view! { <DataCenterDialog dc=None on_saved=move || grid.refetch() /> }.into_any());
                 }
-                let dc = chosen()?;
+                let dc = chosen.get()?;
                 Some(
                     match mode.as_str() {
                         "edit" => view! { <DataCenterDialog dc=Some(dc) on_saved=move || grid.refetch() /> }.into_any(),
