@@ -73,6 +73,8 @@ pub trait HostBackend: Send + Sync {
 pub trait ClusterBackend: Send + Sync {
     async fn list_clusters(&self) -> Result<Vec<ClusterView>, AppError>;
     async fn save_cluster(&self, actor: &CurrentUser, draft: ClusterDraft) -> Result<ClusterView, AppError>;
+    /// Removes a cluster nothing uses (no hosts, VMs, templates, pools or networks).
+    async fn remove_cluster(&self, actor: &CurrentUser, id: Uuid) -> Result<(), AppError>;
 }
 
 /// Data centers (`server/src/service/data_centers.rs`).

@@ -67,6 +67,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/templates") view=pages::templates::TemplatesPage ssr=SsrMode::Async />
                         <Route path=path!("/pools") view=pages::pools::PoolsPage ssr=SsrMode::Async />
                         <Route path=path!("/hosts") view=pages::hosts::HostsPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/datacenters")
+                            view=pages::data_centers::DataCentersPage
+                            ssr=SsrMode::Async
+                        />
                         <Route path=path!("/clusters") view=pages::clusters::ClustersPage ssr=SsrMode::Async />
                         <Route
                             path=path!("/storage-domains")

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { jsEnabled, login, ready } from "./helpers";
+import { jsEnabled, login, newDataCenter, ready } from "./helpers";
 
 test("a stale edit gets a clear conflict and overwrites nothing", async ({ browser, page }, info) => {
   const name = `conflict-${info.project.name}`;
@@ -44,9 +44,15 @@ test("field errors mark the tab that holds them", async ({ page }, info) => {
 
 test("a cluster's Optimization tab turns KSM off", async ({ page }, info) => {
   const name = `opt-${info.project.name}`;
-  await login(page, info, "/clusters");
+  // A 4.6 cluster needs a data center at 4.6 or below (Default is at 4.8): the engine's rule.
+  const dc = `opt-dc-${info.project.name}`;
+  await login(page, info, "/datacenters");
+  await newDataCenter(page, info, dc, "4.6");
+  await page.goto("/clusters");
+  await ready(page, info);
   await page.getByRole("button", { name: "New" }).click();
   const dialog = page.getByRole("dialog", { name: "New Cluster" });
+  await dialog.getByLabel("Data Center").selectOption({ label: dc });
   await dialog.getByLabel("Name").fill(name);
   await dialog.getByLabel("Compatibility Version").selectOption("4.6");
   if (jsEnabled(info)) await dialog.getByRole("tab", { name: "Optimization" }).click();
@@ -55,6 +61,7 @@ test("a cluster's Optimization tab turns KSM off", async ({ page }, info) => {
   await expect(page).toHaveURL(/\/clusters\?selected=/);
   const row = page.locator("#clusters-grid tbody tr", { hasText: name });
   await expect(row.getByRole("cell", { name: "4.6" })).toBeVisible();
+  await expect(row.getByRole("cell", { name: dc })).toBeVisible();
   await expect(row.getByRole("cell", { name: "Disabled" }).first()).toBeVisible();
 });
 

@@ -24,3 +24,17 @@ export async function login(page: Page, info: TestInfo, next = "/vms") {
   await page.waitForURL((url) => url.pathname + url.search === next);
   await ready(page, info);
 }
+
+/** A new data center through the New Data Center dialog; the Data Centers page is left open on it. */
+export async function newDataCenter(page: Page, info: TestInfo, name: string, version: string, description = "") {
+  await page.goto("/datacenters");
+  await ready(page, info);
+  await page.getByRole("toolbar", { name: "Data center actions" }).getByRole("button", { name: "New" }).click();
+  const dialog = page.getByRole("dialog", { name: "New Data Center" });
+  await dialog.getByLabel("Name").fill(name);
+  await dialog.getByLabel("Description").fill(description);
+  await dialog.getByLabel("Compatibility Version").selectOption(version);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await expect(page).toHaveURL(/\/datacenters\?selected=/);
+  await ready(page, info);
+}

@@ -57,6 +57,7 @@ test("viewers see no write actions and operators no infrastructure actions", asy
     ["/vms", "VM actions"],
     ["/templates", "Template actions"],
     ["/pools", "Pool actions"],
+    ["/datacenters", "Data center actions"],
     ["/clusters", "Cluster actions"],
   ]) {
     await visit(v, info, path);
@@ -77,6 +78,8 @@ test("viewers see no write actions and operators no infrastructure actions", asy
   await expect(o.getByRole("toolbar", { name: "Template actions" })).toBeVisible();
   await visit(o, info, "/clusters");
   await expect(o.getByRole("toolbar", { name: "Cluster actions" })).toHaveCount(0);
+  await visit(o, info, "/datacenters");
+  await expect(o.getByRole("toolbar", { name: "Data center actions" })).toHaveCount(0);
   await visit(o, info, "/hosts");
   await expect(o.getByRole("button", { name: "Add host" })).toHaveCount(0);
   await expect(o.getByRole("button", { name: /(Start|Stop) KSM/ })).toHaveCount(0);

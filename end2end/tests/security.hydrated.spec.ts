@@ -21,7 +21,7 @@ test("every section hydrates under the Content-Security-Policy without a violati
 
   await login(page, info, "/vms");
   const nav = page.getByRole("navigation", { name: "Main" });
-  for (const section of ["Templates", "Pools", "Hosts", "Clusters", "Events", "Virtual Machines"]) {
+  for (const section of ["Templates", "Pools", "Hosts", "Data Centers", "Clusters", "Events", "Virtual Machines"]) {
     await nav.getByRole("link", { name: section, exact: true }).click();
     await expect(page.getByRole("heading", { name: section, level: 1 })).toBeVisible();
   }

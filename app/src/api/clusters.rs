@@ -48,3 +48,14 @@ pub async fn save_cluster(
     };
     respond_selected("/clusters", backend()?.save_cluster(&actor, draft).await, |c| c.id)
 }
+
+/// Removes a cluster; the service refuses while hosts, VMs, templates, pools or networks use it.
+#[server(prefix = "/api", endpoint = "remove_cluster")]
+pub async fn remove_cluster(id: String) -> Result<(), AppError> {
+    use super::ssr::*;
+    let actor = authorize_read()?;
+    let id = parse_id("id", &id, "Not a valid id.")?;
+    respond(backend()?.remove_cluster(&actor, id).await)?;
+    leptos_axum::redirect("/clusters");
+    Ok(())
+}

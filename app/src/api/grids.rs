@@ -1,7 +1,9 @@
 //! The grids' data: one page, server-side searched, sorted and paged.
 
 use crate::error::AppError;
-use crate::models::{ClusterView, EventView, GridPage, GridQuery, HostView, PoolRow, TemplateView, VmDetails, VmRow};
+use crate::models::{
+    ClusterView, DataCenterView, EventView, GridPage, GridQuery, HostView, PoolRow, TemplateView, VmDetails, VmRow,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
@@ -38,6 +40,13 @@ pub async fn cluster_grid(query: GridQuery) -> Result<GridPage<ClusterView>, App
     use super::ssr::*;
     authorize_read()?;
     respond(backend()?.cluster_grid(&query).await)
+}
+
+#[server(prefix = "/api", endpoint = "data_center_grid", input = GetUrl)]
+pub async fn data_center_grid(query: GridQuery) -> Result<GridPage<DataCenterView>, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    respond(backend()?.data_center_grid(&query).await)
 }
 
 /// Events; `object` (an id) narrows them to one object's.

@@ -45,7 +45,9 @@ pub fn AppShell() -> impl IntoView {
                 <div class="nav-group">"Compute"</div>
                 <ul>
                     {nav_link("/vms", "Virtual Machines")} {nav_link("/templates", "Templates")}
-                    {nav_link("/pools", "Pools")} {nav_link("/hosts", "Hosts")} {nav_link("/clusters", "Clusters")}
+                    {nav_link("/pools", "Pools")} {nav_link("/hosts", "Hosts")}
+                    // Before Clusters, as in oVirt's WebAdmin: data center → clusters → hosts.
+                    {nav_link("/datacenters", "Data Centers")} {nav_link("/clusters", "Clusters")}
                 </ul>
                 <div class="nav-group">"Storage"</div>
                 <ul>{nav_link("/storage-domains", "Storage Domains")} {nav_link("/disks", "Disks")}</ul>

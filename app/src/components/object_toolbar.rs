@@ -19,8 +19,8 @@ pub fn ObjectToolbar(kind: ConfigKind, #[prop(into)] selected: Signal<Option<Str
     }
 }
 
-/// A grid page's toolbar: "New", and "Edit" on the selected row (greyed out without one); nothing
-/// for a role without `permission`.
+/// A grid page's toolbar: "New", and "Edit" (and "Remove", when given) on the selected row (greyed
+/// out without one); nothing for a role without `permission`.
 #[component]
 pub fn NewEditToolbar(
     /// What creating and editing these objects takes.
@@ -32,6 +32,9 @@ pub fn NewEditToolbar(
     #[prop(into)] selected: Signal<Option<String>>,
     /// The link that edits the row with this id.
     edit_href: impl Fn(&str) -> String + Send + Sync + 'static,
+    /// The link that asks before removing the row with this id; no "Remove" without it.
+    #[prop(optional, into)]
+    remove_href: Option<Callback<String, String>>,
 ) -> impl IntoView {
     may(permission).then(|| {
         view! {
@@ -49,6 +52,20 @@ pub fn NewEditToolbar(
                             .into_any()
                     }
                     None => needs_selection("Edit", "Select a row first").into_any(),
+                }}
+                {move || {
+                    remove_href
+                        .map(|remove_href| match selected.get() {
+                            Some(id) => {
+                                view! {
+                                    <a class="btn btn-danger-outline" role="button" href=remove_href.run(id)>
+                                        "Remove"
+                                    </a>
+                                }
+                                    .into_any()
+                            }
+                            None => needs_selection("Remove", "Select a row first").into_any(),
+                        })
                 }}
             </div>
         }

@@ -121,4 +121,9 @@ impl ClusterBackend for VireoService {
         .await;
         result
     }
+
+    async fn remove_cluster(&self, user: &CurrentUser, id: uuid::Uuid) -> Result<(), AppError> {
+        // The inherent method in removal.rs (shared with the REST API) does the check and the audit.
+        VireoService::remove_cluster(self, user, id).await
+    }
 }

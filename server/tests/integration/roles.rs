@@ -443,6 +443,16 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             ]),
             ManageInfrastructure,
         ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/save_data_center",
+            form(&[
+                ("name".into(), unique("dc")),
+                ("compat_version".into(), "4.8".into()),
+            ]),
+            ManageInfrastructure,
+        ),
         json_case(
             "/api/apply_host_action",
             serde_json::json!({"action": {"AllocateHugePages": {
@@ -1076,6 +1086,11 @@ async fn pages_offer_each_role_only_the_actions_it_may_take() {
         (
             "/clusters",
             r#"aria-label="Cluster actions""#,
+            Permission::ManageInfrastructure,
+        ),
+        (
+            "/datacenters",
+            r#"aria-label="Data center actions""#,
             Permission::ManageInfrastructure,
         ),
         (

@@ -1,16 +1,24 @@
 use crate::api::clusters::SaveCluster;
-use crate::components::error_notice::field_errors;
+use crate::components::error_notice::{field_errors, other_field_errors};
 use crate::components::modal::{DialogBody, Modal};
 use crate::domain::vm_config::CompatVersion;
-use crate::models::ClusterView;
+use crate::models::{ClusterView, DataCenterView};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-/// New/Edit Cluster: General (name, compatibility version, CPU architecture) and Optimization (KSM,
-/// memory ballooning — turning KSM off here meets recommendation R4 for every VM of the cluster).
-/// Posts to the `save_cluster` server function, so it works as a plain form too.
+/// The fields this dialog shows errors beside; any other field's message is shown at the end.
+const FIELDS: &[&str] = &["name", "data_center", "compat_version", "cpu_arch"];
+
+/// New/Edit Cluster: General (data center, name, compatibility version, CPU architecture) and
+/// Optimization (KSM, memory ballooning — turning KSM off here meets recommendation R4 for every VM
+/// of the cluster). Posts to the `save_cluster` server function, so it works as a plain form too.
+/// `data_centers`: the choices for the cluster's data center.
 #[component]
-pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+pub fn ClusterDialog(
+    cluster: Option<ClusterView>,
+    data_centers: Vec<DataCenterView>,
+    on_saved: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
     let action = ServerAction::<SaveCluster>::new();
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
@@ -34,6 +42,25 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
         vm_count: 0,
         version: 0,
     });
+    // A new cluster goes where the service would put one that names none: the only data center,
+    // else the one called "Default".
+    let chosen_dc = if editing {
+        Some(c.data_center_id)
+    } else if data_centers.len() == 1 {
+        data_centers.first().map(|d| d.id)
+    } else {
+        data_centers.iter().find(|d| d.name == "Default").map(|d| d.id)
+    };
+    let dc_options = data_centers
+        .into_iter()
+        .map(|d| {
+            view! {
+                <option value=d.id.to_string() selected=Some(d.id) == chosen_dc>
+                    {d.name}
+                </option>
+            }
+        })
+        .collect_view();
     let versions = CompatVersion::SUPPORTED
         .iter()
         .rev()
@@ -79,6 +106,14 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
                         </nav>
                         <div class="tab-panels">
                             <TabPanel tab key="general" title="General">
+                                <label for="cluster-data-center">"Data Center"</label>
+                                <select id="cluster-data-center" name="data_center_id">
+                                    {dc_options}
+                                </select>
+                                <p class="hint">
+                                    "The cluster's version may not be below its data center's (see Data Centers)."
+                                </p>
+                                {field_error("data_center")}
                                 <label for="cluster-name">"Name"</label>
                                 <input
                                     id="cluster-name"
@@ -107,6 +142,7 @@ pub fn ClusterDialog(cluster: Option<ClusterView>, on_saved: impl Fn() + Send + 
                                     {arches}
                                 </select>
                                 {field_error("cpu_arch")}
+                                {move || other_field_errors(error.get(), FIELDS)}
                             </TabPanel>
                             <TabPanel tab key="optimization" title="Optimization">
                                 {check_box("cluster-ksm", "ksm_enabled", c.ksm_enabled, "Enable KSM")}
