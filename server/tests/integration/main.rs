@@ -18,6 +18,7 @@ mod lost_writes;
 mod networks;
 mod ovirt_api;
 mod ovirt_consoles;
+mod ovirt_numa;
 mod ovirt_storage;
 
 mod robustness;
