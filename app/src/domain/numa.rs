@@ -21,6 +21,7 @@
 //! itself (they differ from the stored ones) is taken as sent, as oVirt's `updateNuma` does.
 
 use super::cpu_set::CpuSet;
+use super::profile::Change;
 use super::vm_config::{VNumaNode, VmConfig, MAX_MEMORY_BOUND_MIB, MAX_NUMA_NODES, MAX_VCPUS_BOUND};
 use crate::error::FieldError;
 
@@ -100,7 +101,7 @@ pub fn spread(nodes: &mut [VNumaNode], memory_mib: u64, huge_page_kib: Option<u6
     let blocks = memory_mib / granule;
     let cpu_count = u64::from(vcpus);
     let per_cpu = blocks.checked_div(cpu_count).unwrap_or(0);
-    let equal_split = cpu_count == 0 || blocks % cpu_count != 0;
+    let equal_split = cpu_count == 0 || !blocks.is_multiple_of(cpu_count);
     let node_count = nodes.len() as u64;
     let per_node = blocks / node_count;
     let mut extra = blocks % node_count;
@@ -137,6 +138,16 @@ pub fn describe(nodes: &[VNumaNode]) -> String {
         .map(|n| format!("{}: vCPUs {}, {} MiB", n.index, n.cpus, n.memory_mib))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The dialog's entry for a re-spread: from the nodes `was` to `now`.
+pub fn respread_change(was: &[VNumaNode], now: &[VNumaNode]) -> Change {
+    Change::new(
+        "numa_nodes",
+        describe(was),
+        describe(now),
+        "Memory or vCPUs changed: the NUMA nodes were spread again over them (host pins kept)",
+    )
 }
 
 #[cfg(test)]

@@ -429,3 +429,15 @@ fn describe_lists_the_nodes() {
         "0: vCPUs 0-1, 2048 MiB; 1: vCPUs 2-3, 2048 MiB"
     );
 }
+
+#[test]
+fn a_respread_is_listed_on_the_host_tab() {
+    let (_, cfg) = resized(|c| c.memory_mib = 8192);
+    let c = respread_change(&two_node_vm().numa_nodes, &cfg.numa_nodes);
+    assert_eq!(
+        (c.field.as_str(), c.tab),
+        ("numa_nodes", crate::domain::fields::DialogTab::Host)
+    );
+    assert_eq!(c.old, "0: vCPUs 0-1, 2048 MiB; 1: vCPUs 2-3, 2048 MiB");
+    assert_eq!(c.new, "0: vCPUs 0-1, 4096 MiB; 1: vCPUs 2-3, 4096 MiB");
+}
