@@ -17,6 +17,7 @@ pub mod instance_type;
 pub mod naming;
 pub mod network;
 pub mod next_run;
+pub mod numa;
 pub mod ovirt_search;
 pub mod pinning;
 pub mod pinning_plan;

@@ -33,6 +33,7 @@ use crate::components::modal::Modal;
 use crate::domain::dialog::refresh;
 use crate::domain::draft::{add_new_disk, default_boot_disk, form_new_disk, from_pairs, ConfigKind, NewDisk, VmDraft};
 use crate::domain::fields::DialogTab;
+use crate::domain::numa::{follow_resize, respread_change, Resize};
 use crate::domain::profile::Change;
 use crate::domain::recommendations::Recommendation;
 use crate::domain::rule_context::RuleContext;
@@ -178,8 +179,22 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
     let instance = draft
         .instance_type_id
         .and_then(|id| options.instance_types.iter().find(|i| i.id == id).cloned());
-    let r = refresh(&draft, &ctx, instance.as_ref().map(|i| (i.name.as_str(), &i.spec)));
+    let mut r = refresh(&draft, &ctx, instance.as_ref().map(|i| (i.name.as_str(), &i.spec)));
     errors.extend(r.blocked);
+    // The plain form's round trip: vNUMA nodes follow a memory or vCPU change against the stored
+    // configuration, as the save will (the hydrated dialog does this as the fields change).
+    let mut numa_change = None;
+    if let (true, Some(id), false) = (from_form, r.draft.id, r.draft.config.numa_nodes.is_empty()) {
+        let stored = load_draft(kind.as_str().to_string(), id.to_string())
+            .await?
+            .draft
+            .config;
+        match follow_resize(&stored, &mut r.draft.config) {
+            Resize::Unchanged => {}
+            Resize::Respread => numa_change = Some(respread_change(&stored.numa_nodes, &r.draft.config.numa_nodes)),
+            Resize::Refused(e) => errors.push(e),
+        }
+    }
     let mut notice = None;
     if let Some(err) = q.get("err").and_then(|e| serde_json::from_str::<AppError>(&e).ok()) {
         match err {
@@ -195,7 +210,7 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
     } else {
         None
     };
-    let changes = inherited.into_iter().chain(r.changes).collect();
+    let changes = inherited.into_iter().chain(r.changes).chain(numa_change).collect();
     Ok(DialogInit {
         options,
         draft: r.draft,
@@ -284,6 +299,7 @@ fn DialogForm(kind: ConfigKind, init: DialogInit) -> impl IntoView {
     };
     provide_context(s);
     provide_context(nics::ClusterDefault(RwSignal::new(init.default_profile)));
+    actions::follow_numa_resizes(s);
     let navigate = use_navigate();
     let page = kind.page();
     let done = Callback::new(move |id: Uuid| navigate(&format!("{page}?selected={id}"), Default::default()));

@@ -341,14 +341,8 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
     // Virtual NUMA.
     if !cfg.numa_nodes.is_empty() {
         let nodes = &cfg.numa_nodes;
-        if nodes.len() as u32 > vcpus.max(1) {
-            err(
-                "numa_nodes",
-                format!(
-                    "{} NUMA nodes for {vcpus} vCPUs: each node needs at least one vCPU.",
-                    nodes.len()
-                ),
-            );
+        if let Some(message) = super::numa::too_many_nodes(nodes.len(), vcpus.max(1)) {
+            err("numa_nodes", message);
         }
         let mut indexes: Vec<u32> = nodes.iter().map(|n| n.index).collect();
         indexes.sort_unstable();

@@ -4,11 +4,13 @@
 use crate::service::VireoService;
 use vireo_app::domain::dialog::refresh;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
+use vireo_app::domain::numa::follow_resize;
 use vireo_app::domain::rule_context::RuleContext;
 use vireo_app::error::{AppError, FieldError};
 
 impl VireoService {
-    /// Applies the instance type (the server's copy is authoritative) and any newly chosen profile.
+    /// Applies the instance type (the server's copy is authoritative) and any newly chosen profile,
+    /// then brings the vNUMA nodes along with the VM's size (`numa::follow_resize`).
     pub(super) async fn settle(
         &self,
         draft: &VmDraft,
@@ -23,7 +25,20 @@ impl VireoService {
             ),
             _ => None,
         };
-        let r = refresh(draft, ctx, instance.as_ref().map(|i| (i.name.as_str(), &i.spec)));
+        let mut r = refresh(draft, ctx, instance.as_ref().map(|i| (i.name.as_str(), &i.spec)));
+        // vNUMA nodes follow a memory or vCPU change made by any caller (a plain form post, the
+        // REST API, the instance type just applied) against the configuration the edit started
+        // from: the object's own (a running VM's pending one when there is one), or for a new
+        // object its template's. A refusal leaves the nodes as they were, for validation to report.
+        let started_from = match (r.draft.id, r.draft.template_id) {
+            (Some(id), _) => self.repo.config_record(r.draft.kind, id).await?,
+            (None, Some(template)) => self.repo.config_record(ConfigKind::Template, template).await?,
+            (None, None) => None,
+        };
+        if let Some(rec) = started_from {
+            let before = rec.next_run.as_ref().unwrap_or(&rec.config);
+            follow_resize(before, &mut r.draft.config);
+        }
         Ok((r.draft, r.blocked))
     }
 

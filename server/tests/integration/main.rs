@@ -21,6 +21,7 @@ mod ovirt_api;
 mod ovirt_consoles;
 mod ovirt_data_centers;
 mod ovirt_follow;
+mod ovirt_numa;
 mod ovirt_storage;
 
 mod robustness;

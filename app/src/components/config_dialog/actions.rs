@@ -7,6 +7,7 @@ use crate::api::configs::{apply_host_action, get_rule_context, new_draft, previe
 use crate::domain::dialog::refresh;
 use crate::domain::draft::{add_new_disk, name_new_disks, ConfigKind};
 use crate::domain::fields::tab_of;
+use crate::domain::numa::{follow_resize, respread_change, Resize};
 use crate::domain::profile::Change;
 use crate::domain::recommendations::Recommendation;
 use crate::error::AppError;
@@ -35,6 +36,40 @@ pub fn refresh_now(s: DialogState) {
         Some(e) => s.set_error("optimized_for", e.message),
         None => s.clear_error("optimized_for"),
     }
+}
+
+/// vNUMA nodes follow the VM's memory and vCPU count as they change in the dialog (typed, or set
+/// by an instance type): spread again (listed among the changes), or the reason they cannot be on
+/// the NUMA fields — what the save would do (`numa::follow_resize`), shown before OK.
+pub fn follow_numa_resizes(s: DialogState) {
+    let last = StoredValue::new(s.draft.with_untracked(|d| d.config.clone()));
+    Effect::new(move |_| {
+        let mut config = s.draft.with(|d| d.config.clone());
+        let before = last.get_value();
+        match follow_resize(&before, &mut config) {
+            Resize::Unchanged => {}
+            Resize::Respread => {
+                let nodes = config.numa_nodes.clone();
+                s.draft.update(|d| d.config.numa_nodes = nodes.clone());
+                s.clear_error("numa_nodes");
+                s.changes.update(|changes| {
+                    // Typing 8192 passes through 8, 81 and 819: the entry keeps the nodes as they
+                    // were before the first of those.
+                    let was = changes
+                        .iter()
+                        .position(|c| c.field == "numa_nodes")
+                        .map(|i| changes.remove(i).old);
+                    let mut change = respread_change(&before.numa_nodes, &nodes);
+                    if let Some(was) = was {
+                        change.old = was;
+                    }
+                    changes.push(change);
+                });
+            }
+            Resize::Refused(e) => s.set_error("numa_nodes", e.message),
+        }
+        last.set_value(config);
+    });
 }
 
 /// Fetches the rule context for the draft's cluster and OS (gates, hosts, invtsc).
