@@ -14,14 +14,16 @@ use axum::extract::State;
 use axum::response::Response;
 use vireo_app::domain::storage::StorageDomainStatus;
 
-const COLLECTIONS: [&str; 12] = [
+const COLLECTIONS: [&str; 14] = [
     "clusters",
     "datacenters",
     "disks",
     "hosts",
     "instancetypes",
+    "macpools",
     "networkfilters",
     "networks",
+    "schedulingpolicies",
     "storagedomains",
     "templates",
     "vmpools",
