@@ -386,3 +386,50 @@ impl ApiObject for kind::Cluster {
         Ok(state.service.remove_cluster(user, id).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ovirt::xml::parse;
+
+    fn facts_document() -> Node {
+        let el = El::new("cluster").children(facts_under(""));
+        parse(std::str::from_utf8(&el.to_document()).expect("utf-8")).expect("parses")
+    }
+
+    #[test]
+    fn what_a_get_answers_is_accepted_back() {
+        let doc = facts_document();
+        let tops: Vec<&str> = fact_elements().collect();
+        assert_eq!(doc.children.len(), tops.len());
+        for c in &doc.children {
+            check_facts(c, &c.name).unwrap_or_else(|f| panic!("{}: {}", c.name, f.detail));
+        }
+        assert_eq!(
+            doc.child("fencing_policy")
+                .and_then(|f| f.child("skip_if_sd_active"))
+                .and_then(|s| s.child("enabled"))
+                .map(|e| e.text.as_str()),
+            Some("false")
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_the_reason() {
+        let doc = parse(
+            "<cluster><fencing_policy><enabled>1</enabled></fencing_policy><migration><policy id=\"x\"/></migration><fencing_policy><enabled>0</enabled></fencing_policy></cluster>",
+        )
+        .expect("parses");
+        let f = check_facts(&doc.children[0], "fencing_policy").unwrap_err();
+        assert_eq!(f.status, StatusCode::CONFLICT);
+        assert_eq!(f.fields[0].field, "cluster/fencing_policy/enabled");
+        let f = check_facts(&doc.children[1], "migration").unwrap_err();
+        assert!(
+            f.detail.contains("migration/policy") && f.detail.contains("does not migrate"),
+            "{}",
+            f.detail
+        );
+        // `0` is the SDK's other spelling of false.
+        assert!(check_facts(&doc.children[2], "fencing_policy").is_ok());
+    }
+}

@@ -17,6 +17,7 @@ mod lifecycle;
 mod lost_writes;
 mod networks;
 mod ovirt_api;
+mod ovirt_clusters;
 mod ovirt_consoles;
 mod ovirt_data_centers;
 mod ovirt_follow;
