@@ -132,6 +132,34 @@ class OvirtSdkAgainstVireo(unittest.TestCase):
         self.assertEqual(len(nodes[0].cpu.cores), 16)
         self.assertEqual(nodes[0].memory, 65536)  # MiB
 
+    def test_03a_a_cluster_as_the_sdk_types_read_it(self):
+        # What ovirt_cluster compares, read into the SDK's types: enums, the empty RNG list, and the
+        # scheduling policy and MAC pool followed through their hrefs.
+        cluster = self.system.clusters_service().list(search="name=Default")[0]
+        self.assertFalse(cluster.fencing_policy.enabled)
+        self.assertFalse(cluster.fencing_policy.skip_if_sd_active.enabled)
+        self.assertEqual(cluster.error_handling.on_error, types.MigrateOnError.DO_NOT_MIGRATE)
+        self.assertIsNone(cluster.migration.bandwidth.assignment_method)
+        self.assertEqual(cluster.required_rng_sources, [])
+        self.assertEqual(cluster.switch_type, types.SwitchType.LEGACY)
+        self.assertEqual(cluster.cpu.architecture, types.Architecture.X86_64)
+        policy = self.conn.follow_link(cluster.scheduling_policy)
+        self.assertEqual((policy.name, policy.default_policy), ("none", True))
+        names = [p.name for p in self.system.scheduling_policies_service().list()]
+        self.assertEqual(names[0], "none")
+        self.assertIn("evenly_distributed", names)
+        pool = self.conn.follow_link(cluster.mac_pool)
+        self.assertEqual(pool.name, "Default")
+        self.assertFalse(pool.allow_duplicates)
+        self.assertEqual(len(pool.ranges), 1)
+        self.assertEqual([p.id for p in self.system.mac_pools_service().list()], [pool.id])
+        self.assertIsInstance(self.conn.follow_link(cluster.networks), list)
+        with self.assertRaises(sdk.Error) as caught:
+            self.system.clusters_service().cluster_service(cluster.id).update(
+                types.Cluster(fencing_policy=types.FencingPolicy(enabled=True))
+            )
+        self.assertIn("does no fencing", caught.exception.fault.detail)
+
     def test_03b_refuses_hostile_host_addresses_and_stores_nothing(self):
         # An oVirt address is a host name; what the pentest put there (a libvirt URI that runs a
         # program or reads a file, a query parameter, a user name smuggling a host) is a 400.

@@ -1,18 +1,22 @@
-//! `/clusters`: name, description, compatibility version, CPU architecture, and the Optimization
-//! settings the High Performance rules read (KSM, memory ballooning). Saved by the cluster dialog's
-//! service.
+//! `/clusters`: name, description, data center, compatibility version, CPU architecture, and the
+//! Optimization settings the High Performance rules read (KSM, memory ballooning), saved by the
+//! cluster dialog's service — plus what Vireo's clusters are whatever is asked (`FACTS`: no
+//! fencing, no migration, no RNG sources, …), the scheduling policy Vireo runs (`none`), the MAC
+//! pool (`VIREO_MAC_RANGE`) and the `networks` link, as oVirt's clients read them.
 
 use super::collection::{api_object, ApiObject, Body};
 use super::extract::kind;
 use super::fault::Fault;
-use super::href::{object, reference};
+use super::href::{link, object, reference};
 use super::read::Obj;
-use super::refs;
-use super::xml::El;
+use super::xml::{El, Node};
+use super::{mac_pools, refs, scheduling_policies};
 use crate::web::state::AppState;
+use axum::http::StatusCode;
 use uuid::Uuid;
 use vireo_app::backend::ClusterBackend;
 use vireo_app::domain::vm_config::CompatVersion;
+use vireo_app::error::FieldError;
 use vireo_app::models::{ClusterDraft, ClusterView, CurrentUser};
 
 const ELEMENTS: &[&str] = &[
@@ -22,46 +26,247 @@ const ELEMENTS: &[&str] = &[
     "cpu",
     "data_center",
     "ksm",
+    "mac_pool",
+    "scheduling_policy",
+    "custom_scheduling_policy_properties",
     "version",
 ];
-/// Engine settings a GET (or Ansible) may send that Vireo has no use for.
+/// What an engine's GET carries (so a client may send back) that is decided per VM or per host in
+/// Vireo, not by the cluster.
 const IGNORED: &[&str] = &[
     "link",
-    "comment",
+    "actions",
+    // A VM's BIOS type is its own (new VMs default to Q35 with UEFI or SeaBIOS per template).
     "bios_type",
-    "error_handling",
+    // Hosts are set up outside Vireo: it neither enables FIPS nor manages their firewall.
     "fips_mode",
     "firewall_type",
-    "ha_reservation",
-    "memory_policy",
-    "migration",
-    "switch_type",
-    "threads_as_cores",
-    "tunnel_migration",
-    "virt_service",
-    "gluster_service",
-    "scheduling_policy",
-    "actions",
 ];
 
+/// What Vireo's clusters are, whatever a request asks: (path under `<cluster>`, value — `None`
+/// for an element that is empty because Vireo has nothing there —, why). A GET answers exactly
+/// these; a request may repeat them, and anything else under these elements is refused (409)
+/// with the reason: Vireo does not silently drop what it cannot do. oVirt's clients read them
+/// (Ansible's `ovirt_cluster` compares each for idempotency).
+const FACTS: &[(&str, Option<&str>, &str)] = &[
+    ("comment", Some(""), "Vireo's clusters have a description, no comment"),
+    (
+        "error_handling/on_error",
+        Some("do_not_migrate"),
+        "Vireo never migrates VMs off a failing host (highly available ones are restarted where they ran)",
+    ),
+    (
+        "fencing_policy/enabled",
+        Some("false"),
+        "Vireo does no fencing: it never power-cycles a host that stops answering, so nothing is skipped either",
+    ),
+    (
+        "fencing_policy/skip_if_connectivity_broken/enabled",
+        Some("false"),
+        "Vireo does no fencing: it never power-cycles a host that stops answering, so nothing is skipped either",
+    ),
+    (
+        "fencing_policy/skip_if_gluster_bricks_up",
+        Some("false"),
+        "Vireo does no fencing: it never power-cycles a host that stops answering, so nothing is skipped either",
+    ),
+    (
+        "fencing_policy/skip_if_gluster_quorum_not_met",
+        Some("false"),
+        "Vireo does no fencing: it never power-cycles a host that stops answering, so nothing is skipped either",
+    ),
+    (
+        "fencing_policy/skip_if_sd_active/enabled",
+        Some("false"),
+        "Vireo does no fencing: it never power-cycles a host that stops answering, so nothing is skipped either",
+    ),
+    (
+        "gluster_service",
+        Some("false"),
+        "Vireo's hosts run VMs; they serve no Gluster storage",
+    ),
+    (
+        "ha_reservation",
+        Some("false"),
+        "Vireo reserves no cluster capacity for highly available VMs",
+    ),
+    (
+        "ksm/merge_across_nodes",
+        Some("true"),
+        "Vireo leaves the hosts' KSM merging across NUMA nodes at the kernel's default (on)",
+    ),
+    (
+        "maintenance_reason_required",
+        Some("false"),
+        "Vireo asks no reason for host maintenance",
+    ),
+    (
+        "memory_policy/over_commit/percent",
+        Some("100"),
+        "Vireo schedules VMs into the hosts' physical memory: no memory over-commitment, transparent huge pages as the hosts have them",
+    ),
+    (
+        "memory_policy/transparent_hugepages/enabled",
+        Some("true"),
+        "Vireo schedules VMs into the hosts' physical memory: no memory over-commitment, transparent huge pages as the hosts have them",
+    ),
+    (
+        "migration/bandwidth",
+        None,
+        "Vireo does not migrate VMs (each runs on the host it started on), so there are no migration settings",
+    ),
+    (
+        "optional_reason",
+        Some("false"),
+        "Vireo asks no reason for shutting a VM down",
+    ),
+    (
+        "required_rng_sources",
+        None,
+        "Vireo gives VMs no random number generator device, so hosts need no source",
+    ),
+    (
+        "switch_type",
+        Some("legacy"),
+        "Vireo's networks are Linux bridges (libvirt networks or host bridges), not Open vSwitch",
+    ),
+    (
+        "threads_as_cores",
+        Some("false"),
+        "Vireo counts a host's CPU threads as threads, not as cores",
+    ),
+    (
+        "trusted_service",
+        Some("false"),
+        "Vireo has no host attestation service",
+    ),
+    (
+        "tunnel_migration",
+        Some("false"),
+        "Vireo does not migrate VMs (each runs on the host it started on), so there are no migration settings",
+    ),
+    (
+        "virt_service",
+        Some("true"),
+        "Vireo's hosts run VMs; they serve no Gluster storage",
+    ),
+];
+
+/// The first segment of each fact: the elements `FACTS` governs.
+fn fact_elements() -> impl Iterator<Item = &'static str> {
+    let mut seen: Vec<&'static str> = Vec::new();
+    FACTS.iter().filter_map(move |(path, _, _)| {
+        let top = path.split('/').next().unwrap_or(path);
+        (!seen.contains(&top)).then(|| {
+            seen.push(top);
+            top
+        })
+    })
+}
+
+/// The facts under `prefix` (`""` for the top) as elements, in `FACTS`' order.
+fn facts_under(prefix: &str) -> Vec<El> {
+    let mut out: Vec<El> = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    for (path, value, _) in FACTS {
+        let Some(rest) = (if prefix.is_empty() {
+            Some(*path)
+        } else {
+            path.strip_prefix(prefix).and_then(|r| r.strip_prefix('/'))
+        }) else {
+            continue;
+        };
+        let name = rest.split('/').next().unwrap_or(rest);
+        if names.contains(&name) {
+            continue;
+        }
+        names.push(name);
+        out.push(if rest == name {
+            match value {
+                Some(v) => El::leaf(name, v),
+                None => El::new(name),
+            }
+        } else {
+            let deeper = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            El::new(name).children(facts_under(&deeper))
+        });
+    }
+    out
+}
+
+/// A boolean as the SDK may write it (`1`/`0` too), else the text lower-cased.
+fn normalized(text: &str) -> String {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" => "true".into(),
+        "0" => "false".into(),
+        t => t.to_string(),
+    }
+}
+
+/// Refused: what the request asks is not what Vireo does (409, the engine's answer to a request
+/// its rules refuse), naming the element.
+fn refused(path: &str, message: String) -> Fault {
+    Fault {
+        fields: vec![FieldError::new(path, message.clone())],
+        ..Fault::new(StatusCode::CONFLICT, "Operation Failed", format!("[{message}]"))
+    }
+}
+
+/// Checks the request's element `node` at `path` (relative to `<cluster>`) against `FACTS`: each
+/// value given must be Vireo's, each element one Vireo answers.
+fn check_facts(node: &Node, path: &str) -> Result<(), Fault> {
+    let at = |p: &str| format!("cluster/{p}");
+    let why = |p: &str| {
+        let top = p.split('/').next().unwrap_or(p);
+        FACTS
+            .iter()
+            .find(|(f, _, _)| f.split('/').next() == Some(top))
+            .map_or("Vireo does not support it", |(_, _, why)| *why)
+    };
+    if let Some((_, value, reason)) = FACTS.iter().find(|(f, _, _)| *f == path) {
+        return match value {
+            Some(v) if node.children.is_empty() && normalized(&node.text) == *v => Ok(()),
+            Some(v) => Err(refused(
+                &at(path),
+                format!("{path} is {v} in Vireo and cannot be changed: {reason}."),
+            )),
+            None if node.children.is_empty() && node.text.trim().is_empty() => Ok(()),
+            None => Err(refused(&at(path), format!("{path} cannot be set: {reason}."))),
+        };
+    }
+    let is_container = FACTS
+        .iter()
+        .any(|(f, _, _)| f.strip_prefix(path).is_some_and(|r| r.starts_with('/')));
+    if !is_container {
+        return Err(refused(&at(path), format!("{path} cannot be set: {}.", why(path))));
+    }
+    for c in &node.children {
+        check_facts(c, &format!("{path}/{}", c.name))?;
+    }
+    Ok(())
+}
+
 pub(super) fn cluster_element(c: &ClusterView) -> El {
+    let mut facts = facts_under("");
+    // KSM's switch is the cluster's setting; merging across NUMA nodes is a fact.
+    if let Some(ksm) = facts.iter_mut().find(|e| e.name() == "ksm") {
+        ksm.child_elements_mut().insert(0, El::leaf("enabled", c.ksm_enabled));
+    }
     object("cluster", "clusters", c.id)
         .text("name", &c.name)
         .text("description", &c.description)
+        .child(link("clusters", c.id, "networks"))
         .text("ballooning_enabled", c.ballooning_enabled)
+        // No CPU type: a VM's CPU is its host's (host-model, or host-passthrough).
         .child(El::new("cpu").text("architecture", &c.cpu_arch))
         .child(reference("data_center", "datacenters", c.data_center_id))
-        .child(
-            El::new("ksm")
-                .text("enabled", c.ksm_enabled)
-                .text("merge_across_nodes", true),
-        )
-        .child(
-            El::new("memory_policy")
-                .child(El::new("over_commit").text("percent", 100))
-                .child(El::new("transparent_hugepages").text("enabled", true)),
-        )
-        .text("threads_as_cores", false)
+        .children(facts)
+        .child(mac_pools::pool_reference())
+        .child(scheduling_policies::cluster_policy())
         .child(
             El::new("version")
                 .text("major", c.compat_version.major)
@@ -71,9 +276,29 @@ pub(super) fn cluster_element(c: &ClusterView) -> El {
 
 /// Applies a `<cluster>` request to a draft (its data center resolved by id or name).
 async fn read_cluster(state: &AppState, obj: &Obj<'_>, draft: &mut ClusterDraft) -> Result<(), Fault> {
-    obj.allow(&[ELEMENTS, IGNORED].concat())?;
+    let facts: Vec<&str> = fact_elements().collect();
+    obj.allow(&[ELEMENTS, IGNORED, &facts].concat())?;
+    for c in &obj.node.children {
+        if facts.contains(&c.name.as_str()) && c.name != "ksm" {
+            check_facts(c, &c.name)?;
+        }
+    }
     if let Some(r) = obj.reference("data_center")? {
         draft.data_center_id = Some(refs::data_center(state, &r).await?);
+    }
+    if let Some(r) = obj.reference("scheduling_policy")? {
+        scheduling_policies::check_choice(&r, "cluster/scheduling_policy")?;
+    }
+    if let Some(props) = obj.items("custom_scheduling_policy_properties", "property")? {
+        if !props.is_empty() {
+            return Err(refused(
+                "cluster/custom_scheduling_policy_properties",
+                "Vireo's placement (the 'none' policy) takes no properties.".into(),
+            ));
+        }
+    }
+    if let Some(r) = obj.reference("mac_pool")? {
+        mac_pools::check_choice(&r)?;
     }
     if let Some(n) = obj.text("name")? {
         draft.name = n;
@@ -89,11 +314,20 @@ async fn read_cluster(state: &AppState, obj: &Obj<'_>, draft: &mut ClusterDraft)
         if let Some(a) = cpu.text("architecture")? {
             draft.cpu_arch = a;
         }
+        if cpu.text("type")?.is_some_and(|t| !t.is_empty()) {
+            return Err(refused(
+                "cluster/cpu/type",
+                "Vireo's clusters have no CPU type: a VM's CPU is its host's (host-model, or host-passthrough for CPU pass-through).".into(),
+            ));
+        }
     }
     if let Some(ksm) = obj.get("ksm")? {
         ksm.allow(&["enabled", "merge_across_nodes"])?;
         if let Some(k) = ksm.bool("enabled")? {
             draft.ksm_enabled = k;
+        }
+        if let Some(m) = ksm.get("merge_across_nodes")? {
+            check_facts(m.node, "ksm/merge_across_nodes")?;
         }
     }
     if let Some(v) = obj.get("version")? {
@@ -150,5 +384,52 @@ impl ApiObject for kind::Cluster {
 
     async fn remove(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<(), Fault> {
         Ok(state.service.remove_cluster(user, id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ovirt::xml::parse;
+
+    fn facts_document() -> Node {
+        let el = El::new("cluster").children(facts_under(""));
+        parse(std::str::from_utf8(&el.to_document()).expect("utf-8")).expect("parses")
+    }
+
+    #[test]
+    fn what_a_get_answers_is_accepted_back() {
+        let doc = facts_document();
+        let tops: Vec<&str> = fact_elements().collect();
+        assert_eq!(doc.children.len(), tops.len());
+        for c in &doc.children {
+            check_facts(c, &c.name).unwrap_or_else(|f| panic!("{}: {}", c.name, f.detail));
+        }
+        assert_eq!(
+            doc.child("fencing_policy")
+                .and_then(|f| f.child("skip_if_sd_active"))
+                .and_then(|s| s.child("enabled"))
+                .map(|e| e.text.as_str()),
+            Some("false")
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_the_reason() {
+        let doc = parse(
+            "<cluster><fencing_policy><enabled>1</enabled></fencing_policy><migration><policy id=\"x\"/></migration><fencing_policy><enabled>0</enabled></fencing_policy></cluster>",
+        )
+        .expect("parses");
+        let f = check_facts(&doc.children[0], "fencing_policy").unwrap_err();
+        assert_eq!(f.status, StatusCode::CONFLICT);
+        assert_eq!(f.fields[0].field, "cluster/fencing_policy/enabled");
+        let f = check_facts(&doc.children[1], "migration").unwrap_err();
+        assert!(
+            f.detail.contains("migration/policy") && f.detail.contains("does not migrate"),
+            "{}",
+            f.detail
+        );
+        // `0` is the SDK's other spelling of false.
+        assert!(check_facts(&doc.children[2], "fencing_policy").is_ok());
     }
 }

@@ -7,6 +7,7 @@ use super::collection::{api_object, ApiObject, Body};
 use super::extract::{kind, ApiId};
 use super::fault::Fault;
 use super::href::{link, object};
+use super::mac_pools;
 use super::read::Obj;
 use super::response::ok;
 use super::xml::El;
@@ -20,7 +21,7 @@ use vireo_app::backend::DataCenterBackend;
 use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::models::{CurrentUser, DataCenterDraft, DataCenterView};
 
-const ELEMENTS: &[&str] = &["name", "description", "local", "version"];
+const ELEMENTS: &[&str] = &["name", "description", "local", "mac_pool", "version"];
 /// What a GET answers (and so a client may send back) that Vireo decides itself.
 const IGNORED: &[&str] = &[
     "link",
@@ -30,7 +31,6 @@ const IGNORED: &[&str] = &[
     "storage_format",
     "supported_versions",
     "quota_mode",
-    "mac_pool",
 ];
 
 fn version(v: CompatVersion) -> El {
@@ -48,6 +48,9 @@ fn data_center_element(d: &DataCenterView) -> El {
         .child(link("datacenters", d.id, "clusters"))
         // Storage is each host's own libvirt pools: nothing is shared across hosts.
         .text("local", false)
+        // oVirt 4.1 moved MAC pools to clusters; the data center's (deprecated) one is what all
+        // its clusters use: Vireo's one pool.
+        .child(mac_pools::pool_reference())
         .text("quota_mode", "disabled")
         .text("status", d.status.as_str())
         .text("storage_format", "v5")
@@ -69,6 +72,9 @@ fn read_data_center(obj: &Obj, draft: &mut DataCenterDraft) -> Result<(), Fault>
             "data_center/local",
             "Vireo's data centers are shared ones: every host keeps its own storage domains, so there is no local-storage data center to make",
         ));
+    }
+    if let Some(r) = obj.reference("mac_pool")? {
+        mac_pools::check_choice(&r)?;
     }
     if let Some(v) = obj.get("version")? {
         v.allow(&["major", "minor", "build", "full_version", "revision"])?;

@@ -1,5 +1,5 @@
 //! The oVirt Engine API v4 compatible REST API : `/ovirt-engine/sso/…` for tokens and
-//! `/ovirt-engine/api/…` for data centers, clusters, hosts, templates, pools, instance types, VMs, storage domains,
+//! `/ovirt-engine/api/…` for data centers, clusters (with their scheduling policies and MAC pool), hosts, templates, pools, instance types, VMs, storage domains,
 //! disks and disk attachments, networks, vNIC profiles, network filters, NICs and reported devices, operating systems, in the XML the real `ovirtsdk4` client reads (examples of it:
 //! `server/tests/fixtures/ovirt-wire-samples/`).
 //! Handlers are thin: read XML, call the same services (and so the same High Performance rules) as
@@ -16,6 +16,7 @@ mod follow;
 mod hosts;
 mod href;
 mod instance_types;
+mod mac_pools;
 mod networks;
 mod nics;
 mod operating_systems;
@@ -25,6 +26,7 @@ mod read;
 mod refs;
 mod response;
 mod root;
+mod scheduling_policies;
 mod sso;
 mod storage_domains;
 mod templates;
@@ -54,6 +56,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     let api = collection::routes::<kind::Template>(api);
     let api = collection::routes::<kind::Pool>(api);
     let api = instance_types::routes(api);
+    let api = scheduling_policies::routes(api);
+    let api = mac_pools::routes(api);
     let api = collection::routes::<kind::StorageDomain>(api);
     let api = collection::routes::<kind::Disk>(api);
     let api = disk_attachments::routes::<kind::Vm>(api);

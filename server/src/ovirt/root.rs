@@ -14,15 +14,17 @@ use axum::extract::State;
 use axum::response::Response;
 use vireo_app::domain::storage::StorageDomainStatus;
 
-const COLLECTIONS: [&str; 13] = [
+const COLLECTIONS: [&str; 15] = [
     "clusters",
     "datacenters",
     "disks",
     "hosts",
     "instancetypes",
+    "macpools",
     "networkfilters",
     "networks",
     "operatingsystems",
+    "schedulingpolicies",
     "storagedomains",
     "templates",
     "vmpools",

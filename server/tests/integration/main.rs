@@ -18,6 +18,7 @@ mod lost_writes;
 mod networks;
 mod ovirt_ansible_vm;
 mod ovirt_api;
+mod ovirt_clusters;
 mod ovirt_consoles;
 mod ovirt_data_centers;
 mod ovirt_follow;

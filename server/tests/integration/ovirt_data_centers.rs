@@ -189,7 +189,10 @@ async fn data_centers_keep_the_engine_rules() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{fault:?}");
-    assert!(text(&fault, "detail").contains("raise its clusters' versions first"), "{fault:?}");
+    assert!(
+        text(&fault, "detail").contains("raise its clusters' versions first"),
+        "{fault:?}"
+    );
     let (status, fault) = app.rest(&t, Method::DELETE, &format!("/datacenters/{dc_id}"), "").await;
     assert_eq!(status, StatusCode::CONFLICT, "{fault:?}");
     assert!(text(&fault, "detail").contains("still owns clusters"), "{fault:?}");
