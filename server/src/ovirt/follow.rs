@@ -17,7 +17,8 @@ use super::href::API;
 use super::query::ListParams;
 use super::xml::{self, El};
 use super::{
-    data_centers, disk_attachments, hosts, instance_types, networks, nics, storage_domains, vm_consoles, vm_numa, vms,
+    data_centers, disk_attachments, hosts, instance_types, mac_pools, networks, nics, scheduling_policies,
+    storage_domains, vm_consoles, vm_numa, vms,
 };
 use crate::web::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -75,6 +76,10 @@ const LINKS: &[(&str, &str, &str, Via)] = &[
     ("vm_pool", "cluster", "cluster", Via::Reference),
     ("vm_pool", "template", "template", Via::Reference),
     ("cluster", "data_center", "data_center", Via::Reference),
+    ("cluster", "scheduling_policy", "scheduling_policy", Via::Reference),
+    ("cluster", "mac_pool", "mac_pool", Via::Reference),
+    ("cluster", "networks", "network", Via::SubCollection),
+    ("data_center", "mac_pool", "mac_pool", Via::Reference),
     ("data_center", "clusters", "cluster", Via::SubCollection),
     ("host", "cluster", "cluster", Via::Reference),
     ("host", "numa_nodes", "host_numa_node", Via::SubCollection),
@@ -281,6 +286,7 @@ async fn resolve(state: &AppState, href: &str) -> Result<Option<El>, Fault> {
                     instance_types::graphics_consoles(State(state.clone()), ApiId::of(id)).await
                 }
                 ("hosts", "numanodes") => hosts::numa_nodes(State(state.clone()), ApiId::of(id)).await,
+                ("clusters", "networks") => networks::cluster_networks(State(state.clone()), ApiId::of(id)).await,
                 ("datacenters", "clusters") => data_centers::clusters(State(state.clone()), ApiId::of(id)).await,
                 ("storagedomains", "disks") => storage_domains::disks(State(state.clone()), ApiId::of(id)).await,
                 ("networks", "vnicprofiles") => networks::network_profiles(State(state.clone()), ApiId::of(id)).await,
@@ -309,6 +315,8 @@ async fn object(state: &AppState, collection: &str, id: Uuid) -> Result<Option<E
         "networks" => one::<kind::Network>(state, id).await,
         "vnicprofiles" => one::<kind::VnicProfile>(state, id).await,
         "networkfilters" => read_back(networks::network_filter(Path(id.to_string())).await).await,
+        "schedulingpolicies" => read_back(scheduling_policies::get_one(Path(id.to_string())).await).await,
+        "macpools" => read_back(mac_pools::get_one(State(state.clone()), Path(id.to_string())).await).await,
         "vms" => {
             let Some(rec) = state.repo.config_record(ConfigKind::Vm, id).await? else {
                 return Ok(None);

@@ -77,6 +77,22 @@ async fn follow_inlines_references_and_sub_collections_in_lists_and_objects() {
         .iter()
         .any(|c| c.name == "link" && c.attr("rel") == Some("clusters")));
 
+    // `ovirt_cluster_info follow: [scheduling_policy, mac_pool, networks]`: the policy Vireo runs,
+    // its MAC pool, the cluster's networks.
+    let full = app
+        .rest_ok(
+            &t,
+            Method::GET,
+            &format!("/clusters/{cluster_id}?follow=scheduling_policy,mac_pool,networks,data_center.mac_pool"),
+            "",
+        )
+        .await;
+    assert_eq!(text(&full, &["scheduling_policy", "name"]), "none");
+    assert_eq!(text(&full, &["mac_pool", "name"]), "Default");
+    assert_eq!(text(&full, &["data_center", "mac_pool", "name"]), "Default");
+    let networks = full.child("networks").expect("inlined networks");
+    assert!(networks.children.iter().any(|n| text(n, &["name"]) == "default"));
+
     // A VM: references renamed as their link (`original_template` is a template), lists inlined,
     // a link the VM does not carry now (a stopped VM's host) left out.
     let vm = new_vm(&app, &t, "follow-vm").await;
