@@ -250,6 +250,23 @@ fn check_facts(node: &Node, path: &str) -> Result<(), Fault> {
     Ok(())
 }
 
+/// oVirt's `Architecture` for a stored one: the model says `ppc64` for POWER, whose little-endian
+/// flavour Vireo (as libvirt) calls `ppc64le`; the SDK reads an unknown value as nothing.
+pub(super) fn wire_arch(stored: &str) -> &str {
+    match stored {
+        "ppc64le" => "ppc64",
+        other => other,
+    }
+}
+
+/// The stored architecture for oVirt's name (the service refuses what it does not know).
+fn stored_arch(wire: String) -> String {
+    match wire.as_str() {
+        "ppc64" => "ppc64le".into(),
+        _ => wire,
+    }
+}
+
 pub(super) fn cluster_element(c: &ClusterView) -> El {
     let mut facts = facts_under("");
     // KSM's switch is the cluster's setting; merging across NUMA nodes is a fact.
@@ -262,7 +279,7 @@ pub(super) fn cluster_element(c: &ClusterView) -> El {
         .child(link("clusters", c.id, "networks"))
         .text("ballooning_enabled", c.ballooning_enabled)
         // No CPU type: a VM's CPU is its host's (host-model, or host-passthrough).
-        .child(El::new("cpu").text("architecture", &c.cpu_arch))
+        .child(El::new("cpu").text("architecture", wire_arch(&c.cpu_arch)))
         .child(reference("data_center", "datacenters", c.data_center_id))
         .children(facts)
         .child(mac_pools::pool_reference())
@@ -312,7 +329,7 @@ async fn read_cluster(state: &AppState, obj: &Obj<'_>, draft: &mut ClusterDraft)
     if let Some(cpu) = obj.get("cpu")? {
         cpu.allow(&["architecture", "type"])?;
         if let Some(a) = cpu.text("architecture")? {
-            draft.cpu_arch = a;
+            draft.cpu_arch = stored_arch(a);
         }
         if cpu.text("type")?.is_some_and(|t| !t.is_empty()) {
             return Err(refused(

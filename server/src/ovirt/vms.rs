@@ -56,7 +56,7 @@ pub(super) async fn arches(state: &AppState) -> Result<HashMap<Uuid, String>, Fa
         .list_clusters()
         .await?
         .into_iter()
-        .map(|c| (c.id, c.cpu_arch))
+        .map(|c| (c.id, super::clusters::wire_arch(&c.cpu_arch).to_string()))
         .collect())
 }
 

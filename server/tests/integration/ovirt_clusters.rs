@@ -4,7 +4,7 @@
 //! (`VIREO_MAC_RANGE`) as followable references with their collections, the `networks` link, a
 //! GET sent back accepted, and a request for anything Vireo does not do refused with the reason.
 
-use crate::support::{app_with, config, unique};
+use crate::support::{app, app_with, config, unique};
 use axum::http::{Method, StatusCode};
 use vireo_app::domain::network::MacRange;
 use vireo_server::ovirt::xml::{El, Node};
@@ -262,4 +262,27 @@ async fn clusters_answer_what_vireo_does_and_their_references_are_followable() {
     assert_eq!(at(&after, "description"), "sent back");
 
     app.rest_ok(&t, Method::DELETE, &format!("/clusters/{id}"), "").await;
+}
+
+/// POWER is `ppc64` in oVirt's model (the SDK reads anything else as nothing) and `ppc64le` in
+/// libvirt's and Vireo's; each side sees its own word.
+#[tokio::test]
+async fn power_clusters_are_ppc64_on_the_wire() {
+    let app = app().await;
+    let t = app.admin_token().await;
+    let name = unique("power");
+    let c = app
+        .rest_create(
+            &t,
+            "/clusters",
+            &format!("<cluster><name>{name}</name><cpu><architecture>ppc64</architecture></cpu></cluster>"),
+        )
+        .await;
+    let arch = c
+        .child("cpu")
+        .and_then(|cpu| cpu.child("architecture"))
+        .expect("architecture");
+    assert_eq!(arch.text.trim(), "ppc64");
+    let stored = app.state.repo.list_clusters().await.unwrap();
+    assert_eq!(stored.iter().find(|s| s.name == name).unwrap().cpu_arch, "ppc64le");
 }
