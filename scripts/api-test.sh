@@ -43,8 +43,9 @@ ansible_start=$(date +%s)
 ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 \
   ../.venv/bin/ansible-playbook "${playbooks[@]}" 2>&1 | tee "$data/ansible.log" \
   || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }
-# Tasks run = ok + failed + skipped in the last recap (one ansible-playbook run's recaps are cumulative).
+# Tasks run = ok + failed + skipped + ignored (expected refusals) in the last recap (one
+# ansible-playbook run's recaps are cumulative).
 tasks=$(grep -E '^localhost +:' "$data/ansible.log" | tail -1 \
-  | sed -E 's/.*ok=([0-9]+).*failed=([0-9]+).*skipped=([0-9]+).*/\1 \2 \3/' \
-  | awk '{ n += $1 + $2 + $3 } END { print n + 0 }')
+  | sed -E 's/.*ok=([0-9]+).*failed=([0-9]+).*skipped=([0-9]+).*ignored=([0-9]+).*/\1 \2 \3 \4/' \
+  | awk '{ n += $1 + $2 + $3 + $4 } END { print n + 0 }')
 echo "Ansible suite: ${#playbooks[@]} playbooks, $tasks tasks in $(( $(date +%s) - ansible_start )) s"
