@@ -1,5 +1,5 @@
 # The two commands (README.md). Everything else is in scripts/.
-.PHONY: run test build setup seed bench-grid bench-upload bench-console bench
+.PHONY: run test build setup seed bench-grid bench-upload bench-console bench-start bench
 
 run:
 	@scripts/run.sh
@@ -31,6 +31,10 @@ bench-upload: setup
 # under KVM (needs /dev/kvm; the test prints p50/p99 of each).
 bench-console: setup
 	@scripts/kvm-test.sh kvm_console
+
+# How long a warm `make run` takes to serve /healthz (a new data folder, then a restart).
+bench-start:
+	@scripts/bench-start.sh
 
 # Criterion and throughput benchmarks of the rules and the libvirt layer.
 bench: setup

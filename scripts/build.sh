@@ -26,15 +26,28 @@ case "$profile" in
 esac
 
 mkdir -p "$site/pkg"
-wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name vireo \
-  "$target_dir/wasm32-unknown-unknown/$wasm_dir/vireo_app.wasm"
-# Leptos's hydration script loads <output-name>.wasm (cargo-leptos renames the same way).
-mv "$site/pkg/vireo_bg.wasm" "$site/pkg/vireo.wasm"
-if [ "$profile" = release ]; then
-  # npm's binaryen 132: Debian's wasm-opt 108 silently breaks hydration.
-  "$root/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types \
-    -o "$site/pkg/vireo.wasm" "$site/pkg/vireo.wasm"
+# The browser bundle: wasm-bindgen, then (release) wasm-opt -Oz, which alone takes ~35 s. Both are
+# redone only when their input changed: the stamp names the profile, the tools' versions and the
+# compiled wasm's hash, and is written only after both succeeded.
+input="$target_dir/wasm32-unknown-unknown/$wasm_dir/vireo_app.wasm"
+wasm_opt="$root/end2end/node_modules/.bin/wasm-opt"
+stamp="$site/pkg/.bundle-input"
+want="$profile $(sha256sum "$input" | cut -d' ' -f1) $(wasm-bindgen --version)"
+if [ "$profile" = release ]; then want="$want $("$wasm_opt" --version)"; fi
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$site/pkg/vireo.wasm" ] && [ -f "$site/pkg/vireo.js" ]; then
+  echo "browser bundle unchanged: kept target/site/pkg/vireo.wasm"
+else
+  rm -f "$stamp"
+  wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name vireo "$input"
+  # Leptos's hydration script loads <output-name>.wasm (cargo-leptos renames the same way).
+  mv "$site/pkg/vireo_bg.wasm" "$site/pkg/vireo.wasm"
+  if [ "$profile" = release ]; then
+    # npm's binaryen 132: Debian's wasm-opt 108 silently breaks hydration.
+    "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals --enable-reference-types \
+      -o "$site/pkg/vireo.wasm" "$site/pkg/vireo.wasm"
+  fi
+  echo "$want" > "$stamp"
 fi
 cp style/main.css "$site/pkg/vireo.css"
 cp -R public/. "$site/"

@@ -40,6 +40,13 @@ async fn run() -> Result<(), String> {
             (pool, None)
         }
         None => {
+            // Run as root, its cluster runs as `postgres`, which must be able to enter the data
+            // folder (a `mktemp -d` one is 0700): Vireo owns that folder, so it opens it itself.
+            match vireo_server::embedded_pg::let_postgres_through(&config.data_dir) {
+                Ok(Some(what)) => tracing::info!("{what}"),
+                Ok(None) => {}
+                Err(e) => return Err(e.to_string().into()),
+            }
             let root = config.data_dir.join("postgres");
             tracing::info!("starting the embedded PostgreSQL cluster in {}", root.display());
             let pg = EmbeddedPostgres::start(&root, PgSettings { durable: true })

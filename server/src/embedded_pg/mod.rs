@@ -532,6 +532,35 @@ fn as_owner<'a>(cmd: &'a mut Command, owner: Option<&Owner>) -> &'a mut Command 
     cmd
 }
 
+/// Vireo's own data folder (`VIREO_DATA_DIR`), made enterable for the `postgres` user its cluster
+/// runs as when Vireo runs as root: `o+x` (enter, not list) on that folder only — a `mktemp -d`
+/// folder is 0700 — never on anything above it, which `check_reachable` still explains. What it
+/// changed, for the log; `None` when nothing needed changing (not root, already reachable, or
+/// owned by `postgres`).
+pub fn let_postgres_through(data_dir: &Path) -> Result<Option<String>, PgError> {
+    let Some(owner) = run_as()? else {
+        return Ok(None);
+    };
+    let meta = match fs::metadata(data_dir) {
+        Ok(m) => m,
+        // Not made yet: `launch` creates it with the default umask (world-enterable).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(format!("inspecting {}", data_dir.display()))(e)),
+    };
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o001 != 0 || meta.uid() == owner.uid.as_raw() {
+        return Ok(None);
+    }
+    fs::set_permissions(data_dir, fs::Permissions::from_mode(mode | 0o001))
+        .map_err(io(format!("letting postgres enter {}", data_dir.display())))?;
+    Ok(Some(format!(
+        "gave the data folder {} o+x (mode {:o} → {:o}) so that PostgreSQL, running as the 'postgres' user, can reach its cluster inside; nothing above it was changed",
+        data_dir.display(),
+        mode,
+        mode | 0o001
+    )))
+}
+
 /// Every ancestor must let the postgres user through (world-executable, or owned by it).
 fn check_reachable(dir: &Path, uid: Uid) -> Result<(), PgError> {
     for ancestor in dir.ancestors().skip(1) {
@@ -568,4 +597,37 @@ fn log_tail(path: &Path) -> String {
     let lines: Vec<&str> = text.lines().rev().take(8).collect();
     let tail: Vec<&str> = lines.into_iter().rev().collect();
     format!("see {}: {}", path.display(), tail.join(" | "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 0700 data folder (`mktemp -d`) gets o+x when Vireo runs as root, and nothing above it
+    /// changes; run as anyone else, nothing changes at all (the cluster then runs as that user).
+    #[test]
+    fn the_data_folder_alone_is_opened_to_postgres() {
+        let parent = std::env::temp_dir().join(format!("vireo-reach-{}", std::process::id()));
+        let data = parent.join("data");
+        fs::create_dir_all(&data).unwrap();
+        fs::set_permissions(&parent, fs::Permissions::from_mode(0o700)).unwrap();
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o700)).unwrap();
+        let root = Uid::effective().is_root() && User::from_name("postgres").ok().flatten().is_some();
+
+        let said = let_postgres_through(&data).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().mode() & 0o777;
+        if root {
+            assert_eq!(mode(&data), 0o701);
+            assert!(said.unwrap().contains("nothing above it was changed"));
+            // Once reachable, nothing more to do.
+            assert_eq!(let_postgres_through(&data).unwrap(), None);
+        } else {
+            assert_eq!(mode(&data), 0o700);
+            assert_eq!(said, None);
+        }
+        assert_eq!(mode(&parent), 0o700, "the folder above is not Vireo's to open");
+        // A folder that does not exist yet is made later, reachable.
+        assert_eq!(let_postgres_through(&parent.join("missing")).unwrap(), None);
+        fs::remove_dir_all(&parent).unwrap();
+    }
 }
