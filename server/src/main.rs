@@ -45,7 +45,7 @@ async fn run() -> Result<(), String> {
             match vireo_server::embedded_pg::let_postgres_through(&config.data_dir) {
                 Ok(Some(what)) => tracing::info!("{what}"),
                 Ok(None) => {}
-                Err(e) => return Err(e.to_string().into()),
+                Err(e) => return Err(e.to_string()),
             }
             let root = config.data_dir.join("postgres");
             tracing::info!("starting the embedded PostgreSQL cluster in {}", root.display());
