@@ -4,6 +4,7 @@ pub mod auth;
 pub mod clusters;
 pub mod configs;
 pub mod consoles;
+pub mod dashboard;
 pub mod data_centers;
 pub mod disk_upload;
 pub mod events;

@@ -32,6 +32,7 @@ pub trait Backend:
     + StorageBackend
     + NetworkBackend
     + ConsoleBackend
+    + DashboardBackend
     + Send
     + Sync
     + 'static
@@ -49,10 +50,19 @@ impl<T> Backend for T where
         + StorageBackend
         + NetworkBackend
         + ConsoleBackend
+        + DashboardBackend
         + Send
         + Sync
         + 'static
 {
+}
+
+/// The Dashboard at `/` (`server/src/service/dashboard.rs`): any logged-in user may read it.
+#[async_trait::async_trait]
+pub trait DashboardBackend: Send + Sync {
+    /// Hosts and VMs by status and type, per-cluster allocation against the Up hosts' capacity,
+    /// huge pages free per host, and how many High Performance VMs miss a recommendation.
+    async fn dashboard(&self) -> Result<crate::domain::dashboard::Dashboard, AppError>;
 }
 
 /// Hosts (`server/src/service/hosts.rs`).

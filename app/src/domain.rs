@@ -5,6 +5,7 @@ mod bounds_tests;
 pub mod capabilities;
 pub mod collections;
 pub mod cpu_set;
+pub mod dashboard;
 pub mod dialog;
 pub mod domain_xml;
 pub mod draft;

@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
+                        <Route path=path!("/") view=pages::dashboard::DashboardPage ssr=SsrMode::Async />
                         <Route path=path!("/vms") view=pages::vms::VmsPage ssr=SsrMode::Async />
                         <Route path=path!("/templates") view=pages::templates::TemplatesPage ssr=SsrMode::Async />
                         <Route path=path!("/pools") view=pages::pools::PoolsPage ssr=SsrMode::Async />

@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod clusters;
+pub mod dashboard;
 pub mod data_centers;
 pub mod disk_upload;
 pub mod disks;

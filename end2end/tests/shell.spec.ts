@@ -12,6 +12,7 @@ test("the navigation reaches every section", async ({ page }, info) => {
     ["Clusters", "Clusters", "/clusters"],
     ["Events", "Events", "/events"],
     ["Virtual Machines", "Virtual Machines", "/vms"],
+    ["Dashboard", "Dashboard", "/"],
   ]) {
     await nav.getByRole("link", { name: link, exact: true }).click();
     await expect(page).toHaveURL(new RegExp(`${path}$`));

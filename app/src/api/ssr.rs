@@ -3,8 +3,8 @@
 use crate::backend::SharedBackend;
 /// The `Backend` area traits, so that `backend()?.xyz()` resolves in every server function.
 pub use crate::backend::{
-    ClusterBackend, ConfigBackend, ConsoleBackend, DataCenterBackend, GridBackend, HostBackend, LifecycleBackend,
-    NetworkBackend, StorageBackend, UserBackend,
+    ClusterBackend, ConfigBackend, ConsoleBackend, DashboardBackend, DataCenterBackend, GridBackend, HostBackend,
+    LifecycleBackend, NetworkBackend, StorageBackend, UserBackend,
 };
 use crate::error::AppError;
 use crate::models::CurrentUser;

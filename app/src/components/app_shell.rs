@@ -12,7 +12,7 @@ pub fn AppShell() -> impl IntoView {
     view! {
         <div class="shell">
             <header class="topbar">
-                <a class="brand" href="/vms">
+                <a class="brand" href="/">
                     <img src="/icons/vireo.svg" alt="" width="24" height="24" />
                     <span>"Vireo"</span>
                 </a>
@@ -42,6 +42,7 @@ pub fn AppShell() -> impl IntoView {
                 </div>
             </header>
             <nav class="sidenav" aria-label="Main">
+                <ul>{nav_link("/", "Dashboard")}</ul>
                 <div class="nav-group">"Compute"</div>
                 <ul>
                     {nav_link("/vms", "Virtual Machines")} {nav_link("/templates", "Templates")}

@@ -27,6 +27,10 @@ pub(super) struct CollectionSql {
     /// WHERE <correlation>`). A row matches when any related row meets the condition on the
     /// field's expression, which reads the related rows' alias.
     pub related: &'static [(&'static str, &'static str)],
+    /// Grid terms no SQL expression can answer: the service computes the matching ids and the grid
+    /// narrows to them (`recommendations:missing`: the High Performance rules run in Rust, with
+    /// each VM's cluster and host facts). Their expression is the id the set is compared with.
+    pub computed: &'static [&'static str],
 }
 
 fn lookup(pairs: &[(&'static str, &'static str)], name: &str) -> Option<&'static str> {
@@ -43,6 +47,9 @@ impl CollectionSql {
     /// terms only.
     pub fn grid_term(&self, field: &str) -> Option<(&'static str, bool)> {
         let (_, allowed) = self.fields.grid_terms.iter().find(|(f, _)| *f == field)?;
+        if self.computed.contains(&field) {
+            return Some((self.id, true));
+        }
         Some((self.expr(field)?, allowed.is_some()))
     }
 
@@ -131,6 +138,7 @@ pub(super) const VMS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &["recommendations"],
 };
 
 pub(super) const TEMPLATES: CollectionSql = CollectionSql {
@@ -156,6 +164,7 @@ pub(super) const TEMPLATES: CollectionSql = CollectionSql {
     grid_sort_exprs: &[("name", "(t.name <> 'Blank'), t.name")],
     in_every: &[("datacenter", "t.cluster_id IS NULL")],
     related: &[("vm.name", "vms rv WHERE rv.template_id = t.id")],
+    computed: &[],
 };
 
 pub(super) const POOLS: CollectionSql = CollectionSql {
@@ -184,6 +193,7 @@ pub(super) const POOLS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 pub(super) const HOSTS: CollectionSql = CollectionSql {
@@ -208,6 +218,7 @@ pub(super) const HOSTS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 pub(super) const CLUSTERS: CollectionSql = CollectionSql {
@@ -227,6 +238,7 @@ pub(super) const CLUSTERS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 /// A data center's status as `DataCenterStatus` derives it from the hosts of its clusters; a macro
@@ -268,6 +280,7 @@ pub(super) const DATA_CENTERS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 pub(super) const EVENTS: CollectionSql = CollectionSql {
@@ -289,6 +302,7 @@ pub(super) const EVENTS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[("object", "object_name")],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 pub(super) const USERS: CollectionSql = CollectionSql {
@@ -306,6 +320,7 @@ pub(super) const USERS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 pub(super) const INSTANCE_TYPES: CollectionSql = CollectionSql {
@@ -321,6 +336,7 @@ pub(super) const INSTANCE_TYPES: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 pub(super) const STORAGE_DOMAINS: CollectionSql = CollectionSql {
@@ -342,6 +358,7 @@ pub(super) const STORAGE_DOMAINS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 pub(super) const DISKS: CollectionSql = CollectionSql {
@@ -361,6 +378,7 @@ pub(super) const DISKS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 pub(super) const NETWORKS: CollectionSql = CollectionSql {
@@ -391,6 +409,7 @@ pub(super) const NETWORKS: CollectionSql = CollectionSql {
     grid_sort_exprs: &[("vlan", "n.vlan_id")],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 pub(super) const VNIC_PROFILES: CollectionSql = CollectionSql {
@@ -414,6 +433,7 @@ pub(super) const VNIC_PROFILES: CollectionSql = CollectionSql {
     grid_sort_exprs: &[],
     in_every: &[],
     related: &[],
+    computed: &[],
 };
 
 #[cfg(test)]

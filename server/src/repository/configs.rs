@@ -304,6 +304,18 @@ impl Repository {
         Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 
+    /// In one query, every VM the High Performance rules look at when judging them all at once:
+    /// the High Performance ones (to judge) and every VM pinned to a host (`placement_hosts[0]`,
+    /// as `vms_pinned_to` reads it: their CPUs and huge pages are claims on that host).
+    pub async fn vms_for_rule_pass(&self) -> Result<Vec<ConfigRecord>, AppError> {
+        let sql = format!(
+            "{} WHERE optimized_for = 'high_performance' OR config -> 'placement_hosts' ->> 0 IS NOT NULL ORDER BY name",
+            select(ConfigKind::Vm)
+        );
+        let rows: Vec<Row> = self.fetch_all(sqlx::query_as(&sql)).await?;
+        Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
+    }
+
     pub async fn template_options(&self) -> Result<Vec<TemplateOption>, AppError> {
         let sql = "SELECT id, name, cluster_id, optimized_for FROM templates ORDER BY name = 'Blank' DESC, name";
         let rows: Vec<(Uuid, String, Option<Uuid>, Option<String>)> = self.fetch_all(sqlx::query_as(sql)).await?;

@@ -45,16 +45,32 @@ fn like_pattern(word: &str) -> String {
     format!("%{}%", escape_like(word))
 }
 
-/// `WHERE …` for the search (and an optional `column = id` scope: an object's own events).
-fn push_where(
-    qb: &mut QueryBuilder<'_, Postgres>,
-    grid: &GridSql,
-    search: &Search,
-    scope: Option<(&'static str, Uuid)>,
-) {
+/// Rows a grid is narrowed to besides its search text.
+#[derive(Clone, Copy)]
+enum Scope<'s> {
+    All,
+    /// `column = id`: an object's own events, one VM's row.
+    Is(&'static str, Uuid),
+    /// The grid's id among a set the service computed (`recommendations:missing`: the rules run
+    /// in Rust, not in SQL).
+    Among(&'s [Uuid]),
+}
+
+/// `WHERE …` for the search and the scope.
+fn push_where(qb: &mut QueryBuilder<'_, Postgres>, grid: &GridSql, search: &Search, scope: Scope<'_>) {
     qb.push(" WHERE true");
-    if let Some((column, id)) = scope {
-        qb.push(" AND ").push(column).push(" = ").push_bind(id);
+    match scope {
+        Scope::All => {}
+        Scope::Is(column, id) => {
+            qb.push(" AND ").push(column).push(" = ").push_bind(id);
+        }
+        Scope::Among(ids) => {
+            qb.push(" AND ")
+                .push(grid.sql.id)
+                .push(" = ANY(")
+                .push_bind(ids.to_vec())
+                .push(")");
+        }
     }
     for word in &search.words {
         qb.push(" AND (");
@@ -67,6 +83,10 @@ fn push_where(
         qb.push(")");
     }
     for (field, value) in &search.terms {
+        if grid.sql.computed.contains(&field.as_str()) {
+            // Answered by the scope's id set (`Scope::Among`), not by a column.
+            continue;
+        }
         // parse_search only admits the grid's own fields. Codes (`status`, `type`) are stored
         // lower-case, so the column is compared as is and its (filter, sort) index serves the
         // query; names compare case-insensitively.
@@ -113,12 +133,7 @@ fn order_by(grid: &GridSql, q: &GridQuery) -> String {
     )
 }
 
-fn build<'a>(
-    grid: &GridSql,
-    q: &GridQuery,
-    search: &'a Search,
-    scope: Option<(&'static str, Uuid)>,
-) -> QueryBuilder<'a, Postgres> {
+fn build<'a>(grid: &GridSql, q: &GridQuery, search: &'a Search, scope: Scope<'_>) -> QueryBuilder<'a, Postgres> {
     let mut qb = QueryBuilder::new(format!("SELECT {} FROM {}", grid.columns, grid.sql.all_tables()));
     push_where(&mut qb, grid, search, scope);
     qb.push(" ORDER BY ").push(order_by(grid, q));
@@ -135,7 +150,7 @@ async fn fetch_page<R>(
     grid: &GridSql,
     q: &GridQuery,
     search: &Search,
-    scope: Option<(&'static str, Uuid)>,
+    scope: Scope<'_>,
 ) -> Result<(Vec<R>, i64), AppError>
 where
     R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
@@ -157,6 +172,7 @@ async fn focus_page(
     grid: &GridSql,
     q: &GridQuery,
     search: &Search,
+    scope: Scope<'_>,
     focus: Uuid,
 ) -> Result<Option<u32>, AppError> {
     let mut qb = QueryBuilder::new(format!(
@@ -165,17 +181,23 @@ async fn focus_page(
         order_by(grid, q),
         grid.sql.all_tables()
     ));
-    push_where(&mut qb, grid, search, None);
+    push_where(&mut qb, grid, search, scope);
     qb.push(") ranked WHERE fid = ").push_bind(focus);
     let rn: Option<i64> = qb.build_query_scalar().fetch_optional(pool).await.map_err(internal)?;
     Ok(rn.map(|rn| ((rn - 1) / i64::from(q.page_size.max(1))) as u32 + 1))
 }
 
 /// `q` within the grid limits, its page moved to the one holding `q.focus` when there is a focus.
-async fn focused(pool: &sqlx::PgPool, grid: &GridSql, q: &GridQuery, search: &Search) -> Result<GridQuery, AppError> {
+async fn focused(
+    pool: &sqlx::PgPool,
+    grid: &GridSql,
+    q: &GridQuery,
+    search: &Search,
+    scope: Scope<'_>,
+) -> Result<GridQuery, AppError> {
     let mut q = q.clone().within_limits();
     if let Some(focus) = q.focus.take() {
-        if let Some(page) = focus_page(pool, grid, &q, search, focus).await? {
+        if let Some(page) = focus_page(pool, grid, &q, search, scope, focus).await? {
             q.page = page;
         }
     }
@@ -189,13 +211,13 @@ async fn grid_page<R, T>(
     grid: &GridSql,
     q: &GridQuery,
     search: &Search,
-    scope: Option<(&'static str, Uuid)>,
+    scope: Scope<'_>,
     view: impl FnMut(R) -> T,
 ) -> Result<GridPage<T>, AppError>
 where
     R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
-    let q = focused(pool, grid, q, search).await?;
+    let q = focused(pool, grid, q, search, scope).await?;
     let (rows, total) = fetch_page::<R>(pool, grid, &q, search, scope).await?;
     Ok(page(rows.into_iter().map(view).collect(), total, &q))
 }
@@ -409,14 +431,21 @@ fn page<T>(rows: Vec<T>, total: i64, q: &GridQuery) -> GridPage<T> {
 }
 
 impl Repository {
-    pub async fn vm_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<VmRow>, AppError> {
-        grid_page(&self.pool, &VMS, q, search, None, vm_row).await
+    /// The VM grid; `among`: only these VMs (the service's answer to `recommendations:missing`).
+    pub async fn vm_grid(
+        &self,
+        q: &GridQuery,
+        search: &Search,
+        among: Option<&[Uuid]>,
+    ) -> Result<GridPage<VmRow>, AppError> {
+        let scope = among.map_or(Scope::All, Scope::Among);
+        grid_page(&self.pool, &VMS, q, search, scope, vm_row).await
     }
 
     /// One VM as its grid row.
     pub async fn vm_grid_row(&self, id: Uuid) -> Result<Option<VmRow>, AppError> {
         let q = GridQuery::new("name");
-        let row: Option<VmGridRow> = build(&VMS, &q, &Search::default(), Some(("v.id", id)))
+        let row: Option<VmGridRow> = build(&VMS, &q, &Search::default(), Scope::Is("v.id", id))
             .build_query_as()
             .fetch_optional(&self.pool)
             .await
@@ -425,11 +454,11 @@ impl Repository {
     }
 
     pub async fn template_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<TemplateView>, AppError> {
-        grid_page(&self.pool, &TEMPLATES, q, search, None, template_view).await
+        grid_page(&self.pool, &TEMPLATES, q, search, Scope::All, template_view).await
     }
 
     pub async fn pool_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<PoolRow>, AppError> {
-        grid_page(&self.pool, &POOLS, q, search, None, pool_row).await
+        grid_page(&self.pool, &POOLS, q, search, Scope::All, pool_row).await
     }
 
     pub async fn storage_domain_grid(
@@ -437,15 +466,23 @@ impl Repository {
         q: &GridQuery,
         search: &Search,
     ) -> Result<GridPage<StorageDomainView>, AppError> {
-        grid_page::<StorageDomainRow, _>(&self.pool, &STORAGE_DOMAINS, q, search, None, StorageDomainView::from).await
+        grid_page::<StorageDomainRow, _>(
+            &self.pool,
+            &STORAGE_DOMAINS,
+            q,
+            search,
+            Scope::All,
+            StorageDomainView::from,
+        )
+        .await
     }
 
     pub async fn disk_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<DiskView>, AppError> {
-        grid_page::<DiskRow, _>(&self.pool, &DISKS, q, search, None, DiskView::from).await
+        grid_page::<DiskRow, _>(&self.pool, &DISKS, q, search, Scope::All, DiskView::from).await
     }
 
     pub async fn network_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<NetworkView>, AppError> {
-        grid_page::<NetworkRow, _>(&self.pool, &NETWORKS, q, search, None, NetworkView::from).await
+        grid_page::<NetworkRow, _>(&self.pool, &NETWORKS, q, search, Scope::All, NetworkView::from).await
     }
 
     pub async fn vnic_profile_grid(
@@ -453,19 +490,19 @@ impl Repository {
         q: &GridQuery,
         search: &Search,
     ) -> Result<GridPage<VnicProfileView>, AppError> {
-        grid_page::<ProfileRow, _>(&self.pool, &VNIC_PROFILES, q, search, None, VnicProfileView::from).await
+        grid_page::<ProfileRow, _>(&self.pool, &VNIC_PROFILES, q, search, Scope::All, VnicProfileView::from).await
     }
 
     pub async fn host_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<HostView>, AppError> {
-        grid_page::<HostRow, _>(&self.pool, &HOSTS, q, search, None, HostView::from).await
+        grid_page::<HostRow, _>(&self.pool, &HOSTS, q, search, Scope::All, HostView::from).await
     }
 
     pub async fn cluster_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<ClusterView>, AppError> {
-        grid_page::<ClusterRow, _>(&self.pool, &CLUSTERS, q, search, None, ClusterView::from).await
+        grid_page::<ClusterRow, _>(&self.pool, &CLUSTERS, q, search, Scope::All, ClusterView::from).await
     }
 
     pub async fn data_center_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<DataCenterView>, AppError> {
-        grid_page::<DataCenterRow, _>(&self.pool, &DATA_CENTERS, q, search, None, DataCenterView::from).await
+        grid_page::<DataCenterRow, _>(&self.pool, &DATA_CENTERS, q, search, Scope::All, DataCenterView::from).await
     }
 
     /// The audit log; `object` narrows it to one object's events (the Events sub-tabs).
@@ -475,7 +512,7 @@ impl Repository {
         search: &Search,
         object: Option<Uuid>,
     ) -> Result<GridPage<EventView>, AppError> {
-        let scope = object.map(|id| ("object_id", id));
+        let scope = object.map_or(Scope::All, |id| Scope::Is("object_id", id));
         grid_page::<EventRow, _>(&self.pool, &EVENTS, q, search, scope, EventView::from).await
     }
 
@@ -483,7 +520,7 @@ impl Repository {
     /// focused row's page, so `q.focus` is not looked at.
     pub async fn user_grid(&self, q: &GridQuery, search: &Search) -> Result<GridPage<UserView>, AppError> {
         let q = q.clone().within_limits();
-        let (rows, total) = fetch_page::<UserGridRow>(&self.pool, &USERS, &q, search, None).await?;
+        let (rows, total) = fetch_page::<UserGridRow>(&self.pool, &USERS, &q, search, Scope::All).await?;
         // A role the code does not know (none is stored: the column is checked) is left out.
         let rows = rows.into_iter().filter_map(UserGridRow::view).collect();
         Ok(page(rows, total, &q))

@@ -7,6 +7,7 @@ mod catalog;
 mod clusters;
 mod collection_sql;
 mod configs;
+mod dashboard;
 mod data_centers;
 mod events;
 mod grids;

@@ -3,6 +3,7 @@
 //! checks preview and save share are `config_checks.rs`. The rules themselves are the pure functions
 //! in `vireo_app::domain`; these files gather their context from the database and write the result.
 
+use crate::repository::ConfigRecord;
 use crate::service::config_save::SaveOptions;
 use crate::service::VireoService;
 use uuid::Uuid;
@@ -14,7 +15,9 @@ use vireo_app::domain::rule_context::{ClusterFacts, CpuClaim, HostFacts, RuleCon
 use vireo_app::domain::validation::validate_config;
 use vireo_app::domain::vm_config::{CompatVersion, VmConfig};
 use vireo_app::error::AppError;
-use vireo_app::models::{CurrentUser, DialogOptions, DraftEnvelope, HostOption, Preview, SaveOutcome};
+use vireo_app::models::{
+    ClusterView, CurrentUser, DialogOptions, DraftEnvelope, HostOption, HostView, Preview, SaveOutcome,
+};
 
 pub const BLANK_TEMPLATE: Uuid = Uuid::nil();
 
@@ -42,6 +45,53 @@ pub fn hold_pages(topology: &mut vireo_app::domain::host_topology::HostTopology,
         }
     } else {
         take(None, hp.count);
+    }
+}
+
+/// The rules' facts about a cluster.
+pub fn cluster_facts(cluster: &ClusterView) -> ClusterFacts {
+    ClusterFacts {
+        id: cluster.id,
+        name: cluster.name.clone(),
+        version: cluster.compat_version,
+        ksm_enabled: cluster.ksm_enabled,
+        ballooning_enabled: cluster.ballooning_enabled,
+    }
+}
+
+/// The rules' facts about a host, given the other VMs pinned to it (`placement_hosts[0]`, the one
+/// being edited left out): the CPUs they claim and the huge pages they hold. Shared by the dialog's
+/// context and the Dashboard's one-pass check, so both judge a VM alike.
+pub fn host_facts<'a>(h: &HostView, others: impl Iterator<Item = &'a ConfigRecord>) -> HostFacts {
+    let mut topology = h.topology.clone();
+    let mut claims = Vec::new();
+    for vm in others {
+        // Pending next-run pins count too: they take effect at the VM's next start.
+        let mut cpus = vm.config.claimed_cpus();
+        if let Some(next) = &vm.next_run {
+            cpus.extend(&next.claimed_cpus());
+        }
+        if !cpus.is_empty() {
+            claims.push(CpuClaim {
+                vm_name: vm.name.clone(),
+                cpus,
+            });
+        }
+        // Huge pages: a simulated host only knows its pages through Vireo, so every VM pinned
+        // there holds its pages; on a real host libvirt's free counts already reflect running
+        // VMs, so only the stopped ones are held back.
+        if h.simulated_topology.is_some() || !vm.running() {
+            hold_pages(&mut topology, &vm.config);
+        }
+    }
+    HostFacts {
+        id: h.id,
+        name: h.name.clone(),
+        cluster_id: h.cluster_id,
+        topology,
+        ksm_running: h.ksm_running,
+        claims,
+        simulated: h.simulated_topology.is_some(),
     }
 }
 
@@ -107,45 +157,10 @@ impl ConfigBackend for VireoService {
             .filter(|h| h.cluster_id == cluster.id)
         {
             let others = self.repo.vms_pinned_to(h.id, exclude).await?;
-            let mut topology = h.topology.clone();
-            let mut claims = Vec::new();
-            for vm in &others {
-                // Pending next-run pins count too: they take effect at the VM's next start.
-                let mut cpus = vm.config.claimed_cpus();
-                if let Some(next) = &vm.next_run {
-                    cpus.extend(&next.claimed_cpus());
-                }
-                if !cpus.is_empty() {
-                    claims.push(CpuClaim {
-                        vm_name: vm.name.clone(),
-                        cpus,
-                    });
-                }
-                // Huge pages: a simulated host only knows its pages through Vireo, so every VM pinned
-                // there holds its pages; on a real host libvirt's free counts already reflect running
-                // VMs, so only the stopped ones are held back.
-                if h.simulated_topology.is_some() || !vm.running() {
-                    hold_pages(&mut topology, &vm.config);
-                }
-            }
-            hosts.push(HostFacts {
-                id: h.id,
-                name: h.name.clone(),
-                cluster_id: h.cluster_id,
-                topology,
-                ksm_running: h.ksm_running,
-                claims,
-                simulated: h.simulated_topology.is_some(),
-            });
+            hosts.push(host_facts(&h, others.iter()));
         }
         Ok(RuleContext {
-            cluster: ClusterFacts {
-                id: cluster.id,
-                name: cluster.name,
-                version: cluster.compat_version,
-                ksm_enabled: cluster.ksm_enabled,
-                ballooning_enabled: cluster.ballooning_enabled,
-            },
+            cluster: cluster_facts(&cluster),
             os_family: self.repo.os_family(os_type).await?,
             hosts,
         })

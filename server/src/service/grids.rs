@@ -17,7 +17,14 @@ pub(crate) fn grid_search(q: &GridQuery, collection: &CollectionFields) -> Resul
 #[async_trait::async_trait]
 impl GridBackend for VireoService {
     async fn vm_grid(&self, q: &GridQuery) -> Result<GridPage<VmRow>, AppError> {
-        self.repo.vm_grid(q, &grid_search(q, &collections::VMS)?).await
+        let search = grid_search(q, &collections::VMS)?;
+        // `recommendations:missing`: the rules' answer, computed in one pass (see service/dashboard.rs).
+        let among = if search.terms.iter().any(|(f, _)| f == "recommendations") {
+            Some(self.hp_vms_missing_recommendations().await?)
+        } else {
+            None
+        };
+        self.repo.vm_grid(q, &search, among.as_deref()).await
     }
 
     async fn template_grid(&self, q: &GridQuery) -> Result<GridPage<TemplateView>, AppError> {

@@ -11,6 +11,7 @@ mod config_checks;
 pub mod config_save;
 pub mod configs;
 pub mod consoles;
+pub mod dashboard;
 pub mod data_centers;
 mod disk_save;
 pub mod disk_upload;

@@ -57,7 +57,7 @@ pub async fn read_small_form<T: serde::de::DeserializeOwned>(request: Request, l
 /// Only a same-origin path: starts with `/`, is not `//…` or `/\…` (which browsers read as another
 /// host), and has no backslash, whitespace or control character anywhere (browsers drop tabs and
 /// newlines from URLs, so `/\t/evil.example` is `//evil.example`; a control character cannot even
-/// be put into a `Location` header). Anything else, and the login page itself, becomes `/vms`.
+/// be put into a `Location` header). Anything else, and the login page itself, becomes `/` (the Dashboard).
 pub fn safe_next(next: &str) -> &str {
     let mut chars = next.chars();
     let same_origin = chars.next() == Some('/')
@@ -66,7 +66,7 @@ pub fn safe_next(next: &str) -> &str {
     if same_origin && !next.starts_with("/login") {
         next
     } else {
-        "/vms"
+        "/"
     }
 }
 
@@ -423,7 +423,7 @@ pub async fn require_user(
             && request.method() == axum::http::Method::GET
             && session_user(&state, &session).await.is_some()
         {
-            return Redirect::to("/vms").into_response();
+            return Redirect::to("/").into_response();
         }
         return next.run(request).await;
     }
@@ -459,7 +459,7 @@ pub async fn require_user(
                 .uri()
                 .path_and_query()
                 .map(|p| p.as_str().to_string())
-                .unwrap_or_else(|| "/vms".into());
+                .unwrap_or_else(|| "/".into());
             let location = if target == "/" {
                 "/login".to_string()
             } else {
@@ -508,7 +508,7 @@ mod tests {
             "/login?x",
             "",
         ] {
-            assert_eq!(safe_next(bad), "/vms", "{bad:?}");
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
         assert_eq!(encode("/hosts?a=b&c"), "/hosts%3Fa%3Db%26c");
     }

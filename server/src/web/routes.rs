@@ -68,7 +68,6 @@ pub fn build_router<S: SessionStore + Clone>(
         ));
 
     let app = Router::new()
-        .route("/", get(|| async { axum::response::Redirect::to("/vms") }))
         .route("/healthz", get(health::healthz))
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))

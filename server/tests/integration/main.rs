@@ -4,6 +4,7 @@
 mod auth_flow;
 mod configs;
 mod consoles;
+mod dashboard;
 mod db_supervision;
 mod disk_upload;
 mod grids;
