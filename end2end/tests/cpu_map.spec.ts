@@ -66,10 +66,6 @@ test("the CPU map shows an HP VM saved with the computed fixes: proposed, on its
   await expect(page).toHaveURL(/\/vms\?selected=/);
   await ready(page, info);
 
-  // A fresh load: in the hydrated project, right after the review's "Save" the General sub-tab
-  // stayed on "Loading…" while vm_details was refetched every ~2 s (open issue, see the branch note).
-  await page.reload();
-  await ready(page, info);
   // The VM's General sub-tab: its own pins on its host's map.
   const general = page.getByRole("region", { name: `VM ${name}` });
   const hp = general.getByTestId("high-performance");

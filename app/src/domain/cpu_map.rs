@@ -27,7 +27,10 @@ pub struct VmPins {
     pub emulator: Option<CpuSet>,
     pub io_threads: Vec<IoThreadPin>,
     /// CPUs known only as a set (another VM's claim as the rules see it, without its roles).
-    #[serde(default)]
+    /// Empty for every VM read from its configuration, and an empty `CpuSet` serializes as `""`,
+    /// which its `Deserialize` refuses (no CPU set is empty in libvirt's syntax): left out when
+    /// empty, so `host_cpu_map` and `vm_details` results reach the browser.
+    #[serde(default, skip_serializing_if = "CpuSet::is_empty")]
     pub claimed: CpuSet,
 }
 
@@ -537,6 +540,27 @@ mod tests {
         assert_eq!(used, fixed.claimed_cpus().len());
         assert!(map.conflicts.is_empty());
         assert!(map.outside.is_empty());
+    }
+
+    /// What the server functions send (`vm_details`, `host_cpu_map`) must read back in the
+    /// browser: a VM's own pins (no claimed set), another VM's claim, and no pins at all.
+    #[test]
+    fn map_data_survives_the_json_round_trip() {
+        let data = crate::models::CpuMapData {
+            host_id: Uuid::from_u128(7),
+            host_name: "hp-host".into(),
+            topology: hp_topology(),
+            vms: vec![
+                pins(1, "own", "0#2_1#18", Some("4"), "1#5"),
+                VmPins::claim("other", CpuSet::from_ids([6, 22])),
+                pins(2, "unpinned", "", None, ""),
+            ],
+        };
+        let json = serde_json::to_string(&data).expect("serializes");
+        let back: crate::models::CpuMapData = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, data);
+        let own = serde_json::to_value(&data.vms[0]).expect("serializes");
+        assert!(own.get("claimed").is_none(), "an empty claim is left out: {own}");
     }
 
     #[test]
