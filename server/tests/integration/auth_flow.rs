@@ -106,7 +106,11 @@ async fn wrong_credentials_fail_the_same_way_and_are_audited() {
 async fn off_site_next_targets_are_ignored() {
     let app = app().await;
     let r = app.post_login("admin", ADMIN_PASSWORD, "%2F%2Fevil.example").await;
-    assert_eq!(r.headers()[header::LOCATION], "/vms");
+    assert_eq!(
+        r.headers()[header::LOCATION],
+        "/",
+        "an unsafe next lands on the Dashboard"
+    );
 }
 
 #[tokio::test]
