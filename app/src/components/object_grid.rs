@@ -1,6 +1,5 @@
 //! The one grid page skeleton: the URL's grid state → one resource → search box, sortable table,
-//! selected row (a click anywhere on it, arrow keys, Enter for Edit: `grid_keys`), pager, empty
-//! state, live updates. A page gives its columns, toolbar, details and
+//! selected row, pager, empty state, live updates. A page gives its columns, toolbar, details and
 //! dialogs; everything else lives here (on top of `grid_controls`), so the grids cannot drift.
 //!
 //! ```text
@@ -14,7 +13,6 @@
 
 use super::error_notice::ErrorNotice;
 use super::grid_controls::{grid_href, search_message, GridSearch, Pager, SortHeader};
-use super::grid_keys::{self, Navigate, RowLinks};
 use super::live_updates::live_tick;
 use crate::domain::collections::CollectionFields;
 use crate::error::AppError;
@@ -23,8 +21,7 @@ use leptos::attr::custom::custom_attribute;
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::any_attribute::{AnyAttribute, IntoAnyAttribute};
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_query_map;
 use serde::{de::DeserializeOwned, Serialize};
 use std::future::Future;
 use std::sync::Arc;
@@ -291,19 +288,8 @@ where
             .all(|key| fields.grid_sorts.contains(&key)),
         "{title}: a column sorts by a key that {path}'s collection does not list"
     );
-    let navigate = use_navigate();
-    let navigate: Navigate = Arc::new(move |href: &str| {
-        navigate(
-            href,
-            NavigateOptions {
-                scroll: false,
-                ..Default::default()
-            },
-        )
-    });
     let table = Arc::new(Table {
         path,
-        navigate,
         id: format!("{}-grid", path.trim_start_matches('/')),
         label: label.unwrap_or(title),
         noun,
@@ -358,7 +344,6 @@ where
 
 struct Table<T: 'static> {
     path: &'static str,
-    navigate: Navigate,
     id: String,
     label: &'static str,
     noun: &'static str,
@@ -411,18 +396,6 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
             })
             .collect_view();
         let selectable = self.selection != RowSelection::None;
-        // Re-rendering drops the focused row: put the focus back once the new table is drawn.
-        grid_keys::keep_focus(&self.id, chosen.as_deref());
-        let links: RowLinks = Arc::new(
-            page.rows
-                .iter()
-                .map(|r| {
-                    let id = (self.row_id)(r);
-                    let href = grid_href(path, &shown, Some(&id), |_| {});
-                    (id, href)
-                })
-                .collect(),
-        );
         let rows = page
             .rows
             .iter()
@@ -439,44 +412,16 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
                 let attrs = self.row_attrs.as_ref().map(|f| (f.0)(r)).unwrap_or_default();
                 let cells = self.columns.iter().map(|c| (c.cell)(r, &ctx)).collect_view();
                 let aria = selectable.then(|| ctx.selected.to_string());
-                // A click anywhere on a selectable row (not on its box, links or buttons) selects it.
-                let navigate = self.navigate.clone();
-                let href = ctx.href.clone();
-                let select_row = move |ev| {
-                    if selectable {
-                        grid_keys::row_click(ev, &href, &navigate)
-                    }
-                };
                 view! {
-                    <tr
-                        data-id=id
-                        aria-selected=aria
-                        class:selected=ctx.selected
-                        tabindex=selectable.then_some("-1")
-                        on:click={select_row}
-                        {..attrs}
-                    >
+                    <tr data-id=id aria-selected=aria class:selected=ctx.selected {..attrs}>
                         {cells}
                     </tr>
                 }
             })
             .collect_view();
-        let navigate = self.navigate.clone();
-        let url_selected = chosen.clone();
-        let keys = move |ev| {
-            if selectable {
-                grid_keys::grid_key(ev, &links, url_selected.as_deref(), &navigate)
-            }
-        };
         view! {
             <div class="grid-scroll">
-                <table
-                    class="grid"
-                    id=self.id.clone()
-                    aria-label=self.label
-                    tabindex=selectable.then_some("0")
-                    on:keydown=keys
-                >
+                <table class="grid" id=self.id.clone() aria-label=self.label>
                     <thead>
                         <tr>{headers}</tr>
                     </thead>

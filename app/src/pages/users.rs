@@ -4,7 +4,6 @@ mod reset_password_dialog;
 mod role_dialog;
 
 use crate::api::users::user_grid;
-use crate::components::local_time::LocalTime;
 use crate::components::object_grid::{url_dialog, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::needs_selection;
 use crate::domain::collections;
@@ -36,9 +35,7 @@ pub fn UsersPage() -> impl IntoView {
                 }
             },
         ),
-        Column::sorted("Created", "created", |u: &UserView| {
-            view! { <td><LocalTime utc=u.created.clone() /></td> }
-        }),
+        Column::text("Created (UTC)", "created", |u: &UserView| u.created.clone()),
     ];
     let toolbar = move || {
         view! {

@@ -251,7 +251,7 @@ pub fn BulkToolbar(
             {move || match edit_href() {
                 Some(href) => {
                     view! {
-                        <a class="btn" role="button" href=href data-grid-edit="">
+                        <a class="btn" role="button" href=href>
                             "Edit"
                         </a>
                     }
