@@ -453,6 +453,21 @@ fn cases(f: &Fixtures) -> Vec<Case> {
             ]),
             ManageInfrastructure,
         ),
+        // Objects still in use: the role check comes first, then the refusal (409) for those who may.
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/remove_data_center",
+            format!("id={}", f.data_center),
+            ManageInfrastructure,
+        ),
+        case(
+            ServerFn,
+            Method::POST,
+            "/api/remove_cluster",
+            format!("id={}", f.cluster),
+            ManageInfrastructure,
+        ),
         json_case(
             "/api/apply_host_action",
             serde_json::json!({"action": {"AllocateHugePages": {
