@@ -32,7 +32,8 @@ export default defineConfig({
   retries: 0,
   // One server, one database: tests that write run in a fixed order within a file.
   workers: 1,
-  reporter: [["list"]],
+  // The JSON file feeds the failure digest `make test` prints last (end2end/failure-digest.mjs).
+  reporter: [["list"], ["json", { outputFile: "playwright-report/results.json" }]],
   use: { baseURL, trace: "retain-on-failure", ...chromium },
   projects: [
     { name: "hydrated", use: { javaScriptEnabled: true } },

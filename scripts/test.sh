@@ -16,6 +16,10 @@ phase() {
 }
 report() {
   local status=$?
+  # What failed in the browser suite, last, where a log's tail shows it.
+  if [ $status -ne 0 ] && [ -f end2end/playwright-report/results.json ]; then
+    node end2end/failure-digest.mjs end2end/playwright-report/results.json || true
+  fi
   echo
   echo "make test timings:"
   for t in "${timings[@]}"; do echo "  $t"; done
@@ -51,6 +55,7 @@ phase "oVirt SDK + Ansible"
 # The browser tests also drive a host through libvirtd's test driver (changed from outside by virsh).
 scripts/libvirtd.sh
 
+rm -f end2end/playwright-report/results.json
 e2e_data=$(mktemp -d /tmp/vireo-e2e.XXXXXX)
 # The e2e server's PostgreSQL runs as the postgres user when we are root: let it in.
 chmod 0711 "$e2e_data"

@@ -113,7 +113,10 @@ test("the Networks grid lists default; a network and a profile are made; a NIC o
   await add.getByLabel("Backing type").selectOption("libvirt_network");
   await add.getByLabel("VLAN tag").fill("abc");
   await add.getByRole("button", { name: "OK" }).click();
-  await expect(page.getByRole("dialog", { name: "New Network" })).toContainText("VLAN tag");
+  // Wait for the refusal itself: a second OK sent while the first is in flight races it.
+  await expect(page.getByRole("dialog", { name: "New Network" }).locator(".field-error")).toContainText(
+    "between 1 and 4094",
+  );
   const again = page.getByRole("dialog", { name: "New Network" });
   await again.getByLabel("Name", { exact: true }).fill(net);
   await again.getByLabel("VLAN tag").fill("42");
