@@ -92,6 +92,57 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// How a VM's vCPUs get host CPUs: oVirt 4.5's CPU pinning policies (its REST
+    /// `cpu_pinning_policy` values). `manual` is the fixed pins saved with the VM; the others are
+    /// computed by the rules on the host at each start (and released at stop), so an HP pool's VMs
+    /// and VMs that may start on several hosts never share a CPU.
+    #[derive(Default)]
+    pub enum CpuPinningPolicy {
+        /// No pinning (or, for configurations saved before policies existed, whatever pins they carry).
+        #[default]
+        None = "none" => "None",
+        /// The pins saved with the VM, on its pinned host.
+        Manual = "manual" => "Manual",
+        /// Free, sibling-aware host CPUs picked at start, within one NUMA cell where the VM fits.
+        Dedicated = "dedicated" => "Dedicated",
+        /// As dedicated, but each vCPU gets a whole core and its sibling threads are left idle.
+        IsolateThreads = "isolate_threads" => "Isolate Threads",
+        /// The VM's CPU topology and vNUMA fitted to the host's at start, then pinned as dedicated.
+        ResizeAndPinNuma = "resize_and_pin_numa" => "Resize and Pin NUMA",
+    }
+}
+
+string_enum! {
+    /// Where the QEMU emulator thread runs under a start-time pinning policy (Nova's
+    /// `hw:emulator_threads_policy`, KubeVirt's `isolateEmulatorThread`).
+    #[derive(Default)]
+    pub enum EmulatorThreadPolicy {
+        /// With the host's housekeeping CPUs (the ones no VM is pinned to).
+        #[default]
+        Share = "share" => "Share with housekeeping CPUs",
+        /// On a host CPU of its own, taken like a vCPU's.
+        Isolate = "isolate" => "Isolate on its own CPU",
+    }
+}
+
+string_enum! {
+    /// The machine type (`<os><type machine=...>`). New VMs get q35 (PCIe, as `virt-install` writes
+    /// for a modern guest); configurations saved before this field existed keep libvirt's default,
+    /// i440fx, until they are edited, so a running guest never sees its chipset change under it.
+    pub enum MachineType {
+        I440fx = "pc" => "i440fx (legacy PC)",
+        Q35 = "q35" => "Q35 (PCIe)",
+    }
+}
+
+impl MachineType {
+    /// What a stored configuration without a machine type had: libvirt's default for x86.
+    pub fn legacy() -> Self {
+        Self::I440fx
+    }
+}
+
 /// One vCPU pinned to a set of host CPUs (`<vcpupin vcpu='0' cpuset='2'/>`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct VcpuPin {
@@ -136,6 +187,9 @@ pub struct VmConfig {
     pub memory_mib: u64,
     pub cpu: CpuTopology,
     pub stateless: bool,
+    /// The machine type; a stored configuration without one is i440fx (see `MachineType`).
+    #[serde(default = "MachineType::legacy")]
+    pub machine: MachineType,
 
     // --- Console (A1-A4)
     /// No graphics and no video device.
@@ -168,6 +222,14 @@ pub struct VmConfig {
     pub io_thread_pins: Vec<IoThreadPin>,
     pub numa_nodes: Vec<VNumaNode>,
     pub numa_tune_mode: NumaTuneMode,
+    /// How vCPUs get host CPUs (`manual` uses `cpu_pinning`; the start-time policies compute pins
+    /// on the host at each start).
+    pub cpu_pinning_policy: CpuPinningPolicy,
+    /// Where the emulator thread runs under a start-time policy.
+    pub emulator_thread_policy: EmulatorThreadPolicy,
+    /// Real-time vCPUs (`<vcpusched scheduler='fifo'>`): the vCPUs that run SCHED_FIFO; `None` is off.
+    /// At least one vCPU stays out of the mask for housekeeping (Nova's `hw:cpu_realtime_mask`).
+    pub realtime_vcpus: Option<CpuSet>,
     /// KSM off for this VM (`<memoryBacking><nosharepages/>`).
     pub ksm_disabled: bool,
     pub huge_pages: Option<HugePages>,
@@ -197,6 +259,7 @@ impl Default for VmConfig {
             memory_mib: 1024,
             cpu: CpuTopology::default(),
             stateless: false,
+            machine: MachineType::Q35,
             headless: false,
             serial_console: false,
             usb_enabled: true,
@@ -215,6 +278,9 @@ impl Default for VmConfig {
             io_thread_pins: Vec::new(),
             numa_nodes: Vec::new(),
             numa_tune_mode: NumaTuneMode::Strict,
+            cpu_pinning_policy: CpuPinningPolicy::None,
+            emulator_thread_policy: EmulatorThreadPolicy::Share,
+            realtime_vcpus: None,
             ksm_disabled: false,
             huge_pages: None,
             disks: Vec::new(),
@@ -478,5 +544,17 @@ mod tests {
         };
         assert_eq!(wraps.checked_vcpus(), None, "2^32 does not wrap to 0");
         assert_eq!(CpuTopology::default().checked_vcpus(), Some(1));
+    }
+
+    #[test]
+    fn stored_configurations_keep_their_machine_and_new_ones_are_q35() {
+        // A configuration stored before the field existed: libvirt's default (i440fx), not q35.
+        let stored: VmConfig = serde_json::from_str(r#"{"memory_mib": 2048}"#).unwrap();
+        assert_eq!(stored.machine, MachineType::I440fx);
+        assert_eq!(stored.cpu_pinning_policy, CpuPinningPolicy::None);
+        assert_eq!(stored.realtime_vcpus, None);
+        assert_eq!(VmConfig::default().machine, MachineType::Q35);
+        let round: VmConfig = serde_json::from_str(&serde_json::to_string(&VmConfig::default()).unwrap()).unwrap();
+        assert_eq!(round, VmConfig::default());
     }
 }
