@@ -8,8 +8,9 @@
 //!   get a vCPU of a start-time policy, and are never *held*: emulators that `share` run there.
 //! - `dedicated`: each guest core gets free sibling threads of one host core (whole free cores first,
 //!   then free threads of cores another VM uses part of). All vCPUs in one NUMA cell when one has
-//!   the cores and the memory (the fullest such cell, so big holes stay for big VMs); else over the
-//!   fewest cells, most free first, with a vNUMA node per cell bound to it (`numatune`).
+//!   the memory and whole cores for them (the fullest such cell, so big holes stay for big VMs),
+//!   else one where packing fits; else over the fewest cells, most free first, with a vNUMA node
+//!   per cell bound to it (`numatune`).
 //! - `isolate_threads`: each vCPU gets a whole free core (its first thread); the sibling threads are
 //!   left idle and count as held, so no other VM runs on them.
 //! - `resize_and_pin_numa`: the vCPU count is kept; the topology becomes one guest socket per host
@@ -191,27 +192,49 @@ fn cell_memory_mib(host: &HostTopology, cell: u32) -> u64 {
     host.cell(cell).map(|c| c.memory_kib / 1024).unwrap_or(0)
 }
 
-/// Which cells the VM's `needed` guest cores go to, and how many in each: one cell when one has the
-/// slots and the memory (the one with fewest free slots that still fits: best fit), else the fewest
-/// cells, most free slots first.
+/// Per cell, how many whole free cores offer `threads` threads (the first slots `slots` lists).
+fn whole_per_cell(cores: &[Core], blocked: &CpuSet, threads: usize) -> BTreeMap<u32, usize> {
+    let mut out = BTreeMap::new();
+    for core in cores {
+        if core.threads.len() >= threads && core.threads.iter().all(|t| !blocked.contains(*t)) {
+            *out.entry(core.cell).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// Which cells the VM's `needed` guest cores go to, and how many in each. One cell when one has the
+/// memory and whole free cores for all (the one with fewest such cores that still fits: best fit,
+/// so big holes stay for big VMs); else one cell where packing onto free sibling threads fits
+/// (NUMA locality before SMT exclusivity, as the policy is not isolate_threads); else the fewest
+/// cells, most whole cores first.
 fn choose_cells(
     host: &HostTopology,
     free: &BTreeMap<u32, Vec<Vec<u32>>>,
+    whole: &BTreeMap<u32, usize>,
     needed: usize,
     memory_mib: u64,
 ) -> Option<Vec<(u32, usize)>> {
-    let fits_one = free
-        .iter()
-        .filter(|(cell, s)| s.len() >= needed && cell_memory_mib(host, **cell) >= memory_mib)
-        .min_by(|a, b| a.1.len().cmp(&b.1.len()).then(a.0.cmp(b.0)));
-    if let Some((cell, _)) = fits_one {
+    let whole_of = |cell: u32| whole.get(&cell).copied().unwrap_or(0);
+    let memory_fits = |cell: u32| cell_memory_mib(host, cell) >= memory_mib;
+    let by_whole = free
+        .keys()
+        .filter(|cell| whole_of(**cell) >= needed && memory_fits(**cell))
+        .min_by_key(|cell| (whole_of(**cell), **cell));
+    let packed = || {
+        free.iter()
+            .filter(|(cell, s)| s.len() >= needed && memory_fits(**cell))
+            .min_by_key(|(cell, s)| (s.len(), **cell))
+            .map(|(cell, _)| cell)
+    };
+    if let Some(cell) = by_whole.or_else(packed) {
         return Some(vec![(*cell, needed)]);
     }
-    let mut order: Vec<(u32, usize)> = free.iter().map(|(c, s)| (*c, s.len())).collect();
-    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut order: Vec<(u32, usize, usize)> = free.iter().map(|(c, s)| (*c, whole_of(*c), s.len())).collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
     let mut left = needed;
     let mut out = Vec::new();
-    for (cell, n) in order {
+    for (cell, _, n) in order {
         if left == 0 {
             break;
         }
@@ -330,7 +353,8 @@ pub fn start_pins(host: &HostTopology, holders: &[Holder], cfg: &VmConfig) -> Re
             let guest_cores = (vcpus / threads) as usize;
             let free = by_cell(slots(&all_cores, &blocked, threads as usize, false));
             let total: usize = free.values().map(Vec::len).sum();
-            let cells = choose_cells(host, &free, guest_cores, cfg.memory_mib)
+            let whole = whole_per_cell(&all_cores, &blocked, threads as usize);
+            let cells = choose_cells(host, &free, &whole, guest_cores, cfg.memory_mib)
                 .ok_or_else(|| not_enough(vcpus + emulator_extra, total, threads as usize))?;
             let mut pins = Vec::with_capacity(vcpus as usize);
             let mut vcpu = 0u32;
@@ -354,7 +378,8 @@ pub fn start_pins(host: &HostTopology, holders: &[Holder], cfg: &VmConfig) -> Re
         CpuPinningPolicy::IsolateThreads => {
             let free = by_cell(slots(&all_cores, &blocked, 1, true));
             let total: usize = free.values().map(Vec::len).sum();
-            let cells = choose_cells(host, &free, vcpus as usize, cfg.memory_mib)
+            let whole = whole_per_cell(&all_cores, &blocked, 1);
+            let cells = choose_cells(host, &free, &whole, vcpus as usize, cfg.memory_mib)
                 .ok_or_else(|| not_enough(vcpus + emulator_extra, total, 1))?;
             let mut pins = Vec::with_capacity(vcpus as usize);
             let mut held = CpuSet::new();
@@ -551,6 +576,13 @@ fn isolated_emulator(
     }
     candidates.sort_unstable();
     candidates.first().map(|(_, _, t)| *t)
+}
+
+/// What a VM running without a reservation holds on `host`: its saved pins (vCPU, emulator, IO
+/// threads) less the housekeeping CPUs, which are shared. For VMs started before policies existed
+/// or running with the `none` policy and pins.
+pub fn saved_pins_held(host: &HostTopology, cfg: &VmConfig) -> CpuSet {
+    difference(&cfg.claimed_cpus(), &host_housekeeping(host))
 }
 
 /// How many more VMs of `cfg` start on `host` while `holders` run there (an HP pool's capacity per

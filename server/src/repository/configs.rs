@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use vireo_app::authz::Actor;
+use vireo_app::domain::cpu_policy::StartPins;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::vm_config::{OptimizedFor, VmConfig};
 use vireo_app::error::AppError;
@@ -28,6 +29,8 @@ pub struct ConfigRecord {
     pub status: VmStatus,
     pub config: VmConfig,
     pub next_run: Option<VmConfig>,
+    /// For a running VM under a CPU pinning policy: the pins it got at start (and its host).
+    pub runtime_pins: Option<RuntimePins>,
     pub version: i32,
     pub created_at: OffsetDateTime,
     /// When the status last changed (VMs; the creation time for templates and pools).
@@ -38,6 +41,22 @@ impl ConfigRecord {
     pub fn running(&self) -> bool {
         self.status.is_active()
     }
+
+    /// The configuration as it runs: for a running VM that got pins at start, its configuration
+    /// with those pins (what the Domain XML tab and the host CPU map show); else its configuration.
+    pub fn effective_config(&self) -> VmConfig {
+        match (&self.runtime_pins, self.running()) {
+            (Some(r), true) => r.pins.apply(&self.config),
+            _ => self.config.clone(),
+        }
+    }
+}
+
+/// What `vms.runtime_pins` holds: the host a start reserved CPUs on and what it got there.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuntimePins {
+    pub host_id: Uuid,
+    pub pins: StartPins,
 }
 
 #[derive(sqlx::FromRow)]
@@ -56,6 +75,7 @@ struct Row {
     status: VmStatus,
     config: Json<VmConfig>,
     next_run: Option<Json<VmConfig>>,
+    runtime_pins: Option<Json<RuntimePins>>,
     version: i32,
     created_at: OffsetDateTime,
     status_changed_at: OffsetDateTime,
@@ -65,19 +85,19 @@ fn select(kind: ConfigKind) -> &'static str {
     match kind {
         ConfigKind::Vm => {
             "SELECT id, name, description, cluster_id, template_id, instance_type_id, pool_id, host_id,
-                    0 AS size, 0 AS prestarted, status, config, next_run_config AS next_run, version, created_at,
+                    0 AS size, 0 AS prestarted, status, config, next_run_config AS next_run, runtime_pins, version, created_at,
                     status_changed_at FROM vms"
         }
         ConfigKind::Template => {
             "SELECT id, name, description, cluster_id, NULL::uuid AS template_id, NULL::uuid AS instance_type_id,
                     NULL::uuid AS pool_id, NULL::uuid AS host_id, 0 AS size, 0 AS prestarted, 'down' AS status,
-                    config, NULL::jsonb AS next_run, version, created_at, created_at AS status_changed_at
+                    config, NULL::jsonb AS next_run, NULL::jsonb AS runtime_pins, version, created_at, created_at AS status_changed_at
              FROM templates"
         }
         ConfigKind::Pool => {
             "SELECT id, name, description, cluster_id, template_id, NULL::uuid AS instance_type_id,
                     NULL::uuid AS pool_id, NULL::uuid AS host_id, size, prestarted, 'down' AS status,
-                    config, NULL::jsonb AS next_run, version, created_at, created_at AS status_changed_at
+                    config, NULL::jsonb AS next_run, NULL::jsonb AS runtime_pins, version, created_at, created_at AS status_changed_at
              FROM vm_pools"
         }
     }
@@ -120,6 +140,7 @@ fn record(kind: ConfigKind, r: Row) -> ConfigRecord {
         status: r.status,
         config: r.config.0,
         next_run: r.next_run.map(|j| j.0),
+        runtime_pins: r.runtime_pins.map(|j| j.0),
         version: r.version,
         created_at: r.created_at,
         status_changed_at: r.status_changed_at,

@@ -1,8 +1,9 @@
 //! The VM status and host placement writes the lifecycle and the reconciler make.
 
-use super::{internal, Repository};
+use super::{internal, Repository, RuntimePins};
 use sqlx::types::Json;
 use uuid::Uuid;
+use vireo_app::domain::cpu_policy::StartPins;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::next_run::split_running_edit;
 use vireo_app::domain::vm_config::VmConfig;
@@ -93,7 +94,9 @@ impl Repository {
     /// interleaves with one (a save only reads the status, under its row lock, to decide whether
     /// the edit applies now or at the next start).
     pub async fn set_vm_status(&self, id: Uuid, status: VmStatus) -> Result<Option<VmStatus>, AppError> {
-        let sql = "UPDATE vms v SET status = $2, status_changed_at = now()
+        // A VM that is down holds no host CPUs: its start-time pins go with it.
+        let sql = "UPDATE vms v SET status = $2, status_changed_at = now(),
+                    runtime_pins = CASE WHEN $2 = 'down' THEN NULL ELSE v.runtime_pins END
              FROM (SELECT id, status FROM vms WHERE id = $1 FOR UPDATE) old
              WHERE v.id = old.id AND old.status <> $2
              RETURNING old.status";
@@ -145,6 +148,127 @@ impl Repository {
     pub async fn vm_runtime(&self, id: Uuid) -> Result<Option<VmRuntime>, AppError> {
         self.fetch_optional(sqlx::query_as(&format!("{VM_RUNTIME_SELECT} WHERE id = $1")).bind(id))
             .await
+    }
+}
+
+/// A VM holding (or that may hold) host CPUs on a host, as a start's reservation reads it.
+#[derive(Clone, Debug)]
+pub struct CpuHolderRow {
+    pub id: Uuid,
+    pub name: String,
+    /// What it reserved at start; `None` for a VM running without a reservation (started before
+    /// policies existed, or with the `none` policy and saved pins): its saved pins count then.
+    pub runtime_pins: Option<RuntimePins>,
+    pub config: VmConfig,
+}
+
+#[derive(sqlx::FromRow)]
+struct HolderRow {
+    id: Uuid,
+    name: String,
+    runtime_pins: Option<Json<RuntimePins>>,
+    config: Json<VmConfig>,
+}
+
+/// First key of the per-host advisory lock that serializes CPU reservations (any constant no
+/// other lock uses; the second key is the host id's hash).
+const HOST_CPU_LOCK: i32 = 0x1919;
+
+impl Repository {
+    /// Reserves host CPUs for starting `vm_id` on `host_id`: under a per-host advisory lock (held
+    /// to the end of the transaction, so two concurrent starts on one host take turns), reads what
+    /// the other VMs there hold, lets `compute` choose the pins, and stores them with the VM, which
+    /// becomes `powering_up` on that host. `compute` returning `None` (nothing to hold) changes
+    /// nothing. A VM that is no longer down is refused (another start got there first).
+    pub async fn reserve_runtime_pins<F>(
+        &self,
+        vm_id: Uuid,
+        host_id: Uuid,
+        compute: F,
+    ) -> Result<Option<StartPins>, AppError>
+    where
+        F: FnOnce(&[CpuHolderRow]) -> Result<Option<StartPins>, AppError> + Send,
+    {
+        let mut tx = self.pool.begin().await.map_err(internal)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2::text))")
+            .bind(HOST_CPU_LOCK)
+            .bind(host_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        let holders = Self::holder_rows(&mut tx, host_id, vm_id).await?;
+        let Some(pins) = compute(&holders)? else {
+            return Ok(None);
+        };
+        let reserved = RuntimePins {
+            host_id,
+            pins: pins.clone(),
+        };
+        let done = sqlx::query(
+            "UPDATE vms SET runtime_pins = $2, status = 'powering_up', host_id = $3, status_changed_at = now()
+             WHERE id = $1 AND status = 'down'",
+        )
+        .bind(vm_id)
+        .bind(Json(&reserved))
+        .bind(host_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::conflict("The VM is already starting or running."));
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(Some(pins))
+    }
+
+    /// What the VMs other than `vm_id` hold on `host_id` now (no lock: for previews).
+    pub async fn cpu_holders(&self, host_id: Uuid, vm_id: Uuid) -> Result<Vec<CpuHolderRow>, AppError> {
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        Self::holder_rows(&mut conn, host_id, vm_id).await
+    }
+
+    async fn holder_rows(
+        conn: &mut sqlx::PgConnection,
+        host_id: Uuid,
+        vm_id: Uuid,
+    ) -> Result<Vec<CpuHolderRow>, AppError> {
+        let rows: Vec<HolderRow> = sqlx::query_as(
+            "SELECT id, name, runtime_pins, config FROM vms
+             WHERE id <> $2
+               AND ((runtime_pins ->> 'host_id') = $1::text
+                    OR (runtime_pins IS NULL AND host_id = $1
+                        AND status IN ('up', 'powering_up', 'rebooting', 'paused', 'powering_down', 'unknown')))
+             ORDER BY name",
+        )
+        .bind(host_id)
+        .bind(vm_id)
+        .fetch_all(conn)
+        .await
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CpuHolderRow {
+                id: r.id,
+                name: r.name,
+                runtime_pins: r.runtime_pins.map(|j| j.0),
+                config: r.config.0,
+            })
+            .collect())
+    }
+
+    /// A start that reserved CPUs failed: the VM is down again, on the host it was on before,
+    /// holding nothing.
+    pub async fn release_start(&self, vm_id: Uuid, previous_host: Option<Uuid>) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE vms SET status = 'down', runtime_pins = NULL, host_id = $2, status_changed_at = now()
+             WHERE id = $1",
+        )
+        .bind(vm_id)
+        .bind(previous_host)
+        .execute(&self.pool)
+        .await
+        .map_err(internal)
+        .map(|_| ())
     }
 }
 

@@ -3,18 +3,37 @@
 //! the database and reports libvirt's own message; every attempt writes an event. One operation
 //! per VM at a time: a second caller gets "operation in progress".
 
-use crate::repository::ConfigRecord;
+use crate::repository::{ConfigRecord, CpuHolderRow};
 use crate::service::audit::Object;
 use crate::service::VireoService;
 use std::time::Duration;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::{ConfigBackend, LifecycleBackend};
+use vireo_app::domain::cpu_policy::{saved_pins_held, start_pins, Holder, StartPins};
 use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
 use vireo_app::domain::draft::ConfigKind;
+use vireo_app::domain::host_topology::HostTopology;
 use vireo_app::domain::validation::{start_errors, validate_config};
+use vireo_app::domain::vm_config::CpuPinningPolicy;
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, HostStatus, HostView, VmAction, VmStatus};
+
+/// What the VMs on a host hold, for [`start_pins`]: a reservation's held CPUs, or for a VM running
+/// without one its saved pins.
+pub(crate) fn holders_on(topology: &HostTopology, rows: &[CpuHolderRow]) -> Vec<Holder> {
+    rows.iter()
+        .map(|r| Holder {
+            vm_id: r.id,
+            vm_name: r.name.clone(),
+            cpus: match &r.runtime_pins {
+                Some(p) => p.pins.held.clone(),
+                None => saved_pins_held(topology, &r.config),
+            },
+        })
+        .filter(|h| !h.cpus.is_empty())
+        .collect()
+}
 
 /// The libvirt error that nested-KVM hosts give for host-passthrough guests, and the feature whose
 /// removal fixes it (seen on this project's CI machines).
@@ -146,17 +165,53 @@ impl VireoService {
         if config.stateless {
             self.stateless_overlays(vm.id, &mut disks).await?;
         }
-        let started = self.start_domain(vm, &config, &host, &disks, &nics).await;
-        if started.is_err() && config.stateless {
-            self.drop_overlays_of(vm).await;
+        // Start-time pins: chosen and reserved under the host's lock before libvirt sees the VM,
+        // released again when the start fails.
+        let pins = self.reserve_pins(vm, &config, &host).await?;
+        let started = self
+            .start_domain(vm, &config, pins.as_ref(), &host, &disks, &nics)
+            .await;
+        if started.is_err() {
+            if config.stateless {
+                self.drop_overlays_of(vm).await;
+            }
+            if pins.is_some() {
+                if let Err(e) = self.repo.release_start(vm.id, vm.host_id).await {
+                    tracing::warn!(vm = %vm.name, error = %e, "could not release the start's CPUs");
+                }
+            }
         }
         started
+    }
+
+    /// The host CPUs `config`'s pinning policy gets on `host` for this start, reserved with the VM
+    /// (`None` for the `none` policy). Fails, naming the holders, when the CPUs are not there.
+    async fn reserve_pins(
+        &self,
+        vm: &ConfigRecord,
+        config: &vireo_app::domain::vm_config::VmConfig,
+        host: &HostView,
+    ) -> Result<Option<StartPins>, AppError> {
+        if config.cpu_pinning_policy == CpuPinningPolicy::None {
+            return Ok(None);
+        }
+        let topology = host.topology.clone();
+        let (vm_name, host_name) = (vm.name.clone(), host.name.clone());
+        self.repo
+            .reserve_runtime_pins(vm.id, host.id, move |rows| {
+                let holders = holders_on(&topology, rows);
+                start_pins(&topology, &holders, config).map_err(|e| {
+                    AppError::conflict(format!("VM {vm_name} cannot get its CPUs on host {host_name}: {e}."))
+                })
+            })
+            .await
     }
 
     async fn start_domain(
         &self,
         vm: &ConfigRecord,
         config: &vireo_app::domain::vm_config::VmConfig,
+        pins: Option<&StartPins>,
         host: &HostView,
         disks: &super::vm_disks::VmDisks,
         nics: &[vireo_app::domain::domain_xml::NicDevice],
@@ -167,12 +222,15 @@ impl VireoService {
             .await
             .map_err(|e| AppError::host(e.to_string()))?;
         let mut quirks = self.repo.host_cpu_quirks(host.id).await?;
+        // The Domain XML gets this start's pins; the saved configuration stays as it was.
+        let pinned = pins.map(|p| p.apply(config));
+        let xml_config = pinned.as_ref().unwrap_or(config);
         let build = |quirks: &[String]| {
             domain_xml(&DomainSpec {
                 uuid: vm.id,
                 name: &vm.name,
                 description: &vm.description,
-                config,
+                config: xml_config,
                 domain_type: &domain_type,
                 arch: &host.topology.arch,
                 disabled_cpu_features: quirks,
@@ -422,6 +480,10 @@ impl LifecycleBackend for VireoService {
     /// the host it would start on.
     async fn domain_xml(&self, id: Uuid) -> Result<String, AppError> {
         let vm = self.vm_record(id).await?;
+        // A running VM that got pins at start shows what it runs with (until an edit is pending).
+        if vm.running() && vm.runtime_pins.is_some() && vm.next_run.is_none() {
+            return self.domain_xml_for(&vm, &vm.effective_config()).await;
+        }
         let config = vm.next_run.clone().unwrap_or_else(|| vm.config.clone());
         self.domain_xml_for(&vm, &config).await
     }
@@ -438,8 +500,17 @@ impl VireoService {
         let disks = self.vm_disks(&vm.name, config).await?;
         // Resolved without a host check: the XML names the backing whatever host has it.
         let nics = self.nic_devices(&vm.name, config, None).await?;
+        let mut preview = None;
         let (arch, domain_type, quirks) = match self.host_for(&vm, config, disks.host_id).await {
             Ok(host) => {
+                // A start-time policy: the pins a start there would get now (a preview — the start
+                // itself chooses again under the host's lock).
+                if !vm.running() && config.cpu_pinning_policy != CpuPinningPolicy::None {
+                    let rows = self.repo.cpu_holders(host.id, vm.id).await?;
+                    if let Ok(Some(pins)) = start_pins(&host.topology, &holders_on(&host.topology, &rows), config) {
+                        preview = Some(pins.apply(config));
+                    }
+                }
                 let domain_type = self
                     .hypervisor
                     .domain_type(&host.uri)
@@ -453,6 +524,7 @@ impl VireoService {
             }
             Err(_) => ("x86_64".to_string(), "kvm".to_string(), Vec::new()),
         };
+        let config = preview.as_ref().unwrap_or(config);
         Ok(domain_xml(&DomainSpec {
             uuid: vm.id,
             name: &vm.name,

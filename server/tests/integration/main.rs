@@ -4,6 +4,7 @@
 mod auth_flow;
 mod configs;
 mod consoles;
+mod cpu_policy;
 mod dashboard;
 mod db_supervision;
 mod disk_upload;
