@@ -36,6 +36,7 @@ fn context() -> RuleContext {
                 &[(HUGE_PAGE_2M_KIB, 65536), (HUGE_PAGE_1G_KIB, 128)],
             ),
             ksm_running: Some(true),
+            running: vec![],
             // Other High Performance VMs hold 8 cores of each cell.
             claims: vec![
                 CpuClaim {

@@ -23,9 +23,11 @@
 use super::cpu_set::CpuSet;
 use super::host_topology::HostTopology;
 use super::pinning_plan::host_housekeeping;
+use super::rule_context::RuleContext;
 use super::vm_config::{
     CpuPinningPolicy, CpuTopology, EmulatorThreadPolicy, IoThreadPin, VNumaNode, VcpuPin, VmConfig, MAX_VCPUS_BOUND,
 };
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -613,6 +615,105 @@ pub fn how_many_fit(host: &HostTopology, holders: &[Holder], cfg: &VmConfig) -> 
         }
     }
     Some(n)
+}
+
+/// What a CPU pinning policy refuses in a configuration (field errors for the dialog and REST):
+/// `manual` needs pins; the start-time policies choose the vCPU, emulator and IO-thread pins
+/// themselves, so saved ones would be ignored and are refused; the emulator thread policy means
+/// something only under a start-time policy.
+pub fn policy_errors(cfg: &VmConfig) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let policy = cfg.cpu_pinning_policy;
+    match policy {
+        CpuPinningPolicy::None => {}
+        CpuPinningPolicy::Manual => {
+            if cfg.cpu_pinning.is_empty() {
+                errors.push(FieldError::new(
+                    "cpu_pinning",
+                    "The CPU pinning policy Manual needs a CPU Pinning Topology (or choose Dedicated to have \
+                     host CPUs picked at each start).",
+                ));
+            }
+        }
+        _ => {
+            let why = format!(
+                "The CPU pinning policy {} picks host CPUs at each start: clear this, or choose Manual to keep fixed pins.",
+                policy.label()
+            );
+            if !cfg.cpu_pinning.is_empty() {
+                errors.push(FieldError::new("cpu_pinning", format!("CPU Pinning Topology: {why}")));
+            }
+            if cfg.emulator_pin.is_some() {
+                errors.push(FieldError::new(
+                    "emulator_pin",
+                    format!("Emulator Thread Pinning: {why}"),
+                ));
+            }
+            if !cfg.io_thread_pins.is_empty() {
+                errors.push(FieldError::new("io_thread_pins", format!("IO Thread Pinning: {why}")));
+            }
+            if cfg.numa_nodes.iter().any(|n| !n.host_nodes.is_empty()) {
+                errors.push(FieldError::new(
+                    "numa_nodes",
+                    format!(
+                        "The CPU pinning policy {} binds the NUMA nodes to the host cells its CPUs are in at each start: \
+                         leave the nodes' host cells empty.",
+                        policy.label()
+                    ),
+                ));
+            }
+        }
+    }
+    if cfg.emulator_thread_policy == EmulatorThreadPolicy::Isolate && !is_start_time(policy) {
+        errors.push(FieldError::new(
+            "emulator_thread_policy",
+            "Isolating the emulator thread needs a start-time CPU pinning policy (Dedicated, Isolate Threads or \
+             Resize and Pin NUMA); with Manual, pin it with Emulator Thread Pinning.",
+        ));
+    }
+    errors
+}
+
+/// Policies whose pins are chosen at each start.
+pub fn is_start_time(policy: CpuPinningPolicy) -> bool {
+    matches!(
+        policy,
+        CpuPinningPolicy::Dedicated | CpuPinningPolicy::IsolateThreads | CpuPinningPolicy::ResizeAndPinNuma
+    )
+}
+
+/// How many VMs of a pool's configuration fit on one host of its cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostCapacity {
+    pub host_id: Uuid,
+    pub host_name: String,
+    /// `None`: the policy holds no CPUs, so pinning sets no limit.
+    pub fits: Option<u32>,
+}
+
+/// Per host the configuration may run on (its placement hosts, else every host of the cluster),
+/// how many VMs of it start beside the VMs running there now.
+pub fn pool_capacity(cfg: &VmConfig, ctx: &RuleContext) -> Vec<HostCapacity> {
+    ctx.hosts
+        .iter()
+        .filter(|h| cfg.placement_hosts.is_empty() || cfg.placement_hosts.contains(&h.id))
+        .map(|h| {
+            let holders: Vec<Holder> = h
+                .running
+                .iter()
+                .map(|c| Holder {
+                    vm_id: Uuid::nil(),
+                    vm_name: c.vm_name.clone(),
+                    cpus: c.cpus.clone(),
+                })
+                .collect();
+            HostCapacity {
+                host_id: h.id,
+                host_name: h.name.clone(),
+                fits: how_many_fit(&h.topology, &holders, cfg),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

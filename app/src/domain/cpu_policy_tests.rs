@@ -532,3 +532,56 @@ fn apply_writes_the_pins_into_the_configuration() {
     assert_eq!(out.numa_nodes, p.numa_nodes);
     assert_eq!(out.memory_mib, cfg.memory_mib);
 }
+
+#[test]
+fn pool_capacity_is_per_host_of_the_cluster_and_counts_running_vms() {
+    use crate::domain::rule_context::CpuClaim;
+    use crate::domain::test_hosts::{facts, hp_ctx, HP_HOST, SMALL_HOST};
+    let mut ctx = hp_ctx();
+    ctx.hosts.push(facts(SMALL_HOST, "small1", small_topology()));
+    let cfg = vm(CpuPinningPolicy::Dedicated, 1, 2, 1);
+    let caps = pool_capacity(&cfg, &ctx);
+    assert_eq!(caps.len(), 2);
+    assert_eq!((caps[0].host_name.as_str(), caps[0].fits), ("hp1", Some(15)));
+    assert_eq!((caps[1].host_name.as_str(), caps[1].fits), ("small1", Some(1)));
+    ctx.hosts[1].running.push(CpuClaim {
+        vm_name: "busy".into(),
+        cpus: CpuSet::parse("1-2").unwrap(),
+    });
+    assert_eq!(pool_capacity(&cfg, &ctx)[1].fits, Some(0));
+    let pinned = VmConfig {
+        placement_hosts: vec![HP_HOST],
+        ..cfg
+    };
+    assert_eq!(pool_capacity(&pinned, &ctx).len(), 1, "only the hosts it may run on");
+    assert_eq!(pool_capacity(&vm(CpuPinningPolicy::None, 1, 2, 1), &ctx)[0].fits, None);
+}
+
+#[test]
+fn policies_refuse_what_they_would_ignore() {
+    let fields = |cfg: &VmConfig| policy_errors(cfg).into_iter().map(|e| e.field).collect::<Vec<_>>();
+    let manual = vm(CpuPinningPolicy::Manual, 1, 2, 1);
+    assert_eq!(fields(&manual), vec!["cpu_pinning"], "manual without pins");
+    let mut ded = vm(CpuPinningPolicy::Dedicated, 1, 2, 1);
+    assert!(fields(&ded).is_empty());
+    ded.cpu_pinning = crate::domain::pinning::parse_vcpu_pins("0#1_1#2").unwrap();
+    ded.emulator_pin = Some(CpuSet::single(0));
+    ded.io_threads = 1;
+    ded.io_thread_pins = crate::domain::pinning::parse_io_thread_pins("1#0").unwrap();
+    ded.numa_nodes = vec![VNumaNode {
+        index: 0,
+        cpus: CpuSet::parse("0-1").unwrap(),
+        memory_mib: 1024,
+        host_nodes: vec![1],
+    }];
+    assert_eq!(
+        fields(&ded),
+        vec!["cpu_pinning", "emulator_pin", "io_thread_pins", "numa_nodes"]
+    );
+    assert!(policy_errors(&ded)[0].message.contains("Dedicated picks host CPUs"));
+    let mut none = vm(CpuPinningPolicy::None, 1, 2, 1);
+    none.emulator_thread_policy = EmulatorThreadPolicy::Isolate;
+    assert_eq!(fields(&none), vec!["emulator_thread_policy"]);
+    none.cpu_pinning_policy = CpuPinningPolicy::IsolateThreads;
+    assert!(fields(&none).is_empty());
+}

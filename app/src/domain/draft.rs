@@ -8,7 +8,10 @@ use super::network::{MacAddress, Nic, NicModel, MAX_NICS};
 use super::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
 use super::storage::{default_boot_devices, disk_bytes_from_gib, BootDevice, DiskAttachment, DiskFormat, GIB};
 use super::string_enum::string_enum;
-use super::vm_config::{CpuTopology, HugePages, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VmConfig};
+use super::vm_config::{
+    CpuPinningPolicy, CpuTopology, EmulatorThreadPolicy, HugePages, MigrationMode, NumaTuneMode, OptimizedFor,
+    VNumaNode, VmConfig,
+};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -322,6 +325,8 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
         put("io_threads_enabled", "on".into());
     }
     put("io_threads", c.io_threads.max(1).to_string());
+    put("cpu_pinning_policy", c.cpu_pinning_policy.as_str().into());
+    put("emulator_thread_policy", c.emulator_thread_policy.as_str().into());
     put("cpu_pinning", format_vcpu_pins(&c.cpu_pinning));
     put(
         "emulator_pin",
@@ -588,6 +593,12 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         1u32,
     );
     c.io_threads = if on("io_threads_enabled") { io_count.max(1) } else { 0 };
+    c.cpu_pinning_policy = get("cpu_pinning_policy")
+        .and_then(|m| CpuPinningPolicy::parse(&m))
+        .unwrap_or_default();
+    c.emulator_thread_policy = get("emulator_thread_policy")
+        .and_then(|m| EmulatorThreadPolicy::parse(&m))
+        .unwrap_or_default();
     match parse_vcpu_pins(&get("cpu_pinning").unwrap_or_default()) {
         Ok(pins) => c.cpu_pinning = pins,
         Err(e) => errors.push(FieldError::new("cpu_pinning", format!("CPU Pinning Topology: {e}"))),

@@ -106,6 +106,13 @@ pub const FIELDS: &[FieldMeta] = &[
     f("watchdog", "Watchdog", HighAvailability, true),
     f("io_threads", "IO Threads", ResourceAllocation, true),
     f("memory_balloon", "Memory Balloon Device", ResourceAllocation, true),
+    f("cpu_pinning_policy", "CPU Pinning Policy", ResourceAllocation, true),
+    f(
+        "emulator_thread_policy",
+        "Emulator Thread Policy",
+        ResourceAllocation,
+        true,
+    ),
     f("cpu_pinning", "CPU Pinning Topology", ResourceAllocation, true),
     f("emulator_pin", "Emulator Thread Pinning", ResourceAllocation, true),
     f("io_thread_pins", "IO Thread Pinning", ResourceAllocation, true),

@@ -34,6 +34,11 @@ pub struct HostFacts {
     pub ksm_running: Option<bool>,
     /// CPUs other High Performance VMs pinned to this host use; fixes never reuse them.
     pub claims: Vec<CpuClaim>,
+    /// CPUs the VMs running on this host hold for this run (pins chosen at their start by a CPU
+    /// pinning policy, or the saved pins of VMs running without one): what a start-time policy
+    /// cannot take, and what an HP pool's per-host capacity is computed against.
+    #[serde(default)]
+    pub running: Vec<CpuClaim>,
     /// A test-driver host with a simulated topology: host-level settings live in Vireo only.
     pub simulated: bool,
 }

@@ -28,6 +28,7 @@ pub fn facts(id: Uuid, name: &str, topology: HostTopology) -> HostFacts {
         topology,
         ksm_running: None,
         claims: vec![],
+        running: vec![],
         simulated: true,
     }
 }

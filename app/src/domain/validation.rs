@@ -422,6 +422,7 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
             );
         }
     }
+    errors.extend(super::cpu_policy::policy_errors(cfg));
     errors
 }
 

@@ -91,6 +91,7 @@ pub fn host_facts<'a>(h: &HostView, others: impl Iterator<Item = &'a ConfigRecor
         topology,
         ksm_running: h.ksm_running,
         claims,
+        running: Vec::new(),
         simulated: h.simulated_topology.is_some(),
     }
 }
@@ -157,7 +158,16 @@ impl ConfigBackend for VireoService {
             .filter(|h| h.cluster_id == cluster.id)
         {
             let others = self.repo.vms_pinned_to(h.id, exclude).await?;
-            hosts.push(host_facts(&h, others.iter()));
+            let mut facts = host_facts(&h, others.iter());
+            let rows = self.repo.cpu_holders(h.id, exclude.unwrap_or_else(Uuid::nil)).await?;
+            facts.running = super::lifecycle::holders_on(&h.topology, &rows)
+                .into_iter()
+                .map(|holder| CpuClaim {
+                    vm_name: holder.vm_name,
+                    cpus: holder.cpus,
+                })
+                .collect();
+            hosts.push(facts);
         }
         Ok(RuleContext {
             cluster: cluster_facts(&cluster),

@@ -1,9 +1,11 @@
-use super::super::inputs::{config_check, CheckField, Choice, NumberField, SelectField, TextField};
+use super::super::inputs::{
+    config_check, config_select, enum_choices, pick_parsed, CheckField, Choice, NumberField, SelectField, TextField,
+};
 use super::super::state::DialogState;
 use crate::domain::cpu_set::CpuSet;
 use crate::domain::host_topology::{page_size_label, HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
 use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
-use crate::domain::vm_config::HugePages;
+use crate::domain::vm_config::{CpuPinningPolicy, EmulatorThreadPolicy, HugePages};
 use leptos::prelude::*;
 
 #[component]
@@ -47,6 +49,16 @@ pub fn ResourceAllocationTab() -> impl IntoView {
     let set_io_on: fn(&mut crate::domain::draft::VmDraft, bool) =
         |d, v| d.config.io_threads = if v { d.config.io_threads.max(1) } else { 0 };
     view! {
+        <SelectField
+            label="CPU Pinning Policy"
+            name="cpu_pinning_policy"
+            field="cpu_pinning_policy"
+            choices=enum_choices(&CpuPinningPolicy::ALL, CpuPinningPolicy::as_str, CpuPinningPolicy::label)
+            get=|d| d.config.cpu_pinning_policy.as_str().to_string()
+            on_pick=pick_parsed(CpuPinningPolicy::parse, |d, v| d.config.cpu_pinning_policy = v)
+            hint="Manual uses the CPU Pinning Topology below; Dedicated, Isolate Threads and Resize and Pin NUMA pick free host CPUs at each start and release them at stop."
+        />
+        {config_select!("Emulator Thread Policy", emulator_thread_policy, EmulatorThreadPolicy)}
         <TextField
             label="CPU Pinning Topology"
             name="cpu_pinning"
