@@ -85,7 +85,13 @@ mod tests {
             r.draft.config.headless && r.draft.config.invtsc,
             "the HP host has invtsc"
         );
-        assert_eq!(r.changes.len(), 10);
+        assert_eq!(r.changes.len(), 11);
+        assert_eq!(
+            r.draft.config.cpu_pinning_policy,
+            crate::domain::vm_config::CpuPinningPolicy::Dedicated,
+            "no host is pinned: dedicated CPUs at each start"
+        );
+        assert!(r.changes.iter().any(|c| c.field == "cpu_pinning_policy"));
         // Refreshing again changes nothing more.
         let again = refresh(&r.draft, &hp_ctx(), None);
         assert!(again.changes.is_empty());

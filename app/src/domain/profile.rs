@@ -6,10 +6,11 @@
 //! fields, again as a list. The manual settings (pinning, vNUMA, huge pages, KSM) are left
 //! alone: they are recommendations, and a user who set them keeps them.
 
+use super::cpu_policy::is_start_time;
 use super::fields::{self, DialogTab};
 use super::network::virtio_nics;
 use super::storage::{default_tuned_disks, disk_tuning_text, high_performance_disks, iothread_text};
-use super::vm_config::{MigrationMode, OptimizedFor, VmConfig};
+use super::vm_config::{CpuPinningPolicy, MigrationMode, OptimizedFor, VmConfig};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +155,32 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
             },
         ));
         next.migration = migration;
+    }
+    // Issue 19: a High Performance VM with no host pinned and no pins of its own gets dedicated
+    // CPUs at each start (so HP pool VMs never share a CPU); leaving High Performance drops a
+    // start-time policy again. Manual pins are the user's and stay.
+    let policy = if hp && next.placement_hosts.is_empty() && next.cpu_pinning.is_empty() {
+        match next.cpu_pinning_policy {
+            CpuPinningPolicy::None => CpuPinningPolicy::Dedicated,
+            other => other,
+        }
+    } else if !hp && is_start_time(next.cpu_pinning_policy) {
+        CpuPinningPolicy::None
+    } else {
+        next.cpu_pinning_policy
+    };
+    if next.cpu_pinning_policy != policy {
+        changes.push(Change::new(
+            "cpu_pinning_policy",
+            next.cpu_pinning_policy.label().into(),
+            policy.label().into(),
+            if hp {
+                "No host is pinned: the VM gets free host CPUs of its own at each start (dedicated), released at stop."
+            } else {
+                "Start-time CPU pinning is a High Performance setting."
+            },
+        ));
+        next.cpu_pinning_policy = policy;
     }
     // A7: only where the host CPU has it.
     let invtsc = hp && ctx.invtsc_available;
@@ -338,6 +365,7 @@ mod tests {
                 "usb_enabled",
                 "cpu_passthrough",
                 "migration",
+                "cpu_pinning_policy",
                 "invtsc",
                 "io_threads",
                 "memory_balloon",
@@ -411,6 +439,51 @@ mod tests {
     }
 
     #[test]
+    fn high_performance_defaults_to_dedicated_cpus_only_when_no_host_or_pins_are_set() {
+        use crate::domain::vm_config::{CpuPinningPolicy, VcpuPin};
+        let free = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(free.config.cpu_pinning_policy, CpuPinningPolicy::Dedicated);
+        let change = free.changes.iter().find(|c| c.field == "cpu_pinning_policy").unwrap();
+        assert_eq!((change.old.as_str(), change.new.as_str()), ("None", "Dedicated"));
+        let on_host = VmConfig {
+            placement_hosts: vec![uuid::Uuid::from_u128(1)],
+            ..VmConfig::default()
+        };
+        let out = apply_profile(&on_host, OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(
+            out.config.cpu_pinning_policy,
+            CpuPinningPolicy::None,
+            "a pinned host: R1 pins now"
+        );
+        let pinned = VmConfig {
+            cpu_pinning: vec![VcpuPin {
+                vcpu: 0,
+                cpuset: crate::domain::cpu_set::CpuSet::single(2),
+            }],
+            cpu_pinning_policy: CpuPinningPolicy::Manual,
+            ..VmConfig::default()
+        };
+        let out = apply_profile(&pinned, OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(
+            out.config.cpu_pinning_policy,
+            CpuPinningPolicy::Manual,
+            "manual pins stay"
+        );
+        let isolate = VmConfig {
+            cpu_pinning_policy: CpuPinningPolicy::IsolateThreads,
+            ..VmConfig::default()
+        };
+        let out = apply_profile(&isolate, OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(
+            out.config.cpu_pinning_policy,
+            CpuPinningPolicy::IsolateThreads,
+            "a chosen policy stays"
+        );
+        let back = apply_profile(&out.config, OptimizedFor::Desktop, &hp_ctx());
+        assert_eq!(back.config.cpu_pinning_policy, CpuPinningPolicy::None);
+    }
+
+    #[test]
     fn switching_back_restores_the_other_profiles_defaults_and_lists_them() {
         let hp = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
         let back = apply_profile(&hp, OptimizedFor::Server, &hp_ctx());
@@ -419,7 +492,7 @@ mod tests {
             ..VmConfig::default()
         };
         assert_eq!(back.config, expected, "Server defaults are the Blank template's");
-        assert_eq!(back.changes.len(), 10);
+        assert_eq!(back.changes.len(), 11, "the dedicated policy goes too");
         assert!(back.changes.iter().all(|c| c.reason.len() > 10));
 
         let desktop = apply_profile(&hp, OptimizedFor::Desktop, &hp_ctx());

@@ -4,6 +4,7 @@
 //! computed in order on the configuration as it would be after the earlier fixes, so applying all of
 //! them gives a consistent result; each patch only touches its own fields.
 
+use super::cpu_policy::is_start_time;
 use super::cpu_set::CpuSet;
 use super::fields::{self, DialogTab};
 use super::host_topology::page_size_label;
@@ -16,7 +17,8 @@ use super::storage::{disk_tuning_text, high_performance_disks, iothread_text, Di
 use super::string_enum::string_enum;
 use super::validation::{validate, Validated};
 use super::vm_config::{
-    CpuTopology, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode, VcpuPin, VmConfig,
+    CpuPinningPolicy, CpuTopology, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VNumaNode,
+    VcpuPin, VmConfig,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -53,6 +55,11 @@ pub struct ConfigPatch {
     pub disks: Option<Vec<DiskAttachment>>,
     pub nics: Option<Vec<Nic>>,
     pub multi_queues_enabled: Option<bool>,
+    pub cpu_pinning_policy: Option<CpuPinningPolicy>,
+    /// Clears what binds the vCPUs, emulator, IO threads and vNUMA nodes to host CPUs and cells (a
+    /// start-time pinning policy chooses them at each start instead).
+    #[serde(default)]
+    pub clear_host_pins: bool,
 }
 
 impl ConfigPatch {
@@ -83,6 +90,15 @@ impl ConfigPatch {
         set(&mut cfg.disks, &self.disks);
         set(&mut cfg.nics, &self.nics);
         set(&mut cfg.multi_queues_enabled, &self.multi_queues_enabled);
+        set(&mut cfg.cpu_pinning_policy, &self.cpu_pinning_policy);
+        if self.clear_host_pins {
+            cfg.cpu_pinning.clear();
+            cfg.emulator_pin = None;
+            cfg.io_thread_pins.clear();
+            for node in &mut cfg.numa_nodes {
+                node.host_nodes.clear();
+            }
+        }
     }
 }
 
@@ -116,6 +132,10 @@ pub struct Recommendation {
     pub message: String,
     pub tab: DialogTab,
     pub fix: Option<Fix>,
+    /// A second way to meet it, offered beside `fix` (R1: dedicated CPUs at each start instead of
+    /// pinning now). `apply_fixes` and the review's first button apply `fix`.
+    #[serde(default)]
+    pub alternative: Option<Fix>,
 }
 
 /// Every unmet recommendation for `cfg` (empty unless it is High Performance). A configuration that
@@ -218,6 +238,7 @@ impl Recommendation {
             message,
             tab,
             fix,
+            alternative: None,
         }
     }
 }
@@ -248,9 +269,14 @@ fn best_host<'a>(cfg: &VmConfig, ctx: &'a RuleContext) -> Option<(&'a HostFacts,
 }
 
 fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
+    // A start-time policy pins the vCPUs and the emulator on whichever host the VM starts.
+    if is_start_time(cfg.cpu_pinning_policy) {
+        return None;
+    }
     let vcpus = cfg.vcpus();
-    let rec = |message: String, fix: Option<Fix>| {
-        Recommendation::new(
+    let rec = |message: String, fix: Option<Fix>| Recommendation {
+        alternative: dedicated_fix(cfg),
+        ..Recommendation::new(
             RecommendationId::R1,
             "CPU pinning",
             DialogTab::ResourceAllocation,
@@ -345,6 +371,53 @@ fn r1_cpu_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     Some(rec(message, fix))
 }
 
+/// R1's other way: no fixed pins, but host CPUs of its own picked at each start (the `dedicated`
+/// policy), on whichever host of the cluster it starts.
+fn dedicated_fix(cfg: &VmConfig) -> Option<Fix> {
+    if cfg.cpu_pinning_policy == CpuPinningPolicy::Dedicated {
+        return None;
+    }
+    let mut changes = vec![Change::new(
+        "cpu_pinning_policy",
+        cfg.cpu_pinning_policy.label().into(),
+        CpuPinningPolicy::Dedicated.label().into(),
+        "Free host CPUs picked at each start and released at stop; no host needs pinning",
+    )];
+    if !cfg.cpu_pinning.is_empty() {
+        changes.push(Change::new(
+            "cpu_pinning",
+            format_vcpu_pins(&cfg.cpu_pinning),
+            "—".into(),
+            "Chosen at each start instead",
+        ));
+    }
+    if let Some(e) = &cfg.emulator_pin {
+        changes.push(Change::new(
+            "emulator_pin",
+            e.to_string(),
+            "—".into(),
+            "With the host's housekeeping CPUs at each start",
+        ));
+    }
+    if !cfg.io_thread_pins.is_empty() {
+        changes.push(Change::new(
+            "io_thread_pins",
+            format_io_thread_pins(&cfg.io_thread_pins),
+            "—".into(),
+            "Beside the emulator at each start",
+        ));
+    }
+    Some(Fix::config(
+        "Dedicated CPUs at each start: Vireo picks free host CPUs when the VM starts and releases them at stop".into(),
+        ConfigPatch {
+            cpu_pinning_policy: Some(CpuPinningPolicy::Dedicated),
+            clear_host_pins: true,
+            ..ConfigPatch::default()
+        },
+        changes,
+    ))
+}
+
 fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<VcpuPin>) -> Fix {
     let vcpu_cpus = CpuSet::from_ids(pins.iter().flat_map(|p| p.cpuset.ids().collect::<Vec<_>>()));
     let (hk, shared) = plan_housekeeping(&host.topology, &vcpu_cpus, &host.claimed_cores());
@@ -354,6 +427,15 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
         ..ConfigPatch::default()
     };
     let mut changes = Vec::new();
+    if cfg.cpu_pinning_policy != CpuPinningPolicy::Manual {
+        patch.cpu_pinning_policy = Some(CpuPinningPolicy::Manual);
+        changes.push(Change::new(
+            "cpu_pinning_policy",
+            cfg.cpu_pinning_policy.label().into(),
+            CpuPinningPolicy::Manual.label().into(),
+            "Fixed pins, saved with the VM",
+        ));
+    }
     if cfg.pinned_host() != Some(host.id) {
         patch.placement_hosts = Some(vec![host.id]);
         changes.push(Change::new(
@@ -412,6 +494,10 @@ fn pinning_fix(cfg: &VmConfig, host: &HostFacts, topo: CpuTopology, pins: Vec<Vc
 }
 
 fn r2_io_thread_pinning(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
+    // A start-time policy pins the IO threads beside the emulator at each start.
+    if is_start_time(cfg.cpu_pinning_policy) && cfg.io_threads > 0 {
+        return None;
+    }
     let threads = cfg.io_threads.max(1);
     let all_pinned =
         cfg.io_threads > 0 && (1..=cfg.io_threads).all(|i| cfg.io_thread_pins.iter().any(|p| p.iothread == i));
@@ -507,6 +593,10 @@ pub fn split_memory(total_mib: u64, weights: &[u64]) -> Vec<u64> {
 }
 
 fn r3_numa(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
+    // A start-time policy binds vNUMA to the host cells its CPUs land in, at each start.
+    if is_start_time(cfg.cpu_pinning_policy) {
+        return None;
+    }
     let host = ctx.pinned_host(cfg);
     let pinned_nodes = !cfg.numa_nodes.is_empty() && cfg.numa_nodes.iter().all(|n| !n.host_nodes.is_empty());
     let fits = host.is_some_and(|h| {
@@ -618,6 +708,7 @@ fn r4_ksm(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
             ctx.cluster.name
         ),
         tab: DialogTab::ResourceAllocation,
+        alternative: None,
         fix: Some(Fix::config(
             "Disable KSM for this VM (nosharepages)".into(),
             ConfigPatch { ksm_disabled: Some(true), ..ConfigPatch::default() },
@@ -665,6 +756,70 @@ fn covered(host: &HostFacts, size_kib: u64, demand: &BTreeMap<Option<u32>, u64>)
     })
 }
 
+/// R5 for a VM under a start-time pinning policy with no host pinned: it may start on any host of
+/// the cluster, so its pages are checked against each (whole-VM free pages; the cells are chosen at
+/// start). Met when some host has them free; else the largest size every host's free pages cover.
+fn r5_any_host(
+    cfg: &VmConfig,
+    ctx: &RuleContext,
+    rec: impl Fn(String, Option<Fix>) -> Recommendation,
+) -> Option<Recommendation> {
+    let memory_kib = cfg.memory_mib.saturating_mul(1024);
+    let pages = |size: u64| (size > 0 && memory_kib.is_multiple_of(size)).then(|| memory_kib / size);
+    let fits = |h: &HostFacts, size: u64| pages(size).is_some_and(|n| h.topology.free_pages(size, &[]) >= n);
+    if let Some(hp) = cfg.huge_pages {
+        if pages(hp.size_kib) == Some(hp.count) && ctx.hosts.iter().any(|h| fits(h, hp.size_kib)) {
+            return None;
+        }
+    }
+    let mut sizes: Vec<u64> = ctx.hosts.iter().flat_map(|h| h.topology.huge_page_sizes()).collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    sizes.dedup();
+    let size = sizes
+        .into_iter()
+        .find(|s| !ctx.hosts.is_empty() && ctx.hosts.iter().all(|h| fits(h, *s)));
+    let message = match cfg.huge_pages {
+        None => "The VM's memory is not backed by huge pages; every TLB miss costs a longer page walk.".to_string(),
+        Some(hp) => format!(
+            "No host of cluster {} has {} free pages of {} for the VM.",
+            ctx.cluster.name,
+            hp.count,
+            page_size_label(hp.size_kib)
+        ),
+    };
+    let Some(size_kib) = size else {
+        return Some(rec(
+            format!(
+                "{message} No page size is free for all of it on every host of cluster {}: reserve huge pages on the hosts, or pin the VM to one.",
+                ctx.cluster.name
+            ),
+            None,
+        ));
+    };
+    let count = memory_kib / size_kib;
+    let hp = HugePages { size_kib, count };
+    Some(rec(
+        message,
+        Some(Fix::config(
+            format!(
+                "Back the memory with {count} × {} pages (free on every host of cluster {})",
+                page_size_label(size_kib),
+                ctx.cluster.name
+            ),
+            ConfigPatch {
+                huge_pages: Some(hp),
+                ..ConfigPatch::default()
+            },
+            vec![Change::new(
+                "huge_pages",
+                huge_pages_text(cfg.huge_pages),
+                huge_pages_text(Some(hp)),
+                "The largest page size every host's free pages cover",
+            )],
+        )),
+    ))
+}
+
 fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
     let host = ctx.pinned_host(cfg);
     let rec = |message: String, fix: Option<Fix>| {
@@ -696,6 +851,9 @@ fn r5_huge_pages(cfg: &VmConfig, ctx: &RuleContext) -> Option<Recommendation> {
         (Some(_), None) => "Huge pages are set but the VM is not pinned to a host whose free pages could be checked.".to_string(),
     };
     let Some(host) = host else {
+        if is_start_time(cfg.cpu_pinning_policy) {
+            return r5_any_host(cfg, ctx, rec);
+        }
         return Some(rec(
             format!("{message} Pin the VM to a host first (CPU pinning)."),
             None,

@@ -72,7 +72,12 @@ pub fn profiled_vm(profile: OptimizedFor, sockets: u32, cores: u32, threads: u32
         memory_mib,
         ..VmConfig::default()
     };
-    profiled(&base, profile)
+    let mut cfg = profiled(&base, profile);
+    // The recommendation tests exercise save-time pinning (R1–R3 pin now), so the fixture keeps
+    // the policy the profile had before issue 19; the HP profile's `dedicated` default is tested in
+    // profile.rs and the start-time policies in cpu_policy_tests.rs.
+    cfg.cpu_pinning_policy = super::vm_config::CpuPinningPolicy::None;
+    cfg
 }
 
 /// A High Performance VM (see [`profiled_vm`]).

@@ -79,7 +79,12 @@ pub async fn apply_fix_form(
     Extension(user): Extension<CurrentUser>,
     DialogPost { draft, pairs }: DialogPost,
 ) -> Response {
-    let Some(which) = field(&pairs, "fix").and_then(RecommendationId::parse) else {
+    // `fix=R1` applies a recommendation's fix, `fix_alt=R1` its alternative (R1: dedicated CPUs).
+    let alternative = field(&pairs, "fix_alt").is_some();
+    let Some(which) = field(&pairs, "fix")
+        .or_else(|| field(&pairs, "fix_alt"))
+        .and_then(RecommendationId::parse)
+    else {
         return Redirect::to(&dialog_url(&draft, &[("review", "1".into())])).into_response();
     };
     let ctx = match state
@@ -100,7 +105,7 @@ pub async fn apply_fix_form(
     let fix = recommendations_for(valid)
         .into_iter()
         .find(|r| r.id == which)
-        .and_then(|r| r.fix);
+        .and_then(|r| if alternative { r.alternative } else { r.fix });
     let mut draft = draft;
     let Some(fix) = fix else {
         return Redirect::to(&dialog_url(&draft, &[("review", "1".into())])).into_response();

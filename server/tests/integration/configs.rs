@@ -7,7 +7,7 @@ use uuid::Uuid;
 use vireo_app::backend::{ClusterBackend, ConfigBackend, DataCenterBackend, GridBackend, HostBackend};
 use vireo_app::domain::draft::{to_pairs, ConfigKind, VmDraft};
 use vireo_app::domain::recommendations::{recommendations, HostAction, RecommendationId};
-use vireo_app::domain::vm_config::{CpuTopology, HugePages, OptimizedFor};
+use vireo_app::domain::vm_config::{CpuPinningPolicy, CpuTopology, HugePages, OptimizedFor};
 use vireo_app::error::AppError;
 use vireo_app::models::{ClusterDraft, CurrentUser, DataCenterDraft, GridQuery, HostView, PoolRow, SaveOutcome, VmRow};
 
@@ -27,10 +27,19 @@ async fn all_pools(app: &TestApp) -> Vec<PoolRow> {
     app.state.service.pool_grid(&everything()).await.unwrap().rows
 }
 
-/// A new draft of `kind` from Blank with the High Performance profile chosen (as the dialog does).
+/// A new draft of `kind` from Blank with the High Performance profile chosen (as the dialog does),
+/// pinned at save time: these tests are about R1–R5's fixes on one host, so the draft leaves the
+/// profile's `dedicated` default (start-time pins, tested in cpu_policy.rs) for no policy.
 async fn hp_draft(app: &TestApp, kind: ConfigKind, name: &str) -> VmDraft {
     let d = app.sized_draft(kind, name.into(), 2).await;
-    app.with_profile(d, OptimizedFor::HighPerformance).await
+    let mut d = app.with_profile(d, OptimizedFor::HighPerformance).await;
+    assert_eq!(
+        d.config.cpu_pinning_policy,
+        CpuPinningPolicy::Dedicated,
+        "the HP default"
+    );
+    d.config.cpu_pinning_policy = CpuPinningPolicy::None;
+    d
 }
 
 /// Asks for `per_cell` (cell, count) huge pages of `size_kib` on `host`.

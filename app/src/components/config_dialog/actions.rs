@@ -195,6 +195,16 @@ pub fn save_anyway(s: DialogState, done: Callback<Uuid>) {
 /// then asks the rules again so the review shows what is left.
 pub fn apply_fix(s: DialogState, rec: Recommendation) {
     let Some(fix) = rec.fix else { return };
+    apply_one_fix(s, fix);
+}
+
+/// Applies a recommendation's alternative fix (R1: dedicated CPUs at each start).
+pub fn apply_alternative(s: DialogState, rec: Recommendation) {
+    let Some(fix) = rec.alternative else { return };
+    apply_one_fix(s, fix);
+}
+
+fn apply_one_fix(s: DialogState, fix: crate::domain::recommendations::Fix) {
     s.busy.set(true);
     spawn_local(async move {
         if let Some(action) = fix.host_action.clone() {

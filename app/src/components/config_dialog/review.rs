@@ -1,6 +1,6 @@
-use super::actions::{apply_fix, save_anyway, SaveButton};
+use super::actions::{apply_alternative, apply_fix, save_anyway, SaveButton};
 use super::state::DialogState;
-use crate::domain::recommendations::Recommendation;
+use crate::domain::recommendations::{Fix, Recommendation};
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -74,7 +74,6 @@ pub fn Review(done: Callback<Uuid>) -> impl IntoView {
 
 #[component]
 fn RecommendationItem(rec: Recommendation) -> impl IntoView {
-    let s = expect_context::<DialogState>();
     let id = rec.id.as_str();
     let fix = rec.fix.clone().map(|fix| {
         let label = if fix.host_action.is_some() {
@@ -82,47 +81,18 @@ fn RecommendationItem(rec: Recommendation) -> impl IntoView {
         } else {
             "Apply fix"
         };
-        let changes = fix
-            .changes
-            .iter()
-            .map(|c| {
-                view! {
-                    <li>
-                        <span class="field-name">{c.label.clone()}</span>
-                        ": "
-                        <code>{c.new.clone()}</code>
-                    </li>
-                }
-            })
-            .collect_view();
-        let rec = rec.clone();
-        view! {
-            <div class="fix">
-                <p class="fix-summary">{fix.summary.clone()}</p>
-                <ul class="fix-changes">{changes}</ul>
-                <button
-                    type="submit"
-                    class="btn btn-primary"
-                    formmethod="post"
-                    formaction="/dialog/apply-fix"
-                    name="fix"
-                    value=id
-                    aria-label=format!("Apply fix: {}", rec.title)
-                    disabled=move || s.busy.get()
-                    on:click=move |ev: MouseEvent| {
-                        ev.prevent_default();
-                        apply_fix(s, rec.clone());
-                    }
-                >
-                    {label}
-                </button>
-            </div>
-        }
+        view! { <FixBlock rec=rec.clone() fix label alternative=false /> }
     });
+    // A second way to meet it (R1: dedicated CPUs at each start instead of pinning now).
+    let alternative = rec
+        .alternative
+        .clone()
+        .map(|fix| view! { <FixBlock rec=rec.clone() fix label="Apply this instead" alternative=true /> });
     view! {
         <li class="recommendation" data-recommendation=id>
             <h3>{format!("{} · {}", id, rec.title)}</h3>
             <p>{rec.message.clone()}</p>
+            {alternative}
             {match fix {
                 Some(v) => v.into_any(),
                 None => {
@@ -133,5 +103,58 @@ fn RecommendationItem(rec: Recommendation) -> impl IntoView {
                 }
             }}
         </li>
+    }
+}
+
+/// One fix of a recommendation: what it does, the fields it changes and its button. With
+/// JavaScript off the button posts the draft to `/dialog/apply-fix` as `fix=R1` (or `fix_alt=R1`
+/// for the alternative).
+#[component]
+fn FixBlock(rec: Recommendation, fix: Fix, label: &'static str, alternative: bool) -> impl IntoView {
+    let s = expect_context::<DialogState>();
+    let id = rec.id.as_str();
+    let changes = fix
+        .changes
+        .iter()
+        .map(|c| {
+            view! {
+                <li>
+                    <span class="field-name">{c.label.clone()}</span>
+                    ": "
+                    <code>{c.new.clone()}</code>
+                </li>
+            }
+        })
+        .collect_view();
+    let aria = if alternative {
+        format!("Apply the other fix: {}", rec.title)
+    } else {
+        format!("Apply fix: {}", rec.title)
+    };
+    view! {
+        <div class="fix" data-alternative=alternative.then_some("1")>
+            <p class="fix-summary">{fix.summary.clone()}</p>
+            <ul class="fix-changes">{changes}</ul>
+            <button
+                type="submit"
+                class=if alternative { "btn" } else { "btn btn-primary" }
+                formmethod="post"
+                formaction="/dialog/apply-fix"
+                name=if alternative { "fix_alt" } else { "fix" }
+                value=id
+                aria-label=aria
+                disabled=move || s.busy.get()
+                on:click=move |ev: MouseEvent| {
+                    ev.prevent_default();
+                    if alternative {
+                        apply_alternative(s, rec.clone());
+                    } else {
+                        apply_fix(s, rec.clone());
+                    }
+                }
+            >
+                {label}
+            </button>
+        </div>
     }
 }

@@ -127,7 +127,9 @@ pub(crate) fn hp_with_disks() -> VmConfig {
         },
         nic(4, NicModel::E1000e),
     ];
-    let cfg = crate::domain::profile::profiled(&cfg, OptimizedFor::HighPerformance);
+    let mut cfg = crate::domain::profile::profiled(&cfg, OptimizedFor::HighPerformance);
+    // The golden VM is pinned at save time (R1–R3's fixes), as before start-time policies.
+    cfg.cpu_pinning_policy = crate::domain::vm_config::CpuPinningPolicy::None;
     apply_fixes(&cfg, &hp_ctx(), &RecommendationId::ALL)
 }
 

@@ -5,7 +5,7 @@ use crate::domain::rule_context::CpuClaim;
 use crate::domain::storage::{DiskCache, DiskInterface, DiskIo};
 use crate::domain::test_hosts::*;
 use crate::domain::validation::validate_config;
-use crate::domain::vm_config::CpuTopology;
+use crate::domain::vm_config::{CpuPinningPolicy, CpuTopology};
 
 fn ids(recs: &[Recommendation]) -> Vec<RecommendationId> {
     recs.iter().map(|r| r.id).collect()
@@ -462,6 +462,11 @@ fn r6_a_profiled_vm_with_paravirtual_disks_is_already_tuned() {
         ),
         OptimizedFor::HighPerformance,
     );
+    // Pinned at save time (the profile's `dedicated` default would leave R1–R3 to the start).
+    let cfg = VmConfig {
+        cpu_pinning_policy: CpuPinningPolicy::None,
+        ..cfg
+    };
     assert!(!ids(&recommendations(&cfg, &ctx)).contains(&RecommendationId::R6));
     let fixed = apply_fixes(&cfg, &ctx, &RecommendationId::ALL);
     assert!(recommendations(&fixed, &ctx).is_empty());
@@ -789,4 +794,66 @@ fn a_patch_without_the_nic_fields_still_reads() {
     patch.apply(&mut cfg);
     assert_eq!(cfg.nics, before);
     assert!(!cfg.multi_queues_enabled);
+}
+
+#[test]
+fn r1_offers_pinning_now_or_dedicated_cpus_at_start() {
+    let ctx = hp_ctx();
+    let cfg = hp_vm(1, 2, 2, 4096);
+    let r1 = recommendations(&cfg, &ctx)
+        .into_iter()
+        .find(|r| r.id == RecommendationId::R1)
+        .expect("R1 for an unpinned VM");
+    let now = r1.fix.clone().expect("pin now");
+    let mut pinned = cfg.clone();
+    now.patch.apply(&mut pinned);
+    assert_eq!(
+        pinned.cpu_pinning_policy,
+        CpuPinningPolicy::Manual,
+        "pinning now is manual pinning"
+    );
+    assert!(!pinned.cpu_pinning.is_empty());
+    assert!(now.changes.iter().any(|c| c.field == "cpu_pinning_policy"));
+
+    let later = r1.alternative.clone().expect("dedicated at start");
+    assert!(
+        later.summary.contains("Dedicated CPUs at each start"),
+        "{}",
+        later.summary
+    );
+    let mut dedicated = pinned.clone();
+    later.patch.apply(&mut dedicated);
+    assert_eq!(dedicated.cpu_pinning_policy, CpuPinningPolicy::Dedicated);
+    assert!(dedicated.cpu_pinning.is_empty() && dedicated.emulator_pin.is_none());
+    assert!(dedicated.io_thread_pins.is_empty());
+    assert!(dedicated.numa_nodes.iter().all(|n| n.host_nodes.is_empty()));
+    assert!(
+        validate_config(&dedicated, &ctx).is_empty(),
+        "{:?}",
+        validate_config(&dedicated, &ctx)
+    );
+    // Under a start-time policy R1–R3 are met: the start pins the vCPUs, IO threads and vNUMA.
+    let left = ids(&recommendations(&dedicated, &ctx));
+    for id in [RecommendationId::R1, RecommendationId::R2, RecommendationId::R3] {
+        assert!(!left.contains(&id), "{id:?} in {left:?}");
+    }
+}
+
+#[test]
+fn r5_for_a_dedicated_vm_with_no_host_checks_every_host_of_the_cluster() {
+    let ctx = hp_ctx();
+    let cfg = VmConfig {
+        cpu_pinning_policy: CpuPinningPolicy::Dedicated,
+        ..hp_vm(1, 2, 2, 4096)
+    };
+    let r5 = recommendations(&cfg, &ctx)
+        .into_iter()
+        .find(|r| r.id == RecommendationId::R5)
+        .expect("no huge pages yet");
+    let fix = r5.fix.expect("a size the host's free pages cover");
+    let mut fixed = cfg.clone();
+    fix.patch.apply(&mut fixed);
+    let hp = fixed.huge_pages.expect("huge pages");
+    assert_eq!(hp.count * hp.size_kib, 4096 * 1024);
+    assert!(!ids(&recommendations(&fixed, &ctx)).contains(&RecommendationId::R5));
 }
