@@ -612,6 +612,69 @@ class OvirtSdkAgainstVireo(unittest.TestCase):
 
     # --- the seed's gates and bad input: a fault, and nothing written -----------------------------
 
+    def test_10h_cpu_pinning_policies_on_vms_templates_and_pools(self):
+        """oVirt 4.5's cpu_pinning_policy, all five values: start-time policies pick host CPUs at
+        each start (issue 19), so the pool's VMs run side by side on CPUs of their own."""
+        templates = self.system.templates_service()
+        template = templates.add(
+            types.Template(
+                name="ded-api-template",
+                vm=types.Vm(id=type(self).vm_id),
+            )
+        )
+        template = templates.template_service(template.id).update(
+            types.Template(cpu_pinning_policy=types.CpuPinningPolicy.DEDICATED)
+        )
+        self.assertEqual(template.cpu_pinning_policy, types.CpuPinningPolicy.DEDICATED)
+        pools = self.system.vm_pools_service()
+        pool = pools.add(
+            types.VmPool(
+                name="ded-api-pool",
+                size=2,
+                cluster=types.Cluster(name="Default"),
+                template=types.Template(name="ded-api-template"),
+            )
+        )
+        self.assertEqual(pool.vm.cpu_pinning_policy, types.CpuPinningPolicy.DEDICATED)
+        vms = self.system.vms_service()
+        pool_vms = vms.list(search="pool=ded-api-pool")
+        self.assertEqual(len(pool_vms), 2)
+        for vm in pool_vms:
+            self.assertEqual(vm.cpu_pinning_policy, types.CpuPinningPolicy.DEDICATED)
+            self.assertIsNone(vm.cpu.cpu_tune, "no saved pins: they are chosen at each start")
+        # Both start; each gets host CPUs of its own.
+        for vm in pool_vms:
+            vms.vm_service(vm.id).start()
+        for vm in pool_vms:
+            for _ in range(100):
+                if vms.vm_service(vm.id).get().status == types.VmStatus.UP:
+                    break
+                time.sleep(0.1)
+            vms.vm_service(vm.id).stop()
+        # Every value reads back as written; manual without pins is refused by name.
+        vm = vms.add(
+            types.Vm(
+                name="policy-api-1",
+                cluster=types.Cluster(name="Default"),
+                template=types.Template(name="Blank"),
+                cpu_pinning_policy=types.CpuPinningPolicy.ISOLATE_THREADS,
+            )
+        )
+        self.assertEqual(vm.cpu_pinning_policy, types.CpuPinningPolicy.ISOLATE_THREADS)
+        service = vms.vm_service(vm.id)
+        for policy in (
+            types.CpuPinningPolicy.RESIZE_AND_PIN_NUMA,
+            types.CpuPinningPolicy.DEDICATED,
+            types.CpuPinningPolicy.NONE,
+        ):
+            self.assertEqual(service.update(types.Vm(cpu_pinning_policy=policy)).cpu_pinning_policy, policy)
+        with self.assertRaises(sdk.Error) as caught:
+            service.update(types.Vm(cpu_pinning_policy=types.CpuPinningPolicy.MANUAL))
+        self.assertIn("Manual needs a CPU Pinning Topology", str(caught.exception))
+        service.remove()
+        pools.pool_service(pool.id).remove()
+        templates.template_service(template.id).remove()
+
     def test_11_provokes_the_gates(self):
         before = self.vm_names()
         with self.assertRaises(sdk.Error) as caught:

@@ -13,9 +13,10 @@ use super::href::reference;
 use super::read::{Obj, Ref};
 use super::xml::El;
 use uuid::Uuid;
+use vireo_app::domain::cpu_policy::is_start_time;
 use vireo_app::domain::cpu_set::CpuSet;
 use vireo_app::domain::vm_config::{
-    HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VcpuPin, VmConfig,
+    CpuPinningPolicy, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VcpuPin, VmConfig,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -122,10 +123,7 @@ pub fn config_elements(cfg: &VmConfig, arch: &str) -> Vec<El> {
             .text("type", "i440fx_sea_bios"),
         enabled("console", cfg.serial_console),
         cpu,
-        El::leaf(
-            "cpu_pinning_policy",
-            if cfg.cpu_pinning.is_empty() { "none" } else { "manual" },
-        ),
+        El::leaf("cpu_pinning_policy", rest_pinning_policy(cfg).as_str()),
         custom,
     ];
     if !cfg.headless {
@@ -160,6 +158,16 @@ pub fn config_elements(cfg: &VmConfig, arch: &str) -> Vec<El> {
     out
 }
 
+/// The policy oVirt clients read: the configuration's, except that pins saved before policies
+/// existed (policy `none` with pins) are what oVirt calls `manual`.
+pub fn rest_pinning_policy(cfg: &VmConfig) -> CpuPinningPolicy {
+    if cfg.cpu_pinning_policy == CpuPinningPolicy::None && !cfg.cpu_pinning.is_empty() {
+        CpuPinningPolicy::Manual
+    } else {
+        cfg.cpu_pinning_policy
+    }
+}
+
 fn vireo_element(cfg: &VmConfig) -> El {
     El::new("vireo")
         .child(bool_el("headless", cfg.headless))
@@ -190,7 +198,7 @@ pub struct BasePatch {
     pub threads: Option<u32>,
     pub cpu_passthrough: Option<bool>,
     pub vcpu_pins: Option<Vec<VcpuPin>>,
-    pub pinning_policy: Option<PinningPolicy>,
+    pub pinning_policy: Option<CpuPinningPolicy>,
     pub io_threads: Option<u32>,
     /// `Some(None)`: huge pages cleared (custom properties sent without `hugepages`).
     pub huge_page_size: Option<Option<u64>>,
@@ -211,16 +219,6 @@ pub struct BasePatch {
     pub emulator_pin: Option<Option<CpuSet>>,
     pub io_thread_pins: Option<Vec<IoThreadPin>>,
     pub huge_page_count: Option<u64>,
-}
-
-/// oVirt's `cpu_pinning_policy`. `Dedicated` and `ResizeAndPinNuma` ask Vireo to compute the
-/// pinning (its R1–R3 fixes) from the host topology.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PinningPolicy {
-    None,
-    Manual,
-    Dedicated,
-    ResizeAndPinNuma,
 }
 
 fn cpu_set(obj: &Obj, name: &str) -> Result<Option<CpuSet>, Fault> {
@@ -245,22 +243,10 @@ impl BasePatch {
             numa_tune_mode: obj
                 .one_of("numa_tune_mode", &NumaTuneMode::STRS)?
                 .and_then(|m| NumaTuneMode::parse(&m)),
+            // oVirt 4.5's values, all five: the start-time ones pick host CPUs at each start.
             pinning_policy: obj
-                .one_of(
-                    "cpu_pinning_policy",
-                    &["none", "manual", "dedicated", "resize_and_pin_numa", "isolate_threads"],
-                )?
-                .map(|p| match p.as_str() {
-                    "none" => Ok(PinningPolicy::None),
-                    "manual" => Ok(PinningPolicy::Manual),
-                    "dedicated" => Ok(PinningPolicy::Dedicated),
-                    "resize_and_pin_numa" => Ok(PinningPolicy::ResizeAndPinNuma),
-                    _ => Err(Fault::invalid(
-                        &format!("{}/cpu_pinning_policy", obj.path()),
-                        "isolate_threads is not supported; use dedicated (Vireo keeps sibling threads together) or manual pins",
-                    )),
-                })
-                .transpose()?,
+                .one_of("cpu_pinning_policy", &CpuPinningPolicy::STRS)?
+                .and_then(|p| CpuPinningPolicy::parse(&p)),
             ..Self::default()
         };
         if let Some(bytes) = obj.u64("memory")? {
@@ -399,7 +385,7 @@ impl BasePatch {
                 p.io_thread_pins = Some(out);
             }
         }
-        if p.pinning_policy == Some(PinningPolicy::None) && p.vcpu_pins.as_ref().is_some_and(|v| !v.is_empty()) {
+        if p.pinning_policy == Some(CpuPinningPolicy::None) && p.vcpu_pins.as_ref().is_some_and(|v| !v.is_empty()) {
             return Err(Fault::invalid(
                 &format!("{}/cpu_pinning_policy", obj.path()),
                 "'none' contradicts the vCPU pins sent with it",
@@ -444,8 +430,34 @@ impl BasePatch {
         if let Some(on) = self.ksm_enabled {
             cfg.ksm_disabled = !on;
         }
-        if self.pinning_policy == Some(PinningPolicy::None) {
-            cfg.cpu_pinning.clear();
+        match self.pinning_policy {
+            // Pins sent without a policy are oVirt's manual pinning.
+            None if self.vcpu_pins.as_ref().is_some_and(|v| !v.is_empty()) => {
+                cfg.cpu_pinning_policy = CpuPinningPolicy::Manual;
+            }
+            None => {}
+            Some(policy) => {
+                cfg.cpu_pinning_policy = policy;
+                if policy == CpuPinningPolicy::None {
+                    cfg.cpu_pinning.clear();
+                }
+                // A start-time policy chooses the pins at each start: saved ones the request does
+                // not send go (ones it sends stay, for validation to refuse by name).
+                if is_start_time(policy) {
+                    if self.vcpu_pins.is_none() {
+                        cfg.cpu_pinning.clear();
+                    }
+                    if self.emulator_pin.is_none() {
+                        cfg.emulator_pin = None;
+                    }
+                    if self.io_thread_pins.is_none() {
+                        cfg.io_thread_pins.clear();
+                    }
+                    for node in &mut cfg.numa_nodes {
+                        node.host_nodes.clear();
+                    }
+                }
+            }
         }
         if let Some(hosts) = hosts {
             cfg.placement_hosts = hosts;
@@ -461,12 +473,9 @@ impl BasePatch {
         }
     }
 
-    /// Whether Vireo should compute pinning (R1–R3) for this request.
-    pub fn wants_computed_pinning(&self) -> bool {
-        matches!(
-            self.pinning_policy,
-            Some(PinningPolicy::Dedicated | PinningPolicy::ResizeAndPinNuma)
-        )
+    /// Whether the request chose a CPU pinning policy itself.
+    pub fn sets_pinning_policy(&self) -> bool {
+        self.pinning_policy.is_some()
     }
 }
 
@@ -605,5 +614,47 @@ mod tests {
         assert!(e.detail.contains("no custom property 'sndbuf'"));
         let e = patch("<vm><cpu_pinning_policy>none</cpu_pinning_policy><cpu><cpu_tune><vcpu_pins><vcpu_pin><vcpu>0</vcpu><cpu_set>1</cpu_set></vcpu_pin></vcpu_pins></cpu_tune></cpu></vm>").unwrap_err();
         assert!(e.detail.contains("contradicts"));
+        let e = patch("<vm><cpu_pinning_policy>pinned</cpu_pinning_policy></vm>").unwrap_err();
+        assert!(e.detail.contains("isolate_threads"), "{}", e.detail);
+    }
+
+    #[test]
+    fn cpu_pinning_policies_read_and_write_as_ovirt_45() {
+        for policy in CpuPinningPolicy::ALL {
+            let mut cfg = VmConfig::default();
+            patch(&format!(
+                "<vm><cpu_pinning_policy>{}</cpu_pinning_policy></vm>",
+                policy.as_str()
+            ))
+            .unwrap()
+            .apply(&mut cfg, None);
+            assert_eq!(cfg.cpu_pinning_policy, policy);
+            let els = config_elements(&cfg, "x86_64");
+            let written = els.iter().find(|e| e.name() == "cpu_pinning_policy").unwrap();
+            let doc = El::new("vm").child(written.clone());
+            let text = String::from_utf8(doc.to_document()).unwrap();
+            assert!(text.contains(&format!(">{}<", policy.as_str())), "{text}");
+        }
+        // Pins without a policy are manual pinning; a start-time policy drops saved pins.
+        let mut cfg = VmConfig::default();
+        patch("<vm><cpu><cpu_tune><vcpu_pins><vcpu_pin><vcpu>0</vcpu><cpu_set>1</cpu_set></vcpu_pin></vcpu_pins></cpu_tune></cpu></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert_eq!(cfg.cpu_pinning_policy, CpuPinningPolicy::Manual);
+        cfg.emulator_pin = Some(CpuSet::single(0));
+        patch("<vm><cpu_pinning_policy>dedicated</cpu_pinning_policy></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert_eq!(cfg.cpu_pinning_policy, CpuPinningPolicy::Dedicated);
+        assert!(cfg.cpu_pinning.is_empty() && cfg.emulator_pin.is_none());
+        // Legacy pins (saved before policies) read as manual.
+        let legacy = VmConfig {
+            cpu_pinning: vec![VcpuPin {
+                vcpu: 0,
+                cpuset: CpuSet::single(2),
+            }],
+            ..VmConfig::default()
+        };
+        assert_eq!(rest_pinning_policy(&legacy), CpuPinningPolicy::Manual);
     }
 }

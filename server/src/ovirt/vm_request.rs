@@ -12,9 +12,11 @@ use crate::service::config_save::SaveOptions;
 use crate::web::state::AppState;
 use uuid::Uuid;
 use vireo_app::backend::ConfigBackend;
+use vireo_app::domain::cpu_policy::is_start_time;
 use vireo_app::domain::dialog::refresh;
 use vireo_app::domain::draft::VmDraft;
 use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
+use vireo_app::domain::vm_config::CpuPinningPolicy;
 use vireo_app::error::AppError;
 use vireo_app::models::{CurrentUser, SaveOutcome};
 
@@ -60,7 +62,9 @@ impl VmRequest {
 
 /// Applies a request to a draft the way the dialog would: identity, then the chosen profile (its
 /// gates can refuse it), then every explicit setting over the profile's defaults, then — when asked
-/// with `cpu_pinning_policy` dedicated/resize_and_pin_numa — Vireo's computed pinning.
+/// with `auto_pinning_policy` — Vireo's computed pinning, now (its R1–R3 fixes: manual pins).
+/// `cpu_pinning_policy` dedicated / isolate_threads / resize_and_pin_numa is stored as sent: the
+/// pins are chosen at each start.
 pub async fn apply_request(
     state: &AppState,
     draft: &mut VmDraft,
@@ -96,7 +100,11 @@ pub async fn apply_request(
     }
     req.base.apply(&mut draft.config, req.hosts);
     draft.applied_profile = draft.config.optimized_for;
-    if computed_pinning || req.base.wants_computed_pinning() {
+    if computed_pinning {
+        // Pinning now replaces the profile's start-time default (not a policy the request chose).
+        if is_start_time(draft.config.cpu_pinning_policy) && !req.base.sets_pinning_policy() {
+            draft.config.cpu_pinning_policy = CpuPinningPolicy::None;
+        }
         let ctx = state
             .service
             .rule_context(draft.cluster_id, &draft.config.os_type, draft.id)
