@@ -38,9 +38,14 @@ test("creating a High Performance VM: change list, recommendations, every fix, v
   await expect(changes.locator('tr[data-change="headless"] td.new')).toHaveText("on");
   await expect(changes.locator('tr[data-change="migration"] td.new')).toHaveText("Do not allow migration");
   await expect(changes).toContainText("A9: no memory balloon");
+  // No host is pinned: the profile gives it dedicated CPUs at each start (issue 19).
+  await expect(changes.locator('tr[data-change="cpu_pinning_policy"] td.new')).toHaveText("Dedicated");
   await openTab(page, info, "Console");
   await expect(page.getByLabel("Headless Mode")).toBeChecked();
   await expect(page.getByLabel("USB Support")).not.toBeChecked();
+  // This VM is pinned at save time instead: with no policy, R1–R3 pin it now.
+  await openTab(page, info, "Resource Allocation");
+  await page.getByLabel("CPU Pinning Policy").selectOption("none");
 
   // OK: the recommendations come up, each with a computed fix.
   await page.getByRole("button", { name: "OK" }).click();

@@ -319,9 +319,13 @@ impl VmConfig {
     /// made from a VM takes this, because every VM made from the template would otherwise claim the
     /// same host's CPUs and cells. The guest's own shape (topology, vNUMA nodes, huge pages, IO
     /// threads, migration mode) stays. NICs lose their MACs: every VM made from the template gets
-    /// its own.
+    /// its own. Manual pinning becomes `dedicated`: each VM made from it gets CPUs of its own at
+    /// start (issue 19), where the pins would have had them all fight over the same ones.
     pub fn without_host_bindings(&self) -> VmConfig {
         let mut cfg = self.clone();
+        if cfg.cpu_pinning_policy == CpuPinningPolicy::Manual {
+            cfg.cpu_pinning_policy = CpuPinningPolicy::Dedicated;
+        }
         for nic in &mut cfg.nics {
             nic.mac = None;
         }
@@ -495,6 +499,15 @@ mod tests {
         assert!(template.claimed_cpus().is_empty());
         assert_eq!(template.numa_nodes.len(), 1, "the guest keeps its vNUMA node");
         assert!(template.numa_nodes[0].host_nodes.is_empty(), "but not the host cell");
+        let manual = VmConfig {
+            cpu_pinning_policy: CpuPinningPolicy::Manual,
+            ..vm.clone()
+        };
+        assert_eq!(
+            manual.without_host_bindings().cpu_pinning_policy,
+            CpuPinningPolicy::Dedicated,
+            "manual pins become CPUs of its own at each start"
+        );
         // Everything else is the VM's.
         let rebound = VmConfig {
             placement_hosts: vm.placement_hosts.clone(),
