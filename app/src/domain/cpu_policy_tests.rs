@@ -585,3 +585,50 @@ fn policies_refuse_what_they_would_ignore() {
     none.cpu_pinning_policy = CpuPinningPolicy::IsolateThreads;
     assert!(fields(&none).is_empty());
 }
+
+/// A start request for the proptest below: policy, topology, isolated emulator.
+fn arb_start() -> impl proptest::strategy::Strategy<Value = (usize, u32, u32, u32, bool)> {
+    use proptest::prelude::*;
+    (0usize..3, 1u32..3, 1u32..6, 1u32..3, any::<bool>())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// On any synthetic host (1–4 sockets, 1–8 cores, 1–4 threads), any sequence of starts of
+    /// start-time policies: running VMs never share a CPU, and isolate_threads never runs beside a
+    /// used CPU.
+    #[test]
+    fn start_sequences_on_any_host_never_share_a_cpu(
+        sockets in 1u32..5,
+        cores in 1u32..9,
+        threads in 1u32..5,
+        starts in proptest::collection::vec(arb_start(), 1..24),
+    ) {
+        let host = HostTopology::synthetic(sockets, cores, threads, 8 << 20, &[]);
+        let mut running: Vec<Holder> = Vec::new();
+        for (n, (p, s, c, t, iso)) in starts.into_iter().enumerate() {
+            let mut cfg = vm(START_TIME[p], s, c, t);
+            if iso {
+                cfg.emulator_thread_policy = EmulatorThreadPolicy::Isolate;
+            }
+            if let Ok(Some(pins)) = start_pins(&host, &running, &cfg) {
+                let label = format!("{sockets}s{cores}c{threads}t #{n}");
+                check_start(&label, &host, &running, &cfg, &pins);
+                if cfg.cpu_pinning_policy == CpuPinningPolicy::IsolateThreads {
+                    assert_isolated(&host, &running, &pins, &label);
+                }
+                running.push(Holder {
+                    vm_id: Uuid::from_u128(n as u128),
+                    vm_name: format!("vm{n}"),
+                    cpus: pins.held,
+                });
+            }
+        }
+        let mut seen = CpuSet::new();
+        for h in &running {
+            proptest::prop_assert!(!seen.intersects(&h.cpus));
+            seen.extend(&h.cpus);
+        }
+    }
+}

@@ -306,7 +306,9 @@ impl ConfigBackend for VireoService {
         Ok(vireo_app::models::VmDetails {
             row,
             os_name,
-            config: rec.config,
+            // A running VM as it runs: with the pins its CPU pinning policy chose at start (the
+            // General sub-tab and the CPU map read these).
+            config: rec.effective_config(),
             pinned_host,
             pending_next_run,
             reported_nics: if rec.status == vireo_app::models::VmStatus::Down {

@@ -108,6 +108,15 @@ async fn an_hp_pool_of_four_dedicated_vms_runs_side_by_side_on_disjoint_cpus() {
             rec.config.cpu_pinning.is_empty(),
             "the saved configuration keeps no pins"
         );
+        // The VM's details (General sub-tab, CPU map) show the pins it runs with.
+        let details = svc.vm_details(*id).await.unwrap();
+        let shown: Vec<(u32, CpuSet)> = details
+            .config
+            .cpu_pinning
+            .iter()
+            .map(|p| (p.vcpu, p.cpuset.clone()))
+            .collect();
+        assert_eq!(shown, pins, "the details carry the start's pins");
         // The Domain XML tab shows what it runs with.
         let tab = svc.domain_xml(*id).await.unwrap();
         assert_eq!(pins_in(&tab), pins, "the tab shows the start's pins");
@@ -180,4 +189,47 @@ async fn concurrent_starts_on_one_host_never_take_the_same_cpus() {
     for id in &ids {
         svc.vm_action(&actor, *id, VmAction::PowerOff).await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_start_left_half_done_is_released_when_the_reconcile_finds_no_domain() {
+    let (app, actor) = admin_app().await;
+    let svc = &app.state.service;
+    let mut d = app.sized_draft(ConfigKind::Vm, unique("orphan"), 2).await;
+    d.config.cpu_pinning_policy = CpuPinningPolicy::Dedicated;
+    let id = saved_id(svc.save(&actor, d, true).await.unwrap());
+    // What a server that died between the reservation and libvirt's start leaves behind.
+    let host = app.first_host().await;
+    let stale = serde_json::json!({
+        "host_id": host.id,
+        "pins": {
+            "policy": "dedicated",
+            "cpu": {"sockets": 1, "cores": 2, "threads": 1},
+            "vcpu_pins": [{"vcpu": 0, "cpuset": "1"}, {"vcpu": 1, "cpuset": "2"}],
+            "emulator_pin": "0,16",
+            "io_thread_pins": [],
+            "numa_nodes": [],
+            "held": "1-2"
+        }
+    });
+    sqlx::query("UPDATE vms SET runtime_pins = $2, status = 'powering_up', host_id = $3 WHERE id = $1")
+        .bind(id)
+        .bind(&stale)
+        .bind(host.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let rec = app.state.repo.config_record(ConfigKind::Vm, id).await.unwrap().unwrap();
+    assert_eq!(
+        rec.runtime_pins
+            .expect("the stored pins read back")
+            .pins
+            .held
+            .to_string(),
+        "1-2"
+    );
+    svc.reconcile_all().await;
+    assert_eq!(runtime_pins(&app, id).await, None, "no domain: down, holding nothing");
+    let rt = app.state.repo.vm_runtime(id).await.unwrap().unwrap();
+    assert_eq!(rt.status.to_string(), "down");
 }
