@@ -4,7 +4,8 @@
 //!
 //! oVirt has no element for some of Vireo's High Performance settings; they travel in a `<vireo>`
 //! element that oVirt clients ignore: `headless`, `invtsc`, `watchdog`, `ksm_enabled`,
-//! `emulator_pin`, `io_thread_pins`, `hugepage_count`.
+//! `emulator_pin`, `io_thread_pins`, `hugepage_count`, `emulator_thread_policy` (share/isolate,
+//! under a start-time `cpu_pinning_policy`).
 //!
 //! Units (as the engine): memory in bytes (whole MiB here), huge page size in KiB.
 
@@ -16,7 +17,8 @@ use uuid::Uuid;
 use vireo_app::domain::cpu_policy::is_start_time;
 use vireo_app::domain::cpu_set::CpuSet;
 use vireo_app::domain::vm_config::{
-    CpuPinningPolicy, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VcpuPin, VmConfig,
+    CpuPinningPolicy, EmulatorThreadPolicy, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VcpuPin,
+    VmConfig,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -184,6 +186,7 @@ fn vireo_element(cfg: &VmConfig) -> El {
                 .text("io_thread", p.iothread)
         })))
         .child_opt(cfg.huge_pages.map(|hp| El::leaf("hugepage_count", hp.count)))
+        .child(El::leaf("emulator_thread_policy", cfg.emulator_thread_policy.as_str()))
 }
 
 /// A partial update of a configuration, read from a request.
@@ -219,6 +222,7 @@ pub struct BasePatch {
     pub emulator_pin: Option<Option<CpuSet>>,
     pub io_thread_pins: Option<Vec<IoThreadPin>>,
     pub huge_page_count: Option<u64>,
+    pub emulator_thread_policy: Option<EmulatorThreadPolicy>,
 }
 
 fn cpu_set(obj: &Obj, name: &str) -> Result<Option<CpuSet>, Fault> {
@@ -357,7 +361,11 @@ impl BasePatch {
                 "emulator_pin",
                 "io_thread_pins",
                 "hugepage_count",
+                "emulator_thread_policy",
             ])?;
+            p.emulator_thread_policy = v
+                .one_of("emulator_thread_policy", &EmulatorThreadPolicy::STRS)?
+                .and_then(|e| EmulatorThreadPolicy::parse(&e));
             p.headless = v.bool("headless")?;
             p.invtsc = v.bool("invtsc")?;
             p.watchdog = v.bool("watchdog")?;
@@ -426,6 +434,7 @@ impl BasePatch {
             watchdog => cfg.watchdog,
             emulator_pin => cfg.emulator_pin,
             io_thread_pins => cfg.io_thread_pins,
+            emulator_thread_policy => cfg.emulator_thread_policy,
         }
         if let Some(on) = self.ksm_enabled {
             cfg.ksm_disabled = !on;
@@ -656,5 +665,11 @@ mod tests {
             ..VmConfig::default()
         };
         assert_eq!(rest_pinning_policy(&legacy), CpuPinningPolicy::Manual);
+        let mut cfg = VmConfig::default();
+        patch("<vm><vireo><emulator_thread_policy>isolate</emulator_thread_policy></vireo></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert_eq!(cfg.emulator_thread_policy, EmulatorThreadPolicy::Isolate);
+        assert!(patch("<vm><vireo><emulator_thread_policy>own</emulator_thread_policy></vireo></vm>").is_err());
     }
 }
