@@ -5,6 +5,7 @@ pub mod change_outcome;
 pub mod config_dialog;
 pub mod confirm_dialog;
 pub mod console_tab;
+pub mod cpu_map;
 pub mod current_role;
 pub mod disk_upload;
 pub mod disks_tab;

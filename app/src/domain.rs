@@ -4,6 +4,7 @@
 mod bounds_tests;
 pub mod capabilities;
 pub mod collections;
+pub mod cpu_map;
 pub mod cpu_set;
 pub mod dashboard;
 pub mod dialog;

@@ -8,6 +8,7 @@ use crate::service::config_save::SaveOptions;
 use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::backend::ConfigBackend;
+use vireo_app::domain::cpu_map::VmPins;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::next_run::split_running_edit;
 use vireo_app::domain::recommendations::recommendations;
@@ -288,6 +289,16 @@ impl ConfigBackend for VireoService {
             Some(h) => self.repo.host(h).await?.map(|h| h.name),
             None => None,
         };
+        // The CPU map of its own pins: on the host it is pinned to, else the one it runs on.
+        let cpu_map = match rec.config.pinned_host().or(rec.host_id) {
+            Some(h) => self.repo.host(h).await?.map(|host| vireo_app::models::CpuMapData {
+                host_id: host.id,
+                host_name: host.name,
+                topology: host.topology,
+                vms: vec![VmPins::of(rec.id, &rec.name, &rec.config)],
+            }),
+            None => None,
+        };
         let pending_next_run = rec
             .next_run
             .as_ref()
@@ -304,6 +315,7 @@ impl ConfigBackend for VireoService {
             } else {
                 self.repo.reported_nics(id).await?
             },
+            cpu_map,
         })
     }
 }
