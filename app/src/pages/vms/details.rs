@@ -12,6 +12,7 @@ use crate::components::disks_tab::DisksTab;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::grid_href;
 use crate::components::live_updates::live_tick;
+use crate::components::local_time::LocalTime;
 use crate::components::nics_tab::NicsTab;
 use crate::components::table_head::table_head;
 use crate::domain::cpu_map::MapScope;
@@ -254,7 +255,9 @@ fn ObjectEvents(id: String) -> impl IntoView {
                             let marker = e.result.clone();
                             view! {
                                 <tr data-result=marker>
-                                    <td class="mono">{e.at}</td>
+                                    <td class="mono">
+                                        <LocalTime utc=e.at />
+                                    </td>
                                     <td>{e.action}</td>
                                     <td>{result}</td>
                                     <td>{e.username.unwrap_or_else(|| "system".into())}</td>
