@@ -242,7 +242,8 @@ pub enum RowSelection {
 }
 
 /// A grid page: title and toolbar, the search box, the table (or the empty state), the pager, the
-/// chosen row's details, then `children` (the page's dialogs).
+/// chosen row's details, then `below`; `children` (the page's dialogs) come first in the tree
+/// (see below).
 #[component]
 pub fn ObjectGrid<T>(
     /// The page's `<title>` and heading.
@@ -277,6 +278,9 @@ pub fn ObjectGrid<T>(
     /// Drawn below the pager for the selected row.
     #[prop(optional, into)]
     detail: Option<Callback<T, AnyView>>,
+    /// Drawn after the table and its details (a page's own detail area, as the VMs' sub-tabs).
+    #[prop(optional, into)]
+    below: Option<ViewFn>,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView
 where
@@ -324,10 +328,19 @@ where
         .into_any(),
         None => view! { <h1>{title}</h1> }.into_any(),
     };
+    // The page's dialogs come first in the tree (they are fixed overlays: the order is not seen).
+    // Why: a grid's row details (and `below`) may create resources and Transitions (a host's CPU
+    // map, a VM's sub-tabs). The browser creates them while hydrating the table, before whatever follows it;
+    // the server only once the rows have loaded, after everything else. Anything with a
+    // serialization id after the table — a dialog's resource — would then get different ids on the
+    // two sides, read another resource's data, and hydration would stop (the page dead to input).
+    // Placed before the table, the dialogs get the same ids on both sides, and the row details'
+    // own ids come last on both.
+    let dialogs = children.map(|c| c());
     view! {
         <Title text=title />
         <div class="page">
-            {header} {above.map(|above| above.run())}
+            {dialogs} {header} {above.map(|above| above.run())}
             <Transition fallback=move || {
                 view! { <p class="loading">{format!("Loading {noun}…")}</p> }
             }>
@@ -351,7 +364,7 @@ where
                             }
                         })
                 }}
-            </Transition> {children.map(|c| c())}
+            </Transition> {below.map(|below| below.run())}
         </div>
     }
 }
