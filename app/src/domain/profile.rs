@@ -9,7 +9,7 @@
 use super::fields::{self, DialogTab};
 use super::network::virtio_nics;
 use super::storage::{default_tuned_disks, disk_tuning_text, high_performance_disks, iothread_text};
-use super::vm_config::{MigrationMode, OptimizedFor, VmConfig};
+use super::vm_config::{MachineType, MigrationMode, OptimizedFor, VmConfig};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,6 +292,40 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
         next.nics = nics;
     }
 
+    // A modern machine, as `virt-install` writes for a current guest: q35 (PCIe root ports, so disks
+    // and NICs hot-plug), the guest agent's channel and a virtio-rng device. Only High Performance
+    // sets them; leaving it keeps them (they suit every guest, and a chipset change is a change of
+    // hardware the user did not ask for).
+    if hp {
+        if next.machine != MachineType::Q35 {
+            changes.push(Change::new(
+                "machine",
+                next.machine.label().into(),
+                MachineType::Q35.label().into(),
+                "A modern PCIe machine: free root ports let disks and NICs be hot-plugged, and no legacy IDE/ISA devices are emulated.",
+            ));
+            next.machine = MachineType::Q35;
+        }
+        if !next.guest_agent {
+            changes.push(Change::new(
+                "guest_agent",
+                on_off(false),
+                on_off(true),
+                "The QEMU guest agent's channel: Vireo learns the guest's addresses and can quiesce it.",
+            ));
+            next.guest_agent = true;
+        }
+        if !next.virtio_rng {
+            changes.push(Change::new(
+                "virtio_rng",
+                on_off(false),
+                on_off(true),
+                "A virtio-rng device fed from the host's /dev/urandom: the guest never waits for entropy at boot.",
+            ));
+            next.virtio_rng = true;
+        }
+    }
+
     ProfileOutcome { config: next, changes }
 }
 
@@ -364,6 +398,43 @@ mod tests {
             ("off", "1", DialogTab::ResourceAllocation)
         );
         assert!(out.changes.iter().all(|c| !c.reason.is_empty()));
+    }
+
+    #[test]
+    fn high_performance_gives_a_stored_legacy_vm_the_modern_machine_and_lists_it() {
+        // A configuration stored before the fields existed: i440fx, no RNG, the agent's channel.
+        let stored: VmConfig = serde_json::from_str(r#"{"memory_mib": 4096}"#).unwrap();
+        let out = apply_profile(&stored, OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(out.config.machine, MachineType::Q35);
+        assert!(out.config.virtio_rng && out.config.guest_agent);
+        let machine = out.changes.iter().find(|c| c.field == "machine").unwrap();
+        assert_eq!(
+            (machine.old.as_str(), machine.new.as_str()),
+            ("i440fx (legacy PC)", "Q35 (PCIe)")
+        );
+        assert_eq!(machine.tab, DialogTab::General);
+        let rng = out.changes.iter().find(|c| c.field == "virtio_rng").unwrap();
+        assert_eq!(
+            (rng.old.as_str(), rng.new.as_str(), rng.tab),
+            ("off", "on", DialogTab::Console)
+        );
+        assert!(
+            !field_set(&out.changes).contains(&"guest_agent"),
+            "already on: not listed"
+        );
+        // An agent switched off is switched on again, and listed.
+        let mut quiet = stored.clone();
+        quiet.guest_agent = false;
+        let out = apply_profile(&quiet, OptimizedFor::HighPerformance, &hp_ctx());
+        assert!(out.config.guest_agent && field_set(&out.changes).contains(&"guest_agent"));
+        // Leaving High Performance keeps the machine and the devices.
+        let back = apply_profile(&out.config, OptimizedFor::Server, &hp_ctx()).config;
+        assert_eq!(back.machine, MachineType::Q35);
+        assert!(back.guest_agent && back.virtio_rng);
+        // Server and Desktop leave a legacy VM's machine alone.
+        let server = apply_profile(&stored, OptimizedFor::Desktop, &hp_ctx());
+        assert_eq!(server.config.machine, MachineType::I440fx);
+        assert!(!field_set(&server.changes).contains(&"machine"));
     }
 
     #[test]
