@@ -613,12 +613,16 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
         Ok(pins) => c.cpu_pinning = pins,
         Err(e) => errors.push(FieldError::new("cpu_pinning", format!("CPU Pinning Topology: {e}"))),
     }
-    // Real-time vCPUs: the mask counts only while "Real-time" is ticked (ticked with an empty or
-    // bad mask is a field error on the mask).
+    // Real-time vCPUs: the mask counts only while "Real-time" is ticked. Ticked with the mask left
+    // empty (a page without JavaScript does not fill it in) proposes every vCPU but vCPU 0; the
+    // rules then judge it (a one-vCPU VM gets their error). A bad mask is a field error.
     if on("realtime") {
-        match CpuSet::parse(&get("realtime_vcpus").unwrap_or_default()) {
-            Ok(set) => c.realtime_vcpus = Some(set),
-            Err(e) => errors.push(FieldError::new("realtime_vcpus", format!("Real-time vCPUs: {e}"))),
+        match get("realtime_vcpus").filter(|v| !v.is_empty()) {
+            None => c.realtime_vcpus = Some(super::realtime::default_mask(c.vcpus()).unwrap_or_default()),
+            Some(text) => match CpuSet::parse(&text) {
+                Ok(set) => c.realtime_vcpus = Some(set),
+                Err(e) => errors.push(FieldError::new("realtime_vcpus", format!("Real-time vCPUs: {e}"))),
+            },
         }
     }
     match get("emulator_pin").filter(|v| !v.is_empty()).map(|v| CpuSet::parse(&v)) {
@@ -849,8 +853,16 @@ mod tests {
             p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             from_pairs(&p).1.into_iter().map(|e| e.field).collect::<Vec<_>>()
         };
-        assert_eq!(with(&[("realtime_vcpus", "")]), vec!["realtime_vcpus"]);
         assert_eq!(with(&[("realtime_vcpus", "3-1")]), vec!["realtime_vcpus"]);
+        // Ticked, mask left empty: every vCPU but vCPU 0.
+        let mut empty = pairs.clone();
+        empty.push(("realtime_vcpus".into(), String::new()));
+        let (proposed, errors) = from_pairs(&empty);
+        assert_eq!(errors, vec![]);
+        assert_eq!(
+            proposed.config.realtime_vcpus.unwrap().to_string(),
+            format!("1-{}", d.config.vcpus() - 1)
+        );
         assert_eq!(with(&[("machine", "isapc")]), vec!["machine"]);
     }
 

@@ -326,6 +326,18 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
         }
     }
 
+    // Real-time vCPUs are a High Performance setting: leaving the profile switches them off.
+    if !hp {
+        if let Some(mask) = next.realtime_vcpus.take() {
+            changes.push(Change::new(
+                "realtime_vcpus",
+                mask.to_string(),
+                "off".into(),
+                format!("{who} VMs have no real-time vCPUs (High Performance only)."),
+            ));
+        }
+    }
+
     ProfileOutcome { config: next, changes }
 }
 
@@ -516,6 +528,23 @@ mod tests {
         assert_eq!(back.cpu_pinning, cfg.cpu_pinning);
         assert_eq!(back.huge_pages, cfg.huge_pages);
         assert!(back.ksm_disabled);
+    }
+
+    #[test]
+    fn leaving_high_performance_switches_real_time_off_and_lists_it() {
+        use crate::domain::cpu_set::CpuSet;
+        let mut cfg = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
+        cfg.realtime_vcpus = Some(CpuSet::from_ids([1, 2, 3]));
+        // Staying High Performance (re-applied) keeps it.
+        let again = apply_profile(&cfg, OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(again.config.realtime_vcpus, cfg.realtime_vcpus);
+        for p in [OptimizedFor::Server, OptimizedFor::Desktop] {
+            let out = apply_profile(&cfg, p, &hp_ctx());
+            assert_eq!(out.config.realtime_vcpus, None);
+            let change = out.changes.iter().find(|c| c.field == "realtime_vcpus").unwrap();
+            assert_eq!((change.old.as_str(), change.new.as_str()), ("1-3", "off"));
+            assert_eq!(change.tab, DialogTab::ResourceAllocation);
+        }
     }
 
     fn with_disks(interfaces: &[DiskInterface]) -> VmConfig {
