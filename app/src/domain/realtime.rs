@@ -114,6 +114,28 @@ pub fn missing_prerequisites(cfg: &VmConfig) -> Vec<&'static str> {
     missing
 }
 
+/// What to do about a host's refusal to start a VM, from libvirt's message (appended to it): the
+/// host limits real-time VMs (locked memory, SCHED_FIFO) and huge pages meet, which libvirt's own
+/// words do not explain.
+pub fn host_refusal_hint(libvirt_error: &str) -> Option<&'static str> {
+    if libvirt_error.contains("hugetlbfs filesystem is not mounted") || libvirt_error.contains("usable hugetlbfs mount")
+    {
+        Some(
+            "The VM's memory is backed by huge pages, and this host's libvirtd knows no hugetlbfs mount: mount hugetlbfs (e.g. on /dev/hugepages) and restart libvirtd.",
+        )
+    } else if libvirt_error.contains("cannot limit locked memory") {
+        Some(
+            "Real-time VMs lock their memory: this host's libvirtd may not raise the QEMU process's locked-memory limit (RLIMIT_MEMLOCK). Give libvirtd an unlimited memlock limit (LimitMEMLOCK=infinity) or CAP_SYS_RESOURCE.",
+        )
+    } else if libvirt_error.contains("Cannot set scheduler parameters") {
+        Some(
+            "The host refused SCHED_FIFO for the real-time vCPUs: under the kernel's real-time group scheduling, libvirt's per-vCPU cgroups get no real-time runtime. Leave \"cpu\" out of cgroup_controllers in /etc/libvirt/qemu.conf, or run a kernel without CONFIG_RT_GROUP_SCHED.",
+        )
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +268,23 @@ mod tests {
         let bare = hp(4, &[1, 2, 3]);
         assert!(validate_config(&bare, &hp_ctx()).iter().all(|e| e.field != FIELD));
         assert_eq!(start_errors(&bare).iter().filter(|e| e.field == FIELD).count(), 2);
+    }
+
+    #[test]
+    fn the_hosts_real_time_refusals_say_what_to_change() {
+        let memlock = host_refusal_hint(
+            "internal error: Process exited prior to exec: libvirt:  error : cannot limit locked memory of process 9891 to 9007199254740991: Operation not permitted",
+        )
+        .unwrap();
+        assert!(memlock.contains("RLIMIT_MEMLOCK"));
+        let fifo = host_refusal_hint("Cannot set scheduler parameters for pid 10520: Operation not permitted").unwrap();
+        assert!(fifo.contains("cgroup_controllers"));
+        let huge = host_refusal_hint(
+            "internal error: hugetlbfs filesystem is not mounted or disabled by administrator config",
+        )
+        .unwrap();
+        assert!(huge.contains("mount hugetlbfs"));
+        assert_eq!(host_refusal_hint("unsupported configuration: something else"), None);
     }
 
     #[test]

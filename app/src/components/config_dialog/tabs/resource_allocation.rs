@@ -123,7 +123,7 @@ pub fn ResourceAllocationTab() -> impl IntoView {
             <CheckField
                 label="Real-time"
                 name="realtime"
-                field="realtime_vcpus"
+                field="realtime"
                 get=rt_on
                 set=set_rt_on
                 hint="The masked vCPUs run SCHED_FIFO on the host, the memory is locked; needs pinning and huge pages."
