@@ -46,6 +46,7 @@ pub const BASE_ELEMENTS: &[&str] = &[
 /// configures: accepted and ignored so an object read can be sent back unchanged.
 pub const IGNORED_ELEMENTS: &[&str] = &[
     "actions",
+    // Read by `BasePatch` (the chipset) for VMs, templates and pools; instance types ignore it.
     "bios",
     "comment",
     "cpu_profile",
@@ -223,6 +224,8 @@ pub struct BasePatch {
     pub huge_page_count: Option<u64>,
     /// `Some(None)`: real-time switched off (`<realtime_vcpus/>` sent empty).
     pub realtime_vcpus: Option<Option<CpuSet>>,
+    /// The chipset, from oVirt's `bios/type` (`cluster_default`: unchanged).
+    pub machine: Option<MachineType>,
 }
 
 /// oVirt's `cpu_pinning_policy`. `Dedicated` and `ResizeAndPinNuma` ask Vireo to compute the
@@ -374,6 +377,33 @@ impl BasePatch {
                 p.placement_hosts = Some(hosts.iter().map(|h| h.as_reference()).collect::<Result<_, _>>()?);
             }
         }
+        // oVirt names chipset and firmware together; Vireo boots SeaBIOS only (no UEFI loader).
+        if let Some(bios) = obj.get("bios")? {
+            bios.allow(&["boot_menu", "type"])?;
+            p.machine = match bios
+                .one_of(
+                    "type",
+                    &[
+                        "cluster_default",
+                        "i440fx_sea_bios",
+                        "q35_sea_bios",
+                        "q35_ovmf",
+                        "q35_secure_boot",
+                    ],
+                )?
+                .as_deref()
+            {
+                None | Some("cluster_default") => None,
+                Some("i440fx_sea_bios") => Some(MachineType::I440fx),
+                Some("q35_sea_bios") => Some(MachineType::Q35),
+                Some(_) => {
+                    return Err(Fault::invalid(
+                        &format!("{}/type", bios.path()),
+                        "Vireo boots SeaBIOS only; use q35_sea_bios or i440fx_sea_bios",
+                    ))
+                }
+            };
+        }
         if let Some(v) = obj.get("vireo")? {
             v.allow(&[
                 "headless",
@@ -461,6 +491,7 @@ impl BasePatch {
             emulator_pin => cfg.emulator_pin,
             io_thread_pins => cfg.io_thread_pins,
             realtime_vcpus => cfg.realtime_vcpus,
+            machine => cfg.machine,
         }
         if let Some(on) = self.ksm_enabled {
             cfg.ksm_disabled = !on;
@@ -637,6 +668,20 @@ mod tests {
             ..VmConfig::default()
         };
         assert!(text(&legacy).contains("<type>i440fx_sea_bios</type>"));
+        // And read back: a GET sent back unchanged keeps the machine; cluster_default changes nothing.
+        let mut cfg = legacy.clone();
+        patch(&text(&legacy)).unwrap().apply(&mut cfg, None);
+        assert_eq!(cfg.machine, MachineType::I440fx);
+        patch("<vm><bios><type>q35_sea_bios</type></bios></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert_eq!(cfg.machine, MachineType::Q35);
+        patch("<vm><bios><type>cluster_default</type></bios></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert_eq!(cfg.machine, MachineType::Q35);
+        let e = patch("<vm><bios><type>q35_ovmf</type></bios></vm>").unwrap_err();
+        assert!(e.detail.contains("SeaBIOS only"), "{}", e.detail);
     }
 
     #[test]
