@@ -24,6 +24,7 @@ pub mod ovirt_search;
 pub mod pinning;
 pub mod pinning_plan;
 pub mod profile;
+pub mod realtime;
 pub mod recommendations;
 pub mod rule_context;
 pub mod search;

@@ -14,7 +14,7 @@ use vireo_app::domain::next_run::split_running_edit;
 use vireo_app::domain::recommendations::recommendations;
 use vireo_app::domain::rule_context::{ClusterFacts, CpuClaim, HostFacts, RuleContext};
 use vireo_app::domain::validation::validate_config;
-use vireo_app::domain::vm_config::{CompatVersion, VmConfig};
+use vireo_app::domain::vm_config::{CompatVersion, MachineType, VmConfig};
 use vireo_app::error::AppError;
 use vireo_app::models::{
     ClusterView, CurrentUser, DialogOptions, DraftEnvelope, HostOption, HostView, Preview, SaveOutcome,
@@ -175,6 +175,9 @@ impl ConfigBackend for VireoService {
             .await?
             .ok_or_else(|| AppError::not_found("Template"))?;
         let mut config = template.config.clone();
+        // Every new object gets the modern machine, whatever the template was stored with (Blank
+        // predates the field, so it reads as i440fx); only existing VMs keep theirs.
+        config.machine = MachineType::Q35;
         if kind == ConfigKind::Pool {
             // A pool's VMs are stateless.
             config.stateless = true;
