@@ -9,8 +9,8 @@ use crate::domain::rule_context::RuleContext;
 use crate::error::AppError;
 use crate::models::{
     AddHostRequest, AttachedDisk, AttachedNic, ClusterDraft, ClusterView, ConsoleAvailability, ConsoleKind,
-    ConsoleTicket, CurrentUser, DataCenterDraft, DataCenterView, DialogOptions, DiskChangeOutcome, DiskView,
-    DraftEnvelope, EventView, GridPage, GridQuery, HostView, NetworkView, NewDiskRequest, NewNetworkRequest,
+    ConsoleTicket, CpuMapData, CurrentUser, DataCenterDraft, DataCenterView, DialogOptions, DiskChangeOutcome,
+    DiskView, DraftEnvelope, EventView, GridPage, GridQuery, HostView, NetworkView, NewDiskRequest, NewNetworkRequest,
     NewPassword, NewStorageDomainRequest, NewUserRequest, NicChangeOutcome, PoolRow, Preview, ReportedNic, SaveOutcome,
     StorageDomainView, TemplateView, TopologyFile, UserView, VmAction, VmDetails, VmRow, VnicProfileRequest,
     VnicProfileView,
@@ -76,6 +76,8 @@ pub trait HostBackend: Send + Sync {
     async fn set_host_ksm(&self, actor: &CurrentUser, host_id: Uuid, running: bool) -> Result<HostView, AppError>;
     /// A host-level change a recommendation's fix needs (huge page allocation).
     async fn apply_host_action(&self, actor: &CurrentUser, action: HostAction) -> Result<HostView, AppError>;
+    /// The host's topology and the pins of every VM pinned to it or running on it (the CPU map).
+    async fn host_cpu_map(&self, host_id: Uuid) -> Result<CpuMapData, AppError>;
 }
 
 /// Clusters (`server/src/service/clusters.rs`).

@@ -4,6 +4,7 @@
 mod bounds_tests;
 pub mod capabilities;
 pub mod collections;
+pub mod cpu_map;
 pub mod cpu_policy;
 pub mod cpu_set;
 pub mod dashboard;
@@ -24,6 +25,7 @@ pub mod ovirt_search;
 pub mod pinning;
 pub mod pinning_plan;
 pub mod profile;
+pub mod realtime;
 pub mod recommendations;
 pub mod rule_context;
 pub mod search;

@@ -450,6 +450,16 @@ impl<T> GridPage<T> {
     }
 }
 
+/// What a CPU map draws: a host's topology and the pins of the VMs on it
+/// (`domain::cpu_map::build` turns it into the map).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuMapData {
+    pub host_id: Uuid,
+    pub host_name: String,
+    pub topology: crate::domain::host_topology::HostTopology,
+    pub vms: Vec<crate::domain::cpu_map::VmPins>,
+}
+
 /// The General sub-tab of a VM.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VmDetails {
@@ -463,6 +473,9 @@ pub struct VmDetails {
     /// The guest's NICs and addresses as libvirt last reported them.
     #[serde(default)]
     pub reported_nics: Vec<ReportedNic>,
+    /// Its own pins on its pinned (else running) host, for the CPU map; `None` without such a host.
+    #[serde(default)]
+    pub cpu_map: Option<CpuMapData>,
 }
 
 /// A row of the Users grid. Never carries the password hash.

@@ -1,5 +1,5 @@
 use crate::error::AppError;
-use crate::models::{HostView, TopologyFile};
+use crate::models::{CpuMapData, HostView, TopologyFile};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
@@ -58,4 +58,13 @@ pub async fn set_host_ksm(host_id: String, running: String) -> Result<HostView, 
         .set_host_ksm(&actor, host_id, running == "on" || running == "true")
         .await;
     respond_selected("/hosts", host, |h| h.id)
+}
+
+/// A host's CPU map data: its topology and the pins of the VMs pinned to it or running on it.
+#[server(prefix = "/api", endpoint = "host_cpu_map", input = GetUrl)]
+pub async fn host_cpu_map(host_id: String) -> Result<CpuMapData, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    let host_id = parse_id("host_id", &host_id, "Not a valid id.")?;
+    respond(backend()?.host_cpu_map(host_id).await)
 }

@@ -1,5 +1,6 @@
 //! The one grid page skeleton: the URL's grid state → one resource → search box, sortable table,
-//! selected row, pager, empty state, live updates. A page gives its columns, toolbar, details and
+//! selected row (a click anywhere on it, arrow keys, Enter for Edit: `grid_keys`), pager, empty
+//! state, live updates. A page gives its columns, toolbar, details and
 //! dialogs; everything else lives here (on top of `grid_controls`), so the grids cannot drift.
 //!
 //! ```text
@@ -13,6 +14,7 @@
 
 use super::error_notice::ErrorNotice;
 use super::grid_controls::{grid_href, search_message, GridSearch, Pager, SortHeader};
+use super::grid_keys::{self, Navigate, RowLinks};
 use super::live_updates::live_tick;
 use crate::domain::collections::CollectionFields;
 use crate::error::AppError;
@@ -21,7 +23,8 @@ use leptos::attr::custom::custom_attribute;
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::any_attribute::{AnyAttribute, IntoAnyAttribute};
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 use serde::{de::DeserializeOwned, Serialize};
 use std::future::Future;
 use std::sync::Arc;
@@ -239,7 +242,8 @@ pub enum RowSelection {
 }
 
 /// A grid page: title and toolbar, the search box, the table (or the empty state), the pager, the
-/// chosen row's details, then `children` (the page's dialogs).
+/// chosen row's details, then `below`; `children` (the page's dialogs) come first in the tree
+/// (see below).
 #[component]
 pub fn ObjectGrid<T>(
     /// The page's `<title>` and heading.
@@ -274,6 +278,9 @@ pub fn ObjectGrid<T>(
     /// Drawn below the pager for the selected row.
     #[prop(optional, into)]
     detail: Option<Callback<T, AnyView>>,
+    /// Drawn after the table and its details (a page's own detail area, as the VMs' sub-tabs).
+    #[prop(optional, into)]
+    below: Option<ViewFn>,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView
 where
@@ -288,8 +295,19 @@ where
             .all(|key| fields.grid_sorts.contains(&key)),
         "{title}: a column sorts by a key that {path}'s collection does not list"
     );
+    let navigate = use_navigate();
+    let navigate: Navigate = Arc::new(move |href: &str| {
+        navigate(
+            href,
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        )
+    });
     let table = Arc::new(Table {
         path,
+        navigate,
         id: format!("{}-grid", path.trim_start_matches('/')),
         label: label.unwrap_or(title),
         noun,
@@ -310,10 +328,19 @@ where
         .into_any(),
         None => view! { <h1>{title}</h1> }.into_any(),
     };
+    // The page's dialogs come first in the tree (they are fixed overlays: the order is not seen).
+    // Why: a grid's row details (and `below`) may create resources and Transitions (a host's CPU
+    // map, a VM's sub-tabs). The browser creates them while hydrating the table, before whatever follows it;
+    // the server only once the rows have loaded, after everything else. Anything with a
+    // serialization id after the table — a dialog's resource — would then get different ids on the
+    // two sides, read another resource's data, and hydration would stop (the page dead to input).
+    // Placed before the table, the dialogs get the same ids on both sides, and the row details'
+    // own ids come last on both.
+    let dialogs = children.map(|c| c());
     view! {
         <Title text=title />
         <div class="page">
-            {header} {above.map(|above| above.run())}
+            {dialogs} {header} {above.map(|above| above.run())}
             <Transition fallback=move || {
                 view! { <p class="loading">{format!("Loading {noun}…")}</p> }
             }>
@@ -337,13 +364,14 @@ where
                             }
                         })
                 }}
-            </Transition> {children.map(|c| c())}
+            </Transition> {below.map(|below| below.run())}
         </div>
     }
 }
 
 struct Table<T: 'static> {
     path: &'static str,
+    navigate: Navigate,
     id: String,
     label: &'static str,
     noun: &'static str,
@@ -396,6 +424,18 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
             })
             .collect_view();
         let selectable = self.selection != RowSelection::None;
+        // Re-rendering drops the focused row: put the focus back once the new table is drawn.
+        grid_keys::keep_focus(&self.id, chosen.as_deref());
+        let links: RowLinks = Arc::new(
+            page.rows
+                .iter()
+                .map(|r| {
+                    let id = (self.row_id)(r);
+                    let href = grid_href(path, &shown, Some(&id), |_| {});
+                    (id, href)
+                })
+                .collect(),
+        );
         let rows = page
             .rows
             .iter()
@@ -412,16 +452,44 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
                 let attrs = self.row_attrs.as_ref().map(|f| (f.0)(r)).unwrap_or_default();
                 let cells = self.columns.iter().map(|c| (c.cell)(r, &ctx)).collect_view();
                 let aria = selectable.then(|| ctx.selected.to_string());
+                // A click anywhere on a selectable row (not on its box, links or buttons) selects it.
+                let navigate = self.navigate.clone();
+                let href = ctx.href.clone();
+                let select_row = move |ev| {
+                    if selectable {
+                        grid_keys::row_click(ev, &href, &navigate)
+                    }
+                };
                 view! {
-                    <tr data-id=id aria-selected=aria class:selected=ctx.selected {..attrs}>
+                    <tr
+                        data-id=id
+                        aria-selected=aria
+                        class:selected=ctx.selected
+                        tabindex=selectable.then_some("-1")
+                        on:click={select_row}
+                        {..attrs}
+                    >
                         {cells}
                     </tr>
                 }
             })
             .collect_view();
+        let navigate = self.navigate.clone();
+        let url_selected = chosen.clone();
+        let keys = move |ev| {
+            if selectable {
+                grid_keys::grid_key(ev, &links, url_selected.as_deref(), &navigate)
+            }
+        };
         view! {
             <div class="grid-scroll">
-                <table class="grid" id=self.id.clone() aria-label=self.label>
+                <table
+                    class="grid"
+                    id=self.id.clone()
+                    aria-label=self.label
+                    tabindex=selectable.then_some("0")
+                    on:keydown=keys
+                >
                     <thead>
                         <tr>{headers}</tr>
                     </thead>

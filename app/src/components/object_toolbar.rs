@@ -45,7 +45,7 @@ pub fn NewEditToolbar(
                 {move || match selected.get() {
                     Some(id) => {
                         view! {
-                            <a class="btn" role="button" href=edit_href(&id)>
+                            <a class="btn" role="button" href=edit_href(&id) data-grid-edit="">
                                 "Edit"
                             </a>
                         }

@@ -604,7 +604,7 @@ fn run_service_sequence(draft: &VmDraft, running: &VmConfig, ctx: &RuleContext) 
                 );
             }
         }
-        prop_assert!(xml.contains("org.qemu.guest_agent.0"));
+        prop_assert_eq!(xml.contains("org.qemu.guest_agent.0"), fixed.guest_agent);
         prop_assert!(xml.contains("<memory unit=\"KiB\">"));
         prop_assert_eq!(xml.matches("device=\"disk\"").count(), fixed.disks.len());
         // libvirt refuses per-device boot orders beside <os><boot>: never both.

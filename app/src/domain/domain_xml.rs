@@ -35,9 +35,10 @@
 //! a neighbour on the host's network can reach), and Vireo gets a connected descriptor from libvirt
 //! with `virDomainOpenGraphicsFD`, which it bridges to noVNC or to the REST API's one-time relay.
 
+use super::cpu_set::CpuSet;
 use super::network::{nic_queues, MacAddress, Nic, NicModel, NETWORK_FILTERS};
 use super::storage::{BootDevice, DiskAttachment, DiskCache, DiskFormat, DiskInterface, DiskIo, MAX_SCSI_QUEUES};
-use super::vm_config::{OptimizedFor, VmConfig};
+use super::vm_config::{MachineType, OptimizedFor, VmConfig};
 use quick_xml::events::BytesText;
 use quick_xml::Writer;
 use std::io;
@@ -234,7 +235,8 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             })?;
             text(w, "memory", &[("unit", "KiB")], &memory_kib)?;
             text(w, "currentMemory", &[("unit", "KiB")], &memory_kib)?;
-            if c.huge_pages.is_some() || c.ksm_disabled {
+            let realtime = realtime_vcpus(c);
+            if c.huge_pages.is_some() || c.ksm_disabled || realtime.is_some() {
                 w.create_element("memoryBacking").write_inner_content(|w| {
                     if let Some(hp) = c.huge_pages {
                         w.create_element("hugepages").write_inner_content(|w| {
@@ -244,6 +246,11 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                     if c.ksm_disabled {
                         empty(w, "nosharepages", &[])?;
                     }
+                    // Real-time vCPUs: the guest's memory is never swapped out, so a SCHED_FIFO
+                    // vCPU never waits on a page fault to the host's swap.
+                    if realtime.is_some() {
+                        empty(w, "locked", &[])?;
+                    }
                     Ok(())
                 })?;
             }
@@ -251,7 +258,11 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             if c.io_threads > 0 {
                 text(w, "iothreads", &[], &c.io_threads.to_string())?;
             }
-            if !c.cpu_pinning.is_empty() || c.emulator_pin.is_some() || !c.io_thread_pins.is_empty() {
+            if !c.cpu_pinning.is_empty()
+                || c.emulator_pin.is_some()
+                || !c.io_thread_pins.is_empty()
+                || realtime.is_some()
+            {
                 w.create_element("cputune").write_inner_content(|w| {
                     for pin in &c.cpu_pinning {
                         empty(
@@ -271,6 +282,15 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                                 ("iothread", &pin.iothread.to_string()),
                                 ("cpuset", &pin.cpuset.to_string()),
                             ],
+                        )?;
+                    }
+                    // Priority 1, as Nova and KubeVirt use: above every normal thread, below the
+                    // host kernel's own real-time threads (which must keep running).
+                    if let Some(vcpus) = &realtime {
+                        empty(
+                            w,
+                            "vcpusched",
+                            &[("vcpus", vcpus), ("scheduler", "fifo"), ("priority", "1")],
                         )?;
                     }
                     Ok(())
@@ -301,7 +321,17 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             }
             let boot = BootPlan::new(spec);
             w.create_element("os").write_inner_content(|w| {
-                text(w, "type", &[("arch", spec.arch)], "hvm")?;
+                // pc and q35 are x86 machines; elsewhere the hypervisor's default stays.
+                if x86(spec) {
+                    text(
+                        w,
+                        "type",
+                        &[("arch", spec.arch), ("machine", c.machine.as_str())],
+                        "hvm",
+                    )?;
+                } else {
+                    text(w, "type", &[("arch", spec.arch)], "hvm")?;
+                }
                 if !boot.per_device() {
                     empty(w, "boot", &[("dev", "hd")])?;
                 }
@@ -315,11 +345,17 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                 empty(w, "apic", &[])
             })?;
             write_cpu(w, spec)?;
-            empty(w, "clock", &[("offset", "utc")])?;
+            write_clock(w, spec)?;
             text(w, "on_poweroff", &[], "destroy")?;
             text(w, "on_reboot", &[], "restart")?;
             // A crashed VM stops; Vireo's HA monitor restarts it (so it can also record why).
             text(w, "on_crash", &[], "destroy")?;
+            // No guest-initiated S3/S4 (as virt-install writes): a suspended server guest looks
+            // like a hung one to Vireo's monitor, and resuming it needs a wake-up Vireo never sends.
+            w.create_element("pm").write_inner_content(|w| {
+                empty(w, "suspend-to-mem", &[("enabled", "no")])?;
+                empty(w, "suspend-to-disk", &[("enabled", "no")])
+            })?;
             write_devices(w, spec, boot)?;
             Ok(())
         })?;
@@ -330,7 +366,91 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
 /// messages there before the guest's getty. x86 only (SeaBIOS is x86's BIOS; libvirt refuses the
 /// element elsewhere), and only with the `<serial>` device libvirt requires for it.
 fn firmware_to_serial(spec: &DomainSpec) -> bool {
-    spec.config.serial_console && matches!(spec.arch, "x86_64" | "i686")
+    spec.config.serial_console && x86(spec)
+}
+
+/// The real-time mask as libvirt's `vcpus` attribute, when it names at least one of the VM's
+/// vCPUs. Built only from validated configurations (the rules keep a housekeeping vCPU out and the
+/// mask within the VM); vCPUs past the VM's count are dropped anyway, so the XML never names a
+/// vCPU the domain lacks.
+fn realtime_vcpus(c: &VmConfig) -> Option<String> {
+    let mask = c.realtime_vcpus.as_ref()?;
+    let vcpus = c.vcpus();
+    let inside = CpuSet::from_ids(mask.ids().filter(|v| *v < vcpus));
+    (!inside.is_empty()).then(|| inside.to_string())
+}
+
+fn x86(spec: &DomainSpec) -> bool {
+    matches!(spec.arch, "x86_64" | "i686")
+}
+
+/// UTC, with the x86 timers `virt-install` writes for a KVM guest: the RTC catches up on ticks
+/// lost while the vCPU was descheduled (the guest's wall clock stays right), the PIT delivers
+/// late ticks late instead of in a burst, and no HPET (guests use the kvm-clock; an emulated
+/// HPET only costs exits).
+fn write_clock(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    let clock = w.create_element("clock").with_attribute(("offset", "utc"));
+    if !x86(spec) {
+        clock.write_empty()?;
+        return Ok(());
+    }
+    clock.write_inner_content(|w| {
+        empty(w, "timer", &[("name", "rtc"), ("tickpolicy", "catchup")])?;
+        empty(w, "timer", &[("name", "pit"), ("tickpolicy", "delay")])?;
+        empty(w, "timer", &[("name", "hpet"), ("present", "no")])
+    })?;
+    Ok(())
+}
+
+/// Hot-plug room on q35: free PCIe root ports beyond those the cold-plugged devices take. PCIe
+/// has no hot-pluggable root bus (i440fx's PCI bus has), so a device plugged into a running q35
+/// VM needs an empty root port; `virt-install` writes 14 ports for a guest with a handful of
+/// devices, which leaves about this many free.
+pub const FREE_ROOT_PORTS: usize = 8;
+
+/// The devices libvirt puts on a root port of their own on q35 (PCIe endpoints: virtio devices,
+/// the xHCI controller, e1000e; a conventional PCI device it puts behind a bridge instead, and
+/// counting one here only leaves one more port free).
+fn root_port_devices(spec: &DomainSpec) -> usize {
+    let c = spec.config;
+    let virtio_blk = spec
+        .disks
+        .iter()
+        .filter(|d| d.attachment.interface == DiskInterface::Virtio)
+        .count();
+    let mut scsi_threads: Vec<Option<u32>> = spec
+        .disks
+        .iter()
+        .filter(|d| d.attachment.interface == DiskInterface::VirtioScsi)
+        .map(|d| d.attachment.iothread)
+        .collect();
+    scsi_threads.sort_unstable();
+    scsi_threads.dedup();
+    let nics = spec.nics.iter().filter(|d| d.nic.plugged).count();
+    let flags = [c.usb_enabled, c.guest_agent, c.memory_balloon, c.virtio_rng];
+    virtio_blk + scsi_threads.len() + nics + flags.into_iter().filter(|on| *on).count()
+}
+
+/// q35's PCI Express root and its root ports, numbered 1… (libvirt places the ports, eight to a
+/// multifunction slot, and plugs each cold-plugged endpoint into the next free one).
+fn write_pcie_controllers(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    empty(
+        w,
+        "controller",
+        &[("type", "pci"), ("index", "0"), ("model", "pcie-root")],
+    )?;
+    for index in 1..=root_port_devices(spec) + FREE_ROOT_PORTS {
+        empty(
+            w,
+            "controller",
+            &[
+                ("type", "pci"),
+                ("index", &index.to_string()),
+                ("model", "pcie-root-port"),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 fn write_cpu(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
@@ -581,6 +701,9 @@ fn write_interfaces(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()
 fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec, boot: BootPlan) -> io::Result<()> {
     let c = spec.config;
     w.create_element("devices").write_inner_content(|w| {
+        if c.machine == MachineType::Q35 && x86(spec) {
+            write_pcie_controllers(w, spec)?;
+        }
         write_storage(w, spec, boot)?;
         write_interfaces(w, spec)?;
         if c.usb_enabled {
@@ -599,9 +722,11 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec, boot: BootPlan) -> 
         }
         // The QEMU guest agent's channel (libvirt picks the socket path and adds the virtio-serial
         // controller): where a guest runs the agent, libvirt asks it for the guest's addresses.
-        w.create_element("channel")
-            .with_attribute(("type", "unix"))
-            .write_inner_content(|w| empty(w, "target", &[("type", "virtio"), ("name", GUEST_AGENT_CHANNEL)]))?;
+        if c.guest_agent {
+            w.create_element("channel")
+                .with_attribute(("type", "unix"))
+                .write_inner_content(|w| empty(w, "target", &[("type", "virtio"), ("name", GUEST_AGENT_CHANNEL)]))?;
+        }
         if c.headless {
             w.create_element("video")
                 .write_inner_content(|w| empty(w, "model", &[("type", "none")]))?;
@@ -624,6 +749,13 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec, boot: BootPlan) -> 
             "memballoon",
             &[("model", if c.memory_balloon { "virtio" } else { "none" })],
         )?;
+        // Entropy from the host's non-blocking pool (virt-install's choice): /dev/random could
+        // stall the host's other readers.
+        if c.virtio_rng {
+            w.create_element("rng")
+                .with_attribute(("model", "virtio"))
+                .write_inner_content(|w| text(w, "backend", &[("model", "random")], "/dev/urandom"))?;
+        }
         Ok(())
     })?;
     Ok(())

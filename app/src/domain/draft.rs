@@ -9,8 +9,8 @@ use super::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pi
 use super::storage::{default_boot_devices, disk_bytes_from_gib, BootDevice, DiskAttachment, DiskFormat, GIB};
 use super::string_enum::string_enum;
 use super::vm_config::{
-    CpuPinningPolicy, CpuTopology, EmulatorThreadPolicy, HugePages, MigrationMode, NumaTuneMode, OptimizedFor,
-    VNumaNode, VmConfig,
+    CpuPinningPolicy, CpuTopology, EmulatorThreadPolicy, HugePages, MachineType, MigrationMode, NumaTuneMode,
+    OptimizedFor, VNumaNode, VmConfig,
 };
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
@@ -297,12 +297,15 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
     put("sockets", c.cpu.sockets.to_string());
     put("cores", c.cpu.cores.to_string());
     put("threads", c.cpu.threads.to_string());
+    put("machine", c.machine.as_str().into());
     let flags = [
         ("stateless", c.stateless),
         ("headless", c.headless),
         ("serial_console", c.serial_console),
         ("usb_enabled", c.usb_enabled),
         ("soundcard_enabled", c.soundcard_enabled),
+        ("guest_agent", c.guest_agent),
+        ("virtio_rng", c.virtio_rng),
         ("cpu_passthrough", c.cpu_passthrough),
         ("invtsc", c.invtsc),
         ("high_availability", c.high_availability),
@@ -333,6 +336,14 @@ pub fn to_pairs(d: &VmDraft) -> Vec<(String, String)> {
         c.emulator_pin.as_ref().map(|s| s.to_string()).unwrap_or_default(),
     );
     put("io_thread_pins", format_io_thread_pins(&c.io_thread_pins));
+    // Real-time: the checkbox and the mask (kept in its input while the box is off).
+    if c.realtime_vcpus.is_some() {
+        put("realtime", "on".into());
+    }
+    put(
+        "realtime_vcpus",
+        c.realtime_vcpus.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+    );
     put("numa_tune_mode", c.numa_tune_mode.as_str().into());
     put("numa_count", c.numa_nodes.len().to_string());
     for n in &c.numa_nodes {
@@ -569,6 +580,14 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
     c.serial_console = on("serial_console");
     c.usb_enabled = on("usb_enabled");
     c.soundcard_enabled = on("soundcard_enabled");
+    c.guest_agent = on("guest_agent");
+    c.virtio_rng = on("virtio_rng");
+    // A form without the field (an old page) gets a new object's machine; the dialog always sends it.
+    match get("machine").filter(|v| !v.is_empty()).map(|v| MachineType::parse(&v)) {
+        None => {}
+        Some(Some(m)) => c.machine = m,
+        Some(None) => errors.push(FieldError::new("machine", "Choose a chipset from the list.")),
+    }
     c.cpu_passthrough = on("cpu_passthrough");
     c.invtsc = on("invtsc");
     c.high_availability = on("high_availability");
@@ -602,6 +621,18 @@ pub fn from_pairs(pairs: &[(String, String)]) -> (VmDraft, Vec<FieldError>) {
     match parse_vcpu_pins(&get("cpu_pinning").unwrap_or_default()) {
         Ok(pins) => c.cpu_pinning = pins,
         Err(e) => errors.push(FieldError::new("cpu_pinning", format!("CPU Pinning Topology: {e}"))),
+    }
+    // Real-time vCPUs: the mask counts only while "Real-time" is ticked. Ticked with the mask left
+    // empty (a page without JavaScript does not fill it in) proposes every vCPU but vCPU 0; the
+    // rules then judge it (a one-vCPU VM gets their error). A bad mask is a field error.
+    if on("realtime") {
+        match get("realtime_vcpus").filter(|v| !v.is_empty()) {
+            None => c.realtime_vcpus = Some(super::realtime::default_mask(c.vcpus()).unwrap_or_default()),
+            Some(text) => match CpuSet::parse(&text) {
+                Ok(set) => c.realtime_vcpus = Some(set),
+                Err(e) => errors.push(FieldError::new("realtime_vcpus", format!("Real-time vCPUs: {e}"))),
+            },
+        }
     }
     match get("emulator_pin").filter(|v| !v.is_empty()).map(|v| CpuSet::parse(&v)) {
         None => {}
@@ -809,6 +840,39 @@ mod tests {
         assert_eq!(back, d);
         let plain = VmDraft::new(ConfigKind::Vm, VmConfig::default());
         assert_eq!(from_pairs(&to_pairs(&plain)).0, plain);
+    }
+
+    #[test]
+    fn machine_devices_and_the_real_time_mask_survive_the_form_round_trip() {
+        let mut d = full_draft();
+        d.config.machine = MachineType::I440fx;
+        d.config.guest_agent = false;
+        d.config.virtio_rng = true;
+        d.config.realtime_vcpus = Some(CpuSet::from_ids([1, 2, 3]));
+        let pairs = to_pairs(&d);
+        let (back, errors) = from_pairs(&pairs);
+        assert_eq!(errors, vec![]);
+        assert_eq!(back, d, "an existing i440fx VM keeps its machine through the form");
+        // "Real-time" unticked: the mask left in its input does not count.
+        let unticked: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "realtime").cloned().collect();
+        assert_eq!(from_pairs(&unticked).0.config.realtime_vcpus, None);
+        // Ticked with a bad or empty mask, or a chipset not offered: field errors.
+        let with = |extra: &[(&str, &str)]| {
+            let mut p = pairs.clone();
+            p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            from_pairs(&p).1.into_iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        assert_eq!(with(&[("realtime_vcpus", "3-1")]), vec!["realtime_vcpus"]);
+        // Ticked, mask left empty: every vCPU but vCPU 0.
+        let mut empty = pairs.clone();
+        empty.push(("realtime_vcpus".into(), String::new()));
+        let (proposed, errors) = from_pairs(&empty);
+        assert_eq!(errors, vec![]);
+        assert_eq!(
+            proposed.config.realtime_vcpus.unwrap().to_string(),
+            format!("1-{}", d.config.vcpus() - 1)
+        );
+        assert_eq!(with(&[("machine", "isapc")]), vec!["machine"]);
     }
 
     #[test]

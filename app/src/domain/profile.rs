@@ -10,7 +10,7 @@ use super::cpu_policy::is_start_time;
 use super::fields::{self, DialogTab};
 use super::network::virtio_nics;
 use super::storage::{default_tuned_disks, disk_tuning_text, high_performance_disks, iothread_text};
-use super::vm_config::{CpuPinningPolicy, MigrationMode, OptimizedFor, VmConfig};
+use super::vm_config::{CpuPinningPolicy, MachineType, MigrationMode, OptimizedFor, VmConfig};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,6 +319,52 @@ pub fn apply_profile(config: &VmConfig, target: OptimizedFor, ctx: &ProfileConte
         next.nics = nics;
     }
 
+    // A modern machine, as `virt-install` writes for a current guest: q35 (PCIe root ports, so disks
+    // and NICs hot-plug), the guest agent's channel and a virtio-rng device. Only High Performance
+    // sets them; leaving it keeps them (they suit every guest, and a chipset change is a change of
+    // hardware the user did not ask for).
+    if hp {
+        if next.machine != MachineType::Q35 {
+            changes.push(Change::new(
+                "machine",
+                next.machine.label().into(),
+                MachineType::Q35.label().into(),
+                "A modern PCIe machine: free root ports let disks and NICs be hot-plugged, and no legacy IDE/ISA devices are emulated.",
+            ));
+            next.machine = MachineType::Q35;
+        }
+        if !next.guest_agent {
+            changes.push(Change::new(
+                "guest_agent",
+                on_off(false),
+                on_off(true),
+                "The QEMU guest agent's channel: Vireo learns the guest's addresses and can quiesce it.",
+            ));
+            next.guest_agent = true;
+        }
+        if !next.virtio_rng {
+            changes.push(Change::new(
+                "virtio_rng",
+                on_off(false),
+                on_off(true),
+                "A virtio-rng device fed from the host's /dev/urandom: the guest never waits for entropy at boot.",
+            ));
+            next.virtio_rng = true;
+        }
+    }
+
+    // Real-time vCPUs are a High Performance setting: leaving the profile switches them off.
+    if !hp {
+        if let Some(mask) = next.realtime_vcpus.take() {
+            changes.push(Change::new(
+                "realtime_vcpus",
+                mask.to_string(),
+                "off".into(),
+                format!("{who} VMs have no real-time vCPUs (High Performance only)."),
+            ));
+        }
+    }
+
     ProfileOutcome { config: next, changes }
 }
 
@@ -392,6 +438,43 @@ mod tests {
             ("off", "1", DialogTab::ResourceAllocation)
         );
         assert!(out.changes.iter().all(|c| !c.reason.is_empty()));
+    }
+
+    #[test]
+    fn high_performance_gives_a_stored_legacy_vm_the_modern_machine_and_lists_it() {
+        // A configuration stored before the fields existed: i440fx, no RNG, the agent's channel.
+        let stored: VmConfig = serde_json::from_str(r#"{"memory_mib": 4096}"#).unwrap();
+        let out = apply_profile(&stored, OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(out.config.machine, MachineType::Q35);
+        assert!(out.config.virtio_rng && out.config.guest_agent);
+        let machine = out.changes.iter().find(|c| c.field == "machine").unwrap();
+        assert_eq!(
+            (machine.old.as_str(), machine.new.as_str()),
+            ("i440fx (legacy PC)", "Q35 (PCIe)")
+        );
+        assert_eq!(machine.tab, DialogTab::General);
+        let rng = out.changes.iter().find(|c| c.field == "virtio_rng").unwrap();
+        assert_eq!(
+            (rng.old.as_str(), rng.new.as_str(), rng.tab),
+            ("off", "on", DialogTab::Console)
+        );
+        assert!(
+            !field_set(&out.changes).contains(&"guest_agent"),
+            "already on: not listed"
+        );
+        // An agent switched off is switched on again, and listed.
+        let mut quiet = stored.clone();
+        quiet.guest_agent = false;
+        let out = apply_profile(&quiet, OptimizedFor::HighPerformance, &hp_ctx());
+        assert!(out.config.guest_agent && field_set(&out.changes).contains(&"guest_agent"));
+        // Leaving High Performance keeps the machine and the devices.
+        let back = apply_profile(&out.config, OptimizedFor::Server, &hp_ctx()).config;
+        assert_eq!(back.machine, MachineType::Q35);
+        assert!(back.guest_agent && back.virtio_rng);
+        // Server and Desktop leave a legacy VM's machine alone.
+        let server = apply_profile(&stored, OptimizedFor::Desktop, &hp_ctx());
+        assert_eq!(server.config.machine, MachineType::I440fx);
+        assert!(!field_set(&server.changes).contains(&"machine"));
     }
 
     #[test]
@@ -518,6 +601,23 @@ mod tests {
         assert_eq!(back.cpu_pinning, cfg.cpu_pinning);
         assert_eq!(back.huge_pages, cfg.huge_pages);
         assert!(back.ksm_disabled);
+    }
+
+    #[test]
+    fn leaving_high_performance_switches_real_time_off_and_lists_it() {
+        use crate::domain::cpu_set::CpuSet;
+        let mut cfg = apply_profile(&VmConfig::default(), OptimizedFor::HighPerformance, &hp_ctx()).config;
+        cfg.realtime_vcpus = Some(CpuSet::from_ids([1, 2, 3]));
+        // Staying High Performance (re-applied) keeps it.
+        let again = apply_profile(&cfg, OptimizedFor::HighPerformance, &hp_ctx());
+        assert_eq!(again.config.realtime_vcpus, cfg.realtime_vcpus);
+        for p in [OptimizedFor::Server, OptimizedFor::Desktop] {
+            let out = apply_profile(&cfg, p, &hp_ctx());
+            assert_eq!(out.config.realtime_vcpus, None);
+            let change = out.changes.iter().find(|c| c.field == "realtime_vcpus").unwrap();
+            assert_eq!((change.old.as_str(), change.new.as_str()), ("1-3", "off"));
+            assert_eq!(change.tab, DialogTab::ResourceAllocation);
+        }
     }
 
     fn with_disks(interfaces: &[DiskInterface]) -> VmConfig {

@@ -12,6 +12,7 @@ use super::network::{nic_names, nic_queues, virtio_nics, Nic};
 use super::pinning::{format_io_thread_pins, format_vcpu_pins};
 use super::pinning_plan::{fitted_topology, plan_housekeeping, plan_vcpu_pins};
 use super::profile::{io_threads_text, on_off, Change};
+use super::realtime::{missing_prerequisites, pinned};
 use super::rule_context::{HostFacts, RuleContext};
 use super::storage::{disk_tuning_text, high_performance_disks, iothread_text, DiskAttachment, DiskCache, DiskIo};
 use super::string_enum::string_enum;
@@ -35,6 +36,8 @@ string_enum! {
         R5 = "R5" => "R5",
         R6 = "R6" => "R6",
         R7 = "R7" => "R7",
+        /// Real-time vCPUs' prerequisites (issue 19): pinned vCPUs and huge pages.
+        R8 = "R8" => "R8",
     }
 }
 
@@ -172,6 +175,9 @@ pub fn recommendations_for(valid: Validated<'_>) -> Vec<Recommendation> {
             out.push(rec);
         }
     }
+    if let Some(rec) = r8_realtime(cfg, &out) {
+        out.push(rec);
+    }
     out
 }
 
@@ -188,6 +194,82 @@ pub fn apply_fixes(cfg: &VmConfig, ctx: &RuleContext, which: &[RecommendationId]
         }
     }
     out
+}
+
+impl ConfigPatch {
+    /// This patch with `other`'s fields laid over it (the fixes R8 combines touch different fields).
+    fn merged(mut self, other: &ConfigPatch) -> Self {
+        fn take<T: Clone>(field: &mut Option<T>, other: &Option<T>) {
+            if other.is_some() {
+                field.clone_from(other);
+            }
+        }
+        take(&mut self.placement_hosts, &other.placement_hosts);
+        take(&mut self.migration, &other.migration);
+        take(&mut self.cpu, &other.cpu);
+        take(&mut self.cpu_pinning, &other.cpu_pinning);
+        take(&mut self.emulator_pin, &other.emulator_pin);
+        take(&mut self.io_threads, &other.io_threads);
+        take(&mut self.io_thread_pins, &other.io_thread_pins);
+        take(&mut self.numa_nodes, &other.numa_nodes);
+        take(&mut self.numa_tune_mode, &other.numa_tune_mode);
+        take(&mut self.ksm_disabled, &other.ksm_disabled);
+        take(&mut self.huge_pages, &other.huge_pages);
+        take(&mut self.disks, &other.disks);
+        take(&mut self.nics, &other.nics);
+        take(&mut self.multi_queues_enabled, &other.multi_queues_enabled);
+        self
+    }
+}
+
+/// R8: real-time vCPUs start only pinned and on huge pages (`realtime::realtime_start_errors`).
+/// Its fix is the fixes of R1 (pinning) and R5 (huge pages) this configuration got, for what
+/// real-time lacks, in one click; without them, it says what to set by hand.
+fn r8_realtime(cfg: &VmConfig, earlier: &[Recommendation]) -> Option<Recommendation> {
+    let missing = missing_prerequisites(cfg);
+    if missing.is_empty() {
+        return None;
+    }
+    let mask = cfg.realtime_vcpus.as_ref().map(|m| m.to_string()).unwrap_or_default();
+    let fix_of = |id: RecommendationId| earlier.iter().find(|r| r.id == id).and_then(|r| r.fix.clone());
+    let mut parts: Vec<Fix> = Vec::new();
+    let mut unfixed = Vec::new();
+    if !pinned(cfg) {
+        match fix_of(RecommendationId::R1) {
+            Some(fix) => parts.push(fix),
+            None => unfixed.push("pin the vCPUs (CPU Pinning Topology) or choose a CPU pinning policy"),
+        }
+    }
+    if cfg.huge_pages.is_none() {
+        match fix_of(RecommendationId::R5) {
+            Some(fix) => parts.push(fix),
+            None => unfixed.push("set Huge Pages to a size the host has free"),
+        }
+    }
+    let message = format!(
+        "Real-time vCPUs {mask} need {}: a SCHED_FIFO vCPU on shared host CPUs starves what else runs there, and one waiting on a page fault is no longer real time.",
+        missing.join(" and ")
+    );
+    let fix = (unfixed.is_empty() && !parts.is_empty()).then(|| Fix {
+        summary: parts.iter().map(|f| f.summary.as_str()).collect::<Vec<_>>().join("; "),
+        patch: parts
+            .iter()
+            .fold(ConfigPatch::default(), |patch, f| patch.merged(&f.patch)),
+        host_action: parts.iter().find_map(|f| f.host_action.clone()),
+        changes: parts.iter().flat_map(|f| f.changes.clone()).collect(),
+    });
+    let message = if unfixed.is_empty() {
+        message
+    } else {
+        format!("{message} Vireo cannot compute it here: {}.", unfixed.join("; "))
+    };
+    Some(Recommendation::new(
+        RecommendationId::R8,
+        "Real-time vCPUs",
+        DialogTab::ResourceAllocation,
+        message,
+        fix,
+    ))
 }
 
 fn topo_text(t: CpuTopology) -> String {

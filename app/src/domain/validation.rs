@@ -5,6 +5,7 @@ use super::cpu_set::CpuSet;
 use super::gates::{huge_pages_blocked, profile_blocked, GateContext, PASSTHROUGH_NEEDS_PINNING};
 use super::host_topology::page_size_label;
 use super::network::{network_name_error, MAX_NICS};
+use super::realtime::{realtime_errors, realtime_start_errors};
 use super::rule_context::{HostFacts, RuleContext};
 use super::storage::{DiskCache, DiskIo, MAX_DISKS};
 use super::vm_config::{MigrationMode, VmConfig, MAX_MEMORY_BOUND_MIB, MAX_NUMA_NODES, MAX_VCPUS_BOUND};
@@ -192,6 +193,9 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
     let vcpus = cfg.vcpus();
     if cfg.cpu_passthrough && cfg.migration != MigrationMode::Pinned {
         err("cpu_passthrough", PASSTHROUGH_NEEDS_PINNING.to_string());
+    }
+    for e in realtime_errors(cfg) {
+        err(&e.field, e.message);
     }
 
     // Placement: hosts of the VM's own cluster only.
@@ -434,7 +438,7 @@ fn numa_memory(cfg: &VmConfig) -> u64 {
 /// each vCPU and all of the memory (QEMU refuses NUMA cells that do not add up to the guest). The
 /// engine saves such nodes too and its VMs fail to start the same way.
 pub fn start_errors(cfg: &VmConfig) -> Vec<FieldError> {
-    let mut errors = Vec::new();
+    let mut errors = realtime_start_errors(cfg);
     if cfg.numa_nodes.is_empty() {
         return errors;
     }

@@ -197,6 +197,14 @@ pub struct VmConfig {
     pub serial_console: bool,
     pub usb_enabled: bool,
     pub soundcard_enabled: bool,
+    /// The QEMU guest agent's virtio-serial channel (`org.qemu.guest_agent.0`): where the guest runs
+    /// the agent, libvirt asks it for the guest's addresses. Every VM had it before it was a
+    /// setting, so a stored configuration without the field keeps it on.
+    pub guest_agent: bool,
+    /// A virtio-rng device fed from the host's `/dev/urandom` (oVirt's "VirtIO-RNG Device
+    /// Enabled"): the guest's entropy at boot. Stored configurations without the field had none.
+    #[serde(default)]
+    pub virtio_rng: bool,
 
     // --- Host (A5-A7, placement)
     /// Hosts the VM may start on; empty means any host of its cluster. High Performance VMs are
@@ -264,6 +272,8 @@ impl Default for VmConfig {
             serial_console: false,
             usb_enabled: true,
             soundcard_enabled: false,
+            guest_agent: true,
+            virtio_rng: true,
             placement_hosts: Vec::new(),
             migration: MigrationMode::Migratable,
             cpu_passthrough: false,
@@ -567,6 +577,9 @@ mod tests {
         assert_eq!(stored.cpu_pinning_policy, CpuPinningPolicy::None);
         assert_eq!(stored.realtime_vcpus, None);
         assert_eq!(VmConfig::default().machine, MachineType::Q35);
+        // The guest agent channel every VM already had stays; the RNG they had not stays off.
+        assert!(stored.guest_agent && !stored.virtio_rng);
+        assert!(VmConfig::default().guest_agent && VmConfig::default().virtio_rng);
         let round: VmConfig = serde_json::from_str(&serde_json::to_string(&VmConfig::default()).unwrap()).unwrap();
         assert_eq!(round, VmConfig::default());
     }

@@ -1,4 +1,5 @@
 use crate::api::grids::event_grid;
+use crate::components::local_time::LocalTime;
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid, RowSelection};
 use crate::domain::collections;
 use crate::models::EventView;
@@ -12,7 +13,7 @@ pub fn EventsPage() -> impl IntoView {
         Column::sorted(
             "Time",
             "time",
-            |e: &EventView| view! { <td class="mono">{e.at.clone()}</td> },
+            |e: &EventView| view! { <td class="mono"><LocalTime utc=e.at.clone() /></td> },
         ),
         Column::sorted("Severity", "severity", |e: &EventView| {
             view! { <td><span class=format!("sev sev-{}", e.severity)>{e.severity.clone()}</span></td> }

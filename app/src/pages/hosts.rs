@@ -1,4 +1,5 @@
 mod add_host_dialog;
+mod host_cpu_map;
 
 use crate::api::grids::host_grid;
 use crate::api::hosts::SetHostKsm;
@@ -11,6 +12,7 @@ use crate::domain::collections;
 use crate::domain::host_topology::page_size_label;
 use crate::models::HostView;
 use add_host_dialog::AddHostDialog;
+use host_cpu_map::HostCpuMap;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -150,6 +152,7 @@ fn HostDetail(host: HostView) -> impl IntoView {
             </dl>
             {ksm_form}
             <HostTopologyCard topology=host.topology.clone() simulated=host.simulated_topology.clone() />
+            <HostCpuMap host_id=host.id />
         </section>
     }
 }

@@ -4,6 +4,7 @@ mod reset_password_dialog;
 mod role_dialog;
 
 use crate::api::users::user_grid;
+use crate::components::local_time::LocalTime;
 use crate::components::object_grid::{url_dialog, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::needs_selection;
 use crate::domain::collections;
@@ -35,7 +36,9 @@ pub fn UsersPage() -> impl IntoView {
                 }
             },
         ),
-        Column::text("Created (UTC)", "created", |u: &UserView| u.created.clone()),
+        Column::sorted("Created", "created", |u: &UserView| {
+            view! { <td><LocalTime utc=u.created.clone() /></td> }
+        }),
     ];
     let toolbar = move || {
         view! {

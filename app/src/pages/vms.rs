@@ -106,28 +106,33 @@ pub fn VmsPage() -> impl IntoView {
                     class_when("checked", move || selection.has(id)),
                 ]
             }
+            // The selected VM's sub-tabs: below the table (ObjectGrid puts the dialogs first).
+            below=move || {
+                view! {
+                    <Transition fallback=|| ()>
+                        {move || {
+                            grid.rows
+                                .get()
+                                .map(|_| {
+                                    view! {
+                                        {selected
+                                            .get()
+                                            .map(|id| {
+                                                let row = rows
+                                                    .with(|rows| rows.iter().find(|r| r.id.to_string() == id).cloned());
+                                                view! { <VmDetail id row tab=tab() grid=shown.get() /> }
+                                            })}
+                                        <BulkConfirm rows grid=shown on_done />
+                                    }
+                                })
+                        }}
+                    </Transition>
+                }
+            }
             placeholder="Search: words, type:high_performance status:up cluster:Default host:… pool:…"
             hint="Words match names and descriptions; add field:value terms (type, status, cluster, host, pool, template)."
             empty="No virtual machines match."
         >
-            <Transition fallback=|| ()>
-                {move || {
-                    grid.rows
-                        .get()
-                        .map(|_| {
-                            view! {
-                                {selected
-                                    .get()
-                                    .map(|id| {
-                                        let row = rows
-                                            .with(|rows| rows.iter().find(|r| r.id.to_string() == id).cloned());
-                                        view! { <VmDetail id row tab=tab() grid=shown.get() /> }
-                                    })}
-                                <BulkConfirm rows grid=shown on_done />
-                            }
-                        })
-                }}
-            </Transition>
             <ConfigDialogWhenOpen kind=ConfigKind::Vm />
             <DiskDialogs kind=ConfigKind::Vm />
             <NicDialogs kind=ConfigKind::Vm />

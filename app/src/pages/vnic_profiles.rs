@@ -76,7 +76,7 @@ pub fn VnicProfilesPage() -> impl IntoView {
                                     Some(p) => {
                                         let href = |dialog: &str| format!("{PATH}?dialog={dialog}&selected={}", p.id);
                                         view! {
-                                            <a class="btn" role="button" href=href("edit")>
+                                            <a class="btn" role="button" href=href("edit") data-grid-edit="">
                                                 "Edit"
                                             </a>
                                             <a class="btn btn-danger-outline" role="button" href=href("remove")>

@@ -5,7 +5,7 @@
 //! oVirt has no element for some of Vireo's High Performance settings; they travel in a `<vireo>`
 //! element that oVirt clients ignore: `headless`, `invtsc`, `watchdog`, `ksm_enabled`,
 //! `emulator_pin`, `io_thread_pins`, `hugepage_count`, `emulator_thread_policy` (share/isolate,
-//! under a start-time `cpu_pinning_policy`).
+//! under a start-time `cpu_pinning_policy`), `realtime_vcpus` (the real-time mask, empty when off).
 //!
 //! Units (as the engine): memory in bytes (whole MiB here), huge page size in KiB.
 
@@ -17,8 +17,8 @@ use uuid::Uuid;
 use vireo_app::domain::cpu_policy::is_start_time;
 use vireo_app::domain::cpu_set::CpuSet;
 use vireo_app::domain::vm_config::{
-    CpuPinningPolicy, EmulatorThreadPolicy, HugePages, IoThreadPin, MigrationMode, NumaTuneMode, OptimizedFor, VcpuPin,
-    VmConfig,
+    CpuPinningPolicy, EmulatorThreadPolicy, HugePages, IoThreadPin, MachineType, MigrationMode, NumaTuneMode,
+    OptimizedFor, VcpuPin, VmConfig,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -48,6 +48,7 @@ pub const BASE_ELEMENTS: &[&str] = &[
 /// configures: accepted and ignored so an object read can be sent back unchanged.
 pub const IGNORED_ELEMENTS: &[&str] = &[
     "actions",
+    // Read by `BasePatch` (the chipset) for VMs, templates and pools; instance types ignore it.
     "bios",
     "comment",
     "cpu_profile",
@@ -118,11 +119,15 @@ pub fn config_elements(cfg: &VmConfig, arch: &str) -> Vec<El> {
         );
     }
     let mut out = vec![
-        // Vireo's domains name no machine type or loader: libvirt's default x86 machine and
-        // SeaBIOS, without a boot menu. Clients read `bios.boot_menu.enabled` and `bios.type`.
-        El::new("bios")
-            .child(enabled("boot_menu", false))
-            .text("type", "i440fx_sea_bios"),
+        // The machine as oVirt names chipset and firmware together (SeaBIOS, no boot menu; Vireo
+        // names no loader). Clients read `bios.boot_menu.enabled` and `bios.type`.
+        El::new("bios").child(enabled("boot_menu", false)).text(
+            "type",
+            match cfg.machine {
+                MachineType::I440fx => "i440fx_sea_bios",
+                MachineType::Q35 => "q35_sea_bios",
+            },
+        ),
         enabled("console", cfg.serial_console),
         cpu,
         El::leaf("cpu_pinning_policy", rest_pinning_policy(cfg).as_str()),
@@ -187,6 +192,11 @@ fn vireo_element(cfg: &VmConfig) -> El {
         })))
         .child_opt(cfg.huge_pages.map(|hp| El::leaf("hugepage_count", hp.count)))
         .child(El::leaf("emulator_thread_policy", cfg.emulator_thread_policy.as_str()))
+        // Real-time vCPUs (issue 19): the mask, empty when off.
+        .child(El::leaf(
+            "realtime_vcpus",
+            cfg.realtime_vcpus.as_ref().map(ToString::to_string).unwrap_or_default(),
+        ))
 }
 
 /// A partial update of a configuration, read from a request.
@@ -223,6 +233,10 @@ pub struct BasePatch {
     pub io_thread_pins: Option<Vec<IoThreadPin>>,
     pub huge_page_count: Option<u64>,
     pub emulator_thread_policy: Option<EmulatorThreadPolicy>,
+    /// `Some(None)`: real-time switched off (`<realtime_vcpus/>` sent empty).
+    pub realtime_vcpus: Option<Option<CpuSet>>,
+    /// The chipset, from oVirt's `bios/type` (`cluster_default`: unchanged).
+    pub machine: Option<MachineType>,
 }
 
 fn cpu_set(obj: &Obj, name: &str) -> Result<Option<CpuSet>, Fault> {
@@ -352,6 +366,33 @@ impl BasePatch {
                 p.placement_hosts = Some(hosts.iter().map(|h| h.as_reference()).collect::<Result<_, _>>()?);
             }
         }
+        // oVirt names chipset and firmware together; Vireo boots SeaBIOS only (no UEFI loader).
+        if let Some(bios) = obj.get("bios")? {
+            bios.allow(&["boot_menu", "type"])?;
+            p.machine = match bios
+                .one_of(
+                    "type",
+                    &[
+                        "cluster_default",
+                        "i440fx_sea_bios",
+                        "q35_sea_bios",
+                        "q35_ovmf",
+                        "q35_secure_boot",
+                    ],
+                )?
+                .as_deref()
+            {
+                None | Some("cluster_default") => None,
+                Some("i440fx_sea_bios") => Some(MachineType::I440fx),
+                Some("q35_sea_bios") => Some(MachineType::Q35),
+                Some(_) => {
+                    return Err(Fault::invalid(
+                        &format!("{}/type", bios.path()),
+                        "Vireo boots SeaBIOS only; use q35_sea_bios or i440fx_sea_bios",
+                    ))
+                }
+            };
+        }
         if let Some(v) = obj.get("vireo")? {
             v.allow(&[
                 "headless",
@@ -362,6 +403,7 @@ impl BasePatch {
                 "io_thread_pins",
                 "hugepage_count",
                 "emulator_thread_policy",
+                "realtime_vcpus",
             ])?;
             p.emulator_thread_policy = v
                 .one_of("emulator_thread_policy", &EmulatorThreadPolicy::STRS)?
@@ -376,6 +418,13 @@ impl BasePatch {
                     None
                 } else {
                     cpu_set(&v, "emulator_pin")?
+                });
+            }
+            if let Some(text) = v.text("realtime_vcpus")? {
+                p.realtime_vcpus = Some(if text.is_empty() {
+                    None
+                } else {
+                    cpu_set(&v, "realtime_vcpus")?
                 });
             }
             if let Some(pins) = v.items("io_thread_pins", "io_thread_pin")? {
@@ -435,6 +484,8 @@ impl BasePatch {
             emulator_pin => cfg.emulator_pin,
             io_thread_pins => cfg.io_thread_pins,
             emulator_thread_policy => cfg.emulator_thread_policy,
+            realtime_vcpus => cfg.realtime_vcpus,
+            machine => cfg.machine,
         }
         if let Some(on) = self.ksm_enabled {
             cfg.ksm_disabled = !on;
@@ -593,6 +644,7 @@ mod tests {
                 size_kib: 2048,
                 count: 512,
             }),
+            realtime_vcpus: Some(CpuSet::from_ids([1, 2, 3])),
             ..VmConfig::default()
         };
         let doc = El::new("vm").children(config_elements(&cfg, "x86_64"));
@@ -601,6 +653,52 @@ mod tests {
         patch(&text).unwrap().apply(&mut back, Some(vec![]));
         back.optimized_for = cfg.optimized_for;
         assert_eq!(back, cfg);
+    }
+
+    #[test]
+    fn the_real_time_mask_travels_in_vireo_and_empty_switches_it_off() {
+        let on = patch("<vm><vireo><realtime_vcpus>1-3</realtime_vcpus></vireo></vm>").unwrap();
+        assert_eq!(on.realtime_vcpus, Some(Some(CpuSet::from_ids([1, 2, 3]))));
+        let mut cfg = VmConfig::default();
+        on.apply(&mut cfg, None);
+        assert_eq!(
+            cfg.realtime_vcpus.as_ref().map(ToString::to_string).as_deref(),
+            Some("1-3")
+        );
+        // Absent: unchanged; empty: off.
+        patch("<vm><vireo/></vm>").unwrap().apply(&mut cfg, None);
+        assert!(cfg.realtime_vcpus.is_some());
+        patch("<vm><vireo><realtime_vcpus/></vireo></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert_eq!(cfg.realtime_vcpus, None);
+        let e = patch("<vm><vireo><realtime_vcpus>3-1</realtime_vcpus></vireo></vm>").unwrap_err();
+        assert_eq!(e.fields[0].field, "vm/vireo/realtime_vcpus");
+        // Written back: the mask, or empty when off; the chipset as oVirt's bios type.
+        let text = |cfg: &VmConfig| {
+            String::from_utf8(El::new("vm").children(config_elements(cfg, "x86_64")).to_document()).unwrap()
+        };
+        assert!(text(&cfg).contains("<realtime_vcpus></realtime_vcpus>") || text(&cfg).contains("<realtime_vcpus/>"));
+        assert!(text(&VmConfig::default()).contains("<type>q35_sea_bios</type>"));
+        let legacy = VmConfig {
+            machine: MachineType::I440fx,
+            ..VmConfig::default()
+        };
+        assert!(text(&legacy).contains("<type>i440fx_sea_bios</type>"));
+        // And read back: a GET sent back unchanged keeps the machine; cluster_default changes nothing.
+        let mut cfg = legacy.clone();
+        patch(&text(&legacy)).unwrap().apply(&mut cfg, None);
+        assert_eq!(cfg.machine, MachineType::I440fx);
+        patch("<vm><bios><type>q35_sea_bios</type></bios></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert_eq!(cfg.machine, MachineType::Q35);
+        patch("<vm><bios><type>cluster_default</type></bios></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert_eq!(cfg.machine, MachineType::Q35);
+        let e = patch("<vm><bios><type>q35_ovmf</type></bios></vm>").unwrap_err();
+        assert!(e.detail.contains("SeaBIOS only"), "{}", e.detail);
     }
 
     #[test]

@@ -337,6 +337,19 @@ impl Repository {
         Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 
+    /// VMs pinned to `host_id` (first placement host) or running on it, by name, at most
+    /// `MAX_MAP_VMS`: what the host's CPU map draws.
+    pub async fn vms_on_cpu_map(&self, host_id: Uuid) -> Result<Vec<ConfigRecord>, AppError> {
+        let sql = format!(
+            "{} WHERE config -> 'placement_hosts' ->> 0 = $1 OR host_id = $2 ORDER BY name, id LIMIT $3",
+            select(ConfigKind::Vm)
+        );
+        let limit = i64::try_from(vireo_app::domain::cpu_map::MAX_MAP_VMS).unwrap_or(i64::MAX);
+        let query = sqlx::query_as(&sql).bind(host_id.to_string()).bind(host_id).bind(limit);
+        let rows: Vec<Row> = self.fetch_all(query).await?;
+        Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
+    }
+
     pub async fn template_options(&self) -> Result<Vec<TemplateOption>, AppError> {
         let sql = "SELECT id, name, cluster_id, optimized_for FROM templates ORDER BY name = 'Blank' DESC, name";
         let rows: Vec<(Uuid, String, Option<Uuid>, Option<String>)> = self.fetch_all(sqlx::query_as(sql)).await?;

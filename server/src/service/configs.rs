@@ -8,12 +8,13 @@ use crate::service::config_save::SaveOptions;
 use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::backend::ConfigBackend;
+use vireo_app::domain::cpu_map::VmPins;
 use vireo_app::domain::draft::{ConfigKind, VmDraft};
 use vireo_app::domain::next_run::split_running_edit;
 use vireo_app::domain::recommendations::recommendations;
 use vireo_app::domain::rule_context::{ClusterFacts, CpuClaim, HostFacts, RuleContext};
 use vireo_app::domain::validation::validate_config;
-use vireo_app::domain::vm_config::{CompatVersion, VmConfig};
+use vireo_app::domain::vm_config::{CompatVersion, MachineType, VmConfig};
 use vireo_app::error::AppError;
 use vireo_app::models::{
     ClusterView, CurrentUser, DialogOptions, DraftEnvelope, HostOption, HostView, Preview, SaveOutcome,
@@ -184,6 +185,9 @@ impl ConfigBackend for VireoService {
             .await?
             .ok_or_else(|| AppError::not_found("Template"))?;
         let mut config = template.config.clone();
+        // Every new object gets the modern machine, whatever the template was stored with (Blank
+        // predates the field, so it reads as i440fx); only existing VMs keep theirs.
+        config.machine = MachineType::Q35;
         if kind == ConfigKind::Pool {
             // A pool's VMs are stateless.
             config.stateless = true;
@@ -298,6 +302,16 @@ impl ConfigBackend for VireoService {
             Some(h) => self.repo.host(h).await?.map(|h| h.name),
             None => None,
         };
+        // The CPU map of its own pins: on the host it is pinned to, else the one it runs on.
+        let cpu_map = match rec.config.pinned_host().or(rec.host_id) {
+            Some(h) => self.repo.host(h).await?.map(|host| vireo_app::models::CpuMapData {
+                host_id: host.id,
+                host_name: host.name,
+                topology: host.topology,
+                vms: vec![VmPins::of(rec.id, &rec.name, &rec.config)],
+            }),
+            None => None,
+        };
         let pending_next_run = rec
             .next_run
             .as_ref()
@@ -316,6 +330,7 @@ impl ConfigBackend for VireoService {
             } else {
                 self.repo.reported_nics(id).await?
             },
+            cpu_map,
         })
     }
 }

@@ -10,12 +10,13 @@ use crate::service::VireoService;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::HostBackend;
+use vireo_app::domain::cpu_map::VmPins;
 use vireo_app::domain::host_address::ValidHostAddress;
 use vireo_app::domain::host_topology::{page_size_label, HostTopology};
 use vireo_app::domain::naming::name_error;
 use vireo_app::domain::recommendations::HostAction;
 use vireo_app::error::{AppError, FieldError};
-use vireo_app::models::{AddHostRequest, CurrentUser, HostStatus, HostView, TopologyFile};
+use vireo_app::models::{AddHostRequest, CpuMapData, CurrentUser, HostStatus, HostView, TopologyFile};
 
 impl VireoService {
     /// Reads a host's topology: from libvirt for real hosts, from the shipped file for test-driver
@@ -116,6 +117,34 @@ impl VireoService {
 
 #[async_trait::async_trait]
 impl HostBackend for VireoService {
+    async fn host_cpu_map(&self, host_id: Uuid) -> Result<CpuMapData, AppError> {
+        let host = self
+            .repo
+            .host(host_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("host"))?;
+        let vms = self
+            .repo
+            .vms_on_cpu_map(host_id)
+            .await?
+            .iter()
+            // A VM running here under a start-time policy is drawn with the CPUs its start got.
+            .map(|vm| {
+                if vm.host_id == Some(host_id) {
+                    VmPins::of(vm.id, &vm.name, &vm.effective_config())
+                } else {
+                    VmPins::of(vm.id, &vm.name, &vm.config)
+                }
+            })
+            .collect();
+        Ok(CpuMapData {
+            host_id,
+            host_name: host.name,
+            topology: host.topology,
+            vms,
+        })
+    }
+
     async fn list_hosts(&self) -> Result<Vec<HostView>, AppError> {
         self.repo.list_hosts().await
     }

@@ -14,6 +14,7 @@ use vireo_app::domain::cpu_policy::{saved_pins_held, start_pins, Holder, StartPi
 use vireo_app::domain::domain_xml::{domain_xml, DomainSpec};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::host_topology::HostTopology;
+use vireo_app::domain::realtime::host_refusal_hint;
 use vireo_app::domain::validation::{start_errors, validate_config};
 use vireo_app::domain::vm_config::CpuPinningPolicy;
 use vireo_app::error::AppError;
@@ -249,7 +250,15 @@ impl VireoService {
                 started = self.hypervisor.define_and_start(&host.uri, &build(&quirks)).await;
             }
         }
-        started.map_err(|e| AppError::host(format!("Host {} refused to start VM {}: {e}", host.name, vm.name)))?;
+        started.map_err(|e| {
+            let text = e.to_string();
+            // Host limits that real-time and huge-page VMs meet: say which, and what to change.
+            let hint = host_refusal_hint(&text).map(|h| format!(" {h}")).unwrap_or_default();
+            AppError::host(format!(
+                "Host {} refused to start VM {}: {text}{hint}",
+                host.name, vm.name
+            ))
+        })?;
         self.ops.expect_down(vm.id, false);
         // Version-checked against the record read above: a save that landed while the domain
         // was being started is kept (as next-run where the running VM lacks it), not overwritten.

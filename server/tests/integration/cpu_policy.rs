@@ -3,7 +3,7 @@
 
 use crate::support::{admin_app, saved_id, unique, TestApp};
 use uuid::Uuid;
-use vireo_app::backend::{ConfigBackend, LifecycleBackend};
+use vireo_app::backend::{ConfigBackend, HostBackend, LifecycleBackend};
 use vireo_app::domain::cpu_set::CpuSet;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::vm_config::{CpuPinningPolicy, OptimizedFor};
@@ -122,6 +122,27 @@ async fn an_hp_pool_of_four_dedicated_vms_runs_side_by_side_on_disjoint_cpus() {
         assert_eq!(pins_in(&tab), pins, "the tab shows the start's pins");
     }
     assert_eq!(seen.len(), 8, "four VMs × two vCPUs, no CPU twice");
+
+    // The host's CPU map draws each running pool VM on the CPUs its start got.
+    let host = app
+        .state
+        .repo
+        .config_record(ConfigKind::Vm, vms[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .host_id
+        .expect("running on a host");
+    let map = svc.host_cpu_map(host).await.unwrap();
+    for id in &vms {
+        let drawn = map
+            .vms
+            .iter()
+            .find(|v| v.id == *id)
+            .expect("each pool VM is on the map");
+        let drawn: Vec<(u32, CpuSet)> = drawn.vcpus.iter().map(|p| (p.vcpu, p.cpuset.clone())).collect();
+        assert_eq!(drawn, vcpupins(*id), "the map shows the start's pins");
+    }
 
     // Stopping releases the CPUs; the next start can take them again.
     let first = vms[0];

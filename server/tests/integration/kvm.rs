@@ -395,3 +395,175 @@ fn affinity_rows_parse_virsh_output() {
     let emu = "emulator: CPU Affinity\n----------------------------------\n       *: 0\n";
     assert_eq!(affinity_rows(emu), vec![("*".into(), "0".into())]);
 }
+
+/// The QEMU process of the running domain `name`.
+fn qemu_pid(name: &str) -> Option<u32> {
+    let wanted = format!("guest={name},");
+    std::fs::read_dir("/proc").ok()?.filter_map(|e| e.ok()).find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        (cmd.contains("qemu-system") && cmd.contains(&wanted)).then_some(pid)
+    })
+}
+
+/// Thread id of each vCPU of QEMU process `pid`: its threads are named `CPU <n>/KVM`.
+fn vcpu_threads(pid: u32) -> Vec<(u32, u32)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u32, u32)> = tasks
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let tid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(e.path().join("comm")).ok()?;
+            let vcpu = comm.trim().strip_prefix("CPU ")?.strip_suffix("/KVM")?.parse().ok()?;
+            Some((vcpu, tid))
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// `chrt -p <tid>`: the thread's policy line and priority line, as the host sees them.
+fn chrt(tid: u32) -> String {
+    let out = Command::new("chrt")
+        .arg("-p")
+        .arg(tid.to_string())
+        .output()
+        .expect("chrt (util-linux)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn vcpu_threads_and_chrt_output_are_read() {
+    // This test process's own threads have no vCPU names; chrt answers for it.
+    assert!(vcpu_threads(std::process::id()).is_empty());
+    assert!(chrt(std::process::id()).contains("scheduling policy"));
+}
+
+/// Issue 19: a real-time High Performance VM (vCPU 0 housekeeping, vCPU 1 real-time), pinned by
+/// hand and on huge pages — R8's fix allocates them on the host. From the host: vCPU 1's thread is
+/// `SCHED_FIFO` priority 1, vCPU 0's is not, and the domain's memory is locked. A host whose limits
+/// refuse a real-time VM (libvirtd without a hugetlbfs mount, without the right to raise its
+/// locked-memory limit, or with libvirt's vCPU cgroups lacking real-time runtime) must refuse it
+/// with Vireo's explanation of that limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_real_time_vm_runs_its_masked_vcpus_sched_fifo() {
+    use vireo_app::domain::cpu_set::CpuSet;
+    use vireo_app::domain::realtime::host_refusal_hint;
+    use vireo_app::domain::recommendations::recommendations;
+    use vireo_app::domain::vm_config::{MachineType, OptimizedFor, VcpuPin};
+    let (app, actor) = admin_app().await;
+    let svc = &app.state.service;
+    let cluster_id = app.state.repo.list_clusters().await.unwrap()[0].id;
+    let host = svc
+        .add_host(
+            &actor,
+            AddHostRequest {
+                name: "kvm-rt".into(),
+                cluster_id,
+                transport: "local".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("Vireo adds the local KVM host");
+    let cpus = host.topology.total_cpus() as u32;
+    let mut d = svc.new_draft(ConfigKind::Vm, None).await.unwrap();
+    assert_eq!(d.config.machine, MachineType::Q35, "a new VM is q35");
+    d.name = unique("vireo-kvm-rt");
+    d.config.os_type = "other_linux".into();
+    d.config.memory_mib = 256;
+    d.config.cpu = CpuTopology {
+        sockets: 1,
+        cores: 2,
+        threads: 1,
+    };
+    d.config.optimized_for = OptimizedFor::HighPerformance;
+    d.config.placement_hosts = vec![host.id];
+    let ctx = svc
+        .rule_context(Some(cluster_id), &d.config.os_type, None)
+        .await
+        .unwrap();
+    d = vireo_app::domain::dialog::refresh(&d, &ctx, None).draft;
+    // vCPU 0 (housekeeping) and the emulator with the host's CPU 0; the real-time vCPU 1 alone on
+    // the last CPU (on a one-CPU host, with it: still a FIFO thread to look at).
+    let last = cpus.saturating_sub(1);
+    d.config.cpu_pinning = vec![
+        VcpuPin {
+            vcpu: 0,
+            cpuset: CpuSet::single(0),
+        },
+        VcpuPin {
+            vcpu: 1,
+            cpuset: CpuSet::single(last),
+        },
+    ];
+    d.config.emulator_pin = Some(CpuSet::single(0));
+    d.config.realtime_vcpus = Some(CpuSet::single(1));
+    // R8 asks for huge pages only (the vCPUs are pinned) and its fix brings them, host pages too.
+    let r8 = recommendations(&d.config, &ctx)
+        .into_iter()
+        .find(|r| r.id == RecommendationId::R8)
+        .expect("R8: huge pages are missing");
+    assert!(r8.message.contains("need huge pages"), "{}", r8.message);
+    let fix = r8.fix.expect("the host has huge page sizes: R8 has a fix");
+    let hugepages_before = std::fs::read_to_string("/proc/sys/vm/nr_hugepages").unwrap_or_default();
+    if let Some(action) = fix.host_action.clone() {
+        svc.apply_host_action(&actor, action)
+            .await
+            .expect("huge pages allocated on the host");
+    }
+    fix.patch.apply(&mut d.config);
+    assert!(d.config.huge_pages.is_some());
+    let id = saved_id(svc.save(&actor, d.clone(), true).await.unwrap());
+    let xml = svc.domain_xml(id).await.unwrap();
+    println!("domain XML:\n{xml}");
+    assert!(
+        xml.contains("<vcpusched vcpus=\"1\" scheduler=\"fifo\" priority=\"1\"/>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<locked/>") && xml.contains("machine=\"q35\""), "{xml}");
+
+    let started = svc.vm_action(&actor, id, VmAction::Run).await;
+    let result = std::panic::catch_unwind(|| match &started {
+        Ok(_) => {
+            let pid = qemu_pid(&d.name).expect("the VM's QEMU process");
+            let threads = vcpu_threads(pid);
+            assert_eq!(threads.len(), 2, "two vCPU threads: {threads:?}");
+            for (vcpu, tid) in threads {
+                let policy = chrt(tid);
+                println!("vCPU {vcpu} (thread {tid}): {policy}");
+                if vcpu == 1 {
+                    assert!(policy.contains("SCHED_FIFO"), "the real-time vCPU: {policy}");
+                    assert!(policy.contains("priority: 1"), "{policy}");
+                } else {
+                    assert!(!policy.contains("SCHED_FIFO"), "housekeeping vCPU {vcpu}: {policy}");
+                }
+            }
+            let live = virsh(&["dumpxml", &d.name]);
+            assert!(live.contains("<locked/>"), "{live}");
+        }
+        Err(e) => {
+            // This host cannot run real-time VMs: Vireo says which of its limits, and the fix.
+            let text = e.to_string();
+            println!("real-time VM refused by this host: {text}");
+            assert!(
+                host_refusal_hint(&text).is_some_and(|hint| text.contains(hint)),
+                "a refusal for a known host limit, explained: {text}"
+            );
+        }
+    });
+    if started.is_ok() {
+        svc.vm_action(&actor, id, VmAction::PowerOff).await.unwrap();
+    }
+    svc.remove_vm(&actor, id, true, true).await.unwrap();
+    // The test's huge pages go back (the host had this many before).
+    if let Ok(n) = hugepages_before.trim().parse::<u64>() {
+        let _ = std::fs::write("/proc/sys/vm/nr_hugepages", n.to_string());
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

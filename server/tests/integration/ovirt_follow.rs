@@ -153,7 +153,8 @@ async fn templates_and_instance_types_carry_what_ansible_compares() {
         .rest_ok(&t, Method::GET, "/templates/00000000-0000-0000-0000-000000000000", "")
         .await;
     assert_eq!(text(&blank, &["bios", "boot_menu", "enabled"]), "false");
-    assert_eq!(text(&blank, &["bios", "type"]), "i440fx_sea_bios");
+    // Blank holds a new VM's defaults: the q35 machine (issue 19).
+    assert_eq!(text(&blank, &["bios", "type"]), "q35_sea_bios");
     assert!(blank.child("sso").unwrap().child("methods").is_some());
 
     let it = app

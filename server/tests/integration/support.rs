@@ -27,7 +27,7 @@ use vireo_server::{assemble, MIGRATOR};
 pub const ADMIN_PASSWORD: &str = "integration-admin-pw";
 
 /// Every recommendation, for "apply all fixes".
-pub const ALL_FIXES: [RecommendationId; 7] = RecommendationId::ALL;
+pub const ALL_FIXES: [RecommendationId; 8] = RecommendationId::ALL;
 const TEMPLATE_DB: &str = "vireo_template";
 
 struct Cluster {

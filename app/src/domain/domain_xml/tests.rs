@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::cpu_set::CpuSet;
 use crate::domain::network::NicModel;
 use crate::domain::recommendations::{apply_fixes, recommendations, RecommendationId};
 use crate::domain::storage::volume_name;
@@ -775,4 +776,142 @@ fn each_nics_element_is_cut_from_the_domain_by_its_mac() {
     assert!(interface_element(&xml, MacAddress::parse("56:6F:00:00:00:01").unwrap()).is_some());
     assert_eq!(interface_element(&xml, mac(3)), None);
     assert_eq!(interface_element(&xml, mac(99)), None);
+}
+
+/// The `<devices>` children of `xml` that are PCIe root ports.
+fn root_ports(xml: &str) -> usize {
+    xml.matches("model=\"pcie-root-port\"").count()
+}
+
+#[test]
+fn new_vms_get_the_modern_machine_virt_install_writes() {
+    let cfg = profile_vm(OptimizedFor::Server);
+    let xml = domain_xml(&spec("m", "", &cfg));
+    for needle in [
+        "<type arch=\"x86_64\" machine=\"q35\">hvm</type>",
+        "<timer name=\"rtc\" tickpolicy=\"catchup\"/>",
+        "<timer name=\"pit\" tickpolicy=\"delay\"/>",
+        "<timer name=\"hpet\" present=\"no\"/>",
+        "<suspend-to-mem enabled=\"no\"/>",
+        "<suspend-to-disk enabled=\"no\"/>",
+        "<controller type=\"pci\" index=\"0\" model=\"pcie-root\"/>",
+        "<rng model=\"virtio\">\n      <backend model=\"random\">/dev/urandom</backend>\n    </rng>",
+        "name=\"org.qemu.guest_agent.0\"",
+    ] {
+        assert!(xml.contains(needle), "missing {needle} in\n{xml}");
+    }
+    // xHCI, agent channel's virtio-serial, balloon, RNG: four ports taken, eight free.
+    assert_eq!(root_ports(&xml), 4 + FREE_ROOT_PORTS);
+    // Root ports are numbered from 1, after the root (index 0), each index once.
+    for index in 1..=root_ports(&xml) {
+        assert_eq!(
+            xml.matches(&format!(
+                "<controller type=\"pci\" index=\"{index}\" model=\"pcie-root-port\"/>"
+            ))
+            .count(),
+            1
+        );
+    }
+    // No IDE anywhere (q35 has none): the CD-ROM is on SATA.
+    let with_cd = domain_xml(&DomainSpec {
+        cdrom_path: Some(ISO),
+        ..spec("m", "", &cfg)
+    });
+    assert!(
+        with_cd.contains("bus=\"sata\"") && !with_cd.contains("bus=\"ide\""),
+        "{with_cd}"
+    );
+}
+
+#[test]
+fn every_disk_and_nic_keeps_eight_root_ports_free_for_hotplug() {
+    let cfg = hp_with_disks();
+    let disks = devices(&cfg, &[DiskFormat::Qcow2, DiskFormat::Raw]);
+    let nics = golden_nics(&cfg);
+    let xml = domain_xml(&DomainSpec {
+        disks: &disks,
+        cdrom_path: Some(ISO),
+        nics: &nics,
+        ..spec("hp", "", &cfg)
+    });
+    // virtio-blk, the virtio-scsi controller, three plugged NICs, the agent's channel, the RNG (no
+    // USB, no balloon on HP); the SATA CD-ROM sits on q35's built-in AHCI.
+    assert_eq!(root_ports(&xml), 7 + FREE_ROOT_PORTS, "{xml}");
+    let mut busy = hp_with_disks();
+    busy.disks = (0..6).map(|n| attachment(n, DiskInterface::Virtio, n == 0)).collect();
+    let disks = devices(&busy, &[DiskFormat::Raw; 6]);
+    let xml = domain_xml(&DomainSpec {
+        disks: &disks,
+        ..spec("hp", "", &busy)
+    });
+    assert_eq!(root_ports(&xml), 6 + 2 + FREE_ROOT_PORTS, "{xml}");
+}
+
+#[test]
+fn stored_legacy_vms_keep_i440fx_without_pcie_controllers() {
+    let mut cfg = profile_vm(OptimizedFor::Server);
+    cfg.machine = MachineType::I440fx;
+    let xml = domain_xml(&spec("old", "", &cfg));
+    assert!(xml.contains("<type arch=\"x86_64\" machine=\"pc\">hvm</type>"), "{xml}");
+    assert!(!xml.contains("pcie"), "i440fx's PCI root bus hot-plugs itself: {xml}");
+    // The timers and power management do not depend on the chipset.
+    assert!(xml.contains("<timer name=\"hpet\" present=\"no\"/>") && xml.contains("<pm>"));
+}
+
+#[test]
+fn guest_agent_and_rng_follow_their_settings() {
+    let mut cfg = profile_vm(OptimizedFor::Server);
+    cfg.guest_agent = false;
+    cfg.virtio_rng = false;
+    let xml = domain_xml(&spec("q", "", &cfg));
+    assert!(!xml.contains("<channel") && !xml.contains("<rng"), "{xml}");
+    // Two devices fewer: two root ports fewer, still eight free.
+    assert_eq!(root_ports(&xml), 2 + FREE_ROOT_PORTS);
+}
+
+#[test]
+fn machines_and_x86_timers_are_left_out_elsewhere() {
+    let cfg = profile_vm(OptimizedFor::Server);
+    let arm = domain_xml(&DomainSpec {
+        arch: "aarch64",
+        ..spec("a", "", &cfg)
+    });
+    assert!(arm.contains("<type arch=\"aarch64\">hvm</type>"), "{arm}");
+    assert!(arm.contains("<clock offset=\"utc\"/>") && !arm.contains("<timer") && !arm.contains("pcie"));
+}
+
+#[test]
+fn real_time_vcpus_run_fifo_with_locked_memory() {
+    let mut cfg = hp_fixed();
+    cfg.realtime_vcpus = Some(CpuSet::from_ids([1, 2, 3]));
+    let xml = domain_xml(&spec("rt", "", &cfg));
+    assert!(
+        xml.contains("<vcpusched vcpus=\"1-3\" scheduler=\"fifo\" priority=\"1\"/>"),
+        "{xml}"
+    );
+    let backing = &xml[xml.find("<memoryBacking>").unwrap()..xml.find("</memoryBacking>").unwrap()];
+    assert!(
+        backing.contains("<locked/>") && backing.contains("<hugepages>"),
+        "{backing}"
+    );
+    // vcpusched follows the pins inside <cputune>.
+    let tune = &xml[xml.find("<cputune>").unwrap()..xml.find("</cputune>").unwrap()];
+    assert!(tune.find("<vcpupin").unwrap() < tune.find("<vcpusched").unwrap());
+    // vCPUs the VM lacks never reach the XML; a mask with none of its vCPUs writes nothing.
+    cfg.realtime_vcpus = Some(CpuSet::from_ids([3, 9]));
+    assert!(domain_xml(&spec("rt", "", &cfg)).contains("<vcpusched vcpus=\"3\""));
+    cfg.realtime_vcpus = Some(CpuSet::from_ids([9]));
+    let none = domain_xml(&spec("rt", "", &cfg));
+    assert!(!none.contains("vcpusched") && !none.contains("<locked/>"), "{none}");
+    // Off: neither element.
+    let off = domain_xml(&spec("rt", "", &hp_fixed()));
+    assert!(!off.contains("vcpusched") && !off.contains("<locked/>"));
+    // A real-time VM without pins or huge pages (refused by the rules) still gets its elements.
+    let mut bare = profile_vm(OptimizedFor::Server);
+    bare.realtime_vcpus = Some(CpuSet::from_ids([1]));
+    let bare = domain_xml(&spec("rt", "", &bare));
+    assert!(
+        bare.contains("<cputune>\n    <vcpusched vcpus=\"1\"") && bare.contains("<memoryBacking>\n    <locked/>"),
+        "{bare}"
+    );
 }

@@ -419,6 +419,8 @@ fn recommendations_are_deterministic_and_fixes_compose() {
     cfg.disks = with_disks(VmConfig::default(), &[DiskInterface::Sata, DiskInterface::Virtio]).disks;
     cfg.nics = with_nics(VmConfig::default(), &[NicModel::E1000e]).nics;
     cfg.multi_queues_enabled = false;
+    // Real-time vCPUs without pins or huge pages: R8 too.
+    cfg.realtime_vcpus = crate::domain::realtime::default_mask(cfg.vcpus());
     assert_eq!(ids(&recommendations(&cfg, &ctx)), RecommendationId::ALL);
     assert_eq!(recommendations(&cfg, &ctx), recommendations(&cfg, &ctx));
     // Applying one fix at a time in order ends where applying all at once does.
@@ -840,6 +842,78 @@ fn r1_offers_pinning_now_or_dedicated_cpus_at_start() {
 }
 
 #[test]
+fn r8_offers_pinning_and_huge_pages_for_real_time_in_one_click() {
+    let ctx = hp_ctx();
+    let mut cfg = hp_vm(1, 2, 2, 4096);
+    cfg.realtime_vcpus = crate::domain::realtime::default_mask(cfg.vcpus());
+    let recs = recommendations(&cfg, &ctx);
+    let r8 = recs.iter().find(|r| r.id == RecommendationId::R8).expect("R8");
+    assert_eq!(r8.tab, DialogTab::ResourceAllocation);
+    assert!(
+        r8.message.contains("1-3") && r8.message.contains("pinned vCPUs and huge pages"),
+        "{}",
+        r8.message
+    );
+    let fix = r8.fix.as_ref().expect("R1 and R5 have fixes here, so R8 has one");
+    let (r1, r5) = (
+        recs.iter()
+            .find(|r| r.id == RecommendationId::R1)
+            .unwrap()
+            .fix
+            .clone()
+            .unwrap(),
+        recs.iter()
+            .find(|r| r.id == RecommendationId::R5)
+            .unwrap()
+            .fix
+            .clone()
+            .unwrap(),
+    );
+    assert_eq!(fix.patch.cpu_pinning, r1.patch.cpu_pinning);
+    assert_eq!(fix.patch.huge_pages, r5.patch.huge_pages);
+    assert!(fix.summary.contains(&r1.summary) && fix.summary.contains(&r5.summary));
+    // One click: R8's fix alone makes the VM start-ready, and R8 goes away.
+    let fixed = apply_fixes(&cfg, &ctx, &[RecommendationId::R8]);
+    assert!(crate::domain::realtime::realtime_start_errors(&fixed).is_empty());
+    assert!(validate_config(&fixed, &ctx).is_empty());
+    assert!(!ids(&recommendations(&fixed, &ctx)).contains(&RecommendationId::R8));
+}
+
+#[test]
+fn r8_asks_only_for_what_is_missing_and_is_quiet_without_real_time() {
+    let ctx = hp_ctx();
+    let cfg = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &[RecommendationId::R1]);
+    assert!(
+        !ids(&recommendations(&cfg, &ctx)).contains(&RecommendationId::R8),
+        "real-time off"
+    );
+    let mut rt = cfg.clone();
+    rt.realtime_vcpus = crate::domain::realtime::default_mask(rt.vcpus());
+    let r8 = recommendations(&rt, &ctx)
+        .into_iter()
+        .find(|r| r.id == RecommendationId::R8)
+        .unwrap();
+    assert!(r8.message.contains("need huge pages"), "{}", r8.message);
+    let fix = r8.fix.unwrap();
+    assert_eq!(fix.patch.cpu_pinning, None, "already pinned");
+    assert!(fix.patch.huge_pages.is_some());
+    assert_eq!(
+        fix.changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
+        vec!["huge_pages"]
+    );
+    // A start-time pinning policy counts as pinned too.
+    let mut policy = hp_vm(1, 2, 2, 4096);
+    policy.cpu_pinning_policy = crate::domain::vm_config::CpuPinningPolicy::Dedicated;
+    policy.realtime_vcpus = crate::domain::realtime::default_mask(4);
+    if let Some(r8) = recommendations(&policy, &ctx)
+        .into_iter()
+        .find(|r| r.id == RecommendationId::R8)
+    {
+        assert!(!r8.message.contains("pinned vCPUs"), "{}", r8.message);
+    }
+}
+
+#[test]
 fn r5_for_a_dedicated_vm_with_no_host_checks_every_host_of_the_cluster() {
     let ctx = hp_ctx();
     let cfg = VmConfig {
@@ -856,4 +930,18 @@ fn r5_for_a_dedicated_vm_with_no_host_checks_every_host_of_the_cluster() {
     let hp = fixed.huge_pages.expect("huge pages");
     assert_eq!(hp.count * hp.size_kib, 4096 * 1024);
     assert!(!ids(&recommendations(&fixed, &ctx)).contains(&RecommendationId::R5));
+}
+
+#[test]
+fn r8_without_a_computable_fix_says_what_to_set() {
+    // 4 GiB + 1 MiB: no page size divides it, so R5 (and with it R8) has no fix.
+    let ctx = hp_ctx();
+    let mut cfg = apply_fixes(&hp_vm(1, 2, 2, 4097), &ctx, &[RecommendationId::R1]);
+    cfg.realtime_vcpus = crate::domain::realtime::default_mask(cfg.vcpus());
+    let r8 = recommendations(&cfg, &ctx)
+        .into_iter()
+        .find(|r| r.id == RecommendationId::R8)
+        .unwrap();
+    assert!(r8.fix.is_none());
+    assert!(r8.message.contains("set Huge Pages"), "{}", r8.message);
 }

@@ -251,7 +251,7 @@ pub fn BulkToolbar(
             {move || match edit_href() {
                 Some(href) => {
                     view! {
-                        <a class="btn" role="button" href=href>
+                        <a class="btn" role="button" href=href data-grid-edit="">
                             "Edit"
                         </a>
                     }

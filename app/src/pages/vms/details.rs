@@ -7,12 +7,15 @@ use super::domain_xml_tab::DomainXmlTab;
 use super::{uptime_text, PATH};
 use crate::api::grids::{event_grid, get_vm_details};
 use crate::components::console_tab::ConsoleTab;
+use crate::components::cpu_map::CpuMapDiagram;
 use crate::components::disks_tab::DisksTab;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::grid_href;
 use crate::components::live_updates::live_tick;
+use crate::components::local_time::LocalTime;
 use crate::components::nics_tab::NicsTab;
 use crate::components::table_head::table_head;
+use crate::domain::cpu_map::MapScope;
 use crate::domain::draft::ConfigKind;
 use crate::domain::host_topology::page_size_label;
 use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins};
@@ -171,11 +174,24 @@ fn general(d: VmDetails) -> impl IntoView {
         }
     });
     let reported = reported_nics(&d.reported_nics);
+    // Its own pins on the host's CPU map, when it has pins and a host (pinned, else running on).
+    let cpu_map = d
+        .cpu_map
+        .clone()
+        .filter(|m| m.vms.iter().any(|v| !v.is_empty()))
+        .map(|data| {
+            let caption = format!("This VM's pins on the CPUs of {}.", data.host_name);
+            view! {
+                <h3>"CPU Map"</h3>
+                <CpuMapDiagram data scope=MapScope::Vm caption />
+            }
+        });
     view! {
         {pending}
         {basics}
         {reported}
         {hp_block}
+        {cpu_map}
     }
 }
 
@@ -239,7 +255,9 @@ fn ObjectEvents(id: String) -> impl IntoView {
                             let marker = e.result.clone();
                             view! {
                                 <tr data-result=marker>
-                                    <td class="mono">{e.at}</td>
+                                    <td class="mono">
+                                        <LocalTime utc=e.at />
+                                    </td>
                                     <td>{e.action}</td>
                                     <td>{result}</td>
                                     <td>{e.username.unwrap_or_else(|| "system".into())}</td>

@@ -1,5 +1,7 @@
 use super::super::actions::{choose_template, refresh_now, reload_context};
-use super::super::inputs::{config_check, CheckField, Choice, NumberField, SelectField, TextField};
+use super::super::inputs::{
+    config_check, config_select, enum_choices, pick_parsed, CheckField, Choice, NumberField, SelectField, TextField,
+};
 use super::super::instance_images::InstanceImages;
 use super::super::nics::{cluster_profiles, retarget_nics, ClusterDefault, NetworkInterfaces};
 use super::super::state::DialogState;
@@ -7,7 +9,7 @@ use crate::api::networks::default_vnic_profile;
 use crate::domain::dialog::gate_context;
 use crate::domain::draft::{reshape_to_total, ConfigKind};
 use crate::domain::gates::profile_choices;
-use crate::domain::vm_config::OptimizedFor;
+use crate::domain::vm_config::{MachineType, OptimizedFor};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -243,6 +245,7 @@ pub fn GeneralTab(kind: ConfigKind) -> impl IntoView {
             />
         </div>
         {config_check!("Stateless", stateless, hint = "Changes made while running are discarded at shutdown.")}
+        {config_select!("Chipset", machine, MachineType)}
         <InstanceImages kind />
         <NetworkInterfaces editable=!editing && kind != ConfigKind::Pool pool=kind == ConfigKind::Pool />
     }

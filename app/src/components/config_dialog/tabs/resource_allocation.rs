@@ -5,7 +5,8 @@ use super::super::state::DialogState;
 use crate::domain::cpu_set::CpuSet;
 use crate::domain::host_topology::{page_size_label, HUGE_PAGE_1G_KIB, HUGE_PAGE_2M_KIB};
 use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins, parse_io_thread_pins, parse_vcpu_pins};
-use crate::domain::vm_config::{CpuPinningPolicy, EmulatorThreadPolicy, HugePages};
+use crate::domain::realtime::default_mask;
+use crate::domain::vm_config::{CpuPinningPolicy, EmulatorThreadPolicy, HugePages, OptimizedFor};
 use leptos::prelude::*;
 
 #[component]
@@ -44,6 +45,31 @@ pub fn ResourceAllocationTab() -> impl IntoView {
         if let Ok(p) = parse_io_thread_pins(&v) {
             d.config.io_thread_pins = p;
         }
+    };
+    // Real-time: ticking proposes every vCPU but vCPU 0 (a mask already typed is kept); the mask
+    // only reaches the draft while the box is ticked.
+    let rt_on: fn(&crate::domain::draft::VmDraft) -> bool = |d| d.config.realtime_vcpus.is_some();
+    let set_rt_on: fn(&mut crate::domain::draft::VmDraft, bool) = |d, v| {
+        d.config.realtime_vcpus = if v {
+            d.config
+                .realtime_vcpus
+                .take()
+                .or_else(|| default_mask(d.config.vcpus()))
+                .or(Some(CpuSet::new()))
+        } else {
+            None
+        };
+    };
+    let set_rt_mask: fn(&mut crate::domain::draft::VmDraft, String) = |d, v| {
+        if d.config.realtime_vcpus.is_some() {
+            if let Ok(set) = CpuSet::parse(&v) {
+                d.config.realtime_vcpus = Some(set);
+            }
+        }
+    };
+    let high_performance = move || {
+        s.draft
+            .with(|d| d.config.optimized_for == OptimizedFor::HighPerformance)
     };
     let io_on: fn(&crate::domain::draft::VmDraft) -> bool = |d| d.config.io_threads != 0;
     let set_io_on: fn(&mut crate::domain::draft::VmDraft, bool) =
@@ -104,6 +130,33 @@ pub fn ResourceAllocationTab() -> impl IntoView {
             check=|t| parse_io_thread_pins(t).map(|_| ()).map_err(|e| format!("IO Thread Pinning: {e}"))
             hint="IO thread#host CPUs, numbered from 1 (iothreadpin)."
         />
+        // Real-time vCPUs are High Performance only (the rules refuse them elsewhere).
+        <Show when=high_performance>
+            <CheckField
+                label="Real-time"
+                name="realtime"
+                field="realtime"
+                get=rt_on
+                set=set_rt_on
+                hint="The masked vCPUs run SCHED_FIFO on the host, the memory is locked; needs pinning and huge pages."
+            />
+            <TextField
+                label="Real-time vCPU Mask"
+                name="realtime_vcpus"
+                field="realtime_vcpus"
+                placeholder="1-3"
+                get=|d| d.config.realtime_vcpus.as_ref().map(|m| m.to_string()).unwrap_or_default()
+                set=set_rt_mask
+                check=|t| {
+                    if t.trim().is_empty() {
+                        Ok(())
+                    } else {
+                        CpuSet::parse(t).map(|_| ()).map_err(|e| format!("Real-time vCPUs: {e}"))
+                    }
+                }
+                hint="The vCPUs that run in real time; leave at least one out for the guest's housekeeping."
+            />
+        </Show>
         {config_check!("Memory Balloon Device", memory_balloon)}
         {config_check!(
             "Multi Queues Enabled", multi_queues_enabled, hint = "virtio NICs on a multiqueue profile get a queue per vCPU (up to 16)."
