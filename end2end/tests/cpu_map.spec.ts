@@ -1,5 +1,5 @@
 import { expect, Locator, Page, test, TestInfo } from "@playwright/test";
-import { jsEnabled, login, ready } from "./helpers";
+import { jsEnabled, login, openTab, ready } from "./helpers";
 
 /** After a select changes, the hydrated dialog applies the rules at once; without JavaScript the
  * user presses "Update" (a GET round trip that re-renders the dialog with the rules applied). */
@@ -46,6 +46,9 @@ test("the CPU map shows an HP VM saved with the computed fixes: proposed, on its
   await dialog.getByLabel("Total Virtual CPUs").fill("2");
   await dialog.getByLabel("Optimized for").selectOption({ label: "High Performance" });
   await update(page, info);
+  // Pinned at save time (no start-time policy), so R1 proposes pins the map can draw.
+  await openTab(page, info, "Resource Allocation");
+  await page.getByLabel("CPU Pinning Policy").selectOption("none");
 
   // The recommendations dialog draws the proposed pinning before "Apply fix".
   await page.getByRole("button", { name: "OK" }).click();

@@ -1,5 +1,5 @@
 import { expect, Page, test, TestInfo } from "@playwright/test";
-import { jsEnabled, login, ready } from "./helpers";
+import { jsEnabled, login, ready, openTab } from "./helpers";
 
 // Issue 19's CPU pinning policies in the dialog: the High Performance default, the policy and
 // emulator thread selects on the Resource Allocation tab, their validation, R1's second fix, and
@@ -10,13 +10,6 @@ async function update(page: Page, info: TestInfo) {
   if (!jsEnabled(info)) {
     await page.getByRole("button", { name: "Update" }).click();
     await ready(page, info);
-  }
-}
-
-async function openTab(page: Page, info: TestInfo, name: string) {
-  // Without JavaScript every tab's fields are on the page at once.
-  if (jsEnabled(info)) {
-    await page.getByRole("tab", { name }).click();
   }
 }
 

@@ -38,3 +38,11 @@ export async function newDataCenter(page: Page, info: TestInfo, name: string, ve
   await expect(page).toHaveURL(/\/datacenters\?selected=/);
   await ready(page, info);
 }
+
+/** Opens a tab of the open configuration dialog (not a sub-tab of the page behind it). Without
+ * JavaScript every tab's fields are on the page at once. */
+export async function openTab(page: Page, info: TestInfo, name: string) {
+  if (jsEnabled(info)) {
+    await page.getByRole("tablist", { name: "Dialog sections" }).getByRole("tab", { name }).click();
+  }
+}

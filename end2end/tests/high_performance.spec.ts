@@ -1,5 +1,5 @@
 import { expect, Page, test, TestInfo } from "@playwright/test";
-import { jsEnabled, login, ready } from "./helpers";
+import { jsEnabled, login, ready, openTab } from "./helpers";
 
 /** After a select changes, the hydrated dialog applies the rules at once; without JavaScript the
  * user presses "Update" (a GET round trip that re-renders the dialog with the rules applied). */
@@ -7,13 +7,6 @@ async function update(page: Page, info: TestInfo) {
   if (!jsEnabled(info)) {
     await page.getByRole("button", { name: "Update" }).click();
     await ready(page, info);
-  }
-}
-
-async function openTab(page: Page, info: TestInfo, name: string) {
-  // Without JavaScript every tab's fields are on the page at once.
-  if (jsEnabled(info)) {
-    await page.getByRole("tab", { name }).click();
   }
 }
 

@@ -1,5 +1,5 @@
 import { expect, Page, test, TestInfo } from "@playwright/test";
-import { jsEnabled, login, ready } from "./helpers";
+import { jsEnabled, login, ready, openTab } from "./helpers";
 
 // vNUMA nodes follow a memory or vCPU change in the Edit dialog before OK (domain::numa, oVirt's
 // NumaUtils.setNumaListConfiguration): hydrated as the field changes, without JavaScript on "Update".
@@ -8,12 +8,6 @@ async function update(page: Page, info: TestInfo) {
   if (!jsEnabled(info)) {
     await page.getByRole("button", { name: "Update" }).click();
     await ready(page, info);
-  }
-}
-
-async function openTab(page: Page, info: TestInfo, name: string) {
-  if (jsEnabled(info)) {
-    await page.getByRole("tablist", { name: "Dialog sections" }).getByRole("tab", { name }).click();
   }
 }
 

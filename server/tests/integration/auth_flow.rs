@@ -26,6 +26,11 @@ async fn anonymous_server_function_calls_get_401_with_a_typed_error() {
         ("GET", "/api/list_hosts"),
         ("POST", "/api/add_host"),
         ("GET", "/api/whoami"),
+        ("GET", "/api/dashboard"),
+        ("GET", "/api/host_cpu_map?host_id=00000000-0000-0000-0000-000000000000"),
+        ("GET", "/api/list_data_centers"),
+        ("GET", "/api/data_center_grid"),
+        ("POST", "/api/remove_cluster"),
     ] {
         let r = app
             .send(Request::builder().method(method).uri(path).body(Body::empty()).unwrap())
@@ -136,4 +141,25 @@ async fn a_viewer_may_read_but_not_write() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(app_error(r).await, AppError::Forbidden);
     assert_eq!(app.state.repo.count_hosts().await.unwrap(), 1);
+}
+
+/// The CPU map's read takes a host id from the query: a hostile or unknown one is a clear 4xx.
+#[tokio::test]
+async fn the_host_cpu_map_answers_a_bad_or_unknown_host_with_a_4xx() {
+    let app = app().await;
+    let r = app.post_login("admin", ADMIN_PASSWORD, "%2F").await;
+    let set_cookie = r.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let long = "9".repeat(5000);
+    for (query, status) in [
+        ("host_id=not-a-uuid".to_string(), StatusCode::BAD_REQUEST),
+        (format!("host_id={long}"), StatusCode::BAD_REQUEST),
+        (
+            "host_id=00000000-0000-0000-0000-000000000000".to_string(),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let r = app.get_as(&cookie, &format!("/api/host_cpu_map?{query}")).await;
+        assert_eq!(r.status(), status, "{}", &query[..query.len().min(40)]);
+    }
 }
