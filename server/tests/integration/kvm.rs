@@ -20,7 +20,7 @@ use vireo_app::domain::pinning_plan::host_housekeeping;
 use vireo_app::domain::recommendations::{apply_fixes, RecommendationId};
 use vireo_app::domain::storage::{DiskAttachment, DiskFormat, GIB};
 use vireo_app::domain::vm_config::CpuTopology;
-use vireo_app::models::{AddHostRequest, NewNetworkRequest, NewStorageDomainRequest, NicChangeOutcome, VmAction};
+use vireo_app::models::{NewNetworkRequest, NewStorageDomainRequest, NicChangeOutcome, VmAction};
 
 const URI: &str = "qemu:///system";
 
@@ -55,20 +55,8 @@ fn affinity_rows(text: &str) -> Vec<(String, String)> {
 async fn a_high_performance_vm_runs_under_kvm_with_its_pinning_in_effect() {
     let (app, actor) = admin_app().await;
     let svc = &app.state.service;
-    let cluster_id = app.state.repo.list_clusters().await.unwrap()[0].id;
-    let host = svc
-        .add_host(
-            &actor,
-            AddHostRequest {
-                name: "kvm1".into(),
-                cluster_id,
-                // This machine: qemu:///system (URI).
-                transport: "local".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("Vireo adds the local KVM host");
+    let host = app.add_local_kvm_host(&actor, "kvm1").await;
+    let cluster_id = host.cluster_id;
     let cpus = host.topology.total_cpus() as u32;
     println!(
         "KVM host: {} CPUs, {} NUMA cells, KSM {:?}",
@@ -238,19 +226,8 @@ fn qemu_command_line(name: &str) -> String {
 async fn a_high_performance_vm_gets_a_multiqueue_virtio_nic_and_a_nic_plugged_live() {
     let (app, actor) = admin_app().await;
     let svc = &app.state.service;
-    let cluster_id = app.state.repo.list_clusters().await.unwrap()[0].id;
-    let host = svc
-        .add_host(
-            &actor,
-            AddHostRequest {
-                name: "kvm-net".into(),
-                cluster_id,
-                transport: "local".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("Vireo adds the local KVM host");
+    let host = app.add_local_kvm_host(&actor, "kvm-net").await;
+    let cluster_id = host.cluster_id;
     // An isolated libvirt network of this test's own (no DHCP, no NAT: nothing leaves the host).
     let net_name = unique("vireo-kvm-net");
     let bridge = format!("vk{}", &net_name[net_name.len().saturating_sub(8)..]);
@@ -456,19 +433,8 @@ async fn a_real_time_vm_runs_its_masked_vcpus_sched_fifo() {
     use vireo_app::domain::vm_config::{MachineType, OptimizedFor, VcpuPin};
     let (app, actor) = admin_app().await;
     let svc = &app.state.service;
-    let cluster_id = app.state.repo.list_clusters().await.unwrap()[0].id;
-    let host = svc
-        .add_host(
-            &actor,
-            AddHostRequest {
-                name: "kvm-rt".into(),
-                cluster_id,
-                transport: "local".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("Vireo adds the local KVM host");
+    let host = app.add_local_kvm_host(&actor, "kvm-rt").await;
+    let cluster_id = host.cluster_id;
     let cpus = host.topology.total_cpus() as u32;
     let mut d = svc.new_draft(ConfigKind::Vm, None).await.unwrap();
     assert_eq!(d.config.machine, MachineType::Q35, "a new VM is q35");

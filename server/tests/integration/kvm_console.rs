@@ -18,11 +18,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use vireo_app::backend::{ConfigBackend, ConsoleBackend, HostBackend, LifecycleBackend, StorageBackend};
+use vireo_app::backend::{ConfigBackend, ConsoleBackend, LifecycleBackend, StorageBackend};
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::storage::{DiskAttachment, DiskFormat};
 use vireo_app::domain::vm_config::CpuTopology;
-use vireo_app::models::{AddHostRequest, ConsoleKind, NewDiskRequest, NewStorageDomainRequest, VmAction};
+use vireo_app::models::{ConsoleKind, NewDiskRequest, NewStorageDomainRequest, VmAction};
 
 const URI: &str = "qemu:///system";
 
@@ -77,19 +77,8 @@ fn keystroke(i: usize) -> u8 {
 async fn a_serial_console_under_kvm_shows_the_firmware_echoes_keystrokes_and_yields_to_virsh() {
     let (app, actor) = admin_app().await;
     let svc = &app.state.service;
-    let cluster_id = app.state.repo.list_clusters().await.unwrap()[0].id;
-    let host = svc
-        .add_host(
-            &actor,
-            AddHostRequest {
-                name: "kvm-console".into(),
-                cluster_id,
-                transport: "local".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("Vireo adds the local KVM host");
+    let host = app.add_local_kvm_host(&actor, "kvm-console").await;
+    let cluster_id = host.cluster_id;
     let pool_name = unique("vireo-kvm-con");
     let domain = svc
         .add_storage_domain(

@@ -137,6 +137,31 @@ pub async fn admin_app() -> (TestApp, vireo_app::models::CurrentUser) {
 }
 
 impl TestApp {
+    /// This machine's libvirtd (`qemu:///system`) added as a host of the first cluster: what the KVM
+    /// tests run their VMs on.
+    #[cfg(feature = "kvm-tests")]
+    pub async fn add_local_kvm_host(
+        &self,
+        actor: &vireo_app::models::CurrentUser,
+        name: &str,
+    ) -> vireo_app::models::HostView {
+        use vireo_app::backend::HostBackend;
+        let cluster_id = self.state.repo.list_clusters().await.unwrap()[0].id;
+        self.state
+            .service
+            .add_host(
+                actor,
+                vireo_app::models::AddHostRequest {
+                    name: name.into(),
+                    cluster_id,
+                    transport: "local".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("Vireo adds the local KVM host")
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
         self.router.clone().oneshot(request).await.expect("request")
     }
