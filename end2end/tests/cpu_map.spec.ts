@@ -1,5 +1,5 @@
 import { expect, Locator, Page, test, TestInfo } from "@playwright/test";
-import { jsEnabled, login, openTab, ready } from "./helpers";
+import { jsEnabled, login, openTab, ready, newRhelVmDialog } from "./helpers";
 
 /** After a select changes, the hydrated dialog applies the rules at once; without JavaScript the
  * user presses "Update" (a GET round trip that re-renders the dialog with the rules applied). */
@@ -35,15 +35,7 @@ async function expectHostCore(map: Locator) {
 
 test("the CPU map shows an HP VM saved with the computed fixes: proposed, on its host, on its General tab", async ({ page }, info) => {
   const name = `map-${info.project.name}`;
-  await login(page, info, "/vms");
-  await page.getByRole("button", { name: "New" }).click();
-  const dialog = page.getByRole("dialog", { name: "New Virtual Machine" });
-  await expect(dialog).toBeVisible();
-  await ready(page, info);
-  await dialog.getByLabel("Name").fill(name);
-  await dialog.getByLabel("Operating System").selectOption({ label: "Red Hat Enterprise Linux 9.x x64" });
-  await dialog.getByLabel("Memory Size").fill("2048");
-  await dialog.getByLabel("Total Virtual CPUs").fill("2");
+  const dialog = await newRhelVmDialog(page, info, name, 2048, 2);
   await dialog.getByLabel("Optimized for").selectOption({ label: "High Performance" });
   await update(page, info);
   // Pinned at save time (no start-time policy), so R1 proposes pins the map can draw.

@@ -46,3 +46,18 @@ export async function openTab(page: Page, info: TestInfo, name: string) {
     await page.getByRole("tablist", { name: "Dialog sections" }).getByRole("tab", { name }).click();
   }
 }
+
+/** Logs in, opens the New Virtual Machine dialog and fills a RHEL 9 guest's name, memory and vCPUs:
+ * the start of every High Performance spec. Returns the dialog. */
+export async function newRhelVmDialog(page: Page, info: TestInfo, name: string, memoryMib: number, vcpus: number) {
+  await login(page, info, "/vms");
+  await page.getByRole("button", { name: "New" }).click();
+  const dialog = page.getByRole("dialog", { name: "New Virtual Machine" });
+  await expect(dialog).toBeVisible();
+  await ready(page, info);
+  await dialog.getByLabel("Name").fill(name);
+  await dialog.getByLabel("Operating System").selectOption({ label: "Red Hat Enterprise Linux 9.x x64" });
+  await dialog.getByLabel("Memory Size").fill(String(memoryMib));
+  await dialog.getByLabel("Total Virtual CPUs").fill(String(vcpus));
+  return dialog;
+}

@@ -1,5 +1,5 @@
 import { expect, Page, test, TestInfo } from "@playwright/test";
-import { jsEnabled, login, ready, openTab } from "./helpers";
+import { jsEnabled, login, ready, openTab, newRhelVmDialog } from "./helpers";
 
 /** After a select changes, the hydrated dialog applies the rules at once; without JavaScript the
  * user presses "Update" (a GET round trip that re-renders the dialog with the rules applied). */
@@ -12,16 +12,7 @@ async function update(page: Page, info: TestInfo) {
 
 test("creating a High Performance VM: change list, recommendations, every fix, values kept", async ({ page }, info) => {
   const name = `hp-${info.project.name}`;
-  await login(page, info, "/vms");
-  await page.getByRole("button", { name: "New" }).click();
-  const dialog = page.getByRole("dialog", { name: "New Virtual Machine" });
-  await expect(dialog).toBeVisible();
-  await ready(page, info);
-
-  await dialog.getByLabel("Name").fill(name);
-  await dialog.getByLabel("Operating System").selectOption({ label: "Red Hat Enterprise Linux 9.x x64" });
-  await dialog.getByLabel("Memory Size").fill("2048");
-  await dialog.getByLabel("Total Virtual CPUs").fill("2");
+  const dialog = await newRhelVmDialog(page, info, name, 2048, 2);
   await dialog.getByLabel("Optimized for").selectOption({ label: "High Performance" });
   await update(page, info);
 

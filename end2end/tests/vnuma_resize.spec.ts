@@ -1,5 +1,5 @@
 import { expect, Page, test, TestInfo } from "@playwright/test";
-import { jsEnabled, login, ready, openTab } from "./helpers";
+import { jsEnabled, login, ready, openTab, newRhelVmDialog } from "./helpers";
 
 // vNUMA nodes follow a memory or vCPU change in the Edit dialog before OK (domain::numa, oVirt's
 // NumaUtils.setNumaListConfiguration): hydrated as the field changes, without JavaScript on "Update".
@@ -21,15 +21,7 @@ async function openEdit(page: Page, info: TestInfo) {
 
 test("memory and vCPU changes spread the vNUMA nodes again, or say why they cannot", async ({ page }, info) => {
   const name = `vnuma-${info.project.name}`;
-  await login(page, info, "/vms");
-  await page.getByRole("button", { name: "New" }).click();
-  const dialog = page.getByRole("dialog", { name: "New Virtual Machine" });
-  await expect(dialog).toBeVisible();
-  await ready(page, info);
-  await dialog.getByLabel("Name").fill(name);
-  await dialog.getByLabel("Operating System").selectOption({ label: "Red Hat Enterprise Linux 9.x x64" });
-  await dialog.getByLabel("Memory Size").fill("2048");
-  await dialog.getByLabel("Total Virtual CPUs").fill("4");
+  const dialog = await newRhelVmDialog(page, info, name, 2048, 4);
   await openTab(page, info, "Host");
   await dialog.getByLabel("NUMA Node Count").fill("2");
   await update(page, info);
