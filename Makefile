@@ -40,3 +40,4 @@ bench-start:
 bench: setup
 	@cargo bench -p vireo-app --bench preview
 	@cargo bench -p vireo-server --bench lifecycle
+	@cargo bench -p vireo-server --bench metrics

@@ -54,6 +54,8 @@ export default defineConfig({
       VIREO_DATA_DIR: dataDir,
       VIREO_SITE_ROOT: "../target/site",
       VIREO_ADMIN_PASSWORD: adminPassword,
+      // Usage samples every 2 s, so the usage chart spec sees a chart within seconds.
+      VIREO_SAMPLE_INTERVAL: "2",
       RUST_LOG: "warn,vireo_server=info",
     },
   },

@@ -13,6 +13,7 @@ pub mod hosts;
 pub mod lifecycle;
 pub mod networks;
 pub mod storage;
+pub mod usage;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -33,6 +33,7 @@ pub trait Backend:
     + NetworkBackend
     + ConsoleBackend
     + DashboardBackend
+    + UsageBackend
     + Send
     + Sync
     + 'static
@@ -51,6 +52,7 @@ impl<T> Backend for T where
         + NetworkBackend
         + ConsoleBackend
         + DashboardBackend
+        + UsageBackend
         + Send
         + Sync
         + 'static
@@ -63,6 +65,19 @@ pub trait DashboardBackend: Send + Sync {
     /// Hosts and VMs by status and type, per-cluster allocation against the Up hosts' capacity,
     /// huge pages free per host, and how many High Performance VMs miss a recommendation.
     async fn dashboard(&self) -> Result<crate::domain::dashboard::Dashboard, AppError>;
+}
+
+/// Usage charts of the General sub-tabs (`server/src/service/usage.rs`): any logged-in user may read
+/// them.
+#[async_trait::async_trait]
+pub trait UsageBackend: Send + Sync {
+    /// The VM's or host's samples of the last hour (at most `usage::MAX_SAMPLES`, the newest),
+    /// oldest first; empty for an object without samples (never running, or unknown).
+    async fn usage_history(
+        &self,
+        kind: crate::domain::usage::UsageKind,
+        id: Uuid,
+    ) -> Result<crate::domain::usage::UsageHistory, AppError>;
 }
 
 /// Hosts (`server/src/service/hosts.rs`).

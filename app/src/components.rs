@@ -23,3 +23,4 @@ pub mod password_fields;
 pub mod table_head;
 pub mod toasts;
 pub mod type_icon;
+pub mod usage_chart;

@@ -34,5 +34,7 @@ pub mod storage_xml;
 pub(crate) mod string_enum;
 #[cfg(test)]
 pub(crate) mod test_hosts;
+pub mod usage;
+pub mod usage_chart;
 pub mod validation;
 pub mod vm_config;

@@ -32,9 +32,70 @@ pub struct Config {
     /// `VIREO_CONSOLE_IDLE_TIMEOUT` (seconds, 10–86400, default 900): a console through which
     /// nothing was typed for this long is closed.
     pub console_idle_timeout: Duration,
+    /// Who may read `/metrics` (`VIREO_METRICS_TOKEN`, `VIREO_METRICS_NETWORKS`); nobody by default.
+    pub metrics: MetricsAccess,
+    /// `VIREO_SAMPLE_INTERVAL` (seconds, 1–3600, default 15): how often running VMs' and Up hosts'
+    /// usage is sampled for the charts and `/metrics`.
+    pub sample_interval: Duration,
     /// What one client may cost the server (not read from the environment: the defaults are the
     /// policy; tests shorten the timeouts).
     pub limits: HttpLimits,
+}
+
+/// Who may read `/metrics`, which names every running VM and host: a scraper presenting the token
+/// (`Authorization: Bearer …`), or a client whose address is in the networks (after
+/// `VIREO_TRUSTED_PROXIES`' `X-Forwarded-For`, as for logins). Neither set (the default): nobody,
+/// and `/metrics` answers 404 as if it did not exist. Loopback is not trusted by default: a reverse
+/// proxy on the same machine would make every request come from it.
+#[derive(Clone, Default)]
+pub struct MetricsAccess {
+    /// SHA-256 of `VIREO_METRICS_TOKEN` (at least 32 characters); compared in constant time.
+    pub token_sha256: Option<[u8; 32]>,
+    /// `VIREO_METRICS_NETWORKS`: IPs/CIDRs, as `VIREO_TRUSTED_PROXIES`.
+    pub networks: TrustedProxies,
+}
+
+impl std::fmt::Debug for MetricsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not even the hash of the token goes into logs.
+        f.debug_struct("MetricsAccess")
+            .field("token", &self.token_sha256.map(|_| "set"))
+            .field("networks", &self.networks)
+            .finish()
+    }
+}
+
+/// The shortest `VIREO_METRICS_TOKEN`: a token is a secret, not a password someone types.
+pub const METRICS_TOKEN_MIN_CHARS: usize = 32;
+
+impl MetricsAccess {
+    /// A token and/or networks.
+    pub fn new(token: Option<&str>, networks: TrustedProxies) -> Self {
+        Self {
+            token_sha256: token.map(sha256),
+            networks,
+        }
+    }
+
+    /// Whether `/metrics` is served at all.
+    pub fn enabled(&self) -> bool {
+        self.token_sha256.is_some() || !self.networks.is_empty()
+    }
+
+    /// Whether `presented` is the token: hashes compared without stopping at the first difference,
+    /// so neither the token's length nor a matching prefix shows in the time it takes.
+    pub fn token_matches(&self, presented: &str) -> bool {
+        let Some(expected) = &self.token_sha256 else {
+            return false;
+        };
+        let given = sha256(presented);
+        expected.iter().zip(given.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+}
+
+fn sha256(text: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).into()
 }
 
 /// Bounds on what clients may hold or send, so that a slow or hostile client costs a bounded
@@ -147,6 +208,14 @@ pub enum ConfigError {
     BadMacRange(String, String),
     #[error("VIREO_CONSOLE_IDLE_TIMEOUT '{0}' is not a number of seconds from 10 to 86400")]
     BadConsoleIdleTimeout(String),
+    #[error(
+        "VIREO_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_CHARS} characters, printable ASCII without spaces"
+    )]
+    WeakMetricsToken,
+    #[error("VIREO_METRICS_NETWORKS: '{0}' is not an IP address or CIDR like 10.0.0.0/8")]
+    BadMetricsNetwork(String),
+    #[error("VIREO_SAMPLE_INTERVAL '{0}' is not a number of seconds from 1 to 3600")]
+    BadSampleInterval(String),
 }
 
 impl Config {
@@ -181,9 +250,28 @@ impl Config {
             },
             None => Duration::from_secs(900),
         };
+        let metrics_token = get("VIREO_METRICS_TOKEN");
+        // Printable ASCII only: it travels in an HTTP header, where anything else could not be sent.
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.len() < METRICS_TOKEN_MIN_CHARS || !t.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ConfigError::WeakMetricsToken);
+        }
+        let metrics_networks = TrustedProxies::parse(&get("VIREO_METRICS_NETWORKS").unwrap_or_default())
+            .map_err(ConfigError::BadMetricsNetwork)?;
+        let sample_interval = match get("VIREO_SAMPLE_INTERVAL") {
+            Some(text) => match text.parse::<u64>() {
+                Ok(secs @ 1..=3600) => Duration::from_secs(secs),
+                _ => return Err(ConfigError::BadSampleInterval(text)),
+            },
+            None => Duration::from_secs(15),
+        };
         Ok(Self {
             addr,
             trusted_proxies,
+            metrics: MetricsAccess::new(metrics_token.as_deref(), metrics_networks),
+            sample_interval,
             console_idle_timeout,
             mac_range,
             database_url: get("DATABASE_URL"),
@@ -256,6 +344,56 @@ mod tests {
                 }
                 other => panic!("{bad}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn metrics_are_closed_unless_a_token_or_networks_are_set() {
+        let c = Config::from_lookup(lookup(&[])).unwrap();
+        assert!(!c.metrics.enabled());
+        assert!(!c.metrics.token_matches(""));
+        assert_eq!(c.sample_interval, Duration::from_secs(15));
+
+        let token = "t0ken-t0ken-t0ken-t0ken-t0ken-t0ken";
+        let c = Config::from_lookup(lookup(&[("VIREO_METRICS_TOKEN", token)])).unwrap();
+        assert!(c.metrics.enabled());
+        assert!(c.metrics.token_matches(token));
+        assert!(!c.metrics.token_matches(&token[1..]));
+        assert!(!c.metrics.token_matches(""));
+        assert!(!format!("{:?}", c.metrics).contains("t0ken"));
+
+        let c = Config::from_lookup(lookup(&[("VIREO_METRICS_NETWORKS", "10.1.0.0/16")])).unwrap();
+        assert!(c.metrics.enabled());
+        assert!(c.metrics.networks.contains("10.1.2.3".parse().unwrap()));
+        assert!(!c.metrics.token_matches("anything"));
+
+        for bad in ["short", "x x x x x x x x x x x x x x x x x x x", &"é".repeat(40)] {
+            assert!(
+                matches!(
+                    Config::from_lookup(lookup(&[("VIREO_METRICS_TOKEN", bad)])),
+                    Err(ConfigError::WeakMetricsToken)
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            Config::from_lookup(lookup(&[("VIREO_METRICS_NETWORKS", "nope")])),
+            Err(ConfigError::BadMetricsNetwork(_))
+        ));
+    }
+
+    #[test]
+    fn the_sample_interval_is_bounded() {
+        let c = Config::from_lookup(lookup(&[("VIREO_SAMPLE_INTERVAL", "2")])).unwrap();
+        assert_eq!(c.sample_interval, Duration::from_secs(2));
+        for bad in ["0", "3601", "-1", "fast"] {
+            assert!(
+                matches!(
+                    Config::from_lookup(lookup(&[("VIREO_SAMPLE_INTERVAL", bad)])),
+                    Err(ConfigError::BadSampleInterval(_))
+                ),
+                "{bad}"
+            );
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod embedded_pg;
 pub mod hypervisor;
+pub mod metrics;
 pub mod ovirt;
 pub mod repository;
 pub mod service;
@@ -69,7 +70,8 @@ pub async fn assemble(
     let service = Arc::new(
         VireoService::new(repo.clone(), hypervisor.clone(), config.shutdown_timeout)
             .with_mac_range(config.mac_range)
-            .with_console_idle_timeout(config.console_idle_timeout),
+            .with_console_idle_timeout(config.console_idle_timeout)
+            .with_sample_interval(config.sample_interval),
     );
     service::bootstrap::run(&service, config)
         .await
@@ -94,6 +96,7 @@ pub async fn assemble(
         service,
         hypervisor,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        metrics_access: Arc::new(config.metrics.clone()),
         dummy_hash: dummy_hash.into(),
         changes: tokio::sync::broadcast::channel(64).0,
         vnc_relays: Arc::new(web::vnc_relay::VncRelays::new(config.addr.ip())),

@@ -4,7 +4,7 @@ use crate::backend::SharedBackend;
 /// The `Backend` area traits, so that `backend()?.xyz()` resolves in every server function.
 pub use crate::backend::{
     ClusterBackend, ConfigBackend, ConsoleBackend, DashboardBackend, DataCenterBackend, GridBackend, HostBackend,
-    LifecycleBackend, NetworkBackend, StorageBackend, UserBackend,
+    LifecycleBackend, NetworkBackend, StorageBackend, UsageBackend, UserBackend,
 };
 use crate::error::AppError;
 use crate::models::CurrentUser;

@@ -8,8 +8,10 @@ use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::host_topology_card::{fact, HostTopologyCard};
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid, RowSelection};
+use crate::components::usage_chart::UsageChart;
 use crate::domain::collections;
 use crate::domain::host_topology::page_size_label;
+use crate::domain::usage::UsageKind;
 use crate::models::HostView;
 use add_host_dialog::AddHostDialog;
 use host_cpu_map::HostCpuMap;
@@ -151,6 +153,7 @@ fn HostDetail(host: HostView) -> impl IntoView {
                 {fact("KSM", Some("ksm"), ksm)}
             </dl>
             {ksm_form}
+            <UsageChart kind=UsageKind::Host id=host.id.to_string() />
             <HostTopologyCard topology=host.topology.clone() simulated=host.simulated_topology.clone() />
             <HostCpuMap host_id=host.id />
         </section>

@@ -157,17 +157,32 @@ impl LibvirtPool {
     }
 
     /// Runs `f` with the host's connection on the blocking pool, with a deadline; a failed call
-    /// drops the cached connection so the next one reconnects.
+    /// drops the cached connection so the next one reconnects. `name` (the `Hypervisor` method)
+    /// labels the call's latency and errors in `/metrics`.
     pub(super) async fn call<T: Send + 'static>(
         self: &Arc<Self>,
+        name: &'static str,
         uri: &str,
         f: impl FnOnce(&Session) -> Result<T, HypervisorError> + Send + 'static,
     ) -> Result<T, HypervisorError> {
-        self.call_within(uri, CALL_TIMEOUT, f).await
+        self.call_within(name, uri, CALL_TIMEOUT, f).await
     }
 
     /// `call` with its own deadline, for calls that may rightly take long (copying a volume).
     pub(super) async fn call_within<T: Send + 'static>(
+        self: &Arc<Self>,
+        name: &'static str,
+        uri: &str,
+        deadline: Duration,
+        f: impl FnOnce(&Session) -> Result<T, HypervisorError> + Send + 'static,
+    ) -> Result<T, HypervisorError> {
+        let started = std::time::Instant::now();
+        let result = self.call_timed(uri, deadline, f).await;
+        crate::metrics::libvirt_call(name, started.elapsed(), result.is_ok());
+        result
+    }
+
+    async fn call_timed<T: Send + 'static>(
         self: &Arc<Self>,
         uri: &str,
         deadline: Duration,

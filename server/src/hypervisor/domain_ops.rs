@@ -6,6 +6,7 @@ use super::console_ops;
 use super::errors::{libvirt_error, HypervisorError};
 use super::network_ops;
 use super::node_ffi;
+use super::stats_ffi;
 use super::storage_ops::{self, LONG_CALL};
 use super::{DomainState, HostProbe, Hypervisor, PoolInfo, SharedLibvirtPool, VolumeInfo};
 use uuid::Uuid;
@@ -18,7 +19,7 @@ use virt::connect::Connect;
 impl Hypervisor for SharedLibvirtPool {
     async fn probe(&self, uri: &str) -> Result<HostProbe, HypervisorError> {
         self.0
-            .call(uri, |s| {
+            .call("probe", uri, |s| {
                 let xml = s.conn.capabilities().map_err(libvirt_error)?;
                 let mut topology =
                     capabilities::parse(&xml).map_err(|e| HypervisorError::Capabilities(e.to_string()))?;
@@ -34,23 +35,27 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn ping(&self, uri: &str) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, |s| s.conn.lib_version().map(|_| ()).map_err(libvirt_error))
+            .call("ping", uri, |s| s.conn.lib_version().map(|_| ()).map_err(libvirt_error))
             .await
     }
 
     async fn ksm_running(&self, uri: &str) -> Result<bool, HypervisorError> {
-        self.0.call(uri, |s| node_ffi::shm_run(s.conn).map(|v| v == 1)).await
+        self.0
+            .call("ksm_running", uri, |s| node_ffi::shm_run(s.conn).map(|v| v == 1))
+            .await
     }
 
     async fn set_ksm(&self, uri: &str, running: bool) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |s| node_ffi::set_shm_run(s.conn, u32::from(running)))
+            .call("set_ksm", uri, move |s| {
+                node_ffi::set_shm_run(s.conn, u32::from(running))
+            })
             .await
     }
 
     async fn domain_type(&self, uri: &str) -> Result<String, HypervisorError> {
         self.0
-            .call(uri, |s| {
+            .call("domain_type", uri, |s| {
                 let driver = s.conn.driver_type().map_err(libvirt_error)?;
                 if driver.eq_ignore_ascii_case("test") {
                     return Ok("test".to_string());
@@ -65,7 +70,7 @@ impl Hypervisor for SharedLibvirtPool {
     async fn define_and_start(&self, uri: &str, xml: &str) -> Result<(), HypervisorError> {
         let xml = xml.to_string();
         self.0
-            .call(uri, move |s| {
+            .call("define_and_start", uri, move |s| {
                 let dom = s.conn.define_domain_xml(&xml).map_err(libvirt_error)?;
                 if let Err(e) = dom.create() {
                     // Leave nothing behind that Vireo does not show as defined.
@@ -80,7 +85,7 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn shutdown(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |s| match s.domain(id)? {
+            .call("shutdown", uri, move |s| match s.domain(id)? {
                 Some(dom) => dom.shutdown().map_err(libvirt_error),
                 None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
             })
@@ -89,7 +94,7 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn destroy(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |s| match s.domain(id)? {
+            .call("destroy", uri, move |s| match s.domain(id)? {
                 Some(dom) if dom.is_active().map_err(libvirt_error)? => dom.destroy().map_err(libvirt_error),
                 _ => Ok(()),
             })
@@ -98,7 +103,7 @@ impl Hypervisor for SharedLibvirtPool {
 
     async fn reboot(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |s| match s.domain(id)? {
+            .call("reboot", uri, move |s| match s.domain(id)? {
                 Some(dom) => dom.reboot(0).map_err(libvirt_error),
                 None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
             })
@@ -106,16 +111,20 @@ impl Hypervisor for SharedLibvirtPool {
     }
 
     async fn undefine(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
-        self.0.call(uri, move |s| undefine_domain(s, id, false)).await
+        self.0
+            .call("undefine", uri, move |s| undefine_domain(s, id, false))
+            .await
     }
 
     async fn remove_domain(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
-        self.0.call(uri, move |s| undefine_domain(s, id, true)).await
+        self.0
+            .call("remove_domain", uri, move |s| undefine_domain(s, id, true))
+            .await
     }
 
     async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError> {
         self.0
-            .call(uri, |s| {
+            .call("domain_states", uri, |s| {
                 let mut out = Vec::new();
                 for dom in s.conn.list_all_domains(0).map_err(libvirt_error)? {
                     let id = dom.uuid().map_err(libvirt_error)?;
@@ -127,35 +136,43 @@ impl Hypervisor for SharedLibvirtPool {
     }
 
     async fn storage_pools(&self, uri: &str) -> Result<Vec<PoolInfo>, HypervisorError> {
-        self.0.call(uri, storage_ops::pools).await
+        self.0.call("storage_pools", uri, storage_ops::pools).await
     }
 
     async fn define_dir_pool(&self, uri: &str, name: &str, path: &str) -> Result<PoolInfo, HypervisorError> {
         let (name, path) = (name.to_string(), path.to_string());
         self.0
-            .call(uri, move |s| storage_ops::define_dir_pool(s, &name, &path))
+            .call("define_dir_pool", uri, move |s| {
+                storage_ops::define_dir_pool(s, &name, &path)
+            })
             .await
     }
 
     async fn remove_pool(&self, uri: &str, name: &str) -> Result<(), HypervisorError> {
         let name = name.to_string();
-        self.0.call(uri, move |s| storage_ops::remove_pool(s, &name)).await
+        self.0
+            .call("remove_pool", uri, move |s| storage_ops::remove_pool(s, &name))
+            .await
     }
 
     async fn refresh_pool(&self, uri: &str, name: &str) -> Result<PoolInfo, HypervisorError> {
         let name = name.to_string();
-        self.0.call(uri, move |s| storage_ops::refresh_pool(s, &name)).await
+        self.0
+            .call("refresh_pool", uri, move |s| storage_ops::refresh_pool(s, &name))
+            .await
     }
 
     async fn volumes(&self, uri: &str, pool: &str) -> Result<Vec<VolumeInfo>, HypervisorError> {
         let pool = pool.to_string();
-        self.0.call(uri, move |s| storage_ops::volumes(s, &pool)).await
+        self.0
+            .call("volumes", uri, move |s| storage_ops::volumes(s, &pool))
+            .await
     }
 
     async fn volume(&self, uri: &str, pool: &str, name: &str) -> Result<Option<VolumeInfo>, HypervisorError> {
         let (pool, name) = (pool.to_string(), name.to_string());
         self.0
-            .call(uri, move |s| {
+            .call("volume", uri, move |s| {
                 storage_ops::find_volume(s, &pool, &name)?
                     .map(|v| storage_ops::volume_info(&v))
                     .transpose()
@@ -166,7 +183,9 @@ impl Hypervisor for SharedLibvirtPool {
     async fn create_volume(&self, uri: &str, pool: &str, spec: VolumeSpec) -> Result<VolumeInfo, HypervisorError> {
         let pool = pool.to_string();
         self.0
-            .call_within(uri, LONG_CALL, move |s| storage_ops::create_volume(s, &pool, &spec))
+            .call_within("create_volume", uri, LONG_CALL, move |s| {
+                storage_ops::create_volume(s, &pool, &spec)
+            })
             .await
     }
 
@@ -179,7 +198,7 @@ impl Hypervisor for SharedLibvirtPool {
     ) -> Result<VolumeInfo, HypervisorError> {
         let (pool, source) = (pool.to_string(), source.to_string());
         self.0
-            .call_within(uri, LONG_CALL, move |s| {
+            .call_within("clone_volume", uri, LONG_CALL, move |s| {
                 storage_ops::clone_volume(s, &pool, &source, &spec)
             })
             .await
@@ -188,7 +207,9 @@ impl Hypervisor for SharedLibvirtPool {
     async fn delete_volume(&self, uri: &str, pool: &str, name: &str) -> Result<(), HypervisorError> {
         let (pool, name) = (pool.to_string(), name.to_string());
         self.0
-            .call(uri, move |s| storage_ops::delete_volume(s, &pool, &name))
+            .call("delete_volume", uri, move |s| {
+                storage_ops::delete_volume(s, &pool, &name)
+            })
             .await
     }
 
@@ -201,7 +222,7 @@ impl Hypervisor for SharedLibvirtPool {
     ) -> Result<VolumeInfo, HypervisorError> {
         let (pool, name) = (pool.to_string(), name.to_string());
         self.0
-            .call_within(uri, LONG_CALL, move |s| {
+            .call_within("resize_volume", uri, LONG_CALL, move |s| {
                 storage_ops::resize_volume(s, &pool, &name, capacity)
             })
             .await
@@ -217,7 +238,7 @@ impl Hypervisor for SharedLibvirtPool {
     ) -> Result<u64, HypervisorError> {
         let (pool, volume) = (pool.to_string(), volume.to_string());
         self.0
-            .call_within(uri, storage_ops::upload_deadline(length), move |s| {
+            .call_within("upload_volume", uri, storage_ops::upload_deadline(length), move |s| {
                 storage_ops::upload_volume(s, &pool, &volume, length, chunks)
             })
             .await
@@ -226,21 +247,31 @@ impl Hypervisor for SharedLibvirtPool {
     async fn change_device(&self, uri: &str, id: Uuid, xml: &str, attach: bool) -> Result<bool, HypervisorError> {
         let xml = xml.to_string();
         self.0
-            .call(uri, move |s| storage_ops::change_device(s, id, &xml, attach))
+            .call("change_device", uri, move |s| {
+                storage_ops::change_device(s, id, &xml, attach)
+            })
             .await
     }
 
     async fn update_device(&self, uri: &str, id: Uuid, xml: &str) -> Result<bool, HypervisorError> {
         let xml = xml.to_string();
-        self.0.call(uri, move |s| network_ops::update_device(s, id, &xml)).await
+        self.0
+            .call("update_device", uri, move |s| network_ops::update_device(s, id, &xml))
+            .await
     }
 
     async fn network_backings(&self, uri: &str) -> Result<Vec<super::NetworkBackingInfo>, HypervisorError> {
-        self.0.call(uri, network_ops::network_backings).await
+        self.0
+            .call("network_backings", uri, network_ops::network_backings)
+            .await
     }
 
     async fn interface_addresses(&self, uri: &str, id: Uuid) -> Result<Vec<super::GuestInterface>, HypervisorError> {
-        self.0.call(uri, move |s| network_ops::interface_addresses(s, id)).await
+        self.0
+            .call("interface_addresses", uri, move |s| {
+                network_ops::interface_addresses(s, id)
+            })
+            .await
     }
 
     async fn open_serial_console(
@@ -251,21 +282,37 @@ impl Hypervisor for SharedLibvirtPool {
     ) -> Result<super::ConsoleStream, HypervisorError> {
         let runtime = tokio::runtime::Handle::current();
         self.0
-            .call(uri, move |s| console_ops::open_serial(s, id, force, runtime))
+            .call("open_serial_console", uri, move |s| {
+                console_ops::open_serial(s, id, force, runtime)
+            })
             .await
     }
 
     async fn open_graphics(&self, uri: &str, id: Uuid) -> Result<std::os::fd::OwnedFd, HypervisorError> {
         console_ops::graphics_reachable(uri)?;
-        self.0.call(uri, move |s| console_ops::open_graphics(s, id)).await
+        self.0
+            .call("open_graphics", uri, move |s| console_ops::open_graphics(s, id))
+            .await
     }
 
     async fn reset(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError> {
         self.0
-            .call(uri, move |s| match s.domain(id)? {
+            .call("reset", uri, move |s| match s.domain(id)? {
                 Some(dom) => dom.reset().map_err(libvirt_error),
                 None => Err(HypervisorError::Libvirt("the domain is not defined on its host".into())),
             })
+            .await
+    }
+
+    async fn domain_stats(&self, uri: &str) -> Result<Vec<super::DomainStats>, HypervisorError> {
+        self.0
+            .call("domain_stats", uri, |s| stats_ffi::all_domain_stats(s.conn))
+            .await
+    }
+
+    async fn node_usage(&self, uri: &str) -> Result<super::NodeUsage, HypervisorError> {
+        self.0
+            .call("node_usage", uri, |s| Ok(stats_ffi::node_usage(s.conn)))
             .await
     }
 
@@ -278,7 +325,7 @@ impl Hypervisor for SharedLibvirtPool {
             .map_err(|_| HypervisorError::Libvirt(format!("page size {size_kib} KiB is too large")))?;
         let per_cell = per_cell.to_vec();
         self.0
-            .call(uri, move |s| {
+            .call("allocate_pages", uri, move |s| {
                 for (cell, count) in per_cell {
                     node_ffi::alloc_pages(s.conn, size, count, cell)?;
                 }

@@ -5,7 +5,8 @@
 //! `connection_pool.rs` holds the connections and runs the calls, `domain_ops.rs` implements the
 //! trait's operations with them, `node_ffi.rs` the node calls the `virt` crate does not wrap,
 //! `errors.rs` what a call fails with, `network_ops.rs` libvirt networks, bridges and guest addresses, `domain_events.rs` libvirt's lifecycle events,
-//! `console_ops.rs` serial consoles (non-blocking streams on libvirt's event loop) and VNC sockets.
+//! `console_ops.rs` serial consoles (non-blocking streams on libvirt's event loop) and VNC sockets,
+//! `stats_ffi.rs` the usage counters of running domains and of the host.
 
 use uuid::Uuid;
 use vireo_app::domain::host_topology::HostTopology;
@@ -18,6 +19,7 @@ mod domain_ops;
 mod errors;
 mod network_ops;
 mod node_ffi;
+mod stats_ffi;
 mod storage_ops;
 pub mod topology_files;
 
@@ -133,6 +135,15 @@ pub trait Hypervisor: Send + Sync + 'static {
     /// machine's reset button.
     async fn reset(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
 
+    // --- Usage.
+    /// Counters of every running domain on the host, in one `virConnectGetAllDomainStats` call
+    /// (a driver without it, or without CPU time in it, is read with `virDomainGetInfo`). What the
+    /// host does not report is `None`.
+    async fn domain_stats(&self, uri: &str) -> Result<Vec<DomainStats>, HypervisorError>;
+    /// The host's cumulative CPU times (`virNodeGetCPUStats`) and memory (`virNodeGetMemoryStats`,
+    /// else node info less free memory).
+    async fn node_usage(&self, uri: &str) -> Result<NodeUsage, HypervisorError>;
+
     /// Host URIs announced as their domains change state (libvirt lifecycle events), for the one
     /// consumer that reconciles them. `None` when events are unavailable or already taken.
     fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
@@ -147,6 +158,32 @@ pub struct ConsoleStream {
     pub output: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, HypervisorError>>,
     /// What the guest reads (keystrokes, pasted text). Dropping the sender closes the stream.
     pub input: tokio::sync::mpsc::Sender<axum::body::Bytes>,
+}
+
+/// A running domain's counters as libvirt reports them; `None` for what the driver does not report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DomainStats {
+    pub id: Uuid,
+    /// Cumulative CPU time, nanoseconds.
+    pub cpu_time_ns: Option<u64>,
+    pub vcpus: Option<u32>,
+    /// Memory in use on the host (resident), else the balloon's current size, KiB.
+    pub memory_kib: Option<u64>,
+    /// The most memory the domain may have, KiB.
+    pub memory_max_kib: Option<u64>,
+    /// Cumulative bytes over all disks and all NICs.
+    pub disk_read_bytes: Option<u64>,
+    pub disk_write_bytes: Option<u64>,
+    pub net_rx_bytes: Option<u64>,
+    pub net_tx_bytes: Option<u64>,
+}
+
+/// A host's CPU times and memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeUsage {
+    pub cpu: Option<vireo_app::domain::usage::NodeCpuTimes>,
+    pub memory_total_kib: Option<u64>,
+    pub memory_used_kib: Option<u64>,
 }
 
 /// A libvirt storage pool as Vireo reads it.

@@ -7,7 +7,7 @@ use std::os::raw::{c_int, c_uint, c_ulonglong};
 use virt::connect::Connect;
 use virt_sys as sys;
 
-fn last_error() -> HypervisorError {
+pub(super) fn last_error() -> HypervisorError {
     // SAFETY: returns a pointer to a thread-local string owned by libvirt, or null.
     let msg = unsafe { sys::virGetLastErrorMessage() };
     if msg.is_null() {

@@ -16,6 +16,7 @@ mod lifecycle;
 mod networks;
 mod removals;
 mod storage;
+mod usage;
 mod users;
 
 pub use api_search::{ApiCollection, ApiSummary};
@@ -28,6 +29,7 @@ pub use lifecycle::{CpuHolderRow, StartRecorded, VmRuntime};
 pub use networks::{mac_taken_error, BackingRow, HostBacking, NewNetworkRow, NicUser, ProfileFields, ProfileTarget};
 pub use removals::Usage;
 pub use storage::{DiskRecord, NewDiskRow, PoolRow, StorageDomainRecord};
+pub use usage::NewUsageSample;
 pub use users::{UserChange, UserRecord};
 
 use sqlx::postgres::{PgArguments, PgRow};

@@ -1,4 +1,5 @@
-//! The background loop that keeps hosts' and VMs' statuses true to libvirt (`reconcile.rs`).
+//! The background loop that keeps hosts' and VMs' statuses true to libvirt (`reconcile.rs`), and
+//! samples their usage (`usage.rs`).
 
 use crate::web::state::AppState;
 use std::time::Duration;
@@ -22,6 +23,9 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut storage = tokio::time::interval_at(tokio::time::Instant::now() + STORAGE_INTERVAL, STORAGE_INTERVAL);
     storage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first pass at once: a chart has its first point as soon as Vireo is up.
+    let mut usage = tokio::time::interval(state.service.usage.interval);
+    usage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut events = state.hypervisor.take_lifecycle_events();
     loop {
         tokio::select! {
@@ -30,6 +34,7 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
                 state.service.sync_all_storage().await;
                 state.service.sync_all_networks().await;
             }
+            _ = usage.tick() => state.service.sample_usage().await,
             Some(uris) = next_events(&mut events) => state.service.reconcile_uris(&uris).await,
             _ = shutdown.changed() => break,
         }

@@ -27,6 +27,7 @@ pub mod reconcile;
 pub mod removal;
 pub mod seed;
 pub mod storage;
+pub mod usage;
 pub mod users;
 mod vm_disks;
 
@@ -51,6 +52,8 @@ pub struct VireoService {
     pub mac_range: vireo_app::domain::network::MacRange,
     /// Open consoles, their one-time tickets and who holds each (`consoles.rs`).
     pub consoles: consoles::Consoles,
+    /// The usage sampler's previous readings and latest snapshot (`usage.rs`).
+    pub usage: usage::UsageSampler,
 }
 
 impl VireoService {
@@ -62,7 +65,14 @@ impl VireoService {
             throttle: Arc::new(LoginThrottle::default()),
             mac_range: vireo_app::domain::network::MacRange::default(),
             consoles: consoles::Consoles::new(std::time::Duration::from_secs(900)),
+            usage: usage::UsageSampler::new(usage::DEFAULT_INTERVAL),
         }
+    }
+
+    /// The service sampling usage every `interval` (`Config::sample_interval`).
+    pub fn with_sample_interval(mut self, interval: std::time::Duration) -> Self {
+        self.usage = usage::UsageSampler::new(interval);
+        self
     }
 
     /// The service handing out MACs from `range` (`Config::mac_range`).

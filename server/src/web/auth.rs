@@ -397,6 +397,8 @@ fn lookup_failed(path: &str, error: AppError) -> Response {
 fn is_public(path: &str) -> bool {
     path == "/login"
         || path == "/healthz"
+        // Its own gate: the metrics token or network (`metrics_endpoint.rs`), not a session.
+        || path == crate::web::metrics_endpoint::METRICS_PATH
         || path == "/favicon.svg"
         || path.starts_with("/pkg/")
         || path.starts_with("/icons/")

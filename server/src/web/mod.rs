@@ -1,5 +1,5 @@
 //! The HTTP side: the router, login and the auth gate, the no-JavaScript form handlers, server-sent
-//! events, the consoles' WebSocket, `/healthz`, the defences around every route and the accept loop.
+//! events, the consoles' WebSocket, `/healthz`, `/metrics`, the defences around every route and the accept loop.
 
 pub mod auth;
 pub mod bulk_forms;
@@ -11,6 +11,7 @@ pub mod health;
 pub mod http_server;
 pub mod live;
 pub mod login_throttle;
+pub mod metrics_endpoint;
 pub mod page_deadline;
 pub mod routes;
 pub mod state;

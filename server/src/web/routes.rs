@@ -1,4 +1,4 @@
-//! Assembles the axum router: static assets, health, login/logout, the Leptos pages and server
+//! Assembles the axum router: static assets, health, metrics, login/logout, the Leptos pages and server
 //! functions, all behind sessions and the auth gate; around all of it the path normalisation and
 //! the HTTP layer's defences (`web_guard`), with request tracing. Everything a request passes
 //! through is in the router this returns, so the integration tests run what production runs.
@@ -10,6 +10,7 @@ use crate::web::dialog_forms;
 use crate::web::disk_upload;
 use crate::web::guard;
 use crate::web::health;
+use crate::web::metrics_endpoint;
 use crate::web::page_deadline;
 use crate::web::state::AppState;
 use crate::web::{bulk_forms, live};
@@ -69,6 +70,7 @@ pub fn build_router<S: SessionStore + Clone>(
 
     let app = Router::new()
         .route("/healthz", get(health::healthz))
+        .route(metrics_endpoint::METRICS_PATH, get(metrics_endpoint::scrape))
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/dialog/save", post(dialog_forms::save_form))
@@ -88,6 +90,9 @@ pub fn build_router<S: SessionStore + Clone>(
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_user))
         .layer(sessions)
+        // Outermost of the router's own layers: every routed request is counted by its route
+        // template, refusals by the auth gate included.
+        .layer(axum::middleware::from_fn(metrics_endpoint::count_requests))
         .with_state(state);
 
     // Paths are normalised before routing (the oVirt SDK may send `//`). A layer added with

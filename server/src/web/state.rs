@@ -17,6 +17,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Proxies whose `X-Forwarded-For` names the client (`VIREO_TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// Who may read `/metrics` (`VIREO_METRICS_TOKEN`, `VIREO_METRICS_NETWORKS`).
+    pub metrics_access: Arc<crate::config::MetricsAccess>,
     /// An argon2 hash of a random password, verified against when a login names no existing user
     /// so that "no such user" and "wrong password" take the same time.
     pub dummy_hash: Arc<str>,

@@ -17,6 +17,7 @@ mod kvm;
 mod kvm_console;
 mod lifecycle;
 mod lost_writes;
+mod metrics;
 mod networks;
 mod ovirt_ansible_vm;
 mod ovirt_api;

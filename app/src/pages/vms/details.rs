@@ -1,6 +1,6 @@
 //! The selected VM's sub-tabs: General (Optimized for and the key settings; for High Performance
 //! the pinning, vNUMA, huge pages, IO threads, KSM and pending next-run fields; the addresses the
-//! guest reports), Disks, Network Interfaces, Console, Domain XML, Events. The sub-tab is in the URL
+//! guest reports; the last hour's CPU and memory), Disks, Network Interfaces, Console, Domain XML, Events. The sub-tab is in the URL
 //! (`tab=general|disks|nics|console|domain-xml|events`).
 
 use super::domain_xml_tab::DomainXmlTab;
@@ -15,10 +15,12 @@ use crate::components::live_updates::live_tick;
 use crate::components::local_time::LocalTime;
 use crate::components::nics_tab::NicsTab;
 use crate::components::table_head::table_head;
+use crate::components::usage_chart::UsageChart;
 use crate::domain::cpu_map::MapScope;
 use crate::domain::draft::ConfigKind;
 use crate::domain::host_topology::page_size_label;
 use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins};
+use crate::domain::usage::UsageKind;
 use crate::domain::vm_config::OptimizedFor;
 use crate::error::AppError;
 use crate::models::{GridQuery, ReportedNic, VmDetails, VmRow};
@@ -82,8 +84,12 @@ fn fact(label: &'static str, value: String) -> impl IntoView {
 #[component]
 fn GeneralTab(id: String) -> impl IntoView {
     let tick = live_tick();
+    let usage_id = id.clone();
     let details = Resource::new(move || (id.clone(), tick.get()), |(id, _)| get_vm_details(id));
-    loaded(details, "Loading…", |d| general(d).into_any())
+    view! {
+        {loaded(details, "Loading…", |d| general(d).into_any())}
+        <UsageChart kind=UsageKind::Vm id=usage_id />
+    }
 }
 
 fn on_off(v: bool) -> String {
