@@ -54,7 +54,7 @@ test("a running VM's General sub-tab charts its last hour of CPU and memory, and
   await expect(host.getByRole("img", { name: /^Host usage over the last hour: \d+ samples; / })).toBeVisible();
 
   // Leave nothing running for the other specs.
-  await page.goto(`/vms?search=${encodeURIComponent(name)}`);
+  await page.goto(`/vms?q=${encodeURIComponent(name)}`);
   await ready(page, info);
   await page.locator("#vms-grid tbody tr", { hasText: name }).getByRole("checkbox").check();
   await page.getByRole("toolbar", { name: "VM actions" }).getByRole("button", { name: "Power Off" }).click();

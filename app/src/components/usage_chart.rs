@@ -79,9 +79,7 @@ fn polylines(runs: &[Vec<(f32, f32)>], stroke: &'static str, series: &'static st
             if let [(x, y)] = run.as_slice() {
                 view! { <circle cx=*x cy=*y r="2" fill=stroke data-series=series /> }.into_any()
             } else {
-                view! {
-                    <polyline points=points_attr(run) fill="none" stroke=stroke stroke-width="2" data-series=series />
-                }
+                view! { <polyline points=points_attr(run) fill="none" stroke=stroke stroke-width="2" data-series=series /> }
                 .into_any()
             }
         })
