@@ -104,14 +104,15 @@ fn domain_uuid(dom: sys::virDomainPtr) -> Option<Uuid> {
 fn fill_from_info(dom: sys::virDomainPtr, stats: &mut DomainStats) {
     // SAFETY: plain data; all-zero is a valid value.
     let mut info: sys::virDomainInfo = unsafe { std::mem::zeroed() };
+    // `c_ulong` is 32 bits on some targets, hence the casts below.
     // SAFETY: `dom` is live, `info` is the struct libvirt fills.
     if unsafe { sys::virDomainGetInfo(dom, &mut info) } < 0 {
         return;
     }
     stats.cpu_time_ns = stats.cpu_time_ns.or(Some(info.cpuTime));
     stats.vcpus = stats.vcpus.or(Some(u32::from(info.nrVirtCpu)));
-    stats.memory_kib = stats.memory_kib.or(Some(u64::from(info.memory)));
-    stats.memory_max_kib = stats.memory_max_kib.or(Some(u64::from(info.maxMem)));
+    stats.memory_kib = stats.memory_kib.or(Some(info.memory as u64));
+    stats.memory_max_kib = stats.memory_max_kib.or(Some(info.maxMem as u64));
 }
 
 /// Without `virConnectGetAllDomainStats`: the running domains' `virDomainGetInfo`.

@@ -17,6 +17,9 @@ pub struct NewUsageSample {
     pub memory_percent: Option<f32>,
 }
 
+/// A sample as read: epoch seconds, CPU %, memory bytes, memory %.
+type HistoryRow = (i64, Option<f32>, Option<i64>, Option<f32>);
+
 impl Repository {
     /// Writes one sample per object (one statement), then deletes every sample older than
     /// `retention_secs`: the table stays at most retention / interval rows per object.
@@ -53,7 +56,7 @@ impl Repository {
                    FROM usage_samples
                    WHERE object_kind = $1 AND object_id = $2 AND sampled_at >= now() - make_interval(secs => $3)
                    ORDER BY sampled_at DESC LIMIT $4";
-        let rows: Vec<(i64, Option<f32>, Option<i64>, Option<f32>)> = self
+        let rows: Vec<HistoryRow> = self
             .fetch_all(
                 sqlx::query_as(sql)
                     .bind(kind.as_str())
