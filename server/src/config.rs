@@ -32,8 +32,8 @@ pub struct Config {
     /// `VIREO_CONSOLE_IDLE_TIMEOUT` (seconds, 10–86400, default 900): a console through which
     /// nothing was typed for this long is closed.
     pub console_idle_timeout: Duration,
-    /// What one client may cost the server (not read from the environment: the defaults are the
-    /// policy; tests shorten the timeouts).
+    /// What one client may cost the server (the defaults are the policy; tests shorten the
+    /// timeouts; only the live-update stream limits are read from the environment).
     pub limits: HttpLimits,
 }
 
@@ -54,10 +54,10 @@ pub struct HttpLimits {
     /// A request body (forms, server functions) must arrive completely within this time.
     pub body_read_timeout: Duration,
     /// Live-update streams (`/api/stream`) one session may hold open at once (a browser opens one
-    /// per tab).
+    /// per tab). `VIREO_STREAMS_PER_SESSION`.
     pub streams_per_session: usize,
     /// Live-update streams overall, kept well under `max_connections` so pages and server
-    /// functions always find a connection.
+    /// functions always find a connection. `VIREO_STREAMS_TOTAL` (at most `max_connections` - 256).
     pub streams_total: usize,
     /// How long shutdown lets open connections finish their current request.
     pub shutdown_grace: Duration,
@@ -147,6 +147,8 @@ pub enum ConfigError {
     BadMacRange(String, String),
     #[error("VIREO_CONSOLE_IDLE_TIMEOUT '{0}' is not a number of seconds from 10 to 86400")]
     BadConsoleIdleTimeout(String),
+    #[error("{0} '{1}' is not a number from 1 to {2}")]
+    BadStreamLimit(&'static str, String, usize),
 }
 
 impl Config {
@@ -181,6 +183,17 @@ impl Config {
             },
             None => Duration::from_secs(900),
         };
+        let mut limits = HttpLimits::default();
+        // Live-update streams each hold a connection: overall they must leave some for pages and
+        // server functions, so at most `max_connections` - 256.
+        let most = limits.max_connections - 256;
+        limits.streams_total = stream_limit(&get, "VIREO_STREAMS_TOTAL", limits.streams_total, most)?;
+        limits.streams_per_session = stream_limit(
+            &get,
+            "VIREO_STREAMS_PER_SESSION",
+            limits.streams_per_session,
+            limits.streams_total,
+        )?;
         Ok(Self {
             addr,
             trusted_proxies,
@@ -197,8 +210,24 @@ impl Config {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(120),
             ),
-            limits: HttpLimits::default(),
+            limits,
         })
+    }
+}
+
+/// A stream limit from the environment: 1 to `most`, else `default`.
+fn stream_limit(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: usize,
+    most: usize,
+) -> Result<usize, ConfigError> {
+    match get(key) {
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=most).contains(&n) => Ok(n),
+            _ => Err(ConfigError::BadStreamLimit(key, text, most)),
+        },
+        None => Ok(default),
     }
 }
 
@@ -222,6 +251,36 @@ mod tests {
         assert!(!c.secure_cookies);
         assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.mac_range, vireo_app::domain::network::MacRange::default());
+    }
+
+    #[test]
+    fn stream_limits_are_bounded_by_the_connections() {
+        let c = Config::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(c.limits.streams_per_session, HttpLimits::default().streams_per_session);
+        assert_eq!(c.limits.streams_total, HttpLimits::default().streams_total);
+        let c = Config::from_lookup(lookup(&[
+            ("VIREO_STREAMS_PER_SESSION", "200"),
+            ("VIREO_STREAMS_TOTAL", "1500"),
+        ]))
+        .unwrap();
+        assert_eq!((c.limits.streams_per_session, c.limits.streams_total), (200, 1500));
+        let most = HttpLimits::default().max_connections - 256;
+        for (key, bad) in [
+            ("VIREO_STREAMS_TOTAL", "0".to_string()),
+            ("VIREO_STREAMS_TOTAL", (most + 1).to_string()),
+            ("VIREO_STREAMS_TOTAL", "many".to_string()),
+            // More per session than overall.
+            ("VIREO_STREAMS_PER_SESSION", "1025".to_string()),
+            ("VIREO_STREAMS_PER_SESSION", "-1".to_string()),
+        ] {
+            assert!(
+                matches!(
+                    Config::from_lookup(lookup(&[(key, bad.as_str())])),
+                    Err(ConfigError::BadStreamLimit(k, _, _)) if k == key
+                ),
+                "{key}={bad}"
+            );
+        }
     }
 
     #[test]

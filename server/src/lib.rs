@@ -95,7 +95,7 @@ pub async fn assemble(
         hypervisor,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         dummy_hash: dummy_hash.into(),
-        changes: tokio::sync::broadcast::channel(64).0,
+        changes: crate::web::live::channel(),
         vnc_relays: Arc::new(web::vnc_relay::VncRelays::new(config.addr.ip())),
     };
     let router = web::routes::build_router(state.clone(), store, config.secure_cookies, &config.limits);
