@@ -46,11 +46,7 @@ async fn http(addr: &str, request: String) -> Result<(u16, String, Vec<u8>), Str
         .position(|w| w == b"\r\n\r\n")
         .ok_or("no head in the answer")?;
     let head = String::from_utf8_lossy(&answer[..split]).to_string();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or("no status")?;
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or("no status")?;
     let mut body = answer[split + 4..].to_vec();
     if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         body = dechunk(&body);
@@ -124,7 +120,13 @@ struct Shared {
 }
 
 /// One browser: its session, the ids of its grid page, the stream until `stop`.
-async fn client(shared: Arc<Shared>, cookie: String, page: Arc<Vec<String>>, on_page: bool, mut stop: watch::Receiver<bool>) -> ClientStats {
+async fn client(
+    shared: Arc<Shared>,
+    cookie: String,
+    page: Arc<Vec<String>>,
+    on_page: bool,
+    mut stop: watch::Receiver<bool>,
+) -> ClientStats {
     let mut stats = ClientStats {
         on_page,
         ..Default::default()
@@ -443,7 +445,12 @@ async fn main() -> Result<(), String> {
         mib(rss_peak_sampled),
         mib(rss_peak)
     );
-    let pass = open == clients && failed == 0 && missed == 0 && late == 0 && off_r == 0 && rss_peak.is_some_and(|k| k < 500 * 1024);
+    let pass = open == clients
+        && failed == 0
+        && missed == 0
+        && late == 0
+        && off_r == 0
+        && rss_peak.is_some_and(|k| k < 500 * 1024);
     println!("result: {}", if pass { "all goals met" } else { "GOALS MISSED" });
     Ok(())
 }

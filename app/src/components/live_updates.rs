@@ -28,7 +28,10 @@ pub fn provide_live_updates() {
         if let Ok(source) = web_sys::EventSource::new("/api/stream") {
             let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 // Data that is not text (never sent) reads as "anything changed".
-                let changes = e.data().as_string().map_or_else(ChangeSet::everything, |t| ChangeSet::parse(&t));
+                let changes = e
+                    .data()
+                    .as_string()
+                    .map_or_else(ChangeSet::everything, |t| ChangeSet::parse(&t));
                 set_last.update(|l| {
                     l.seq += 1;
                     l.changes = Arc::new(changes);

@@ -301,9 +301,11 @@ where
     let live = fields.live;
     on_live_change(
         move |changes| {
-            let ids: Option<Vec<String>> = grid
-                .rows
-                .with_untracked(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map(|p| p.rows.iter().map(row_id).collect()));
+            let ids: Option<Vec<String>> = grid.rows.with_untracked(|r| {
+                r.as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .map(|p| p.rows.iter().map(row_id).collect())
+            });
             let moves = grid.query.with_untracked(|q| order_may_change(&q.search, &q.sort));
             let shown = match &ids {
                 // Still loading, or an error shown: anything in its tables may be news.

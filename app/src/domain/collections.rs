@@ -181,7 +181,18 @@ pub const NETWORKS: CollectionFields = CollectionFields {
     ],
     grid_sorts: &["name", "cluster", "backing", "backing_name", "vlan", "profiles", "nics"],
     api_fields: &["name", "description", "cluster", "id"],
-    live: LiveTables::rows("networks", &["clusters", "vnic_profiles", "host_network_backings", "hosts", "vms", "templates", "vm_pools"]),
+    live: LiveTables::rows(
+        "networks",
+        &[
+            "clusters",
+            "vnic_profiles",
+            "host_network_backings",
+            "hosts",
+            "vms",
+            "templates",
+            "vm_pools",
+        ],
+    ),
 };
 
 /// vNIC profiles (a network plus options).
@@ -189,7 +200,10 @@ pub const VNIC_PROFILES: CollectionFields = CollectionFields {
     grid_terms: &[("network", None), ("filter", Some(&NETWORK_FILTERS))],
     grid_sorts: &["name", "network", "cluster", "filter", "multiqueue", "nics"],
     api_fields: &["name", "description", "network", "id"],
-    live: LiveTables::rows("vnic_profiles", &["networks", "clusters", "vms", "templates", "vm_pools"]),
+    live: LiveTables::rows(
+        "vnic_profiles",
+        &["networks", "clusters", "vms", "templates", "vm_pools"],
+    ),
 };
 
 /// Every collection, named, for tests that check each one.

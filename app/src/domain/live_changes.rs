@@ -386,7 +386,11 @@ mod tests {
             assert!(should_refetch(&ChangeSet::parse(text), &VMS, page(&on_page)), "{text}");
         }
         // A table the grid does not read (every write's audit event) does not.
-        assert!(!should_refetch(&ChangeSet::parse("events templates:t"), &VMS, page(&on_page)));
+        assert!(!should_refetch(
+            &ChangeSet::parse("events templates:t"),
+            &VMS,
+            page(&on_page)
+        ));
     }
 
     #[test]

@@ -205,10 +205,7 @@ pub async fn stream(
             Err(broadcast::error::RecvError::Lagged(_)) => Event::default().event("change").data("*"),
             Err(broadcast::error::RecvError::Closed) => return None,
         };
-        Some((
-            Ok::<_, std::convert::Infallible>(event),
-            (rx, ticket),
-        ))
+        Some((Ok::<_, std::convert::Infallible>(event), (rx, ticket)))
     });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

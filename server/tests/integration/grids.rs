@@ -196,8 +196,11 @@ async fn changes_are_announced_with_the_rows_that_really_changed() {
 
     // Writing what is already there (the reconcile's status writes) announces nothing: the next
     // message is the host's change alone.
-    app.update_row("UPDATE vms SET description = description, status = status WHERE id = $1", b)
-        .await;
+    app.update_row(
+        "UPDATE vms SET description = description, status = status WHERE id = $1",
+        b,
+    )
+    .await;
     app.update_row("UPDATE vms SET status = 'down' WHERE id = $1 AND status <> 'down'", b)
         .await;
     let host = app.first_host().await;
@@ -210,7 +213,9 @@ async fn changes_are_announced_with_the_rows_that_really_changed() {
     app.update_row("UPDATE vms SET name = 'live-renamed' WHERE id = $1", b)
         .await;
     assert_eq!(next_change(&mut rx).await, "vms");
-    vireo_server::service::seed::seed(&app.state.repo, "more", 2).await.unwrap();
+    vireo_server::service::seed::seed(&app.state.repo, "more", 2)
+        .await
+        .unwrap();
     let seeded = next_change(&mut rx).await;
     assert!(seeded.split(' ').any(|e| e == "vms"), "{seeded}");
 
@@ -275,7 +280,14 @@ async fn a_vm_update_reaches_the_live_stream_with_its_id() {
     let mut body = response.into_body().into_data_stream();
 
     // Through the REST API, as a client changes a VM.
-    let vm = app.state.service.vm_grid(&q("", "name", false, 1, 10)).await.unwrap().rows[1].id;
+    let vm = app
+        .state
+        .service
+        .vm_grid(&q("", "name", false, 1, 10))
+        .await
+        .unwrap()
+        .rows[1]
+        .id;
     let token = app.admin_token().await;
     app.rest_ok(
         &token,

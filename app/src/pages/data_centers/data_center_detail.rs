@@ -2,8 +2,8 @@ use crate::api::clusters::list_clusters;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::host_topology_card::fact;
 use crate::components::live_updates::live_tick_when;
-use crate::domain::live_changes::{should_refetch, LiveTables, Shown};
 use crate::components::table_head::table_head;
+use crate::domain::live_changes::{should_refetch, LiveTables, Shown};
 use crate::models::{ClusterView, DataCenterView};
 use leptos::prelude::*;
 
