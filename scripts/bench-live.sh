@@ -14,9 +14,17 @@ CLIENTS=${CLIENTS:-1000}
 SESSIONS=${SESSIONS:-10}
 SECONDS_=${LIVE_SECONDS:-30}
 PORT=${VIREO_BENCH_LIVE_PORT:-3990}
+# PROFILE=debug measures a debug build (quicker to build; slower, so the figures are an upper bound).
+PROFILE=${PROFILE:-release}
 
-scripts/build.sh release >/dev/null
-cargo build --locked --release -p vireo-server --example live_load 2>&1 | tail -1
+if [ "$PROFILE" = release ]; then
+  scripts/build.sh release >/dev/null
+  cargo build --locked --release -p vireo-server --example live_load 2>&1 | tail -1
+  bin_dir=release
+else
+  cargo build --locked -p vireo-server --bin vireo-server --example live_load 2>&1 | tail -1
+  bin_dir=debug
+fi
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 
 data=$(mktemp -d /tmp/vireo-bench-live.XXXXXX)
@@ -33,15 +41,15 @@ trap cleanup EXIT
 per_session=$(( (CLIENTS + SESSIONS - 1) / SESSIONS ))
 export VIREO_DATA_DIR="$data" VIREO_ADDR=127.0.0.1:$PORT VIREO_ADMIN_PASSWORD=bench-password \
   VIREO_SITE_ROOT="$root/target/site" RUST_LOG=warn VIREO_STREAMS_PER_SESSION=$per_session
-"$target_dir/release/vireo-server" &
+"$target_dir/$bin_dir/vireo-server" &
 vireo_pid=$!
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "Vireo did not start on 127.0.0.1:$PORT (is the port taken?)" >&2; exit 1; }
 echo "==> seeding $COUNT VMs"
-"$target_dir/release/vireo-server" seed "$COUNT" --prefix live >/dev/null
-echo "==> machine: $(nproc) cores ($(uptime | sed 's/.*load average/load average/'))"
+"$target_dir/$bin_dir/vireo-server" seed "$COUNT" --prefix live >/dev/null
+echo "==> $PROFILE build; machine: $(nproc) cores ($(uptime | sed 's/.*load average/load average/'))"
 
 LIVE_ADDR=127.0.0.1:$PORT LIVE_PASSWORD=bench-password LIVE_CLIENTS=$CLIENTS LIVE_SESSIONS=$SESSIONS \
   LIVE_SECONDS=$SECONDS_ LIVE_SERVER_PID=$vireo_pid \
   DATABASE_URL="postgres://vireo@localhost/vireo?host=$data/postgres/run" \
-  "$target_dir/release/examples/live_load"
+  "$target_dir/$bin_dir/examples/live_load"

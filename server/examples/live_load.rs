@@ -17,7 +17,9 @@
 //!
 //! Environment: `LIVE_ADDR` (127.0.0.1:3990), `LIVE_PASSWORD` (admin's), `DATABASE_URL` (to read the
 //! grid's pages), `LIVE_CLIENTS` (1000), `LIVE_SESSIONS` (10), `LIVE_SECONDS` (30), `LIVE_RATE`
-//! (changes per second, 10), `LIVE_ON_PAGE_PERCENT` (1), `LIVE_SERVER_PID` (for its RSS).
+//! (changes per second, 10), `LIVE_ON_PAGE_PERCENT` (1), `LIVE_SERVER_PID` (for its RSS),
+//! `LIVE_OPEN_PER_SECOND` (streams opened per second, 100; 0 opens them all at once, as browsers
+//! reconnecting after a restart would).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -253,6 +255,7 @@ async fn main() -> Result<(), String> {
     let rate: u64 = env_or("LIVE_RATE", 10).max(1);
     let on_page_percent: f64 = env_or("LIVE_ON_PAGE_PERCENT", 1.0);
     let server_pid: Option<u32> = std::env::var("LIVE_SERVER_PID").ok().and_then(|p| p.parse().ok());
+    let open_per_second: u64 = env_or("LIVE_OPEN_PER_SECOND", 100);
 
     // The VMs grid's pages as a browser sees them by default: by name, 100 rows.
     let db = sqlx::PgPool::connect(&database).await.map_err(|e| e.to_string())?;
@@ -289,6 +292,9 @@ async fn main() -> Result<(), String> {
     let on_page = ((clients as f64) * on_page_percent / 100.0).round() as usize;
     let mut tasks = Vec::new();
     for n in 0..clients {
+        if open_per_second > 0 {
+            tokio::time::sleep(Duration::from_micros(1_000_000 / open_per_second)).await;
+        }
         let page = if n < on_page {
             target_page
         } else {
@@ -309,12 +315,13 @@ async fn main() -> Result<(), String> {
         )));
     }
     // Wait for the streams (or give up on the missing ones after 30 s).
-    let wait = Instant::now();
-    while shared.connected.load(Ordering::SeqCst) < clients && wait.elapsed() < Duration::from_secs(30) {
+    while shared.connected.load(Ordering::SeqCst) < clients
+        && shared.start.elapsed() < Duration::from_secs(30 + clients as u64 / open_per_second.max(1))
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let open = shared.connected.load(Ordering::SeqCst);
-    let connect_secs = wait.elapsed().as_secs_f64();
+    let connect_secs = shared.start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_open = rss_kib(server_pid, "VmRSS:");
 
@@ -410,7 +417,14 @@ async fn main() -> Result<(), String> {
         target_page + 1,
         pages.len()
     );
-    println!("streams open: {open}/{clients} in {connect_secs:.1} s; {connected} connected, {dropped} ended early");
+    println!(
+        "streams open: {open}/{clients} in {connect_secs:.1} s ({}); {connected} connected, {dropped} ended early",
+        if open_per_second > 0 {
+            format!("{open_per_second} opened a second")
+        } else {
+            "all at once".into()
+        }
+    );
     println!(
         "changes: {} sent, {failed} failed; save p50 {:.1} ms, p99 {:.1} ms",
         sent.len(),
