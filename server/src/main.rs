@@ -172,6 +172,7 @@ async fn run_backup(config: &Config, file: &std::path::Path, force: bool) -> Res
             config.data_dir.display()
         ));
     }
+    backup::refuse_existing(file, force).map_err(|e| e.to_string())?;
     let store = Store::open(config).await.map_err(|e| e.to_string())?;
     let result = backup::backup(&store, file, force).await;
     if let Ok(size) = &result {
@@ -187,6 +188,7 @@ async fn run_backup(config: &Config, file: &std::path::Path, force: bool) -> Res
 
 /// `vireo-server restore FILE [--force]`; says afterwards what migrations the next start applies.
 async fn run_restore(config: &Config, file: &std::path::Path, force: bool) -> Result<(), String> {
+    backup::check_archive(file).map_err(|e| e.to_string())?;
     let store = Store::open(config).await.map_err(|e| e.to_string())?;
     let result: Result<Vec<vireo_server::repository::AppliedMigration>, OpsError> = async {
         backup::restore(&store, file, force).await?;

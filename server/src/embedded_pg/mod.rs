@@ -264,14 +264,20 @@ impl EmbeddedPostgres {
     /// Drops `name` if it exists. PostgreSQL refuses while anyone is connected to it (a running
     /// Vireo): that refusal is [`PgError::InUse`], and nothing is dropped.
     pub async fn drop_database(&self, name: &str) -> Result<(), PgError> {
-        let mut conn = self.connect_options("postgres").connect().await?;
+        if !self.database_exists(name).await? {
+            return Ok(());
+        }
+        // A drop checkpoints and may take seconds: not worth sqlx's slow-statement warning.
+        let mut conn = self
+            .connect_options("postgres")
+            .disable_statement_logging()
+            .connect()
+            .await?;
         let ident: String = sqlx::query_scalar("SELECT quote_ident($1)")
             .bind(name)
             .fetch_one(&mut conn)
             .await?;
-        let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {ident}"))
-            .execute(&mut conn)
-            .await;
+        let dropped = sqlx::query(&format!("DROP DATABASE {ident}")).execute(&mut conn).await;
         conn.close().await?;
         dropped.map(|_| ()).map_err(|e| in_use(e, name))
     }
@@ -279,7 +285,11 @@ impl EmbeddedPostgres {
     /// Renames the database `from` to `to` (which must not exist); refused like a drop while
     /// anyone is connected to `from`.
     pub async fn rename_database(&self, from: &str, to: &str) -> Result<(), PgError> {
-        let mut conn = self.connect_options("postgres").connect().await?;
+        let mut conn = self
+            .connect_options("postgres")
+            .disable_statement_logging()
+            .connect()
+            .await?;
         let from_ident: String = sqlx::query_scalar("SELECT quote_ident($1)")
             .bind(from)
             .fetch_one(&mut conn)

@@ -13,6 +13,7 @@
 
 use super::store::{Store, EMBEDDED_DATABASE};
 use super::{pg_tools, OpsError};
+use crate::embedded_pg::PgError;
 use crate::repository::Repository;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek};
@@ -41,16 +42,7 @@ pub async fn backup(store: &Store, file: &Path, force: bool) -> Result<u64, OpsE
             ));
         }
     }
-    match std::fs::symlink_metadata(file) {
-        Ok(meta) if meta.is_dir() => return Err(OpsError::Refused(format!("{} is a folder", file.display()))),
-        Ok(_) if !force => {
-            return Err(OpsError::Refused(format!(
-                "{} exists; choose another name, or add --force to replace it",
-                file.display()
-            )))
-        }
-        _ => {}
-    }
+    refuse_existing(file, force)?;
     let partial = partial_path(file);
     let out = OpenOptions::new()
         .write(true)
@@ -83,6 +75,19 @@ pub async fn backup(store: &Store, file: &Path, force: bool) -> Result<u64, OpsE
     dumped
 }
 
+/// Refuses a `file` that is a folder, or exists without `force`: checked before anything is
+/// started, and again just before writing.
+pub fn refuse_existing(file: &Path, force: bool) -> Result<(), OpsError> {
+    match std::fs::symlink_metadata(file) {
+        Ok(meta) if meta.is_dir() => Err(OpsError::Refused(format!("{} is a folder", file.display()))),
+        Ok(_) if !force => Err(OpsError::Refused(format!(
+            "{} exists; choose another name, or add --force to replace it",
+            file.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Replaces the database with the archive in `file` (see the module's comment for what `force`
 /// allows).
 pub async fn restore(store: &Store, file: &Path, force: bool) -> Result<(), OpsError> {
@@ -90,6 +95,10 @@ pub async fn restore(store: &Store, file: &Path, force: bool) -> Result<(), OpsE
     let pool = store.pool(2).await?;
     let objects = Repository::new(pool.clone()).user_object_count().await;
     pool.close().await;
+    // Dropped too, not only closed: sqlx's `close` can return while the connection just used is
+    // still on its way back to the pool, which then keeps it open (measured: the DROP DATABASE
+    // below then found it there) until the pool itself is gone.
+    drop(pool);
     let occupied = objects? > 0;
     if occupied && !force {
         return Err(OpsError::Refused(format!(
@@ -114,7 +123,7 @@ pub async fn restore(store: &Store, file: &Path, force: bool) -> Result<(), OpsE
                 let _ = pg.drop_database(STAGING_DATABASE).await;
                 return Err(e);
             }
-            if let Err(e) = pg.drop_database(EMBEDDED_DATABASE).await {
+            if let Err(e) = drop_when_free(pg, EMBEDDED_DATABASE).await {
                 let _ = pg.drop_database(STAGING_DATABASE).await;
                 return Err(e.into());
             }
@@ -130,6 +139,30 @@ pub async fn restore(store: &Store, file: &Path, force: bool) -> Result<(), OpsE
         }
     }
     Ok(())
+}
+
+/// How many times a restore tries to drop the database it replaces. PostgreSQL itself waits 5 s
+/// per try for other sessions to end; a session still exiting (the restore's own count
+/// connection, on a loaded machine) is gone by the second, while a running Vireo holds its
+/// connections through every try.
+const DROP_TRIES: u32 = 2;
+
+async fn drop_when_free(pg: &crate::embedded_pg::EmbeddedPostgres, name: &str) -> Result<(), PgError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match pg.drop_database(name).await {
+            Err(PgError::InUse(_)) if tries < DROP_TRIES => {
+                tracing::info!("the database '{name}' still has a session; trying again");
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Refuses `file` unless it is a custom-format archive: checked before anything is started.
+pub fn check_archive(file: &Path) -> Result<(), OpsError> {
+    open_archive(file).map(drop)
 }
 
 /// `file` opened for reading, refused unless it is a custom-format archive.

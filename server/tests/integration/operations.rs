@@ -27,7 +27,9 @@ impl Run {
 }
 
 /// `vireo-server ARGS` with only the given settings (none inherited from the test's environment).
-fn vireo(args: &[&str], env: &[(&str, &str)], setup: impl FnOnce(&mut Command)) -> Run {
+/// Waited for off the test's runtime, which meanwhile keeps serving the test's own pools (a
+/// connection sqlx is still returning to a pool would otherwise stay open for the whole run).
+async fn vireo(args: &[&str], env: &[(&str, &str)], setup: impl FnOnce(&mut Command)) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo-server"));
     cmd.args(args)
         .env("RUST_LOG", "info")
@@ -43,7 +45,10 @@ fn vireo(args: &[&str], env: &[(&str, &str)], setup: impl FnOnce(&mut Command)) 
         cmd.env(key, value);
     }
     setup(&mut cmd);
-    let out = cmd.output().expect("run vireo-server");
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("run vireo-server");
     Run {
         code: out.status.code(),
         log: format!(
@@ -155,7 +160,7 @@ async fn backup_and_restore_round_trip_through_data_folders() {
     let vm = with_a_vm(&old_pool).await;
 
     let in_old = [("VIREO_DATA_DIR", old_data.to_str().unwrap())];
-    let run = vireo(&["backup", file_arg], &in_old, |_| {});
+    let run = vireo(&["backup", file_arg], &in_old, |_| {}).await;
     assert!(run.ok(), "{}", run.log);
     assert!(
         run.log.contains("wrote a backup of the embedded cluster"),
@@ -180,17 +185,18 @@ async fn backup_and_restore_round_trip_through_data_folders() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
-    let again = vireo(&["backup", file_arg], &in_old, |_| {});
+    let again = vireo(&["backup", file_arg], &in_old, |_| {}).await;
     assert_eq!(again.code, Some(1), "{}", again.log);
     assert!(again.log.contains("--force"), "{}", again.log);
-    assert!(vireo(&["backup", "--force", file_arg], &in_old, |_| {}).ok());
+    assert!(vireo(&["backup", "--force", file_arg], &in_old, |_| {}).await.ok());
 
     // A new data folder, as a machine being rebuilt: the restore creates its cluster, with every
     // program under write-xor-execute as the systemd unit runs them.
     let in_new = [("VIREO_DATA_DIR", new_data.to_str().unwrap())];
     let run = vireo(&["restore", file_arg], &in_new, |cmd| {
         deny_write_execute(cmd);
-    });
+    })
+    .await;
     assert!(run.ok(), "{}", run.log);
     assert!(run.log.contains("restored"), "{}", run.log);
 
@@ -209,10 +215,10 @@ async fn backup_and_restore_round_trip_through_data_folders() {
 
     // It holds data now: refused without --force, and with --force while a server (this pool)
     // is connected.
-    let run = vireo(&["restore", file_arg], &in_new, |_| {});
+    let run = vireo(&["restore", file_arg], &in_new, |_| {}).await;
     assert_eq!(run.code, Some(1), "{}", run.log);
     assert!(run.log.contains("already holds data"), "{}", run.log);
-    let run = vireo(&["restore", "--force", file_arg], &in_new, |_| {});
+    let run = vireo(&["restore", "--force", file_arg], &in_new, |_| {}).await;
     assert_eq!(run.code, Some(1), "{}", run.log);
     assert!(run.log.contains("in use"), "{}", run.log);
     assert!(
@@ -220,7 +226,8 @@ async fn backup_and_restore_round_trip_through_data_folders() {
         "a refused restore changes nothing"
     );
     new_pool.close().await;
-    let run = vireo(&["restore", "--force", file_arg], &in_new, |_| {});
+    drop(new_pool);
+    let run = vireo(&["restore", "--force", file_arg], &in_new, |_| {}).await;
     assert!(run.ok(), "{}", run.log);
     let new_pool = new_pg.pool("vireo", 2).await.unwrap();
     assert!(vm_names(&new_pool).await.contains(&vm));
@@ -229,7 +236,7 @@ async fn backup_and_restore_round_trip_through_data_folders() {
     // Not an archive: refused before anything is touched.
     let text = base.join("notes.txt");
     std::fs::write(&text, "not a backup").unwrap();
-    let run = vireo(&["restore", "--force", text.to_str().unwrap()], &in_new, |_| {});
+    let run = vireo(&["restore", "--force", text.to_str().unwrap()], &in_new, |_| {}).await;
     assert_eq!(run.code, Some(1), "{}", run.log);
     assert!(run.log.contains("is not a backup"), "{}", run.log);
 
@@ -251,7 +258,8 @@ async fn backup_and_restore_with_a_database_url() {
         &["backup", file.to_str().unwrap()],
         &[("DATABASE_URL", &url_of(&source))],
         |_| {},
-    );
+    )
+    .await;
     assert!(run.ok(), "{}", run.log);
     assert!(!run.log.contains("postgres://"), "the URL is not logged: {}", run.log);
 
@@ -260,7 +268,8 @@ async fn backup_and_restore_with_a_database_url() {
         &["restore", file.to_str().unwrap()],
         &[("DATABASE_URL", &url_of(&target))],
         |_| {},
-    );
+    )
+    .await;
     assert!(run.ok(), "{}", run.log);
     assert!(vm_names(&target).await.contains(&vm));
     assert_eq!(vm_names(&target).await, vm_names(&source).await);
@@ -275,12 +284,12 @@ fn site_root(with_pkg: bool) -> PathBuf {
     dir
 }
 
-fn check(url: &str, site: &Path, json: bool) -> Run {
+async fn check(url: &str, site: &Path, json: bool) -> Run {
     let mut env = vec![("DATABASE_URL", url), ("VIREO_SITE_ROOT", site.to_str().unwrap())];
     if json {
         env.push(("VIREO_LOG_FORMAT", "json"));
     }
-    vireo(&["check"], &env, |_| {})
+    vireo(&["check"], &env, |_| {}).await
 }
 
 /// `check` says ready (0), pending migrations (3) or failed (1); `migrate` makes an empty
@@ -289,7 +298,7 @@ fn check(url: &str, site: &Path, json: bool) -> Run {
 async fn check_and_migrate_say_what_is_ready() {
     let site = site_root(true);
     let (_, migrated) = fresh_db().await;
-    let run = check(&url_of(&migrated), &site, false);
+    let run = check(&url_of(&migrated), &site, false).await;
     assert_eq!(run.code, Some(0), "{}", run.log);
     for part in [
         "configuration: ok",
@@ -303,23 +312,24 @@ async fn check_and_migrate_say_what_is_ready() {
 
     let empty = empty_db().await;
     let url = url_of(&empty);
-    let run = check(&url, &site, false);
+    let run = check(&url, &site, false).await;
     assert_eq!(run.code, Some(3), "{}", run.log);
     assert!(run.log.contains("migrations: pending"), "{}", run.log);
-    let run = vireo(&["migrate"], &[("DATABASE_URL", &url)], |_| {});
+    let run = vireo(&["migrate"], &[("DATABASE_URL", &url)], |_| {}).await;
     assert!(run.ok(), "{}", run.log);
     assert!(run.log.contains("applied"), "{}", run.log);
-    assert_eq!(check(&url, &site, false).code, Some(0));
+    assert_eq!(check(&url, &site, false).await.code, Some(0));
 
     let no_site = site_root(false);
-    let run = check(&url, &no_site, false);
+    let run = check(&url, &no_site, false).await;
     assert_eq!(run.code, Some(1), "{}", run.log);
     assert!(run.log.contains("site: failed"), "{}", run.log);
     let run = vireo(
         &["check", "--default-host-uri", "qemu+ssh://nobody@127.0.0.1:1/system"],
         &[("DATABASE_URL", &url), ("VIREO_SITE_ROOT", site.to_str().unwrap())],
         |_| {},
-    );
+    )
+    .await;
     assert_eq!(run.code, Some(1), "{}", run.log);
     assert!(run.log.contains("libvirt: failed"), "{}", run.log);
     for dir in [site, no_site] {
@@ -333,7 +343,7 @@ async fn check_and_migrate_say_what_is_ready() {
 async fn json_logs_are_one_object_per_line() {
     let site = site_root(true);
     let (_, db) = fresh_db().await;
-    let run = check(&url_of(&db), &site, true);
+    let run = check(&url_of(&db), &site, true).await;
     assert_eq!(run.code, Some(0), "{}", run.log);
     let lines: Vec<serde_json::Value> = run
         .log
@@ -353,13 +363,13 @@ async fn json_logs_are_one_object_per_line() {
     );
 
     // A bad setting is reported in the chosen format too.
-    let run = vireo(&["--addr", "nope", "check"], &[("VIREO_LOG_FORMAT", "json")], |_| {});
+    let run = vireo(&["--addr", "nope", "check"], &[("VIREO_LOG_FORMAT", "json")], |_| {}).await;
     assert_eq!(run.code, Some(1), "{}", run.log);
     let line: serde_json::Value = serde_json::from_str(run.log.trim()).unwrap_or_else(|e| panic!("{e}: {}", run.log));
     assert_eq!(line["level"], "ERROR");
     assert!(line["message"].as_str().unwrap().contains("VIREO_ADDR"), "{line}");
 
-    let run = vireo(&["check"], &[("VIREO_LOG_FORMAT", "xml")], |_| {});
+    let run = vireo(&["check"], &[("VIREO_LOG_FORMAT", "xml")], |_| {}).await;
     assert_eq!(run.code, Some(2), "{}", run.log);
     assert!(run.log.contains("text or json"), "{}", run.log);
     std::fs::remove_dir_all(site).unwrap();
