@@ -244,7 +244,7 @@ mod tests {
         let ok = c(Finding::Ok(String::new()));
         let pending = c(Finding::Pending(String::new()));
         let failed = c(Finding::Failed(String::new()));
-        assert_eq!(Verdict::of(&[ok.clone()]).exit_code(), 0);
+        assert_eq!(Verdict::of(std::slice::from_ref(&ok)).exit_code(), 0);
         assert_eq!(Verdict::of(&[ok.clone(), pending.clone()]).exit_code(), 3);
         assert_eq!(Verdict::of(&[pending, failed, ok]).exit_code(), 1);
     }
