@@ -10,7 +10,9 @@ APT_PACKAGES=(postgresql libvirt-dev libvirt-clients libxml2-utils pkg-config ch
               gcc python3-dev python3-venv libxml2-dev
               # Image uploads need a real libvirtd storage driver (the test driver has no upload):
               # its QEMU driver (qemu:///system, no KVM needed for storage) and qemu-img for the tests.
-              libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils)
+              libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
+              # systemd-analyze, which checks server/systemd/vireo.service (no running systemd needed).
+              systemd)
 
 root_dir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root_dir"
