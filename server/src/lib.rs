@@ -2,9 +2,12 @@
 //! Vireo's server: configuration, the embedded PostgreSQL cluster, the repository (all SQL), the
 //! libvirt pool, sessions and login, the service behind server functions, and the router.
 
+pub mod cli;
 pub mod config;
 pub mod embedded_pg;
 pub mod hypervisor;
+pub mod logging;
+pub mod operations;
 pub mod ovirt;
 pub mod repository;
 pub mod service;

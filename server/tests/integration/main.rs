@@ -18,6 +18,7 @@ mod kvm_console;
 mod lifecycle;
 mod lost_writes;
 mod networks;
+mod operations;
 mod ovirt_ansible_vm;
 mod ovirt_api;
 mod ovirt_clusters;
