@@ -1,5 +1,5 @@
 # The two commands (README.md). Everything else is in scripts/.
-.PHONY: run test build setup seed bench-grid bench-upload bench-console bench-start bench
+.PHONY: run test build setup seed bench-grid bench-live bench-upload bench-console bench-start bench
 
 run:
 	@scripts/run.sh
@@ -22,6 +22,10 @@ seed: setup
 # The grid load benchmark (10,000 VMs; Vireo against a bare axum + sqlx endpoint).
 bench-grid: setup
 	@scripts/bench-grid.sh
+
+# 1,000 open live-update streams while one VM changes 10 times a second (latency, RSS, refetches).
+bench-live: setup
+	@scripts/bench-live.sh
 
 # A 1 GiB image uploaded through Vireo's endpoint and with virsh vol-upload (qemu:///system).
 bench-upload: setup

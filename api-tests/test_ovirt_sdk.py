@@ -675,6 +675,31 @@ class OvirtSdkAgainstVireo(unittest.TestCase):
         pools.pool_service(pool.id).remove()
         templates.template_service(template.id).remove()
 
+    def test_10i_the_random_number_generator_as_the_sdk_sends_it(self):
+        """virtio-rng is oVirt's rng_device (source urandom): a new VM has it, an update with
+        Vireo's <vireo><virtio_rng>false</virtio_rng> removes it, the SDK's RngDevice adds it back."""
+        vms = self.system.vms_service()
+        vm = vms.add(
+            types.Vm(
+                name="rng-api-1",
+                cluster=types.Cluster(name="Default"),
+                template=types.Template(name="Blank"),
+            )
+        )
+        self.assertEqual(vm.rng_device.source, types.RngSource.URANDOM)
+        service = vms.vm_service(vm.id)
+        # The SDK has no element for Vireo's switch: the body by hand.
+        status, body = raw(
+            "PUT", f"/vms/{vm.id}", "<vm><vireo><virtio_rng>false</virtio_rng></vireo></vm>", token=sso_token()
+        )
+        self.assertEqual(status, 200, body)
+        self.assertIsNone(service.get().rng_device)
+        updated = service.update(types.Vm(rng_device=types.RngDevice(source=types.RngSource.URANDOM)))
+        self.assertEqual(updated.rng_device.source, types.RngSource.URANDOM)
+        with self.assertRaises(sdk.Error):
+            service.update(types.Vm(rng_device=types.RngDevice(source=types.RngSource.HWRNG)))
+        service.remove()
+
     def test_11_provokes_the_gates(self):
         before = self.vm_names()
         with self.assertRaises(sdk.Error) as caught:

@@ -10,7 +10,9 @@ APT_PACKAGES=(postgresql libvirt-dev libvirt-clients libxml2-utils pkg-config ch
               gcc python3-dev python3-venv libxml2-dev
               # Image uploads need a real libvirtd storage driver (the test driver has no upload):
               # its QEMU driver (qemu:///system, no KVM needed for storage) and qemu-img for the tests.
-              libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils)
+              libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
+              # systemd-analyze, which checks server/systemd/vireo.service (no running systemd needed).
+              systemd)
 
 root_dir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root_dir"
@@ -22,16 +24,29 @@ as_root() {
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------------------------
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
+find_missing() {
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+}
+find_missing
 if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get install ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # An install can remove a package of the list that was there: machines of this kind come with a
+  # backported qemu-utils (10.x), which Debian 12's qemu-system-x86 (7.2) replaces by removing it.
+  # Install whatever is missing now (apt then picks the version that fits).
+  installed_first=("${missing[@]}")
+  find_missing
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "apt-get install ${missing[*]} (removed by the install above)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  missing=("${installed_first[@]}" "${missing[@]}")
   # A libvirtd started before its QEMU driver was installed does not know it: scripts/libvirtd.sh
   # starts it again.
   if [[ " ${missing[*]} " == *" libvirt-daemon-driver-qemu "* ]] && [ -s /run/libvirtd.pid ]; then

@@ -49,6 +49,10 @@ phase "KVM test"
 scripts/build.sh debug
 phase "build site (debug)"
 
+# The systemd unit (server/systemd/vireo.service), checked against the binary just built.
+scripts/systemd-verify.sh
+phase "systemd unit"
+
 scripts/api-test.sh
 phase "oVirt SDK + Ansible"
 

@@ -17,6 +17,7 @@ pub mod host_address;
 pub mod host_topology;
 pub mod image_header;
 pub mod instance_type;
+pub mod live_changes;
 pub mod naming;
 pub mod network;
 pub mod next_run;

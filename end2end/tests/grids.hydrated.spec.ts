@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { execFileSync } from "child_process";
-import { login, ready } from "./helpers";
+import { login, ready, restToken, setVmDescription, vmIdByName } from "./helpers";
 
 // A host driven through libvirtd's test driver: virsh can change its domains from outside Vireo.
 const DAEMON_URI = "test+unix:///default";
@@ -39,21 +39,59 @@ test("a status change made directly through libvirt shows up without a reload", 
   execFileSync("virsh", ["-c", DAEMON_URI, "undefine", vm]);
 });
 
-test("a live update keeps what the user typed but has not sent", async ({ page }, info) => {
+test("a live update keeps what the user typed but has not sent", async ({ page, request }, info) => {
   await login(page, info, "/vms?q=grid-&size=25");
   const search = page.getByRole("searchbox", { name: "Search" });
   await search.fill("grid-0001 half typed");
-  // Any write announces itself on the live stream; a refused login writes an event row.
+  // Another client changes a VM on this page: the page refetches it.
+  const token = await restToken(request);
+  const id = await vmIdByName(request, token, "grid-00001");
   const refetched = page.waitForResponse((r) => r.url().includes("/api/vm_grid"));
-  await page.evaluate(async () => {
-    await fetch("/login", {
-      method: "POST",
-      body: new URLSearchParams({ username: "admin", password: "not-the-password" }),
-      redirect: "manual",
-    });
-  });
+  await setVmDescription(request, token, id, "changed while typing");
   await refetched;
   await expect(page.locator("#vms-grid tbody tr")).toHaveCount(25);
+  await expect(page.locator(`#vms-grid tbody tr[data-id="${id}"]`)).toContainText("changed while typing");
   await expect(search).toHaveValue("grid-0001 half typed");
   await expect(page.getByRole("link", { name: "25 rows per page" })).toHaveAttribute("aria-current", "true");
+});
+
+test("a change to a VM on another page does not refetch the grid; one on the page does", async ({ page, request }, info) => {
+  // The default view, by name, 25 rows: grid-00100 is never on the first page.
+  await login(page, info, "/vms?size=25");
+  const rows = page.locator("#vms-grid tbody tr");
+  await expect(rows).toHaveCount(25);
+  const onPage = await rows.nth(3).getAttribute("data-id");
+  expect(onPage).toBeTruthy();
+  const token = await restToken(request);
+  const offPage = await vmIdByName(request, token, "grid-00100");
+  await expect(page.locator(`#vms-grid tbody tr[data-id="${offPage}"]`)).toHaveCount(0);
+
+  // A stream of the test's own in the page: it gets the same events, in the same order, as the
+  // page's, so once it has the first change's event the page has had it too.
+  await page.evaluate(
+    () =>
+      new Promise((opened) => {
+        const w = window as unknown as { vireoSeen: string[] };
+        w.vireoSeen = [];
+        const stream = new EventSource("/api/stream");
+        stream.addEventListener("change", (e) => w.vireoSeen.push((e as MessageEvent).data));
+        stream.addEventListener("open", opened);
+      }),
+  );
+  const seen = () => page.evaluate(() => (window as unknown as { vireoSeen: string[] }).vireoSeen.join(" "));
+  let fetches = 0;
+  page.on("request", (r) => {
+    if (r.url().includes("/api/vm_grid")) fetches += 1;
+  });
+  const stamp = `live-${Date.now() % 100000}`;
+  // First the VM on another page; its event (naming it) went out alone.
+  await setVmDescription(request, token, offPage, `${stamp} elsewhere`);
+  await expect.poll(seen).toContain(offPage);
+  // Then one on this page: the page refetches once, for it (events arrive in order, so a refetch
+  // for the first change would have been asked for before this one).
+  const refetched = page.waitForResponse((r) => r.url().includes("/api/vm_grid"));
+  await setVmDescription(request, token, onPage as string, `${stamp} here`);
+  await refetched;
+  await expect(page.locator(`#vms-grid tbody tr[data-id="${onPage}"]`)).toContainText(`${stamp} here`);
+  expect(fetches).toBe(1);
 });

@@ -1,4 +1,4 @@
-import { expect, Page, TestInfo } from "@playwright/test";
+import { APIRequestContext, expect, Page, TestInfo } from "@playwright/test";
 
 export const adminPassword = process.env.VIREO_E2E_ADMIN_PASSWORD ?? "e2e-admin-password";
 
@@ -60,4 +60,35 @@ export async function newRhelVmDialog(page: Page, info: TestInfo, name: string, 
   await dialog.getByLabel("Memory Size").fill(String(memoryMib));
   await dialog.getByLabel("Total Virtual CPUs").fill(String(vcpus));
   return dialog;
+}
+
+/** A REST API bearer token (the oVirt SDK's password grant): changes made with it come from
+ * outside the page, as another client's would. */
+export async function restToken(request: APIRequestContext): Promise<string> {
+  const r = await request.post("/ovirt-engine/sso/oauth/token", {
+    form: { grant_type: "password", scope: "ovirt-app-api", username: "admin@internal", password: adminPassword },
+    headers: { Accept: "application/json" },
+  });
+  expect(r.status()).toBe(200);
+  return (await r.json()).access_token;
+}
+
+/** A VM's id by its name, through the REST API. */
+export async function vmIdByName(request: APIRequestContext, token: string, name: string): Promise<string> {
+  const r = await request.get(`/ovirt-engine/api/vms?search=${encodeURIComponent(`name=${name}`)}`, {
+    headers: { Authorization: `Bearer ${token}`, Accept: "application/xml" },
+  });
+  expect(r.status()).toBe(200);
+  const id = /<vm [^>]*id="([^"]+)"/.exec(await r.text())?.[1];
+  expect(id, name).toBeTruthy();
+  return id as string;
+}
+
+/** Sets a VM's description through the REST API. */
+export async function setVmDescription(request: APIRequestContext, token: string, id: string, description: string) {
+  const r = await request.put(`/ovirt-engine/api/vms/${id}`, {
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/xml", Accept: "application/xml" },
+    data: `<vm><description>${description}</description></vm>`,
+  });
+  expect(r.status()).toBe(200);
 }

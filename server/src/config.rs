@@ -5,6 +5,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+// The defaults, named once: `Config::from_lookup` falls back to them and the command line
+// (`cli.rs`) shows them in `--help`.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+pub const DEFAULT_HOST_URI: &str = "test:///default";
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+pub const DEFAULT_SHUTDOWN_TIMEOUT: &str = "120";
+pub const DEFAULT_MAC_RANGE: &str = "56:6f:00:00:00:00-56:6f:00:ff:ff:ff";
+pub const DEFAULT_CONSOLE_IDLE_TIMEOUT: &str = "900";
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `VIREO_ADDR`, default 127.0.0.1:3000.
@@ -37,8 +47,8 @@ pub struct Config {
     /// `VIREO_SAMPLE_INTERVAL` (seconds, 1–3600, default 15): how often running VMs' and Up hosts'
     /// usage is sampled for the charts and `/metrics`.
     pub sample_interval: Duration,
-    /// What one client may cost the server (not read from the environment: the defaults are the
-    /// policy; tests shorten the timeouts).
+    /// What one client may cost the server (the defaults are the policy; tests shorten the
+    /// timeouts; only the live-update stream limits are read from the environment).
     pub limits: HttpLimits,
 }
 
@@ -115,10 +125,10 @@ pub struct HttpLimits {
     /// A request body (forms, server functions) must arrive completely within this time.
     pub body_read_timeout: Duration,
     /// Live-update streams (`/api/stream`) one session may hold open at once (a browser opens one
-    /// per tab).
+    /// per tab). `VIREO_STREAMS_PER_SESSION`.
     pub streams_per_session: usize,
     /// Live-update streams overall, kept well under `max_connections` so pages and server
-    /// functions always find a connection.
+    /// functions always find a connection. `VIREO_STREAMS_TOTAL` (at most `max_connections` - 256).
     pub streams_total: usize,
     /// How long shutdown lets open connections finish their current request.
     pub shutdown_grace: Duration,
@@ -216,6 +226,10 @@ pub enum ConfigError {
     BadMetricsNetwork(String),
     #[error("VIREO_SAMPLE_INTERVAL '{0}' is not a number of seconds from 1 to 3600")]
     BadSampleInterval(String),
+    #[error("{0} '{1}' is not a number from 1 to {2}")]
+    BadStreamLimit(&'static str, String, usize),
+    #[error("VIREO_SHUTDOWN_TIMEOUT '{0}' is not a number of seconds from 1 to 86400")]
+    BadShutdownTimeout(String),
 }
 
 impl Config {
@@ -224,13 +238,13 @@ impl Config {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let addr_text = get("VIREO_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr_text = get("VIREO_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into());
         let addr = addr_text.parse().map_err(|_| ConfigError::BadAddr(addr_text.clone()))?;
         let admin_password = get("VIREO_ADMIN_PASSWORD");
         if admin_password.as_ref().is_some_and(|p| p.chars().count() < 8) {
             return Err(ConfigError::WeakAdminPassword);
         }
-        let default_host_uri = get("VIREO_DEFAULT_HOST_URI").unwrap_or_else(|| "test:///default".into());
+        let default_host_uri = get("VIREO_DEFAULT_HOST_URI").unwrap_or_else(|| DEFAULT_HOST_URI.into());
         // The same gate as every other URI: a `qemu+ext` or `test:///<file>` here would run a
         // program or read a file at every start.
         if let Err(refused) = vireo_app::domain::host_address::HostAddress::parse_uri(&default_host_uri) {
@@ -238,17 +252,19 @@ impl Config {
         }
         let trusted_proxies = TrustedProxies::parse(&get("VIREO_TRUSTED_PROXIES").unwrap_or_default())
             .map_err(ConfigError::BadTrustedProxy)?;
-        let mac_range = match get("VIREO_MAC_RANGE") {
-            Some(text) => vireo_app::domain::network::MacRange::parse(&text)
-                .map_err(|why| ConfigError::BadMacRange(text.clone(), why))?,
-            None => vireo_app::domain::network::MacRange::default(),
+        let mac_text = get("VIREO_MAC_RANGE").unwrap_or_else(|| DEFAULT_MAC_RANGE.into());
+        let mac_range = vireo_app::domain::network::MacRange::parse(&mac_text)
+            .map_err(|why| ConfigError::BadMacRange(mac_text.clone(), why))?;
+        let idle_text = get("VIREO_CONSOLE_IDLE_TIMEOUT").unwrap_or_else(|| DEFAULT_CONSOLE_IDLE_TIMEOUT.into());
+        let console_idle_timeout = match idle_text.parse::<u64>() {
+            Ok(secs @ 10..=86_400) => Duration::from_secs(secs),
+            _ => return Err(ConfigError::BadConsoleIdleTimeout(idle_text)),
         };
-        let console_idle_timeout = match get("VIREO_CONSOLE_IDLE_TIMEOUT") {
-            Some(text) => match text.parse::<u64>() {
-                Ok(secs @ 10..=86_400) => Duration::from_secs(secs),
-                _ => return Err(ConfigError::BadConsoleIdleTimeout(text)),
-            },
-            None => Duration::from_secs(900),
+        // A typo here used to mean 120 s without a word; now it stops start-up like the others.
+        let shutdown_text = get("VIREO_SHUTDOWN_TIMEOUT").unwrap_or_else(|| DEFAULT_SHUTDOWN_TIMEOUT.into());
+        let shutdown_timeout = match shutdown_text.parse::<u64>() {
+            Ok(secs @ 1..=86_400) => Duration::from_secs(secs),
+            _ => return Err(ConfigError::BadShutdownTimeout(shutdown_text)),
         };
         let metrics_token = get("VIREO_METRICS_TOKEN");
         // Printable ASCII only: it travels in an HTTP header, where anything else could not be sent.
@@ -267,6 +283,17 @@ impl Config {
             },
             None => Duration::from_secs(15),
         };
+        let mut limits = HttpLimits::default();
+        // Live-update streams each hold a connection: overall they must leave some for pages and
+        // server functions, so at most `max_connections` - 256.
+        let most = limits.max_connections - 256;
+        limits.streams_total = stream_limit(&get, "VIREO_STREAMS_TOTAL", limits.streams_total, most)?;
+        limits.streams_per_session = stream_limit(
+            &get,
+            "VIREO_STREAMS_PER_SESSION",
+            limits.streams_per_session,
+            limits.streams_total,
+        )?;
         Ok(Self {
             addr,
             trusted_proxies,
@@ -275,18 +302,30 @@ impl Config {
             console_idle_timeout,
             mac_range,
             database_url: get("DATABASE_URL"),
-            data_dir: PathBuf::from(get("VIREO_DATA_DIR").unwrap_or_else(|| "./data".into())),
+            data_dir: PathBuf::from(get("VIREO_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into())),
             admin_password,
             default_host_uri,
-            site_root: PathBuf::from(get("VIREO_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+            site_root: PathBuf::from(get("VIREO_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.into())),
             secure_cookies: get("VIREO_SECURE_COOKIES").is_some_and(|v| v == "1" || v == "true"),
-            shutdown_timeout: std::time::Duration::from_secs(
-                get("VIREO_SHUTDOWN_TIMEOUT")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(120),
-            ),
-            limits: HttpLimits::default(),
+            shutdown_timeout,
+            limits,
         })
+    }
+}
+
+/// A stream limit from the environment: 1 to `most`, else `default`.
+fn stream_limit(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: usize,
+    most: usize,
+) -> Result<usize, ConfigError> {
+    match get(key) {
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=most).contains(&n) => Ok(n),
+            _ => Err(ConfigError::BadStreamLimit(key, text, most)),
+        },
+        None => Ok(default),
     }
 }
 
@@ -313,6 +352,36 @@ mod tests {
     }
 
     #[test]
+    fn stream_limits_are_bounded_by_the_connections() {
+        let c = Config::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(c.limits.streams_per_session, HttpLimits::default().streams_per_session);
+        assert_eq!(c.limits.streams_total, HttpLimits::default().streams_total);
+        let c = Config::from_lookup(lookup(&[
+            ("VIREO_STREAMS_PER_SESSION", "200"),
+            ("VIREO_STREAMS_TOTAL", "1500"),
+        ]))
+        .unwrap();
+        assert_eq!((c.limits.streams_per_session, c.limits.streams_total), (200, 1500));
+        let most = HttpLimits::default().max_connections - 256;
+        for (key, bad) in [
+            ("VIREO_STREAMS_TOTAL", "0".to_string()),
+            ("VIREO_STREAMS_TOTAL", (most + 1).to_string()),
+            ("VIREO_STREAMS_TOTAL", "many".to_string()),
+            // More per session than overall.
+            ("VIREO_STREAMS_PER_SESSION", "1025".to_string()),
+            ("VIREO_STREAMS_PER_SESSION", "-1".to_string()),
+        ] {
+            assert!(
+                matches!(
+                    Config::from_lookup(lookup(&[(key, bad.as_str())])),
+                    Err(ConfigError::BadStreamLimit(k, _, _)) if k == key
+                ),
+                "{key}={bad}"
+            );
+        }
+    }
+
+    #[test]
     fn the_console_idle_timeout_is_bounded() {
         let c = Config::from_lookup(lookup(&[])).unwrap();
         assert_eq!(c.console_idle_timeout, Duration::from_secs(900));
@@ -323,6 +392,23 @@ mod tests {
                 matches!(
                     Config::from_lookup(lookup(&[("VIREO_CONSOLE_IDLE_TIMEOUT", bad)])),
                     Err(ConfigError::BadConsoleIdleTimeout(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_shutdown_timeout_is_bounded() {
+        let c = Config::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(120));
+        let c = Config::from_lookup(lookup(&[("VIREO_SHUTDOWN_TIMEOUT", "30")])).unwrap();
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(30));
+        for bad in ["0", "86401", "-1", "2m", ""] {
+            assert!(
+                matches!(
+                    Config::from_lookup(lookup(&[("VIREO_SHUTDOWN_TIMEOUT", bad)])),
+                    Err(ConfigError::BadShutdownTimeout(_))
                 ),
                 "{bad}"
             );

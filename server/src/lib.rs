@@ -2,10 +2,13 @@
 //! Vireo's server: configuration, the embedded PostgreSQL cluster, the repository (all SQL), the
 //! libvirt pool, sessions and login, the service behind server functions, and the router.
 
+pub mod cli;
 pub mod config;
 pub mod embedded_pg;
 pub mod hypervisor;
+pub mod logging;
 pub mod metrics;
+pub mod operations;
 pub mod ovirt;
 pub mod repository;
 pub mod service;
@@ -98,7 +101,7 @@ pub async fn assemble(
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         metrics_access: Arc::new(config.metrics.clone()),
         dummy_hash: dummy_hash.into(),
-        changes: tokio::sync::broadcast::channel(64).0,
+        changes: crate::web::live::channel(),
         vnc_relays: Arc::new(web::vnc_relay::VncRelays::new(config.addr.ip())),
     };
     let router = web::routes::build_router(state.clone(), store, config.secure_cookies, &config.limits);

@@ -1,81 +1,92 @@
+//! `vireo-server`: parses the command line (`cli.rs`), sets up logging, and runs the command —
+//! `serve` when none is given.
+
+use clap::Parser;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::ExpiredDeletion;
-use tracing_subscriber::EnvFilter;
 use vireo_server::assemble;
+use vireo_server::cli::{Cli, Command, UserCommand};
 use vireo_server::config::Config;
-use vireo_server::embedded_pg::{EmbeddedPostgres, PgSettings};
+use vireo_server::embedded_pg::EmbeddedPostgres;
 use vireo_server::hypervisor::SharedLibvirtPool;
+use vireo_server::operations::check::{self, Finding, Verdict};
+use vireo_server::operations::store::Store;
+use vireo_server::operations::{backup, OpsError};
+use vireo_server::repository::Repository;
 use vireo_server::service::host_monitor;
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn,tower_sessions=warn")),
-        )
-        .init();
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+async fn main() -> ExitCode {
+    // `--help`, `--version` and usage errors end here (exit 0 or 2).
+    let cli = Cli::parse();
+    vireo_server::logging::init(cli.settings.log_format);
+    let config = match cli.settings.config() {
+        Ok(config) => config,
         Err(e) => {
             tracing::error!("{e}");
-            std::process::ExitCode::FAILURE
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = &config;
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            with_database(config, true, async move |pool, hypervisor| {
+                serve(config, pool, hypervisor).await
+            })
+            .await
+        }
+        Command::Seed { count, prefix } => {
+            with_database(config, false, async move |pool, hypervisor| {
+                seed(config, pool, hypervisor, count, &prefix).await
+            })
+            .await
+        }
+        Command::User(command) => {
+            with_database(config, false, async move |pool, hypervisor| {
+                user_command(config, pool, hypervisor, command).await
+            })
+            .await
+        }
+        Command::Migrate => with_database(config, false, async move |pool, _| migrate(pool).await).await,
+        Command::Backup { file, force } => run_backup(config, &file, force).await,
+        Command::Restore { file, force } => run_restore(config, &file, force).await,
+        Command::Check => return run_check(config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
         }
     }
 }
 
-async fn run() -> Result<(), String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
-
-    // With no DATABASE_URL, Vireo runs and owns its own cluster under the data folder.
-    let (pool, embedded) = match &config.database_url {
-        Some(url) => {
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(32)
-                .acquire_timeout(vireo_server::embedded_pg::ACQUIRE_TIMEOUT)
-                .connect(url)
-                .await
-                .map_err(|e| format!("cannot connect to DATABASE_URL: {e}"))?;
-            (pool, None)
-        }
-        None => {
-            // Run as root, its cluster runs as `postgres`, which must be able to enter the data
-            // folder (a `mktemp -d` one is 0700): Vireo owns that folder, so it opens it itself.
-            match vireo_server::embedded_pg::let_postgres_through(&config.data_dir) {
-                Ok(Some(what)) => tracing::info!("{what}"),
-                Ok(None) => {}
-                Err(e) => return Err(e.to_string()),
-            }
-            let root = config.data_dir.join("postgres");
-            tracing::info!("starting the embedded PostgreSQL cluster in {}", root.display());
-            let pg = EmbeddedPostgres::start(&root, PgSettings { durable: true })
-                .await
-                .map_err(|e| e.to_string())?;
-            pg.ensure_database("vireo", None).await.map_err(|e| e.to_string())?;
-            let pool = pg.pool("vireo", 32).await.map_err(|e| e.to_string())?;
-            let pg = Arc::new(pg);
-            supervise_embedded(pg.clone(), pool.clone());
-            (pool, Some(pg))
+/// Opens the database as `serve` does (the embedded cluster started or attached to, or
+/// `DATABASE_URL`), runs `job` on a pool, then closes both — stopping the cluster if this process
+/// started it. `supervise`: restart the embedded cluster if it dies meanwhile (for `serve`).
+async fn with_database(
+    config: &Config,
+    supervise: bool,
+    job: impl AsyncFnOnce(sqlx::PgPool, Arc<SharedLibvirtPool>) -> Result<(), String>,
+) -> Result<(), String> {
+    let store = Store::open(config).await.map_err(|e| e.to_string())?;
+    let pool = match store.pool(32).await {
+        Ok(pool) => pool,
+        Err(e) => {
+            store.close().await;
+            return Err(e.to_string());
         }
     };
-
-    let hypervisor = Arc::new(SharedLibvirtPool::new());
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        None => serve(&config, pool.clone(), hypervisor).await,
-        Some("seed") => seed(&config, pool.clone(), hypervisor, &args[1..]).await,
-        Some("user") => user_command(&config, pool.clone(), hypervisor, &args[1..]).await,
-        Some(other) => Err(format!("unknown command '{other}'; usage:\n{USAGE}")),
-    };
-
+    if let (true, Store::Embedded(pg)) = (supervise, &store) {
+        supervise_embedded(pg.clone(), pool.clone());
+    }
+    let result = job(pool.clone(), Arc::new(SharedLibvirtPool::new())).await;
     if tokio::time::timeout(SHUTDOWN_GRACE, pool.close()).await.is_err() {
         tracing::warn!("database connections did not close in time");
     }
-    if let Some(pg) = embedded.filter(|pg| pg.owned()) {
-        tracing::info!("stopping the embedded PostgreSQL cluster");
-        let _ = tokio::task::spawn_blocking(move || pg.stop()).await;
-    }
+    store.close().await;
     result
 }
 
@@ -118,25 +129,17 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
     Ok(())
 }
 
-/// `vireo-server seed [COUNT] [--prefix NAME]`: adds COUNT (default 10,000) VMs for trying the grids.
+/// `vireo-server seed [COUNT] [--prefix NAME]`: adds COUNT VMs for trying the grids.
 async fn seed(
     config: &Config,
     pool: sqlx::PgPool,
     hypervisor: Arc<SharedLibvirtPool>,
-    args: &[String],
+    count: u32,
+    prefix: &str,
 ) -> Result<(), String> {
-    let mut count = 10_000u32;
-    let mut prefix = "vm".to_string();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--prefix" => prefix = it.next().cloned().ok_or("--prefix needs a name")?,
-            n => count = n.parse().map_err(|_| format!("'{n}' is not a VM count"))?,
-        }
-    }
     let (state, _) = assemble(config, pool, hypervisor).await.map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
-    let n = vireo_server::service::seed::seed(&state.repo, &prefix, count)
+    let n = vireo_server::service::seed::seed(&state.repo, prefix, count)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(
@@ -146,13 +149,86 @@ async fn seed(
     Ok(())
 }
 
-const USAGE: &str = "  vireo-server                                 serve
-  vireo-server seed [COUNT] [--prefix NAME]    add COUNT VMs for trying the grids
-  vireo-server user add NAME --role ROLE       add a user (ROLE: admin, operator, viewer)
-  vireo-server user passwd NAME                set a user's password (ends their sessions and API tokens)
-  vireo-server user disable NAME               disable a user (ends their sessions and API tokens)
-The password is read from VIREO_USER_PASSWORD, or else one line from standard input; never from the
-command line, where other users of the machine could see it.";
+/// `vireo-server migrate`: what `serve` does to the schema at start, and nothing else — so an
+/// upgrade can migrate once, before any server of the new version starts.
+async fn migrate(pool: sqlx::PgPool) -> Result<(), String> {
+    let repo = Repository::new(pool.clone());
+    let before = repo.applied_migrations().await.map_err(|e| e.to_string())?.len();
+    vireo_server::MIGRATOR.run(&pool).await.map_err(|e| e.to_string())?;
+    tower_sessions_sqlx_store::PostgresStore::new(pool)
+        .migrate()
+        .await
+        .map_err(|e| format!("session store: {e}"))?;
+    let after = repo.applied_migrations().await.map_err(|e| e.to_string())?.len();
+    tracing::info!("applied {} migrations; {after} in all", after.saturating_sub(before));
+    Ok(())
+}
+
+/// `vireo-server backup FILE [--force]`.
+async fn run_backup(config: &Config, file: &std::path::Path, force: bool) -> Result<(), String> {
+    if !Store::exists(config) {
+        return Err(format!(
+            "there is no Vireo database under {} to back up",
+            config.data_dir.display()
+        ));
+    }
+    backup::refuse_existing(file, force).map_err(|e| e.to_string())?;
+    let store = Store::open(config).await.map_err(|e| e.to_string())?;
+    let result = backup::backup(&store, file, force).await;
+    if let Ok(size) = &result {
+        tracing::info!(
+            "wrote a backup of {} to {} ({size} bytes)",
+            store.describe(),
+            file.display()
+        );
+    }
+    store.close().await;
+    result.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// `vireo-server restore FILE [--force]`; says afterwards what migrations the next start applies.
+async fn run_restore(config: &Config, file: &std::path::Path, force: bool) -> Result<(), String> {
+    backup::check_archive(file).map_err(|e| e.to_string())?;
+    let store = Store::open(config).await.map_err(|e| e.to_string())?;
+    let result: Result<Vec<vireo_server::repository::AppliedMigration>, OpsError> = async {
+        backup::restore(&store, file, force).await?;
+        let pool = store.pool(2).await?;
+        let applied = Repository::new(pool.clone()).applied_migrations().await;
+        pool.close().await;
+        Ok(applied?)
+    }
+    .await;
+    if let Ok(applied) = &result {
+        tracing::info!(
+            "restored {} into {}; {} migrations recorded in it (the next start or `migrate` applies any newer ones)",
+            file.display(),
+            store.describe(),
+            applied.len()
+        );
+    }
+    store.close().await;
+    result.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// `vireo-server check`: one log line per check, the exit code from the worst.
+async fn run_check(config: &Config) -> ExitCode {
+    let hypervisor = SharedLibvirtPool::new();
+    let checks = check::run(config, &hypervisor).await;
+    for c in &checks {
+        match &c.finding {
+            Finding::Ok(text) => tracing::info!(check = c.what, "{}: ok, {text}", c.what),
+            Finding::Pending(text) => tracing::warn!(check = c.what, "{}: pending, {text}", c.what),
+            Finding::Failed(text) => tracing::error!(check = c.what, "{}: failed, {text}", c.what),
+        }
+    }
+    let verdict = Verdict::of(&checks);
+    match verdict {
+        Verdict::Ready => tracing::info!("ready"),
+        Verdict::Pending => tracing::warn!("not ready: migrations pending"),
+        Verdict::Failed => tracing::error!("not ready"),
+    }
+    ExitCode::from(verdict.exit_code())
+}
 
 /// `vireo-server user …`: user recovery without the UI (a lost admin password, a user to lock out
 /// now). Runs against the same database as the server (a running server notices at once: sessions
@@ -163,24 +239,18 @@ async fn user_command(
     config: &Config,
     pool: sqlx::PgPool,
     hypervisor: Arc<SharedLibvirtPool>,
-    args: &[String],
+    command: UserCommand,
 ) -> Result<(), String> {
-    let usage = || format!("usage:\n{USAGE}");
-    let (command, name, rest) = match args {
-        [command, name, rest @ ..] => (command.as_str(), name.as_str(), rest),
-        _ => return Err(usage()),
-    };
     vireo_server::MIGRATOR.run(&pool).await.map_err(|e| e.to_string())?;
     let service = vireo_server::service::VireoService::new(
         vireo_server::repository::Repository::new(pool),
         hypervisor,
         config.shutdown_timeout,
     );
-    let user = match (command, rest) {
-        ("add", [flag, role]) if flag == "--role" => service.command_line_add_user(name, role, read_password()?).await,
-        ("passwd", []) => service.command_line_set_password(name, read_password()?).await,
-        ("disable", []) => service.command_line_disable_user(name).await,
-        _ => return Err(usage()),
+    let user = match command {
+        UserCommand::Add { name, role } => service.command_line_add_user(&name, &role, read_password()?).await,
+        UserCommand::Passwd { name } => service.command_line_set_password(&name, read_password()?).await,
+        UserCommand::Disable { name } => service.command_line_disable_user(&name).await,
     }
     .map_err(|e| match e {
         vireo_app::error::AppError::Validation { errors } => errors

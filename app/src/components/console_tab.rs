@@ -14,7 +14,8 @@ use crate::api::consoles::vm_consoles;
 use crate::authz::Permission;
 use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
-use crate::components::live_updates::live_tick;
+use crate::components::live_updates::live_tick_when;
+use crate::domain::live_changes::{should_refetch, LiveTables, Shown};
 use crate::models::{ConsoleAvailability, ConsoleKind};
 use console_section::ConsoleSection;
 use leptos::prelude::*;
@@ -38,9 +39,12 @@ pub fn ConsoleTab(id: String, name: String, base: String) -> impl IntoView {
         .into_any();
     }
     let url = use_query_map();
-    let tick = live_tick();
+    // The VM's row (its status) and its host.
+    const LIVE: LiveTables = LiveTables::rows("vms", &["hosts"]);
+    let vm = id.clone();
+    let tick = live_tick_when(move |changes| should_refetch(changes, &LIVE, Shown::Row(&vm)));
     let id_for_fetch = id.clone();
-    // Refetched on live updates, so a VM that starts gets its console without a reload
+    // Refetched on live updates of the VM, so a VM that starts gets its console without a reload
     // (console.js keeps an open console across the redraw).
     let consoles = Resource::new(move || (id_for_fetch.clone(), tick.get()), |(id, _)| vm_consoles(id));
     let wanted = move || url.with(|q| q.get("console")).and_then(|k| ConsoleKind::parse(&k));

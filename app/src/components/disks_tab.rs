@@ -18,9 +18,10 @@ use crate::authz::Permission;
 use crate::components::change_outcome::change_outcome_notice;
 use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
-use crate::components::live_updates::live_tick;
+use crate::components::live_updates::live_tick_when;
 use crate::components::table_head::table_head;
 use crate::domain::draft::ConfigKind;
+use crate::domain::live_changes::{should_refetch, LiveTables, Shown};
 use crate::domain::storage::iothread_text;
 use crate::models::AttachedDisk;
 use crate::pages::storage_domains::bytes;
@@ -39,9 +40,12 @@ fn yes_no(v: bool) -> &'static str {
 #[component]
 pub fn DisksTab(kind: ConfigKind, id: String, base: String) -> impl IntoView {
     let url = use_query_map();
-    let tick = live_tick();
+    // The object's row (its configuration's disks) and the disks and domains it names.
+    let live = LiveTables::rows(kind.table(), &["disks", "storage_domains"]);
+    let owner = id.clone();
+    let tick = live_tick_when(move |changes| should_refetch(changes, &live, Shown::Row(&owner)));
     let id_for_fetch = id.clone();
-    // Refetched on live updates and whenever the URL changes (an attach or detach lands back here).
+    // Refetched on live updates of those and whenever the URL changes (an attach or detach lands back here).
     let disks = Resource::new(
         move || (id_for_fetch.clone(), tick.get(), url.get()),
         move |(id, ..)| attached_disks(kind.as_str().to_string(), id),

@@ -17,9 +17,10 @@ use crate::authz::Permission;
 use crate::components::change_outcome::change_outcome_notice;
 use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
-use crate::components::live_updates::live_tick;
+use crate::components::live_updates::live_tick_when;
 use crate::components::table_head::table_head;
 use crate::domain::draft::ConfigKind;
+use crate::domain::live_changes::{should_refetch, LiveTables, Shown};
 use crate::models::AttachedNic;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -47,9 +48,12 @@ pub fn card_text(plugged: bool) -> &'static str {
 #[component]
 pub fn NicsTab(kind: ConfigKind, id: String, base: String) -> impl IntoView {
     let url = use_query_map();
-    let tick = live_tick();
+    // The object's row (its configuration's NICs, the guest's addresses) and the profiles' names.
+    let live = LiveTables::rows(kind.table(), &["networks", "vnic_profiles"]);
+    let owner = id.clone();
+    let tick = live_tick_when(move |changes| should_refetch(changes, &live, Shown::Row(&owner)));
     let id_for_fetch = id.clone();
-    // Refetched on live updates and whenever the URL changes (a change lands back here).
+    // Refetched on live updates of those and whenever the URL changes (a change lands back here).
     let nics = Resource::new(
         move || (id_for_fetch.clone(), tick.get(), url.get()),
         move |(id, ..)| vm_nics(kind.as_str().to_string(), id),

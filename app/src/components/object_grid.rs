@@ -15,8 +15,9 @@
 use super::error_notice::ErrorNotice;
 use super::grid_controls::{grid_href, search_message, GridSearch, Pager, SortHeader};
 use super::grid_keys::{self, Navigate, RowLinks};
-use super::live_updates::live_tick;
+use super::live_updates::on_live_change;
 use crate::domain::collections::CollectionFields;
+use crate::domain::live_changes::{order_may_change, should_refetch, Shown};
 use crate::error::AppError;
 use crate::models::{GridPage, GridQuery};
 use leptos::attr::custom::custom_attribute;
@@ -32,7 +33,8 @@ use std::sync::Arc;
 pub type GridResult<T> = Result<GridPage<T>, AppError>;
 
 /// A grid page's state: the URL's query and selected row, the page of rows, and a counter that
-/// refetches them. Built once per page; the page reads it too (toolbar, dialogs on the selection).
+/// refetches them (bumped by the page after its own changes, and by `ObjectGrid` on live changes
+/// that touch the page). Built once per page; the page reads it too (toolbar, dialogs on the selection).
 pub struct GridState<T: Send + Sync + 'static> {
     pub query: Memo<GridQuery>,
     /// The URL's `selected` row id.
@@ -53,8 +55,8 @@ impl<T> GridState<T>
 where
     T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
 {
-    /// One resource, keyed on the URL's grid query, the reload counter and the live-update tick
-    /// (and on the selected row when `refetch_on_select`). `fetch` is the page's grid server function.
+    /// One resource, keyed on the URL's grid query and the reload counter (and on the selected row
+    /// when `refetch_on_select`). `fetch` is the page's grid server function.
     pub fn new<Fut>(
         default_sort: &'static str,
         default_desc: bool,
@@ -68,11 +70,10 @@ where
         let query = Memo::new(move |_| url.with(|q| GridQuery::from_params(|k| q.get(k), default_sort, default_desc)));
         let selected = Signal::derive(move || url.with(|q| q.get("selected")));
         let reload = RwSignal::new(0u32);
-        let tick = live_tick();
         let rows = Resource::new(
             move || {
                 let sel = if refetch_on_select { selected.get() } else { None };
-                (query.get(), reload.get(), tick.get(), sel)
+                (query.get(), reload.get(), sel)
             },
             move |(q, ..)| fetch(q),
         );
@@ -294,6 +295,30 @@ where
             .filter_map(|c| c.sort)
             .all(|key| fields.grid_sorts.contains(&key)),
         "{title}: a column sorts by a key that {path}'s collection does not list"
+    );
+    // Live updates: refetch when a change touches this page — one of its rows, rows added or
+    // removed, a table it reads besides — and ignore changes to rows on other pages.
+    let live = fields.live;
+    on_live_change(
+        move |changes| {
+            let ids: Option<Vec<String>> = grid.rows.with_untracked(|r| {
+                r.as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .map(|p| p.rows.iter().map(row_id).collect())
+            });
+            let moves = grid.query.with_untracked(|q| order_may_change(&q.search, &q.sort));
+            let shown = match &ids {
+                // Still loading, or an error shown: anything in its tables may be news.
+                _ if !live.by_row => Shown::All,
+                None => Shown::All,
+                Some(ids) => Shown::Page {
+                    ids,
+                    order_may_change: moves,
+                },
+            };
+            should_refetch(changes, &live, shown)
+        },
+        move || grid.refetch(),
     );
     let navigate = use_navigate();
     let navigate: Navigate = Arc::new(move |href: &str| {

@@ -2,11 +2,12 @@
 //! line chart with labelled axes, drawn on the server from `view!` (no markup strings, no inline
 //! styles: the CSP forbids them), so it reads the same with JavaScript off. A visually hidden table
 //! carries the same values for screen readers (and the end-to-end tests). Its own resource,
-//! refetched on live updates; the geometry is the pure `domain::usage_chart::build`.
+//! refetched when its object changes; the geometry is the pure `domain::usage_chart::build`.
 
 use crate::api::usage::get_usage_history;
 use crate::components::error_notice::ErrorNotice;
-use crate::components::live_updates::live_tick;
+use crate::components::live_updates::live_tick_when;
+use crate::domain::live_changes::{should_refetch, LiveTables, Shown};
 use crate::domain::storage::format_bytes;
 use crate::domain::usage::{UsageHistory, UsageKind, UsageSample};
 use crate::domain::usage_chart::{ago_text, build, points_attr, ChartLines, Plot};
@@ -26,7 +27,16 @@ const MEMORY_STROKE: &str = "#d9730d";
 /// The chart of the object `id` of `kind` (a VM or a host).
 #[component]
 pub fn UsageChart(kind: UsageKind, id: String) -> impl IntoView {
-    let tick = live_tick();
+    // Samples announce nothing (one every few seconds would wake every open page): the chart is
+    // refetched when its VM or host changes (started, stopped, moved), and on reload.
+    const VM_ROW: LiveTables = LiveTables::rows("vms", &[]);
+    const HOST_ROW: LiveTables = LiveTables::rows("hosts", &[]);
+    let tables: &'static LiveTables = match kind {
+        UsageKind::Vm => &VM_ROW,
+        UsageKind::Host => &HOST_ROW,
+    };
+    let row = id.clone();
+    let tick = live_tick_when(move |changes| should_refetch(changes, tables, Shown::Row(&row)));
     let history = Resource::new(
         move || (id.clone(), tick.get()),
         move |(id, _)| get_usage_history(kind.as_str().to_string(), id),

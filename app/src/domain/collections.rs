@@ -5,6 +5,7 @@
 //! checks that every name here has its SQL; the parsers (`search::parse_search`,
 //! `ovirt_search::parse_ovirt_search`) admit exactly these names.
 
+use super::live_changes::LiveTables;
 use super::network::NETWORK_FILTERS;
 use super::search::{HOST_STATUSES, TYPES, VM_STATUSES};
 
@@ -22,6 +23,10 @@ pub struct CollectionFields {
     /// What the REST API's `?search=` accepts, as conditions and after `sortby`, in the order an
     /// unknown field's error lists them; the first is the default order. Empty: no REST collection.
     pub api_fields: &'static [&'static str],
+    /// The tables the grid reads, for live updates: its rows' table, and those whose change it
+    /// shows too (names of related objects, counts). `users` and `instance_types` are never
+    /// announced.
+    pub live: LiveTables,
 }
 
 pub const VMS: CollectionFields = CollectionFields {
@@ -62,6 +67,7 @@ pub const VMS: CollectionFields = CollectionFields {
         "datacenter",
         "id",
     ],
+    live: LiveTables::rows("vms", &["clusters", "data_centers", "templates", "hosts", "vm_pools"]),
 };
 
 pub const TEMPLATES: CollectionFields = CollectionFields {
@@ -72,24 +78,28 @@ pub const TEMPLATES: CollectionFields = CollectionFields {
     // `vm.name=X`: the template VM X was made from (oVirt's cross-object search, which
     // `ovirt_vm` sends to find an existing VM's template).
     api_fields: &["name", "description", "cluster", "type", "datacenter", "id", "vm.name"],
+    live: LiveTables::rows("templates", &["clusters", "data_centers"]),
 };
 
 pub const POOLS: CollectionFields = CollectionFields {
     grid_terms: &[("type", Some(TYPES)), ("template", None), ("cluster", None)],
     grid_sorts: &["name", "type", "template", "cluster", "size", "running", "description"],
     api_fields: &["name", "description", "cluster", "template", "type", "datacenter", "id"],
+    live: LiveTables::rows("vm_pools", &["templates", "clusters", "data_centers", "vms"]),
 };
 
 pub const HOSTS: CollectionFields = CollectionFields {
     grid_terms: &[("status", Some(HOST_STATUSES)), ("cluster", None)],
     grid_sorts: &["name", "status", "uri", "cluster", "cpus", "vms"],
     api_fields: &["name", "status", "cluster", "address", "datacenter", "id"],
+    live: LiveTables::rows("hosts", &["clusters", "data_centers", "vms"]),
 };
 
 pub const CLUSTERS: CollectionFields = CollectionFields {
     grid_terms: &[("datacenter", None)],
     grid_sorts: &["name", "datacenter", "version", "hosts", "vms"],
     api_fields: &["name", "description", "datacenter", "id"],
+    live: LiveTables::rows("clusters", &["data_centers", "hosts", "vms"]),
 };
 
 /// Data centers: the top of oVirt's hierarchy (data center → clusters → hosts).
@@ -97,6 +107,7 @@ pub const DATA_CENTERS: CollectionFields = CollectionFields {
     grid_terms: &[("status", Some(DATA_CENTER_STATUSES))],
     grid_sorts: &["name", "status", "version", "clusters", "hosts", "vms", "description"],
     api_fields: &["name", "description", "status", "id"],
+    live: LiveTables::rows("data_centers", &["clusters", "hosts", "vms"]),
 };
 
 /// `DataCenterStatus`'s strings (a search term's allowed values).
@@ -115,6 +126,11 @@ pub const EVENTS: CollectionFields = CollectionFields {
     ],
     grid_sorts: &["time", "severity", "user", "object", "action"],
     api_fields: &[],
+    live: LiveTables {
+        table: "events",
+        by_row: false,
+        also: &[],
+    },
 };
 
 /// Vireo's users; not in the REST API.
@@ -125,6 +141,7 @@ pub const USERS: CollectionFields = CollectionFields {
     ],
     grid_sorts: &["name", "role", "disabled", "created"],
     api_fields: &[],
+    live: LiveTables::rows("users", &[]),
 };
 
 /// Instance types: in the REST API only (the UI offers them in the VM dialog, with no grid).
@@ -132,6 +149,7 @@ pub const INSTANCE_TYPES: CollectionFields = CollectionFields {
     grid_terms: &[],
     grid_sorts: &[],
     api_fields: &["name", "description", "id"],
+    live: LiveTables::rows("instance_types", &[]),
 };
 
 /// Storage domains (libvirt pools on hosts).
@@ -139,6 +157,7 @@ pub const STORAGE_DOMAINS: CollectionFields = CollectionFields {
     grid_terms: &[("status", Some(&["active", "inactive", "unknown"])), ("host", None)],
     grid_sorts: &["name", "host", "type", "path", "capacity", "used", "free", "status"],
     api_fields: &["name", "id"],
+    live: LiveTables::rows("storage_domains", &["hosts", "disks"]),
 };
 
 /// Disks (volumes in storage domains).
@@ -150,6 +169,7 @@ pub const DISKS: CollectionFields = CollectionFields {
     ],
     grid_sorts: &["name", "size", "actual", "format", "domain", "status"],
     api_fields: &["name", "id"],
+    live: LiveTables::rows("disks", &["storage_domains", "hosts", "vms", "templates", "vm_pools"]),
 };
 
 /// Networks (per cluster, backed by a libvirt network or a host bridge on each of its hosts).
@@ -161,6 +181,18 @@ pub const NETWORKS: CollectionFields = CollectionFields {
     ],
     grid_sorts: &["name", "cluster", "backing", "backing_name", "vlan", "profiles", "nics"],
     api_fields: &["name", "description", "cluster", "id"],
+    live: LiveTables::rows(
+        "networks",
+        &[
+            "clusters",
+            "vnic_profiles",
+            "host_network_backings",
+            "hosts",
+            "vms",
+            "templates",
+            "vm_pools",
+        ],
+    ),
 };
 
 /// vNIC profiles (a network plus options).
@@ -168,6 +200,10 @@ pub const VNIC_PROFILES: CollectionFields = CollectionFields {
     grid_terms: &[("network", None), ("filter", Some(&NETWORK_FILTERS))],
     grid_sorts: &["name", "network", "cluster", "filter", "multiqueue", "nics"],
     api_fields: &["name", "description", "network", "id"],
+    live: LiveTables::rows(
+        "vnic_profiles",
+        &["networks", "clusters", "vms", "templates", "vm_pools"],
+    ),
 };
 
 /// Every collection, named, for tests that check each one.
@@ -232,6 +268,21 @@ mod tests {
         for (collection, c) in ALL.iter().filter(|(_, c)| !c.api_fields.is_empty()) {
             assert_eq!(c.api_fields[0], "name", "{collection}");
             assert!(c.api_fields.contains(&"id"), "{collection}");
+        }
+    }
+
+    #[test]
+    fn every_grid_reads_only_tables_that_are_announced() {
+        use crate::domain::live_changes::ANNOUNCED;
+        for (name, fields) in ALL {
+            let live = fields.live;
+            for table in live.also {
+                assert!(ANNOUNCED.contains(table), "{name}: {table} is never announced");
+            }
+            if !["users", "instance_types"].contains(&live.table) {
+                assert!(ANNOUNCED.contains(&live.table), "{name}: {}", live.table);
+            }
+            assert!(!live.also.contains(&live.table), "{name}");
         }
     }
 }

@@ -8,7 +8,8 @@
 //!   get a vCPU of a start-time policy, and are never *held*: emulators that `share` run there.
 //! - `dedicated`: each guest core gets free sibling threads of one host core (whole free cores first,
 //!   then free threads of cores another VM uses part of). All vCPUs in one NUMA cell when one has
-//!   the memory and whole cores for them (the fullest such cell, so big holes stay for big VMs),
+//!   the memory (for a VM on huge pages: the free pages of its size, else the cell's memory) and
+//!   whole cores for them (the fullest such cell, so big holes stay for big VMs),
 //!   else one where packing fits; else over the fewest cells, most free first, with a vNUMA node
 //!   per cell bound to it (`numatune`).
 //! - `isolate_threads`: each vCPU gets a whole free core (its first thread); the sibling threads are
@@ -205,6 +206,28 @@ fn whole_per_cell(cores: &[Core], blocked: &CpuSet, threads: usize) -> BTreeMap<
     out
 }
 
+/// The one cell for all `needed` guest cores among those whose memory `fits`: by whole free cores
+/// (best fit), else by packing onto free sibling threads.
+fn one_cell(
+    free: &BTreeMap<u32, Vec<Vec<u32>>>,
+    whole: &BTreeMap<u32, usize>,
+    needed: usize,
+    fits: impl Fn(u32) -> bool,
+) -> Option<Vec<(u32, usize)>> {
+    let whole_of = |cell: u32| whole.get(&cell).copied().unwrap_or(0);
+    let by_whole = free
+        .keys()
+        .filter(|cell| whole_of(**cell) >= needed && fits(**cell))
+        .min_by_key(|cell| (whole_of(**cell), **cell));
+    let packed = || {
+        free.iter()
+            .filter(|(cell, s)| s.len() >= needed && fits(**cell))
+            .min_by_key(|(cell, s)| (s.len(), **cell))
+            .map(|(cell, _)| cell)
+    };
+    by_whole.or_else(packed).map(|cell| vec![(*cell, needed)])
+}
+
 /// Which cells the VM's `needed` guest cores go to, and how many in each. One cell when one has the
 /// memory and whole free cores for all (the one with fewest such cores that still fits: best fit,
 /// so big holes stay for big VMs); else one cell where packing onto free sibling threads fits
@@ -215,23 +238,25 @@ fn choose_cells(
     free: &BTreeMap<u32, Vec<Vec<u32>>>,
     whole: &BTreeMap<u32, usize>,
     needed: usize,
-    memory_mib: u64,
+    cfg: &VmConfig,
 ) -> Option<Vec<(u32, usize)>> {
-    let whole_of = |cell: u32| whole.get(&cell).copied().unwrap_or(0);
-    let memory_fits = |cell: u32| cell_memory_mib(host, cell) >= memory_mib;
-    let by_whole = free
-        .keys()
-        .filter(|cell| whole_of(**cell) >= needed && memory_fits(**cell))
-        .min_by_key(|cell| (whole_of(**cell), **cell));
-    let packed = || {
-        free.iter()
-            .filter(|(cell, s)| s.len() >= needed && memory_fits(**cell))
-            .min_by_key(|(cell, s)| (s.len(), **cell))
-            .map(|(cell, _)| cell)
-    };
-    if let Some(cell) = by_whole.or_else(packed) {
-        return Some(vec![(*cell, needed)]);
+    // A VM backed by huge pages goes, first of all, to a cell whose free pages hold all its memory:
+    // its vCPUs then sit beside their memory. Only when no such cell has the cores does it fall back
+    // to the cells' memory size (the start then takes pages from other cells, or the host refuses).
+    if let Some(hp) = cfg.huge_pages {
+        let pages_fit = |cell: u32| {
+            host.cell(cell)
+                .is_some_and(|c| c.free_pages(hp.size_kib).saturating_mul(hp.size_kib) / 1024 >= cfg.memory_mib)
+        };
+        if let Some(one) = one_cell(free, whole, needed, pages_fit) {
+            return Some(one);
+        }
     }
+    let memory_fits = |cell: u32| cell_memory_mib(host, cell) >= cfg.memory_mib;
+    if let Some(one) = one_cell(free, whole, needed, memory_fits) {
+        return Some(one);
+    }
+    let whole_of = |cell: u32| whole.get(&cell).copied().unwrap_or(0);
     let mut order: Vec<(u32, usize, usize)> = free.iter().map(|(c, s)| (*c, whole_of(*c), s.len())).collect();
     order.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
     let mut left = needed;
@@ -356,7 +381,7 @@ pub fn start_pins(host: &HostTopology, holders: &[Holder], cfg: &VmConfig) -> Re
             let free = by_cell(slots(&all_cores, &blocked, threads as usize, false));
             let total: usize = free.values().map(Vec::len).sum();
             let whole = whole_per_cell(&all_cores, &blocked, threads as usize);
-            let cells = choose_cells(host, &free, &whole, guest_cores, cfg.memory_mib)
+            let cells = choose_cells(host, &free, &whole, guest_cores, cfg)
                 .ok_or_else(|| not_enough(vcpus + emulator_extra, total, threads as usize))?;
             let mut pins = Vec::with_capacity(vcpus as usize);
             let mut vcpu = 0u32;
@@ -381,7 +406,7 @@ pub fn start_pins(host: &HostTopology, holders: &[Holder], cfg: &VmConfig) -> Re
             let free = by_cell(slots(&all_cores, &blocked, 1, true));
             let total: usize = free.values().map(Vec::len).sum();
             let whole = whole_per_cell(&all_cores, &blocked, 1);
-            let cells = choose_cells(host, &free, &whole, vcpus as usize, cfg.memory_mib)
+            let cells = choose_cells(host, &free, &whole, vcpus as usize, cfg)
                 .ok_or_else(|| not_enough(vcpus + emulator_extra, total, 1))?;
             let mut pins = Vec::with_capacity(vcpus as usize);
             let mut held = CpuSet::new();

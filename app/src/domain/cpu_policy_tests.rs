@@ -1,6 +1,6 @@
 use super::*;
 use crate::domain::test_hosts::{hp_topology, small_topology};
-use crate::domain::vm_config::OptimizedFor;
+use crate::domain::vm_config::{HugePages, OptimizedFor};
 
 fn vm(policy: CpuPinningPolicy, sockets: u32, cores: u32, threads: u32) -> VmConfig {
     VmConfig {
@@ -121,6 +121,37 @@ fn dedicated_puts_guest_threads_on_host_siblings_in_one_cell() {
         &vm(CpuPinningPolicy::Dedicated, 1, 2, 2),
     );
     assert_eq!(cpus(&q), vec![3, 19, 4, 20]);
+}
+
+#[test]
+fn dedicated_goes_where_its_huge_pages_are() {
+    // Cell 0 is the best fit by cores, but its 1 GiB pages are gone (other VMs hold them): a VM
+    // backed by 1 GiB pages goes to cell 1, beside its memory.
+    let mut h = hp_topology();
+    for p in h.cells[0].pages.iter_mut().filter(|p| p.size_kib == 1 << 20) {
+        p.free = 2;
+    }
+    let mut cfg = vm(CpuPinningPolicy::Dedicated, 1, 2, 2);
+    cfg.memory_mib = 4096;
+    cfg.huge_pages = Some(HugePages {
+        size_kib: 1 << 20,
+        count: 4,
+    });
+    let p = start(&h, &[], &cfg);
+    assert_eq!(cpus(&p), vec![8, 24, 9, 25]);
+    assert_eq!(p.numa_nodes[0].host_nodes, vec![1]);
+    // Without huge pages the same VM takes the best fit by cores, cell 0.
+    cfg.huge_pages = None;
+    assert_eq!(cpus(&start(&h, &[], &cfg)), vec![1, 17, 2, 18]);
+    // When no cell has the pages, placement falls back to the cells' memory (the host decides).
+    for p in h.cells[1].pages.iter_mut().filter(|p| p.size_kib == 1 << 20) {
+        p.free = 0;
+    }
+    cfg.huge_pages = Some(HugePages {
+        size_kib: 1 << 20,
+        count: 4,
+    });
+    assert_eq!(cpus(&start(&h, &[], &cfg)), vec![1, 17, 2, 18]);
 }
 
 #[test]

@@ -27,6 +27,15 @@ string_enum! {
 }
 
 impl ConfigKind {
+    /// The table the kind is stored in (what live updates name).
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::Vm => "vms",
+            Self::Template => "templates",
+            Self::Pool => "vm_pools",
+        }
+    }
+
     /// The grid page the kind lives on.
     pub fn page(self) -> &'static str {
         match self {

@@ -44,11 +44,13 @@ pub struct HostFacts {
 }
 
 impl HostFacts {
-    /// Claimed CPUs widened to whole physical cores: a core that serves one VM's vCPU is not shared
-    /// with another VM's vCPU through its sibling thread.
+    /// CPUs a fix must not pin to, widened to whole physical cores (a core that serves one VM's vCPU
+    /// is not shared with another VM's vCPU through its sibling thread): the saved pins of other HP
+    /// VMs, and what the VMs running here hold now — pins a start-time policy chose are not saved
+    /// anywhere else, and pinning onto them would make this VM's start fail while they run.
     pub fn claimed_cores(&self) -> CpuSet {
         let mut out = CpuSet::new();
-        for claim in &self.claims {
+        for claim in self.claims.iter().chain(&self.running) {
             for id in claim.cpus.ids() {
                 match self.topology.cpu(id) {
                     Some(cpu) => out.extend(&cpu.siblings),

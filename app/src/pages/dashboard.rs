@@ -1,6 +1,6 @@
 //! The Dashboard at `/`: the overview oVirt, Proxmox VE and Cockpit open on. Every number links to
 //! the grid search that lists what it counts. Rendered fully on the server (works without
-//! JavaScript); hydrated, it refetches on every live update as the grids do.
+//! JavaScript); hydrated, it refetches on live updates of what it counts (VMs, hosts, clusters).
 
 mod capacity;
 mod counts;
@@ -9,8 +9,9 @@ mod recommendations;
 
 use crate::api::dashboard::get_dashboard;
 use crate::components::error_notice::ErrorNotice;
-use crate::components::live_updates::live_tick;
+use crate::components::live_updates::live_tick_when;
 use crate::domain::dashboard::Dashboard;
+use crate::domain::live_changes::{should_refetch, LiveTables, Shown};
 use capacity::CapacityCard;
 use counts::CountsCard;
 use huge_pages::HugePagesCard;
@@ -18,9 +19,16 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use recommendations::RecommendationsCard;
 
+/// What the Dashboard counts: any VM's change may move a count (status, type, host).
+const LIVE: LiveTables = LiveTables {
+    table: "vms",
+    by_row: false,
+    also: &["hosts", "clusters", "data_centers"],
+};
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let tick = live_tick();
+    let tick = live_tick_when(|changes| should_refetch(changes, &LIVE, Shown::All));
     let data = Resource::new(move || tick.get(), |_| get_dashboard());
     view! {
         <Title text="Dashboard" />

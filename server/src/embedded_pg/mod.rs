@@ -43,6 +43,16 @@ pub enum PgError {
     Start(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("the database '{0}' is in use (is Vireo running? stop it first)")]
+    InUse(String),
+}
+
+/// SQLSTATE 55006 (object_in_use): the database has other sessions.
+fn in_use(e: sqlx::Error, name: &str) -> PgError {
+    match &e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("55006") => PgError::InUse(name.to_string()),
+        _ => PgError::Sql(e),
+    }
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> PgError {
@@ -132,7 +142,7 @@ impl EmbeddedPostgres {
             .map_err(io(format!("resolving {}", root.display())))?;
         let pgdata = root.join("pgdata");
         let socket_dir = root.join("run");
-        let owner = run_as()?;
+        let owner = run_as(&root)?;
         for dir in [&pgdata, &socket_dir] {
             fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
@@ -241,6 +251,81 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    pub async fn database_exists(&self, name: &str) -> Result<bool, PgError> {
+        let mut conn = self.connect_options("postgres").connect().await?;
+        let exists = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+        conn.close().await?;
+        Ok(exists)
+    }
+
+    /// Drops `name` if it exists. PostgreSQL refuses while anyone is connected to it (a running
+    /// Vireo): that refusal is [`PgError::InUse`], and nothing is dropped.
+    pub async fn drop_database(&self, name: &str) -> Result<(), PgError> {
+        if !self.database_exists(name).await? {
+            return Ok(());
+        }
+        // A drop checkpoints and may take seconds: not worth sqlx's slow-statement warning.
+        let mut conn = self
+            .connect_options("postgres")
+            .disable_statement_logging()
+            .connect()
+            .await?;
+        let ident: String = sqlx::query_scalar("SELECT quote_ident($1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+        let dropped = sqlx::query(&format!("DROP DATABASE {ident}")).execute(&mut conn).await;
+        conn.close().await?;
+        dropped.map(|_| ()).map_err(|e| in_use(e, name))
+    }
+
+    /// Renames the database `from` to `to` (which must not exist); refused like a drop while
+    /// anyone is connected to `from`.
+    pub async fn rename_database(&self, from: &str, to: &str) -> Result<(), PgError> {
+        let mut conn = self
+            .connect_options("postgres")
+            .disable_statement_logging()
+            .connect()
+            .await?;
+        let from_ident: String = sqlx::query_scalar("SELECT quote_ident($1)")
+            .bind(from)
+            .fetch_one(&mut conn)
+            .await?;
+        let to_ident: String = sqlx::query_scalar("SELECT quote_ident($1)")
+            .bind(to)
+            .fetch_one(&mut conn)
+            .await?;
+        let renamed = sqlx::query(&format!("ALTER DATABASE {from_ident} RENAME TO {to_ident}"))
+            .execute(&mut conn)
+            .await;
+        conn.close().await?;
+        renamed.map(|_| ()).map_err(|e| in_use(e, from))
+    }
+
+    /// One of PostgreSQL's client programs (`pg_dump`, `pg_restore`) set up to reach this cluster:
+    /// from the same installation, through the private socket as the superuser, never asking for
+    /// a password. When Vireo runs as root it runs as the cluster's owner, the only user who may
+    /// enter the socket folder — so it gets no path of the caller's: files go through its standard
+    /// input and output, which the caller opens.
+    pub fn client_command(&self, program: &str) -> Result<Command, PgError> {
+        let bin = find_bin_dir().ok_or(PgError::NotInstalled)?;
+        let mut cmd = Command::new(bin.join(program));
+        cmd.arg("--host")
+            .arg(&self.socket_dir)
+            .arg("--port")
+            .arg(PORT.to_string())
+            .arg("--username")
+            .arg(SUPERUSER)
+            .arg("--no-password")
+            // Its own folder, where the owner may be; the caller's (e.g. /root) may be closed to it.
+            .current_dir(&self.root);
+        as_owner(&mut cmd, run_as(&self.root)?.as_ref());
+        Ok(cmd)
+    }
+
     pub async fn pool(&self, database: &str, max: u32) -> Result<sqlx::PgPool, PgError> {
         Ok(PgPoolOptions::new()
             .max_connections(max)
@@ -304,7 +389,7 @@ impl EmbeddedPostgres {
         let (root, socket_dir, settings) = (self.root.clone(), self.socket_dir.clone(), self.settings);
         let (postmaster, log_path) = tokio::task::spawn_blocking(move || {
             clear_leftovers(&root.join("pgdata"))?;
-            spawn_postmaster(&bin, &root, &socket_dir, settings, run_as()?.as_ref())
+            spawn_postmaster(&bin, &root, &socket_dir, settings, run_as(&root)?.as_ref())
         })
         .await
         .map_err(|e| PgError::Start(e.to_string()))??;
@@ -510,10 +595,21 @@ struct Owner {
     gid: Gid,
 }
 
-/// `None` when we are not root (the cluster then runs as us); the `postgres` user when we are.
-fn run_as() -> Result<Option<Owner>, PgError> {
+/// Who runs the cluster under `root`: `None` when we are not root (it then runs as us). As root:
+/// the user who owns its data folder if it exists — a cluster made by Vireo's service user
+/// (`vireo`, see `server/systemd/vireo.service`) stays that user's when root runs `vireo-server
+/// backup` on it — else the `postgres` user.
+fn run_as(root: &Path) -> Result<Option<Owner>, PgError> {
     if !Uid::effective().is_root() {
         return Ok(None);
+    }
+    if let Ok(meta) = fs::metadata(root.join("pgdata")) {
+        if meta.uid() != 0 && root.join("pgdata/PG_VERSION").exists() {
+            return Ok(Some(Owner {
+                uid: Uid::from_raw(meta.uid()),
+                gid: Gid::from_raw(meta.gid()),
+            }));
+        }
     }
     let user = User::from_name("postgres")
         .ok()
@@ -538,7 +634,7 @@ fn as_owner<'a>(cmd: &'a mut Command, owner: Option<&Owner>) -> &'a mut Command 
 /// changed, for the log; `None` when nothing needed changing (not root, already reachable, or
 /// owned by `postgres`).
 pub fn let_postgres_through(data_dir: &Path) -> Result<Option<String>, PgError> {
-    let Some(owner) = run_as()? else {
+    let Some(owner) = run_as(&data_dir.join("postgres"))? else {
         return Ok(None);
     };
     let meta = match fs::metadata(data_dir) {

@@ -5,7 +5,9 @@
 //! oVirt has no element for some of Vireo's High Performance settings; they travel in a `<vireo>`
 //! element that oVirt clients ignore: `headless`, `invtsc`, `watchdog`, `ksm_enabled`,
 //! `emulator_pin`, `io_thread_pins`, `hugepage_count`, `emulator_thread_policy` (share/isolate,
-//! under a start-time `cpu_pinning_policy`), `realtime_vcpus` (the real-time mask, empty when off).
+//! under a start-time `cpu_pinning_policy`), `realtime_vcpus` (the real-time mask, empty when off),
+//! `guest_agent` (the QEMU guest agent's channel) and `virtio_rng` (also oVirt's `rng_device`, whose
+//! only source here is the host's `/dev/urandom`: present when on, absent when off).
 //!
 //! Units (as the engine): memory in bytes (whole MiB here), huge page size in KiB.
 
@@ -37,6 +39,7 @@ pub const BASE_ELEMENTS: &[&str] = &[
     "numa_tune_mode",
     "os",
     "placement_policy",
+    "rng_device",
     "soundcard_enabled",
     "stateless",
     "type",
@@ -154,6 +157,11 @@ pub fn config_elements(cfg: &VmConfig, arch: &str) -> Vec<El> {
             .text("affinity", cfg.migration.as_str())
             .child(El::new("hosts").children(cfg.placement_hosts.iter().map(|h| reference("host", "hosts", *h)))),
         bool_el("multi_queues_enabled", cfg.multi_queues_enabled),
+    ]);
+    if cfg.virtio_rng {
+        out.push(El::new("rng_device").text("source", "urandom"));
+    }
+    out.extend([
         bool_el("soundcard_enabled", cfg.soundcard_enabled),
         // No single sign-on through a guest agent: no methods.
         El::new("sso").child(El::new("methods")),
@@ -181,6 +189,8 @@ fn vireo_element(cfg: &VmConfig) -> El {
         .child(bool_el("invtsc", cfg.invtsc))
         .child(bool_el("watchdog", cfg.watchdog))
         .child(bool_el("ksm_enabled", !cfg.ksm_disabled))
+        .child(bool_el("guest_agent", cfg.guest_agent))
+        .child(bool_el("virtio_rng", cfg.virtio_rng))
         .child(El::leaf(
             "emulator_pin",
             cfg.emulator_pin.as_ref().map(ToString::to_string).unwrap_or_default(),
@@ -237,6 +247,9 @@ pub struct BasePatch {
     pub realtime_vcpus: Option<Option<CpuSet>>,
     /// The chipset, from oVirt's `bios/type` (`cluster_default`: unchanged).
     pub machine: Option<MachineType>,
+    pub guest_agent: Option<bool>,
+    /// From `<rng_device>` (on) or `<vireo><virtio_rng>`.
+    pub virtio_rng: Option<bool>,
 }
 
 fn cpu_set(obj: &Obj, name: &str) -> Result<Option<CpuSet>, Fault> {
@@ -393,8 +406,22 @@ impl BasePatch {
                 }
             };
         }
+        if let Some(rng) = obj.get("rng_device")? {
+            rng.allow(&["source", "rate"])?;
+            if rng.get("rate")?.is_some() {
+                return Err(Fault::invalid(
+                    &format!("{}/rate", rng.path()),
+                    "Vireo sets no rate limit on the random number generator; leave out <rate>",
+                ));
+            }
+            // /dev/random and /dev/urandom are the same pool on the kernels Vireo runs on.
+            rng.one_of("source", &["urandom", "random"])?;
+            p.virtio_rng = Some(true);
+        }
         if let Some(v) = obj.get("vireo")? {
             v.allow(&[
+                "guest_agent",
+                "virtio_rng",
                 "headless",
                 "invtsc",
                 "watchdog",
@@ -409,6 +436,16 @@ impl BasePatch {
                 .one_of("emulator_thread_policy", &EmulatorThreadPolicy::STRS)?
                 .and_then(|e| EmulatorThreadPolicy::parse(&e));
             p.headless = v.bool("headless")?;
+            p.guest_agent = v.bool("guest_agent")?;
+            if let Some(on) = v.bool("virtio_rng")? {
+                if p.virtio_rng == Some(true) && !on {
+                    return Err(Fault::invalid(
+                        &format!("{}/virtio_rng", v.path()),
+                        "'false' contradicts the <rng_device> sent with it",
+                    ));
+                }
+                p.virtio_rng = Some(on);
+            }
             p.invtsc = v.bool("invtsc")?;
             p.watchdog = v.bool("watchdog")?;
             p.ksm_enabled = v.bool("ksm_enabled")?;
@@ -486,6 +523,8 @@ impl BasePatch {
             emulator_thread_policy => cfg.emulator_thread_policy,
             realtime_vcpus => cfg.realtime_vcpus,
             machine => cfg.machine,
+            guest_agent => cfg.guest_agent,
+            virtio_rng => cfg.virtio_rng,
         }
         if let Some(on) = self.ksm_enabled {
             cfg.ksm_disabled = !on;
@@ -645,6 +684,8 @@ mod tests {
                 count: 512,
             }),
             realtime_vcpus: Some(CpuSet::from_ids([1, 2, 3])),
+            guest_agent: false,
+            virtio_rng: false,
             ..VmConfig::default()
         };
         let doc = El::new("vm").children(config_elements(&cfg, "x86_64"));
@@ -653,6 +694,40 @@ mod tests {
         patch(&text).unwrap().apply(&mut back, Some(vec![]));
         back.optimized_for = cfg.optimized_for;
         assert_eq!(back, cfg);
+    }
+
+    #[test]
+    fn the_random_number_generator_is_ovirts_rng_device_and_the_agent_is_vireos() {
+        let written = |cfg: &VmConfig| {
+            let text = String::from_utf8(El::new("vm").children(config_elements(cfg, "x86_64")).to_document()).unwrap();
+            crate::ovirt::xml::parse(&text).unwrap()
+        };
+        let on = written(&VmConfig::default());
+        let source = on.child("rng_device").and_then(|r| r.child("source"));
+        assert_eq!(source.map(|s| s.text.as_str()), Some("urandom"));
+        let agent = on.child("vireo").and_then(|v| v.child("guest_agent"));
+        assert_eq!(agent.map(|a| a.text.as_str()), Some("true"));
+        let off = VmConfig {
+            virtio_rng: false,
+            ..VmConfig::default()
+        };
+        assert!(written(&off).child("rng_device").is_none(), "absent when off");
+
+        let mut cfg = off.clone();
+        patch("<vm><rng_device><source>urandom</source></rng_device></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert!(cfg.virtio_rng);
+        patch("<vm><vireo><virtio_rng>false</virtio_rng><guest_agent>false</guest_agent></vireo></vm>")
+            .unwrap()
+            .apply(&mut cfg, None);
+        assert!(!cfg.virtio_rng && !cfg.guest_agent);
+        assert!(patch("<vm><rng_device><source>hwrng</source></rng_device></vm>").is_err());
+        assert!(patch("<vm><rng_device><rate><bytes>10</bytes></rate></rng_device></vm>").is_err());
+        assert!(
+            patch("<vm><rng_device/><vireo><virtio_rng>false</virtio_rng></vireo></vm>").is_err(),
+            "contradiction"
+        );
     }
 
     #[test]

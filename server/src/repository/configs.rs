@@ -116,14 +116,6 @@ macro_rules! bind_head {
     };
 }
 
-fn table(kind: ConfigKind) -> &'static str {
-    match kind {
-        ConfigKind::Vm => "vms",
-        ConfigKind::Template => "templates",
-        ConfigKind::Pool => "vm_pools",
-    }
-}
-
 fn record(kind: ConfigKind, r: Row) -> ConfigRecord {
     ConfigRecord {
         kind,
@@ -203,7 +195,7 @@ impl Repository {
     ) -> Result<bool, AppError> {
         sqlx::query_scalar(&format!(
             "SELECT EXISTS (SELECT 1 FROM {} WHERE name = $1 AND id IS DISTINCT FROM $2)",
-            table(kind)
+            kind.table()
         ))
         .bind(name)
         .bind(except)

@@ -36,6 +36,23 @@ pub(crate) fn holders_on(topology: &HostTopology, rows: &[CpuHolderRow]) -> Vec<
         .collect()
 }
 
+/// The host as a start there sees it: a simulated host knows its huge pages only through Vireo, so
+/// the pages of the VMs running there are taken out of its free counts (a real host's counts, read
+/// from libvirt, already reflect them).
+pub(crate) fn start_topology(host: &HostView, rows: &[CpuHolderRow]) -> HostTopology {
+    let mut topology = host.topology.clone();
+    if host.simulated_topology.is_some() {
+        for r in rows {
+            let running = match &r.runtime_pins {
+                Some(p) => p.pins.apply(&r.config),
+                None => r.config.clone(),
+            };
+            super::configs::hold_pages(&mut topology, &running);
+        }
+    }
+    topology
+}
+
 /// The libvirt error that nested-KVM hosts give for host-passthrough guests, and the feature whose
 /// removal fixes it (seen on this project's CI machines).
 const MSR_QUIRK: (&str, &str) = ("MSR 0x10a", "arch-capabilities");
@@ -196,10 +213,10 @@ impl VireoService {
         if config.cpu_pinning_policy == CpuPinningPolicy::None {
             return Ok(None);
         }
-        let topology = host.topology.clone();
         let (vm_name, host_name) = (vm.name.clone(), host.name.clone());
         self.repo
             .reserve_runtime_pins(vm.id, host.id, move |rows| {
+                let topology = start_topology(host, rows);
                 let holders = holders_on(&topology, rows);
                 start_pins(&topology, &holders, config).map_err(|e| {
                     AppError::conflict(format!("VM {vm_name} cannot get its CPUs on host {host_name}: {e}."))
@@ -514,9 +531,12 @@ impl VireoService {
             Ok(host) => {
                 // A start-time policy: the pins a start there would get now (a preview — the start
                 // itself chooses again under the host's lock).
-                if !vm.running() && config.cpu_pinning_policy != CpuPinningPolicy::None {
+                // For a running VM (whose pending configuration is shown), what its next start
+                // would get: its own CPUs count as free then, as it will have stopped.
+                if config.cpu_pinning_policy != CpuPinningPolicy::None {
                     let rows = self.repo.cpu_holders(host.id, vm.id).await?;
-                    if let Ok(Some(pins)) = start_pins(&host.topology, &holders_on(&host.topology, &rows), config) {
+                    let topology = start_topology(&host, &rows);
+                    if let Ok(Some(pins)) = start_pins(&topology, &holders_on(&topology, &rows), config) {
                         preview = Some(pins.apply(config));
                     }
                 }

@@ -22,8 +22,9 @@ pub struct AppState {
     /// An argon2 hash of a random password, verified against when a login names no existing user
     /// so that "no such user" and "wrong password" take the same time.
     pub dummy_hash: Arc<str>,
-    /// Changed tables, from PostgreSQL's notifications (`live.rs`), for server-sent events.
-    pub changes: tokio::sync::broadcast::Sender<String>,
+    /// What changed (a change set's text form), from PostgreSQL's notifications (`live.rs`), for
+    /// server-sent events.
+    pub changes: tokio::sync::broadcast::Sender<crate::web::live::Changes>,
     /// The REST API's one-time VNC relays (`vnc_relay.rs`), on the address Vireo serves on.
     pub vnc_relays: Arc<crate::web::vnc_relay::VncRelays>,
 }

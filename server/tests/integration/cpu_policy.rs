@@ -254,3 +254,41 @@ async fn a_start_left_half_done_is_released_when_the_reconcile_finds_no_domain()
     let rt = app.state.repo.vm_runtime(id).await.unwrap().unwrap();
     assert_eq!(rt.status.to_string(), "down");
 }
+
+#[tokio::test]
+async fn a_running_dedicated_vm_with_a_pending_edit_shows_the_pins_its_next_start_gets() {
+    let (app, actor) = admin_app().await;
+    let svc = &app.state.service;
+    let d = app.sized_draft(ConfigKind::Vm, unique("ded-next"), 2).await;
+    let mut vm = app.with_profile(d, OptimizedFor::HighPerformance).await;
+    vm.config.cpu_pinning_policy = CpuPinningPolicy::Dedicated;
+    vm.config.placement_hosts.clear();
+    vm.config.cpu_pinning.clear();
+    vm.config.emulator_pin = None;
+    vm.config.io_thread_pins.clear();
+    let id = saved_id(svc.save(&actor, vm, true).await.unwrap());
+    svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    let running = vcpupins(id);
+    assert_eq!(running.len(), 2);
+
+    // An edit that waits for the next run: the tab shows the pending configuration, and with it the
+    // pins a start would get now (its own CPUs free again, as it will have stopped) — not none.
+    let mut edit = svc.load_draft(ConfigKind::Vm, id).await.unwrap().draft;
+    edit.config.soundcard_enabled = true;
+    svc.save(&actor, edit, true).await.unwrap();
+    let tab = svc.domain_xml(id).await.unwrap();
+    assert!(
+        tab.contains("<sound model=\"ich9\"/>"),
+        "the pending configuration: {tab}"
+    );
+    assert_eq!(
+        pins_in(&tab),
+        running,
+        "the next start's pins, the first free CPUs again"
+    );
+
+    svc.vm_action(&actor, id, VmAction::PowerOff).await.unwrap();
+    svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    assert_eq!(vcpupins(id), running, "what the tab said is what the start got");
+    svc.vm_action(&actor, id, VmAction::PowerOff).await.unwrap();
+}

@@ -168,21 +168,153 @@ async fn control_characters_and_huge_pages_are_handled() {
     assert_eq!(far.total, 3);
 }
 
+/// The next message on the live channel within 5 s.
+async fn next_change(rx: &mut tokio::sync::broadcast::Receiver<vireo_server::web::live::Changes>) -> String {
+    tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("a change message")
+        .expect("the channel is open")
+        .to_string()
+}
+
 #[tokio::test]
-async fn changes_are_announced_for_live_updates() {
-    let app = app().await;
+async fn changes_are_announced_with_the_rows_that_really_changed() {
+    let app = seeded_app("live", 3).await;
     let (tx, mut rx) = tokio::sync::broadcast::channel(16);
     let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let listener = tokio::spawn(vireo_server::web::live::listen(app.pool.clone(), tx, stop_rx));
-    // Give LISTEN a moment to be in place, then change a host and log an event.
+    // Give LISTEN a moment to be in place.
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let svc = &app.state.service;
+    let vms = svc.vm_grid(&q("", "name", false, 1, 10)).await.unwrap().rows;
+    let (a, b) = (vms[0].id, vms[1].id);
+
+    // An update in place names its row.
+    app.update_row("UPDATE vms SET description = 'changed' WHERE id = $1", a)
+        .await;
+    assert_eq!(next_change(&mut rx).await, format!("vms:{a}"));
+
+    // Writing what is already there (the reconcile's status writes) announces nothing: the next
+    // message is the host's change alone.
+    app.update_row(
+        "UPDATE vms SET description = description, status = status WHERE id = $1",
+        b,
+    )
+    .await;
+    app.update_row("UPDATE vms SET status = 'down' WHERE id = $1 AND status <> 'down'", b)
+        .await;
     let host = app.first_host().await;
     app.update_row("UPDATE hosts SET last_error = 'x' WHERE id = $1", host.id)
         .await;
-    let tables = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+    assert_eq!(next_change(&mut rx).await, format!("hosts:{}", host.id));
+
+    // A rename may move the row in a grid sorted by name; an insert or a delete changes the set:
+    // the table alone.
+    app.update_row("UPDATE vms SET name = 'live-renamed' WHERE id = $1", b)
+        .await;
+    assert_eq!(next_change(&mut rx).await, "vms");
+    vireo_server::service::seed::seed(&app.state.repo, "more", 2)
         .await
-        .expect("a change message")
         .unwrap();
-    assert!(tables.split(',').any(|t| t == "hosts"), "{tables}");
+    let seeded = next_change(&mut rx).await;
+    assert!(seeded.split(' ').any(|e| e == "vms"), "{seeded}");
+
+    // A statement changing many rows is one message, the table alone past 64 ids.
+    sqlx::query("UPDATE vms SET description = description || '!'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let all = next_change(&mut rx).await;
+    assert!(all.starts_with("vms:") && all.matches(',').count() == 4, "{all}");
+
+    // New events name their object; the guest's addresses are the VMs grid's.
+    sqlx::query(
+        "INSERT INTO events (severity, action, object_kind, object_id, result, message)
+         VALUES ('info', 'test', 'vm', $1, 'success', 'x')",
+    )
+    .bind(a)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(next_change(&mut rx).await, format!("events:{a}"));
+    sqlx::query("INSERT INTO vm_reported_nics (vm_id, name, mac, addresses) VALUES ($1, 'eth0', 'm', '{10.0.0.2}')")
+        .bind(a)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(next_change(&mut rx).await, format!("vms:{a}"));
+    listener.abort();
+}
+
+#[tokio::test]
+async fn the_announced_tables_are_the_ones_the_browser_knows() {
+    let app = app().await;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT c.relname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE NOT t.tgisinternal AND t.tgname LIKE '%\\_announce\\_%' ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    // vm_reported_nics is announced as `vms`.
+    let mut expected: Vec<&str> = vireo_app::domain::live_changes::ANNOUNCED.to_vec();
+    expected.push("vm_reported_nics");
+    expected.sort_unstable();
+    assert_eq!(tables, expected);
+}
+
+#[tokio::test]
+async fn a_vm_update_reaches_the_live_stream_with_its_id() {
+    use futures_util::StreamExt;
+    let app = seeded_app("stream", 2).await;
+    let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let listener = tokio::spawn(vireo_server::web::live::listen(
+        app.pool.clone(),
+        app.state.changes.clone(),
+        stop_rx,
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cookie = app.admin_cookie().await;
+    let response = app.get_as(&cookie, "/api/stream").await;
+    assert_eq!(response.status(), axum::http::StatusCode::OK);
+    let mut body = response.into_body().into_data_stream();
+
+    // Through the REST API, as a client changes a VM.
+    let vm = app
+        .state
+        .service
+        .vm_grid(&q("", "name", false, 1, 10))
+        .await
+        .unwrap()
+        .rows[1]
+        .id;
+    let token = app.admin_token().await;
+    app.rest_ok(
+        &token,
+        axum::http::Method::PUT,
+        &format!("/vms/{vm}"),
+        "<vm><description>changed live</description></vm>",
+    )
+    .await;
+    let mut text = String::new();
+    let wanted = format!("vms:{vm}");
+    let found = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(chunk)) = body.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            // `event: change` then `data: …` (entries separated by spaces; the save's audit
+            // event is announced as `events:<vm>` beside it).
+            if text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .any(|data| data.split(' ').any(|entry| entry == wanted))
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(found, Ok(true), "{text}");
+    assert!(text.contains("event: change"), "{text}");
     listener.abort();
 }

@@ -19,6 +19,7 @@ mod lifecycle;
 mod lost_writes;
 mod metrics;
 mod networks;
+mod operations;
 mod ovirt_ansible_vm;
 mod ovirt_api;
 mod ovirt_clusters;

@@ -234,6 +234,22 @@ fn fixes_never_reuse_cpus_other_hp_vms_hold() {
 }
 
 #[test]
+fn pin_now_avoids_cpus_running_dedicated_vms_hold() {
+    // A VM under the dedicated policy runs on cell 1's cores 8-11: its pins exist only for this
+    // run (no saved claim), yet pinning onto them would make this VM's start fail while it runs.
+    let mut ctx = hp_ctx();
+    ctx.hosts[0].running.push(CpuClaim {
+        vm_name: "batch-7".into(),
+        cpus: CpuSet::parse("8-11").unwrap(),
+    });
+    let fixed = apply_fixes(&hp_vm(1, 2, 2, 4096), &ctx, &RecommendationId::ALL);
+    let used = fixed.claimed_cpus();
+    assert!(!used.intersects(&CpuSet::parse("8-11,24-27").unwrap()), "used {used}");
+    // The same choice as when those CPUs are a saved claim: cell 0 has more free cores.
+    assert_eq!(format_vcpu_pins(&fixed.cpu_pinning), "0#1_1#17_2#2_3#18");
+}
+
+#[test]
 fn manual_pins_on_someone_elses_cpus_are_flagged() {
     let ctx = hp_ctx_held_by_db1("2");
     let mut cfg = apply_fixes(&hp_vm(1, 1, 1, 1024), &hp_ctx(), &RecommendationId::ALL);

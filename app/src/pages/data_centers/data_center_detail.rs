@@ -1,8 +1,9 @@
 use crate::api::clusters::list_clusters;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::host_topology_card::fact;
-use crate::components::live_updates::live_tick;
+use crate::components::live_updates::live_tick_when;
 use crate::components::table_head::table_head;
+use crate::domain::live_changes::{should_refetch, LiveTables, Shown};
 use crate::models::{ClusterView, DataCenterView};
 use leptos::prelude::*;
 
@@ -61,7 +62,12 @@ fn general(dc: DataCenterView) -> impl IntoView {
 /// the list is read whole and narrowed here; it follows live updates like the grid.
 #[component]
 fn ClustersTab(id: uuid::Uuid) -> impl IntoView {
-    let tick = live_tick();
+    const LIVE: LiveTables = LiveTables {
+        table: "clusters",
+        by_row: false,
+        also: &["data_centers"],
+    };
+    let tick = live_tick_when(|changes| should_refetch(changes, &LIVE, Shown::All));
     let clusters = Resource::new(move || tick.get(), |_| list_clusters());
     view! {
         <Transition fallback=|| {

@@ -11,7 +11,7 @@ use crate::components::cpu_map::CpuMapDiagram;
 use crate::components::disks_tab::DisksTab;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::grid_href;
-use crate::components::live_updates::live_tick;
+use crate::components::live_updates::live_tick_when;
 use crate::components::local_time::LocalTime;
 use crate::components::nics_tab::NicsTab;
 use crate::components::table_head::table_head;
@@ -19,6 +19,7 @@ use crate::components::usage_chart::UsageChart;
 use crate::domain::cpu_map::MapScope;
 use crate::domain::draft::ConfigKind;
 use crate::domain::host_topology::page_size_label;
+use crate::domain::live_changes::{should_refetch, LiveTables, Shown};
 use crate::domain::pinning::{format_io_thread_pins, format_vcpu_pins};
 use crate::domain::usage::UsageKind;
 use crate::domain::vm_config::OptimizedFor;
@@ -81,9 +82,24 @@ fn fact(label: &'static str, value: String) -> impl IntoView {
     }
 }
 
+/// The General sub-tab: the VM's row, and the names of its host, cluster, template and pool.
+const GENERAL: LiveTables = LiveTables::rows("vms", &["hosts", "clusters", "data_centers", "templates", "vm_pools"]);
+/// The Events sub-tab: new events name the objects they are about.
+const OBJECT_EVENTS: LiveTables = LiveTables {
+    table: "events",
+    by_row: false,
+    also: &[],
+};
+
+/// A counter that moves when a live change touches `id` as `tables` reads it.
+fn row_tick(tables: &'static LiveTables, id: &str) -> Signal<u64> {
+    let id = id.to_string();
+    live_tick_when(move |changes| should_refetch(changes, tables, Shown::Row(&id)))
+}
+
 #[component]
 fn GeneralTab(id: String) -> impl IntoView {
-    let tick = live_tick();
+    let tick = row_tick(&GENERAL, &id);
     let usage_id = id.clone();
     let details = Resource::new(move || (id.clone(), tick.get()), |(id, _)| get_vm_details(id));
     view! {
@@ -235,7 +251,7 @@ fn reported_nics(nics: &[ReportedNic]) -> impl IntoView {
 
 #[component]
 fn ObjectEvents(id: String) -> impl IntoView {
-    let tick = live_tick();
+    let tick = row_tick(&OBJECT_EVENTS, &id);
     let events = Resource::new(
         move || (id.clone(), tick.get()),
         |(id, _)| {
