@@ -292,8 +292,9 @@ async fn main() -> Result<(), String> {
     let on_page = ((clients as f64) * on_page_percent / 100.0).round() as usize;
     let mut tasks = Vec::new();
     for n in 0..clients {
-        if open_per_second > 0 {
-            tokio::time::sleep(Duration::from_micros(1_000_000 / open_per_second)).await;
+        // 0 opens them all at once.
+        if let Some(gap) = 1_000_000u64.checked_div(open_per_second) {
+            tokio::time::sleep(Duration::from_micros(gap)).await;
         }
         let page = if n < on_page {
             target_page
