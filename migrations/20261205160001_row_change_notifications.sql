@@ -92,7 +92,8 @@ BEGIN
 END;
 $$;
 
--- Host network backings have no id of their own: the table alone, when a row really changed.
+-- Host network backings have no id of their own, and users are announced without theirs: the
+-- table alone, when a row really changed.
 CREATE FUNCTION vireo_announce_table() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
@@ -144,8 +145,12 @@ BEGIN
         ('disks', 'vireo_announce_rows'),
         ('networks', 'vireo_announce_rows'),
         ('vnic_profiles', 'vireo_announce_rows'),
+        ('instance_types', 'vireo_announce_rows'),
         ('vm_reported_nics', 'vireo_announce_vm_addresses'),
-        ('host_network_backings', 'vireo_announce_table')
+        ('host_network_backings', 'vireo_announce_table'),
+        -- Users: the table alone (every logged-in browser hears the announcements; which accounts
+        -- changed is an admin's business).
+        ('users', 'vireo_announce_table')
     ) AS v (tbl, fn)
     LOOP
         FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP

@@ -70,13 +70,36 @@ where
         let query = Memo::new(move |_| url.with(|q| GridQuery::from_params(|k| q.get(k), default_sort, default_desc)));
         let selected = Signal::derive(move || url.with(|q| q.get("selected")));
         let reload = RwSignal::new(0u32);
+        // The query the last finished fetch asked for. A refetch started just before a navigation
+        // (a live change arriving as a saved dialog moves to `?selected=`) can finish after the URL
+        // moved on without the resource fetching again for the new query (seen under load: the
+        // grid stayed on page 1 while the URL selected a row on page 3). Whatever the cause, a
+        // page fetched for another query than the URL's is refetched once more below.
+        let fetched_for = RwSignal::new(None::<GridQuery>);
         let rows = Resource::new(
             move || {
                 let sel = if refetch_on_select { selected.get() } else { None };
                 (query.get(), reload.get(), sel)
             },
-            move |(q, ..)| fetch(q),
+            move |(q, ..)| {
+                let page = fetch(q.clone());
+                async move {
+                    let page = page.await;
+                    fetched_for.try_set(Some(q));
+                    page
+                }
+            },
         );
+        // In the browser only (the server renders each page from one fetch for its own URL), and on
+        // each finished fetch alone: a navigation itself refetches through the resource's key.
+        Effect::new(move |_| {
+            let Some(fetched) = fetched_for.get() else {
+                return;
+            };
+            if query.with_untracked(|q| *q != fetched) {
+                reload.update(|n| *n += 1);
+            }
+        });
         Self {
             query,
             selected,
