@@ -15,6 +15,7 @@ mod hosts;
 mod lifecycle;
 mod networks;
 mod removals;
+mod seed;
 mod storage;
 mod users;
 
@@ -27,6 +28,7 @@ pub use hosts::NewHost;
 pub use lifecycle::{CpuHolderRow, StartRecorded, VmRuntime};
 pub use networks::{mac_taken_error, BackingRow, HostBacking, NewNetworkRow, NicUser, ProfileFields, ProfileTarget};
 pub use removals::Usage;
+pub use seed::NewVmRows;
 pub use storage::{DiskRecord, NewDiskRow, PoolRow, StorageDomainRecord};
 pub use users::{UserChange, UserRecord};
 
