@@ -65,6 +65,7 @@ async fn run() -> Result<(), String> {
     let result = match args.first().map(String::as_str) {
         None => serve(&config, pool.clone(), hypervisor).await,
         Some("seed") => seed(&config, pool.clone(), hypervisor, &args[1..]).await,
+        Some("seed-hosts") => seed_hosts(&config, pool.clone(), hypervisor, &args[1..]).await,
         Some("user") => user_command(&config, pool.clone(), hypervisor, &args[1..]).await,
         Some(other) => Err(format!("unknown command '{other}'; usage:\n{USAGE}")),
     };
@@ -146,8 +147,56 @@ async fn seed(
     Ok(())
 }
 
+/// Most hosts and VMs per host `seed-hosts` makes in one go.
+const MAX_SEEDED_HOSTS: u32 = 1_000;
+const MAX_SEEDED_VMS_PER_HOST: u32 = 100;
+
+/// `vireo-server seed-hosts [COUNT] [--vms N] [--prefix NAME]`: COUNT (default 200) simulated hosts
+/// with N (default 8) VMs each, down; the scale benchmark starts them through the running server.
+async fn seed_hosts(
+    config: &Config,
+    pool: sqlx::PgPool,
+    hypervisor: Arc<SharedLibvirtPool>,
+    args: &[String],
+) -> Result<(), String> {
+    let mut hosts = 200u32;
+    let mut vms = 8u32;
+    let mut prefix = "sim".to_string();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--prefix" => prefix = it.next().cloned().ok_or("--prefix needs a name")?,
+            "--vms" => {
+                let n = it.next().ok_or("--vms needs a count")?;
+                vms = n.parse().map_err(|_| format!("'{n}' is not a VM count"))?;
+            }
+            n => hosts = n.parse().map_err(|_| format!("'{n}' is not a host count"))?,
+        }
+    }
+    if !(1..=MAX_SEEDED_HOSTS).contains(&hosts) || vms > MAX_SEEDED_VMS_PER_HOST {
+        return Err(format!(
+            "seed-hosts makes 1 to {MAX_SEEDED_HOSTS} hosts with at most {MAX_SEEDED_VMS_PER_HOST} VMs each"
+        ));
+    }
+    let (state, _) = assemble(config, pool, hypervisor).await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let made = vireo_server::service::seed::seed_hosts(&state.service, &prefix, hosts, vms)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        "added {} simulated hosts named {prefix}-h001… with {} VMs in {:.1} s",
+        made.hosts,
+        made.vms,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 const USAGE: &str = "  vireo-server                                 serve
   vireo-server seed [COUNT] [--prefix NAME]    add COUNT VMs for trying the grids
+  vireo-server seed-hosts [COUNT] [--vms N] [--prefix NAME]
+                                               add COUNT simulated hosts in the local libvirtd
+                                               (test+unix:///default) with N VMs pinned to each
   vireo-server user add NAME --role ROLE       add a user (ROLE: admin, operator, viewer)
   vireo-server user passwd NAME                set a user's password (ends their sessions and API tokens)
   vireo-server user disable NAME               disable a user (ends their sessions and API tokens)
