@@ -1,5 +1,5 @@
 # The two commands (README.md). Everything else is in scripts/.
-.PHONY: run test build setup seed bench-grid bench-upload bench-console bench-start bench
+.PHONY: run test build setup seed bench-grid bench-scale bench-upload bench-console bench-start bench
 
 run:
 	@scripts/run.sh
@@ -22,6 +22,12 @@ seed: setup
 # The grid load benchmark (10,000 VMs; Vireo against a bare axum + sqlx endpoint).
 bench-grid: setup
 	@scripts/bench-grid.sh
+
+# Scale (issue 16): seeding 100,000 VMs, the grid at 100,000 against the bare endpoint, 200
+# simulated hosts' idle monitor CPU and a libvirt status change reaching the grid; each figure
+# beside its goal and this run's baseline.
+bench-scale: setup
+	@scripts/bench-scale.sh
 
 # A 1 GiB image uploaded through Vireo's endpoint and with virsh vol-upload (qemu:///system).
 bench-upload: setup
