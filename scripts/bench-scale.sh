@@ -166,7 +166,9 @@ for i in $(seq 1 "$CHANGES"); do
   url=$(grid_url "host%3A$host%20$vm")
   t0=$(date +%s%N)
   virsh -q -c "$LIBVIRT" "$cmd" "$vm" >/dev/null
-  until curl -s -H "Cookie: $cookie" "$url" | grep -q "\"name\":\"$vm\",[^}]*\"status\":\"$want\""; do
+  # (The answer is read whole before grep: with pipefail, grep -q closing the pipe early would
+  # fail the test.)
+  until [[ $(curl -s -H "Cookie: $cookie" "$url") =~ \"name\":\"$vm\",[^}]*\"status\":\"$want\" ]]; do
     [ $(( $(date +%s%N) - t0 )) -gt 10000000000 ] && { echo "$vm never showed $want" >&2; break; }
   done
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
