@@ -1,5 +1,5 @@
 # The two commands (README.md). Everything else is in scripts/.
-.PHONY: run test build setup seed bench-grid bench-live bench-upload bench-console bench-start bench
+.PHONY: run test build setup seed bench-grid bench-live bench-scale bench-upload bench-console bench-start bench
 
 run:
 	@scripts/run.sh
@@ -26,6 +26,12 @@ bench-grid: setup
 # 1,000 open live-update streams while one VM changes 10 times a second (latency, RSS, refetches).
 bench-live: setup
 	@scripts/bench-live.sh
+
+# Scale (issue 16): seeding 100,000 VMs, the grid at 100,000 against the bare endpoint, 200
+# simulated hosts' idle monitor CPU and a libvirt status change reaching the grid; each figure
+# beside its goal and this run's baseline.
+bench-scale: setup
+	@scripts/bench-scale.sh
 
 # A 1 GiB image uploaded through Vireo's endpoint and with virsh vol-upload (qemu:///system).
 bench-upload: setup

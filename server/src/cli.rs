@@ -104,6 +104,16 @@ pub enum Command {
         #[arg(long, default_value = "vm", value_name = "NAME")]
         prefix: String,
     },
+    /// Add COUNT simulated hosts in the local libvirtd (test+unix:///default), shipped topologies
+    /// in turn, with VMS VMs pinned to each (down), for the scale benchmark
+    SeedHosts {
+        #[arg(default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+        count: u32,
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(0..=100))]
+        vms: u32,
+        #[arg(long, default_value = "sim", value_name = "NAME")]
+        prefix: String,
+    },
     /// Manage users without the UI (a lost admin password, a user to lock out now)
     #[command(subcommand)]
     User(UserCommand),
@@ -225,6 +235,12 @@ mod tests {
             Some(Command::Seed { count, prefix }) => assert_eq!((count, prefix.as_str()), (10_000, "bench")),
             other => panic!("{other:?}"),
         }
+        match parse(&["seed-hosts", "3", "--vms", "2"]).command {
+            Some(Command::SeedHosts { count, vms, prefix }) => assert_eq!((count, vms, prefix.as_str()), (3, 2, "sim")),
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["vireo-server", "seed-hosts", "1001"]).is_err());
+        assert!(Cli::try_parse_from(["vireo-server", "seed-hosts", "--vms", "101"]).is_err());
         match parse(&["seed"]).command {
             Some(Command::Seed { count, prefix }) => assert_eq!((count, prefix.as_str()), (10_000, "vm")),
             other => panic!("{other:?}"),

@@ -43,6 +43,12 @@ async fn main() -> ExitCode {
             })
             .await
         }
+        Command::SeedHosts { count, vms, prefix } => {
+            with_database(config, false, async move |pool, hypervisor| {
+                seed_hosts(config, pool, hypervisor, count, vms, &prefix).await
+            })
+            .await
+        }
         Command::User(command) => {
             with_database(config, false, async move |pool, hypervisor| {
                 user_command(config, pool, hypervisor, command).await
@@ -228,6 +234,30 @@ async fn run_check(config: &Config) -> ExitCode {
         Verdict::Failed => tracing::error!("not ready"),
     }
     ExitCode::from(verdict.exit_code())
+}
+
+/// `vireo-server seed-hosts [COUNT] [--vms N] [--prefix NAME]`: COUNT simulated hosts with N VMs
+/// each, down; the scale benchmark starts them through the running server.
+async fn seed_hosts(
+    config: &Config,
+    pool: sqlx::PgPool,
+    hypervisor: Arc<SharedLibvirtPool>,
+    hosts: u32,
+    vms: u32,
+    prefix: &str,
+) -> Result<(), String> {
+    let (state, _) = assemble(config, pool, hypervisor).await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let made = vireo_server::service::seed::seed_hosts(&state.service, prefix, hosts, vms)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        "added {} simulated hosts named {prefix}-h001… with {} VMs in {:.1} s",
+        made.hosts,
+        made.vms,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// `vireo-server user …`: user recovery without the UI (a lost admin password, a user to lock out

@@ -71,9 +71,9 @@ pub struct LibvirtPool {
     /// Handles of the domains Vireo defined, so later calls skip the by-UUID lookup (on the test
     /// driver that lookup costs as much as a third of a define + start).
     domains: Mutex<HashMap<(String, Uuid), virt::domain::Domain>>,
-    /// Where lifecycle events announce their host (when libvirt's event loop runs).
-    events: Option<tokio::sync::mpsc::UnboundedSender<String>>,
-    pub(super) event_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<String>>>,
+    /// Where lifecycle events announce their host and domain (when libvirt's event loop runs).
+    events: Option<tokio::sync::mpsc::UnboundedSender<super::LifecycleEvent>>,
+    pub(super) event_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<super::LifecycleEvent>>>,
 }
 
 /// A host's connection, with its lifecycle-event registration when there is one.

@@ -1,10 +1,10 @@
 //! libvirt's domain lifecycle events (started, stopped, crashed, paused …), so VM status changes
 //! reach Vireo — and, through PostgreSQL and server-sent events, the grids — within a fraction of a
 //! second instead of at the next reconcile tick. libvirt delivers events from its event loop, which
-//! this module runs on a thread of its own; the callback only names the host that had an event, and
-//! the host monitor reconciles that host (the same code path as the periodic tick).
+//! this module runs on a thread of its own; the callback only names the host and the domain that had
+//! an event, and the host monitor reconciles that domain's VM (the same code as the periodic tick).
 
-use super::HypervisorError;
+use super::{HypervisorError, LifecycleEvent};
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_void};
 use std::sync::OnceLock;
@@ -35,24 +35,33 @@ pub fn start_event_loop() -> bool {
     })
 }
 
-/// What a callback registration carries: the host's URI and where to announce it.
+/// What a callback registration carries: the host's URI and where to announce its events.
 struct Watch {
     uri: String,
-    tx: UnboundedSender<String>,
+    tx: UnboundedSender<LifecycleEvent>,
 }
 
 /// Called by libvirt's event loop for every lifecycle event of a domain on the connection.
 unsafe extern "C" fn on_lifecycle(
     _conn: sys::virConnectPtr,
-    _dom: sys::virDomainPtr,
+    dom: sys::virDomainPtr,
     _event: c_int,
     _detail: c_int,
     opaque: *mut c_void,
 ) {
     // SAFETY: `opaque` is the `Watch` boxed in `watch_lifecycle`, alive until `free_watch`.
     let watch = unsafe { &*(opaque as *const Watch) };
+    let mut uuid = [0u8; sys::VIR_UUID_BUFLEN as usize];
+    // SAFETY: the event's domain, valid for the callback; the buffer has VIR_UUID_BUFLEN bytes. A
+    // local call (the handle carries its UUID), so the event loop never waits on the host here.
+    if dom.is_null() || unsafe { sys::virDomainGetUUID(dom, uuid.as_mut_ptr()) } < 0 {
+        return;
+    }
     // The receiver is gone only while the process shuts down.
-    let _ = watch.tx.send(watch.uri.clone());
+    let _ = watch.tx.send(LifecycleEvent {
+        uri: watch.uri.clone(),
+        domain: uuid::Uuid::from_bytes(uuid),
+    });
 }
 
 unsafe extern "C" fn free_watch(opaque: *mut c_void) {
@@ -70,8 +79,13 @@ fn last_error() -> HypervisorError {
     HypervisorError::Libvirt(unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned())
 }
 
-/// Announces `uri` on `tx` whenever a domain on `conn` changes state. Returns the registration id.
-pub fn watch_lifecycle(conn: &Connect, uri: &str, tx: UnboundedSender<String>) -> Result<c_int, HypervisorError> {
+/// Announces `uri` and the domain on `tx` whenever a domain on `conn` changes state. Returns the
+/// registration id.
+pub fn watch_lifecycle(
+    conn: &Connect,
+    uri: &str,
+    tx: UnboundedSender<LifecycleEvent>,
+) -> Result<c_int, HypervisorError> {
     let opaque = Box::into_raw(Box::new(Watch {
         uri: uri.to_string(),
         tx,

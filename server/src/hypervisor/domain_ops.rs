@@ -125,10 +125,18 @@ impl Hypervisor for SharedLibvirtPool {
     async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError> {
         self.0
             .call("domain_states", uri, |s| {
+                if let Some(all) = node_ffi::all_domain_states(s.conn)? {
+                    return Ok(all
+                        .into_iter()
+                        .map(|(id, state, reason)| (id, DomainState::from_raw(state, reason)))
+                        .collect());
+                }
+                // Drivers without the bulk call: one state read per domain.
                 let mut out = Vec::new();
                 for dom in s.conn.list_all_domains(0).map_err(libvirt_error)? {
                     let id = dom.uuid().map_err(libvirt_error)?;
-                    out.push((id, state_of(&dom)?));
+                    let (state, reason) = node_ffi::domain_state(&dom)?;
+                    out.push((id, DomainState::from_raw(state, reason)));
                 }
                 Ok(out)
             })
@@ -316,7 +324,7 @@ impl Hypervisor for SharedLibvirtPool {
             .await
     }
 
-    fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+    fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<super::LifecycleEvent>> {
         self.0.event_rx.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
@@ -333,23 +341,6 @@ impl Hypervisor for SharedLibvirtPool {
             })
             .await
     }
-}
-
-fn state_of(dom: &virt::domain::Domain) -> Result<DomainState, HypervisorError> {
-    use virt::domain::{DomainShutoffReason, DomainState as S, DomainStateReason};
-    use virt::enumutil::Enum;
-    let (state, reason) = dom.state().map_err(libvirt_error)?;
-    let crashed = matches!(
-        reason,
-        Enum::Known(DomainStateReason::Shutoff(Enum::Known(DomainShutoffReason::Crashed)))
-    );
-    Ok(match state {
-        Enum::Known(S::Running) | Enum::Known(S::Blocked) => DomainState::Running,
-        Enum::Known(S::Paused) | Enum::Known(S::PMSuspended) => DomainState::Paused,
-        Enum::Known(S::Shutdown) => DomainState::ShuttingDown,
-        Enum::Known(S::Crashed) => DomainState::Off { crashed: true },
-        _ => DomainState::Off { crashed },
-    })
 }
 
 /// Replaces the capabilities' page totals' stand-in free counts with libvirt's real free counts.

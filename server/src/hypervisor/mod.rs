@@ -61,7 +61,7 @@ pub trait Hypervisor: Send + Sync + 'static {
     async fn undefine(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
     /// Powers the domain off if it runs, then removes its definition, in one call to the host.
     async fn remove_domain(&self, uri: &str, id: Uuid) -> Result<(), HypervisorError>;
-    /// Every domain on the host with its state.
+    /// Every domain on the host with its state (one round trip where the driver allows).
     async fn domain_states(&self, uri: &str) -> Result<Vec<(Uuid, DomainState)>, HypervisorError>;
     // --- Storage: pools (storage domains) and volumes (disks).
     async fn storage_pools(&self, uri: &str) -> Result<Vec<PoolInfo>, HypervisorError>;
@@ -144,9 +144,9 @@ pub trait Hypervisor: Send + Sync + 'static {
     /// else node info less free memory).
     async fn node_usage(&self, uri: &str) -> Result<NodeUsage, HypervisorError>;
 
-    /// Host URIs announced as their domains change state (libvirt lifecycle events), for the one
-    /// consumer that reconciles them. `None` when events are unavailable or already taken.
-    fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+    /// Domains announced with their host's URI as they change state (libvirt lifecycle events),
+    /// for the one consumer that reconciles them. `None` when events are unavailable or already taken.
+    fn take_lifecycle_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<LifecycleEvent>> {
         None
     }
 }
@@ -237,4 +237,64 @@ pub enum DomainState {
     Off {
         crashed: bool,
     },
+}
+
+impl DomainState {
+    /// libvirt's `virDomainState` and its reason, as numbers (`virDomainGetState`, or the
+    /// `state.state`/`state.reason` of the bulk stats call), reduced to what Vireo shows.
+    pub fn from_raw(state: i32, reason: i32) -> Self {
+        use virt_sys as sys;
+        match u32::try_from(state).unwrap_or(u32::MAX) {
+            sys::VIR_DOMAIN_RUNNING | sys::VIR_DOMAIN_BLOCKED => Self::Running,
+            sys::VIR_DOMAIN_PAUSED | sys::VIR_DOMAIN_PMSUSPENDED => Self::Paused,
+            sys::VIR_DOMAIN_SHUTDOWN => Self::ShuttingDown,
+            sys::VIR_DOMAIN_CRASHED => Self::Off { crashed: true },
+            sys::VIR_DOMAIN_SHUTOFF => Self::Off {
+                crashed: u32::try_from(reason).is_ok_and(|r| r == sys::VIR_DOMAIN_SHUTOFF_CRASHED),
+            },
+            // No state (or one newer than Vireo): not running, as far as Vireo can tell.
+            _ => Self::Off { crashed: false },
+        }
+    }
+}
+
+/// A domain changed state on a host (libvirt's lifecycle event): which host URI, and which domain,
+/// so only that domain's VM needs a look (the test driver serves many simulated hosts on one URI).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleEvent {
+    pub uri: String,
+    pub domain: Uuid,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DomainState;
+    use virt_sys as sys;
+
+    #[test]
+    fn raw_states_map_to_what_vireo_shows() {
+        let raw = |s: u32, r: u32| DomainState::from_raw(s as i32, r as i32);
+        assert_eq!(raw(sys::VIR_DOMAIN_RUNNING, 1), DomainState::Running);
+        assert_eq!(raw(sys::VIR_DOMAIN_BLOCKED, 0), DomainState::Running);
+        assert_eq!(raw(sys::VIR_DOMAIN_PAUSED, 1), DomainState::Paused);
+        assert_eq!(raw(sys::VIR_DOMAIN_PMSUSPENDED, 0), DomainState::Paused);
+        assert_eq!(raw(sys::VIR_DOMAIN_SHUTDOWN, 1), DomainState::ShuttingDown);
+        assert_eq!(raw(sys::VIR_DOMAIN_CRASHED, 0), DomainState::Off { crashed: true });
+        assert_eq!(
+            raw(sys::VIR_DOMAIN_SHUTOFF, sys::VIR_DOMAIN_SHUTOFF_CRASHED),
+            DomainState::Off { crashed: true }
+        );
+        assert_eq!(
+            raw(sys::VIR_DOMAIN_SHUTOFF, sys::VIR_DOMAIN_SHUTOFF_DESTROYED),
+            DomainState::Off { crashed: false }
+        );
+        // The crashed reason's number means something else under another state.
+        assert_eq!(
+            raw(sys::VIR_DOMAIN_PAUSED, sys::VIR_DOMAIN_SHUTOFF_CRASHED),
+            DomainState::Paused
+        );
+        assert_eq!(raw(0, 0), DomainState::Off { crashed: false });
+        assert_eq!(DomainState::from_raw(-1, -1), DomainState::Off { crashed: false });
+        assert_eq!(DomainState::from_raw(99, 0), DomainState::Off { crashed: false });
+    }
 }

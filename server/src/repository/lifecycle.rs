@@ -145,6 +145,18 @@ impl Repository {
         self.fetch_all(sqlx::query_as(&sql).bind(host_id)).await
     }
 
+    /// VMs Vireo believes are on any of these hosts, in one query (the reconcile of every host).
+    pub async fn vms_on_hosts(&self, host_ids: &[Uuid]) -> Result<Vec<VmRuntime>, AppError> {
+        let sql = format!("{VM_RUNTIME_SELECT} WHERE host_id = ANY($1) ORDER BY name");
+        self.fetch_all(sqlx::query_as(&sql).bind(host_ids)).await
+    }
+
+    /// These VMs, where they are on one of these hosts (the reconcile after lifecycle events).
+    pub async fn vms_by_id_on_hosts(&self, ids: &[Uuid], host_ids: &[Uuid]) -> Result<Vec<VmRuntime>, AppError> {
+        let sql = format!("{VM_RUNTIME_SELECT} WHERE id = ANY($1) AND host_id = ANY($2) ORDER BY name");
+        self.fetch_all(sqlx::query_as(&sql).bind(ids).bind(host_ids)).await
+    }
+
     pub async fn vm_runtime(&self, id: Uuid) -> Result<Option<VmRuntime>, AppError> {
         self.fetch_optional(sqlx::query_as(&format!("{VM_RUNTIME_SELECT} WHERE id = $1")).bind(id))
             .await

@@ -1,11 +1,14 @@
 //! The background loop that keeps hosts' and VMs' statuses true to libvirt (`reconcile.rs`), and
 //! samples their usage (`usage.rs`).
 
+use crate::hypervisor::LifecycleEvent;
 use crate::web::state::AppState;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+use uuid::Uuid;
 
-/// Often enough that an HA VM is back within seconds of a crash; one cheap `list domains` call per
-/// host each time.
+/// Often enough that an HA VM is back within seconds of a crash (events bring most changes sooner);
+/// one bulk state read per host URI and one query for all hosts' VMs each time.
 pub const INTERVAL: Duration = Duration::from_secs(2);
 
 /// Storage pools' sizes and states change slowly and listing them costs more: read them less often
@@ -16,8 +19,8 @@ pub async fn check_all(state: &AppState) {
     state.service.reconcile_all().await;
 }
 
-/// Reconciles every host on a tick, and a host at once when libvirt reports a lifecycle event
-/// there (a VM started, stopped or crashed — by Vireo or by anyone else).
+/// Reconciles every host on a tick, and a VM at once when libvirt reports a lifecycle event for its
+/// domain (started, stopped or crashed — by Vireo or by anyone else).
 pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -35,23 +38,59 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
                 state.service.sync_all_networks().await;
             }
             _ = usage.tick() => state.service.sample_usage().await,
-            Some(uris) = next_events(&mut events) => state.service.reconcile_uris(&uris).await,
+            Some(burst) = next_events(&mut events) => state.service.reconcile_events(&burst).await,
             _ = shutdown.changed() => break,
         }
     }
 }
 
-/// The hosts of the next burst of events: one reconcile per host however many events a start or
-/// stop emits. Never resolves without an event source.
+/// The next burst of events, by host URI: one reconcile however many events a start or stop emits
+/// (define, start, resume …). Never resolves without an event source.
 async fn next_events(
-    events: &mut Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
-) -> Option<std::collections::BTreeSet<String>> {
+    events: &mut Option<tokio::sync::mpsc::UnboundedReceiver<LifecycleEvent>>,
+) -> Option<BTreeMap<String, BTreeSet<Uuid>>> {
     let Some(rx) = events else {
         return std::future::pending().await;
     };
-    let mut uris = std::collections::BTreeSet::from([rx.recv().await?]);
+    let mut burst = BTreeMap::new();
+    let mut add = |e: LifecycleEvent| {
+        burst.entry(e.uri).or_insert_with(BTreeSet::new).insert(e.domain);
+    };
+    add(rx.recv().await?);
     while let Ok(more) = rx.try_recv() {
-        uris.insert(more);
+        add(more);
     }
-    Some(uris)
+    Some(burst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_burst_of_events_is_one_reconcile_per_uri_naming_each_domain_once() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let event = |uri: &str, domain| LifecycleEvent {
+            uri: uri.into(),
+            domain,
+        };
+        // A start emits "defined" then "started"; another host's VM stops meanwhile.
+        for e in [event("test+unix:///default", a), event("test+unix:///default", a)] {
+            tx.send(e).unwrap();
+        }
+        tx.send(event("qemu+ssh://kvm2/system", b)).unwrap();
+        tx.send(event("test+unix:///default", b)).unwrap();
+        let mut events = Some(rx);
+        let burst = next_events(&mut events).await.expect("a burst");
+        assert_eq!(
+            burst,
+            BTreeMap::from([
+                ("qemu+ssh://kvm2/system".to_string(), BTreeSet::from([b])),
+                ("test+unix:///default".to_string(), BTreeSet::from([a, b])),
+            ])
+        );
+        drop(tx);
+        assert_eq!(next_events(&mut events).await, None, "the source closed");
+    }
 }

@@ -160,60 +160,7 @@ impl HostBackend for VireoService {
                 &req.name,
             )
             .await?;
-        let user = actor.user();
-        let new_host = Object::new("host", None, &req.name);
-        let valid = match self.validate_new_host(&req).await {
-            Ok(v) => v,
-            Err(e) => {
-                // The messages are Vireo's own (they never quote the refused input beyond the name).
-                let message = format!("Adding host refused: {e}");
-                self.audit(user, "host.add", new_host, Outcome::Failed(message)).await;
-                return Err(e);
-            }
-        };
-        let uri = valid.address.uri();
-        let simulated = valid.simulated_topology;
-        let topology = match self.read_topology(&uri, simulated.as_deref()).await {
-            Ok(t) => t,
-            Err(e) => {
-                // `e` is a fixed text per failure kind for connection failures (`HypervisorError::
-                // Connect`); the URI is the one Vireo built from validated parts.
-                let message = format!("Could not connect to {uri}: {e}");
-                self.audit(user, "host.add", new_host, Outcome::Failed(message.clone()))
-                    .await;
-                return Err(AppError::host(message));
-            }
-        };
-        let id = self
-            .repo
-            .insert_host(
-                &actor,
-                NewHost {
-                    name: &req.name,
-                    cluster_id: req.cluster_id,
-                    uri: &uri,
-                    status: HostStatus::Up,
-                    simulated_topology: simulated.as_deref(),
-                    topology: &topology,
-                    ksm_running: None,
-                    last_error: None,
-                },
-            )
-            .await?;
-        let message = format!("Host {} added ({uri}).", req.name);
-        let added = Object::new("host", Some(id), &req.name);
-        self.audit(user, "host.add", added, Outcome::Done(message)).await;
-        let host = self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))?;
-        // Its storage pools become storage domains; a failure here only leaves them to the next
-        // periodic read.
-        if let Err(e) = self.sync_host_storage(&host).await {
-            tracing::warn!(host = %host.name, error = %e, "could not read the new host's storage pools");
-        }
-        // Its libvirt networks and bridges: where the cluster's networks are present.
-        if let Err(e) = self.sync_host_networks(&host).await {
-            tracing::warn!(host = %host.name, error = %e, "could not read the new host's networks");
-        }
-        Ok(host)
+        self.add_host_as(&actor, req).await
     }
 
     fn topology_files(&self) -> Vec<TopologyFile> {
@@ -316,5 +263,66 @@ impl HostBackend for VireoService {
         }
         let done = format!("Allocated {total} more {label} pages");
         self.host_changed(actor, host, "host.hugepages", &done).await
+    }
+}
+
+impl VireoService {
+    /// Adds a host as `actor` (a checked user, or Vireo itself for the `seed-hosts` command): the
+    /// address validated, the topology read, the row written, its storage and networks read.
+    pub(crate) async fn add_host_as(&self, actor: &Actor, req: AddHostRequest) -> Result<HostView, AppError> {
+        let user = actor.user();
+        let new_host = Object::new("host", None, &req.name);
+        let valid = match self.validate_new_host(&req).await {
+            Ok(v) => v,
+            Err(e) => {
+                // The messages are Vireo's own (they never quote the refused input beyond the name).
+                let message = format!("Adding host refused: {e}");
+                self.audit(user, "host.add", new_host, Outcome::Failed(message)).await;
+                return Err(e);
+            }
+        };
+        let uri = valid.address.uri();
+        let simulated = valid.simulated_topology;
+        let topology = match self.read_topology(&uri, simulated.as_deref()).await {
+            Ok(t) => t,
+            Err(e) => {
+                // `e` is a fixed text per failure kind for connection failures (`HypervisorError::
+                // Connect`); the URI is the one Vireo built from validated parts.
+                let message = format!("Could not connect to {uri}: {e}");
+                self.audit(user, "host.add", new_host, Outcome::Failed(message.clone()))
+                    .await;
+                return Err(AppError::host(message));
+            }
+        };
+        let id = self
+            .repo
+            .insert_host(
+                actor,
+                NewHost {
+                    name: &req.name,
+                    cluster_id: req.cluster_id,
+                    uri: &uri,
+                    status: HostStatus::Up,
+                    simulated_topology: simulated.as_deref(),
+                    topology: &topology,
+                    ksm_running: None,
+                    last_error: None,
+                },
+            )
+            .await?;
+        let message = format!("Host {} added ({uri}).", req.name);
+        let added = Object::new("host", Some(id), &req.name);
+        self.audit(user, "host.add", added, Outcome::Done(message)).await;
+        let host = self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))?;
+        // Its storage pools become storage domains; a failure here only leaves them to the next
+        // periodic read.
+        if let Err(e) = self.sync_host_storage(&host).await {
+            tracing::warn!(host = %host.name, error = %e, "could not read the new host's storage pools");
+        }
+        // Its libvirt networks and bridges: where the cluster's networks are present.
+        if let Err(e) = self.sync_host_networks(&host).await {
+            tracing::warn!(host = %host.name, error = %e, "could not read the new host's networks");
+        }
+        Ok(host)
     }
 }

@@ -1,39 +1,55 @@
-//! Keeps the database's view of hosts and VMs true to libvirt: at start-up and then every few
-//! seconds. A host that stops answering is marked non-responsive and its running VMs `unknown` (not
-//! down: they may well be running); when it answers again the truth is restored. A VM with high
-//! availability that went down without Vireo asking (a crash, or a `virsh destroy`) is started
-//! again on its host at once, with an event.
+//! Keeps the database's view of hosts and VMs true to libvirt: at start-up, then every few seconds
+//! and on libvirt's lifecycle events. A pass reads each host URI once (one bulk call), reads the
+//! VMs of all its hosts in one query, and writes only what changed. A host that stops answering is
+//! marked non-responsive and its running VMs `unknown` (not down: they may well be running); when
+//! it answers again the truth is restored. A VM with high availability that went down without
+//! Vireo asking (a crash, or a `virsh destroy`) is started again on its host at once, with an
+//! event.
 
 use crate::hypervisor::{DomainState, HypervisorError};
 use crate::repository::VmRuntime;
 use crate::service::audit::{Object, Outcome};
 use crate::service::VireoService;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use uuid::Uuid;
 use vireo_app::domain::draft::ConfigKind;
 use vireo_app::domain::host_address::HostAddress;
 use vireo_app::error::AppError;
 use vireo_app::models::{HostStatus, HostView, VmAction, VmStatus};
 
+/// How many hosts' libvirt reads one reconcile pass runs at once: enough that hundreds of hosts
+/// are read in a fraction of the 2 s tick, few enough not to flood the blocking pool.
+const PARALLEL_READS: usize = 16;
+
+/// What one pass read from one host URI (several simulated hosts share the test driver's).
+type Reads = HashMap<String, Result<HashMap<Uuid, DomainState>, HypervisorError>>;
+
 impl VireoService {
+    /// Every host that is not in maintenance, and every VM on them: the periodic tick.
     pub async fn reconcile_all(&self) {
         let Ok(hosts) = self.repo.list_hosts().await else {
             return;
         };
-        for host in hosts.into_iter().filter(|h| h.status != HostStatus::Maintenance) {
-            self.reconcile_host(&host).await;
-        }
+        let hosts: Vec<HostView> = hosts
+            .into_iter()
+            .filter(|h| h.status != HostStatus::Maintenance)
+            .collect();
+        self.reconcile_hosts(&hosts, None).await;
     }
 
-    /// Reconciles the hosts with these libvirt URIs (after lifecycle events there).
-    pub async fn reconcile_uris(&self, uris: &std::collections::BTreeSet<String>) {
+    /// After lifecycle events: the hosts with these URIs, and only the VMs of the named domains
+    /// (one simulated host's event must not re-read the other hundreds that share its URI's
+    /// driver; the next tick looks at everything anyway).
+    pub async fn reconcile_events(&self, events: &BTreeMap<String, BTreeSet<Uuid>>) {
         let Ok(hosts) = self.repo.list_hosts().await else {
             return;
         };
-        for host in hosts
-            .iter()
-            .filter(|h| h.status != HostStatus::Maintenance && uris.contains(&h.uri))
-        {
-            self.reconcile_host(host).await;
-        }
+        let hosts: Vec<HostView> = hosts
+            .into_iter()
+            .filter(|h| h.status != HostStatus::Maintenance && events.contains_key(&h.uri))
+            .collect();
+        let domains: HashSet<Uuid> = events.values().flatten().copied().collect();
+        self.reconcile_hosts(&hosts, Some(&domains)).await;
     }
 
     async fn system_event(&self, kind: &str, id: uuid::Uuid, name: &str, action: &str, ok: bool, message: String) {
@@ -46,18 +62,90 @@ impl VireoService {
         .await;
     }
 
-    pub async fn reconcile_host(&self, host: &HostView) {
+    /// One libvirt read per distinct URI (in parallel, bounded), then each host's status and each
+    /// VM's (all of them, or only `only`'s) compared with what was read; rows are written only where
+    /// they differ, so an idle pass over hundreds of hosts reads and writes nothing else.
+    async fn reconcile_hosts(&self, hosts: &[HostView], only: Option<&HashSet<Uuid>>) {
+        if hosts.is_empty() {
+            return;
+        }
+        // Before libvirt is read: an operation that begins or ends after this tick owns its VM's
+        // status (`busy_since`).
+        let read_at = self.ops.now();
+        let reads = self.read_domain_states(hosts).await;
+        for host in hosts {
+            if let Some(read) = reads.get(&host.uri) {
+                self.reconcile_host_status(host, read).await;
+            }
+        }
+        let host_ids: Vec<Uuid> = hosts.iter().map(|h| h.id).collect();
+        let vms = match only {
+            None => self.repo.vms_on_hosts(&host_ids).await,
+            Some(ids) => {
+                let ids: Vec<Uuid> = ids.iter().copied().collect();
+                self.repo.vms_by_id_on_hosts(&ids, &host_ids).await
+            }
+        };
+        let Ok(vms) = vms else {
+            return;
+        };
+        let by_id: HashMap<Uuid, &HostView> = hosts.iter().map(|h| (h.id, h)).collect();
+        for vm in vms {
+            let Some((host, read)) = vm
+                .host_id
+                .and_then(|id| by_id.get(&id).copied())
+                .and_then(|h| Some((h, reads.get(&h.uri)?)))
+            else {
+                continue;
+            };
+            match read {
+                Ok(states) => {
+                    if self.ops.busy_since(vm.id, read_at) {
+                        // An operation in flight owns this VM's status, and one that ran since
+                        // libvirt was read has set it from newer facts than `states`.
+                        continue;
+                    }
+                    self.reconcile_vm(host, &vm, states.get(&vm.id).copied()).await;
+                }
+                Err(_) => self.host_lost(host, &vm).await,
+            }
+        }
+    }
+
+    /// Each distinct URI of `hosts` read once, [`PARALLEL_READS`] at a time.
+    async fn read_domain_states(&self, hosts: &[HostView]) -> Reads {
+        let uris: Vec<&str> = hosts
+            .iter()
+            .map(|h| h.uri.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut reads = Reads::new();
+        for chunk in uris.chunks(PARALLEL_READS) {
+            let read = futures_util::future::join_all(chunk.iter().map(|uri| self.read_uri(uri))).await;
+            reads.extend(chunk.iter().map(|u| u.to_string()).zip(read));
+        }
+        reads
+    }
+
+    async fn read_uri(&self, uri: &str) -> Result<HashMap<Uuid, DomainState>, HypervisorError> {
         // Only URIs Vireo would build itself are ever opened; a stored row with any other (from an
         // older version or an edited database) is left alone and shown as not responding, with why.
-        let read_at = self.ops.now();
-        let states = match HostAddress::parse_uri(&host.uri) {
-            Ok(_) => self.hypervisor.domain_states(&host.uri).await,
-            Err(refused) => Err(HypervisorError::UriRefused(refused.0)),
-        };
-        let (status, error) = match &states {
+        if let Err(refused) = HostAddress::parse_uri(uri) {
+            return Err(HypervisorError::UriRefused(refused.0));
+        }
+        Ok(self.hypervisor.domain_states(uri).await?.into_iter().collect())
+    }
+
+    /// The host's status from whether its URI answered; written (with an event) only on a change.
+    async fn reconcile_host_status(&self, host: &HostView, read: &Result<HashMap<Uuid, DomainState>, HypervisorError>) {
+        let (status, error) = match read {
             Ok(_) => (HostStatus::Up, None),
             Err(e) => (HostStatus::NonResponsive, Some(e.to_string())),
         };
+        if host.status == status && host.last_error == error {
+            return;
+        }
         if let Ok(Some(previous)) = self.repo.set_host_status(host.id, status, error.as_deref()).await {
             let message = match &error {
                 Some(e) => format!("Host {} is not responding: {e}", host.name),
@@ -67,33 +155,21 @@ impl VireoService {
             self.system_event("host", host.id, &host.name, "host.status", error.is_none(), message)
                 .await;
         }
-        let Ok(vms) = self.repo.vms_on_host(host.id).await else {
+    }
+
+    /// A VM whose host did not answer: an active one becomes `unknown` (not down: it may well be
+    /// running).
+    async fn host_lost(&self, host: &HostView, vm: &VmRuntime) {
+        if !vm.status.is_active() {
             return;
-        };
-        let states = match states {
-            Ok(s) => s,
-            Err(_) => {
-                for vm in vms.iter().filter(|v| v.status.is_active()) {
-                    if let Ok(Some(_)) = self.repo.set_vm_status(vm.id, VmStatus::Unknown).await {
-                        let message = format!(
-                            "VM {}'s state is unknown: its host {} is not responding.",
-                            vm.name, host.name
-                        );
-                        self.system_event("vm", vm.id, &vm.name, "vm.status", false, message)
-                            .await;
-                    }
-                }
-                return;
-            }
-        };
-        for vm in vms {
-            if self.ops.busy_since(vm.id, read_at) {
-                // An operation in flight owns this VM's status, and one that ran since libvirt
-                // was read has set it from newer facts than `states`.
-                continue;
-            }
-            let state = states.iter().find(|(id, _)| *id == vm.id).map(|(_, s)| *s);
-            self.reconcile_vm(host, &vm, state).await;
+        }
+        if let Ok(Some(_)) = self.repo.set_vm_status(vm.id, VmStatus::Unknown).await {
+            let message = format!(
+                "VM {}'s state is unknown: its host {} is not responding.",
+                vm.name, host.name
+            );
+            self.system_event("vm", vm.id, &vm.name, "vm.status", false, message)
+                .await;
         }
     }
 
@@ -110,6 +186,11 @@ impl VireoService {
         let unexpected = new == VmStatus::Down && was_active && !self.ops.is_expected_down(vm.id);
         if new == VmStatus::Down {
             self.ops.expect_down(vm.id, false);
+        }
+        if vm.status == new {
+            // Nothing to write: the row was read in this pass, after libvirt (a change since is
+            // seen by the next pass).
+            return;
         }
         let Ok(Some(previous)) = self.repo.set_vm_status(vm.id, new).await else {
             return;

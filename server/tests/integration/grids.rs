@@ -28,6 +28,44 @@ async fn seeded_app(prefix: &str, count: u32) -> TestApp {
 }
 
 #[tokio::test]
+async fn the_batched_seed_gives_each_vm_its_numbers_configuration_pool_and_next_run() {
+    let app = app().await;
+    // Batches of 64: the boundaries fall inside the 13- and 11-periods of pools and next runs.
+    let n = vireo_server::service::seed::seed_in_batches(&app.state.repo, "m", 250, 64)
+        .await
+        .unwrap();
+    assert_eq!(n, 250);
+    let rows: Vec<(
+        String,
+        String,
+        sqlx::types::Json<vireo_app::domain::vm_config::VmConfig>,
+        bool,
+        Option<String>,
+        String,
+    )> = sqlx::query_as(
+        "SELECT v.name, v.description, v.config, v.next_run_config IS NOT NULL, p.name, v.status
+             FROM vms v LEFT JOIN vm_pools p ON p.id = v.pool_id WHERE v.name LIKE 'm-%' ORDER BY v.name",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 250);
+    let teams = ["trading", "analytics", "web", "billing", "search", "ml"];
+    for (i, (name, description, config, next_run, pool, status)) in (1u32..).zip(rows) {
+        assert_eq!(name, format!("m-{i:05}"));
+        assert_eq!(
+            description,
+            format!("Seeded VM {i} for the {} team", teams[i as usize % 6])
+        );
+        assert_eq!(config.0, vireo_server::service::seed::seeded_config(i), "{name}");
+        assert_eq!(next_run, i % 11 == 0, "{name}");
+        let pools = ["m-pool-a", "m-pool-b", "m-pool-c"];
+        assert_eq!(pool.as_deref(), (i % 13 == 0).then(|| pools[i as usize % 3]), "{name}");
+        assert_eq!(status, "down");
+    }
+}
+
+#[tokio::test]
 async fn search_sort_and_page_the_seeded_vms() {
     let app = seeded_app("s", 120).await;
     let svc = &app.state.service;

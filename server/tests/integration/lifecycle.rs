@@ -503,20 +503,69 @@ async fn libvirt_lifecycle_events_name_the_host_at_once() {
     let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
     let svc = &app.state.service;
     svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
-    // Stopped behind Vireo's back: the event, not a reconcile tick, tells Vireo which host to look at.
+    // Stopped behind Vireo's back: the event, not a reconcile tick, tells Vireo which host and
+    // which domain to look at.
     while events.try_recv().is_ok() {}
     let conn = Connect::open(Some("test:///default")).unwrap();
     conn.lookup_domain_by_uuid_string(&id.to_string())
         .unwrap()
         .destroy()
         .unwrap();
-    let uri = tokio::time::timeout(std::time::Duration::from_secs(2), events.recv())
-        .await
-        .expect("an event within 2 seconds")
-        .expect("the channel is open");
-    assert_eq!(uri, "test:///default");
-    svc.reconcile_uris(&std::collections::BTreeSet::from([uri])).await;
+    // Other tests' domains share the test driver: wait for this one's event.
+    let event = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        loop {
+            let event = events.recv().await.expect("the channel is open");
+            if event.domain == id {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("an event within 2 seconds");
+    assert_eq!(event.uri, "test:///default");
+    let burst = std::collections::BTreeMap::from([(event.uri, std::collections::BTreeSet::from([event.domain]))]);
+    svc.reconcile_events(&burst).await;
     assert_eq!(status(&app, id).await, "down");
+    svc.remove_vm(&actor, id, true, true).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_reconcile_that_finds_nothing_changed_writes_nothing() {
+    let (app, actor) = admin_app().await;
+    let (id, _) = create_vm(&app, OptimizedFor::Server, false).await;
+    let svc = &app.state.service;
+    svc.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    svc.reconcile_all().await;
+    // Every statement on hosts or vms — even one that changes no row — announces a change that makes
+    // every open grid refetch: an idle pass must run none.
+    let mut listener = sqlx::postgres::PgListener::connect_with(&app.pool).await.unwrap();
+    listener.listen("vireo_changes").await.unwrap();
+    svc.reconcile_all().await;
+    svc.reconcile_all().await;
+    sqlx::query("SELECT pg_notify('vireo_changes', 'marker')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let mut before_marker = Vec::new();
+    loop {
+        let n = listener.recv().await.unwrap();
+        if n.payload() == "marker" {
+            break;
+        }
+        before_marker.push(n.payload().to_string());
+    }
+    assert!(before_marker.is_empty(), "{before_marker:?}");
+    assert_eq!(status(&app, id).await, "up");
+
+    // A change is still written (and announced).
+    let conn = Connect::open(Some("test:///default")).unwrap();
+    conn.lookup_domain_by_uuid_string(&id.to_string())
+        .unwrap()
+        .destroy()
+        .unwrap();
+    svc.reconcile_all().await;
+    assert_eq!(status(&app, id).await, "down");
+    assert_eq!(listener.recv().await.unwrap().payload(), "vms");
     svc.remove_vm(&actor, id, true, true).await.unwrap();
 }
 

@@ -1,0 +1,39 @@
+# Shared by the load benchmarks (bench-grid.sh, bench-scale.sh); sourced, not run.
+
+# wrk, installed on first use.
+ensure_wrk() {
+  command -v wrk >/dev/null && return
+  echo "==> apt-get install wrk"
+  if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
+}
+
+# wait_http URL WHAT: waits up to 60 s for URL to answer 2xx, else fails naming WHAT.
+wait_http() {
+  for _ in $(seq 1 300); do curl -fs "$1" >/dev/null && return 0; sleep 0.2; done
+  echo "$2 did not start (is the port taken?)" >&2
+  return 1
+}
+
+# login_cookie BASE PASSWORD: admin's session cookie (name=value) from the login form.
+login_cookie() {
+  curl -s -o /dev/null -D - -d "username=admin&password=$2" "$1/login" \
+    | awk -F'[ ;]' 'tolower($1)=="set-cookie:" {print $2}'
+}
+
+# wrk prints latencies as 850.00us, 1.20ms or 1.01s; in milliseconds:
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
+
+# measure KEY NAME URL [COOKIE]: single-connection latency (p50/p99) and throughput at 16
+# connections, DURATION each; p50 (ms) and req/s land in P50[KEY] and RPS[KEY].
+declare -A P50 RPS
+measure() {
+  local lat thr p50 p99 rps
+  lat=$(wrk -t1 -c1 -d"$DURATION" --latency ${4:+-H "Cookie: $4"} "$3")
+  thr=$(wrk -t2 -c16 -d"$DURATION" ${4:+-H "Cookie: $4"} "$3")
+  p50=$(echo "$lat" | awk '$1=="50%" {print $2}'); p99=$(echo "$lat" | awk '$1=="99%" {print $2}')
+  rps=$(echo "$thr" | awk '/Requests\/sec/ {print $2}')
+  P50[$1]=$(echo "$p50" | to_ms); RPS[$1]=$rps
+  printf '%-40s p50 %8s  p99 %8s  %9s req/s (16 conn)\n' "$2" "$p50" "$p99" "$rps"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
