@@ -119,7 +119,7 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let _ = leptos::task::Executor::init_tokio();
+    let _ = any_spawner::Executor::init_tokio();
     let mut group = c.benchmark_group("vm_grid_page_ssr");
     for n in [1, 100] {
         let rows = page(n);
