@@ -392,25 +392,31 @@ where
             <Transition fallback=move || {
                 view! { <p class="loading">{format!("Loading {noun}…")}</p> }
             }>
+                // A Suspend, not a read of the resource: on the server the boundary resolves its
+                // children before writing them, and a plain view is resolved node by node (a boxed
+                // future per cell, most of a 100-row page's render: issue 16), while a Suspend's
+                // view is written as built. The URL's state is read here, outside the future, so
+                // the closure tracks it as before.
                 {move || {
-                    grid.rows
-                        .get()
-                        .map(|result| {
-                            view! {
-                                <GridSearch
-                                    path
-                                    query=grid.query.get()
-                                    placeholder
-                                    hint
-                                    error=result.as_ref().err().and_then(search_message)
-                                />
-                                {match result {
-                                    Err(e) if search_message(&e).is_some() => ().into_any(),
-                                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                                    Ok(page) => table.render(page, grid.query.get(), grid.selected.get()),
-                                }}
-                            }
-                        })
+                    let (query, selected) = (grid.query.get(), grid.selected.get());
+                    let table = Arc::clone(&table);
+                    Suspend::new(async move {
+                        let result = grid.rows.await;
+                        view! {
+                            <GridSearch
+                                path
+                                query=query.clone()
+                                placeholder
+                                hint
+                                error=result.as_ref().err().and_then(search_message)
+                            />
+                            {match result {
+                                Err(e) if search_message(&e).is_some() => ().into_any(),
+                                Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                                Ok(page) => table.render(page, query, selected),
+                            }}
+                        }
+                    })
                 }}
             </Transition> {below.map(|below| below.run())}
         </div>
@@ -474,6 +480,7 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
         let selectable = self.selection != RowSelection::None;
         // Re-rendering drops the focused row: put the focus back once the new table is drawn.
         grid_keys::keep_focus(&self.id, chosen.as_deref());
+        // Each row's id and selecting link, made once: the keys use them, and so do the rows.
         let links: RowLinks = Arc::new(
             page.rows
                 .iter()
@@ -487,14 +494,11 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
         let rows = page
             .rows
             .iter()
-            .map(|r| {
-                let id = (self.row_id)(r);
+            .zip(links.iter())
+            .map(|(r, (id, href))| {
+                let id = id.clone();
                 let ctx = RowCtx {
-                    href: if selectable {
-                        grid_href(path, &shown, Some(&id), |_| {})
-                    } else {
-                        String::new()
-                    },
+                    href: if selectable { href.clone() } else { String::new() },
                     selected: chosen.as_deref() == Some(id.as_str()),
                 };
                 let attrs = self.row_attrs.as_ref().map(|f| (f.0)(r)).unwrap_or_default();

@@ -43,8 +43,13 @@ pub fn uptime_text(secs: Option<i64>) -> String {
 /// Rows update live (server-sent events) and in place.
 #[component]
 pub fn VmsPage() -> impl IntoView {
+    vms_page(GridState::new("name", false, false, vm_grid))
+}
+
+/// The page around its grid state. Public so the rendering benchmark (`app/benches/grid_render.rs`)
+/// renders exactly the page the server sends, with rows it makes up instead of `vm_grid`'s.
+pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
     let url = use_query_map();
-    let grid = GridState::new("name", false, false, vm_grid);
     let selected = grid.selected;
     let tab = move || url.with(|q| q.get("tab")).unwrap_or_else(|| "general".into());
     let selection = Selection::new(selected.get_untracked().and_then(|s| Uuid::parse_str(&s).ok()));
