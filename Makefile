@@ -1,5 +1,5 @@
 # The two commands (README.md). Everything else is in scripts/.
-.PHONY: run test build setup seed bench-grid bench-upload bench-console bench-start bench
+.PHONY: run test build setup seed bench-grid bench-upload bench-console bench-start bench-bundle bench
 
 run:
 	@scripts/run.sh
@@ -35,6 +35,10 @@ bench-console: setup
 # How long a warm `make run` takes to serve /healthz (a new data folder, then a restart).
 bench-start:
 	@scripts/bench-start.sh
+
+# The release browser bundle's raw, gzip -9 and brotli sizes beside the goal (<= 350 KB gzip).
+bench-bundle:
+	@scripts/bench-bundle.sh
 
 # Criterion and throughput benchmarks of the rules and the libvirt layer.
 bench: setup

@@ -14,4 +14,5 @@ pub mod login_throttle;
 pub mod page_deadline;
 pub mod routes;
 pub mod state;
+pub mod static_assets;
 pub mod vnc_relay;
