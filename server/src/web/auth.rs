@@ -295,10 +295,22 @@ pub async fn login(State(state): State<AppState>, session: Session, request: Req
             return Redirect::to(&format!("/login?error=invalid&next={}", encode(next))).into_response()
         }
         Ok(LoginOutcome::TooMany(wait)) => {
-            return login_refused(StatusCode::TOO_MANY_REQUESTS, wait, TOO_MANY_MESSAGE, next, &static_assets::stylesheet_href(&state.leptos_options))
+            return login_refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                wait,
+                TOO_MANY_MESSAGE,
+                next,
+                &static_assets::stylesheet_href(&state.leptos_options),
+            )
         }
         Ok(LoginOutcome::Busy) => {
-            return login_refused(StatusCode::SERVICE_UNAVAILABLE, BUSY_RETRY, BUSY_MESSAGE, next, &static_assets::stylesheet_href(&state.leptos_options))
+            return login_refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                BUSY_RETRY,
+                BUSY_MESSAGE,
+                next,
+                &static_assets::stylesheet_href(&state.leptos_options),
+            )
         }
         Err(_) => return Redirect::to("/login?error=unavailable").into_response(),
     };

@@ -70,7 +70,9 @@ pub fn is_content_hashed(path: &str) -> bool {
         && !parts[0].is_empty()
         && parts.last().is_some_and(|ext| !ext.is_empty())
         && parts[1].len() == HASH_DIGITS
-        && parts[1].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && parts[1]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The stylesheet's URL, for the few answers Leptos does not render (the login form's refusals):

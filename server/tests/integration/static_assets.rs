@@ -15,7 +15,11 @@ const CSS: &str = "00112233445566aa";
 
 /// A site root with a hashed bundle whose three copies differ, so a body says which was sent.
 fn hashed_site() -> PathBuf {
-    let site = std::env::temp_dir().join(format!("vireo-site-{}-{}", std::process::id(), crate::support::unique("s")));
+    let site = std::env::temp_dir().join(format!(
+        "vireo-site-{}-{}",
+        std::process::id(),
+        crate::support::unique("s")
+    ));
     let pkg = site.join("pkg");
     std::fs::create_dir_all(&pkg).expect("pkg folder");
     let write = |name: &str, content: &str| std::fs::write(pkg.join(name), content).expect("site file");
@@ -31,11 +35,7 @@ fn hashed_site() -> PathBuf {
     ] {
         write(&name, content);
     }
-    std::fs::write(
-        site.join("hash.txt"),
-        format!("js: {JS}\nwasm: {WASM}\ncss: {CSS}\n"),
-    )
-    .expect("hash list");
+    std::fs::write(site.join("hash.txt"), format!("js: {JS}\nwasm: {WASM}\ncss: {CSS}\n")).expect("hash list");
     site
 }
 
@@ -79,7 +79,11 @@ async fn a_hashed_bundle_is_answered_in_the_encoding_asked_for_and_cached_for_go
     ] {
         let response = get_encoded(&app, &wasm, accept).await;
         assert_eq!(response.status(), StatusCode::OK, "{accept:?}");
-        assert_eq!(header_of(&response, header::CONTENT_ENCODING).as_deref(), encoding, "{accept:?}");
+        assert_eq!(
+            header_of(&response, header::CONTENT_ENCODING).as_deref(),
+            encoding,
+            "{accept:?}"
+        );
         assert_eq!(
             header_of(&response, header::CONTENT_TYPE).as_deref(),
             Some("application/wasm"),
@@ -102,7 +106,11 @@ async fn a_hashed_bundle_is_answered_in_the_encoding_asked_for_and_cached_for_go
     let plain = get_encoded(&app, "/pkg/plain.css", Some("br")).await;
     assert_eq!(plain.status(), StatusCode::OK);
     assert_eq!(header_of(&plain, header::CACHE_CONTROL).as_deref(), Some(REVALIDATE));
-    assert_eq!(header_of(&plain, header::CONTENT_ENCODING), None, "no .br copy: the file itself");
+    assert_eq!(
+        header_of(&plain, header::CONTENT_ENCODING),
+        None,
+        "no .br copy: the file itself"
+    );
     remove(&site);
 }
 
