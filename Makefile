@@ -1,5 +1,5 @@
 # The two commands (README.md). Everything else is in scripts/.
-.PHONY: run test build setup seed bench-grid bench-live bench-scale bench-nav bench-upload bench-console bench-start bench
+.PHONY: run test build setup seed bench-grid bench-live bench-scale bench-nav bench-upload bench-console bench-start bench-bundle bench
 
 run:
 	@scripts/run.sh
@@ -50,6 +50,10 @@ bench-console: setup
 # How long a warm `make run` takes to serve /healthz (a new data folder, then a restart).
 bench-start:
 	@scripts/bench-start.sh
+
+# The release browser bundle's raw, gzip -9 and brotli sizes beside the goal (<= 350 KB gzip).
+bench-bundle:
+	@scripts/bench-bundle.sh
 
 # Criterion and throughput benchmarks of the rules, the VM grid page's server rendering (100 rows)
 # and the libvirt layer.

@@ -8,6 +8,8 @@ LEPTOSFMT_VERSION=0.1.33      # formats view! macros, which rustfmt skips (make 
 BINARYEN_VERSION=132.0.0       # npm binaryen; Debian's binaryen 108 breaks hydration in release builds
 APT_PACKAGES=(postgresql libvirt-dev libvirt-clients libxml2-utils pkg-config chromium
               gcc python3-dev python3-venv libxml2-dev
+              # The site's pre-compressed .br copies (scripts/build.sh).
+              brotli
               # Image uploads need a real libvirtd storage driver (the test driver has no upload):
               # its QEMU driver (qemu:///system, no KVM needed for storage) and qemu-img for the tests.
               libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils

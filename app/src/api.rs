@@ -10,6 +10,7 @@ pub mod disk_upload;
 pub mod events;
 pub mod grids;
 pub mod hosts;
+pub mod json_text;
 pub mod lifecycle;
 pub mod networks;
 pub mod storage;

@@ -2,6 +2,10 @@
 
 #[cfg(test)]
 mod bounds_tests;
+// The modules marked `not(hydrate)` are server-only (libvirt's XML both ways, the REST API's
+// search): never run in the browser, they stay out of the wasm build, and a use from browser code
+// fails its wasm check at once.
+#[cfg(not(feature = "hydrate"))]
 pub mod capabilities;
 pub mod collections;
 pub mod cpu_map;
@@ -9,6 +13,7 @@ pub mod cpu_policy;
 pub mod cpu_set;
 pub mod dashboard;
 pub mod dialog;
+#[cfg(not(feature = "hydrate"))]
 pub mod domain_xml;
 pub mod draft;
 pub mod fields;
@@ -22,6 +27,7 @@ pub mod naming;
 pub mod network;
 pub mod next_run;
 pub mod numa;
+#[cfg(not(feature = "hydrate"))]
 pub mod ovirt_search;
 pub mod pinning;
 pub mod pinning_plan;
@@ -31,6 +37,7 @@ pub mod recommendations;
 pub mod rule_context;
 pub mod search;
 pub mod storage;
+#[cfg(not(feature = "hydrate"))]
 pub mod storage_xml;
 pub(crate) mod string_enum;
 #[cfg(test)]

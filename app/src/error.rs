@@ -2,7 +2,6 @@
 //! intact (JSON), so the UI matches on variants instead of parsing strings; validation failures carry
 //! one entry per field.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -112,7 +111,8 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    // Decoded as the answers are (`api::json_text`), so the browser holds one JSON reader.
+    type Encoder = crate::api::json_text::JsonTextEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         // On the server these three mean the request's arguments did not parse: the caller's fault,

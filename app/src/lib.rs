@@ -16,7 +16,7 @@ pub mod pages;
 use components::app_shell::AppShell;
 use components::current_role;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -30,6 +30,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name=current_role::ROLE_META content=current_role::role_meta_content() />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                // The stylesheet and the bundle by their content-hashed names when the build listed
+                // them (server/src/web/static_assets.rs), so browsers may cache them for a year.
+                <HashedStylesheet options=options.clone() id="vireo-css" />
                 <HydrationScripts options />
                 // The consoles' glue (a small module; it loads xterm.js or noVNC only on a page
                 // that shows a console). Same-origin, so the CSP's script-src 'self' admits it; it
@@ -56,7 +59,6 @@ pub fn App() -> impl IntoView {
     // Every route renders fully on the server before it is sent (SsrMode::Async), so pages work
     // with JavaScript off; hydration then takes over.
     view! {
-        <Stylesheet id="vireo-css" href="/pkg/vireo.css" />
         <Title formatter=|text| format!("{text} · Vireo") />
         <div id="vireo-root" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
             <Router>

@@ -43,10 +43,14 @@ pub enum StartupError {
 }
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
+    // The bundle's content-hashed names, when the site's build listed them (web/static_assets.rs).
+    let (hash_files, hash_file) = crate::web::static_assets::hashing(&config.site_root);
     LeptosOptions::builder()
         .output_name("vireo")
         .site_root(config.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
+        .hash_files(hash_files)
+        .hash_file(hash_file.into())
         .site_addr(config.addr)
         .env(if cfg!(debug_assertions) { Env::DEV } else { Env::PROD })
         .build()

@@ -3,7 +3,7 @@ use crate::models::ClusterView;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-#[server(prefix = "/api", endpoint = "list_clusters", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "list_clusters", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn list_clusters() -> Result<Vec<ClusterView>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -13,7 +13,7 @@ pub async fn list_clusters() -> Result<Vec<ClusterView>, AppError> {
 /// New/Edit Cluster. String fields so the same function serves the hydrated dialog and a plain
 /// form post; checkboxes arrive as "on" when ticked.
 #[allow(clippy::too_many_arguments)]
-#[server(prefix = "/api", endpoint = "save_cluster")]
+#[server(prefix = "/api", endpoint = "save_cluster", output = crate::api::json_text::JsonText)]
 pub async fn save_cluster(
     id: Option<String>,
     version: Option<String>,
@@ -50,7 +50,7 @@ pub async fn save_cluster(
 }
 
 /// Removes a cluster; the service refuses while hosts, VMs, templates, pools or networks use it.
-#[server(prefix = "/api", endpoint = "remove_cluster")]
+#[server(prefix = "/api", endpoint = "remove_cluster", output = crate::api::json_text::JsonText)]
 pub async fn remove_cluster(id: String) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;

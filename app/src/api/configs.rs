@@ -13,14 +13,14 @@ fn parse_kind(kind: &str) -> Result<crate::domain::draft::ConfigKind, AppError> 
     crate::domain::draft::ConfigKind::parse(kind).ok_or_else(|| AppError::validation("kind", "Unknown object kind."))
 }
 
-#[server(prefix = "/api", endpoint = "dialog_options", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "dialog_options", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn get_dialog_options() -> Result<DialogOptions, AppError> {
     use super::ssr::*;
     authorize_read()?;
     respond(backend()?.dialog_options().await)
 }
 
-#[server(prefix = "/api", endpoint = "rule_context", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "rule_context", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn get_rule_context(
     cluster_id: Option<String>,
     os_type: String,
@@ -35,7 +35,7 @@ pub async fn get_rule_context(
 
 /// A new object's draft, from its template (Blank when none); a new VM from Blank gets `nic1` on
 /// its cluster's default vNIC profile.
-#[server(prefix = "/api", endpoint = "new_draft", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "new_draft", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn new_draft(kind: String, template_id: Option<String>) -> Result<VmDraft, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -66,7 +66,7 @@ pub async fn new_draft(kind: String, template_id: Option<String>) -> Result<VmDr
     Ok(draft)
 }
 
-#[server(prefix = "/api", endpoint = "load_draft", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "load_draft", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn load_draft(kind: String, id: String) -> Result<DraftEnvelope, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -77,14 +77,14 @@ pub async fn load_draft(kind: String, id: String) -> Result<DraftEnvelope, AppEr
 
 /// The rules' verdict on a draft: field errors, unmet recommendations with fixes, next-run fields.
 /// Writes nothing.
-#[server(prefix = "/api", endpoint = "preview", input = Json)]
+#[server(prefix = "/api", endpoint = "preview", input = Json, output = crate::api::json_text::JsonText)]
 pub async fn preview_draft(draft: VmDraft) -> Result<Preview, AppError> {
     use super::ssr::*;
     authorize_read()?;
     respond(backend()?.preview(&draft).await)
 }
 
-#[server(prefix = "/api", endpoint = "save", input = Json)]
+#[server(prefix = "/api", endpoint = "save", input = Json, output = crate::api::json_text::JsonText)]
 pub async fn save_draft(draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome, AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -92,7 +92,7 @@ pub async fn save_draft(draft: VmDraft, save_anyway: bool) -> Result<SaveOutcome
 }
 
 /// Runs a fix's host-level part (allocating huge pages on the pinned host).
-#[server(prefix = "/api", endpoint = "apply_host_action", input = Json)]
+#[server(prefix = "/api", endpoint = "apply_host_action", input = Json, output = crate::api::json_text::JsonText)]
 pub async fn apply_host_action(action: HostAction) -> Result<HostView, AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;

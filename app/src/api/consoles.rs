@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
 /// The VM's consoles and whether each can be opened now (any logged-in user may read this).
-#[server(prefix = "/api", endpoint = "vm_consoles", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "vm_consoles", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn vm_consoles(vm_id: String) -> Result<Vec<ConsoleAvailability>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -20,7 +20,7 @@ pub async fn vm_consoles(vm_id: String) -> Result<Vec<ConsoleAvailability>, AppE
 /// A one-time ticket for the VM's `kind` console (`serial` or `vnc`); the service checks the role
 /// (admins and operators) and audits.
 /// (The macro's struct is named apart from the `ConsoleTicket` the function answers.)
-#[server(name = ConsoleTicketRequest, prefix = "/api", endpoint = "console_ticket")]
+#[server(name = ConsoleTicketRequest, prefix = "/api", endpoint = "console_ticket", output = crate::api::json_text::JsonText)]
 pub async fn console_ticket(vm_id: String, kind: String) -> Result<crate::models::ConsoleTicket, AppError> {
     use super::ssr::*;
     use crate::models::ConsoleKind;

@@ -11,7 +11,7 @@ use leptos::server_fn::codec::GetUrl;
 pub const DATA_CENTERS_PATH: &str = "/datacenters";
 
 /// Every data center (the cluster dialog's choices, a data center's Clusters sub-tab).
-#[server(prefix = "/api", endpoint = "list_data_centers", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "list_data_centers", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn list_data_centers() -> Result<Vec<DataCenterView>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -19,7 +19,7 @@ pub async fn list_data_centers() -> Result<Vec<DataCenterView>, AppError> {
 }
 
 /// New/Edit Data Center: name, description, compatibility version (`id` and `version` on edit).
-#[server(prefix = "/api", endpoint = "save_data_center")]
+#[server(prefix = "/api", endpoint = "save_data_center", output = crate::api::json_text::JsonText)]
 pub async fn save_data_center(
     id: Option<String>,
     version: Option<String>,
@@ -45,7 +45,7 @@ pub async fn save_data_center(
 }
 
 /// Removes a data center; the service refuses while it owns clusters, naming them.
-#[server(prefix = "/api", endpoint = "remove_data_center")]
+#[server(prefix = "/api", endpoint = "remove_data_center", output = crate::api::json_text::JsonText)]
 pub async fn remove_data_center(id: String) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
 /// The active storage domains, by name: where an image can go.
-#[server(prefix = "/api", endpoint = "upload_storage_domains", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "upload_storage_domains", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn upload_storage_domains() -> Result<Vec<StorageDomainView>, AppError> {
     use super::ssr::*;
     use crate::models::{GridQuery, PAGE_SIZES};

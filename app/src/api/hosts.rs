@@ -3,14 +3,14 @@ use crate::models::{CpuMapData, HostView, TopologyFile};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-#[server(prefix = "/api", endpoint = "list_hosts", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "list_hosts", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn list_hosts() -> Result<Vec<HostView>, AppError> {
     use super::ssr::*;
     authorize_read()?;
     respond(backend()?.list_hosts().await)
 }
 
-#[server(prefix = "/api", endpoint = "topology_files", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "topology_files", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn topology_files() -> Result<Vec<TopologyFile>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -22,7 +22,7 @@ pub async fn topology_files() -> Result<Vec<TopologyFile>, AppError> {
 /// simulated topology); the service validates them and builds the libvirt URI itself — there is no
 /// URI field (a client that still sends `uri` gets a field error for the missing transport). Fields
 /// a transport does not use may be absent (the hydrated dialog disables them).
-#[server(prefix = "/api", endpoint = "add_host")]
+#[server(prefix = "/api", endpoint = "add_host", output = crate::api::json_text::JsonText)]
 pub async fn add_host(
     name: String,
     cluster_id: String,
@@ -49,7 +49,7 @@ pub async fn add_host(
 }
 
 /// Starts or stops KSM on a host.
-#[server(prefix = "/api", endpoint = "set_host_ksm")]
+#[server(prefix = "/api", endpoint = "set_host_ksm", output = crate::api::json_text::JsonText)]
 pub async fn set_host_ksm(host_id: String, running: String) -> Result<HostView, AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -61,7 +61,7 @@ pub async fn set_host_ksm(host_id: String, running: String) -> Result<HostView, 
 }
 
 /// A host's CPU map data: its topology and the pins of the VMs pinned to it or running on it.
-#[server(prefix = "/api", endpoint = "host_cpu_map", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "host_cpu_map", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn host_cpu_map(host_id: String) -> Result<CpuMapData, AppError> {
     use super::ssr::*;
     authorize_read()?;

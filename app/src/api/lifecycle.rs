@@ -5,7 +5,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-#[server(prefix = "/api", endpoint = "vm_action")]
+#[server(prefix = "/api", endpoint = "vm_action", output = crate::api::json_text::JsonText)]
 pub async fn vm_action(id: String, action: String) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::models::VmAction;
@@ -18,7 +18,7 @@ pub async fn vm_action(id: String, action: String) -> Result<(), AppError> {
 
 /// Removes a VM; `force` powers a running one off first (the UI asked); its own disks go too
 /// unless `remove_disks` is `Some(false)`.
-#[server(prefix = "/api", endpoint = "remove_vm")]
+#[server(prefix = "/api", endpoint = "remove_vm", output = crate::api::json_text::JsonText)]
 pub async fn remove_vm(id: String, force: bool, remove_disks: Option<bool>) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -30,7 +30,7 @@ pub async fn remove_vm(id: String, force: bool, remove_disks: Option<bool>) -> R
     )
 }
 
-#[server(prefix = "/api", endpoint = "domain_xml", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "domain_xml", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn domain_xml(id: String) -> Result<String, AppError> {
     use super::ssr::*;
     authorize_read()?;

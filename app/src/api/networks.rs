@@ -105,21 +105,21 @@ mod forms {
 }
 
 /// A fresh id for a NIC the New VM/Template dialog adds (ids are minted on the server).
-#[server(prefix = "/api", endpoint = "new_nic_id", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "new_nic_id", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn new_nic_id() -> Result<uuid::Uuid, AppError> {
     use super::ssr::*;
     authorize_read()?;
     Ok(uuid::Uuid::new_v4())
 }
 
-#[server(prefix = "/api", endpoint = "network_grid", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "network_grid", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn network_grid(query: GridQuery) -> Result<GridPage<NetworkView>, AppError> {
     use super::ssr::*;
     authorize_read()?;
     respond(backend()?.network_grid(&query).await)
 }
 
-#[server(prefix = "/api", endpoint = "vnic_profile_grid", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "vnic_profile_grid", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn vnic_profile_grid(query: GridQuery) -> Result<GridPage<VnicProfileView>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -127,7 +127,7 @@ pub async fn vnic_profile_grid(query: GridQuery) -> Result<GridPage<VnicProfileV
 }
 
 /// Every vNIC profile (the NIC dialogs offer those of the object's cluster).
-#[server(prefix = "/api", endpoint = "list_vnic_profiles", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "list_vnic_profiles", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn list_vnic_profiles() -> Result<Vec<VnicProfileView>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -136,7 +136,7 @@ pub async fn list_vnic_profiles() -> Result<Vec<VnicProfileView>, AppError> {
 
 /// The profile a new VM's first NIC goes on in the cluster (the default cluster's when empty);
 /// `None` when the cluster has none.
-#[server(prefix = "/api", endpoint = "default_vnic_profile", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "default_vnic_profile", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn default_vnic_profile(#[server(default)] cluster_id: String) -> Result<Option<uuid::Uuid>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -145,7 +145,7 @@ pub async fn default_vnic_profile(#[server(default)] cluster_id: String) -> Resu
 }
 
 /// Reads the hosts' libvirt networks and bridges again, then shows `page` anew.
-#[server(prefix = "/api", endpoint = "refresh_networks")]
+#[server(prefix = "/api", endpoint = "refresh_networks", output = crate::api::json_text::JsonText)]
 pub async fn refresh_networks(page: String) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -161,7 +161,7 @@ pub async fn refresh_networks(page: String) -> Result<(), AppError> {
 
 /// New network: backed by a libvirt network or a host bridge (`backing_name` empty: the network's
 /// own name) on the cluster's hosts; `vlan_id` empty for none.
-#[server(prefix = "/api", endpoint = "add_network")]
+#[server(prefix = "/api", endpoint = "add_network", output = crate::api::json_text::JsonText)]
 pub async fn add_network(
     name: String,
     #[server(default)] description: String,
@@ -185,7 +185,7 @@ pub async fn add_network(
 }
 
 /// Removes a network and its profiles; refused (naming them) while NICs use it.
-#[server(prefix = "/api", endpoint = "remove_network")]
+#[server(prefix = "/api", endpoint = "remove_network", output = crate::api::json_text::JsonText)]
 pub async fn remove_network(id: String) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -196,7 +196,7 @@ pub async fn remove_network(id: String) -> Result<(), AppError> {
 }
 
 /// New vNIC profile on a network; `network_filter` empty for none, `multiqueue` present when ticked.
-#[server(prefix = "/api", endpoint = "add_vnic_profile")]
+#[server(prefix = "/api", endpoint = "add_vnic_profile", output = crate::api::json_text::JsonText)]
 pub async fn add_vnic_profile(
     name: String,
     #[server(default)] description: String,
@@ -220,7 +220,7 @@ pub async fn add_vnic_profile(
 }
 
 /// Changes a profile's name, description, filter and multiqueue (its network stays).
-#[server(prefix = "/api", endpoint = "update_vnic_profile")]
+#[server(prefix = "/api", endpoint = "update_vnic_profile", output = crate::api::json_text::JsonText)]
 pub async fn update_vnic_profile(
     id: String,
     version: String,
@@ -253,7 +253,7 @@ pub async fn update_vnic_profile(
 }
 
 /// Removes a profile; refused (naming them) while NICs use it.
-#[server(prefix = "/api", endpoint = "remove_vnic_profile")]
+#[server(prefix = "/api", endpoint = "remove_vnic_profile", output = crate::api::json_text::JsonText)]
 pub async fn remove_vnic_profile(id: String) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -264,7 +264,7 @@ pub async fn remove_vnic_profile(id: String) -> Result<(), AppError> {
 }
 
 /// A VM's (`kind` "vm") or Template's NICs with their profiles and reported addresses.
-#[server(prefix = "/api", endpoint = "vm_nics", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "vm_nics", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn vm_nics(kind: String, id: String) -> Result<Vec<AttachedNic>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -275,7 +275,7 @@ pub async fn vm_nics(kind: String, id: String) -> Result<Vec<AttachedNic>, AppEr
 
 /// New NIC: `vnic_profile_id` empty is "<Empty>" (no network), `mac` empty takes one from Vireo's
 /// range; back on the Network Interfaces sub-tab with where it took effect.
-#[server(prefix = "/api", endpoint = "add_nic")]
+#[server(prefix = "/api", endpoint = "add_nic", output = crate::api::json_text::JsonText)]
 #[allow(clippy::too_many_arguments)]
 pub async fn add_nic(
     kind: String,
@@ -313,7 +313,7 @@ pub async fn add_nic(
 }
 
 /// Changes a NIC (its id stays; an empty MAC keeps the one it has).
-#[server(prefix = "/api", endpoint = "update_nic")]
+#[server(prefix = "/api", endpoint = "update_nic", output = crate::api::json_text::JsonText)]
 #[allow(clippy::too_many_arguments)]
 pub async fn update_nic(
     kind: String,
@@ -354,7 +354,7 @@ pub async fn update_nic(
 }
 
 /// Removes a NIC (its MAC goes back to the range); back on the Network Interfaces sub-tab.
-#[server(prefix = "/api", endpoint = "remove_nic")]
+#[server(prefix = "/api", endpoint = "remove_nic", output = crate::api::json_text::JsonText)]
 pub async fn remove_nic(kind: String, id: String, nic_id: String) -> Result<NicChangeOutcome, AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;

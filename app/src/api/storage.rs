@@ -76,21 +76,21 @@ mod forms {
 
 /// A fresh id for a disk the New VM/Template dialog creates with its object (chosen once, so it
 /// stays the same over the dialog's rounds).
-#[server(prefix = "/api", endpoint = "new_disk_id", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "new_disk_id", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn new_disk_id() -> Result<uuid::Uuid, AppError> {
     use super::ssr::*;
     authorize_read()?;
     Ok(uuid::Uuid::new_v4())
 }
 
-#[server(prefix = "/api", endpoint = "storage_domain_grid", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "storage_domain_grid", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn storage_domain_grid(query: GridQuery) -> Result<GridPage<StorageDomainView>, AppError> {
     use super::ssr::*;
     authorize_read()?;
     respond(backend()?.storage_domain_grid(&query).await)
 }
 
-#[server(prefix = "/api", endpoint = "disk_grid", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "disk_grid", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn disk_grid(query: GridQuery) -> Result<GridPage<DiskView>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -98,7 +98,7 @@ pub async fn disk_grid(query: GridQuery) -> Result<GridPage<DiskView>, AppError>
 }
 
 /// Reads the hosts' pools and volumes from libvirt again (`host_id`: one host's; empty: all).
-#[server(prefix = "/api", endpoint = "refresh_storage")]
+#[server(prefix = "/api", endpoint = "refresh_storage", output = crate::api::json_text::JsonText)]
 pub async fn refresh_storage(#[server(default)] host_id: String, page: String) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -109,7 +109,7 @@ pub async fn refresh_storage(#[server(default)] host_id: String, page: String) -
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "add_storage_domain")]
+#[server(prefix = "/api", endpoint = "add_storage_domain", output = crate::api::json_text::JsonText)]
 pub async fn add_storage_domain(host_id: String, name: String, path: String) -> Result<StorageDomainView, AppError> {
     use super::ssr::*;
     use crate::models::NewStorageDomainRequest;
@@ -126,7 +126,7 @@ pub async fn add_storage_domain(host_id: String, name: String, path: String) -> 
     )
 }
 
-#[server(prefix = "/api", endpoint = "remove_storage_domain")]
+#[server(prefix = "/api", endpoint = "remove_storage_domain", output = crate::api::json_text::JsonText)]
 pub async fn remove_storage_domain(id: String) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -137,7 +137,7 @@ pub async fn remove_storage_domain(id: String) -> Result<(), AppError> {
 }
 
 /// New disk: `size_gib` in GiB, `sparse` present when "Thin provision" is ticked.
-#[server(prefix = "/api", endpoint = "create_disk")]
+#[server(prefix = "/api", endpoint = "create_disk", output = crate::api::json_text::JsonText)]
 pub async fn create_disk(
     name: String,
     #[server(default)] description: String,
@@ -161,7 +161,7 @@ pub async fn create_disk(
 }
 
 /// Grows a disk to `size_gib` GiB.
-#[server(prefix = "/api", endpoint = "resize_disk")]
+#[server(prefix = "/api", endpoint = "resize_disk", output = crate::api::json_text::JsonText)]
 pub async fn resize_disk(id: String, size_gib: String) -> Result<DiskView, AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -180,7 +180,7 @@ pub async fn resize_disk(id: String, size_gib: String) -> Result<DiskView, AppEr
     respond_selected("/disks", grown, |d| d.id)
 }
 
-#[server(prefix = "/api", endpoint = "remove_disk")]
+#[server(prefix = "/api", endpoint = "remove_disk", output = crate::api::json_text::JsonText)]
 pub async fn remove_disk(id: String) -> Result<(), AppError> {
     use super::ssr::*;
     let actor = authorize_read()?;
@@ -191,7 +191,7 @@ pub async fn remove_disk(id: String) -> Result<(), AppError> {
 }
 
 /// A VM's (`kind` "vm") or Template's attachments with their disks.
-#[server(prefix = "/api", endpoint = "attached_disks", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "attached_disks", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn attached_disks(kind: String, id: String) -> Result<Vec<AttachedDisk>, AppError> {
     use super::ssr::*;
     authorize_read()?;
@@ -201,7 +201,7 @@ pub async fn attached_disks(kind: String, id: String) -> Result<Vec<AttachedDisk
 }
 
 /// Attaches a disk; back on the object's Disks sub-tab with where it took effect.
-#[server(prefix = "/api", endpoint = "attach_disk")]
+#[server(prefix = "/api", endpoint = "attach_disk", output = crate::api::json_text::JsonText)]
 pub async fn attach_disk(
     kind: String,
     id: String,
@@ -227,7 +227,7 @@ pub async fn attach_disk(
 }
 
 /// Changes an attachment's interface, bootable and read-only flags (its tuning stays).
-#[server(prefix = "/api", endpoint = "update_attachment")]
+#[server(prefix = "/api", endpoint = "update_attachment", output = crate::api::json_text::JsonText)]
 pub async fn update_attachment(
     kind: String,
     id: String,
@@ -256,7 +256,7 @@ pub async fn update_attachment(
 }
 
 /// Detaches a disk (it stays in the Disks grid); back on the object's Disks sub-tab.
-#[server(prefix = "/api", endpoint = "detach_disk")]
+#[server(prefix = "/api", endpoint = "detach_disk", output = crate::api::json_text::JsonText)]
 pub async fn detach_disk(
     kind: String,
     id: String,

@@ -12,14 +12,14 @@ use leptos::server_fn::codec::GetUrl;
 #[cfg(feature = "ssr")]
 pub const SESSION_EPOCH_KEY: &str = "auth_epoch";
 
-#[server(prefix = "/api", endpoint = "user_grid", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "user_grid", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn user_grid(query: GridQuery) -> Result<GridPage<UserView>, AppError> {
     use super::ssr::*;
     let user = authorize_read()?;
     respond(backend()?.user_grid(&user, &query).await)
 }
 
-#[server(prefix = "/api", endpoint = "add_user")]
+#[server(prefix = "/api", endpoint = "add_user", output = crate::api::json_text::JsonText)]
 pub async fn add_user(username: String, role: String, password: String, confirm: String) -> Result<UserView, AppError> {
     use super::ssr::*;
     use crate::models::NewUserRequest;
@@ -33,7 +33,7 @@ pub async fn add_user(username: String, role: String, password: String, confirm:
     respond_selected("/users", backend()?.add_user(&user, request).await, |u| u.id)
 }
 
-#[server(prefix = "/api", endpoint = "set_user_role")]
+#[server(prefix = "/api", endpoint = "set_user_role", output = crate::api::json_text::JsonText)]
 pub async fn set_user_role(id: String, role: String) -> Result<UserView, AppError> {
     use super::ssr::*;
     let user = authorize_read()?;
@@ -42,7 +42,7 @@ pub async fn set_user_role(id: String, role: String) -> Result<UserView, AppErro
 }
 
 /// `disabled`: "true" disables, anything else enables.
-#[server(prefix = "/api", endpoint = "set_user_disabled")]
+#[server(prefix = "/api", endpoint = "set_user_disabled", output = crate::api::json_text::JsonText)]
 pub async fn set_user_disabled(id: String, disabled: String) -> Result<UserView, AppError> {
     use super::ssr::*;
     let user = authorize_read()?;
@@ -51,7 +51,7 @@ pub async fn set_user_disabled(id: String, disabled: String) -> Result<UserView,
     respond_selected("/users", changed, |u| u.id)
 }
 
-#[server(prefix = "/api", endpoint = "reset_user_password")]
+#[server(prefix = "/api", endpoint = "reset_user_password", output = crate::api::json_text::JsonText)]
 pub async fn reset_user_password(id: String, password: String, confirm: String) -> Result<UserView, AppError> {
     use super::ssr::*;
     use crate::models::NewPassword;
@@ -65,7 +65,7 @@ pub async fn reset_user_password(id: String, password: String, confirm: String) 
 
 /// Changes the caller's own password. Every other session and API token of theirs ends; this
 /// session is re-stamped with the new epoch so the user stays logged in here.
-#[server(prefix = "/api", endpoint = "change_own_password")]
+#[server(prefix = "/api", endpoint = "change_own_password", output = crate::api::json_text::JsonText)]
 pub async fn change_own_password(current: String, password: String, confirm: String) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::models::NewPassword;

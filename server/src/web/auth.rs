@@ -10,6 +10,7 @@ use crate::config::TrustedProxies;
 use crate::repository::NewEvent;
 use crate::service::audit::{self, Object, Outcome};
 use crate::web::state::AppState;
+use crate::web::static_assets;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -245,14 +246,14 @@ fn own_event<'a>(user: &'a CurrentUser, action: &'a str, message: String) -> New
 
 /// The login form again with a message, for answers that must carry their own status (429, 503)
 /// and so cannot be a redirect to the login page. Plain HTML: it works with JavaScript on and off.
-fn login_refused(status: StatusCode, wait: Duration, message: &str, next: &str) -> Response {
+fn login_refused(status: StatusCode, wait: Duration, message: &str, next: &str, stylesheet: &str) -> Response {
     let secs = retry_after_secs(wait);
     let message = html_escape(&message.replace("{N}", &secs.to_string()));
     let next = html_escape(next);
     let body = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · Vireo</title><link rel="stylesheet" href="/pkg/vireo.css"><link rel="icon" type="image/svg+xml" href="/favicon.svg"></head>
+<title>Log in · Vireo</title><link rel="stylesheet" href="{stylesheet}"><link rel="icon" type="image/svg+xml" href="/favicon.svg"></head>
 <body><div class="login-page"><form class="login-card" method="post" action="/login">
 <h1><img src="/icons/vireo.svg" alt="" width="32" height="32">Vireo</h1>
 <p class="muted">Virtual machines on libvirt hosts</p>
@@ -294,10 +295,22 @@ pub async fn login(State(state): State<AppState>, session: Session, request: Req
             return Redirect::to(&format!("/login?error=invalid&next={}", encode(next))).into_response()
         }
         Ok(LoginOutcome::TooMany(wait)) => {
-            return login_refused(StatusCode::TOO_MANY_REQUESTS, wait, TOO_MANY_MESSAGE, next)
+            return login_refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                wait,
+                TOO_MANY_MESSAGE,
+                next,
+                &static_assets::stylesheet_href(&state.leptos_options),
+            )
         }
         Ok(LoginOutcome::Busy) => {
-            return login_refused(StatusCode::SERVICE_UNAVAILABLE, BUSY_RETRY, BUSY_MESSAGE, next)
+            return login_refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                BUSY_RETRY,
+                BUSY_MESSAGE,
+                next,
+                &static_assets::stylesheet_href(&state.leptos_options),
+            )
         }
         Err(_) => return Redirect::to("/login?error=unavailable").into_response(),
     };

@@ -15,4 +15,5 @@ pub mod metrics_endpoint;
 pub mod page_deadline;
 pub mod routes;
 pub mod state;
+pub mod static_assets;
 pub mod vnc_relay;

@@ -13,6 +13,7 @@ use crate::web::health;
 use crate::web::metrics_endpoint;
 use crate::web::page_deadline;
 use crate::web::state::AppState;
+use crate::web::static_assets;
 use crate::web::{bulk_forms, live};
 use axum::routing::{get, post, put};
 use axum::{Extension, Router};
@@ -53,8 +54,8 @@ pub fn build_router<S: SessionStore + Clone>(
         .with_secure(secure_cookies)
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
-    // Built assets: content-hashed names are not used, so browsers revalidate (cheap 304s).
-    let pkg = ServeDir::new(format!("{}/pkg", options.site_root));
+    // The built bundle and stylesheet: hashed names, pre-compressed, cached (see `static_assets`).
+    let pkg = static_assets::pkg_service(&options.site_root);
     let icons = ServeDir::new(format!("{}/icons", options.site_root));
 
     // The pages, each rendered within a deadline (see `page_deadline`).

@@ -32,6 +32,7 @@ mod ovirt_storage;
 mod robustness;
 mod roles;
 mod schema;
+mod static_assets;
 mod storage;
 mod storage_ui;
 mod support;

@@ -1,0 +1,159 @@
+//! The site's built files under `/pkg`: the browser bundle (wasm + wasm-bindgen's JS) and the
+//! stylesheet. `scripts/build.sh` gives them content-hashed names (`vireo.<16 hex>.wasm`), writes
+//! pre-compressed `.br` and `.gz` copies beside them, and lists the hashes in `<site>/hash.txt`,
+//! the file Leptos's `HydrationScripts` and `HashedStylesheet` read to name them in the page.
+//!
+//! A hashed name changes whenever its content does, so those files are cached for a year without
+//! revalidation; anything else here is revalidated on every use (`no-cache`: a cheap 304). The
+//! compressed copies are chosen by the request's `Accept-Encoding` (brotli before gzip), so the
+//! answer also says `Vary: Accept-Encoding` (tower-http 0.6's `ServeDir` does not).
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use std::path::{Path, PathBuf};
+use tower_http::services::ServeDir;
+
+/// The hash list `scripts/build.sh` writes at the site root (`js: …`, `wasm: …`, `css: …`).
+pub const HASH_FILE: &str = "hash.txt";
+/// How many hex digits of the content's SHA-256 a hashed name carries (`scripts/build.sh`).
+pub const HASH_DIGITS: usize = 16;
+/// For content-hashed names: a new build gets new names, so a cached copy never goes stale.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// For every other built file: kept, but asked about again before each use.
+pub const REVALIDATE: &str = "no-cache";
+
+/// Where the hash list of the site at `site_root` is, as an absolute path: Leptos joins the name
+/// onto the server binary's folder, which an absolute path replaces.
+pub fn hash_file(site_root: &Path) -> Option<PathBuf> {
+    std::path::absolute(site_root.join(HASH_FILE)).ok()
+}
+
+/// The Leptos options' `hash_files` and `hash_file`: hashed names when the site's build wrote a
+/// hash list (every `scripts/build.sh` build does), the plain `vireo.js`/`.wasm`/`.css` otherwise.
+pub fn hashing(site_root: &Path) -> (bool, String) {
+    match hash_file(site_root) {
+        Some(path) if path.is_file() => (true, path.to_string_lossy().into_owned()),
+        _ => (false, HASH_FILE.to_string()),
+    }
+}
+
+/// `/pkg/<name>`, from the built files at `<site_root>/pkg`, pre-compressed copies preferred.
+pub fn pkg_service(site_root: &str) -> Router {
+    let files = ServeDir::new(format!("{site_root}/pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
+    Router::new()
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn(cache_headers))
+}
+
+/// Sets the caching headers of a built file's answer from the name it was asked by.
+async fn cache_headers(request: Request, next: Next) -> Response {
+    let hashed = is_content_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let policy = if hashed { IMMUTABLE } else { REVALIDATE };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+/// Whether the last segment of `path` is a content-hashed name: `<stem>.<16 lowercase hex>.<ext>`.
+pub fn is_content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 3
+        && !parts[0].is_empty()
+        && parts.last().is_some_and(|ext| !ext.is_empty())
+        && parts[1].len() == HASH_DIGITS
+        && parts[1]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The stylesheet's URL, for the few answers Leptos does not render (the login form's refusals):
+/// the name `HashedStylesheet` gives it in the pages.
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    let hash = options
+        .hash_files
+        .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
+        .flatten()
+        .and_then(|list| listed_hash(&list, "css"));
+    match hash {
+        Some(hash) => format!("/{}/{}.{hash}.css", options.site_pkg_dir, options.output_name),
+        None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+    }
+}
+
+/// The hash of `kind` in a hash list (`kind: hash` lines, as Leptos reads them).
+pub fn listed_hash(list: &str, kind: &str) -> Option<String> {
+    list.lines()
+        .filter_map(|line| line.trim().split_once(':'))
+        .find(|(file, _)| file.trim() == kind)
+        .map(|(_, hash)| hash.trim().to_string())
+        .filter(|hash| hash.len() == HASH_DIGITS && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_are_stem_hash_extension() {
+        assert!(is_content_hashed("/vireo.0123456789abcdef.wasm"));
+        assert!(is_content_hashed("/pkg/vireo.0123456789abcdef.js"));
+        assert!(is_content_hashed("vireo.fedcba9876543210.css"));
+    }
+
+    #[test]
+    fn other_names_are_not_hashed() {
+        assert!(!is_content_hashed("/vireo.wasm"));
+        assert!(!is_content_hashed("/vireo.js"));
+        assert!(!is_content_hashed("/hash.txt"));
+        // Too short, too long, upper case, not hex, no extension, no stem.
+        assert!(!is_content_hashed("/vireo.0123456789abcde.wasm"));
+        assert!(!is_content_hashed("/vireo.0123456789abcdef0.wasm"));
+        assert!(!is_content_hashed("/vireo.0123456789ABCDEF.wasm"));
+        assert!(!is_content_hashed("/vireo.0123456789abcdeg.wasm"));
+        assert!(!is_content_hashed("/vireo.0123456789abcdef"));
+        assert!(!is_content_hashed("/vireo.0123456789abcdef."));
+        assert!(!is_content_hashed("/.0123456789abcdef.js"));
+        // The hash must be in the file's own name, not in a folder above it.
+        assert!(!is_content_hashed("/x.0123456789abcdef.d/vireo.js"));
+    }
+
+    #[test]
+    fn the_hash_list_is_read_as_leptos_reads_it() {
+        let list = "js: 0123456789abcdef\nwasm:fedcba9876543210\n\n css : aaaaaaaaaaaaaaaa \n";
+        assert_eq!(listed_hash(list, "js").as_deref(), Some("0123456789abcdef"));
+        assert_eq!(listed_hash(list, "wasm").as_deref(), Some("fedcba9876543210"));
+        assert_eq!(listed_hash(list, "css").as_deref(), Some("aaaaaaaaaaaaaaaa"));
+        assert_eq!(listed_hash(list, "split"), None);
+        // Something that is not a hash never reaches a URL.
+        assert_eq!(listed_hash("css: ../../etc/passwd", "css"), None);
+    }
+
+    #[test]
+    fn the_stylesheet_is_named_by_the_hash_list_when_there_is_one() {
+        let site = std::env::temp_dir().join(format!("vireo-static-assets-{}", std::process::id()));
+        std::fs::create_dir_all(&site).expect("site folder");
+        let plain = LeptosOptions::builder().output_name("vireo").build();
+        assert_eq!(stylesheet_href(&plain), "/pkg/vireo.css");
+
+        std::fs::write(site.join(HASH_FILE), "js: 0000000000000000\ncss: 0123456789abcdef\n").expect("hash list");
+        let (hash_files, hash_file) = hashing(&site);
+        assert!(hash_files);
+        assert!(Path::new(&hash_file).is_absolute());
+        let hashed = LeptosOptions::builder()
+            .output_name("vireo")
+            .hash_files(hash_files)
+            .hash_file(hash_file.into())
+            .build();
+        assert_eq!(stylesheet_href(&hashed), "/pkg/vireo.0123456789abcdef.css");
+        std::fs::remove_dir_all(&site).expect("clean up");
+    }
+}
