@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
 /// A VM's or host's last hour of CPU and memory samples (the General sub-tabs' usage chart).
-#[server(prefix = "/api", endpoint = "usage_history", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "usage_history", input = GetUrl, output = crate::api::json_text::JsonText)]
 pub async fn get_usage_history(kind: String, id: String) -> Result<UsageHistory, AppError> {
     use super::ssr::*;
     use crate::domain::usage::UsageKind;
