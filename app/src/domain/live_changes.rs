@@ -266,6 +266,24 @@ pub fn order_may_change(search: &str, sort: &str) -> bool {
     !search.trim().is_empty() || sort != "name"
 }
 
+/// How long a page waits before reopening a live-update stream the browser gave up on, after
+/// `failures` closed streams in a row: 1 s doubling to a minute, each drawn from its upper half by
+/// `jitter` (0 ≤ jitter < 1, a random number) so pages that lost the server together come back
+/// spread out.
+pub fn reconnect_delay_ms(failures: u32, jitter: f64) -> u32 {
+    const FIRST_MS: u32 = 1_000;
+    const LONGEST_MS: u32 = 60_000;
+    let ceiling = FIRST_MS.saturating_mul(1 << failures.min(6)).min(LONGEST_MS);
+    let jitter = if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let half = ceiling / 2;
+    // At most `half`: the product of a number in [0, 1] and a u32 below 60,000.
+    half + (f64::from(half) * jitter) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,5 +444,28 @@ mod tests {
         assert!(should_refetch(&set, &events, Shown::Row("a")));
         assert!(!should_refetch(&set, &events, Shown::Row("b")));
         assert!(!should_refetch(&ChangeSet::parse("vms:b"), &events, Shown::All));
+    }
+
+    #[test]
+    fn reopening_waits_longer_after_each_failure_and_spreads_pages_out() {
+        assert_eq!(reconnect_delay_ms(0, 0.0), 500);
+        assert_eq!(reconnect_delay_ms(0, 1.0), 1_000);
+        assert_eq!(reconnect_delay_ms(1, 0.0), 1_000);
+        assert_eq!(reconnect_delay_ms(3, 0.5), 6_000);
+        // Capped at a minute however many failures, and any jitter stays in range.
+        for failures in [6, 7, 31, 32, u32::MAX] {
+            assert_eq!(reconnect_delay_ms(failures, 1.0), 60_000, "{failures}");
+            assert_eq!(reconnect_delay_ms(failures, 0.0), 30_000, "{failures}");
+        }
+        for jitter in [f64::NAN, f64::INFINITY, -1.0, 2.0] {
+            let d = reconnect_delay_ms(2, jitter);
+            assert!((2_000..=4_000).contains(&d), "{jitter}: {d}");
+        }
+        let mut last = 0;
+        for failures in 0..8 {
+            let d = reconnect_delay_ms(failures, 0.99);
+            assert!(d >= last, "{failures}");
+            last = d;
+        }
     }
 }
