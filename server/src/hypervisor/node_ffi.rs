@@ -87,12 +87,15 @@ pub fn alloc_pages(conn: &Connect, size_kib: u32, count: u64, cell: u32) -> Resu
     Ok(())
 }
 
+/// A domain's UUID with its raw state and reason.
+pub type RawDomainState = (uuid::Uuid, c_int, c_int);
+
 /// Every domain on the connection with its raw state and reason, in one call
 /// (`virConnectGetAllDomainStats`, state group only): one round trip for the whole host, where
 /// listing the domains and asking each for its state costs one round trip per domain (a host with
 /// thousands of domains, or hundreds of simulated hosts on one test driver, read every 2 s).
 /// `Ok(None)` when the driver does not have the call.
-pub fn all_domain_states(conn: &Connect) -> Result<Option<Vec<(uuid::Uuid, c_int, c_int)>>, HypervisorError> {
+pub fn all_domain_states(conn: &Connect) -> Result<Option<Vec<RawDomainState>>, HypervisorError> {
     const STATE: &CStr = c"state.state";
     const REASON: &CStr = c"state.reason";
     let mut records: *mut sys::virDomainStatsRecordPtr = std::ptr::null_mut();

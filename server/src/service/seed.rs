@@ -60,8 +60,8 @@ pub async fn seed(repo: &Repository, prefix: &str, count: u32) -> Result<u32, Ap
 fn seeded_row(prefix: &str, i: u32, pools: &[Uuid]) -> (String, String, Option<Uuid>, VmConfig, Option<VmConfig>) {
     let config = seeded_config(i);
     let team = TEAMS[(i as usize) % TEAMS.len()];
-    let pool_id = (i % 13 == 0 && !pools.is_empty()).then(|| pools[(i as usize) % pools.len()]);
-    let next = (i % 11 == 0).then(|| VmConfig {
+    let pool_id = (i.is_multiple_of(13) && !pools.is_empty()).then(|| pools[(i as usize) % pools.len()]);
+    let next = i.is_multiple_of(11).then(|| VmConfig {
         usb_enabled: !config.usb_enabled,
         ..config.clone()
     });

@@ -35,14 +35,15 @@ async fn the_batched_seed_gives_each_vm_its_numbers_configuration_pool_and_next_
         .await
         .unwrap();
     assert_eq!(n, 250);
-    let rows: Vec<(
+    type SeededRow = (
         String,
         String,
         sqlx::types::Json<vireo_app::domain::vm_config::VmConfig>,
         bool,
         Option<String>,
         String,
-    )> = sqlx::query_as(
+    );
+    let rows: Vec<SeededRow> = sqlx::query_as(
         "SELECT v.name, v.description, v.config, v.next_run_config IS NOT NULL, p.name, v.status
              FROM vms v LEFT JOIN vm_pools p ON p.id = v.pool_id WHERE v.name LIKE 'm-%' ORDER BY v.name",
     )
