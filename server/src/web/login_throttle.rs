@@ -153,24 +153,31 @@ impl LoginThrottle {
         Ok(())
     }
 
-    /// [`LoginThrottle::admit`] against the failures every replica shares (`login_failures`),
-    /// when this throttle has a database; else in memory. The keys' rows are held while the rule
-    /// runs, so parallel attempts on several replicas are counted one after the other. `Err` only
-    /// when the database fails.
+    /// [`LoginThrottle::admit`] here, then against the failures every replica shares
+    /// (`login_failures`) when this throttle has a database. This process's own failures answer
+    /// first, at once and without the database (a flood on one replica is refused as before);
+    /// the shared rows then catch attempts spread over replicas. They are held while the rule
+    /// runs, so parallel attempts on several replicas are counted one after the other. `Err`
+    /// only when the database fails.
     pub async fn admit_shared(
         &self,
         username: Option<&str>,
         client: Option<&str>,
     ) -> Result<Result<Admitted, Duration>, AppError> {
-        let now = Instant::now();
+        let local = match self.admit(username, client, Instant::now()) {
+            Ok(local) => local,
+            Err(wait) => return Ok(Err(wait)),
+        };
         let Some(repo) = &self.shared else {
-            return Ok(self.admit(username, client, now));
+            return Ok(Ok(local));
         };
         let keys = Self::keys(username, client);
-        let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let names = local.keys.clone();
         let decided = repo
             .with_login_failures(&names, |rows| {
-                // Ages from the database's clock onto this process's: the rule reads `Instant`s.
+                // Ages from the database's clock onto this process's (the rule reads `Instant`s),
+                // taken now that the rows are held.
+                let now = Instant::now();
                 let mut map: HashMap<String, Failures> = rows
                     .iter()
                     .filter_map(|(key, (count, age))| {
@@ -182,32 +189,39 @@ impl LoginThrottle {
                 let writes = names.iter().map(|k| (k.clone(), map.get(k).map(|f| f.count))).collect();
                 Ok((writes, ()))
             })
-            .await?;
-        Ok(decided.map(|()| Admitted { keys: names }))
+            .await;
+        match decided {
+            Ok(Ok(())) => Ok(Ok(local)),
+            Ok(Err(wait)) => {
+                // Refused by another replica's failures: not one of this process's either.
+                self.refund(local);
+                Ok(Err(wait))
+            }
+            Err(e) => {
+                self.refund(local);
+                Err(e)
+            }
+        }
     }
 
-    /// [`LoginThrottle::succeeded`] on the shared failures (or in memory).
+    /// [`LoginThrottle::succeeded`], here and on the shared failures.
     pub async fn succeeded_shared(&self, attempt: Admitted) {
-        match &self.shared {
-            Some(repo) => {
-                if let Err(e) = repo.forget_login_failures(&attempt.keys).await {
-                    tracing::warn!(error = %e, "could not forget the login's failures");
-                }
+        if let Some(repo) = &self.shared {
+            if let Err(e) = repo.forget_login_failures(&attempt.keys).await {
+                tracing::warn!(error = %e, "could not forget the login's failures");
             }
-            None => self.succeeded(attempt),
         }
+        self.succeeded(attempt);
     }
 
-    /// [`LoginThrottle::refund`] on the shared failures (or in memory).
+    /// [`LoginThrottle::refund`], here and on the shared failures.
     pub async fn refund_shared(&self, attempt: Admitted) {
-        match &self.shared {
-            Some(repo) => {
-                if let Err(e) = repo.refund_login_failures(&attempt.keys).await {
-                    tracing::warn!(error = %e, "could not refund a login attempt");
-                }
+        if let Some(repo) = &self.shared {
+            if let Err(e) = repo.refund_login_failures(&attempt.keys).await {
+                tracing::warn!(error = %e, "could not refund a login attempt");
             }
-            None => self.refund(attempt),
         }
+        self.refund(attempt);
     }
 
     /// Keeps the shared failures bounded as the map is: expired ones forgotten, then the oldest
