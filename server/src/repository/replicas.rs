@@ -254,3 +254,26 @@ impl Repository {
             .map(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vm_lock_key_reads_back_from_pg_locks_unsigned_objid() {
+        for v in [
+            0u128,
+            1,
+            u128::MAX,
+            0x8000_0000,
+            0x1234_5678_9abc_def0_0fed_cba9_8765_4321,
+        ] {
+            let key = vm_lock_key(Uuid::from_u128(v));
+            // `holds` binds it as `objid` (oid, unsigned); `operation_marks` reads `objid::int8` back.
+            let objid = i64::from(key as u32);
+            assert!((0..=i64::from(u32::MAX)).contains(&objid));
+            assert_eq!(objid as u32 as i32, key);
+        }
+        assert_ne!(vm_lock_key(Uuid::from_u128(1)), vm_lock_key(Uuid::from_u128(2)));
+    }
+}

@@ -4,13 +4,21 @@
 //! follower stays off; a crashed HA VM is restarted exactly once; concurrent saves spread over the
 //! replicas are all kept. The measured numbers are printed for the record.
 
-use crate::support::{fresh_db, unique, ADMIN_PASSWORD};
+use crate::support::{config, fresh_db, saved_id, unique, TestApp, ADMIN_PASSWORD};
+use axum::http::{header, StatusCode};
 use sqlx::PgPool;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
+use vireo_app::backend::{ConfigBackend, LifecycleBackend};
+use vireo_app::domain::draft::ConfigKind;
+use vireo_app::error::AppError;
+use vireo_app::models::VmAction;
+use vireo_server::hypervisor::SharedLibvirtPool;
+use vireo_server::web::login_throttle::USER_FREE_ATTEMPTS;
 use virt::connect::Connect;
 
 const DAEMON_URI: &str = "test+unix:///default";
@@ -416,4 +424,68 @@ async fn three_replicas_one_leader_failover_ha_once_and_no_lost_saves() {
             .expect("an answer");
         assert_eq!(status, 200, "{answer}");
     }
+}
+
+/// Another Vireo assembled on the same database, in this process: a replica without its own
+/// process (its leadership tried once at assembly, as `serve` does before it keeps trying).
+async fn replica_app(pool: &PgPool) -> TestApp {
+    let (state, router) = vireo_server::assemble(&config(), pool.clone(), Arc::new(SharedLibvirtPool::new()))
+        .await
+        .expect("assemble Vireo");
+    TestApp {
+        state,
+        router,
+        pool: pool.clone(),
+    }
+}
+
+/// The same three things between two replicas in one process, without libvirtd: one leader
+/// (handed over when it resigns), one login throttle, one lock per VM.
+#[tokio::test]
+async fn replicas_share_leadership_the_login_throttle_and_the_per_vm_lock() {
+    let (_name, pool) = fresh_db().await;
+    let a = replica_app(&pool).await;
+    let b = replica_app(&pool).await;
+    let (lead_a, lead_b) = (&a.state.service.leadership, &b.state.service.leadership);
+    assert!(lead_a.is_leader() && lead_a.confirm().await, "the first one leads");
+    assert!(!lead_b.is_leader() && !lead_b.refresh().await, "one leader at a time");
+    lead_a.resign().await;
+    assert!(lead_b.refresh().await, "the follower takes over");
+    assert!(!lead_a.confirm().await && !lead_a.refresh().await);
+
+    // Bad logins for one account sent at once to both replicas: together they check no more
+    // passwords than one replica would (each alone would check USER_FREE_ATTEMPTS), the rest are
+    // refused as too many.
+    let before = a.state.throttle.verifications() + b.state.throttle.verifications();
+    let attempts = (0..10).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        app.post_login("admin", "wrong", "%2Fhosts")
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let refused = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let checked = a.state.throttle.verifications() + b.state.throttle.verifications() - before;
+    eprintln!("10 bad logins over 2 replicas: {checked} password checks, {refused} refused");
+    assert!(checked <= u64::from(USER_FREE_ATTEMPTS), "{checked} password checks");
+    assert_eq!(refused as u64, 10 - checked);
+    for r in answers.iter().filter(|r| r.status() != StatusCode::TOO_MANY_REQUESTS) {
+        assert!(r.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?error=invalid"));
+    }
+
+    // An operation held on one replica is "in progress" on the other.
+    let admin = a.admin_user().await;
+    let draft = a.sized_draft(ConfigKind::Vm, unique("locked"), 1).await;
+    let name = draft.name.clone();
+    let id = saved_id(a.state.service.save(&admin, draft, true).await.unwrap());
+    let guard = a.state.service.ops.begin(id, &name).await.unwrap();
+    let err = b.state.service.vm_action(&admin, id, VmAction::Run).await.unwrap_err();
+    assert!(matches!(err, AppError::Busy { .. }), "{err:?}");
+    guard.release().await;
+    let guard = b.state.service.ops.begin(id, &name).await.expect("free again");
+    guard.release().await;
 }
