@@ -115,7 +115,8 @@ impl Operations {
         if !lock(&self.inner.in_progress).insert(id) {
             return Err(busy_error(name));
         }
-        // From here on the guard frees the VM however this ends.
+        // From here on the guard frees the VM however this ends, also when the caller goes away
+        // while PostgreSQL is being asked (then the lock may be held: `locked`).
         let mut guard = OpGuard {
             inner: self.inner.clone(),
             id,
@@ -125,27 +126,36 @@ impl Operations {
         let taken = {
             let mut session = self.inner.session.lock().await;
             if session.is_none() {
-                *session = Some(replicas::dedicated_session(&self.inner.repo).await.map_err(|e| {
-                    tracing::warn!(error = %e, "no session for the VM operation locks");
-                    AppError::Unavailable
-                })?);
-            }
-            match session.as_mut() {
-                Some(conn) => match replicas::try_lock(conn, key(id)).await {
-                    Ok(taken) => taken,
+                match replicas::dedicated_session(&self.inner.repo).await {
+                    Ok(conn) => *session = Some(conn),
                     Err(e) => {
-                        tracing::warn!(error = %e, "the VM operation locks' session failed");
-                        *session = None;
+                        tracing::warn!(error = %e, "no session for the VM operation locks");
+                        guard.abandon();
                         return Err(AppError::Unavailable);
                     }
-                },
-                None => return Err(AppError::Unavailable),
+                }
+            }
+            let Some(conn) = session.as_mut() else {
+                guard.abandon();
+                return Err(AppError::Unavailable);
+            };
+            guard.locked = true;
+            match replicas::try_lock(conn, key(id)).await {
+                Ok(taken) => taken,
+                Err(e) => {
+                    // Closing the session releases whatever it held.
+                    tracing::warn!(error = %e, "the VM operation locks' session failed");
+                    *session = None;
+                    guard.abandon();
+                    return Err(AppError::Unavailable);
+                }
             }
         };
         if !taken {
+            // Another replica's: nothing of ours to release, and the VM is free here at once.
+            guard.abandon();
             return Err(busy_error(name));
         }
-        guard.locked = true;
         self.inner.repo.touch_vm_operation(id).await?;
         Ok(guard)
     }
@@ -166,6 +176,12 @@ pub struct OpGuard {
 }
 
 impl OpGuard {
+    /// The operation never began (no lock taken): the VM is free here again at once.
+    fn abandon(&mut self) {
+        self.released = true;
+        lock(&self.inner.in_progress).remove(&self.id);
+    }
+
     pub async fn release(mut self) {
         // Disarms Drop: this path frees the VM itself, before the caller answers.
         self.released = true;
@@ -181,11 +197,13 @@ async fn free(inner: Arc<Inner>, id: Uuid, locked: bool) {
             tracing::warn!(vm = %id, error = %e, "could not note the end of the VM's operation");
         }
         let mut session = inner.session.lock().await;
-        let released = match session.as_mut() {
-            Some(conn) => matches!(replicas::unlock(conn, key(id)).await, Ok(true)),
-            None => true,
+        // `false` (not held: the session was replaced meanwhile, or a cancelled begin never got
+        // it) needs nothing; a failed session is closed, which releases its locks.
+        let failed = match session.as_mut() {
+            Some(conn) => replicas::unlock(conn, key(id)).await.is_err(),
+            None => false,
         };
-        if !released {
+        if failed {
             *session = None;
         }
     }

@@ -209,6 +209,13 @@ impl VireoService {
             // seen by the next pass).
             return down;
         }
+        if unexpected && vm.high_availability && !self.leadership.confirm().await {
+            // Not the leader any more: the crash (status, event and restart) is left whole to the
+            // leader, which reads the same facts — writing the status here would make it see a
+            // VM already down and never restart it.
+            tracing::warn!(vm = %vm.name, "not the leader any more: the HA VM's crash is left to the leader");
+            return down;
+        }
         let Ok(Some(previous)) = self.repo.set_vm_status(vm.id, new).await else {
             return down;
         };
