@@ -31,6 +31,7 @@ const SAVES: usize = 500;
 struct Replica {
     child: Child,
     port: u16,
+    dir: PathBuf,
     log: PathBuf,
 }
 
@@ -38,6 +39,10 @@ impl Drop for Replica {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Its log stays when the test failed.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -86,7 +91,7 @@ fn start_replica(database_url: &str, n: usize) -> Replica {
         .stdout(out.try_clone().unwrap())
         .stderr(out);
     let child = cmd.spawn().expect("start vireo-server serve");
-    Replica { child, port, log }
+    Replica { child, port, dir, log }
 }
 
 fn logs(replicas: &[&Replica]) -> String {
