@@ -69,9 +69,6 @@ pub async fn assemble(
         .migrate()
         .await
         .map_err(|e| StartupError::Sessions(e.to_string()))?;
-    // Sessions are read on every request: an in-memory cache in front of PostgreSQL saves that
-    // round trip (measured with scripts/bench-grid.sh); PostgreSQL keeps them across restarts.
-    let store = CachingSessionStore::new(MokaStore::new(Some(SESSION_CACHE_CAPACITY)), durable);
 
     let repo = Repository::new(pool);
     let service = Arc::new(
@@ -80,14 +77,26 @@ pub async fn assemble(
             .with_console_idle_timeout(config.console_idle_timeout)
             .with_sample_interval(config.sample_interval),
     );
-    service::bootstrap::run(&service, config)
+    // One replica at a time: each step of first-run setup happens only when its table is empty.
+    let first_run = repository::replicas::lock_session(&service.repo, repository::replicas::FIRST_RUN_LOCK)
         .await
-        .map_err(StartupError::Bootstrap)?;
+        .map_err(|e| StartupError::Bootstrap(repository::internal_error(e)))?;
+    let bootstrapped = service::bootstrap::run(&service, config).await;
+    // Closing the session releases the lock.
+    if let Err(e) = sqlx::Connection::close(first_run).await {
+        tracing::debug!(error = %e, "the first-run lock's session did not close cleanly");
+    }
+    bootstrapped.map_err(StartupError::Bootstrap)?;
     // The database may be behind libvirt (or libvirt behind the database, after a host restart).
-    service.reconcile_all().await;
-    service.release_interrupted_disks().await;
-    service.sync_all_storage().await;
-    service.sync_all_networks().await;
+    // Only the leader does this: a replica joining a running leader must not reconcile (nor
+    // release disks another replica is uploading). One attempt now; `serve` keeps trying
+    // (`Leadership::run`), and the one process of an embedded cluster always wins.
+    if service.leadership.refresh().await {
+        service.reconcile_all().await;
+        service.release_interrupted_disks().await;
+        service.sync_all_storage().await;
+        service.sync_all_networks().await;
+    }
 
     let dummy_hash = tokio::task::spawn_blocking(|| hash_password(&random_password()))
         .await
@@ -108,6 +117,17 @@ pub async fn assemble(
         changes: crate::web::live::channel(),
         vnc_relays: Arc::new(web::vnc_relay::VncRelays::new(config.addr.ip())),
     };
-    let router = web::routes::build_router(state.clone(), store, config.secure_cookies, &config.limits);
+    let router = if config.database_url.is_some() {
+        // Replicas may share this database: a session ended on one (Log out) must end on every
+        // one, so each request reads it from PostgreSQL — a per-process cache would keep a
+        // logged-out session alive on the replicas that had it cached.
+        web::routes::build_router(state.clone(), durable, config.secure_cookies, &config.limits)
+    } else {
+        // One process: sessions are read on every request, and an in-memory cache in front of
+        // PostgreSQL saves that round trip (measured with scripts/bench-grid.sh); PostgreSQL
+        // keeps them across restarts.
+        let store = CachingSessionStore::new(MokaStore::new(Some(SESSION_CACHE_CAPACITY)), durable);
+        web::routes::build_router(state.clone(), store, config.secure_cookies, &config.limits)
+    };
     Ok((state, router))
 }

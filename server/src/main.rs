@@ -102,6 +102,11 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
         .map_err(|e| e.to_string())?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Followers keep trying to lead; the leader keeps checking that it still does.
+    let election = {
+        let (service, stop) = (state.service.clone(), stop_rx.clone());
+        tokio::spawn(async move { service.leadership.run(stop).await })
+    };
     let monitor = tokio::spawn(host_monitor::run(state.clone(), stop_rx.clone()));
     let listener_task = tokio::spawn(vireo_server::web::live::listen(
         pool.clone(),
@@ -124,7 +129,11 @@ async fn serve(config: &Config, pool: sqlx::PgPool, hypervisor: Arc<SharedLibvir
     let _ = stop_tx.send(true);
     // Background tasks stop at their next await; one stuck on an unreachable database (waiting for
     // a pool connection) must not keep Ctrl-C from working, so each gets a few seconds.
-    for (name, task) in [("host monitor", monitor), ("change listener", listener_task)] {
+    for (name, task) in [
+        ("host monitor", monitor),
+        ("change listener", listener_task),
+        ("leader election", election),
+    ] {
         let abort = task.abort_handle();
         if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
             tracing::warn!("the {name} did not stop in time; aborted");

@@ -15,6 +15,7 @@ mod hosts;
 mod lifecycle;
 mod networks;
 mod removals;
+pub mod replicas;
 mod schema_state;
 mod seed;
 mod storage;

@@ -1,5 +1,6 @@
 //! The background loop that keeps hosts' and VMs' statuses true to libvirt (`reconcile.rs`), and
-//! samples their usage (`usage.rs`).
+//! samples their usage (`usage.rs`). Every replica runs it, but only the leader (`leadership.rs`)
+//! acts: two reconcilers would each restart a crashed HA VM, and one could undo the other's view.
 
 use crate::hypervisor::LifecycleEvent;
 use crate::web::state::AppState;
@@ -30,15 +31,22 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
     let mut usage = tokio::time::interval(state.service.usage.interval);
     usage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut events = state.hypervisor.take_lifecycle_events();
+    // The leader flag is read at each wake-up: a replica that stops leading stops acting at its
+    // next step (the HA restart itself asks PostgreSQL again); events heard meanwhile are dropped,
+    // the leader hears them too.
+    let leads = |state: &AppState| state.service.leadership.is_leader();
     loop {
         tokio::select! {
-            _ = ticker.tick() => check_all(&state).await,
-            _ = storage.tick() => {
+            _ = ticker.tick() => if leads(&state) { check_all(&state).await },
+            _ = storage.tick() => if leads(&state) {
                 state.service.sync_all_storage().await;
                 state.service.sync_all_networks().await;
-            }
-            _ = usage.tick() => state.service.sample_usage().await,
-            Some(burst) = next_events(&mut events) => state.service.reconcile_events(&burst).await,
+                state.service.throttle.prune_shared().await;
+            },
+            _ = usage.tick() => if leads(&state) { state.service.sample_usage().await },
+            Some(burst) = next_events(&mut events) => if leads(&state) {
+                state.service.reconcile_events(&burst).await
+            },
             _ = shutdown.changed() => break,
         }
     }

@@ -123,7 +123,7 @@ impl VireoService {
         action: VmAction,
     ) -> Result<(), AppError> {
         let id = vm.id;
-        let _guard = self.ops.begin(id, &vm.name)?;
+        let guard = self.ops.begin(id, &vm.name).await?;
         let result = match action {
             VmAction::Run => self.run(&vm).await,
             VmAction::Shutdown => self.shutdown(&vm).await,
@@ -131,6 +131,8 @@ impl VireoService {
             VmAction::Restart => self.restart(&vm).await,
             VmAction::Reset => self.reset(&vm).await,
         };
+        // Freed before the answer: the caller's next operation on the VM finds it free.
+        guard.release().await;
         let verb = action.label();
         match &result {
             Ok(message) => {
@@ -276,7 +278,7 @@ impl VireoService {
                 host.name, vm.name
             ))
         })?;
-        self.ops.expect_down(vm.id, false);
+        self.ops.no_longer_expect_down(vm.id).await;
         // Version-checked against the record read above: a save that landed while the domain
         // was being started is kept (as next-run where the running VM lacks it), not overwritten.
         let recorded = self.repo.mark_vm_started(vm.id, host.id, config, vm.version).await?;
@@ -314,14 +316,14 @@ impl VireoService {
     /// expected down, so should it go down later the reconciler sees an unexpected stop.
     async fn stop(&self, vm: &ConfigRecord, graceful: bool) -> Result<HostView, AppError> {
         let host = self.running_host(vm).await?;
-        self.ops.expect_down(vm.id, true);
+        self.ops.expect_down(vm.id, true).await?;
         let asked = if graceful {
             self.hypervisor.shutdown(&host.uri, vm.id).await
         } else {
             self.hypervisor.destroy(&host.uri, vm.id).await
         };
         if let Err(e) = asked {
-            self.ops.expect_down(vm.id, false);
+            self.ops.no_longer_expect_down(vm.id).await;
             let what = if graceful {
                 format!("shut VM {} down", vm.name)
             } else {
@@ -351,7 +353,7 @@ impl VireoService {
                 return Ok(format!("VM {} shut down.", vm.name));
             }
             if tokio::time::Instant::now() >= deadline {
-                self.ops.expect_down(vm.id, false);
+                self.ops.no_longer_expect_down(vm.id).await;
                 self.repo.set_vm_status(vm.id, VmStatus::Up).await?;
                 return Err(AppError::host(format!(
                     "VM {} did not shut down within {} seconds (the guest may ignore ACPI). It is still running; use Power Off to stop it now.",
@@ -398,8 +400,9 @@ impl VireoService {
         remove_disks: bool,
     ) -> Result<(), AppError> {
         let vm = self.vm_record(id).await?;
-        let _guard = self.ops.begin(id, &vm.name)?;
+        let guard = self.ops.begin(id, &vm.name).await?;
         if vm.running() && !force {
+            guard.release().await;
             return Err(AppError::conflict(format!(
                 "VM {} is running. Confirm to power it off and remove it, or shut it down first.",
                 vm.name
@@ -410,7 +413,7 @@ impl VireoService {
                 Some(h) => self.repo.host(h).await?,
                 None => None,
             } {
-                self.ops.expect_down(vm.id, true);
+                self.ops.expect_down(vm.id, true).await?;
                 self.hypervisor
                     .remove_domain(&host.uri, vm.id)
                     .await
@@ -425,13 +428,14 @@ impl VireoService {
             })
         }
         .await;
+        guard.release().await;
         match &result {
             Ok(disks) => {
                 self.vm_event(actor, &vm, "vm.remove", true, format!("VM {} removed.{disks}", vm.name))
                     .await
             }
             Err(e) => {
-                self.ops.expect_down(vm.id, false);
+                self.ops.no_longer_expect_down(vm.id).await;
                 self.vm_event(
                     actor,
                     &vm,

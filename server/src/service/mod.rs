@@ -19,6 +19,7 @@ pub mod grids;
 pub mod host_monitor;
 pub mod hosts;
 pub mod instance_types;
+pub mod leadership;
 pub mod lifecycle;
 pub mod networks;
 pub mod operations;
@@ -46,6 +47,8 @@ pub struct VireoService {
     pub repo: Repository,
     pub hypervisor: Arc<dyn Hypervisor>,
     pub ops: Operations,
+    /// Whether this replica leads (reconcile, HA, host monitoring): `leadership.rs`.
+    pub leadership: leadership::Leadership,
     /// The login throttle: also guards checking a current password (`users.rs`).
     pub throttle: Arc<LoginThrottle>,
     /// The MAC addresses NICs get (`VIREO_MAC_RANGE`).
@@ -58,11 +61,15 @@ pub struct VireoService {
 
 impl VireoService {
     pub fn new(repo: Repository, hypervisor: Arc<dyn Hypervisor>, shutdown_timeout: std::time::Duration) -> Self {
+        let ops = Operations::new(repo.clone(), shutdown_timeout);
+        let throttle = Arc::new(LoginThrottle::shared(repo.clone()));
+        let leadership = leadership::Leadership::new(repo.clone());
         Self {
             repo,
             hypervisor,
-            ops: Operations::new(shutdown_timeout),
-            throttle: Arc::new(LoginThrottle::default()),
+            ops,
+            leadership,
+            throttle,
             mac_range: vireo_app::domain::network::MacRange::default(),
             consoles: consoles::Consoles::new(std::time::Duration::from_secs(900)),
             usage: usage::UsageSampler::new(usage::DEFAULT_INTERVAL),

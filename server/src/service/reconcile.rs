@@ -69,9 +69,12 @@ impl VireoService {
         if hosts.is_empty() {
             return;
         }
-        // Before libvirt is read: an operation that begins or ends after this tick owns its VM's
-        // status (`busy_since`).
-        let read_at = self.ops.now();
+        // Before libvirt is read: an operation (on any replica) that begins or ends after this
+        // time owns its VM's status (`busy_since`). The database's clock, which every replica's
+        // marks are written with.
+        let Ok(read_at) = self.ops.now().await else {
+            return;
+        };
         let reads = self.read_domain_states(hosts).await;
         for host in hosts {
             if let Some(read) = reads.get(&host.uri) {
@@ -89,6 +92,11 @@ impl VireoService {
         let Ok(vms) = vms else {
             return;
         };
+        let Ok(busy) = self.ops.busy_since(read_at).await else {
+            return;
+        };
+        // VMs seen down whose expected-down marks have served, cleared in one statement.
+        let mut seen_down = Vec::new();
         let by_id: HashMap<Uuid, &HostView> = hosts.iter().map(|h| (h.id, h)).collect();
         for vm in vms {
             let Some((host, read)) = vm
@@ -100,15 +108,24 @@ impl VireoService {
             };
             match read {
                 Ok(states) => {
-                    if self.ops.busy_since(vm.id, read_at) {
+                    if busy.busy(vm.id) {
                         // An operation in flight owns this VM's status, and one that ran since
                         // libvirt was read has set it from newer facts than `states`.
                         continue;
                     }
-                    self.reconcile_vm(host, &vm, states.get(&vm.id).copied()).await;
+                    let expected = busy.expected_down(vm.id);
+                    let down = self
+                        .reconcile_vm(host, &vm, states.get(&vm.id).copied(), expected)
+                        .await;
+                    if down && expected {
+                        seen_down.push(vm.id);
+                    }
                 }
                 Err(_) => self.host_lost(host, &vm).await,
             }
+        }
+        if let Err(e) = self.repo.clear_expected_down(&seen_down).await {
+            tracing::warn!(error = %e, "could not clear expected-down marks (they expire)");
         }
     }
 
@@ -173,7 +190,9 @@ impl VireoService {
         }
     }
 
-    async fn reconcile_vm(&self, host: &HostView, vm: &VmRuntime, state: Option<DomainState>) {
+    /// One VM against what its host said; `expected`: a replica is stopping it. Whether libvirt
+    /// had it down.
+    async fn reconcile_vm(&self, host: &HostView, vm: &VmRuntime, state: Option<DomainState>, expected: bool) -> bool {
         let (new, crashed) = match state {
             Some(DomainState::Running) => (VmStatus::Up, false),
             Some(DomainState::Paused) => (VmStatus::Paused, false),
@@ -183,17 +202,22 @@ impl VireoService {
         };
         // `Unknown` counts: it may well have been running while its host did not answer.
         let was_active = vm.status.is_active() || vm.status == VmStatus::Unknown;
-        let unexpected = new == VmStatus::Down && was_active && !self.ops.is_expected_down(vm.id);
-        if new == VmStatus::Down {
-            self.ops.expect_down(vm.id, false);
-        }
+        let down = new == VmStatus::Down;
+        let unexpected = down && was_active && !expected;
         if vm.status == new {
             // Nothing to write: the row was read in this pass, after libvirt (a change since is
             // seen by the next pass).
-            return;
+            return down;
+        }
+        if unexpected && vm.high_availability && !self.leadership.confirm().await {
+            // Not the leader any more: the crash (status, event and restart) is left whole to the
+            // leader, which reads the same facts — writing the status here would make it see a
+            // VM already down and never restart it.
+            tracing::warn!(vm = %vm.name, "not the leader any more: the HA VM's crash is left to the leader");
+            return down;
         }
         let Ok(Some(previous)) = self.repo.set_vm_status(vm.id, new).await else {
-            return;
+            return down;
         };
         // A stateless VM that stopped loses what it wrote: its per-start overlays go.
         if new == VmStatus::Down && previous != VmStatus::Down {
@@ -205,13 +229,20 @@ impl VireoService {
             self.system_event("vm", vm.id, &vm.name, "vm.status", false, message)
                 .await;
             if vm.high_availability {
-                self.ha_restart(vm).await;
+                // Asked of PostgreSQL now, not remembered: a replica that lost its session may
+                // already have a successor restarting the same VM.
+                if self.leadership.confirm().await {
+                    self.ha_restart(vm).await;
+                } else {
+                    tracing::warn!(vm = %vm.name, "not the leader any more: the HA restart is left to the leader");
+                }
             }
         } else if previous == VmStatus::Unknown {
             let message = format!("VM {} is {new} (its host {} answers again).", vm.name, host.name);
             self.system_event("vm", vm.id, &vm.name, "vm.status", true, message)
                 .await;
         }
+        down
     }
 
     async fn ha_restart(&self, vm: &VmRuntime) {

@@ -10,7 +10,6 @@ use crate::service::grids::grid_search;
 use crate::service::passwords::hash_password;
 use crate::service::VireoService;
 use crate::web::auth::{plausible_username, retry_after_secs, MAX_USERNAME_CHARS};
-use std::time::Instant;
 use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::UserBackend;
@@ -338,7 +337,8 @@ impl UserBackend for VireoService {
             // Someone at an unlocked screen may not guess the current password faster than a login.
             let attempt = self
                 .throttle
-                .admit(Some(&user.username), None, Instant::now())
+                .admit_shared(Some(&user.username), None)
+                .await?
                 .map_err(|wait| {
                     AppError::validation(
                         "current",
@@ -347,12 +347,12 @@ impl UserBackend for VireoService {
                 })?;
             let record = self.repo.user_by_id(user.id).await?.ok_or(AppError::Unauthorized)?;
             match self.throttle.verify(current, record.password_hash).await {
-                Ok(true) => self.throttle.succeeded(attempt),
+                Ok(true) => self.throttle.succeeded_shared(attempt).await,
                 Ok(false) => {
                     return Err(AppError::validation("current", "That is not your current password."));
                 }
                 Err(_) => {
-                    self.throttle.refund(attempt);
+                    self.throttle.refund_shared(attempt).await;
                     return Err(AppError::Busy {
                         message: "Vireo is busy checking passwords; try again in a few seconds.".into(),
                     });

@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tower_sessions::Session;
 use uuid::Uuid;
 use vireo_app::api::users::SESSION_EPOCH_KEY;
@@ -159,7 +159,8 @@ pub async fn check_credentials(
     let plausible = plausible_username(username);
     let attempt = match state
         .throttle
-        .admit(plausible.then_some(username), client, Instant::now())
+        .admit_shared(plausible.then_some(username), client)
+        .await?
     {
         Ok(a) => a,
         Err(wait) => return Ok(LoginOutcome::TooMany(wait)),
@@ -189,7 +190,7 @@ pub async fn check_credentials(
     let record = match state.repo.user_by_name(username).await {
         Ok(r) => r,
         Err(e) => {
-            state.throttle.refund(attempt);
+            state.throttle.refund_shared(attempt).await;
             return Err(e);
         }
     };
@@ -201,7 +202,7 @@ pub async fn check_credentials(
     let ok = match state.throttle.verify(password, hash).await {
         Ok(ok) => ok,
         Err(_) => {
-            state.throttle.refund(attempt);
+            state.throttle.refund_shared(attempt).await;
             return Ok(LoginOutcome::Busy);
         }
     };
@@ -230,7 +231,7 @@ pub async fn check_credentials(
             Ok(LoginOutcome::Invalid)
         }
         Some((user, epoch)) => {
-            state.throttle.succeeded(attempt);
+            state.throttle.succeeded_shared(attempt).await;
             let message = format!("{} logged in{from}{via}.", user.username);
             state.repo.record_event(own_event(&user, "user.login", message)).await;
             Ok(LoginOutcome::LoggedIn(user, epoch))

@@ -1,5 +1,6 @@
 //! `GET /healthz`: 200 when the database answers and libvirt answers for the hosts (or there are
-//! none yet), 503 otherwise; a small JSON body says which part failed.
+//! none yet), 503 otherwise; a small JSON body says which part failed, and whether this replica
+//! is the leader.
 
 use crate::web::state::AppState;
 use axum::extract::State;
@@ -42,6 +43,8 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             "status": if ok { "ok" } else { "unavailable" },
             "database": if database { "ok" } else { "unreachable" },
             "libvirt": { "hosts": hosts.len(), "reachable": reachable },
+            // Whether this replica runs reconcile, HA and host monitoring (`leadership.rs`).
+            "leader": state.service.leadership.is_leader(),
         })),
     )
 }

@@ -1,12 +1,14 @@
 //! The failed-login throttle: lockouts per user name and client address, and bounded concurrent
 //! password checks. Shared by the login form, the API's SSO endpoint and changing one's password.
 
+use crate::repository::Repository;
 use crate::service::passwords::verify_password;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+use vireo_app::error::AppError;
 
 /// Refuses repeated failures instead of queueing them: after the free attempts for a user name
 /// (`USER_FREE_ATTEMPTS`) or a client address (`ADDR_FREE_ATTEMPTS`), that key is locked for 1 s,
@@ -18,8 +20,13 @@ use tokio::sync::Semaphore;
 /// checks, or after waiting `PERMIT_WAIT`, the attempt is refused as busy (503) rather than queued.
 /// The map holds at most `MAX_ENTRIES` keys (oldest evicted); entries are forgotten
 /// `FORGET_AFTER` after their last failure, and on success.
+///
+/// With a database (`LoginThrottle::shared`, what Vireo runs with) the failures are rows every
+/// replica shares, so a guesser spreading attempts over replicas meets one lockout; the bound on
+/// concurrent password checks stays per process (it guards this process's memory).
 pub struct LoginThrottle {
     failures: Mutex<HashMap<String, Failures>>,
+    shared: Option<Repository>,
     checks: Arc<Semaphore>,
     waiting: AtomicUsize,
     verifications: AtomicU64,
@@ -60,9 +67,20 @@ impl Default for LoginThrottle {
     fn default() -> Self {
         Self {
             failures: Mutex::new(HashMap::new()),
+            shared: None,
             checks: Arc::new(Semaphore::new(CHECK_PERMITS)),
             waiting: AtomicUsize::new(0),
             verifications: AtomicU64::new(0),
+        }
+    }
+}
+
+impl LoginThrottle {
+    /// A throttle whose failures are the database's, shared by every replica.
+    pub fn shared(repo: Repository) -> Self {
+        Self {
+            shared: Some(repo),
+            ..Self::default()
         }
     }
 }
@@ -96,12 +114,22 @@ impl LoginThrottle {
     }
 
     /// Admits an attempt for `username` (None: a name that cannot exist, which gets no entry of its
-    /// own) from `client`, counting it as a failure now; or says how long to wait.
+    /// own) from `client`, counting it as a failure now; or says how long to wait. In this
+    /// process's memory: the rule [`LoginThrottle::admit_shared`] applies to the database's rows.
     pub fn admit(&self, username: Option<&str>, client: Option<&str>, now: Instant) -> Result<Admitted, Duration> {
         let keys = Self::keys(username, client);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        Self::admit_into(&mut map, &keys, now)?;
+        Ok(Admitted {
+            keys: keys.into_iter().map(|(k, _)| k).collect(),
+        })
+    }
+
+    /// The rule itself, on the entries of `keys` in `map`: refused with the longest wait, or each
+    /// key's failure counted.
+    fn admit_into(map: &mut HashMap<String, Failures>, keys: &[(String, u32)], now: Instant) -> Result<(), Duration> {
         let mut wait = Duration::ZERO;
-        for (key, free) in &keys {
+        for (key, free) in keys {
             if let Some(f) = map.get(key).filter(|f| now.duration_since(f.last) < FORGET_AFTER) {
                 if let Some(until) = Self::locked_until(f, *free) {
                     wait = wait.max(until.saturating_duration_since(now));
@@ -111,9 +139,9 @@ impl LoginThrottle {
         if !wait.is_zero() {
             return Err(wait);
         }
-        for (key, _) in &keys {
+        for (key, _) in keys {
             if !map.contains_key(key) && map.len() >= MAX_ENTRIES {
-                Self::make_room(&mut map, now);
+                Self::make_room(map, now);
             }
             let f = map.entry(key.clone()).or_insert(Failures { count: 0, last: now });
             if now.duration_since(f.last) >= FORGET_AFTER {
@@ -122,9 +150,109 @@ impl LoginThrottle {
             f.count = f.count.saturating_add(1);
             f.last = now;
         }
-        Ok(Admitted {
-            keys: keys.into_iter().map(|(k, _)| k).collect(),
-        })
+        Ok(())
+    }
+
+    /// [`LoginThrottle::admit`] here, then against the failures every replica shares
+    /// (`login_failures`) when this throttle has a database. This process's own failures answer
+    /// first, at once and without the database (a flood on one replica is refused as before);
+    /// the shared rows then catch attempts spread over replicas. They are held while the rule
+    /// runs, so parallel attempts on several replicas are counted one after the other. `Err`
+    /// only when the database fails.
+    pub async fn admit_shared(
+        &self,
+        username: Option<&str>,
+        client: Option<&str>,
+    ) -> Result<Result<Admitted, Duration>, AppError> {
+        let local = match self.admit(username, client, Instant::now()) {
+            Ok(local) => local,
+            Err(wait) => return Ok(Err(wait)),
+        };
+        let Some(repo) = &self.shared else {
+            return Ok(Ok(local));
+        };
+        let keys = Self::keys(username, client);
+        let names = local.keys.clone();
+        let decided = repo
+            .with_login_failures(&names, |rows| {
+                // Ages from the database's clock onto this process's (the rule reads `Instant`s),
+                // taken now that the rows are held.
+                let now = Instant::now();
+                let mut map: HashMap<String, Failures> = rows
+                    .iter()
+                    .filter_map(|(key, (count, age))| {
+                        let last = now.checked_sub(Duration::try_from_secs_f64(*age).ok()?)?;
+                        Some((key.clone(), Failures { count: *count, last }))
+                    })
+                    .collect();
+                Self::admit_into(&mut map, &keys, now)?;
+                let writes = names.iter().map(|k| (k.clone(), map.get(k).map(|f| f.count))).collect();
+                Ok((writes, ()))
+            })
+            .await;
+        match decided {
+            Ok(Ok(())) => Ok(Ok(local)),
+            Ok(Err(wait)) => {
+                // Refused by another replica's failures: not one of this process's either.
+                self.refund(local);
+                Ok(Err(wait))
+            }
+            Err(e) => {
+                self.refund(local);
+                Err(e)
+            }
+        }
+    }
+
+    /// [`LoginThrottle::succeeded`], here and on the shared failures.
+    pub async fn succeeded_shared(&self, attempt: Admitted) {
+        if let Some(repo) = &self.shared {
+            if let Err(e) = repo.forget_login_failures(&attempt.keys).await {
+                tracing::warn!(error = %e, "could not forget the login's failures");
+            }
+        }
+        self.succeeded(attempt);
+    }
+
+    /// [`LoginThrottle::refund`], here and on the shared failures.
+    pub async fn refund_shared(&self, attempt: Admitted) {
+        if let Some(repo) = &self.shared {
+            if let Err(e) = repo.refund_login_failures(&attempt.keys).await {
+                tracing::warn!(error = %e, "could not refund a login attempt");
+            }
+        }
+        self.refund(attempt);
+    }
+
+    /// Keeps the shared failures bounded as the map is: expired ones forgotten, then the oldest
+    /// beyond [`MAX_ENTRIES`] (the leader does this beside its storage sync).
+    pub async fn prune_shared(&self) {
+        if let Some(repo) = &self.shared {
+            if let Err(e) = repo
+                .prune_login_failures(FORGET_AFTER.as_secs_f64(), MAX_ENTRIES as i64)
+                .await
+            {
+                tracing::warn!(error = %e, "could not prune the login failures");
+            }
+        }
+    }
+
+    /// Forgets every failure, shared or in memory (tests).
+    pub async fn forget_all_shared(&self) {
+        self.forget_all();
+        if let Some(repo) = &self.shared {
+            if let Err(e) = repo.forget_all_login_failures().await {
+                tracing::warn!(error = %e, "could not forget the login failures");
+            }
+        }
+    }
+
+    /// How many keys the throttle holds, shared or in memory (tests).
+    pub async fn len_shared(&self) -> usize {
+        match &self.shared {
+            Some(repo) => repo.count_login_failures().await.unwrap_or(0),
+            None => self.len(),
+        }
     }
 
     /// Forgets expired entries; when none are, the one with the oldest failure.

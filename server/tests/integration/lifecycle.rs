@@ -442,11 +442,11 @@ async fn when_libvirt_refuses_the_vm_stays_as_it_was_and_the_user_sees_why() {
 async fn one_operation_at_a_time_per_vm() {
     let (app, actor) = admin_app().await;
     let (id, name) = create_vm(&app, OptimizedFor::Server, false).await;
-    let guard = app.state.service.ops.begin(id, &name).unwrap();
+    let guard = app.state.service.ops.begin(id, &name).await.unwrap();
     let err = refused_run(&app, &actor, id).await;
     assert!(matches!(err, AppError::Busy { .. }), "{err:?}");
     assert!(err.to_string().contains("in progress"));
-    drop(guard);
+    guard.release().await;
     app.state.service.vm_action(&actor, id, VmAction::Run).await.unwrap();
     app.state.service.remove_vm(&actor, id, true, true).await.unwrap();
 }
@@ -601,6 +601,8 @@ async fn start_up_reconciles_the_database_with_libvirt() {
         .execute(&app.pool)
         .await
         .unwrap();
+    // The old process is gone, and its leadership with it: the restarted one leads and reconciles.
+    app.state.service.leadership.resign().await;
     let _restarted = vireo_server::assemble(
         &crate::support::config(),
         app.pool.clone(),

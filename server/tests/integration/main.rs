@@ -29,6 +29,7 @@ mod ovirt_follow;
 mod ovirt_numa;
 mod ovirt_storage;
 
+mod replicas;
 mod robustness;
 mod roles;
 mod schema;
