@@ -12,6 +12,7 @@ pub mod operations;
 pub mod ovirt;
 pub mod repository;
 pub mod service;
+pub mod ssh;
 pub mod web;
 
 use crate::config::Config;
@@ -78,11 +79,14 @@ pub async fn assemble(
         VireoService::new(repo.clone(), hypervisor.clone(), config.shutdown_timeout)
             .with_mac_range(config.mac_range)
             .with_console_idle_timeout(config.console_idle_timeout)
-            .with_sample_interval(config.sample_interval),
+            .with_sample_interval(config.sample_interval)
+            .with_ssh(&config.data_dir),
     );
     service::bootstrap::run(&service, config)
         .await
         .map_err(StartupError::Bootstrap)?;
+    // Vireo's SSH key (made on first run) and each SSH host's pinned key, before any connection.
+    service.route_ssh_hosts().await;
     // The database may be behind libvirt (or libvirt behind the database, after a host restart).
     service.reconcile_all().await;
     service.release_interrupted_disks().await;

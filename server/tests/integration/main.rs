@@ -32,6 +32,7 @@ mod ovirt_storage;
 mod robustness;
 mod roles;
 mod schema;
+mod ssh_hosts;
 mod static_assets;
 mod storage;
 mod storage_ui;
