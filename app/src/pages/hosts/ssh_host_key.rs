@@ -44,25 +44,34 @@ pub fn SshHostKey(
         ev.prevent_default();
         navigate(&fetch_url.run(()), Default::default());
     };
-    let key_text = move |f: fn(&crate::models::SshIdentity) -> String| {
-        move || match identity.get() {
-            Some(Ok(id)) => f(&id),
-            Some(Err(e)) => e.to_string(),
-            None => String::new(),
-        }
-    };
-
     view! {
         <fieldset id="host-ssh" class="ssh-host-key" hidden=hidden>
             <legend>"SSH"</legend>
-            <label for="host-ssh-public-key">"Vireo's SSH public key"</label>
-            <textarea id="host-ssh-public-key" class="mono" readonly rows="2">
-                {key_text(|id| id.public_key.clone())}
-            </textarea>
-            <label for="host-authorized-keys">"authorized_keys line"</label>
-            <textarea id="host-authorized-keys" class="mono" readonly rows="2">
-                {key_text(|id| id.authorized_keys_line.clone())}
-            </textarea>
+            // In a Suspense so the server renders the key (JavaScript off) rather than an empty box.
+            <Suspense fallback=|| {
+                view! { <p class="loading">"Loading Vireo's SSH key…"</p> }
+            }>
+                {move || {
+                    identity
+                        .get()
+                        .map(|answer| {
+                            let (public_key, line) = match answer {
+                                Ok(id) => (id.public_key, id.authorized_keys_line),
+                                Err(e) => (e.to_string(), String::new()),
+                            };
+                            view! {
+                                <label for="host-ssh-public-key">"Vireo's SSH public key"</label>
+                                <textarea id="host-ssh-public-key" class="mono" readonly rows="2">
+                                    {public_key}
+                                </textarea>
+                                <label for="host-authorized-keys">"authorized_keys line"</label>
+                                <textarea id="host-authorized-keys" class="mono" readonly rows="2">
+                                    {line}
+                                </textarea>
+                            }
+                        })
+                }}
+            </Suspense>
             <p class="hint">
                 "Append this line to ~/.ssh/authorized_keys of the user above on the host. Vireo connects with this key only, over libvirt's libssh transport."
             </p>
