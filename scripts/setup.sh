@@ -14,7 +14,11 @@ APT_PACKAGES=(postgresql libvirt-dev libvirt-clients libxml2-utils pkg-config ch
               # its QEMU driver (qemu:///system, no KVM needed for storage) and qemu-img for the tests.
               libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
               # systemd-analyze, which checks server/systemd/vireo.service (no running systemd needed).
-              systemd)
+              systemd
+              # Remote hosts over SSH: ssh-keygen/ssh-keyscan (Vireo's key, host keys) and sshd, only
+              # for the SSH host test's own throwaway daemon on a loopback port (see below: the
+              # install does not leave a system sshd running or enabled on port 22).
+              openssh-client openssh-server)
 
 root_dir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root_dir"
@@ -37,8 +41,23 @@ find_missing() {
 find_missing
 if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get install ${missing[*]}"
+  # openssh-server's install would start (and, with systemd, enable) a system sshd on port 22.
+  # Vireo's tests never use it: keep services from starting during the install (policy-rc.d, unless
+  # the machine has one), and below disable the one this install brought.
+  new_sshd=""
+  [[ " ${missing[*]} " == *" openssh-server "* ]] && new_sshd=1
+  temp_policy=""
+  if [ -n "$new_sshd" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod 0755 /usr/sbin/policy-rc.d
+    temp_policy=1
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  [ -n "$temp_policy" ] && as_root rm -f /usr/sbin/policy-rc.d
+  if [ -n "$new_sshd" ] && [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+  fi
   # An install can remove a package of the list that was there: machines of this kind come with a
   # backported qemu-utils (10.x), which Debian 12's qemu-system-x86 (7.2) replaces by removing it.
   # Install whatever is missing now (apt then picks the version that fits).

@@ -87,6 +87,15 @@ pub trait HostBackend: Send + Sync {
     /// Connects to the URI, reads its topology and stores the host; stores nothing when that fails.
     async fn add_host(&self, actor: &CurrentUser, request: AddHostRequest) -> Result<HostView, AppError>;
     fn topology_files(&self) -> Vec<TopologyFile>;
+    /// Vireo's SSH public key and the `authorized_keys` line for a remote host (made on first run).
+    async fn ssh_identity(&self) -> Result<crate::models::SshIdentity, AppError>;
+    /// Fetches an SSH host's key (admins only) and answers its fingerprint, for the admin to
+    /// confirm before `add_host` pins it.
+    async fn scan_host_key(
+        &self,
+        actor: &CurrentUser,
+        request: AddHostRequest,
+    ) -> Result<crate::models::HostKeyScan, AppError>;
     /// Starts or stops KSM on the host (through libvirt; kept in Vireo for simulated hosts).
     async fn set_host_ksm(&self, actor: &CurrentUser, host_id: Uuid, running: bool) -> Result<HostView, AppError>;
     /// A host-level change a recommendation's fix needs (huge page allocation).

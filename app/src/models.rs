@@ -126,6 +126,31 @@ pub struct AddHostRequest {
     pub port: String,
     /// Simulated hosts only: which shipped topology the host reports (empty: the first).
     pub simulated_topology: String,
+    /// SSH hosts only: the host key's fingerprint (`SHA256:…`) the admin confirmed. The service
+    /// fetches the key again and pins it only when it still has this fingerprint.
+    #[serde(default)]
+    pub host_key_sha256: String,
+}
+
+/// Vireo's SSH identity, shown in Add Host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshIdentity {
+    /// `ssh-ed25519 AAAA… vireo`
+    pub public_key: String,
+    /// The line for the remote user's `~/.ssh/authorized_keys`.
+    pub authorized_keys_line: String,
+}
+
+/// An SSH host's key as fetched, for the admin to compare with the host's own
+/// (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostKeyScan {
+    /// `SHA256:…`
+    pub fingerprint: String,
+    /// `ssh-ed25519`, `ecdsa-sha2-nistp256`, …
+    pub key_type: String,
+    /// `host:port` the key came from.
+    pub from: String,
 }
 
 impl AddHostRequest {

@@ -12,6 +12,7 @@ pub mod operations;
 pub mod ovirt;
 pub mod repository;
 pub mod service;
+pub mod ssh;
 pub mod web;
 
 use crate::config::Config;
@@ -75,7 +76,8 @@ pub async fn assemble(
         VireoService::new(repo.clone(), hypervisor.clone(), config.shutdown_timeout)
             .with_mac_range(config.mac_range)
             .with_console_idle_timeout(config.console_idle_timeout)
-            .with_sample_interval(config.sample_interval),
+            .with_sample_interval(config.sample_interval)
+            .with_ssh(&config.data_dir),
     );
     // One replica at a time: each step of first-run setup happens only when its table is empty.
     let first_run = repository::replicas::lock_session(&service.repo, repository::replicas::FIRST_RUN_LOCK)
@@ -87,6 +89,8 @@ pub async fn assemble(
         tracing::debug!(error = %e, "the first-run lock's session did not close cleanly");
     }
     bootstrapped.map_err(StartupError::Bootstrap)?;
+    // Vireo's SSH key (made on first run) and each SSH host's pinned key, before any connection.
+    service.route_ssh_hosts().await;
     // The database may be behind libvirt (or libvirt behind the database, after a host restart).
     // Only the leader does this: a replica joining a running leader must not reconcile (nor
     // release disks another replica is uploading). One attempt now; `serve` keeps trying

@@ -1,5 +1,5 @@
 use crate::error::AppError;
-use crate::models::{CpuMapData, HostView, TopologyFile};
+use crate::models::{CpuMapData, HostKeyScan, HostView, SshIdentity, TopologyFile};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
@@ -22,6 +22,8 @@ pub async fn topology_files() -> Result<Vec<TopologyFile>, AppError> {
 /// simulated topology); the service validates them and builds the libvirt URI itself — there is no
 /// URI field (a client that still sends `uri` gets a field error for the missing transport). Fields
 /// a transport does not use may be absent (the hydrated dialog disables them).
+/// `host_key_sha256` (SSH only): the fingerprint the admin confirmed in the dialog's second step.
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "add_host", output = crate::api::json_text::JsonText)]
 pub async fn add_host(
     name: String,
@@ -31,6 +33,7 @@ pub async fn add_host(
     #[server(default)] user: String,
     #[server(default)] port: String,
     #[server(default)] simulated_topology: String,
+    #[server(default)] host_key_sha256: String,
 ) -> Result<HostView, AppError> {
     use super::ssr::*;
     use crate::models::AddHostRequest;
@@ -44,8 +47,38 @@ pub async fn add_host(
         user,
         port,
         simulated_topology,
+        host_key_sha256,
     };
     respond_selected("/hosts", backend()?.add_host(&actor, request).await, |h| h.id)
+}
+
+/// Vireo's SSH public key and its `authorized_keys` line (Add Host shows both).
+#[server(prefix = "/api", endpoint = "vireo_ssh_key", input = GetUrl, output = crate::api::json_text::JsonText)]
+pub async fn vireo_ssh_key() -> Result<SshIdentity, AppError> {
+    use super::ssr::*;
+    authorize_read()?;
+    respond(backend()?.ssh_identity().await)
+}
+
+/// Fetches an SSH host's key for the admin to confirm (the dialog's "Fetch host key" step, also
+/// rendered on the server from the URL with JavaScript off). Admins only (the service checks).
+#[server(prefix = "/api", endpoint = "scan_host_key", input = GetUrl, output = crate::api::json_text::JsonText)]
+pub async fn scan_host_key(
+    #[server(default)] address: String,
+    #[server(default)] user: String,
+    #[server(default)] port: String,
+) -> Result<HostKeyScan, AppError> {
+    use super::ssr::*;
+    use crate::models::AddHostRequest;
+    let actor = authorize_read()?;
+    let request = AddHostRequest {
+        transport: "ssh".into(),
+        address,
+        user,
+        port,
+        ..Default::default()
+    };
+    respond(backend()?.scan_host_key(&actor, request).await)
 }
 
 /// Starts or stops KSM on a host.

@@ -299,6 +299,32 @@ impl HostAddress {
         }
     }
 
+    /// The URI libvirt opens for an SSH host (never stored, never shown as the host's URI): its
+    /// libssh transport with Vireo's key only (`sshauth=privkey`, no agent, no password) and the
+    /// host's pinned known_hosts file only (`known_hosts_verify=normal`: an unknown or changed key
+    /// is refused). The plain `qemu+ssh` transport runs the `ssh` binary, which reads the user's
+    /// own known_hosts and agent and cannot be pointed at a private known_hosts file.
+    /// `keyfile` and `known_hosts` are Vireo's own absolute paths; `None` for another transport,
+    /// or for a path with anything but `[A-Za-z0-9/._-]` (refused, not escaped).
+    pub fn libssh_uri(&self, keyfile: &str, known_hosts: &str) -> Option<String> {
+        let plain = |p: &str| {
+            p.starts_with('/')
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-'))
+        };
+        let Self::Ssh { .. } = self else {
+            return None;
+        };
+        if !plain(keyfile) || !plain(known_hosts) {
+            return None;
+        }
+        let uri = self.uri();
+        let rest = uri.strip_prefix("qemu+ssh://")?;
+        Some(format!(
+            "qemu+libssh://{rest}?keyfile={keyfile}&known_hosts={known_hosts}&known_hosts_verify=normal&sshauth=privkey"
+        ))
+    }
+
     /// What oVirt calls the host's `address`: the host name for remote hosts, `localhost` for this
     /// machine and simulated hosts (both run on Vireo's own machine).
     pub fn display_address(&self) -> &str {
@@ -997,6 +1023,24 @@ mod tests {
         // The preview is the URI the service will use.
         let f = fields("ssh", "[2001:db8:0::1]", "ops", "2222");
         assert_eq!(f.preview(), f.validate(TOPOLOGIES).unwrap().address.uri());
+    }
+
+    #[test]
+    fn ssh_hosts_open_over_libssh_with_the_pinned_files_only() {
+        let ssh = HostAddress::parse_uri("qemu+ssh://root@127.0.0.1:2222/system").unwrap();
+        assert_eq!(
+            ssh.libssh_uri("/var/lib/vireo/ssh/id_ed25519", "/var/lib/vireo/ssh/known_hosts.d/ab12").as_deref(),
+            Some(
+                "qemu+libssh://root@127.0.0.1:2222/system?keyfile=/var/lib/vireo/ssh/id_ed25519&known_hosts=/var/lib/vireo/ssh/known_hosts.d/ab12&known_hosts_verify=normal&sshauth=privkey"
+            )
+        );
+        for bad in ["relative/key", "/a b", "/a&command=x", "/a?b", "/a%20", "/a#b", "/ä"] {
+            assert_eq!(ssh.libssh_uri(bad, "/k"), None, "{bad:?}");
+            assert_eq!(ssh.libssh_uri("/k", bad), None, "{bad:?}");
+        }
+        assert_eq!(HostAddress::Local.libssh_uri("/k", "/h"), None);
+        // The stored form stays the qemu+ssh URI: libssh URIs are built, never accepted.
+        assert!(HostAddress::parse_uri("qemu+libssh://root@127.0.0.1:2222/system").is_err());
     }
 
     #[test]

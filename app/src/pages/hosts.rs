@@ -1,5 +1,6 @@
 mod add_host_dialog;
 mod host_cpu_map;
+mod ssh_host_key;
 
 use crate::api::grids::host_grid;
 use crate::api::hosts::SetHostKsm;

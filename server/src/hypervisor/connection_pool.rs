@@ -26,6 +26,21 @@ pub(super) fn lookup(conn: &Connect, id: Uuid) -> Result<Option<virt::domain::Do
     }
 }
 
+/// After an SSH connection failed: whether the host now presents another key than the pinned one
+/// (libssh refused it; libvirt's message says so only in words). `None` when it presents the pinned
+/// key or cannot be asked.
+fn key_mismatch(
+    host: &vireo_app::domain::host_address::HostName,
+    port: u16,
+    pinned: &crate::ssh::HostKey,
+) -> Option<HypervisorError> {
+    let presented = crate::ssh::presented_instead(host, port, pinned)?;
+    Some(HypervisorError::HostKeyChanged {
+        pinned: pinned.fingerprint(),
+        presented: presented.fingerprint(),
+    })
+}
+
 /// One blocking call's view of a host: its connection and the pool's domain handles.
 pub struct Session<'a> {
     pub(super) conn: &'a Connect,
@@ -73,6 +88,8 @@ pub struct LibvirtPool {
     domains: Mutex<HashMap<(String, Uuid), virt::domain::Domain>>,
     /// Where lifecycle events announce their host and domain (when libvirt's event loop runs).
     events: Option<tokio::sync::mpsc::UnboundedSender<super::LifecycleEvent>>,
+    /// How each SSH host is opened (`Hypervisor::route_ssh`), by its stored `qemu+ssh` URI.
+    ssh_routes: Mutex<HashMap<String, super::SshRoute>>,
     pub(super) event_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<super::LifecycleEvent>>>,
 }
 
@@ -102,6 +119,7 @@ impl LibvirtPool {
             connections: Mutex::default(),
             domains: Mutex::default(),
             events: tx,
+            ssh_routes: Mutex::default(),
             event_rx: Mutex::new(rx),
         }
     }
@@ -115,14 +133,30 @@ impl LibvirtPool {
         self.forget(uri);
         // The last gate before libvirt: only URIs Vireo would build itself are ever opened, whoever
         // asks (add host, a stored row, the default host, a background task).
-        if let Err(refused) = vireo_app::domain::host_address::HostAddress::parse_uri(uri) {
-            return Err(HypervisorError::UriRefused(refused.0));
-        }
-        let conn = Arc::new(Connect::open(Some(uri)).map_err(|e| {
+        let address = match vireo_app::domain::host_address::HostAddress::parse_uri(uri) {
+            Ok(address) => address,
+            Err(refused) => return Err(HypervisorError::UriRefused(refused.0)),
+        };
+        // An SSH host is opened over libssh with Vireo's key and its pinned known_hosts file only.
+        let route = match &address {
+            vireo_app::domain::host_address::HostAddress::Ssh { .. } => {
+                let routes = self.ssh_routes.lock().unwrap_or_else(|p| p.into_inner());
+                Some(routes.get(uri).cloned().ok_or(HypervisorError::NoPinnedKey)?)
+            }
+            _ => None,
+        };
+        let open_uri = route.as_ref().map_or(uri, |r| r.open_uri.as_str());
+        let conn = Arc::new(Connect::open(Some(open_uri)).map_err(|e| {
             let kind = ConnectFailure::classify(e.code(), e.domain());
             // Only for the operator: the message may quote files or ssh's output.
             tracing::debug!(uri, code = ?e.code(), domain = ?e.domain(), message = e.message(), %kind, "libvirt connection failed");
-            HypervisorError::Connect(kind)
+            match (&address, &route) {
+                (vireo_app::domain::host_address::HostAddress::Ssh { host, port, .. }, Some(route)) => {
+                    key_mismatch(host, port.map_or(22, |p| p.get()), &route.pinned)
+                        .unwrap_or(HypervisorError::Connect(kind))
+                }
+                _ => HypervisorError::Connect(kind),
+            }
         })?);
         // Without events the periodic reconcile still notices every change, only later.
         let watch = self.events.as_ref().and_then(|tx| {
@@ -138,6 +172,18 @@ impl LibvirtPool {
             },
         );
         Ok(conn)
+    }
+
+    pub fn route_ssh(&self, uri: &str, route: Option<super::SshRoute>) {
+        let mut routes = self.ssh_routes.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = match route {
+            Some(route) => routes.insert(uri.to_string(), route.clone()).as_ref() != Some(&route),
+            None => routes.remove(uri).is_some(),
+        };
+        drop(routes);
+        if changed {
+            self.forget(uri);
+        }
     }
 
     fn forget(&self, uri: &str) {

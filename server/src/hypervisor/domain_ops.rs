@@ -17,6 +17,10 @@ use virt::connect::Connect;
 
 #[async_trait::async_trait]
 impl Hypervisor for SharedLibvirtPool {
+    fn route_ssh(&self, uri: &str, route: Option<super::SshRoute>) {
+        self.0.route_ssh(uri, route);
+    }
+
     async fn probe(&self, uri: &str) -> Result<HostProbe, HypervisorError> {
         self.0
             .call("probe", uri, |s| {

@@ -17,6 +17,12 @@ pub enum HypervisorError {
     /// one Vireo would build.
     #[error("Vireo does not connect to this URI: {0}")]
     UriRefused(String),
+    /// An SSH host with no confirmed host key: Vireo does not connect to it.
+    #[error("no confirmed SSH host key for this host; add it through Add Host, which shows the key's fingerprint for confirmation")]
+    NoPinnedKey,
+    /// The SSH host presented another key than the pinned one: the connection was refused.
+    #[error("SSH host key mismatch: Vireo pinned {pinned}, but the host now presents {presented}; the connection was refused (if the host's key really changed, remove the host and add it again to confirm the new fingerprint)")]
+    HostKeyChanged { pinned: String, presented: String },
     #[error("no answer from the host within {0} seconds")]
     Timeout(u64),
     #[error("{0}")]

@@ -27,6 +27,15 @@ pub use connection_pool::{LibvirtPool, Session, SharedLibvirtPool};
 pub use console_ops::{CHUNK as CONSOLE_CHUNK, NO_CONSOLES};
 pub use errors::{ConnectFailure, HypervisorError};
 
+/// How an SSH host is opened (issue 17): the libssh URI with Vireo's key and the host's pinned
+/// known_hosts file (`crate::ssh::SshFiles::pin`), and the pinned key, to name both fingerprints
+/// when the host presents another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SshRoute {
+    pub open_uri: String,
+    pub pinned: crate::ssh::HostKey,
+}
+
 /// What Vireo reads from a host when it is added or refreshed.
 #[derive(Clone, Debug)]
 pub struct HostProbe {
@@ -37,6 +46,10 @@ pub struct HostProbe {
 
 #[async_trait::async_trait]
 pub trait Hypervisor: Send + Sync + 'static {
+    /// SSH hosts: how the host at `uri` (its `qemu+ssh://` form) is opened, or `None` to forget
+    /// it. An SSH host without a route is never opened (no pinned key, no connection). Changing a
+    /// route drops the open connection.
+    fn route_ssh(&self, _uri: &str, _route: Option<SshRoute>) {}
     /// Connects (or reuses the connection) and reads capabilities and free huge pages.
     async fn probe(&self, uri: &str) -> Result<HostProbe, HypervisorError>;
     /// A cheap liveness check.

@@ -184,12 +184,14 @@ struct AddressParts {
     user: String,
     port: String,
     simulated_topology: String,
+    /// `<ssh><fingerprint>`: the SSH host key's `SHA256:…` fingerprint the client confirms.
+    fingerprint: String,
 }
 
 fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
     let address = obj.text("address")?.unwrap_or_default();
-    let (ssh_port, ssh_user) = match obj.get("ssh")? {
-        None => (None, None),
+    let (ssh_port, ssh_user, fingerprint) = match obj.get("ssh")? {
+        None => (None, None, None),
         Some(ssh) => {
             // Elements a GET of an oVirt host carries; Vireo manages none of them.
             ssh.allow(&[
@@ -207,7 +209,7 @@ fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
                     u.text("user_name")?
                 }
             };
-            (ssh.text("port")?, user)
+            (ssh.text("port")?, user, ssh.text("fingerprint")?)
         }
     };
     let (uri, simulated_topology) = match obj.get("vireo")? {
@@ -226,6 +228,7 @@ fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
             user: ssh_user.unwrap_or_else(|| "root".into()),
             port: ssh_port.unwrap_or_default(),
             simulated_topology,
+            fingerprint: fingerprint.unwrap_or_default(),
         });
     };
     let parsed = HostAddress::parse_uri(&uri).map_err(|refused| Fault::invalid("host/vireo/uri", &refused.0))?;
@@ -237,6 +240,7 @@ fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
         ));
     }
     if ssh_user.is_some() || ssh_port.is_some() {
+        // (A fingerprint may come with a URI.)
         return Err(Fault::invalid(
             "host/ssh",
             "with <vireo><uri> the user and port are part of the URI",
@@ -248,6 +252,7 @@ fn read_address(obj: &Obj) -> Result<AddressParts, Fault> {
         user: parsed.user().map(|u| u.as_str().to_string()).unwrap_or_default(),
         port: parsed.port().map(|p| p.to_string()).unwrap_or_default(),
         simulated_topology,
+        fingerprint: fingerprint.unwrap_or_default(),
     })
 }
 
@@ -287,6 +292,7 @@ impl ApiObject for kind::Host {
             user: parts.user,
             port: parts.port,
             simulated_topology: parts.simulated_topology,
+            host_key_sha256: parts.fingerprint,
         };
         // Bad address parts are bad input (400, with the API's path), not a rule refusal (409).
         if let Err(errors) = req.address_fields().validate(&crate::hypervisor::topology_files::ids()) {

@@ -56,6 +56,8 @@ pub struct NewHost<'a> {
     pub topology: &'a HostTopology,
     pub ksm_running: Option<bool>,
     pub last_error: Option<&'a str>,
+    /// SSH hosts: the pinned host key (`<type> <base64>`), confirmed by the admin.
+    pub ssh_host_key: Option<&'a str>,
 }
 
 impl Repository {
@@ -91,8 +93,8 @@ impl Repository {
     pub async fn insert_host(&self, _actor: &Actor, host: NewHost<'_>) -> Result<Uuid, AppError> {
         let id = Uuid::new_v4();
         let query = sqlx::query(
-            "INSERT INTO hosts (id, name, cluster_id, uri, status, simulated_topology, topology, ksm_running, last_error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO hosts (id, name, cluster_id, uri, status, simulated_topology, topology, ksm_running, last_error, ssh_host_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id)
         .bind(host.name)
@@ -102,9 +104,16 @@ impl Repository {
         .bind(host.simulated_topology)
         .bind(Json(host.topology))
         .bind(host.ksm_running)
-        .bind(host.last_error);
+        .bind(host.last_error)
+        .bind(host.ssh_host_key);
         self.execute_named(query, "host", host.name).await?;
         Ok(id)
+    }
+
+    /// Every SSH host's URI and pinned host key, for the connections' known_hosts files.
+    pub async fn pinned_ssh_host_keys(&self) -> Result<Vec<(String, String)>, AppError> {
+        let sql = "SELECT uri, ssh_host_key FROM hosts WHERE ssh_host_key IS NOT NULL ORDER BY name";
+        self.fetch_all(sqlx::query_as(sql)).await
     }
 
     /// Records the outcome of a liveness check; returns the previous status when it changed.

@@ -122,6 +122,8 @@ pub async fn run(service: &VireoService, config: &Config) -> Result<(), AppError
                 topology: &topology,
                 ksm_running: None,
                 last_error: error.as_deref(),
+                // A default SSH host has no confirmed key: it stays unreachable until added in the dialog.
+                ssh_host_key: None,
             },
         )
         .await?;

@@ -11,12 +11,14 @@ use uuid::Uuid;
 use vireo_app::authz::{Actor, Permission};
 use vireo_app::backend::HostBackend;
 use vireo_app::domain::cpu_map::VmPins;
-use vireo_app::domain::host_address::ValidHostAddress;
+use vireo_app::domain::host_address::{HostAddress, ValidHostAddress};
 use vireo_app::domain::host_topology::{page_size_label, HostTopology};
 use vireo_app::domain::naming::name_error;
 use vireo_app::domain::recommendations::HostAction;
 use vireo_app::error::{AppError, FieldError};
-use vireo_app::models::{AddHostRequest, CpuMapData, CurrentUser, HostStatus, HostView, TopologyFile};
+use vireo_app::models::{
+    AddHostRequest, CpuMapData, CurrentUser, HostKeyScan, HostStatus, HostView, SshIdentity, TopologyFile,
+};
 
 impl VireoService {
     /// Reads a host's topology: from libvirt for real hosts, from the shipped file for test-driver
@@ -167,6 +169,42 @@ impl HostBackend for VireoService {
         topology_files::list()
     }
 
+    async fn ssh_identity(&self) -> Result<SshIdentity, AppError> {
+        let files = self.ssh_files()?.clone();
+        let public_key = tokio::task::spawn_blocking(move || files.public_key())
+            .await
+            .map_err(|_| AppError::Internal)?
+            .map_err(|e| AppError::host(format!("Vireo's SSH key is not available: {e}")))?;
+        Ok(SshIdentity {
+            // `restrict`: no forwarding, no pty, no agent; libvirt's transport only runs its helper.
+            authorized_keys_line: format!("restrict {public_key}"),
+            public_key,
+        })
+    }
+
+    async fn scan_host_key(&self, user: &CurrentUser, req: AddHostRequest) -> Result<HostKeyScan, AppError> {
+        // Fetching a key makes the server connect out: admins only, as adding a host.
+        self.authorize(
+            user,
+            Permission::ManageInfrastructure,
+            "host.scan_key",
+            "host",
+            None,
+            &req.name,
+        )
+        .await?;
+        let valid = req
+            .address_fields()
+            .validate(&topology_files::ids())
+            .map_err(|errors| AppError::Validation { errors })?;
+        let key = self.fetch_host_key(&valid.address).await?;
+        Ok(HostKeyScan {
+            fingerprint: key.fingerprint(),
+            key_type: key.key_type().to_string(),
+            from: key_origin(&valid.address),
+        })
+    }
+
     async fn set_host_ksm(&self, user: &CurrentUser, host_id: Uuid, running: bool) -> Result<HostView, AppError> {
         let (host, actor) = &self.host_to_change(user, host_id, "host.ksm").await?;
         let verb = if running { "started" } else { "stopped" };
@@ -266,7 +304,134 @@ impl HostBackend for VireoService {
     }
 }
 
+/// `host:port` an SSH host's key comes from.
+fn key_origin(address: &HostAddress) -> String {
+    let host = address.host().map(|h| h.as_str()).unwrap_or_default();
+    format!("{host}:{}", address.port().unwrap_or(22))
+}
+
+/// A fingerprint as typed or posted: `SHA256:` and 43 base64 characters.
+fn is_fingerprint(s: &str) -> bool {
+    s.strip_prefix("SHA256:")
+        .is_some_and(|b| b.len() == 43 && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/'))
+}
+
 impl VireoService {
+    fn ssh_files(&self) -> Result<&crate::ssh::SshFiles, AppError> {
+        self.ssh
+            .as_ref()
+            .ok_or_else(|| AppError::host("This Vireo command does not connect to SSH hosts."))
+    }
+
+    /// An SSH host's key, fetched now (`ssh-keyscan` on the blocking pool).
+    async fn fetch_host_key(&self, address: &HostAddress) -> Result<crate::ssh::HostKey, AppError> {
+        let HostAddress::Ssh { host, port, .. } = address else {
+            return Err(AppError::validation(
+                "transport",
+                "Only SSH hosts have a host key to confirm.",
+            ));
+        };
+        let (host, port) = (host.clone(), port.map_or(22, |p| p.get()));
+        tokio::task::spawn_blocking(move || crate::ssh::scan(&host, port))
+            .await
+            .map_err(|_| AppError::Internal)?
+            .map_err(|e| {
+                AppError::host(format!(
+                    "Could not connect to {}: the host did not answer ({e})",
+                    address.uri()
+                ))
+            })
+    }
+
+    /// Makes Vireo's SSH key if it has none, and routes every SSH host's connection through its
+    /// pinned key (from the database) — at start, before the first connection.
+    pub async fn route_ssh_hosts(&self) {
+        let Some(files) = self.ssh.clone() else {
+            return;
+        };
+        let pins = match self.repo.pinned_ssh_host_keys().await {
+            Ok(pins) => pins,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the SSH hosts' pinned keys");
+                Vec::new()
+            }
+        };
+        let routes = tokio::task::spawn_blocking(move || {
+            if let Err(e) = files.ensure_identity() {
+                tracing::warn!(error = %e, "no SSH key: SSH hosts cannot be added or reached");
+            }
+            pins.into_iter()
+                .filter_map(|(uri, key)| {
+                    let address = HostAddress::parse_uri(&uri).ok()?;
+                    let pinned = crate::ssh::HostKey::parse(&key)?;
+                    match files.pin(&address, &pinned) {
+                        Ok(open_uri) => Some((uri, crate::hypervisor::SshRoute { open_uri, pinned })),
+                        Err(e) => {
+                            tracing::warn!(uri, error = %e, "could not write the host's known_hosts file");
+                            None
+                        }
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        for (uri, route) in routes {
+            self.hypervisor.route_ssh(&uri, Some(route));
+        }
+    }
+
+    /// An SSH host about to be added: its key fetched again and compared with the fingerprint the
+    /// admin confirmed (none confirmed yet: a field error showing it), then pinned — written to
+    /// its known_hosts file and routed — so the connection that follows accepts that key only.
+    async fn pin_confirmed_key(&self, address: &HostAddress, confirmed: &str) -> Result<crate::ssh::HostKey, AppError> {
+        let confirmed = confirmed.trim();
+        if !confirmed.is_empty() && !is_fingerprint(confirmed) {
+            return Err(AppError::validation(
+                "host_key_sha256",
+                "Not a host key fingerprint (SHA256: and 43 characters); fetch the host key again.",
+            ));
+        }
+        let key = self.fetch_host_key(address).await?;
+        let presented = key.fingerprint();
+        if confirmed.is_empty() {
+            return Err(AppError::validation(
+                "host_key_sha256",
+                format!(
+                    "Confirm the host key first: {} presents {} {presented}. Compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the host).",
+                    key_origin(address),
+                    key.key_type()
+                ),
+            ));
+        }
+        if confirmed != presented {
+            return Err(AppError::validation(
+                "host_key_sha256",
+                format!(
+                    "Host key mismatch: you confirmed {confirmed}, but {} now presents {presented}. Nothing was added; fetch the host key again and check it.",
+                    key_origin(address)
+                ),
+            ));
+        }
+        let files = self.ssh_files()?.clone();
+        let (pin_address, pin_key) = (address.clone(), key.clone());
+        let open_uri = tokio::task::spawn_blocking(move || {
+            files.ensure_identity()?;
+            files.pin(&pin_address, &pin_key)
+        })
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|e| AppError::host(format!("Could not pin the host key: {e}")))?;
+        self.hypervisor.route_ssh(
+            &address.uri(),
+            Some(crate::hypervisor::SshRoute {
+                open_uri,
+                pinned: key.clone(),
+            }),
+        );
+        Ok(key)
+    }
+
     /// Adds a host as `actor` (a checked user, or Vireo itself for the `seed-hosts` command): the
     /// address validated, the topology read, the row written, its storage and networks read.
     pub(crate) async fn add_host_as(&self, actor: &Actor, req: AddHostRequest) -> Result<HostView, AppError> {
@@ -283,9 +448,29 @@ impl VireoService {
         };
         let uri = valid.address.uri();
         let simulated = valid.simulated_topology;
+        let pinned = match &valid.address {
+            HostAddress::Ssh { .. } => match self.pin_confirmed_key(&valid.address, &req.host_key_sha256).await {
+                Ok(key) => Some(key),
+                Err(e) => {
+                    let message = match &e {
+                        AppError::Validation { errors } => format!(
+                            "Adding host refused: {}",
+                            errors.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" ")
+                        ),
+                        other => other.to_string(),
+                    };
+                    self.audit(user, "host.add", new_host, Outcome::Failed(message)).await;
+                    return Err(e);
+                }
+            },
+            _ => None,
+        };
         let topology = match self.read_topology(&uri, simulated.as_deref()).await {
             Ok(t) => t,
             Err(e) => {
+                if pinned.is_some() {
+                    self.hypervisor.route_ssh(&uri, None);
+                }
                 // `e` is a fixed text per failure kind for connection failures (`HypervisorError::
                 // Connect`); the URI is the one Vireo built from validated parts.
                 let message = format!("Could not connect to {uri}: {e}");
@@ -307,10 +492,19 @@ impl VireoService {
                     topology: &topology,
                     ksm_running: None,
                     last_error: None,
+                    ssh_host_key: pinned.as_ref().map(|k| k.stored()).as_deref(),
                 },
             )
             .await?;
-        let message = format!("Host {} added ({uri}).", req.name);
+        let message = match &pinned {
+            Some(key) => format!(
+                "Host {} added ({uri}, host key {} {} pinned).",
+                req.name,
+                key.key_type(),
+                key.fingerprint()
+            ),
+            None => format!("Host {} added ({uri}).", req.name),
+        };
         let added = Object::new("host", Some(id), &req.name);
         self.audit(user, "host.add", added, Outcome::Done(message)).await;
         let host = self.repo.host(id).await?.ok_or_else(|| AppError::not_found("Host"))?;

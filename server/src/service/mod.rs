@@ -57,6 +57,9 @@ pub struct VireoService {
     pub consoles: consoles::Consoles,
     /// The usage sampler's previous readings and latest snapshot (`usage.rs`).
     pub usage: usage::UsageSampler,
+    /// Vireo's SSH key and the pinned host keys' files (`<data dir>/ssh`); `None` in commands
+    /// that never connect to an SSH host.
+    pub ssh: Option<crate::ssh::SshFiles>,
 }
 
 impl VireoService {
@@ -73,7 +76,14 @@ impl VireoService {
             mac_range: vireo_app::domain::network::MacRange::default(),
             consoles: consoles::Consoles::new(std::time::Duration::from_secs(900)),
             usage: usage::UsageSampler::new(usage::DEFAULT_INTERVAL),
+            ssh: None,
         }
+    }
+
+    /// The service with Vireo's SSH folder under `data_dir` (remote hosts over SSH).
+    pub fn with_ssh(mut self, data_dir: &std::path::Path) -> Self {
+        self.ssh = Some(crate::ssh::SshFiles::new(data_dir));
+        self
     }
 
     /// The service sampling usage every `interval` (`Config::sample_interval`).

@@ -195,6 +195,7 @@ pub async fn seed_hosts(
             user: String::new(),
             port: String::new(),
             simulated_topology: topology.id.into(),
+            host_key_sha256: String::new(),
         };
         let host = service.add_host_as(&Actor::vireo(), request).await?;
         made.hosts += 1;

@@ -212,8 +212,8 @@ async fn an_unreachable_host_gives_a_fixed_message_and_stores_nothing() {
     )
     .await
     .unwrap_err();
-    let expected =
-        "Could not connect to qemu+ssh://nobody@127.0.0.1:1/system: the host did not answer (network, ssh or libvirt socket error)";
+    // An SSH host's key is fetched first (to be confirmed): that is what finds nobody listening.
+    let expected = "Could not connect to qemu+ssh://nobody@127.0.0.1:1/system: the host did not answer (no SSH host key from 127.0.0.1:1: nothing listens there, or it is not an SSH server)";
     assert_eq!(err, AppError::host(expected));
     assert_eq!(app.state.repo.count_hosts().await.unwrap(), 1, "nothing stored");
     let last = event_messages(&app.pool).await.pop().unwrap();
@@ -565,7 +565,7 @@ async fn rest_adds_hosts_by_address_or_by_vireos_own_uri() {
     assert_eq!(status, StatusCode::CONFLICT, "{fault:?}");
     assert_eq!(
         text_at(&fault, &["detail"]),
-        "[Could not connect to qemu+ssh://root@127.0.0.1:1/system: the host did not answer (network, ssh or libvirt socket error)]"
+        "[Could not connect to qemu+ssh://root@127.0.0.1:1/system: the host did not answer (no SSH host key from 127.0.0.1:1: nothing listens there, or it is not an SSH server)]"
     );
     let (status, fault) = app.rest(&t,
         Method::POST,
@@ -629,7 +629,8 @@ async fn a_stored_hostile_uri_is_never_opened_and_the_host_shows_why() {
 async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
     let app = app().await;
     let host = app.first_host().await;
-    // A URI Vireo builds whose host does not answer (nothing listens on port 1).
+    // A URI Vireo builds but was never given a confirmed host key (a row written behind Vireo's
+    // back): Vireo does not even try it.
     app.update_row(
         "UPDATE hosts SET uri = 'qemu+ssh://nobody@127.0.0.1:1/system' WHERE id = $1",
         host.id,
@@ -640,7 +641,7 @@ async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
     assert_eq!(down.status, HostStatus::NonResponsive);
     assert_eq!(
         down.last_error.as_deref(),
-        Some("the host did not answer (network, ssh or libvirt socket error)")
+        Some("no confirmed SSH host key for this host; add it through Add Host, which shows the key's fingerprint for confirmation")
     );
     app.update_row("UPDATE hosts SET uri = 'test:///default' WHERE id = $1", host.id)
         .await;

@@ -33,6 +33,7 @@ mod replicas;
 mod robustness;
 mod roles;
 mod schema;
+mod ssh_hosts;
 mod static_assets;
 mod storage;
 mod storage_ui;

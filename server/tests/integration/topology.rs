@@ -88,14 +88,26 @@ async fn the_test_drivers_own_topology_is_read_from_libvirt() {
 
 #[tokio::test]
 async fn an_unreachable_uri_is_an_error_not_a_hang() {
+    use vireo_server::hypervisor::{ConnectFailure, HypervisorError, SshRoute};
     let pool = SharedLibvirtPool::new();
-    // Nothing listens on port 1. The error is a fixed text per kind: libvirt's own message (here
-    // ssh's output) is never passed on.
-    let err = pool.probe("qemu+ssh://nobody@127.0.0.1:1/system").await.unwrap_err();
-    assert_eq!(
-        err,
-        vireo_server::hypervisor::HypervisorError::Connect(vireo_server::hypervisor::ConnectFailure::NoAnswer)
-    );
-    assert!(pool.ping("qemu+ssh://nobody@127.0.0.1:1/system").await.is_err());
+    let uri = "qemu+ssh://nobody@127.0.0.1:1/system";
+    // An SSH host without a pinned host key is not even tried.
+    assert_eq!(pool.probe(uri).await.unwrap_err(), HypervisorError::NoPinnedKey);
+    // Routed as a pinned host is (libssh, a key file and a known_hosts file): nothing listens on
+    // port 1. The error is a fixed text per kind: libvirt's own message is never passed on.
+    let address = vireo_app::domain::host_address::HostAddress::parse_uri(uri).unwrap();
+    let route = SshRoute {
+        open_uri: address
+            .libssh_uri("/nonexistent/id_ed25519", "/nonexistent/known_hosts")
+            .unwrap(),
+        pinned: vireo_server::ssh::HostKey::parse(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILF5SSndC4X1GSxVLoLjk9d0l7LQlekS+4oKbMMrhWaC",
+        )
+        .unwrap(),
+    };
+    pool.0.route_ssh(uri, Some(route));
+    let err = pool.probe(uri).await.unwrap_err();
+    assert_eq!(err, HypervisorError::Connect(ConnectFailure::NoAnswer));
+    assert!(pool.ping(uri).await.is_err());
     assert!(pool.ping("test:///default").await.is_ok());
 }
