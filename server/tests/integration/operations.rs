@@ -95,18 +95,6 @@ fn temp_folder(label: &str) -> PathBuf {
     dir
 }
 
-/// A URL for the test cluster's database behind `pool`, as an operator would set DATABASE_URL.
-fn url_of(pool: &PgPool) -> String {
-    let options = pool.connect_options();
-    format!(
-        "postgres://{}@localhost/{}?host={}&port={}",
-        options.get_username(),
-        options.get_database().unwrap(),
-        options.get_socket().unwrap().display(),
-        options.get_port()
-    )
-}
-
 async fn vm_names(pool: &PgPool) -> Vec<String> {
     sqlx::query_scalar("SELECT name FROM vms ORDER BY name")
         .fetch_all(pool)
@@ -256,7 +244,7 @@ async fn backup_and_restore_with_a_database_url() {
     let vm = with_a_vm(&source).await;
     let run = vireo(
         &["backup", file.to_str().unwrap()],
-        &[("DATABASE_URL", &url_of(&source))],
+        &[("DATABASE_URL", &crate::support::url_of(&source))],
         |_| {},
     )
     .await;
@@ -266,7 +254,7 @@ async fn backup_and_restore_with_a_database_url() {
     let target = empty_db().await;
     let run = vireo(
         &["restore", file.to_str().unwrap()],
-        &[("DATABASE_URL", &url_of(&target))],
+        &[("DATABASE_URL", &crate::support::url_of(&target))],
         |_| {},
     )
     .await;
@@ -298,7 +286,7 @@ async fn check(url: &str, site: &Path, json: bool) -> Run {
 async fn check_and_migrate_say_what_is_ready() {
     let site = site_root(true);
     let (_, migrated) = fresh_db().await;
-    let run = check(&url_of(&migrated), &site, false).await;
+    let run = check(&crate::support::url_of(&migrated), &site, false).await;
     assert_eq!(run.code, Some(0), "{}", run.log);
     for part in [
         "configuration: ok",
@@ -311,7 +299,7 @@ async fn check_and_migrate_say_what_is_ready() {
     }
 
     let empty = empty_db().await;
-    let url = url_of(&empty);
+    let url = crate::support::url_of(&empty);
     let run = check(&url, &site, false).await;
     assert_eq!(run.code, Some(3), "{}", run.log);
     assert!(run.log.contains("migrations: pending"), "{}", run.log);
@@ -343,7 +331,7 @@ async fn check_and_migrate_say_what_is_ready() {
 async fn json_logs_are_one_object_per_line() {
     let site = site_root(true);
     let (_, db) = fresh_db().await;
-    let run = check(&url_of(&db), &site, true).await;
+    let run = check(&crate::support::url_of(&db), &site, true).await;
     assert_eq!(run.code, Some(0), "{}", run.log);
     let lines: Vec<serde_json::Value> = run
         .log

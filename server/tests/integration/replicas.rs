@@ -46,18 +46,6 @@ impl Drop for Replica {
     }
 }
 
-/// A URL for the test cluster's database behind `pool`, as an operator would set DATABASE_URL.
-fn url_of(pool: &PgPool) -> String {
-    let options = pool.connect_options();
-    format!(
-        "postgres://{}@localhost/{}?host={}&port={}",
-        options.get_username(),
-        options.get_database().unwrap(),
-        options.get_socket().unwrap().display(),
-        options.get_port()
-    )
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -284,7 +272,7 @@ async fn three_replicas_one_leader_failover_ha_once_and_no_lost_saves() {
          libvirtd's test driver (run scripts/libvirtd.sh; make test does)"
     );
     let (_name, pool) = fresh_db().await;
-    let url = url_of(&pool);
+    let url = crate::support::url_of(&pool);
 
     // The first replica runs first-run setup; the others join a set-up database.
     let first = start_replica(&url, 0);

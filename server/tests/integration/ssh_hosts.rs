@@ -266,6 +266,8 @@ async fn ssh_hosts_are_pinned_to_the_confirmed_key_and_a_changed_key_is_refused(
     sshd.start();
     let second = sshd.fingerprint();
     assert_ne!(first, second);
+    // The old process is gone, and its leadership with it: the restarted one leads and reconciles.
+    app.state.service.leadership.resign().await;
     let restarted = vireo(&data_dir, Some(app.pool.clone())).await;
     let err = restarted.state.hypervisor.probe(&host.uri).await.unwrap_err();
     assert_eq!(

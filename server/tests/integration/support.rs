@@ -462,3 +462,15 @@ pub fn saved_id(outcome: SaveOutcome) -> Uuid {
         other => panic!("expected Saved, got {other:?}"),
     }
 }
+
+/// A URL for the test cluster's database behind `pool`, as an operator would set DATABASE_URL.
+pub fn url_of(pool: &PgPool) -> String {
+    let options = pool.connect_options();
+    format!(
+        "postgres://{}@localhost/{}?host={}&port={}",
+        options.get_username(),
+        options.get_database().unwrap(),
+        options.get_socket().unwrap().display(),
+        options.get_port()
+    )
+}
