@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, Locator, Page, TestInfo, test } from "@playwright/test";
-import { jsEnabled, login } from "./helpers";
+import { APIRequestContext, expect, Locator, Page, TestInfo, test } from "@playwright/test";
+import { jsEnabled, login, restToken } from "./helpers";
 
 // Remote hosts over SSH (issue 17): the Add Host dialog shows Vireo's key and its authorized_keys
 // line, fetches the host key and shows its fingerprint for confirmation, and adds the host only
@@ -107,8 +107,8 @@ test("an SSH host is added only after its fingerprint is confirmed", async ({ pa
   const dialog = await openAddHost(page, info);
   const line = await dialog.getByLabel("authorized_keys line").inputValue();
   const sshd = await startSshd(line);
+  const name = `ssh-${info.project.name}`;
   try {
-    const name = `ssh-${info.project.name}`;
     await dialog.getByLabel("Name").fill(name);
     await dialog.getByLabel("Transport").selectOption("ssh");
     await dialog.getByLabel(/^Address/).fill("127.0.0.1");
@@ -146,6 +146,22 @@ test("an SSH host is added only after its fingerprint is confirmed", async ({ pa
     await expect(page.locator("#events-grid tbody tr").first()).toContainText(`pinned`);
     await expect(page.locator("#events-grid tbody tr").first()).toContainText(sshd.fingerprint);
   } finally {
+    // The host reaches this machine's real libvirtd (qemu:///system): left in place, the specs
+    // after this one would start their VMs on it.
+    await removeHost(page.request, name);
     sshd.stop();
   }
 });
+
+/** Removes the host called `name`, if there is one, through the REST API. */
+async function removeHost(request: APIRequestContext, name: string) {
+  const token = await restToken(request);
+  const headers = { Authorization: `Bearer ${token}`, Accept: "application/xml" };
+  const found = await request.get(`/ovirt-engine/api/hosts?search=${encodeURIComponent(`name=${name}`)}`, { headers });
+  expect(found.status()).toBe(200);
+  const id = /<host [^>]*id="([^"]+)"/.exec(await found.text())?.[1];
+  if (id) {
+    const removed = await request.delete(`/ovirt-engine/api/hosts/${id}`, { headers });
+    expect(removed.status(), await removed.text()).toBe(200);
+  }
+}
