@@ -1,4 +1,4 @@
-import { APIRequestContext, expect, Page, TestInfo } from "@playwright/test";
+import { APIRequestContext, expect, Locator, Page, TestInfo } from "@playwright/test";
 
 export const adminPassword = process.env.VIREO_E2E_ADMIN_PASSWORD ?? "e2e-admin-password";
 
@@ -91,4 +91,13 @@ export async function setVmDescription(request: APIRequestContext, token: string
     data: `<vm><description>${description}</description></vm>`,
   });
   expect(r.status()).toBe(200);
+}
+
+/** Logs in and opens the Hosts page's Add Host dialog from its toolbar. */
+export async function openAddHost(page: Page, info: TestInfo): Promise<Locator> {
+  await login(page, info, "/hosts");
+  await page.getByRole("button", { name: "Add host" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add Host" });
+  await expect(dialog).toBeVisible();
+  return dialog;
 }

@@ -1,13 +1,5 @@
-import { expect, Locator, Page, TestInfo, test } from "@playwright/test";
-import { jsEnabled, login } from "./helpers";
-
-async function openAddHost(page: Page, info: TestInfo): Promise<Locator> {
-  await login(page, info, "/hosts");
-  await page.getByRole("button", { name: "Add host" }).click();
-  const dialog = page.getByRole("dialog", { name: "Add Host" });
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
+import { expect, test } from "@playwright/test";
+import { jsEnabled, openAddHost } from "./helpers";
 
 test("an unreachable host gives a clear error and stores nothing", async ({ page }, info) => {
   const dialog = await openAddHost(page, info);

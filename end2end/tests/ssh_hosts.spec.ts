@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { APIRequestContext, expect, Locator, Page, TestInfo, test } from "@playwright/test";
-import { jsEnabled, login, restToken } from "./helpers";
+import { APIRequestContext, expect, test } from "@playwright/test";
+import { jsEnabled, openAddHost, restToken } from "./helpers";
 
 // Remote hosts over SSH (issue 17): the Add Host dialog shows Vireo's key and its authorized_keys
 // line, fetches the host key and shows its fingerprint for confirmation, and adds the host only
@@ -81,14 +81,6 @@ async function startSshd(authorizedKeysLine: string): Promise<{ port: number; fi
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function openAddHost(page: Page, info: TestInfo): Promise<Locator> {
-  await login(page, info, "/hosts");
-  await page.getByRole("button", { name: "Add host" }).click();
-  const dialog = page.getByRole("dialog", { name: "Add Host" });
-  await expect(dialog).toBeVisible();
-  return dialog;
 }
 
 test("Add Host shows Vireo's SSH public key and its authorized_keys line", async ({ page }, info) => {
