@@ -1,6 +1,7 @@
 //! Reusable UI pieces, one component per file.
 
 pub mod app_shell;
+pub mod built_once;
 pub mod change_outcome;
 pub mod config_dialog;
 pub mod confirm_dialog;

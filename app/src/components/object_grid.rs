@@ -12,6 +12,7 @@
 //! }
 //! ```
 
+use super::built_once::built_once;
 use super::error_notice::ErrorNotice;
 use super::grid_controls::{grid_href, search_message, GridSearch, Pager, SortHeader};
 use super::grid_keys::{self, Navigate, RowLinks};
@@ -396,8 +397,8 @@ where
                 // children before writing them, and a plain view is resolved node by node (a boxed
                 // future per cell, most of a 100-row page's render: issue 16), while a Suspend's
                 // view is written as built. The URL's state is read here, outside the future, so
-                // the closure tracks it as before.
-                {move || {
+                // the closure tracks it as before. Built once on the server (`built_once`).
+                {built_once(move || {
                     let (query, selected) = (grid.query.get(), grid.selected.get());
                     let table = Arc::clone(&table);
                     Suspend::new(async move {
@@ -417,7 +418,7 @@ where
                             }}
                         }
                     })
-                }}
+                })}
             </Transition> {below.map(|below| below.run())}
         </div>
     }

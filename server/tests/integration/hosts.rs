@@ -656,3 +656,56 @@ async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
         .collect();
     assert_eq!(statuses.len(), 2, "{statuses:?}");
 }
+
+/// The resources serialized into a server-rendered page for the browser to hydrate from
+/// (`__RESOLVED_RESOURCES[id] = "…"`), as (id, JSON text).
+fn resolved_resources(html: &str) -> Vec<(u32, String)> {
+    html.split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .filter_map(|rest| {
+            let (id, value) = rest.split_once("] = ")?;
+            Some((id.parse().ok()?, value.split("\";").next()?.to_string()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_grid_pages_row_details_are_built_once_on_the_server() {
+    // Before, the server built a grid's row details once per walk of its Transition: the host's
+    // usage chart and CPU map fetched twice, under new ids, and the page was written from the
+    // second fetch while the browser hydrated from the first. A usage sample arriving between the
+    // two made the page fail to hydrate (seen in CI on /hosts?dialog=add).
+    let app = app().await;
+    let cookie = app.admin_cookie().await;
+    let host = app.first_host().await;
+    let dc: uuid::Uuid = sqlx::query_scalar("SELECT id FROM data_centers ORDER BY name LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let pages = [
+        (
+            format!("/hosts?selected={}&dialog=add", host.id),
+            "usage history",
+            "\\\"samples\\\":",
+        ),
+        ("/hosts?dialog=add".to_string(), "CPU map", "\\\"host_name\\\":"),
+        (
+            format!("/datacenters?selected={dc}&tab=clusters"),
+            "clusters",
+            "\\\"data_center_id\\\":",
+        ),
+    ];
+    for (path, what, marker) in &pages {
+        let r = app.get_as(&cookie, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let html = body_text(r).await;
+        let resources = resolved_resources(&html);
+        let ids: Vec<u32> = resources.iter().map(|(id, _)| *id).collect();
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "{path}: each id once, in order: {ids:?}"
+        );
+        let fetched = resources.iter().filter(|(_, v)| v.contains(marker)).count();
+        assert_eq!(fetched, 1, "{path}: the {what} is fetched once; resources: {ids:?}");
+    }
+}
