@@ -151,17 +151,28 @@ echo "libvirt: $(virsh -q -c "$LIBVIRT" list --name | grep -c "^$PREFIX-h") runn
 sleep 5 # the last starts' events and writes settle
 echo "==> idle CPU with $HOSTS hosts"
 idle_cpu hosts
+# PERF=1: where the idle Vireo's CPU goes (perf, 30 s), kept in target/bench/idle-hosts.perf.txt.
+if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+  mkdir -p "$target_dir/bench"
+  perf record -q -F 499 -g -p "$vireo_pid" -o "$data/perf.data" -- sleep 30 >/dev/null 2>&1 || true
+  perf report -q -i "$data/perf.data" --stdio --no-children --percent-limit 1 2>/dev/null \
+    | grep -v '^$' | head -200 >"$target_dir/bench/idle-hosts.perf.txt" || true
+  echo "profile of the idle Vireo with $HOSTS hosts: $target_dir/bench/idle-hosts.perf.txt"
+fi
 
 # --- 4. Status change in libvirt -> the grid's data
 echo "==> 4. $CHANGES status changes made with virsh, until vm_grid shows them"
 grid_ms=$(curl -s -o /dev/null -w '%{time_total}' -H "Cookie: $cookie" "$(grid_url "host%3A$PREFIX-h001")" \
   | awk '{printf "%d", $1 * 1000}')
 latencies=()
+# Pairs on running VMs spread over the hosts: the VM stopped behind Vireo's back, then started
+# again. Chosen among the domains libvirt runs (a host whose VMs did not all start is skipped).
+mapfile -t running < <(virsh -q -c "$LIBVIRT" list --name | grep -E "^$PREFIX-h[0-9]+-[0-9]+$" | sort)
+[ "${#running[@]}" -gt 0 ] || { echo "no running $PREFIX VMs to change" >&2; exit 1; }
 for i in $(seq 1 "$CHANGES"); do
-  # Pairs on hosts spread over the range: the VM stopped behind Vireo's back, then started again.
   pair=$(( (i - 1) / 2 ))
-  host=$(printf '%s-h%03d' "$PREFIX" $(( pair * HOSTS / ((CHANGES + 1) / 2) + 1 )))
-  vm=$host-1
+  vm=${running[$(( pair * ${#running[@]} / ((CHANGES + 1) / 2) ))]}
+  host=${vm%-*}
   if [ $(( i % 2 )) -eq 1 ]; then cmd=destroy want=down; else cmd=start want=up; fi
   url=$(grid_url "host%3A$host%20$vm")
   t0=$(date +%s%N)

@@ -27,9 +27,9 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut storage = tokio::time::interval_at(tokio::time::Instant::now() + STORAGE_INTERVAL, STORAGE_INTERVAL);
     storage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // The first pass at once: a chart has its first point as soon as Vireo is up.
-    let mut usage = tokio::time::interval(state.service.usage.interval);
-    usage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Sampling runs beside this loop, never in it: a pass over many hosts must not hold back a
+    // libvirt event or the next reconcile (a status change waited behind it, `make bench-scale`).
+    let sampler = tokio::spawn(sample(state.clone(), shutdown.clone()));
     let mut events = state.hypervisor.take_lifecycle_events();
     // The leader flag is read at each wake-up: a replica that stops leading stops acting at its
     // next step (the HA restart itself asks PostgreSQL again); events heard meanwhile are dropped,
@@ -43,10 +43,23 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
                 state.service.sync_all_networks().await;
                 state.service.throttle.prune_shared().await;
             },
-            _ = usage.tick() => if leads(&state) { state.service.sample_usage().await },
             Some(burst) = next_events(&mut events) => if leads(&state) {
                 state.service.reconcile_events(&burst).await
             },
+            _ = shutdown.changed() => break,
+        }
+    }
+    let _ = sampler.await;
+}
+
+/// Usage sampling, by the leader only, every sampling interval; the first pass at once, so a chart
+/// has its first point as soon as Vireo is up.
+async fn sample(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut usage = tokio::time::interval(state.service.usage.interval);
+    usage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = usage.tick() => if state.service.leadership.is_leader() { state.service.sample_usage().await },
             _ = shutdown.changed() => break,
         }
     }

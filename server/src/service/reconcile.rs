@@ -19,7 +19,7 @@ use vireo_app::models::{HostStatus, HostView, VmAction, VmStatus};
 
 /// How many hosts' libvirt reads one reconcile pass runs at once: enough that hundreds of hosts
 /// are read in a fraction of the 2 s tick, few enough not to flood the blocking pool.
-const PARALLEL_READS: usize = 16;
+pub(crate) const PARALLEL_READS: usize = 16;
 
 /// What one pass read from one host URI (several simulated hosts share the test driver's).
 type Reads = HashMap<String, Result<HashMap<Uuid, DomainState>, HypervisorError>>;

@@ -1,6 +1,6 @@
 //! Usage sampling: every sampling interval (`VIREO_SAMPLE_INTERVAL`, default 15 s) the host monitor
 //! reads each Up host's CPU times and memory and its running domains' counters (one
-//! `virConnectGetAllDomainStats` call per host), turns the cumulative counters into CPU % by the
+//! `virConnectGetAllDomainStats` call per distinct host URI), turns the cumulative counters into CPU % by the
 //! previous reading (the pure `domain::usage` rules), writes one row per running VM and Up host to
 //! PostgreSQL (older rows deleted in the same pass) and keeps the latest readings in memory for
 //! `/metrics`, which therefore never calls libvirt itself. Only Vireo's own VMs that it knows to be
@@ -8,8 +8,9 @@
 
 use crate::hypervisor::{DomainStats, NodeUsage};
 use crate::repository::NewUsageSample;
+use crate::service::reconcile::PARALLEL_READS;
 use crate::service::VireoService;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -18,7 +19,7 @@ use vireo_app::domain::usage::{
     node_cpu_percent, percent_of, vm_cpu_percent, NodeCpuTimes, UsageHistory, UsageKind, WINDOW_SECS,
 };
 use vireo_app::error::AppError;
-use vireo_app::models::HostStatus;
+use vireo_app::models::{HostStatus, HostView};
 
 /// The sampling interval without `VIREO_SAMPLE_INTERVAL`: an hour is 240 samples.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
@@ -91,36 +92,35 @@ impl VireoService {
         let Ok(hosts) = self.repo.list_hosts().await else {
             return;
         };
+        let up: Vec<&HostView> = hosts.iter().filter(|h| h.status == HostStatus::Up).collect();
+        let reads = self.read_usage(&up).await;
+        let host_ids: Vec<Uuid> = up.iter().map(|h| h.id).collect();
+        let Ok(vms) = self.repo.vms_on_hosts(&host_ids).await else {
+            return;
+        };
+        // Domains Vireo does not run (defined by hand, another manager's) are not Vireo's to report.
+        let mut running: HashMap<Uuid, Vec<(Uuid, &str)>> = HashMap::new();
+        for vm in vms.iter().filter(|v| v.status.is_active()) {
+            if let Some(host) = vm.host_id {
+                running.entry(host).or_default().push((vm.id, vm.name.as_str()));
+            }
+        }
         let mut node_readings = Vec::new();
         let mut vm_readings = Vec::new();
-        for host in hosts.iter().filter(|h| h.status == HostStatus::Up) {
-            match self.hypervisor.node_usage(&host.uri).await {
-                Ok(usage) => node_readings.push((host, usage)),
-                Err(e) => tracing::debug!(host = %host.name, error = %e, "no node usage"),
-            }
-            let stats = match self.hypervisor.domain_stats(&host.uri).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::debug!(host = %host.name, error = %e, "no domain stats");
-                    continue;
-                }
-            };
-            let Ok(vms) = self.repo.vms_on_host(host.id).await else {
+        for host in up {
+            let Some(read) = reads.get(host.uri.as_str()) else {
                 continue;
             };
-            let running: HashMap<Uuid, &str> = vms
-                .iter()
-                .filter(|v| v.status.is_active())
-                .map(|v| (v.id, v.name.as_str()))
-                .collect();
-            // Domains Vireo does not run (defined by hand, another manager's) are not Vireo's to report.
-            for s in stats {
-                if let Some(name) = running.get(&s.id) {
+            if let Some(usage) = &read.node {
+                node_readings.push((host, usage.clone()));
+            }
+            for (id, name) in running.get(&host.id).into_iter().flatten() {
+                if let Some(stats) = read.domains.get(id) {
                     vm_readings.push(VmUsage {
-                        id: s.id,
+                        id: *id,
                         name: name.to_string(),
                         host: host.name.clone(),
-                        stats: s,
+                        stats: stats.clone(),
                         cpu_percent: None,
                     });
                 }
@@ -192,6 +192,51 @@ impl VireoService {
         if let Err(e) = self.repo.record_usage(&rows, WINDOW_SECS + RETENTION_MARGIN_SECS).await {
             tracing::warn!(error = %e, "usage samples not written");
         }
+    }
+}
+
+/// What one libvirt URI answered in a sampling pass.
+#[derive(Default)]
+struct UriUsage {
+    node: Option<NodeUsage>,
+    domains: HashMap<Uuid, DomainStats>,
+}
+
+impl VireoService {
+    /// Each distinct URI of `hosts` read once (node usage and all domains' stats),
+    /// [`PARALLEL_READS`] at a time. Why once: simulated hosts share their driver's URI, and 200 of
+    /// them read one after another (200 × every domain's stats) kept the monitor busy for longer
+    /// than the sampling interval: half a core idle, and libvirt's own status changes waited behind
+    /// it (`make bench-scale`).
+    async fn read_usage(&self, hosts: &[&HostView]) -> HashMap<String, UriUsage> {
+        let uris: Vec<&str> = hosts
+            .iter()
+            .map(|h| h.uri.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut reads = HashMap::with_capacity(uris.len());
+        for chunk in uris.chunks(PARALLEL_READS) {
+            let read = futures_util::future::join_all(chunk.iter().map(|uri| async move {
+                let node = self
+                    .hypervisor
+                    .node_usage(uri)
+                    .await
+                    .map_err(|e| tracing::debug!(uri, error = %e, "no node usage"))
+                    .ok();
+                let domains = match self.hypervisor.domain_stats(uri).await {
+                    Ok(stats) => stats.into_iter().map(|s| (s.id, s)).collect(),
+                    Err(e) => {
+                        tracing::debug!(uri, error = %e, "no domain stats");
+                        HashMap::new()
+                    }
+                };
+                (uri.to_string(), UriUsage { node, domains })
+            }))
+            .await;
+            reads.extend(read);
+        }
+        reads
     }
 }
 

@@ -285,3 +285,58 @@ async fn samples_are_written_read_back_and_expired() {
         .await;
     assert!(response.status().is_client_error());
 }
+
+#[tokio::test]
+async fn hosts_sharing_a_uri_are_each_sampled_and_a_vm_is_reported_under_its_own_host() {
+    // Simulated hosts share their driver's URI: the sampler reads it once per pass (200 hosts
+    // read one after another kept the monitor busy past its interval), and must still give each
+    // host its reading and each VM to the host Vireo placed it on, not to every host on the URI.
+    use vireo_app::backend::HostBackend;
+    let app = metrics_app("").await;
+    let actor = app.admin_user().await;
+    let first = app.first_host().await;
+    let second = app
+        .state
+        .service
+        .add_host(
+            &actor,
+            vireo_app::models::AddHostRequest {
+                name: unique("sim-shared"),
+                cluster_id: first.cluster_id,
+                transport: "simulated".into(),
+                simulated_topology: "small-1s4c".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("a second simulated host on the same URI");
+    assert_eq!(second.uri, first.uri);
+    let id = running_vm(&app, &unique("shared-uri-vm")).await;
+    let placed: Option<Uuid> = sqlx::query_scalar("SELECT host_id FROM vms WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let placed_name = [&first, &second]
+        .into_iter()
+        .find(|h| Some(h.id) == placed)
+        .map(|h| h.name.clone())
+        .expect("the VM runs on one of the two hosts");
+
+    app.state.service.sample_usage().await;
+    let latest = app.state.service.usage.latest();
+    let sampled_hosts: Vec<Uuid> = latest.hosts.iter().map(|h| h.id).collect();
+    assert!(
+        sampled_hosts.contains(&first.id) && sampled_hosts.contains(&second.id),
+        "{sampled_hosts:?}"
+    );
+    let readings: Vec<&str> = latest
+        .vms
+        .iter()
+        .filter(|v| v.id == id)
+        .map(|v| v.host.as_str())
+        .collect();
+    assert_eq!(readings, vec![placed_name.as_str()]);
+    let vm = app.state.service.usage_history(UsageKind::Vm, id).await.unwrap();
+    assert_eq!(vm.samples.len(), 1, "{vm:?}");
+}
