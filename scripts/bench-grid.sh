@@ -19,7 +19,7 @@ BARE_PORT=$((PORT + 1))
 . scripts/bench-lib.sh
 
 ensure_wrk
-scripts/build.sh release >/dev/null
+release_fresh || scripts/build.sh release >/dev/null
 cargo build --locked --release -p vireo-server --example bare_grid 2>&1 | tail -1
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 

@@ -17,15 +17,7 @@ PORT=${VIREO_BENCH_LIVE_PORT:-3990}
 # PROFILE=debug measures a debug build (quicker to build; slower, so the figures are an upper bound).
 PROFILE=${PROFILE:-release}
 
-target_dir=${CARGO_TARGET_DIR:-$root/target}
-# A release server newer than every source was just built (by bench-scale.sh, which runs this):
-# building again would rebuild it twice, as `build.sh` and an example build differ in tokio's
-# features (the dev-dependencies' `test-util`) and each replaces the other's crates.
-release_fresh() {
-  local bin=$target_dir/release/vireo-server
-  [ -x "$bin" ] && [ -f "$root/target/site/hash.txt" ] &&
-    [ -z "$(find app server/src server/Cargo.toml migrations Cargo.toml Cargo.lock -newer "$bin" -print -quit)" ]
-}
+. scripts/bench-lib.sh
 if [ "$PROFILE" = release ]; then
   release_fresh || scripts/build.sh release >/dev/null
   cargo build --locked --release -p vireo-server --example live_load 2>&1 | tail -1
