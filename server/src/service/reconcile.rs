@@ -19,7 +19,25 @@ use vireo_app::models::{HostStatus, HostView, VmAction, VmStatus};
 
 /// How many hosts' libvirt reads one reconcile pass runs at once: enough that hundreds of hosts
 /// are read in a fraction of the 2 s tick, few enough not to flood the blocking pool.
-pub(crate) const PARALLEL_READS: usize = 16;
+const PARALLEL_READS: usize = 16;
+
+/// Each distinct URI among `uris` read once with `read`, [`PARALLEL_READS`] at a time (simulated
+/// hosts share their driver's URI: hundreds of hosts can be one read).
+pub(crate) async fn read_each_uri<'a, T, Fut>(
+    uris: impl IntoIterator<Item = &'a str>,
+    read: impl Fn(&'a str) -> Fut,
+) -> std::collections::HashMap<String, T>
+where
+    Fut: std::future::Future<Output = T>,
+{
+    let uris: Vec<&str> = uris.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+    let mut reads = std::collections::HashMap::with_capacity(uris.len());
+    for chunk in uris.chunks(PARALLEL_READS) {
+        let read = futures_util::future::join_all(chunk.iter().map(|uri| read(uri))).await;
+        reads.extend(chunk.iter().map(|u| u.to_string()).zip(read));
+    }
+    reads
+}
 
 /// What one pass read from one host URI (several simulated hosts share the test driver's).
 type Reads = HashMap<String, Result<HashMap<Uuid, DomainState>, HypervisorError>>;
@@ -131,18 +149,7 @@ impl VireoService {
 
     /// Each distinct URI of `hosts` read once, [`PARALLEL_READS`] at a time.
     async fn read_domain_states(&self, hosts: &[HostView]) -> Reads {
-        let uris: Vec<&str> = hosts
-            .iter()
-            .map(|h| h.uri.as_str())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut reads = Reads::new();
-        for chunk in uris.chunks(PARALLEL_READS) {
-            let read = futures_util::future::join_all(chunk.iter().map(|uri| self.read_uri(uri))).await;
-            reads.extend(chunk.iter().map(|u| u.to_string()).zip(read));
-        }
-        reads
+        read_each_uri(hosts.iter().map(|h| h.uri.as_str()), |uri| self.read_uri(uri)).await
     }
 
     async fn read_uri(&self, uri: &str) -> Result<HashMap<Uuid, DomainState>, HypervisorError> {

@@ -8,9 +8,9 @@
 
 use crate::hypervisor::{DomainStats, NodeUsage};
 use crate::repository::NewUsageSample;
-use crate::service::reconcile::PARALLEL_READS;
+use crate::service::reconcile::read_each_uri;
 use crate::service::VireoService;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -204,39 +204,28 @@ struct UriUsage {
 
 impl VireoService {
     /// Each distinct URI of `hosts` read once (node usage and all domains' stats),
-    /// [`PARALLEL_READS`] at a time. Why once: simulated hosts share their driver's URI, and 200 of
+    /// a few at a time (`read_each_uri`). Why once: simulated hosts share their driver's URI, and 200 of
     /// them read one after another (200 × every domain's stats) kept the monitor busy for longer
     /// than the sampling interval: half a core idle, and libvirt's own status changes waited behind
     /// it (`make bench-scale`).
     async fn read_usage(&self, hosts: &[&HostView]) -> HashMap<String, UriUsage> {
-        let uris: Vec<&str> = hosts
-            .iter()
-            .map(|h| h.uri.as_str())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut reads = HashMap::with_capacity(uris.len());
-        for chunk in uris.chunks(PARALLEL_READS) {
-            let read = futures_util::future::join_all(chunk.iter().map(|uri| async move {
-                let node = self
-                    .hypervisor
-                    .node_usage(uri)
-                    .await
-                    .map_err(|e| tracing::debug!(uri, error = %e, "no node usage"))
-                    .ok();
-                let domains = match self.hypervisor.domain_stats(uri).await {
-                    Ok(stats) => stats.into_iter().map(|s| (s.id, s)).collect(),
-                    Err(e) => {
-                        tracing::debug!(uri, error = %e, "no domain stats");
-                        HashMap::new()
-                    }
-                };
-                (uri.to_string(), UriUsage { node, domains })
-            }))
-            .await;
-            reads.extend(read);
-        }
-        reads
+        read_each_uri(hosts.iter().map(|h| h.uri.as_str()), |uri| async move {
+            let node = self
+                .hypervisor
+                .node_usage(uri)
+                .await
+                .map_err(|e| tracing::debug!(uri, error = %e, "no node usage"))
+                .ok();
+            let domains = match self.hypervisor.domain_stats(uri).await {
+                Ok(stats) => stats.into_iter().map(|s| (s.id, s)).collect(),
+                Err(e) => {
+                    tracing::debug!(uri, error = %e, "no domain stats");
+                    HashMap::new()
+                }
+            };
+            UriUsage { node, domains }
+        })
+        .await
     }
 }
 

@@ -660,10 +660,10 @@ async fn a_host_that_stops_answering_is_marked_non_responsive_then_recovers() {
 /// The resources serialized into a server-rendered page for the browser to hydrate from
 /// (`__RESOLVED_RESOURCES[id] = "…"`), as (id, JSON text).
 fn resolved_resources(html: &str) -> Vec<(u32, String)> {
-    html.split("__RESOLVED_RESOURCES[")
-        .skip(1)
-        .filter_map(|rest| {
-            let (id, value) = rest.split_once("] = ")?;
+    const MARK: &str = "__RESOLVED_RESOURCES[";
+    html.match_indices(MARK)
+        .filter_map(|(at, _)| {
+            let (id, value) = html[at + MARK.len()..].split_once("] = ")?;
             Some((id.parse().ok()?, value.split("\";").next()?.to_string()))
         })
         .collect()
