@@ -101,12 +101,19 @@ impl Leadership {
         held
     }
 
-    /// Stops leading now (shutting down): the session is closed, so PostgreSQL releases the lock
-    /// and a follower takes over at its next attempt rather than after this process is gone.
+    /// Stops leading now (shutting down): the lock is released on the session and the session
+    /// closed, so a follower takes over at its next attempt rather than after this process is gone.
+    ///
+    /// Why unlock before closing: closing only tells the server the session is over; its backend
+    /// releases the locks when it exits, a moment later. A follower trying in that moment (or a
+    /// caller that resigned and expects the lock free) would find it still held.
     pub async fn resign(&self) {
         let mut session = self.session.lock().await;
         self.leader.store(false, Ordering::SeqCst);
-        if let Some(conn) = session.take() {
+        if let Some(mut conn) = session.take() {
+            if let Ok(Err(e)) = tokio::time::timeout(DEADLINE, replicas::unlock(&mut conn, LEADER_LOCK)).await {
+                tracing::debug!(error = %e, "the leader's lock was not released before closing");
+            }
             if let Err(e) = sqlx::Connection::close(conn).await {
                 tracing::debug!(error = %e, "the leader's session did not close cleanly");
             }
