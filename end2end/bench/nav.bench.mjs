@@ -7,8 +7,8 @@
 // `performance.timeOrigin`) until `#vireo-root` says `data-hydrated="true"` AND the grid answers
 // a click: a click on a row's Memory cell selects that row (`aria-selected="true"`, a client-side
 // navigation). Two kinds, 20 each:
-//   warm: one browser context, HTTP cache warm (as a user moving within the app; Vireo's bundle
-//         names carry no hash, so the browser revalidates them: 304s);
+//   warm: one browser context, HTTP cache warm (as a user moving within the app; the bundle's
+//         names are content-hashed, so it is used from the cache without revalidation);
 //   cold: a new browser context per navigation, the cache off for it (the wasm downloaded and
 //         compiled afresh).
 // Prints p50/p90 of each beside the goal (< 300 ms p50 for warm), plus where the time goes
