@@ -38,7 +38,8 @@ measure() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
-# release_fresh: whether the release server is newer than every source (a benchmark just built it).
+# release_fresh: whether the release server is newer than every source of it and of the site (its
+# stylesheet, static files, build script and cargo settings too), so a benchmark just built it.
 # Then a script skips `build.sh release`: it and an example build differ in tokio's features (the
 # dev-dependencies' `test-util`), so each would replace the other's crates and rebuild the server.
 release_fresh() {
@@ -46,5 +47,5 @@ release_fresh() {
   local bin=$target_dir/release/vireo-server
   # (and the site is the release one: build.sh names the server it was built with)
   [ -x "$bin" ] && [ "$(cat "$root/target/site/.server-bin" 2>/dev/null)" = "$bin" ] &&
-    [ -z "$(cd "$root" && find app server/src server/Cargo.toml migrations Cargo.toml Cargo.lock -newer "$bin" -print -quit)" ]
+    [ -z "$(cd "$root" && find app server/src server/Cargo.toml migrations Cargo.toml Cargo.lock style public .cargo scripts/build.sh -newer "$bin" -print -quit)" ]
 }
