@@ -92,7 +92,8 @@ pub fn SortHeader(
     key: &'static str,
     path: &'static str,
     query: GridQuery,
-    selected: Option<String>,
+    /// The selected row, kept by the link (reactive: selecting a row does not redraw the table).
+    selected: ArcMemo<Option<String>>,
 ) -> impl IntoView {
     let active = query.sort == key;
     let aria = if !active {
@@ -102,17 +103,21 @@ pub fn SortHeader(
     } else {
         "ascending"
     };
-    let href = grid_href(path, &query, selected.as_deref(), |q| {
-        q.desc = active && !q.desc;
-        q.sort = key.into();
-        q.page = 1;
-    });
     let arrow = if !active {
         ""
     } else if query.desc {
         " ▼"
     } else {
         " ▲"
+    };
+    let href = move || {
+        selected.with(|s| {
+            grid_href(path, &query, s.as_deref(), |q| {
+                q.desc = active && !q.desc;
+                q.sort = key.into();
+                q.page = 1;
+            })
+        })
     };
     view! {
         <th scope="col" aria-sort=aria data-sort=key>
@@ -131,13 +136,15 @@ pub fn Pager(
     query: GridQuery,
     total: i64,
     noun: &'static str,
-    selected: Option<String>,
+    /// The selected row, kept by the links (reactive: selecting a row does not redraw the pager).
+    selected: ArcMemo<Option<String>>,
 ) -> impl IntoView {
     let pages = ((total.max(0) as u64).div_ceil(u64::from(query.page_size.max(1))) as u32).max(1);
     let page = query.page;
     let link = |to: u32, label: &'static str, rel: &'static str| {
         let enabled = to != page && to >= 1 && to <= pages;
-        let href = grid_href(path, &query, selected.as_deref(), |q| q.page = to);
+        let (query, selected) = (query.clone(), selected.clone());
+        let href = move || selected.with(|s| grid_href(path, &query, s.as_deref(), |q| q.page = to));
         if enabled {
             view! {
                 <a class="btn" href=href rel=rel aria-label=format!("{label} page")>
@@ -161,10 +168,15 @@ pub fn Pager(
         .iter()
         .map(|&size| {
             let current = size == query.page_size;
-            let href = grid_href(path, &query, selected.as_deref(), |q| {
-                q.page_size = size;
-                q.page = 1;
-            });
+            let (query, selected) = (query.clone(), selected.clone());
+            let href = move || {
+                selected.with(|s| {
+                    grid_href(path, &query, s.as_deref(), |q| {
+                        q.page_size = size;
+                        q.page = 1;
+                    })
+                })
+            };
             view! {
                 <a
                     class="btn btn-size"

@@ -3,9 +3,10 @@
 //! the row's box. Selection stays in the URL: each of these navigates (client-side) to the link the
 //! row's name already has, so without JavaScript the name link does the same job.
 //!
-//! The grid re-renders its table when the URL or the rows change (a live update too), which drops
-//! the focused element; `keep_focus` puts the focus back on the selected row, so the keys keep
-//! working and "focus follows the selection".
+//! Selecting a row changes its marks in place (the focus stays where the keys put it). The grid
+//! redraws its table when the query or the rows change (a live update too), which drops the
+//! focused element; `keep_focus` puts the focus back on the selected row, so the keys keep working
+//! and "focus follows the selection".
 
 use std::sync::Arc;
 
