@@ -11,10 +11,16 @@
 //         names are content-hashed, so it is used from the cache without revalidation);
 //   cold: a new browser context per navigation, the cache off for it (the wasm downloaded and
 //         compiled afresh).
-// Prints p50/p90 of each beside the goal (< 300 ms p50 for warm), plus where the time goes
-// (HTML received, hydrated). Env: VIREO_BENCH_URL (http://127.0.0.1:3960), VIREO_BENCH_PASSWORD,
-// VIREO_BENCH_RUNS (20).
+// Prints p50/p90 of each beside the goal (< 300 ms p50 for warm), plus where the time goes: HTML
+// received, the wasm asked for (the page parsed and drawn, the JS run) and compiled and
+// instantiated, hydrated, and the click's answer as the page saw it (click → row selected, without
+// the harness's own round trips). Env: VIREO_BENCH_URL (http://127.0.0.1:3960),
+// VIREO_BENCH_PASSWORD, VIREO_BENCH_RUNS (20), VIREO_BENCH_CHROMIUM_ARGS (more Chromium flags, for
+// experiments), VIREO_BENCH_PROFILE (a folder: Chromium's CPU profile of each warm navigation is
+// written there as warm-N.cpuprofile, and their self time is summed up by where it went: wasm
+// functions by name when the bundle keeps its names section, V8's and Blink's own work, the rest).
 import { chromium } from "@playwright/test";
+import { mkdirSync, writeFileSync } from "node:fs";
 
 const base = process.env.VIREO_BENCH_URL ?? "http://127.0.0.1:3960";
 const password = process.env.VIREO_BENCH_PASSWORD ?? "bench-password";
@@ -22,6 +28,8 @@ const runs = Number(process.env.VIREO_BENCH_RUNS ?? 20);
 const goalMs = 300;
 const gridUrl = `${base}/vms?sort=name&dir=asc&page=1&size=100`;
 const fromUrl = `${base}/events`;
+const profileDir = process.env.VIREO_BENCH_PROFILE;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
 
 // The same Chromium and flags as end2end/playwright.config.ts.
 const browser = await chromium.launch({
@@ -34,11 +42,20 @@ const browser = await chromium.launch({
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    ...(process.env.VIREO_BENCH_CHROMIUM_ARGS ?? "").split(" ").filter(Boolean),
   ],
 });
 
-// Records, inside each document, when the root became hydrated (ms since the navigation began).
+// Records, inside each document, when the wasm was compiled and instantiated and when the root
+// became hydrated (ms since the navigation began).
 const recordHydration = () => {
+  const instantiate = WebAssembly.instantiateStreaming;
+  WebAssembly.instantiateStreaming = async (...args) => {
+    window.__wasmStartAt = performance.now();
+    const result = await instantiate(...args);
+    window.__wasmReadyAt = performance.now();
+    return result;
+  };
   const seen = () => {
     const root = document.getElementById("vireo-root");
     if (root && root.getAttribute("data-hydrated") === "true" && window.__hydratedAt === undefined) {
@@ -46,6 +63,13 @@ const recordHydration = () => {
     }
   };
   new MutationObserver(seen).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
+  // The click as the page gets it, and when a row became selected after it: the app's own answer,
+  // without the harness's round trips before the click and after the answer.
+  document.addEventListener("click", () => (window.__clickAt = performance.now()), true);
+  new MutationObserver((changes) => {
+    if (window.__clickAt === undefined || window.__selectedAt !== undefined) return;
+    if (changes.some((c) => c.target.getAttribute("aria-selected") === "true")) window.__selectedAt = performance.now();
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ["aria-selected"] });
 };
 
 async function loggedInContext() {
@@ -62,12 +86,17 @@ async function loggedInContext() {
 
 /** One navigation from the Events page to the grid; returns its timings in ms. `cold`: the
  * browser's cache is off for the grid's load (CDP), so HTML, JS, wasm and CSS all come afresh. */
-async function navigate(page, rowIndex, cold = false) {
+async function navigate(page, rowIndex, cold = false, profileAs = null) {
   await page.goto(fromUrl);
   await page.locator('#vireo-root[data-hydrated="true"]').waitFor();
-  if (cold) {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  let cdp = null;
+  if (cold || profileAs) cdp = await page.context().newCDPSession(page);
+  if (cold) await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  if (profileAs) {
+    // 100 µs samples: the default 1 ms misses most of a 400 ms hydration's short functions.
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+    await cdp.send("Profiler.start");
   }
   await page.goto(gridUrl, { waitUntil: "commit" });
   await page.locator('#vireo-root[data-hydrated="true"]').waitFor();
@@ -75,10 +104,51 @@ async function navigate(page, rowIndex, cold = false) {
   const row = page.locator("#vms-grid tbody tr").nth(rowIndex);
   await row.locator("td.num").first().click();
   await row.and(page.locator('[aria-selected="true"]')).waitFor();
-  return page.evaluate(() => {
+  const timings = await page.evaluate(() => {
     const nav = performance.getEntriesByType("navigation")[0];
-    return { total: performance.now(), html: nav.responseEnd, hydrated: window.__hydratedAt };
+    return {
+      total: performance.now(),
+      html: nav.responseEnd,
+      wasmStart: window.__wasmStartAt,
+      wasm: window.__wasmReadyAt,
+      hydrated: window.__hydratedAt,
+      answer: window.__selectedAt - window.__clickAt,
+    };
   });
+  if (profileAs) {
+    const { profile } = await cdp.send("Profiler.stop");
+    writeFileSync(`${profileDir}/${profileAs}.cpuprofile`, JSON.stringify(profile));
+    profiles.push(profile);
+  }
+  return timings;
+}
+
+// Self time per function over the profiles, grouped: a wasm function by its name (`$name` when the
+// bundle keeps names, else `wasm-function[N]`), V8's own entries ("(program)", "(garbage
+// collector)", wasm compiling shows as "(program)"), JS by function and file.
+const profiles = [];
+function summarize() {
+  const self = new Map();
+  let total = 0;
+  for (const p of profiles) {
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const deltas = p.timeDeltas;
+    p.samples.forEach((id, i) => {
+      const dt = (deltas[i + 1] ?? 0) / 1000;
+      const f = byId.get(id).callFrame;
+      const file = f.url ? f.url.replace(/^.*\//, "") : "";
+      const key = f.url.endsWith(".wasm") || f.url.startsWith("wasm://") ? `wasm ${f.functionName}` : `${f.functionName || "(anonymous)"} ${file}`.trim();
+      self.set(key, (self.get(key) ?? 0) + dt);
+      total += dt;
+    });
+  }
+  const n = profiles.length;
+  console.log(`profile: mean self time per warm navigation, ${n} profiles in ${profileDir} (total ${(total / n).toFixed(0)} ms)`);
+  const wasm = [...self].filter(([k]) => k.startsWith("wasm ")).reduce((a, [, v]) => a + v, 0);
+  console.log(`  all wasm functions        ${(wasm / n).toFixed(1).padStart(7)} ms`);
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    console.log(`  ${(v / n).toFixed(1).padStart(7)} ms  ${k.slice(0, 140)}`);
+  }
 }
 
 const pct = (xs, p) => {
@@ -91,8 +161,11 @@ function report(kind, samples) {
   const line = (k) => `p50 ${ms(pct(col(k), 50))}  p90 ${ms(pct(col(k), 90))}`;
   console.log(`${kind}: ${samples.length} navigations to /vms (100 of 10,000 VMs)`);
   console.log(`  HTML received             ${line("html")}`);
+  console.log(`  wasm asked for            ${line("wasmStart")}`);
+  console.log(`  wasm compiled, instanced  ${line("wasm")}`);
   console.log(`  hydrated                  ${line("hydrated")}`);
   console.log(`  hydrated + click answered ${line("total")}`);
+  console.log(`  (click → row selected, in the page: ${line("answer")})`);
   return pct(col("total"), 50);
 }
 
@@ -101,7 +174,7 @@ const warm = [];
 {
   const { context, page } = await loggedInContext();
   await navigate(page, 0);
-  for (let i = 0; i < runs; i++) warm.push(await navigate(page, (i % 10) + 1));
+  for (let i = 0; i < runs; i++) warm.push(await navigate(page, (i % 10) + 1, false, profileDir ? `warm-${i}` : null));
   await context.close();
 }
 // Cold: each navigation in a new context with the cache off; logging in is not timed.
@@ -114,5 +187,6 @@ for (let i = 0; i < runs; i++) {
 await browser.close();
 
 const warmP50 = report("warm HTTP cache (within the app)", warm);
+if (profileDir) summarize();
 report("cold (new browser context, cache off)", cold);
 console.log(`==> goal: navigation → hydrated, interactive grid < ${goalMs} ms p50 (warm): ${warmP50.toFixed(0)} ms ${warmP50 < goalMs ? "(met)" : "(NOT met)"}`);
