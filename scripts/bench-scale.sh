@@ -92,6 +92,24 @@ echo "==> 2. $COUNT VMs, type:high_performance, sorted by name, 100 rows, $DURAT
 measure bare "bare: one query, count(*) OVER ()" "$bare_url"
 measure bare2 "bare: page + index-only count" "$bare2_url"
 measure vireo "Vireo grid data (vm_grid)" "$vireo_url" "$cookie"
+# PERF=1: where the CPU goes at 16 connections (system-wide perf, 10 s each, the page + count
+# endpoint then vm_grid): each process's share of the samples and its CPU milliseconds per request,
+# kept in target/bench/grid-16conn.perf.txt.
+if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+  mkdir -p "$root/target/bench"
+  out=$root/target/bench/grid-16conn.perf.txt
+  : > "$out"
+  for k in bare2 vireo; do
+    if [ "$k" = bare2 ]; then url=$bare2_url; header=; else url=$vireo_url; header="Cookie: $cookie"; fi
+    perf record -a -q -F 999 -o "$data/grid-$k.perf" -- wrk -t2 -c16 -d10s ${header:+-H "$header"} "$url" \
+      > "$data/grid-$k.wrk" 2>/dev/null || true
+    rps=$(awk '/Requests\/sec/ {print $2}' "$data/grid-$k.wrk")
+    echo "== $k: $rps req/s at 16 connections; CPU by process (share of samples, ms per request)" >> "$out"
+    perf report -i "$data/grid-$k.perf" --sort comm --stdio -q --no-children 2>/dev/null \
+      | awk -v rps="$rps" -v cpus="$(nproc)" '$1 ~ /%$/ {p=$1; sub(/%$/, "", p); if (p >= 1) printf "  %-16s %6.2f %%  %6.2f ms\n", $2, p, p / 100 * cpus * 1000 / rps}' >> "$out"
+  done
+  cat "$out"
+fi
 kill "$bare_pid" 2>/dev/null || true
 bare_pid=
 

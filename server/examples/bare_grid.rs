@@ -3,6 +3,8 @@
 //! nothing else — no sessions, no auth, no search parsing. `/grid` is the issue's reference (total
 //! via `count(*) OVER ()` in one query); `/grid2` uses Vireo's own strategy (the page query and an
 //! index-only count side by side), so Vireo's overhead over the same SQL is visible too.
+//! The columns are the grid's own (`repository/grids.rs`, `VMS`), the guest agent's IP addresses
+//! too: a baseline without them measured less database work than Vireo's page costs.
 //! `DATABASE_URL=… BARE_ADDR=127.0.0.1:3951 cargo run --release --example bare_grid`
 
 use axum::extract::{Query, State};
@@ -34,6 +36,7 @@ struct PageRow {
     vcpus: Option<i32>,
     next_run: bool,
     uptime_secs: Option<i64>,
+    ip_addresses: String,
 }
 
 #[derive(Serialize)]
@@ -47,7 +50,10 @@ async fn grid2(State(pool): State<PgPool>, Query(p): Query<Params>) -> Json<Page
         "SELECT v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
                 t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
                 v.next_run_config IS NOT NULL AS next_run,
-                CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs
+                CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs,
+                COALESCE((SELECT string_agg(split_part(a.addr, '/', 1), ', ' ORDER BY r.mac, r.name, a.n)
+                          FROM vm_reported_nics r CROSS JOIN LATERAL unnest(r.addresses) WITH ORDINALITY a (addr, n)
+                          WHERE r.vm_id = v.id), '') AS ip_addresses
          FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
               LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id
          WHERE v.optimized_for = $1
@@ -79,6 +85,9 @@ async fn grid(State(pool): State<PgPool>, Query(p): Query<Params>) -> Json<Vec<R
                 t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
                 v.next_run_config IS NOT NULL AS next_run,
                 CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs,
+                COALESCE((SELECT string_agg(split_part(a.addr, '/', 1), ', ' ORDER BY r.mac, r.name, a.n)
+                          FROM vm_reported_nics r CROSS JOIN LATERAL unnest(r.addresses) WITH ORDINALITY a (addr, n)
+                          WHERE r.vm_id = v.id), '') AS ip_addresses,
                 count(*) OVER () AS total
          FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
               LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id
