@@ -12,13 +12,14 @@
 //   cold: a new browser context per navigation, the cache off for it (the wasm downloaded and
 //         compiled afresh).
 // Prints p50/p90 of each beside the goal (< 300 ms p50 for warm), plus where the time goes: HTML
-// received, the wasm asked for (the page parsed and drawn, the JS run) and compiled and
-// instantiated, hydrated, and the click's answer as the page saw it (click → row selected, without
-// the harness's own round trips). Env: VIREO_BENCH_URL (http://127.0.0.1:3960),
-// VIREO_BENCH_PASSWORD, VIREO_BENCH_RUNS (20), VIREO_BENCH_CHROMIUM_ARGS (more Chromium flags, for
-// experiments), VIREO_BENCH_PROFILE (a folder: Chromium's CPU profile of each warm navigation is
-// written there as warm-N.cpuprofile, and their self time is summed up by where it went: wasm
-// functions by name when the bundle keeps its names section, V8's and Blink's own work, the rest).
+// received; the wasm's compile started (the page parsed and drawn, the JS run, the wasm's response
+// in hand); the wasm compiled and instantiated; hydrated; and the click's answer as the page saw it
+// (click → row selected, without the harness's own round trips). Env: VIREO_BENCH_URL
+// (http://127.0.0.1:3960), VIREO_BENCH_PASSWORD, VIREO_BENCH_RUNS (20), VIREO_BENCH_CHROMIUM_ARGS
+// (more Chromium flags, for experiments), VIREO_BENCH_PROFILE (a folder: Chromium's CPU profile of
+// each warm navigation is written there as warm-N.cpuprofile, and their self time is summed up by
+// where it went: wasm functions by name when the bundle keeps its names section, V8's and Blink's
+// own work, the rest).
 import { chromium } from "@playwright/test";
 import { mkdirSync, writeFileSync } from "node:fs";
 
@@ -161,7 +162,7 @@ function report(kind, samples) {
   const line = (k) => `p50 ${ms(pct(col(k), 50))}  p90 ${ms(pct(col(k), 90))}`;
   console.log(`${kind}: ${samples.length} navigations to /vms (100 of 10,000 VMs)`);
   console.log(`  HTML received             ${line("html")}`);
-  console.log(`  wasm asked for            ${line("wasmStart")}`);
+  console.log(`  wasm compile started      ${line("wasmStart")}`);
   console.log(`  wasm compiled, instanced  ${line("wasm")}`);
   console.log(`  hydrated                  ${line("hydrated")}`);
   console.log(`  hydrated + click answered ${line("total")}`);
