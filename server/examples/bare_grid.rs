@@ -45,22 +45,32 @@ struct Page {
     total: i64,
 }
 
-async fn grid2(State(pool): State<PgPool>, Query(p): Query<Params>) -> Json<Page> {
-    let rows = sqlx::query_as::<_, PageRow>(
-        "SELECT v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
-                t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
-                v.next_run_config IS NOT NULL AS next_run,
-                CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs,
-                COALESCE((SELECT string_agg(split_part(a.addr, '/', 1), ', ' ORDER BY r.mac, r.name, a.n)
-                          FROM vm_reported_nics r CROSS JOIN LATERAL unnest(r.addresses) WITH ORDINALITY a (addr, n)
-                          WHERE r.vm_id = v.id), '') AS ip_addresses
-         FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
+// The page's columns and its FROM … LIMIT, written once for both endpoints (as string literals, so
+// each query stays one static statement).
+macro_rules! page_columns {
+    () => {
+        "v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
+         t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
+         v.next_run_config IS NOT NULL AS next_run,
+         CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs,
+         COALESCE((SELECT string_agg(split_part(a.addr, '/', 1), ', ' ORDER BY r.mac, r.name, a.n)
+                   FROM vm_reported_nics r CROSS JOIN LATERAL unnest(r.addresses) WITH ORDINALITY a (addr, n)
+                   WHERE r.vm_id = v.id), '') AS ip_addresses"
+    };
+}
+macro_rules! page_from {
+    () => {
+        " FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
               LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id
          WHERE v.optimized_for = $1
-         ORDER BY v.name, v.id LIMIT 100",
-    )
-    .bind(&p.kind)
-    .fetch_all(&pool);
+         ORDER BY v.name, v.id LIMIT 100"
+    };
+}
+
+async fn grid2(State(pool): State<PgPool>, Query(p): Query<Params>) -> Json<Page> {
+    let rows = sqlx::query_as::<_, PageRow>(concat!("SELECT ", page_columns!(), page_from!()))
+        .bind(&p.kind)
+        .fetch_all(&pool);
     let total = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM vms v WHERE v.optimized_for = $1")
         .bind(&p.kind)
         .fetch_one(&pool);
@@ -80,20 +90,12 @@ struct Row {
 }
 
 async fn grid(State(pool): State<PgPool>, Query(p): Query<Params>) -> Json<Vec<Row>> {
-    let rows = sqlx::query_as::<_, Row>(
-        "SELECT v.id, v.name, v.description, v.status, c.name AS cluster_name, h.name AS host_name,
-                t.name AS template_name, p.name AS pool_name, v.optimized_for, v.stateless, v.memory_mib, v.vcpus,
-                v.next_run_config IS NOT NULL AS next_run,
-                CASE WHEN v.status = 'up' THEN extract(epoch FROM now() - v.status_changed_at)::bigint END AS uptime_secs,
-                COALESCE((SELECT string_agg(split_part(a.addr, '/', 1), ', ' ORDER BY r.mac, r.name, a.n)
-                          FROM vm_reported_nics r CROSS JOIN LATERAL unnest(r.addresses) WITH ORDINALITY a (addr, n)
-                          WHERE r.vm_id = v.id), '') AS ip_addresses,
-                count(*) OVER () AS total
-         FROM vms v JOIN clusters c ON c.id = v.cluster_id JOIN templates t ON t.id = v.template_id
-              LEFT JOIN hosts h ON h.id = v.host_id LEFT JOIN vm_pools p ON p.id = v.pool_id
-         WHERE v.optimized_for = $1
-         ORDER BY v.name, v.id LIMIT 100",
-    )
+    let rows = sqlx::query_as::<_, Row>(concat!(
+        "SELECT ",
+        page_columns!(),
+        ", count(*) OVER () AS total",
+        page_from!()
+    ))
     .bind(p.kind)
     .fetch_all(&pool)
     .await
