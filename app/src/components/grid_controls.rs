@@ -5,40 +5,52 @@
 use crate::models::{GridQuery, PAGE_SIZES};
 use leptos::prelude::*;
 
-/// A grid URL with `q` changed by `edit`; `selected` keeps the selected row.
+/// A grid URL with `q` changed by `edit`; `selected` keeps the selected row. Written into one
+/// string: the server renders one per row (issue 16's profile had the pieces at 6% of the page).
 pub fn grid_href(path: &str, q: &GridQuery, selected: Option<&str>, edit: impl FnOnce(&mut GridQuery)) -> String {
     let mut q = q.clone();
     edit(&mut q);
-    let mut pairs: Vec<(&str, String)> = Vec::new();
+    let mut out = String::with_capacity(path.len() + q.search.len() * 3 + 96);
+    out.push_str(path);
+    let mut sep = '?';
+    let mut pair = |k: &str, v: &str| {
+        out.push(sep);
+        sep = '&';
+        out.push_str(k);
+        out.push('=');
+        encode_into(&mut out, v);
+    };
     if !q.search.is_empty() {
-        pairs.push(("q", q.search.clone()));
+        pair("q", &q.search);
     }
-    pairs.push(("sort", q.sort.clone()));
-    pairs.push(("dir", if q.desc { "desc" } else { "asc" }.into()));
-    pairs.push(("page", q.page.to_string()));
-    pairs.push(("size", q.page_size.to_string()));
+    pair("sort", &q.sort);
+    pair("dir", if q.desc { "desc" } else { "asc" });
+    pair("page", &q.page.to_string());
+    pair("size", &q.page_size.to_string());
     if let Some(s) = selected {
-        pairs.push(("selected", s.to_string()));
+        pair("selected", s);
     }
-    let query = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    format!("{path}?{query}")
+    out
 }
 
 /// A query value, percent-encoded (everything but unreserved characters).
 pub fn encode(v: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(v.len());
+    encode_into(&mut out, v);
+    out
+}
+
+fn encode_into(out: &mut String, v: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in v.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
-    out
 }
 
 #[component]
@@ -278,6 +290,17 @@ mod tests {
         assert_eq!(
             grid_href("/vms", &q, Some("abc"), |q| q.page = 4),
             "/vms?q=db%20type%3Ahigh_performance&sort=memory&dir=desc&page=4&size=25&selected=abc"
+        );
+        let plain = GridQuery::new("name");
+        assert_eq!(
+            grid_href("/hosts", &plain, None, |q| q.search = String::new()),
+            format!("/hosts?sort=name&dir=asc&page=1&size={}", plain.page_size),
+            "no search, no q="
+        );
+        assert_eq!(
+            encode("é&=+/~a-Z_9."),
+            "%C3%A9%26%3D%2B%2F~a-Z_9.",
+            "UTF-8 bytes, reserved ones"
         );
         let parsed = GridQuery::from_params(
             |k| match k {

@@ -112,7 +112,8 @@ where
     /// The URL's selected row among the loaded ones (tracks the resource).
     pub fn selected_row(&self, id: impl Fn(&T) -> String) -> Option<T> {
         let want = self.selected.get()?;
-        self.rows.get()?.ok()?.rows.into_iter().find(|r| id(r) == want)
+        self.rows
+            .with(|r| r.as_ref()?.as_ref().ok()?.rows.iter().find(|r| id(r) == want).cloned())
     }
 
     pub fn refetch(&self) {
@@ -225,6 +226,13 @@ impl<T: 'static> Column<T> {
     }
 }
 
+/// A page's writer of its rows as text, for the server (`grid_html`: a large grid's rows are
+/// written, not built as views); in the browser, which builds the views, nothing.
+#[cfg(feature = "ssr")]
+pub type RowWriter<T> = super::grid_html::RowHtml<T>;
+#[cfg(not(feature = "ssr"))]
+pub type RowWriter<T> = std::marker::PhantomData<fn(&T)>;
+
 /// A row's extra attributes (`data-*`, classes): `|v: &VmRow| vec![data("data-status", v.status.clone())]`.
 pub struct RowAttrs<T>(Attrs<T>);
 
@@ -295,6 +303,10 @@ pub fn ObjectGrid<T>(
     /// More attributes for a row (`data-*`, classes).
     #[prop(optional, into)]
     row_attrs: Option<RowAttrs<T>>,
+    /// The same rows as text, for the server (`grid_html`); the cells and `row_attrs` written
+    /// exactly as their views render.
+    #[prop(default = None)]
+    row_html: Option<RowWriter<T>>,
     #[prop(optional)] selection: RowSelection,
     /// Beside the heading (no toolbar: the heading alone).
     #[prop(optional, into)]
@@ -366,6 +378,7 @@ where
         columns,
         row_id,
         row_attrs,
+        row_html,
         selection,
         detail,
     });
@@ -439,6 +452,8 @@ struct Table<T: 'static> {
     columns: Vec<Column<T>>,
     row_id: fn(&T) -> String,
     row_attrs: Option<RowAttrs<T>>,
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+    row_html: Option<RowWriter<T>>,
     selection: RowSelection,
     detail: Option<Callback<T, AnyView>>,
 }
@@ -512,9 +527,41 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
         let selectable = self.selection != RowSelection::None;
         // Re-rendering drops the focused row: put the focus back once the new table is drawn.
         chosen.with_untracked(|c| grid_keys::keep_focus(&self.id, c.as_deref()));
-        let rows = page
-            .rows
-            .iter()
+        let rows = match self.rows_as_text(&page.rows, &links, &chosen) {
+            Some(rows) => rows,
+            None => self.row_views(&page.rows, &links, &chosen),
+        };
+        let navigate = self.navigate.clone();
+        let keys = move |ev| {
+            if selectable {
+                chosen.with_untracked(|c| grid_keys::grid_key(ev, &links, c.as_deref(), &navigate))
+            }
+        };
+        view! {
+            <div class="grid-scroll">
+                <table
+                    class="grid"
+                    id=self.id.clone()
+                    aria-label=self.label
+                    tabindex=selectable.then_some("0")
+                    on:keydown=keys
+                >
+                    <thead>
+                        <tr>{headers}</tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            {pager}
+            {detail}
+        }
+        .into_any()
+    }
+
+    /// The rows as views (the browser always; the server for a grid without a writer).
+    fn row_views(&self, rows: &[T], links: &RowLinks, chosen: &ArcMemo<Option<String>>) -> AnyView {
+        let selectable = self.selection != RowSelection::None;
+        rows.iter()
             .zip(links.iter())
             .map(|(r, (id, href))| {
                 let id = id.clone();
@@ -553,32 +600,42 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
                     </tr>
                 }
             })
-            .collect_view();
-        let navigate = self.navigate.clone();
-        let keys = move |ev| {
-            if selectable {
-                chosen.with_untracked(|c| grid_keys::grid_key(ev, &links, c.as_deref(), &navigate))
-            }
-        };
-        view! {
-            <div class="grid-scroll">
-                <table
-                    class="grid"
-                    id=self.id.clone()
-                    aria-label=self.label
-                    tabindex=selectable.then_some("0")
-                    on:keydown=keys
-                >
-                    <thead>
-                        <tr>{headers}</tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-            {pager}
-            {detail}
+            .collect_view()
+            .into_any()
+    }
+
+    /// The rows as text, on the server for a page with a writer (`grid_html`); `RowsAsViews` in
+    /// the context turns it off (the test comparing the two).
+    #[cfg(feature = "ssr")]
+    fn rows_as_text(&self, rows: &[T], links: &RowLinks, chosen: &ArcMemo<Option<String>>) -> Option<AnyView> {
+        use super::grid_html::{write_row, RowOut, RowsAsViews, ROWS_END};
+        let write = self.row_html.as_ref()?;
+        if use_context::<RowsAsViews>().is_some() {
+            return None;
         }
-        .into_any()
+        let selectable = self.selection != RowSelection::None;
+        let mut html = String::with_capacity(rows.len() * 1536);
+        // Untracked: the table is drawn once on the server.
+        chosen.with_untracked(|chosen| {
+            untrack(|| {
+                for (r, (id, href)) in rows.iter().zip(links.iter()) {
+                    let ctx = RowCtx {
+                        href: if selectable { href.clone() } else { String::new() },
+                        selected: chosen.as_deref() == Some(id.as_str()),
+                    };
+                    let mut out = RowOut::default();
+                    write(r, &ctx, &mut out);
+                    write_row(&mut html, id, selectable, ctx.selected, out);
+                }
+            })
+        });
+        html.push_str(ROWS_END);
+        Some(leptos::tachys::html::InertElement::new(html).into_any())
+    }
+
+    #[cfg(not(feature = "ssr"))]
+    fn rows_as_text(&self, _: &[T], _: &RowLinks, _: &ArcMemo<Option<String>>) -> Option<AnyView> {
+        None
     }
 }
 

@@ -18,7 +18,12 @@ pub fn type_mode_label(kind: OptimizedFor, stateless: bool, next_run: bool, in_p
 }
 
 /// The icon's file and its `data-mode`: the kind, then each flag that is on.
-fn icon_file_and_mode(kind: OptimizedFor, stateless: bool, next_run: bool, in_pool: bool) -> (String, String) {
+pub(crate) fn icon_file_and_mode(
+    kind: OptimizedFor,
+    stateless: bool,
+    next_run: bool,
+    in_pool: bool,
+) -> (String, String) {
     let flags = |words: [&str; 3], sep: &str| -> String {
         [stateless, next_run, in_pool]
             .into_iter()

@@ -99,8 +99,7 @@ pub fn ClustersPage() -> impl IntoView {
             // them before drawing it (a read inside a memo may not hold the Transition); in the
             // browser only the memo is tracked, so a live refetch leaves an open dialog alone.
             {url_dialog(move |mode| {
-                #[cfg(feature = "ssr")]
-                let _ = grid.rows.get();
+                #[cfg(feature = "ssr")] grid.rows.with(|_| ());
                 if mode == "remove" {
                     return chosen.get().map(|cluster| { view! { <RemoveClusterDialog cluster /> }.into_any() });
                 }

@@ -81,8 +81,7 @@ pub fn DataCentersPage() -> impl IntoView {
             // them before drawing it (a read inside a memo may not hold the Transition); in the
             // browser only the memo is tracked, so a live refetch leaves an open dialog alone.
             {url_dialog(move |mode| {
-                #[cfg(feature = "ssr")]
-                let _ = grid.rows.get();
+                #[cfg(feature = "ssr")] grid.rows.with(|_| ());
                 if mode == "new" {
                     return Some(view! { <DataCenterDialog dc=None on_saved=move || grid.refetch() /> }.into_any());
                 }

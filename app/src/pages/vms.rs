@@ -1,6 +1,8 @@
 mod bulk;
 mod details;
 mod domain_xml_tab;
+#[cfg(feature = "ssr")]
+mod row_html;
 
 use crate::api::grids::vm_grid;
 use crate::authz::Permission;
@@ -9,7 +11,7 @@ use crate::components::current_role::may;
 use crate::components::disks_tab::DiskDialogs;
 use crate::components::grid_controls::grid_href;
 use crate::components::nics_tab::NicDialogs;
-use crate::components::object_grid::{class_when, data, Column, GridState, ObjectGrid};
+use crate::components::object_grid::{class_when, data, Column, GridState, ObjectGrid, RowWriter};
 use crate::components::toasts::{provide_toasts, ToastArea};
 use crate::components::type_icon::TypeIcon;
 use crate::domain::collections;
@@ -65,14 +67,23 @@ pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
     provide_toasts();
     provide_bulk_confirm();
     let on_done = Callback::new(move |_| grid.refetch());
-    let page = move || grid.rows.get().and_then(Result::ok);
-    let rows = Signal::derive(move || page().map(|p| p.rows).unwrap_or_default());
+    // Memos, read by reference: a derived signal would copy the page's 100 rows on every read
+    // (the toolbar's hidden fields read the query five times), a tenth of the page's server
+    // render (issue 16's profile).
+    let rows = Memo::new(move |_| {
+        grid.rows
+            .with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map(|p| p.rows.clone()))
+            .unwrap_or_default()
+    });
     // The page shown may differ from the URL's (the page holding a selected row).
-    let shown = Signal::derive(move || GridQuery {
-        page: page().map_or(1, |p| p.page),
+    let shown = Memo::new(move |_| GridQuery {
+        page: grid
+            .rows
+            .with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map_or(1, |p| p.page)),
         focus: None,
         ..grid.query.get()
     });
+    let (rows, shown) = (Signal::from(rows), Signal::from(shown));
     view! {
         <ObjectGrid
             fields=collections::VMS
@@ -111,14 +122,15 @@ pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
                     class_when("checked", move || selection.has(id)),
                 ]
             }
+            row_html=rows_as_text(selection)
             // The selected VM's sub-tabs: below the table (ObjectGrid puts the dialogs first).
             below=move || {
                 view! {
                     <Transition fallback=|| ()>
                         {move || {
                             grid.rows
-                                .get()
-                                .map(|_| {
+                                .with(Option::is_some)
+                                .then(|| {
                                     view! {
                                         {selected
                                             .get()
@@ -144,6 +156,17 @@ pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
             <ToastArea />
         </ObjectGrid>
     }
+}
+
+/// The server writes the rows as text (`row_html.rs`: the same HTML as `columns`, issue 16).
+#[cfg(feature = "ssr")]
+fn rows_as_text(selection: Selection) -> Option<RowWriter<VmRow>> {
+    Some(row_html::vm_row_html(selection))
+}
+
+#[cfg(not(feature = "ssr"))]
+fn rows_as_text(_: Selection) -> Option<RowWriter<VmRow>> {
+    None
 }
 
 fn columns(selection: Selection, progress: Progress) -> Vec<Column<VmRow>> {

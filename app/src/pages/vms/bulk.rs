@@ -24,8 +24,11 @@ impl Selection {
     pub fn new(initial: Option<Uuid>) -> Self {
         Self(RwSignal::new(initial.into_iter().collect()))
     }
+    /// Whether the VM's box is ticked. Not, once the page is gone: the server may still be
+    /// writing the rows of a page whose request was dropped (a client that hung up under load
+    /// panicked the render task here, in `bench-grid`).
     pub fn has(&self, id: Uuid) -> bool {
-        self.0.with(|s| s.contains(&id))
+        self.0.try_with(|s| s.contains(&id)).unwrap_or(false)
     }
     pub fn set(&self, id: Uuid, on: bool) {
         self.0.update(|s| {
