@@ -67,23 +67,23 @@ pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
     provide_toasts();
     provide_bulk_confirm();
     let on_done = Callback::new(move |_| grid.refetch());
-    // Memos, read by reference: a derived signal would copy the page's 100 rows on every read
-    // (the toolbar's hidden fields read the query five times), a tenth of the page's server
-    // render (issue 16's profile).
-    let rows = Memo::new(move |_| {
+    // Derived, so each is read where its reader is (inside the toolbar's Transition, which then
+    // waits for the rows), and reading the resource by reference: copying the whole page on each
+    // read (the toolbar's hidden fields read the query five times) was a tenth of the page's
+    // server render (issue 16's profile). Only `rows` copies, and only the rows.
+    let rows = Signal::derive(move || {
         grid.rows
             .with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map(|p| p.rows.clone()))
             .unwrap_or_default()
     });
     // The page shown may differ from the URL's (the page holding a selected row).
-    let shown = Memo::new(move |_| GridQuery {
+    let shown = Signal::derive(move || GridQuery {
         page: grid
             .rows
             .with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map_or(1, |p| p.page)),
         focus: None,
         ..grid.query.get()
     });
-    let (rows, shown) = (Signal::from(rows), Signal::from(shown));
     view! {
         <ObjectGrid
             fields=collections::VMS
