@@ -2,6 +2,7 @@
 
 pub mod app_shell;
 pub mod built_once;
+pub mod bundle_scripts;
 pub mod change_outcome;
 pub mod config_dialog;
 pub mod confirm_dialog;

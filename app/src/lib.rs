@@ -14,6 +14,7 @@ pub mod models;
 pub mod pages;
 
 use components::app_shell::AppShell;
+use components::bundle_scripts::BundleScripts;
 use components::current_role;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -33,7 +34,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The stylesheet and the bundle by their content-hashed names when the build listed
                 // them (server/src/web/static_assets.rs), so browsers may cache them for a year.
                 <HashedStylesheet options=options.clone() id="vireo-css" />
-                <HydrationScripts options />
+                // The bundle is read and compiled while the page is parsed; hydration waits for the
+                // whole page (components/bundle_scripts.rs).
+                <BundleScripts options />
                 // The consoles' glue (a small module; it loads xterm.js or noVNC only on a page
                 // that shows a console). Same-origin, so the CSP's script-src 'self' admits it; it
                 // carries the nonce as every script tag of the page does (one rule, checked by

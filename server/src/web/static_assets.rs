@@ -1,7 +1,7 @@
 //! The site's built files under `/pkg`: the browser bundle (wasm + wasm-bindgen's JS) and the
 //! stylesheet. `scripts/build.sh` gives them content-hashed names (`vireo.<16 hex>.wasm`), writes
 //! pre-compressed `.br` and `.gz` copies beside them, and lists the hashes in `<site>/hash.txt`,
-//! the file Leptos's `HydrationScripts` and `HashedStylesheet` read to name them in the page.
+//! the file `BundleScripts` (app) and Leptos's `HashedStylesheet` read to name them in the page.
 //!
 //! A hashed name changes whenever its content does, so those files are cached for a year without
 //! revalidation; anything else here is revalidated on every use (`no-cache`: a cheap 304). The
@@ -19,8 +19,7 @@ use tower_http::services::ServeDir;
 
 /// The hash list `scripts/build.sh` writes at the site root (`js: …`, `wasm: …`, `css: …`).
 pub const HASH_FILE: &str = "hash.txt";
-/// How many hex digits of the content's SHA-256 a hashed name carries (`scripts/build.sh`).
-pub const HASH_DIGITS: usize = 16;
+use vireo_app::components::bundle_scripts::{listed_hash, HASH_DIGITS};
 /// For content-hashed names: a new build gets new names, so a cached copy never goes stale.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// For every other built file: kept, but asked about again before each use.
@@ -89,15 +88,6 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
     }
 }
 
-/// The hash of `kind` in a hash list (`kind: hash` lines, as Leptos reads them).
-pub fn listed_hash(list: &str, kind: &str) -> Option<String> {
-    list.lines()
-        .filter_map(|line| line.trim().split_once(':'))
-        .find(|(file, _)| file.trim() == kind)
-        .map(|(_, hash)| hash.trim().to_string())
-        .filter(|hash| hash.len() == HASH_DIGITS && hash.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,17 +114,6 @@ mod tests {
         assert!(!is_content_hashed("/.0123456789abcdef.js"));
         // The hash must be in the file's own name, not in a folder above it.
         assert!(!is_content_hashed("/x.0123456789abcdef.d/vireo.js"));
-    }
-
-    #[test]
-    fn the_hash_list_is_read_as_leptos_reads_it() {
-        let list = "js: 0123456789abcdef\nwasm:fedcba9876543210\n\n css : aaaaaaaaaaaaaaaa \n";
-        assert_eq!(listed_hash(list, "js").as_deref(), Some("0123456789abcdef"));
-        assert_eq!(listed_hash(list, "wasm").as_deref(), Some("fedcba9876543210"));
-        assert_eq!(listed_hash(list, "css").as_deref(), Some("aaaaaaaaaaaaaaaa"));
-        assert_eq!(listed_hash(list, "split"), None);
-        // Something that is not a hash never reaches a URL.
-        assert_eq!(listed_hash("css: ../../etc/passwd", "css"), None);
     }
 
     #[test]
