@@ -4,9 +4,11 @@
 // "Navigation" here is a full page load of /vms (100 rows, sorted by name) started from another
 // page of the app (the Events page), as a user following a link: the browser fetches the HTML,
 // loads the JS and wasm, hydrates. Each is timed from the navigation's start (the page's
-// `performance.timeOrigin`) until `#vireo-root` says `data-hydrated="true"` AND the grid answers
-// a click: a click on a row's Memory cell selects that row (`aria-selected="true"`, a client-side
-// navigation). Two kinds, 20 each:
+// `performance.timeOrigin`) until `#vireo-root` says `data-hydrated="true"` AND the grid has
+// answered a click: a real mouse click on a row's Memory cell, sent as soon as the page says it is
+// hydrated, selects that row (`aria-selected="true"`, a client-side navigation). The end is the
+// moment the row became selected, by the page's clock; when the harness saw it (its polling and
+// round trips after the answer, ~200 ms more here) is printed beside it. Two kinds, 20 each:
 //   warm: one browser context, HTTP cache warm (as a user moving within the app; the bundle's
 //         names are content-hashed, so it is used from the cache without revalidation);
 //   cold: a new browser context per navigation, the cache off for it (the wasm downloaded and
@@ -100,15 +102,35 @@ async function navigate(page, rowIndex, cold = false, profileAs = null) {
     await cdp.send("Profiler.start");
   }
   await page.goto(gridUrl, { waitUntil: "commit" });
-  await page.locator('#vireo-root[data-hydrated="true"]').waitFor();
-  // A data cell, not the link or the box: the whole row is the click target once hydrated.
+  // Waits in the page for hydration, then says where the row's first Memory cell is (a data cell,
+  // not the link or the box: the whole row is the click target once hydrated). One round trip.
+  const cell = await page.evaluate(
+    (index) =>
+      new Promise((resolve) => {
+        const answer = () => {
+          const td = document.querySelectorAll("#vms-grid tbody tr")[index].querySelector("td.num");
+          td.scrollIntoView({ block: "nearest" });
+          const r = td.getBoundingClientRect();
+          resolve({ x: r.left + r.width / 2, y: r.top + r.height / 2 });
+        };
+        if (window.__hydratedAt !== undefined) return answer();
+        new MutationObserver((_, observer) => {
+          if (window.__hydratedAt === undefined) return;
+          observer.disconnect();
+          answer();
+        }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
+      }),
+    rowIndex,
+  );
+  // A real mouse click (the browser's input pipeline, not a DOM event), then the row must say so.
+  await page.mouse.click(cell.x, cell.y);
   const row = page.locator("#vms-grid tbody tr").nth(rowIndex);
-  await row.locator("td.num").first().click();
   await row.and(page.locator('[aria-selected="true"]')).waitFor();
   const timings = await page.evaluate(() => {
     const nav = performance.getEntriesByType("navigation")[0];
     return {
-      total: performance.now(),
+      total: window.__selectedAt,
+      harness: performance.now(),
       html: nav.responseEnd,
       wasmStart: window.__wasmStartAt,
       wasm: window.__wasmReadyAt,
@@ -166,7 +188,7 @@ function report(kind, samples) {
   console.log(`  wasm compiled, instanced  ${line("wasm")}`);
   console.log(`  hydrated                  ${line("hydrated")}`);
   console.log(`  hydrated + click answered ${line("total")}`);
-  console.log(`  (click → row selected, in the page: ${line("answer")})`);
+  console.log(`  (click → row selected, in the page: ${line("answer")}; the harness saw it at ${line("harness")})`);
   return pct(col("total"), 50);
 }
 
