@@ -17,6 +17,12 @@ use vireo_server::operations::{backup, OpsError};
 use vireo_server::repository::Repository;
 use vireo_server::service::host_monitor;
 
+/// mimalloc instead of glibc's malloc: a server-rendered page allocates and frees thousands of
+/// small strings and views, which glibc's allocator spent ~15 % of the render on (`perf` on
+/// `app/benches/grid_render.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // `--help`, `--version` and usage errors end here (exit 0 or 2).
