@@ -1,6 +1,6 @@
 //! The page's `<head>` entries that load the browser bundle and hydrate the page: Leptos's
 //! `HydrationScripts`, but with the bundle's compile started while the page is still being parsed
-//! (`bundle_scripts.js` says how), which is most of what a navigation to a 100-row grid waited for.
+//! (`bundle_scripts.js` says how). The gain is small and measured: README, Benchmarks, Navigation.
 
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
@@ -46,7 +46,7 @@ pub fn bundle_urls(options: &LeptosOptions) -> (String, String) {
 }
 
 /// The script that loads the bundle, with the URLs it loads, as one JS statement. Its comment
-/// lines stay in the source: every page carries the script.
+/// lines are left out: every page carries the script.
 fn loader(js: &str, wasm: &str) -> String {
     let mut script = String::with_capacity(600);
     for line in include_str!("bundle_scripts.js").lines() {
