@@ -20,29 +20,33 @@ pub fn listed_hash(list: &str, kind: &str) -> Option<String> {
         .filter(|hash| hash.len() == HASH_DIGITS && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The URLs of the bundle's JS glue and wasm: `/pkg/vireo.<hash>.js` and `.wasm` when the build
-/// listed their hashes, `/pkg/vireo.js` and `.wasm` otherwise. The list is where Leptos looks for
-/// it: `hash_file` joined onto the server binary's folder (an absolute `hash_file` replaces it).
-pub fn bundle_urls(options: &LeptosOptions) -> (String, String) {
-    let list = options
-        .hash_files
-        .then(|| {
-            let folder = std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.parent().map(PathBuf::from))
-                .unwrap_or_default();
-            std::fs::read_to_string(folder.join(options.hash_file.as_ref())).ok()
-        })
-        .flatten()
+/// The site's hash list (`hash_file`, where Leptos looks for it: joined onto the server binary's
+/// folder, which an absolute `hash_file` replaces); empty when the build wrote none.
+pub fn hash_list(options: &LeptosOptions) -> String {
+    if !options.hash_files {
+        return String::new();
+    }
+    let folder = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(PathBuf::from))
         .unwrap_or_default();
-    let url = |kind: &str| {
-        let (pkg, name) = (&options.site_pkg_dir, &options.output_name);
-        match listed_hash(&list, kind) {
-            Some(hash) => format!("/{pkg}/{name}.{hash}.{kind}"),
-            None => format!("/{pkg}/{name}.{kind}"),
-        }
-    };
-    (url("js"), url("wasm"))
+    std::fs::read_to_string(folder.join(options.hash_file.as_ref())).unwrap_or_default()
+}
+
+/// The URL of the built `kind` file (`js`, `wasm`, `css`): `/pkg/vireo.<hash>.<kind>` when `list`
+/// has its hash, `/pkg/vireo.<kind>` otherwise.
+pub fn pkg_url(options: &LeptosOptions, list: &str, kind: &str) -> String {
+    let (pkg, name) = (&options.site_pkg_dir, &options.output_name);
+    match listed_hash(list, kind) {
+        Some(hash) => format!("/{pkg}/{name}.{hash}.{kind}"),
+        None => format!("/{pkg}/{name}.{kind}"),
+    }
+}
+
+/// The URLs of the bundle's JS glue and wasm, from one read of the hash list.
+pub fn bundle_urls(options: &LeptosOptions) -> (String, String) {
+    let list = hash_list(options);
+    (pkg_url(options, &list, "js"), pkg_url(options, &list, "wasm"))
 }
 
 /// The script that loads the bundle, with the URLs it loads, as one JS statement. Its comment

@@ -16,10 +16,10 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 use std::path::{Path, PathBuf};
 use tower_http::services::ServeDir;
+use vireo_app::components::bundle_scripts::{hash_list, pkg_url, HASH_DIGITS};
 
 /// The hash list `scripts/build.sh` writes at the site root (`js: …`, `wasm: …`, `css: …`).
 pub const HASH_FILE: &str = "hash.txt";
-use vireo_app::components::bundle_scripts::{listed_hash, HASH_DIGITS};
 /// For content-hashed names: a new build gets new names, so a cached copy never goes stale.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// For every other built file: kept, but asked about again before each use.
@@ -77,15 +77,7 @@ pub fn is_content_hashed(path: &str) -> bool {
 /// The stylesheet's URL, for the few answers Leptos does not render (the login form's refusals):
 /// the name `HashedStylesheet` gives it in the pages.
 pub fn stylesheet_href(options: &LeptosOptions) -> String {
-    let hash = options
-        .hash_files
-        .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
-        .flatten()
-        .and_then(|list| listed_hash(&list, "css"));
-    match hash {
-        Some(hash) => format!("/{}/{}.{hash}.css", options.site_pkg_dir, options.output_name),
-        None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
-    }
+    pkg_url(options, &hash_list(options), "css")
 }
 
 #[cfg(test)]
