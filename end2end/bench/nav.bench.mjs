@@ -21,7 +21,15 @@
 // (more Chromium flags, for experiments), VIREO_BENCH_PROFILE (a folder: Chromium's CPU profile of
 // each warm navigation is written there as warm-N.cpuprofile, and their self time is summed up by
 // where it went: wasm functions by name when the bundle keeps its names section, V8's and Blink's
-// own work, the rest).
+// own work, the rest), VIREO_BENCH_TRACES (5: warm navigations traced after the timed ones, see
+// below; 0 skips them).
+//
+// Then where the page's main thread spent its time: a Chromium trace of each traced navigation
+// (the timeline's, Blink's and the loader's events), from the navigation's start until the page
+// said it was hydrated, summed by kind of work (parsing, style, layout, paint, script, the wasm's
+// compile, navigation and loading, the tasks' own time) with nested events counted once, beside
+// how long the main thread was idle. Tracing slows the page: the shares are what count. And, to
+// show what the rows weigh, the same warm navigation to a page of 25 rows.
 import { chromium } from "@playwright/test";
 import { mkdirSync, writeFileSync } from "node:fs";
 
@@ -29,7 +37,9 @@ const base = process.env.VIREO_BENCH_URL ?? "http://127.0.0.1:3960";
 const password = process.env.VIREO_BENCH_PASSWORD ?? "bench-password";
 const runs = Number(process.env.VIREO_BENCH_RUNS ?? 20);
 const goalMs = 300;
-const gridUrl = `${base}/vms?sort=name&dir=asc&page=1&size=100`;
+const gridUrlOf = (rows) => `${base}/vms?sort=name&dir=asc&page=1&size=${rows}`;
+const gridUrl = gridUrlOf(100);
+const traces = Number(process.env.VIREO_BENCH_TRACES ?? 5);
 const fromUrl = `${base}/events`;
 const profileDir = process.env.VIREO_BENCH_PROFILE;
 if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -63,6 +73,8 @@ const recordHydration = () => {
     const root = document.getElementById("vireo-root");
     if (root && root.getAttribute("data-hydrated") === "true" && window.__hydratedAt === undefined) {
       window.__hydratedAt = performance.now();
+      // The end of the traced window (a trace event in blink.user_timing).
+      performance.mark("vireo-hydrated");
     }
   };
   new MutationObserver(seen).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
@@ -89,7 +101,7 @@ async function loggedInContext() {
 
 /** One navigation from the Events page to the grid; returns its timings in ms. `cold`: the
  * browser's cache is off for the grid's load (CDP), so HTML, JS, wasm and CSS all come afresh. */
-async function navigate(page, rowIndex, cold = false, profileAs = null) {
+async function navigate(page, rowIndex, cold = false, profileAs = null, { url = gridUrl, trace = false } = {}) {
   await page.goto(fromUrl);
   await page.locator('#vireo-root[data-hydrated="true"]').waitFor();
   let cdp = null;
@@ -101,7 +113,8 @@ async function navigate(page, rowIndex, cold = false, profileAs = null) {
     await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
     await cdp.send("Profiler.start");
   }
-  await page.goto(gridUrl, { waitUntil: "commit" });
+  if (trace) await browser.startTracing(page, { categories: traceCategories });
+  await page.goto(url, { waitUntil: "commit" });
   // Waits in the page for hydration, then says where the row's first Memory cell is (a data cell,
   // not the link or the box: the whole row is the click target once hydrated). One round trip.
   const cell = await page.evaluate(
@@ -138,6 +151,7 @@ async function navigate(page, rowIndex, cold = false, profileAs = null) {
       answer: window.__selectedAt - window.__clickAt,
     };
   });
+  if (trace) traced.push(mainThreadTime(JSON.parse(await browser.stopTracing()).traceEvents, timings.hydrated));
   if (profileAs) {
     const { profile } = await cdp.send("Profiler.stop");
     writeFileSync(`${profileDir}/${profileAs}.cpuprofile`, JSON.stringify(profile));
@@ -174,15 +188,78 @@ function summarize() {
   }
 }
 
+// Trace categories: the timeline's events (parsing, style, layout, paint, script), Blink's and
+// the loader's own (so that less is left in the tasks' own time), the main thread's tasks
+// (toplevel), the page's marks, V8's execution and the wasm's compile.
+const traceCategories = ["blink", "loading", "devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel", "blink.user_timing", "v8.execute", "v8.wasm"];
+const traced = [];
+
+// The kind of work a trace event is, by its name; events without one take their parent's kind.
+function workKind(name) {
+  if (["ParseHTML", "ParseAuthorStyleSheet", "TextResourceDecoder::Decode"].includes(name) || name.startsWith("HTMLDocumentParser::") || name.startsWith("HTMLPreloadScanner::")) return "HTML and CSS parsing";
+  if (/^(DocumentLoader|NavigationBodyLoader|ResponseBodyLoader|ResourceFetcher)::|^(Document::Document|Frame::Detach|Commit|CommitLoad)$/.test(name)) return "navigation and loading";
+  if (name.startsWith("IsolatedSVGDocumentHost")) return "images (the SVG icons)";
+  if (name === "UpdateLayoutTree" || name === "RecalculateStyles") return "style";
+  if (name === "Layout") return "layout";
+  if (["PrePaint", "Paint", "Layerize", "UpdateLayer", "UpdateLayerTree", "PaintImage", "Decode Image"].includes(name)) return "paint";
+  if (name.startsWith("wasm.") || name.startsWith("v8.wasm.")) return "wasm compile and instantiate";
+  if (name === "MajorGC" || name === "MinorGC" || name.startsWith("V8.GC") || name.startsWith("BlinkGC")) return "garbage collection";
+  if (["EvaluateScript", "v8.compileModule", "v8.evaluateModule", "FunctionCall", "v8.callFunction", "v8.run", "v8.compile", "RunMicrotasks", "EventDispatch", "TimerFire", "FireAnimationFrame", "V8.Execute"].includes(name)) return "script (JS and wasm)";
+  return null;
+}
+
+/** The page's main thread from the navigation's start to its "vireo-hydrated" mark (hydratedAt ms
+ * after that start, by the page's clock): ms of self time per kind of work (a nested event counted
+ * once, in its own kind or its parent's), the time it was busy with any task, the window's length. */
+function mainThreadTime(events, hydratedAt) {
+  const mark = events.find((e) => e.name === "vireo-hydrated");
+  if (!mark) throw new Error("the trace has no vireo-hydrated mark");
+  // The mark was made the moment the page read performance.now() as hydratedAt (ms since the
+  // navigation began), so the window starts hydratedAt before it.
+  const end = mark.ts;
+  const start = end - hydratedAt * 1000;
+  const thread = events.filter((e) => e.ph === "X" && e.pid === mark.pid && e.tid === mark.tid && e.dur > 0 && e.ts < end && e.ts + e.dur > start);
+  // Outer events first; of two spanning the same time, the one with a kind of its own is the inner.
+  thread.sort((a, b) => a.ts - b.ts || b.dur - a.dur || (workKind(a.name) ? 1 : 0) - (workKind(b.name) ? 1 : 0));
+  const by = new Map();
+  let busy = 0;
+  const stack = []; // open events: { end, kind, self }
+  const close = (open) => by.set(open.kind, (by.get(open.kind) ?? 0) + open.self);
+  for (const e of thread) {
+    const from = Math.max(e.ts, start);
+    const to = Math.min(e.ts + e.dur, end);
+    while (stack.length && stack[stack.length - 1].end <= from) close(stack.pop());
+    const parent = stack[stack.length - 1];
+    if (parent) parent.self -= to - from;
+    else busy += to - from;
+    stack.push({ end: to, kind: workKind(e.name) ?? parent?.kind ?? "other (the tasks' own time)", self: to - from });
+  }
+  while (stack.length) close(stack.pop());
+  const toMs = (us) => us / 1000;
+  return { window: toMs(end - start), busy: toMs(busy), by: new Map([...by].map(([k, v]) => [k, toMs(v)])) };
+}
+
+function reportTraces() {
+  const n = traced.length;
+  const mean = (f) => traced.reduce((a, t) => a + f(t), 0) / n;
+  const window = mean((t) => t.window);
+  const busy = mean((t) => t.busy);
+  console.log(`where the page's main thread went, mean of ${n} traced warm navigations, navigation → hydrated:`);
+  console.log(`  window ${ms(window)}, main thread busy ${ms(busy)} (${((100 * busy) / window).toFixed(0)} %), idle ${ms(window - busy)}`);
+  const kinds = [...new Set(traced.flatMap((t) => [...t.by.keys()]))];
+  const rows = kinds.map((k) => [k, mean((t) => t.by.get(k) ?? 0)]).sort((a, b) => b[1] - a[1]);
+  for (const [k, v] of rows) console.log(`  ${ms(v)}  ${k}`);
+}
+
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 const ms = (v) => `${v.toFixed(0).padStart(5)} ms`;
-function report(kind, samples) {
+function report(kind, samples, what = "navigations to /vms (100 of 10,000 VMs)") {
   const col = (k) => samples.map((s) => s[k]);
   const line = (k) => `p50 ${ms(pct(col(k), 50))}  p90 ${ms(pct(col(k), 90))}`;
-  console.log(`${kind}: ${samples.length} navigations to /vms (100 of 10,000 VMs)`);
+  console.log(`${kind}: ${samples.length} ${what}`);
   console.log(`  HTML received             ${line("html")}`);
   console.log(`  wasm compile started      ${line("wasmStart")}`);
   console.log(`  wasm compiled, instanced  ${line("wasm")}`);
@@ -194,10 +271,15 @@ function report(kind, samples) {
 
 // Warm: one context; the first navigation fills the HTTP cache and is not counted.
 const warm = [];
+const fewRows = [];
 {
   const { context, page } = await loggedInContext();
   await navigate(page, 0);
   for (let i = 0; i < runs; i++) warm.push(await navigate(page, (i % 10) + 1, false, profileDir ? `warm-${i}` : null));
+  // Traced ones after the timed ones: tracing slows the page, so their timings are not counted.
+  for (let i = 0; i < traces; i++) await navigate(page, (i % 10) + 1, false, null, { trace: true });
+  // The same navigation to a page of 25 rows (its first visit fills nothing new: same bundle).
+  for (let i = 0; i < runs; i++) fewRows.push(await navigate(page, (i % 10) + 1, false, null, { url: gridUrlOf(25) }));
   await context.close();
 }
 // Cold: each navigation in a new context with the cache off; logging in is not timed.
@@ -211,5 +293,7 @@ await browser.close();
 
 const warmP50 = report("warm HTTP cache (within the app)", warm);
 if (profileDir) summarize();
+if (traced.length) reportTraces();
+report("warm, 25 rows instead of 100 (how the rows weigh)", fewRows, "navigations to /vms (25 of 10,000 VMs)");
 report("cold (new browser context, cache off)", cold);
 console.log(`==> goal: navigation → hydrated, interactive grid < ${goalMs} ms p50 (warm): ${warmP50.toFixed(0)} ms ${warmP50 < goalMs ? "(met)" : "(NOT met)"}`);
