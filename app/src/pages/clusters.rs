@@ -31,9 +31,6 @@ fn on_off(on: bool) -> &'static str {
 pub fn ClustersPage() -> impl IntoView {
     let url = use_query_map();
     let grid = GridState::new("name", false, true, cluster_grid);
-    // A memo, so that a live refetch that leaves the selected cluster as it was does not draw its
-    // dialog again (which would throw away what the user has typed).
-    let chosen = Memo::new(move |_| grid.selected_row(|c: &ClusterView| c.id.to_string()));
     // The New/Edit dialog's data center choices, read once when a dialog opens (`None` while none
     // is open, so that opening one waits for the list rather than drawing the dialog without it).
     let dialog_open = Memo::new(move |_| url.with(|q| q.get("dialog").is_some_and(|d| d == "new" || d == "edit")));
@@ -100,8 +97,17 @@ pub fn ClustersPage() -> impl IntoView {
             // browser only the memo is tracked, so a live refetch leaves an open dialog alone.
             {url_dialog(move |mode| {
                 #[cfg(feature = "ssr")] grid.rows.with(|_| ());
+                let chosen = Memo::new(move |_| grid.selected_row(|c: &ClusterView| c.id.to_string()));
                 if mode == "remove" {
-                    return chosen.get().map(|cluster| { view! { <RemoveClusterDialog cluster /> }.into_any() });
+                    return chosen
+                        .get()
+                        .map(|cluster| {
+                            // The selected cluster as a memo, so that a live refetch that leaves it as it was
+                            // does not draw its dialog again (which would throw away what the user has typed).
+                            // Made here, inside the dialog's Transition, where reading the grid's rows belongs.
+                            view! { <RemoveClusterDialog cluster /> }
+                                .into_any()
+                        });
                 }
                 let data_centers = data_centers.get()?.ok()??;
                 let editing = match mode.as_str() {

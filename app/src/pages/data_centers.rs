@@ -24,9 +24,6 @@ use remove_data_center_dialog::RemoveDataCenterDialog;
 pub fn DataCentersPage() -> impl IntoView {
     let url = use_query_map();
     let grid = GridState::new("name", false, true, data_center_grid);
-    // A memo, so that a live refetch that leaves the selected data center as it was does not draw
-    // its dialog again (which would throw away what the user has typed).
-    let chosen = Memo::new(move |_| grid.selected_row(|d: &DataCenterView| d.id.to_string()));
     let columns = vec![
         Column::link("Name", "name", |d: &DataCenterView| d.name.clone()),
         Column::sorted("Status", "status", |d: &DataCenterView| {
@@ -85,10 +82,17 @@ pub fn DataCentersPage() -> impl IntoView {
                 if mode == "new" {
                     return Some(view! { <DataCenterDialog dc=None on_saved=move || grid.refetch() /> }.into_any());
                 }
+                let chosen = Memo::new(move |_| grid.selected_row(|d: &DataCenterView| d.id.to_string()));
                 let dc = chosen.get()?;
                 Some(
                     match mode.as_str() {
-                        "edit" => view! { <DataCenterDialog dc=Some(dc) on_saved=move || grid.refetch() /> }.into_any(),
+                        "edit" => {
+                            // The selected data center as a memo, so that a live refetch that leaves it as it
+                            // was does not draw its dialog again (which would throw away what the user has
+                            // typed). Made here, inside the dialog's Transition, where reading the rows belongs.
+                            view! { <DataCenterDialog dc=Some(dc) on_saved=move || grid.refetch() /> }
+                                .into_any()
+                        }
                         "remove" => view! { <RemoveDataCenterDialog dc /> }.into_any(),
                         _ => ().into_any(),
                     },
