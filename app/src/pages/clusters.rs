@@ -95,19 +95,14 @@ pub fn ClustersPage() -> impl IntoView {
             // On the server the rows are read in the dialog's closure too, so the render waits for
             // them before drawing it (a read inside a memo may not hold the Transition); in the
             // browser only the memo is tracked, so a live refetch leaves an open dialog alone.
+            // The selected cluster is a memo so that a live refetch that leaves it as it was does
+            // not draw its dialog again (which would throw away what the user has typed). It is
+            // made in the closure, inside url_dialog's Transition, where reading the rows belongs.
             {url_dialog(move |mode| {
                 #[cfg(feature = "ssr")] grid.rows.with(|_| ());
                 let chosen = Memo::new(move |_| grid.selected_row(|c: &ClusterView| c.id.to_string()));
                 if mode == "remove" {
-                    return chosen
-                        .get()
-                        .map(|cluster| {
-                            // The selected cluster as a memo, so that a live refetch that leaves it as it was
-                            // does not draw its dialog again (which would throw away what the user has typed).
-                            // Made here, inside the dialog's Transition, where reading the grid's rows belongs.
-                            view! { <RemoveClusterDialog cluster /> }
-                                .into_any()
-                        });
+                    return chosen.get().map(|cluster| { view! { <RemoveClusterDialog cluster /> }.into_any() });
                 }
                 let data_centers = data_centers.get()?.ok()??;
                 let editing = match mode.as_str() {

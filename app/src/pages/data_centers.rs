@@ -77,6 +77,9 @@ pub fn DataCentersPage() -> impl IntoView {
             // On the server the rows are read in the dialog's closure too, so the render waits for
             // them before drawing it (a read inside a memo may not hold the Transition); in the
             // browser only the memo is tracked, so a live refetch leaves an open dialog alone.
+            // The selected data center is a memo so that a live refetch that leaves it as it was
+            // does not draw its dialog again (which would throw away what the user has typed). It
+            // is made in the closure, inside url_dialog's Transition, where reading the rows belongs.
             {url_dialog(move |mode| {
                 #[cfg(feature = "ssr")] grid.rows.with(|_| ());
                 if mode == "new" {
@@ -86,13 +89,7 @@ pub fn DataCentersPage() -> impl IntoView {
                 let dc = chosen.get()?;
                 Some(
                     match mode.as_str() {
-                        "edit" => {
-                            // The selected data center as a memo, so that a live refetch that leaves it as it
-                            // was does not draw its dialog again (which would throw away what the user has
-                            // typed). Made here, inside the dialog's Transition, where reading the rows belongs.
-                            view! { <DataCenterDialog dc=Some(dc) on_saved=move || grid.refetch() /> }
-                                .into_any()
-                        }
+                        "edit" => view! { <DataCenterDialog dc=Some(dc) on_saved=move || grid.refetch() /> }.into_any(),
                         "remove" => view! { <RemoveDataCenterDialog dc /> }.into_any(),
                         _ => ().into_any(),
                     },
