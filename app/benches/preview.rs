@@ -1,6 +1,7 @@
 //! The cost of the rules behind "preview": profile, validation and all five recommendations with
 //! their fixes, for a 64-vCPU High Performance VM on a 2 × 32 × 2 host (128 CPUs, 2 NUMA cells)
-//! where other VMs already hold part of the host. `cargo bench -p vireo-app --bench preview`.
+//! where other VMs already hold part of the host. `cargo bench -p vireo-app --bench preview`. Also what
+//! decoding that host's topology from its JSON costs the server.
 
 use criterion::{criterion_group, Criterion};
 use std::hint::black_box;
@@ -106,7 +107,21 @@ fn percentiles() {
     );
 }
 
-criterion_group!(benches, preview);
+/// What reading one host costs the server (`list_hosts`, each rule context): its topology decoded
+/// from the JSON column, every CPU set in it parsed. A start or save reads every host of the
+/// cluster's, so at 200 hosts this is paid 200 times (issue 16).
+fn host_topology_json(c: &mut Criterion) {
+    let topology = context().hosts[0].topology.clone();
+    let json = serde_json::to_string(&topology).expect("a topology serializes");
+    c.bench_function("host topology 2x32x2 from JSON", |b| {
+        b.iter(|| {
+            let parsed: HostTopology = serde_json::from_str(black_box(&json)).expect("it reads back");
+            black_box(parsed)
+        })
+    });
+}
+
+criterion_group!(benches, preview, host_topology_json);
 
 fn main() {
     percentiles();

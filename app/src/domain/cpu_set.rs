@@ -53,11 +53,21 @@ impl Bits {
         }
     }
 
+    /// The set ids in ascending order, visiting only set bits: testing all 4,096 per parse made
+    /// decoding a 128-CPU host's topology take ~640 µs (its CPU sets, one by one), which every
+    /// start and save paid for each host of the cluster (issue 16).
     fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().enumerate().flat_map(|(w, bits)| {
-            (0..64u32)
-                .filter(move |b| bits & (1 << b) != 0)
-                .map(move |b| w as u32 * 64 + b)
+        self.0.iter().enumerate().flat_map(|(w, &bits)| {
+            let mut rest = bits;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let b = rest.trailing_zeros();
+                // Clears the lowest set bit.
+                rest &= rest - 1;
+                Some(w as u32 * 64 + b)
+            })
         })
     }
 }

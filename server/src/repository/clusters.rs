@@ -1,6 +1,7 @@
 use super::{PgQuery, Repository};
 use uuid::Uuid;
 use vireo_app::authz::Actor;
+use vireo_app::domain::rule_context::ClusterFacts;
 use vireo_app::domain::vm_config::CompatVersion;
 use vireo_app::error::AppError;
 use vireo_app::models::ClusterView;
@@ -59,6 +60,29 @@ impl Repository {
         let sql = format!("{SELECT} WHERE c.id = $1");
         let row: Option<ClusterRow> = self.fetch_optional(sqlx::query_as(&sql).bind(id)).await?;
         Ok(row.map(Into::into))
+    }
+
+    /// What the rules know of a cluster, without the counts the grid shows: counting a cluster's
+    /// VMs took ~11 ms at 100,000 VMs, on every save's and start's rule context (issue 16).
+    pub async fn cluster_facts(&self, id: Uuid) -> Result<Option<ClusterFacts>, AppError> {
+        let row: Option<(Uuid, String, String, bool, bool)> = self
+            .fetch_optional(
+                sqlx::query_as(
+                    "SELECT id, name, compat_version, ksm_enabled, ballooning_enabled FROM clusters WHERE id = $1",
+                )
+                .bind(id),
+            )
+            .await?;
+        Ok(
+            row.map(|(id, name, version, ksm_enabled, ballooning_enabled)| ClusterFacts {
+                id,
+                name,
+                // The column's CHECK constraint only admits supported versions.
+                version: CompatVersion::parse(&version).unwrap_or(CompatVersion::LATEST),
+                ksm_enabled,
+                ballooning_enabled,
+            }),
+        )
     }
 
     pub async fn count_clusters(&self) -> Result<i64, AppError> {

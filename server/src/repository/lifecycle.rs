@@ -2,6 +2,7 @@
 
 use super::{internal, Repository, RuntimePins};
 use sqlx::types::Json;
+use std::collections::HashMap;
 use uuid::Uuid;
 use vireo_app::domain::cpu_policy::StartPins;
 use vireo_app::domain::draft::ConfigKind;
@@ -239,33 +240,73 @@ impl Repository {
         Self::holder_rows(&mut conn, host_id, vm_id).await
     }
 
+    /// `cpu_holders` for each of `host_ids`, in one query (a cluster's rule context: one query per
+    /// host cost ~160 ms per save or start with 200 hosts, issue 16).
+    pub async fn cpu_holders_on_hosts(
+        &self,
+        host_ids: &[Uuid],
+        vm_id: Uuid,
+    ) -> Result<HashMap<Uuid, Vec<CpuHolderRow>>, AppError> {
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        Self::holders_by_host(&mut conn, host_ids, vm_id).await
+    }
+
     async fn holder_rows(
         conn: &mut sqlx::PgConnection,
         host_id: Uuid,
         vm_id: Uuid,
     ) -> Result<Vec<CpuHolderRow>, AppError> {
-        let rows: Vec<HolderRow> = sqlx::query_as(
-            "SELECT id, name, runtime_pins, config FROM vms
-             WHERE id <> $2
-               AND ((runtime_pins ->> 'host_id') = $1::text
-                    OR (runtime_pins IS NULL AND host_id = $1
+        let mut by_host = Self::holders_by_host(conn, &[host_id], vm_id).await?;
+        Ok(by_host.remove(&host_id).unwrap_or_default())
+    }
+
+    /// The VMs other than `vm_id` holding CPUs on each of `host_ids`, by name: a VM counts on the
+    /// host of its start's reservation, else, running without one, on the host it runs on.
+    async fn holders_by_host(
+        conn: &mut sqlx::PgConnection,
+        host_ids: &[Uuid],
+        vm_id: Uuid,
+    ) -> Result<HashMap<Uuid, Vec<CpuHolderRow>>, AppError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            holder: HolderRow,
+            holder_host: Option<String>,
+        }
+        let mut by_host: HashMap<Uuid, Vec<CpuHolderRow>> = HashMap::new();
+        if host_ids.is_empty() {
+            return Ok(by_host);
+        }
+        let texts: Vec<String> = host_ids.iter().map(Uuid::to_string).collect();
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, name, runtime_pins, config,
+                    CASE WHEN runtime_pins IS NULL THEN host_id::text ELSE runtime_pins ->> 'host_id' END AS holder_host
+             FROM vms
+             WHERE id <> $3
+               AND ((runtime_pins ->> 'host_id') = ANY($1::text[])
+                    OR (runtime_pins IS NULL AND host_id = ANY($2::uuid[])
                         AND status IN ('up', 'powering_up', 'rebooting', 'paused', 'powering_down', 'unknown')))
              ORDER BY name",
         )
-        .bind(host_id)
+        .bind(texts)
+        .bind(host_ids)
         .bind(vm_id)
         .fetch_all(conn)
         .await
         .map_err(internal)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| CpuHolderRow {
+        for row in rows {
+            let Some(host) = row.holder_host.as_deref().and_then(|h| Uuid::parse_str(h).ok()) else {
+                continue;
+            };
+            let r = row.holder;
+            by_host.entry(host).or_default().push(CpuHolderRow {
                 id: r.id,
                 name: r.name,
                 runtime_pins: r.runtime_pins.map(|j| j.0),
                 config: r.config.0,
-            })
-            .collect())
+            });
+        }
+        Ok(by_host)
     }
 
     /// A start that reserved CPUs failed: the VM is down again, on the host it was on before,

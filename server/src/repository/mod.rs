@@ -27,7 +27,7 @@ pub use clusters::ClusterFields;
 pub use configs::{ConfigRecord, ConfigWrite, RuntimePins};
 pub use data_centers::DEFAULT_DATA_CENTER;
 pub use events::{clip, NewEvent, EVENT_TEXT_MAX};
-pub use hosts::NewHost;
+pub use hosts::{HostChoice, NewHost};
 pub use lifecycle::{CpuHolderRow, StartRecorded, VmRuntime};
 pub use networks::{mac_taken_error, BackingRow, HostBacking, NewNetworkRow, NicUser, ProfileFields, ProfileTarget};
 pub use removals::Usage;

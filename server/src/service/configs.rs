@@ -133,7 +133,7 @@ impl ConfigBackend for VireoService {
         let cluster = match cluster_id {
             Some(id) => self
                 .repo
-                .cluster(id)
+                .cluster_facts(id)
                 .await?
                 .ok_or_else(|| AppError::validation("cluster_id", "That cluster does not exist."))?,
             None => {
@@ -150,28 +150,39 @@ impl ConfigBackend for VireoService {
                 })
             }
         };
-        let mut hosts = Vec::new();
-        for h in self
+        // The cluster's hosts, and what the other VMs claim and hold on them: one query each for
+        // the whole cluster, not two per host.
+        let in_cluster: Vec<HostView> = self
             .repo
             .list_hosts()
             .await?
             .into_iter()
             .filter(|h| h.cluster_id == cluster.id)
-        {
-            let others = self.repo.vms_pinned_to(h.id, exclude).await?;
-            let mut facts = host_facts(&h, others.iter());
-            let rows = self.repo.cpu_holders(h.id, exclude.unwrap_or_else(Uuid::nil)).await?;
-            facts.running = super::lifecycle::holders_on(&h.topology, &rows)
-                .into_iter()
-                .map(|holder| CpuClaim {
-                    vm_name: holder.vm_name,
-                    cpus: holder.cpus,
-                })
-                .collect();
-            hosts.push(facts);
-        }
+            .collect();
+        let ids: Vec<Uuid> = in_cluster.iter().map(|h| h.id).collect();
+        let mut pinned = self.repo.vms_pinned_to_hosts(&ids, exclude).await?;
+        let mut holding = self
+            .repo
+            .cpu_holders_on_hosts(&ids, exclude.unwrap_or_else(Uuid::nil))
+            .await?;
+        let hosts = in_cluster
+            .iter()
+            .map(|h| {
+                let others = pinned.remove(&h.id).unwrap_or_default();
+                let mut facts = host_facts(h, others.iter());
+                let rows = holding.remove(&h.id).unwrap_or_default();
+                facts.running = super::lifecycle::holders_on(&h.topology, &rows)
+                    .into_iter()
+                    .map(|holder| CpuClaim {
+                        vm_name: holder.vm_name,
+                        cpus: holder.cpus,
+                    })
+                    .collect();
+                facts
+            })
+            .collect();
         Ok(RuleContext {
-            cluster: cluster_facts(&cluster),
+            cluster,
             os_family: self.repo.os_family(os_type).await?,
             hosts,
         })

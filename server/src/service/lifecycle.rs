@@ -3,7 +3,7 @@
 //! the database and reports libvirt's own message; every attempt writes an event. One operation
 //! per VM at a time: a second caller gets "operation in progress".
 
-use crate::repository::{ConfigRecord, CpuHolderRow};
+use crate::repository::{ConfigRecord, CpuHolderRow, HostChoice};
 use crate::service::audit::Object;
 use crate::service::VireoService;
 use std::time::Duration;
@@ -78,8 +78,8 @@ impl VireoService {
         config: &vireo_app::domain::vm_config::VmConfig,
         disks_host: Option<Uuid>,
     ) -> Result<HostView, AppError> {
-        let hosts = self.repo.list_hosts().await?;
-        let in_cluster = |h: &&HostView| Some(h.cluster_id) == vm.cluster_id;
+        let hosts = self.repo.host_choices().await?;
+        let in_cluster = |h: &&HostChoice| Some(h.cluster_id) == vm.cluster_id;
         // A VM runs where its disks are; a pinned VM's disks must be on its host.
         let required = match (config.pinned_host(), disks_host) {
             (Some(pinned), Some(disks)) if pinned != disks => {
@@ -94,16 +94,21 @@ impl VireoService {
             (pinned, disks) => pinned.or(disks),
         };
         let chosen = match required {
-            Some(id) => hosts.iter().find(|h| h.id == id).cloned(),
+            Some(id) => hosts.iter().find(|h| h.id == id),
             None => hosts
                 .iter()
                 .filter(in_cluster)
                 .filter(|h| h.status == HostStatus::Up)
-                .min_by_key(|h| h.vm_count)
-                .cloned(),
+                .min_by_key(|h| h.vm_count),
         };
-        let host =
+        let chosen =
             chosen.ok_or_else(|| AppError::host(format!("VM {} has no host to run on in its cluster.", vm.name)))?;
+        // The chosen one in full (its topology, URI), read again: it may have changed meanwhile.
+        let host = self
+            .repo
+            .host(chosen.id)
+            .await?
+            .ok_or_else(|| AppError::host(format!("VM {} has no host to run on in its cluster.", vm.name)))?;
         if host.status != HostStatus::Up {
             return Err(AppError::host(format!(
                 "Host {} is {}; VM {} cannot start there.",
