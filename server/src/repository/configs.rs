@@ -306,11 +306,10 @@ impl Repository {
         Ok(rows.into_iter().map(|r| record(ConfigKind::Vm, r)).collect())
     }
 
-    /// VMs pinned to `host_id` (their first placement host), except `except`: whose CPUs and huge
-    /// pages the rules must not hand out again.
-    /// The VMs pinned to each of `host_ids` (first placement host), by name, `except` left out: one
-    /// query for a whole cluster's hosts (one per host made a save's or start's rule context cost
-    /// two queries per host in the cluster: ~160 ms with 200 hosts, issue 16).
+    /// The VMs pinned to each of `host_ids` (their first placement host), by name, `except` left
+    /// out: whose CPUs and huge pages the rules must not hand out again. One query for a whole
+    /// cluster's hosts (asked host by host, a save's or start's rule context cost two queries per
+    /// host in the cluster: ~160 ms with 200 hosts, issue 16).
     pub async fn vms_pinned_to_hosts(
         &self,
         host_ids: &[Uuid],

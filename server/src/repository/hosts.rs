@@ -83,8 +83,9 @@ impl Repository {
         Ok(row.map(Into::into))
     }
 
-    /// Every host as a start chooses among them: without its topology, which for a large host is
-    /// tens of KB of JSON (with 200 hosts, reading them all took 17 ms of a start's ~90: issue 16).
+    /// Every host as a start chooses among them: without its topology, whose decoding (every CPU
+    /// set in it parsed) was most of what reading all hosts cost (17 ms of a start's ~90 with 200
+    /// hosts, before CPU sets parsed faster: issue 16).
     pub async fn host_choices(&self) -> Result<Vec<HostChoice>, AppError> {
         let rows: Vec<(Uuid, String, Uuid, String, i64)> = self
             .fetch_all(sqlx::query_as(
