@@ -10,7 +10,7 @@ use crate::hypervisor::{DomainStats, NodeUsage};
 use crate::repository::NewUsageSample;
 use crate::service::reconcile::read_each_uri;
 use crate::service::VireoService;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -26,6 +26,9 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Samples are kept this much longer than the charts' hour, so the hour is always full.
 const RETENTION_MARGIN_SECS: i64 = 600;
+
+/// How many sampling intervals a VM's last CPU reading outlives passes that missed it.
+const MISSED_PASSES_KEPT: u32 = 4;
 
 /// A running VM's latest reading.
 #[derive(Clone, Debug)]
@@ -100,6 +103,7 @@ impl VireoService {
         };
         // Domains Vireo does not run (defined by hand, another manager's) are not Vireo's to report.
         let mut running: HashMap<Uuid, Vec<(Uuid, &str)>> = HashMap::new();
+        let stopped: HashSet<Uuid> = vms.iter().filter(|v| !v.status.is_active()).map(|v| v.id).collect();
         for vm in vms.iter().filter(|v| v.status.is_active()) {
             if let Some(host) = vm.host_id {
                 running.entry(host).or_default().push((vm.id, vm.name.as_str()));
@@ -151,7 +155,16 @@ impl VireoService {
                         .and_then(|(used, max)| percent_of(used, max)),
                 });
             }
-            // VMs that stopped are forgotten: a restart begins a new rate.
+            // A VM missed by this pass (its host briefly not Up, a failed stats call) keeps its
+            // reading for a few passes, so its next sample still has a rate (spanning the gap)
+            // instead of starting over without one. VMs seen stopped are forgotten: a restart
+            // begins a new rate (and a counter gone backwards gives none).
+            let keep_for = self.usage.interval.saturating_mul(MISSED_PASSES_KEPT);
+            for (id, (before, at)) in &memory.vm_cpu {
+                if !vm_cpu.contains_key(id) && !stopped.contains(id) && now.duration_since(*at) <= keep_for {
+                    vm_cpu.insert(*id, (*before, *at));
+                }
+            }
             memory.vm_cpu = vm_cpu;
             let mut host_cpu = HashMap::with_capacity(node_readings.len());
             let mut hosts_out = Vec::with_capacity(node_readings.len());

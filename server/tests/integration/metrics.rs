@@ -340,3 +340,55 @@ async fn hosts_sharing_a_uri_are_each_sampled_and_a_vm_is_reported_under_its_own
     let vm = app.state.service.usage_history(UsageKind::Vm, id).await.unwrap();
     assert_eq!(vm.samples.len(), 1, "{vm:?}");
 }
+
+#[tokio::test]
+async fn a_pass_that_misses_a_running_vm_keeps_its_rate_and_a_stop_forgets_it() {
+    // A pass can miss a running VM: its host not Up for a moment (maintenance, a lost
+    // connection), a failed stats call. Its next sample must still have a CPU rate, spanning the
+    // gap; only a VM seen stopped starts over without one.
+    let app = metrics_app("").await;
+    let actor = app.admin_user().await;
+    let id = running_vm(&app, &unique("missed-vm")).await;
+    app.state.service.sample_usage().await;
+    assert_eq!(vm_samples(&app, id).await, (1, None));
+
+    // Missed: Vireo places the VM on no host for one pass.
+    let host: Option<Uuid> = sqlx::query_scalar("SELECT host_id FROM vms WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    app.update_row("UPDATE vms SET host_id = NULL WHERE id = $1", id).await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    app.state.service.sample_usage().await;
+    assert_eq!(vm_samples(&app, id).await.0, 1, "a missed VM gets no sample");
+    sqlx::query("UPDATE vms SET host_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(host)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    app.state.service.sample_usage().await;
+    let (samples, rate) = vm_samples(&app, id).await;
+    assert_eq!(samples, 2);
+    assert!(rate.is_some_and(|p| (0.0..=100.0).contains(&p)), "{rate:?}");
+
+    // Seen stopped, then run again: the first sample of the new run has no rate yet.
+    app.state
+        .service
+        .vm_action(&actor, id, VmAction::PowerOff)
+        .await
+        .unwrap();
+    app.state.service.sample_usage().await;
+    app.state.service.vm_action(&actor, id, VmAction::Run).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    app.state.service.sample_usage().await;
+    assert_eq!(vm_samples(&app, id).await, (3, None));
+}
+
+/// How many samples the VM has, and its latest one's CPU %.
+async fn vm_samples(app: &TestApp, id: Uuid) -> (usize, Option<f32>) {
+    let h = app.state.service.usage_history(UsageKind::Vm, id).await.unwrap();
+    (h.samples.len(), h.samples.last().and_then(|s| s.cpu_percent))
+}
