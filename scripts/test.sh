@@ -34,10 +34,6 @@ phase "setup"
 cargo fmt --all -- --check
 leptosfmt --check --quiet app/src
 cargo clippy --locked --workspace --all-targets -- -D warnings
-# The browser's build has code of its own (`hydrate`-only modules, the server functions' stubs):
-# linted too (~85 s cold on 2 cores).
-cargo clippy --locked -p vireo-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
-  -- -D warnings
 phase "fmt + clippy"
 
 # The image-upload tests need a real libvirtd with its QEMU driver (qemu:///system); they fail, not
