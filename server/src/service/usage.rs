@@ -103,12 +103,13 @@ impl VireoService {
         };
         // Domains Vireo does not run (defined by hand, another manager's) are not Vireo's to report.
         let mut running: HashMap<Uuid, Vec<(Uuid, &str)>> = HashMap::new();
-        let stopped: HashSet<Uuid> = vms.iter().filter(|v| !v.status.is_active()).map(|v| v.id).collect();
         for vm in vms.iter().filter(|v| v.status.is_active()) {
             if let Some(host) = vm.host_id {
                 running.entry(host).or_default().push((vm.id, vm.name.as_str()));
             }
         }
+        // Vireo's VMs on these hosts that it does not know to run: their last readings are dropped below.
+        let stopped: HashSet<Uuid> = vms.iter().filter(|v| !v.status.is_active()).map(|v| v.id).collect();
         let mut node_readings = Vec::new();
         let mut vm_readings = Vec::new();
         for host in up {
