@@ -25,63 +25,77 @@ case "$profile" in
   *) echo "usage: $0 [debug|release]" >&2; exit 2 ;;
 esac
 
-# The browser bundle: wasm-bindgen, then (release) wasm-opt -Oz, which alone takes ~35 s. Both are
-# redone only when their input changed: the stamp names the profile, the tools' versions and the
-# compiled wasm's hash, and is written only after both succeeded. Their output stays outside the site
-# (one folder per profile); the site gets content-hashed copies of it.
+# The browser bundle, in three steps redone only when their input changed (the stamp names the
+# profile, the tools' versions and the compiled wasm's hash, and is written only after all
+# succeeded). Their output stays outside the site (one folder per profile).
+# 1. wasm-split-cli cuts each `#[lazy]` function, with the code only it reaches, into a chunk of its
+#    own, fetched on first use (the New/Edit dialog's form: app/src/components/config_dialog.rs);
+#    it writes the main part, the chunks and `__wasm_split.js`, which loads them.
+# 2. wasm-bindgen makes the main part's JS glue; it keeps the exports the chunks link against.
+# 3. (release) wasm-opt -Oz on the main part and on each chunk; alone it takes ~35 s.
 input="$target_dir/wasm32-unknown-unknown/$wasm_dir/vireo_app.wasm"
 wasm_opt="$root/end2end/node_modules/.bin/wasm-opt"
 bundle="$target_dir/bundle/$profile"
 stamp="$bundle/.bundle-input"
-want="$profile $(sha256sum "$input" | cut -d' ' -f1) $(wasm-bindgen --version)"
+split_version=$(cargo install --list | sed -n 's/^wasm_split_cli_support v\([0-9.]*\):$/\1/p')
+want="$profile $(sha256sum "$input" | cut -d' ' -f1) $(wasm-bindgen --version) wasm-split-cli $split_version"
 if [ "$profile" = release ]; then want="$want $("$wasm_opt" --version)"; fi
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$bundle/vireo.wasm" ] && [ -f "$bundle/vireo.js" ]; then
-  echo "browser bundle unchanged: kept $bundle/vireo.wasm"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$bundle/out/vireo.wasm" ] && [ -f "$bundle/out/vireo.js" ]; then
+  echo "browser bundle unchanged: kept $bundle/out"
 else
   rm -rf "$bundle"
-  mkdir -p "$bundle"
-  wasm-bindgen --target web --no-typescript --out-dir "$bundle" --out-name vireo "$input"
-  # Leptos's hydration script loads <output-name>[.<hash>].wasm (cargo-leptos renames the same way).
-  mv "$bundle/vireo_bg.wasm" "$bundle/vireo.wasm"
+  mkdir -p "$bundle/split" "$bundle/out"
+  wasm-split-cli "$input" "$bundle/split" --out-name vireo --target web
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+    --out-dir "$bundle/out" --out-name vireo "$bundle/split/vireo.wasm"
+  # Leptos's hydration names the wasm <output-name>.wasm (cargo-leptos renames the same way).
+  mv "$bundle/out/vireo_bg.wasm" "$bundle/out/vireo.wasm"
+  rm "$bundle/split/vireo.wasm"
+  mv "$bundle/split/"* "$bundle/out/"
   if [ "$profile" = release ]; then
     # npm's binaryen 132: Debian's wasm-opt 108 silently breaks hydration.
-    "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals --enable-reference-types \
-      -o "$bundle/vireo.wasm" "$bundle/vireo.wasm"
+    for wasm in "$bundle/out/"*.wasm; do
+      "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+        --enable-sign-ext --enable-mutable-globals --enable-reference-types \
+        -o "$wasm" "$wasm"
+    done
   fi
   echo "$want" > "$stamp"
 fi
 
-# The site's pkg/: the bundle and the stylesheet under content-hashed names (vireo.<16 hex>.js), each
-# with gzip -9 and brotli copies the server answers with when the browser accepts them
-# (server/src/web/static_assets.rs); hash.txt lists the hashes for Leptos to name them in the page.
+# The site's pkg/: the bundle in a folder named after a hash of all its files (bundle.<16 hex>/:
+# the glue, the main wasm, the chunk loader and the chunks, which name each other by relative
+# paths), and the stylesheet under a content-hashed name (vireo.<16 hex>.css); each with gzip -9
+# and brotli copies the server answers with when the browser accepts them
+# (server/src/web/static_assets.rs). hash.txt lists the hashes for the page to name them.
 # A debug wasm is tens of MB: its copies would take longer to make than to send on localhost.
 pkg=$site/pkg
 mkdir -p "$pkg"
 hash_of() { sha256sum "$1" | cut -c1-16; }
-place() { # source, hashed name, whether to compress: copies the file in unless it is there already
-  local source=$1 name=$2 compress=$3
-  [ -f "$pkg/$name" ] || { cp "$source" "$pkg/$name.tmp"; mv "$pkg/$name.tmp" "$pkg/$name"; }
-  if [ "$compress" = yes ]; then
-    [ -f "$pkg/$name.gz" ] || { gzip -9 -n -c "$pkg/$name" > "$pkg/$name.gz.tmp"; mv "$pkg/$name.gz.tmp" "$pkg/$name.gz"; }
-    [ -f "$pkg/$name.br" ] || { brotli -q 11 -c "$pkg/$name" > "$pkg/$name.br.tmp"; mv "$pkg/$name.br.tmp" "$pkg/$name.br"; }
-  fi
+compress() { # a file: its .gz and .br copies, unless they are there already
+  [ -f "$1.gz" ] || { gzip -9 -n -c "$1" > "$1.gz.tmp"; mv "$1.gz.tmp" "$1.gz"; }
+  [ -f "$1.br" ] || { brotli -q 11 -c "$1" > "$1.br.tmp"; mv "$1.br.tmp" "$1.br"; }
 }
-js_hash=$(hash_of "$bundle/vireo.js")
-wasm_hash=$(hash_of "$bundle/vireo.wasm")
+bundle_hash=$(cd "$bundle/out" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+bundle_dir="bundle.$bundle_hash"
+if [ ! -d "$pkg/$bundle_dir" ]; then
+  rm -rf "$pkg/$bundle_dir.tmp"
+  cp -R "$bundle/out" "$pkg/$bundle_dir.tmp"
+  find "$pkg/$bundle_dir.tmp" -type f \( -name '*.js' -o -name '*.wasm' \) -print0 \
+    | while IFS= read -r -d '' file; do
+        case "$file" in *.wasm) [ "$profile" = release ] || continue ;; esac
+        compress "$file"
+      done
+  mv "$pkg/$bundle_dir.tmp" "$pkg/$bundle_dir"
+fi
 css_hash=$(hash_of style/main.css)
-if [ "$profile" = release ]; then compress_wasm=yes; else compress_wasm=no; fi
-place "$bundle/vireo.js" "vireo.$js_hash.js" yes
-place "$bundle/vireo.wasm" "vireo.$wasm_hash.wasm" "$compress_wasm"
-place style/main.css "vireo.$css_hash.css" yes
-# wasm-bindgen's inline JS snippets, imported by vireo.js by relative path (when there are any).
-rm -rf "$pkg/snippets"
-if [ -d "$bundle/snippets" ]; then cp -R "$bundle/snippets" "$pkg/snippets"; fi
-printf 'js: %s\nwasm: %s\ncss: %s\n' "$js_hash" "$wasm_hash" "$css_hash" > "$site/hash.txt.tmp"
+css_name="vireo.$css_hash.css"
+[ -f "$pkg/$css_name" ] || { cp style/main.css "$pkg/$css_name.tmp"; mv "$pkg/$css_name.tmp" "$pkg/$css_name"; }
+compress "$pkg/$css_name"
+printf 'bundle: %s\ncss: %s\n' "$bundle_hash" "$css_hash" > "$site/hash.txt.tmp"
 mv "$site/hash.txt.tmp" "$site/hash.txt"
 # Only after the page names the new files: the previous build's are removed.
-find "$pkg" -maxdepth 1 -type f ! -name "vireo.$js_hash.js*" ! -name "vireo.$wasm_hash.wasm*" \
-  ! -name "vireo.$css_hash.css*" -delete
+find "$pkg" -mindepth 1 -maxdepth 1 ! -name "$bundle_dir" ! -name "$css_name*" -exec rm -rf {} +
 cp -R public/. "$site/"
 # The consoles' browser libraries (web-vendor/, installed by setup.sh): exactly the files the pages
 # load, with their licences. xterm.js 5 is a UMD bundle (with its fit and canvas add-ons); noVNC is

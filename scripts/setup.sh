@@ -5,6 +5,7 @@ set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
 LEPTOSFMT_VERSION=0.1.33      # formats view! macros, which rustfmt skips (make test checks both)
+WASM_SPLIT_VERSION=0.2.4      # wasm-split-cli: the runtime side is wasm_split_helpers 0.2, through leptos
 BINARYEN_VERSION=132.0.0       # npm binaryen; Debian's binaryen 108 breaks hydration in release builds
 APT_PACKAGES=(postgresql libvirt-dev libvirt-clients libxml2-utils pkg-config chromium
               gcc python3-dev python3-venv libxml2-dev
@@ -104,6 +105,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # Not --locked: the CLI's lockfile wants a webpki-roots version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# Splits the browser bundle at its `#[lazy]`/`wasm_split` points (scripts/build.sh). A debug build of
+# the tool: it installs in about half the time, and splits the release bundle in about a second.
+if [ "$(cargo install --list | sed -n 's/^wasm_split_cli_support v\([0-9.]*\):$/\1/p')" != "$WASM_SPLIT_VERSION" ]; then
+  step "cargo install wasm_split_cli_support $WASM_SPLIT_VERSION (wasm-split-cli)"
+  cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked --debug --force
 fi
 
 if [ "$(leptosfmt --version 2>/dev/null | awk '{print $2}')" != "$LEPTOSFMT_VERSION" ]; then

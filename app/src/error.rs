@@ -36,6 +36,16 @@ pub enum AppError {
     Transport { message: String },
 }
 
+/// A lazily loaded part of the browser's code (a wasm chunk, `scripts/build.sh`) that did not
+/// download. Nothing was sent to the server; the next try downloads it again.
+impl From<leptos::wasm_split::SplitLoaderError> for AppError {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        AppError::Transport {
+            message: "the browser could not download this part of Vireo. Close it and try again.".into(),
+        }
+    }
+}
+
 /// A problem with one field of a form or API request. `field` names the `VmConfig`/form field
 /// (`memory_mib`, `cpu_pinning`, `name`), so the UI can mark the input and the tab that holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -106,5 +106,20 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    // The New/Edit dialog's form is in its own wasm chunk, loaded on first use. A page that arrives
+    // with the dialog open (its URL names one) must have that chunk before hydrating: hydration
+    // walks the server's HTML in one pass and cannot wait halfway through for a download.
+    let dialog_open = leptos::prelude::document().get_element_by_id("config-dialog").is_some();
+    if dialog_open {
+        // Leptos's executor starts with hydration: the download runs on wasm-bindgen's own.
+        wasm_bindgen_futures::spawn_local(async {
+            match components::config_dialog::preload_dialog_form().await {
+                Ok(()) => leptos::mount::hydrate_body(App),
+                // The page as the server sent it works without JavaScript: it stays that way.
+                Err(error) => leptos::logging::error!("not hydrated: {error}"),
+            }
+        });
+    } else {
+        leptos::mount::hydrate_body(App);
+    }
 }

@@ -33,8 +33,8 @@ pub fn hash_list(options: &LeptosOptions) -> String {
     std::fs::read_to_string(folder.join(options.hash_file.as_ref())).unwrap_or_default()
 }
 
-/// The URL of the built `kind` file (`js`, `wasm`, `css`): `/pkg/vireo.<hash>.<kind>` when `list`
-/// has its hash, `/pkg/vireo.<kind>` otherwise.
+/// The URL of the built `kind` file (`css`): `/pkg/vireo.<hash>.<kind>` when `list` has its hash,
+/// `/pkg/vireo.<kind>` otherwise.
 pub fn pkg_url(options: &LeptosOptions, list: &str, kind: &str) -> String {
     let (pkg, name) = (&options.site_pkg_dir, &options.output_name);
     match listed_hash(list, kind) {
@@ -43,10 +43,22 @@ pub fn pkg_url(options: &LeptosOptions, list: &str, kind: &str) -> String {
     }
 }
 
-/// The URLs of the bundle's JS glue and wasm, from one read of the hash list.
+/// The folder the browser bundle's files are in: `bundle.<hash>` when `list` has the bundle's hash.
+/// One hash for them all, since the glue, the chunk loader and the chunks name each other by
+/// relative paths (`scripts/build.sh`).
+pub fn bundle_folder(list: &str) -> Option<String> {
+    listed_hash(list, "bundle").map(|hash| format!("bundle.{hash}"))
+}
+
+/// The URLs of the bundle's JS glue and main wasm, from one read of the hash list:
+/// `/pkg/bundle.<hash>/vireo.js` and `.wasm`, or `/pkg/vireo.js` and `.wasm` without a hash.
 pub fn bundle_urls(options: &LeptosOptions) -> (String, String) {
-    let list = hash_list(options);
-    (pkg_url(options, &list, "js"), pkg_url(options, &list, "wasm"))
+    let (pkg, name) = (&options.site_pkg_dir, &options.output_name);
+    let folder = match bundle_folder(&hash_list(options)) {
+        Some(folder) => format!("/{pkg}/{folder}"),
+        None => format!("/{pkg}"),
+    };
+    (format!("{folder}/{name}.js"), format!("{folder}/{name}.wasm"))
 }
 
 /// The script that loads the bundle, with the URLs it loads, as one JS statement. Its comment
@@ -92,6 +104,12 @@ mod tests {
         assert_eq!(listed_hash(list, "wasm").as_deref(), Some("fedcba9876543210"));
         assert_eq!(listed_hash(list, "css").as_deref(), Some("aaaaaaaaaaaaaaaa"));
         assert_eq!(listed_hash(list, "split"), None);
+        assert_eq!(
+            bundle_folder("bundle: 0123456789abcdef\n").as_deref(),
+            Some("bundle.0123456789abcdef")
+        );
+        assert_eq!(bundle_folder("bundle: ../../etc\n"), None);
+        assert_eq!(bundle_folder(list), None);
         // Something that is not a hash never reaches a URL.
         assert_eq!(listed_hash("css: ../../etc/passwd", "css"), None);
         assert_eq!(listed_hash("js: 0123456789ABCDEG", "js"), None);
@@ -99,10 +117,14 @@ mod tests {
 
     #[test]
     fn the_loader_is_called_with_both_urls() {
-        let script = loader("/pkg/vireo.0123456789abcdef.js", "/pkg/vireo.fedcba9876543210.wasm");
+        let script = loader(
+            "/pkg/bundle.0123456789abcdef/vireo.js",
+            "/pkg/bundle.0123456789abcdef/vireo.wasm",
+        );
         assert!(script.starts_with("(function (js, wasm) {"));
         assert!(!script.contains("//"), "comments are left out: {script}");
-        assert!(script.ends_with(r#"})("/pkg/vireo.0123456789abcdef.js", "/pkg/vireo.fedcba9876543210.wasm");"#));
+        assert!(script
+            .ends_with(r#"})("/pkg/bundle.0123456789abcdef/vireo.js", "/pkg/bundle.0123456789abcdef/vireo.wasm");"#));
         // Nothing in it would end the <script> element early.
         assert!(!script.contains("</"));
     }

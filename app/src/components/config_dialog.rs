@@ -54,7 +54,7 @@ use tabs::{
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-struct DialogInit {
+pub struct DialogInit {
     options: DialogOptions,
     draft: VmDraft,
     ctx: RuleContext,
@@ -230,6 +230,14 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
 #[component]
 pub fn ConfigDialogWhenOpen(kind: ConfigKind) -> impl IntoView {
     let url = use_query_map();
+    // The page hydrates without the form's code (`dialog_form`); it is fetched once the page is
+    // interactive, so the first New or Edit opens as fast as the next. A failed fetch is left for
+    // the dialog to retry and report. Effects run in the browser only.
+    Effect::new(|_| {
+        leptos::task::spawn_local(async {
+            _ = preload_dialog_form().await;
+        })
+    });
     view! {
         <Show when=move || url.with(|q| q.get("dialog").is_some())>
             <ConfigDialog kind />
@@ -250,24 +258,43 @@ pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
                 </div>
             }
         }>
-            {move || {
-                data.get()
-                    .map(|r| match r {
-                        Ok(init) => view! { <DialogForm kind init /> }.into_any(),
-                        Err(error) => {
-                            view! {
-                                <Modal title="Cannot open the dialog" id="config-dialog-error" close_href=kind.page()>
-                                    <div class="modal-body">
-                                        <ErrorNotice error />
-                                    </div>
-                                </Modal>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
+            {move || Suspend::new(async move {
+                match data.await.map(|init| dialog_form(kind, init)) {
+                    Ok(form) => form.await.unwrap_or_else(|error| cannot_open(kind, error)),
+                    Err(error) => cannot_open(kind, error),
+                }
+            })}
         </Suspense>
     }
+}
+
+/// What an open dialog shows when it cannot: the data did not load, or its code did not download.
+fn cannot_open(kind: ConfigKind, error: AppError) -> AnyView {
+    view! {
+        <Modal title="Cannot open the dialog" id="config-dialog-error" close_href=kind.page()>
+            <div class="modal-body">
+                <ErrorNotice error />
+            </div>
+        </Modal>
+    }
+    .into_any()
+}
+
+/// The form, with its tabs and the rules it runs as the user types: a large part of the browser's
+/// code that a grid page does not need until a dialog opens. It is a split point: in the browser's
+/// build, `scripts/build.sh` moves it and what only it reaches into a wasm chunk of its own, fetched
+/// after the page hydrated (`ConfigDialogWhenOpen`) or when a dialog opens, whichever is first
+/// (`hydrate` fetches it first when a page arrives with a dialog open).
+/// A failed download is an error the dialog shows, not a panic, and is tried again on the next
+/// open. On the server it is a plain call.
+#[leptos::wasm_split::wasm_split(
+    vireo_dialog_form,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_dialog_form)
+)]
+pub fn dialog_form(kind: ConfigKind, init: DialogInit) -> Result<AnyView, AppError> {
+    Ok(view! { <DialogForm kind init /> }.into_any())
 }
 
 fn title(kind: ConfigKind, editing: bool) -> String {

@@ -61,17 +61,25 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Whether the last segment of `path` is a content-hashed name: `<stem>.<16 lowercase hex>.<ext>`.
+/// Whether `path` names content-hashed content: a file `<stem>.<16 lowercase hex>.<ext>`, or any
+/// file in the bundle's folder `bundle.<16 lowercase hex>/` (the folder's name is the hash of all
+/// the files in it, wasm-bindgen's `snippets/` included).
 pub fn is_content_hashed(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or_default();
+    let mut segments = path.rsplit('/');
+    let name = segments.next().unwrap_or_default();
+    let in_bundle_folder =
+        !name.is_empty() && segments.any(|folder| folder.strip_prefix("bundle.").is_some_and(is_hash));
     let parts: Vec<&str> = name.split('.').collect();
-    parts.len() >= 3
+    let hashed_name = parts.len() >= 3
         && !parts[0].is_empty()
         && parts.last().is_some_and(|ext| !ext.is_empty())
-        && parts[1].len() == HASH_DIGITS
-        && parts[1]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && is_hash(parts[1]);
+    in_bundle_folder || hashed_name
+}
+
+/// 16 lowercase hex digits, as `scripts/build.sh` cuts a SHA-256.
+fn is_hash(text: &str) -> bool {
+    text.len() == HASH_DIGITS && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The stylesheet's URL, for the few answers Leptos does not render (the login form's refusals):
@@ -89,6 +97,21 @@ mod tests {
         assert!(is_content_hashed("/vireo.0123456789abcdef.wasm"));
         assert!(is_content_hashed("/pkg/vireo.0123456789abcdef.js"));
         assert!(is_content_hashed("vireo.fedcba9876543210.css"));
+    }
+
+    #[test]
+    fn files_in_the_bundle_folder_are_hashed_by_its_name() {
+        assert!(is_content_hashed("/bundle.0123456789abcdef/vireo.js"));
+        assert!(is_content_hashed("/pkg/bundle.0123456789abcdef/__wasm_split.js"));
+        assert!(is_content_hashed("/bundle.0123456789abcdef/split_b.wasm"));
+        assert!(is_content_hashed(
+            "/bundle.0123456789abcdef/snippets/vireo-app-1/inline0.js"
+        ));
+        // Not the folder itself, not a short or upper-case hash, not another folder.
+        assert!(!is_content_hashed("/bundle.0123456789abcdef/"));
+        assert!(!is_content_hashed("/bundle.0123456789abcde/vireo.js"));
+        assert!(!is_content_hashed("/bundle.0123456789ABCDEF/vireo.js"));
+        assert!(!is_content_hashed("/other.0123456789abcdef/vireo.js"));
     }
 
     #[test]

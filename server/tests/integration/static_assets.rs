@@ -9,8 +9,7 @@ use http_body_util::BodyExt;
 use std::path::{Path, PathBuf};
 use vireo_server::web::static_assets::{IMMUTABLE, REVALIDATE};
 
-const JS: &str = "0123456789abcdef";
-const WASM: &str = "fedcba9876543210";
+const BUNDLE: &str = "0123456789abcdef";
 const CSS: &str = "00112233445566aa";
 
 /// A site root with a hashed bundle whose three copies differ, so a body says which was sent.
@@ -21,21 +20,23 @@ fn hashed_site() -> PathBuf {
         crate::support::unique("s")
     ));
     let pkg = site.join("pkg");
-    std::fs::create_dir_all(&pkg).expect("pkg folder");
+    std::fs::create_dir_all(pkg.join(format!("bundle.{BUNDLE}"))).expect("pkg folder");
     let write = |name: &str, content: &str| std::fs::write(pkg.join(name), content).expect("site file");
     for (name, content) in [
-        (format!("vireo.{WASM}.wasm"), "identity wasm"),
-        (format!("vireo.{WASM}.wasm.br"), "brotli wasm"),
-        (format!("vireo.{WASM}.wasm.gz"), "gzip wasm"),
-        (format!("vireo.{JS}.js"), "identity js"),
-        (format!("vireo.{JS}.js.br"), "brotli js"),
-        (format!("vireo.{JS}.js.gz"), "gzip js"),
+        (format!("bundle.{BUNDLE}/vireo.wasm"), "identity wasm"),
+        (format!("bundle.{BUNDLE}/vireo.wasm.br"), "brotli wasm"),
+        (format!("bundle.{BUNDLE}/vireo.wasm.gz"), "gzip wasm"),
+        (format!("bundle.{BUNDLE}/vireo.js"), "identity js"),
+        (format!("bundle.{BUNDLE}/vireo.js.br"), "brotli js"),
+        (format!("bundle.{BUNDLE}/vireo.js.gz"), "gzip js"),
+        (format!("bundle.{BUNDLE}/split_dialog.wasm"), "identity chunk"),
+        (format!("bundle.{BUNDLE}/split_dialog.wasm.gz"), "gzip chunk"),
         (format!("vireo.{CSS}.css"), "body {}"),
         ("plain.css".to_string(), "p {}"),
     ] {
         write(&name, content);
     }
-    std::fs::write(site.join("hash.txt"), format!("js: {JS}\nwasm: {WASM}\ncss: {CSS}\n")).expect("hash list");
+    std::fs::write(site.join("hash.txt"), format!("bundle: {BUNDLE}\ncss: {CSS}\n")).expect("hash list");
     site
 }
 
@@ -68,7 +69,7 @@ async fn a_hashed_bundle_is_answered_in_the_encoding_asked_for_and_cached_for_go
     let mut c = config();
     c.site_root = site.clone();
     let app = app_with(c).await;
-    let wasm = format!("/pkg/vireo.{WASM}.wasm");
+    let wasm = format!("/pkg/bundle.{BUNDLE}/vireo.wasm");
 
     for (accept, encoding, body) in [
         (Some("gzip, deflate, br"), Some("br"), "brotli wasm"),
@@ -96,11 +97,27 @@ async fn a_hashed_bundle_is_answered_in_the_encoding_asked_for_and_cached_for_go
     }
 
     // The JavaScript the same way; anonymous, as the login page loads it.
-    let js = get_encoded(&app, &format!("/pkg/vireo.{JS}.js"), Some("gzip")).await;
+    let js = get_encoded(&app, &format!("/pkg/bundle.{BUNDLE}/vireo.js"), Some("gzip")).await;
     assert_eq!(js.status(), StatusCode::OK);
     assert_eq!(header_of(&js, header::CONTENT_ENCODING).as_deref(), Some("gzip"));
     assert_eq!(header_of(&js, header::CACHE_CONTROL).as_deref(), Some(IMMUTABLE));
     assert_eq!(body_bytes(js).await, "gzip js".as_bytes());
+
+    // A lazily loaded chunk, fetched by the bundle's loader by its name in the same folder.
+    let chunk = get_encoded(
+        &app,
+        &format!("/pkg/bundle.{BUNDLE}/split_dialog.wasm"),
+        Some("br, gzip"),
+    )
+    .await;
+    assert_eq!(chunk.status(), StatusCode::OK);
+    assert_eq!(header_of(&chunk, header::CONTENT_ENCODING).as_deref(), Some("gzip"));
+    assert_eq!(
+        header_of(&chunk, header::CONTENT_TYPE).as_deref(),
+        Some("application/wasm")
+    );
+    assert_eq!(header_of(&chunk, header::CACHE_CONTROL).as_deref(), Some(IMMUTABLE));
+    assert_eq!(body_bytes(chunk).await, "gzip chunk".as_bytes());
 
     // A name without a hash may change under the same URL: revalidated on each use.
     let plain = get_encoded(&app, "/pkg/plain.css", Some("br")).await;
@@ -125,8 +142,8 @@ async fn the_page_names_the_hashed_bundle_and_stylesheet() {
     assert_eq!(page.status(), StatusCode::OK);
     let html = body_text(page).await;
     for name in [
-        format!("/pkg/vireo.{JS}.js"),
-        format!("/pkg/vireo.{WASM}.wasm"),
+        format!("/pkg/bundle.{BUNDLE}/vireo.js"),
+        format!("/pkg/bundle.{BUNDLE}/vireo.wasm"),
         format!("/pkg/vireo.{CSS}.css"),
     ] {
         assert!(html.contains(&name), "the page names {name}: {html}");
@@ -135,8 +152,8 @@ async fn the_page_names_the_hashed_bundle_and_stylesheet() {
     assert!(!html.contains("/pkg/vireo.css"), "no unhashed stylesheet: {html}");
     // Each file the page names is there to be fetched.
     for name in [
-        format!("/pkg/vireo.{JS}.js"),
-        format!("/pkg/vireo.{WASM}.wasm"),
+        format!("/pkg/bundle.{BUNDLE}/vireo.js"),
+        format!("/pkg/bundle.{BUNDLE}/vireo.wasm"),
         format!("/pkg/vireo.{CSS}.css"),
     ] {
         assert_eq!(app.get(&name).await.status(), StatusCode::OK, "{name}");
