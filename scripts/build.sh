@@ -28,8 +28,8 @@ esac
 # The browser bundle, in three steps redone only when their input changed (the stamp names the
 # profile, the tools' versions and the compiled wasm's hash, and is written only after all
 # succeeded). Their output stays outside the site (one folder per profile).
-# 1. wasm-split-cli cuts each `#[lazy]` function, with the code only it reaches, into a chunk of its
-#    own, fetched on first use (the New/Edit dialog's form: app/src/components/config_dialog.rs);
+# 1. wasm-split-cli cuts each split point (`wasm_split`/`#[lazy]`), with the code only it reaches,
+#    into a chunk of its own, fetched later (the New/Edit dialog's form: components/config_dialog.rs);
 #    it writes the main part, the chunks and `__wasm_split.js`, which loads them.
 # 2. wasm-bindgen makes the main part's JS glue; it keeps the exports the chunks link against.
 # 3. (release) wasm-opt -Oz on the main part and on each chunk; alone it takes ~35 s.

@@ -106,7 +106,7 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // The New/Edit dialog's form is in its own wasm chunk, loaded on first use. A page that arrives
+    // The New/Edit dialog's form is in its own wasm chunk, fetched after hydrating. A page that arrives
     // with the dialog open (its URL names one) must have that chunk before hydrating: hydration
     // walks the server's HTML in one pass and cannot wait halfway through for a download.
     let dialog_open = leptos::prelude::document().get_element_by_id("config-dialog").is_some();
