@@ -1,7 +1,9 @@
-//! The site's built files under `/pkg`: the browser bundle (wasm + wasm-bindgen's JS) and the
-//! stylesheet. `scripts/build.sh` gives them content-hashed names (`vireo.<16 hex>.wasm`), writes
-//! pre-compressed `.br` and `.gz` copies beside them, and lists the hashes in `<site>/hash.txt`,
-//! the file `BundleScripts` (app) and Leptos's `HashedStylesheet` read to name them in the page.
+//! The site's built files under `/pkg`: the browser bundle (wasm-bindgen's JS, the main wasm, the
+//! chunk loader and its chunks) and the stylesheet. `scripts/build.sh` puts the bundle in a folder
+//! named after a hash of its files (`bundle.<16 hex>/`) and gives the stylesheet a content-hashed
+//! name (`vireo.<16 hex>.css`), writes pre-compressed `.br` and `.gz` copies beside them, and lists
+//! the hashes in `<site>/hash.txt`, the file `BundleScripts` (app) and Leptos's `HashedStylesheet`
+//! read to name them in the page.
 //!
 //! A hashed name changes whenever its content does, so those files are cached for a year without
 //! revalidation; anything else here is revalidated on every use (`no-cache`: a cheap 304). The
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 use tower_http::services::ServeDir;
 use vireo_app::components::bundle_scripts::{hash_list, pkg_url, HASH_DIGITS};
 
-/// The hash list `scripts/build.sh` writes at the site root (`js: …`, `wasm: …`, `css: …`).
+/// The hash list `scripts/build.sh` writes at the site root (`bundle: …`, `css: …`).
 pub const HASH_FILE: &str = "hash.txt";
 /// For content-hashed names: a new build gets new names, so a cached copy never goes stale.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
