@@ -4,8 +4,9 @@
 #  - first load: what every page fetches before it hydrates (wasm-bindgen's JS, the main wasm and
 #    the chunk loader `__wasm_split.js` the JS imports), beside the goal of 350 KB (350,000 bytes)
 #    gzip;
-#  - each lazily loaded chunk (the split points: the New/Edit dialog's form), fetched once the page
-#    is interactive (or first, when it arrives with a dialog open), and the whole bundle's total.
+#  - each lazily loaded chunk (the split points: the New/Edit dialog's form, the selected object's
+#    details, and the code they share), fetched once the page is interactive (or first, when it
+#    arrives with a dialog open or a row's details shown), and the whole bundle's total.
 # Exits non-zero when the first-load goal is missed. Builds first (seconds when nothing changed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -21,6 +21,7 @@ pub mod live_updates;
 pub mod local_time;
 pub mod modal;
 pub mod nics_tab;
+pub mod object_detail;
 pub mod object_grid;
 pub mod object_toolbar;
 pub mod password_fields;

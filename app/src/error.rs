@@ -41,7 +41,7 @@ pub enum AppError {
 impl From<leptos::wasm_split::SplitLoaderError> for AppError {
     fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
         AppError::Transport {
-            message: "the browser could not download this part of Vireo. Close it and try again.".into(),
+            message: "the browser could not download this part of Vireo. Try again.".into(),
         }
     }
 }

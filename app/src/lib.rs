@@ -106,17 +106,39 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // The New/Edit dialog's form is in its own wasm chunk, fetched after hydrating. A page that arrives
-    // with the dialog open (its URL names one) must have that chunk before hydrating: hydration
+    // Parts of the browser's code are wasm chunks of their own, fetched after hydrating: the
+    // New/Edit dialog's form and the selected object's details. A page that arrives showing one
+    // (its URL opens a dialog or selects a row) must have that chunk before hydrating: hydration
     // walks the server's HTML in one pass and cannot wait halfway through for a download.
-    let dialog_open = leptos::prelude::document().get_element_by_id("config-dialog").is_some();
-    if dialog_open {
-        // Leptos's executor starts with hydration: the download runs on wasm-bindgen's own.
-        wasm_bindgen_futures::spawn_local(async {
-            match components::config_dialog::preload_dialog_form().await {
-                Ok(()) => leptos::mount::hydrate_body(App),
+    let document = leptos::prelude::document();
+    let dialog_open = document.get_element_by_id("config-dialog").is_some();
+    let detail_shown = document
+        .query_selector(&format!("[data-split=\"{}\"]", components::object_detail::SPLIT_NAME))
+        .ok()
+        .flatten()
+        .is_some();
+    if dialog_open || detail_shown {
+        // Leptos's executor starts with hydration: the downloads run on wasm-bindgen's own.
+        wasm_bindgen_futures::spawn_local(async move {
+            // Both at once: an Edit opens on a selected row.
+            let dialog = async {
+                if dialog_open {
+                    components::config_dialog::preload_dialog_form().await
+                } else {
+                    Ok(())
+                }
+            };
+            let detail = async {
+                if detail_shown {
+                    components::object_detail::preload_object_detail().await
+                } else {
+                    Ok(())
+                }
+            };
+            match futures::join!(dialog, detail) {
+                (Ok(()), Ok(())) => leptos::mount::hydrate_body(App),
                 // The page as the server sent it works without JavaScript: it stays that way.
-                Err(error) => leptos::logging::error!("not hydrated: {error}"),
+                (Err(error), _) | (_, Err(error)) => leptos::logging::error!("not hydrated: {error}"),
             }
         });
     } else {

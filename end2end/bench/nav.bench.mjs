@@ -63,10 +63,12 @@ const browser = await chromium.launch({
 // became hydrated (ms since the navigation began).
 const recordHydration = () => {
   const instantiate = WebAssembly.instantiateStreaming;
+  // The first call is the main wasm's; the chunks fetched after hydrating come later.
   WebAssembly.instantiateStreaming = async (...args) => {
-    window.__wasmStartAt = performance.now();
+    const main = window.__wasmStartAt === undefined;
+    if (main) window.__wasmStartAt = performance.now();
     const result = await instantiate(...args);
-    window.__wasmReadyAt = performance.now();
+    if (main) window.__wasmReadyAt = performance.now();
     return result;
   };
   const seen = () => {

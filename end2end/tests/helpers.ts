@@ -1,4 +1,4 @@
-import { APIRequestContext, expect, Locator, Page, TestInfo } from "@playwright/test";
+import { APIRequestContext, expect, Locator, Page, Request, TestInfo } from "@playwright/test";
 
 export const adminPassword = process.env.VIREO_E2E_ADMIN_PASSWORD ?? "e2e-admin-password";
 
@@ -100,4 +100,19 @@ export async function openAddHost(page: Page, info: TestInfo): Promise<Locator> 
   const dialog = page.getByRole("dialog", { name: "Add Host" });
   await expect(dialog).toBeVisible();
   return dialog;
+}
+
+/** A split point's wasm chunk in the bundle's folder (`split_` and the split point's name:
+ * scripts/build.sh), as a route pattern. */
+export function chunkPattern(splitPoint: string): RegExp {
+  return new RegExp(`/pkg/bundle\\.[0-9a-f]{16}/split_${splitPoint}[^/]*\\.wasm$`);
+}
+
+/** Records the requests `page` makes from now on for the chunk `pattern` matches. */
+export function chunkRequests(page: Page, pattern: RegExp): Request[] {
+  const seen: Request[] = [];
+  page.on("request", (request) => {
+    if (pattern.test(new URL(request.url()).pathname)) seen.push(request);
+  });
+  return seen;
 }

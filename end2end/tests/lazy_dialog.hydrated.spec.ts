@@ -1,24 +1,15 @@
-import { expect, Page, Request, test } from "@playwright/test";
-import { login, ready } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { chunkPattern, chunkRequests, login, ready } from "./helpers";
 
 // The New/Edit dialog's form is a wasm chunk of its own (scripts/build.sh splits the bundle): a grid
 // page hydrates without it and fetches it once interactive, every dialog after that reuses it, and a
 // failed download is an error in the dialog that the next open retries. (That the first load leaves
 // it out is what `make bench-bundle` measures.)
 
-const chunk = /\/pkg\/bundle\.[0-9a-f]{16}\/split_vireo_dialog_form[^/]*\.wasm$/;
-
-/** Records the dialog chunk's requests made by `page` from now on. */
-function chunkRequests(page: Page): Request[] {
-  const seen: Request[] = [];
-  page.on("request", (request) => {
-    if (chunk.test(new URL(request.url()).pathname)) seen.push(request);
-  });
-  return seen;
-}
+const chunk = chunkPattern("vireo_dialog_form");
 
 test("the dialog's code is fetched once, after the page is interactive", async ({ page }, info) => {
-  const requests = chunkRequests(page);
+  const requests = chunkRequests(page, chunk);
   await login(page, info, "/vms");
   await expect.poll(() => requests.length, { message: "fetched after hydrating" }).toBe(1);
 
@@ -38,7 +29,7 @@ test("the dialog's code is fetched once, after the page is interactive", async (
 });
 
 test("a page that arrives with the dialog open fetches it before hydrating, and works", async ({ page }, info) => {
-  const requests = chunkRequests(page);
+  const requests = chunkRequests(page, chunk);
   // Logged in on a page without the dialog, which fetches nothing.
   await login(page, info, "/datacenters");
   await page.goto("/vms?dialog=new");

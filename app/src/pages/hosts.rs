@@ -8,6 +8,7 @@ use crate::authz::Permission;
 use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::host_topology_card::{fact, HostTopologyCard};
+use crate::components::object_detail::{prefetch_object_detail, DetailPart, ObjectDetail, SPLIT_NAME};
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid, RowSelection};
 use crate::components::usage_chart::UsageChart;
 use crate::domain::collections;
@@ -26,6 +27,7 @@ use leptos_router::hooks::use_query_map;
 pub fn HostsPage() -> impl IntoView {
     let url = use_query_map();
     let grid = GridState::new("name", false, false, host_grid);
+    prefetch_object_detail();
     provide_context(HostsReload(grid.reload));
     let columns = vec![
         Column::sorted("Status", "status", |h: &HostView| {
@@ -69,7 +71,7 @@ pub fn HostsPage() -> impl IntoView {
             }
             row_id=|h| h.id.to_string()
             row_attrs=|h: &HostView| vec![data("data-status", h.status.as_str())]
-            detail=|host: HostView| view! { <HostDetail host /> }.into_any()
+            detail=|host: HostView| view! { <ObjectDetail part=DetailPart::Host { host } /> }.into_any()
             placeholder="Search: words, status:up cluster:Default"
             hint="Words match names and URIs; add status: or cluster: terms."
             empty="No hosts match. Add one to run virtual machines."
@@ -123,8 +125,9 @@ fn KsmForm(host: HostView) -> impl IntoView {
     }
 }
 
+/// The selected host's details (a part of the browser's code of its own: `object_detail`).
 #[component]
-fn HostDetail(host: HostView) -> impl IntoView {
+pub(crate) fn HostDetail(host: HostView) -> impl IntoView {
     let ksm = match host.ksm_running {
         Some(true) => "running",
         Some(false) => "stopped",
@@ -133,7 +136,7 @@ fn HostDetail(host: HostView) -> impl IntoView {
     // Hosts are infrastructure: other roles see the KSM state but not the form that changes it.
     let ksm_form = may(Permission::ManageInfrastructure).then(|| view! { <KsmForm host=host.clone() /> });
     view! {
-        <section class="detail" aria-label=format!("Host {}", host.name)>
+        <section class="detail" data-split=SPLIT_NAME aria-label=format!("Host {}", host.name)>
             <h2>{host.name.clone()}</h2>
             {host
                 .last_error

@@ -1,17 +1,17 @@
-mod detail;
+pub(crate) mod detail;
 
 use crate::api::grids::template_grid;
 use crate::components::config_dialog::ConfigDialogWhenOpen;
 use crate::components::disks_tab::DiskDialogs;
 use crate::components::grid_controls::grid_href;
 use crate::components::nics_tab::NicDialogs;
+use crate::components::object_detail::{prefetch_object_detail, DetailPart, ObjectDetail};
 use crate::components::object_grid::{data, Column, GridState, ObjectGrid};
 use crate::components::object_toolbar::ObjectToolbar;
 use crate::components::type_icon::TypeIcon;
 use crate::domain::collections;
 use crate::domain::draft::ConfigKind;
 use crate::models::TemplateView;
-use detail::TemplateDetail;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -19,6 +19,7 @@ use leptos_router::hooks::use_query_map;
 pub fn TemplatesPage() -> impl IntoView {
     let url = use_query_map();
     let grid = GridState::new("name", false, false, template_grid);
+    prefetch_object_detail();
     let columns = vec![
         Column::sorted(
             "Type",
@@ -47,7 +48,12 @@ pub fn TemplatesPage() -> impl IntoView {
             detail=move |template: TemplateView| {
                 let base = grid_href("/templates", &grid.query.get(), Some(&template.id.to_string()), |_| {});
                 let tab = url.with(|q| q.get("tab")).unwrap_or_default();
-                view! { <TemplateDetail template base tab /> }.into_any()
+                let part = DetailPart::Template {
+                    template,
+                    base,
+                    tab,
+                };
+                view! { <ObjectDetail part /> }.into_any()
             }
             placeholder="Search: words, type:high_performance cluster:Default"
             hint="Words match names and descriptions; add type: or cluster: terms."

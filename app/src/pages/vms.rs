@@ -1,5 +1,5 @@
 mod bulk;
-mod details;
+pub(crate) mod details;
 mod domain_xml_tab;
 #[cfg(feature = "ssr")]
 mod row_html;
@@ -11,6 +11,7 @@ use crate::components::current_role::may;
 use crate::components::disks_tab::DiskDialogs;
 use crate::components::grid_controls::grid_href;
 use crate::components::nics_tab::NicDialogs;
+use crate::components::object_detail::{prefetch_object_detail, DetailPart, ObjectDetail};
 use crate::components::object_grid::{class_when, data, Column, GridState, ObjectGrid, RowWriter};
 use crate::components::toasts::{provide_toasts, ToastArea};
 use crate::components::type_icon::TypeIcon;
@@ -18,7 +19,6 @@ use crate::domain::collections;
 use crate::domain::draft::ConfigKind;
 use crate::models::{GridQuery, VmRow};
 use bulk::{provide_bulk_confirm, BulkConfirm, BulkToolbar, Selection};
-use details::VmDetail;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::BTreeMap;
@@ -66,6 +66,7 @@ pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
     provide_context(progress);
     provide_toasts();
     provide_bulk_confirm();
+    prefetch_object_detail();
     let on_done = Callback::new(move |_| grid.refetch());
     // Derived, so each is read where its reader is (inside the toolbar's Transition, which then
     // waits for the rows), and reading the resource by reference: copying the whole page on each
@@ -137,7 +138,13 @@ pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
                                             .map(|id| {
                                                 let row = rows
                                                     .with(|rows| rows.iter().find(|r| r.id.to_string() == id).cloned());
-                                                view! { <VmDetail id row tab=tab() grid=shown.get() /> }
+                                                let part = DetailPart::Vm {
+                                                    id,
+                                                    row,
+                                                    tab: tab(),
+                                                    grid: shown.get(),
+                                                };
+                                                view! { <ObjectDetail part /> }
                                             })}
                                         <BulkConfirm rows grid=shown on_done />
                                     }

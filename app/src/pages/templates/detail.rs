@@ -1,5 +1,6 @@
 use crate::components::disks_tab::DisksTab;
 use crate::components::nics_tab::NicsTab;
+use crate::components::object_detail::SPLIT_NAME;
 use crate::domain::draft::ConfigKind;
 use crate::models::TemplateView;
 use leptos::prelude::*;
@@ -26,7 +27,7 @@ pub fn TemplateDetail(template: TemplateView, base: String, tab: String) -> impl
         view! { <DisksTab kind=ConfigKind::Template id base=format!("{base}&tab=disks") /> }.into_any()
     };
     view! {
-        <section class="detail" aria-label=format!("Template {}", template.name)>
+        <section class="detail" data-split=SPLIT_NAME aria-label=format!("Template {}", template.name)>
             <h2>{template.name.clone()}</h2>
             <nav class="sub-tabs" role="tablist" aria-label="Template details">
                 {tabs}

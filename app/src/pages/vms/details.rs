@@ -14,6 +14,7 @@ use crate::components::grid_controls::grid_href;
 use crate::components::live_updates::live_tick_when;
 use crate::components::local_time::LocalTime;
 use crate::components::nics_tab::NicsTab;
+use crate::components::object_detail::SPLIT_NAME;
 use crate::components::table_head::table_head;
 use crate::components::usage_chart::UsageChart;
 use crate::domain::cpu_map::MapScope;
@@ -62,7 +63,7 @@ pub fn VmDetail(id: String, row: Option<VmRow>, tab: String, grid: GridQuery) ->
         _ => view! { <GeneralTab id=id.clone() /> }.into_any(),
     };
     view! {
-        <section class="detail" aria-label=format!("VM {name}")>
+        <section class="detail" data-split=SPLIT_NAME aria-label=format!("VM {name}")>
             <h2>{name.clone()}</h2>
             <nav class="sub-tabs" role="tablist" aria-label="VM details">
                 {tabs}

@@ -1,0 +1,84 @@
+//! The selected VM's, Template's or host's details below its grid (a VM's sub-tabs: General with its
+//! usage chart and CPU map, Disks, Network Interfaces, Console, Domain XML, Events; a host's usage
+//! chart, topology and CPU map), loaded as a part of the browser's code of its own.
+//!
+//! A grid page without a selection never runs this code, and it is a large part of the browser's
+//! bundle (issue 16: what the first load downloads). `object_detail` is a split point: in the
+//! browser's build `scripts/build.sh` moves it, with what only it reaches, into a wasm chunk
+//! fetched once the page is interactive (`prefetch_object_detail`), so the first click on a row
+//! shows its details as fast as the next. A page that arrives with a row selected fetches the chunk
+//! before hydrating (`hydrate` in lib.rs finds `data-split="object-detail"` in the page): hydration
+//! walks the server's HTML in one pass and numbers the resources in the order they are created, so
+//! the details must be there at once, not after a download. On the server it is a plain call.
+
+use crate::components::error_notice::ErrorNotice;
+use crate::error::AppError;
+use crate::models::{GridQuery, HostView, TemplateView, VmRow};
+use crate::pages::hosts::HostDetail;
+use crate::pages::templates::detail::TemplateDetail;
+use crate::pages::vms::details::VmDetail;
+use leptos::prelude::*;
+
+/// The attribute value `hydrate` looks for: the page shows a part of this chunk.
+pub const SPLIT_NAME: &str = "object-detail";
+
+/// Whose details, with what their page gives them.
+pub enum DetailPart {
+    /// A VM: its id, its grid row (when on the page shown), the sub-tab and the grid's state.
+    Vm {
+        id: String,
+        row: Option<VmRow>,
+        tab: String,
+        grid: GridQuery,
+    },
+    /// A Template: it, the grid's link with it selected, and the sub-tab.
+    Template {
+        template: TemplateView,
+        base: String,
+        tab: String,
+    },
+    /// A host: its facts, KSM, usage chart, topology and CPU map.
+    Host { host: HostView },
+}
+
+/// The details, once their code is there. Placed in a Transition (as the grids' details are), so
+/// a click on another row keeps the shown details until the next are ready.
+#[component]
+pub fn ObjectDetail(part: DetailPart) -> impl IntoView {
+    Suspend::new(async move {
+        object_detail(part).await.unwrap_or_else(|error| {
+            view! {
+                <section class="detail" aria-label="Details">
+                    <ErrorNotice error />
+                </section>
+            }
+            .into_any()
+        })
+    })
+}
+
+/// Fetches the details' chunk once the page is interactive (effects run in the browser only). A
+/// failed fetch is left for the next `ObjectDetail` to retry and report.
+pub fn prefetch_object_detail() {
+    Effect::new(|_| {
+        leptos::task::spawn_local(async {
+            _ = preload_object_detail().await;
+        })
+    });
+}
+
+/// The split point (see the module's comment). A failed download is an error shown in place of the
+/// details, not a panic, and the next selection tries again.
+#[leptos::wasm_split::wasm_split(
+    vireo_object_detail,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_object_detail)
+)]
+pub fn object_detail(part: DetailPart) -> Result<AnyView, AppError> {
+    Ok(match part {
+        DetailPart::Vm { id, row, tab, grid } => view! { <VmDetail id row tab grid /> }.into_any(),
+        DetailPart::Template { template, base, tab } => view! { <TemplateDetail template base tab /> }.into_any(),
+        DetailPart::Host { host } => view! { <HostDetail host /> }.into_any(),
+    })
+}
