@@ -233,11 +233,7 @@ pub fn ConfigDialogWhenOpen(kind: ConfigKind) -> impl IntoView {
     // The page hydrates without the form's code (`dialog_form`); it is fetched once the page is
     // interactive, so the first New or Edit opens as fast as the next. A failed fetch is left for
     // the dialog to retry and report. Effects run in the browser only.
-    Effect::new(|_| {
-        leptos::task::spawn_local(async {
-            _ = preload_dialog_form().await;
-        })
-    });
+    crate::components::object_detail::prefetch_when_interactive(preload_dialog_form);
     view! {
         <Show when=move || url.with(|q| q.get("dialog").is_some())>
             <ConfigDialog kind />

@@ -57,12 +57,21 @@ pub fn ObjectDetail(part: DetailPart) -> impl IntoView {
     })
 }
 
-/// Fetches the details' chunk once the page is interactive (effects run in the browser only). A
-/// failed fetch is left for the next `ObjectDetail` to retry and report.
+/// Fetches the details' chunk once the page is interactive. A failed fetch is left for the next
+/// `ObjectDetail` to retry and report.
 pub fn prefetch_object_detail() {
-    Effect::new(|_| {
-        leptos::task::spawn_local(async {
-            _ = preload_object_detail().await;
+    prefetch_when_interactive(preload_object_detail);
+}
+
+/// Fetches a split point's chunk once the page is interactive (effects run in the browser only),
+/// given its `preload` function. A failed fetch is left for the part's next use to retry.
+pub fn prefetch_when_interactive<F, E>(preload: fn() -> F)
+where
+    F: std::future::Future<Output = Result<(), E>> + 'static,
+{
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            _ = preload().await;
         })
     });
 }
