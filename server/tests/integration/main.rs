@@ -40,4 +40,5 @@ mod storage_ui;
 mod support;
 mod topology;
 mod users;
+mod watchdog;
 mod web_guard;

@@ -85,6 +85,7 @@ fn remove_stale_clusters() {
 
 /// A fresh, migrated, empty database.
 pub async fn fresh_db() -> (String, PgPool) {
+    crate::watchdog::arm();
     let pg = cluster();
     let name = format!("t{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
     pg.ensure_database(&name, Some(TEMPLATE_DB))
@@ -96,6 +97,7 @@ pub async fn fresh_db() -> (String, PgPool) {
 
 /// A database with no tables at all, for migration tests.
 pub async fn empty_db() -> PgPool {
+    crate::watchdog::arm();
     let pg = cluster();
     let name = format!("e{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
     pg.ensure_database(&name, None).await.expect("create empty database");
