@@ -29,8 +29,9 @@ esac
 # profile, the tools' versions and the compiled wasm's hash, and is written only after all
 # succeeded). Their output stays outside the site (one folder per profile).
 # 1. wasm-split-cli cuts each split point (`wasm_split`/`#[lazy]`), with the code only it reaches,
-#    into a chunk of its own, fetched later (the New/Edit dialog's form: components/config_dialog.rs;
-#    the selected object's details: components/object_detail.rs), and code two chunks share into one more;
+#    into a chunk of its own, fetched later (most pages: components/lazy_page.rs; the New/Edit
+#    dialog's form: components/config_dialog.rs; the selected object's details:
+#    components/object_detail.rs), and code several chunks share into more chunks;
 #    it writes the main part, the chunks and `__wasm_split.js`, which loads them.
 # 2. wasm-bindgen makes the main part's JS glue; it keeps the exports the chunks link against.
 # 3. (release) wasm-opt -Oz on the main part and on each chunk; alone it takes ~35 s.

@@ -17,6 +17,7 @@ pub mod grid_controls;
 pub mod grid_html;
 pub mod grid_keys;
 pub mod host_topology_card;
+pub mod lazy_page;
 pub mod live_updates;
 pub mod local_time;
 pub mod modal;

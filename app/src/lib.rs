@@ -16,6 +16,7 @@ pub mod pages;
 use components::app_shell::AppShell;
 use components::bundle_scripts::BundleScripts;
 use components::current_role;
+use components::lazy_page::{lazy, PageId};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -73,28 +74,16 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/templates") view=pages::templates::TemplatesPage ssr=SsrMode::Async />
                         <Route path=path!("/pools") view=pages::pools::PoolsPage ssr=SsrMode::Async />
                         <Route path=path!("/hosts") view=pages::hosts::HostsPage ssr=SsrMode::Async />
-                        <Route
-                            path=path!("/datacenters")
-                            view=pages::data_centers::DataCentersPage
-                            ssr=SsrMode::Async
-                        />
-                        <Route path=path!("/clusters") view=pages::clusters::ClustersPage ssr=SsrMode::Async />
-                        <Route
-                            path=path!("/storage-domains")
-                            view=pages::storage_domains::StorageDomainsPage
-                            ssr=SsrMode::Async
-                        />
-                        <Route path=path!("/disks") view=pages::disks::DisksPage ssr=SsrMode::Async />
-                        <Route path=path!("/networks") view=pages::networks::NetworksPage ssr=SsrMode::Async />
-                        <Route
-                            path=path!("/vnic-profiles")
-                            view=pages::vnic_profiles::VnicProfilesPage
-                            ssr=SsrMode::Async
-                        />
-                        <Route path=path!("/events") view=pages::events::EventsPage ssr=SsrMode::Async />
-                        <Route path=path!("/disks/upload") view=pages::disk_upload::DiskUploadPage ssr=SsrMode::Async />
-                        <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/password") view=pages::password::PasswordPage ssr=SsrMode::Async />
+                        <Route path=path!("/datacenters") view=lazy(PageId::DataCenters) ssr=SsrMode::Async />
+                        <Route path=path!("/clusters") view=lazy(PageId::Clusters) ssr=SsrMode::Async />
+                        <Route path=path!("/storage-domains") view=lazy(PageId::StorageDomains) ssr=SsrMode::Async />
+                        <Route path=path!("/disks") view=lazy(PageId::Disks) ssr=SsrMode::Async />
+                        <Route path=path!("/networks") view=lazy(PageId::Networks) ssr=SsrMode::Async />
+                        <Route path=path!("/vnic-profiles") view=lazy(PageId::VnicProfiles) ssr=SsrMode::Async />
+                        <Route path=path!("/events") view=lazy(PageId::Events) ssr=SsrMode::Async />
+                        <Route path=path!("/disks/upload") view=lazy(PageId::DiskUpload) ssr=SsrMode::Async />
+                        <Route path=path!("/users") view=lazy(PageId::Users) ssr=SsrMode::Async />
+                        <Route path=path!("/account/password") view=lazy(PageId::Password) ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </Router>
@@ -106,42 +95,62 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Parts of the browser's code are wasm chunks of their own, fetched after hydrating: the
-    // New/Edit dialog's form and the selected object's details. A page that arrives showing one
-    // (its URL opens a dialog or selects a row) must have that chunk before hydrating: hydration
-    // walks the server's HTML in one pass and cannot wait halfway through for a download.
+    // Parts of the browser's code are wasm chunks of their own: most pages inside the shell
+    // (components/lazy_page.rs), the New/Edit dialog's form and the selected object's details.
+    // The chunks of what the page shows must be there before hydrating: hydration walks the
+    // server's HTML in one pass and cannot wait halfway through for a download. The page names
+    // itself (`data-page`); a URL that opens a dialog or selects a row leaves its mark too.
     let document = leptos::prelude::document();
+    let page = document
+        .query_selector("[data-page]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.get_attribute("data-page"))
+        .and_then(|name| components::lazy_page::PageId::from_name(&name));
     let dialog_open = document.get_element_by_id("config-dialog").is_some();
     let detail_shown = document
         .query_selector(&format!("[data-split=\"{}\"]", components::object_detail::SPLIT_NAME))
         .ok()
         .flatten()
         .is_some();
-    if dialog_open || detail_shown {
-        // Leptos's executor starts with hydration: the downloads run on wasm-bindgen's own.
-        wasm_bindgen_futures::spawn_local(async move {
-            // Both at once: an Edit opens on a selected row.
-            let dialog = async {
-                if dialog_open {
-                    components::config_dialog::preload_dialog_form().await
-                } else {
-                    Ok(())
-                }
-            };
-            let detail = async {
-                if detail_shown {
-                    components::object_detail::preload_object_detail().await
-                } else {
-                    Ok(())
-                }
-            };
-            match futures::join!(dialog, detail) {
-                (Ok(()), Ok(())) => leptos::mount::hydrate_body(App),
-                // The page as the server sent it works without JavaScript: it stays that way.
-                (Err(error), _) | (_, Err(error)) => leptos::logging::error!("not hydrated: {error}"),
-            }
-        });
-    } else {
+    if page.is_none() && !dialog_open && !detail_shown {
         leptos::mount::hydrate_body(App);
+        return;
     }
+    // Leptos's executor starts with hydration: the downloads run on wasm-bindgen's own, all at once.
+    wasm_bindgen_futures::spawn_local(async move {
+        let page = async {
+            match page {
+                Some(_) => components::lazy_page::preload_pages()
+                    .await
+                    .map_err(error::AppError::from),
+                None => Ok(()),
+            }
+        };
+        let dialog = async {
+            if dialog_open {
+                components::config_dialog::preload_dialog_form()
+                    .await
+                    .map_err(error::AppError::from)
+            } else {
+                Ok(())
+            }
+        };
+        let detail = async {
+            if detail_shown {
+                components::object_detail::preload_object_detail()
+                    .await
+                    .map_err(error::AppError::from)
+            } else {
+                Ok(())
+            }
+        };
+        match futures::join!(page, dialog, detail) {
+            (Ok(()), Ok(()), Ok(())) => leptos::mount::hydrate_body(App),
+            // The page as the server sent it works without JavaScript: it stays that way.
+            (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+                leptos::logging::error!("not hydrated: {error}")
+            }
+        }
+    });
 }

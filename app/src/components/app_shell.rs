@@ -7,6 +7,7 @@ use leptos_router::components::{Outlet, A};
 #[component]
 pub fn AppShell() -> impl IntoView {
     crate::components::live_updates::provide_live_updates();
+    crate::components::lazy_page::prefetch_pages();
     let user = Resource::new(|| (), |_| whoami());
     let user = move || user.get().and_then(Result::ok);
     view! {
