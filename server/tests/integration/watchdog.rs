@@ -61,12 +61,12 @@ fn watch() {
                 .map(|(name, since, _)| (name.clone(), since.elapsed()))
         };
         if let Some((name, ran)) = overdue {
-            eprintln!(
+            say(&format!(
                 "\ntest {name} has run for {} s, past the limit of {} s (VIREO_TEST_TIMEOUT_SECS): \
-                 stopping the test process. Every thread's stack follows where gdb is installed.",
+                 stopping the test process. Every thread's stack follows where gdb is installed.\n",
                 ran.as_secs(),
                 limit.as_secs()
-            );
+            ));
             dump_stacks();
             std::process::exit(124);
         }
@@ -82,7 +82,16 @@ fn dump_stacks() {
         .stdin(std::process::Stdio::null())
         .output();
     match out {
-        Ok(out) => eprintln!("{}", String::from_utf8_lossy(&out.stdout)),
-        Err(e) => eprintln!("(no stacks: gdb could not run: {e})"),
+        Ok(out) => say(&String::from_utf8_lossy(&out.stdout)),
+        Err(e) => say(&format!("(no stacks: gdb could not run: {e})\n")),
     }
+}
+
+/// Straight to the process's stderr. `eprintln!` would not do: this thread is spawned by the first
+/// test that arms, and inherits that test's output capture, which is never printed once we exit.
+fn say(text: &str) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    _ = stderr.write_all(text.as_bytes());
+    _ = stderr.flush();
 }
