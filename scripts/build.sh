@@ -12,9 +12,13 @@ site=$root/target/site
 
 case "$profile" in
   debug)
-    cargo build --locked -p vireo-server
-    cargo build --locked -p vireo-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
-    wasm_dir=debug
+    # The server as `cargo test --workspace` builds it: with the tests among the targets, the
+    # dev-dependencies' features (tokio's test-util, …) are on, so the ~40 crates below them
+    # (tokio, axum, sqlx, the Leptos stack) are not compiled a second time without them. After
+    # `make test`'s cargo test phase this is a no-op; tests not yet built are built here.
+    cargo build --locked --workspace --bins --tests
+    cargo build --locked -p vireo-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-dev
+    wasm_dir=wasm-dev
     ;;
   release)
     cargo build --locked --release -p vireo-server
@@ -70,7 +74,7 @@ fi
 # paths), and the stylesheet under a content-hashed name (vireo.<16 hex>.css); each with gzip -9
 # and brotli copies the server answers with when the browser accepts them
 # (server/src/web/static_assets.rs). hash.txt lists the hashes for the page to name them.
-# A debug wasm is tens of MB: its copies would take longer to make than to send on localhost.
+# A debug wasm is several MB: its copies would take longer to make than to send on localhost.
 pkg=$site/pkg
 mkdir -p "$pkg"
 hash_of() { sha256sum "$1" | cut -c1-16; }

@@ -28,5 +28,7 @@ if ! virsh -c qemu:///system version >/dev/null 2>&1; then
   echo "KVM test not run: libvirtd has no working QEMU driver." >&2
   exit 1
 fi
-# An argument narrows the run to one test module (make bench-console: kvm_console).
-cargo test --locked -p vireo-server --features kvm-tests --test integration "${1:-kvm}" -- --nocapture
+# An argument narrows the run to one test module (make bench-console: kvm_console). `--workspace`,
+# as in `make test`'s cargo test run, so the integration test binary built there is reused as is
+# (a narrower package selection changes features and recompiles the server).
+cargo test --locked --workspace --test integration "${1:-kvm}" -- --nocapture

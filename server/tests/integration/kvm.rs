@@ -1,6 +1,6 @@
-//! A real hypervisor: `qemu:///system` with KVM. Compiled only with the `kvm-tests` feature, which
-//! `scripts/kvm-test.sh` enables after it found `/dev/kvm` and started libvirtd (without systemd);
-//! without KVM the script says why and this does not run.
+//! A real hypervisor: `qemu:///system` with KVM. Run by `scripts/kvm-test.sh` after it found
+//! `/dev/kvm` and started libvirtd (without systemd); without KVM the script says why and this does
+//! not run. `make test`'s first cargo test run leaves it to that script (`--skip kvm::`).
 //!
 //! Vireo adds the host, computes a High Performance VM's fixes from the host's real topology, runs
 //! it under KVM through the service (learning the host's CPU quirks if it must), and then asks

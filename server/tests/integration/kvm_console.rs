@@ -3,8 +3,8 @@
 //! (`/vms/{id}/console/serial`, served by the real router on a TCP port) shows the firmware's own
 //! serial output after a reset (SeaBIOS, because the serial console comes with
 //! `<bios useserial='yes'/>`), carries keystrokes both ways, and is dropped with a reason when
-//! `virsh console --force` takes the console from outside. Compiled with the `kvm-tests` feature
-//! only (`scripts/kvm-test.sh`).
+//! `virsh console --force` takes the console from outside. Run by `scripts/kvm-test.sh` only, as
+//! `kvm.rs` is.
 //!
 //! It also measures keystroke echo latency through Vireo and through `virsh console` on the same
 //! VM (200 keystrokes each; p50/p99 printed, never asserted: a figure, not a timed test).

@@ -141,7 +141,6 @@ pub async fn admin_app() -> (TestApp, vireo_app::models::CurrentUser) {
 impl TestApp {
     /// This machine's libvirtd (`qemu:///system`) added as a host of the first cluster: what the KVM
     /// tests run their VMs on.
-    #[cfg(feature = "kvm-tests")]
     pub async fn add_local_kvm_host(
         &self,
         actor: &vireo_app::models::CurrentUser,
