@@ -147,6 +147,13 @@ impl TestApp {
         name: &str,
     ) -> vireo_app::models::HostView {
         use vireo_app::backend::HostBackend;
+        // These tests are compiled with the others; run on a machine without KVM, say what they
+        // need instead of failing deep inside libvirt.
+        assert!(
+            std::path::Path::new("/dev/kvm").exists(),
+            "the KVM tests need /dev/kvm and a libvirtd with QEMU: run scripts/kvm-test.sh, or leave \
+             them out with `-- --skip kvm:: --skip kvm_console::`"
+        );
         let cluster_id = self.state.repo.list_clusters().await.unwrap()[0].id;
         self.state
             .service
