@@ -5,7 +5,8 @@ import { login, ready } from "./helpers";
 // without JavaScript) must hydrate. The details' resources are created while the table hydrates in
 // the browser but only after the rows load on the server: a dialog's resource after them got
 // another id on each side, read the wrong data, and hydration stopped, leaving the page dead to
-// input. (The Hosts page's Add Host dialog after the host's CPU map; a VM's sub-tabs and Edit.)
+// input. (The Hosts page's Add Host dialog after the host's CPU map; a VM's sub-tabs and Edit; the
+// Disks sub-tab's Attach, whose list of free disks the dialog fetched itself.)
 
 /** The id of the first row of `grid` at `url`. */
 async function firstRowId(page: Page, url: string, grid: string): Promise<string> {
@@ -43,8 +44,13 @@ test("grid pages with a row's details and a dialog open hydrate", async ({ page 
     `/vms?q=grid-00001&selected=${vm}&dialog=edit&id=${vm}`,
     `/vms?q=grid-00001&selected=${vm}&tab=disks&dialog=edit&id=${vm}`,
     `/vms?q=grid-00001&selected=${vm}&tab=nics&dialog=new`,
+    `/vms?q=grid-00001&selected=${vm}&tab=disks&disk_dialog=attach`,
     `/hosts?selected=${host}&dialog=add`,
     `/templates?selected=${template}&dialog=edit&id=${template}`,
+    `/templates?selected=${template}&tab=nics&nic_dialog=new`,
+    `/templates?selected=${template}&tab=disks&disk_dialog=attach`,
+    `/pools?dialog=new`,
+    `/`,
     `/datacenters?selected=${dc}&tab=clusters&dialog=edit&id=${dc}`,
   ];
   for (const url of urls) await hydratesCleanly(page, url);

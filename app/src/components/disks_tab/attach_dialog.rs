@@ -3,26 +3,45 @@ use crate::components::error_notice::field_errors;
 use crate::components::modal::{DialogBody, Modal};
 use crate::domain::draft::ConfigKind;
 use crate::domain::storage::{DiskContent, DiskInterface};
-use crate::models::GridQuery;
+use crate::error::AppError;
+use crate::models::{DiskView, GridQuery};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+
+/// The disks an Attach may offer: one page of the Disks grid, fetched only while `open`, then
+/// filtered to the data disks attached nowhere. `DiskDialogs` makes it up front and its Transition
+/// waits for it, so the dialog is drawn whole on both sides. Made inside the dialog with a
+/// Suspense of its own, landing on the page with the dialog open did not hydrate: the server
+/// resolved the dialog's resource after the selected row's details had taken their serialization
+/// ids, the browser before them, so the two read each other's data.
+pub fn free_disks(
+    open: impl Fn() -> bool + Send + Sync + 'static,
+) -> Resource<Result<Option<Vec<DiskView>>, AppError>> {
+    Resource::new(open, |open| async move {
+        if !open {
+            return Ok(None);
+        }
+        let page = disk_grid(GridQuery {
+            page_size: 200,
+            ..GridQuery::new("name")
+        })
+        .await?;
+        Ok(Some(
+            page.rows
+                .into_iter()
+                .filter(|d| d.attached_to.is_empty() && d.content == DiskContent::Data)
+                .collect(),
+        ))
+    })
+}
 
 /// "Attach": one of the disks attached nowhere, on a bus, bootable or not, read only or not.
 /// Posts to the `attach_disk` server function (a plain form with JavaScript off), which sends the
 /// browser back to the Disks sub-tab saying whether the disk was plugged in live.
 #[component]
-pub fn AttachDiskDialog(kind: ConfigKind, id: String, close: String) -> impl IntoView {
+pub fn AttachDiskDialog(kind: ConfigKind, id: String, close: String, free: Vec<DiskView>) -> impl IntoView {
     let action = ServerAction::<AttachDisk>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let free = Resource::new(
-        || (),
-        |_| {
-            disk_grid(GridQuery {
-                page_size: 200,
-                ..GridQuery::new("name")
-            })
-        },
-    );
     let interfaces = DiskInterface::ALL
         .into_iter()
         .map(|i| view! { <option value=i.as_str()>{i.label()}</option> })
@@ -34,51 +53,37 @@ pub fn AttachDiskDialog(kind: ConfigKind, id: String, close: String) -> impl Int
                     <input type="hidden" name="kind" value=kind.as_str() />
                     <input type="hidden" name="id" value=id />
                     <label for="attach-disk">"Disk"</label>
-                    <Suspense fallback=|| {
-                        view! { <p class="loading">"Loading disks…"</p> }
-                    }>
-                        {move || {
-                            free.get()
-                                .map(|page| {
-                                    let disks: Vec<_> = page
-                                        .map(|p| p.rows)
-                                        .unwrap_or_default()
-                                        .into_iter()
-                                        .filter(|d| d.attached_to.is_empty() && d.content == DiskContent::Data)
-                                        .collect();
-                                    if disks.is_empty() {
-                                        return view! {
-                                            <p class="hint" id="attach-disk">
-                                                "No free disk: create one on the Disks page first."
-                                            </p>
+                    {if free.is_empty() {
+                        view! {
+                            <p class="hint" id="attach-disk">
+                                "No free disk: create one on the Disks page first."
+                            </p>
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <select id="attach-disk" name="disk_id" required>
+                                {free
+                                    .into_iter()
+                                    .map(|d| {
+                                        view! {
+                                            <option value=d
+                                                .id
+                                                .to_string()>
+                                                {format!(
+                                                    "{} ({}, {})",
+                                                    d.name,
+                                                    crate::pages::storage_domains::bytes(d.provisioned_bytes),
+                                                    d.storage_domain_name,
+                                                )}
+                                            </option>
                                         }
-                                            .into_any();
-                                    }
-                                    view! {
-                                        <select id="attach-disk" name="disk_id" required>
-                                            {disks
-                                                .into_iter()
-                                                .map(|d| {
-                                                    view! {
-                                                        <option value=d
-                                                            .id
-                                                            .to_string()>
-                                                            {format!(
-                                                                "{} ({}, {})",
-                                                                d.name,
-                                                                crate::pages::storage_domains::bytes(d.provisioned_bytes),
-                                                                d.storage_domain_name,
-                                                            )}
-                                                        </option>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </select>
-                                    }
-                                        .into_any()
-                                })
-                        }}
-                    </Suspense>
+                                    })
+                                    .collect_view()}
+                            </select>
+                        }
+                            .into_any()
+                    }}
                     {move || field_errors(error.get(), "disk_id")}
                     <label for="attach-interface">"Interface"</label>
                     <select id="attach-interface" name="interface">

@@ -1,10 +1,12 @@
-use super::attach_dialog::AttachDiskDialog;
+use super::attach_dialog::{free_disks, AttachDiskDialog};
 use super::detach_dialog::DetachDiskDialog;
 use super::edit_attachment_dialog::EditAttachmentDialog;
 use crate::api::storage::attached_disks;
 use crate::authz::Permission;
 use crate::components::current_role::may;
+use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::encode;
+use crate::components::modal::Modal;
 use crate::domain::draft::ConfigKind;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -30,6 +32,8 @@ pub fn DiskDialogs(kind: ConfigKind) -> impl IntoView {
             _ => Ok::<_, crate::error::AppError>(None),
         }
     });
+    // What Attach offers (made here, before the grid's table, and waited for: `free_disks` says why).
+    let free = free_disks(move || manage && url.with(|q| q.get("disk_dialog").as_deref() == Some("attach")));
     // Where Cancel leads: the same view without the dialog.
     let close = move || {
         let query = url.with(|q| {
@@ -46,7 +50,19 @@ pub fn DiskDialogs(kind: ConfigKind) -> impl IntoView {
         let (id, mode, _) = wanted();
         let id = id.filter(|_| manage)?;
         match mode.as_deref()? {
-            "attach" => Some(view! { <AttachDiskDialog kind id close=close() /> }.into_any()),
+            "attach" => Some(match free.get()? {
+                Ok(free) => {
+                    view! { <AttachDiskDialog kind id close=close() free=free.unwrap_or_default() /> }.into_any()
+                }
+                Err(error) => view! {
+                    <Modal title="Attach Disk" id="attach-disk-dialog" close_href=close()>
+                        <div class="modal-body">
+                            <ErrorNotice error />
+                        </div>
+                    </Modal>
+                }
+                .into_any(),
+            }),
             mode @ ("edit" | "detach") => {
                 let disk = current.get()?.ok()??;
                 Some(if mode == "edit" {
