@@ -69,7 +69,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
-                        <Route path=path!("/") view=pages::dashboard::DashboardPage ssr=SsrMode::Async />
+                        <Route path=path!("/") view=lazy(PageId::Dashboard) ssr=SsrMode::Async />
                         <Route path=path!("/vms") view=pages::vms::VmsPage ssr=SsrMode::Async />
                         <Route path=path!("/templates") view=pages::templates::TemplatesPage ssr=SsrMode::Async />
                         <Route path=path!("/pools") view=pages::pools::PoolsPage ssr=SsrMode::Async />
@@ -95,8 +95,9 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Parts of the browser's code are wasm chunks of their own: most pages inside the shell
-    // (components/lazy_page.rs), the New/Edit dialog's form and the selected object's details.
+    // Parts of the browser's code are wasm chunks of their own: the pages inside the shell but the
+    // VM, Template and Pool grids and Hosts (components/lazy_page.rs), the New/Edit dialog's form
+    // and the selected object's details.
     // The chunks of what the page shows must be there before hydrating: hydration walks the
     // server's HTML in one pass and cannot wait halfway through for a download. The page names
     // itself (`data-page`); a URL that opens a dialog or selects a row leaves its mark too.
@@ -121,9 +122,7 @@ pub fn hydrate() {
     wasm_bindgen_futures::spawn_local(async move {
         let page = async {
             match page {
-                Some(_) => components::lazy_page::preload_pages()
-                    .await
-                    .map_err(error::AppError::from),
+                Some(page) => page.preload().await,
                 None => Ok(()),
             }
         };

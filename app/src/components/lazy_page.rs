@@ -1,26 +1,32 @@
-//! The pages inside the app's shell other than the dashboard (where a login lands), the VM,
-//! Template and Pool grids and Hosts (data centers, clusters, storage domains, disks, networks,
-//! vNIC profiles, events, users, password) as one part of the browser's code of its own, so the
-//! pages Vireo is about hydrate without downloading them (issue 16: the first load).
+//! Pages inside the app's shell that load their browser code when shown, so the VM grid (the page
+//! Vireo is about) hydrates without downloading them (issue 16: the first load). Two parts, each a
+//! wasm chunk of its own:
+//! - `home`: the Dashboard, where a login lands: small, so the landing does not fetch the rest;
+//! - `page`: data centers, clusters, storage domains, disks, networks, vNIC profiles, events, users
+//!   and password.
 //!
-//! Hosts stays in the main part: landing on it with the Add Host dialog open
-//! (`/hosts?dialog=add`) inside this chunk's extra Suspense broke hydration (the dialog's resource
-//! and the selected host's usage chart got each other's serialization ids), the ordering problem
-//! `ObjectGrid` orders its dialogs for; the other pages' dialogs hydrate (hydration.hydrated.spec.ts).
+//! Hosts, Templates and Pools stay in the main part: inside a chunk's extra Suspense, landing on
+//! them with a dialog open (`/hosts?dialog=add`, `/templates?selected=…&dialog=edit`,
+//! `/pools?dialog=new`) broke hydration: a resource read another's serialized data (the Add Host
+//! dialog's and the selected host's usage chart got each other's ids; on Templates the browser drew
+//! an error where the server had drawn the dialog), the ordering problem `ObjectGrid` orders its
+//! dialogs for. The pages' chunk's own dialogs hydrate (hydration.hydrated.spec.ts). The login page
+//! stays too: it is the first page a browser ever loads, and the main part is all it needs.
 //!
-//! `page` is a split point: in the browser's build `scripts/build.sh` moves it, with what only it
-//! reaches, into a wasm chunk. One chunk for all of them, not one per page: wasm-split-cli makes a
-//! chunk for every set of split points that share code, and fifteen page splits made 385 files, a
-//! page needing dozens. The shell fetches the chunk once the page is interactive
-//! (`prefetch_pages`). A page of the chunk that arrives from the server names itself (`data-page`
-//! on its wrapper) and `hydrate` in lib.rs fetches the chunk first: hydration walks the server's
-//! HTML in one pass and cannot wait halfway through for a download. On the server it is a plain
-//! call.
+//! `home` and `page` are split points: in the browser's build `scripts/build.sh` moves each,
+//! with what only it reaches, into a wasm chunk (and code two of them share into chunks of their
+//! own). Not one per page: wasm-split-cli makes a chunk for every set of split points that share
+//! code, and fifteen page splits made 385 files, a page needing dozens. The shell fetches the
+//! chunks once the page is interactive (`prefetch_pages`). A page of a chunk that arrives from the
+//! server names itself (`data-page` on its wrapper) and `hydrate` in lib.rs fetches its chunk
+//! first: hydration walks the server's HTML in one pass and cannot wait halfway through for a
+//! download. On the server they are plain calls.
 
 use crate::components::error_notice::ErrorNotice;
 use crate::components::object_detail::prefetch_when_interactive;
 use crate::error::AppError;
 use crate::pages::clusters::ClustersPage;
+use crate::pages::dashboard::DashboardPage;
 use crate::pages::data_centers::DataCentersPage;
 use crate::pages::disk_upload::DiskUploadPage;
 use crate::pages::disks::DisksPage;
@@ -32,10 +38,11 @@ use crate::pages::users::UsersPage;
 use crate::pages::vnic_profiles::VnicProfilesPage;
 use leptos::prelude::*;
 
-/// A page in the pages' chunk: every page inside the shell but the dashboard, the VM, Template and
-/// Pool grids and Hosts.
+/// A page whose code is a chunk's: every page inside the shell but the VM, Template and Pool grids
+/// and Hosts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageId {
+    Dashboard,
     DataCenters,
     Clusters,
     StorageDomains,
@@ -49,8 +56,9 @@ pub enum PageId {
 }
 
 impl PageId {
-    /// Every page of the chunk, in the navigation's order.
+    /// Every page of the chunks, in the navigation's order.
     pub const ALL: &[PageId] = &[
+        PageId::Dashboard,
         PageId::DataCenters,
         PageId::Clusters,
         PageId::StorageDomains,
@@ -66,6 +74,7 @@ impl PageId {
     /// The name `hydrate` reads off the page (`data-page`).
     pub fn name(self) -> &'static str {
         match self {
+            PageId::Dashboard => "dashboard",
             PageId::DataCenters => "data-centers",
             PageId::Clusters => "clusters",
             PageId::StorageDomains => "storage-domains",
@@ -82,24 +91,55 @@ impl PageId {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|p| p.name() == name)
     }
+
+    /// Fetches the page's chunk (`hydrate` does, before hydrating a page of a chunk).
+    pub async fn preload(self) -> Result<(), AppError> {
+        match self {
+            PageId::Dashboard => preload_home().await?,
+            _ => preload_pages().await?,
+        }
+        Ok(())
+    }
+
+    /// The page, once its chunk is there.
+    async fn view(self) -> Result<AnyView, AppError> {
+        match self {
+            PageId::Dashboard => home().await,
+            _ => page(self).await,
+        }
+    }
 }
 
-/// Fetches the pages' chunk once the page is interactive (the shell asks on every page), so a
-/// click in the navigation does not wait for the network. A failed fetch is left for the next
-/// `LazyPage` to retry and report.
+/// Fetches the chunks once the page is interactive (the shell asks on every page), so a click in
+/// the navigation does not wait for the network. A failed fetch is left for the next `LazyPage` to
+/// retry and report.
 pub fn prefetch_pages() {
+    prefetch_when_interactive(preload_home);
     prefetch_when_interactive(preload_pages);
 }
 
-/// The split point (see the module's comment).
+/// The Dashboard's split point (see the module's comment).
+#[leptos::wasm_split::wasm_split(
+    vireo_home,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_home)
+)]
+fn home() -> Result<AnyView, AppError> {
+    Ok(view! { <DashboardPage /> }.into_any())
+}
+
+/// The other pages' split point (see the module's comment).
 #[leptos::wasm_split::wasm_split(
     vireo_pages,
     wasm_split_path = ::leptos::wasm_split,
     fallible,
     preload(#[doc(hidden)] preload_pages)
 )]
-pub fn page(page: PageId) -> Result<AnyView, AppError> {
+fn page(page: PageId) -> Result<AnyView, AppError> {
     Ok(match page {
+        // `PageId::view` sends it to its own part.
+        PageId::Dashboard => return Err(AppError::not_found("page")),
         PageId::DataCenters => view! { <DataCentersPage /> }.into_any(),
         PageId::Clusters => view! { <ClustersPage /> }.into_any(),
         PageId::StorageDomains => view! { <StorageDomainsPage /> }.into_any(),
@@ -132,7 +172,7 @@ pub fn LazyPage(page: PageId) -> impl IntoView {
                 }
             }>
                 {Suspend::new(async move {
-                    self::page(page).await.unwrap_or_else(|error| view! { <ErrorNotice error /> }.into_any())
+                    page.view().await.unwrap_or_else(|error| view! { <ErrorNotice error /> }.into_any())
                 })}
             </Suspense>
         </div>
