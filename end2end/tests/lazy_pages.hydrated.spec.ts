@@ -103,3 +103,10 @@ test("a page of a part hydrates with only its part's chunk: the others may fail 
   await dialog.getByLabel("Name").fill("typed-in-the-browser");
   await expect(dialog.getByLabel("Name")).toHaveValue("typed-in-the-browser");
 });
+
+test("the login page fetches the Dashboard's chunk once interactive: a login lands there", async ({ page }, info) => {
+  const home = chunkRequests(page, parts.home);
+  await page.goto("/login");
+  await ready(page, info);
+  await expect.poll(() => home.length, { message: "prefetched on the login page" }).toBe(1);
+});

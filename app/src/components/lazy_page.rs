@@ -1,7 +1,8 @@
 //! Pages inside the app's shell that load their browser code when shown, so the VM grid (the page
 //! Vireo is about) hydrates without downloading them (issue 16: the first load). Two parts, each a
 //! wasm chunk of its own:
-//! - `home`: the Dashboard, where a login lands: small, so the landing does not fetch the rest;
+//! - `home`: the Dashboard, where a login lands: small, so the landing does not fetch the rest
+//!   (the login page prefetches it);
 //! - `page`: data centers, clusters, storage domains, disks, networks, vNIC profiles, events, users
 //!   and password.
 //!
@@ -116,6 +117,11 @@ impl PageId {
 pub fn prefetch_pages() {
     prefetch_when_interactive(preload_home);
     prefetch_when_interactive(preload_pages);
+}
+
+/// Fetches the Dashboard's chunk once the login page is interactive (a login lands there).
+pub fn prefetch_home() {
+    prefetch_when_interactive(preload_home);
 }
 
 /// The Dashboard's split point (see the module's comment).

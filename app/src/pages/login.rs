@@ -18,6 +18,9 @@ pub fn LoginPage() -> impl IntoView {
     };
     let logged_out = move || query.with(|q| q.get("logged_out").is_some());
     let next = move || query.with(|q| q.get("next").filter(|n| n.starts_with('/')).unwrap_or_default());
+    // A login lands on the Dashboard (unless `next` says otherwise), whose code is a chunk of its
+    // own: fetched while the user types, so the landing hydrates without waiting for it.
+    crate::components::lazy_page::prefetch_home();
     view! {
         <Title text="Log in" />
         <div class="login-page">
