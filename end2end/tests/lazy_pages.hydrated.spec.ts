@@ -3,10 +3,9 @@ import { chunkPattern, chunkRequests, login, ready } from "./helpers";
 
 // The pages inside the shell but the VM, Template and Pool grids and Hosts are wasm chunks of their
 // own, in two parts (components/lazy_page.rs): the Dashboard (`home`) and the rest (`pages`). The VM
-// grid hydrates without them and fetches them once interactive, so the
-// navigation does not wait; a page of a part that arrives from the server fetches its part before
-// hydrating, and only its part; a failed download is an error in the page's place that the next
-// link retries. (That the first load leaves them out is what `make bench-bundle` measures.)
+// grid hydrates without them and fetches them once interactive, so the navigation does not wait; a
+// page of a part that arrives from the server fetches its part before hydrating, and only its part;
+// a failed download is an error in the page's place that the next link retries. (That the first load leaves them out is what `make bench-bundle` measures.)
 
 const chunk = chunkPattern("vireo_pages");
 const parts = { home: chunkPattern("vireo_home"), pages: chunk };
