@@ -5,9 +5,9 @@
 #    the chunk loader `__wasm_split.js` the JS imports), beside the goal of 350 KB (350,000 bytes)
 #    gzip;
 #  - the first load of a page in each of the page parts (components/lazy_page.rs: the Dashboard's
-#    `home`; the `pages`: data centers, clusters, storage, networks, events, users …), which
-#    fetches its part's chunk, and the shared chunks it needs, before hydrating (the VM, Template
-#    and Pool grids, Hosts and the login page are in the main part);
+#    `home`; the Template, Pool and Host grids' `grids`; the `pages`: data centers, clusters,
+#    storage, networks, events, users …), which fetches its part's chunk, and the shared chunks it
+#    needs, before hydrating (the VM grid and the login page are in the main part);
 #  - each lazily loaded chunk (the split points: the page parts, the New/Edit dialog's form, the
 #    selected object's details, and the code they share), fetched once the page is interactive (or
 #    first, when it arrives showing one), and the whole bundle's total.
@@ -36,7 +36,7 @@ for name in vireo.wasm vireo.js __wasm_split.js; do
   row "first load: $name" "$folder/$name"
   first_raw=$((first_raw + row_raw)) first_gz=$((first_gz + row_gz)) first_br=$((first_br + row_br))
 done
-printf '%-52s %12s %12s %12s\n' "first load: VM grid, Templates, Pools, Hosts, login" "$first_raw" "$first_gz" "$first_br"
+printf '%-52s %12s %12s %12s\n' "first load: VM grid, login" "$first_raw" "$first_gz" "$first_br"
 # A page of a page part hydrates after its chunk and the shared chunks it needs, as the chunk loader
 # lists them (`__wasm_split_load_vireo_<part>` and its dependencies).
 chunks_of() { # a page part: the chunk files its pages fetch first
@@ -59,7 +59,7 @@ print(" ".join(loaders[n][0] for n in need))
 PY
 }
 part_summary=()
-for part in home:Dashboard pages:"Data Centers … Users"; do
+for part in home:Dashboard grids:"Templates, Pools, Hosts" pages:"Data Centers … Users"; do
   name=${part%%:*} pages=${part#*:}
   part_raw=$first_raw part_gz=$first_gz part_br=$first_br
   for chunk in $(chunks_of "$name"); do

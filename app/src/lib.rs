@@ -71,9 +71,9 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                         <Route path=path!("/") view=lazy(PageId::Dashboard) ssr=SsrMode::Async />
                         <Route path=path!("/vms") view=pages::vms::VmsPage ssr=SsrMode::Async />
-                        <Route path=path!("/templates") view=pages::templates::TemplatesPage ssr=SsrMode::Async />
-                        <Route path=path!("/pools") view=pages::pools::PoolsPage ssr=SsrMode::Async />
-                        <Route path=path!("/hosts") view=pages::hosts::HostsPage ssr=SsrMode::Async />
+                        <Route path=path!("/templates") view=lazy(PageId::Templates) ssr=SsrMode::Async />
+                        <Route path=path!("/pools") view=lazy(PageId::Pools) ssr=SsrMode::Async />
+                        <Route path=path!("/hosts") view=lazy(PageId::Hosts) ssr=SsrMode::Async />
                         <Route path=path!("/datacenters") view=lazy(PageId::DataCenters) ssr=SsrMode::Async />
                         <Route path=path!("/clusters") view=lazy(PageId::Clusters) ssr=SsrMode::Async />
                         <Route path=path!("/storage-domains") view=lazy(PageId::StorageDomains) ssr=SsrMode::Async />
@@ -96,8 +96,8 @@ pub fn App() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Parts of the browser's code are wasm chunks of their own: the pages inside the shell but the
-    // VM, Template and Pool grids and Hosts (components/lazy_page.rs), the New/Edit dialog's form
-    // and the selected object's details.
+    // VM grid (components/lazy_page.rs), the New/Edit dialog's form and the selected object's
+    // details.
     // The chunks of what the page shows must be there before hydrating: hydration walks the
     // server's HTML in one pass and cannot wait halfway through for a download. The page names
     // itself (`data-page`); a URL that opens a dialog or selects a row leaves its mark too.

@@ -1,14 +1,14 @@
 import { expect, test } from "@playwright/test";
 import { chunkPattern, chunkRequests, login, ready } from "./helpers";
 
-// The pages inside the shell but the VM, Template and Pool grids and Hosts are wasm chunks of their
-// own, in two parts (components/lazy_page.rs): the Dashboard (`home`) and the rest (`pages`). The VM
-// grid hydrates without them and fetches them once interactive, so the navigation does not wait; a
+// The pages inside the shell but the VM grid are wasm chunks of their own, in three parts
+// (components/lazy_page.rs): the Dashboard (`home`), the Template, Pool and Host grids (`grids`) and
+// the rest (`pages`). The VM grid hydrates without them and fetches them once interactive, so the navigation does not wait; a
 // page of a part that arrives from the server fetches its part before hydrating, and only its part;
 // a failed download is an error in the page's place that the next link retries. (That the first load leaves them out is what `make bench-bundle` measures.)
 
 const chunk = chunkPattern("vireo_pages");
-const parts = { home: chunkPattern("vireo_home"), pages: chunk };
+const parts = { home: chunkPattern("vireo_home"), grids: chunkPattern("vireo_grids"), pages: chunk };
 
 test("the other pages' code is fetched once, after the grid is interactive, and the navigation reuses it", async ({
   page,
@@ -84,6 +84,8 @@ test("a page of a part hydrates with only its part's chunk: the others may fail 
   await login(page, info, "/vms");
   for (const [url, own, heading] of [
     ["/", "home", "Dashboard"],
+    ["/hosts?dialog=add", "grids", "Hosts"],
+    ["/templates?dialog=new", "grids", "Templates"],
     ["/datacenters?dialog=new", "pages", "Data Centers"],
   ] as const) {
     // The other parts' chunks are blocked: the prefetch after hydrating fails, silently.

@@ -1,20 +1,17 @@
 //! Pages inside the app's shell that load their browser code when shown, so the VM grid (the page
-//! Vireo is about) hydrates without downloading them (issue 16: the first load). Two parts, each a
-//! wasm chunk of its own:
+//! Vireo is about) hydrates without downloading them (issue 16: the first load). Three parts, each
+//! a wasm chunk of its own:
 //! - `home`: the Dashboard, where a login lands: small, so the landing does not fetch the rest
 //!   (the login page prefetches it);
+//! - `grids`: the Template, Pool and Host grids, the VM grid's neighbours in the navigation;
 //! - `page`: data centers, clusters, storage domains, disks, networks, vNIC profiles, events, users
 //!   and password.
 //!
-//! Hosts, Templates and Pools stay in the main part: inside a chunk's extra Suspense, landing on
-//! them with a dialog open (`/hosts?dialog=add`, `/templates?selected=…&dialog=edit`,
-//! `/pools?dialog=new`) broke hydration: a resource read another's serialized data (the Add Host
-//! dialog's and the selected host's usage chart got each other's ids; on Templates the browser drew
-//! an error where the server had drawn the dialog), the ordering problem `ObjectGrid` orders its
-//! dialogs for. The pages' chunk's own dialogs hydrate (hydration.hydrated.spec.ts). The login page
-//! stays too: it is the first page a browser ever loads, and the main part is all it needs.
+//! The login page stays in the main part: it is the first page a browser ever loads, and the main
+//! part is all it needs. A page whose chunk is there is drawn without a boundary around it, as the
+//! main part's pages are (see `LazyPage`): hydration then numbers its resources as the server did.
 //!
-//! `home` and `page` are split points: in the browser's build `scripts/build.sh` moves each,
+//! `home`, `grids` and `page` are split points: in the browser's build `scripts/build.sh` moves each,
 //! with what only it reaches, into a wasm chunk (and code two of them share into chunks of their
 //! own). Not one per page: wasm-split-cli makes a chunk for every set of split points that share
 //! code, and fifteen page splits made 385 files, a page needing dozens. The shell fetches the
@@ -32,18 +29,24 @@ use crate::pages::data_centers::DataCentersPage;
 use crate::pages::disk_upload::DiskUploadPage;
 use crate::pages::disks::DisksPage;
 use crate::pages::events::EventsPage;
+use crate::pages::hosts::HostsPage;
 use crate::pages::networks::NetworksPage;
 use crate::pages::password::PasswordPage;
+use crate::pages::pools::PoolsPage;
 use crate::pages::storage_domains::StorageDomainsPage;
+use crate::pages::templates::TemplatesPage;
 use crate::pages::users::UsersPage;
 use crate::pages::vnic_profiles::VnicProfilesPage;
+use futures::FutureExt;
 use leptos::prelude::*;
 
-/// A page whose code is a chunk's: every page inside the shell but the VM, Template and Pool grids
-/// and Hosts.
+/// A page whose code is a chunk's: every page inside the shell but the VM grid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageId {
     Dashboard,
+    Templates,
+    Pools,
+    Hosts,
     DataCenters,
     Clusters,
     StorageDomains,
@@ -60,6 +63,9 @@ impl PageId {
     /// Every page of the chunks, in the navigation's order.
     pub const ALL: &[PageId] = &[
         PageId::Dashboard,
+        PageId::Templates,
+        PageId::Pools,
+        PageId::Hosts,
         PageId::DataCenters,
         PageId::Clusters,
         PageId::StorageDomains,
@@ -76,6 +82,9 @@ impl PageId {
     pub fn name(self) -> &'static str {
         match self {
             PageId::Dashboard => "dashboard",
+            PageId::Templates => "templates",
+            PageId::Pools => "pools",
+            PageId::Hosts => "hosts",
             PageId::DataCenters => "data-centers",
             PageId::Clusters => "clusters",
             PageId::StorageDomains => "storage-domains",
@@ -93,22 +102,40 @@ impl PageId {
         Self::ALL.iter().copied().find(|p| p.name() == name)
     }
 
+    /// The part whose chunk holds the page.
+    fn part(self) -> Part {
+        match self {
+            PageId::Dashboard => Part::Home,
+            PageId::Templates | PageId::Pools | PageId::Hosts => Part::Grids,
+            _ => Part::Pages,
+        }
+    }
+
     /// Fetches the page's chunk (`hydrate` does, before hydrating a page of a chunk).
     pub async fn preload(self) -> Result<(), AppError> {
-        match self {
-            PageId::Dashboard => preload_home().await?,
-            _ => preload_pages().await?,
+        match self.part() {
+            Part::Home => preload_home().await?,
+            Part::Grids => preload_grids().await?,
+            Part::Pages => preload_pages().await?,
         }
         Ok(())
     }
 
     /// The page, once its chunk is there.
     async fn view(self) -> Result<AnyView, AppError> {
-        match self {
-            PageId::Dashboard => home().await,
-            _ => page(self).await,
+        match self.part() {
+            Part::Home => home().await,
+            Part::Grids => grids(self).await,
+            Part::Pages => page(self).await,
         }
     }
+}
+
+/// The wasm chunks, each a split point below.
+enum Part {
+    Home,
+    Grids,
+    Pages,
 }
 
 /// Fetches the chunks once the page is interactive (the shell asks on every page), so a click in
@@ -116,6 +143,7 @@ impl PageId {
 /// retry and report.
 pub fn prefetch_pages() {
     prefetch_when_interactive(preload_home);
+    prefetch_when_interactive(preload_grids);
     prefetch_when_interactive(preload_pages);
 }
 
@@ -135,6 +163,23 @@ fn home() -> Result<AnyView, AppError> {
     Ok(view! { <DashboardPage /> }.into_any())
 }
 
+/// The Template, Pool and Host grids' split point (see the module's comment).
+#[leptos::wasm_split::wasm_split(
+    vireo_grids,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_grids)
+)]
+fn grids(page: PageId) -> Result<AnyView, AppError> {
+    Ok(match page {
+        PageId::Templates => view! { <TemplatesPage /> }.into_any(),
+        PageId::Pools => view! { <PoolsPage /> }.into_any(),
+        PageId::Hosts => view! { <HostsPage /> }.into_any(),
+        // `PageId::view` sends the others to their own parts.
+        _ => return Err(AppError::not_found("page")),
+    })
+}
+
 /// The other pages' split point (see the module's comment).
 #[leptos::wasm_split::wasm_split(
     vireo_pages,
@@ -144,8 +189,10 @@ fn home() -> Result<AnyView, AppError> {
 )]
 fn page(page: PageId) -> Result<AnyView, AppError> {
     Ok(match page {
-        // `PageId::view` sends it to its own part.
-        PageId::Dashboard => return Err(AppError::not_found("page")),
+        // `PageId::view` sends these to their own parts.
+        PageId::Dashboard | PageId::Templates | PageId::Pools | PageId::Hosts => {
+            return Err(AppError::not_found("page"))
+        }
         PageId::DataCenters => view! { <DataCentersPage /> }.into_any(),
         PageId::Clusters => view! { <ClustersPage /> }.into_any(),
         PageId::StorageDomains => view! { <StorageDomainsPage /> }.into_any(),
@@ -166,10 +213,21 @@ pub fn lazy(page: PageId) -> impl Fn() -> AnyView + Clone + Send + 'static {
 
 /// The page, once its code is there. The wrapper names the page for `hydrate`; a failed download
 /// shows the error in the page's place, and following any link tries again.
+///
+/// Why the page is drawn without a boundary when its chunk is there (always on the server, when
+/// hydrating — `hydrate` fetched it — and after the shell's prefetch): inside a Suspense the
+/// server walks the page's view again before writing it (`dry_resolve`, twice), running every
+/// closure in it again. A closure that makes a resource (a dialog under `Show`) then makes it
+/// again on the server, with another serialization id, while the browser makes it once: ids after
+/// it differ on the two sides, a resource reads another's data, and hydration stops. Hosts,
+/// Templates and Pools did that here. Drawn as the main part draws its pages, a page of a chunk
+/// hydrates as they do. Only a navigation that beats the download waits in a Suspense.
 #[component]
 pub fn LazyPage(page: PageId) -> impl IntoView {
-    view! {
-        <div class="page-part" data-page=page.name()>
+    let body = match page.view().now_or_never() {
+        Some(Ok(view)) => view,
+        Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+        None => view! {
             <Suspense fallback=|| {
                 view! {
                     <p class="page-loading" role="status">
@@ -181,6 +239,12 @@ pub fn LazyPage(page: PageId) -> impl IntoView {
                     page.view().await.unwrap_or_else(|error| view! { <ErrorNotice error /> }.into_any())
                 })}
             </Suspense>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="page-part" data-page=page.name()>
+            {body}
         </div>
     }
 }
