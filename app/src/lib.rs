@@ -96,8 +96,8 @@ pub fn App() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Parts of the browser's code are wasm chunks of their own: the pages inside the shell but the
-    // VM grid (components/lazy_page.rs), the New/Edit dialog's form and the selected object's
-    // details.
+    // VM grid (components/lazy_page.rs), the New/Edit dialog's form, the selected object's
+    // details and the Disks and Network Interfaces sub-tabs' dialogs.
     // The chunks of what the page shows must be there before hydrating: hydration walks the
     // server's HTML in one pass and cannot wait halfway through for a download. The page names
     // itself (`data-page`); a URL that opens a dialog or selects a row leaves its mark too.
@@ -109,12 +109,19 @@ pub fn hydrate() {
         .and_then(|e| e.get_attribute("data-page"))
         .and_then(|name| components::lazy_page::PageId::from_name(&name));
     let dialog_open = document.get_element_by_id("config-dialog").is_some();
+    // The Disks and Network Interfaces sub-tabs' dialogs (in the details' chunk), named by the URL.
+    let sub_tab_dialog_open = leptos::prelude::location().search().is_ok_and(|search| {
+        search
+            .trim_start_matches('?')
+            .split('&')
+            .any(|pair| matches!(pair.split('=').next(), Some("disk_dialog" | "nic_dialog")))
+    });
     let detail_shown = document
         .query_selector(&format!("[data-split=\"{}\"]", components::object_detail::SPLIT_NAME))
         .ok()
         .flatten()
         .is_some();
-    if page.is_none() && !dialog_open && !detail_shown {
+    if page.is_none() && !dialog_open && !detail_shown && !sub_tab_dialog_open {
         leptos::mount::hydrate_body(App);
         return;
     }
@@ -136,10 +143,8 @@ pub fn hydrate() {
             }
         };
         let detail = async {
-            if detail_shown {
-                components::object_detail::preload_object_detail()
-                    .await
-                    .map_err(error::AppError::from)
+            if detail_shown || sub_tab_dialog_open {
+                components::object_detail::preload_detail_chunk().await
             } else {
                 Ok(())
             }

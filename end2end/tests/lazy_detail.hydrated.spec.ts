@@ -2,7 +2,8 @@ import { expect, Page, test } from "@playwright/test";
 import { chunkPattern, chunkRequests, login, ready } from "./helpers";
 
 // The selected VM's, Template's or host's details are a wasm chunk of their own
-// (components/object_detail.rs): a grid page hydrates without it and fetches it once interactive;
+// (components/object_detail.rs), with the Disks and Network Interfaces sub-tabs' dialogs: a grid
+// page hydrates without it and fetches it once interactive;
 // a page that arrives with a row selected fetches it before hydrating; a failed download is an
 // error in place of the details that the next selection retries. (That the first load leaves it
 // out is what `make bench-bundle` measures.)
@@ -53,6 +54,32 @@ test("a page that arrives with a row selected fetches the details before hydrati
   await details.getByRole("tab", { name: "General" }).click();
   await expect(details.getByTestId("general")).toBeVisible();
   await expect(details.getByRole("tab", { name: "General" })).toHaveAttribute("aria-selected", "true");
+});
+
+test("a page that arrives with a sub-tab's dialog open fetches the details' chunk before hydrating, and the dialog works", async ({
+  page,
+}, info) => {
+  const requests = chunkRequests(page, chunk);
+  await login(page, info, "/vms?q=grid-00001");
+  const id = await grid(page).locator("tbody tr").first().getAttribute("data-id");
+  expect(id).toBeTruthy();
+  await expect.poll(() => requests.length).toBe(1);
+
+  await page.goto(`/vms?q=grid-00001&selected=${id}&tab=nics&nic_dialog=new`);
+  await ready(page, info);
+  expect(requests, "fetched before hydrating, not again after").toHaveLength(2);
+  // Hydrated: the dialog's form holds what is typed, and Cancel closes it in the browser.
+  const dialog = page.getByRole("dialog", { name: "New Network Interface" });
+  await dialog.getByLabel("Name", { exact: true }).fill("typed-in-the-browser");
+  await expect(dialog.getByLabel("Name", { exact: true })).toHaveValue("typed-in-the-browser");
+  await dialog.getByRole("link", { name: "Cancel" }).click();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(page).toHaveURL(/tab=nics/);
+  await expect(page).not.toHaveURL(/nic_dialog/);
+  // Opened again from the sub-tab, without a download.
+  await page.getByRole("toolbar", { name: "Network interface actions" }).getByRole("button", { name: "New" }).click();
+  await expect(page.getByRole("dialog", { name: "New Network Interface" })).toBeVisible();
+  expect(requests).toHaveLength(2);
 });
 
 test("details whose code does not download are an error in their place, and the next selection tries again", async ({

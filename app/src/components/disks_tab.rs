@@ -11,6 +11,7 @@ mod detach_dialog;
 mod disk_dialogs;
 mod edit_attachment_dialog;
 
+pub(crate) use disk_dialogs::preload_dialogs;
 pub use disk_dialogs::DiskDialogs;
 
 use crate::api::storage::attached_disks;

@@ -28,6 +28,29 @@ pub fn Modal(
     }
 }
 
+/// A dialog whose code is a wasm chunk's (a split point's call, `dialog`): drawn at once when the
+/// chunk is there (always on the server, and when hydrating: `hydrate` fetches it first for a page
+/// that arrives with one open), else once it downloads. A failed download is an error in a dialog
+/// of its own, and the next open tries again.
+pub fn lazy_dialog(
+    close_href: String,
+    dialog: impl std::future::Future<Output = Result<AnyView, AppError>> + Send + 'static,
+) -> AnyView {
+    Suspend::new(async move {
+        dialog.await.unwrap_or_else(|error| {
+            view! {
+                <Modal title="Cannot open the dialog" id="lazy-dialog-error" close_href>
+                    <div class="modal-body">
+                        <super::error_notice::ErrorNotice error />
+                    </div>
+                </Modal>
+            }
+            .into_any()
+        })
+    })
+    .into_any()
+}
+
 /// A dialog form's inside: the body (the error that belongs to no field, then the fields) and the
 /// footer with "Cancel" (a link to `close_href`) and the submit button.
 #[component]

@@ -10,6 +10,7 @@ mod nic_dialog;
 mod nic_dialogs;
 mod remove_nic_dialog;
 
+pub(crate) use nic_dialogs::preload_dialogs;
 pub use nic_dialogs::NicDialogs;
 
 use crate::api::networks::vm_nics;

@@ -6,9 +6,11 @@ use crate::authz::Permission;
 use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::encode;
-use crate::components::modal::Modal;
+use crate::components::modal::{lazy_dialog, Modal};
+use crate::components::object_detail::prefetch_when_interactive;
 use crate::domain::draft::ConfigKind;
 use crate::error::AppError;
+use crate::models::AttachedNic;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -38,6 +40,7 @@ async fn dialog_data(kind: ConfigKind, id: String) -> Result<NicDialogData, AppE
 /// a half-filled dialog). Only for those who may manage VMs.
 #[component]
 pub fn NicDialogs(kind: ConfigKind) -> impl IntoView {
+    prefetch_when_interactive(preload_nic_dialogs);
     let url = use_query_map();
     let manage = may(Permission::ManageVms);
     let wanted = move || url.with(|q| (q.get("selected"), q.get("nic_dialog")));
@@ -81,12 +84,41 @@ pub fn NicDialogs(kind: ConfigKind) -> impl IntoView {
         let nic = url
             .with(|q| q.get("nic"))
             .and_then(|want| data.nics.iter().find(|a| a.nic.id.to_string() == want).cloned());
-        match (mode.as_str(), nic) {
-            ("new", _) => Some(view! { <NicDialog kind id data nic=None close=close() /> }.into_any()),
-            ("edit", Some(nic)) => Some(view! { <NicDialog kind id data nic=Some(nic) close=close() /> }.into_any()),
-            ("remove", Some(nic)) => Some(view! { <RemoveNicDialog kind id nic close=close() /> }.into_any()),
-            _ => None,
-        }
+        let dialog = match (mode.as_str(), nic) {
+            ("new", _) => OpenDialog::Edit(data, None),
+            ("edit", Some(nic)) => OpenDialog::Edit(data, Some(nic)),
+            ("remove", Some(nic)) => OpenDialog::Remove(nic),
+            _ => return None,
+        };
+        Some(lazy_dialog(close(), nic_dialog(kind, id, close(), dialog)))
     };
     view! { <Transition fallback=|| ()>{dialog}</Transition> }
+}
+
+/// Fetches the dialogs' chunk for `nic_dialog` (`object_detail::preload_detail_chunk`).
+pub(crate) async fn preload_dialogs() -> Result<(), AppError> {
+    Ok(preload_nic_dialogs().await?)
+}
+
+/// Which of the Network Interfaces sub-tab's dialogs, with what it shows: New or Edit (no NIC is
+/// New), or Remove.
+enum OpenDialog {
+    Edit(NicDialogData, Option<AttachedNic>),
+    Remove(AttachedNic),
+}
+
+/// The dialogs' code is in the details' wasm chunk, with the Disks sub-tab's (`disk_dialog` says
+/// why). The page fetches it once interactive (`NicDialogs`); `hydrate` fetches it first when the URL has a
+/// `nic_dialog`. On the server it is a plain call.
+#[leptos::wasm_split::wasm_split(
+    vireo_object_detail,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_nic_dialogs)
+)]
+fn nic_dialog(kind: ConfigKind, id: String, close: String, dialog: OpenDialog) -> Result<AnyView, AppError> {
+    Ok(match dialog {
+        OpenDialog::Edit(data, nic) => view! { <NicDialog kind id data nic close /> }.into_any(),
+        OpenDialog::Remove(nic) => view! { <RemoveNicDialog kind id nic close /> }.into_any(),
+    })
 }
