@@ -266,14 +266,7 @@ pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
 
 /// What an open dialog shows when it cannot: the data did not load, or its code did not download.
 fn cannot_open(kind: ConfigKind, error: AppError) -> AnyView {
-    view! {
-        <Modal title="Cannot open the dialog" id="config-dialog-error" close_href=kind.page()>
-            <div class="modal-body">
-                <ErrorNotice error />
-            </div>
-        </Modal>
-    }
-    .into_any()
+    crate::components::modal::cannot_open("config-dialog-error", kind.page().to_string(), error)
 }
 
 /// The form, with its tabs and the rules it runs as the user types: a large part of the browser's

@@ -37,17 +37,22 @@ pub fn lazy_dialog(
     dialog: impl std::future::Future<Output = Result<AnyView, AppError>> + Send + 'static,
 ) -> AnyView {
     Suspend::new(async move {
-        dialog.await.unwrap_or_else(|error| {
-            view! {
-                <Modal title="Cannot open the dialog" id="lazy-dialog-error" close_href>
-                    <div class="modal-body">
-                        <super::error_notice::ErrorNotice error />
-                    </div>
-                </Modal>
-            }
-            .into_any()
-        })
+        dialog
+            .await
+            .unwrap_or_else(|error| cannot_open("lazy-dialog-error", close_href, error))
     })
+    .into_any()
+}
+
+/// What a dialog shows when it cannot open: its data did not load, or its code did not download.
+pub fn cannot_open(id: &'static str, close_href: String, error: AppError) -> AnyView {
+    view! {
+        <Modal title="Cannot open the dialog" id close_href>
+            <div class="modal-body">
+                <super::error_notice::ErrorNotice error />
+            </div>
+        </Modal>
+    }
     .into_any()
 }
 
