@@ -4,8 +4,7 @@
 //! `vm_grid`'s query, rendered as leptos_axum renders the route (`tests/support/vm_page.rs`). What
 //! is left is the rendering itself, so its per-row cost can be followed over time: 100 rows (the
 //! page size the issue names) and 1 row (the fixed part). `vm_grid_page_ssr` is the page as the
-//! server renders it (the rows written as text, `components/grid_html.rs`);
-//! `vm_grid_page_ssr_views` the same page with the rows built as Leptos views, for comparison.
+//! server renders it (the rows written as HTML text, `components/grid_html.rs`).
 //! `cargo bench -p vireo-app --features ssr --bench grid_render` (`make bench`).
 
 use criterion::{criterion_group, BenchmarkId, Criterion};
@@ -21,22 +20,21 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("a tokio runtime");
     let _ = any_spawner::Executor::init_tokio();
-    for (name, as_views) in [("vm_grid_page_ssr", false), ("vm_grid_page_ssr_views", true)] {
-        let mut group = c.benchmark_group(name);
-        for n in [1, 100] {
-            let rows = page(n);
-            // A page whose table is not there (the resource not resolved, a panic caught as an
-            // error notice) would render fast and mean nothing: check what is measured.
-            let html = runtime.block_on(render(URL, rows.clone(), as_views));
-            let drawn = html.matches("<tr data-id=").count();
-            assert_eq!(drawn, n, "the table has {drawn} rows, not {n}");
-            eprintln!("{name}/{n}: {} bytes of HTML and data", html.len());
-            group.bench_with_input(BenchmarkId::from_parameter(n), &rows, |b, rows| {
-                b.iter(|| runtime.block_on(render(URL, rows.clone(), as_views)))
-            });
-        }
-        group.finish();
+    let name = "vm_grid_page_ssr";
+    let mut group = c.benchmark_group(name);
+    for n in [1, 100] {
+        let rows = page(n);
+        // A page whose table is not there (the resource not resolved, a panic caught as an
+        // error notice) would render fast and mean nothing: check what is measured.
+        let html = runtime.block_on(render(URL, rows.clone()));
+        let drawn = html.matches("<tr data-id=").count();
+        assert_eq!(drawn, n, "the table has {drawn} rows, not {n}");
+        eprintln!("{name}/{n}: {} bytes of HTML and data", html.len());
+        group.bench_with_input(BenchmarkId::from_parameter(n), &rows, |b, rows| {
+            b.iter(|| runtime.block_on(render(URL, rows.clone())))
+        });
     }
+    group.finish();
 }
 
 criterion_group!(benches, bench);

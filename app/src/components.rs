@@ -13,7 +13,6 @@ pub mod disk_upload;
 pub mod disks_tab;
 pub mod error_notice;
 pub mod grid_controls;
-#[cfg(feature = "ssr")]
 pub mod grid_html;
 pub mod grid_keys;
 pub mod host_topology_card;

@@ -134,3 +134,46 @@ test("selecting a row marks it in place: the table is not drawn again, its links
     previous = target;
   }
 });
+
+test("rows drawn in the browser after a client-side sort take clicks and boxes like the server's", async ({ page }, info) => {
+  // grid-00110…00119 again (no other spec changes them); the rows are HTML text on both sides,
+  // and their marks are set in place (components/grid_html.rs): this covers the browser's half.
+  await login(page, info, "/vms?q=grid-0011&sort=name&dir=asc&page=1&size=25");
+  const rows = page.locator("#vms-grid tbody tr");
+  await expect(rows).toHaveCount(10);
+  const first = await rows.first().getAttribute("data-id");
+  await page.evaluate(() => ((window as unknown as { vireoSamePage: number }).vireoSamePage = 1));
+  await page.locator('th[data-sort="name"] a').click();
+  await expect(page).toHaveURL(/dir=desc/);
+  await expect(rows.last()).toHaveAttribute("data-id", first ?? "");
+  expect(await page.evaluate(() => (window as unknown as { vireoSamePage?: number }).vireoSamePage), "no page load").toBe(1);
+
+  const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-id") ?? ""));
+  const row = (id: string) => page.locator(`#vms-grid tbody tr[data-id="${id}"]`);
+  const box = (id: string) => row(id).getByRole("checkbox");
+  // A box ticks its row.
+  await box(ids[1]).check();
+  await expect(row(ids[1])).toHaveClass(/checked/);
+  await expect(row(ids[2])).not.toHaveClass(/checked/);
+  // "Select all" ticks every row's box, and clears them.
+  const all = page.getByRole("checkbox", { name: "Select all on this page" });
+  await all.check();
+  for (const id of ids) {
+    await expect(box(id)).toBeChecked();
+    await expect(row(id)).toHaveClass(/checked/);
+  }
+  await all.uncheck();
+  for (const id of ids) await expect(box(id)).not.toBeChecked();
+  // A click on a row selects it, and it alone is ticked.
+  await box(ids[4]).check();
+  await row(ids[3]).locator("td.num").first().click();
+  await expect(row(ids[3])).toHaveAttribute("aria-selected", "true");
+  await expect(row(ids[3])).toHaveClass(/selected/);
+  await expect(box(ids[3])).toBeChecked();
+  await expect(box(ids[4])).not.toBeChecked();
+  await expect(row(ids[4])).toHaveAttribute("aria-selected", "false");
+  // Space on the selected row ticks and clears its box, through the same handler.
+  await row(ids[3]).press(" ");
+  await expect(box(ids[3])).not.toBeChecked();
+  await expect(row(ids[3])).not.toHaveClass(/checked/);
+});

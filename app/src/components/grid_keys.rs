@@ -1,7 +1,8 @@
 //! A grid's mouse and keyboard, as oVirt's grids behave: a click anywhere on a row selects it,
 //! Arrow Up/Down (Home/End) move the selection, Enter opens Edit on the selected row, Space ticks
 //! the row's box. Selection stays in the URL: each of these navigates (client-side) to the link the
-//! row's name already has, so without JavaScript the name link does the same job.
+//! row's name already has, so without JavaScript the name link does the same job. The table
+//! handles its rows' clicks and boxes (`table_click`, `row_tick`): one handler, not one per row.
 //!
 //! Selecting a row changes its marks in place (the focus stays where the keys put it). The grid
 //! redraws its table when the query or the rows change (a live update too), which drops the
@@ -37,7 +38,7 @@ pub const EDIT_MARK: &str = "data-grid-edit";
 mod browser {
     use super::{moved_to, Navigate, RowLinks, EDIT_MARK};
     use wasm_bindgen::JsCast;
-    use web_sys::{Element, HtmlElement, KeyboardEvent, MouseEvent};
+    use web_sys::{Element, HtmlElement, HtmlInputElement, KeyboardEvent, MouseEvent};
 
     /// What handles its own clicks and keys inside a row.
     const CONTROLS: &str = "a, button, input, select, textarea, label, summary, [role=button]";
@@ -60,7 +61,47 @@ mod browser {
             .find(|r| r.get_attribute("data-id").as_deref() == Some(id))
     }
 
-    pub fn row_click(ev: MouseEvent, href: &str, navigate: &Navigate) {
+    /// The row (its `data-id`) an event happened in, and the element it happened on.
+    fn in_row(ev: &web_sys::Event) -> Option<(String, Element)> {
+        let on = target(ev)?;
+        let id = on.closest("tr[data-id]").ok().flatten()?.get_attribute("data-id")?;
+        Some((id, on))
+    }
+
+    /// A click in the table, for all its rows: on a row's link, `on_link` with the row's id (the
+    /// link itself navigates); elsewhere on a row of a grid with `rows` to select, selects it.
+    pub fn table_click(
+        ev: MouseEvent,
+        rows: Option<&RowLinks>,
+        navigate: &Navigate,
+        on_link: Option<&(dyn Fn(&str) + Send + Sync)>,
+    ) {
+        let Some((id, on)) = in_row(&ev) else { return };
+        if on.closest("a[href]").ok().flatten().is_some() {
+            if let Some(on_link) = on_link {
+                on_link(&id);
+            }
+            return;
+        }
+        if let Some((_, href)) = rows.and_then(|rows| rows.iter().find(|(r, _)| *r == id)) {
+            row_click(ev, href, navigate);
+        }
+    }
+
+    /// A row's box changed: `on_tick` with the row's id and whether the box is ticked now.
+    pub fn row_tick(ev: web_sys::Event, on_tick: &(dyn Fn(&str, bool) + Send + Sync)) {
+        let Some((id, on)) = in_row(&ev) else { return };
+        if let Some(b) = on
+            .dyn_into::<HtmlInputElement>()
+            .ok()
+            .filter(|b| b.type_() == "checkbox")
+        {
+            on_tick(&id, b.checked());
+        }
+    }
+
+    /// A click anywhere on a selectable row (not on its box, links or buttons) selects it.
+    fn row_click(ev: MouseEvent, href: &str, navigate: &Navigate) {
         if ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() {
             return;
         }
@@ -173,11 +214,19 @@ mod browser {
 }
 
 #[cfg(feature = "hydrate")]
-pub use browser::{grid_key, keep_focus, row_click};
+pub use browser::{grid_key, keep_focus, row_tick, table_click};
 
 /// Without a browser there is nothing to click, press or focus.
 #[cfg(not(feature = "hydrate"))]
-pub fn row_click(_ev: leptos::ev::MouseEvent, _href: &str, _navigate: &Navigate) {}
+pub fn table_click(
+    _ev: leptos::ev::MouseEvent,
+    _rows: Option<&RowLinks>,
+    _navigate: &Navigate,
+    _on_link: Option<&(dyn Fn(&str) + Send + Sync)>,
+) {
+}
+#[cfg(not(feature = "hydrate"))]
+pub fn row_tick(_ev: leptos::ev::Event, _on_tick: &(dyn Fn(&str, bool) + Send + Sync)) {}
 #[cfg(not(feature = "hydrate"))]
 pub fn grid_key(_ev: leptos::ev::KeyboardEvent, _rows: &RowLinks, _selected: Option<&str>, _navigate: &Navigate) {}
 #[cfg(not(feature = "hydrate"))]

@@ -15,6 +15,9 @@
 use super::built_once::built_once;
 use super::error_notice::ErrorNotice;
 use super::grid_controls::{grid_href, search_message, GridSearch, Pager, SortHeader};
+#[cfg(feature = "hydrate")]
+use super::grid_html::set_marks;
+use super::grid_html::{write_row, HtmlRows, RowMarker, RowOut};
 use super::grid_keys::{self, Navigate, RowLinks};
 use super::live_updates::on_live_change;
 use crate::domain::collections::CollectionFields;
@@ -22,6 +25,7 @@ use crate::domain::live_changes::{order_may_change, should_refetch, Shown};
 use crate::error::AppError;
 use crate::models::{GridPage, GridQuery};
 use leptos::attr::custom::custom_attribute;
+use leptos::html::Tbody;
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::any_attribute::{AnyAttribute, IntoAnyAttribute};
 use leptos_meta::Title;
@@ -134,12 +138,12 @@ type Cell<T> = Arc<dyn Fn(&T, &RowCtx) -> AnyView + Send + Sync>;
 type Header<T> = Arc<dyn Fn(&[T]) -> AnyView + Send + Sync>;
 
 /// One column: its header (a label, sortable by a key, or drawn from the page's rows) and the
-/// `<td>` it draws for a row.
+/// `<td>` it draws for a row (none in a grid whose rows are HTML text: `grid_html`).
 pub struct Column<T> {
     label: &'static str,
     sort: Option<&'static str>,
     header: Option<Header<T>>,
-    cell: Cell<T>,
+    cell: Option<Cell<T>>,
 }
 
 impl<T: 'static> Column<T> {
@@ -209,7 +213,17 @@ impl<T: 'static> Column<T> {
             label,
             sort,
             header: None,
-            cell: Arc::new(move |r, ctx| cell(r, ctx).into_any()),
+            cell: Some(Arc::new(move |r, ctx| cell(r, ctx).into_any())),
+        }
+    }
+
+    /// Only the header, sorted when given a key: the column of a grid whose rows are HTML text.
+    pub fn head(label: &'static str, sort: Option<&'static str>) -> Self {
+        Self {
+            label,
+            sort,
+            header: None,
+            cell: None,
         }
     }
 
@@ -224,14 +238,17 @@ impl<T: 'static> Column<T> {
             ..Self::with_ctx("", None, cell)
         }
     }
-}
 
-/// A page's writer of its rows as text, for the server (`grid_html`: a large grid's rows are
-/// written, not built as views); in the browser, which builds the views, nothing.
-#[cfg(feature = "ssr")]
-pub type RowWriter<T> = super::grid_html::RowHtml<T>;
-#[cfg(not(feature = "ssr"))]
-pub type RowWriter<T> = std::marker::PhantomData<fn(&T)>;
+    /// Only a header drawn from the page's rows, for a grid whose rows are HTML text.
+    pub fn custom_head<H: IntoAny + 'static>(header: impl Fn(&[T]) -> H + Send + Sync + 'static) -> Self {
+        Self {
+            label: "",
+            sort: None,
+            header: Some(Arc::new(move |rows| header(rows).into_any())),
+            cell: None,
+        }
+    }
+}
 
 /// A row's extra attributes (`data-*`, classes): `|v: &VmRow| vec![data("data-status", v.status.clone())]`.
 pub struct RowAttrs<T>(Attrs<T>);
@@ -247,11 +264,6 @@ impl<T, F: Fn(&T) -> Vec<AnyAttribute> + Send + Sync + 'static> From<F> for RowA
 /// A `data-*` attribute for [`RowAttrs`].
 pub fn data(name: &'static str, value: impl Into<String>) -> AnyAttribute {
     custom_attribute(name, value.into()).into_any_attr()
-}
-
-/// A class for [`RowAttrs`] that follows a signal (`checked` while the row's box is ticked).
-pub fn class_when(name: &'static str, on: impl Fn() -> bool + Send + Sync + 'static) -> AnyAttribute {
-    leptos::tachys::html::class::class((name, on)).into_any_attr()
 }
 
 /// A grid page's dialog: `dialog` draws it for the URL's `dialog=<mode>` (`None`: not yet, or
@@ -303,10 +315,10 @@ pub fn ObjectGrid<T>(
     /// More attributes for a row (`data-*`, classes).
     #[prop(optional, into)]
     row_attrs: Option<RowAttrs<T>>,
-    /// The same rows as text, for the server (`grid_html`); the cells and `row_attrs` written
-    /// exactly as their views render.
+    /// The rows as HTML text instead of views (`grid_html`: a large grid), with what marks them;
+    /// the columns then give only their headers.
     #[prop(default = None)]
-    row_html: Option<RowWriter<T>>,
+    row_html: Option<HtmlRows<T>>,
     #[prop(optional)] selection: RowSelection,
     /// Beside the heading (no toolbar: the heading alone).
     #[prop(optional, into)]
@@ -368,6 +380,14 @@ where
             },
         )
     });
+    debug_assert!(
+        row_html.is_some() || columns.iter().all(|c| c.cell.is_some()),
+        "{title}: a column without cells in a grid whose rows are views"
+    );
+    let tbody = NodeRef::new();
+    if let Some(html) = &row_html {
+        follow_marks(tbody, grid.selected, selection, Arc::clone(&html.marks));
+    }
     let table = Arc::new(Table {
         path,
         navigate,
@@ -381,6 +401,7 @@ where
         row_html,
         selection,
         detail,
+        tbody,
     });
     let header = match toolbar {
         Some(toolbar) => view! {
@@ -452,10 +473,11 @@ struct Table<T: 'static> {
     columns: Vec<Column<T>>,
     row_id: fn(&T) -> String,
     row_attrs: Option<RowAttrs<T>>,
-    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
-    row_html: Option<RowWriter<T>>,
+    row_html: Option<HtmlRows<T>>,
     selection: RowSelection,
     detail: Option<Callback<T, AnyView>>,
+    /// The `<tbody>` of rows written as HTML text, whose marks `follow_marks` sets.
+    tbody: NodeRef<Tbody>,
 }
 
 impl<T: Clone + Send + Sync + 'static> Table<T> {
@@ -527,9 +549,24 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
         let selectable = self.selection != RowSelection::None;
         // Re-rendering drops the focused row: put the focus back once the new table is drawn.
         chosen.with_untracked(|c| grid_keys::keep_focus(&self.id, c.as_deref()));
-        let rows = match self.rows_as_text(&page.rows, &links, &chosen) {
-            Some(rows) => rows,
-            None => self.row_views(&page.rows, &links, &chosen),
+        let body = match &self.row_html {
+            Some(html) => {
+                let text = self.rows_html(html, &page.rows, &links, &chosen);
+                view! { <tbody node_ref=self.tbody inner_html=text></tbody> }.into_any()
+            }
+            None => view! { <tbody>{self.row_views(&page.rows, &links, &chosen)}</tbody> }.into_any(),
+        };
+        // The rows' clicks and boxes are handled here, for every row, not by a handler on each.
+        let click = {
+            let (links, navigate) = (Arc::clone(&links), self.navigate.clone());
+            let on_link = self.row_html.as_ref().map(|h| Arc::clone(&h.on_link));
+            move |ev| grid_keys::table_click(ev, selectable.then_some(&links), &navigate, on_link.as_deref())
+        };
+        let on_tick = self.row_html.as_ref().map(|h| Arc::clone(&h.on_tick));
+        let change = move |ev| {
+            if let Some(on_tick) = &on_tick {
+                grid_keys::row_tick(ev, on_tick.as_ref())
+            }
         };
         let navigate = self.navigate.clone();
         let keys = move |ev| {
@@ -545,11 +582,13 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
                     aria-label=self.label
                     tabindex=selectable.then_some("0")
                     on:keydown=keys
+                    on:click=click
+                    on:change=change
                 >
                     <thead>
                         <tr>{headers}</tr>
                     </thead>
-                    <tbody>{rows}</tbody>
+                    {body}
                 </table>
             </div>
             {pager}
@@ -570,7 +609,11 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
                     selected: chosen.with_untracked(|c| c.as_deref() == Some(id.as_str())),
                 };
                 let attrs = self.row_attrs.as_ref().map(|f| (f.0)(r)).unwrap_or_default();
-                let cells = self.columns.iter().map(|c| (c.cell)(r, &ctx)).collect_view();
+                let cells = self
+                    .columns
+                    .iter()
+                    .filter_map(|c| c.cell.as_ref().map(|cell| cell(r, &ctx)))
+                    .collect_view();
                 let is_chosen = {
                     let (id, chosen) = (id.clone(), chosen.clone());
                     move || chosen.with(|c| c.as_deref() == Some(id.as_str()))
@@ -579,21 +622,12 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
                     let is_chosen = is_chosen.clone();
                     move || is_chosen().to_string()
                 });
-                // A click anywhere on a selectable row (not on its box, links or buttons) selects it.
-                let navigate = self.navigate.clone();
-                let href = ctx.href.clone();
-                let select_row = move |ev| {
-                    if selectable {
-                        grid_keys::row_click(ev, &href, &navigate)
-                    }
-                };
                 view! {
                     <tr
                         data-id=id
                         aria-selected=aria
                         class:selected=is_chosen
                         tabindex=selectable.then_some("-1")
-                        on:click={select_row}
                         {..attrs}
                     >
                         {cells}
@@ -604,18 +638,12 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
             .into_any()
     }
 
-    /// The rows as text, on the server for a page with a writer (`grid_html`); `RowsAsViews` in
-    /// the context turns it off (the test comparing the two).
-    #[cfg(feature = "ssr")]
-    fn rows_as_text(&self, rows: &[T], links: &RowLinks, chosen: &ArcMemo<Option<String>>) -> Option<AnyView> {
-        use super::grid_html::{write_row, RowOut, RowsAsViews, ROWS_END};
-        let write = self.row_html.as_ref()?;
-        if use_context::<RowsAsViews>().is_some() {
-            return None;
-        }
+    /// The rows as HTML text (`grid_html`), with their marks as they are now: the server's page,
+    /// and each new page of rows in the browser.
+    fn rows_html(&self, html: &HtmlRows<T>, rows: &[T], links: &RowLinks, chosen: &ArcMemo<Option<String>>) -> String {
         let selectable = self.selection != RowSelection::None;
-        let mut html = String::with_capacity(rows.len() * 1536);
-        // Untracked: the table is drawn once on the server.
+        let mut text = String::with_capacity(rows.len() * 1536);
+        // Untracked: the marks that change later are set in place (`follow_marks`), not redrawn.
         chosen.with_untracked(|chosen| {
             untrack(|| {
                 for (r, (id, href)) in rows.iter().zip(links.iter()) {
@@ -624,19 +652,46 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
                         selected: chosen.as_deref() == Some(id.as_str()),
                     };
                     let mut out = RowOut::default();
-                    write(r, &ctx, &mut out);
-                    write_row(&mut html, id, selectable, ctx.selected, out);
+                    (html.write)(r, &ctx, &mut out);
+                    write_row(&mut text, id, selectable, ctx.selected, out);
                 }
             })
         });
-        html.push_str(ROWS_END);
-        Some(leptos::tachys::html::InertElement::new(html).into_any())
+        text
     }
+}
 
-    #[cfg(not(feature = "ssr"))]
-    fn rows_as_text(&self, _: &[T], _: &RowLinks, _: &ArcMemo<Option<String>>) -> Option<AnyView> {
-        None
-    }
+/// Rows written as HTML text keep their marks in place: the URL's selection and the page's marks
+/// are set on them when either changes, and on each new `<tbody>` (an effect: the browser only).
+fn follow_marks(
+    tbody: NodeRef<Tbody>,
+    url_selected: Signal<Option<String>>,
+    selection: RowSelection,
+    marks: Arc<dyn Fn() -> RowMarker + Send + Sync>,
+) {
+    Effect::new(move |_| {
+        let url = url_selected.get();
+        let marker = marks();
+        let Some(tbody) = tbody.get() else {
+            return;
+        };
+        #[cfg(feature = "hydrate")]
+        {
+            let ids: Vec<String> = match selection {
+                RowSelection::FromUrlOrFirst => {
+                    let rows = tbody.children();
+                    (0..rows.length())
+                        .filter_map(|i| rows.item(i)?.get_attribute("data-id"))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            let chosen = chosen_id(selection, url.as_deref(), &ids, String::clone);
+            set_marks(&tbody, selection != RowSelection::None, chosen.as_deref(), &marker);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (tbody, url, marker, selection);
+    });
 }
 
 /// The id of the row drawn as selected (and whose details are shown).

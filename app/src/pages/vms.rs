@@ -1,7 +1,6 @@
 mod bulk;
 pub(crate) mod details;
 mod domain_xml_tab;
-#[cfg(feature = "ssr")]
 mod row_html;
 
 use crate::api::grids::vm_grid;
@@ -12,9 +11,8 @@ use crate::components::disks_tab::DiskDialogs;
 use crate::components::grid_controls::grid_href;
 use crate::components::nics_tab::NicDialogs;
 use crate::components::object_detail::{prefetch_object_detail, DetailPart, ObjectDetail};
-use crate::components::object_grid::{class_when, data, Column, GridState, ObjectGrid, RowWriter};
+use crate::components::object_grid::{Column, GridState, ObjectGrid};
 use crate::components::toasts::{provide_toasts, ToastArea};
-use crate::components::type_icon::TypeIcon;
 use crate::domain::collections;
 use crate::domain::draft::ConfigKind;
 use crate::models::{GridQuery, VmRow};
@@ -93,7 +91,7 @@ pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
             path=PATH
             noun="virtual machines"
             grid
-            columns=columns(selection, progress)
+            columns=columns(selection)
             toolbar=move || {
                 may(Permission::ManageVms)
                     .then(|| {
@@ -115,15 +113,7 @@ pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
                     })
             }
             row_id=|v| v.id.to_string()
-            row_attrs=move |v: &VmRow| {
-                let id = v.id;
-                vec![
-                    data("data-type", v.optimized_for.as_str()),
-                    data("data-status", v.status.as_str()),
-                    class_when("checked", move || selection.has(id)),
-                ]
-            }
-            row_html=rows_as_text(selection)
+            row_html=Some(row_html::vm_rows(selection, progress))
             // The selected VM's sub-tabs: below the table (ObjectGrid puts the dialogs first).
             below=move || {
                 view! {
@@ -165,74 +155,31 @@ pub fn vms_page(grid: GridState<VmRow>) -> impl IntoView {
     }
 }
 
-/// The server writes the rows as text (`row_html.rs`: the same HTML as `columns`, issue 16).
-#[cfg(feature = "ssr")]
-fn rows_as_text(selection: Selection) -> Option<RowWriter<VmRow>> {
-    Some(row_html::vm_row_html(selection))
-}
-
-#[cfg(not(feature = "ssr"))]
-fn rows_as_text(_: Selection) -> Option<RowWriter<VmRow>> {
-    None
-}
-
-fn columns(selection: Selection, progress: Progress) -> Vec<Column<VmRow>> {
+/// The columns' headers; the rows are HTML text (`row_html.rs`, issue 16), a cell per column.
+fn columns(selection: Selection) -> Vec<Column<VmRow>> {
     vec![
-        Column::custom(
-            move |rows: &[VmRow]| {
-                let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-                let page_ids = ids.clone();
-                let all_checked = move || !page_ids.is_empty() && page_ids.iter().all(|id| selection.has(*id));
-                view! {
-                    <th scope="col" class="check-col">
-                        <input type="checkbox" aria-label="Select all on this page" prop:checked=all_checked
-                            on:change=move |ev| selection.set_all(&ids, event_target_checked(&ev)) />
-                    </th>
-                }
-            },
-            move |v: &VmRow, ctx| {
-                let id = v.id;
-                view! {
-                    <td class="check-col">
-                        <input type="checkbox" name="ids" value=id.to_string() form="vm-bulk"
-                            aria-label=format!("Select {}", v.name) checked=ctx.selected prop:checked=move || selection.has(id)
-                            on:change=move |ev| selection.set(id, event_target_checked(&ev)) />
-                    </td>
-                }
-            },
-        ),
-        Column::sorted("Type", "type", |v: &VmRow| {
+        Column::custom_head(move |rows: &[VmRow]| {
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            let page_ids = ids.clone();
+            let all_checked = move || !page_ids.is_empty() && page_ids.iter().all(|id| selection.has(*id));
             view! {
-                <td><TypeIcon kind=v.optimized_for stateless=v.stateless next_run=v.next_run in_pool=v.pool_name.is_some() /></td>
+                <th scope="col" class="check-col">
+                    <input type="checkbox" aria-label="Select all on this page" prop:checked=all_checked
+                        on:change=move |ev| selection.set_all(&ids, event_target_checked(&ev)) />
+                </th>
             }
         }),
-        Column::sorted("Status", "status", move |v: &VmRow| {
-            let id = v.id;
-            let op = move || progress.0.with(|p| p.get(&id).cloned());
-            view! {
-                <td>
-                    <span class=format!("status status-{}", v.status)>{v.status.label()}</span>
-                    {move || op().map(|(ok, text)| view! {
-                        <span class=if ok { "op op-ok" } else { "op op-error" } data-testid="op">{text}</span>
-                    })}
-                </td>
-            }
-        }),
-        Column::with_ctx("Name", Some("name"), move |v: &VmRow, ctx| {
-            let id = v.id;
-            view! { <td><a href=ctx.href.clone() on:click=move |_| selection.only(id)>{v.name.clone()}</a></td> }
-        }),
-        Column::desc("Description", "description", |v: &VmRow| v.description.clone()),
-        Column::text("Cluster", "cluster", |v: &VmRow| v.cluster_name.clone()),
-        Column::text("Host", "host", |v: &VmRow| v.host_name.clone().unwrap_or_default()),
-        Column::text("Template", "template", |v: &VmRow| v.template_name.clone()),
-        Column::text("Pool", "pool", |v: &VmRow| v.pool_name.clone().unwrap_or_default()),
-        Column::num("Memory", "memory", |v: &VmRow| format!("{} MiB", v.memory_mib)),
-        Column::num("vCPUs", "vcpus", |v: &VmRow| v.vcpus),
-        Column::text("Uptime", "uptime", |v: &VmRow| uptime_text(v.uptime_secs)),
-        Column::plain(
-            "IP Addresses",
-            |v: &VmRow| view! { <td class="mono" data-col="ip-addresses">{v.ip_addresses.clone()}</td> },
-        ),
+        Column::head("Type", Some("type")),
+        Column::head("Status", Some("status")),
+        Column::head("Name", Some("name")),
+        Column::head("Description", Some("description")),
+        Column::head("Cluster", Some("cluster")),
+        Column::head("Host", Some("host")),
+        Column::head("Template", Some("template")),
+        Column::head("Pool", Some("pool")),
+        Column::head("Memory", Some("memory")),
+        Column::head("vCPUs", Some("vcpus")),
+        Column::head("Uptime", Some("uptime")),
+        Column::head("IP Addresses", None),
     ]
 }

@@ -1,8 +1,8 @@
 //! The VM page rendered on the server as leptos_axum renders it (an `SsrMode::Async` route: a root
 //! owner with an SSR shared context, the in-order HTML stream collected, then the resources'
 //! serialised data the page carries for hydration), with made-up rows instead of `vm_grid`'s query.
-//! Shared by the rendering benchmark (`benches/grid_render.rs`) and the test that the rows written
-//! as text equal their views (`tests/grid_html.rs`).
+//! Shared by the rendering benchmark (`benches/grid_render.rs`) and the test of the rows the page
+//! writes as HTML text (`tests/grid_html.rs`).
 
 use futures::StreamExt;
 use hydration_context::{SharedContext, SsrSharedContext};
@@ -14,7 +14,6 @@ use leptos_router::location::RequestUrl;
 use std::sync::Arc;
 use uuid::Uuid;
 use vireo_app::components::current_role::provide_current_role;
-use vireo_app::components::grid_html::RowsAsViews;
 use vireo_app::components::object_grid::GridState;
 use vireo_app::domain::vm_config::OptimizedFor;
 use vireo_app::models::{CurrentUser, GridPage, Role, VmRow, VmStatus};
@@ -86,17 +85,13 @@ fn request_parts(url: &str) -> http::request::Parts {
     parts
 }
 
-/// The page's HTML for `url` and the serialised resources after it, as one string; `as_views`:
-/// the rows built as views, not written as text (`RowsAsViews`).
-pub async fn render(url: &str, rows: GridPage<VmRow>, as_views: bool) -> String {
+/// The page's HTML for `url` and the serialised resources after it, as one string.
+pub async fn render(url: &str, rows: GridPage<VmRow>) -> String {
     let shared: Arc<dyn SharedContext + Send + Sync> = Arc::new(SsrSharedContext::new());
     let owner = Owner::new_root(Some(Arc::clone(&shared)));
     let stream = owner.with(|| {
         provide_context(RequestUrl::new(&format!("http://leptos.dev{url}")));
         provide_context(request_parts(url));
-        if as_views {
-            provide_context(RowsAsViews);
-        }
         let (meta, _output) = ServerMetaContext::new();
         provide_context(meta);
         leptos_meta::provide_meta_context();
