@@ -227,19 +227,8 @@ impl<T: 'static> Column<T> {
         }
     }
 
-    /// A column whose `<th>` is drawn from the page's rows (a "select all" box).
-    pub fn custom<H: IntoAny + 'static, V: IntoAny + 'static>(
-        header: impl Fn(&[T]) -> H + Send + Sync + 'static,
-        cell: impl Fn(&T, &RowCtx) -> V + Send + Sync + 'static,
-    ) -> Self {
-        let header: Header<T> = Arc::new(move |rows| header(rows).into_any());
-        Self {
-            header: Some(header),
-            ..Self::with_ctx("", None, cell)
-        }
-    }
-
-    /// Only a header drawn from the page's rows, for a grid whose rows are HTML text.
+    /// Only a header, drawn from the page's rows (a "select all" box), for a grid whose rows are
+    /// HTML text.
     pub fn custom_head<H: IntoAny + 'static>(header: impl Fn(&[T]) -> H + Send + Sync + 'static) -> Self {
         Self {
             label: "",
