@@ -2,9 +2,10 @@
 //!
 //! Why: Leptos builds, walks and frees a view per cell, attribute and reactive closure. For the
 //! VM grid's 100 rows × 13 columns that was most of the page's server time (criterion:
-//! `app/benches/grid_render.rs`; `perf`: `malloc`/`free` under tachys), and in the browser
-//! hydrating those views was most of what a navigation to the grid waits for (`make bench-nav`'s
-//! trace: ~1.5 ms a row on a 2-vCPU machine).
+//! `app/benches/grid_render.rs`; `perf`: `malloc`/`free` under tachys). In the browser, hydrating
+//! those views was about a third of the page's script time (`make bench-nav`'s traces, A/B: 31–40
+//! ms against 22–27 ms without them); the navigation itself waits mostly on the rows' style,
+//! layout and paint, which no way of writing them removes.
 //!
 //! So the page writes each row as text ([`RowHtml`]), the server sends it inside the `<tbody>`
 //! and the browser keeps it as it came: the `<tbody>` hydrates as one element with its inner HTML.
@@ -56,6 +57,10 @@ pub struct RowMarks {
 /// The marks of each row (by its `data-id`) at one moment.
 pub type RowMarker = Box<dyn Fn(&str) -> RowMarks>;
 
+/// Reads what the marks follow (tracked: the marks are set again when it changes) and returns
+/// each row's marks.
+pub type Marks = Arc<dyn Fn() -> RowMarker + Send + Sync>;
+
 /// What a row's box or link does, by the row's id (and whether the box is ticked now).
 pub type OnTick = Arc<dyn Fn(&str, bool) + Send + Sync>;
 pub type OnLink = Arc<dyn Fn(&str) + Send + Sync>;
@@ -64,9 +69,8 @@ pub type OnLink = Arc<dyn Fn(&str) + Send + Sync>;
 pub struct HtmlRows<T> {
     /// Writes a row's cells and attributes, with its marks as they are now.
     pub write: RowHtml<T>,
-    /// Reads what the marks follow (tracked: the marks are set again when it changes) and returns
-    /// each row's marks.
-    pub marks: Arc<dyn Fn() -> RowMarker + Send + Sync>,
+    /// The rows' marks as they are now ([`Marks`]).
+    pub marks: Marks,
     /// A row's box was ticked (`true`) or cleared, by the row's id.
     pub on_tick: OnTick,
     /// A link in the row was followed (the row's name: it selects the row).
@@ -168,7 +172,7 @@ pub fn set_marks(tbody: &web_sys::Element, selectable: bool, chosen: Option<&str
 /// The row's note beside its `.status`: made, changed or removed.
 #[cfg(feature = "hydrate")]
 fn set_note(tr: &web_sys::Element, note: Option<&(&'static str, String)>) {
-    let shown = tr.query_selector("[data-testid=op]").ok().flatten();
+    let shown = tr.query_selector(".op").ok().flatten();
     match (shown, note) {
         (None, None) => {}
         (Some(el), None) => el.remove(),

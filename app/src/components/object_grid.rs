@@ -17,7 +17,7 @@ use super::error_notice::ErrorNotice;
 use super::grid_controls::{grid_href, search_message, GridSearch, Pager, SortHeader};
 #[cfg(feature = "hydrate")]
 use super::grid_html::set_marks;
-use super::grid_html::{write_row, HtmlRows, RowMarker, RowOut};
+use super::grid_html::{write_row, HtmlRows, Marks, RowOut};
 use super::grid_keys::{self, Navigate, RowLinks};
 use super::live_updates::on_live_change;
 use crate::domain::collections::CollectionFields;
@@ -652,12 +652,7 @@ impl<T: Clone + Send + Sync + 'static> Table<T> {
 
 /// Rows written as HTML text keep their marks in place: the URL's selection and the page's marks
 /// are set on them when either changes, and on each new `<tbody>` (an effect: the browser only).
-fn follow_marks(
-    tbody: NodeRef<Tbody>,
-    url_selected: Signal<Option<String>>,
-    selection: RowSelection,
-    marks: Arc<dyn Fn() -> RowMarker + Send + Sync>,
-) {
+fn follow_marks(tbody: NodeRef<Tbody>, url_selected: Signal<Option<String>>, selection: RowSelection, marks: Marks) {
     Effect::new(move |_| {
         let url = url_selected.get();
         let marker = marks();
