@@ -3,8 +3,9 @@
 # build of Vireo on a throwaway data folder, seeded with 10,000 VMs, then end2end/bench/nav.bench.mjs
 # (20 full page loads of /vms with 100 rows from another page, warm HTTP cache, then 20 cold ones;
 # each until hydrated and a click on a row has selected it). Prints p50/p90 beside the goal
-# (< 300 ms p50), where the page's main thread spent its time (5 traced navigations) and the same
-# navigation to 25 rows. Listens on 127.0.0.1 only and stops by itself.
+# (< 300 ms p50), where the page's main thread spent its time (5 traced navigations), the same
+# navigation to 25 rows, and the grid's sorts and page turns in the browser (click → new rows
+# drawn, and where a traced sort's main thread went). Listens on 127.0.0.1 only and stops by itself.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
