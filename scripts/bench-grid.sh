@@ -7,7 +7,8 @@
 # single-connection latency (p50/p99) and throughput at 16 connections, then the ratios the goal
 # names. Then the server-rendered grid page (/vms: the same 100 rows as HTML, the rows' data for
 # hydration inside) against vm_grid in this run: issue 16's goal, page p50 <= 2x vm_grid's and
-# throughput >= 0.5x. Everything listens on 127.0.0.1 only (VIREO_BENCH_PORT, default 3950, and
+# throughput >= 0.5x. Then every VM sorted by name ascending against descending (the same index, read
+# both ways). Everything listens on 127.0.0.1 only (VIREO_BENCH_PORT, default 3950, and
 # the next port for the bare endpoints) and stops by itself.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,3 +66,11 @@ for b in bare bare2; do
 done
 echo "==> goal (issue 16): page latency <= 2 x vm_grid, throughput >= 0.5 x"
 echo "page vs vm_grid: latency $(ratio "${P50[page]}" "${P50[vireo]}") x, throughput $(ratio "${RPS[page]}" "${RPS[vireo]}") x"
+
+# Every VM by name, both ways: the name's index serves both (read backwards for descending), so the
+# two should cost the same; a descending order PostgreSQL cannot read from the index sorts every VM.
+by_name="http://127.0.0.1:$PORT/api/vm_grid?query%5Bsearch%5D=&query%5Bsort%5D=name&query%5Bpage%5D=1&query%5Bpage_size%5D=100&query%5Bdesc%5D="
+echo "==> $COUNT VMs, no search, sorted by name, 100 rows"
+measure asc "vm_grid by name, ascending" "${by_name}false" "$cookie"
+measure desc "vm_grid by name, descending" "${by_name}true" "$cookie"
+echo "descending vs ascending: latency $(ratio "${P50[desc]}" "${P50[asc]}") x, throughput $(ratio "${RPS[desc]}" "${RPS[asc]}") x"

@@ -125,18 +125,17 @@ impl Repository {
             }
             qb.push(")");
         }
-        let (sort, desc) = q
+        let (key, sort, desc) = q
             .sort
             .as_ref()
             // A field about other rows has no value of this row to order by.
             .filter(|(f, _)| sql.related(f).is_none())
-            .and_then(|(f, d)| expr(f).map(|e| (e, *d)))
-            .unwrap_or((c.fields().first().and_then(|f| expr(f)).unwrap_or(sql.id), false));
-        qb.push(format!(
-            " ORDER BY {sort} {} NULLS LAST, {}",
-            if desc { "DESC" } else { "ASC" },
-            sql.id
-        ));
+            .and_then(|(f, d)| expr(f).map(|e| (f.as_str(), e, *d)))
+            .unwrap_or_else(|| {
+                let first = c.fields().first().copied().unwrap_or("");
+                (first, expr(first).unwrap_or(sql.id), false)
+            });
+        qb.push(format!(" ORDER BY {sort} {}, {}", sql.direction(key, desc), sql.id));
         if let Some(max) = max {
             qb.push(" LIMIT ").push_bind(i64::from(max));
             if let Some(page) = q.page {

@@ -5,6 +5,9 @@
 
 use vireo_app::domain::collections::{self, CollectionFields};
 
+/// A column of a table: (table, column).
+pub type TableColumn = (&'static str, &'static str);
+
 pub(super) struct CollectionSql {
     /// The names this maps (the domain's description).
     pub fields: CollectionFields,
@@ -19,6 +22,11 @@ pub(super) struct CollectionSql {
     pub exprs: &'static [(&'static str, &'static str)],
     /// Grid sort keys that order by something other than their field's expression.
     pub grid_sort_exprs: &'static [(&'static str, &'static str)],
+    /// Sort keys whose expression is a column that is never NULL (`NOT NULL` in the base table or
+    /// an inner join's): they order descending as `DESC`, which an index read backwards serves,
+    /// instead of `DESC NULLS LAST` (see [`CollectionSql::direction`]). The schema test
+    /// (`server/tests/integration/grids.rs`) checks each against the database.
+    pub never_null: &'static [&'static str],
     /// REST search fields some rows match whatever the condition says: (field, SQL predicate of
     /// those rows). Blank belongs to no cluster and so is in every data center.
     pub in_every: &'static [(&'static str, &'static str)],
@@ -55,16 +63,80 @@ impl CollectionSql {
 
     /// What the grid orders by for `key`; an unknown key orders by the default (the first).
     pub fn grid_sort(&self, key: &str) -> &'static str {
+        let key = self.grid_sort_key(key);
+        lookup(self.grid_sort_exprs, key)
+            .or_else(|| self.expr(key))
+            .unwrap_or(self.id)
+    }
+
+    /// The grid sort key `key` resolves to: itself if the collection sorts by it, else the default
+    /// (the first).
+    fn grid_sort_key(&self, key: &str) -> &'static str {
         let sorts = self.fields.grid_sorts;
-        let key = sorts
+        sorts
             .iter()
             .find(|k| **k == key)
             .or(sorts.first())
             .copied()
-            .unwrap_or("");
-        lookup(self.grid_sort_exprs, key)
-            .or_else(|| self.expr(key))
-            .unwrap_or(self.id)
+            .unwrap_or("")
+    }
+
+    /// `ORDER BY`'s expression and direction for the grid's sort `key` (without the tie).
+    pub fn grid_order(&self, key: &str, desc: bool) -> String {
+        let key = self.grid_sort_key(key);
+        format!("{} {}", self.grid_sort(key), self.direction(key, desc))
+    }
+
+    /// The direction to order by `key`, blanks last either way. PostgreSQL puts NULLs first in a
+    /// descending order unless told `NULLS LAST`, and an order that says so no longer matches a
+    /// b-tree index read backwards: `ORDER BY v.name DESC NULLS LAST LIMIT 100` read and sorted all
+    /// 10,000 VMs (9 ms; 21 ms for the grid's request against 5.5 ms ascending), where `DESC` reads
+    /// 100 names from the index (0.08 ms). So a key that is never NULL says only `DESC`: the same
+    /// rows, in the same order.
+    pub fn direction(&self, key: &str, desc: bool) -> &'static str {
+        match (desc, self.never_null.contains(&key)) {
+            (false, _) => "ASC",
+            (true, true) => "DESC",
+            (true, false) => "DESC NULLS LAST",
+        }
+    }
+
+    /// The never-NULL sort keys' columns as (table, column): the schema test compares them with
+    /// the database. `None` for a key whose expression is not a plain column of the base table or
+    /// of an inner join (the unit test below refuses those).
+    pub fn never_null_columns(&self) -> Vec<(&'static str, Option<TableColumn>)> {
+        self.never_null
+            .iter()
+            .map(|key| {
+                // The direction applies to the grid expression's last part (Templates keep Blank
+                // first: `(t.name <> 'Blank'), t.name`).
+                let grid = lookup(self.grid_sort_exprs, key).and_then(|e| e.rsplit(", ").next());
+                let exprs = [self.expr(key), grid];
+                let mut columns = exprs.into_iter().flatten().map(|e| self.plain_column(e));
+                let first = columns.next().flatten();
+                // Each expression of the key (the field's and the grid's own) must be that column.
+                let column = first.filter(|c| columns.all(|other| other == Some(*c)));
+                (*key, column)
+            })
+            .collect()
+    }
+
+    /// `alias.column` or a bare column of the base table, or of a table joined with `JOIN` (an
+    /// outer join's columns are NULL where it finds no row), as (table, column).
+    fn plain_column(&self, expr: &'static str) -> Option<TableColumn> {
+        let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        let mut base = self.base.split_whitespace();
+        let (base_table, base_alias) = (base.next()?, base.next().unwrap_or(self.base));
+        let (alias, column) = expr.split_once('.').unwrap_or((base_alias, expr));
+        if !ident(alias) || !ident(column) {
+            return None;
+        }
+        if alias == base_alias {
+            return Some((base_table, column));
+        }
+        let (_, join) = self.joins.iter().find(|(a, _)| *a == alias)?;
+        let table = join.strip_prefix("JOIN ")?.split_whitespace().next()?;
+        Some((table, column))
     }
 
     /// A REST search field's expression, for the collection's API fields only.
@@ -136,6 +208,7 @@ pub(super) const VMS: CollectionSql = CollectionSql {
         ("uptime", "CASE WHEN v.status = 'up' THEN v.status_changed_at END"),
     ],
     grid_sort_exprs: &[],
+    never_null: &["name", "description", "status", "cluster", "template", "datacenter"],
     in_every: &[],
     related: &[],
     computed: &["recommendations"],
@@ -162,6 +235,7 @@ pub(super) const TEMPLATES: CollectionSql = CollectionSql {
     ],
     // The grid keeps Blank, the template every other starts from, at the top.
     grid_sort_exprs: &[("name", "(t.name <> 'Blank'), t.name")],
+    never_null: &["name", "description"],
     in_every: &[("datacenter", "t.cluster_id IS NULL")],
     related: &[("vm.name", "vms rv WHERE rv.template_id = t.id")],
     computed: &[],
@@ -191,6 +265,7 @@ pub(super) const POOLS: CollectionSql = CollectionSql {
         ),
     ],
     grid_sort_exprs: &[],
+    never_null: &["name", "description", "cluster", "datacenter", "template", "size"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -216,6 +291,7 @@ pub(super) const HOSTS: CollectionSql = CollectionSql {
         ("vms", "(SELECT count(*) FROM vms v WHERE v.host_id = h.id)"),
     ],
     grid_sort_exprs: &[],
+    never_null: &["name", "status", "cluster", "datacenter", "address", "uri"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -236,6 +312,7 @@ pub(super) const CLUSTERS: CollectionSql = CollectionSql {
         ("vms", "(SELECT count(*) FROM vms v WHERE v.cluster_id = c.id)"),
     ],
     grid_sort_exprs: &[],
+    never_null: &["name", "description", "datacenter", "version"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -278,6 +355,7 @@ pub(super) const DATA_CENTERS: CollectionSql = CollectionSql {
         ),
     ],
     grid_sort_exprs: &[],
+    never_null: &["name", "description", "version"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -300,6 +378,7 @@ pub(super) const EVENTS: CollectionSql = CollectionSql {
     ],
     // `object:vm` filters by kind; the column sorts by the object's name.
     grid_sort_exprs: &[("object", "object_name")],
+    never_null: &["time", "severity", "action"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -318,6 +397,7 @@ pub(super) const USERS: CollectionSql = CollectionSql {
         ("created", "created_at"),
     ],
     grid_sort_exprs: &[],
+    never_null: &["role", "created"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -334,6 +414,7 @@ pub(super) const INSTANCE_TYPES: CollectionSql = CollectionSql {
         ("id", "i.id::text"),
     ],
     grid_sort_exprs: &[],
+    never_null: &["name", "description"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -356,6 +437,7 @@ pub(super) const STORAGE_DOMAINS: CollectionSql = CollectionSql {
         ("status", "sd.status"),
     ],
     grid_sort_exprs: &[],
+    never_null: &["name", "host", "type", "path", "capacity", "used", "free", "status"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -376,6 +458,7 @@ pub(super) const DISKS: CollectionSql = CollectionSql {
         ("status", "d.status"),
     ],
     grid_sort_exprs: &[],
+    never_null: &["name", "size", "actual", "format", "domain", "status"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -407,6 +490,7 @@ pub(super) const NETWORKS: CollectionSql = CollectionSql {
     ],
     // Numerically, not as the term's text.
     grid_sort_exprs: &[("vlan", "n.vlan_id")],
+    never_null: &["name", "description", "cluster", "backing", "backing_name"],
     in_every: &[],
     related: &[],
     computed: &[],
@@ -431,30 +515,32 @@ pub(super) const VNIC_PROFILES: CollectionSql = CollectionSql {
         ),
     ],
     grid_sort_exprs: &[],
+    never_null: &["name", "description", "network", "multiqueue"],
     in_every: &[],
     related: &[],
     computed: &[],
 };
 
+/// Every collection's SQL.
+pub(super) const ALL: &[&CollectionSql] = &[
+    &VMS,
+    &TEMPLATES,
+    &POOLS,
+    &HOSTS,
+    &CLUSTERS,
+    &DATA_CENTERS,
+    &EVENTS,
+    &USERS,
+    &INSTANCE_TYPES,
+    &STORAGE_DOMAINS,
+    &DISKS,
+    &NETWORKS,
+    &VNIC_PROFILES,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ALL: &[&CollectionSql] = &[
-        &VMS,
-        &TEMPLATES,
-        &POOLS,
-        &HOSTS,
-        &CLUSTERS,
-        &DATA_CENTERS,
-        &EVENTS,
-        &USERS,
-        &INSTANCE_TYPES,
-        &STORAGE_DOMAINS,
-        &DISKS,
-        &NETWORKS,
-        &VNIC_PROFILES,
-    ];
 
     /// Every collection the domain describes has its SQL here, and every name it gives has an
     /// expression: a field added to the description without its SQL fails here, not at run time.
@@ -513,6 +599,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A key said to be never NULL is a sort key or an API field of its collection whose
+    /// expressions are one plain column of the base table or an inner join; the schema test
+    /// checks that column is `NOT NULL`.
+    #[test]
+    fn never_null_keys_are_plain_columns_of_inner_tables() {
+        for sql in ALL {
+            let f = &sql.fields;
+            for (key, column) in sql.never_null_columns() {
+                assert!(
+                    f.grid_sorts.contains(&key) || f.api_fields.contains(&key),
+                    "{}: {key} is not a sort key",
+                    sql.base
+                );
+                assert!(column.is_some(), "{}: {key} is not one plain column", sql.base);
+            }
+        }
+        // An outer join's column, an expression and a subquery are refused.
+        assert_eq!(VMS.plain_column("h.name"), None);
+        assert_eq!(VMS.plain_column("v.id::text"), None);
+        assert_eq!(
+            POOLS.plain_column("(SELECT count(*) FROM vms v WHERE v.pool_id = p.id)"),
+            None
+        );
+        assert_eq!(VMS.plain_column("c.name"), Some(("clusters", "name")));
+        assert_eq!(EVENTS.plain_column("events.at"), Some(("events", "at")));
+        assert_eq!(EVENTS.plain_column("severity"), Some(("events", "severity")));
+        assert_eq!(TEMPLATES.never_null_columns()[0], ("name", Some(("templates", "name"))));
+    }
+
+    /// Descending: plain `DESC` for a never-NULL key (an index read backwards serves it), blanks
+    /// kept last for the others; ascending puts blanks last by itself.
+    #[test]
+    fn descending_orders_keep_blanks_last_and_indexes_usable() {
+        assert_eq!(VMS.grid_order("name", true), "v.name DESC");
+        assert_eq!(VMS.grid_order("name", false), "v.name ASC");
+        assert_eq!(VMS.grid_order("host", true), "h.name DESC NULLS LAST");
+        assert_eq!(VMS.grid_order("memory", true), "v.memory_mib DESC NULLS LAST");
+        assert_eq!(
+            VMS.grid_order("bogus", true),
+            "v.name DESC",
+            "the default key's own direction"
+        );
+        assert_eq!(EVENTS.grid_order("time", true), "events.at DESC");
+        assert_eq!(EVENTS.grid_order("object", true), "object_name DESC NULLS LAST");
+        assert_eq!(TEMPLATES.grid_order("name", true), "(t.name <> 'Blank'), t.name DESC");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! next live refresh corrects it.
 
 use super::clusters::ClusterRow;
-use super::collection_sql::{self, escape_like, CollectionSql};
+use super::collection_sql::{self, escape_like, CollectionSql, TableColumn};
 use super::data_centers::DataCenterRow;
 use super::events::EventRow;
 use super::hosts::HostRow;
@@ -125,12 +125,7 @@ impl GridSql {
 }
 
 fn order_by(grid: &GridSql, q: &GridQuery) -> String {
-    let sort = grid.sql.grid_sort(&q.sort);
-    format!(
-        "{sort} {} NULLS LAST, {}",
-        if q.desc { "DESC" } else { "ASC" },
-        grid.tie
-    )
+    format!("{}, {}", grid.sql.grid_order(&q.sort, q.desc), grid.tie)
 }
 
 fn build<'a>(grid: &GridSql, q: &GridQuery, search: &'a Search, scope: Scope<'_>) -> QueryBuilder<'a, Postgres> {
@@ -428,6 +423,40 @@ fn page<T>(rows: Vec<T>, total: i64, q: &GridQuery) -> GridPage<T> {
         page: q.page,
         page_size: q.page_size,
     }
+}
+
+/// A grid whose page query the plan test reads ([`grid_page_sql`]).
+#[derive(Clone, Copy, Debug)]
+pub enum PlannedGrid {
+    Vms,
+    Events,
+}
+
+/// The page query a grid runs for `q` with no search, as sent (no bound values): the plan test
+/// (`tests/integration/grids.rs`) `EXPLAIN`s it to check which sorts an index serves.
+pub fn grid_page_sql(grid: PlannedGrid, q: &GridQuery) -> String {
+    let grid = match grid {
+        PlannedGrid::Vms => &VMS,
+        PlannedGrid::Events => &EVENTS,
+    };
+    let search = Search::default();
+    build(grid, &q.clone().within_limits(), &search, Scope::All)
+        .sql()
+        .to_string()
+}
+
+/// Every collection's never-NULL sort keys as (collection's table, key, its column if it is one
+/// plain column): the schema test checks each column is `NOT NULL` in the database.
+pub fn never_null_sort_columns() -> Vec<(&'static str, &'static str, Option<TableColumn>)> {
+    collection_sql::ALL
+        .iter()
+        .flat_map(|sql| {
+            let table = sql.base.split_whitespace().next().unwrap_or(sql.base);
+            sql.never_null_columns()
+                .into_iter()
+                .map(move |(key, column)| (table, key, column))
+        })
+        .collect()
 }
 
 impl Repository {

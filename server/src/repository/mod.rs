@@ -24,9 +24,11 @@ mod users;
 
 pub use api_search::{ApiCollection, ApiSummary};
 pub use clusters::ClusterFields;
+pub use collection_sql::TableColumn;
 pub use configs::{ConfigRecord, ConfigWrite, RuntimePins};
 pub use data_centers::DEFAULT_DATA_CENTER;
 pub use events::{clip, NewEvent, EVENT_TEXT_MAX};
+pub use grids::{grid_page_sql, never_null_sort_columns, PlannedGrid};
 pub use hosts::{HostChoice, NewHost};
 pub use lifecycle::{CpuHolderRow, StartRecorded, VmRuntime};
 pub use networks::{mac_taken_error, BackingRow, HostBacking, NewNetworkRow, NicUser, ProfileFields, ProfileTarget};
