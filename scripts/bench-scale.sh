@@ -92,6 +92,9 @@ echo "==> 2. $COUNT VMs, type:high_performance, sorted by name, 100 rows, $DURAT
 measure bare "bare: one query, count(*) OVER ()" "$bare_url"
 measure bare2 "bare: page + index-only count" "$bare2_url"
 measure vireo "Vireo grid data (vm_grid)" "$vireo_url" "$cookie"
+# The same page sorted the other way: the (type, name) index read backwards should cost the same.
+desc_url=${vireo_url/query%5Bdesc%5D=false/query%5Bdesc%5D=true}
+measure desc "Vireo grid data, by name descending" "$desc_url" "$cookie"
 # PERF=1: where the CPU goes at 16 connections (system-wide perf, 10 s each, the page + count
 # endpoint then vm_grid): each process's share of the samples and its CPU milliseconds per request,
 # kept in target/bench/grid-16conn.perf.txt.
@@ -218,6 +221,8 @@ printf '%-46s %13s ms %14s   %s\n' "grid data p50, 1 conn ($COUNT VMs)" "${P50[v
   "bare ${P50[bare]} ms ($(ratio "${P50[vireo]}" "${P50[bare]}")x); bare2 ${P50[bare2]} ms ($(ratio "${P50[vireo]}" "${P50[bare2]}")x)"
 printf '%-46s %10s req/s %14s   %s\n' "grid data throughput, 16 conn" "${RPS[vireo]}" ">= bare/1.2" \
   "bare ${RPS[bare]} ($(ratio "${RPS[vireo]}" "${RPS[bare]}")x); bare2 ${RPS[bare2]} ($(ratio "${RPS[vireo]}" "${RPS[bare2]}")x)"
+printf '%-46s %13s ms %14s   %s\n' "grid data p50, by name descending" "${P50[desc]}" "-" \
+  "ascending ${P50[vireo]} ms ($(ratio "${P50[desc]}" "${P50[vireo]}")x); ${RPS[desc]} req/s against ${RPS[vireo]}"
 printf '%-46s %14s %% %12s %%   %s\n' "Vireo idle CPU, $HOSTS hosts (% of one core)" "${CPU[hosts]}" "< 10" \
   "${CPU[base]} % with the default host only; PostgreSQL ${CPU[hosts-pg]} % (${CPU[base-pg]} %), libvirtd ${CPU[hosts-libvirtd]} % (${CPU[base-libvirtd]} %)"
 printf '%-46s %13s ms %11s ms   %s\n' "libvirt status change -> grid (median of $CHANGES)" "$median_ms" "< 1000" \
