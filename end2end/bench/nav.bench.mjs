@@ -218,8 +218,9 @@ function workKind(name) {
 }
 
 /** The page's main thread from the navigation's start to its "vireo-hydrated" mark (hydratedAt ms
- * after that start, by the page's clock): ms of self time per kind of work (a nested event counted
- * once, in its own kind or its parent's), the time it was busy with any task, the window's length. */
+ * after that start, by the page's clock), or between two marks (`marks`: [start, end] names):
+ * ms of self time per kind of work (a nested event counted once, in its own kind or its parent's),
+ * the time it was busy with any task, the window's length. */
 function mainThreadTime(events, hydratedAt, marks = null) {
   const mark = events.find((e) => e.name === (marks ? marks[1] : "vireo-hydrated"));
   if (!mark) throw new Error("the trace has no end mark");
@@ -265,9 +266,13 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 const ms = (v) => `${v.toFixed(0).padStart(5)} ms`;
+/** "p50 … ms  p90 … ms" of one timing over the samples. */
+const p50p90 = (samples, k) => {
+  const col = samples.map((s) => s[k]);
+  return `p50 ${ms(pct(col, 50))}  p90 ${ms(pct(col, 90))}`;
+};
 function report(kind, samples, what = "navigations to /vms (100 of 10,000 VMs)") {
-  const col = (k) => samples.map((s) => s[k]);
-  const line = (k) => `p50 ${ms(pct(col(k), 50))}  p90 ${ms(pct(col(k), 90))}`;
+  const line = (k) => p50p90(samples, k);
   console.log(`${kind}: ${samples.length} ${what}`);
   console.log(`  HTML received             ${line("html")}`);
   console.log(`  wasm compile started      ${line("wasmStart")}`);
@@ -275,7 +280,7 @@ function report(kind, samples, what = "navigations to /vms (100 of 10,000 VMs)")
   console.log(`  hydrated                  ${line("hydrated")}`);
   console.log(`  hydrated + click answered ${line("total")}`);
   console.log(`  (click → row selected, in the page: ${line("answer")}; the harness saw it at ${line("harness")})`);
-  return pct(col("total"), 50);
+  return pct(samples.map((s) => s.total), 50);
 }
 
 /** A change of the grid in the browser, no page load: a real mouse click on `selector` (a sort
@@ -332,8 +337,7 @@ async function change(page, selector, trace = false) {
 }
 
 function reportChanges(kind, samples) {
-  const col = (k) => samples.map((s) => s[k]);
-  const line = (k) => `p50 ${ms(pct(col(k), 50))}  p90 ${ms(pct(col(k), 90))}`;
+  const line = (k) => p50p90(samples, k);
   console.log(`${kind}: ${samples.length} in the browser, no page load (click → …)`);
   console.log(`  the grid's data received  ${line("data")}`);
   console.log(`  new rows in the document  ${line("rows")}`);
