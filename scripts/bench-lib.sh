@@ -36,6 +36,38 @@ measure() {
   printf '%-40s p50 %8s  p99 %8s  %9s req/s (16 conn)\n' "$2" "$p50" "$p99" "$rps"
 }
 
+# alternate KEY_A NAME_A URL_A KEY_B NAME_B URL_B COOKIE: A against B measured in ROUNDS rounds (5
+# unless set), each round A then B for a slice of DURATION (latency at 1 connection, throughput at
+# 16), so a slow spell of the shared cores weighs on both sides of a round, not on one side of the
+# run. Prints each round's ratios (A / B); P50 and RPS of each key, and RATIO_P50 / RATIO_RPS, get
+# the rounds' medians. For goals that compare two endpoints of one server in the same run.
+alternate() {
+  local rounds=${ROUNDS:-5} slice r k url lat thr p50 rps
+  slice=$(( ($(echo "$DURATION" | tr -dc 0-9) + rounds - 1) / rounds ))s
+  local -a a_p50=() b_p50=() a_rps=() b_rps=() r_p50=() r_rps=()
+  for r in $(seq 1 "$rounds"); do
+    for k in a b; do
+      if [ "$k" = a ]; then url=$3; else url=$6; fi
+      lat=$(wrk -t1 -c1 -d"$slice" --latency ${7:+-H "Cookie: $7"} "$url")
+      thr=$(wrk -t2 -c16 -d"$slice" ${7:+-H "Cookie: $7"} "$url")
+      p50=$(echo "$lat" | awk '$1=="50%" {print $2}' | to_ms)
+      rps=$(echo "$thr" | awk '/Requests\/sec/ {print $2}')
+      if [ "$k" = a ]; then a_p50+=("$p50"); a_rps+=("$rps"); else b_p50+=("$p50"); b_rps+=("$rps"); fi
+    done
+    r_p50+=("$(ratio "${a_p50[-1]}" "${b_p50[-1]}")"); r_rps+=("$(ratio "${a_rps[-1]}" "${b_rps[-1]}")")
+    printf '  round %d: %-10s p50 %7s ms %9s req/s | %-10s p50 %7s ms %9s req/s | %sx, %sx\n' "$r" \
+      "$1" "${a_p50[-1]}" "${a_rps[-1]}" "$4" "${b_p50[-1]}" "${b_rps[-1]}" "${r_p50[-1]}" "${r_rps[-1]}"
+  done
+  P50[$1]=$(median "${a_p50[@]}"); RPS[$1]=$(median "${a_rps[@]}")
+  P50[$4]=$(median "${b_p50[@]}"); RPS[$4]=$(median "${b_rps[@]}")
+  RATIO_P50=$(median "${r_p50[@]}"); RATIO_RPS=$(median "${r_rps[@]}")
+  printf '%-40s p50 %8s ms %9s req/s (16 conn; medians of %d rounds)\n' "$2" "${P50[$1]}" "${RPS[$1]}" "$rounds"
+  printf '%-40s p50 %8s ms %9s req/s (16 conn; medians of %d rounds)\n' "$5" "${P50[$4]}" "${RPS[$4]}" "$rounds"
+}
+
+# median VALUES...: the middle value (the mean of the two middle ones for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 # release_fresh: whether the release server is newer than every source of it and of the site (its
