@@ -47,6 +47,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 use review::Review;
 use state::DialogState;
+use std::future::Future;
 use tabs::{
     boot_options::BootOptionsTab, console::ConsoleTab, general::GeneralTab, high_availability::HighAvailabilityTab,
     host::HostTab, pool::PoolTab, resource_allocation::ResourceAllocationTab,
@@ -245,7 +246,14 @@ pub fn ConfigDialogWhenOpen(kind: ConfigKind) -> impl IntoView {
 #[component]
 pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new(move || query.get(), move |q| load(kind, q));
+    // The resource lives here, outside the form's chunk, so that a page arriving with the dialog
+    // open hydrates it (made inside a boundary that resolves later, it would not: README,
+    // Benchmarks, Bundle). It holds the dialog's data as JSON text: its types, the loading and the
+    // rules it runs stay in the chunk (`dialog_data`), out of every page's first load.
+    let data = Resource::new(
+        move || query.get(),
+        move |q| async move { dialog_data(kind, q).await?.await },
+    );
     view! {
         <Suspense fallback=|| {
             view! {
@@ -255,7 +263,7 @@ pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
             }
         }>
             {move || Suspend::new(async move {
-                match data.await.map(|init| dialog_form(kind, init)) {
+                match data.await.map(|text| dialog_form(kind, text)) {
                     Ok(form) => form.await.unwrap_or_else(|error| cannot_open(kind, error)),
                     Err(error) => cannot_open(kind, error),
                 }
@@ -282,8 +290,24 @@ fn cannot_open(kind: ConfigKind, error: AppError) -> AnyView {
     fallible,
     preload(#[doc(hidden)] preload_dialog_form)
 )]
-pub fn dialog_form(kind: ConfigKind, init: DialogInit) -> Result<AnyView, AppError> {
+pub fn dialog_form(kind: ConfigKind, data: String) -> Result<AnyView, AppError> {
+    let init: DialogInit = serde_json::from_str(&data).map_err(|e| AppError::Transport {
+        message: format!("the dialog's data did not decode: {e}"),
+    })?;
     Ok(view! { <DialogForm kind init /> }.into_any())
+}
+
+/// The dialog's data, loading as the future returned (a split function cannot be `async`).
+type DialogData = std::pin::Pin<Box<dyn Future<Output = Result<String, AppError>> + Send>>;
+
+/// Loads the dialog's data (`load`) as the JSON text `ConfigDialog`'s resource keeps and
+/// `dialog_form` reads. In the form's chunk with it: the loading runs the rules too.
+#[leptos::wasm_split::wasm_split(vireo_dialog_form, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn dialog_data(kind: ConfigKind, q: ParamsMap) -> Result<DialogData, AppError> {
+    Ok(Box::pin(async move {
+        let init = load(kind, q).await?;
+        serde_json::to_string(&init).map_err(|_| AppError::Internal)
+    }))
 }
 
 fn title(kind: ConfigKind, editing: bool) -> String {
