@@ -25,6 +25,7 @@ pub mod object_detail;
 pub mod object_grid;
 pub mod object_toolbar;
 pub mod password_fields;
+pub mod split_data;
 pub mod table_head;
 pub mod toasts;
 pub mod type_icon;

@@ -30,6 +30,7 @@ use crate::api::networks::{default_vnic_profile, list_vnic_profiles, new_nic_id}
 use crate::api::storage::new_disk_id;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::modal::Modal;
+use crate::components::split_data::{from_text, load_as_text, DataAsText};
 use crate::domain::dialog::refresh;
 use crate::domain::draft::{add_new_disk, default_boot_disk, form_new_disk, from_pairs, ConfigKind, NewDisk, VmDraft};
 use crate::domain::fields::DialogTab;
@@ -47,7 +48,6 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 use review::Review;
 use state::DialogState;
-use std::future::Future;
 use tabs::{
     boot_options::BootOptionsTab, console::ConsoleTab, general::GeneralTab, high_availability::HighAvailabilityTab,
     host::HostTab, pool::PoolTab, resource_allocation::ResourceAllocationTab,
@@ -246,10 +246,7 @@ pub fn ConfigDialogWhenOpen(kind: ConfigKind) -> impl IntoView {
 #[component]
 pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
     let query = use_query_map();
-    // The resource lives here, outside the form's chunk, so that a page arriving with the dialog
-    // open hydrates it (made inside a boundary that resolves later, it would not: README,
-    // Benchmarks, Bundle). It holds the dialog's data as JSON text: its types, the loading and the
-    // rules it runs stay in the chunk (`dialog_data`), out of every page's first load.
+    // The dialog's data as JSON text, loaded by the form's chunk (`split_data` says why).
     let data = Resource::new(
         move || query.get(),
         move |q| async move { dialog_data(kind, q).await?.await },
@@ -291,23 +288,15 @@ fn cannot_open(kind: ConfigKind, error: AppError) -> AnyView {
     preload(#[doc(hidden)] preload_dialog_form)
 )]
 pub fn dialog_form(kind: ConfigKind, data: String) -> Result<AnyView, AppError> {
-    let init: DialogInit = serde_json::from_str(&data).map_err(|e| AppError::Transport {
-        message: format!("the dialog's data did not decode: {e}"),
-    })?;
+    let init: DialogInit = from_text(&data)?;
     Ok(view! { <DialogForm kind init /> }.into_any())
 }
 
-/// The dialog's data, loading as the future returned (a split function cannot be `async`).
-type DialogData = std::pin::Pin<Box<dyn Future<Output = Result<String, AppError>> + Send>>;
-
 /// Loads the dialog's data (`load`) as the JSON text `ConfigDialog`'s resource keeps and
-/// `dialog_form` reads. In the form's chunk with it: the loading runs the rules too.
+/// `dialog_form` reads (`split_data`). In the form's chunk with it: the loading runs the rules too.
 #[leptos::wasm_split::wasm_split(vireo_dialog_form, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn dialog_data(kind: ConfigKind, q: ParamsMap) -> Result<DialogData, AppError> {
-    Ok(Box::pin(async move {
-        let init = load(kind, q).await?;
-        serde_json::to_string(&init).map_err(|_| AppError::Internal)
-    }))
+fn dialog_data(kind: ConfigKind, q: ParamsMap) -> Result<DataAsText, AppError> {
+    Ok(load_as_text(load(kind, q)))
 }
 
 fn title(kind: ConfigKind, editing: bool) -> String {

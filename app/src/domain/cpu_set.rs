@@ -208,9 +208,16 @@ impl Serialize for CpuSet {
     }
 }
 
+/// Reads what `Serialize` wrote, the empty set (`""`) included: a configuration being edited may
+/// hold one (a NUMA node whose CPUs are not filled in yet, from the plain form) and travels as JSON
+/// (the dialog's data, a page's hydration data), so it must come back as it went. Typed text is
+/// read by `parse`, which refuses an empty set; the rules refuse one where it is wrong (validation).
 impl<'de> Deserialize<'de> for CpuSet {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(CpuSet::new());
+        }
         CpuSet::parse(&text).map_err(serde::de::Error::custom)
     }
 }
@@ -218,6 +225,20 @@ impl<'de> Deserialize<'de> for CpuSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_set_round_trips_through_serde_the_empty_one_too() {
+        for set in [CpuSet::new(), CpuSet::single(0), CpuSet::parse("0-3,8,^2").unwrap()] {
+            let text = serde_json::to_string(&set).unwrap();
+            assert_eq!(serde_json::from_str::<CpuSet>(&text).unwrap(), set, "{text}");
+        }
+        assert_eq!(serde_json::to_string(&CpuSet::new()).unwrap(), "\"\"");
+        // Only the exact empty text is the empty set; what `parse` refuses stays refused.
+        for bad in ["\" \"", "\",\"", "\"^1\"", "\"x\""] {
+            assert!(serde_json::from_str::<CpuSet>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(CpuSet::parse(""), Err(CpuSetError::BadToken(String::new())));
+    }
 
     #[test]
     fn parses_ranges_singles_and_exclusions() {

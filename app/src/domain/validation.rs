@@ -261,6 +261,9 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
                 "Emulator pinning needs the VM pinned to a specific host.".into(),
             );
         }
+        if emu.is_empty() {
+            err("emulator_pin", "The emulator threads are pinned to no CPU.".into());
+        }
         if let Some(missing) = host.and_then(|h| missing_cpus(emu, h)) {
             err("emulator_pin", format!("Host {host_name} has no CPU {missing}."));
         }
@@ -283,6 +286,12 @@ pub fn validate_config(cfg: &VmConfig, ctx: &RuleContext) -> Vec<FieldError> {
             err(
                 "io_thread_pins",
                 "IO thread pinning needs the VM pinned to a specific host.".into(),
+            );
+        }
+        if pin.cpuset.is_empty() {
+            err(
+                "io_thread_pins",
+                format!("IO thread {} is pinned to no CPU.", pin.iothread),
             );
         }
         if let Some(missing) = host.and_then(|h| missing_cpus(&pin.cpuset, h)) {
@@ -738,6 +747,23 @@ mod tests {
         assert_eq!(fields(&e), vec!["io_thread_pins", "io_thread_pins"]);
         cfg.emulator_pin = Some(CpuSet::single(64));
         assert!(errors(&cfg).iter().any(|e| e.field == "emulator_pin"));
+    }
+
+    #[test]
+    fn pins_to_no_cpu_are_refused() {
+        let mut cfg = pinned_hp();
+        assert!(!cfg.io_thread_pins.is_empty() && !cfg.cpu_pinning.is_empty());
+        cfg.io_thread_pins[0].cpuset = CpuSet::new();
+        cfg.emulator_pin = Some(CpuSet::new());
+        cfg.cpu_pinning[0].cpuset = CpuSet::new();
+        let e = errors(&cfg);
+        let messages: Vec<&str> = e.iter().map(|e| e.message.as_str()).collect();
+        assert!(messages.contains(&"IO thread 1 is pinned to no CPU."), "{e:?}");
+        assert!(
+            messages.contains(&"The emulator threads are pinned to no CPU."),
+            "{e:?}"
+        );
+        assert!(messages.contains(&"vCPU 0 is pinned to no CPU."), "{e:?}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::encode;
 use crate::components::modal::{lazy_dialog, Modal};
 use crate::components::object_detail::prefetch_when_interactive;
+use crate::components::split_data::{from_text, load_as_text, DataAsText};
 use crate::domain::draft::ConfigKind;
 use crate::error::AppError;
 use crate::models::{AttachedDisk, DiskView};
@@ -26,14 +27,12 @@ pub fn DiskDialogs(kind: ConfigKind) -> impl IntoView {
     let url = use_query_map();
     let manage = may(Permission::ManageVms);
     let wanted = move || url.with(|q| (q.get("selected"), q.get("disk_dialog"), q.get("disk")));
-    // The attachment an Edit or Detach is about (fetched only for those).
+    // The attachment an Edit or Detach is about (fetched only for those), as JSON text loaded by
+    // the dialogs' chunk (`split_data` says why).
     let current = Resource::new(wanted, move |(selected, mode, disk)| async move {
         match (selected, mode.as_deref(), disk) {
-            (Some(id), Some("edit" | "detach"), Some(disk)) => Ok(attached_disks(kind.as_str().to_string(), id)
-                .await?
-                .into_iter()
-                .find(|a| a.disk.id.to_string() == disk)),
-            _ => Ok::<_, crate::error::AppError>(None),
+            (Some(id), Some("edit" | "detach"), Some(disk)) => attachment_data(kind, id, disk).await?.await.map(Some),
+            _ => Ok::<_, AppError>(None),
         }
     });
     // What Attach offers (made here, before the grid's table, and waited for: `free_disks` says why).
@@ -57,7 +56,12 @@ pub fn DiskDialogs(kind: ConfigKind) -> impl IntoView {
             "attach" => Some(match free.get()? {
                 Ok(free) => lazy_dialog(
                     close(),
-                    disk_dialog(kind, id, close(), OpenDialog::Attach(free.unwrap_or_default())),
+                    disk_dialog(
+                        kind,
+                        id,
+                        close(),
+                        OpenDialog::Attach(free.unwrap_or_else(|| "[]".into())),
+                    ),
                 ),
                 Err(error) => view! {
                     <Modal title="Attach Disk" id="attach-disk-dialog" close_href=close()>
@@ -88,11 +92,13 @@ pub(crate) async fn preload_dialogs() -> Result<(), AppError> {
     Ok(preload_disk_dialogs().await?)
 }
 
-/// Which of the Disks sub-tab's dialogs, with what it shows.
+/// Which of the Disks sub-tab's dialogs, with what it shows as the JSON text it was loaded as
+/// (`split_data`): Attach the free disks (`Vec<DiskView>`), Edit and Detach the attachment
+/// (`Option<AttachedDisk>`: one the object no longer has shows nothing).
 enum OpenDialog {
-    Attach(Vec<DiskView>),
-    Edit(AttachedDisk),
-    Detach(AttachedDisk),
+    Attach(String),
+    Edit(String),
+    Detach(String),
 }
 
 /// The dialogs' code, with the Network Interfaces sub-tab's (`nic_dialog`), is in the wasm chunk of
@@ -109,8 +115,29 @@ enum OpenDialog {
 )]
 fn disk_dialog(kind: ConfigKind, id: String, close: String, dialog: OpenDialog) -> Result<AnyView, AppError> {
     Ok(match dialog {
-        OpenDialog::Attach(free) => view! { <AttachDiskDialog kind id close free /> }.into_any(),
-        OpenDialog::Edit(disk) => view! { <EditAttachmentDialog kind id disk close /> }.into_any(),
-        OpenDialog::Detach(disk) => view! { <DetachDiskDialog kind id disk close /> }.into_any(),
+        OpenDialog::Attach(free) => {
+            let free: Vec<DiskView> = from_text(&free)?;
+            view! { <AttachDiskDialog kind id close free /> }.into_any()
+        }
+        OpenDialog::Edit(disk) => match from_text::<Option<AttachedDisk>>(&disk)? {
+            Some(disk) => view! { <EditAttachmentDialog kind id disk close /> }.into_any(),
+            None => ().into_any(),
+        },
+        OpenDialog::Detach(disk) => match from_text::<Option<AttachedDisk>>(&disk)? {
+            Some(disk) => view! { <DetachDiskDialog kind id disk close /> }.into_any(),
+            None => ().into_any(),
+        },
     })
+}
+
+/// The attachment of `disk` to the object, if it has it (`Option<AttachedDisk>`), as JSON text
+/// (`split_data`), in the dialogs' chunk.
+#[leptos::wasm_split::wasm_split(vireo_object_detail, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn attachment_data(kind: ConfigKind, id: String, disk: String) -> Result<DataAsText, AppError> {
+    Ok(load_as_text(async move {
+        Ok(attached_disks(kind.as_str().to_string(), id)
+            .await?
+            .into_iter()
+            .find(|a| a.disk.id.to_string() == disk))
+    }))
 }

@@ -8,6 +8,7 @@ use crate::components::error_notice::ErrorNotice;
 use crate::components::grid_controls::encode;
 use crate::components::modal::{lazy_dialog, Modal};
 use crate::components::object_detail::prefetch_when_interactive;
+use crate::components::split_data::{from_text, load_as_text, DataAsText};
 use crate::domain::draft::ConfigKind;
 use crate::error::AppError;
 use crate::models::AttachedNic;
@@ -19,7 +20,7 @@ const NIC_PARAMS: [&str; 4] = ["nic_dialog", "nic", "nic_outcome", "nic_reason"]
 
 /// What a NIC dialog needs: the object's NICs, the profiles of its cluster and that cluster's
 /// default profile.
-async fn dialog_data(kind: ConfigKind, id: String) -> Result<NicDialogData, AppError> {
+async fn load(kind: ConfigKind, id: String) -> Result<NicDialogData, AppError> {
     let nics = vm_nics(kind.as_str().to_string(), id.clone()).await?;
     let cluster = load_draft(kind.as_str().to_string(), id).await?.draft.cluster_id;
     let profiles = list_vnic_profiles()
@@ -46,7 +47,8 @@ pub fn NicDialogs(kind: ConfigKind) -> impl IntoView {
     let wanted = move || url.with(|q| (q.get("selected"), q.get("nic_dialog")));
     let data = Resource::new(wanted, move |(selected, mode)| async move {
         match (selected, mode) {
-            (Some(id), Some(_)) if manage => dialog_data(kind, id).await.map(Some),
+            // As JSON text, loaded by the dialogs' chunk (`split_data` says why).
+            (Some(id), Some(_)) if manage => dialog_data(kind, id).await?.await.map(Some),
             _ => Ok(None),
         }
     });
@@ -81,16 +83,11 @@ pub fn NicDialogs(kind: ConfigKind) -> impl IntoView {
                 );
             }
         };
-        let nic = url
-            .with(|q| q.get("nic"))
-            .and_then(|want| data.nics.iter().find(|a| a.nic.id.to_string() == want).cloned());
-        let dialog = match (mode.as_str(), nic) {
-            ("new", _) => OpenDialog::Edit(data, None),
-            ("edit", Some(nic)) => OpenDialog::Edit(data, Some(nic)),
-            ("remove", Some(nic)) => OpenDialog::Remove(nic),
-            _ => return None,
-        };
-        Some(lazy_dialog(close(), nic_dialog(kind, id, close(), dialog)))
+        if !matches!(mode.as_str(), "new" | "edit" | "remove") {
+            return None;
+        }
+        let nic = url.with(|q| q.get("nic"));
+        Some(lazy_dialog(close(), nic_dialog(kind, id, close(), mode, nic, data)))
     };
     view! { <Transition fallback=|| ()>{dialog}</Transition> }
 }
@@ -98,13 +95,6 @@ pub fn NicDialogs(kind: ConfigKind) -> impl IntoView {
 /// Fetches the dialogs' chunk for `nic_dialog` (`object_detail::preload_detail_chunk`).
 pub(crate) async fn preload_dialogs() -> Result<(), AppError> {
     Ok(preload_nic_dialogs().await?)
-}
-
-/// Which of the Network Interfaces sub-tab's dialogs, with what it shows: New or Edit (no NIC is
-/// New), or Remove.
-enum OpenDialog {
-    Edit(NicDialogData, Option<AttachedNic>),
-    Remove(AttachedNic),
 }
 
 /// The dialogs' code is in the details' wasm chunk, with the Disks sub-tab's (`disk_dialog` says
@@ -116,9 +106,29 @@ enum OpenDialog {
     fallible,
     preload(#[doc(hidden)] preload_nic_dialogs)
 )]
-fn nic_dialog(kind: ConfigKind, id: String, close: String, dialog: OpenDialog) -> Result<AnyView, AppError> {
-    Ok(match dialog {
-        OpenDialog::Edit(data, nic) => view! { <NicDialog kind id data nic close /> }.into_any(),
-        OpenDialog::Remove(nic) => view! { <RemoveNicDialog kind id nic close /> }.into_any(),
+/// `mode` is the URL's `nic_dialog` (New, Edit or Remove), `nic` its `nic`, `data` what
+/// `dialog_data` loaded. An Edit or Remove of a NIC the object no longer has shows nothing.
+fn nic_dialog(
+    kind: ConfigKind,
+    id: String,
+    close: String,
+    mode: String,
+    nic: Option<String>,
+    data: String,
+) -> Result<AnyView, AppError> {
+    let data: NicDialogData = from_text(&data)?;
+    let nic: Option<AttachedNic> =
+        nic.and_then(|want| data.nics.iter().find(|a| a.nic.id.to_string() == want).cloned());
+    Ok(match (mode.as_str(), nic) {
+        ("new", _) => view! { <NicDialog kind id data nic=None close /> }.into_any(),
+        ("edit", Some(nic)) => view! { <NicDialog kind id data nic=Some(nic) close /> }.into_any(),
+        ("remove", Some(nic)) => view! { <RemoveNicDialog kind id nic close /> }.into_any(),
+        _ => ().into_any(),
     })
+}
+
+/// The NIC dialogs' data (`load`) as JSON text, loaded by their chunk.
+#[leptos::wasm_split::wasm_split(vireo_object_detail, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn dialog_data(kind: ConfigKind, id: String) -> Result<DataAsText, AppError> {
+    Ok(load_as_text(load(kind, id)))
 }
