@@ -34,6 +34,14 @@ phase "setup"
 cargo fmt --all -- --check
 leptosfmt --check --quiet app/src
 cargo clippy --locked --workspace --all-targets -- -D warnings
+# Leptos's renderer must be the vendored, patched copy (vendor/README.md): when an upgrade needs
+# another tachys, cargo only warns that the patch went unused, and the bundle silently grows back.
+cargo metadata --locked --format-version 1 | python3 -c '
+import json, sys
+sources = [p["source"] for p in json.load(sys.stdin)["packages"] if p["name"] == "tachys"]
+if sources != [None]:
+    sys.exit(f"tachys is not the vendored, patched copy ({sources}): vendor/README.md says how to redo it")
+'
 phase "fmt + clippy"
 
 # The image-upload tests need a real libvirtd with its QEMU driver (qemu:///system); they fail, not
