@@ -26,6 +26,8 @@ pub mod object_grid;
 pub mod object_toolbar;
 pub mod password_fields;
 pub mod split_data;
+pub mod split_part;
+pub mod sub_tab_dialogs;
 pub mod table_head;
 pub mod toasts;
 pub mod type_icon;

@@ -97,7 +97,7 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Parts of the browser's code are wasm chunks of their own: the pages inside the shell but the
     // VM grid (components/lazy_page.rs), the New/Edit dialog's form, the selected object's
-    // details and the Disks and Network Interfaces sub-tabs' dialogs.
+    // details, the Disks and Network Interfaces sub-tabs' dialogs and the VM grid's bulk operations.
     // The chunks of what the page shows must be there before hydrating: hydration walks the
     // server's HTML in one pass and cannot wait halfway through for a download. The page names
     // itself (`data-page`); a URL that opens a dialog or selects a row leaves its mark too.
@@ -108,13 +108,17 @@ pub fn hydrate() {
         .flatten()
         .and_then(|e| e.get_attribute("data-page"))
         .and_then(|name| components::lazy_page::PageId::from_name(&name));
-    let dialog_open = document.get_element_by_id("config-dialog").is_some();
-    // The Disks and Network Interfaces sub-tabs' dialogs (in the details' chunk), named by the URL.
+    // The New/Edit dialog, or what it shows when it cannot open (both drawn by its chunk).
+    let dialog_open = ["config-dialog", "config-dialog-error"]
+        .iter()
+        .any(|id| document.get_element_by_id(id).is_some());
+    // The Disks and Network Interfaces sub-tabs' dialogs and the VM grid's bulk confirmation (in the
+    // details' chunk), named by the URL.
     let sub_tab_dialog_open = leptos::prelude::location().search().is_ok_and(|search| {
         search
             .trim_start_matches('?')
             .split('&')
-            .any(|pair| matches!(pair.split('=').next(), Some("disk_dialog" | "nic_dialog")))
+            .any(|pair| matches!(pair.split('=').next(), Some("disk_dialog" | "nic_dialog" | "confirm")))
     });
     let detail_shown = document
         .query_selector(&format!("[data-split=\"{}\"]", components::object_detail::SPLIT_NAME))

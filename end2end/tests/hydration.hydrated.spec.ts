@@ -61,6 +61,8 @@ test("grid pages with a row's details and a dialog open hydrate", async ({ page 
     `/vms?q=grid-00001&selected=${vm}&tab=disks&dialog=edit&id=${vm}`,
     `/vms?q=grid-00001&selected=${vm}&tab=nics&dialog=new`,
     `/vms?q=grid-00001&selected=${vm}&tab=disks&disk_dialog=attach`,
+    // Where `/vms/bulk` sends a browser without JavaScript to confirm a Power Off.
+    `/vms?q=grid-00001&confirm=power_off&ids=${vm}`,
     `/hosts?selected=${host}&dialog=add`,
     `/templates?selected=${template}&dialog=edit&id=${template}`,
     `/templates?selected=${template}&tab=nics&nic_dialog=new`,

@@ -30,7 +30,8 @@ use crate::api::networks::{default_vnic_profile, list_vnic_profiles, new_nic_id}
 use crate::api::storage::new_disk_id;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::modal::Modal;
-use crate::components::split_data::{from_text, load_as_text, DataAsText};
+use crate::components::split_data::{from_text, load_as_text};
+use crate::components::split_part::split_part;
 use crate::domain::dialog::refresh;
 use crate::domain::draft::{add_new_disk, default_boot_disk, form_new_disk, from_pairs, ConfigKind, NewDisk, VmDraft};
 use crate::domain::fields::DialogTab;
@@ -231,26 +232,41 @@ async fn load(kind: ConfigKind, q: ParamsMap) -> Result<DialogInit, AppError> {
 #[component]
 pub fn ConfigDialogWhenOpen(kind: ConfigKind) -> impl IntoView {
     let url = use_query_map();
-    // The page hydrates without the form's code (`dialog_form`); it is fetched once the page is
+    // The page hydrates without the dialog's code (`dialog_form`); it is fetched once the page is
     // interactive, so the first New or Edit opens as fast as the next. A failed fetch is left for
     // the dialog to retry and report. Effects run in the browser only.
     crate::components::object_detail::prefetch_when_interactive(preload_dialog_form);
     view! {
-        <Show when=move || url.with(|q| q.get("dialog").is_some())>
-            <ConfigDialog kind />
-        </Show>
+        <Show when=move || {
+            url.with(|q| q.get("dialog").is_some())
+        }>{split_part(move || dialog_form(kind), move |error| cannot_open(kind, error))}</Show>
     }
+}
+
+/// The dialog: its data, its form with the tabs, and the rules it runs as the user types: a large
+/// part of the browser's code that a grid page does not need until a dialog opens. It is a split
+/// point: in the browser's build, `scripts/build.sh` moves it and what only it reaches into a wasm
+/// chunk of its own, fetched after the page hydrated (`ConfigDialogWhenOpen`) or when a dialog
+/// opens, whichever is first (`hydrate` fetches it first when a page arrives with a dialog open).
+/// A failed download is an error the dialog shows, not a panic, and is tried again on the next
+/// open. On the server it is a plain call.
+#[leptos::wasm_split::wasm_split(
+    vireo_dialog_form,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_dialog_form)
+)]
+pub fn dialog_form(kind: ConfigKind) -> Result<AnyView, AppError> {
+    Ok(view! { <ConfigDialog kind /> }.into_any())
 }
 
 /// Opens when the page's URL says `dialog=new` or `dialog=edit`.
 #[component]
-pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
+fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
     let query = use_query_map();
-    // The dialog's data as JSON text, loaded by the form's chunk (`split_data` says why).
-    let data = Resource::new(
-        move || query.get(),
-        move |q| async move { dialog_data(kind, q).await?.await },
-    );
+    // The dialog's data (`load`) as JSON text (`split_data`: the resource's type is one the main
+    // part has anyway).
+    let data = Resource::new(move || query.get(), move |q| load_as_text(load(kind, q)));
     view! {
         <Suspense fallback=|| {
             view! {
@@ -260,8 +276,8 @@ pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
             }
         }>
             {move || Suspend::new(async move {
-                match data.await.map(|text| dialog_form(kind, text)) {
-                    Ok(form) => form.await.unwrap_or_else(|error| cannot_open(kind, error)),
+                match data.await.and_then(|text| from_text::<DialogInit>(&text)) {
+                    Ok(init) => view! { <DialogForm kind init /> }.into_any(),
                     Err(error) => cannot_open(kind, error),
                 }
             })}
@@ -272,31 +288,6 @@ pub fn ConfigDialog(kind: ConfigKind) -> impl IntoView {
 /// What an open dialog shows when it cannot: the data did not load, or its code did not download.
 fn cannot_open(kind: ConfigKind, error: AppError) -> AnyView {
     crate::components::modal::cannot_open("config-dialog-error", kind.page().to_string(), error)
-}
-
-/// The form, with its tabs and the rules it runs as the user types: a large part of the browser's
-/// code that a grid page does not need until a dialog opens. It is a split point: in the browser's
-/// build, `scripts/build.sh` moves it and what only it reaches into a wasm chunk of its own, fetched
-/// after the page hydrated (`ConfigDialogWhenOpen`) or when a dialog opens, whichever is first
-/// (`hydrate` fetches it first when a page arrives with a dialog open).
-/// A failed download is an error the dialog shows, not a panic, and is tried again on the next
-/// open. On the server it is a plain call.
-#[leptos::wasm_split::wasm_split(
-    vireo_dialog_form,
-    wasm_split_path = ::leptos::wasm_split,
-    fallible,
-    preload(#[doc(hidden)] preload_dialog_form)
-)]
-pub fn dialog_form(kind: ConfigKind, data: String) -> Result<AnyView, AppError> {
-    let init: DialogInit = from_text(&data)?;
-    Ok(view! { <DialogForm kind init /> }.into_any())
-}
-
-/// Loads the dialog's data (`load`) as the JSON text `ConfigDialog`'s resource keeps and
-/// `dialog_form` reads (`split_data`). In the form's chunk with it: the loading runs the rules too.
-#[leptos::wasm_split::wasm_split(vireo_dialog_form, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn dialog_data(kind: ConfigKind, q: ParamsMap) -> Result<DataAsText, AppError> {
-    Ok(load_as_text(load(kind, q)))
 }
 
 fn title(kind: ConfigKind, editing: bool) -> String {

@@ -28,22 +28,6 @@ pub fn Modal(
     }
 }
 
-/// A dialog whose code is a wasm chunk's (a split point's call, `dialog`): drawn at once when the
-/// chunk is there (always on the server, and when hydrating: `hydrate` fetches it first for a page
-/// that arrives with one open), else once it downloads. A failed download is an error in a dialog
-/// of its own, and the next open tries again.
-pub fn lazy_dialog(
-    close_href: String,
-    dialog: impl std::future::Future<Output = Result<AnyView, AppError>> + Send + 'static,
-) -> AnyView {
-    Suspend::new(async move {
-        dialog
-            .await
-            .unwrap_or_else(|error| cannot_open("lazy-dialog-error", close_href, error))
-    })
-    .into_any()
-}
-
 /// What a dialog shows when it cannot open: its data did not load, or its code did not download.
 pub fn cannot_open(id: &'static str, close_href: String, error: AppError) -> AnyView {
     view! {

@@ -1,7 +1,7 @@
 //! The selected VM's, Template's or host's details below its grid (a VM's sub-tabs: General with its
 //! usage chart and CPU map, Disks, Network Interfaces, Console, Domain XML, Events; a host's usage
 //! chart, topology and CPU map), loaded as a part of the browser's code of its own. The Disks and
-//! Network Interfaces sub-tabs' dialogs are in the same chunk (`disk_dialog`, `nic_dialog`).
+//! Network Interfaces sub-tabs' dialogs are in the same chunk (`disk_dialogs`, `nic_dialogs`).
 //!
 //! A grid page without a selection never runs this code, and it is a large part of the browser's
 //! bundle (issue 16: what the first load downloads). `object_detail` is a split point: in the
@@ -64,19 +64,22 @@ pub fn prefetch_object_detail() {
     prefetch_when_interactive(preload_object_detail);
 }
 
-/// Fetches the chunk for every split function in it — the details and the sub-tabs' dialogs —
+/// Fetches the chunk for every split function in it — the details, the sub-tabs' dialogs and the
+/// VM grid's bulk operations with their confirmation —
 /// before hydrating a page that shows one (`hydrate` in lib.rs). Each split function has a loader
 /// of its own: one that did not ask for the chunk learns it arrived only a turn of the event loop
 /// later, too late for hydration, which then draws nothing where the server drew the dialog.
 pub async fn preload_detail_chunk() -> Result<(), AppError> {
-    let (detail, disks, nics) = futures::join!(
+    let (detail, disks, nics, bulk) = futures::join!(
         preload_object_detail(),
         crate::components::disks_tab::preload_dialogs(),
-        crate::components::nics_tab::preload_dialogs()
+        crate::components::nics_tab::preload_dialogs(),
+        crate::pages::vms::preload_bulk()
     );
     detail?;
     disks?;
     nics?;
+    bulk?;
     Ok(())
 }
 

@@ -1,11 +1,13 @@
-//! A dialog's data loaded by its wasm chunk and kept, as JSON text, by a resource of the main part.
+//! The data of a part of the page whose code is a wasm chunk's (a dialog), kept as JSON text by the
+//! resource that loads it.
 //!
-//! A dialog whose code is split off still needs its data in a resource made by the page (one made
-//! inside a boundary that resolves later does not hydrate: README, Benchmarks, Bundle). A resource
-//! of the dialog's own type would put that type's deserialiser, and the loading code with the rules
-//! it runs, in every page's first load. Kept as text, they stay in the chunk: the chunk loads the
-//! data and writes it (`load_as_text`, called through a split function), and reads it back where it
-//! draws the dialog (`from_text`). The server does the same in one process (a few microseconds).
+//! The part makes that resource when it is drawn, not later inside a boundary of its own (one made
+//! inside a boundary that resolves later does not hydrate: README, Benchmarks, Bundle). Every
+//! resource type is a copy of the framework's resource code, and of its value's deserialiser for
+//! hydration, in the wasm part that makes it. Kept as text, the parts share the copy the main part
+//! has anyway (`Result<String, AppError>`): the chunk loads the data and writes it
+//! (`load_as_text`) and reads it back where it draws the dialog (`from_text`). The server does the
+//! same in one process (a few microseconds).
 
 use crate::error::AppError;
 use serde::de::DeserializeOwned;

@@ -16,6 +16,7 @@ use crate::components::toasts::{provide_toasts, ToastArea};
 use crate::domain::collections;
 use crate::domain::draft::ConfigKind;
 use crate::models::{GridQuery, VmRow};
+pub(crate) use bulk::preload_bulk;
 use bulk::{provide_bulk_confirm, BulkConfirm, BulkToolbar, Selection};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

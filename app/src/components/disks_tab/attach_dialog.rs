@@ -1,7 +1,7 @@
 use crate::api::storage::{disk_grid, AttachDisk};
 use crate::components::error_notice::field_errors;
 use crate::components::modal::{DialogBody, Modal};
-use crate::components::split_data::{load_as_text, DataAsText};
+use crate::components::split_data::load_as_text;
 use crate::domain::draft::ConfigKind;
 use crate::domain::storage::{DiskContent, DiskInterface};
 use crate::error::AppError;
@@ -10,25 +10,24 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 /// The disks an Attach may offer: one page of the Disks grid, fetched only while `open`, then
-/// filtered to the data disks attached nowhere. `DiskDialogs` makes it up front and its Transition
-/// waits for it, so the dialog is drawn whole on both sides. Made inside the dialog with a
-/// Suspense of its own, landing on the page with the dialog open did not hydrate: the server
+/// filtered to the data disks attached nowhere. `OpenDiskDialog` makes it up front and its
+/// Transition waits for it, so the dialog is drawn whole on both sides. Made inside the dialog with
+/// a Suspense of its own, landing on the page with the dialog open did not hydrate: the server
 /// resolved the dialog's resource after the selected row's details had taken their serialization
 /// ids, the browser before them, so the two read each other's data.
-/// The disks are kept as JSON text, loaded by the dialogs' chunk (`split_data` says why).
+/// The disks are kept as JSON text (`split_data`).
 pub fn free_disks(open: impl Fn() -> bool + Send + Sync + 'static) -> Resource<Result<Option<String>, AppError>> {
     Resource::new(open, |open| async move {
         if !open {
             return Ok(None);
         }
-        free_disks_data().await?.await.map(Some)
+        free_disks_data().await.map(Some)
     })
 }
 
-/// `free_disks`' `Vec<DiskView>`, as JSON text (`split_data`), in the dialogs' chunk.
-#[leptos::wasm_split::wasm_split(vireo_object_detail, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn free_disks_data() -> Result<DataAsText, AppError> {
-    Ok(load_as_text(async {
+/// `free_disks`' `Vec<DiskView>`, as JSON text (`split_data`).
+async fn free_disks_data() -> Result<String, AppError> {
+    load_as_text(async {
         let page = disk_grid(GridQuery {
             page_size: 200,
             ..GridQuery::new("name")
@@ -39,7 +38,8 @@ fn free_disks_data() -> Result<DataAsText, AppError> {
             .into_iter()
             .filter(|d| d.attached_to.is_empty() && d.content == DiskContent::Data)
             .collect::<Vec<DiskView>>())
-    }))
+    })
+    .await
 }
 
 /// "Attach": one of the disks attached nowhere, on a bus, bootable or not, read only or not.

@@ -2,13 +2,11 @@ use super::attach_dialog::{free_disks, AttachDiskDialog};
 use super::detach_dialog::DetachDiskDialog;
 use super::edit_attachment_dialog::EditAttachmentDialog;
 use crate::api::storage::attached_disks;
-use crate::authz::Permission;
-use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
-use crate::components::grid_controls::encode;
-use crate::components::modal::{lazy_dialog, Modal};
+use crate::components::modal::{cannot_open, Modal};
 use crate::components::object_detail::prefetch_when_interactive;
-use crate::components::split_data::{from_text, load_as_text, DataAsText};
+use crate::components::split_data::{from_text, load_as_text};
+use crate::components::sub_tab_dialogs::{close_href, sub_tab_dialogs};
 use crate::domain::draft::ConfigKind;
 use crate::error::AppError;
 use crate::models::{AttachedDisk, DiskView};
@@ -20,58 +18,75 @@ const DISK_PARAMS: [&str; 4] = ["disk_dialog", "disk", "disk_outcome", "disk_rea
 
 /// The Disks sub-tab's dialogs for the URL's selected VM or Template: a page puts this beside its
 /// grid (not in the selected row's details, which a live update redraws and would empty a
-/// half-filled dialog). Only for those who may manage VMs.
+/// half-filled dialog). Only for those who may manage VMs, and only while the URL has a
+/// `disk_dialog`: the rest is the details' wasm chunk's (`disk_dialogs`).
 #[component]
 pub fn DiskDialogs(kind: ConfigKind) -> impl IntoView {
     prefetch_when_interactive(preload_disk_dialogs);
+    sub_tab_dialogs(kind, "disk_dialog", &DISK_PARAMS, disk_dialogs)
+}
+
+/// Fetches the dialogs' chunk for `disk_dialogs` (`object_detail::preload_detail_chunk`).
+pub(crate) async fn preload_dialogs() -> Result<(), AppError> {
+    Ok(preload_disk_dialogs().await?)
+}
+
+/// The dialogs, with their data and code, are in the wasm chunk of the selected object's details
+/// (`object_detail`), with the Network Interfaces sub-tab's (`nic_dialogs`), not in the main part
+/// (issue 16: the VM grid's first load). They open from the details, so the two are wanted
+/// together; as a chunk of their own they made eighteen more shared chunks. The page fetches it
+/// once interactive (`DiskDialogs`); `hydrate` fetches it first when the URL has a `disk_dialog`.
+/// On the server it is a plain call.
+#[leptos::wasm_split::wasm_split(
+    vireo_object_detail,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_disk_dialogs)
+)]
+fn disk_dialogs(kind: ConfigKind) -> Result<AnyView, AppError> {
+    Ok(view! { <OpenDiskDialog kind /> }.into_any())
+}
+
+/// The dialog the URL opens, once its data is there.
+#[component]
+fn OpenDiskDialog(kind: ConfigKind) -> impl IntoView {
     let url = use_query_map();
-    let manage = may(Permission::ManageVms);
     let wanted = move || url.with(|q| (q.get("selected"), q.get("disk_dialog"), q.get("disk")));
-    // The attachment an Edit or Detach is about (fetched only for those), as JSON text loaded by
-    // the dialogs' chunk (`split_data` says why).
+    // The attachment an Edit or Detach is about (fetched only for those), as JSON text
+    // (`split_data`: the resource's type is one the main part has anyway).
     let current = Resource::new(wanted, move |(selected, mode, disk)| async move {
         match (selected, mode.as_deref(), disk) {
-            (Some(id), Some("edit" | "detach"), Some(disk)) => attachment_data(kind, id, disk).await?.await.map(Some),
+            (Some(id), Some("edit" | "detach"), Some(disk)) => attachment_data(kind, id, disk).await.map(Some),
             _ => Ok::<_, AppError>(None),
         }
     });
-    // What Attach offers (made here, before the grid's table, and waited for: `free_disks` says why).
-    let free = free_disks(move || manage && url.with(|q| q.get("disk_dialog").as_deref() == Some("attach")));
-    // Where Cancel leads: the same view without the dialog.
-    let close = move || {
-        let query = url.with(|q| {
-            q.clone()
-                .into_iter()
-                .filter(|(k, _)| !DISK_PARAMS.contains(&k.as_ref()))
-                .map(|(k, v)| format!("{k}={}", encode(&v)))
-                .collect::<Vec<_>>()
-                .join("&")
-        });
-        format!("{}?{query}", kind.page())
-    };
+    // What Attach offers (made here, with the other, and waited for: `free_disks` says why).
+    let free = free_disks(move || url.with(|q| q.get("disk_dialog").as_deref() == Some("attach")));
+    let close = move || close_href(url, kind, &DISK_PARAMS);
     let dialog = move || {
         let (id, mode, _) = wanted();
-        let id = id.filter(|_| manage)?;
-        match mode.as_deref()? {
-            "attach" => Some(match free.get()? {
-                Ok(free) => lazy_dialog(
+        let id = id?;
+        let shown = match mode.as_deref()? {
+            "attach" => match free.get()? {
+                Ok(free) => disk_dialog(
+                    kind,
+                    id,
                     close(),
-                    disk_dialog(
-                        kind,
-                        id,
-                        close(),
-                        OpenDialog::Attach(free.unwrap_or_else(|| "[]".into())),
-                    ),
+                    OpenDialog::Attach(free.unwrap_or_else(|| "[]".into())),
                 ),
-                Err(error) => view! {
-                    <Modal title="Attach Disk" id="attach-disk-dialog" close_href=close()>
-                        <div class="modal-body">
-                            <ErrorNotice error />
-                        </div>
-                    </Modal>
+                Err(error) => {
+                    return Some(
+                        view! {
+                            <Modal title="Attach Disk" id="attach-disk-dialog" close_href=close()>
+                                <div class="modal-body">
+                                    <ErrorNotice error />
+                                </div>
+                            </Modal>
+                        }
+                        .into_any(),
+                    )
                 }
-                .into_any(),
-            }),
+            },
             mode @ ("edit" | "detach") => {
                 let disk = current.get()?.ok()??;
                 let dialog = if mode == "edit" {
@@ -79,17 +94,13 @@ pub fn DiskDialogs(kind: ConfigKind) -> impl IntoView {
                 } else {
                     OpenDialog::Detach(disk)
                 };
-                Some(lazy_dialog(close(), disk_dialog(kind, id, close(), dialog)))
+                disk_dialog(kind, id, close(), dialog)
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        Some(shown.unwrap_or_else(|error| cannot_open("lazy-dialog-error", close(), error)))
     };
     view! { <Transition fallback=|| ()>{dialog}</Transition> }
-}
-
-/// Fetches the dialogs' chunk for `disk_dialog` (`object_detail::preload_detail_chunk`).
-pub(crate) async fn preload_dialogs() -> Result<(), AppError> {
-    Ok(preload_disk_dialogs().await?)
 }
 
 /// Which of the Disks sub-tab's dialogs, with what it shows as the JSON text it was loaded as
@@ -101,18 +112,6 @@ enum OpenDialog {
     Detach(String),
 }
 
-/// The dialogs' code, with the Network Interfaces sub-tab's (`nic_dialog`), is in the wasm chunk of
-/// the selected object's details (`object_detail`), not in the main part (issue 16: the VM grid's
-/// first load is ~65 KB gzip lighter without them). They open from the details, so the two are
-/// wanted together; as a chunk of their own they made eighteen more shared chunks. The page fetches
-/// it once interactive (`DiskDialogs`); `hydrate` fetches it first when the URL has a
-/// `disk_dialog`. On the server it is a plain call.
-#[leptos::wasm_split::wasm_split(
-    vireo_object_detail,
-    wasm_split_path = ::leptos::wasm_split,
-    fallible,
-    preload(#[doc(hidden)] preload_disk_dialogs)
-)]
 fn disk_dialog(kind: ConfigKind, id: String, close: String, dialog: OpenDialog) -> Result<AnyView, AppError> {
     Ok(match dialog {
         OpenDialog::Attach(free) => {
@@ -131,13 +130,13 @@ fn disk_dialog(kind: ConfigKind, id: String, close: String, dialog: OpenDialog) 
 }
 
 /// The attachment of `disk` to the object, if it has it (`Option<AttachedDisk>`), as JSON text
-/// (`split_data`), in the dialogs' chunk.
-#[leptos::wasm_split::wasm_split(vireo_object_detail, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn attachment_data(kind: ConfigKind, id: String, disk: String) -> Result<DataAsText, AppError> {
-    Ok(load_as_text(async move {
+/// (`split_data`).
+async fn attachment_data(kind: ConfigKind, id: String, disk: String) -> Result<String, AppError> {
+    load_as_text(async move {
         Ok(attached_disks(kind.as_str().to_string(), id)
             .await?
             .into_iter()
             .find(|a| a.disk.id.to_string() == disk))
-    }))
+    })
+    .await
 }

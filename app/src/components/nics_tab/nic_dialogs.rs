@@ -2,13 +2,11 @@ use super::nic_dialog::{NicDialog, NicDialogData};
 use super::remove_nic_dialog::RemoveNicDialog;
 use crate::api::configs::load_draft;
 use crate::api::networks::{default_vnic_profile, list_vnic_profiles, vm_nics};
-use crate::authz::Permission;
-use crate::components::current_role::may;
 use crate::components::error_notice::ErrorNotice;
-use crate::components::grid_controls::encode;
-use crate::components::modal::{lazy_dialog, Modal};
+use crate::components::modal::{cannot_open, Modal};
 use crate::components::object_detail::prefetch_when_interactive;
-use crate::components::split_data::{from_text, load_as_text, DataAsText};
+use crate::components::split_data::{from_text, load_as_text};
+use crate::components::sub_tab_dialogs::{close_href, sub_tab_dialogs};
 use crate::domain::draft::ConfigKind;
 use crate::error::AppError;
 use crate::models::AttachedNic;
@@ -38,35 +36,48 @@ async fn load(kind: ConfigKind, id: String) -> Result<NicDialogData, AppError> {
 
 /// The Network Interfaces sub-tab's dialogs for the URL's selected VM or Template: a page puts this
 /// beside its grid (not in the selected row's details, which a live update redraws and would empty
-/// a half-filled dialog). Only for those who may manage VMs.
+/// a half-filled dialog). Only for those who may manage VMs, and only while the URL has a
+/// `nic_dialog`: the rest is the details' wasm chunk's (`nic_dialogs`).
 #[component]
 pub fn NicDialogs(kind: ConfigKind) -> impl IntoView {
     prefetch_when_interactive(preload_nic_dialogs);
+    sub_tab_dialogs(kind, "nic_dialog", &NIC_PARAMS, nic_dialogs)
+}
+
+/// Fetches the dialogs' chunk for `nic_dialogs` (`object_detail::preload_detail_chunk`).
+pub(crate) async fn preload_dialogs() -> Result<(), AppError> {
+    Ok(preload_nic_dialogs().await?)
+}
+
+/// The dialogs, with their data and code, are in the details' wasm chunk, with the Disks sub-tab's
+/// (`disk_dialogs` says why). The page fetches it once interactive (`NicDialogs`); `hydrate`
+/// fetches it first when the URL has a `nic_dialog`. On the server it is a plain call.
+#[leptos::wasm_split::wasm_split(
+    vireo_object_detail,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_nic_dialogs)
+)]
+fn nic_dialogs(kind: ConfigKind) -> Result<AnyView, AppError> {
+    Ok(view! { <OpenNicDialog kind /> }.into_any())
+}
+
+/// The dialog the URL opens, once its data is there.
+#[component]
+fn OpenNicDialog(kind: ConfigKind) -> impl IntoView {
     let url = use_query_map();
-    let manage = may(Permission::ManageVms);
     let wanted = move || url.with(|q| (q.get("selected"), q.get("nic_dialog")));
+    // As JSON text (`split_data`: the resource's type is one the main part has anyway).
     let data = Resource::new(wanted, move |(selected, mode)| async move {
         match (selected, mode) {
-            // As JSON text, loaded by the dialogs' chunk (`split_data` says why).
-            (Some(id), Some(_)) if manage => dialog_data(kind, id).await?.await.map(Some),
+            (Some(id), Some(_)) => load_as_text(load(kind, id)).await.map(Some),
             _ => Ok(None),
         }
     });
-    // Where Cancel leads: the same view without the dialog.
-    let close = move || {
-        let query = url.with(|q| {
-            q.clone()
-                .into_iter()
-                .filter(|(k, _)| !NIC_PARAMS.contains(&k.as_ref()))
-                .map(|(k, v)| format!("{k}={}", encode(&v)))
-                .collect::<Vec<_>>()
-                .join("&")
-        });
-        format!("{}?{query}", kind.page())
-    };
+    let close = move || close_href(url, kind, &NIC_PARAMS);
     let dialog = move || {
         let (id, mode) = wanted();
-        let id = id.filter(|_| manage)?;
+        let id = id?;
         let mode = mode?;
         let data = match data.get()? {
             Ok(data) => data?,
@@ -87,27 +98,16 @@ pub fn NicDialogs(kind: ConfigKind) -> impl IntoView {
             return None;
         }
         let nic = url.with(|q| q.get("nic"));
-        Some(lazy_dialog(close(), nic_dialog(kind, id, close(), mode, nic, data)))
+        Some(
+            nic_dialog(kind, id, close(), mode, nic, data)
+                .unwrap_or_else(|error| cannot_open("lazy-dialog-error", close(), error)),
+        )
     };
     view! { <Transition fallback=|| ()>{dialog}</Transition> }
 }
 
-/// Fetches the dialogs' chunk for `nic_dialog` (`object_detail::preload_detail_chunk`).
-pub(crate) async fn preload_dialogs() -> Result<(), AppError> {
-    Ok(preload_nic_dialogs().await?)
-}
-
-/// The dialogs' code is in the details' wasm chunk, with the Disks sub-tab's (`disk_dialog` says
-/// why). The page fetches it once interactive (`NicDialogs`); `hydrate` fetches it first when the URL has a
-/// `nic_dialog`. On the server it is a plain call.
-#[leptos::wasm_split::wasm_split(
-    vireo_object_detail,
-    wasm_split_path = ::leptos::wasm_split,
-    fallible,
-    preload(#[doc(hidden)] preload_nic_dialogs)
-)]
-/// `mode` is the URL's `nic_dialog` (New, Edit or Remove), `nic` its `nic`, `data` what
-/// `dialog_data` loaded. An Edit or Remove of a NIC the object no longer has shows nothing.
+/// `mode` is the URL's `nic_dialog` (New, Edit or Remove), `nic` its `nic`, `data` what `load`
+/// loaded, as JSON text. An Edit or Remove of a NIC the object no longer has shows nothing.
 fn nic_dialog(
     kind: ConfigKind,
     id: String,
@@ -125,10 +125,4 @@ fn nic_dialog(
         ("remove", Some(nic)) => view! { <RemoveNicDialog kind id nic close /> }.into_any(),
         _ => ().into_any(),
     })
-}
-
-/// The NIC dialogs' data (`load`) as JSON text, loaded by their chunk.
-#[leptos::wasm_split::wasm_split(vireo_object_detail, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn dialog_data(kind: ConfigKind, id: String) -> Result<DataAsText, AppError> {
-    Ok(load_as_text(load(kind, id)))
 }

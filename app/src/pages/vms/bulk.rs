@@ -7,8 +7,11 @@ use super::{Progress, PATH};
 use crate::api::lifecycle::{remove_vm, vm_action};
 use crate::authz::Permission;
 use crate::components::current_role::may;
-use crate::components::modal::Modal;
+use crate::components::modal::{cannot_open, Modal};
+use crate::components::object_detail::prefetch_when_interactive;
+use crate::components::split_part::split_part;
 use crate::components::toasts::Toasts;
+use crate::error::AppError;
 use crate::models::{GridQuery, VmAction, VmRow, VmStatus};
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
@@ -113,10 +116,46 @@ pub fn provide_bulk_confirm() {
     provide_context(PendingConfirm(RwSignal::new(None)));
 }
 
-/// Runs `op` on each target; `remove_disks`: Remove takes the VMs' own disks too.
-fn run_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, remove_disks: bool, on_done: Callback<()>) {
+/// Starts `op` on each target (`run_bulk`); `remove_disks`: Remove takes the VMs' own disks too.
+fn start_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, remove_disks: bool, on_done: Callback<()>) {
     let progress = expect_context::<Progress>();
     let toasts = expect_context::<Toasts>();
+    spawn_local(async move {
+        if let Err(error) = run_bulk(op, targets, remove_disks, on_done, progress, toasts).await {
+            toasts.push(
+                false,
+                format!("{} could not start.", op.label()),
+                Some(error.to_string()),
+            );
+        }
+    });
+}
+
+/// Fetches the chunk for `run_bulk` and `bulk_confirm` (`object_detail::preload_detail_chunk`).
+pub(crate) async fn preload_bulk() -> Result<(), AppError> {
+    let (run, confirm) = futures::join!(preload_run_bulk(), preload_bulk_confirm());
+    run?;
+    confirm?;
+    Ok(())
+}
+
+/// Runs `op` on each target, each by its own call, its row showing the progress and a failure
+/// becoming a toast. In the details' wasm chunk with the confirmation (`bulk_confirm`), not in the
+/// main part (issue 16: the VM grid's first load); the toolbar fetches it once interactive.
+#[leptos::wasm_split::wasm_split(
+    vireo_object_detail,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_run_bulk)
+)]
+fn run_bulk(
+    op: BulkOp,
+    targets: Vec<(Uuid, String)>,
+    remove_disks: bool,
+    on_done: Callback<()>,
+    progress: Progress,
+    toasts: Toasts,
+) -> Result<(), AppError> {
     let (doing, done) = op.doing();
     progress.0.update(|p| p.clear());
     for (id, name) in targets {
@@ -142,6 +181,7 @@ fn run_bulk(op: BulkOp, targets: Vec<(Uuid, String)>, remove_disks: bool, on_don
             on_done.run(());
         });
     }
+    Ok(())
 }
 
 #[component]
@@ -153,6 +193,9 @@ pub fn BulkToolbar(
 ) -> impl IntoView {
     let selection = expect_context::<Selection>();
     let pending = expect_context::<PendingConfirm>();
+    // The ops' and the confirmation's code, so the first click is as fast as the next.
+    prefetch_when_interactive(preload_run_bulk);
+    prefetch_when_interactive(preload_bulk_confirm);
     // Without JavaScript the server cannot know which boxes will be ticked, so nothing is disabled
     // until the page is hydrated.
     let hydrated = RwSignal::new(false);
@@ -179,7 +222,7 @@ pub fn BulkToolbar(
                     targets.into_iter().map(|r| (r.id, r.name, Some(r.status))).collect(),
                 )));
             } else {
-                run_bulk(
+                start_bulk(
                     op,
                     targets.into_iter().map(|r| (r.id, r.name)).collect(),
                     false,
@@ -288,9 +331,50 @@ pub fn BulkToolbar(
 }
 
 /// Asks before Power Off or Remove: hydrated, from the toolbar; without JavaScript, when the URL
-/// says `confirm=power_off|remove&ids=…` (where `/vms/bulk` sent the browser).
+/// says `confirm=power_off|remove&ids=…` (where `/vms/bulk` sent the browser). Only the condition
+/// is in the main part: the dialog is the details' wasm chunk's (`bulk_confirm`); `hydrate` fetches
+/// it first when the URL has a `confirm`.
 #[component]
 pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: Callback<()>) -> impl IntoView {
+    let query = use_query_map();
+    let pending = use_context::<PendingConfirm>();
+    let open = move || pending.is_some_and(|p| p.0.with(Option::is_some)) || query.with(|q| q.get("confirm").is_some());
+    view! {
+        <Show when=open>
+            {split_part(
+                move || bulk_confirm(rows, grid, on_done),
+                move |error| {
+                    let close = super::grid_href(PATH, &grid.get(), None, |_| {});
+                    // Its code did not download. Asked from the toolbar, the question is in the page's
+                    // state, not its URL: a click on the error (its Close among it) drops it.
+                    view! {
+                        <div on:click=move |_| {
+                            if let Some(p) = pending {
+                                p.0.set(None);
+                            }
+                        }>{cannot_open("confirm-dialog-error", close, error)}</div>
+                    }
+                        .into_any()
+                },
+            )}
+        </Show>
+    }
+}
+
+/// The confirmation's split point (see `BulkConfirm`). On the server it is a plain call.
+#[leptos::wasm_split::wasm_split(
+    vireo_object_detail,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] preload_bulk_confirm)
+)]
+fn bulk_confirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: Callback<()>) -> Result<AnyView, AppError> {
+    Ok(view! { <ConfirmDialog rows grid on_done /> }.into_any())
+}
+
+/// The confirmation the toolbar or the URL asks for.
+#[component]
+fn ConfirmDialog(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: Callback<()>) -> impl IntoView {
     let query = use_query_map();
     let pending = use_context::<PendingConfirm>();
     move || {
@@ -395,7 +479,7 @@ pub fn BulkConfirm(rows: Signal<Vec<VmRow>>, grid: Signal<GridQuery>, on_done: C
                                 if let Some(p) = pending {
                                     p.0.set(None);
                                 }
-                                run_bulk(op, hydrated_targets.clone(), remove_disks.get_untracked(), on_done);
+                                start_bulk(op, hydrated_targets.clone(), remove_disks.get_untracked(), on_done);
                             }
                         >
                             {op.label()}
