@@ -1,7 +1,8 @@
 //! The selected VM's, Template's or host's details below its grid (a VM's sub-tabs: General with its
 //! usage chart and CPU map, Disks, Network Interfaces, Console, Domain XML, Events; a host's usage
 //! chart, topology and CPU map), loaded as a part of the browser's code of its own. The Disks and
-//! Network Interfaces sub-tabs' dialogs are in the same chunk (`disk_dialogs`, `nic_dialogs`).
+//! Network Interfaces sub-tabs' dialogs are in the same chunk (`disk_dialogs`, `nic_dialogs`), and
+//! so are the VM grid's bulk operations with their confirmation and the toasts that report them.
 //!
 //! A grid page without a selection never runs this code, and it is a large part of the browser's
 //! bundle (issue 16: what the first load downloads). `object_detail` is a split point: in the

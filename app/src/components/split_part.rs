@@ -14,8 +14,8 @@ use std::future::Future;
 
 /// The part `load` (a split point's call) returns: at once when its chunk is there, else once it
 /// downloads. A failed download shows `on_error`'s view; the next time the part is drawn tries
-/// again. `load` is called again for the wait: a split point's future that was polled once without
-/// a task to wake is not polled again.
+/// again. The wait calls `load` again: the first call's future is dropped once polled (the chunk's
+/// download it started goes on, and the second call waits for the same one).
 pub fn split_part<Fut>(
     load: impl Fn() -> Fut + Send + 'static,
     on_error: impl Fn(AppError) -> AnyView + Send + 'static,
